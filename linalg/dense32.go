@@ -1,0 +1,82 @@
+package linalg
+
+import "fmt"
+
+// Dense32 is Dense in float32, for training.
+type Dense32 struct {
+	Rows, Cols, Stride int
+	Data               []float32
+}
+
+// NewDense32 returns a zeroed r x c matrix with Stride c.
+func NewDense32(r, c int) Dense32 {
+	if r < 0 || c < 0 {
+		panic(fmt.Sprintf("linalg: NewDense32: negative shape %dx%d", r, c))
+	}
+	return Dense32{Rows: r, Cols: c, Stride: max(c, 1), Data: make([]float32, r*c)}
+}
+
+// Dense32Of wraps data (length >= r*c) as an r x c matrix with Stride c.
+func Dense32Of(r, c int, data []float32) Dense32 {
+	if len(data) < r*c {
+		panic(fmt.Sprintf("linalg: Dense32Of: %d values for %dx%d", len(data), r, c))
+	}
+	return Dense32{Rows: r, Cols: c, Stride: max(c, 1), Data: data[:r*c]}
+}
+
+// Row returns row i as a slice of length Cols, sharing storage.
+func (a Dense32) Row(i int) []float32 { return a.Data[i*a.Stride : i*a.Stride+a.Cols] }
+
+// View returns the r x c sub-matrix with top-left corner (i, j), sharing storage.
+func (a Dense32) View(i, j, r, c int) Dense32 {
+	if i < 0 || j < 0 || r < 0 || c < 0 || i+r > a.Rows || j+c > a.Cols {
+		panic(fmt.Sprintf("linalg: View(%d, %d, %d, %d) out of %dx%d", i, j, r, c, a.Rows, a.Cols))
+	}
+	if r == 0 || c == 0 {
+		return Dense32{Rows: r, Cols: c, Stride: a.Stride}
+	}
+	return Dense32{Rows: r, Cols: c, Stride: a.Stride, Data: a.Data[i*a.Stride+j : (i+r-1)*a.Stride+j+c]}
+}
+
+// Gemm32 is Gemm in float32: C = alpha op(A) op(B) + beta C.
+func Gemm32(tA, tB bool, alpha float32, a, b Dense32, beta float32, c Dense32) {
+	m, k := a.Rows, a.Cols
+	if tA {
+		m, k = k, m
+	}
+	kb, n := b.Rows, b.Cols
+	if tB {
+		kb, n = n, kb
+	}
+	if k != kb || c.Rows != m || c.Cols != n {
+		panic(fmt.Sprintf("linalg: Gemm32: shape mismatch: op(A) %dx%d, op(B) %dx%d, C %dx%d", m, k, kb, n, c.Rows, c.Cols))
+	}
+	at := func(i, p int) float32 {
+		if tA {
+			return a.Data[p*a.Stride+i]
+		}
+		return a.Data[i*a.Stride+p]
+	}
+	bt := func(p, j int) float32 {
+		if tB {
+			return b.Data[j*b.Stride+p]
+		}
+		return b.Data[p*b.Stride+j]
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			if alpha != 0 {
+				for p := 0; p < k; p++ {
+					s += at(i, p) * bt(p, j)
+				}
+			}
+			cij := &c.Data[i*c.Stride+j]
+			if beta == 0 {
+				*cij = alpha * s
+			} else {
+				*cij = alpha*s + beta**cij
+			}
+		}
+	}
+}
