@@ -1,0 +1,215 @@
+package awd
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
+
+	"github.com/awd-toolkit/awd/linalg"
+)
+
+// Alignment measures how nearly a covariance X is diagonal in H's top-k
+// eigenbasis U_k (paper 2.2, App. C-D). With Xt = U_k^T X U_k and
+// rho_ij = Xt_ij / sqrt(Xt_ii Xt_jj), RBar is the mean of |rho_ij| over the
+// M = k(k-1)/2 pairs i < j. RBarRand is the same for a Haar-random
+// orthonormal d x k frame R (seeded by Seed). Under the null hypothesis that
+// H's eigenbasis is no better than a random one, rho_ij ~ N(0, 1/k_eff) with
+// k_eff = (tr X)^2 / ||X||_F^2, so E|rho| = Mu0 = sqrt(2 / (pi k_eff)) and
+// the mean over M pairs has SE = sqrt((1 - 2/pi) / (k_eff M)).
+// Z = (RBar - Mu0) / SE and P = Phi(Z) is the one-sided p-value for "more
+// aligned than random"; ZRand is the same statistic for the random frame.
+type Alignment struct {
+	Of       string  `json:"of"`
+	K        int     `json:"k"`
+	M        int     `json:"pairs"`
+	RBar     float64 `json:"rbar"`
+	RBarRand float64 `json:"rbar_rand"`
+	KEff     float64 `json:"k_eff"`
+	Mu0      float64 `json:"mu0"`
+	SE       float64 `json:"se"`
+	Z        float64 `json:"z"`
+	P        float64 `json:"p"`
+	ZRand    float64 `json:"z_rand"`
+	Seed     uint64  `json:"seed"`
+}
+
+// Rho returns the correlation matrix rho_ij = Xt_ij / sqrt(Xt_ii Xt_jj) of
+// the k x k matrix xt; rows and columns with a non-positive diagonal are NaN.
+func Rho(xt linalg.Dense) linalg.Dense {
+	k := xt.Rows
+	r := linalg.NewDense(k, k)
+	for i := 0; i < k; i++ {
+		for j := 0; j < k; j++ {
+			di, dj := xt.At(i, i), xt.At(j, j)
+			if di <= 0 || dj <= 0 {
+				r.Data[i*k+j] = math.NaN()
+				continue
+			}
+			r.Data[i*k+j] = xt.At(i, j) / math.Sqrt(di*dj)
+		}
+	}
+	return r
+}
+
+// MeanAbsRho returns rbar = mean |rho_ij| over i < j of the k x k matrix xt
+// and the number of pairs used (pairs with a non-positive diagonal entry are
+// skipped). Cost O(k^2).
+func MeanAbsRho(xt linalg.Dense) (rbar float64, pairs int) {
+	k := xt.Rows
+	sq := make([]float64, k)
+	for i := range sq {
+		sq[i] = math.Sqrt(xt.At(i, i))
+	}
+	for i := 0; i < k; i++ {
+		if !(sq[i] > 0) {
+			continue
+		}
+		row := xt.Row(i)
+		for j := i + 1; j < k; j++ {
+			if !(sq[j] > 0) {
+				continue
+			}
+			rbar += math.Abs(row[j]) / (sq[i] * sq[j])
+			pairs++
+		}
+	}
+	if pairs == 0 {
+		return math.NaN(), 0
+	}
+	return rbar / float64(pairs), pairs
+}
+
+// KEff returns the effective rank (tr X)^2 / ||X||_F^2 of the square matrix x.
+func KEff(x linalg.Dense) float64 {
+	var tr, f2 float64
+	for i := 0; i < x.Rows; i++ {
+		for _, v := range x.Row(i) {
+			f2 += v * v
+		}
+		tr += x.At(i, i)
+	}
+	if f2 == 0 {
+		return math.NaN()
+	}
+	return tr * tr / f2
+}
+
+// NullStats returns the random-frame expectation mu0 = sqrt(2/(pi keff)) of
+// rbar, its standard error SE = sqrt((1-2/pi)/(keff M)) over M pairs, the
+// z-score (rbar - mu0)/SE and the one-sided p = Phi(z).
+func NullStats(rbar, keff float64, pairs int) (mu0, se, z, p float64) {
+	mu0 = math.Sqrt(2 / (math.Pi * keff))
+	se = math.Sqrt((1 - 2/math.Pi) / (keff * float64(pairs)))
+	z = (rbar - mu0) / se
+	return mu0, se, z, Phi(z)
+}
+
+// Phi is the standard normal cumulative distribution function.
+func Phi(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
+
+// HaarFrame returns a d x k matrix with orthonormal columns distributed
+// uniformly (Haar) on the Stiefel manifold: the Q factor of a d x k standard
+// Gaussian matrix drawn from PCG(seed, seed^golden), with the signs fixed so
+// that R has a positive diagonal (without that, Q is not Haar).
+// Cost about 4 d k^2 flops.
+func HaarFrame(d, k int, seed uint64) linalg.Dense {
+	if k > d || k < 0 {
+		panic(fmt.Sprintf("awd: HaarFrame: k=%d outside [0, d=%d]", k, d))
+	}
+	q := linalg.NewDense(d, k)
+	if k == 0 {
+		return q
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	for i := range q.Data {
+		q.Data[i] = rng.NormFloat64()
+	}
+	g := blas64.General{Rows: d, Cols: k, Stride: k, Data: q.Data}
+	tau := make([]float64, k)
+	work := make([]float64, 1)
+	lapack64.Geqrf(g, tau, work, -1)
+	work = make([]float64, int(work[0]))
+	lapack64.Geqrf(g, tau, work, len(work))
+	sign := make([]float64, k)
+	for i := range sign {
+		sign[i] = 1
+		if q.Data[i*k+i] < 0 {
+			sign[i] = -1
+		}
+	}
+	lapack64.Orgqr(g, tau, work[:1], -1)
+	if n := int(work[0]); n > len(work) {
+		work = make([]float64, n)
+	}
+	lapack64.Orgqr(g, tau, work, len(work))
+	for r := 0; r < d; r++ {
+		row := q.Row(r)
+		for i, s := range sign {
+			row[i] *= s
+		}
+	}
+	return q
+}
+
+// Sandwich returns R^T X R (k x k) for the d x d symmetric X and the d x k
+// frame R. Cost 2 d^2 k + 2 d k^2 flops.
+func Sandwich(x, r linalg.Dense) linalg.Dense {
+	xr := linalg.NewDense(x.Rows, r.Cols)
+	linalg.Gemm(false, false, 1, x, r, 0, xr)
+	out := linalg.NewDense(r.Cols, r.Cols)
+	linalg.Gemm(true, false, 1, r, xr, 0, out)
+	symmetrize(out)
+	return out
+}
+
+// Align computes the alignment statistics of X given xt = U_k^T X U_k (from
+// Project) and a Haar frame drawn from seed. Cost that of Sandwich plus
+// HaarFrame.
+func Align(of string, x, xt linalg.Dense, seed uint64) Alignment {
+	a := Alignment{Of: of, K: xt.Rows, Seed: seed}
+	a.RBar, a.M = MeanAbsRho(xt)
+	a.KEff = KEff(x)
+	r := HaarFrame(x.Rows, xt.Rows, seed)
+	a.RBarRand, _ = MeanAbsRho(Sandwich(x, r))
+	a.Mu0, a.SE, a.Z, a.P = NullStats(a.RBar, a.KEff, a.M)
+	a.ZRand = (a.RBarRand - a.Mu0) / a.SE
+	return a
+}
+
+// Commutator returns ||HC - CH||_F / (||H||_F ||C||_F) for symmetric H and
+// C, 0 when they commute. Since CH = (HC)^T it costs one product, 2 d^3 flops.
+func Commutator(h, c linalg.Dense) float64 {
+	hc := linalg.NewDense(h.Rows, c.Cols)
+	linalg.Gemm(false, false, 1, h, c, 0, hc)
+	var num float64
+	for i := 0; i < hc.Rows; i++ {
+		for j := i + 1; j < hc.Cols; j++ {
+			v := hc.Data[i*hc.Stride+j] - hc.Data[j*hc.Stride+i]
+			num += 2 * v * v
+		}
+	}
+	return math.Sqrt(num) / (frob(h) * frob(c))
+}
+
+func frob(a linalg.Dense) float64 {
+	var s float64
+	for i := 0; i < a.Rows; i++ {
+		for _, v := range a.Row(i) {
+			s += v * v
+		}
+	}
+	return math.Sqrt(s)
+}
+
+// symmetrize replaces a by (a + a^T)/2, removing rounding asymmetry.
+func symmetrize(a linalg.Dense) {
+	for i := 0; i < a.Rows; i++ {
+		for j := i + 1; j < a.Cols; j++ {
+			v := 0.5 * (a.Data[i*a.Stride+j] + a.Data[j*a.Stride+i])
+			a.Data[i*a.Stride+j], a.Data[j*a.Stride+i] = v, v
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package awd
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/awd-toolkit/awd/linalg"
+)
+
+func TestPhiAndNullStats(t *testing.T) {
+	// Reference values of the normal CDF.
+	for _, c := range []struct{ z, p float64 }{
+		{0, 0.5}, {1, 0.8413447460685429}, {-1.959963984540054, 0.025}, {-3, 0.0013498980316301},
+	} {
+		if got := Phi(c.z); math.Abs(got-c.p) > 1e-14 {
+			t.Errorf("Phi(%v) = %v, want %v", c.z, got, c.p)
+		}
+	}
+	// keff = 2/pi makes mu0 = 1 and SE = sqrt((pi/2 - 1)/M) by hand.
+	keff, pairs := 2/math.Pi, 4
+	se := math.Sqrt((math.Pi/2 - 1) / 4)
+	rbar := 1 - 1.959963984540054*se
+	mu0, gotSE, z, p := NullStats(rbar, keff, pairs)
+	if math.Abs(mu0-1) > 4*eps || math.Abs(gotSE-se) > 4*eps || math.Abs(z+1.959963984540054) > 1e-14 || math.Abs(p-0.025) > 1e-14 {
+		t.Errorf("mu0 %v se %v z %v p %v", mu0, gotSE, z, p)
+	}
+}
+
+func TestHaarFrameOrthonormal(t *testing.T) {
+	for _, s := range []struct{ d, k int }{{5, 5}, {40, 7}, {300, 50}} {
+		q := HaarFrame(s.d, s.k, 3)
+		g := linalg.NewDense(s.k, s.k)
+		linalg.Gemm(true, false, 1, q, q, 0, g)
+		for i := 0; i < s.k; i++ {
+			for j := 0; j < s.k; j++ {
+				want := 0.0
+				if i == j {
+					want = 1
+				}
+				if math.Abs(g.At(i, j)-want) > 8*float64(s.d)*eps {
+					t.Fatalf("d=%d k=%d: (Q^T Q)[%d][%d] = %v", s.d, s.k, i, j, g.At(i, j))
+				}
+			}
+		}
+	}
+}
+
+// wishart returns G G^T for a d x p standard Gaussian G: its law is
+// invariant under rotations, so any fixed frame sees it Haar-rotated.
+func wishart(d, p int, seed uint64) linalg.Dense {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	g := linalg.NewDense(d, p)
+	for i := range g.Data {
+		g.Data[i] = rng.NormFloat64()
+	}
+	x := linalg.NewDense(d, d)
+	linalg.Gemm(false, true, 1, g, g, 0, x)
+	return x
+}
+
+func TestAlignment(t *testing.T) {
+	t.Run("commuting/rbar=0", func(t *testing.T) {
+		d, k := 120, 40
+		q := HaarFrame(d, d, 11)
+		l := make([]float64, d)
+		for i := range l {
+			l[i] = 1 / float64(i+1)
+		}
+		h, x := rotated(q, l, 1), rotated(q, l, 1.5) // X = H^1.5
+		e, err := linalg.EigSymTop(h, k, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, xt := Project(x, e.Vectors, true)
+		rbar, pairs := MeanAbsRho(xt)
+		// Off-diagonal entries are rounding, O(d eps ||X||), against
+		// diagonals of at least x_k = l_k^1.5.
+		tol := 16 * float64(d) * eps / math.Pow(l[k-1], 1.5)
+		if pairs != k*(k-1)/2 || rbar > tol {
+			t.Errorf("rbar %v over %d pairs, want < %v", rbar, pairs, tol)
+		}
+		if c := Commutator(h, x); c > 16*float64(d)*eps {
+			t.Errorf("commutator of commuting matrices %v", c)
+		}
+	})
+	t.Run("haar-rotated/rbar=mu0", func(t *testing.T) {
+		// X = G G^T is rotation invariant; with k_eff << d the null law
+		// rho ~ N(0, 1/k_eff) holds up to O(k_eff/d).
+		d, p, k := 2000, 40, 30
+		x := wishart(d, p, 5)
+		xt := linalg.NewDense(k, k)
+		xt.Copy(x.View(0, 0, k, k)) // the frame e_1..e_k
+		a := Align("X", x, xt, 17)
+		t.Logf("%+v", a)
+		if math.Abs(a.Z) > 3 || math.Abs(a.ZRand) > 3 {
+			t.Errorf("rbar %v, rbar_rand %v, mu0 %v, SE %v: z %v, z_rand %v", a.RBar, a.RBarRand, a.Mu0, a.SE, a.Z, a.ZRand)
+		}
+		if a.M != k*(k-1)/2 {
+			t.Errorf("pairs %d", a.M)
+		}
+	})
+}
+
+func TestCommutatorBruteForce(t *testing.T) {
+	d := 9
+	h, c := wishart(d, 4, 1), wishart(d, 6, 2)
+	hm, cm := h.Mat(), c.Mat()
+	var hc, ch, diff mat.Dense
+	hc.Mul(hm, cm)
+	ch.Mul(cm, hm)
+	diff.Sub(&hc, &ch)
+	want := mat.Norm(&diff, 2) / (mat.Norm(hm, 2) * mat.Norm(cm, 2))
+	if got := Commutator(h, c); math.Abs(got-want) > 64*float64(d)*eps*want {
+		t.Errorf("Commutator %v, gonum %v", got, want)
+	}
+}
+
+// rotated returns Q diag(l^pow) Q^T.
+func rotated(q linalg.Dense, l []float64, pow float64) linalg.Dense {
+	d := q.Rows
+	qs := q.Clone()
+	for r := 0; r < d; r++ {
+		for j := range l {
+			qs.Data[r*d+j] *= math.Pow(l[j], pow)
+		}
+	}
+	x := linalg.NewDense(d, d)
+	linalg.Gemm(false, true, 1, qs, q, 0, x)
+	symmetrize(x)
+	return x
+}

@@ -1,0 +1,64 @@
+package awd
+
+import (
+	"fmt"
+
+	"github.com/awd-toolkit/awd/linalg"
+)
+
+// Names of the covariances whose projections c_i = u_i^T X u_i are measured
+// (SPEC section 5). M2 is listed as s_i; C_awd = (sigma^2/B) M2, so its c_i
+// are s_i scaled and its gamma equals that of M2.
+const (
+	NameC      = "C"
+	NameCAWD   = "C_awd"
+	NameCPair  = "C_pair"
+	NameCPair2 = "C_pair2"
+	NameCMb    = "C_mb"
+	NameM2     = "M2"
+)
+
+// Spectrum holds the top-k eigenvalues of H (descending) and, for every
+// covariance X measured, c_i = u_i^T X u_i in the same order.
+type Spectrum struct {
+	Lambda []float64            // lambda_1 >= ... >= lambda_k of H
+	C      map[string][]float64 // c_i per covariance name (NameC, ...)
+}
+
+// Project returns c_i = u_i^T X u_i for the k columns u_i of U (d x k) and,
+// when full is set, Xt = U^T X U (k x k, symmetrised). X is d x d symmetric.
+// Cost 2 d^2 k flops, plus 2 d k^2 for Xt.
+func Project(x, u linalg.Dense, full bool) ([]float64, linalg.Dense) {
+	d, k := u.Rows, u.Cols
+	if x.Rows != d || x.Cols != d {
+		panic(fmt.Sprintf("awd: Project: X is %dx%d, U is %dx%d", x.Rows, x.Cols, d, k))
+	}
+	xu := linalg.NewDense(d, k)
+	linalg.Gemm(false, false, 1, x, u, 0, xu)
+	c := make([]float64, k)
+	for r := 0; r < d; r++ {
+		ur, xr := u.Row(r), xu.Row(r)
+		for i := range c {
+			c[i] += ur[i] * xr[i]
+		}
+	}
+	if !full {
+		return c, linalg.Dense{}
+	}
+	xt := linalg.NewDense(k, k)
+	linalg.Gemm(true, false, 1, u, xu, 0, xt)
+	symmetrize(xt)
+	return c, xt
+}
+
+// TopH returns the k largest eigenvalues of H and their eigenvectors (d x k).
+func TopH(h linalg.Dense, k int) (linalg.Eigen, error) {
+	if k > h.Rows {
+		return linalg.Eigen{}, fmt.Errorf("k=%d exceeds d=%d", k, h.Rows)
+	}
+	e, err := linalg.EigSymTop(h, k, true)
+	if err != nil {
+		return e, fmt.Errorf("eigendecomposition of H: %w", err)
+	}
+	return e, nil
+}
