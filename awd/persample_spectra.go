@@ -1,0 +1,210 @@
+package awd
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// SampleSpectra holds the nonzero eigenpairs of every per-sample Hessian
+// H_n = Gamma_n (x) a_n a_n^T (SPEC section 3): lambda_k^n = |a_n|^2 mu_k^n
+// with vector gamma_k^n (x) a_n/|a_n|, where (mu_k^n, gamma_k^n) are the
+// eigenpairs of Gamma_n (m x m, rank <= L). Only R = L pairs per sample are
+// kept, zero-padded, in descending order of mu:
+//
+//	A[s*In+i]            a_s
+//	Norm2[s]             |a_s|^2
+//	Mu[s*R+k]            mu_k^s
+//	G[(s*R+k)*M+p]       gamma_k^s[p]
+type SampleSpectra struct {
+	N, M, In, R int
+
+	A     []float64
+	Norm2 []float64
+	Mu    []float64
+	G     []float64
+}
+
+// NewSampleSpectra returns an empty set for a layer with M outputs, In
+// inputs and R = L eigenpairs kept per sample.
+func NewSampleSpectra(m, in, r int) *SampleSpectra {
+	return &SampleSpectra{M: m, In: in, R: r}
+}
+
+// Lambda1 returns lambda_1(H_s) = |a_s|^2 mu_1^s.
+func (ss *SampleSpectra) Lambda1(s int) float64 { return ss.Norm2[s] * ss.Mu[s*ss.R] }
+
+// LocMax returns max_s lambda_1(H_s), the lambda_loc_max of Thm 5.1.
+func (ss *SampleSpectra) LocMax() float64 {
+	l := math.Inf(-1)
+	for s := 0; s < ss.N; s++ {
+		l = math.Max(l, ss.Lambda1(s))
+	}
+	return l
+}
+
+// Append adds the per-sample spectra of a block of samples. Gamma_s is
+// never formed: with Q (r x M) an orthonormal basis of the row space of J_s,
+// Gamma_s = Q^T (T^T Lambda_s T) Q with T = J_s Q^T (L x r), so the
+// eigenpairs come from an r x r matrix, r <= L. Cost O(L^2 M + L^3) per
+// sample.
+func (ss *SampleSpectra) Append(ps *nn.PerSample) {
+	if ps.M != ss.M || ps.In != ss.In || ps.L != ss.R {
+		panic(fmt.Sprintf("awd: SampleSpectra.Append: block M=%d In=%d L=%d, want %d %d %d", ps.M, ps.In, ps.L, ss.M, ss.In, ss.R))
+	}
+	m, l := ps.M, ps.L
+	q := make([]float64, l*m)
+	t := make([]float64, l*l)
+	b := make([]float64, l*l)
+	for s := 0; s < ps.N; s++ {
+		a := ps.A[s*ps.In : (s+1)*ps.In]
+		var n2 float64
+		for _, v := range a {
+			n2 += v * v
+		}
+		ss.A = append(ss.A, a...)
+		ss.Norm2 = append(ss.Norm2, n2)
+		mu, g := gammaEigen(ps.J[s*l*m:(s+1)*l*m], ps.Lambda[s*l*l:(s+1)*l*l], l, m, q, t, b)
+		ss.Mu = append(ss.Mu, mu...)
+		ss.G = append(ss.G, g...)
+		ss.N++
+	}
+}
+
+// gammaEigen returns the L eigenvalues (descending, zero-padded) and
+// eigenvectors (rows, length m) of J^T Lambda J for J (l x m).
+func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64) {
+	// Orthonormal basis of the rows of J by Gram-Schmidt applied twice
+	// ("twice is enough"), dropping rows that are numerically dependent.
+	var jmax float64
+	for a := 0; a < l; a++ {
+		jmax = math.Max(jmax, math.Sqrt(dot(j[a*m:(a+1)*m], j[a*m:(a+1)*m])))
+	}
+	r := 0
+	for a := 0; a < l && jmax > 0; a++ {
+		v := q[r*m : (r+1)*m]
+		copy(v, j[a*m:(a+1)*m])
+		for pass := 0; pass < 2; pass++ {
+			for c := 0; c < r; c++ {
+				axpy(-dot(q[c*m:(c+1)*m], v), q[c*m:(c+1)*m], v)
+			}
+		}
+		nv := math.Sqrt(dot(v, v))
+		if nv <= 64*float64(m)*eps*jmax {
+			continue
+		}
+		for p := range v {
+			v[p] /= nv
+		}
+		r++
+	}
+	// T = J Q^T (l x r), B = T^T Lambda T (r x r).
+	for a := 0; a < l; a++ {
+		for c := 0; c < r; c++ {
+			t[a*r+c] = dot(j[a*m:(a+1)*m], q[c*m:(c+1)*m])
+		}
+	}
+	for c := 0; c < r; c++ {
+		for e := 0; e < r; e++ {
+			var v float64
+			for a := 0; a < l; a++ {
+				var w float64
+				for f := 0; f < l; f++ {
+					w += lam[a*l+f] * t[f*r+e]
+				}
+				v += t[a*r+c] * w
+			}
+			b[c*r+e] = v
+		}
+	}
+	vals, vecs := jacobiEigen(b[:r*r], r)
+	mu = make([]float64, l)
+	g = make([]float64, l*m)
+	for k := 0; k < r; k++ {
+		mu[k] = vals[k]
+		gk := g[k*m : (k+1)*m]
+		for c := 0; c < r; c++ {
+			axpy(vecs[c*r+k], q[c*m:(c+1)*m], gk)
+		}
+	}
+	return mu, g
+}
+
+// jacobiEigen returns the eigenvalues of the symmetric n x n matrix a in
+// descending order and the eigenvectors as the columns of an n x n matrix,
+// by cyclic Jacobi rotations (accurate to a few eps relative to ||a||, and
+// fast for the n <= L this is used for). a is overwritten.
+func jacobiEigen(a []float64, n int) ([]float64, []float64) {
+	v := make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		v[i*n+i] = 1
+	}
+	for sweep := 0; sweep < 64; sweep++ {
+		var off, tot float64
+		for i := 0; i < n; i++ {
+			for k := 0; k < n; k++ {
+				if i != k {
+					off += a[i*n+k] * a[i*n+k]
+				}
+				tot += a[i*n+k] * a[i*n+k]
+			}
+		}
+		if off <= eps*eps*tot {
+			break
+		}
+		for p := 0; p < n; p++ {
+			for q := p + 1; q < n; q++ {
+				apq := a[p*n+q]
+				if apq == 0 {
+					continue
+				}
+				theta := (a[q*n+q] - a[p*n+p]) / (2 * apq)
+				t := math.Copysign(1, theta) / (math.Abs(theta) + math.Sqrt(theta*theta+1))
+				c := 1 / math.Sqrt(t*t+1)
+				s := t * c
+				for k := 0; k < n; k++ { // A <- A G (columns p, q)
+					akp, akq := a[k*n+p], a[k*n+q]
+					a[k*n+p], a[k*n+q] = c*akp-s*akq, s*akp+c*akq
+				}
+				for k := 0; k < n; k++ { // A <- G^T A (rows p, q)
+					apk, aqk := a[p*n+k], a[q*n+k]
+					a[p*n+k], a[q*n+k] = c*apk-s*aqk, s*apk+c*aqk
+				}
+				for k := 0; k < n; k++ {
+					vkp, vkq := v[k*n+p], v[k*n+q]
+					v[k*n+p], v[k*n+q] = c*vkp-s*vkq, s*vkp+c*vkq
+				}
+			}
+		}
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(x, y int) bool { return a[idx[x]*n+idx[x]] > a[idx[y]*n+idx[y]] })
+	vals := make([]float64, n)
+	vecs := make([]float64, n*n)
+	for c, i := range idx {
+		vals[c] = a[i*n+i]
+		for k := 0; k < n; k++ {
+			vecs[k*n+c] = v[k*n+i]
+		}
+	}
+	return vals, vecs
+}
+
+func dot(x, y []float64) float64 {
+	var s float64
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}
+
+func axpy(alpha float64, x, y []float64) {
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}
