@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
 )
 
 // TestCorrelationBruteForce compares the GEMM route with the explicit
