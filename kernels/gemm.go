@@ -9,6 +9,7 @@ package kernels
 //
 // alpha is folded into the packing and beta applied by the caller, so the
 // kernel only accumulates. mr and nr depend on the level: ask DgemmShape.
+// With kc <= 0 a micro-kernel does not touch c.
 
 type dgemmKernel struct {
 	mr, nr int
@@ -57,7 +58,13 @@ func SgemmMicro(kc int, a, b, c []float32, ldc int) {
 // others are left untouched.
 func DsyrkMicroLower(kc int, a, b, c []float64, ldc int, off int) {
 	mr, nr := dgemm.mr, dgemm.nr
-	var tile [16 * 16]float64
+	if len(a) < kc*mr || len(b) < kc*nr || (kc > 0 && len(c) < (mr-1)*ldc+nr) {
+		panic("kernels: DsyrkMicroLower: panel or tile too short")
+	}
+	if kc <= 0 {
+		return
+	}
+	var tile [maxTile]float64
 	t := tile[:mr*nr]
 	dgemm.fn(kc, a, b, t, nr)
 	for i := 0; i < mr; i++ {
@@ -67,7 +74,13 @@ func DsyrkMicroLower(kc int, a, b, c []float64, ldc int, off int) {
 	}
 }
 
+// maxTile bounds mr*nr of every level's dgemm kernel (a stack buffer).
+const maxTile = 16 * 16
+
 func dgemmGeneric4x4(kc int, a, b, c []float64, ldc int) {
+	if kc <= 0 {
+		return
+	}
 	var c00, c01, c02, c03, c10, c11, c12, c13 float64
 	var c20, c21, c22, c23, c30, c31, c32, c33 float64
 	for p := 0; p < kc; p++ {
@@ -114,6 +127,9 @@ func dgemmGeneric4x4(kc int, a, b, c []float64, ldc int) {
 }
 
 func sgemmGeneric4x4(kc int, a, b, c []float32, ldc int) {
+	if kc <= 0 {
+		return
+	}
 	var acc [16]float32
 	for p := 0; p < kc; p++ {
 		a4, b4 := a[p*4:p*4+4], b[p*4:p*4+4]
@@ -136,4 +152,5 @@ func setGeneric() {
 	ddotImpl, daxpyImpl, dscalImpl, drotImpl = ddotGeneric, daxpyGeneric, dscalGeneric, drotGeneric
 	dgemm = dgemmKernel{4, 4, dgemmGeneric4x4}
 	sgemm = sgemmKernel{4, 4, sgemmGeneric4x4}
+	peak = peakKernel{peakGenericFlops, peakGeneric}
 }

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// elem describes a float type: its size and the instructions for it.
+type elem struct {
+	goType   string
+	size     int         // bytes
+	load     func(...Op) // VMOVUPD / VMOVUPS
+	fma      func(...Op) // VFMADD231PD / PS: z += x*y
+	fmaBcast func(...Op) // the same with an embedded {1toN} broadcast (EVEX)
+	bcast    func(...Op) // VBROADCASTSD / SS (VEX)
+	add      func(...Op) // VADDPD / PS
+	shift    uint8       // log2(size), to turn ldc into bytes
+}
+
+var (
+	f64 = elem{"float64", 8, VMOVUPD, VFMADD231PD, VFMADD231PD_BCST, VBROADCASTSD, VADDPD, 3}
+	f32 = elem{"float32", 4, VMOVUPS, VFMADD231PS, VFMADD231PS_BCST, VBROADCASTSS, VADDPS, 2}
+)
+
+// isa describes a vector register file.
+type isa struct {
+	name     string
+	vecBytes int
+	nregs    int // architectural vector registers usable at this level
+	reg      func(i int) VecPhysical
+	evex     bool // embedded broadcast available
+}
+
+var (
+	zmms = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}
+	ymms = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+
+	avx512 = isa{"AVX512", 64, 32, func(i int) VecPhysical { return zmms[i] }, true}
+	// AVX2 code must stay in Y0-Y15: Y16-Y31 need AVX-512VL.
+	avx2 = isa{"AVX2", 32, 16, func(i int) VecPhysical { return ymms[i] }, false}
+)
+
+// kcUnroll is how many rank-1 updates one trip of the main loop does: enough
+// to make the loop counter and pointer updates negligible beside mr*nr/lanes
+// FMAs each, small enough to keep the code in the uop cache.
+const kcUnroll = 4
+
+// prefetchA is how far ahead (in rank-1 updates) the A panel is prefetched;
+// A streams from L2 while the B micro-panel stays in L1 (Goto/BLIS order).
+const prefetchA = 8
+
+// microKernel emits name(kc, a, b, c, ldc): c[i*ldc+j] += sum_p a[p*mr+i]*b[p*nr+j]
+// for an mr x (nv*lanes) tile, with mr*nv accumulators.
+func microKernel(name string, e elem, v isa, mr, nv int) {
+	lanes := v.vecBytes / e.size
+	nr := nv * lanes
+	nacc := mr * nv
+	// Register budget: accumulators, without EVEX two broadcast registers,
+	// and one set of B vectors, or two (alternating between unrolled steps)
+	// where they fit.
+	need := nacc + nv
+	if !v.evex {
+		need += 2
+	}
+	bsets := 1
+	if need+nv <= v.nregs {
+		bsets = 2
+	}
+	if need > v.nregs {
+		panic(fmt.Sprintf("%s: %d registers needed, %d available", name, need, v.nregs))
+	}
+	acc := func(i, j int) VecPhysical { return v.reg(i*nv + j) }
+	breg := func(set, j int) VecPhysical { return v.reg(nacc + set*nv + j) }
+	treg := func(set int) VecPhysical { return v.reg(nacc + bsets*nv + set) }
+
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(kc int, a, b, c []%s, ldc int)", e.goType))
+	Doc(
+		fmt.Sprintf("%s adds the product of a packed %d x kc panel a and a packed kc x %d", name, mr, nr),
+		fmt.Sprintf("panel b into the row-major %d x %d tile c with stride ldc (%s, %d accumulators):", mr, nr, v.name, nacc),
+		"",
+		"\tfor p := 0; p < kc; p++ {",
+		fmt.Sprintf("\t\tfor i := 0; i < %d; i++ {", mr),
+		fmt.Sprintf("\t\t\tfor j := 0; j < %d; j++ {", nr),
+		fmt.Sprintf("\t\t\t\tc[i*ldc+j] += a[p*%d+i] * b[p*%d+j]", mr, nr),
+		"\t\t\t}",
+		"\t\t}",
+		"\t}",
+		"",
+		"It does not touch c when kc <= 0.",
+	)
+	Pragma("noescape")
+	kc := Load(Param("kc"), GP64())
+	a := Load(Param("a").Base(), GP64())
+	b := Load(Param("b").Base(), GP64())
+	c := Load(Param("c").Base(), GP64())
+	ldc := Load(Param("ldc"), GP64())
+
+	Comment("Nothing to add for kc <= 0: leave c alone.")
+	TESTQ(kc, kc)
+	JLE(LabelRef(name + "_ret"))
+
+	Comment("Zero the accumulators.")
+	for i := 0; i < nacc; i++ {
+		r := v.reg(i)
+		if v.evex {
+			VPXORD(r, r, r)
+		} else {
+			VXORPD(r, r, r)
+		}
+	}
+
+	Comment("ldc in bytes; prefetch every row of the C tile (first and last byte).")
+	SHLQ(U8(e.shift), ldc)
+	cp := GP64()
+	MOVQ(c, cp)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: cp})
+		PREFETCHT0(Mem{Base: cp, Disp: nr*e.size - 1})
+		if i < mr-1 {
+			ADDQ(ldc, cp)
+		}
+	}
+
+	step := func(u int) {
+		set := u % bsets
+		aoff, boff := u*mr*e.size, u*nr*e.size
+		for j := 0; j < nv; j++ {
+			e.load(Mem{Base: b, Disp: boff + j*v.vecBytes}, breg(set, j))
+		}
+		for i := 0; i < mr; i++ {
+			am := Mem{Base: a, Disp: aoff + i*e.size}
+			if v.evex {
+				for j := 0; j < nv; j++ {
+					e.fmaBcast(am, breg(set, j), acc(i, j))
+				}
+				continue
+			}
+			t := treg(i % 2)
+			e.bcast(am, t)
+			for j := 0; j < nv; j++ {
+				e.fma(breg(set, j), t, acc(i, j))
+			}
+		}
+	}
+
+	n := GP64()
+	MOVQ(kc, n)
+	SHRQ(U8(2), n)
+	JZ(LabelRef(name + "_tail"))
+	Commentf("Main loop: %d rank-1 updates per trip.", kcUnroll)
+	Label(name + "_loop")
+	for u := 0; u < kcUnroll; u++ {
+		step(u)
+	}
+	for off := 0; off < kcUnroll*mr*e.size; off += 64 {
+		PREFETCHT0(Mem{Base: a, Disp: prefetchA*mr*e.size + off})
+	}
+	ADDQ(U32(kcUnroll*mr*e.size), a)
+	ADDQ(U32(kcUnroll*nr*e.size), b)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+
+	Label(name + "_tail")
+	ANDQ(U8(kcUnroll-1), kc)
+	JZ(LabelRef(name + "_store"))
+	Comment("Remaining kc mod 4 rank-1 updates.")
+	Label(name + "_tailloop")
+	step(0)
+	ADDQ(U32(mr*e.size), a)
+	ADDQ(U32(nr*e.size), b)
+	DECQ(kc)
+	JNZ(LabelRef(name + "_tailloop"))
+
+	Label(name + "_store")
+	Comment("c += accumulators, row by row.")
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			cm := Mem{Base: c, Disp: j * v.vecBytes}
+			e.add(cm, acc(i, j), acc(i, j))
+			e.load(acc(i, j), cm)
+		}
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	Label(name + "_ret")
+	RET()
+}
+
+// Register blocks. AVX-512 has 32 zmm: mr broadcasts straight from memory
+// ({1toN}, no register), nv B vectors per step (two sets), mr*nv accumulators.
+const (
+	// dgemm AVX-512: 14 x 16 = 28 accumulators + 2x2 B vectors = 32 zmm;
+	// 28 independent FMAs per step cover 2 FMA pipes x 4-cycle latency 3.5 times,
+	// and 16 loads per 28 FMAs stay under 2 loads/cycle (BLIS skx uses 14x16's transpose).
+	dMR512, dNV512 = 14, 2
+	// sgemm AVX-512: same register block, 16 floats per zmm: 14 x 32.
+	sMR512, sNV512 = 14, 2
+	// dgemm AVX2: 6 x 8 = 12 accumulators + 2 B vectors + 2 broadcasts = 16 ymm
+	// (BLIS/OpenBLAS Haswell 6x8 / 8x6): no EVEX, so at most Y0-Y15.
+	dMR2, dNV2 = 6, 2
+	// sgemm AVX2: the same block with 8 floats per ymm: 6 x 16.
+	sMR2, sNV2 = 6, 2
+)
+
+func dgemmAVX512() { microKernel("dgemm14x16AVX512", f64, avx512, dMR512, dNV512) }
+func sgemmAVX512() { microKernel("sgemm14x32AVX512", f32, avx512, sMR512, sNV512) }
+func dgemmAVX2()   { microKernel("dgemm6x8AVX2", f64, avx2, dMR2, dNV2) }
+func sgemmAVX2()   { microKernel("sgemm6x16AVX2", f32, avx2, sMR2, sNV2) }

@@ -1,0 +1,250 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// gemmRef is the micro-kernel's sum in float64 with explicit products, and
+// the bound sum|a b| + |c| that scales its rounding error.
+func gemmRef(kc, mr, nr int, a, b []float64, c0 float64, i, j int) (ref, mag float64) {
+	ref, mag = c0, math.Abs(c0)
+	for p := 0; p < kc; p++ {
+		prod := a[p*mr+i] * b[p*nr+j]
+		ref += prod
+		mag += math.Abs(prod)
+	}
+	return ref, mag
+}
+
+// ldcsFor are the C strides tried for a tile nr wide: tight, odd, and wide.
+func ldcsFor(nr int) []int { return []int{nr, nr + 3, 2*nr + 5} }
+
+// sentinel marks C entries the kernel must not touch.
+const sentinel = -12345.5
+
+func TestDgemmMicro(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mr, nr := DgemmShape()
+		if mr*nr > maxTile {
+			t.Fatalf("DgemmShape() = %d x %d exceeds maxTile %d", mr, nr, maxTile)
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		for kc := 0; kc <= 70; kc++ {
+			for _, ldc := range ldcsFor(nr) {
+				a, b := randSlice(rng, kc*mr), randSlice(rng, kc*nr)
+				c := make([]float64, (mr-1)*ldc+nr+ldc) // one row of slack to catch overruns
+				for k := range c {
+					c[k] = sentinel
+				}
+				for i := 0; i < mr; i++ {
+					for j := 0; j < nr; j++ {
+						c[i*ldc+j] = 2*rng.Float64() - 1
+					}
+				}
+				c0 := append([]float64(nil), c...)
+				DgemmMicro(kc, a, b, c, ldc)
+				checkTile(t, fmt.Sprintf("kc=%d ldc=%d", kc, ldc), kc, mr, nr, ldc, a, b, c0, c, eps64)
+			}
+		}
+	})
+}
+
+// checkTile compares c against c0 + a*b inside the tile (tolerance
+// 2*(kc+1)*eps*(|c0|+sum|a b|): one rounding per add, FMA or not) and
+// requires everything outside it to be unchanged.
+func checkTile(t *testing.T, name string, kc, mr, nr, ldc int, a, b, c0, c []float64, eps float64) {
+	t.Helper()
+	bad := 0
+	for k := range c {
+		i, j := k/ldc, k%ldc
+		if i < mr && j < nr {
+			ref, mag := gemmRef(kc, mr, nr, a, b, c0[k], i, j)
+			if tol := 2 * float64(kc+1) * eps * mag; !sameFloat(c[k], ref, tol) {
+				t.Errorf("%s: c[%d][%d] = %v, want %v (tol %.3g)", name, i, j, c[k], ref, tol)
+				bad++
+			}
+		} else if c[k] != c0[k] {
+			t.Errorf("%s: c[%d] (outside the tile) changed from %v to %v", name, k, c0[k], c[k])
+			bad++
+		}
+		if bad > 5 {
+			t.Fatalf("%s: too many errors", name)
+		}
+	}
+}
+
+func TestSgemmMicro(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mr, nr := SgemmShape()
+		rng := rand.New(rand.NewPCG(3, 4))
+		for kc := 0; kc <= 70; kc++ {
+			for _, ldc := range ldcsFor(nr) {
+				a, b := randSlice32(rng, kc*mr), randSlice32(rng, kc*nr)
+				c := make([]float32, (mr-1)*ldc+nr+ldc)
+				for k := range c {
+					c[k] = sentinel
+				}
+				for i := 0; i < mr; i++ {
+					for j := 0; j < nr; j++ {
+						c[i*ldc+j] = float32(2*rng.Float64() - 1)
+					}
+				}
+				c0 := append([]float32(nil), c...)
+				SgemmMicro(kc, a, b, c, ldc)
+				checkTile(t, fmt.Sprintf("kc=%d ldc=%d", kc, ldc), kc, mr, nr, ldc,
+					widen(a), widen(b), widen(c0), widen(c), eps32)
+			}
+		}
+	})
+}
+
+func widen(s []float32) []float64 {
+	w := make([]float64, len(s))
+	for i, v := range s {
+		w[i] = float64(v)
+	}
+	return w
+}
+
+// TestGemmMicroSpecials: a NaN or Inf in A row i spreads over row i of C as
+// the products NaN*x and Inf*x do; the other rows stay finite.
+func TestGemmMicroSpecials(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mr, nr := DgemmShape()
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, kc := range []int{1, 5, 17} {
+			for _, special := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				a, b := randSlice(rng, kc*mr), randSlice(rng, kc*nr)
+				for j := range b {
+					b[j] = 0.5 + rng.Float64() // positive, so Inf keeps its sign
+				}
+				row := mr - 1
+				a[(kc-1)*mr+row] = special
+				c := make([]float64, mr*nr)
+				c0 := append([]float64(nil), c...)
+				DgemmMicro(kc, a, b, c, nr)
+				checkTile(t, fmt.Sprintf("kc=%d special=%v", kc, special), kc, mr, nr, nr, a, b, c0, c, eps64)
+			}
+		}
+	})
+}
+
+func TestDsyrkMicroLower(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mr, nr := DgemmShape()
+		rng := rand.New(rand.NewPCG(7, 8))
+		for _, kc := range []int{0, 1, 3, 16, 33} {
+			for _, off := range []int{-nr, -2, -1, 0, 1, 3, nr} {
+				ldc := nr + 2
+				a, b := randSlice(rng, kc*mr), randSlice(rng, kc*nr)
+				c := randSlice(rng, (mr-1)*ldc+nr)
+				c0 := append([]float64(nil), c...)
+				DsyrkMicroLower(kc, a, b, c, ldc, off)
+				for i := 0; i < mr; i++ {
+					for j := 0; j < nr; j++ {
+						k := i*ldc + j
+						want, mag := c0[k], 0.0
+						if j <= i+off {
+							want, mag = gemmRef(kc, mr, nr, a, b, c0[k], i, j)
+						}
+						if tol := 2 * float64(kc+1) * eps64 * mag; !sameFloat(c[k], want, tol) {
+							t.Fatalf("kc=%d off=%d: c[%d][%d] = %v, want %v", kc, off, i, j, c[k], want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestPeakLoop(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		if f := PeakLoop(0); f != 0 {
+			t.Fatalf("PeakLoop(0) = %v flops", f)
+		}
+		f1, f2 := PeakLoop(10), PeakLoop(20)
+		if f1 <= 0 || f2 != 2*f1 {
+			t.Fatalf("PeakLoop(10), PeakLoop(20) = %v, %v flops: want positive and proportional", f1, f2)
+		}
+	})
+}
+
+// peakRate measures the current level's FMA peak in flop/s (one core).
+func peakRate() float64 {
+	const iters = 1 << 16
+	best := 0.0
+	for r := 0; r < 5; r++ {
+		start := time.Now()
+		f := PeakLoop(iters)
+		if rate := f / time.Since(start).Seconds(); rate > best {
+			best = rate
+		}
+	}
+	return best
+}
+
+func BenchmarkPeakLoop(b *testing.B) {
+	forEachLevelB(b, func(b *testing.B) {
+		var flops float64
+		for b.Loop() {
+			flops += PeakLoop(1 << 12)
+		}
+		b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
+// forEachLevelB is forEachLevel for benchmarks.
+func forEachLevelB(b *testing.B, f func(b *testing.B)) {
+	saved := Current()
+	defer SetLevel(saved)
+	for _, l := range testLevels() {
+		if err := SetLevel(l); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("level="+l.String(), f)
+	}
+}
+
+// benchKC is the micro-kernel depth of the benchmarks: a typical kc, with
+// the A and B micro-panels in L1/L2 as the packed GEMM has them.
+const benchKC = 128
+
+func BenchmarkDgemmMicro(b *testing.B) {
+	forEachLevelB(b, func(b *testing.B) {
+		mr, nr := DgemmShape()
+		rng := rand.New(rand.NewPCG(9, 10))
+		a, bb := randSlice(rng, benchKC*mr), randSlice(rng, benchKC*nr)
+		c := make([]float64, mr*nr)
+		peak := peakRate()
+		var flops float64
+		for b.Loop() {
+			DgemmMicro(benchKC, a, bb, c, nr)
+			flops += 2 * float64(mr*nr*benchKC)
+		}
+		rate := flops / b.Elapsed().Seconds()
+		b.ReportMetric(rate/1e9, "GFLOP/s")
+		b.ReportMetric(100*rate/peak, "%peak")
+	})
+}
+
+func BenchmarkSgemmMicro(b *testing.B) {
+	forEachLevelB(b, func(b *testing.B) {
+		mr, nr := SgemmShape()
+		rng := rand.New(rand.NewPCG(11, 12))
+		a, bb := randSlice32(rng, benchKC*mr), randSlice32(rng, benchKC*nr)
+		c := make([]float32, mr*nr)
+		peak := 2 * peakRate() // twice the lanes in float32
+		var flops float64
+		for b.Loop() {
+			SgemmMicro(benchKC, a, bb, c, nr)
+			flops += 2 * float64(mr*nr*benchKC)
+		}
+		rate := flops / b.Elapsed().Seconds()
+		b.ReportMetric(rate/1e9, "GFLOP/s")
+		b.ReportMetric(100*rate/peak, "%peak32")
+	})
+}
