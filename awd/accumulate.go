@@ -1,0 +1,157 @@
+package awd
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/awd-toolkit/awd/linalg"
+)
+
+// The Kronecker route of SPEC section 4. Every d x d matrix of the analysis
+// that is accumulated per sample has the form
+//
+//	S = sum_n P_n (x) a_n a_n^T,   S[(p,i),(q,j)] = sum_n P_n[p][q] a_n[i] a_n[j]
+//
+// with a symmetric m x m matrix P_n (delta delta^T for C, Gamma_n for H,
+// ||a_n||^2 Gamma_n^2 for M2, u_n u_n^T for C_pair). Because P_n and
+// a_n a_n^T are both symmetric, S is fixed by the m(m+1)/2 x n(n+1)/2 matrix
+//
+//	G[{p,q}][{i,j}] = sum_n P_n[p][q] a_n[i] a_n[j]   (p <= q, i <= j)
+//
+// which is one GEMM G += X^T Y over samples, with X's rows the packed upper
+// triangles of P_n and Y's rows the packed upper triangles of a_n a_n^T. That
+// costs N d^2 / 2 flops (a quarter of the full m^2 x n^2 product; half a SYRK
+// of the N x d matrix of vec(P_n^(1/2) a_n^T)), and the state is d^2/4 numbers.
+// unpackKron scatters G back into the d x d matrix: every block (p,q) of S is
+// the symmetric n x n matrix read off row {p,q} of G, and block (q,p) equals
+// block (p,q).
+
+// DefaultChunk is the number of samples per GEMM when nothing else is asked
+// for: large enough that the GEMM's inner dimension amortises its packing,
+// small enough that X and Y stay a few MB for d = 2500.
+const DefaultChunk = 512
+
+// triIndex returns the position of (i, j), i <= j, in the row-major packed
+// upper triangle of an n x n matrix.
+func triIndex(i, j, n int) int { return i*n - i*(i-1)/2 + (j - i) }
+
+// triLen is the length of the packed upper triangle of an n x n matrix.
+func triLen(n int) int { return n * (n + 1) / 2 }
+
+// packUpper writes the upper triangle of the n x n row-major matrix src into
+// dst (length triLen(n)) row by row.
+func packUpper(dst, src []float64, n int) {
+	k := 0
+	for i := 0; i < n; i++ {
+		k += copy(dst[k:], src[i*n+i:(i+1)*n])
+	}
+}
+
+// packOuter writes the upper triangle of alpha x x^T into dst, row by row.
+func packOuter(dst []float64, alpha float64, x []float64) {
+	k := 0
+	for i, xi := range x {
+		s := alpha * xi
+		for _, xj := range x[i:] {
+			dst[k] = s * xj
+			k++
+		}
+	}
+}
+
+// unpackKron adds alpha times the d x d matrix encoded by the packed Kronecker
+// sum g (triLen(m) x triLen(n)) to dst (d x d, d = m n), both triangles.
+// Cost d^2 additions.
+func unpackKron(dst linalg.Dense, alpha float64, g linalg.Dense, m, n int) {
+	d := m * n
+	if dst.Rows != d || dst.Cols != d || g.Rows != triLen(m) || g.Cols != triLen(n) {
+		panic(fmt.Sprintf("awd: unpackKron: dst %dx%d, packed %dx%d for m=%d n=%d", dst.Rows, dst.Cols, g.Rows, g.Cols, m, n))
+	}
+	ld := dst.Stride
+	for p := 0; p < m; p++ {
+		for q := p; q < m; q++ {
+			row := g.Row(triIndex(p, q, m))
+			blocks := [2]int{p*n*ld + q*n, q*n*ld + p*n} // offsets of blocks (p,q) and (q,p)
+			nb := 2
+			if p == q {
+				nb = 1
+			}
+			for _, off := range blocks[:nb] {
+				k := 0
+				for i := 0; i < n; i++ {
+					ri := dst.Data[off+i*ld : off+i*ld+n]
+					for j := i; j < n; j++ {
+						v := alpha * row[k]
+						k++
+						ri[j] += v
+						if j != i {
+							dst.Data[off+j*ld+i] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// KronSum adds
+//
+//	alpha * sum_n P_n (x) a_n a_n^T
+//
+// to dst (d x d, d = m n, both triangles), where P_n is row n of p (N x m^2)
+// read as a symmetric m x m matrix (only its upper triangle is used) and a_n
+// is row n of a (N x n). Samples are streamed in chunks of DefaultChunk: the
+// memory beyond dst is O(d^2/4 + chunk (m^2 + n^2)). Cost N d^2 / 2 flops
+// (one GEMM) plus d^2 for the unpacking. The suppression experiment calls it
+// with modified P_n = Gamma_n'.
+func KronSum(dst linalg.Dense, alpha float64, p linalg.Dense, a linalg.Dense) {
+	n := a.Cols
+	m := int(math.Round(math.Sqrt(float64(p.Cols))))
+	if m*m != p.Cols || p.Rows != a.Rows || dst.Rows != m*n || dst.Cols != m*n {
+		panic(fmt.Sprintf("awd: KronSum: P %dx%d (rows are m x m), a %dx%d, dst %dx%d", p.Rows, p.Cols, a.Rows, a.Cols, dst.Rows, dst.Cols))
+	}
+	k := newKron(m, n, 1)
+	chunk := DefaultChunk
+	x := linalg.NewDense(min(chunk, a.Rows), triLen(m))
+	y := linalg.NewDense(min(chunk, a.Rows), triLen(n))
+	for s0 := 0; s0 < a.Rows; s0 += chunk {
+		c := min(chunk, a.Rows-s0)
+		xv, yv := x.View(0, 0, c, x.Cols), y.View(0, 0, c, y.Cols)
+		for r := 0; r < c; r++ {
+			packUpper(xv.Row(r), p.Row(s0+r), m)
+			packOuter(yv.Row(r), 1, a.Row(s0+r))
+		}
+		k.add(xv, yv)
+	}
+	k.unpack(dst, 0, alpha)
+}
+
+// kron is a packed accumulator of blocks Kronecker sums that share a_n: block
+// b is rows b*triLen(m) .. (b+1)*triLen(m) of g.
+type kron struct {
+	m, n, blocks int
+	g            linalg.Dense // blocks*triLen(m) x triLen(n)
+}
+
+func newKron(m, n, blocks int) *kron {
+	return &kron{m: m, n: n, blocks: blocks, g: linalg.NewDense(blocks*triLen(m), triLen(n))}
+}
+
+// add accumulates g += x^T y: x is c x blocks*triLen(m), y is c x triLen(n).
+func (k *kron) add(x, y linalg.Dense) {
+	if x.Rows == 0 {
+		return
+	}
+	linalg.Gemm(true, false, 1, x, y, 1, k.g)
+}
+
+// block returns the packed sum of block b.
+func (k *kron) block(b int) linalg.Dense {
+	t := triLen(k.m)
+	return k.g.View(b*t, 0, t, k.g.Cols)
+}
+
+// unpack adds alpha times block b, as a d x d matrix, to dst.
+func (k *kron) unpack(dst linalg.Dense, b int, alpha float64) {
+	unpackKron(dst, alpha, k.block(b), k.m, k.n)
+}

@@ -1,0 +1,250 @@
+package awd
+
+import (
+	"math"
+
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// Per-sample curvature in factored form. With J (L x m) and Lambda (L x L),
+//
+//	Gamma   = J^T Lambda J
+//	Gamma^2 = J^T (Lambda K Lambda) J,  K = J J^T (L x L)
+//
+// so neither needs an m x m x m product: each costs L^2 m + L m^2 / 2 flops
+// for the packed upper triangle, and the columns of J that the ReLU masks
+// zero are skipped. The eigenvalues of Gamma are those of the L x L matrix
+// D^(1/2) V^T Lambda V D^(1/2) (K = V D V^T), plus m - L zeros when m > L,
+// because J^T Lambda J and (Lambda^(1/2)-free) K^(1/2) Lambda K^(1/2) share
+// their nonzero spectrum.
+
+// gammaWork is the scratch of one goroutine for the per-sample quantities.
+type gammaWork struct {
+	m, l int
+	act  []int     // active (nonzero) columns of J
+	jc   []float64 // l x len(act): J restricted to the active columns
+	t    []float64 // l x len(act): F J
+	f    []float64 // l x l
+	k    []float64 // l x l: J J^T
+	v    []float64 // l x l eigenvectors of K
+	e    []float64 // l x l scratch
+	pc   []float64 // packed upper triangle over the active columns
+}
+
+func newGammaWork(m, l int) *gammaWork {
+	return &gammaWork{
+		m: m, l: l,
+		act: make([]int, 0, m),
+		jc:  make([]float64, l*m),
+		t:   make([]float64, l*m),
+		f:   make([]float64, l*l),
+		k:   make([]float64, l*l),
+		v:   make([]float64, l*l),
+		e:   make([]float64, l*l),
+		pc:  make([]float64, triLen(m)),
+	}
+}
+
+// load gathers the active columns of J_s.
+func (w *gammaWork) load(ps *nn.PerSample, s int) {
+	m, l := w.m, w.l
+	j := ps.J[s*l*m : (s+1)*l*m]
+	w.act = w.act[:0]
+	for p := 0; p < m; p++ {
+		for k := 0; k < l; k++ {
+			if j[k*m+p] != 0 {
+				w.act = append(w.act, p)
+				break
+			}
+		}
+	}
+	ma := len(w.act)
+	for k := 0; k < l; k++ {
+		row := w.jc[k*ma : (k+1)*ma]
+		for c, p := range w.act {
+			row[c] = j[k*m+p]
+		}
+	}
+	// K = Jc Jc^T
+	for a := 0; a < l; a++ {
+		ra := w.jc[a*ma : (a+1)*ma]
+		for b := a; b < l; b++ {
+			rb := w.jc[b*ma : (b+1)*ma]
+			var sum float64
+			for c, x := range ra {
+				sum += x * rb[c]
+			}
+			w.k[a*l+b], w.k[b*l+a] = sum, sum
+		}
+	}
+}
+
+// packedJtFJ writes alpha times the packed upper triangle of J^T F J
+// (m x m) into dst, F symmetric L x L. load must have been called.
+func (w *gammaWork) packedJtFJ(dst []float64, alpha float64, f []float64) {
+	l, ma := w.l, len(w.act)
+	// T = F Jc
+	clear(w.t[:l*ma])
+	for a := 0; a < l; a++ {
+		ta := w.t[a*ma : (a+1)*ma]
+		for b := 0; b < l; b++ {
+			v := f[a*l+b]
+			if v == 0 {
+				continue
+			}
+			for c, x := range w.jc[b*ma : (b+1)*ma] {
+				ta[c] += v * x
+			}
+		}
+	}
+	pc := w.pc[:triLen(ma)]
+	clear(pc)
+	for a := 0; a < l; a++ {
+		ja, ta := w.jc[a*ma:(a+1)*ma], w.t[a*ma:(a+1)*ma]
+		off := 0
+		for c, x := range ja {
+			row := pc[off : off+ma-c]
+			off += ma - c
+			if x == 0 {
+				continue
+			}
+			for e, y := range ta[c:] {
+				row[e] += x * y
+			}
+		}
+	}
+	clear(dst[:triLen(w.m)])
+	off := 0
+	for c, p := range w.act {
+		base := triIndex(p, p, w.m) - p // dst index of (p, q) is base + q
+		for e, q := range w.act[c:] {
+			dst[base+q] = alpha * pc[off+e]
+		}
+		off += ma - c
+	}
+}
+
+// lambdaKLambda writes Lambda K Lambda into w.f. load must have been called.
+func (w *gammaWork) lambdaKLambda(lam []float64) {
+	l := w.l
+	// e = K Lambda, f = Lambda e
+	for a := 0; a < l; a++ {
+		for b := 0; b < l; b++ {
+			var s float64
+			for c := 0; c < l; c++ {
+				s += w.k[a*l+c] * lam[c*l+b]
+			}
+			w.e[a*l+b] = s
+		}
+	}
+	for a := 0; a < l; a++ {
+		for b := a; b < l; b++ {
+			var s float64
+			for c := 0; c < l; c++ {
+				s += lam[a*l+c] * w.e[c*l+b]
+			}
+			w.f[a*l+b], w.f[b*l+a] = s, s
+		}
+	}
+}
+
+// gammaMax returns the largest eigenvalue of Gamma = J^T Lambda J. load must
+// have been called; it overwrites w.k.
+func (w *gammaWork) gammaMax(lam []float64) float64 {
+	l := w.l
+	jacobiEig(w.k, w.v, l) // K = V diag(k_ii) V^T
+	// e = D^(1/2) V^T Lambda V D^(1/2)
+	for a := 0; a < l; a++ { // f = Lambda V
+		for b := 0; b < l; b++ {
+			var s float64
+			for c := 0; c < l; c++ {
+				s += lam[a*l+c] * w.v[c*l+b]
+			}
+			w.f[a*l+b] = s
+		}
+	}
+	for a := 0; a < l; a++ {
+		da := math.Sqrt(math.Max(w.k[a*l+a], 0))
+		for b := a; b < l; b++ {
+			db := math.Sqrt(math.Max(w.k[b*l+b], 0))
+			var s float64
+			for c := 0; c < l; c++ {
+				s += w.v[c*l+a] * w.f[c*l+b]
+			}
+			s *= da * db
+			w.e[a*l+b], w.e[b*l+a] = s, s
+		}
+	}
+	jacobiEig(w.e, nil, l)
+	mx := math.Inf(-1)
+	if w.m > l {
+		mx = 0
+	}
+	for a := 0; a < l; a++ {
+		mx = math.Max(mx, w.e[a*l+a])
+	}
+	return mx
+}
+
+// jacobiEig diagonalises the symmetric n x n matrix a in place by cyclic
+// Jacobi rotations: on return its diagonal holds the eigenvalues (unsorted)
+// and, when v is not nil, the columns of v the eigenvectors. Jacobi is
+// accurate to a few ulps of ||a|| and, for the L x L matrices here (L = 10),
+// cheaper than a general solver's setup. Cost about 10 n^3 flops per sweep,
+// typically 6-10 sweeps.
+func jacobiEig(a, v []float64, n int) {
+	if v != nil {
+		clear(v[:n*n])
+		for i := 0; i < n; i++ {
+			v[i*n+i] = 1
+		}
+	}
+	for sweep := 0; sweep < 60; sweep++ {
+		var off, tot float64
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				x := a[i*n+j] * a[i*n+j]
+				tot += x
+				if i != j {
+					off += x
+				}
+			}
+		}
+		if off <= 1e-32*tot || off == 0 {
+			return
+		}
+		for p := 0; p < n; p++ {
+			for q := p + 1; q < n; q++ {
+				apq := a[p*n+q]
+				if apq == 0 {
+					continue
+				}
+				app, aqq := a[p*n+p], a[q*n+q]
+				theta := (aqq - app) / (2 * apq)
+				t := math.Copysign(1, theta) / (math.Abs(theta) + math.Sqrt(theta*theta+1))
+				if math.IsInf(theta, 0) {
+					t = 0
+				}
+				c := 1 / math.Sqrt(t*t+1)
+				s := t * c
+				for k := 0; k < n; k++ { // columns p, q
+					akp, akq := a[k*n+p], a[k*n+q]
+					a[k*n+p] = c*akp - s*akq
+					a[k*n+q] = s*akp + c*akq
+				}
+				for k := 0; k < n; k++ { // rows p, q
+					apk, aqk := a[p*n+k], a[q*n+k]
+					a[p*n+k] = c*apk - s*aqk
+					a[q*n+k] = s*apk + c*aqk
+				}
+				if v != nil {
+					for k := 0; k < n; k++ {
+						vkp, vkq := v[k*n+p], v[k*n+q]
+						v[k*n+p] = c*vkp - s*vkq
+						v[k*n+q] = s*vkp + c*vkq
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,441 @@
+package awd
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/awd-toolkit/awd/kernels"
+	"github.com/awd-toolkit/awd/linalg"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// StateOptions chooses what a State accumulates beyond C, H, M2 and C_pair.
+type StateOptions struct {
+	// Pair2 accumulates C_pair2 (SPEC Eq. 58). Its rows vec(u a^T + delta
+	// da^T) are rank 2 as m x n matrices, so it is a SYRK of the N x d matrix:
+	// N d^2 flops, twice everything else together, and d^2 more memory.
+	Pair2 bool
+	// Chunk is the number of samples per GEMM; 0 means DefaultChunk.
+	Chunk int
+}
+
+// Block order of the shared Kronecker accumulator.
+const (
+	blockC  = iota // delta delta^T
+	blockH         // Gamma
+	blockM2        // ||a||^2 Gamma^2
+	nBlocks
+)
+
+// State is the additive accumulated state of SPEC section 4 for one layer
+// (W is M x In, d = M*In): sums over samples and their counts, so that shards
+// computed apart Merge exactly and Finish gives the matrices. The Kronecker
+// sums are kept packed (d^2/4 numbers each, see KronSum).
+type State struct {
+	M, In int
+	Opt   StateOptions
+
+	Count     int // samples in Add (C, H, M2)
+	PairCount int // samples in AddPairs (sigma^2, C_pair, C_pair2)
+	ZeroA     int // samples passed to AddPairs with a_n = 0, which have no dW_n and are skipped
+	Batches   int // mini-batch gradients in AddMinibatches (C_mb)
+
+	kron *kron // sum delta delta^T, Gamma, ||a||^2 Gamma^2 (x) a a^T
+	pair *kron // sum u u^T (x) a a^T, u = Gamma W da
+
+	pair2 linalg.Dense // d x d, upper triangle: sum g2 g2^T (Opt.Pair2)
+	mb    linalg.Dense // d x d, upper triangle: sum g_b g_b^T (allocated on first use)
+
+	SumG       []float64 // sum_n g_n (d)
+	SumGB      []float64 // sum_b g_b (d)
+	SumDTheta2 float64   // sum_n ||dtheta_n||^2
+	LocMax     float64   // max_n lambda_1(H_n) = ||a_n||^2 mu_1(Gamma_n); -Inf before any sample
+}
+
+// NewState returns an empty State for an m x in weight matrix. Memory
+// d^2/2 numbers (the packed sums), plus d^2 with Pair2 and d^2 once mini-batch
+// gradients are added.
+func NewState(m, in int, opt StateOptions) *State {
+	if m <= 0 || in <= 0 {
+		panic(fmt.Sprintf("awd: NewState: layer %dx%d", m, in))
+	}
+	if opt.Chunk <= 0 {
+		opt.Chunk = DefaultChunk
+	}
+	s := &State{
+		M: m, In: in, Opt: opt,
+		kron:   newKron(m, in, nBlocks),
+		pair:   newKron(m, in, 1),
+		SumG:   make([]float64, m*in),
+		SumGB:  make([]float64, m*in),
+		LocMax: math.Inf(-1),
+	}
+	if opt.Pair2 {
+		s.pair2 = linalg.NewDense(m*in, m*in)
+	}
+	return s
+}
+
+// D returns the dimension d = M*In.
+func (s *State) D() int { return s.M * s.In }
+
+func (s *State) check(ps *nn.PerSample, what string) {
+	if ps.M != s.M || ps.In != s.In {
+		panic(fmt.Sprintf("awd: State.%s: samples of a %dx%d layer into a %dx%d state", what, ps.M, ps.In, s.M, s.In))
+	}
+}
+
+// parallelRows calls f(w, r0, r1) on disjoint row ranges of [0, n) from up to
+// GOMAXPROCS goroutines; w is the worker index.
+func parallelRows(n int, f func(w, r0, r1 int)) int {
+	nw := max(1, min(runtime.GOMAXPROCS(0), n/16))
+	var wg sync.WaitGroup
+	for w := 0; w < nw; w++ {
+		r0, r1 := w*n/nw, (w+1)*n/nw
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(w, r0, r1)
+		}()
+	}
+	wg.Wait()
+	return nw
+}
+
+// Add accumulates the samples of ps into the sums of C, H and M2, sum g_n and
+// LocMax. Cost N d^2 * 3/2 flops for the GEMM plus O(N (L m^2 + L^2 m)).
+func (s *State) Add(ps *nn.PerSample) {
+	s.check(ps, "Add")
+	m, n, l := s.M, s.In, ps.L
+	tm, tn := triLen(m), triLen(n)
+	chunk := s.Opt.Chunk
+	x := linalg.NewDense(min(chunk, ps.N), nBlocks*tm)
+	y := linalg.NewDense(min(chunk, ps.N), tn)
+	nw := runtime.GOMAXPROCS(0)
+	works := make([]*gammaWork, nw)
+	locs := make([]float64, nw)
+	for i := range works {
+		works[i] = newGammaWork(m, l)
+		locs[i] = math.Inf(-1)
+	}
+	for s0 := 0; s0 < ps.N; s0 += chunk {
+		c := min(chunk, ps.N-s0)
+		xv, yv := x.View(0, 0, c, x.Cols), y.View(0, 0, c, y.Cols)
+		parallelRows(c, func(w, r0, r1 int) {
+			gw := works[w]
+			for r := r0; r < r1; r++ {
+				smp := s0 + r
+				a := ps.A[smp*n : (smp+1)*n]
+				delta := ps.Delta[smp*m : (smp+1)*m]
+				lam := ps.Lambda[smp*l*l : (smp+1)*l*l]
+				xr := xv.Row(r)
+				packOuter(xr[blockC*tm:(blockC+1)*tm], 1, delta)
+				gw.load(ps, smp)
+				gw.packedJtFJ(xr[blockH*tm:(blockH+1)*tm], 1, lam)
+				na2 := kernels.Ddot(a, a)
+				gw.lambdaKLambda(lam)
+				gw.packedJtFJ(xr[blockM2*tm:(blockM2+1)*tm], na2, gw.f)
+				locs[w] = math.Max(locs[w], na2*gw.gammaMax(lam))
+				packOuter(yv.Row(r), 1, a)
+			}
+		})
+		s.kron.add(xv, yv)
+	}
+	for _, v := range locs {
+		s.LocMax = math.Max(s.LocMax, v)
+	}
+	addGradSum(s.SumG, 1, ps.Delta, ps.A, m, n, 0, ps.N)
+	s.Count += ps.N
+}
+
+// addGradSum adds alpha sum_{s in [s0,s1)} vec(delta_s a_s^T) to g.
+func addGradSum(g []float64, alpha float64, delta, a []float64, m, n, s0, s1 int) {
+	for smp := s0; smp < s1; smp++ {
+		ar := a[smp*n : (smp+1)*n]
+		for p, dp := range delta[smp*m : (smp+1)*m] {
+			if dp == 0 {
+				continue
+			}
+			kernels.Daxpy(alpha*dp, ar, g[p*n:(p+1)*n])
+		}
+	}
+}
+
+// AddPairs accumulates the matched-pair quantities of the samples of ps:
+// w is the layer's weight (M x In) and row n of da (N x In) is
+// da_n = a_{n'} - a_n for the partner n' of sample n (see MatchPairs). With
+// v_n = W da_n the minimal-norm perturbation is dW_n = v_n a_n^T / ||a_n||^2,
+// so ||dtheta_n||^2 = ||v_n||^2 / ||a_n||^2 and H_n dtheta_n =
+// vec(u_n a_n^T) with u_n = Gamma_n v_n: C_pair is the Kronecker sum with
+// P_n = u_n u_n^T, and C_pair2 the SYRK of the rows vec(u_n a_n^T +
+// delta_n da_n^T). A sample whose da row starts with NaN has no partner
+// (PartnerDiff writes such rows) and is skipped. Samples with a_n = 0 have no
+// dW_n; they are counted in ZeroA and skipped. Cost N d^2 / 2 flops (plus N d^2 with Pair2).
+func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
+	s.check(ps, "AddPairs")
+	m, n, l := s.M, s.In, ps.L
+	if w.Rows != m || w.Cols != n || da.Rows != ps.N || da.Cols != n {
+		panic(fmt.Sprintf("awd: State.AddPairs: W %dx%d, da %dx%d for %d samples of a %dx%d layer", w.Rows, w.Cols, da.Rows, da.Cols, ps.N, m, n))
+	}
+	tm, tn, d := triLen(m), triLen(n), m*n
+	chunk := s.Opt.Chunk
+	x := linalg.NewDense(min(chunk, ps.N), tm)
+	y := linalg.NewDense(min(chunk, ps.N), tn)
+	var g2 linalg.Dense
+	if s.Opt.Pair2 {
+		g2 = linalg.NewDense(min(chunk, ps.N), d)
+	}
+	nw := runtime.GOMAXPROCS(0)
+	type scratch struct {
+		v, jv, u []float64
+		sum      float64
+		zero     int
+		skip     int
+	}
+	sc := make([]scratch, nw)
+	for i := range sc {
+		sc[i] = scratch{v: make([]float64, m), jv: make([]float64, 2*l), u: make([]float64, m)}
+	}
+	for s0 := 0; s0 < ps.N; s0 += chunk {
+		c := min(chunk, ps.N-s0)
+		xv, yv := x.View(0, 0, c, x.Cols), y.View(0, 0, c, y.Cols)
+		parallelRows(c, func(wk, r0, r1 int) {
+			t := &sc[wk]
+			for r := r0; r < r1; r++ {
+				smp := s0 + r
+				a := ps.A[smp*n : (smp+1)*n]
+				dar := da.Row(smp)
+				na2 := kernels.Ddot(a, a)
+				if nopart := math.IsNaN(dar[0]); nopart || na2 == 0 {
+					if nopart {
+						t.skip++
+					} else {
+						t.zero++
+					}
+					clear(xv.Row(r))
+					clear(yv.Row(r))
+					if s.Opt.Pair2 {
+						clear(g2.Row(r))
+					}
+					continue
+				}
+				for p := 0; p < m; p++ {
+					t.v[p] = kernels.Ddot(w.Row(p), dar)
+				}
+				t.sum += kernels.Ddot(t.v, t.v) / na2
+				gammaVec(t.u, ps, smp, t.v, t.jv)
+				packOuter(xv.Row(r), 1, t.u)
+				packOuter(yv.Row(r), 1, a)
+				if s.Opt.Pair2 {
+					gr := g2.Row(r)
+					delta := ps.Delta[smp*m : (smp+1)*m]
+					for p := 0; p < m; p++ {
+						row := gr[p*n : (p+1)*n]
+						up, dp := t.u[p], delta[p]
+						for i := range row {
+							row[i] = up*a[i] + dp*dar[i]
+						}
+					}
+				}
+			}
+		})
+		s.pair.add(xv, yv)
+		if s.Opt.Pair2 {
+			linalg.Syrk(linalg.Upper, true, 1, g2.View(0, 0, c, d), 1, s.pair2, false)
+		}
+	}
+	for _, t := range sc {
+		s.SumDTheta2 += t.sum
+		s.ZeroA += t.zero
+	}
+	s.PairCount += ps.N
+	// Skipped samples contributed zero rows; they are not pairs.
+	for _, t := range sc {
+		s.PairCount -= t.zero + t.skip
+	}
+}
+
+// gammaVec writes u = Gamma_s v = J^T (Lambda (J v)) into u; work has length
+// >= 2L. Cost 2 L m + L^2.
+func gammaVec(u []float64, ps *nn.PerSample, smp int, v, work []float64) {
+	m, l := ps.M, ps.L
+	j := ps.J[smp*l*m : (smp+1)*l*m]
+	lam := ps.Lambda[smp*l*l : (smp+1)*l*l]
+	jv, ljv := work[:l], work[l:2*l]
+	for k := 0; k < l; k++ {
+		jv[k] = kernels.Ddot(j[k*m:(k+1)*m], v)
+	}
+	for k := 0; k < l; k++ {
+		ljv[k] = kernels.Ddot(lam[k*l:(k+1)*l], jv)
+	}
+	clear(u[:m])
+	for k := 0; k < l; k++ {
+		kernels.Daxpy(ljv[k], j[k*m:(k+1)*m], u)
+	}
+}
+
+// AddMinibatches accumulates the mini-batch gradients
+// g_b = (1/|b|) sum_{n in b} g_n for the batches given as sample indices
+// into ps, for C_mb. Cost nb d^2 flops (one SYRK) plus N d.
+func (s *State) AddMinibatches(ps *nn.PerSample, batches [][]int) {
+	s.check(ps, "AddMinibatches")
+	m, n := s.M, s.In
+	if len(batches) == 0 {
+		return
+	}
+	gb := linalg.NewDense(len(batches), m*n)
+	for b, idx := range batches {
+		if len(idx) == 0 {
+			panic(fmt.Sprintf("awd: State.AddMinibatches: batch %d is empty", b))
+		}
+		row := gb.Row(b)
+		for _, smp := range idx {
+			if smp < 0 || smp >= ps.N {
+				panic(fmt.Sprintf("awd: State.AddMinibatches: batch %d holds sample %d of %d", b, smp, ps.N))
+			}
+			addGradSum(row, 1/float64(len(idx)), ps.Delta, ps.A, m, n, smp, smp+1)
+		}
+	}
+	s.AddMinibatchGradients(gb)
+}
+
+// AddMinibatchGradients accumulates the mini-batch gradients given as the rows
+// of g (nb x d) for C_mb. Cost nb d^2 flops.
+func (s *State) AddMinibatchGradients(g linalg.Dense) {
+	d := s.D()
+	if g.Cols != d {
+		panic(fmt.Sprintf("awd: State.AddMinibatchGradients: gradients %dx%d, d=%d", g.Rows, g.Cols, d))
+	}
+	if g.Rows == 0 {
+		return
+	}
+	if s.mb.Data == nil {
+		s.mb = linalg.NewDense(d, d)
+	}
+	linalg.Syrk(linalg.Upper, true, 1, g, 1, s.mb, false)
+	for b := 0; b < g.Rows; b++ {
+		kernels.Daxpy(1, g.Row(b), s.SumGB)
+	}
+	s.Batches += g.Rows
+}
+
+// Merge adds the sums of o into s, so that accumulating shards apart and
+// merging equals one pass over all samples (up to the order of additions).
+// The states must be for the same layer shape and options.
+func (s *State) Merge(o *State) error {
+	if s.M != o.M || s.In != o.In {
+		return fmt.Errorf("awd: merge: state of a %dx%d layer into one of %dx%d", o.M, o.In, s.M, s.In)
+	}
+	if s.Opt.Pair2 != o.Opt.Pair2 {
+		return fmt.Errorf("awd: merge: pair2=%v into pair2=%v", o.Opt.Pair2, s.Opt.Pair2)
+	}
+	kernels.Daxpy(1, o.kron.g.Data, s.kron.g.Data)
+	kernels.Daxpy(1, o.pair.g.Data, s.pair.g.Data)
+	if s.Opt.Pair2 {
+		kernels.Daxpy(1, o.pair2.Data, s.pair2.Data)
+	}
+	if o.mb.Data != nil {
+		if s.mb.Data == nil {
+			s.mb = linalg.NewDense(s.D(), s.D())
+		}
+		kernels.Daxpy(1, o.mb.Data, s.mb.Data)
+	}
+	kernels.Daxpy(1, o.SumG, s.SumG)
+	kernels.Daxpy(1, o.SumGB, s.SumGB)
+	s.SumDTheta2 += o.SumDTheta2
+	s.LocMax = math.Max(s.LocMax, o.LocMax)
+	s.Count += o.Count
+	s.PairCount += o.PairCount
+	s.ZeroA += o.ZeroA
+	s.Batches += o.Batches
+	return nil
+}
+
+// Matrices are the d x d matrices of SPEC section 4, full symmetric (both
+// triangles). A matrix whose samples were never added is the zero-size Dense
+// (Data == nil): CPair and CAWD without AddPairs, CPair2 without
+// StateOptions.Pair2, CMB without mini-batches.
+type Matrices struct {
+	C      linalg.Dense // (1/B)(1/N) sum g g^T  (centered: (1/B)((1/N) sum g g^T - gbar gbar^T))
+	CMB    linalg.Dense // (1/nb) sum g_b g_b^T  (centered: minus mean_b g_b mean_b g_b^T)
+	H      linalg.Dense // (1/N) sum H_n
+	M2     linalg.Dense // (1/N) sum H_n^2
+	CAWD   linalg.Dense // (Sigma2 / B) M2
+	CPair  linalg.Dense // (1/B)(1/Np) sum (H_n dtheta_n)(H_n dtheta_n)^T
+	CPair2 linalg.Dense // (1/B)(1/Np) sum (H_n dtheta_n + vec(delta_n da_n^T))(same)^T
+
+	Sigma2 float64 // (1/Np) sum ||dtheta_n||^2 / d
+	LocMax float64 // max_n lambda_1(H_n)
+	N      int     // samples in C, H, M2
+	NPairs int     // samples in the pair quantities
+	NBatch int     // mini-batches in CMB
+	B      int     // the batch size used for the 1/B factors
+}
+
+// Finish turns the sums into the matrices for SGD batch size batch; centered
+// subtracts the mean gradient's outer product from C and C_mb (as the
+// paper's code). It needs at least one sample in Add. Memory: one d x d
+// matrix per result. Cost O(d^2) per matrix.
+func (s *State) Finish(batch int, centered bool) (*Matrices, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("awd: finish: batch size %d", batch)
+	}
+	if s.Count == 0 {
+		return nil, fmt.Errorf("awd: finish: no samples accumulated")
+	}
+	d := s.D()
+	fb, fn := float64(batch), float64(s.Count)
+	r := &Matrices{LocMax: s.LocMax, N: s.Count, NPairs: s.PairCount, NBatch: s.Batches, B: batch}
+	r.C = linalg.NewDense(d, d)
+	s.kron.unpack(r.C, blockC, 1/(fb*fn))
+	if centered {
+		syr(r.C, -1/fb/(fn*fn), s.SumG)
+	}
+	r.H = linalg.NewDense(d, d)
+	s.kron.unpack(r.H, blockH, 1/fn)
+	r.M2 = linalg.NewDense(d, d)
+	s.kron.unpack(r.M2, blockM2, 1/fn)
+	if s.PairCount > 0 {
+		fp := float64(s.PairCount)
+		r.Sigma2 = s.SumDTheta2 / fp / float64(d)
+		r.CAWD = r.M2.Clone()
+		scale(r.CAWD, r.Sigma2/fb)
+		r.CPair = linalg.NewDense(d, d)
+		s.pair.unpack(r.CPair, 0, 1/(fb*fp))
+		if s.Opt.Pair2 {
+			r.CPair2 = s.pair2.Clone()
+			linalg.Mirror(linalg.Upper, r.CPair2)
+			scale(r.CPair2, 1/(fb*fp))
+		}
+	}
+	if s.Batches > 0 {
+		nb := float64(s.Batches)
+		r.CMB = s.mb.Clone()
+		linalg.Mirror(linalg.Upper, r.CMB)
+		scale(r.CMB, 1/nb)
+		if centered {
+			syr(r.CMB, -1/(nb*nb), s.SumGB)
+		}
+	}
+	return r, nil
+}
+
+// syr adds alpha x x^T to a.
+func syr(a linalg.Dense, alpha float64, x []float64) {
+	for i, xi := range x {
+		if xi != 0 {
+			kernels.Daxpy(alpha*xi, x, a.Row(i))
+		}
+	}
+}
+
+func scale(a linalg.Dense, alpha float64) {
+	for i := 0; i < a.Rows; i++ {
+		row := a.Row(i)
+		for j := range row {
+			row[j] *= alpha
+		}
+	}
+}
