@@ -195,6 +195,27 @@ func jacobiEigen(a []float64, n int) ([]float64, []float64) {
 	return vals, vecs
 }
 
+// NegativeSamples counts the samples whose H_n has an eigenvalue below
+// -tol, tol = 64 L eps times its largest |eigenvalue| (rounding of the
+// r x r eigenproblem); for CE there are none, since Lambda_n is PSD.
+func (ss *SampleSpectra) NegativeSamples() int {
+	cnt := 0
+	for s := 0; s < ss.N; s++ {
+		mu := ss.Mu[s*ss.R : (s+1)*ss.R]
+		var big float64
+		for _, v := range mu {
+			big = math.Max(big, math.Abs(v))
+		}
+		for _, v := range mu {
+			if v < -64*float64(ss.R)*eps*big {
+				cnt++
+				break
+			}
+		}
+	}
+	return cnt
+}
+
 func dot(x, y []float64) float64 {
 	var s float64
 	for i, v := range x {

@@ -13,7 +13,7 @@ import (
 type Fit struct {
 	Gamma     float64 `json:"gamma"`
 	Intercept float64 `json:"intercept"`
-	SE        float64 `json:"se"`
+	SE        Float   `json:"se"`
 	R2        float64 `json:"r2"`
 	Used      int     `json:"used"`
 	Dropped   int     `json:"dropped"`
@@ -71,9 +71,9 @@ func FitPowerLaw(lambda, c []float64) (Fit, error) {
 	if syy > 0 {
 		f.R2 = 1 - rss/syy
 	}
-	f.SE = math.NaN()
+	f.SE = Float(math.NaN())
 	if f.Used > 2 {
-		f.SE = math.Sqrt(rss / (n - 2) / sxx)
+		f.SE = Float(math.Sqrt(rss / (n - 2) / sxx))
 	}
 	return f, nil
 }

@@ -48,10 +48,10 @@ func TestFitPowerLaw(t *testing.T) {
 			// relative sampling error of a variance estimate, and gamma must
 			// lie within 4 SE of the truth.
 			want := tc.noise / math.Sqrt(sxx)
-			if rel := math.Abs(f.SE-want) / want; rel > 4/math.Sqrt(float64(tc.k)) {
+			if rel := math.Abs(float64(f.SE)-want) / want; rel > 4/math.Sqrt(float64(tc.k)) {
 				t.Errorf("SE %v, closed form %v", f.SE, want)
 			}
-			if math.Abs(f.Gamma-tc.gamma) > 4*f.SE {
+			if math.Abs(f.Gamma-tc.gamma) > 4*float64(f.SE) {
 				t.Errorf("gamma %v ± %v, want %v", f.Gamma, f.SE, tc.gamma)
 			}
 		})

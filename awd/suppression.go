@@ -122,16 +122,25 @@ func ModifiedMu(ss *SampleSpectra, name string, cfg SuppressionConfig) ([]float6
 // accumulations, O(N d^2).
 func Rebuild(ss *SampleSpectra, mu []float64) (h, m2 linalg.Dense) {
 	m, in, r := ss.M, ss.In, ss.R
-	const chunk = 256
-	kh, km := newKronAcc(m, in), newKronAcc(m, in)
-	gp, gp2 := make([]float64, m*m), make([]float64, m*m)
+	d := m * in
+	h, m2 = linalg.NewDense(d, d), linalg.NewDense(d, d)
+	if ss.N == 0 {
+		return h, m2
+	}
+	// KronSum streams its own GEMM chunks; this outer chunk only bounds the
+	// memory of the modified P_n to chunk m^2 numbers.
+	chunk := 4 * DefaultChunk
+	c0 := min(chunk, ss.N)
+	ph, pm := linalg.NewDense(c0, m*m), linalg.NewDense(c0, m*m)
+	inv := 1 / float64(ss.N)
 	for s0 := 0; s0 < ss.N; s0 += chunk {
 		c := min(chunk, ss.N-s0)
-		ph, pm, y := kh.rows(c), km.rows(c), kh.yrows(c)
 		for t := 0; t < c; t++ {
 			s := s0 + t
+			gp, gp2 := ph.Row(t), pm.Row(t)
 			clear(gp)
 			clear(gp2)
+			n2 := ss.Norm2[s]
 			for k := 0; k < r; k++ {
 				mk := mu[s*r+k]
 				if mk == 0 {
@@ -143,77 +152,19 @@ func Rebuild(ss *SampleSpectra, mu []float64) (h, m2 linalg.Dense) {
 						continue
 					}
 					row, row2 := gp[p*m:(p+1)*m], gp2[p*m:(p+1)*m]
+					w1, w2 := mk*gpv, n2*mk*mk*gpv
 					for q, gq := range g {
-						row[q] += mk * gpv * gq
-						row2[q] += mk * mk * gpv * gq
+						row[q] += w1 * gq
+						row2[q] += w2 * gq
 					}
 				}
 			}
-			copy(ph[t*m*m:], gp)
-			n2 := ss.Norm2[s]
-			for i, v := range gp2 {
-				pm[t*m*m+i] = n2 * v
-			}
-			a := ss.A[s*in : (s+1)*in]
-			for i, ai := range a {
-				for j, aj := range a {
-					y[t*in*in+i*in+j] = ai * aj
-				}
-			}
 		}
-		kh.add(c, ph, y)
-		km.add(c, pm, y)
+		a := linalg.DenseOf(c, in, ss.A[s0*in:(s0+c)*in])
+		KronSum(h, inv, ph.View(0, 0, c, m*m), a)
+		KronSum(m2, inv, pm.View(0, 0, c, m*m), a)
 	}
-	return kh.finish(ss.N), km.finish(ss.N)
-}
-
-// kronAcc accumulates R = sum_n vec(P_n) vec(a_n a_n^T)^T (m^2 x n^2) and
-// finishes it into the d x d matrix (1/N) sum_n P_n (x) a_n a_n^T.
-type kronAcc struct {
-	m, n int
-	r    linalg.Dense
-	x, y []float64
-}
-
-func newKronAcc(m, n int) *kronAcc {
-	return &kronAcc{m: m, n: n, r: linalg.NewDense(m*m, n*n)}
-}
-
-func (k *kronAcc) rows(c int) []float64 {
-	if len(k.x) < c*k.m*k.m {
-		k.x = make([]float64, c*k.m*k.m)
-	}
-	return k.x[:c*k.m*k.m]
-}
-
-func (k *kronAcc) yrows(c int) []float64 {
-	if len(k.y) < c*k.n*k.n {
-		k.y = make([]float64, c*k.n*k.n)
-	}
-	return k.y[:c*k.n*k.n]
-}
-
-func (k *kronAcc) add(c int, x, y []float64) {
-	linalg.Gemm(true, false, 1, linalg.DenseOf(c, k.m*k.m, x), linalg.DenseOf(c, k.n*k.n, y), 1, k.r)
-}
-
-func (k *kronAcc) finish(count int) linalg.Dense {
-	m, n := k.m, k.n
-	d := m * n
-	out := linalg.NewDense(d, d)
-	inv := 1 / float64(count)
-	for p := 0; p < m; p++ {
-		for q := 0; q < m; q++ {
-			src := k.r.Row(p*m + q)
-			for i := 0; i < n; i++ {
-				dst := out.Data[(p*n+i)*d+q*n : (p*n+i)*d+q*n+n]
-				for j := range dst {
-					dst[j] = src[i*n+j] * inv
-				}
-			}
-		}
-	}
-	return out
+	return h, m2
 }
 
 // Suppress runs one intervention: modified per-sample spectra, rebuilt H'

@@ -1,0 +1,227 @@
+package awd
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/awd-toolkit/awd/linalg"
+)
+
+// Covariances are the finished d x d matrices of SPEC section 4 that the
+// statistics need. X holds the covariances by name (NameC, NameCPair,
+// NameCPair2, NameCMb, NameM2; absent ones are skipped); C_awd is not
+// stored, its projections are (Sigma2/B) s_i.
+type Covariances struct {
+	H      linalg.Dense
+	X      map[string]linalg.Dense
+	Sigma2 float64
+	B      int
+	N      int
+}
+
+// Statistics fills r with everything SPEC section 5 derives from the
+// matrices and the per-sample spectra ss (nil skips the suppression
+// experiment and the correlations): top-k of H, c_i, fits, Thm 5.1 bounds,
+// alignment, commutator, eigenvalue-alignment correlations and the
+// interventions. prog may be nil.
+func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog Progress) error {
+	prog = orNop(prog)
+	d, k := cv.H.Rows, cfg.K
+	if k > d {
+		return fmt.Errorf("k=%d exceeds d=%d", k, d)
+	}
+	r.D, r.K, r.Batch, r.N = d, k, cv.B, cv.N
+	if r.Fits == nil {
+		r.Fits = map[string]Fit{}
+	}
+	if r.Arrays.C == nil {
+		r.Arrays.C = map[string][]float64{}
+	}
+
+	t0 := time.Now()
+	prog.Start("eigensolve", 1)
+	e, err := TopH(cv.H, k)
+	prog.Finish()
+	if err != nil {
+		return err
+	}
+	r.Timings.Eigensolve = time.Since(t0).Seconds()
+	t0 = time.Now()
+	r.Arrays.Lambda = e.Values
+	sum := &r.Spectrum
+	sum.Lambda1, sum.LambdaK = e.Values[0], e.Values[k-1]
+	for _, l := range e.Values {
+		if l > 0 {
+			sum.Positive++
+		}
+	}
+	sum.TraceH = trace(cv.H)
+	if c, ok := cv.X[NameC]; ok {
+		sum.TraceC = trace(c)
+	}
+	sum.Sigma2 = cv.Sigma2
+
+	// Projections; Xt only for the covariances whose alignment is asked.
+	alignOf := map[string]string{} // matrix name -> alignment label
+	for _, name := range cfg.AlignWith {
+		src := name
+		if name == NameCAWD {
+			src = NameM2 // rho is invariant to the scale sigma^2/B
+		}
+		if _, ok := cv.X[src]; ok {
+			alignOf[src] = name
+		}
+	}
+	names := sortedKeys(cv.X)
+	prog.Start("statistics", len(names)+2)
+	xts := map[string]linalg.Dense{}
+	for _, name := range names {
+		_, full := alignOf[name]
+		c, xt := Project(cv.X[name], e.Vectors, full)
+		r.Arrays.C[name] = c
+		if full {
+			xts[name] = xt
+		}
+		prog.Add(1)
+	}
+	if s, ok := r.Arrays.C[NameM2]; ok && cv.B > 0 {
+		ca := make([]float64, k)
+		for i, v := range s {
+			ca[i] = cv.Sigma2 / float64(cv.B) * v
+		}
+		r.Arrays.C[NameCAWD] = ca
+	}
+	for name, c := range r.Arrays.C {
+		f, err := FitPowerLaw(e.Values, c)
+		if err != nil {
+			r.addFitError(name, err)
+			continue
+		}
+		r.Fits[name] = f
+	}
+
+	if s, ok := r.Arrays.C[NameM2]; ok {
+		locMax := sum.LocMax
+		r.Bounds = CheckBounds(e.Values, s, locMax, r.AllPSD, d, cv.N)
+	}
+
+	r.Arrays.Rho, r.Arrays.RhoRand = map[string]linalg.Dense{}, map[string]linalg.Dense{}
+	for _, name := range sortedKeys(xts) {
+		label := alignOf[name]
+		xt := xts[name]
+		if k < 2 {
+			r.addAlignError(label, fmt.Errorf("k=%d has no pairs", k))
+			continue
+		}
+		a := Align(label, cv.X[name], xt, cfg.Seed)
+		if a.M == 0 || math.IsNaN(a.KEff) {
+			r.addAlignError(label, fmt.Errorf("%s has no positive diagonal pairs in H's eigenbasis", label))
+			continue
+		}
+		r.Alignment = append(r.Alignment, a)
+		b := min(cfg.RhoBlock, k)
+		r.Arrays.Rho[label] = Rho(xt.View(0, 0, b, b))
+		rr := HaarFrame(d, b, cfg.Seed)
+		r.Arrays.RhoRand[label] = Rho(Sandwich(cv.X[name], rr))
+	}
+	prog.Add(1)
+	if c, ok := cv.X[NameC]; ok {
+		r.Commutator = Float(Commutator(cv.H, c))
+	}
+	prog.Add(1)
+
+	if ss != nil && cfg.Correlation {
+		l1 := make([]float64, ss.N)
+		for s := range l1 {
+			l1[s] = ss.Lambda1(s)
+		}
+		r.Arrays.Lambda1 = l1
+		r.Arrays.Corr = Correlation(ss, l1, e.Vectors)
+		r.Correlation = summarizeCorr(r.Arrays.Corr)
+	}
+	prog.Finish()
+	r.Timings.Statistics = time.Since(t0).Seconds()
+
+	if ss != nil && len(cfg.Interventions) > 0 {
+		t0 = time.Now()
+		r.SuppressionCfg = cfg.Suppression
+		r.Arrays.Suppressed = map[string][2][]float64{}
+		prog.Start("suppression", len(cfg.Interventions))
+		for _, name := range cfg.Interventions {
+			iv, err := Suppress(ss, name, k, cfg.Suppression)
+			if err != nil {
+				prog.Finish()
+				return err
+			}
+			r.Suppression = append(r.Suppression, iv)
+			r.Arrays.Suppressed[name] = [2][]float64{iv.Lambda, iv.S}
+			prog.Add(1)
+		}
+		prog.Finish()
+		r.Timings.Suppression = time.Since(t0).Seconds()
+	}
+	return nil
+}
+
+func (r *Result) addFitError(name string, err error) {
+	if r.FitErrors == nil {
+		r.FitErrors = map[string]string{}
+	}
+	r.FitErrors[name] = err.Error()
+}
+
+func (r *Result) addAlignError(name string, err error) {
+	if r.AlignErrors == nil {
+		r.AlignErrors = map[string]string{}
+	}
+	r.AlignErrors[name] = err.Error()
+}
+
+func summarizeCorr(c []float64) *CorrSummary {
+	s := &CorrSummary{First: Float(math.NaN())}
+	if len(c) == 0 {
+		return s
+	}
+	s.First = Float(c[0])
+	mean := func(x []float64) Float {
+		var v float64
+		var n int
+		for _, y := range x {
+			if !math.IsNaN(y) {
+				v += y
+				n++
+			}
+		}
+		if n == 0 {
+			return Float(math.NaN())
+		}
+		return Float(v / float64(n))
+	}
+	s.MeanTop = mean(c[:min(10, len(c))])
+	s.MeanAll = mean(c)
+	for _, v := range c {
+		if v > 0 {
+			s.Positive++
+		}
+	}
+	return s
+}
+
+func trace(a linalg.Dense) float64 {
+	var t float64
+	for i := 0; i < a.Rows; i++ {
+		t += a.At(i, i)
+	}
+	return t
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
