@@ -1,0 +1,346 @@
+package nn
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"codeberg.org/sbinet/npyio/npz"
+)
+
+// CheckpointSchema is the version of the checkpoint JSON.
+const CheckpointSchema = 1
+
+// CheckpointMeta is the JSON written beside a checkpoint's .npz: the
+// architecture, the training config and how far it got (all a resume
+// needs: SGD without momentum has no optimizer state, and every shuffle is
+// derived from the seed and the epoch), the init seed, free-form run
+// information, and the sha256 of the .npz.
+type CheckpointMeta struct {
+	Schema    int            `json:"schema"`
+	Arch      Arch           `json:"arch"`
+	Epoch     int            `json:"epoch"`
+	InitSeed  uint64         `json:"init_seed"`
+	Train     TrainConfig    `json:"train"`
+	Extra     map[string]any `json:"extra,omitempty"`
+	NPZSHA256 string         `json:"npz_sha256"`
+}
+
+// MetaPath returns the JSON path of a checkpoint: x.npz -> x.json.
+func MetaPath(npzPath string) string {
+	return strings.TrimSuffix(npzPath, ".npz") + ".json"
+}
+
+// SaveCheckpoint writes m's parameters to path (.npz, float32 arrays named
+// and shaped as PyTorch's state_dict, e.g. fc1.weight (out, in),
+// features.0.weight (out, in, 3, 3)) and meta (with Arch and the checksum
+// filled in) to MetaPath(path). Each file is written to a temporary name in
+// the same folder, synced and renamed, so a crash leaves either the old or
+// the new file.
+func SaveCheckpoint(path string, m *Model, meta CheckpointMeta) error {
+	var buf bytes.Buffer
+	if err := WriteNPZ(&buf, m); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	meta.Schema = CheckpointSchema
+	meta.Arch = m.Arch
+	meta.NPZSHA256 = hex.EncodeToString(sum[:])
+	js, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := WriteFileAtomic(MetaPath(path), append(js, '\n')); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes data to a temporary file in path's folder, syncs
+// it, renames it to path and syncs the folder.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: not every file system syncs folders
+		d.Close()
+	}
+	return nil
+}
+
+// WriteNPZ writes m's parameters as an .npz archive of float32 arrays.
+func WriteNPZ(w io.Writer, m *Model) error {
+	zw := npz.NewWriter(w)
+	for _, p := range m.params {
+		if err := zw.Write(p.Name+".npy", shaped(p)); err != nil {
+			zw.Close()
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// shaped returns the data as nested slices, which is how npyio learns the
+// shape of an array.
+func shaped(p Param) any {
+	d := p.Data
+	switch len(p.Shape) {
+	case 1:
+		return d
+	case 2:
+		out := make([][]float32, p.Shape[0])
+		for i := range out {
+			out[i] = d[i*p.Shape[1] : (i+1)*p.Shape[1]]
+		}
+		return out
+	case 4:
+		a, b, c, e := p.Shape[0], p.Shape[1], p.Shape[2], p.Shape[3]
+		out := make([][][][]float32, a)
+		for i := range out {
+			out[i] = make([][][]float32, b)
+			for j := range out[i] {
+				out[i][j] = make([][]float32, c)
+				for k := range out[i][j] {
+					off := ((i*b+j)*c + k) * e
+					out[i][j][k] = d[off : off+e]
+				}
+			}
+		}
+		return out
+	}
+	panic(fmt.Sprintf("nn: parameter %s has rank %d", p.Name, len(p.Shape)))
+}
+
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint, or an .npz
+// converted from a PyTorch state_dict with no JSON beside it (then the
+// architecture is inferred from the names and shapes, see InferArch, and
+// meta is nil). It checks the JSON's schema and checksum, every parameter's
+// presence, shape and finiteness, and says what is wrong.
+func LoadCheckpoint(path string) (*Model, *CheckpointMeta, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var meta *CheckpointMeta
+	if js, err := os.ReadFile(MetaPath(path)); err == nil {
+		meta = new(CheckpointMeta)
+		if err := json.Unmarshal(js, meta); err != nil {
+			return nil, nil, fmt.Errorf("checkpoint %s: %w", MetaPath(path), err)
+		}
+		if meta.Schema != CheckpointSchema {
+			return nil, nil, fmt.Errorf("checkpoint %s: schema %d, this awd reads %d", MetaPath(path), meta.Schema, CheckpointSchema)
+		}
+		sum := sha256.Sum256(data)
+		if got := hex.EncodeToString(sum[:]); got != meta.NPZSHA256 {
+			return nil, nil, fmt.Errorf("checkpoint %s: sha256 %s, but %s records %s (file damaged or replaced)", path, got, MetaPath(path), meta.NPZSHA256)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var arch *Arch
+	if meta != nil {
+		arch = &meta.Arch
+	}
+	m, err := ReadNPZ(bytes.NewReader(data), int64(len(data)), arch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return m, meta, nil
+}
+
+type npzArray struct {
+	shape []int
+	data  []float32
+}
+
+// readArrays reads every array of an npz archive as float32 (float64 data
+// is converted), keyed by name without the .npy suffix.
+func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error) {
+	defer func() {
+		if e := recover(); e != nil { // a malformed archive must not crash the caller
+			arrs, err = nil, fmt.Errorf("malformed npz: %v", e)
+		}
+	}()
+	zr, err := npz.NewReader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	arrs = make(map[string]npzArray)
+	for _, key := range zr.Keys() {
+		name := strings.TrimSuffix(key, ".npy")
+		if _, dup := arrs[name]; dup {
+			return nil, fmt.Errorf("array %s appears twice", name)
+		}
+		h := zr.Header(key)
+		if h == nil {
+			return nil, fmt.Errorf("array %s: not a NumPy array", name)
+		}
+		if h.Descr.Fortran {
+			return nil, fmt.Errorf("array %s: Fortran order is not supported", name)
+		}
+		shape := slices.Clone(h.Descr.Shape)
+		n := 1
+		for _, s := range shape {
+			if s < 0 || s > 1<<28 {
+				return nil, fmt.Errorf("array %s: shape %v", name, shape)
+			}
+			n *= s
+			if n > 1<<28 {
+				return nil, fmt.Errorf("array %s: shape %v too large", name, shape)
+			}
+		}
+		var data []float32
+		switch strings.Trim(h.Descr.Type, "<|='\"") {
+		case "f4":
+			if err := zr.Read(key, &data); err != nil {
+				return nil, err
+			}
+		case "f8":
+			var d64 []float64
+			if err := zr.Read(key, &d64); err != nil {
+				return nil, err
+			}
+			data = make([]float32, len(d64))
+			for i, v := range d64 {
+				data[i] = float32(v)
+			}
+		default:
+			return nil, fmt.Errorf("array %s: dtype %s, want float32 or float64", name, h.Descr.Type)
+		}
+		if len(data) != n {
+			return nil, fmt.Errorf("array %s: %d values for shape %v", name, len(data), shape)
+		}
+		arrs[name] = npzArray{shape: shape, data: data}
+	}
+	return arrs, nil
+}
+
+// ReadNPZ reads model parameters from an npz archive. With arch nil the
+// architecture is inferred from the array names and shapes (InferArch).
+func ReadNPZ(r io.ReaderAt, size int64, arch *Arch) (*Model, error) {
+	arrs, err := readArrays(r, size)
+	if err != nil {
+		return nil, err
+	}
+	var a Arch
+	if arch != nil {
+		a = *arch
+	} else {
+		shapes := make(map[string][]int, len(arrs))
+		for k, v := range arrs {
+			shapes[k] = v.shape
+		}
+		if a, err = InferArch(shapes); err != nil {
+			return nil, err
+		}
+	}
+	m, err := buildModel(a)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[string]bool)
+	for i := range m.params {
+		p := &m.params[i]
+		want[p.Name] = true
+		got, ok := arrs[p.Name]
+		if !ok {
+			return nil, fmt.Errorf("parameter %s missing", p.Name)
+		}
+		if !slices.Equal(got.shape, p.Shape) {
+			return nil, fmt.Errorf("parameter %s has shape %v, want %v", p.Name, got.shape, p.Shape)
+		}
+		for k, v := range got.data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("parameter %s: non-finite value %g at flat index %d", p.Name, v, k)
+			}
+		}
+		copy(p.Data, got.data)
+	}
+	var extra []string
+	for k := range arrs {
+		if !want[k] {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) > 0 {
+		slices.Sort(extra)
+		return nil, fmt.Errorf("unexpected arrays %v for a %s", extra, a.Model)
+	}
+	return m, nil
+}
+
+// InferArch recognises the paper's models from state_dict names and shapes:
+// fc1.weight, fc2.weight, ... make an MLP (input 1 x 1 x in, only the size
+// matters); features.0.weight ... classifier.weight the CNN, with 28 x 28
+// inputs for one channel and 32 x 32 for three (the adaptive pool makes the
+// weights independent of the image size).
+func InferArch(shapes map[string][]int) (Arch, error) {
+	if s, ok := shapes["fc1.weight"]; ok {
+		if len(s) != 2 {
+			return Arch{}, fmt.Errorf("fc1.weight has shape %v, want (out, in)", s)
+		}
+		a := Arch{Model: "mlp", In: [3]int{1, 1, s[1]}}
+		for i := 1; ; i++ {
+			w, ok := shapes["fc"+strconv.Itoa(i)+".weight"]
+			if !ok {
+				break
+			}
+			if len(w) != 2 {
+				return Arch{}, fmt.Errorf("fc%d.weight has shape %v, want (out, in)", i, w)
+			}
+			if _, next := shapes["fc"+strconv.Itoa(i+1)+".weight"]; next {
+				a.Widths = append(a.Widths, w[0])
+			} else {
+				a.Outputs = w[0]
+			}
+		}
+		return a, nil
+	}
+	if s, ok := shapes["features.0.weight"]; ok {
+		if len(s) != 4 {
+			return Arch{}, fmt.Errorf("features.0.weight has shape %v, want (out, in, 3, 3)", s)
+		}
+		c := s[1]
+		hw := 28
+		if c == 3 {
+			hw = 32
+		}
+		cl, ok := shapes["classifier.weight"]
+		if !ok || len(cl) != 2 {
+			return Arch{}, fmt.Errorf("cnn: classifier.weight missing or not (out, in) (%v)", cl)
+		}
+		return Arch{Model: "cnn", In: [3]int{c, hw, hw}, Outputs: cl[0]}, nil
+	}
+	return Arch{}, errors.New("unrecognised parameter names: want fc1.weight, ... (MLP) or features.0.weight, ... (CNN)")
+}

@@ -1,0 +1,233 @@
+package nn
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+
+	"codeberg.org/sbinet/npyio/npz"
+
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func testModels(t testing.TB) map[string]*Model {
+	mlp, err := NewMLP(12, []int{7, 5}, 4, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnn, err := NewCNN(3, 8, 8, 6, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]*Model{"mlp": mlp, "cnn": cnn}
+}
+
+func sameParams(t *testing.T, a, b *Model) {
+	t.Helper()
+	if len(a.Params()) != len(b.Params()) {
+		t.Fatalf("%d params vs %d", len(a.Params()), len(b.Params()))
+	}
+	for i, p := range a.Params() {
+		q := b.Params()[i]
+		if p.Name != q.Name || !slices.Equal(p.Shape, q.Shape) || !slices.Equal(p.Data, q.Data) {
+			t.Fatalf("param %s/%s differs", p.Name, q.Name)
+		}
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	for name, m := range testModels(t) {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "c.npz")
+			meta := CheckpointMeta{Epoch: 7, InitSeed: 3, Train: DefaultTrainConfig(MSE), Extra: map[string]any{"data": "x"}}
+			if err := SaveCheckpoint(path, m, meta); err != nil {
+				t.Fatal(err)
+			}
+			got, gm, err := LoadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameParams(t, m, got)
+			if gm == nil || gm.Epoch != 7 || gm.Train.Loss != MSE || gm.Arch.Model != name {
+				t.Fatalf("meta %+v", gm)
+			}
+			// Without the JSON (a converted PyTorch state_dict) the
+			// architecture is inferred and the weights are the same.
+			if err := os.Remove(MetaPath(path)); err != nil {
+				t.Fatal(err)
+			}
+			got2, gm2, err := LoadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gm2 != nil {
+				t.Fatal("meta without JSON")
+			}
+			sameParams(t, m, got2)
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Fatalf("temporary files left: %v", entries)
+			}
+		})
+	}
+}
+
+// TestCheckpointErrors damages checkpoints in the ways that matter and
+// expects an error naming the problem.
+func TestCheckpointErrors(t *testing.T) {
+	m := testModels(t)["mlp"]
+	other, _ := NewMLP(12, []int{7, 6}, 4, 3)
+	nan := m.Clone()
+	nan.Params()[1].Data[3] = float32(math.NaN())
+	cases := []struct {
+		name  string
+		write func(path string) error
+		want  string
+	}{
+		{"checksum", func(p string) error {
+			if err := SaveCheckpoint(p, m, CheckpointMeta{}); err != nil {
+				return err
+			}
+			b, _ := os.ReadFile(p)
+			var buf bytes.Buffer
+			WriteNPZ(&buf, other)
+			_ = b
+			return os.WriteFile(p, buf.Bytes(), 0o644)
+		}, "sha256"},
+		{"shape", func(p string) error {
+			if err := SaveCheckpoint(p, m, CheckpointMeta{}); err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			WriteNPZ(&buf, other)
+			os.Remove(MetaPath(p))
+			// a JSON that claims the other architecture
+			return SaveCheckpointMetaOnly(p, m, buf.Bytes())
+		}, "shape"},
+		{"nan", func(p string) error { return SaveCheckpoint(p, nan, CheckpointMeta{}) }, "non-finite"},
+		{"truncated", func(p string) error {
+			var buf bytes.Buffer
+			WriteNPZ(&buf, m)
+			return os.WriteFile(p, buf.Bytes()[:buf.Len()/2], 0o644)
+		}, "zip"},
+		{"schema", func(p string) error {
+			if err := SaveCheckpoint(p, m, CheckpointMeta{}); err != nil {
+				return err
+			}
+			js, _ := os.ReadFile(MetaPath(p))
+			return os.WriteFile(MetaPath(p), bytes.Replace(js, []byte(`"schema": 1`), []byte(`"schema": 99`), 1), 0o644)
+		}, "schema 99"},
+		{"unknown-names", func(p string) error {
+			return os.WriteFile(p, npzOf(t, map[string]any{"conv.weight.npy": []float32{1}}), 0o644)
+		}, "unrecognised"},
+		{"missing", func(p string) error {
+			return os.WriteFile(p, npzOf(t, map[string]any{"fc1.weight.npy": [][]float32{{1, 2}}, "fc3.weight.npy": [][]float32{{1}}}), 0o644)
+		}, "missing"},
+		{"extra", func(p string) error {
+			return os.WriteFile(p, npzOf(t, map[string]any{"fc1.weight.npy": [][]float32{{1, 2}}, "fc1.bias.npy": []float32{1}}), 0o644)
+		}, "unexpected"},
+		{"dtype", func(p string) error {
+			return os.WriteFile(p, npzOf(t, map[string]any{"fc1.weight.npy": [][]int32{{1, 2}}}), 0o644)
+		}, "dtype"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.npz")
+			if err := c.write(p); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := LoadCheckpoint(p)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one saying %q", err, c.want)
+			}
+		})
+	}
+}
+
+// SaveCheckpointMetaOnly writes npzBytes at p and a valid JSON (checksum of
+// those bytes) describing m's architecture.
+func SaveCheckpointMetaOnly(p string, m *Model, npzBytes []byte) error {
+	dir := filepath.Dir(p)
+	q := filepath.Join(dir, "tmp.npz")
+	if err := SaveCheckpoint(q, m, CheckpointMeta{}); err != nil {
+		return err
+	}
+	js, _ := os.ReadFile(MetaPath(q))
+	var buf bytes.Buffer
+	WriteNPZ(&buf, m)
+	_ = buf
+	if err := os.WriteFile(p, npzBytes, 0o644); err != nil {
+		return err
+	}
+	// replace the checksum with the one of npzBytes
+	meta := string(js)
+	i := strings.Index(meta, `"npz_sha256": "`) + len(`"npz_sha256": "`)
+	meta = meta[:i] + sha256Hex(npzBytes) + meta[i+64:]
+	return os.WriteFile(MetaPath(p), []byte(meta), 0o644)
+}
+
+func npzOf(t testing.TB, arrs map[string]any) []byte {
+	var buf bytes.Buffer
+	zw := npzWriter(&buf)
+	keys := make([]string, 0, len(arrs))
+	for k := range arrs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := zw.Write(k, arrs[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func FuzzCheckpoint(f *testing.F) {
+	for _, m := range testModels(f) {
+		var buf bytes.Buffer
+		if err := WriteNPZ(&buf, m); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+		f.Add(buf.Bytes()[:buf.Len()-7])
+	}
+	f.Add(npzOf(f, map[string]any{"fc1.weight.npy": [][]float64{{1, 2}, {3, 4}}, "fc2.weight.npy": [][]float64{{1, math.Inf(1)}}}))
+	f.Add([]byte("PK\x03\x04 not really"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ReadNPZ(bytes.NewReader(b), int64(len(b)), nil)
+		if err != nil {
+			return
+		}
+		// Whatever loads must be a consistent, finite model that saves
+		// and loads to the same weights.
+		var buf bytes.Buffer
+		if err := WriteNPZ(&buf, m); err != nil {
+			t.Fatal(err)
+		}
+		m2, err := ReadNPZ(bytes.NewReader(buf.Bytes()), int64(buf.Len()), &m.Arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range m.Params() {
+			if !slices.Equal(p.Data, m2.Params()[i].Data) {
+				t.Fatalf("%s changed in a round trip", p.Name)
+			}
+		}
+	})
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func npzWriter(w io.Writer) *npz.Writer { return npz.NewWriter(w) }

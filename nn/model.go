@@ -1,0 +1,273 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+
+	"github.com/awd-toolkit/awd/linalg"
+)
+
+// Arch describes a model; it is what a checkpoint's JSON records.
+type Arch struct {
+	Model   string `json:"model"`            // "mlp" or "cnn"
+	In      [3]int `json:"input"`            // C, H, W of one input
+	Widths  []int  `json:"widths,omitempty"` // MLP hidden widths
+	Outputs int    `json:"outputs"`          // L, the number of logits
+}
+
+// CNNFeatures is the `features` configuration of SPEC section 2: 3x3 convs
+// (padding 1, bias) with these output channels, -1 a 2x2 max-pool.
+var CNNFeatures = []int{32, -1, 64, -1, 128, 128, -1}
+
+// CNN sizes after the features: fc 128 -> CNNHidden (no bias), ReLU, classifier.
+const CNNHidden = 20
+
+// Param is one tensor of the model in PyTorch's state_dict layout.
+type Param struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+type layerKind int
+
+const (
+	kLinear layerKind = iota
+	kConv
+	kReLU
+	kMaxPool
+	kAvgPool
+)
+
+// layer is one module; weights live in Model.params (w, b are indices or -1).
+type layer struct {
+	kind    layerKind
+	name    string // PyTorch module name (linear, conv)
+	in, out int    // features or channels
+	h, w    int    // input spatial size (conv, pools)
+	wi, bi  int    // parameter indices, -1 when absent
+}
+
+// Model is an MLP or the CNN of SPEC section 2 with float32 parameters in
+// PyTorch layout. Training runs in float32 (linalg.Gemm32); the per-sample
+// quantities are computed in float64 from the same weights.
+type Model struct {
+	Arch   Arch
+	layers []layer
+	params []Param
+}
+
+// NewMLP returns the MLP in -> widths... -> outputs, ReLU, no biases, with
+// layers fc1, fc2, ..., initialised as PyTorch does (see Init).
+func NewMLP(in int, widths []int, outputs int, seed uint64) (*Model, error) {
+	return NewModel(Arch{Model: "mlp", In: [3]int{1, 1, in}, Widths: widths, Outputs: outputs}, seed)
+}
+
+// NewCNN returns the CNN for c x h x w inputs with outputs logits.
+func NewCNN(c, h, w, outputs int, seed uint64) (*Model, error) {
+	return NewModel(Arch{Model: "cnn", In: [3]int{c, h, w}, Outputs: outputs}, seed)
+}
+
+// NewModel builds the model described by a, initialised from seed.
+func NewModel(a Arch, seed uint64) (*Model, error) {
+	m, err := buildModel(a)
+	if err != nil {
+		return nil, err
+	}
+	m.Init(seed)
+	return m, nil
+}
+
+func buildModel(a Arch) (*Model, error) {
+	a.Widths = slices.Clone(a.Widths)
+	m := &Model{Arch: a}
+	if a.Outputs < 1 {
+		return nil, fmt.Errorf("model: %d outputs", a.Outputs)
+	}
+	if a.In[0] < 1 || a.In[1] < 1 || a.In[2] < 1 {
+		return nil, fmt.Errorf("model: input shape %v", a.In)
+	}
+	addParam := func(name string, shape ...int) int {
+		n := 1
+		for _, s := range shape {
+			n *= s
+		}
+		m.params = append(m.params, Param{Name: name, Shape: shape, Data: make([]float32, n)})
+		return len(m.params) - 1
+	}
+	linear := func(name string, in, out int, bias bool) {
+		l := layer{kind: kLinear, name: name, in: in, out: out, bi: -1}
+		l.wi = addParam(name+".weight", out, in)
+		if bias {
+			l.bi = addParam(name+".bias", out)
+		}
+		m.layers = append(m.layers, l)
+	}
+	relu := func() { m.layers = append(m.layers, layer{kind: kReLU, wi: -1, bi: -1}) }
+	switch a.Model {
+	case "mlp":
+		in := a.In[0] * a.In[1] * a.In[2]
+		for i, w := range a.Widths {
+			if w < 1 {
+				return nil, fmt.Errorf("model: width %d of hidden layer %d", w, i+1)
+			}
+			linear("fc"+strconv.Itoa(i+1), in, w, false)
+			relu()
+			in = w
+		}
+		linear("fc"+strconv.Itoa(len(a.Widths)+1), in, a.Outputs, false)
+	case "cnn":
+		if len(a.Widths) != 0 {
+			return nil, fmt.Errorf("model: the cnn takes no widths (got %v)", a.Widths)
+		}
+		c, h, w := a.In[0], a.In[1], a.In[2]
+		idx := 0
+		for _, v := range CNNFeatures {
+			if v < 0 {
+				if h < 2 || w < 2 {
+					return nil, fmt.Errorf("model: input %v too small for the cnn's pools", a.In)
+				}
+				m.layers = append(m.layers, layer{kind: kMaxPool, in: c, out: c, h: h, w: w, wi: -1, bi: -1})
+				h, w = h/2, w/2
+				idx++
+				continue
+			}
+			name := "features." + strconv.Itoa(idx)
+			l := layer{kind: kConv, name: name, in: c, out: v, h: h, w: w}
+			l.wi = addParam(name+".weight", v, c, 3, 3)
+			l.bi = addParam(name+".bias", v)
+			m.layers = append(m.layers, l)
+			relu()
+			c = v
+			idx += 2
+		}
+		m.layers = append(m.layers, layer{kind: kAvgPool, in: c, out: c, h: h, w: w, wi: -1, bi: -1})
+		linear("fc", c, CNNHidden, false)
+		relu()
+		linear("classifier", CNNHidden, a.Outputs, true)
+	default:
+		return nil, fmt.Errorf("model: unknown kind %q (want mlp or cnn)", a.Model)
+	}
+	return m, nil
+}
+
+// Init sets every parameter as PyTorch's default initialisation does for
+// nn.Linear and nn.Conv2d (kaiming_uniform_ with a = sqrt(5)): weights and
+// biases uniform in (-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in features
+// (in channels * 9 for a conv). Values come from a PCG stream of seed, in
+// state_dict order.
+func (m *Model) Init(seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 0x1417))
+	for _, l := range m.layers {
+		if l.wi < 0 {
+			continue
+		}
+		fanIn := l.in
+		if l.kind == kConv {
+			fanIn *= 9
+		}
+		bound := 1 / math.Sqrt(float64(fanIn))
+		for _, pi := range []int{l.wi, l.bi} {
+			if pi < 0 {
+				continue
+			}
+			for i := range m.params[pi].Data {
+				m.params[pi].Data[i] = float32((2*r.Float64() - 1) * bound)
+			}
+		}
+	}
+}
+
+// Params returns the parameters in state_dict order, sharing storage.
+func (m *Model) Params() []Param { return m.params }
+
+// Param returns the parameter called name (e.g. "fc2.weight").
+func (m *Model) Param(name string) (Param, bool) {
+	for _, p := range m.params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// NumParams is the total number of parameters.
+func (m *Model) NumParams() int {
+	n := 0
+	for _, p := range m.params {
+		n += len(p.Data)
+	}
+	return n
+}
+
+// Clone returns a deep copy.
+func (m *Model) Clone() *Model {
+	c := &Model{Arch: m.Arch, layers: slices.Clone(m.layers), params: make([]Param, len(m.params))}
+	c.Arch.Widths = slices.Clone(m.Arch.Widths)
+	for i, p := range m.params {
+		c.params[i] = Param{Name: p.Name, Shape: slices.Clone(p.Shape), Data: slices.Clone(p.Data)}
+	}
+	return c
+}
+
+// Layers returns the names of the fully connected layers, the ones
+// PerSample can study, from input to output.
+func (m *Model) Layers() []string {
+	var out []string
+	for _, l := range m.layers {
+		if l.kind == kLinear {
+			out = append(out, l.name)
+		}
+	}
+	return out
+}
+
+// DefaultLayer is the layer under study of SPEC section 2: for an MLP the
+// last hidden-to-hidden layer (fc2 of 784-50-50-10, fc3 of
+// 3072-1000-50-50-10), for the CNN fc.
+func (m *Model) DefaultLayer() string {
+	if m.Arch.Model == "cnn" {
+		return "fc"
+	}
+	ls := m.Layers()
+	if len(ls) == 1 {
+		return ls[0]
+	}
+	return ls[len(ls)-2]
+}
+
+func (m *Model) linear(name string) (int, error) {
+	for i, l := range m.layers {
+		if l.kind == kLinear && l.name == name {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("model has no fully connected layer %q (have %v)", name, m.Layers())
+}
+
+// LayerShape returns the weight shape (out m, in n) of a fully connected layer.
+func (m *Model) LayerShape(name string) (out, in int, err error) {
+	i, err := m.linear(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	return m.layers[i].out, m.layers[i].in, nil
+}
+
+// Weight returns a float64 copy of the weight of a fully connected layer
+// (out x in, PyTorch order).
+func (m *Model) Weight(name string) (linalg.Dense, error) {
+	i, err := m.linear(name)
+	if err != nil {
+		return linalg.Dense{}, err
+	}
+	l := m.layers[i]
+	d := linalg.NewDense(l.out, l.in)
+	for k, v := range m.params[l.wi].Data {
+		d.Data[k] = float64(v)
+	}
+	return d, nil
+}

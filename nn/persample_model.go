@@ -1,0 +1,118 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// perSampleChunk bounds the samples of one float64 forward pass, so that the
+// CNN's activations stay small whatever the block size.
+const perSampleChunk = 256
+
+// PerSample computes, in float64 from m's weights, the exact per-sample
+// quantities of SPEC section 3 for the fully connected layer `layer` (W is
+// M x In) and the samples x (N inputs, each C*H*W in CHW order, sample-major)
+// with labels (already relabelled for the head): a_n (the layer's input),
+// J_n = do/dz (L x M, the ReLU masks after z included), Lambda_n = d2 l/do^2,
+// delta_n = J_n^T dl/do, the loss l_n and the prediction argmax o_n.
+// Cost per sample: a forward pass plus O(L * sum of the later layers' sizes).
+func (m *Model) PerSample(layer string, x []float64, labels []int, loss Loss) (*PerSample, error) {
+	li, err := m.linear(layer)
+	if err != nil {
+		return nil, fmt.Errorf("per-sample: %w", err)
+	}
+	dim := m.Arch.In[0] * m.Arch.In[1] * m.Arch.In[2]
+	N := len(labels)
+	if len(x) != N*dim {
+		return nil, fmt.Errorf("per-sample: %d input values for %d samples of size %d", len(x), N, dim)
+	}
+	L := m.Arch.Outputs
+	for i, y := range labels {
+		if y < 0 || y >= L {
+			return nil, fmt.Errorf("per-sample: sample %d: label %d but the model has %d outputs", i, y, L)
+		}
+	}
+	for i := li + 1; i < len(m.layers); i++ {
+		if k := m.layers[i].kind; k != kLinear && k != kReLU {
+			return nil, fmt.Errorf("per-sample: layer %s is followed by a non-dense layer", layer)
+		}
+	}
+	lay := m.layers[li]
+	M, In := lay.out, lay.in
+	ps := &PerSample{N: N, M: M, In: In, L: L,
+		A: make([]float64, N*In), Delta: make([]float64, N*M), J: make([]float64, N*L*M),
+		Lambda: make([]float64, N*L*L), Loss: make([]float64, N), Pred: make([]int, N), Label: append([]int(nil), labels...)}
+	n := newNet[float64](m, min(perSampleChunk, max(N, 1)))
+	o := make([]float64, L)
+	p := make([]float64, L)
+	g := make([]float64, L)
+	for off := 0; off < N; off += n.cap {
+		bs := min(n.cap, N-off)
+		setInput(n, x[off*dim:(off+bs)*dim], bs)
+		n.forward(bs)
+		copy(ps.A[off*In:(off+bs)*In], n.input(li, bs))
+		jacobian(n, li, bs, ps.J[off*L*M:(off+bs)*L*M])
+		logits := n.output(bs)
+		for s := 0; s < bs; s++ {
+			gs := off + s
+			copy(o, logits[s*L:(s+1)*L])
+			softmax(o, p)
+			y := labels[gs]
+			ps.Loss[gs] = loss.eval(o, p, y, g)
+			ps.Pred[gs] = argmax(o)
+			loss.lambda(p, y, ps.Lambda[gs*L*L:(gs+1)*L*L])
+			j := ps.J[gs*L*M : (gs+1)*L*M]
+			d := ps.Delta[gs*M : (gs+1)*M]
+			for k, gk := range g {
+				for q, v := range j[k*M : (k+1)*M] {
+					d[q] += gk * v
+				}
+			}
+		}
+	}
+	for i, v := range ps.A {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("per-sample: non-finite activity at sample %d", i/In)
+		}
+	}
+	return ps, nil
+}
+
+// jacobian writes J_s = do/dz_s (L x M) of layer li for the b samples of the
+// last forward pass, by propagating the L unit vectors of the logits back
+// through the dense tail, all samples' rows in one GEMM per layer.
+func jacobian(n *net[float64], li, b int, dst []float64) {
+	L := n.m.Arch.Outputs
+	last := len(n.m.layers) - 1
+	width := L
+	// rows (s, k) of the running product, b*L of them
+	cur := make([]float64, b*L*L)
+	for s := 0; s < b; s++ {
+		for k := 0; k < L; k++ {
+			cur[(s*L+k)*L+k] = 1
+		}
+	}
+	for i := last; i > li; i-- {
+		l := n.m.layers[i]
+		switch l.kind {
+		case kLinear:
+			next := make([]float64, b*L*l.in)
+			gemm(false, false, b*L, l.in, l.out, cur, n.w[l.wi], 0, next)
+			cur, width = next, l.in
+		case kReLU:
+			out := n.acts[i]
+			for s := 0; s < b; s++ {
+				mask := out[s*width : (s+1)*width]
+				for k := 0; k < L; k++ {
+					row := cur[(s*L+k)*width : (s*L+k+1)*width]
+					for q, v := range mask {
+						if v <= 0 {
+							row[q] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+	copy(dst, cur)
+}

@@ -1,0 +1,259 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// TrainConfig is the SGD setup. Defaults (DefaultTrainConfig) follow the
+// paper's code: lr 0.1, cosine annealing to lr/100 over 500 epochs stepped
+// once per epoch, gradient-norm clipping at 5, early stop when the epoch's
+// train loss falls below 1e-5.
+type TrainConfig struct {
+	Loss     Loss    `json:"loss"`
+	Epochs   int     `json:"epochs"`    // last epoch to run (1-based)
+	Batch    int     `json:"batch"`     // mini-batch size B; the last batch of an epoch may be smaller
+	LR       float64 `json:"lr"`        // initial learning rate
+	TMax     int     `json:"t_max"`     // cosine period in epochs
+	MinLR    float64 `json:"min_lr"`    // eta_min; 0 means LR/100
+	ClipNorm float64 `json:"clip_norm"` // max global gradient norm; 0 disables
+	StopLoss float64 `json:"stop_loss"` // stop when the train loss < StopLoss; 0 disables
+	Vanilla  bool    `json:"vanilla"`   // constant lr, no clipping
+	Seed     uint64  `json:"seed"`      // shuffling seed (the init seed is the model's)
+	// StartEpoch is the number of epochs already done (resume from a
+	// checkpoint written after epoch StartEpoch).
+	StartEpoch int `json:"start_epoch"`
+}
+
+// DefaultTrainConfig returns the paper-code defaults for loss.
+func DefaultTrainConfig(loss Loss) TrainConfig {
+	return TrainConfig{Loss: loss, Epochs: 100, Batch: 50, LR: 0.1, TMax: 500, ClipNorm: 5, StopLoss: 1e-5}
+}
+
+// EpochLR is the learning rate used during epoch e (1-based):
+// CosineAnnealingLR(T_max, eta_min) stepped per epoch, in closed form,
+// eta_min + (lr - eta_min)(1 + cos(pi (e-1)/T_max))/2; LR when Vanilla.
+func (c TrainConfig) EpochLR(e int) float64 {
+	if c.Vanilla || c.TMax <= 0 {
+		return c.LR
+	}
+	min := c.MinLR
+	if min == 0 {
+		min = c.LR / 100
+	}
+	return min + (c.LR-min)*(1+math.Cos(math.Pi*float64(e-1)/float64(c.TMax)))/2
+}
+
+// EpochStats is what one epoch reports. The train loss and accuracy are the
+// means over the epoch's mini-batches as they were seen (weighted by batch
+// size), as the paper's code logs them; test values are from the model at
+// the end of the epoch (NaN without a test set).
+type EpochStats struct {
+	Epoch     int     `json:"epoch"`
+	TrainLoss float64 `json:"train_loss"`
+	TrainAcc  float64 `json:"train_acc"`
+	TestLoss  float64 `json:"test_loss"`
+	TestAcc   float64 `json:"test_acc"`
+	LR        float64 `json:"lr"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// ErrNonFinite is wrapped by Train's error when the loss turns NaN or Inf.
+var ErrNonFinite = errors.New("non-finite loss")
+
+// Train runs SGD on m (float32, linalg.Gemm32) for epochs StartEpoch+1 ..
+// Epochs, calling onEpoch (when not nil) after each with the stats and the
+// updated model; an error from onEpoch stops training and is returned. It
+// returns the last epoch run (earlier than Epochs after an early stop).
+//
+// Reproducibility: the shuffle of epoch e comes from PCG(Seed, e) alone, the
+// loss and gradient reductions run in a fixed order, so a run is bit-for-bit
+// the same for a seed and kernel level, and resuming from the checkpoint of
+// epoch e (StartEpoch = e) continues exactly as the uninterrupted run.
+// A NaN or Inf loss stops with an error naming the epoch; m then keeps the
+// weights of the last good epoch.
+func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochStats, *Model) error) (int, error) {
+	if err := checkData(m, train); err != nil {
+		return 0, fmt.Errorf("train: %w", err)
+	}
+	if test != nil {
+		if err := checkData(m, test); err != nil {
+			return 0, fmt.Errorf("train: test set: %w", err)
+		}
+	}
+	if cfg.Batch < 1 || cfg.LR <= 0 || cfg.Epochs < 0 || math.IsNaN(cfg.LR) {
+		return 0, fmt.Errorf("train: bad config: batch %d, lr %g, epochs %d", cfg.Batch, cfg.LR, cfg.Epochs)
+	}
+	b := min(cfg.Batch, train.N)
+	n := newNet[float32](m, b)
+	dim := train.Dim()
+	L := m.Arch.Outputs
+	stage := make([]float32, b*dim)
+	labels := make([]int, b)
+	dOut := make([]float32, b*L)
+	last := cfg.StartEpoch
+	for e := cfg.StartEpoch + 1; e <= cfg.Epochs; e++ {
+		start := time.Now()
+		lr := cfg.EpochLR(e)
+		perm := rand.New(rand.NewPCG(cfg.Seed, 0xe90c0000+uint64(e))).Perm(train.N)
+		var sumLoss float64
+		var correct int
+		for off := 0; off < train.N; off += b {
+			bs := min(b, train.N-off)
+			for i, s := range perm[off : off+bs] {
+				copy(stage[i*dim:(i+1)*dim], train.Sample(s))
+				labels[i] = train.Y[s]
+			}
+			setInput(n, stage, bs)
+			n.forward(bs)
+			l, c := batchLoss(cfg.Loss, n.output(bs), labels[:bs], L, dOut[:bs*L])
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				return last, fmt.Errorf("train: epoch %d, batch %d: %w (%g); keeping the weights of epoch %d", e, off/b+1, ErrNonFinite, l, last)
+			}
+			sumLoss += l
+			correct += c
+			n.backward(bs, dOut[:bs*L], nil)
+			n.step(lr, cfg)
+		}
+		st := EpochStats{Epoch: e, TrainLoss: sumLoss / float64(train.N), TrainAcc: float64(correct) / float64(train.N),
+			TestLoss: math.NaN(), TestAcc: math.NaN(), LR: lr}
+		if math.IsNaN(st.TrainLoss) || math.IsInf(st.TrainLoss, 0) || !n.finite() {
+			return last, fmt.Errorf("train: epoch %d: %w; keeping the weights of epoch %d", e, ErrNonFinite, last)
+		}
+		n.store(m)
+		if test != nil {
+			st.TestLoss, st.TestAcc = evaluate(n, test, cfg.Loss)
+		}
+		st.Seconds = time.Since(start).Seconds()
+		last = e
+		if onEpoch != nil {
+			if err := onEpoch(st, m); err != nil {
+				return last, err
+			}
+		}
+		if cfg.StopLoss > 0 && st.TrainLoss < cfg.StopLoss {
+			break
+		}
+	}
+	return last, nil
+}
+
+func checkData(m *Model, ds *Dataset) error {
+	if ds == nil || ds.N == 0 {
+		return errors.New("empty data set")
+	}
+	if ds.C*ds.H*ds.W != m.Arch.In[0]*m.Arch.In[1]*m.Arch.In[2] ||
+		(m.Arch.Model == "cnn" && [3]int{ds.C, ds.H, ds.W} != m.Arch.In) {
+		return fmt.Errorf("%s inputs are %dx%dx%d, the model takes %v", ds.Name, ds.C, ds.H, ds.W, m.Arch.In)
+	}
+	for i, y := range ds.Y {
+		if y < 0 || y >= m.Arch.Outputs {
+			return fmt.Errorf("%s sample %d: label %d but the model has %d outputs", ds.Name, i, y, m.Arch.Outputs)
+		}
+	}
+	return nil
+}
+
+// batchLoss returns the summed loss and the number of correct predictions of
+// a batch of logits, and writes dOut = (1/b) dl/do (the gradient of the
+// batch-mean loss).
+func batchLoss[T num](loss Loss, logits []T, labels []int, L int, dOut []T) (float64, int) {
+	b := len(labels)
+	o := make([]float64, L)
+	p := make([]float64, L)
+	g := make([]float64, L)
+	var sum float64
+	correct := 0
+	for s, y := range labels {
+		row := logits[s*L : (s+1)*L]
+		for k, v := range row {
+			o[k] = float64(v)
+		}
+		softmax(o, p)
+		sum += loss.eval(o, p, y, g)
+		if argmax(o) == y {
+			correct++
+		}
+		if dOut != nil {
+			for k, v := range g {
+				dOut[s*L+k] = T(v / float64(b))
+			}
+		}
+	}
+	return sum, correct
+}
+
+func argmax(o []float64) int {
+	best := 0
+	for k, v := range o {
+		if v > o[best] {
+			best = k
+		}
+	}
+	return best
+}
+
+// step applies one SGD update with the learning rate lr, clipping the global
+// gradient norm as PyTorch's clip_grad_norm_ does (scale by
+// max_norm/(norm + 1e-6) when that is below 1).
+func (n *net[T]) step(lr float64, cfg TrainConfig) {
+	scale := lr
+	if !cfg.Vanilla && cfg.ClipNorm > 0 {
+		var ss float64
+		for _, g := range n.g {
+			for _, v := range g {
+				ss += float64(v) * float64(v)
+			}
+		}
+		if c := cfg.ClipNorm / (math.Sqrt(ss) + 1e-6); c < 1 {
+			scale *= c
+		}
+	}
+	s := T(scale)
+	for i, w := range n.w {
+		for k, g := range n.g[i] {
+			w[k] -= s * g
+		}
+	}
+}
+
+func (n *net[T]) finite() bool {
+	for _, w := range n.w {
+		for _, v := range w {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// evaluate returns the mean loss and the accuracy of the net on ds.
+func evaluate[T num](n *net[T], ds *Dataset, loss Loss) (float64, float64) {
+	var sum float64
+	correct := 0
+	L := n.m.Arch.Outputs
+	dim := ds.Dim()
+	for off := 0; off < ds.N; off += n.cap {
+		bs := min(n.cap, ds.N-off)
+		setInput(n, ds.X[off*dim:(off+bs)*dim], bs)
+		n.forward(bs)
+		l, c := batchLoss[T](loss, n.output(bs), ds.Y[off:off+bs], L, nil)
+		sum += l
+		correct += c
+	}
+	return sum / float64(ds.N), float64(correct) / float64(ds.N)
+}
+
+// Evaluate returns the mean loss and the accuracy of m on ds (float32, as
+// in training).
+func Evaluate(m *Model, ds *Dataset, loss Loss) (meanLoss, acc float64, err error) {
+	if err := checkData(m, ds); err != nil {
+		return 0, 0, fmt.Errorf("evaluate: %w", err)
+	}
+	l, a := evaluate(newNet[float32](m, min(256, ds.N)), ds, loss)
+	return l, a, nil
+}
