@@ -1,0 +1,192 @@
+package awd
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/awd-toolkit/awd/nn"
+)
+
+var (
+	mnistOnce  sync.Once
+	mnistTrain *nn.Dataset
+	mnistErr   error
+)
+
+// mnist loads the MNIST training set shipped in the module cache once.
+func mnist(t testing.TB) *nn.Dataset {
+	t.Helper()
+	mnistOnce.Do(func() {
+		var dir string
+		if dir, mnistErr = nn.MNISTDir(); mnistErr == nil {
+			mnistTrain, _, mnistErr = nn.LoadMNIST(dir)
+		}
+	})
+	if mnistErr != nil {
+		t.Fatalf("MNIST: %v", mnistErr)
+	}
+	return mnistTrain
+}
+
+// trained returns an MLP 784-w-w-10 trained for epochs on P samples of each
+// of K classes with loss, and the training subset.
+func trained(t testing.TB, loss string, K, P, w, epochs int, seed uint64) (*nn.Model, *nn.Dataset) {
+	t.Helper()
+	classes := make([]int, K)
+	for i := range classes {
+		classes[i] = i
+	}
+	sub, _, err := nn.Subset(mnist(t), classes, P, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := nn.ParseLoss(loss)
+	model, err := nn.NewMLP(784, []int{w, w}, 10, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := nn.DefaultTrainConfig(l)
+	cfg.Epochs, cfg.Seed = epochs, seed
+	if _, err := nn.Train(model, sub, nil, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	return model, sub
+}
+
+func smallConfig(loss string, k, batch int) Config {
+	cfg := DefaultConfig(loss)
+	cfg.K, cfg.Batch, cfg.Chunk, cfg.RhoBlock = k, batch, 4*batch, 20
+	return cfg
+}
+
+// TestAnalyzeSmall runs the whole pipeline on a small trained MLP and checks
+// the theorem-level facts and the outputs' round trip.
+func TestAnalyzeSmall(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 100, 12, 3, 1)
+	cfg := smallConfig("ce", 60, 10)
+	cfg.Interventions = Interventions
+	r, err := Analyze(context.Background(), model, sub, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.D != 144 || r.N != 300 || len(r.Arrays.Lambda) != 60 || len(r.Arrays.SampleIndices) != 300 {
+		t.Fatalf("d=%d N=%d k=%d indices=%d", r.D, r.N, len(r.Arrays.Lambda), len(r.Arrays.SampleIndices))
+	}
+	if !r.AllPSD || r.Bounds.Lower.Fraction != 1 || !r.Bounds.Upper.Applies || r.Bounds.Upper.Fraction != 1 {
+		t.Errorf("Thm 5.1 for CE: psd=%v %+v", r.AllPSD, r.Bounds)
+	}
+	for _, name := range []string{NameC, NameCAWD, NameCPair, NameCPair2, NameCMb, NameM2} {
+		if _, ok := r.Fits[name]; !ok {
+			t.Errorf("no fit for %s (%v)", name, r.FitErrors)
+		}
+	}
+	if len(r.Alignment) != 2 || len(r.Suppression) != 4 || r.Correlation == nil {
+		t.Errorf("alignment %d, suppression %d, correlation %v", len(r.Alignment), len(r.Suppression), r.Correlation)
+	}
+	// C_awd = (sigma^2/B) M2 exactly, so their exponents agree.
+	if math.Abs(r.Fits[NameCAWD].Gamma-r.Fits[NameM2].Gamma) > 1e-9 {
+		t.Errorf("gamma C_awd %v, M2 %v", r.Fits[NameCAWD].Gamma, r.Fits[NameM2].Gamma)
+	}
+
+	dir := t.TempDir()
+	rep := &Report{Tool: "test", Checkpoints: []Checkpoint{{Epoch: 3, TestLoss: Float(math.NaN()), Arrays: "a.npz", Analysis: r}}}
+	if err := WriteReport(filepath.Join(dir, "r.json"), rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteArrays(filepath.Join(dir, "a.npz"), r); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadReport(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := back.Checkpoints[0]
+	if !math.IsNaN(float64(got.TestLoss)) || got.Analysis.Fits[NameC] != r.Fits[NameC] {
+		t.Errorf("round trip: test loss %v, fit %+v vs %+v", got.TestLoss, got.Analysis.Fits[NameC], r.Fits[NameC])
+	}
+	arr, err := ReadArrays(filepath.Join(dir, "a.npz"), "H_eigenvalues", "c_C", "c_M2", "c_Cpair", "c_Cpair2", "c_Cawd", "c_Cmb", "s_i")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(arr) != 8 || arr["H_eigenvalues"][5] != r.Arrays.Lambda[5] || arr["c_Cpair2"][7] != r.Arrays.C[NameCPair2][7] {
+		t.Errorf("npz arrays: %d of 8", len(arr))
+	}
+	if _, err := ReadMatrix(filepath.Join(dir, "a.npz"), "rho_C"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestAnalyzeErrors(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 2)
+	cases := []struct {
+		name string
+		mod  func(*Config)
+		want string
+	}{
+		{"unknown-layer", func(c *Config) { c.Layer = "fc9" }, "fc9"},
+		{"k>d", func(c *Config) { c.K = 37 }, "k=37"},
+		{"unknown-loss", func(c *Config) { c.Loss = "hinge" }, "hinge"},
+		{"unknown-intervention", func(c *Config) { c.Interventions = []string{"rank2"} }, "rank2"},
+		{"batch-too-large", func(c *Config) { c.Batch = 200 }, "pair of batches"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := smallConfig("ce", 10, 10)
+			tc.mod(&cfg)
+			_, err := Analyze(context.Background(), model, sub, cfg, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one naming %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("nan-weight", func(t *testing.T) {
+		bad := model.Clone()
+		bad.Params()[0].Data[3] = float32(math.NaN())
+		_, err := Analyze(context.Background(), bad, sub, smallConfig("ce", 10, 10), nil)
+		if err == nil || !strings.Contains(err.Error(), "NaN") {
+			t.Errorf("error %v", err)
+		}
+	})
+	t.Run("label-outside-head", func(t *testing.T) {
+		small, err := nn.NewMLP(784, []int{6, 6}, 2, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Analyze(context.Background(), small, sub, smallConfig("ce", 10, 10), nil)
+		if err == nil || !strings.Contains(err.Error(), "head") {
+			t.Errorf("error %v", err)
+		}
+	})
+}
+
+// TestPaperQualitative is the end-to-end check of the paper's result on a
+// small MNIST subset: gamma(CE) > gamma(MSE), and 1 <= gamma <= 2 within
+// 3 SE for both losses (Thm 5.1 bounds gamma_awd; C follows it).
+func TestPaperQualitative(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two networks for tens of seconds; run without -short")
+	}
+	gamma := map[string]Fit{}
+	for _, loss := range []string{"ce", "mse"} {
+		model, sub := trained(t, loss, 3, 300, 20, 60, 7)
+		r, err := Analyze(context.Background(), model, sub, smallConfig(loss, 150, 30), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{NameC, NameCAWD} {
+			f := r.Fits[name]
+			t.Logf("%s %s: gamma %.3f ± %.3f (R2 %.3f, %d used); sample loss %.4f acc %.3f", loss, name, f.Gamma, f.SE, f.R2, f.Used, r.SampleLoss, r.SampleAcc)
+			if se := 3 * float64(f.SE); f.Gamma < 1-se || f.Gamma > 2+se {
+				t.Errorf("%s %s: gamma %v ± %v outside [1, 2]", loss, name, f.Gamma, f.SE)
+			}
+		}
+		gamma[loss] = r.Fits[NameC]
+	}
+	if gamma["ce"].Gamma <= gamma["mse"].Gamma {
+		t.Errorf("gamma CE %v <= gamma MSE %v", gamma["ce"].Gamma, gamma["mse"].Gamma)
+	}
+}
