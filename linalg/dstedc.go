@@ -1,0 +1,355 @@
+package linalg
+
+import (
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// Divide and conquer for the symmetric tridiagonal eigenproblem (Cuppen;
+// LAPACK DSTEDC/DLAED0-3 with Gu and Eisenstat's eigenvectors).
+//
+// Tearing T at m with beta = e_{m-1} gives
+//
+//	T = diag(T1, T2) + |beta| u u^T,  u = e_{m-1} + sign(beta) e_m,
+//
+// where T1, T2 have |beta| subtracted from their last and first diagonal
+// entries. With T1 = Q1 D1 Q1^T and T2 = Q2 D2 Q2^T solved recursively,
+//
+//	T = Q (D + rho z z^T) Q^T,  Q = diag(Q1, Q2),
+//	z = (last row of Q1, sign(beta) first row of Q2)/sqrt 2,  rho = 2|beta|.
+//
+// Deflation (DLAED2): components with rho |z_i| <= tol keep (d_i, Q e_i); two
+// poles closer than tol/(c s) are merged by a plane rotation that zeroes one
+// z component. The remaining K poles give K roots of the secular equation
+// (dlaed4); Gu and Eisenstat's recomputed
+//
+//	zhat_i^2 = prod_j (lambda_j - d_i) / (rho prod_{j != i} (d_j - d_i))
+//
+// makes the eigenvectors u_j = (zhat_i/(d_i - lambda_j))_i / norm numerically
+// orthogonal, and the new eigenvectors are Q U, computed with two GEMMs on the
+// row blocks of Q (columns grouped by the block they live in, DLAED3's
+// trick), 2 n K^2 flops at most. Leaves of size <= dstedcLeaf use dsteqr.
+// The two halves of a split run concurrently.
+
+const dstedcLeaf = 32
+
+// dstedc computes all eigenvalues (ascending in d) and eigenvectors (the
+// columns of q, n x n, overwritten) of the tridiagonal (d, e).
+func dstedc(d, e []float64, q Dense) error {
+	n := len(d)
+	if q.Rows != n || q.Cols != n {
+		panic("linalg: dstedc: q has the wrong shape")
+	}
+	if n == 0 {
+		return nil
+	}
+	// Scale to unit max norm so that tolerances are absolute in ||T||.
+	var scale float64
+	for i := 0; i < n; i++ {
+		scale = math.Max(scale, math.Abs(d[i]))
+		if i < n-1 {
+			scale = math.Max(scale, math.Abs(e[i]))
+		}
+	}
+	for r := 0; r < n; r++ {
+		clear(q.Data[r*q.Stride : r*q.Stride+n])
+	}
+	if scale == 0 {
+		for i := 0; i < n; i++ {
+			q.Data[i*q.Stride+i] = 1
+		}
+		return nil
+	}
+	dd := make([]float64, n)
+	ee := make([]float64, max(n-1, 0))
+	for i := range dd {
+		dd[i] = d[i] / scale
+	}
+	for i := range ee {
+		ee[i] = e[i] / scale
+	}
+	par := runtime.GOMAXPROCS(0)
+	if err := dlaed0(dd, ee, q, par); err != nil {
+		return err
+	}
+	for i := range dd {
+		d[i] = dd[i] * scale
+	}
+	return nil
+}
+
+// dlaed0 solves one level of the recursion into q (which is zero on entry).
+// par is the number of goroutines this call may use.
+func dlaed0(d, e []float64, q Dense, par int) error {
+	n := len(d)
+	if n <= dstedcLeaf {
+		for i := 0; i < n; i++ {
+			q.Data[i*q.Stride+i] = 1
+		}
+		ec := make([]float64, max(n-1, 0))
+		copy(ec, e)
+		return dsteqr(d, ec, q)
+	}
+	m := n / 2
+	beta := e[m-1]
+	d[m-1] -= math.Abs(beta)
+	d[m] -= math.Abs(beta)
+	q1 := q.View(0, 0, m, m)
+	q2 := q.View(m, m, n-m, n-m)
+	var err1, err2 error
+	if par > 1 && n >= 256 {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err1 = dlaed0(d[:m], e[:m-1], q1, par/2)
+		}()
+		err2 = dlaed0(d[m:], e[m:], q2, par-par/2)
+		wg.Wait()
+	} else {
+		err1 = dlaed0(d[:m], e[:m-1], q1, 1)
+		err2 = dlaed0(d[m:], e[m:], q2, 1)
+	}
+	if err1 != nil {
+		return err1
+	}
+	if err2 != nil {
+		return err2
+	}
+	return dlaed1(d, q, m, beta, par)
+}
+
+// dlaed1 merges the solved halves (d[:n1], q's leading block; d[n1:], q's
+// trailing block) coupled by beta into the eigen-decomposition of the whole.
+func dlaed1(d []float64, q Dense, n1 int, beta float64, par int) error {
+	n := len(d)
+	rho := 2 * math.Abs(beta)
+	z := make([]float64, n)
+	s2 := 1 / math.Sqrt2
+	copy(z[:n1], q.Data[(n1-1)*q.Stride:(n1-1)*q.Stride+n1])
+	sb := s2
+	if beta < 0 {
+		sb = -s2
+	}
+	for i := 0; i < n1; i++ {
+		z[i] *= s2
+	}
+	for i := n1; i < n; i++ {
+		z[i] = sb * q.Data[n1*q.Stride+i]
+	}
+	// Column types: 1 = lives in the top rows, 2 = bottom, 3 = both.
+	ctype := make([]uint8, n)
+	for i := range ctype {
+		if i < n1 {
+			ctype[i] = 1
+		} else {
+			ctype[i] = 2
+		}
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return d[idx[a]] < d[idx[b]] })
+	var dmax, zmax float64
+	for i := range d {
+		dmax = math.Max(dmax, math.Abs(d[i]))
+		zmax = math.Max(zmax, math.Abs(z[i]))
+	}
+	tol := 8 * eps * math.Max(dmax, rho*zmax)
+	var keep, defl []int
+	prev := -1
+	for _, c := range idx {
+		if rho*math.Abs(z[c]) <= tol {
+			defl = append(defl, c)
+			continue
+		}
+		if prev < 0 {
+			prev = c
+			continue
+		}
+		s, cc := z[prev], z[c]
+		r := math.Hypot(cc, s)
+		cs, sn := cc/r, s/r
+		t := d[c] - d[prev]
+		if math.Abs(t*cs*sn) <= tol {
+			z[c] = r
+			z[prev] = 0
+			rotCols(q, prev, c, cs, sn)
+			dp, dc := d[prev], d[c]
+			d[prev] = cs*cs*dp + sn*sn*dc
+			d[c] = sn*sn*dp + cs*cs*dc
+			u := ctype[prev] | ctype[c]
+			ctype[prev], ctype[c] = u, u
+			defl = append(defl, prev)
+			prev = c
+			continue
+		}
+		keep = append(keep, prev)
+		prev = c
+	}
+	if prev >= 0 {
+		keep = append(keep, prev)
+	}
+	k := len(keep)
+	res := NewDense(n, n)
+	vals := make([]float64, n)
+	if k > 0 {
+		dk := make([]float64, k)
+		zk := make([]float64, k)
+		for s, c := range keep {
+			dk[s] = d[c]
+			zk[s] = z[c]
+		}
+		lam := make([]float64, k)
+		u := NewDense(k, k) // u(i, j) = dk_i - lambda_j, then the eigenvectors
+		secularRoots(dk, zk, rho, lam, u, par)
+		eigvecsGE(dk, zk, rho, u)
+		// Group the kept columns: top-only, mixed, bottom-only.
+		var g1, g2 []int // indices s into keep
+		for s, c := range keep {
+			if ctype[c] == 1 {
+				g1 = append(g1, s)
+			}
+		}
+		for s, c := range keep {
+			if ctype[c] == 3 {
+				g1 = append(g1, s)
+				g2 = append(g2, s)
+			}
+		}
+		for s, c := range keep {
+			if ctype[c] == 2 {
+				g2 = append(g2, s)
+			}
+		}
+		n2 := n - n1
+		prodRows(q, keep, g1, 0, n1, u, res.View(0, 0, n1, k))
+		prodRows(q, keep, g2, n1, n2, u, res.View(n1, 0, n2, k))
+		copy(vals, lam)
+	}
+	for t, c := range defl {
+		vals[k+t] = d[c]
+		for r := 0; r < n; r++ {
+			res.Data[r*res.Stride+k+t] = q.Data[r*q.Stride+c]
+		}
+	}
+	// Sort ascending and write back.
+	ord := make([]int, n)
+	for i := range ord {
+		ord[i] = i
+	}
+	sort.SliceStable(ord, func(a, b int) bool { return vals[ord[a]] < vals[ord[b]] })
+	for i, j := range ord {
+		d[i] = vals[j]
+	}
+	for r := 0; r < n; r++ {
+		dst := q.Data[r*q.Stride : r*q.Stride+n]
+		src := res.Data[r*res.Stride : r*res.Stride+n]
+		for i, j := range ord {
+			dst[i] = src[j]
+		}
+	}
+	return nil
+}
+
+// prodRows computes out = Q(r0:r0+nr, cols) U(rows, :) where cols are the
+// q columns keep[s] and rows the u rows s for s in g.
+func prodRows(q Dense, keep, g []int, r0, nr int, u, out Dense) {
+	k := u.Cols
+	if len(g) == 0 {
+		for r := 0; r < nr; r++ {
+			clear(out.Data[r*out.Stride : r*out.Stride+k])
+		}
+		return
+	}
+	qc := NewDense(nr, len(g))
+	for r := 0; r < nr; r++ {
+		src := q.Data[(r0+r)*q.Stride:]
+		dst := qc.Data[r*qc.Stride:]
+		for x, s := range g {
+			dst[x] = src[keep[s]]
+		}
+	}
+	uc := NewDense(len(g), k)
+	for x, s := range g {
+		copy(uc.Row(x), u.Row(s))
+	}
+	Gemm(false, false, 1, qc, uc, 0, out)
+}
+
+// rotCols applies col_p, col_c = cs col_p - sn col_c, sn col_p + cs col_c.
+func rotCols(q Dense, p, c int, cs, sn float64) {
+	for r := 0; r < q.Rows; r++ {
+		row := q.Data[r*q.Stride:]
+		x, y := row[p], row[c]
+		row[p] = cs*x - sn*y
+		row[c] = sn*x + cs*y
+	}
+}
+
+// secularRoots solves for all k roots; column j of u receives d_i - lambda_j.
+func secularRoots(d, z []float64, rho float64, lam []float64, u Dense, par int) {
+	k := len(d)
+	work := func(j0, j1 int) {
+		delta := make([]float64, k)
+		for j := j0; j < j1; j++ {
+			lam[j] = dlaed4(j, d, z, rho, delta)
+			for i := 0; i < k; i++ {
+				u.Data[i*u.Stride+j] = delta[i]
+			}
+		}
+	}
+	if par <= 1 || k < 128 {
+		work(0, k)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (k + par - 1) / par
+	for j0 := 0; j0 < k; j0 += chunk {
+		wg.Add(1)
+		go func(j0 int) {
+			defer wg.Done()
+			work(j0, min(j0+chunk, k))
+		}(j0)
+	}
+	wg.Wait()
+}
+
+// eigvecsGE overwrites u (u(i, j) = d_i - lambda_j) with the unit
+// eigenvectors of D + rho z z^T by Gu and Eisenstat's formula.
+func eigvecsGE(d, z []float64, rho float64, u Dense) {
+	k := len(d)
+	zh := make([]float64, k)
+	for i := 0; i < k; i++ {
+		row := u.Data[i*u.Stride : i*u.Stride+k]
+		p := -row[k-1] / rho
+		for j := 0; j < i; j++ {
+			p *= -row[j] / (d[j] - d[i])
+		}
+		for j := i; j < k-1; j++ {
+			p *= -row[j] / (d[j+1] - d[i])
+		}
+		zh[i] = math.Copysign(math.Sqrt(math.Abs(p)), z[i])
+	}
+	norm := make([]float64, k)
+	for i := 0; i < k; i++ {
+		row := u.Data[i*u.Stride : i*u.Stride+k]
+		for j := range row {
+			v := zh[i] / row[j]
+			row[j] = v
+			norm[j] += v * v
+		}
+	}
+	for j := range norm {
+		norm[j] = 1 / math.Sqrt(norm[j])
+	}
+	for i := 0; i < k; i++ {
+		row := u.Data[i*u.Stride : i*u.Stride+k]
+		for j := range row {
+			row[j] *= norm[j]
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package linalg
+
+import (
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/awd-toolkit/awd/kernels"
+)
+
+// Householder tridiagonalisation of a symmetric matrix, A = Q T Q^T.
+//
+// Storage (row-major, as LAPACK's DSYTRD with uplo='L' seen through the
+// transpose): the symmetric n x n matrix is read from its upper triangle,
+// row i holding A(i, i:n) = A(i:n, i). Step i builds the reflector
+//
+//	H(i) = I - tau_i v_i v_i^T,  v_i(0:i+1) = 0, v_i(i+1) = 1,
+//
+// that annihilates A(i, i+2:n); on return row i, columns i+2..n-1 hold
+// v_i(i+2:n), d holds the diagonal of T, e its off-diagonal and
+// Q = H(0) H(1) ... H(n-2).
+//
+// The blocked form (dlatrd) reduces nb rows at a time while accumulating
+// W such that the trailing matrix is updated once per panel,
+//
+//	A22 := A22 - V W^T - W V^T   (a SYR2K, done with Gemm on row blocks),
+//
+// so half the 4/3 n^3 flops run in GEMM; the other half are the symmetric
+// matrix-vector products with the trailing matrix (symvUpper), which are
+// memory bound and split over goroutines.
+
+const (
+	sytrdNB = 32  // panel width
+	sytrdNX = 128 // below this order the unblocked code finishes
+)
+
+// dsytrd reduces the symmetric matrix a (upper triangle of the rows read) to
+// tridiagonal form; d (n), e (n-1), tau (n-1) receive T and the reflector
+// scalars, and a the reflectors as described above. Cost 4/3 n^3 flops.
+func dsytrd(a Dense, d, e, tau []float64) {
+	n := a.Rows
+	if n == 0 {
+		return
+	}
+	j := 0
+	if n > sytrdNX {
+		w := NewDense(sytrdNB, n)
+		for ; j < n-sytrdNX; j += sytrdNB {
+			m := n - j
+			sub := a.View(j, j, m, m)
+			wv := Dense{Rows: sytrdNB, Cols: m, Stride: w.Stride, Data: w.Data}
+			dlatrd(sub, sytrdNB, e[j:], tau[j:], wv)
+			// Trailing update of the upper triangle of A(j+nb:, j+nb:).
+			m2 := m - sytrdNB
+			vr := sub.View(0, sytrdNB, sytrdNB, m2)
+			wr := wv.View(0, sytrdNB, sytrdNB, m2)
+			a22 := sub.View(sytrdNB, sytrdNB, m2, m2)
+			syr2kUpper(-1, vr, wr, a22)
+			for i := 0; i < sytrdNB; i++ {
+				sub.Data[i*sub.Stride+i+1] = e[j+i]
+				d[j+i] = sub.Data[i*sub.Stride+i]
+			}
+		}
+	}
+	m := n - j
+	dsytd2(a.View(j, j, m, m), d[j:], e[j:], tau[j:])
+}
+
+// syr2kUpper computes the upper triangle of C += alpha (V^T W + W^T V) for
+// nb x m row panels V, W and the m x m matrix C, by row blocks with Gemm
+// so that only about half of C is touched. Cost 2 nb m^2 flops.
+func syr2kUpper(alpha float64, v, w, c Dense) {
+	m := c.Rows
+	nb := v.Rows
+	bs := 256
+	if m > 8*bs {
+		bs = m / 8
+	}
+	for r0 := 0; r0 < m; r0 += bs {
+		r1 := min(r0+bs, m)
+		cb := c.View(r0, r0, r1-r0, m-r0)
+		Gemm(true, false, alpha, v.View(0, r0, nb, r1-r0), w.View(0, r0, nb, m-r0), 1, cb)
+		Gemm(true, false, alpha, w.View(0, r0, nb, r1-r0), v.View(0, r0, nb, m-r0), 1, cb)
+	}
+}
+
+// dsytd2 is the unblocked reduction (LAPACK DSYTD2, lower, transposed).
+// Cost 4/3 n^3 flops, all of them level 2.
+func dsytd2(a Dense, d, e, tau []float64) {
+	n := a.Rows
+	if n == 0 {
+		return
+	}
+	y := make([]float64, n)
+	for i := 0; i < n-1; i++ {
+		row := a.Data[i*a.Stride : i*a.Stride+n]
+		beta, t := dlarfg(row[i+1], row[i+2:])
+		e[i] = beta
+		tau[i] = t
+		if t != 0 {
+			row[i+1] = 1
+			v := row[i+1:]
+			m := n - i - 1
+			yy := y[:m]
+			clear(yy)
+			a22 := a.View(i+1, i+1, m, m)
+			symvUpper(a22, v, yy)
+			kernels.Dscal(t, yy)
+			alpha := -0.5 * t * kernels.Ddot(yy, v)
+			kernels.Daxpy(alpha, v, yy)
+			for r := 0; r < m; r++ {
+				rr := a22.Data[r*a22.Stride+r : r*a22.Stride+m]
+				kernels.Daxpy(-v[r], yy[r:], rr)
+				kernels.Daxpy(-yy[r], v[r:], rr)
+			}
+			row[i+1] = beta
+		}
+		d[i] = row[i]
+	}
+	d[n-1] = a.Data[(n-1)*a.Stride+n-1]
+}
+
+// dlatrd reduces the first nb rows of the m x m matrix a (LAPACK DLATRD,
+// lower, transposed) and returns in w (nb x m, row p = column p of LAPACK's
+// W) the matrix with which the caller updates the trailing block. Row i of
+// a keeps the unit reflector v_i with a 1 at column i+1; e and tau receive
+// the off-diagonal and the scalars.
+func dlatrd(a Dense, nb int, e, tau []float64, w Dense) {
+	m := a.Rows
+	lda, ldw := a.Stride, w.Stride
+	t := make([]float64, nb)
+	for i := 0; i < nb; i++ {
+		coli := a.Data[i*lda+i : i*lda+m]
+		if i > 0 {
+			// A(i:m, i) -= A(i:m, 0:i) W(i, 0:i)^T + W(i:m, 0:i) A(i, 0:i)^T
+			for p := 0; p < i; p++ {
+				kernels.Daxpy(-w.Data[p*ldw+i], a.Data[p*lda+i:p*lda+m], coli)
+				kernels.Daxpy(-a.Data[p*lda+i], w.Data[p*ldw+i:p*ldw+m], coli)
+			}
+		}
+		if i == m-1 {
+			continue
+		}
+		beta, ti := dlarfg(coli[1], coli[2:])
+		e[i] = beta
+		tau[i] = ti
+		coli[1] = 1
+		v := coli[1:]
+		wi := w.Data[i*ldw+i+1 : i*ldw+m]
+		for k := range wi {
+			wi[k] = 0
+		}
+		symvUpper(a.View(i+1, i+1, m-i-1, m-i-1), v, wi)
+		for p := 0; p < i; p++ {
+			t[p] = kernels.Ddot(w.Data[p*ldw+i+1:p*ldw+m], v)
+		}
+		for p := 0; p < i; p++ {
+			kernels.Daxpy(-t[p], a.Data[p*lda+i+1:p*lda+m], wi)
+		}
+		for p := 0; p < i; p++ {
+			t[p] = kernels.Ddot(a.Data[p*lda+i+1:p*lda+m], v)
+		}
+		for p := 0; p < i; p++ {
+			kernels.Daxpy(-t[p], w.Data[p*ldw+i+1:p*ldw+m], wi)
+		}
+		kernels.Dscal(ti, wi)
+		alpha := -0.5 * ti * kernels.Ddot(wi, v)
+		kernels.Daxpy(alpha, v, wi)
+	}
+}
+
+// dlarfg generates an elementary reflector H = I - tau (1, v)(1, v)^T with
+// H (alpha, x) = (beta, 0) (LAPACK DLARFG); x is overwritten by v.
+func dlarfg(alpha float64, x []float64) (beta, tau float64) {
+	xnorm := dnrm2(x)
+	if xnorm == 0 {
+		return alpha, 0
+	}
+	beta = -math.Copysign(math.Hypot(alpha, xnorm), alpha)
+	const safmin = 0x1p-1022 / 0x1p-53
+	knt := 0
+	if math.Abs(beta) < safmin {
+		rsafmn := 1 / safmin
+		for math.Abs(beta) < safmin && knt < 20 {
+			knt++
+			kernels.Dscal(rsafmn, x)
+			beta *= rsafmn
+			alpha *= rsafmn
+		}
+		xnorm = dnrm2(x)
+		beta = -math.Copysign(math.Hypot(alpha, xnorm), alpha)
+	}
+	tau = (beta - alpha) / beta
+	kernels.Dscal(1/(alpha-beta), x)
+	for ; knt > 0; knt-- {
+		beta *= safmin
+	}
+	return beta, tau
+}
+
+// dnrm2 returns the Euclidean norm of x without undue overflow or underflow.
+func dnrm2(x []float64) float64 {
+	var scale, ssq float64 = 0, 1
+	for _, v := range x {
+		if v == 0 {
+			continue
+		}
+		av := math.Abs(v)
+		if scale < av {
+			r := scale / av
+			ssq = 1 + ssq*r*r
+			scale = av
+		} else {
+			r := av / scale
+			ssq += r * r
+		}
+	}
+	return scale * math.Sqrt(ssq)
+}
+
+// symvUpper computes y += A x for the symmetric m x m matrix A whose upper
+// triangle is stored in the rows of a. Each row contributes a dot product
+// and an axpy, so the matrix is read once; large matrices are split into
+// row ranges of equal work, one per goroutine, whose partial y are summed in
+// a fixed order (deterministic). Cost 2 m^2 flops.
+func symvUpper(a Dense, x, y []float64) {
+	m := a.Rows
+	workers := runtime.GOMAXPROCS(0)
+	if m < 384 || workers == 1 {
+		symvUpperRows(a, x, y, 0, m)
+		return
+	}
+	workers = min(workers, 8)
+	// Row r costs m-r; choose bounds b_k with equal area under the triangle.
+	bounds := make([]int, workers+1)
+	for k := 1; k < workers; k++ {
+		frac := float64(k) / float64(workers)
+		bounds[k] = int(float64(m) * (1 - math.Sqrt(1-frac)))
+	}
+	bounds[workers] = m
+	parts := make([][]float64, workers)
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		parts[k] = make([]float64, m)
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			symvUpperRows(a, x, parts[k], bounds[k], bounds[k+1])
+		}(k)
+	}
+	wg.Wait()
+	for k := 0; k < workers; k++ {
+		kernels.Daxpy(1, parts[k], y)
+	}
+}
+
+func symvUpperRows(a Dense, x, y []float64, r0, r1 int) {
+	m := a.Rows
+	for r := r0; r < r1; r++ {
+		row := a.Data[r*a.Stride+r : r*a.Stride+m]
+		xr := x[r]
+		y[r] += row[0]*xr + kernels.Ddot(row[1:], x[r+1:])
+		kernels.Daxpy(xr, row[1:], y[r+1:])
+	}
+}

@@ -1,0 +1,426 @@
+package linalg
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/lapack"
+	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
+)
+
+// LAPACK's test threshold for the scaled residual and orthogonality ratios.
+const eigThresh = 30
+
+// eigCase builds a symmetric test matrix of order n.
+type eigCase struct {
+	name string
+	gen  func(n int, rng *rand.Rand) Dense
+}
+
+// randOrth returns a random orthogonal matrix (product of n Householder
+// reflectors with Gaussian vectors, which is Haar distributed up to signs).
+func randOrth(n int, rng *rand.Rand) Dense {
+	q := NewDense(n, n)
+	for i := 0; i < n; i++ {
+		q.Data[i*n+i] = 1
+	}
+	v := make([]float64, n)
+	for k := 0; k < n; k++ {
+		var s float64
+		for i := range v {
+			v[i] = rng.NormFloat64()
+			s += v[i] * v[i]
+		}
+		// q := q (I - 2 v v^T / v^T v)
+		for r := 0; r < n; r++ {
+			row := q.Row(r)
+			var dot float64
+			for i := range v {
+				dot += row[i] * v[i]
+			}
+			f := 2 * dot / s
+			for i := range v {
+				row[i] -= f * v[i]
+			}
+		}
+	}
+	return q
+}
+
+// withSpectrum returns Q diag(lam) Q^T for a random orthogonal Q.
+func withSpectrum(lam []float64, rng *rand.Rand) Dense {
+	n := len(lam)
+	q := randOrth(n, rng)
+	ql := NewDense(n, n)
+	for r := 0; r < n; r++ {
+		for c := 0; c < n; c++ {
+			ql.Data[r*n+c] = q.Data[r*n+c] * lam[c]
+		}
+	}
+	a := NewDense(n, n)
+	Gemm(false, true, 1, ql, q, 0, a)
+	symmetrize(a)
+	return a
+}
+
+func symmetrize(a Dense) {
+	for i := 0; i < a.Rows; i++ {
+		for j := 0; j < i; j++ {
+			v := (a.At(i, j) + a.At(j, i)) / 2
+			a.Set(i, j, v)
+			a.Set(j, i, v)
+		}
+	}
+}
+
+func tridiagDense(d, e []float64) Dense {
+	n := len(d)
+	a := NewDense(n, n)
+	for i := range d {
+		a.Set(i, i, d[i])
+		if i < n-1 {
+			a.Set(i, i+1, e[i])
+			a.Set(i+1, i, e[i])
+		}
+	}
+	return a
+}
+
+// wilkinsonPlus returns W_n^+ (n odd): d_i = |(n-1)/2 - i|, e_i = 1.
+func wilkinsonPlus(n int) ([]float64, []float64) {
+	d := make([]float64, n)
+	e := make([]float64, max(n-1, 0))
+	for i := range d {
+		d[i] = math.Abs(float64((n-1)/2 - i))
+	}
+	for i := range e {
+		e[i] = 1
+	}
+	return d, e
+}
+
+var eigCases = []eigCase{
+	{"random", func(n int, rng *rand.Rand) Dense {
+		a := NewDense(n, n)
+		for i := range a.Data {
+			a.Data[i] = 2*rng.Float64() - 1
+		}
+		symmetrize(a)
+		return a
+	}},
+	{"graded-1e-15", func(n int, rng *rand.Rand) Dense {
+		lam := make([]float64, n)
+		for i := range lam {
+			lam[i] = math.Pow(1e-15, float64(i)/float64(max(n-1, 1)))
+		}
+		return withSpectrum(lam, rng)
+	}},
+	{"clustered", func(n int, rng *rand.Rand) Dense {
+		lam := make([]float64, n)
+		for i := range lam {
+			lam[i] = float64(i%3) + 1e-12*float64(i)
+		}
+		return withSpectrum(lam, rng)
+	}},
+	{"repeated", func(n int, rng *rand.Rand) Dense {
+		lam := make([]float64, n)
+		for i := range lam {
+			lam[i] = float64(i % 4)
+		}
+		return withSpectrum(lam, rng)
+	}},
+	{"diagonal", func(n int, rng *rand.Rand) Dense {
+		a := NewDense(n, n)
+		for i := 0; i < n; i++ {
+			a.Set(i, i, float64(rng.IntN(5))-2)
+		}
+		return a
+	}},
+	{"zero", func(n int, rng *rand.Rand) Dense { return NewDense(n, n) }},
+	{"rank-deficient", func(n int, rng *rand.Rand) Dense {
+		r := max(n/4, 1)
+		g := NewDense(n, r)
+		for i := range g.Data {
+			g.Data[i] = rng.NormFloat64()
+		}
+		a := NewDense(n, n)
+		Gemm(false, true, 1, g, g, 0, a)
+		symmetrize(a)
+		return a
+	}},
+	{"wilkinson", func(n int, rng *rand.Rand) Dense {
+		m := n | 1
+		if m > n {
+			m -= 2
+		}
+		if m < 1 {
+			return NewDense(n, n)
+		}
+		d, e := wilkinsonPlus(m)
+		a := NewDense(n, n)
+		a.View(0, 0, m, m).Copy(tridiagDense(d, e))
+		return a
+	}},
+	{"glued-wilkinson", func(n int, rng *rand.Rand) Dense {
+		d := make([]float64, n)
+		e := make([]float64, max(n-1, 0))
+		wd, we := wilkinsonPlus(21)
+		for i := 0; i < n; i++ {
+			d[i] = wd[i%21]
+			if i < n-1 {
+				if i%21 == 20 {
+					e[i] = 1e-14 // glue
+				} else {
+					e[i] = we[i%21]
+				}
+			}
+		}
+		return tridiagDense(d, e)
+	}},
+	{"power-law", func(n int, rng *rand.Rand) Dense {
+		lam := make([]float64, n)
+		for i := range lam {
+			lam[i] = math.Pow(float64(i+1), -2)
+			if i%2 == 1 {
+				lam[i] = -lam[i] / 10
+			}
+		}
+		return withSpectrum(lam, rng)
+	}},
+}
+
+func norm1(a Dense) float64 {
+	var m float64
+	for j := 0; j < a.Cols; j++ {
+		var s float64
+		for i := 0; i < a.Rows; i++ {
+			s += math.Abs(a.At(i, j))
+		}
+		m = math.Max(m, s)
+	}
+	return m
+}
+
+// residualRatios returns ||A V - V L||_1 / (||A||_1 n eps) and
+// ||V^T V - I||_1 / (n eps).
+func residualRatios(a Dense, e Eigen) (res, orth float64) {
+	n := a.Rows
+	k := len(e.Values)
+	if k == 0 {
+		return 0, 0
+	}
+	v := e.Vectors
+	av := NewDense(n, k)
+	Gemm(false, false, 1, a, v, 0, av)
+	for r := 0; r < n; r++ {
+		for c := 0; c < k; c++ {
+			av.Data[r*k+c] -= v.At(r, c) * e.Values[c]
+		}
+	}
+	an := norm1(a)
+	if an == 0 {
+		an = 1
+	}
+	const ulp = 2 * eps
+	res = norm1(av) / (an * float64(n) * ulp)
+	g := NewDense(k, k)
+	Gemm(true, false, 1, v, v, 0, g)
+	for i := 0; i < k; i++ {
+		g.Data[i*k+i] -= 1
+	}
+	orth = norm1(g) / (float64(n) * ulp)
+	return res, orth
+}
+
+// gonumValues returns the eigenvalues of a from gonum's Dsyev, descending.
+func gonumValues(a Dense) []float64 {
+	n := a.Rows
+	if n == 0 {
+		return nil
+	}
+	c := a.Clone()
+	w := make([]float64, n)
+	work := make([]float64, 1)
+	impl := lapackgonum.Implementation{}
+	impl.Dsyev(lapack.EVNone, blas.Lower, n, c.Data, n, w, work, -1)
+	work = make([]float64, int(work[0]))
+	if !impl.Dsyev(lapack.EVNone, blas.Lower, n, c.Data, n, w, work, len(work)) {
+		panic("gonum Dsyev failed")
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(w)))
+	return w
+}
+
+func valueRatio(a Dense, got, want []float64) float64 {
+	an := norm1(a)
+	if an == 0 {
+		an = 1
+	}
+	var m float64
+	for i := range got {
+		m = math.Max(m, math.Abs(got[i]-want[i]))
+	}
+	return m / (an * float64(a.Rows) * 2 * eps)
+}
+
+func eigSizes() []int {
+	if testing.Short() {
+		return []int{1, 2, 5, 33, 150, 300}
+	}
+	return []int{1, 2, 5, 33, 150, 300, 700}
+}
+
+func TestEigSym(t *testing.T) {
+	for _, c := range eigCases {
+		for _, n := range eigSizes() {
+			t.Run(fmt.Sprintf("%s/n=%d", c.name, n), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(n), 1))
+				a := c.gen(n, rng)
+				orig := a.Clone()
+				want := gonumValues(a)
+				e, err := EigSym(a, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range a.Data {
+					if a.Data[i] != orig.Data[i] {
+						t.Fatal("input modified")
+					}
+				}
+				if !sort.IsSorted(sort.Reverse(sort.Float64Slice(e.Values))) {
+					t.Errorf("values not descending")
+				}
+				res, orth := residualRatios(a, e)
+				if res > eigThresh || orth > eigThresh {
+					t.Errorf("residual ratio %.3g, orthogonality ratio %.3g (threshold %d)", res, orth, eigThresh)
+				}
+				if r := valueRatio(a, e.Values, want); r > eigThresh {
+					t.Errorf("eigenvalues vs gonum Dsyev: ratio %.3g", r)
+				}
+				ev, err := EigSym(a, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r := valueRatio(a, ev.Values, want); r > eigThresh {
+					t.Errorf("values-only path vs gonum Dsyev: ratio %.3g", r)
+				}
+			})
+		}
+	}
+}
+
+func TestEigSymSubset(t *testing.T) {
+	for _, c := range eigCases {
+		for _, n := range eigSizes() {
+			t.Run(fmt.Sprintf("%s/n=%d", c.name, n), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(n), 2))
+				a := c.gen(n, rng)
+				want := gonumValues(a)
+				k := max(n/5, 1)
+				check := func(name string, e Eigen, ref []float64) {
+					t.Helper()
+					if len(e.Values) != len(ref) {
+						t.Fatalf("%s: %d values, want %d", name, len(e.Values), len(ref))
+					}
+					if r := valueRatio(a, e.Values, ref); r > eigThresh {
+						t.Errorf("%s: eigenvalues vs gonum: ratio %.3g", name, r)
+					}
+					res, orth := residualRatios(a, e)
+					if res > eigThresh || orth > eigThresh {
+						t.Errorf("%s: residual ratio %.3g, orthogonality ratio %.3g", name, res, orth)
+					}
+				}
+				top, err := EigSymIndex(a, n-k, n, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("top", top, want[:k])
+				bot, err := EigSymBottom(a, k, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("bottom", bot, want[n-k:])
+				mid, err := EigSymIndex(a, n/3, n/3+k, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("middle", mid, want[n-n/3-k:n-n/3])
+				tt, err := EigSymTop(a, k, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("EigSymTop", tt, want[:k])
+			})
+		}
+	}
+}
+
+func TestEigSymInterval(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	lam := []float64{-3, -1, 0.5, 0.5, 2, 2, 2, 4, 9}
+	a := withSpectrum(lam, rng)
+	for _, tc := range []struct {
+		lo, hi float64
+		want   []float64
+	}{
+		{1, 5, []float64{4, 2, 2, 2}},
+		{-10, -2, []float64{-3}},
+		{10, 20, nil},
+		{-1.5, 0.6, []float64{0.5, 0.5, -1}},
+	} {
+		e, err := EigSymInterval(a, tc.lo, tc.hi, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.Values) != len(tc.want) {
+			t.Fatalf("(%g, %g]: got %v, want %v", tc.lo, tc.hi, e.Values, tc.want)
+		}
+		if r := valueRatio(a, e.Values, tc.want); r > eigThresh {
+			t.Errorf("(%g, %g]: got %v, want %v", tc.lo, tc.hi, e.Values, tc.want)
+		}
+		res, orth := residualRatios(a, e)
+		if res > eigThresh || orth > eigThresh {
+			t.Errorf("(%g, %g]: residual ratio %.3g, orthogonality %.3g", tc.lo, tc.hi, res, orth)
+		}
+	}
+}
+
+func TestEigSymNotFinite(t *testing.T) {
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		a := NewDense(50, 50)
+		for i := 0; i < 50; i++ {
+			a.Set(i, i, float64(i))
+		}
+		a.Set(30, 7, bad)
+		a.Set(7, 30, bad)
+		if _, err := EigSym(a, true); err != ErrNotFinite {
+			t.Errorf("EigSym with %v: err = %v, want ErrNotFinite", bad, err)
+		}
+		if _, err := EigSym(a, false); err != ErrNotFinite {
+			t.Errorf("EigSym values with %v: err = %v", bad, err)
+		}
+		if _, err := EigSymTop(a, 3, true); err != ErrNotFinite {
+			t.Errorf("EigSymTop with %v: err = %v", bad, err)
+		}
+	}
+}
+
+func TestEigSymSmallSizes(t *testing.T) {
+	// 1x1 and 2x2 in closed form.
+	e, err := EigSym(DenseOf(1, 1, []float64{-2.5}), true)
+	if err != nil || e.Values[0] != -2.5 || math.Abs(e.Vectors.At(0, 0)) != 1 {
+		t.Errorf("1x1: %v %v", e, err)
+	}
+	a := DenseOf(2, 2, []float64{2, 1, 1, 2})
+	e, err = EigSym(a, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(e.Values[0]-3) > 4*eps || math.Abs(e.Values[1]-1) > 4*eps {
+		t.Errorf("2x2 values %v, want [3 1]", e.Values)
+	}
+}
