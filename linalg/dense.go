@@ -47,7 +47,12 @@ func (a Dense) Set(i, j int, v float64) {
 }
 
 // Row returns row i as a slice of length Cols, sharing storage.
-func (a Dense) Row(i int) []float64 { return a.Data[i*a.Stride : i*a.Stride+a.Cols] }
+func (a Dense) Row(i int) []float64 {
+	if a.Cols == 0 {
+		return nil // an empty view may have no storage
+	}
+	return a.Data[i*a.Stride : i*a.Stride+a.Cols]
+}
 
 // View returns the r x c sub-matrix with top-left corner (i, j), sharing storage.
 func (a Dense) View(i, j, r, c int) Dense {

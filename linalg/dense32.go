@@ -1,6 +1,10 @@
 package linalg
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/awd-toolkit/awd/kernels"
+)
 
 // Dense32 is Dense in float32, for training.
 type Dense32 struct {
@@ -25,7 +29,12 @@ func Dense32Of(r, c int, data []float32) Dense32 {
 }
 
 // Row returns row i as a slice of length Cols, sharing storage.
-func (a Dense32) Row(i int) []float32 { return a.Data[i*a.Stride : i*a.Stride+a.Cols] }
+func (a Dense32) Row(i int) []float32 {
+	if a.Cols == 0 {
+		return nil // an empty view may have no storage
+	}
+	return a.Data[i*a.Stride : i*a.Stride+a.Cols]
+}
 
 // View returns the r x c sub-matrix with top-left corner (i, j), sharing storage.
 func (a Dense32) View(i, j, r, c int) Dense32 {
@@ -38,7 +47,8 @@ func (a Dense32) View(i, j, r, c int) Dense32 {
 	return Dense32{Rows: r, Cols: c, Stride: a.Stride, Data: a.Data[i*a.Stride+j : (i+r-1)*a.Stride+j+c]}
 }
 
-// Gemm32 is Gemm in float32: C = alpha op(A) op(B) + beta C.
+// Gemm32 is Gemm in float32: C = alpha op(A) op(B) + beta C, with op(A)
+// m x k, op(B) k x n, C m x n, on kernels.SgemmMicro. Cost 2*m*n*k flops.
 func Gemm32(tA, tB bool, alpha float32, a, b Dense32, beta float32, c Dense32) {
 	m, k := a.Rows, a.Cols
 	if tA {
@@ -51,32 +61,11 @@ func Gemm32(tA, tB bool, alpha float32, a, b Dense32, beta float32, c Dense32) {
 	if k != kb || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("linalg: Gemm32: shape mismatch: op(A) %dx%d, op(B) %dx%d, C %dx%d", m, k, kb, n, c.Rows, c.Cols))
 	}
-	at := func(i, p int) float32 {
-		if tA {
-			return a.Data[p*a.Stride+i]
-		}
-		return a.Data[i*a.Stride+p]
+	mr, nr := kernels.SgemmShape()
+	g := gemmJob[float32]{
+		a: operand[float32]{a.Data, a.Stride, tA}, b: operand[float32]{b.Data, b.Stride, tB},
+		c: c.Data, ldc: c.Stride, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		mr: mr, nr: nr, micro: kernels.SgemmMicro,
 	}
-	bt := func(p, j int) float32 {
-		if tB {
-			return b.Data[j*b.Stride+p]
-		}
-		return b.Data[p*b.Stride+j]
-	}
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float32
-			if alpha != 0 {
-				for p := 0; p < k; p++ {
-					s += at(i, p) * bt(p, j)
-				}
-			}
-			cij := &c.Data[i*c.Stride+j]
-			if beta == 0 {
-				*cij = alpha * s
-			} else {
-				*cij = alpha*s + beta**cij
-			}
-		}
-	}
+	g.do()
 }

@@ -2,9 +2,13 @@ package linalg
 
 import (
 	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
+	"github.com/awd-toolkit/awd/kernels"
 )
 
 // Uplo selects a triangle of a symmetric matrix.
@@ -17,8 +21,24 @@ const (
 
 // Gemm computes C = alpha op(A) op(B) + beta C with op(X) = X or X^T as tA,
 // tB say, with BLAS semantics: beta = 0 overwrites C (NaN in C does not
-// propagate), alpha = 0 skips the product. op(A) is m x k, op(B) k x n, C m x n.
+// propagate), alpha = 0 or k = 0 only scales C by beta and never reads A or
+// B. op(A) is m x k, op(B) k x n, C m x n; any of them may be a strided view.
 // Cost 2*m*n*k flops.
+//
+// It is built the Goto/BLIS way: five loops around kernels.DgemmMicro,
+//
+//	for jc over n in steps of nc        (B block kc x nc lives in L3)
+//	  for pc over k in steps of kc      pack op(B)[pc:pc+kc, jc:jc+nc]
+//	    for ic over m in steps of mc    pack alpha*op(A)[ic:ic+mc, pc:pc+kc] (lives in L2)
+//	      for jr over nc in steps of nr (B micro-panel lives in L1)
+//	        for ir over mc in steps of mr
+//	          C[ic+ir:+mr, jc+jr:+nr] += Apanel * Bpanel   (micro-kernel)
+//
+// with block sizes from the cache sizes (see blockSizes) and beta applied to
+// each C tile just before its first update, while it is in cache. Large
+// problems are split over Threads() goroutines by rows or columns of C; the
+// result does not depend on the thread count (every element sums its k
+// products in the same order).
 func Gemm(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
 	m, k := a.Rows, a.Cols
 	if tA {
@@ -31,64 +51,336 @@ func Gemm(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
 	if k != kb || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("linalg: Gemm: shape mismatch: op(A) %dx%d, op(B) %dx%d, C %dx%d", m, k, kb, n, c.Rows, c.Cols))
 	}
-	if m == 0 || n == 0 {
-		return
+	mr, nr := kernels.DgemmShape()
+	g := gemmJob[float64]{
+		a: operand[float64]{a.Data, a.Stride, tA}, b: operand[float64]{b.Data, b.Stride, tB},
+		c: c.Data, ldc: c.Stride, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		mr: mr, nr: nr, micro: kernels.DgemmMicro,
 	}
-	blas64.Gemm(trans(tA), trans(tB), alpha, fix(a), fix(b), beta, fix(c))
+	g.do()
 }
 
-// Syrk computes the uplo triangle of C = alpha A^T A + beta C (trans) or
-// C = alpha A A^T + beta C (!trans). C is n x n; the other triangle is left
-// untouched unless mirror is set, in which case it is filled by symmetry.
-// Cost about n*n*k flops.
-func Syrk(uplo Uplo, trans bool, alpha float64, a Dense, beta float64, c Dense, mirror bool) {
-	n, k := a.Rows, a.Cols
-	if trans {
-		n, k = k, n
+// Threads is the number of goroutines Gemm, Gemm32 and Syrk use for large
+// problems: the value set by SetThreads, or GOMAXPROCS when unset.
+func Threads() int {
+	if t := int(threads.Load()); t > 0 {
+		return t
 	}
-	if c.Rows != n || c.Cols != n {
-		panic(fmt.Sprintf("linalg: Syrk: shape mismatch: A %dx%d (trans=%v), C %dx%d", a.Rows, a.Cols, trans, c.Rows, c.Cols))
-	}
-	if n == 0 {
-		return
-	}
-	// blas64.Syrk reads A as n x k (NoTrans) or k x n (Trans).
-	t := blas.NoTrans
-	if trans {
-		t = blas.Trans
-	}
-	blas64.Syrk(t, alpha, fix(a), beta, blas64.Symmetric{Uplo: blas.Uplo(uplo), N: n, Stride: c.Stride, Data: c.Data})
-	if mirror {
-		Mirror(uplo, c)
-	}
-	_ = k
+	return runtime.GOMAXPROCS(0)
 }
 
-// Mirror copies the uplo triangle of the square matrix c onto the other one.
-func Mirror(uplo Uplo, c Dense) {
-	for i := 0; i < c.Rows; i++ {
-		for j := 0; j < i; j++ {
-			if uplo == Lower {
-				c.Data[j*c.Stride+i] = c.Data[i*c.Stride+j]
-			} else {
-				c.Data[i*c.Stride+j] = c.Data[j*c.Stride+i]
+// SetThreads sets the goroutine count of Gemm, Gemm32 and Syrk (n <= 0 means
+// GOMAXPROCS) and returns the previous setting. For benchmarks and
+// start-up; calls already running keep their count.
+func SetThreads(n int) (prev int) {
+	return int(threads.Swap(int64(max(n, 0))))
+}
+
+var threads atomic.Int64
+
+// parallelMin is the flop count (m*n*k) below which a product runs on the
+// calling goroutine: starting a goroutine and packing a second copy of the
+// shared operand costs a few microseconds, the time of about 64^3 FMAs.
+const parallelMin = 64 * 64 * 64
+
+// Block-size targets as fractions of each cache level, after BLIS's
+// analytical model (Low et al., "Analytical modeling is enough for
+// high-performance BLIS", 2016): a kc x nr micro-panel of B stays in half of
+// L1 while A's panels stream through the other half; the mc x kc block of A
+// takes half of L2; the kc x nc block of B half of L3.
+const (
+	defaultL1 = 32 << 10
+	defaultL2 = 512 << 10
+	defaultL3 = 8 << 20
+	maxKC     = 1024
+	maxNC     = 4096
+)
+
+// blockSizes returns kc, mc and nc for a micro-kernel of shape mr x nr on
+// elements of elem bytes, from kernels.CacheSizes (with defaults for caches
+// cpuid does not report).
+func blockSizes(mr, nr, elem int) (kc, mc, nc int) {
+	l1, l2, l3 := kernels.CacheSizes()
+	if l1 <= 0 {
+		l1 = defaultL1
+	}
+	if l2 <= 0 {
+		l2 = defaultL2
+	}
+	if l3 <= 0 {
+		l3 = defaultL3
+	}
+	kc = min(max(l1/2/(nr*elem)/8*8, 64), maxKC)
+	mc = max(l2/2/(kc*elem)/mr*mr, mr)
+	nc = min(max(l3/2/(kc*elem)/nr*nr, nr), maxNC/nr*nr)
+	return kc, mc, nc
+}
+
+// gemmJob is one C = alpha op(A) op(B) + beta C, or its uplo triangle when
+// uplo is set (Syrk); diag, when set, is the micro-kernel for full lower
+// diagonal tiles.
+type gemmJob[T float] struct {
+	a, b        operand[T]
+	c           []T
+	ldc         int
+	m, n, k     int
+	alpha, beta T
+	mr, nr      int
+	micro       func(kc int, a, b, c []T, ldc int)
+	uplo        Uplo // 0 for a full product
+	diag        func(kc int, a, b, c []T, ldc int, off int)
+}
+
+// do runs the job, split over goroutines when it is large enough.
+func (g *gemmJob[T]) do() {
+	if g.m == 0 || g.n == 0 {
+		return
+	}
+	if g.alpha == 0 || g.k == 0 {
+		g.scaleC()
+		return
+	}
+	var zero T
+	kc, mc, nc := blockSizes(g.mr, g.nr, int(unsafe.Sizeof(zero)))
+	// Balance the k blocks so the last one is not a sliver.
+	kc = ceilDiv(g.k, ceilDiv(g.k, kc))
+
+	workers := 1
+	if g.m*g.n*g.k >= parallelMin {
+		workers = Threads()
+	}
+	// Split C by columns (each worker packs its own B and a copy of A) or,
+	// when C is tall, by rows; triangles are split by columns of equal area.
+	byRows := g.uplo == 0 && g.m > g.n
+	align, dim := g.nr, g.n
+	if byRows {
+		align, dim = g.mr, g.m
+	}
+	workers = max(min(workers, ceilDiv(dim, align)), 1)
+	if workers == 1 {
+		g.run(0, g.m, 0, g.n, kc, mc, nc)
+		return
+	}
+	g.parallel(workers, byRows, dim, align, kc, mc, nc)
+}
+
+// parallel runs the job on workers goroutines, the calling one included. It
+// takes the job by value so that only this path moves it to the heap.
+func (g gemmJob[T]) parallel(workers int, byRows bool, dim, align, kc, mc, nc int) {
+	cuts := make([]int, workers+1)
+	for t := 1; t <= workers; t++ {
+		cuts[t] = g.cut(t, workers, dim, align)
+	}
+	run := func(t int) {
+		lo, hi := cuts[t], cuts[t+1]
+		if lo >= hi {
+			return
+		}
+		if byRows {
+			g.run(lo, hi, 0, g.n, kc, mc, nc)
+		} else {
+			g.run(0, g.m, lo, hi, kc, mc, nc)
+		}
+	}
+	var wg sync.WaitGroup
+	for t := 1; t < workers; t++ {
+		wg.Go(func() { run(t) })
+	}
+	run(0)
+	wg.Wait()
+}
+
+// cut is the start of part t of workers over dim, a multiple of align. A full
+// product splits evenly; a triangle splits its columns so that each part
+// holds about the same number of entries: column j of a lower triangle has
+// n-j of them, of an upper one j+1.
+func (g *gemmJob[T]) cut(t, workers, dim, align int) int {
+	if t == workers {
+		return dim
+	}
+	f := float64(t) / float64(workers)
+	var x float64
+	switch g.uplo {
+	case Lower:
+		x = float64(dim) * (1 - math.Sqrt(1-f))
+	case Upper:
+		x = float64(dim) * math.Sqrt(f)
+	default:
+		x = float64(dim) * f
+	}
+	return min(int(x+float64(align)/2)/align*align, dim)
+}
+
+// run computes the block rows [i0, i1) x columns [j0, j1) of C.
+func (g *gemmJob[T]) run(i0, i1, j0, j1, kc, mc, nc int) {
+	mr, nr := g.mr, g.nr
+	mc = min(mc, i1-i0)
+	mc = ceilDiv(mc, mr) * mr
+	nc = min(nc, j1-j0)
+	nc = ceilDiv(nc, nr) * nr
+	buf, h := getBuf[T](mc*kc + nc*kc + mr*nr)
+	defer putBuf(h)
+	pa, pb, tile := buf[:mc*kc], buf[mc*kc:mc*kc+nc*kc], buf[mc*kc+nc*kc:]
+
+	for jc := j0; jc < j1; jc += nc {
+		ncE := min(nc, j1-jc)
+		// The rows of this column block that hold part of the triangle.
+		r0, r1 := i0, i1
+		switch g.uplo {
+		case Lower:
+			r0 = max(r0, jc)
+		case Upper:
+			r1 = min(r1, jc+ncE)
+		}
+		if r0 >= r1 {
+			continue
+		}
+		for pc := 0; pc < g.k; pc += kc {
+			kcE := min(kc, g.k-pc)
+			packB(pb, g.b, pc, kcE, jc, ncE, nr)
+			for ic := r0; ic < r1; ic += mc {
+				mcE := min(mc, r1-ic)
+				packA(pa, g.a, ic, mcE, pc, kcE, mr, g.alpha)
+				g.macro(pa, pb, tile, ic, mcE, jc, ncE, kcE, pc == 0)
 			}
 		}
 	}
 }
 
-func trans(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
+// macro is BLIS's macro-kernel: the jr and ir loops over the packed blocks.
+// first says this is the first k block, so C's tiles are scaled by beta
+// before they are updated.
+func (g *gemmJob[T]) macro(pa, pb, tile []T, ic, mc, jc, nc, kc int, first bool) {
+	mr, nr, ldc := g.mr, g.nr, g.ldc
+	for jr := 0; jr < nc; jr += nr {
+		w := min(nr, nc-jr)
+		bp := pb[jr*kc : jr*kc+kc*nr]
+		gj := jc + jr
+		for ir := 0; ir < mc; ir += mr {
+			h := min(mr, mc-ir)
+			gi := ic + ir
+			// Tiles of a triangle: skip those outside, mask those across
+			// the diagonal. Entry (i, j) of the tile is in the lower
+			// triangle when j <= i+off, in the upper one when j >= i+off.
+			off, masked := gi-gj, false
+			switch g.uplo {
+			case Lower:
+				if gj > gi+h-1 {
+					continue
+				}
+				masked = gj+w-1 > gi
+			case Upper:
+				if gj+w-1 < gi {
+					continue
+				}
+				masked = gj < gi+h-1
+			}
+			ap := pa[ir*kc : ir*kc+kc*mr]
+			cc := g.c[gi*ldc+gj:]
+			if first && g.beta != 1 {
+				g.scaleTile(cc, h, w, off, masked)
+			}
+			switch {
+			case !masked && h == mr && w == nr:
+				g.micro(kc, ap, bp, cc, ldc)
+			case masked && g.uplo == Lower && g.diag != nil && h == mr && w == nr:
+				g.diag(kc, ap, bp, cc, ldc, off)
+			default:
+				clear(tile)
+				g.micro(kc, ap, bp, tile, nr)
+				g.addTile(cc, tile, h, w, off, masked)
+			}
+		}
 	}
-	return blas.NoTrans
 }
 
-// fix gives empty matrices a stride gonum accepts.
-func fix(a Dense) blas64.General {
-	g := a.General()
-	if g.Stride < max(g.Cols, 1) {
-		g.Stride = max(g.Cols, 1)
+// inTri reports whether entry (i, j) of a tile whose corner is off below
+// the diagonal belongs to the job's triangle.
+func (g *gemmJob[T]) inTri(i, j, off int) bool {
+	if g.uplo == Lower {
+		return j <= i+off
 	}
-	return g
+	return j >= i+off
 }
+
+// scaleTile multiplies the h x w tile at cc by beta (beta = 0 stores zeros,
+// so NaN in C does not survive), only inside the triangle when masked.
+func (g *gemmJob[T]) scaleTile(cc []T, h, w, off int, masked bool) {
+	for i := 0; i < h; i++ {
+		row := cc[i*g.ldc : i*g.ldc+w]
+		for j := range row {
+			if masked && !g.inTri(i, j, off) {
+				continue
+			}
+			if g.beta == 0 {
+				row[j] = 0
+			} else {
+				row[j] *= g.beta
+			}
+		}
+	}
+}
+
+// addTile adds the h x w corner of the mr x nr tile (stride nr) into cc.
+func (g *gemmJob[T]) addTile(cc, tile []T, h, w, off int, masked bool) {
+	for i := 0; i < h; i++ {
+		row := cc[i*g.ldc : i*g.ldc+w]
+		t := tile[i*g.nr : i*g.nr+w]
+		for j := range row {
+			if masked && !g.inTri(i, j, off) {
+				continue
+			}
+			row[j] += t[j]
+		}
+	}
+}
+
+// scaleC computes C = beta C (its triangle for Syrk) when there is no product
+// to add.
+func (g *gemmJob[T]) scaleC() {
+	if g.beta == 1 {
+		return
+	}
+	for i := 0; i < g.m; i++ {
+		j0, j1 := 0, g.n
+		switch g.uplo {
+		case Lower:
+			j1 = i + 1
+		case Upper:
+			j0 = i
+		}
+		row := g.c[i*g.ldc+j0 : i*g.ldc+j1]
+		if g.beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= g.beta
+		}
+	}
+}
+
+// Mirror copies the uplo triangle of the square matrix c onto the other one.
+// It works in square blocks so that the transposed reads stay in cache.
+func Mirror(uplo Uplo, c Dense) {
+	if c.Rows != c.Cols {
+		panic(fmt.Sprintf("linalg: Mirror: matrix is %dx%d, not square", c.Rows, c.Cols))
+	}
+	const bs = 64
+	n, s, d := c.Rows, c.Stride, c.Data
+	for ib := 0; ib < n; ib += bs {
+		for jb := 0; jb <= ib; jb += bs {
+			for i := ib; i < min(ib+bs, n); i++ {
+				for j := jb; j < min(jb+bs, i); j++ {
+					if uplo == Lower {
+						d[j*s+i] = d[i*s+j]
+					} else {
+						d[i*s+j] = d[j*s+i]
+					}
+				}
+			}
+		}
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

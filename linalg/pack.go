@@ -1,0 +1,168 @@
+package linalg
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// Packing for the Goto/BLIS GEMM (see gemm.go). The micro-kernel reads
+// (kernels/gemm.go):
+//
+//	packed A block, mc x kc, as ceil(mc/mr) panels of mr*kc values:
+//	    panel r, element (i, p) = alpha * op(A)[ic + r*mr + i][pc + p]  at  r*mr*kc + p*mr + i
+//	packed B block, kc x nc, as ceil(nc/nr) panels of kc*nr values:
+//	    panel s, element (p, j) = op(B)[pc + p][jc + s*nr + j]          at  s*nr*kc + p*nr + j
+//
+// Rows or columns past the edge of the operand are packed as zeros, so the
+// micro-kernel always sees full panels and edge tiles only need a temporary
+// C tile. alpha is folded into A's packing: A's block is the smaller one
+// touched once per (jc, pc), so the scaling is free next to the mc*nc*kc
+// FMAs that reuse it.
+
+// float is the element type of a GEMM.
+type float interface{ ~float32 | ~float64 }
+
+// operand is op(X) for a row-major X: element (i, j) of op(X) is
+// data[i*stride+j], or data[j*stride+i] when trans is set.
+type operand[T float] struct {
+	data   []T
+	stride int
+	trans  bool
+}
+
+// packA packs rows [i0, i0+mc) and columns [p0, p0+kc) of op(A), scaled by
+// alpha, into dst (at least ceil(mc/mr)*mr*kc values).
+func packA[T float](dst []T, a operand[T], i0, mc, p0, kc, mr int, alpha T) {
+	for ir := 0; ir < mc; ir += mr {
+		h := min(mr, mc-ir)
+		panel := dst[ir*kc : ir*kc+mr*kc]
+		if a.trans {
+			// op(A)[i][p] = A[p][i]: each p reads h contiguous values.
+			for p := 0; p < kc; p++ {
+				src := a.data[(p0+p)*a.stride+i0+ir:][:h]
+				d := panel[p*mr : p*mr+mr]
+				for i, v := range src {
+					d[i] = alpha * v
+				}
+				clear(d[h:])
+			}
+			continue
+		}
+		// op(A)[i][p] = A[i][p]: each row i reads kc contiguous values and
+		// scatters them with stride mr. Four rows at a time keep the writes
+		// of one p in the same cache line.
+		i := 0
+		for ; i+4 <= h; i += 4 {
+			r := (i0 + ir + i) * a.stride
+			s0 := a.data[r+p0:][:kc]
+			s1 := a.data[r+a.stride+p0:][:kc]
+			s2 := a.data[r+2*a.stride+p0:][:kc]
+			s3 := a.data[r+3*a.stride+p0:][:kc]
+			for p := range s0 {
+				d := panel[p*mr+i:][:4]
+				d[0] = alpha * s0[p]
+				d[1] = alpha * s1[p]
+				d[2] = alpha * s2[p]
+				d[3] = alpha * s3[p]
+			}
+		}
+		for ; i < h; i++ {
+			src := a.data[(i0+ir+i)*a.stride+p0:][:kc]
+			for p, v := range src {
+				panel[p*mr+i] = alpha * v
+			}
+		}
+		if h < mr {
+			for p := 0; p < kc; p++ {
+				clear(panel[p*mr+h : p*mr+mr])
+			}
+		}
+	}
+}
+
+// packB packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into dst (at
+// least ceil(nc/nr)*nr*kc values).
+func packB[T float](dst []T, b operand[T], p0, kc, j0, nc, nr int) {
+	for jr := 0; jr < nc; jr += nr {
+		w := min(nr, nc-jr)
+		panel := dst[jr*kc : jr*kc+nr*kc]
+		if !b.trans {
+			// op(B)[p][j] = B[p][j]: each p copies w contiguous values.
+			for p := 0; p < kc; p++ {
+				d := panel[p*nr : p*nr+nr]
+				copy(d, b.data[(p0+p)*b.stride+j0+jr:][:w])
+				clear(d[w:])
+			}
+			continue
+		}
+		// op(B)[p][j] = B[j][p]: each j reads kc contiguous values.
+		j := 0
+		for ; j+4 <= w; j += 4 {
+			r := (j0 + jr + j) * b.stride
+			s0 := b.data[r+p0:][:kc]
+			s1 := b.data[r+b.stride+p0:][:kc]
+			s2 := b.data[r+2*b.stride+p0:][:kc]
+			s3 := b.data[r+3*b.stride+p0:][:kc]
+			for p := range s0 {
+				d := panel[p*nr+j:][:4]
+				d[0] = s0[p]
+				d[1] = s1[p]
+				d[2] = s2[p]
+				d[3] = s3[p]
+			}
+		}
+		for ; j < w; j++ {
+			src := b.data[(j0+jr+j)*b.stride+p0:][:kc]
+			for p, v := range src {
+				panel[p*nr+j] = v
+			}
+		}
+		if w < nr {
+			for p := 0; p < kc; p++ {
+				clear(panel[p*nr+w : p*nr+nr])
+			}
+		}
+	}
+}
+
+// Packing buffers are reused across calls through a pool per element type,
+// so a GEMM in a training loop allocates nothing once warm.
+var (
+	pool64 sync.Pool // *[]float64
+	pool32 sync.Pool // *[]float32
+)
+
+// cacheLine is the alignment of packed panels: aligned panels let the
+// micro-kernel's vector loads never split a cache line.
+const cacheLine = 64
+
+// getBuf returns a pooled buffer with at least n elements whose start is
+// cacheLine-aligned, and the pool handle to give back to putBuf.
+func getBuf[T float](n int) (buf []T, handle *[]T) {
+	var zero T
+	pool := &pool64
+	if unsafe.Sizeof(zero) == 4 {
+		pool = &pool32
+	}
+	pad := cacheLine / int(unsafe.Sizeof(zero))
+	h, _ := pool.Get().(*[]T)
+	if h == nil || cap(*h) < n+pad {
+		s := make([]T, n+pad)
+		h = &s
+	}
+	s := (*h)[:cap(*h)]
+	off := 0
+	if mis := int(uintptr(unsafe.Pointer(&s[0])) % cacheLine); mis != 0 {
+		off = (cacheLine - mis) / int(unsafe.Sizeof(zero))
+	}
+	return s[off : off+n], h
+}
+
+func putBuf[T float](h *[]T) {
+	var zero T
+	if unsafe.Sizeof(zero) == 4 {
+		pool32.Put(h)
+	} else {
+		pool64.Put(h)
+	}
+}
