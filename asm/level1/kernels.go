@@ -1,0 +1,211 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+type isa struct {
+	name  string
+	lanes int // float64 per vector
+	regs  []VecPhysical
+}
+
+var (
+	avx2 = isa{"AVX2", 4, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
+	// Only Z0-Z15 are used: enough here, and their X halves stay VEX-encodable.
+	avx512 = isa{"AVX512", 8, []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}}
+)
+
+// unroll is the vectors per main-loop trip: 4 independent accumulators
+// (dot) or load/store streams cover the 4-cycle FMA latency at 1-2 vector
+// loads per cycle.
+const unroll = 4
+
+// loops emits the three-stage loop over n elements with index register i
+// (in elements): vec(k, i) handles one vector at element i+k*lanes, sca(i)
+// one element; between the vector and scalar stages mid() runs (if any).
+func loops(name string, v isa, n, i Register, vec func(k int), sca func(), mid func()) {
+	m := GP64()
+	XORQ(i, i)
+	MOVQ(n, m)
+	ANDQ(I32(-unroll*v.lanes), m)
+	Label(name + "_loopU")
+	CMPQ(i, m)
+	JGE(LabelRef(name + "_vec"))
+	for k := 0; k < unroll; k++ {
+		vec(k)
+	}
+	ADDQ(U32(unroll*v.lanes), i)
+	JMP(LabelRef(name + "_loopU"))
+
+	Label(name + "_vec")
+	MOVQ(n, m)
+	ANDQ(I32(-v.lanes), m)
+	Label(name + "_loopV")
+	CMPQ(i, m)
+	JGE(LabelRef(name + "_mid"))
+	vec(0)
+	ADDQ(U32(v.lanes), i)
+	JMP(LabelRef(name + "_loopV"))
+
+	Label(name + "_mid")
+	if mid != nil {
+		mid()
+	}
+	Label(name + "_loop1")
+	CMPQ(i, n)
+	JGE(LabelRef(name + "_done"))
+	sca()
+	INCQ(i)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_done")
+}
+
+// at is element i+k*lanes of the slice based at p.
+func at(p, i Register, k, lanes int) Mem {
+	return Mem{Base: p, Index: i, Scale: 8, Disp: 8 * k * lanes}
+}
+
+func doc(name, v string, lines ...string) {
+	Doc(append([]string{fmt.Sprintf("%s (%s) computes, for i < len(x) (y at least as long):", name, v), ""}, lines...)...)
+}
+
+func ddot(v isa) {
+	name := "ddot" + v.name
+	TEXT(name, NOSPLIT, "func(x, y []float64) float64")
+	doc(name, v.name, "\tfor i, xi := range x {", "\t\ts += xi * y[i]", "\t}", "\treturn s")
+	Pragma("noescape")
+	x := Load(Param("x").Base(), GP64())
+	y := Load(Param("y").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	i := GP64()
+	acc := v.regs[0:unroll]
+	tmp := v.regs[unroll : 2*unroll]
+	Comment("Accumulators: one per unrolled vector, independent chains.")
+	for _, r := range acc {
+		VXORPD(r.AsY(), r.AsY(), r.AsY()) // VEX zeroes the upper bits of a zmm too
+	}
+	vec := func(k int) {
+		VMOVUPD(at(x, i, k, v.lanes), tmp[k])
+		VFMADD231PD(at(y, i, k, v.lanes), tmp[k], acc[k])
+	}
+	s, t := X0, X1
+	mid := func() {
+		Comment("Sum the accumulators into X0.")
+		VADDPD(acc[1], acc[0], acc[0])
+		VADDPD(acc[3], acc[2], acc[2])
+		VADDPD(acc[2], acc[0], acc[0])
+		if v.lanes == 8 {
+			VEXTRACTF64X4(U8(1), Z0, Y1)
+			VADDPD(Y1, Y0, Y0)
+		}
+		VEXTRACTF128(U8(1), Y0, X1)
+		VADDPD(X1, X0, X0)
+		VPERMILPD(U8(1), X0, X1)
+		VADDSD(X1, X0, X0)
+	}
+	sca := func() {
+		VMOVSD(at(x, i, 0, 0), t)
+		VFMADD231SD(at(y, i, 0, 0), t, s)
+	}
+	loops(name, v, n, i, vec, sca, mid)
+	Store(s, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+func daxpy(v isa) {
+	name := "daxpy" + v.name
+	TEXT(name, NOSPLIT, "func(alpha float64, x, y []float64)")
+	doc(name, v.name, "\tfor i, xi := range x {", "\t\ty[i] += alpha * xi", "\t}")
+	Pragma("noescape")
+	alpha := v.regs[15]
+	Load(Param("alpha"), alpha.AsX())
+	VBROADCASTSD(alpha.AsX(), alpha)
+	x := Load(Param("x").Base(), GP64())
+	y := Load(Param("y").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	i := GP64()
+	vec := func(k int) {
+		r := v.regs[k]
+		VMOVUPD(at(y, i, k, v.lanes), r)
+		VFMADD231PD(at(x, i, k, v.lanes), alpha, r)
+		VMOVUPD(r, at(y, i, k, v.lanes))
+	}
+	sca := func() {
+		VMOVSD(at(y, i, 0, 0), X0)
+		VFMADD231SD(at(x, i, 0, 0), alpha.AsX(), X0)
+		VMOVSD(X0, at(y, i, 0, 0))
+	}
+	loops(name, v, n, i, vec, sca, nil)
+	VZEROUPPER()
+	RET()
+}
+
+func dscal(v isa) {
+	name := "dscal" + v.name
+	TEXT(name, NOSPLIT, "func(alpha float64, x []float64)")
+	doc(name, v.name, "\tfor i := range x {", "\t\tx[i] *= alpha", "\t}")
+	Pragma("noescape")
+	alpha := v.regs[15]
+	Load(Param("alpha"), alpha.AsX())
+	VBROADCASTSD(alpha.AsX(), alpha)
+	x := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	i := GP64()
+	vec := func(k int) {
+		r := v.regs[k]
+		VMULPD(at(x, i, k, v.lanes), alpha, r)
+		VMOVUPD(r, at(x, i, k, v.lanes))
+	}
+	sca := func() {
+		VMULSD(at(x, i, 0, 0), alpha.AsX(), X0)
+		VMOVSD(X0, at(x, i, 0, 0))
+	}
+	loops(name, v, n, i, vec, sca, nil)
+	VZEROUPPER()
+	RET()
+}
+
+func drot(v isa) {
+	name := "drot" + v.name
+	TEXT(name, NOSPLIT, "func(x, y []float64, c, s float64)")
+	doc(name, v.name, "\tfor i, xi := range x {", "\t\tyi := y[i]", "\t\tx[i] = c*xi + s*yi", "\t\ty[i] = c*yi - s*xi", "\t}")
+	Pragma("noescape")
+	c, s := v.regs[14], v.regs[15]
+	Load(Param("c"), c.AsX())
+	Load(Param("s"), s.AsX())
+	VBROADCASTSD(c.AsX(), c)
+	VBROADCASTSD(s.AsX(), s)
+	x := Load(Param("x").Base(), GP64())
+	y := Load(Param("y").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	i := GP64()
+	// Three registers per vector: x, x', y'.
+	vec := func(k int) {
+		xr, xn, yn := v.regs[3*k], v.regs[3*k+1], v.regs[3*k+2]
+		VMOVUPD(at(x, i, k, v.lanes), xr)
+		VMULPD(xr, c, xn)                        // c*x
+		VFMADD231PD(at(y, i, k, v.lanes), s, xn) // + s*y
+		VMULPD(at(y, i, k, v.lanes), c, yn)      // c*y
+		VFNMADD231PD(xr, s, yn)                  // - s*x
+		VMOVUPD(xn, at(x, i, k, v.lanes))
+		VMOVUPD(yn, at(y, i, k, v.lanes))
+	}
+	sca := func() {
+		VMOVSD(at(x, i, 0, 0), X0)
+		VMULSD(X0, c.AsX(), X1)
+		VFMADD231SD(at(y, i, 0, 0), s.AsX(), X1)
+		VMULSD(at(y, i, 0, 0), c.AsX(), X2)
+		VFNMADD231SD(X0, s.AsX(), X2)
+		VMOVSD(X1, at(x, i, 0, 0))
+		VMOVSD(X2, at(y, i, 0, 0))
+	}
+	loops(name, v, n, i, vec, sca, nil)
+	VZEROUPPER()
+	RET()
+}

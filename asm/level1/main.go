@@ -1,0 +1,25 @@
+// Command level1 generates the amd64 level-1 kernels of package kernels
+// (kernels/zlevel1_amd64.{s,go}): dot, axpy, scal and plane rotation on
+// unit-stride float64 slices. Run it through the repository's generate.go.
+//
+// Each kernel runs a main loop of unroll vectors per trip, then one vector
+// per trip, then one element per trip, so every length is handled without
+// reading or writing past the slices.
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+)
+
+func main() {
+	ConstraintExpr("amd64,!purego")
+	for _, v := range []isa{avx2, avx512} {
+		ddot(v)
+		daxpy(v)
+	}
+	// Scal and rot move two (rot: four) words per one or two flops: they
+	// are memory-bound, and the AVX2 versions serve the AVX-512 level too.
+	dscal(avx2)
+	drot(avx2)
+	Generate()
+}

@@ -1,0 +1,257 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// level1Lengths: every length 0..70 (all loop stages and remainders) and a
+// few large ones.
+func level1Lengths() []int {
+	var ns []int
+	for n := 0; n <= 70; n++ {
+		ns = append(ns, n)
+	}
+	return append(ns, 127, 1000, 4099)
+}
+
+// level1Offsets are slice starts: aligned and every unaligned one 1..7.
+var level1Offsets = []int{0, 1, 2, 3, 4, 5, 6, 7}
+
+// guarded returns a slice of n random values at offset off inside a buffer
+// whose other entries are sentinels, and the buffer.
+func guarded(rng *rand.Rand, n, off int) (s, buf []float64) {
+	buf = make([]float64, off+n+9)
+	for i := range buf {
+		buf[i] = sentinel
+	}
+	s = buf[off : off+n]
+	for i := range s {
+		s[i] = 2*rng.Float64() - 1
+	}
+	return s, buf
+}
+
+// checkGuard requires the buffer outside [off, off+n) to be untouched.
+func checkGuard(t *testing.T, name string, buf []float64, off, n int) {
+	t.Helper()
+	for i, v := range buf {
+		if (i < off || i >= off+n) && v != sentinel {
+			t.Fatalf("%s: wrote outside the slice at buf[%d] = %v", name, i, v)
+		}
+	}
+}
+
+func TestDdot(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(21, 22))
+		for _, n := range level1Lengths() {
+			for _, off := range level1Offsets {
+				x, _ := guarded(rng, n, off)
+				y, _ := guarded(rng, n, (off+3)%8)
+				var want, mag float64
+				for i := range x {
+					p := x[i] * y[i]
+					want += p
+					mag += math.Abs(p)
+				}
+				got := Ddot(x, y)
+				if tol := 2 * float64(n+1) * eps64 * mag; !sameFloat(got, want, tol) {
+					t.Fatalf("n=%d off=%d: Ddot = %v, want %v (tol %.3g)", n, off, got, want, tol)
+				}
+			}
+		}
+	})
+}
+
+func TestDaxpyDscal(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(23, 24))
+		for _, n := range level1Lengths() {
+			for _, off := range level1Offsets {
+				alpha := 2*rng.Float64() - 1
+				name := fmt.Sprintf("n=%d off=%d", n, off)
+				x, _ := guarded(rng, n, (off+5)%8)
+				y, ybuf := guarded(rng, n, off)
+				y0 := append([]float64(nil), y...)
+				Daxpy(alpha, x, y)
+				checkGuard(t, "Daxpy "+name, ybuf, off, n)
+				for i := range y {
+					p := alpha * x[i]
+					want := y0[i] + p
+					if tol := 2 * eps64 * (math.Abs(y0[i]) + math.Abs(p)); !sameFloat(y[i], want, tol) {
+						t.Fatalf("Daxpy %s: y[%d] = %v, want %v", name, i, y[i], want)
+					}
+				}
+				y1 := append([]float64(nil), y...)
+				Dscal(alpha, y)
+				checkGuard(t, "Dscal "+name, ybuf, off, n)
+				for i := range y {
+					want := alpha * y1[i]
+					if y[i] != want {
+						t.Fatalf("Dscal %s: x[%d] = %v, want %v", name, i, y[i], want)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestDrot(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(25, 26))
+		for _, n := range level1Lengths() {
+			for _, off := range level1Offsets {
+				theta := 2 * math.Pi * rng.Float64()
+				c, s := math.Cos(theta), math.Sin(theta)
+				name := fmt.Sprintf("n=%d off=%d", n, off)
+				x, xbuf := guarded(rng, n, off)
+				y, ybuf := guarded(rng, n, 7-off)
+				x0, y0 := append([]float64(nil), x...), append([]float64(nil), y...)
+				Drot(x, y, c, s)
+				checkGuard(t, "Drot x "+name, xbuf, off, n)
+				checkGuard(t, "Drot y "+name, ybuf, 7-off, n)
+				for i := range x {
+					wx, wy := c*x0[i]+s*y0[i], c*y0[i]-s*x0[i]
+					mag := math.Abs(c*x0[i]) + math.Abs(s*y0[i]) + math.Abs(c*y0[i]) + math.Abs(s*x0[i])
+					tol := 2 * eps64 * mag
+					if !sameFloat(x[i], wx, tol) || !sameFloat(y[i], wy, tol) {
+						t.Fatalf("Drot %s: (x,y)[%d] = (%v,%v), want (%v,%v)", name, i, x[i], y[i], wx, wy)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestLevel1Specials: NaN and Inf propagate as in reference BLAS: a NaN in
+// x makes the dot NaN, an Inf makes it Inf (or NaN against a zero or an
+// opposite Inf), and axpy/scal/rot spread them elementwise.
+func TestLevel1Specials(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	forEachLevel(t, func(t *testing.T) {
+		for _, n := range []int{1, 3, 4, 7, 8, 9, 16, 31, 32, 33, 70} {
+			for _, pos := range []int{0, n / 2, n - 1} {
+				for _, sp := range []float64{nan, inf, -inf} {
+					x, y := make([]float64, n), make([]float64, n)
+					for i := range x {
+						x[i], y[i] = 1, 1
+					}
+					x[pos] = sp
+					name := fmt.Sprintf("n=%d pos=%d special=%v", n, pos, sp)
+					if got := Ddot(x, y); !sameFloat(got, sp, 0) {
+						t.Fatalf("Ddot %s = %v, want %v", name, got, sp)
+					}
+					y2 := append([]float64(nil), y...)
+					Daxpy(2, x, y2)
+					for i := range y2 {
+						want := 1 + 2*x[i]
+						if !sameFloat(y2[i], want, 0) {
+							t.Fatalf("Daxpy %s: y[%d] = %v, want %v", name, i, y2[i], want)
+						}
+					}
+					x2 := append([]float64(nil), x...)
+					Dscal(0, x2)
+					for i := range x2 {
+						if want := 0 * x[i]; !sameFloat(x2[i], want, 0) {
+							t.Fatalf("Dscal(0) %s: x[%d] = %v, want %v", name, i, x2[i], want)
+						}
+					}
+					x3, y3 := append([]float64(nil), x...), append([]float64(nil), y...)
+					c, s := 0.6, 0.8
+					Drot(x3, y3, c, s)
+					for i := range x3 {
+						wx, wy := c*x[i]+s*y[i], c*y[i]-s*x[i]
+						if math.IsNaN(wx) != math.IsNaN(x3[i]) || math.IsNaN(wy) != math.IsNaN(y3[i]) ||
+							math.IsInf(wx, 0) != math.IsInf(x3[i], 0) || math.IsInf(wy, 0) != math.IsInf(y3[i], 0) {
+							t.Fatalf("Drot %s: (x,y)[%d] = (%v,%v), want (%v,%v)", name, i, x3[i], y3[i], wx, wy)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestLevel1Inc checks the strided forms against the unit-stride ones on
+// gathered copies.
+func TestLevel1Inc(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(27, 28))
+		for _, n := range []int{0, 1, 5, 17, 40} {
+			for _, inc := range [][2]int{{1, 1}, {2, 1}, {1, 3}, {3, 2}} {
+				ix, iy := inc[0], inc[1]
+				x, y := randSlice(rng, max(1, (n-1)*ix+1)), randSlice(rng, max(1, (n-1)*iy+1))
+				gx, gy := make([]float64, n), make([]float64, n)
+				for i := 0; i < n; i++ {
+					gx[i], gy[i] = x[i*ix], y[i*iy]
+				}
+				name := fmt.Sprintf("n=%d inc=%v", n, inc)
+				var mag float64
+				for i := range gx {
+					mag += math.Abs(gx[i] * gy[i])
+				}
+				if got, want := DdotInc(n, x, ix, y, iy), Ddot(gx, gy); !sameFloat(got, want, 4*float64(n+1)*eps64*mag) {
+					t.Fatalf("DdotInc %s = %v, want %v", name, got, want)
+				}
+				DaxpyInc(n, 0.5, x, ix, y, iy)
+				Daxpy(0.5, gx, gy)
+				DrotInc(n, x, ix, y, iy, 0.6, 0.8)
+				Drot(gx, gy, 0.6, 0.8)
+				for i := 0; i < n; i++ {
+					if !sameFloat(x[i*ix], gx[i], 8*eps64) || !sameFloat(y[i*iy], gy[i], 8*eps64) {
+						t.Fatalf("DaxpyInc/DrotInc %s: element %d = (%v,%v), want (%v,%v)", name, i, x[i*ix], y[i*iy], gx[i], gy[i])
+					}
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkDdot(b *testing.B) {
+	for _, n := range []int{256, 4096} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			forEachLevelB(b, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 1))
+				x, y := randSlice(rng, n), randSlice(rng, n)
+				b.SetBytes(int64(16 * n))
+				for b.Loop() {
+					Ddot(x, y)
+				}
+				b.ReportMetric(2*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		})
+	}
+}
+
+func BenchmarkDaxpy(b *testing.B) {
+	for _, n := range []int{256, 4096} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			forEachLevelB(b, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 1))
+				x, y := randSlice(rng, n), randSlice(rng, n)
+				b.SetBytes(int64(24 * n))
+				for b.Loop() {
+					Daxpy(1e-9, x, y)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkDrot(b *testing.B) {
+	for _, n := range []int{256, 4096} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			forEachLevelB(b, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 1))
+				x, y := randSlice(rng, n), randSlice(rng, n)
+				b.SetBytes(int64(32 * n))
+				for b.Loop() {
+					Drot(x, y, 0.6, 0.8)
+				}
+			})
+		})
+	}
+}
