@@ -14,6 +14,11 @@ import (
 // silently when more than 16 vector values are live. Every function that
 // uses vector registers must VZEROUPPER before each RET.
 func TestAsmLint(t *testing.T) {
+	if _, err := os.Stat("gemm.go"); err != nil {
+		// go test always runs in the package directory; a test binary run
+		// by hand (as under qemu) from elsewhere has no sources to read.
+		t.Skip("not run from the kernels source directory, no .s files to lint")
+	}
 	files, err := filepath.Glob("z*_amd64.s")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no generated assembly found: %v", err)
