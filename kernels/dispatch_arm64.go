@@ -3,4 +3,7 @@
 package kernels
 
 // setArchLevel installs the NEON kernels over the generic ones.
-func setArchLevel(l Level) {}
+func setArchLevel(l Level) {
+	setGemmLevel(l)
+	setLevel1Level(l)
+}
