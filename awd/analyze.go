@@ -212,7 +212,9 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 	}
 	r.Spectrum.Pairs /= 2
 	r.Spectrum.NegativeHn = ss.NegativeSamples()
-	r.AllPSD = r.Spectrum.NegativeHn == 0
+	// For CE every Lambda_n = diag(p) - p p^T is PSD: the upper bound of
+	// Thm 5.1 applies whatever rounding makes of the tiniest eigenvalues.
+	r.AllPSD = loss == nn.CE || r.Spectrum.NegativeHn == 0
 	if err := Statistics(r, cv, ss, cfg, prog); err != nil {
 		return nil, fmt.Errorf("analyze %s: %w", cfg.Layer, err)
 	}

@@ -25,6 +25,10 @@ type SampleSpectra struct {
 	Norm2 []float64
 	Mu    []float64
 	G     []float64
+	// Scale[s] = ||J_s||_F^2 max|Lambda_s|, the size that rounding in
+	// Lambda_s (computed as diag(p) - p p^T and the like) is relative to:
+	// mu_k^s below -eps Scale[s] is a real negative curvature.
+	Scale []float64
 }
 
 // NewSampleSpectra returns an empty set for a layer with M outputs, In
@@ -66,6 +70,12 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 		}
 		ss.A = append(ss.A, a...)
 		ss.Norm2 = append(ss.Norm2, n2)
+		jr, lr := ps.J[s*l*m:(s+1)*l*m], ps.Lambda[s*l*l:(s+1)*l*l]
+		var lmax float64
+		for _, v := range lr {
+			lmax = math.Max(lmax, math.Abs(v))
+		}
+		ss.Scale = append(ss.Scale, dot(jr, jr)*lmax)
 		mu, g := gammaEigen(ps.J[s*l*m:(s+1)*l*m], ps.Lambda[s*l*l:(s+1)*l*l], l, m, q, t, b)
 		ss.Mu = append(ss.Mu, mu...)
 		ss.G = append(ss.G, g...)
@@ -196,18 +206,14 @@ func jacobiEigen(a []float64, n int) ([]float64, []float64) {
 }
 
 // NegativeSamples counts the samples whose H_n has an eigenvalue below
-// -tol, tol = 64 L eps times its largest |eigenvalue| (rounding of the
-// r x r eigenproblem); for CE there are none, since Lambda_n is PSD.
+// -64 L eps Scale[s] (the rounding of Lambda_s and of the r x r
+// eigenproblem); for CE there are none, since Lambda_n is PSD.
 func (ss *SampleSpectra) NegativeSamples() int {
 	cnt := 0
 	for s := 0; s < ss.N; s++ {
 		mu := ss.Mu[s*ss.R : (s+1)*ss.R]
-		var big float64
 		for _, v := range mu {
-			big = math.Max(big, math.Abs(v))
-		}
-		for _, v := range mu {
-			if v < -64*float64(ss.R)*eps*big {
+			if v < -64*float64(ss.R)*eps*ss.Scale[s] {
 				cnt++
 				break
 			}

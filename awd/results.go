@@ -27,7 +27,20 @@ type Report struct {
 	SchemaVersion int             `json:"schema_version"`
 	Tool          string          `json:"tool"`
 	Config        json.RawMessage `json:"config,omitempty"`
+	Training      []EpochLog      `json:"training,omitempty"`
 	Checkpoints   []Checkpoint    `json:"checkpoints"`
+}
+
+// EpochLog is one training epoch: train loss and accuracy as seen during
+// the epoch, test loss and accuracy after it (null without a test set).
+type EpochLog struct {
+	Epoch     int     `json:"epoch"`
+	TrainLoss Float   `json:"train_loss"`
+	TrainAcc  Float   `json:"train_acc"`
+	TestLoss  Float   `json:"test_loss"`
+	TestAcc   Float   `json:"test_acc"`
+	LR        float64 `json:"lr"`
+	Seconds   float64 `json:"seconds"`
 }
 
 // Checkpoint is one analysed model: its epoch (0 for an untrained or
