@@ -1,0 +1,204 @@
+package nn
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// randDataset returns n random inputs of shape c x h x w with labels below k.
+func randDataset(seed uint64, n, c, h, w, k int) *Dataset {
+	r := rand.New(rand.NewPCG(seed, 1))
+	x, y := randInputs(r, n, c*h*w, k)
+	ds := &Dataset{Name: "rand", N: n, C: c, H: h, W: w, Classes: k, X: make([]float32, len(x)), Y: y}
+	for i, v := range x {
+		ds.X[i] = float32(v)
+	}
+	return ds
+}
+
+func npzBytes(t testing.TB, m *Model) []byte {
+	var buf bytes.Buffer
+	if err := WriteNPZ(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestEpochLR(t *testing.T) {
+	c := DefaultTrainConfig(CE)
+	// CosineAnnealingLR's recursive form, as PyTorch steps it
+	lr := c.LR
+	for e := 1; e <= c.TMax+1; e++ {
+		if got := c.EpochLR(e); math.Abs(got-lr) > 64*eps*c.LR {
+			t.Fatalf("epoch %d: lr %.17g, recursive form %.17g", e, got, lr)
+		}
+		k := float64(e) // scheduler.step() after epoch e
+		min := c.LR / 100
+		lr = min + (lr-min)*(1+math.Cos(math.Pi*k/float64(c.TMax)))/(1+math.Cos(math.Pi*(k-1)/float64(c.TMax)))
+	}
+	if got := c.EpochLR(c.TMax + 1); math.Abs(got-c.LR/100) > 64*eps*c.LR {
+		t.Fatalf("lr after T_max %g", got)
+	}
+	c.Vanilla = true
+	if c.EpochLR(300) != c.LR {
+		t.Fatal("vanilla lr changes")
+	}
+}
+
+// TestTrainMNIST3 is the integration test: the MNIST MLP on a 3-class
+// subset reaches 100% train accuracy with CE within the epoch budget.
+func TestTrainMNIST3(t *testing.T) {
+	train, test, err := LoadMNIST("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := []int{0, 1, 2}
+	sub, _, err := Subset(train, classes, 100, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsub, _, _ := Subset(test, classes, 0, 1)
+	m, err := NewMLP(784, []int{50, 50}, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultTrainConfig(CE)
+	cfg.Epochs = 60
+	reached := 0
+	_, err = Train(m, sub, tsub, cfg, func(st EpochStats, m *Model) error {
+		if st.TrainAcc == 1 && reached == 0 {
+			reached = st.Epoch
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, acc, _ := Evaluate(m, sub, CE)
+	_, testAcc, _ := Evaluate(m, tsub, CE)
+	t.Logf("100%% running train accuracy at epoch %d; final train %.4f, test %.4f", reached, acc, testAcc)
+	if acc != 1 {
+		t.Fatalf("train accuracy %.4f after %d epochs", acc, cfg.Epochs)
+	}
+}
+
+// TestDeterminism: two runs with the same seeds give the same bytes, and so
+// does a run with one thread.
+func TestDeterminism(t *testing.T) {
+	for _, kind := range []string{"mlp", "cnn"} {
+		t.Run(kind, func(t *testing.T) {
+			ds := randDataset(1, 40, 1, 8, 8, 3)
+			run := func() []byte {
+				var m *Model
+				if kind == "mlp" {
+					m, _ = NewMLP(64, []int{16, 8}, 10, 5)
+				} else {
+					m, _ = NewCNN(1, 8, 8, 10, 5)
+				}
+				cfg := DefaultTrainConfig(MSE)
+				cfg.Epochs, cfg.Batch, cfg.Seed = 3, 16, 9
+				if _, err := Train(m, ds, nil, cfg, nil); err != nil {
+					t.Fatal(err)
+				}
+				return npzBytes(t, m)
+			}
+			a, b := run(), run()
+			old := runtime.GOMAXPROCS(1)
+			c := run()
+			runtime.GOMAXPROCS(old)
+			if !bytes.Equal(a, b) || !bytes.Equal(a, c) {
+				t.Fatal("same seed, different weights")
+			}
+		})
+	}
+}
+
+// TestResume: a run stopped after epoch 3 and resumed from its checkpoint
+// ends with the same bytes as the uninterrupted run.
+func TestResume(t *testing.T) {
+	ds := randDataset(2, 50, 1, 6, 6, 4)
+	cfg := DefaultTrainConfig(CE)
+	cfg.Epochs, cfg.Batch, cfg.Seed = 6, 8, 3
+	full, _ := NewMLP(36, []int{12}, 4, 7)
+	if _, err := Train(full, ds, nil, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "last.npz")
+	part, _ := NewMLP(36, []int{12}, 4, 7)
+	killed := errors.New("killed")
+	_, err := Train(part, ds, nil, cfg, func(st EpochStats, m *Model) error {
+		if err := SaveCheckpoint(path, m, CheckpointMeta{Epoch: st.Epoch, Train: cfg}); err != nil {
+			return err
+		}
+		if st.Epoch == 3 {
+			return killed
+		}
+		return nil
+	})
+	if !errors.Is(err, killed) {
+		t.Fatalf("first part: %v", err)
+	}
+	m, meta, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := meta.Train
+	rc.StartEpoch = meta.Epoch
+	last, err := Train(m, ds, nil, rc, nil)
+	if err != nil || last != 6 {
+		t.Fatalf("resume: last epoch %d, %v", last, err)
+	}
+	if !bytes.Equal(npzBytes(t, full), npzBytes(t, m)) {
+		t.Fatal("resumed run differs from the uninterrupted one")
+	}
+}
+
+// TestNonFinite: a run that diverges in epoch 3 (the lr jumps after two
+// good epochs) stops with an error naming epoch 3, and the model keeps the
+// weights of epoch 2.
+func TestNonFinite(t *testing.T) {
+	ds := randDataset(3, 20, 1, 4, 4, 3)
+	m, _ := NewMLP(16, []int{8}, 3, 1)
+	cfg := DefaultTrainConfig(CE)
+	cfg.Epochs, cfg.Batch = 2, 5
+	if _, err := Train(m, ds, nil, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	good := npzBytes(t, m)
+	cfg.StartEpoch, cfg.Epochs = 2, 50
+	cfg.Vanilla, cfg.LR = true, 1e20
+	last, err := Train(m, ds, nil, cfg, nil)
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "epoch 3") {
+		t.Fatalf("error %v, want a non-finite loss in epoch 3", err)
+	}
+	if last != 2 || !bytes.Equal(good, npzBytes(t, m)) {
+		t.Fatalf("model is not the one of epoch 2 (last good epoch reported %d)", last)
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	ds := randDataset(3, 10, 1, 4, 4, 3)
+	m, _ := NewMLP(16, []int{8}, 3, 1)
+	wrong := randDataset(3, 10, 1, 5, 4, 3)
+	labels := randDataset(3, 10, 1, 4, 4, 5)
+	cfg := DefaultTrainConfig(CE)
+	for name, c := range map[string]struct {
+		ds  *Dataset
+		cfg TrainConfig
+	}{
+		"shape":  {wrong, cfg},
+		"labels": {labels, cfg},
+		"batch":  {ds, TrainConfig{LR: 0.1}},
+	} {
+		if _, err := Train(m, c.ds, nil, c.cfg, nil); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
