@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/awd-toolkit/awd/kernels"
+)
+
+// Run with, e.g.,
+//
+//	go test -run '^$' -bench 'Dgemm/n=1024' -benchtime 3x ./bench
+//
+// Each result reports GFLOP/s and, for ours, the percentage of the FMA peak
+// of the same kernel level and thread count, measured in the same process.
+
+var peaks sync.Map // "level/threads" -> GFLOP/s
+
+func peakFor(t int) float64 {
+	key := fmt.Sprintf("%s/%d", kernels.Current(), t)
+	if p, ok := peaks.Load(key); ok {
+		return p.(float64)
+	}
+	p := Peak(t, 500*time.Millisecond)
+	peaks.Store(key, p)
+	return p
+}
+
+type impl struct {
+	name string
+	run  func()
+}
+
+func benchOp(b *testing.B, threads int, flops float64, impls []impl) {
+	for _, im := range impls {
+		b.Run("impl="+im.name, func(b *testing.B) {
+			defer UseThreads(threads)()
+			var peak float64
+			if im.name == "ours" {
+				peak = peakFor(threads)
+			}
+			im.run() // warm-up: packing buffers, page faults
+			b.ResetTimer()
+			for b.Loop() {
+				im.run()
+			}
+			gf := flops * float64(b.N) / b.Elapsed().Seconds() / 1e9
+			b.ReportMetric(gf, "GFLOP/s")
+			if peak > 0 {
+				b.ReportMetric(100*gf/peak, "%peak")
+			}
+		})
+	}
+}
+
+func BenchmarkDgemm(b *testing.B) {
+	for _, n := range []int{256, 1024, 2048} {
+		g := NewGemm(n)
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("n=%d/threads=%d", n, th), func(b *testing.B) {
+				benchOp(b, th, g.Flops(), []impl{{"ours", g.Ours}, {"gonum", g.Gonum}})
+			})
+		}
+	}
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	for _, n := range []int{256, 1024, 2048} {
+		g := NewGemm32(n)
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("n=%d/threads=%d", n, th), func(b *testing.B) {
+				benchOp(b, th, g.Flops(), []impl{{"ours", g.Ours}, {"gonum", g.Gonum}})
+			})
+		}
+	}
+}
+
+func BenchmarkDsyrk(b *testing.B) {
+	s := NewSyrk(2000, 2500)
+	for _, th := range []int{1, 2} {
+		b.Run(fmt.Sprintf("N=2000/d=2500/threads=%d", th), func(b *testing.B) {
+			benchOp(b, th, s.Flops(), []impl{{"ours", s.Ours}, {"gonum", s.Gonum}})
+		})
+	}
+}
+
+// BenchmarkTrainGemm is the training step's small product (batch 50, 784
+// inputs, 50 hidden units), which must stay fast without threads.
+func BenchmarkTrainGemm(b *testing.B) {
+	a, w, c := Rand(50, 784, 1), Rand(50, 784, 2), Rand(50, 50, 3)
+	for _, th := range []int{1, 2} {
+		b.Run(fmt.Sprintf("50x784x50/threads=%d", th), func(b *testing.B) {
+			benchOp(b, th, GemmFlops(50, 50, 784), []impl{{"ours", func() { oursNT(a, w, c) }}})
+		})
+	}
+}
+
+// TestHarness checks that ours and gonum compute the same products on the
+// benchmark operands (so the timings compare equal work), within the
+// (k+2)*eps relative bound both satisfy per entry, doubled.
+func TestHarness(t *testing.T) {
+	g, s := NewGemm(67), NewSyrk(45, 37)
+	g.Ours()
+	want := g.C.Clone()
+	g.Gonum()
+	s.Ours()
+	wantS := s.C.Clone()
+	s.Gonum()
+	for _, tc := range []struct {
+		name      string
+		got, want []float64
+		k         int
+	}{{"gemm", g.C.Data, want.Data, 67}, {"syrk", s.C.Data, wantS.Data, 45}} {
+		// Entries are sums of k products of values in [-1, 1).
+		tol := 2 * float64(tc.k+2) * 0x1p-52 * float64(tc.k)
+		for i := range tc.got {
+			if math.Abs(tc.got[i]-tc.want[i]) > tol {
+				t.Fatalf("%s: entry %d: ours %v, gonum %v", tc.name, i, tc.want[i], tc.got[i])
+			}
+		}
+	}
+	if p := Peak(1, 20*time.Millisecond); !(p > 0) {
+		t.Fatalf("Peak = %v", p)
+	}
+}
