@@ -30,35 +30,50 @@ import (
 // (n x len(s.w)), which must be zero on entry.
 func dstein(d, e []float64, s tridiagSubset, z Dense) {
 	k := len(s.w)
-	type item struct{ j0, j1 int } // a cluster within one block
-	var items []item
-	for j := 0; j < k; {
+	// Clusters: within each block, runs of eigenvalues closer than ortol.
+	type item struct {
+		b    int
+		cols []int
+	}
+	byBlock := make(map[int][]int)
+	var order []int
+	for j := 0; j < k; j++ {
 		b := s.block[j]
-		bl := s.blocks[b]
-		onenrm := blockNorm(d, e, bl)
-		ortol := 1e-3 * onenrm
-		j1 := j + 1
-		for j1 < k && s.block[j1] == b && s.w[j1]-s.w[j1-1] <= ortol {
-			j1++
+		if _, ok := byBlock[b]; !ok {
+			order = append(order, b)
 		}
-		items = append(items, item{j, j1})
-		j = j1
+		byBlock[b] = append(byBlock[b], j)
+	}
+	var items []item
+	for _, b := range order {
+		cols := byBlock[b]
+		ortol := 1e-3 * blockNorm(d, e, s.blocks[b])
+		for i := 0; i < len(cols); {
+			i1 := i + 1
+			for i1 < len(cols) && s.w[cols[i1]]-s.w[cols[i1-1]] <= ortol {
+				i1++
+			}
+			items = append(items, item{b, cols[i:i1]})
+			i = i1
+		}
 	}
 	run := func(it item) {
-		b := s.block[it.j0]
-		bl := s.blocks[b]
+		bl := s.blocks[it.b]
 		m := bl[1] - bl[0]
-		c := it.j1 - it.j0
+		c := len(it.cols)
 		vecs := make([]float64, c*m)
 		if m == 1 {
 			for t := 0; t < c; t++ {
 				vecs[t] = 1
 			}
 		} else {
-			inverseIterCluster(d[bl[0]:bl[1]], e[bl[0]:bl[1]-1], s.w[it.j0:it.j1], it.j0, vecs)
+			w := make([]float64, c)
+			for t, j := range it.cols {
+				w[t] = s.w[j]
+			}
+			inverseIterCluster(d[bl[0]:bl[1]], e[bl[0]:bl[1]-1], w, it.cols[0], vecs)
 		}
-		for t := 0; t < c; t++ {
-			col := it.j0 + t
+		for t, col := range it.cols {
 			for r := 0; r < m; r++ {
 				z.Data[(bl[0]+r)*z.Stride+col] = vecs[t*m+r]
 			}

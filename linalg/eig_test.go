@@ -67,15 +67,6 @@ func withSpectrum(lam []float64, rng *rand.Rand) Dense {
 	return a
 }
 
-func symmetrize(a Dense) {
-	for i := 0; i < a.Rows; i++ {
-		for j := 0; j < i; j++ {
-			v := (a.At(i, j) + a.At(j, i)) / 2
-			a.Set(i, j, v)
-			a.Set(j, i, v)
-		}
-	}
-}
 
 func tridiagDense(d, e []float64) Dense {
 	n := len(d)
