@@ -67,7 +67,6 @@ func withSpectrum(lam []float64, rng *rand.Rand) Dense {
 	return a
 }
 
-
 func tridiagDense(d, e []float64) Dense {
 	n := len(d)
 	a := NewDense(n, n)
