@@ -1,0 +1,424 @@
+package awd
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"path/filepath"
+	"sort"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Figures of SPEC section 6, drawn from a results JSON and its .npz arrays
+// (so they can be redrawn without recomputing anything):
+//
+//	powerlaw_eNNNN   c_i vs lambda_i, log-log: C and C_awd with their fit lines and
+//	                 the Thm 5.1 bounds (sigma^2/B) lambda^2 and (sigma^2/B) lambda_loc_max lambda
+//	                 on C_awd (paper Fig. 2)
+//	spectra_eNNNN    lambda_i of H and c_i of C against the index i, log y
+//	rho_eNNNN        |rho_ij| of C in H's eigenbasis next to a Haar-random frame (Fig. 1)
+//	gamma_epochs     gamma of C and C_awd (± SE) over the analysed epochs
+//	suppression_eNNNN  s'_i vs lambda'_i after each intervention, log-log (Fig. 3)
+//
+// Each figure is written as .png and .svg, atomically.
+
+var (
+	colC     = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	colAWD   = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	colBnd   = color.RGBA{R: 100, G: 100, B: 100, A: 255}
+	palette8 = []color.Color{
+		color.RGBA{R: 0, G: 0, B: 0, A: 255}, colC, colAWD,
+		color.RGBA{R: 44, G: 160, B: 44, A: 255}, color.RGBA{R: 148, G: 103, B: 189, A: 255},
+		color.RGBA{R: 255, G: 127, B: 14, A: 255},
+	}
+)
+
+// Figures draws every figure the report supports into dir (the .npz files
+// are looked up beside reportPath) and returns the files written.
+func Figures(rep *Report, reportPath, dir string) ([]string, error) {
+	var files []string
+	base := filepath.Dir(reportPath)
+	for _, ck := range rep.Checkpoints {
+		if ck.Arrays == "" {
+			continue
+		}
+		npzPath := filepath.Join(base, ck.Arrays)
+		tag := fmt.Sprintf("_e%04d", ck.Epoch)
+		fs, err := checkpointFigures(ck, npzPath, dir, tag)
+		if err != nil {
+			return files, err
+		}
+		files = append(files, fs...)
+	}
+	if len(rep.Checkpoints) > 1 {
+		p := gammaEpochs(rep)
+		fs, err := savePlot(p, dir, "gamma_epochs", 6*vg.Inch, 4*vg.Inch)
+		if err != nil {
+			return files, err
+		}
+		files = append(files, fs...)
+	}
+	return files, nil
+}
+
+func checkpointFigures(ck Checkpoint, npzPath, dir, tag string) ([]string, error) {
+	r := ck.Analysis
+	names := []string{"H_eigenvalues", "c_C", "c_Cawd", "c_M2"}
+	for _, iv := range r.Suppression {
+		names = append(names, "supp_"+iv.Name+"_lambda", "supp_"+iv.Name+"_s")
+	}
+	arr, err := ReadArrays(npzPath, names...)
+	if err != nil {
+		return nil, err
+	}
+	lambda := arr["H_eigenvalues"]
+	if lambda == nil {
+		return nil, fmt.Errorf("%s: no H_eigenvalues", npzPath)
+	}
+	var files []string
+	add := func(fs []string, err error) error {
+		files = append(files, fs...)
+		return err
+	}
+	title := fmt.Sprintf("%s %s %s, %s loss, K=%d, epoch %d", r.Dataset, r.Model, r.Layer, r.Loss, len(r.Classes), ck.Epoch)
+
+	// Fig. 2: c_i vs lambda_i with fits and bounds.
+	p := plot.New()
+	p.Title.Text = title
+	logLog(p)
+	p.X.Label.Text = "lambda_i (eigenvalue of H)"
+	p.Y.Label.Text = "c_i = u_i^T X u_i"
+	for _, s := range []struct {
+		name, arr string
+		col       color.Color
+	}{{NameC, "c_C", colC}, {NameCAWD, "c_Cawd", colAWD}} {
+		c := arr[s.arr]
+		if c == nil {
+			continue
+		}
+		if err := scatterFit(p, lambda, c, r.Fits[s.name], s.name, s.col); err != nil {
+			return nil, err
+		}
+	}
+	if r.Batch > 0 && r.Spectrum.Sigma2 > 0 {
+		f := r.Spectrum.Sigma2 / float64(r.Batch)
+		lo, hi := posRange(lambda)
+		if err := boundLine(p, lo, hi, func(l float64) float64 { return f * l * l }, "Thm 5.1 lower (σ²/B) λ²"); err != nil {
+			return nil, err
+		}
+		if r.Bounds.Upper.Applies {
+			lm := r.Bounds.LocMax
+			if err := boundLine(p, lo, hi, func(l float64) float64 { return f * lm * l }, "Thm 5.1 upper (σ²/B) λ_loc,max λ"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	p.Legend.Top, p.Legend.Left = true, true
+	if err := add(savePlot(p, dir, "powerlaw"+tag, 6*vg.Inch, 5*vg.Inch)); err != nil {
+		return files, err
+	}
+
+	// Spectra of H and C.
+	p = plot.New()
+	p.Title.Text = title
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, decadeTicks{}
+	p.X.Label.Text = "index i"
+	p.Y.Label.Text = "value"
+	for j, s := range []struct {
+		label string
+		v     []float64
+	}{{"lambda_i of H", lambda}, {"c_i of C", arr["c_C"]}} {
+		if s.v == nil {
+			continue
+		}
+		xy := plotter.XYs{}
+		for i, v := range s.v {
+			if v > 0 {
+				xy = append(xy, plotter.XY{X: float64(i + 1), Y: v})
+			}
+		}
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return files, err
+		}
+		l.Color = palette8[j+1]
+		p.Add(l)
+		p.Legend.Add(s.label, l)
+	}
+	p.Legend.Top = true
+	if err := add(savePlot(p, dir, "spectra"+tag, 6*vg.Inch, 4*vg.Inch)); err != nil {
+		return files, err
+	}
+
+	// Fig. 1: |rho| in H's eigenbasis and in a random frame.
+	if rho, err := ReadMatrix(npzPath, "rho_C"); err == nil {
+		rr, err := ReadMatrix(npzPath, "rho_rand_C")
+		if err != nil {
+			return files, err
+		}
+		var zs, zr string
+		for _, a := range r.Alignment {
+			if a.Of == NameC {
+				zs = fmt.Sprintf(" (rbar %.3f, z %.1f)", a.RBar, a.Z)
+				zr = fmt.Sprintf(" (rbar %.3f)", a.RBarRand)
+			}
+		}
+		left := heat(rho, "|rho_ij| of C, H eigenbasis"+zs)
+		right := heat(rr, "|rho_ij| of C, random frame"+zr)
+		if err := add(saveRow([]*plot.Plot{left, right}, dir, "rho"+tag, 11*vg.Inch, 5*vg.Inch)); err != nil {
+			return files, err
+		}
+	}
+
+	// Fig. 3: spectra after the interventions.
+	if len(r.Suppression) > 0 {
+		p = plot.New()
+		p.Title.Text = title + ": suppression"
+		logLog(p)
+		p.X.Label.Text = "lambda'_i"
+		p.Y.Label.Text = "s'_i = u'_i^T M2' u'_i"
+		if s := arr["c_M2"]; s != nil {
+			if err := scatterFit(p, lambda, s, r.Fits[NameM2], "original", palette8[0]); err != nil {
+				return files, err
+			}
+		}
+		for j, iv := range r.Suppression {
+			l, s := arr["supp_"+iv.Name+"_lambda"], arr["supp_"+iv.Name+"_s"]
+			if l == nil || s == nil {
+				continue
+			}
+			if err := scatterFit(p, l, s, iv.Fit, iv.Name, palette8[(j+1)%len(palette8)]); err != nil {
+				return files, err
+			}
+		}
+		p.Legend.Top, p.Legend.Left = true, true
+		if err := add(savePlot(p, dir, "suppression"+tag, 6*vg.Inch, 5*vg.Inch)); err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// decadeTicks labels the powers of ten of a log axis as 1e-5, 1e-4, ...
+// and marks the 2..9 multiples without labels.
+type decadeTicks struct{}
+
+func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
+	if lo <= 0 || hi <= 0 {
+		return nil
+	}
+	var ts []plot.Tick
+	k0, k1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	step := max(1, (k1-k0)/8) // at most about 8 labels
+	for k := k0; k <= k1; k++ {
+		base := math.Pow(10, float64(k))
+		if base >= lo && base <= hi {
+			label := ""
+			if (k-k0)%step == 0 {
+				label = fmt.Sprintf("1e%d", k)
+			}
+			ts = append(ts, plot.Tick{Value: base, Label: label})
+		}
+		if step == 1 {
+			for m := 2; m <= 9; m++ {
+				if v := float64(m) * base; v >= lo && v <= hi {
+					ts = append(ts, plot.Tick{Value: v})
+				}
+			}
+		}
+	}
+	return ts
+}
+
+func logLog(p *plot.Plot) {
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, decadeTicks{}
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, decadeTicks{}
+}
+
+// scatterFit adds the positive (lambda_i, c_i) as points and the fit line
+// exp(b) lambda^gamma over their range.
+func scatterFit(p *plot.Plot, lambda, c []float64, f Fit, name string, col color.Color) error {
+	xy := plotter.XYs{}
+	for i, l := range lambda {
+		if l > 0 && c[i] > 0 {
+			xy = append(xy, plotter.XY{X: l, Y: c[i]})
+		}
+	}
+	if len(xy) == 0 {
+		return nil
+	}
+	s, err := plotter.NewScatter(xy)
+	if err != nil {
+		return err
+	}
+	s.GlyphStyle.Color = col
+	s.GlyphStyle.Radius = vg.Points(1.5)
+	p.Add(s)
+	label := name
+	if f.Used >= 2 {
+		label = fmt.Sprintf("%s: γ = %.3f ± %.3f", name, f.Gamma, float64(f.SE))
+		lo, hi := posRange(lambda)
+		line, err := plotter.NewLine(plotter.XYs{{X: lo, Y: math.Exp(f.Intercept) * math.Pow(lo, f.Gamma)}, {X: hi, Y: math.Exp(f.Intercept) * math.Pow(hi, f.Gamma)}})
+		if err != nil {
+			return err
+		}
+		line.Color = col
+		line.Width = vg.Points(1.5)
+		p.Add(line)
+	}
+	p.Legend.Add(label, s)
+	return nil
+}
+
+func boundLine(p *plot.Plot, lo, hi float64, f func(float64) float64, label string) error {
+	const n = 32
+	xy := make(plotter.XYs, n)
+	for i := range xy {
+		x := lo * math.Pow(hi/lo, float64(i)/(n-1))
+		xy[i] = plotter.XY{X: x, Y: f(x)}
+	}
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return err
+	}
+	l.Color = colBnd
+	l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(l)
+	p.Legend.Add(label, l)
+	return nil
+}
+
+func posRange(v []float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), 0
+	for _, x := range v {
+		if x > 0 {
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+	}
+	if hi == 0 {
+		return 1, 1
+	}
+	return lo, hi
+}
+
+// absGrid is |m| as a heat-map grid, entry (i, j) at x = j+1, y = i+1.
+type absGrid struct{ m *mat.Dense }
+
+func (g absGrid) Dims() (c, r int)   { r, c = g.m.Dims(); return c, r }
+func (g absGrid) X(c int) float64    { return float64(c + 1) }
+func (g absGrid) Y(r int) float64    { return float64(r + 1) }
+func (g absGrid) Z(c, r int) float64 { return math.Abs(g.m.At(r, c)) }
+
+// reversed is a palette in the opposite order: white for 0, dark for 1.
+type reversed struct{ p palette.Palette }
+
+func (r reversed) Colors() []color.Color {
+	c := r.p.Colors()
+	out := make([]color.Color, len(c))
+	for i := range c {
+		out[i] = c[len(c)-1-i]
+	}
+	return out
+}
+
+func heat(m *mat.Dense, title string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	h := plotter.NewHeatMap(absGrid{m}, reversed{palette.Heat(64, 1)})
+	h.Min, h.Max = 0, 1
+	h.NaN = color.White
+	p.Add(h)
+	p.X.Label.Text = "j"
+	p.Y.Label.Text = "i"
+	return p
+}
+
+func gammaEpochs(rep *Report) *plot.Plot {
+	p := plot.New()
+	r0 := rep.Checkpoints[0].Analysis
+	p.Title.Text = fmt.Sprintf("%s %s %s, %s loss, K=%d: gamma over training", r0.Dataset, r0.Model, r0.Layer, r0.Loss, len(r0.Classes))
+	p.X.Label.Text = "epoch"
+	p.Y.Label.Text = "gamma"
+	for j, name := range []string{NameC, NameCAWD} {
+		var xy plotter.XYs
+		var errs plotter.YErrors
+		for _, ck := range rep.Checkpoints {
+			if f, ok := ck.Analysis.Fits[name]; ok {
+				xy = append(xy, plotter.XY{X: float64(ck.Epoch), Y: f.Gamma})
+				se := float64(f.SE)
+				if math.IsNaN(se) {
+					se = 0
+				}
+				errs = append(errs, struct{ Low, High float64 }{se, se})
+			}
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		sort.SliceStable(xy, func(a, b int) bool { return xy[a].X < xy[b].X })
+		l, s, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			continue
+		}
+		col := []color.Color{colC, colAWD}[j]
+		l.Color, s.Color = col, col
+		eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{xy, errs})
+		if err == nil {
+			eb.Color = col
+			p.Add(eb)
+		}
+		p.Add(l, s)
+		p.Legend.Add("gamma "+name, l, s)
+	}
+	p.Legend.Top = true
+	return p
+}
+
+// savePlot writes p as dir/name.png and dir/name.svg.
+func savePlot(p *plot.Plot, dir, name string, w, h vg.Length) ([]string, error) {
+	var files []string
+	for _, ext := range []string{"png", "svg"} {
+		wt, err := p.WriterTo(w, h, ext)
+		if err != nil {
+			return files, err
+		}
+		path := filepath.Join(dir, name+"."+ext)
+		if err := WriteFileAtomic(path, func(out io.Writer) error { _, err := wt.WriteTo(out); return err }); err != nil {
+			return files, err
+		}
+		files = append(files, path)
+	}
+	return files, nil
+}
+
+// saveRow writes the plots side by side as dir/name.png and .svg.
+func saveRow(ps []*plot.Plot, dir, name string, w, h vg.Length) ([]string, error) {
+	var files []string
+	for _, ext := range []string{"png", "svg"} {
+		c, err := draw.NewFormattedCanvas(w, h, ext)
+		if err != nil {
+			return files, err
+		}
+		t := draw.Tiles{Rows: 1, Cols: len(ps), PadX: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+		cs := plot.Align([][]*plot.Plot{ps}, t, draw.New(c))
+		for i, p := range ps {
+			p.Draw(cs[0][i])
+		}
+		path := filepath.Join(dir, name+"."+ext)
+		if err := WriteFileAtomic(path, func(out io.Writer) error { _, err := c.WriteTo(out); return err }); err != nil {
+			return files, err
+		}
+		files = append(files, path)
+	}
+	return files, nil
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awd-toolkit/awd/awd"
+)
+
+func init() {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "plot RESULTS.json",
+		Short: "draw the figures (PNG and SVG) of a results file",
+		Long: `plot reads a results.json written by 'awd run' or 'awd analyze' and the
+.npz arrays beside it, and draws, per analysed epoch E:
+
+  powerlaw_eE   c_i against lambda_i on log-log axes for C (blue) and C_awd
+                (red), each with its least-squares line (slope gamma); the
+                dashed lines are the Thm 5.1 bounds on C_awd,
+                (sigma^2/B) lambda^2 below and (sigma^2/B) lambda_loc_max lambda
+                above (the latter only when every H_n is PSD, as for CE).
+                Points on a straight line = a power law; a slope between 1
+                and 2 = the superlinear relation of the paper (Fig. 2).
+  spectra_eE    lambda_i of H and c_i of C against i.
+  rho_eE        |rho_ij| of C in H's top eigenbasis (left) and in a random
+                orthonormal frame (right), white 0 to dark 1: a pale left panel
+                with a dark diagonal means C is nearly diagonal in H's
+                eigenbasis; the right panel shows the chance level (Fig. 1).
+  suppression_eE  s'_i against lambda'_i after each intervention (Fig. 3):
+                'mean' forces gamma = 1, 'rank1' should change little.
+
+and, when more than one epoch was analysed, gamma_epochs: gamma of C and
+C_awd (± SE) over training.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := awd.ReadReport(args[0])
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join(filepath.Dir(args[0]), "figures")
+			}
+			if err := ensureWritable(out); err != nil {
+				return err
+			}
+			files, err := awd.Figures(rep, args[0], out)
+			for _, f := range files {
+				fmt.Fprintln(cmd.OutOrStdout(), f)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "folder for the figures (default: figures/ beside the results file)")
+	rootCmd.AddCommand(cmd)
+}
