@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (README: "run the tests").
 #
-#   static checks  gofmt, go vet (amd64 and arm64), generated assembly up to date, AVX2 register lint
+#   static checks  gofmt, go vet (amd64 and arm64), generated assembly up to date
 #   full tests     go test ./... at the best kernel level of this CPU
 #   per level      go test -short ./... once per kernel level the CPU has (AWD_KERNELS)
 #   purego         go test -short -tags purego ./...
@@ -35,7 +35,7 @@ if [ -n "$(git status --porcelain -- kernels)" ]; then
 	echo "go generate changed committed files: regenerate and commit them"
 	exit 1
 fi
-go -C asm run ./lint ../kernels
+# the AVX2 register lint is kernels/asmlint_test.go, run with the tests below
 
 step "go test ./... (level $(go run ./cmd/awd version | sed -n 's/^kernels: \([a-z0-9]*\).*/\1/p'))"
 go test -count=1 ./...
