@@ -3,7 +3,10 @@ package awd
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
+	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/linalg"
 )
 
@@ -60,38 +63,56 @@ func packOuter(dst []float64, alpha float64, x []float64) {
 }
 
 // unpackKron adds alpha times the d x d matrix encoded by the packed Kronecker
-// sum g (triLen(m) x triLen(n)) to dst (d x d, d = m n), both triangles.
-// Cost d^2 additions.
-func unpackKron(dst linalg.Dense, alpha float64, g linalg.Dense, m, n int) {
+// sum g (triLen(m) x triLen(n)) to dst (d x d, d = m n), both triangles, or
+// overwrites dst with it when set is true. Each block is expanded once into
+// an n x n scratch from its packed row (which stays in L1), then written row
+// by row to blocks (p,q) and (q,p), so dst is written contiguously; block
+// rows are shared out among GOMAXPROCS goroutines. Cost 2 d^2 flops, bound
+// by memory bandwidth.
+func unpackKron(dst linalg.Dense, alpha float64, g linalg.Dense, m, n int, set bool) {
 	d := m * n
 	if dst.Rows != d || dst.Cols != d || g.Rows != triLen(m) || g.Cols != triLen(n) {
 		panic(fmt.Sprintf("awd: unpackKron: dst %dx%d, packed %dx%d for m=%d n=%d", dst.Rows, dst.Cols, g.Rows, g.Cols, m, n))
 	}
 	ld := dst.Stride
-	for p := 0; p < m; p++ {
-		for q := p; q < m; q++ {
-			row := g.Row(triIndex(p, q, m))
-			blocks := [2]int{p*n*ld + q*n, q*n*ld + p*n} // offsets of blocks (p,q) and (q,p)
-			nb := 2
-			if p == q {
-				nb = 1
-			}
-			for _, off := range blocks[:nb] {
-				k := 0
-				for i := 0; i < n; i++ {
-					ri := dst.Data[off+i*ld : off+i*ld+n]
-					for j := i; j < n; j++ {
-						v := alpha * row[k]
-						k++
-						ri[j] += v
-						if j != i {
-							dst.Data[off+j*ld+i] += v
+	nw := max(1, min(runtime.GOMAXPROCS(0), m))
+	var wg sync.WaitGroup
+	for w := 0; w < nw; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			blk := make([]float64, n*n)
+			// Rows p = w, w+nw, ... : block (p,q) for q >= p and (q,p).
+			// Blocks (q,p) of different p never overlap.
+			for p := w; p < m; p += nw {
+				for q := p; q < m; q++ {
+					row := g.Row(triIndex(p, q, m))
+					k := 0
+					for i := 0; i < n; i++ {
+						for j := i; j < n; j++ {
+							v := alpha * row[k]
+							k++
+							blk[i*n+j], blk[j*n+i] = v, v
+						}
+					}
+					for i := 0; i < n; i++ {
+						b := blk[i*n : (i+1)*n]
+						o1, o2 := (p*n+i)*ld+q*n, (q*n+i)*ld+p*n
+						if set {
+							copy(dst.Data[o1:o1+n], b)
+							copy(dst.Data[o2:o2+n], b)
+						} else {
+							kernels.Daxpy(1, b, dst.Data[o1:o1+n])
+							if q != p {
+								kernels.Daxpy(1, b, dst.Data[o2:o2+n])
+							}
 						}
 					}
 				}
 			}
-		}
+		}()
 	}
+	wg.Wait()
 }
 
 // KronSum adds
@@ -153,5 +174,10 @@ func (k *kron) block(b int) linalg.Dense {
 
 // unpack adds alpha times block b, as a d x d matrix, to dst.
 func (k *kron) unpack(dst linalg.Dense, b int, alpha float64) {
-	unpackKron(dst, alpha, k.block(b), k.m, k.n)
+	unpackKron(dst, alpha, k.block(b), k.m, k.n, false)
+}
+
+// set overwrites dst with alpha times block b as a d x d matrix.
+func (k *kron) set(dst linalg.Dense, b int, alpha float64) {
+	unpackKron(dst, alpha, k.block(b), k.m, k.n, true)
 }

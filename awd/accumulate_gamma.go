@@ -3,6 +3,7 @@ package awd
 import (
 	"math"
 
+	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/nn"
 )
 
@@ -13,10 +14,8 @@ import (
 //
 // so neither needs an m x m x m product: each costs L^2 m + L m^2 / 2 flops
 // for the packed upper triangle, and the columns of J that the ReLU masks
-// zero are skipped. The eigenvalues of Gamma are those of the L x L matrix
-// D^(1/2) V^T Lambda V D^(1/2) (K = V D V^T), plus m - L zeros when m > L,
-// because J^T Lambda J and (Lambda^(1/2)-free) K^(1/2) Lambda K^(1/2) share
-// their nonzero spectrum.
+// zero are skipped. The eigenvalues of Gamma come from an r x r matrix,
+// r = min(L, active units) (see gammaMax).
 
 // gammaWork is the scratch of one goroutine for the per-sample quantities.
 type gammaWork struct {
@@ -26,7 +25,6 @@ type gammaWork struct {
 	t    []float64 // l x len(act): F J
 	f    []float64 // l x l
 	k    []float64 // l x l: J J^T
-	v    []float64 // l x l eigenvectors of K
 	e    []float64 // l x l scratch
 	pc   []float64 // packed upper triangle over the active columns
 }
@@ -39,7 +37,6 @@ func newGammaWork(m, l int) *gammaWork {
 		t:   make([]float64, l*m),
 		f:   make([]float64, l*l),
 		k:   make([]float64, l*l),
-		v:   make([]float64, l*l),
 		e:   make([]float64, l*l),
 		pc:  make([]float64, triLen(m)),
 	}
@@ -148,40 +145,62 @@ func (w *gammaWork) lambdaKLambda(lam []float64) {
 	}
 }
 
-// gammaMax returns the largest eigenvalue of Gamma = J^T Lambda J. load must
-// have been called; it overwrites w.k.
+// gammaMax returns the largest eigenvalue of Gamma = J^T Lambda J. With the
+// LQ factorisation Jc = Lo Q^T of the active columns (Householder from the
+// right, Lo lower triangular L x r, r = min(L, active), Q orthonormal), Gamma
+// restricted to the active units is Q (Lo^T Lambda Lo) Q^T, so its spectrum
+// is that of the r x r matrix Lo^T Lambda Lo plus m - r zeros. load must have
+// been called. Cost 2 L^2 active + 2 L^3 + the r x r Jacobi.
 func (w *gammaWork) gammaMax(lam []float64) float64 {
-	l := w.l
-	jacobiEig(w.k, w.v, l) // K = V diag(k_ii) V^T
-	// e = D^(1/2) V^T Lambda V D^(1/2)
-	for a := 0; a < l; a++ { // f = Lambda V
-		for b := 0; b < l; b++ {
-			var s float64
-			for c := 0; c < l; c++ {
-				s += lam[a*l+c] * w.v[c*l+b]
-			}
-			w.f[a*l+b] = s
-		}
+	l, ma := w.l, len(w.act)
+	r := min(l, ma)
+	if r == 0 {
+		return 0
 	}
+	x := w.t[:l*ma]
+	copy(x, w.jc[:l*ma])
+	for k := 0; k < r; k++ {
+		v := x[k*ma+k : (k+1)*ma]
+		nrm := math.Sqrt(kernels.Ddot(v, v))
+		if nrm == 0 {
+			continue
+		}
+		alpha := -math.Copysign(nrm, v[0])
+		v[0] -= alpha
+		beta := 2 / kernels.Ddot(v, v)
+		for i := k + 1; i < l; i++ {
+			xi := x[i*ma+k : (i+1)*ma]
+			kernels.Daxpy(-beta*kernels.Ddot(xi, v), v, xi)
+		}
+		v[0] = alpha
+		clear(v[1:])
+	}
+	// f = Lambda Lo (l x r), e = Lo^T f (r x r); Lo[b][c] = x[b*ma+c], zero for c > b.
 	for a := 0; a < l; a++ {
-		da := math.Sqrt(math.Max(w.k[a*l+a], 0))
-		for b := a; b < l; b++ {
-			db := math.Sqrt(math.Max(w.k[b*l+b], 0))
+		for c := 0; c < r; c++ {
 			var s float64
-			for c := 0; c < l; c++ {
-				s += w.v[c*l+a] * w.f[c*l+b]
+			for b := c; b < l; b++ {
+				s += lam[a*l+b] * x[b*ma+c]
 			}
-			s *= da * db
-			w.e[a*l+b], w.e[b*l+a] = s, s
+			w.f[a*r+c] = s
 		}
 	}
-	jacobiEig(w.e, nil, l)
+	for c := 0; c < r; c++ {
+		for e := c; e < r; e++ {
+			var s float64
+			for a := c; a < l; a++ {
+				s += x[a*ma+c] * w.f[a*r+e]
+			}
+			w.e[c*r+e], w.e[e*r+c] = s, s
+		}
+	}
+	jacobiEig(w.e[:r*r], nil, r)
 	mx := math.Inf(-1)
-	if w.m > l {
+	if w.m > r {
 		mx = 0
 	}
-	for a := 0; a < l; a++ {
-		mx = math.Max(mx, w.e[a*l+a])
+	for c := 0; c < r; c++ {
+		mx = math.Max(mx, w.e[c*r+c])
 	}
 	return mx
 }
@@ -199,26 +218,22 @@ func jacobiEig(a, v []float64, n int) {
 			v[i*n+i] = 1
 		}
 	}
+	var tot float64 // Frobenius norm squared, invariant under the rotations
+	for _, x := range a[:n*n] {
+		tot += x * x
+	}
+	// An off-diagonal entry below tiny moves an eigenvalue by less than
+	// tiny, far below the eps ||a|| the computed a carries anyway.
+	tiny := 1e-3 * 0x1p-52 * math.Sqrt(tot)
 	for sweep := 0; sweep < 60; sweep++ {
-		var off, tot float64
-		for i := 0; i < n; i++ {
-			for j := 0; j < n; j++ {
-				x := a[i*n+j] * a[i*n+j]
-				tot += x
-				if i != j {
-					off += x
-				}
-			}
-		}
-		if off <= 1e-32*tot || off == 0 {
-			return
-		}
+		rotated := false
 		for p := 0; p < n; p++ {
 			for q := p + 1; q < n; q++ {
 				apq := a[p*n+q]
-				if apq == 0 {
+				if math.Abs(apq) <= tiny {
 					continue
 				}
+				rotated = true
 				app, aqq := a[p*n+p], a[q*n+q]
 				theta := (aqq - app) / (2 * apq)
 				t := math.Copysign(1, theta) / (math.Abs(theta) + math.Sqrt(theta*theta+1))
@@ -245,6 +260,9 @@ func jacobiEig(a, v []float64, n int) {
 					}
 				}
 			}
+		}
+		if !rotated {
+			return
 		}
 	}
 }

@@ -52,6 +52,16 @@ type State struct {
 	SumGB      []float64 // sum_b g_b (d)
 	SumDTheta2 float64   // sum_n ||dtheta_n||^2
 	LocMax     float64   // max_n lambda_1(H_n) = ||a_n||^2 mu_1(Gamma_n); -Inf before any sample
+
+	scratch [3][]float64 // reused chunk buffers (not part of the state)
+}
+
+// buf returns an r x c matrix on the reused scratch slot i.
+func (s *State) buf(i, r, c int) linalg.Dense {
+	if cap(s.scratch[i]) < r*c {
+		s.scratch[i] = make([]float64, r*c)
+	}
+	return linalg.DenseOf(r, c, s.scratch[i][:r*c])
 }
 
 // NewState returns an empty State for an m x in weight matrix. Memory
@@ -111,8 +121,8 @@ func (s *State) Add(ps *nn.PerSample) {
 	m, n, l := s.M, s.In, ps.L
 	tm, tn := triLen(m), triLen(n)
 	chunk := s.Opt.Chunk
-	x := linalg.NewDense(min(chunk, ps.N), nBlocks*tm)
-	y := linalg.NewDense(min(chunk, ps.N), tn)
+	x := s.buf(0, min(chunk, ps.N), nBlocks*tm)
+	y := s.buf(1, min(chunk, ps.N), tn)
 	nw := runtime.GOMAXPROCS(0)
 	works := make([]*gammaWork, nw)
 	locs := make([]float64, nw)
@@ -181,11 +191,11 @@ func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
 	}
 	tm, tn, d := triLen(m), triLen(n), m*n
 	chunk := s.Opt.Chunk
-	x := linalg.NewDense(min(chunk, ps.N), tm)
-	y := linalg.NewDense(min(chunk, ps.N), tn)
+	x := s.buf(0, min(chunk, ps.N), tm)
+	y := s.buf(1, min(chunk, ps.N), tn)
 	var g2 linalg.Dense
 	if s.Opt.Pair2 {
-		g2 = linalg.NewDense(min(chunk, ps.N), d)
+		g2 = s.buf(2, min(chunk, ps.N), d)
 	}
 	nw := runtime.GOMAXPROCS(0)
 	type scratch struct {
@@ -389,21 +399,21 @@ func (s *State) Finish(batch int, centered bool) (*Matrices, error) {
 	fb, fn := float64(batch), float64(s.Count)
 	r := &Matrices{LocMax: s.LocMax, N: s.Count, NPairs: s.PairCount, NBatch: s.Batches, B: batch}
 	r.C = linalg.NewDense(d, d)
-	s.kron.unpack(r.C, blockC, 1/(fb*fn))
+	s.kron.set(r.C, blockC, 1/(fb*fn))
 	if centered {
 		syr(r.C, -1/fb/(fn*fn), s.SumG)
 	}
 	r.H = linalg.NewDense(d, d)
-	s.kron.unpack(r.H, blockH, 1/fn)
+	s.kron.set(r.H, blockH, 1/fn)
 	r.M2 = linalg.NewDense(d, d)
-	s.kron.unpack(r.M2, blockM2, 1/fn)
+	s.kron.set(r.M2, blockM2, 1/fn)
 	if s.PairCount > 0 {
 		fp := float64(s.PairCount)
 		r.Sigma2 = s.SumDTheta2 / fp / float64(d)
-		r.CAWD = r.M2.Clone()
-		scale(r.CAWD, r.Sigma2/fb)
+		r.CAWD = linalg.NewDense(d, d)
+		s.kron.set(r.CAWD, blockM2, r.Sigma2/(fb*fn))
 		r.CPair = linalg.NewDense(d, d)
-		s.pair.unpack(r.CPair, 0, 1/(fb*fp))
+		s.pair.set(r.CPair, 0, 1/(fb*fp))
 		if s.Opt.Pair2 {
 			r.CPair2 = s.pair2.Clone()
 			linalg.Mirror(linalg.Upper, r.CPair2)
