@@ -248,3 +248,32 @@ func BenchmarkSgemmMicro(b *testing.B) {
 		b.ReportMetric(100*rate/peak, "%peak32")
 	})
 }
+
+// BenchmarkDgemmPanel runs the micro-kernel as the packed GEMM's inner loops
+// do: one kc x nr B micro-panel (L1) against every mr-row micro-panel of an
+// mc x kc A block (L2), writing the tiles of an mc x nr column of C.
+func BenchmarkDgemmPanel(b *testing.B) {
+	for _, kc := range []int{128, 256, 384} {
+		b.Run(fmt.Sprintf("kc=%d", kc), func(b *testing.B) {
+			forEachLevelB(b, func(b *testing.B) {
+				mr, nr := DgemmShape()
+				panels := (256*1024/2/8/kc + mr - 1) / mr // A block ~ half of a 256 KiB budget
+				rng := rand.New(rand.NewPCG(13, 14))
+				a, bb := randSlice(rng, panels*kc*mr), randSlice(rng, kc*nr)
+				ldc := 1024
+				c := make([]float64, panels*mr*ldc)
+				peak := peakRate()
+				var flops float64
+				for b.Loop() {
+					for ir := 0; ir < panels; ir++ {
+						DgemmMicro(kc, a[ir*kc*mr:], bb, c[ir*mr*ldc:], ldc)
+					}
+					flops += 2 * float64(panels*mr*nr*kc)
+				}
+				rate := flops / b.Elapsed().Seconds()
+				b.ReportMetric(rate/1e9, "GFLOP/s")
+				b.ReportMetric(100*rate/peak, "%peak")
+			})
+		})
+	}
+}
