@@ -33,7 +33,9 @@ import (
 // trick), 2 n K^2 flops at most. Leaves of size <= dstedcLeaf use dsteqr.
 // The two halves of a split run concurrently.
 
-const dstedcLeaf = 32
+// dstedcLeaf is the largest block solved by dsteqr (a variable so that tests
+// can push small problems through the merge code).
+var dstedcLeaf = 32
 
 // dstedc computes all eigenvalues (ascending in d) and eigenvectors (the
 // columns of q, n x n, overwritten) of the tridiagonal (d, e).
