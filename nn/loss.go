@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Loss is a per-sample loss on the logits o (length L) and the label y.
@@ -25,6 +26,27 @@ func (l Loss) String() string {
 		return "mse"
 	}
 	return fmt.Sprintf("Loss(%d)", int(l))
+}
+
+// MarshalJSON writes the loss as "ce" or "mse".
+func (l Loss) MarshalJSON() ([]byte, error) {
+	if l != CE && l != MSE {
+		return nil, fmt.Errorf("nn: cannot marshal %v", l)
+	}
+	return []byte(`"` + l.String() + `"`), nil
+}
+
+// UnmarshalJSON reads "ce" or "mse" (or the numbers 0 and 1).
+func (l *Loss) UnmarshalJSON(b []byte) error {
+	switch s := string(b); s {
+	case "0", "1":
+		*l = Loss(s[0] - '0')
+		return nil
+	default:
+		v, err := ParseLoss(strings.Trim(s, `"`))
+		*l = v
+		return err
+	}
 }
 
 // ParseLoss reads "ce" or "mse".
