@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awd-toolkit/awd/bench"
+	"github.com/awd-toolkit/awd/bench/openblas"
 	"github.com/awd-toolkit/awd/kernels"
+	"github.com/awd-toolkit/awd/linalg"
 )
 
 // Flags shared by every bench subcommand (persistent on benchCmd, so the
@@ -35,6 +37,10 @@ level in use (an assembly loop of independent multiply-adds), and prints
 GFLOP/s of both, their ratio and the fraction of peak. Every figure is the
 best of repeated runs, peak included. With no subcommand it runs a short
 default (gemm n=256,1024 and syrk N=1000 d=1000 on 1 and all threads).
+
+Built with -tags openblas (cgo, libopenblas-dev) it also times OpenBLAS on the
+same operands; run it with OPENBLAS_CORETYPE=SKYLAKEX on AVX-512 machines that
+OpenBLAS 0.3.21 does not recognise.
 
 Flops: gemm 2 n^3; syrk (C = A^T A, A N x n) N n (n+1).`,
 	Args: cobra.NoArgs,
@@ -140,6 +146,7 @@ type benchResult struct {
 	OursGFLOPS  float64 `json:"ours_gflops"`
 	GonumGFLOPS float64 `json:"gonum_gflops,omitempty"`
 	Ratio       float64 `json:"ratio,omitempty"`
+	OpenBLAS    float64 `json:"openblas_gflops,omitempty"`
 	PeakGFLOPS  float64 `json:"peak_gflops"`
 	PctPeak     float64 `json:"pct_peak"`
 	CPU         string  `json:"cpu"`
@@ -170,30 +177,41 @@ func (b *bencher) peak(t int) float64 {
 
 func (b *bencher) gemm(n int, single bool) {
 	op, flops := "gemm", bench.GemmFlops(n, n, n)
-	var ours, theirs func()
+	var ours, theirs, ref func()
 	if single {
 		g := bench.NewGemm32(n)
 		op, ours, theirs = "sgemm", g.Ours, g.Gonum
+		if openblas.BlasAvailable {
+			ref = func() { openblas.Sgemm(false, false, 1, g.A, g.B, 0, g.C) }
+		}
 	} else {
 		g := bench.NewGemm(n)
 		ours, theirs = g.Ours, g.Gonum
+		if openblas.BlasAvailable {
+			ref = func() { openblas.Dgemm(false, false, 1, g.A, g.B, 0, g.C) }
+		}
 	}
 	for _, t := range benchThreads {
-		b.measure(benchResult{Op: op, N: n, Threads: t}, flops, n, single, ours, theirs)
+		b.measure(benchResult{Op: op, N: n, Threads: t}, flops, n, single, ours, theirs, ref)
 	}
 }
 
 func (b *bencher) syrk(N, n int) {
 	s := bench.NewSyrk(N, n)
+	var ref func()
+	if openblas.BlasAvailable {
+		ref = func() { openblas.Dsyrk(linalg.Lower, true, 1, s.A, 0, s.C) }
+	}
 	for _, t := range benchThreads {
-		b.measure(benchResult{Op: "syrk", N: n, Samples: N, Threads: t}, s.Flops(), max(n, N), false, s.Ours, s.Gonum)
+		b.measure(benchResult{Op: "syrk", N: n, Samples: N, Threads: t}, s.Flops(), max(n, N), false, s.Ours, s.Gonum, ref)
 	}
 }
 
-// measure fills r with the rates of ours and gonum (unless skipped for
-// size) on r.Threads goroutines and prints it. float32 work is compared
-// with twice the float64 peak (twice the lanes per FMA).
-func (b *bencher) measure(r benchResult, flops float64, size int, single bool, ours, theirs func()) {
+// measure fills r with the rates of ours, gonum (unless skipped for size)
+// and OpenBLAS (ref, when built in) on r.Threads goroutines and prints it.
+// float32 work is compared with twice the float64 peak (twice the lanes per
+// FMA).
+func (b *bencher) measure(r benchResult, flops float64, size int, single bool, ours, theirs, ref func()) {
 	restore := bench.UseThreads(r.Threads)
 	defer restore()
 	r.Level, r.CPU = kernels.Current().String(), kernels.CPUName()
@@ -208,6 +226,10 @@ func (b *bencher) measure(r benchResult, flops float64, size int, single bool, o
 		r.GonumGFLOPS = bench.Rate(flops, b.d/4, false, theirs)
 		r.Ratio = r.OursGFLOPS / r.GonumGFLOPS
 	}
+	if ref != nil {
+		openblas.LapackThreads(r.Threads)
+		r.OpenBLAS = bench.Rate(flops, b.d, true, ref)
+	}
 	r.PctPeak = 100 * r.OursGFLOPS / r.PeakGFLOPS
 	b.print(r)
 }
@@ -220,17 +242,20 @@ func (b *bencher) print(r benchResult) {
 	}
 	if !b.header {
 		fmt.Fprintf(b.w, "# %s, %d CPUs, kernels %s; best of runs over %v per case\n", r.CPU, runtime.NumCPU(), r.Level, b.d)
-		fmt.Fprintf(b.w, "%-6s %6s %6s %7s %10s %10s %8s %10s %7s\n",
-			"op", "n", "N", "threads", "ours GF/s", "gonum GF/s", "ratio", "peak GF/s", "%peak")
+		fmt.Fprintf(b.w, "%-6s %6s %6s %7s %10s %10s %8s %10s %10s %7s\n",
+			"op", "n", "N", "threads", "ours GF/s", "gonum GF/s", "ratio", "OpenBLAS", "peak GF/s", "%peak")
 		b.header = true
 	}
-	samples, gonum, ratio := "-", "-", "-"
+	samples, gonum, ratio, ob := "-", "-", "-", "-"
+	if r.OpenBLAS > 0 {
+		ob = fmt.Sprintf("%.1f", r.OpenBLAS)
+	}
 	if r.Samples > 0 {
 		samples = fmt.Sprint(r.Samples)
 	}
 	if r.GonumGFLOPS > 0 {
 		gonum, ratio = fmt.Sprintf("%.2f", r.GonumGFLOPS), fmt.Sprintf("%.1fx", r.Ratio)
 	}
-	fmt.Fprintf(b.w, "%-6s %6d %6s %7d %10.1f %10s %8s %10.1f %6.1f%%\n",
-		r.Op, r.N, samples, r.Threads, r.OursGFLOPS, gonum, ratio, r.PeakGFLOPS, r.PctPeak)
+	fmt.Fprintf(b.w, "%-6s %6d %6s %7d %10.1f %10s %8s %10s %10.1f %6.1f%%\n",
+		r.Op, r.N, samples, r.Threads, r.OursGFLOPS, gonum, ratio, ob, r.PeakGFLOPS, r.PctPeak)
 }
