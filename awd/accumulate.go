@@ -123,28 +123,88 @@ func unpackKron(dst linalg.Dense, alpha float64, g linalg.Dense, m, n int, set b
 // read as a symmetric m x m matrix (only its upper triangle is used) and a_n
 // is row n of a (N x n). Samples are streamed in chunks of DefaultChunk: the
 // memory beyond dst is O(d^2/4 + chunk (m^2 + n^2)). Cost N d^2 / 2 flops
-// (one GEMM) plus d^2 for the unpacking. The suppression experiment calls it
-// with modified P_n = Gamma_n'.
+// (one GEMM) plus 2 d^2 for the unpacking. To accumulate over several calls
+// (or several P sharing a_n in one GEMM) and unpack once, use KronAcc.
 func KronSum(dst linalg.Dense, alpha float64, p linalg.Dense, a linalg.Dense) {
 	n := a.Cols
 	m := int(math.Round(math.Sqrt(float64(p.Cols))))
 	if m*m != p.Cols || p.Rows != a.Rows || dst.Rows != m*n || dst.Cols != m*n {
 		panic(fmt.Sprintf("awd: KronSum: P %dx%d (rows are m x m), a %dx%d, dst %dx%d", p.Rows, p.Cols, a.Rows, a.Cols, dst.Rows, dst.Cols))
 	}
-	k := newKron(m, n, 1)
-	chunk := DefaultChunk
-	x := linalg.NewDense(min(chunk, a.Rows), triLen(m))
-	y := linalg.NewDense(min(chunk, a.Rows), triLen(n))
+	k := NewKronAcc(m, n, 1)
+	k.Add(a, p)
+	k.AddTo(dst, 0, alpha)
+}
+
+// KronAcc accumulates, for blocks b = 0..blocks-1, the Kronecker sums
+// S_b = sum_n P_bn (x) a_n a_n^T (P_bn symmetric m x m, a_n of length n) in
+// packed form, d^2/4 numbers each, with one GEMM per chunk of samples for all
+// blocks together (the a_n a_n^T side is shared). The suppression experiment
+// rebuilds H' and M2' with it (blocks = 2).
+type KronAcc struct {
+	k     *kron
+	count int
+	x, y  []float64
+}
+
+// NewKronAcc returns an empty accumulator for m x m matrices P and
+// activities of length n.
+func NewKronAcc(m, n, blocks int) *KronAcc {
+	if m <= 0 || n <= 0 || blocks <= 0 {
+		panic(fmt.Sprintf("awd: NewKronAcc: m=%d n=%d blocks=%d", m, n, blocks))
+	}
+	return &KronAcc{k: newKron(m, n, blocks)}
+}
+
+// Count is the number of samples added.
+func (k *KronAcc) Count() int { return k.count }
+
+// Add accumulates the samples given as the rows of a (N x n) and, for each
+// block b, of p[b] (N x m^2, row n is P_bn row-major; only its upper triangle
+// is read). Cost N d^2 / 2 flops per block.
+func (k *KronAcc) Add(a linalg.Dense, p ...linalg.Dense) {
+	m, n, nb := k.k.m, k.k.n, k.k.blocks
+	if len(p) != nb || a.Cols != n {
+		panic(fmt.Sprintf("awd: KronAcc.Add: %d blocks for an accumulator of %d, a %dx%d for n=%d", len(p), nb, a.Rows, a.Cols, n))
+	}
+	for b, pb := range p {
+		if pb.Rows != a.Rows || pb.Cols != m*m {
+			panic(fmt.Sprintf("awd: KronAcc.Add: P[%d] %dx%d for %d samples of m=%d", b, pb.Rows, pb.Cols, a.Rows, m))
+		}
+	}
+	tm, tn := triLen(m), triLen(n)
+	chunk := min(DefaultChunk, a.Rows)
+	if len(k.x) < chunk*nb*tm {
+		k.x = make([]float64, chunk*nb*tm)
+		k.y = make([]float64, chunk*tn)
+	}
 	for s0 := 0; s0 < a.Rows; s0 += chunk {
 		c := min(chunk, a.Rows-s0)
-		xv, yv := x.View(0, 0, c, x.Cols), y.View(0, 0, c, y.Cols)
-		for r := 0; r < c; r++ {
-			packUpper(xv.Row(r), p.Row(s0+r), m)
-			packOuter(yv.Row(r), 1, a.Row(s0+r))
-		}
-		k.add(xv, yv)
+		x := linalg.DenseOf(c, nb*tm, k.x)
+		y := linalg.DenseOf(c, tn, k.y)
+		parallelRows(c, func(_, r0, r1 int) {
+			for r := r0; r < r1; r++ {
+				xr := x.Row(r)
+				for b, pb := range p {
+					packUpper(xr[b*tm:(b+1)*tm], pb.Row(s0+r), m)
+				}
+				packOuter(y.Row(r), 1, a.Row(s0+r))
+			}
+		})
+		k.k.add(x, y)
 	}
-	k.unpack(dst, 0, alpha)
+	k.count += a.Rows
+}
+
+// AddTo adds alpha S_b to dst (d x d, both triangles). Cost 2 d^2.
+func (k *KronAcc) AddTo(dst linalg.Dense, b int, alpha float64) { k.k.unpack(dst, b, alpha) }
+
+// Matrix returns alpha S_b as a new d x d matrix (both triangles).
+func (k *KronAcc) Matrix(b int, alpha float64) linalg.Dense {
+	d := k.k.m * k.k.n
+	dst := linalg.NewDense(d, d)
+	k.k.set(dst, b, alpha)
+	return dst
 }
 
 // kron is a packed accumulator of blocks Kronecker sums that share a_n: block

@@ -589,3 +589,42 @@ func TestJacobiEig(t *testing.T) {
 		}
 	}
 }
+
+// TestKronAccBlocks accumulates two blocks sharing a_n over several Add
+// calls (one crossing a chunk border) and compares with KronSum per block,
+// itself checked against brute force above.
+func TestKronAccBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n, m, in = DefaultChunk + 9, 3, 4
+	a := linalg.NewDense(n, in)
+	p := [2]linalg.Dense{linalg.NewDense(n, m*m), linalg.NewDense(n, m*m)}
+	for s := 0; s < n; s++ {
+		for i := range a.Row(s) {
+			a.Set(s, i, rng.NormFloat64())
+		}
+		for _, pb := range p {
+			for i := 0; i < m; i++ {
+				for j := i; j < m; j++ {
+					v := rng.NormFloat64()
+					pb.Set(s, i*m+j, v)
+					pb.Set(s, j*m+i, v)
+				}
+			}
+		}
+	}
+	acc := NewKronAcc(m, in, 2)
+	for _, r := range [][2]int{{0, 5}, {5, n - 2}, {n - 2, n}} {
+		c := r[1] - r[0]
+		acc.Add(a.View(r[0], 0, c, in), p[0].View(r[0], 0, c, m*m), p[1].View(r[0], 0, c, m*m))
+	}
+	if acc.Count() != n {
+		t.Errorf("Count %d, want %d", acc.Count(), n)
+	}
+	for b := range p {
+		want := linalg.NewDense(m*in, m*in)
+		KronSum(want, 0.5, p[b], a)
+		if e := relErr(acc.Matrix(b, 0.5), want.Mat()); e > kronTol {
+			t.Errorf("block %d: relative error %.3g", b, e)
+		}
+	}
+}
