@@ -2,6 +2,8 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/awd-toolkit/awd/linalg"
 )
@@ -315,68 +317,103 @@ func colSum[T num](a, dst []T) {
 	}
 }
 
+// parallelSamples runs f over [0, b) split into contiguous ranges, one
+// per processor when the work (b*cost values) is large enough to pay for
+// goroutines. Every f writes disjoint samples, so results do not depend on
+// the split.
+func parallelSamples(b, cost int, f func(lo, hi int)) {
+	p := runtime.GOMAXPROCS(0)
+	if p == 1 || b < 2 || b*cost < 1<<15 {
+		f(0, b)
+		return
+	}
+	p = min(p, b)
+	var wg sync.WaitGroup
+	for i := 0; i < p; i++ {
+		lo, hi := i*b/p, (i+1)*b/p
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
 // im2col writes, for b NHWC images h x w x c, the (b*h*w) x (9*c) matrix
 // whose row (s, y, x) holds the 3x3 neighbourhood (ky, kx, channel), zero
 // outside the image (padding 1).
 func im2col[T num](in, cols []T, b, h, w, c int) {
 	row := 9 * c
-	for s := 0; s < b; s++ {
-		img := in[s*h*w*c : (s+1)*h*w*c]
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				dst := cols[((s*h+y)*w+x)*row : ((s*h+y)*w+x+1)*row]
-				for ky := 0; ky < 3; ky++ {
-					yy := y + ky - 1
-					for kx := 0; kx < 3; kx++ {
-						xx := x + kx - 1
-						d := dst[(ky*3+kx)*c : (ky*3+kx+1)*c]
-						if yy < 0 || yy >= h || xx < 0 || xx >= w {
-							clear(d)
-							continue
+	parallelSamples(b, h*w*row, func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			img := in[s*h*w*c : (s+1)*h*w*c]
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					dst := cols[((s*h+y)*w+x)*row : ((s*h+y)*w+x+1)*row]
+					for ky := 0; ky < 3; ky++ {
+						yy := y + ky - 1
+						for kx := 0; kx < 3; kx++ {
+							xx := x + kx - 1
+							k := ky*3 + kx
+							if yy < 0 || yy >= h || xx < 0 || xx >= w {
+								clear(dst[k*c : (k+1)*c])
+								continue
+							}
+							if c == 1 {
+								dst[k] = img[yy*w+xx]
+								continue
+							}
+							copy(dst[k*c:(k+1)*c], img[(yy*w+xx)*c:(yy*w+xx+1)*c])
 						}
-						copy(d, img[(yy*w+xx)*c:(yy*w+xx+1)*c])
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // col2im adds the columns back: the adjoint of im2col.
 func col2im[T num](cols, out []T, b, h, w, c int) {
-	clear(out[:b*h*w*c])
 	row := 9 * c
-	for s := 0; s < b; s++ {
-		img := out[s*h*w*c : (s+1)*h*w*c]
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				src := cols[((s*h+y)*w+x)*row : ((s*h+y)*w+x+1)*row]
-				for ky := 0; ky < 3; ky++ {
-					yy := y + ky - 1
-					if yy < 0 || yy >= h {
-						continue
-					}
-					for kx := 0; kx < 3; kx++ {
-						xx := x + kx - 1
-						if xx < 0 || xx >= w {
+	parallelSamples(b, h*w*row, func(lo, hi int) {
+		clear(out[lo*h*w*c : hi*h*w*c])
+		for s := lo; s < hi; s++ {
+			img := out[s*h*w*c : (s+1)*h*w*c]
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					src := cols[((s*h+y)*w+x)*row : ((s*h+y)*w+x+1)*row]
+					for ky := 0; ky < 3; ky++ {
+						yy := y + ky - 1
+						if yy < 0 || yy >= h {
 							continue
 						}
-						d := img[(yy*w+xx)*c : (yy*w+xx+1)*c]
-						for k, v := range src[(ky*3+kx)*c : (ky*3+kx+1)*c] {
-							d[k] += v
+						for kx := 0; kx < 3; kx++ {
+							xx := x + kx - 1
+							if xx < 0 || xx >= w {
+								continue
+							}
+							d := img[(yy*w+xx)*c : (yy*w+xx+1)*c]
+							for k, v := range src[(ky*3+kx)*c : (ky*3+kx+1)*c] {
+								d[k] += v
+							}
 						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // maxPool is a 2x2 stride-2 max-pool of b NHWC images (floor of odd sizes);
 // arg records the offset in "in" of each maximum (the first on ties).
 func maxPool[T num](in, out []T, arg []int32, b, h, w, c int) {
+	parallelSamples(b, h*w*c, func(lo, hi int) { maxPoolRange(in, out, arg, lo, hi, h, w, c) })
+}
+
+func maxPoolRange[T num](in, out []T, arg []int32, lo, hi, h, w, c int) {
 	oh, ow := h/2, w/2
-	for s := 0; s < b; s++ {
+	for s := lo; s < hi; s++ {
 		for y := 0; y < oh; y++ {
 			for x := 0; x < ow; x++ {
 				o := ((s*oh+y)*ow + x) * c
