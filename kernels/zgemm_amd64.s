@@ -97,6 +97,7 @@ TEXT ·dgemm14x16AVX512(SB), NOSPLIT, $0-88
 
 	// Main loop: 4 rank-1 updates per trip.
 dgemm14x16AVX512_loop:
+	// Rank-1 update p+0: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPD      (DX), Z28
 	VMOVUPD      64(DX), Z29
 	VBROADCASTSD (CX), Z30
@@ -141,6 +142,8 @@ dgemm14x16AVX512_loop:
 	VBROADCASTSD 104(CX), Z31
 	VFMADD231PD  Z28, Z31, Z26
 	VFMADD231PD  Z29, Z31, Z27
+
+	// Rank-1 update p+1: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPD      128(DX), Z28
 	VMOVUPD      192(DX), Z29
 	VBROADCASTSD 112(CX), Z30
@@ -185,6 +188,8 @@ dgemm14x16AVX512_loop:
 	VBROADCASTSD 216(CX), Z31
 	VFMADD231PD  Z28, Z31, Z26
 	VFMADD231PD  Z29, Z31, Z27
+
+	// Rank-1 update p+2: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPD      256(DX), Z28
 	VMOVUPD      320(DX), Z29
 	VBROADCASTSD 224(CX), Z30
@@ -229,6 +234,8 @@ dgemm14x16AVX512_loop:
 	VBROADCASTSD 328(CX), Z31
 	VFMADD231PD  Z28, Z31, Z26
 	VFMADD231PD  Z29, Z31, Z27
+
+	// Rank-1 update p+3: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPD      384(DX), Z28
 	VMOVUPD      448(DX), Z29
 	VBROADCASTSD 336(CX), Z30
@@ -291,6 +298,7 @@ dgemm14x16AVX512_tail:
 
 	// Remaining kc mod 4 rank-1 updates.
 dgemm14x16AVX512_tailloop:
+	// Rank-1 update p+0: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPD      (DX), Z28
 	VMOVUPD      64(DX), Z29
 	VBROADCASTSD (CX), Z30
@@ -509,6 +517,7 @@ TEXT ·sgemm14x32AVX512(SB), NOSPLIT, $0-88
 
 	// Main loop: 4 rank-1 updates per trip.
 sgemm14x32AVX512_loop:
+	// Rank-1 update p+0: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPS      (DX), Z28
 	VMOVUPS      64(DX), Z29
 	VBROADCASTSS (CX), Z30
@@ -553,6 +562,8 @@ sgemm14x32AVX512_loop:
 	VBROADCASTSS 52(CX), Z31
 	VFMADD231PS  Z28, Z31, Z26
 	VFMADD231PS  Z29, Z31, Z27
+
+	// Rank-1 update p+1: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPS      128(DX), Z28
 	VMOVUPS      192(DX), Z29
 	VBROADCASTSS 56(CX), Z30
@@ -597,6 +608,8 @@ sgemm14x32AVX512_loop:
 	VBROADCASTSS 108(CX), Z31
 	VFMADD231PS  Z28, Z31, Z26
 	VFMADD231PS  Z29, Z31, Z27
+
+	// Rank-1 update p+2: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPS      256(DX), Z28
 	VMOVUPS      320(DX), Z29
 	VBROADCASTSS 112(CX), Z30
@@ -641,6 +654,8 @@ sgemm14x32AVX512_loop:
 	VBROADCASTSS 164(CX), Z31
 	VFMADD231PS  Z28, Z31, Z26
 	VFMADD231PS  Z29, Z31, Z27
+
+	// Rank-1 update p+3: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPS      384(DX), Z28
 	VMOVUPS      448(DX), Z29
 	VBROADCASTSS 168(CX), Z30
@@ -700,6 +715,7 @@ sgemm14x32AVX512_tail:
 
 	// Remaining kc mod 4 rank-1 updates.
 sgemm14x32AVX512_tailloop:
+	// Rank-1 update p+0: B row into Z28-Z29; per row i, a[i] broadcast into Z30/Z31, then c[i][:] += a[i]*b.
 	VMOVUPS      (DX), Z28
 	VMOVUPS      64(DX), Z29
 	VBROADCASTSS (CX), Z30
@@ -878,6 +894,7 @@ TEXT ·dgemm6x8AVX2(SB), NOSPLIT, $0-88
 
 	// Main loop: 4 rank-1 updates per trip.
 dgemm6x8AVX2_loop:
+	// Rank-1 update p+0: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPD      (DX), Y12
 	VMOVUPD      32(DX), Y13
 	VBROADCASTSD (CX), Y14
@@ -898,6 +915,8 @@ dgemm6x8AVX2_loop:
 	VBROADCASTSD 40(CX), Y15
 	VFMADD231PD  Y12, Y15, Y10
 	VFMADD231PD  Y13, Y15, Y11
+
+	// Rank-1 update p+1: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPD      64(DX), Y12
 	VMOVUPD      96(DX), Y13
 	VBROADCASTSD 48(CX), Y14
@@ -918,6 +937,8 @@ dgemm6x8AVX2_loop:
 	VBROADCASTSD 88(CX), Y15
 	VFMADD231PD  Y12, Y15, Y10
 	VFMADD231PD  Y13, Y15, Y11
+
+	// Rank-1 update p+2: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPD      128(DX), Y12
 	VMOVUPD      160(DX), Y13
 	VBROADCASTSD 96(CX), Y14
@@ -938,6 +959,8 @@ dgemm6x8AVX2_loop:
 	VBROADCASTSD 136(CX), Y15
 	VFMADD231PD  Y12, Y15, Y10
 	VFMADD231PD  Y13, Y15, Y11
+
+	// Rank-1 update p+3: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPD      192(DX), Y12
 	VMOVUPD      224(DX), Y13
 	VBROADCASTSD 144(CX), Y14
@@ -972,6 +995,7 @@ dgemm6x8AVX2_tail:
 
 	// Remaining kc mod 4 rank-1 updates.
 dgemm6x8AVX2_tailloop:
+	// Rank-1 update p+0: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPD      (DX), Y12
 	VMOVUPD      32(DX), Y13
 	VBROADCASTSD (CX), Y14
@@ -1086,6 +1110,7 @@ TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-88
 
 	// Main loop: 4 rank-1 updates per trip.
 sgemm6x16AVX2_loop:
+	// Rank-1 update p+0: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (CX), Y14
@@ -1106,6 +1131,8 @@ sgemm6x16AVX2_loop:
 	VBROADCASTSS 20(CX), Y15
 	VFMADD231PS  Y12, Y15, Y10
 	VFMADD231PS  Y13, Y15, Y11
+
+	// Rank-1 update p+1: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPS      64(DX), Y12
 	VMOVUPS      96(DX), Y13
 	VBROADCASTSS 24(CX), Y14
@@ -1126,6 +1153,8 @@ sgemm6x16AVX2_loop:
 	VBROADCASTSS 44(CX), Y15
 	VFMADD231PS  Y12, Y15, Y10
 	VFMADD231PS  Y13, Y15, Y11
+
+	// Rank-1 update p+2: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPS      128(DX), Y12
 	VMOVUPS      160(DX), Y13
 	VBROADCASTSS 48(CX), Y14
@@ -1146,6 +1175,8 @@ sgemm6x16AVX2_loop:
 	VBROADCASTSS 68(CX), Y15
 	VFMADD231PS  Y12, Y15, Y10
 	VFMADD231PS  Y13, Y15, Y11
+
+	// Rank-1 update p+3: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPS      192(DX), Y12
 	VMOVUPS      224(DX), Y13
 	VBROADCASTSS 72(CX), Y14
@@ -1179,6 +1210,7 @@ sgemm6x16AVX2_tail:
 
 	// Remaining kc mod 4 rank-1 updates.
 sgemm6x16AVX2_tailloop:
+	// Rank-1 update p+0: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (CX), Y14

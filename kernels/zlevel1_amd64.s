@@ -16,9 +16,11 @@ TEXT ·ddotAVX2(SB), NOSPLIT, $0-56
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
-	XORQ   BX, BX
-	MOVQ   DX, SI
-	ANDQ   $-16, SI
+
+	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
+	XORQ BX, BX
+	MOVQ DX, SI
+	ANDQ $-16, SI
 
 ddotAVX2_loopU:
 	CMPQ        BX, SI
@@ -77,9 +79,11 @@ TEXT ·daxpyAVX2(SB), NOSPLIT, $0-56
 	MOVQ         x_base+8(FP), AX
 	MOVQ         y_base+32(FP), CX
 	MOVQ         x_len+16(FP), DX
-	XORQ         BX, BX
-	MOVQ         DX, SI
-	ANDQ         $-16, SI
+
+	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
+	XORQ BX, BX
+	MOVQ DX, SI
+	ANDQ $-16, SI
 
 daxpyAVX2_loopU:
 	CMPQ        BX, SI
@@ -138,9 +142,11 @@ TEXT ·ddotAVX512(SB), NOSPLIT, $0-56
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
-	XORQ   BX, BX
-	MOVQ   DX, SI
-	ANDQ   $-32, SI
+
+	// i counts elements: 32 per trip while 32 fit, then 8, then 1.
+	XORQ BX, BX
+	MOVQ DX, SI
+	ANDQ $-32, SI
 
 ddotAVX512_loopU:
 	CMPQ        BX, SI
@@ -201,9 +207,11 @@ TEXT ·daxpyAVX512(SB), NOSPLIT, $0-56
 	MOVQ         x_base+8(FP), AX
 	MOVQ         y_base+32(FP), CX
 	MOVQ         x_len+16(FP), DX
-	XORQ         BX, BX
-	MOVQ         DX, SI
-	ANDQ         $-32, SI
+
+	// i counts elements: 32 per trip while 32 fit, then 8, then 1.
+	XORQ BX, BX
+	MOVQ DX, SI
+	ANDQ $-32, SI
 
 daxpyAVX512_loopU:
 	CMPQ        BX, SI
@@ -257,9 +265,11 @@ TEXT ·dscalAVX2(SB), NOSPLIT, $0-32
 	VBROADCASTSD X15, Y15
 	MOVQ         x_base+8(FP), AX
 	MOVQ         x_len+16(FP), CX
-	XORQ         DX, DX
-	MOVQ         CX, BX
-	ANDQ         $-16, BX
+
+	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
+	XORQ DX, DX
+	MOVQ CX, BX
+	ANDQ $-16, BX
 
 dscalAVX2_loopU:
 	CMPQ    DX, BX
@@ -310,9 +320,11 @@ TEXT ·drotAVX2(SB), NOSPLIT, $0-64
 	MOVQ         x_base+0(FP), AX
 	MOVQ         y_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
-	XORQ         BX, BX
-	MOVQ         DX, SI
-	ANDQ         $-16, SI
+
+	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
+	XORQ BX, BX
+	MOVQ DX, SI
+	ANDQ $-16, SI
 
 drotAVX2_loopU:
 	CMPQ         BX, SI

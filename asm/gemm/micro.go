@@ -126,6 +126,8 @@ func microKernel(name string, e elem, v isa, mr, nv int) {
 	step := func(u int) {
 		set := u % bsets
 		aoff, boff := u*mr*e.size, u*nr*e.size
+		Commentf("Rank-1 update p+%d: B row into %s-%s; per row i, a[i] broadcast into %s/%s, then c[i][:] += a[i]*b.",
+			u, breg(set, 0).Asm(), breg(set, nv-1).Asm(), treg(0).Asm(), treg(1).Asm())
 		for j := 0; j < nv; j++ {
 			e.load(Mem{Base: b, Disp: boff + j*v.vecBytes}, breg(set, j))
 		}

@@ -30,6 +30,7 @@ const unroll = 4
 // one element; between the vector and scalar stages mid() runs (if any).
 func loops(name string, v isa, n, i Register, vec func(k int), sca func(), mid func()) {
 	m := GP64()
+	Commentf("i counts elements: %d per trip while %d fit, then %d, then 1.", unroll*v.lanes, unroll*v.lanes, v.lanes)
 	XORQ(i, i)
 	MOVQ(n, m)
 	ANDQ(I32(-unroll*v.lanes), m)
