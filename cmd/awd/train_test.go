@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+// execTrain runs `awd train args...` in process, flags reset to defaults.
+func execTrain(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd, _, err := rootCmd.Find([]string{"train"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		f.Value.Set(f.DefValue)
+		f.Changed = false
+	})
+	var stderr bytes.Buffer
+	rootCmd.SetArgs(append([]string{"train"}, args...))
+	rootCmd.SetErr(&stderr)
+	rootCmd.SetOut(&stderr)
+	err = rootCmd.Execute()
+	return stderr.String(), err
+}
+
+func TestTrainCLIErrors(t *testing.T) {
+	out := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--classes", "3"}, "--out"},
+		{[]string{"--out", out, "--data", "imagenet"}, "--data"},
+		{[]string{"--out", out, "--loss", "hinge"}, "--loss"},
+		{[]string{"--out", out, "--classes", "11"}, "--classes 11"},
+		{[]string{"--out", out, "--classes", "1,x"}, "--classes"},
+		{[]string{"--out", out, "--classes", "3", "--head", "5"}, "--head 5"},
+		{[]string{"--out", out, "--epochs", "0"}, "--epochs"},
+		{[]string{"--out", out, "--epochs", "5", "--checkpoints", "6"}, "--checkpoints"},
+		{[]string{"--out", out, "--model", "rnn", "--per-class", "5"}, "--model"},
+		{[]string{"--out", out, "--data", "cifar10", "--data-dir", out}, "data_batch_1.bin"},
+		{[]string{"--out", out, "--per-class", "100000"}, "samples"},
+	}
+	for _, c := range cases {
+		_, err := execTrain(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("awd train %v: error %v, want one line about %q", c.args, err, c.want)
+		}
+	}
+}
+
+// TestTrainCLIResume: a run whose last checkpoint is rolled back to epoch 2
+// (as if killed during epoch 3) resumes and ends with the same final.npz.
+func TestTrainCLIResume(t *testing.T) {
+	args := []string{"--classes", "3", "--per-class", "30", "--epochs", "4", "--batch", "16", "--checkpoints", "2", "--quiet"}
+	a, b := t.TempDir(), t.TempDir()
+	if msg, err := execTrain(t, append(args, "--out", a)...); err != nil {
+		t.Fatal(err, msg)
+	}
+	if msg, err := execTrain(t, append(args, "--out", b)...); err != nil {
+		t.Fatal(err, msg)
+	}
+	for _, ext := range []string{".npz", ".json"} {
+		data, err := os.ReadFile(filepath.Join(b, "checkpoints", "epoch_0002"+ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(b, "checkpoints", "last"+ext), data, 0o644)
+	}
+	os.Remove(filepath.Join(b, "final.npz"))
+	msg, err := execTrain(t, append(args, "--out", b)...)
+	if err != nil || !strings.Contains(msg, "resuming") {
+		t.Fatal(err, msg)
+	}
+	fa, _ := os.ReadFile(filepath.Join(a, "final.npz"))
+	fb, _ := os.ReadFile(filepath.Join(b, "final.npz"))
+	if len(fa) == 0 || !bytes.Equal(fa, fb) {
+		t.Fatal("resumed final.npz differs")
+	}
+	ma, _ := os.ReadFile(filepath.Join(a, "metrics.jsonl"))
+	mb, _ := os.ReadFile(filepath.Join(b, "metrics.jsonl"))
+	if bytes.Count(ma, []byte("\n")) != 4 || bytes.Count(mb, []byte("\n")) != 4 {
+		t.Fatalf("metrics lines: %d and %d, want 4", bytes.Count(ma, []byte("\n")), bytes.Count(mb, []byte("\n")))
+	}
+	if _, err := execTrain(t, "--classes", "4", "--per-class", "30", "--epochs", "4", "--quiet", "--out", b); err == nil ||
+		!strings.Contains(err.Error(), "other settings") {
+		t.Fatalf("other flags in the same --out: %v", err)
+	}
+}
