@@ -67,20 +67,27 @@ func dsytrd(a Dense, d, e, tau []float64) {
 }
 
 // syr2kUpper computes the upper triangle of C += alpha (V^T W + W^T V) for
-// nb x m row panels V, W and the m x m matrix C, by row blocks with Gemm
-// so that only about half of C is touched. Cost 2 nb m^2 flops.
+// nb x m row panels V, W and the m x m matrix C as one product of inner
+// dimension 2 nb, C += alpha [V; W]^T [W; V], by row blocks with Gemm so
+// that only about half of C is touched, and each element once.
+// Cost 2 nb m^2 flops.
 func syr2kUpper(alpha float64, v, w, c Dense) {
 	m := c.Rows
 	nb := v.Rows
-	bs := 256
-	if m > 8*bs {
-		bs = m / 8
-	}
+	x := NewDense(2*nb, m)
+	y := NewDense(2*nb, m)
+	x.View(0, 0, nb, m).Copy(v)
+	x.View(nb, 0, nb, m).Copy(w)
+	y.View(0, 0, nb, m).Copy(w)
+	y.View(nb, 0, nb, m).Copy(v)
+	// Row blocks of 512: few enough calls for GEMM's packing to pay off,
+	// while the lower triangles of the diagonal blocks computed in vain
+	// stay below bs/m of the work.
+	const bs = 512
 	for r0 := 0; r0 < m; r0 += bs {
 		r1 := min(r0+bs, m)
 		cb := c.View(r0, r0, r1-r0, m-r0)
-		Gemm(true, false, alpha, v.View(0, r0, nb, r1-r0), w.View(0, r0, nb, m-r0), 1, cb)
-		Gemm(true, false, alpha, w.View(0, r0, nb, r1-r0), v.View(0, r0, nb, m-r0), 1, cb)
+		Gemm(true, false, alpha, x.View(0, r0, 2*nb, r1-r0), y.View(0, r0, 2*nb, m-r0), 1, cb)
 	}
 }
 
