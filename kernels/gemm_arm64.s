@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// Hand-written NEON GEMM micro-kernel and FMA peak loop. Go 1.26's arm64
+// Hand-written NEON GEMM micro-kernels (f64 6x8, f32 6x16) and FMA peak loop. Go 1.26's arm64
 // assembler has VFMLA (vector by vector) but no VFADD/VFMUL, so sums are
 // taken as VFMLA with a vector of ones (x*1 is exact: one rounding, as an add).
 
@@ -263,4 +263,126 @@ peak_loop:
 	SUBS	$1, R0
 	BNE	peak_loop
 peak_done:
+	RET
+
+// func sgemm6x16NEON(kc int, a, b, c []float32, ldc int)
+//
+// dgemm6x8NEON in float32: four lanes per register, so the same 24
+// accumulators hold a 6 x 16 tile.
+TEXT ·sgemm6x16NEON(SB), NOSPLIT, $0-88
+	MOVD	kc+0(FP), R0
+	MOVD	a_base+8(FP), R1
+	MOVD	b_base+32(FP), R2
+	MOVD	c_base+56(FP), R3
+	MOVD	ldc+80(FP), R4
+	CMP	$0, R0
+	BLE	sgemm_ret                // kc <= 0: leave c alone
+	LSL	$2, R4                   // ldc in bytes
+
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	VEOR	V2.B16, V2.B16, V2.B16
+	VEOR	V3.B16, V3.B16, V3.B16
+	VEOR	V4.B16, V4.B16, V4.B16
+	VEOR	V5.B16, V5.B16, V5.B16
+	VEOR	V6.B16, V6.B16, V6.B16
+	VEOR	V7.B16, V7.B16, V7.B16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+
+sgemm_loop:
+	VLD1.P	64(R2), [V24.S4, V25.S4, V26.S4, V27.S4] // b[p*16 : p*16+16]
+	VLD1R.P	4(R1), [V28.S4]                      // a[p*6+0] in all lanes
+	VFMLA	V24.S4, V28.S4, V0.S4       // c[0][0:4] += a[p*6+0] * b[p*16+0:]
+	VFMLA	V25.S4, V28.S4, V1.S4       // c[0][4:8] += a[p*6+0] * b[p*16+4:]
+	VFMLA	V26.S4, V28.S4, V2.S4       // c[0][8:12] += a[p*6+0] * b[p*16+8:]
+	VFMLA	V27.S4, V28.S4, V3.S4       // c[0][12:16] += a[p*6+0] * b[p*16+12:]
+	VLD1R.P	4(R1), [V29.S4]                      // a[p*6+1] in all lanes
+	VFMLA	V24.S4, V29.S4, V4.S4       // c[1][0:4] += a[p*6+1] * b[p*16+0:]
+	VFMLA	V25.S4, V29.S4, V5.S4       // c[1][4:8] += a[p*6+1] * b[p*16+4:]
+	VFMLA	V26.S4, V29.S4, V6.S4       // c[1][8:12] += a[p*6+1] * b[p*16+8:]
+	VFMLA	V27.S4, V29.S4, V7.S4       // c[1][12:16] += a[p*6+1] * b[p*16+12:]
+	VLD1R.P	4(R1), [V30.S4]                      // a[p*6+2] in all lanes
+	VFMLA	V24.S4, V30.S4, V8.S4       // c[2][0:4] += a[p*6+2] * b[p*16+0:]
+	VFMLA	V25.S4, V30.S4, V9.S4       // c[2][4:8] += a[p*6+2] * b[p*16+4:]
+	VFMLA	V26.S4, V30.S4, V10.S4       // c[2][8:12] += a[p*6+2] * b[p*16+8:]
+	VFMLA	V27.S4, V30.S4, V11.S4       // c[2][12:16] += a[p*6+2] * b[p*16+12:]
+	VLD1R.P	4(R1), [V31.S4]                      // a[p*6+3] in all lanes
+	VFMLA	V24.S4, V31.S4, V12.S4       // c[3][0:4] += a[p*6+3] * b[p*16+0:]
+	VFMLA	V25.S4, V31.S4, V13.S4       // c[3][4:8] += a[p*6+3] * b[p*16+4:]
+	VFMLA	V26.S4, V31.S4, V14.S4       // c[3][8:12] += a[p*6+3] * b[p*16+8:]
+	VFMLA	V27.S4, V31.S4, V15.S4       // c[3][12:16] += a[p*6+3] * b[p*16+12:]
+	VLD1R.P	4(R1), [V28.S4]                      // a[p*6+4] in all lanes
+	VFMLA	V24.S4, V28.S4, V16.S4       // c[4][0:4] += a[p*6+4] * b[p*16+0:]
+	VFMLA	V25.S4, V28.S4, V17.S4       // c[4][4:8] += a[p*6+4] * b[p*16+4:]
+	VFMLA	V26.S4, V28.S4, V18.S4       // c[4][8:12] += a[p*6+4] * b[p*16+8:]
+	VFMLA	V27.S4, V28.S4, V19.S4       // c[4][12:16] += a[p*6+4] * b[p*16+12:]
+	VLD1R.P	4(R1), [V29.S4]                      // a[p*6+5] in all lanes
+	VFMLA	V24.S4, V29.S4, V20.S4       // c[5][0:4] += a[p*6+5] * b[p*16+0:]
+	VFMLA	V25.S4, V29.S4, V21.S4       // c[5][4:8] += a[p*6+5] * b[p*16+4:]
+	VFMLA	V26.S4, V29.S4, V22.S4       // c[5][8:12] += a[p*6+5] * b[p*16+8:]
+	VFMLA	V27.S4, V29.S4, V23.S4       // c[5][12:16] += a[p*6+5] * b[p*16+12:]
+	SUBS	$1, R0
+	BNE	sgemm_loop
+
+	// c += accumulators, row by row: V(4i..4i+3) += c row * 1.
+	FMOVS	$1.0, F28
+	VDUP	V28.S[0], V28.S4
+	VLD1	(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA	V24.S4, V28.S4, V0.S4
+	VFMLA	V25.S4, V28.S4, V1.S4
+	VFMLA	V26.S4, V28.S4, V2.S4
+	VFMLA	V27.S4, V28.S4, V3.S4
+	VST1	[V0.S4, V1.S4, V2.S4, V3.S4], (R3)
+	ADD	R4, R3
+	VLD1	(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA	V24.S4, V28.S4, V4.S4
+	VFMLA	V25.S4, V28.S4, V5.S4
+	VFMLA	V26.S4, V28.S4, V6.S4
+	VFMLA	V27.S4, V28.S4, V7.S4
+	VST1	[V4.S4, V5.S4, V6.S4, V7.S4], (R3)
+	ADD	R4, R3
+	VLD1	(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA	V24.S4, V28.S4, V8.S4
+	VFMLA	V25.S4, V28.S4, V9.S4
+	VFMLA	V26.S4, V28.S4, V10.S4
+	VFMLA	V27.S4, V28.S4, V11.S4
+	VST1	[V8.S4, V9.S4, V10.S4, V11.S4], (R3)
+	ADD	R4, R3
+	VLD1	(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA	V24.S4, V28.S4, V12.S4
+	VFMLA	V25.S4, V28.S4, V13.S4
+	VFMLA	V26.S4, V28.S4, V14.S4
+	VFMLA	V27.S4, V28.S4, V15.S4
+	VST1	[V12.S4, V13.S4, V14.S4, V15.S4], (R3)
+	ADD	R4, R3
+	VLD1	(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA	V24.S4, V28.S4, V16.S4
+	VFMLA	V25.S4, V28.S4, V17.S4
+	VFMLA	V26.S4, V28.S4, V18.S4
+	VFMLA	V27.S4, V28.S4, V19.S4
+	VST1	[V16.S4, V17.S4, V18.S4, V19.S4], (R3)
+	ADD	R4, R3
+	VLD1	(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA	V24.S4, V28.S4, V20.S4
+	VFMLA	V25.S4, V28.S4, V21.S4
+	VFMLA	V26.S4, V28.S4, V22.S4
+	VFMLA	V27.S4, V28.S4, V23.S4
+	VST1	[V20.S4, V21.S4, V22.S4, V23.S4], (R3)
+
+sgemm_ret:
 	RET
