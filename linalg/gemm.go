@@ -117,14 +117,26 @@ func blockSizes(mr, nr, elem int) (kc, mc, nc int) {
 	kc = min(max(l1*2/3/(nr*elem)/8*8, 64), maxKC)
 	mc = max(l2*45/100/(kc*elem)/mr*mr, mr)
 	nc = min(max(l3/2/(kc*elem)/nr*nr, nr), maxNC/nr*nr)
-	if blockOverride[0] > 0 {
-		kc, mc, nc = blockOverride[0], blockOverride[1], blockOverride[2]
+	if o := blockOverride.Load(); o != nil {
+		kc, mc, nc = o[0], o[1], o[2]
+		mc, nc = max(mc/mr, 1)*mr, max(nc/nr, 1)*nr
 	}
 	return kc, mc, nc
 }
 
-// blockOverride replaces blockSizes' result when set (tuning tests only).
-var blockOverride [3]int
+// SetBlockSizes replaces the cache-derived block sizes kc, mc and nc of
+// Gemm, Gemm32 and Syrk (mc and nc are rounded down to multiples of the
+// micro-kernel's mr and nr); all zero restores them. It is for tuning
+// experiments on a new machine, not for concurrent use with running products.
+func SetBlockSizes(kc, mc, nc int) {
+	if kc <= 0 || mc <= 0 || nc <= 0 {
+		blockOverride.Store(nil)
+		return
+	}
+	blockOverride.Store(&[3]int{kc, mc, nc})
+}
+
+var blockOverride atomic.Pointer[[3]int]
 
 // gemmJob is one C = alpha op(A) op(B) + beta C, or its uplo triangle when
 // uplo is set (Syrk); diag, when set, is the micro-kernel for full lower
