@@ -1,9 +1,13 @@
 package kernels
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -96,4 +100,43 @@ func TestAvailableAndLevels(t *testing.T) {
 		t.Fatalf("AWD_KERNELS not honoured: %v", err)
 	}
 	t.Logf("cpu %q, detected %v, current %v, available %v", CPUName(), Detected(), Current(), ls)
+}
+
+// TestInitAWDKernels runs this test binary again with AWD_KERNELS set to a
+// bad name and to each level; the child checks what init made of it: a bad
+// or unsupported value must not crash (InitError reports it and Detected is
+// used), a supported one is used. (The child checks itself because under
+// qemu-x86_64 it runs natively, on another CPU than its parent.)
+func TestInitAWDKernels(t *testing.T) {
+	if os.Getenv("AWD_KERNELS_CHILD") != "" {
+		s := os.Getenv("AWD_KERNELS")
+		want, perr := ParseLevel(s)
+		err := InitError()
+		switch {
+		case perr != nil || !Supported(want):
+			if err == nil || Current() != Detected() {
+				t.Fatalf("AWD_KERNELS=%s: current %v, InitError %v; want %v and an error", s, Current(), err, Detected())
+			}
+		case err != nil || Current() != want:
+			t.Fatalf("AWD_KERNELS=%s: current %v, InitError %v; want %v and no error", s, Current(), err, want)
+		}
+		fmt.Printf("child ok: AWD_KERNELS=%s current=%v err=%v\n", s, Current(), err)
+		return
+	}
+	for _, env := range []string{"bogus", "generic", "avx2", "avx512", "neon", "AVX2"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestInitAWDKernels$", "-test.v")
+		cmd.Env = append(os.Environ(), "AWD_KERNELS_CHILD=1", "AWD_KERNELS="+env)
+		out, err := cmd.Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				// Under qemu-user without binfmt the binary cannot exec itself.
+				t.Skipf("cannot re-run the test binary: %v", err)
+			}
+			t.Fatalf("AWD_KERNELS=%s: child failed: %v\n%s", env, err, out)
+		}
+		if !strings.Contains(string(out), "child ok") {
+			t.Fatalf("AWD_KERNELS=%s: child printed %q", env, out)
+		}
+	}
 }
