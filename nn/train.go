@@ -26,6 +26,9 @@ type TrainConfig struct {
 	// StartEpoch is the number of epochs already done (resume from a
 	// checkpoint written after epoch StartEpoch).
 	StartEpoch int `json:"start_epoch"`
+	// OnBatch, when not nil, is called after every mini-batch with the
+	// batches done and the batches of the epoch (for progress bars).
+	OnBatch func(done, total int) `json:"-"`
 }
 
 // DefaultTrainConfig returns the paper-code defaults for loss.
@@ -117,6 +120,9 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 			correct += c
 			n.backward(bs, dOut[:bs*L], nil)
 			n.step(lr, cfg)
+			if cfg.OnBatch != nil {
+				cfg.OnBatch(off/b+1, (train.N+b-1)/b)
+			}
 		}
 		st := EpochStats{Epoch: e, TrainLoss: sumLoss / float64(train.N), TrainAcc: float64(correct) / float64(train.N),
 			TestLoss: math.NaN(), TestAcc: math.NaN(), LR: lr}

@@ -259,10 +259,20 @@ func runTrainCmd(cmd *cobra.Command, f *trainFlags) error {
 		f.model, model.Arch.Widths, run.Data, run.Classes, train.N, test.N, loss, model.NumParams())
 	var bar *progressbar.ProgressBar
 	if isTerminal(stderr) && !f.quiet {
-		bar = progressbar.NewOptions(tc.Epochs, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("epochs"),
-			progressbar.OptionSetWidth(30), progressbar.OptionShowCount(), progressbar.OptionSetElapsedTime(true),
+		// one unit per mini-batch, so that slow epochs (the CNN) move the bar
+		perEpoch := (train.N + tc.Batch - 1) / tc.Batch
+		bar = progressbar.NewOptions(tc.Epochs*perEpoch, progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", start+1, tc.Epochs)),
+			progressbar.OptionSetWidth(30), progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond))
-		bar.Set(start)
+		bar.Set(start * perEpoch)
+		epoch := start
+		tc.OnBatch = func(done, total int) {
+			if done == 1 {
+				epoch++
+			}
+			bar.Set((epoch-1)*total + done)
+		}
 	}
 	tc.StartEpoch = start
 	t0 := time.Now()
@@ -283,8 +293,7 @@ func runTrainCmd(cmd *cobra.Command, f *trainFlags) error {
 			return err
 		}
 		if bar != nil {
-			bar.Describe(fmt.Sprintf("loss %.4g acc %.4f test %.4f", st.TrainLoss, st.TrainAcc, st.TestAcc))
-			bar.Set(st.Epoch)
+			bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4g acc %.4f test %.4f", st.Epoch, tc.Epochs, st.TrainLoss, st.TrainAcc, st.TestAcc))
 		} else if !f.quiet {
 			fmt.Fprintf(stderr, "epoch %d: train loss %.6g acc %.4f, test loss %.6g acc %.4f, lr %.4g, %.1fs\n",
 				st.Epoch, st.TrainLoss, st.TrainAcc, st.TestLoss, st.TestAcc, st.LR, st.Seconds)
