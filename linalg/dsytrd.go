@@ -239,27 +239,38 @@ func symvUpper(a Dense, x, y []float64) {
 	}
 	workers = min(workers, 8)
 	// Row r costs m-r; choose bounds b_k with equal area under the triangle.
-	bounds := make([]int, workers+1)
+	var bounds [9]int
 	for k := 1; k < workers; k++ {
 		frac := float64(k) / float64(workers)
 		bounds[k] = int(float64(m) * (1 - math.Sqrt(1-frac)))
 	}
 	bounds[workers] = m
-	parts := make([][]float64, workers)
+	// Worker 0 accumulates into y; the others into scratch rows that are
+	// added afterwards in a fixed order.
+	scratch := symvScratch.Get().(*[]float64)
+	need := (workers - 1) * m
+	if cap(*scratch) < need {
+		*scratch = make([]float64, need)
+	}
+	parts := (*scratch)[:need]
+	clear(parts)
 	var wg sync.WaitGroup
-	for k := 0; k < workers; k++ {
-		parts[k] = make([]float64, m)
+	for k := 1; k < workers; k++ {
 		wg.Add(1)
 		go func(k int) {
 			defer wg.Done()
-			symvUpperRows(a, x, parts[k], bounds[k], bounds[k+1])
+			symvUpperRows(a, x, parts[(k-1)*m:k*m], bounds[k], bounds[k+1])
 		}(k)
 	}
+	symvUpperRows(a, x, y, 0, bounds[1])
 	wg.Wait()
-	for k := 0; k < workers; k++ {
-		kernels.Daxpy(1, parts[k], y)
+	for k := 1; k < workers; k++ {
+		kernels.Daxpy(1, parts[(k-1)*m:k*m], y)
 	}
+	symvScratch.Put(scratch)
 }
+
+var symvScratch = sync.Pool{New: func() any { return new([]float64) }}
 
 func symvUpperRows(a Dense, x, y []float64, r0, r1 int) {
 	m := a.Rows

@@ -42,7 +42,7 @@ func (o DenseOp) Apply(dst, x Dense) { Gemm(false, false, 1, o.A, x, 0, dst) }
 // LanczosOptions configures LanczosTop; zero fields take the defaults.
 type LanczosOptions struct {
 	Block       int     // block size b (default min(k, 4), at least 1)
-	Basis       int     // basis size m (default max(2k + 2b, k + 4b, 20)), capped at n
+	Basis       int     // basis size m (default max(2k + 2b, k + 32, 48)), capped at n
 	Tol         float64 // relative residual |A u - theta u| / |theta_1| (default 1e-10)
 	MaxRestarts int     // restarts before giving up (default 200)
 	Seed        uint64  // seed of the random start block
@@ -67,7 +67,7 @@ func LanczosTop(op SymOp, k int, opt LanczosOptions) (Eigen, error) {
 	b = min(b, n)
 	m := opt.Basis
 	if m <= 0 {
-		m = max(2*k+2*b, k+4*b, 20)
+		m = max(2*k+2*b, k+32, 48)
 	}
 	m = min(m, n)
 	if m < k+b && m < n {
