@@ -248,8 +248,12 @@ func IDXDataset(name string, images, labels io.Reader, classes int) (*Dataset, e
 	if ds.N == 0 || ds.H == 0 || ds.W == 0 {
 		return nil, fmt.Errorf("%s: empty (dims %v)", name, idims)
 	}
+	var scale [256]float32
+	for v := range scale {
+		scale[v] = float32(v) / 255
+	}
 	for i, p := range pix {
-		ds.X[i] = float32(p) / 255
+		ds.X[i] = scale[p]
 	}
 	for i, y := range lab {
 		if int(y) >= classes {
