@@ -166,17 +166,18 @@ func Sandwich(x, r linalg.Dense) linalg.Dense {
 }
 
 // Align computes the alignment statistics of X given xt = U_k^T X U_k (from
-// Project) and a Haar frame drawn from seed. Cost that of Sandwich plus
-// HaarFrame.
-func Align(of string, x, xt linalg.Dense, seed uint64) Alignment {
+// Project) and the random frame r (d x k, from HaarFrame; shared by every
+// covariance of one analysis). It also returns R^T X R, whose leading block
+// is the random-frame heat map. Cost that of Sandwich.
+func Align(of string, x, xt, r linalg.Dense, seed uint64) (Alignment, linalg.Dense) {
 	a := Alignment{Of: of, K: xt.Rows, Seed: seed}
 	a.RBar, a.M = MeanAbsRho(xt)
 	a.KEff = KEff(x)
-	r := HaarFrame(x.Rows, xt.Rows, seed)
-	a.RBarRand, _ = MeanAbsRho(Sandwich(x, r))
+	xr := Sandwich(x, r)
+	a.RBarRand, _ = MeanAbsRho(xr)
 	a.Mu0, a.SE, a.Z, a.P = NullStats(a.RBar, a.KEff, a.M)
 	a.ZRand = (a.RBarRand - a.Mu0) / a.SE
-	return a
+	return a, xr
 }
 
 // Commutator returns ||HC - CH||_F / (||H||_F ||C||_F) for symmetric H and

@@ -93,7 +93,7 @@ func TestAlignment(t *testing.T) {
 		x := wishart(d, p, 5)
 		xt := linalg.NewDense(k, k)
 		xt.Copy(x.View(0, 0, k, k)) // the frame e_1..e_k
-		a := Align("X", x, xt, 17)
+		a, _ := Align("X", x, xt, HaarFrame(d, k, 17), 17)
 		t.Logf("%+v", a)
 		if math.Abs(a.Z) > 3 || math.Abs(a.ZRand) > 3 {
 			t.Errorf("rbar %v, rbar_rand %v, mu0 %v, SE %v: z %v, z_rand %v", a.RBar, a.RBarRand, a.Mu0, a.SE, a.Z, a.ZRand)

@@ -27,18 +27,20 @@ type Config struct {
 	Seed      uint64   `json:"seed"`         // batches and pairs, Haar frame, shuffle
 	RhoBlock  int      `json:"rho_block"`    // leading block of rho kept for the heat maps
 	AlignWith []string `json:"align_with"`   // covariances whose alignment is measured
-	// Correlation computes the eigenvalue-alignment correlations (2 N d k flops).
+	// Correlation computes the eigenvalue-alignment correlations for the
+	// top CorrK directions (2 N d CorrK flops).
 	Correlation   bool              `json:"correlation"`
+	CorrK         int               `json:"corr_k"`
 	Interventions []string          `json:"interventions"` // suppression interventions to run
 	Suppression   SuppressionConfig `json:"suppression"`
 }
 
 // DefaultConfig returns the defaults for loss: k 300, B 50, the uncentered
 // C of SPEC section 4 with C_pair2 and C_mb, alignment of C and C_awd,
-// correlations on and no suppression.
+// correlations for the top 200 directions and no suppression.
 func DefaultConfig(loss string) Config {
 	return Config{Loss: loss, K: 300, Batch: 50, Pair2: true, MiniBatch: true, Chunk: 2000, Seed: 1,
-		RhoBlock: 100, AlignWith: []string{NameC, NameCAWD}, Correlation: true, Suppression: DefaultSuppression}
+		RhoBlock: 100, AlignWith: []string{NameC, NameCAWD}, Correlation: true, CorrK: 200, Suppression: DefaultSuppression}
 }
 
 // Analyze runs the analysis of SPEC sections 4-5 for one model on the
@@ -109,11 +111,14 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 	slices.Sort(r.Classes)
 
 	// Balanced batches and matched pairs on the inputs.
+	tPairs := time.Now()
 	x := data.Float64(nil)
 	pairs, err := MatchPairs(linalg.DenseOf(data.N, data.Dim(), x), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
+	x = nil // N x D float64 inputs: only the matching needs them
+	r.Timings.Pairs = time.Since(tPairs).Seconds()
 	w, err := model.Weight(cfg.Layer)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
@@ -122,6 +127,7 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 	nb := len(pairs.Batches)
 	state := NewState(m, in, StateOptions{Pair2: cfg.Pair2})
 	ss := NewSampleSpectra(m, in, L)
+	ss.Grow(nb * cfg.Batch)
 	var order []int
 	var lossSum float64
 	var correct int
@@ -164,7 +170,9 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 			state.AddMinibatches(ps, batches)
 		}
 		tAcc += time.Since(t0)
+		t0 = time.Now()
 		ss.Append(ps)
+		tPer += time.Since(t0)
 		for i := 0; i < ps.N; i++ {
 			lossSum += ps.Loss[i]
 			if ps.Pred[i] == ps.Label[i] {
@@ -175,7 +183,6 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 		prog.Add((b1 - b0) / 2)
 	}
 	prog.Finish()
-	x = nil
 	r.Timings.PerSample = tPer.Seconds()
 	n := len(order)
 	r.SampleLoss = Float(lossSum / float64(n))
@@ -194,6 +201,7 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	state = nil
+	mats.CAWD = linalg.Dense{} // C_awd's c_i are (sigma^2/B) s_i: the matrix is not needed
 	r.Timings.Accumulate = (tAcc + time.Since(t0)).Seconds()
 	cv := Covariances{H: mats.H, X: map[string]linalg.Dense{NameC: mats.C, NameM2: mats.M2},
 		Sigma2: mats.Sigma2, B: cfg.Batch, N: mats.N}

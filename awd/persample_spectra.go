@@ -3,6 +3,7 @@ package awd
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/awd-toolkit/awd/nn"
@@ -58,29 +59,44 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 	if ps.M != ss.M || ps.In != ss.In || ps.L != ss.R {
 		panic(fmt.Sprintf("awd: SampleSpectra.Append: block M=%d In=%d L=%d, want %d %d %d", ps.M, ps.In, ps.L, ss.M, ss.In, ss.R))
 	}
-	m, l := ps.M, ps.L
-	q := make([]float64, l*m)
-	t := make([]float64, l*l)
-	b := make([]float64, l*l)
-	for s := 0; s < ps.N; s++ {
-		a := ps.A[s*ps.In : (s+1)*ps.In]
-		var n2 float64
-		for _, v := range a {
-			n2 += v * v
+	m, l, in := ps.M, ps.L, ps.In
+	n0 := ss.N
+	ss.Grow(ps.N)
+	ss.N += ps.N
+	ss.A = ss.A[:ss.N*in]
+	ss.Norm2 = ss.Norm2[:ss.N]
+	ss.Scale = ss.Scale[:ss.N]
+	ss.Mu = ss.Mu[:ss.N*l]
+	ss.G = ss.G[:ss.N*l*m]
+	copy(ss.A[n0*in:], ps.A[:ps.N*in])
+	parallelRows(ps.N, func(_, r0, r1 int) {
+		q := make([]float64, l*m)
+		t := make([]float64, l*l)
+		b := make([]float64, l*l)
+		for s := r0; s < r1; s++ {
+			a := ps.A[s*in : (s+1)*in]
+			jr, lr := ps.J[s*l*m:(s+1)*l*m], ps.Lambda[s*l*l:(s+1)*l*l]
+			var lmax float64
+			for _, v := range lr {
+				lmax = math.Max(lmax, math.Abs(v))
+			}
+			o := n0 + s
+			ss.Norm2[o] = dot(a, a)
+			ss.Scale[o] = dot(jr, jr) * lmax
+			mu, g := gammaEigen(jr, lr, l, m, q, t, b)
+			copy(ss.Mu[o*l:], mu)
+			copy(ss.G[o*l*m:], g)
 		}
-		ss.A = append(ss.A, a...)
-		ss.Norm2 = append(ss.Norm2, n2)
-		jr, lr := ps.J[s*l*m:(s+1)*l*m], ps.Lambda[s*l*l:(s+1)*l*l]
-		var lmax float64
-		for _, v := range lr {
-			lmax = math.Max(lmax, math.Abs(v))
-		}
-		ss.Scale = append(ss.Scale, dot(jr, jr)*lmax)
-		mu, g := gammaEigen(ps.J[s*l*m:(s+1)*l*m], ps.Lambda[s*l*l:(s+1)*l*l], l, m, q, t, b)
-		ss.Mu = append(ss.Mu, mu...)
-		ss.G = append(ss.G, g...)
-		ss.N++
-	}
+	})
+}
+
+// Grow makes room for n more samples without reallocating.
+func (ss *SampleSpectra) Grow(n int) {
+	ss.A = slices.Grow(ss.A, n*ss.In)
+	ss.Norm2 = slices.Grow(ss.Norm2, n)
+	ss.Scale = slices.Grow(ss.Scale, n)
+	ss.Mu = slices.Grow(ss.Mu, n*ss.R)
+	ss.G = slices.Grow(ss.G, n*ss.R*ss.M)
 }
 
 // gammaEigen returns the L eigenvalues (descending, zero-padded) and
@@ -161,13 +177,15 @@ func jacobiEigen(a []float64, n int) ([]float64, []float64) {
 				tot += a[i*n+k] * a[i*n+k]
 			}
 		}
-		if off <= eps*eps*tot {
+		// Off-diagonal entries settle at O(eps) relative to the matrix, so
+		// the sum of their squares at O((n eps)^2) of the total.
+		if off <= float64(n*n)*eps*eps*tot {
 			break
 		}
 		for p := 0; p < n; p++ {
 			for q := p + 1; q < n; q++ {
 				apq := a[p*n+q]
-				if apq == 0 {
+				if apq == 0 || math.Abs(apq) <= eps*eps*math.Sqrt(tot) {
 					continue
 				}
 				theta := (a[q*n+q] - a[p*n+p]) / (2 * apq)

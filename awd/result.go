@@ -74,7 +74,8 @@ type CorrSummary struct {
 
 // Timings are wall-clock seconds per stage.
 type Timings struct {
-	PerSample   float64 `json:"per_sample"`
+	Pairs       float64 `json:"pairs"`      // balanced batches and the matching
+	PerSample   float64 `json:"per_sample"` // nn's per-sample pass and the per-sample spectra
 	Accumulate  float64 `json:"accumulate"`
 	Eigensolve  float64 `json:"eigensolve"`
 	Statistics  float64 `json:"statistics"`

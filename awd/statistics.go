@@ -108,6 +108,10 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 	}
 
 	r.Arrays.Rho, r.Arrays.RhoRand = map[string]linalg.Dense{}, map[string]linalg.Dense{}
+	var frame linalg.Dense
+	if len(xts) > 0 {
+		frame = HaarFrame(d, k, cfg.Seed)
+	}
 	for _, name := range sortedKeys(xts) {
 		label := alignOf[name]
 		xt := xts[name]
@@ -115,7 +119,7 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 			r.addAlignError(label, fmt.Errorf("k=%d has no pairs", k))
 			continue
 		}
-		a := Align(label, cv.X[name], xt, cfg.Seed)
+		a, xr := Align(label, cv.X[name], xt, frame, cfg.Seed)
 		if a.M == 0 || math.IsNaN(a.KEff) {
 			r.addAlignError(label, fmt.Errorf("%s has no positive diagonal pairs in H's eigenbasis", label))
 			continue
@@ -123,8 +127,7 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 		r.Alignment = append(r.Alignment, a)
 		b := min(cfg.RhoBlock, k)
 		r.Arrays.Rho[label] = Rho(xt.View(0, 0, b, b))
-		rr := HaarFrame(d, b, cfg.Seed)
-		r.Arrays.RhoRand[label] = Rho(Sandwich(cv.X[name], rr))
+		r.Arrays.RhoRand[label] = Rho(xr.View(0, 0, b, b))
 	}
 	prog.Add(1)
 	if c, ok := cv.X[NameC]; ok {
@@ -138,7 +141,8 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 			l1[s] = ss.Lambda1(s)
 		}
 		r.Arrays.Lambda1 = l1
-		r.Arrays.Corr = Correlation(ss, l1, e.Vectors)
+		kc := min(k, cfg.CorrK)
+		r.Arrays.Corr = Correlation(ss, l1, e.Vectors.View(0, 0, d, kc))
 		r.Correlation = summarizeCorr(r.Arrays.Corr)
 	}
 	prog.Finish()

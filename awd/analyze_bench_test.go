@@ -1,0 +1,72 @@
+package awd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// peakRSS returns the process's peak resident set (VmHWM) in bytes, or 0
+// where /proc is missing.
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkAnalyze is the target: the whole analysis (per-sample
+// pass, accumulation of C, H, M2, C_pair, C_pair2, C_mb, eigensolve, every
+// statistic; no suppression, no plots) for the MNIST MLP's fc2 (d = 2500)
+// on N = 20000 samples (10 classes x 2000) with k = 1000. It reports the
+// split by stage and the peak RSS of the process.
+func BenchmarkAnalyze(b *testing.B) {
+	for _, c := range []struct {
+		perClass, k int
+		pair2       bool
+	}{{2000, 1000, false}} {
+		b.Run(fmt.Sprintf("d=2500/N=%d/k=%d/pair2=%v", 10*c.perClass, c.k, c.pair2), func(b *testing.B) {
+			classes := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+			sub, _, err := nn.Subset(mnist(b), classes, c.perClass, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			model, err := nn.NewMLP(784, []int{50, 50}, 10, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg := DefaultConfig("ce")
+			cfg.K, cfg.Pair2 = c.k, c.pair2
+			runtime.GC()
+			b.ResetTimer()
+			var r *Result
+			for i := 0; i < b.N; i++ {
+				if r, err = Analyze(context.Background(), model, sub, cfg, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			t := r.Timings
+			b.ReportMetric(t.Pairs, "pairs-s")
+			b.ReportMetric(t.PerSample, "persample-s")
+			b.ReportMetric(t.Accumulate, "accumulate-s")
+			b.ReportMetric(t.Eigensolve, "eigensolve-s")
+			b.ReportMetric(t.Statistics, "statistics-s")
+			b.ReportMetric(t.Total, "total-s")
+			b.ReportMetric(peakRSS()/(1<<20), "peakRSS-MiB")
+		})
+	}
+}
