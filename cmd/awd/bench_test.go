@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/awd-toolkit/awd/kernels"
+)
+
+// runBench runs `awd bench args...` with every scalar bench flag back at
+// its default and every list flag empty (pflag appends to a list flag set
+// in an earlier Execute, so each case passes all the lists it needs), and
+// returns what it printed.
+func runBench(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	reset := func(fs *pflag.FlagSet) {
+		fs.VisitAll(func(f *pflag.Flag) {
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				sv.Replace(nil)
+			} else {
+				f.Value.Set(f.DefValue)
+			}
+			f.Changed = false
+		})
+	}
+	reset(benchCmd.PersistentFlags())
+	for _, c := range append([]*cobra.Command{benchCmd}, benchCmd.Commands()...) {
+		reset(c.Flags())
+	}
+	// --level switches the kernels for the whole process: restore them.
+	defer kernels.SetLevel(kernels.Current())
+	var out bytes.Buffer
+	rootCmd.SetArgs(append([]string{"bench"}, args...))
+	rootCmd.SetOut(&out)
+	rootCmd.SetErr(&out)
+	err := rootCmd.Execute()
+	return out.String(), err
+}
+
+func TestBenchJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		lines int
+		op    string
+	}{
+		{"gemm", []string{"gemm", "--n", "5,40", "--threads", "1,2"}, 4, "gemm"},
+		{"sgemm", []string{"sgemm", "--n", "33", "--threads", "1,2"}, 2, "sgemm"},
+		{"syrk", []string{"syrk", "--n", "30,7", "--N", "20", "--threads", "2"}, 2, "syrk"},
+		{"no-gonum", []string{"gemm", "--n", "16", "--threads", "1", "--no-gonum"}, 1, "gemm"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(tc.args, "--json", "--time", "1ms", "--level", "generic")
+			out, err := runBench(t, args...)
+			if err != nil {
+				t.Fatalf("awd bench %v: %v\n%s", args, err, out)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if len(lines) != tc.lines {
+				t.Fatalf("got %d lines, want %d:\n%s", len(lines), tc.lines, out)
+			}
+			for _, l := range lines {
+				var r benchResult
+				if err := json.Unmarshal([]byte(l), &r); err != nil {
+					t.Fatalf("line %q: %v", l, err)
+				}
+				if r.Op != tc.op || r.N == 0 || r.Threads == 0 || r.Level != "generic" ||
+					!(r.OursGFLOPS > 0) || !(r.PeakGFLOPS > 0) {
+					t.Errorf("incomplete result %+v", r)
+				}
+				if (r.GonumGFLOPS > 0) == (tc.name == "no-gonum") {
+					t.Errorf("gonum_gflops = %v with args %v", r.GonumGFLOPS, args)
+				}
+				if (r.Samples > 0) != (tc.op == "syrk") {
+					t.Errorf("N = %d for op %s", r.Samples, r.Op)
+				}
+			}
+		})
+	}
+}
+
+func TestBenchErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"gemm", "--n", "4", "--threads", "1", "--level", "sse9"}, "sse9"},
+		{[]string{"gemm", "--n", "4", "--threads", "0"}, "--threads"},
+		{[]string{"frobnicate"}, "frobnicate"},
+	} {
+		out, err := runBench(t, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("awd bench %v: err %v, want one mentioning %q (output %q)", tc.args, err, tc.want, out)
+		}
+	}
+}
