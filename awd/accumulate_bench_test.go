@@ -40,7 +40,7 @@ func BenchmarkAccumulate(b *testing.B) {
 			b.ReportMetric(sec*20000/float64(n), "s/20k")
 		})
 	}
-	b.Run(fmt.Sprintf("d=%d/finish", m*in), func(b *testing.B) {
+	b.Run(fmt.Sprintf("d=%d/N=%d/finish", m*in, n), func(b *testing.B) {
 		st := NewState(m, in, StateOptions{})
 		st.Add(ps)
 		st.AddPairs(ps, w, da)
@@ -49,5 +49,37 @@ func BenchmarkAccumulate(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// BenchmarkAccumulateMNIST is the issue's target case: fc2 of the MNIST MLP
+// (d = 2500) and N = 20000 samples, C, H, M2 and C_pair accumulated and
+// finished (batch 50), as one `awd analyze` does it, in chunks of 2000
+// samples. It reports seconds and GFLOP/s of the packed GEMMs.
+func BenchmarkAccumulateMNIST(b *testing.B) {
+	const m, in, l, n, chunk = 50, 50, 10, 20000, 2000
+	rng := rand.New(rand.NewPCG(2, 2))
+	ps := randomPerSample(rng, n, m, in, l, "ce")
+	w := randomW(rng, m, in)
+	da := PartnerDiff(linalg.DenseOf(n, in, ps.A), randomPartner(rng, n))
+	flops := (nBlocks + 1) * 2 * float64(n) * float64(triLen(m)) * float64(triLen(in))
+	b.Run(fmt.Sprintf("d=%d/N=%d", m*in, n), func(b *testing.B) {
+		b.ReportAllocs()
+		cpu0 := cpuSeconds()
+		for b.Loop() {
+			st := NewState(m, in, StateOptions{})
+			for s0 := 0; s0 < n; s0 += chunk {
+				sub := subSamples(ps, s0, s0+chunk)
+				st.Add(sub)
+				st.AddPairs(sub, w, da.View(s0, 0, chunk, in))
+			}
+			if _, err := st.Finish(50, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sec := b.Elapsed().Seconds() / float64(b.N)
+		b.ReportMetric(sec, "s")
+		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s")
+		b.ReportMetric(flops/sec/1e9, "GFLOP/s")
 	})
 }

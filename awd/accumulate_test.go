@@ -325,6 +325,7 @@ func TestStateMatchesBruteForce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			got.FillCAWD()
 			want := bruteReference(ps, w, partner, batches, tc.batch, tc.centered)
 			for _, x := range []struct {
 				name string
@@ -470,6 +471,8 @@ func TestStateMergeEqualsOnePass(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			g1.FillCAWD()
+			g2.FillCAWD()
 			for _, x := range [][2]linalg.Dense{{g1.C, g2.C}, {g1.H, g2.H}, {g1.M2, g2.M2}, {g1.CAWD, g2.CAWD}, {g1.CPair, g2.CPair}, {g1.CPair2, g2.CPair2}, {g1.CMB, g2.CMB}} {
 				if e := relErr(x[1], x[0].Mat()); e > kronTol {
 					t.Errorf("merged differs from one pass by %.3g", e)

@@ -365,14 +365,15 @@ func (s *State) Merge(o *State) error {
 
 // Matrices are the d x d matrices of SPEC section 4, full symmetric (both
 // triangles). A matrix whose samples were never added is the zero-size Dense
-// (Data == nil): CPair and CAWD without AddPairs, CPair2 without
-// StateOptions.Pair2, CMB without mini-batches.
+// (Data == nil): CPair without AddPairs, CPair2 without StateOptions.Pair2,
+// CMB without mini-batches. CAWD is a multiple of M2 and is only built on
+// request (FillCAWD), to spare d^2 memory.
 type Matrices struct {
 	C      linalg.Dense // (1/B)(1/N) sum g g^T  (centered: (1/B)((1/N) sum g g^T - gbar gbar^T))
 	CMB    linalg.Dense // (1/nb) sum g_b g_b^T  (centered: minus mean_b g_b mean_b g_b^T)
 	H      linalg.Dense // (1/N) sum H_n
 	M2     linalg.Dense // (1/N) sum H_n^2
-	CAWD   linalg.Dense // (Sigma2 / B) M2
+	CAWD   linalg.Dense // (Sigma2 / B) M2: left empty by Finish (its c_i are (Sigma2/B) s_i); FillCAWD builds it
 	CPair  linalg.Dense // (1/B)(1/Np) sum (H_n dtheta_n)(H_n dtheta_n)^T
 	CPair2 linalg.Dense // (1/B)(1/Np) sum (H_n dtheta_n + vec(delta_n da_n^T))(same)^T
 
@@ -410,8 +411,6 @@ func (s *State) Finish(batch int, centered bool) (*Matrices, error) {
 	if s.PairCount > 0 {
 		fp := float64(s.PairCount)
 		r.Sigma2 = s.SumDTheta2 / fp / float64(d)
-		r.CAWD = linalg.NewDense(d, d)
-		s.kron.set(r.CAWD, blockM2, r.Sigma2/(fb*fn))
 		r.CPair = linalg.NewDense(d, d)
 		s.pair.set(r.CPair, 0, 1/(fb*fp))
 		if s.Opt.Pair2 {
@@ -430,6 +429,18 @@ func (s *State) Finish(batch int, centered bool) (*Matrices, error) {
 		}
 	}
 	return r, nil
+}
+
+// FillCAWD sets CAWD = (Sigma2 / B) M2 (a new d x d matrix) and returns it;
+// it is empty when no pairs were accumulated.
+func (r *Matrices) FillCAWD() linalg.Dense {
+	if r.NPairs == 0 || r.M2.Data == nil {
+		r.CAWD = linalg.Dense{}
+		return r.CAWD
+	}
+	r.CAWD = r.M2.Clone()
+	scale(r.CAWD, r.Sigma2/float64(r.B))
+	return r.CAWD
 }
 
 // syr adds alpha x x^T to a.

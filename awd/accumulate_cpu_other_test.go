@@ -1,0 +1,8 @@
+//go:build !unix
+
+package awd
+
+import "math"
+
+// cpuSeconds is not measured here (no getrusage).
+func cpuSeconds() float64 { return math.NaN() }
