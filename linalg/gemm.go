@@ -330,15 +330,21 @@ func (g *gemmJob[T]) inTri(i, j, off int) bool {
 func (g *gemmJob[T]) scaleTile(cc []T, h, w, off int, masked bool) {
 	for i := 0; i < h; i++ {
 		row := cc[i*g.ldc : i*g.ldc+w]
-		for j := range row {
-			if masked && !g.inTri(i, j, off) {
-				continue
-			}
-			if g.beta == 0 {
-				row[j] = 0
+		if masked {
+			// Keep the columns j of the triangle: j <= i+off (lower) or
+			// j >= i+off (upper).
+			if g.uplo == Lower {
+				row = row[:min(max(i+off+1, 0), w)]
 			} else {
-				row[j] *= g.beta
+				row = row[min(max(i+off, 0), w):]
 			}
+		}
+		if g.beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= g.beta
 		}
 	}
 }
