@@ -417,19 +417,23 @@ func maxPoolRange[T num](in, out []T, arg []int32, lo, hi, h, w, c int) {
 		for y := 0; y < oh; y++ {
 			for x := 0; x < ow; x++ {
 				o := ((s*oh+y)*ow + x) * c
-				for ch := 0; ch < c; ch++ {
-					best := -1
-					var bv T
-					for dy := 0; dy < 2; dy++ {
-						for dx := 0; dx < 2; dx++ {
-							k := ((s*h+2*y+dy)*w+2*x+dx)*c + ch
-							if best < 0 || in[k] > bv {
-								best, bv = k, in[k]
-							}
+				ov, oa := out[o:o+c], arg[o:o+c]
+				// first of the four positions, then the others in order:
+				// strict > keeps the first maximum, channels contiguous
+				k0 := ((s*h+2*y)*w + 2*x) * c
+				copy(ov, in[k0:k0+c])
+				for ch := range oa {
+					oa[ch] = int32(k0 + ch)
+				}
+				for d := 1; d < 4; d++ {
+					k := ((s*h+2*y+d/2)*w + 2*x + d%2) * c
+					src := in[k : k+c]
+					for ch, v := range src {
+						if v > ov[ch] {
+							ov[ch] = v
+							oa[ch] = int32(k + ch)
 						}
 					}
-					out[o+ch] = bv
-					arg[o+ch] = int32(best)
 				}
 			}
 		}
