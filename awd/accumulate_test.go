@@ -308,6 +308,7 @@ func TestStateMatchesBruteForce(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tc.n), uint64(tc.m*100+tc.in)))
 			ps := randomPerSample(rng, tc.n, tc.m, tc.in, tc.l, tc.loss)
+			clear(ps.A[:tc.in]) // a dead input: no dW for sample 0 (ZeroA)
 			w := randomW(rng, tc.m, tc.in)
 			partner := randomPartner(rng, tc.n)
 			var batches [][]int
@@ -353,6 +354,9 @@ func TestStateMatchesBruteForce(t *testing.T) {
 				if q >= 0 && dotSlow(ps.A[s*tc.in:(s+1)*tc.in], ps.A[s*tc.in:(s+1)*tc.in]) > 0 {
 					wantPairs++
 				}
+			}
+			if st.ZeroA == 0 && partner[0] >= 0 {
+				t.Error("the sample with a = 0 was not counted in ZeroA")
 			}
 			if got.NPairs != wantPairs || got.N != tc.n || got.NBatch != len(batches) {
 				t.Errorf("counts N=%d NPairs=%d NBatch=%d, want %d %d %d", got.N, got.NPairs, got.NBatch, tc.n, wantPairs, len(batches))
