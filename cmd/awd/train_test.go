@@ -93,3 +93,32 @@ func TestTrainCLIResume(t *testing.T) {
 		t.Fatalf("other flags in the same --out: %v", err)
 	}
 }
+
+// TestTrainCLICIFAR trains on CIFAR-10 files in the binary format, written
+// here (the data set cannot be downloaded in CI), both models, K head.
+func TestTrainCLICIFAR(t *testing.T) {
+	dir := t.TempDir()
+	rec := make([]byte, 0, 20*3073)
+	for i := 0; i < 20; i++ {
+		rec = append(rec, byte(i%10))
+		for p := 0; p < 3072; p++ {
+			rec = append(rec, byte(i*7+p))
+		}
+	}
+	for _, f := range []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"} {
+		if err := os.WriteFile(filepath.Join(dir, f), rec, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, model := range []string{"mlp", "cnn"} {
+		out := t.TempDir()
+		msg, err := execTrain(t, "--data", "cifar10", "--data-dir", dir, "--model", model, "--classes", "1,4,7", "--head", "3",
+			"--per-class", "4", "--epochs", "2", "--batch", "4", "--quiet", "--out", out)
+		if err != nil {
+			t.Fatal(model, err, msg)
+		}
+		if _, err := os.Stat(filepath.Join(out, "final.npz")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
