@@ -14,8 +14,9 @@ import (
 // StateOptions chooses what a State accumulates beyond C, H, M2 and C_pair.
 type StateOptions struct {
 	// Pair2 accumulates C_pair2 (SPEC Eq. 58). Its rows vec(u a^T + delta
-	// da^T) are rank 2 as m x n matrices, so it is a SYRK of the N x d matrix:
-	// N d^2 flops, twice everything else together, and d^2 more memory.
+	// da^T) are rank 2 as m x n matrices, which the packed Kronecker route
+	// cannot exploit, so it is a SYRK of the N x d matrix: N d^2 flops (C,
+	// H, M2 and C_pair together cost 2 N d^2) and d^2 more memory.
 	Pair2 bool
 	// Chunk is the number of samples per GEMM; 0 means DefaultChunk.
 	Chunk int
@@ -64,9 +65,9 @@ func (s *State) buf(i, r, c int) linalg.Dense {
 	return linalg.DenseOf(r, c, s.scratch[i][:r*c])
 }
 
-// NewState returns an empty State for an m x in weight matrix. Memory
-// d^2/2 numbers (the packed sums), plus d^2 with Pair2 and d^2 once mini-batch
-// gradients are added.
+// NewState returns an empty State for an m x in weight matrix. Memory about
+// d^2 numbers (four packed sums of d^2/4), plus d^2 with Pair2 and d^2 once
+// mini-batch gradients are added.
 func NewState(m, in int, opt StateOptions) *State {
 	if m <= 0 || in <= 0 {
 		panic(fmt.Sprintf("awd: NewState: layer %dx%d", m, in))
