@@ -42,6 +42,26 @@ func (o *dataOpts) register(fs *pflag.FlagSet, perClass int) {
 	fs.Uint64Var(&o.Seed, "data-seed", 1, "seed of the subset draw")
 }
 
+// shape returns the input shape and class count of the data set, so that
+// the flags can be checked before the files are read.
+func (o *dataOpts) shape() (c, h, w, classes int, err error) {
+	switch strings.ToLower(o.Name) {
+	case "mnist", "fashion", "fashion-mnist", "fashionmnist":
+		c, h, w = 1, 28, 28
+	case "cifar10", "cifar-10", "cifar":
+		c, h, w = 3, 32, 32
+	default:
+		return 0, 0, 0, 0, fmt.Errorf("unknown data set %q (known: mnist, fashion, cifar10)", o.Name)
+	}
+	if o.K < 2 || o.K > 10 {
+		return 0, 0, 0, 0, fmt.Errorf("--classes %d: %s has 10 classes (need 2..10)", o.K, o.Name)
+	}
+	if o.Head != 0 && o.Head != o.K {
+		return 0, 0, 0, 0, fmt.Errorf("--head %d: must be 0 (all 10 logits) or K=%d", o.Head, o.K)
+	}
+	return c, h, w, 10, nil
+}
+
 // load returns the training subset (relabelled for a K head) and the test
 // samples of the same classes.
 func (o *dataOpts) load() (train, test *nn.Dataset, err error) {

@@ -135,30 +135,27 @@ func checkpointPath(out string, e int) string {
 
 func runTrain(cmd *cobra.Command, rc *runConfig, an *analysisOpts, out string, fresh bool) error {
 	stderr, stdout := cmd.ErrOrStderr(), cmd.OutOrStdout()
-	if err := ensureWritable(filepath.Join(out, "checkpoints")); err != nil {
-		return err
-	}
-	train, test, err := rc.Data.load()
+	ch, hh, ww, classes, err := rc.Data.shape()
 	if err != nil {
 		return err
 	}
-	outputs := 10
+	outputs := classes
 	if rc.Data.Head > 0 {
 		outputs = rc.Data.Head
 	}
 	if len(rc.Widths) == 0 && rc.Model == "mlp" {
 		rc.Widths = []int{50, 50}
-		if train.C == 3 {
+		if ch == 3 {
 			rc.Widths = []int{1000, 50, 50}
 		}
 	}
 	var model *nn.Model
 	switch rc.Model {
 	case "mlp":
-		model, err = nn.NewMLP(train.Dim(), rc.Widths, outputs, rc.InitSeed)
+		model, err = nn.NewMLP(ch*hh*ww, rc.Widths, outputs, rc.InitSeed)
 	case "cnn":
 		rc.Widths = nil
-		model, err = nn.NewCNN(train.C, train.H, train.W, outputs, rc.InitSeed)
+		model, err = nn.NewCNN(ch, hh, ww, outputs, rc.InitSeed)
 	default:
 		return fmt.Errorf("unknown model %q (known: mlp, cnn)", rc.Model)
 	}
@@ -169,6 +166,13 @@ func runTrain(cmd *cobra.Command, rc *runConfig, an *analysisOpts, out string, f
 		rc.Analysis.Layer = model.DefaultLayer()
 	}
 	if err := checkK(model, rc.Analysis); err != nil {
+		return err
+	}
+	if err := ensureWritable(filepath.Join(out, "checkpoints")); err != nil {
+		return err
+	}
+	train, test, err := rc.Data.load()
+	if err != nil {
 		return err
 	}
 	rc.Train.Seed = rc.InitSeed

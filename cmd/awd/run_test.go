@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// The CLI tests run this test binary as the awd command (AWD_CLI_MAIN=1),
+// so that exit codes, stdout and stderr are the real ones and no cobra flag
+// state leaks between cases.
+func TestMain(m *testing.M) {
+	if os.Getenv("AWD_CLI_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func awdCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "AWD_CLI_MAIN=1")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// small is a run that takes a second or two: a 784-8-8-10 MLP (fc2 has
+// d = 64) on 3 x 60 MNIST samples.
+var small = []string{"run", "--classes", "3", "--per-class", "60", "--widths", "8,8", "--batch", "10", "--k", "20", "--epochs", "2", "--quiet"}
+
+func TestCLIRunPlotAnalyzeResume(t *testing.T) {
+	out := t.TempDir()
+	so, se, code := awdCmd(t, append(small, "--out", out)...)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, se)
+	}
+	for _, want := range []string{"gamma C ", "Thm 5.1", "alignment C", "suppression rank1", "results:"} {
+		if !strings.Contains(so, want) {
+			t.Errorf("summary lacks %q:\n%s", want, so)
+		}
+	}
+	rep, err := awd.ReadReport(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Checkpoints) != 2 || len(rep.Training) != 2 {
+		t.Fatalf("%d analyses, %d epochs logged; want 2, 2", len(rep.Checkpoints), len(rep.Training))
+	}
+	// Resume with the same flags: nothing left to do, the analyses are kept.
+	if _, se, code := awdCmd(t, append(small, "--out", out)...); code != 0 || !strings.Contains(se, "resuming") {
+		t.Errorf("resume: exit %d\n%s", code, se)
+	}
+	// Other settings in the same folder are refused.
+	other := append(append([]string(nil), small...), "--out", out, "--lr", "0.05")
+	if _, se, code := awdCmd(t, other...); code == 0 || !strings.Contains(se, "other settings") {
+		t.Errorf("changed flags: exit %d\n%s", code, se)
+	}
+	so, se, code = awdCmd(t, "plot", filepath.Join(out, "results.json"))
+	if code != 0 {
+		t.Fatalf("plot: exit %d\n%s", code, se)
+	}
+	for _, f := range []string{"powerlaw_e0002.png", "powerlaw_e0002.svg", "rho_e0002.png", "gamma_epochs.svg", "suppression_e0002.png"} {
+		if _, err := os.Stat(filepath.Join(out, "figures", f)); err != nil {
+			t.Errorf("plot did not write %s (%v)\n%s", f, err, so)
+		}
+	}
+	aout := filepath.Join(out, "again")
+	_, se, code = awdCmd(t, "analyze", filepath.Join(out, "checkpoints", "epoch_0002.npz"), "--k", "20", "--out", aout, "--quiet")
+	if code != 0 {
+		t.Fatalf("analyze: exit %d\n%s", code, se)
+	}
+	// The same checkpoint, data subset and seeds give the same exponent.
+	again, err := awd.ReadReport(filepath.Join(aout, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g0, g1 := rep.Checkpoints[1].Analysis.Fits[awd.NameC], again.Checkpoints[0].Analysis.Fits[awd.NameC]
+	if g0.Gamma != g1.Gamma {
+		t.Errorf("analyze of the run's checkpoint: gamma %v, run said %v", g1.Gamma, g0.Gamma)
+	}
+	if so, se, code := awdCmd(t, "table", filepath.Join(out, "results.json"), filepath.Join(aout, "results.json")); code != 0 || !strings.Contains(so, "| mnist") {
+		t.Errorf("table: exit %d\n%s%s", code, so, se)
+	}
+}
+
+func TestCLIBadInput(t *testing.T) {
+	dir := t.TempDir()
+	// A checkpoint of an MLP with 100 inputs, and one with a NaN weight.
+	m, err := nn.NewMLP(100, []int{8, 8}, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongArch := filepath.Join(dir, "wrong.npz")
+	if err := nn.SaveCheckpoint(wrongArch, m, nn.CheckpointMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	m2, _ := nn.NewMLP(784, []int{8, 8}, 10, 1)
+	m2.Params()[1].Data[5] = float32(math.NaN())
+	nanCk := filepath.Join(dir, "nan.npz")
+	if err := nn.SaveCheckpoint(nanCk, m2, nn.CheckpointMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	badSchema := filepath.Join(dir, "old.json")
+	b, _ := json.Marshal(map[string]any{"schema_version": 99, "checkpoints": []any{}})
+	os.WriteFile(badSchema, b, 0o644)
+	blocker := filepath.Join(dir, "file")
+	os.WriteFile(blocker, nil, 0o644)
+
+	out := filepath.Join(dir, "out")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown-data", append(small, "--data", "imagenet", "--out", out), "unknown data set"},
+		{"K>classes", append(small, "--classes", "12", "--out", out), "--classes 12"},
+		{"unknown-layer", append(small, "--layer", "fc7", "--out", out), "fc7"},
+		{"k>d", append(small, "--k", "65", "--out", out), "--k 65"},
+		{"unknown-intervention", append(small, "--suppress", "rank2", "--out", out), "rank2"},
+		{"unwritable-out", append(small, "--out", filepath.Join(blocker, "sub")), "output folder"},
+		{"unknown-model", append(small, "--model", "resnet", "--out", out), "resnet"},
+		{"checkpoint-missing", []string{"analyze", filepath.Join(dir, "none.npz"), "--out", out}, "none.npz"},
+		{"checkpoint-architecture", []string{"analyze", wrongArch, "--k", "20", "--per-class", "30", "--out", out}, "inputs of size 784"},
+		{"checkpoint-nan", []string{"analyze", nanCk, "--k", "20", "--per-class", "30", "--out", out}, "NaN"},
+		{"plot-schema", []string{"plot", badSchema}, "schema_version"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			so, se, code := awdCmd(t, tc.args...)
+			lines := strings.Split(strings.TrimSpace(se), "\n")
+			if code == 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "awd: ") || !strings.Contains(se, tc.want) {
+				t.Errorf("exit %d, stderr %q (want one line naming %q), stdout %q", code, se, tc.want, so)
+			}
+		})
+	}
+}
