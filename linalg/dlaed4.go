@@ -23,34 +23,25 @@ import "math"
 // dlaed4 returns root j and fills delta (length K) with d_i - lambda_j.
 func dlaed4(j int, d, z []float64, rho float64, delta []float64) float64 {
 	k := len(d)
-	var origin int
-	var lo, hi float64
-	if j < k-1 {
-		mid := (d[j+1] - d[j]) / 2
-		var f float64 = 1
-		for i := range d {
-			f += rho * z[i] * z[i] / ((d[i] - d[j]) - mid)
-		}
-		if f >= 0 {
-			origin, lo, hi = j, 0, mid
-		} else {
-			origin, lo, hi = j+1, -mid, 0
-		}
+	// For an inner root the first evaluation is at the midpoint of the
+	// pole interval with the origin at d_j; its sign picks the origin.
+	origin := j
+	var lo, hi, tau, gap float64
+	first := j < k-1
+	if first {
+		gap = d[j+1] - d[j]
+		lo, hi, tau = 0, gap/2, gap/2
 	} else {
 		var zz float64
 		for _, v := range z {
 			zz += v * v
 		}
-		origin, lo, hi = j, 0, rho*zz
+		lo, hi = 0, rho*zz
+		tau = hi / 2
 	}
 	do := d[origin]
 	for i := range d {
 		delta[i] = d[i] - do
-	}
-	tau := (lo + hi) / 2
-	if j == k-1 {
-		// Start near the root of the one-pole model 1 + rho z_j^2/(-tau) = 0 plus the rest.
-		tau = hi / 2
 	}
 	for iter := 0; iter < 200; iter++ {
 		var psi, dpsi, phi, dphi float64
@@ -67,6 +58,21 @@ func dlaed4(j int, d, z []float64, rho float64, delta []float64) float64 {
 			dphi += t * z[i] / di
 		}
 		f := 1 + psi + phi
+		if first {
+			first = false
+			if f < 0 {
+				// The root is nearer d_{j+1}: move the origin there
+				// (lambda = d_j + gap/2 = d_{j+1} - gap/2 up to rounding,
+				// which the bracket absorbs); the sums just computed
+				// serve for the first step.
+				origin = j + 1
+				do = d[origin]
+				for i := range d {
+					delta[i] = d[i] - do
+				}
+				lo, hi, tau = -gap/2, 0, -gap/2
+			}
+		}
 		if f == 0 {
 			break
 		}

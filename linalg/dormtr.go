@@ -15,7 +15,7 @@ package linalg
 // Blocks are applied last to first: Z := Z - Vr^T (T (Vr Z)), two GEMMs and a
 // small triangular product each. Cost 2 n^2 k flops for k columns.
 
-const ormtrNB = 64
+const ormtrNB = 128
 
 // dormtr overwrites z (n x k) with Q z, reading the reflectors from a and
 // tau as left by dsytrd.

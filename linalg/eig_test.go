@@ -259,7 +259,7 @@ func valueRatio(a Dense, got, want []float64) float64 {
 
 func eigSizes() []int {
 	if testing.Short() {
-		return []int{1, 2, 5, 33, 150, 300}
+		return []int{1, 2, 5, 33, 150, 260}
 	}
 	return []int{1, 2, 5, 33, 150, 300, 700}
 }
@@ -412,5 +412,30 @@ func TestEigSymSmallSizes(t *testing.T) {
 	}
 	if math.Abs(e.Values[0]-3) > 4*eps || math.Abs(e.Values[1]-1) > 4*eps {
 		t.Errorf("2x2 values %v, want [3 1]", e.Values)
+	}
+}
+
+// TestSymvUpper checks the split symmetric product against the plain sum
+// on a size that takes the concurrent path.
+func TestSymvUpper(t *testing.T) {
+	const m = 500
+	rng := rand.New(rand.NewPCG(3, 3))
+	a := eigCases[0].gen(m, rng)
+	x := make([]float64, m)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	y := make([]float64, m)
+	symvUpper(a, x, y)
+	for i := 0; i < m; i++ {
+		var s, sa float64
+		for j := 0; j < m; j++ {
+			aij := a.At(min(i, j), max(i, j)) // upper triangle only
+			s += aij * x[j]
+			sa += math.Abs(aij * x[j])
+		}
+		if math.Abs(y[i]-s) > 2*float64(m)*eps*sa {
+			t.Fatalf("y[%d] = %v, want %v", i, y[i], s)
+		}
 	}
 }
