@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/nn"
@@ -148,5 +149,58 @@ func TestCLIBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr %q (want one line naming %q), stdout %q", code, se, tc.want, so)
 			}
 		})
+	}
+}
+
+// TestCLIKilledRunResumes kills a run (SIGKILL) once its first analysis is
+// on disk and checks that the same command finishes it: the training log
+// is contiguous and every requested epoch is analysed once.
+func TestCLIKilledRunResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 40 epochs twice; run without -short")
+	}
+	out := t.TempDir()
+	args := []string{"run", "--classes", "3", "--per-class", "60", "--widths", "8,8", "--batch", "10", "--k", "20",
+		"--epochs", "40", "--analyze-at", "1,40", "--quiet", "--out", out}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "AWD_CLI_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	killed := false
+	for !killed {
+		select {
+		case <-done:
+			t.Log("the run finished before it could be killed; resume is then a no-op")
+			killed = true
+		default:
+			if rep, err := awd.ReadReport(filepath.Join(out, "results.json")); err == nil && len(rep.Checkpoints) > 0 {
+				cmd.Process.Kill()
+				<-done
+				killed = true
+				t.Logf("killed after epoch %d", len(rep.Training))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if _, se, code := awdCmd(t, args...); code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, se)
+	}
+	rep, err := awd.ReadReport(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Checkpoints) != 2 || rep.Checkpoints[0].Epoch != 1 || rep.Checkpoints[1].Epoch != 40 {
+		t.Errorf("analysed epochs %+v", rep.Checkpoints)
+	}
+	for i, l := range rep.Training {
+		if l.Epoch != i+1 {
+			t.Fatalf("training log entry %d is epoch %d", i, l.Epoch)
+		}
+	}
+	if len(rep.Training) != 40 {
+		t.Errorf("%d epochs logged", len(rep.Training))
 	}
 }
