@@ -131,10 +131,21 @@ func KronSum(dst linalg.Dense, alpha float64, p linalg.Dense, a linalg.Dense) {
 	if m*m != p.Cols || p.Rows != a.Rows || dst.Rows != m*n || dst.Cols != m*n {
 		panic(fmt.Sprintf("awd: KronSum: P %dx%d (rows are m x m), a %dx%d, dst %dx%d", p.Rows, p.Cols, a.Rows, a.Cols, dst.Rows, dst.Cols))
 	}
-	k := NewKronAcc(m, n, 1)
+	k := kronPool.Get().(*KronAcc)
+	if k.k == nil || k.k.m != m || k.k.n != n || k.k.blocks != 1 {
+		k = NewKronAcc(m, n, 1)
+	} else {
+		clear(k.k.g.Data)
+		k.count = 0
+	}
 	k.Add(a, p)
 	k.AddTo(dst, 0, alpha)
+	kronPool.Put(k)
 }
+
+// kronPool keeps KronSum's packed accumulator (d^2/4 numbers) between calls:
+// callers stream chunks through KronSum, and fresh memory is slow to touch.
+var kronPool = sync.Pool{New: func() any { return new(KronAcc) }}
 
 // KronAcc accumulates, for blocks b = 0..blocks-1, the Kronecker sums
 // S_b = sum_n P_bn (x) a_n a_n^T (P_bn symmetric m x m, a_n of length n) in
