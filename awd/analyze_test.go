@@ -3,6 +3,7 @@ package awd
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -188,5 +189,42 @@ func TestPaperQualitative(t *testing.T) {
 	}
 	if gamma["ce"].Gamma <= gamma["mse"].Gamma {
 		t.Errorf("gamma CE %v <= gamma MSE %v", gamma["ce"].Gamma, gamma["mse"].Gamma)
+	}
+}
+
+// TestThm51RandomNetworks is the property test of Thm 5.1 through the whole
+// pipeline (nn's per-sample quantities, the Kronecker accumulation, the
+// eigensolver): on random untrained MLPs with random inputs, for CE every
+// direction satisfies both bounds, for MSE the lower one.
+func TestThm51RandomNetworks(t *testing.T) {
+	for trial := uint64(0); trial < 4; trial++ {
+		for _, loss := range []string{"ce", "mse"} {
+			rng := rand.New(rand.NewPCG(trial, 77))
+			in, w, L := 6+rng.IntN(10), 3+rng.IntN(5), 3+rng.IntN(8)
+			model, err := nn.NewMLP(in, []int{w, w}, L, trial)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const perClass = 20
+			ds := &nn.Dataset{Name: "random", N: 3 * perClass, C: 1, H: 1, W: in, Classes: L}
+			for s := 0; s < ds.N; s++ {
+				for i := 0; i < in; i++ {
+					ds.X = append(ds.X, float32(rng.NormFloat64()))
+				}
+				ds.Y = append(ds.Y, s%3)
+			}
+			cfg := smallConfig(loss, w*w, 5)
+			r, err := Analyze(context.Background(), model, ds, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := r.Bounds
+			if b.Lower.Fraction != 1 {
+				t.Errorf("%s trial %d (in=%d w=%d L=%d): lower bound %+v", loss, trial, in, w, L, b.Lower)
+			}
+			if loss == "ce" && (!b.Upper.Applies || b.Upper.Fraction != 1) {
+				t.Errorf("ce trial %d (in=%d w=%d L=%d): upper bound %+v", trial, in, w, L, b.Upper)
+			}
+		}
 	}
 }
