@@ -202,6 +202,9 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 			arrs, err = nil, fmt.Errorf("malformed npz: %v", e)
 		}
 	}()
+	if err := checkNPYPreambles(r, size); err != nil {
+		return nil, err
+	}
 	zr, err := npz.NewReader(r, size)
 	if err != nil {
 		return nil, err
@@ -254,6 +257,47 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 		arrs[name] = npzArray{shape: shape, data: data}
 	}
 	return arrs, nil
+}
+
+// maxNPYHeader bounds an .npy header; ours are under 128 bytes, and npyio
+// would read whatever length a damaged file claims.
+const maxNPYHeader = 1 << 16
+
+// checkNPYPreambles reads the first bytes of every archive entry and checks
+// the .npy magic and a sane header length before npyio parses it.
+func checkNPYPreambles(r io.ReaderAt, size int64) error {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return err
+	}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		var pre [12]byte
+		_, err = io.ReadFull(rc, pre[:])
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("%s: truncated .npy header: %w", f.Name, err)
+		}
+		if string(pre[:6]) != "\x93NUMPY" {
+			return fmt.Errorf("%s: not a .npy array (magic %q)", f.Name, pre[:6])
+		}
+		var hlen int
+		switch pre[6] {
+		case 1:
+			hlen = int(binary.LittleEndian.Uint16(pre[8:10]))
+		case 2, 3:
+			hlen = int(binary.LittleEndian.Uint32(pre[8:12]))
+		default:
+			return fmt.Errorf("%s: .npy version %d.%d", f.Name, pre[6], pre[7])
+		}
+		if hlen > maxNPYHeader {
+			return fmt.Errorf("%s: .npy header of %d bytes", f.Name, hlen)
+		}
+	}
+	return nil
 }
 
 // ReadNPZ reads model parameters from an npz archive. With arch nil the

@@ -87,13 +87,19 @@ func buildModel(a Arch) (*Model, error) {
 	if a.Outputs < 1 {
 		return nil, fmt.Errorf("model: %d outputs", a.Outputs)
 	}
-	if a.In[0] < 1 || a.In[1] < 1 || a.In[2] < 1 {
-		return nil, fmt.Errorf("model: input shape %v", a.In)
+	if a.In[0] < 1 || a.In[1] < 1 || a.In[2] < 1 || a.In[0] > maxArray || a.In[1] > maxArray || a.In[2] > maxArray ||
+		a.In[0]*a.In[1]*a.In[2] > maxArray || a.Outputs > maxArray {
+		return nil, fmt.Errorf("model: input shape %v, %d outputs", a.In, a.Outputs)
 	}
+	var tooBig error
 	addParam := func(name string, shape ...int) int {
 		n := 1
 		for _, s := range shape {
 			n *= s
+		}
+		if n > maxArray && tooBig == nil {
+			tooBig = fmt.Errorf("model: %s would have %v = %d values, more than %d", name, shape, n, maxArray)
+			n = 0
 		}
 		m.params = append(m.params, Param{Name: name, Shape: shape, Data: make([]float32, n)})
 		return len(m.params) - 1
@@ -111,7 +117,7 @@ func buildModel(a Arch) (*Model, error) {
 	case "mlp":
 		in := a.In[0] * a.In[1] * a.In[2]
 		for i, w := range a.Widths {
-			if w < 1 {
+			if w < 1 || w > maxArray {
 				return nil, fmt.Errorf("model: width %d of hidden layer %d", w, i+1)
 			}
 			linear("fc"+strconv.Itoa(i+1), in, w, false)
@@ -150,6 +156,9 @@ func buildModel(a Arch) (*Model, error) {
 		linear("classifier", CNNHidden, a.Outputs, true)
 	default:
 		return nil, fmt.Errorf("model: unknown kind %q (want mlp or cnn)", a.Model)
+	}
+	if tooBig != nil {
+		return nil, tooBig
 	}
 	return m, nil
 }
