@@ -1,0 +1,19 @@
+// Package awd is the analysis of SPEC sections 4-6: it accumulates the noise
+// covariance C, the Hessian H and M2 = mean H_n^2 of one weight matrix by the
+// Kronecker route, builds the Activity-Weight-Duality covariances, diagonalises
+// H and measures the power law c_i ~ lambda_i^gamma, the Thm 5.1 bounds, the
+// alignment of the covariances with H's eigenbasis and the suppression
+// experiments.
+//
+// The pipeline, one file per step: pairs.go (balanced batches, matched
+// pairs), accumulate.go and state.go (C, H, M2, C_pair, C_pair2, C_mb as
+// Kronecker GEMMs over samples), persample_spectra.go (eigenpairs of every
+// H_n = Gamma_n (x) a_n a_n^T from an L x L problem), spectra.go (top-k of H,
+// c_i = u_i^T X u_i), powerlaw.go (gamma, SE, R^2), bounds.go
+// (lambda_i^2 <= s_i <= lambda_loc_max lambda_i), alignment.go (rbar against a
+// Haar frame, k_eff, z, p, the commutator), correlation.go (lambda_1(H_n)
+// against (v_1^n . u_i)^2), suppression.go (rank1, mean, stiff, shuffle),
+// statistics.go and analyze.go (the whole run), results.go (JSON, npz,
+// tables) and plot.go (figures). See ../../shared/SPEC.md and README.md in
+// this folder for the map from each formula to its output field.
+package awd
