@@ -189,11 +189,16 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 			return nil, nil, fmt.Errorf("idx: %v elements, too many", dims[:i+1])
 		}
 	}
-	data = make([]byte, total)
-	if n, err := io.ReadFull(br, data); err != nil {
-		return nil, nil, fmt.Errorf("idx: truncated data: %d of %d bytes (dims %v)", n, total, dims)
+	// Read what is there (at most one byte more than the header says)
+	// rather than allocating what a damaged header claims.
+	data, err = io.ReadAll(io.LimitReader(br, int64(total)+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("idx: %w", err)
 	}
-	if _, err := br.ReadByte(); err == nil {
+	if len(data) < total {
+		return nil, nil, fmt.Errorf("idx: truncated data: %d of %d bytes (dims %v)", len(data), total, dims)
+	}
+	if len(data) > total {
 		return nil, nil, fmt.Errorf("idx: data longer than dims %v say", dims)
 	}
 	return dims, data, nil
