@@ -201,10 +201,12 @@ func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
 	nw := runtime.GOMAXPROCS(0)
 	type scratch struct {
 		v, jv, u []float64
-		sum      float64
 		zero     int
 		skip     int
 	}
+	// ||dtheta_n||^2 per row, summed in sample order after each chunk so
+	// that the total does not depend on how the rows were shared out.
+	dt2 := make([]float64, min(chunk, ps.N))
 	sc := make([]scratch, nw)
 	for i := range sc {
 		sc[i] = scratch{v: make([]float64, m), jv: make([]float64, 2*l), u: make([]float64, m)}
@@ -219,6 +221,7 @@ func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
 				a := ps.A[smp*n : (smp+1)*n]
 				dar := da.Row(smp)
 				na2 := kernels.Ddot(a, a)
+				dt2[r] = 0
 				if nopart := math.IsNaN(dar[0]); nopart || na2 == 0 {
 					if nopart {
 						t.skip++
@@ -235,7 +238,7 @@ func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
 				for p := 0; p < m; p++ {
 					t.v[p] = kernels.Ddot(w.Row(p), dar)
 				}
-				t.sum += kernels.Ddot(t.v, t.v) / na2
+				dt2[r] = kernels.Ddot(t.v, t.v) / na2
 				gammaVec(t.u, ps, smp, t.v, t.jv)
 				packOuter(xv.Row(r), 1, t.u)
 				packOuter(yv.Row(r), 1, a)
@@ -252,13 +255,15 @@ func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
 				}
 			}
 		})
+		for _, v := range dt2[:c] {
+			s.SumDTheta2 += v
+		}
 		s.pair.add(xv, yv)
 		if s.Opt.Pair2 {
 			linalg.Syrk(linalg.Upper, true, 1, g2.View(0, 0, c, d), 1, s.pair2, false)
 		}
 	}
 	for _, t := range sc {
-		s.SumDTheta2 += t.sum
 		s.ZeroA += t.zero
 	}
 	s.PairCount += ps.N
