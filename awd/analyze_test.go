@@ -77,6 +77,9 @@ func TestAnalyzeSmall(t *testing.T) {
 	if r.D != 144 || r.N != 300 || len(r.Arrays.Lambda) != 60 || len(r.Arrays.SampleIndices) != 300 {
 		t.Fatalf("d=%d N=%d k=%d indices=%d", r.D, r.N, len(r.Arrays.Lambda), len(r.Arrays.SampleIndices))
 	}
+	if r.Spectrum.NegativeHn != 0 {
+		t.Errorf("CE: %d per-sample Hessians flagged as not PSD", r.Spectrum.NegativeHn)
+	}
 	if !r.AllPSD || r.Bounds.Lower.Fraction != 1 || !r.Bounds.Upper.Applies || r.Bounds.Upper.Fraction != 1 {
 		t.Errorf("Thm 5.1 for CE: psd=%v %+v", r.AllPSD, r.Bounds)
 	}

@@ -26,9 +26,11 @@ type SampleSpectra struct {
 	Norm2 []float64
 	Mu    []float64
 	G     []float64
-	// Scale[s] = ||J_s||_F^2 max|Lambda_s|, the size that rounding in
-	// Lambda_s (computed as diag(p) - p p^T and the like) is relative to:
-	// mu_k^s below -eps Scale[s] is a real negative curvature.
+	// Scale[s] = ||J_s||_F^2 max(1, max|Lambda_s|), the size that rounding
+	// in Lambda_s is relative to: its entries are computed from
+	// probabilities of size up to 1 (diag(p) - p p^T for CE), so their
+	// absolute error is O(eps) however small they are. mu_k^s below
+	// -eps Scale[s] (times a small factor) is a real negative curvature.
 	Scale []float64
 }
 
@@ -76,7 +78,7 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 		for s := r0; s < r1; s++ {
 			a := ps.A[s*in : (s+1)*in]
 			jr, lr := ps.J[s*l*m:(s+1)*l*m], ps.Lambda[s*l*l:(s+1)*l*l]
-			var lmax float64
+			lmax := 1.0
 			for _, v := range lr {
 				lmax = math.Max(lmax, math.Abs(v))
 			}
