@@ -36,9 +36,10 @@ const (
 //
 // with block sizes from the cache sizes (see blockSizes) and beta applied to
 // each C tile just before its first update, while it is in cache. Large
-// problems are split over Threads() goroutines by rows or columns of C; the
-// result does not depend on the thread count (every element sums its k
-// products in the same order).
+// problems are split over Threads() goroutines: square and tall ones the
+// BLIS way (the workers pack each B block together and split the ic loop),
+// wide ones by independent column blocks. The result does not depend on the
+// thread count (every element sums its k products in the same order).
 func Gemm(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
 	m, k := a.Rows, a.Cols
 	if tA {
@@ -171,8 +172,17 @@ func (g *gemmJob[T]) do() {
 	if g.m*g.n*g.k >= parallelMin {
 		workers = Threads()
 	}
-	// Split C by columns (each worker packs its own B and a copy of A) or,
-	// when C is tall, by rows; triangles are split by columns of equal area.
+	if workers > 1 && sharedB && (g.uplo != 0 || g.m >= g.n) {
+		// BLIS's split of the ic loop: the workers pack one B block
+		// together and each its own rows of A. Every operand is read
+		// once, and the shared B block is read from the shared L3.
+		if workers = min(workers, ceilDiv(g.m, g.mr)); workers > 1 {
+			g.shared(workers, kc, mc, nc)
+			return
+		}
+	}
+	// Otherwise (a wide C) split C by columns: each worker packs its own B
+	// and a copy of A, with no synchronisation.
 	byRows := g.uplo == 0 && g.m > g.n
 	align, dim := g.nr, g.n
 	if byRows {
@@ -184,6 +194,130 @@ func (g *gemmJob[T]) do() {
 		return
 	}
 	g.parallel(workers, byRows, dim, align, kc, mc, nc)
+}
+
+// sharedB selects the shared-B split for square, tall and triangular jobs
+// (a variable so that tuning runs can compare both splits).
+var sharedB = true
+
+// shared runs the job on workers goroutines that share each packed B block
+// and split the rows of C: for every (jc, pc) block each worker packs its
+// share of B's micro-panels, all meet at a barrier, then each packs and
+// multiplies its own rows of A, and all meet again before B is repacked.
+func (g gemmJob[T]) shared(workers, kc, mc, nc int) {
+	nc = ceilDiv(min(nc, g.n), g.nr) * g.nr
+	pb, h := getBuf[T](nc * kc)
+	defer putBuf(h)
+	bar := newBarrier(workers)
+	var wg sync.WaitGroup
+	for t := 1; t < workers; t++ {
+		wg.Go(func() { g.sharedWorker(t, workers, pb, bar, kc, mc, nc) })
+	}
+	g.sharedWorker(0, workers, pb, bar, kc, mc, nc)
+	wg.Wait()
+}
+
+func (g *gemmJob[T]) sharedWorker(t, workers int, pb []T, bar *barrier, kc, mc, nc int) {
+	mr, nr := g.mr, g.nr
+	mc = ceilDiv(min(mc, g.m), mr) * mr
+	buf, h := getBuf[T](mc*kc + mr*nr)
+	defer putBuf(h)
+	pa, tile := buf[:mc*kc], buf[mc*kc:]
+	for jc := 0; jc < g.n; jc += nc {
+		ncE := min(nc, g.n-jc)
+		r0, r1 := 0, g.m
+		switch g.uplo {
+		case Lower:
+			r0 = jc
+		case Upper:
+			r1 = min(r1, jc+ncE)
+		}
+		if r0 >= r1 {
+			continue // the same for every worker
+		}
+		i0, i1 := g.rowCut(t, workers, r0, r1, jc, ncE), g.rowCut(t+1, workers, r0, r1, jc, ncE)
+		panels := ceilDiv(ncE, nr)
+		p0, p1 := t*panels/workers, (t+1)*panels/workers
+		for pc := 0; pc < g.k; pc += kc {
+			kcE := min(kc, g.k-pc)
+			if p0 < p1 {
+				packB(pb[p0*nr*kcE:], g.b, pc, kcE, jc+p0*nr, min(p1*nr, ncE)-p0*nr, nr)
+			}
+			bar.wait()
+			for ic := i0; ic < i1; ic += mc {
+				mcE := min(mc, i1-ic)
+				packA(pa, g.a, ic, mcE, pc, kcE, mr, g.alpha)
+				g.macro(pa, pb, tile, ic, mcE, jc, ncE, kcE, pc == 0)
+			}
+			bar.wait()
+		}
+	}
+}
+
+// rowCut is the first row of part t of workers of the rows [r0, r1) of the
+// column block [jc, jc+nc): a multiple of mr from r0 chosen so that every
+// part holds about the same number of entries of the job (all of a full
+// product's row, only the triangle's part for Syrk).
+func (g *gemmJob[T]) rowCut(t, workers, r0, r1, jc, nc int) int {
+	if t <= 0 {
+		return r0
+	}
+	if t >= workers {
+		return r1
+	}
+	work := func(i int) int {
+		switch g.uplo {
+		case Lower:
+			return min(max(i-jc+1, 0), nc)
+		case Upper:
+			return min(max(jc+nc-i, 0), nc)
+		}
+		return nc
+	}
+	total := 0
+	for i := r0; i < r1; i++ {
+		total += work(i)
+	}
+	target := float64(total) * float64(t) / float64(workers)
+	sum := 0
+	for i := r0; i < r1; i += g.mr {
+		if float64(sum) >= target {
+			return i
+		}
+		for r := i; r < min(i+g.mr, r1); r++ {
+			sum += work(r)
+		}
+	}
+	return r1
+}
+
+// barrier makes a fixed number of goroutines wait for each other,
+// repeatedly.
+type barrier struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	n, left int
+	gen     uint64
+}
+
+func newBarrier(n int) *barrier {
+	b := &barrier{n: n, left: n}
+	b.cond.L = &b.mu
+	return b
+}
+
+func (b *barrier) wait() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	gen := b.gen
+	if b.left--; b.left == 0 {
+		b.left, b.gen = b.n, b.gen+1
+		b.cond.Broadcast()
+		return
+	}
+	for gen == b.gen {
+		b.cond.Wait()
+	}
 }
 
 // parallel runs the job on workers goroutines, the calling one included. It

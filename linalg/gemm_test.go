@@ -511,3 +511,35 @@ func TestMirror(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelSplits checks that the two ways of splitting a product over
+// goroutines (shared B blocks with rows of C per worker, or independent
+// column blocks) give bit-identical results, for full and triangular jobs.
+func TestParallelSplits(t *testing.T) {
+	defer func(s bool) { sharedB = s }(sharedB)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, sh := range []gemmCase{{301, 299, 305, "square"}, {700, 90, 130, "tall"}} {
+		a, _ := randView(rng, sh.m, sh.k, false, 0)
+		b, _ := randView(rng, sh.k, sh.n, false, 0)
+		x, _ := randView(rng, sh.k, sh.m, false, 0)
+		var gemms, syrks [2]Dense
+		for i, s := range []bool{true, false} {
+			sharedB = s
+			gemms[i], syrks[i] = NewDense(sh.m, sh.n), NewDense(sh.m, sh.m)
+			withThreads(2, func() {
+				Gemm(false, false, 0.37, a, b, 0, gemms[i])
+				Syrk(Lower, true, 0.37, x, 0, syrks[i], false)
+			})
+		}
+		for _, r := range []struct {
+			op   string
+			c, d Dense
+		}{{"gemm", gemms[0], gemms[1]}, {"syrk", syrks[0], syrks[1]}} {
+			for i, v := range r.c.Data {
+				if v != r.d.Data[i] {
+					t.Fatalf("%s %s: entry %d: shared split %v, column split %v", sh.name, r.op, i, v, r.d.Data[i])
+				}
+			}
+		}
+	}
+}
