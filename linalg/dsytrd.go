@@ -44,26 +44,68 @@ func dsytrd(a Dense, d, e, tau []float64) {
 	}
 	j := 0
 	if n > sytrdNX {
+		// The trailing matrix lives packed (packUpper) while the panels
+		// are reduced; the nb rows of each panel are copied out to a, where
+		// dlatrd updates them and leaves the reflectors.
 		w := NewDense(sytrdNB, n)
+		pk := make([]float64, n*(n+1)/2)
+		// Buffers of the trailing updates, allocated once: fresh large
+		// allocations per panel cost page faults.
+		buf := make([]float64, 4*sytrdNB*n+64*n)
+		packUpper(a, pk)
 		for ; j < n-sytrdNX; j += sytrdNB {
 			m := n - j
 			sub := a.View(j, j, m, m)
+			for p := 0; p < sytrdNB; p++ {
+				off := packOff(m, p)
+				copy(sub.Data[p*sub.Stride+p:p*sub.Stride+m], pk[off:off+m-p])
+			}
 			wv := Dense{Rows: sytrdNB, Cols: m, Stride: w.Stride, Data: w.Data}
-			dlatrd(sub, sytrdNB, e[j:], tau[j:], wv)
-			// Trailing update of the upper triangle of A(j+nb:, j+nb:).
+			dlatrd(sub, pk, sytrdNB, e[j:], tau[j:], wv)
+			// Trailing update A22 -= V W^T + W V^T of the packed rows.
 			m2 := m - sytrdNB
-			vr := sub.View(0, sytrdNB, sytrdNB, m2)
-			wr := wv.View(0, sytrdNB, sytrdNB, m2)
-			a22 := sub.View(sytrdNB, sytrdNB, m2, m2)
-			syr2kUpper(-1, vr, wr, a22)
+			pk = pk[packOff(m, sytrdNB):]
+			syr2kPacked(-1, sub.View(0, sytrdNB, sytrdNB, m2), wv.View(0, sytrdNB, sytrdNB, m2), pk, m2, buf)
 			for i := 0; i < sytrdNB; i++ {
 				sub.Data[i*sub.Stride+i+1] = e[j+i]
 				d[j+i] = sub.Data[i*sub.Stride+i]
 			}
 		}
+		m := n - j
+		sub := a.View(j, j, m, m)
+		for p := 0; p < m; p++ {
+			off := packOff(m, p)
+			copy(sub.Data[p*sub.Stride+p:p*sub.Stride+m], pk[off:off+m-p])
+		}
 	}
 	m := n - j
 	dsytd2(a.View(j, j, m, m), d[j:], e[j:], tau[j:])
+}
+
+// syr2kPacked computes C += alpha (V^T W + W^T V) for nb x m row panels V,
+// W and the packed m x m upper triangle pk, as products of inner size 2 nb,
+// alpha [V; W]^T [W; V], on row blocks of 64 through a buffer that stays in
+// the L2 cache, added row by row to the packed rows; buf holds at least
+// (4 nb + 64) m values. Cost 2 nb m^2 flops.
+func syr2kPacked(alpha float64, v, w Dense, pk []float64, m int, buf []float64) {
+	nb := v.Rows
+	x := DenseOf(2*nb, m, buf[:2*nb*m])
+	y := DenseOf(2*nb, m, buf[2*nb*m:4*nb*m])
+	x.View(0, 0, nb, m).Copy(v)
+	x.View(nb, 0, nb, m).Copy(w)
+	y.View(0, 0, nb, m).Copy(w)
+	y.View(nb, 0, nb, m).Copy(v)
+	const bs = 64
+	tmp := buf[4*nb*m : 4*nb*m+bs*m]
+	for r0 := 0; r0 < m; r0 += bs {
+		r1 := min(r0+bs, m)
+		t := Dense{Rows: r1 - r0, Cols: m - r0, Stride: m - r0, Data: tmp[:(r1-r0)*(m-r0)]}
+		Gemm(true, false, alpha, x.View(0, r0, 2*nb, r1-r0), y.View(0, r0, 2*nb, m-r0), 0, t)
+		for r := r0; r < r1; r++ {
+			off := packOff(m, r)
+			kernels.Daxpy(1, t.Data[(r-r0)*t.Stride+(r-r0):(r-r0+1)*t.Stride], pk[off:off+m-r])
+		}
+	}
 }
 
 // syr2kUpper computes the upper triangle of C += alpha (V^T W + W^T V) for
@@ -132,7 +174,11 @@ func dsytd2(a Dense, d, e, tau []float64) {
 // W) the matrix with which the caller updates the trailing block. Row i of
 // a keeps the unit reflector v_i with a 1 at column i+1; e and tau receive
 // the off-diagonal and the scalars.
-func dlatrd(a Dense, nb int, e, tau []float64, w Dense) {
+//
+// pk holds the upper triangle of a packed by rows (packUpper), read by the
+// symmetric products: one contiguous stream instead of n rows with gaps,
+// which the hardware prefetchers follow at nearly twice the bandwidth.
+func dlatrd(a Dense, pk []float64, nb int, e, tau []float64, w Dense) {
 	m := a.Rows
 	lda, ldw := a.Stride, w.Stride
 	t := make([]float64, nb)
@@ -157,7 +203,7 @@ func dlatrd(a Dense, nb int, e, tau []float64, w Dense) {
 		for k := range wi {
 			wi[k] = 0
 		}
-		symvUpper(a.View(i+1, i+1, m-i-1, m-i-1), v, wi)
+		symvPacked(pk, m, i+1, v, wi)
 		for p := 0; p < i; p++ {
 			t[p] = kernels.Ddot(w.Data[p*ldw+i+1:p*ldw+m], v)
 		}
@@ -280,4 +326,67 @@ func symvUpperRows(a Dense, x, y []float64, r0, r1 int) {
 		y[r] += row[0]*xr + kernels.Ddot(row[1:], x[r+1:])
 		kernels.Daxpy(xr, row[1:], y[r+1:])
 	}
+}
+
+// packUpper copies the upper triangle of the m x m matrix a row by row into
+// pk: row p (columns p..m-1) starts at packOff(m, p).
+func packUpper(a Dense, pk []float64) {
+	m := a.Rows
+	off := 0
+	for p := 0; p < m; p++ {
+		copy(pk[off:off+m-p], a.Data[p*a.Stride+p:p*a.Stride+m])
+		off += m - p
+	}
+}
+
+// packOff is the offset of row p in an m x m packed upper triangle.
+func packOff(m, p int) int { return p*m - p*(p-1)/2 }
+
+// symvPacked computes y += A(s:m, s:m) x for the packed symmetric m x m
+// matrix pk (x and y indexed from s), split over goroutines like symvUpper.
+// Cost 2 (m-s)^2 flops.
+func symvPacked(pk []float64, m, s int, x, y []float64) {
+	ms := m - s
+	rows := func(y []float64, r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			off := packOff(m, s+r)
+			row := pk[off : off+ms-r]
+			xr := x[r]
+			y[r] += row[0]*xr + kernels.Ddot(row[1:], x[r+1:])
+			kernels.Daxpy(xr, row[1:], y[r+1:])
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if ms < 384 || workers == 1 {
+		rows(y, 0, ms)
+		return
+	}
+	workers = min(workers, 8)
+	var bounds [9]int
+	for k := 1; k < workers; k++ {
+		frac := float64(k) / float64(workers)
+		bounds[k] = int(float64(ms) * (1 - math.Sqrt(1-frac)))
+	}
+	bounds[workers] = ms
+	scratch := symvScratch.Get().(*[]float64)
+	need := (workers - 1) * ms
+	if cap(*scratch) < need {
+		*scratch = make([]float64, need)
+	}
+	parts := (*scratch)[:need]
+	clear(parts)
+	var wg sync.WaitGroup
+	for k := 1; k < workers; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			rows(parts[(k-1)*ms:k*ms], bounds[k], bounds[k+1])
+		}(k)
+	}
+	rows(y, 0, bounds[1])
+	wg.Wait()
+	for k := 1; k < workers; k++ {
+		kernels.Daxpy(1, parts[(k-1)*ms:k*ms], y)
+	}
+	symvScratch.Put(scratch)
 }
