@@ -1,0 +1,99 @@
+package awd
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func fakeReport(data, model, loss string, k int, gammas map[string]float64) *Report {
+	r := &Result{Dataset: data, Model: model, Loss: loss, Classes: make([]int, k), Fits: map[string]Fit{}}
+	for name, g := range gammas {
+		r.Fits[name] = Fit{Gamma: g, SE: Float(math.NaN())}
+	}
+	return &Report{Checkpoints: []Checkpoint{{Epoch: 1}, {Epoch: 2, Analysis: r}}}
+}
+
+func TestTable(t *testing.T) {
+	reps := []*Report{
+		fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.2, NameCAWD: 1.1}),
+		fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.4, NameCAWD: 1.3}),
+		fakeReport("mnist", "mlp", "mse", 3, map[string]float64{NameC: 1.0}),
+		fakeReport("cifar10", "cnn", "ce", 10, map[string]float64{NameC: 1.5}),
+	}
+	covs := []string{NameC, NameCAWD}
+	rows := Table(reps, covs)
+	if len(rows) != 2 || rows[0].Data != "cifar10" || rows[1].K != 3 {
+		t.Fatalf("rows %+v", rows)
+	}
+	ce := rows[1].Cells["ce/C"]
+	// mean 1.3, sample std sqrt(((0.1)^2 * 2) / 1)
+	if ce.N != 2 || math.Abs(ce.Mean-1.3) > 1e-12 || math.Abs(ce.Std-math.Sqrt(0.02)) > 1e-12 {
+		t.Errorf("ce/C cell %+v", ce)
+	}
+	md := TableMarkdown(rows, covs)
+	if !strings.Contains(md, "| mnist | mlp | 3 | 1.000 | n/a | 1.300 ± 0.141 | 1.200 ± 0.141 |") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	csv, err := TableCSV(rows, covs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(csv, "mnist,mlp,3,1.0000,0.0000,1,,,0,1.3000,0.1414,2,1.2000,0.1414,2") {
+		t.Errorf("csv:\n%s", csv)
+	}
+}
+
+func TestReadReportErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, body, want string
+	}{
+		{"not-json", "{", "not a results JSON"},
+		{"no-version", `{"checkpoints": []}`, "schema_version is missing"},
+		{"other-version", `{"schema_version": 7}`, "schema_version is 7"},
+		{"no-analysis", `{"schema_version": 1, "checkpoints": [{"epoch": 3}]}`, "checkpoints[0].analysis"},
+	} {
+		p := filepath.Join(dir, c.name+".json")
+		os.WriteFile(p, []byte(c.body), 0o644)
+		if _, err := ReadReport(p); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestFloatJSON(t *testing.T) {
+	b, err := json.Marshal([]Float{1.5, Float(math.NaN()), Float(math.Inf(1))})
+	if err != nil || string(b) != "[1.5,null,null]" {
+		t.Fatalf("%s %v", b, err)
+	}
+	var back []Float
+	if err := json.Unmarshal(b, &back); err != nil || back[0] != 1.5 || !math.IsNaN(float64(back[1])) {
+		t.Errorf("%v %v", back, err)
+	}
+}
+
+func FuzzReadReport(f *testing.F) {
+	f.Add([]byte(`{"schema_version": 1, "checkpoints": [{"epoch": 1, "analysis": {"fits": {"C": {"gamma": 1.2, "se": null}}}}]}`))
+	f.Add([]byte(`{"schema_version": 1, "checkpoints": [{"analysis": null}]}`))
+	f.Add([]byte(`[]`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "r.json")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := ReadReport(p)
+		if err != nil {
+			return
+		}
+		// What reads back must be usable: every checkpoint has an analysis.
+		for _, c := range rep.Checkpoints {
+			_ = c.Analysis.Fits
+		}
+		_ = Table([]*Report{rep}, []string{NameC})
+	})
+}
