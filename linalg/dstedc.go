@@ -73,7 +73,10 @@ func dstedc(d, e []float64, q Dense) error {
 		ee[i] = e[i] / scale
 	}
 	par := runtime.GOMAXPROCS(0)
-	if err := dlaed0(dd, ee, q, par); err != nil {
+	// One n x n scratch for all merges: siblings use disjoint diagonal
+	// blocks of it, and a merge runs only after its children are done.
+	scr := NewDense(n, n)
+	if err := dlaed0(dd, ee, q, scr, par); err != nil {
 		return err
 	}
 	for i := range dd {
@@ -82,9 +85,10 @@ func dstedc(d, e []float64, q Dense) error {
 	return nil
 }
 
-// dlaed0 solves one level of the recursion into q (which is zero on entry).
-// par is the number of goroutines this call may use.
-func dlaed0(d, e []float64, q Dense, par int) error {
+// dlaed0 solves one level of the recursion into q (which is zero on entry),
+// with scr (same shape) as workspace. par is the number of goroutines this
+// call may use.
+func dlaed0(d, e []float64, q, scr Dense, par int) error {
 	n := len(d)
 	if n <= dstedcLeaf {
 		for i := 0; i < n; i++ {
@@ -98,21 +102,21 @@ func dlaed0(d, e []float64, q Dense, par int) error {
 	beta := e[m-1]
 	d[m-1] -= math.Abs(beta)
 	d[m] -= math.Abs(beta)
-	q1 := q.View(0, 0, m, m)
-	q2 := q.View(m, m, n-m, n-m)
+	q1, s1 := q.View(0, 0, m, m), scr.View(0, 0, m, m)
+	q2, s2 := q.View(m, m, n-m, n-m), scr.View(m, m, n-m, n-m)
 	var err1, err2 error
 	if par > 1 && n >= 256 {
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err1 = dlaed0(d[:m], e[:m-1], q1, par/2)
+			err1 = dlaed0(d[:m], e[:m-1], q1, s1, par/2)
 		}()
-		err2 = dlaed0(d[m:], e[m:], q2, par-par/2)
+		err2 = dlaed0(d[m:], e[m:], q2, s2, par-par/2)
 		wg.Wait()
 	} else {
-		err1 = dlaed0(d[:m], e[:m-1], q1, 1)
-		err2 = dlaed0(d[m:], e[m:], q2, 1)
+		err1 = dlaed0(d[:m], e[:m-1], q1, s1, 1)
+		err2 = dlaed0(d[m:], e[m:], q2, s2, 1)
 	}
 	if err1 != nil {
 		return err1
@@ -120,12 +124,13 @@ func dlaed0(d, e []float64, q Dense, par int) error {
 	if err2 != nil {
 		return err2
 	}
-	return dlaed1(d, q, m, beta, par)
+	return dlaed1(d, q, scr, m, beta, par)
 }
 
 // dlaed1 merges the solved halves (d[:n1], q's leading block; d[n1:], q's
-// trailing block) coupled by beta into the eigen-decomposition of the whole.
-func dlaed1(d []float64, q Dense, n1 int, beta float64, par int) error {
+// trailing block) coupled by beta into the eigen-decomposition of the whole;
+// res (n x n) is workspace that is overwritten entirely.
+func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 	n := len(d)
 	rho := 2 * math.Abs(beta)
 	z := make([]float64, n)
@@ -196,7 +201,6 @@ func dlaed1(d []float64, q Dense, n1 int, beta float64, par int) error {
 		keep = append(keep, prev)
 	}
 	k := len(keep)
-	res := NewDense(n, n)
 	vals := make([]float64, n)
 	if k > 0 {
 		dk := make([]float64, k)
