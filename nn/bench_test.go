@@ -70,3 +70,18 @@ func BenchmarkPerSample(b *testing.B) {
 	}
 	b.ReportMetric(float64(ds.N)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
+
+// BenchmarkPerSampleCNN is the per-sample quantities of the CNN's fc layer
+// (float64 forward through the convolutions) for 256 MNIST-sized inputs.
+func BenchmarkPerSampleCNN(b *testing.B) {
+	ds := randDataset(1, 256, 1, 28, 28, 10)
+	m, _ := NewCNN(1, 28, 28, 10, 1)
+	x := ds.Float64(nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.PerSample("fc", x, ds.Y, CE); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(ds.N)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/awd-toolkit/awd/linalg"
 )
@@ -58,6 +59,10 @@ type Model struct {
 	Arch   Arch
 	layers []layer
 	params []Param
+
+	// nets64 keeps float64 networks between PerSample calls: their
+	// buffers are large for the CNN, and fresh memory costs page faults.
+	nets64 sync.Pool
 }
 
 // NewMLP returns the MLP in -> widths... -> outputs, ReLU, no biases, with
@@ -215,6 +220,7 @@ func (m *Model) NumParams() int {
 // Clone returns a deep copy.
 func (m *Model) Clone() *Model {
 	c := &Model{Arch: m.Arch, layers: slices.Clone(m.layers), params: make([]Param, len(m.params))}
+	c.nets64 = sync.Pool{}
 	c.Arch.Widths = slices.Clone(m.Arch.Widths)
 	for i, p := range m.params {
 		c.params[i] = Param{Name: p.Name, Shape: slices.Clone(p.Shape), Data: slices.Clone(p.Data)}

@@ -5,9 +5,28 @@ import (
 	"math"
 )
 
-// perSampleChunk bounds the samples of one float64 forward pass, so that the
-// CNN's activations stay small whatever the block size.
-const perSampleChunk = 256
+// perSampleBytes bounds the buffers of one float64 forward pass (about
+// 64 MB), so that the CNN's activations stay small whatever the block size;
+// the MLPs take blocks of up to perSampleChunk samples.
+const (
+	perSampleBytes = 64 << 20
+	perSampleChunk = 256
+)
+
+// chunk64 is the block size of the float64 forward passes of PerSample.
+func (m *Model) chunk64() int {
+	dim := m.Arch.In[0] * m.Arch.In[1] * m.Arch.In[2]
+	per := dim
+	for _, l := range m.layers {
+		switch l.kind {
+		case kConv:
+			per += l.h * l.w * (9*l.in + 2*l.out)
+		case kLinear:
+			per += 2 * l.out
+		}
+	}
+	return max(1, min(perSampleChunk, perSampleBytes/(8*per)))
+}
 
 // PerSample computes, in float64 from m's weights, the exact per-sample
 // quantities of SPEC section 3 for the fully connected layer `layer` (W is
@@ -42,7 +61,16 @@ func (m *Model) PerSample(layer string, x []float64, labels []int, loss Loss) (*
 	ps := &PerSample{N: N, M: M, In: In, L: L,
 		A: make([]float64, N*In), Delta: make([]float64, N*M), J: make([]float64, N*L*M),
 		Lambda: make([]float64, N*L*L), Loss: make([]float64, N), Pred: make([]int, N), Label: append([]int(nil), labels...)}
-	n := newNet[float64](m, min(perSampleChunk, max(N, 1)))
+	// A pooled network of the model's chunk size, loaded with the current
+	// weights (training may have changed them since it was made).
+	var n *net[float64]
+	if v, ok := m.nets64.Get().(*net[float64]); ok && v.cap == m.chunk64() {
+		n = v
+		n.load(m)
+	} else {
+		n = newNet[float64](m, m.chunk64())
+	}
+	defer m.nets64.Put(n)
 	o := make([]float64, L)
 	p := make([]float64, L)
 	g := make([]float64, L)
