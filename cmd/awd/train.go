@@ -242,6 +242,15 @@ func runTrainCmd(cmd *cobra.Command, f *trainFlags) error {
 			return fmt.Errorf("%s holds a run with other settings: use the same flags to resume, another --out, or --fresh", f.out)
 		}
 		model, start = m, old.Epoch
+		// A run that already ended (all epochs, or an early stop) has a
+		// final.npz of the same epoch: nothing is left to do.
+		if fin, err := os.ReadFile(nn.MetaPath(filepath.Join(f.out, "final.npz"))); err == nil {
+			var fm nn.CheckpointMeta
+			if json.Unmarshal(fin, &fm) == nil && fm.Epoch == start && sameRun(&fm, extra) {
+				fmt.Fprintf(stderr, "%s already holds this run, finished after epoch %d (--fresh starts over)\n", f.out, start)
+				return nil
+			}
+		}
 		fmt.Fprintf(stderr, "resuming %s after epoch %d\n", f.out, start)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) && !f.fresh {
 		return fmt.Errorf("resume: %w (use --fresh to start over)", err)
