@@ -104,8 +104,34 @@ func trainInts(s, flag string) ([]int, error) {
 	return out, nil
 }
 
+// dataClasses is the number of classes of every supported data set.
+const dataClasses = 10
+
 // trainData loads the data set and draws the balanced subset.
 func trainData(f *trainFlags, run *trainRun) (train, test *nn.Dataset, err error) {
+	// Flags first, so that bad input fails before the data is read.
+	cl, err := trainInts(f.classes, "classes")
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case len(cl) == 1 && (cl[0] < 1 || cl[0] > dataClasses):
+		return nil, nil, fmt.Errorf("--classes %d: the data sets have %d classes", cl[0], dataClasses)
+	case len(cl) == 1:
+		for i := 0; i < cl[0]; i++ {
+			run.Classes = append(run.Classes, i)
+		}
+	case len(cl) == 0:
+		return nil, nil, errors.New("--classes: empty")
+	default:
+		run.Classes = cl
+	}
+	if f.head != 0 && f.head != len(run.Classes) {
+		return nil, nil, fmt.Errorf("--head %d: must be 0 (10 logits) or the number of classes, %d", f.head, len(run.Classes))
+	}
+	if f.perClass < 1 {
+		return nil, nil, fmt.Errorf("--per-class %d: must be at least 1", f.perClass)
+	}
 	var full, fullTest *nn.Dataset
 	switch strings.ToLower(f.data) {
 	case "mnist":
@@ -122,28 +148,6 @@ func trainData(f *trainFlags, run *trainRun) (train, test *nn.Dataset, err error
 	}
 	if err != nil {
 		return nil, nil, err
-	}
-	cl, err := trainInts(f.classes, "classes")
-	if err != nil {
-		return nil, nil, err
-	}
-	switch {
-	case len(cl) == 1 && (cl[0] < 1 || cl[0] > full.Classes):
-		return nil, nil, fmt.Errorf("--classes %d: %s has %d classes", cl[0], run.Data, full.Classes)
-	case len(cl) == 1:
-		for i := 0; i < cl[0]; i++ {
-			run.Classes = append(run.Classes, i)
-		}
-	case len(cl) == 0:
-		return nil, nil, errors.New("--classes: empty")
-	default:
-		run.Classes = cl
-	}
-	if f.head != 0 && f.head != len(run.Classes) {
-		return nil, nil, fmt.Errorf("--head %d: must be 0 (10 logits) or the number of classes, %d", f.head, len(run.Classes))
-	}
-	if f.perClass < 1 {
-		return nil, nil, fmt.Errorf("--per-class %d: must be at least 1", f.perClass)
 	}
 	run.PerClass, run.Head = f.perClass, f.head
 	if train, _, err = nn.Subset(full, run.Classes, f.perClass, f.seed); err != nil {
@@ -187,6 +191,9 @@ func runTrainCmd(cmd *cobra.Command, f *trainFlags) error {
 	widths, err := trainInts(f.widths, "widths")
 	if err != nil {
 		return err
+	}
+	if f.model != "mlp" && f.model != "cnn" {
+		return fmt.Errorf("--model %q: want mlp or cnn", f.model)
 	}
 	run := trainRun{Seed: f.seed}
 	train, test, err := trainData(f, &run)
