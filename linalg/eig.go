@@ -38,7 +38,7 @@ func EigSym(a Dense, vectors bool) (Eigen, error) {
 		if err := dsterf(t.d, t.e); err != nil {
 			return Eigen{}, fmt.Errorf("EigSym n=%d: %w", n, err)
 		}
-		return Eigen{Values: reversed(t.d), Vectors: NewDense(n, 0)}, nil
+		return Eigen{Values: t.unscaled(reversed(t.d)), Vectors: NewDense(n, 0)}, nil
 	}
 	z := NewDense(n, n)
 	if err := dstedc(t.d, t.e, z); err != nil {
@@ -46,7 +46,7 @@ func EigSym(a Dense, vectors bool) (Eigen, error) {
 	}
 	reverseCols(z)
 	dormtr(t.a, t.tau, z)
-	return Eigen{Values: reversed(t.d), Vectors: z}, nil
+	return Eigen{Values: t.unscaled(reversed(t.d)), Vectors: z}, nil
 }
 
 // EigSymTop computes the k largest eigenvalues of the symmetric matrix a in
@@ -105,9 +105,10 @@ func truncate(e Eigen, k int, vectors bool) Eigen {
 
 // tridiag is the result of the reduction: T = (d, e), Q stored in a, tau.
 type tridiag struct {
-	a    Dense
-	d, e []float64
-	tau  []float64
+	a     Dense
+	d, e  []float64
+	tau   []float64
+	scale float64 // eigenvalues of a = eigenvalues of T * scale
 }
 
 func checkSquare(op string, a Dense) int {
@@ -134,14 +135,28 @@ func tridiagonalize(a Dense) (tridiag, error) {
 			}
 		}
 	}
+	var anrm float64
 	for i := 0; i < n; i++ {
 		for _, v := range w.Data[i*w.Stride+i : i*w.Stride+n] {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return tridiag{}, ErrNotFinite
 			}
+			anrm = math.Max(anrm, math.Abs(v))
 		}
 	}
-	t := tridiag{a: w, d: make([]float64, n), e: make([]float64, max(n-1, 0)), tau: make([]float64, max(n-1, 0))}
+	// Scale into [2^-500, 2^500] so that sums of squares neither overflow
+	// nor underflow (LAPACK's DSYEV does the same with its own bounds).
+	scale := 1.0
+	if anrm > 0x1p500 || (anrm > 0 && anrm < 0x1p-500) {
+		scale = anrm
+		for i := 0; i < n; i++ {
+			row := w.Data[i*w.Stride+i : i*w.Stride+n]
+			for j := range row {
+				row[j] /= scale
+			}
+		}
+	}
+	t := tridiag{a: w, scale: scale, d: make([]float64, n), e: make([]float64, max(n-1, 0)), tau: make([]float64, max(n-1, 0))}
 	dsytrd(w, t.d, t.e, t.tau)
 	for _, v := range t.d {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -193,7 +208,7 @@ func EigSymIndex(a Dense, il, iu int, vectors bool) (Eigen, error) {
 		return Eigen{Values: []float64{}, Vectors: NewDense(n, 0)}, nil
 	}
 	s := dstebz(t.d, t.e, il, iu)
-	out := Eigen{Values: reversed(s.w), Vectors: NewDense(n, 0)}
+	out := Eigen{Values: t.unscaled(reversed(s.w)), Vectors: NewDense(n, 0)}
 	if !vectors {
 		return out, nil
 	}
@@ -228,6 +243,7 @@ func EigSymInterval(a Dense, lo, hi float64, vectors bool) (Eigen, error) {
 		pm = math.Max(pm, e2[i])
 	}
 	pm *= safmin
+	lo, hi = lo/t.scale, hi/t.scale
 	il := sturmCount(t.d, e2, pm, math.Nextafter(lo, math.Inf(1)))
 	iu := sturmCount(t.d, e2, pm, math.Nextafter(hi, math.Inf(1)))
 	k := iu - il
@@ -235,7 +251,7 @@ func EigSymInterval(a Dense, lo, hi float64, vectors bool) (Eigen, error) {
 		return Eigen{Values: []float64{}, Vectors: NewDense(n, 0)}, nil
 	}
 	s := dstebz(t.d, t.e, il, iu)
-	out := Eigen{Values: reversed(s.w), Vectors: NewDense(n, 0)}
+	out := Eigen{Values: t.unscaled(reversed(s.w)), Vectors: NewDense(n, 0)}
 	if !vectors {
 		return out, nil
 	}
@@ -245,4 +261,14 @@ func EigSymInterval(a Dense, lo, hi float64, vectors bool) (Eigen, error) {
 	dormtr(t.a, t.tau, z)
 	out.Vectors = z
 	return out, nil
+}
+
+// unscaled multiplies eigenvalues of T by the scale of the reduction.
+func (t tridiag) unscaled(w []float64) []float64 {
+	if t.scale != 1 {
+		for i := range w {
+			w[i] *= t.scale
+		}
+	}
+	return w
 }

@@ -24,6 +24,7 @@ func EigSymSmall(n int, a, w, v []float64) error {
 	work := make([]float64, n*n+3*n)
 	r := work[:n*n]
 	d, e, tau := work[n*n:n*n+n], work[n*n+n:n*n+2*n], work[n*n+2*n:]
+	var anrm float64
 	for i := 0; i < n; i++ {
 		for j := 0; j <= i; j++ {
 			x := a[i*n+j]
@@ -31,8 +32,22 @@ func EigSymSmall(n int, a, w, v []float64) error {
 				return ErrNotFinite
 			}
 			r[j*n+i] = x
+			anrm = math.Max(anrm, math.Abs(x))
 		}
 	}
+	// Scale extreme matrices towards 1 (see tridiagonalize).
+	scale := 1.0
+	if anrm > 0x1p500 || (anrm > 0 && anrm < 0x1p-500) {
+		scale = anrm
+		for i := range r {
+			r[i] /= scale
+		}
+	}
+	defer func() {
+		for i := 0; i < n; i++ {
+			w[i] *= scale
+		}
+	}()
 	rd := Dense{Rows: n, Cols: n, Stride: n, Data: r}
 	dsytd2(rd, d, e, tau)
 	if v == nil {

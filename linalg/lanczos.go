@@ -91,6 +91,7 @@ func LanczosTop(op SymOp, k int, opt LanczosOptions) (Eigen, error) {
 		x.Data[i] = rng.NormFloat64()
 	}
 	nconv := 0
+	var sc float64 // scale of A (0 until the first nonzero image)
 	for restart := 0; ; restart++ {
 		// Expand the basis with x (n x nb), then with images of the last block.
 		for cur < m {
@@ -100,10 +101,27 @@ func LanczosTop(op SymOp, k int, opt LanczosOptions) (Eigen, error) {
 			v.View(0, cur, n, nb).Copy(blk)
 			dst := av.View(0, cur, n, nb)
 			op.Apply(dst, v.View(0, cur, n, nb))
+			var amax float64
 			for r := 0; r < n; r++ {
 				for _, val := range dst.Row(r) {
 					if math.IsNaN(val) || math.IsInf(val, 0) {
 						return Eigen{}, ErrNotFinite
+					}
+					amax = math.Max(amax, math.Abs(val))
+				}
+			}
+			// A is handled as A/sc with sc the power of two nearest the
+			// first image's size, so that sums of squares of extreme
+			// operators neither overflow nor underflow.
+			if sc == 0 && amax > 0 {
+				_, ex := math.Frexp(amax)
+				sc = math.Ldexp(1, ex)
+			}
+			if sc != 0 && sc != 1 {
+				for r := 0; r < n; r++ {
+					row := dst.Row(r)
+					for c := range row {
+						row[c] /= sc
 					}
 				}
 			}
@@ -158,6 +176,11 @@ func LanczosTop(op SymOp, k int, opt LanczosOptions) (Eigen, error) {
 		}
 		if nconv == k || m == n {
 			out := Eigen{Values: append([]float64(nil), ev.Values[:k]...), Vectors: u.View(0, 0, n, k).Clone()}
+			if sc != 0 {
+				for i := range out.Values {
+					out.Values[i] *= sc
+				}
+			}
 			return out, nil
 		}
 		if restart >= maxRestarts {
