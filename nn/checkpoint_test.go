@@ -234,3 +234,31 @@ func sha256Hex(b []byte) string {
 }
 
 func npzWriter(w io.Writer) *npz.Writer { return npz.NewWriter(w) }
+
+// TestNumPyFiles loads archives written by NumPy 1.24 (numpy.savez of
+// float32 arrays, numpy.savez_compressed of float64 ones), as a converted
+// PyTorch state_dict is: fc1.weight = arange(12).reshape(3,4)/8,
+// fc2.weight = arange(6).reshape(2,3)/4 - 1.
+func TestNumPyFiles(t *testing.T) {
+	for _, name := range []string{"numpy_mlp.npz", "numpy_mlp_f64_compressed.npz"} {
+		m, meta, err := LoadCheckpoint(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta != nil || m.Arch.Model != "mlp" || !slices.Equal(m.Arch.Widths, []int{3}) || m.Arch.Outputs != 2 {
+			t.Fatalf("%s: arch %+v", name, m.Arch)
+		}
+		w1, _ := m.Param("fc1.weight")
+		w2, _ := m.Param("fc2.weight")
+		for i, v := range w1.Data {
+			if v != float32(i)/8 {
+				t.Fatalf("%s: fc1.weight[%d] = %g", name, i, v)
+			}
+		}
+		for i, v := range w2.Data {
+			if v != float32(i)/4-1 {
+				t.Fatalf("%s: fc2.weight[%d] = %g", name, i, v)
+			}
+		}
+	}
+}
