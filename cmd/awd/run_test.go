@@ -95,6 +95,22 @@ func TestCLIRunPlotAnalyzeResume(t *testing.T) {
 	if g0.Gamma != g1.Gamma {
 		t.Errorf("analyze of the run's checkpoint: gamma %v, run said %v", g1.Gamma, g0.Gamma)
 	}
+	// The same weights without our JSON, as converted from PyTorch: the
+	// architecture is inferred and the data flags are given by hand.
+	raw, err := os.ReadFile(filepath.Join(out, "checkpoints", "epoch_0002.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	torch := filepath.Join(out, "torch.npz")
+	os.WriteFile(torch, raw, 0o644)
+	tout := filepath.Join(out, "torch")
+	_, se, code = awdCmd(t, "analyze", torch, "--k", "20", "--classes", "3", "--per-class", "60", "--batch", "10", "--loss", "ce", "--out", tout, "--quiet")
+	if code != 0 {
+		t.Fatalf("analyze converted: exit %d\n%s", code, se)
+	}
+	if tr, err := awd.ReadReport(filepath.Join(tout, "results.json")); err != nil || tr.Checkpoints[0].Analysis.Fits[awd.NameC].Gamma != g0.Gamma {
+		t.Errorf("converted checkpoint: %v, gamma differs from the run's %v", err, g0.Gamma)
+	}
 	if so, se, code := awdCmd(t, "table", filepath.Join(out, "results.json"), filepath.Join(aout, "results.json")); code != 0 || !strings.Contains(so, "| mnist") {
 		t.Errorf("table: exit %d\n%s%s", code, so, se)
 	}
