@@ -280,6 +280,9 @@ H_eigenvalues, c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cmb, c_M2, s_i, ...).`,
 				if !cmd.Flags().Changed("batch") && meta.Train.Batch > 0 {
 					batch = meta.Train.Batch
 				}
+				if l, ok := meta.Extra["layer"].(string); ok && !cmd.Flags().Changed("layer") {
+					an.layer = l
+				}
 				if raw, ok := meta.Extra["data"]; ok {
 					var saved dataOpts
 					if b, err := json.Marshal(raw); err == nil && json.Unmarshal(b, &saved) == nil {
