@@ -51,7 +51,7 @@ func dsytrd(a Dense, d, e, tau []float64) {
 		pk := make([]float64, n*(n+1)/2)
 		// Buffers of the trailing updates, allocated once: fresh large
 		// allocations per panel cost page faults.
-		buf := make([]float64, 4*sytrdNB*n+64*n)
+		buf := make([]float64, 4*sytrdNB*n+64*min(runtime.GOMAXPROCS(0), 8)*n)
 		packUpper(a, pk)
 		for ; j < n-sytrdNX; j += sytrdNB {
 			m := n - j
@@ -85,8 +85,9 @@ func dsytrd(a Dense, d, e, tau []float64) {
 // syr2kPacked computes C += alpha (V^T W + W^T V) for nb x m row panels V,
 // W and the packed m x m upper triangle pk, as products of inner size 2 nb,
 // alpha [V; W]^T [W; V], on row blocks of 64 through a buffer that stays in
-// the L2 cache, added row by row to the packed rows; buf holds at least
-// (4 nb + 64) m values. Cost 2 nb m^2 flops.
+// the L2 cache, added row by row to the packed rows, the row blocks spread
+// over goroutines; buf holds at least (4 nb + 64 GOMAXPROCS) m values.
+// Cost 2 nb m^2 flops.
 func syr2kPacked(alpha float64, v, w Dense, pk []float64, m int, buf []float64) {
 	nb := v.Rows
 	x := DenseOf(2*nb, m, buf[:2*nb*m])
@@ -96,41 +97,29 @@ func syr2kPacked(alpha float64, v, w Dense, pk []float64, m int, buf []float64) 
 	y.View(0, 0, nb, m).Copy(w)
 	y.View(nb, 0, nb, m).Copy(v)
 	const bs = 64
-	tmp := buf[4*nb*m : 4*nb*m+bs*m]
-	for r0 := 0; r0 < m; r0 += bs {
-		r1 := min(r0+bs, m)
-		t := Dense{Rows: r1 - r0, Cols: m - r0, Stride: m - r0, Data: tmp[:(r1-r0)*(m-r0)]}
-		Gemm(true, false, alpha, x.View(0, r0, 2*nb, r1-r0), y.View(0, r0, 2*nb, m-r0), 0, t)
-		for r := r0; r < r1; r++ {
-			off := packOff(m, r)
-			kernels.Daxpy(1, t.Data[(r-r0)*t.Stride+(r-r0):(r-r0+1)*t.Stride], pk[off:off+m-r])
-		}
+	nblk := (m + bs - 1) / bs
+	workers := min(runtime.GOMAXPROCS(0), 8, nblk)
+	// Worker g takes the row blocks g, g+workers, ...: interleaving evens
+	// out the shrinking row lengths; each has its own slice of buf.
+	var wg sync.WaitGroup
+	for g := 0; g < workers; g++ {
+		tmp := buf[4*nb*m+g*bs*m : 4*nb*m+(g+1)*bs*m]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for blk := g; blk < nblk; blk += workers {
+				r0 := blk * bs
+				r1 := min(r0+bs, m)
+				t := Dense{Rows: r1 - r0, Cols: m - r0, Stride: m - r0, Data: tmp[:(r1-r0)*(m-r0)]}
+				Gemm(true, false, alpha, x.View(0, r0, 2*nb, r1-r0), y.View(0, r0, 2*nb, m-r0), 0, t)
+				for r := r0; r < r1; r++ {
+					off := packOff(m, r)
+					kernels.Daxpy(1, t.Data[(r-r0)*t.Stride+(r-r0):(r-r0+1)*t.Stride], pk[off:off+m-r])
+				}
+			}
+		}()
 	}
-}
-
-// syr2kUpper computes the upper triangle of C += alpha (V^T W + W^T V) for
-// nb x m row panels V, W and the m x m matrix C as one product of inner
-// dimension 2 nb, C += alpha [V; W]^T [W; V], by row blocks with Gemm so
-// that only about half of C is touched, and each element once.
-// Cost 2 nb m^2 flops.
-func syr2kUpper(alpha float64, v, w, c Dense) {
-	m := c.Rows
-	nb := v.Rows
-	x := NewDense(2*nb, m)
-	y := NewDense(2*nb, m)
-	x.View(0, 0, nb, m).Copy(v)
-	x.View(nb, 0, nb, m).Copy(w)
-	y.View(0, 0, nb, m).Copy(w)
-	y.View(nb, 0, nb, m).Copy(v)
-	// Row blocks of 512: few enough calls for GEMM's packing to pay off,
-	// while the lower triangles of the diagonal blocks computed in vain
-	// stay below bs/m of the work.
-	const bs = 512
-	for r0 := 0; r0 < m; r0 += bs {
-		r1 := min(r0+bs, m)
-		cb := c.View(r0, r0, r1-r0, m-r0)
-		Gemm(true, false, alpha, x.View(0, r0, 2*nb, r1-r0), y.View(0, r0, 2*nb, m-r0), 1, cb)
-	}
+	wg.Wait()
 }
 
 // dsytd2 is the unblocked reduction (LAPACK DSYTD2, lower, transposed).

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // Eigen holds eigenpairs of a symmetric matrix: Values in descending order
@@ -124,17 +126,29 @@ func tridiagonalize(a Dense) (tridiag, error) {
 	n := a.Rows
 	w := NewDense(n, n)
 	// Blocked transpose of the lower triangle (tiles stay in cache).
+	// Tile rows are spread over goroutines; each writes its own columns.
 	const bs = 64
-	for i0 := 0; i0 < n; i0 += bs {
-		for j0 := 0; j0 <= i0; j0 += bs {
-			for i := i0; i < min(i0+bs, n); i++ {
-				row := a.Data[i*a.Stride : i*a.Stride+min(j0+bs, i+1)]
-				for j := j0; j < len(row); j++ {
-					w.Data[j*w.Stride+i] = row[j]
+	nt := (n + bs - 1) / bs
+	workers := min(runtime.GOMAXPROCS(0), nt)
+	var wg sync.WaitGroup
+	for g := 0; g < workers; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ti := g; ti < nt; ti += workers {
+				i0 := ti * bs
+				for j0 := 0; j0 <= i0; j0 += bs {
+					for i := i0; i < min(i0+bs, n); i++ {
+						row := a.Data[i*a.Stride : i*a.Stride+min(j0+bs, i+1)]
+						for j := j0; j < len(row); j++ {
+							w.Data[j*w.Stride+i] = row[j]
+						}
+					}
 				}
 			}
-		}
+		}()
 	}
+	wg.Wait()
 	var anrm float64
 	for i := 0; i < n; i++ {
 		for _, v := range w.Data[i*w.Stride+i : i*w.Stride+n] {
