@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,7 +33,8 @@ func peakRSS() float64 {
 // pass, accumulation of C, H, M2, C_pair, C_pair2, C_mb, eigensolve, every
 // statistic; no suppression, no plots) for the MNIST MLP's fc2 (d = 2500)
 // on N = 20000 samples (10 classes x 2000) with k = 1000. It reports the
-// split by stage and the peak RSS of the process.
+// split by stage, the process's CPU seconds (user + system: what the work
+// costs when other jobs stretch the wall time) and its peak RSS.
 func BenchmarkAnalyze(b *testing.B) {
 	for _, c := range []struct {
 		perClass, k int
@@ -50,7 +52,12 @@ func BenchmarkAnalyze(b *testing.B) {
 			}
 			cfg := DefaultConfig("ce")
 			cfg.K, cfg.Pair2 = c.k, c.pair2
+			// The CLI's soft memory limit (cmd/awd sets it unless GOMEMLIMIT is set).
+			if os.Getenv("GOMEMLIMIT") == "" {
+				defer debug.SetMemoryLimit(debug.SetMemoryLimit(900 << 20))
+			}
 			runtime.GC()
+			cpu0 := cpuSeconds()
 			b.ResetTimer()
 			var r *Result
 			for i := 0; i < b.N; i++ {
@@ -59,6 +66,7 @@ func BenchmarkAnalyze(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s")
 			t := r.Timings
 			b.ReportMetric(t.Pairs, "pairs-s")
 			b.ReportMetric(t.PerSample, "persample-s")
