@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -238,7 +238,7 @@ func runTrain(cmd *cobra.Command, rc *runConfig, an *analysisOpts, out string, f
 				return l
 			}
 		}
-		return awd.EpochLog{Epoch: e, TrainLoss: awd.Float(nan), TrainAcc: awd.Float(nan), TestLoss: awd.Float(nan), TestAcc: awd.Float(nan)}
+		return awd.EpochLog{Epoch: e, TrainLoss: awd.Float(math.NaN()), TrainAcc: awd.Float(math.NaN()), TestLoss: awd.Float(math.NaN()), TestAcc: awd.Float(math.NaN())}
 	}
 	// Analyses a killed run owed: checkpoints written, analysis missing.
 	for _, e := range rc.AnalyzeAt {
@@ -316,8 +316,6 @@ func runTrain(cmd *cobra.Command, rc *runConfig, an *analysisOpts, out string, f
 	return nil
 }
 
-var nan = func() float64 { var z float64; return z / z }()
-
 func compactJSON(b []byte) []byte {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil {
@@ -330,5 +328,3 @@ func layerDim(m *nn.Model, layer string) int {
 	a, b, _ := m.LayerShape(layer)
 	return a * b
 }
-
-var _ io.Writer = (*bytes.Buffer)(nil)
