@@ -255,6 +255,9 @@ func runTrain(cmd *cobra.Command, rc *runConfig, an *analysisOpts, out string, f
 
 	tc := rc.Train
 	tc.StartEpoch = start
+	if l := logOf(start); start > 0 && tc.StopLoss > 0 && float64(l.TrainLoss) < tc.StopLoss {
+		tc.Epochs = start // the run had stopped early: it is finished
+	}
 	meta := func(e int) nn.CheckpointMeta {
 		return nn.CheckpointMeta{Epoch: e, InitSeed: rc.InitSeed, Train: rc.Train,
 			Extra: map[string]any{"data": rc.Data, "layer": rc.Analysis.Layer}}
@@ -299,7 +302,7 @@ func runTrain(cmd *cobra.Command, rc *runConfig, an *analysisOpts, out string, f
 	if err != nil {
 		return err
 	}
-	if last < tc.Epochs && last > start && !analysed(last) {
+	if last < rc.Train.Epochs && last > start && !analysed(last) {
 		// Early stop: analyse the final model, with the suppression experiments.
 		fmt.Fprintf(stderr, "stopped early at epoch %d (train loss below %g)\n", last, tc.StopLoss)
 		if err := nn.SaveCheckpoint(checkpointPath(out, last), model, meta(last)); err != nil {
