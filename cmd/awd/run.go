@@ -287,7 +287,7 @@ func runTrain(cmd *cobra.Command, rc *runConfig, an *analysisOpts, out string, f
 			if bar != nil {
 				bar.Clear()
 			}
-			if err := analyse(st.Epoch, m, l, st.Epoch == lastAt); err != nil {
+			if err := analyse(st.Epoch, m, l, st.Epoch == lastAt || (tc.StopLoss > 0 && st.TrainLoss < tc.StopLoss)); err != nil {
 				return err
 			}
 		}
