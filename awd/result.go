@@ -92,5 +92,5 @@ type Arrays struct {
 	Lambda1       []float64            // lambda_1(H_n) per sample
 	Corr          []float64            // eigenvalue-alignment correlations
 	Rho, RhoRand  map[string]linalg.Dense
-	Suppressed    map[string][2][]float64 // intervention -> (lambda', s')
+	Suppressed    map[string][3][]float64 // intervention -> (lambda', s', correlations)
 }

@@ -148,7 +148,7 @@ func npzName(cov string) string {
 //	lambda1_samples  lambda_1(H_n) per sample
 //	corr             eigenvalue-alignment correlation per direction
 //	rho_<X>, rho_rand_<X>   leading block of rho in H's basis and a Haar frame
-//	supp_<name>_lambda, supp_<name>_s   spectra after each intervention
+//	supp_<name>_lambda, supp_<name>_s, supp_<name>_corr   spectra and correlations after each intervention
 func WriteArrays(path string, r *Result) error {
 	a := &r.Arrays
 	idx := make([]int64, len(a.SampleIndices))
@@ -181,6 +181,9 @@ func WriteArrays(path string, r *Result) error {
 	for _, name := range sortedKeys(a.Suppressed) {
 		v := a.Suppressed[name]
 		es = append(es, entry{"supp_" + name + "_lambda", v[0]}, entry{"supp_" + name + "_s", v[1]})
+		if v[2] != nil {
+			es = append(es, entry{"supp_" + name + "_corr", v[2]})
+		}
 	}
 	return WriteFileAtomic(path, func(w io.Writer) error {
 		zw := npz.NewWriter(w)

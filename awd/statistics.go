@@ -151,7 +151,7 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 	if ss != nil && len(cfg.Interventions) > 0 {
 		t0 = time.Now()
 		r.SuppressionCfg = cfg.Suppression
-		r.Arrays.Suppressed = map[string][2][]float64{}
+		r.Arrays.Suppressed = map[string][3][]float64{}
 		prog.Start("suppression", len(cfg.Interventions))
 		for _, name := range cfg.Interventions {
 			iv, err := Suppress(ss, name, k, cfg.Suppression)
@@ -160,7 +160,7 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 				return err
 			}
 			r.Suppression = append(r.Suppression, iv)
-			r.Arrays.Suppressed[name] = [2][]float64{iv.Lambda, iv.S}
+			r.Arrays.Suppressed[name] = [3][]float64{iv.Lambda, iv.S, iv.Corr}
 			prog.Add(1)
 		}
 		prog.Finish()

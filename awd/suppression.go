@@ -26,10 +26,11 @@ type SuppressionConfig struct {
 	TailEps     float64 `json:"tail_eps"`     // every intervention: lambda_k, k >= 2, times TailEps
 	NonStiffEps float64 `json:"nonstiff_eps"` // stiff: lambda_1 of the non-stiff samples times NonStiffEps
 	Seed        uint64  `json:"seed"`         // shuffle: the permutation's seed
+	CorrK       int     `json:"corr_k"`       // correlations after the intervention for the top CorrK directions (0: none)
 }
 
 // DefaultSuppression is tau 0.1, tails x 1e-5, non-stiff lambda_1 x 1e-3.
-var DefaultSuppression = SuppressionConfig{Tau: 0.1, TailEps: 1e-5, NonStiffEps: 1e-3, Seed: 1}
+var DefaultSuppression = SuppressionConfig{Tau: 0.1, TailEps: 1e-5, NonStiffEps: 1e-3, Seed: 1, CorrK: 200}
 
 // Intervention is the outcome of one intervention: the top-k spectrum of
 // the rebuilt H' = mean_n sum_k lambda'_k v_k v_k^T, the projections
@@ -44,7 +45,8 @@ type Intervention struct {
 	Lambda []float64 `json:"-"`
 	S      []float64 `json:"-"`
 	// Corr is the eigenvalue-alignment correlation after the intervention
-	// (see Correlation), against H's new eigenvectors.
+	// (see Correlation) against H's new top CorrK eigenvectors (array
+	// supp_<name>_corr).
 	Corr []float64 `json:"-"`
 }
 
@@ -187,10 +189,12 @@ func Suppress(ss *SampleSpectra, name string, k int, cfg SuppressionConfig) (Int
 	if iv.Fit, err = FitPowerLaw(iv.Lambda, iv.S); err != nil {
 		iv.FitErr = err.Error()
 	}
-	l1 := make([]float64, ss.N)
-	for s := range l1 {
-		l1[s] = ss.Norm2[s] * mu[s*ss.R]
+	if kc := min(k, cfg.CorrK); kc > 0 {
+		l1 := make([]float64, ss.N)
+		for s := range l1 {
+			l1[s] = ss.Norm2[s] * mu[s*ss.R]
+		}
+		iv.Corr = Correlation(ss, l1, e.Vectors.View(0, 0, e.Vectors.Rows, kc))
 	}
-	iv.Corr = Correlation(ss, l1, e.Vectors)
 	return iv, nil
 }

@@ -123,6 +123,7 @@ type analysisOpts struct {
 	suppress    string
 	rhoBlock    int
 	corrK       int
+	supp        awd.SuppressionConfig
 	quiet       bool
 }
 
@@ -137,6 +138,10 @@ func (o *analysisOpts) register(fs *pflag.FlagSet, k int, suppress string) {
 	fs.BoolVar(&o.noCorr, "no-correlation", false, "skip the eigenvalue-alignment correlations (2 N d k flops)")
 	fs.StringVar(&o.suppress, "suppress", suppress, "suppression interventions, comma-separated: rank1,mean,stiff,shuffle (empty: none)")
 	fs.IntVar(&o.corrK, "corr-k", 200, "directions for the eigenvalue-alignment correlations")
+	d := awd.DefaultSuppression
+	fs.Float64Var(&o.supp.Tau, "tau", d.Tau, "suppression: stiff samples have lambda_1 >= tau * max lambda_1")
+	fs.Float64Var(&o.supp.TailEps, "tail-eps", d.TailEps, "suppression: factor on the tail eigenvalues lambda_k, k >= 2")
+	fs.Float64Var(&o.supp.NonStiffEps, "nonstiff-eps", d.NonStiffEps, "suppression: factor on lambda_1 of the non-stiff samples")
 	fs.IntVar(&o.rhoBlock, "rho-block", 100, "size of the leading block of rho kept for the heat maps")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bars")
 }
@@ -146,6 +151,8 @@ func (o *analysisOpts) config(loss string, batch int) awd.Config {
 	c.Layer, c.K, c.Batch, c.Seed = o.layer, o.k, batch, o.seed
 	c.Centered, c.Greedy, c.Pair2, c.MiniBatch, c.Correlation = o.centered, o.greedy, !o.noPair2, !o.noMinibatch, !o.noCorr
 	c.RhoBlock, c.CorrK = o.rhoBlock, o.corrK
+	c.Suppression = o.supp
+	c.Suppression.Seed, c.Suppression.CorrK = o.seed, o.corrK
 	c.Interventions = nil
 	for _, s := range strings.Split(o.suppress, ",") {
 		if s = strings.TrimSpace(s); s != "" {
