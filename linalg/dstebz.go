@@ -87,25 +87,44 @@ func dstebz(d, e []float64, il, iu int) tridiagSubset {
 	solve := func(jl, ju int) {
 		var local []ival
 		stack := []ival{{gl, gu, 0, n}}
+		var batch [4]ival
+		var xs [4]float64
 		for len(stack) > 0 {
-			iv := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if iv.chi <= jl || iv.clo >= ju || iv.chi == iv.clo {
-				continue
-			}
-			if iv.hi-iv.lo <= 2*eps*math.Max(math.Abs(iv.lo), math.Abs(iv.hi))+atol {
-				v := iv.lo + (iv.hi-iv.lo)/2
-				for i := max(iv.clo, jl); i < min(iv.chi, ju); i++ {
-					out.w[i-il] = v
+			// Take up to four intervals that still need halving and count
+			// at their midpoints together (four independent recurrences
+			// hide the latency of the divisions).
+			nb := 0
+			for nb < 4 && len(stack) > 0 {
+				iv := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				if iv.chi <= jl || iv.clo >= ju || iv.chi == iv.clo {
+					continue
 				}
-				local = append(local, iv)
+				if iv.hi-iv.lo <= 2*eps*math.Max(math.Abs(iv.lo), math.Abs(iv.hi))+atol {
+					v := iv.lo + (iv.hi-iv.lo)/2
+					for i := max(iv.clo, jl); i < min(iv.chi, ju); i++ {
+						out.w[i-il] = v
+					}
+					local = append(local, iv)
+					continue
+				}
+				batch[nb] = iv
+				xs[nb] = iv.lo + (iv.hi-iv.lo)/2
+				nb++
+			}
+			if nb == 0 {
 				continue
 			}
-			mid := iv.lo + (iv.hi-iv.lo)/2
-			cm := sturmCount(d, e2, pivmin, mid)
-			cm = min(max(cm, iv.clo), iv.chi)
-			// Push the upper half first so the lower one is refined first.
-			stack = append(stack, ival{mid, iv.hi, cm, iv.chi}, ival{iv.lo, mid, iv.clo, cm})
+			for t := nb; t < 4; t++ {
+				xs[t] = xs[0]
+			}
+			cs := sturmCount4(d, e2, pivmin, xs)
+			for t := nb - 1; t >= 0; t-- {
+				iv, mid := batch[t], xs[t]
+				cm := min(max(cs[t], iv.clo), iv.chi)
+				// Push the upper half first so the lower one is refined first.
+				stack = append(stack, ival{mid, iv.hi, cm, iv.chi}, ival{iv.lo, mid, iv.clo, cm})
+			}
 		}
 		mu.Lock()
 		clusters = append(clusters, local...)
@@ -171,6 +190,47 @@ func sturmCount(d, e2 []float64, pivmin, x float64) int {
 		if q < 0 {
 			cnt++
 		}
+	}
+	return cnt
+}
+
+// sturmCount4 is sturmCount at four points at once.
+func sturmCount4(d, e2 []float64, pivmin float64, x [4]float64) [4]int {
+	var cnt [4]int
+	q0, q1, q2, q3 := d[0]-x[0], d[0]-x[1], d[0]-x[2], d[0]-x[3]
+	for i := 0; ; i++ {
+		if math.Abs(q0) <= pivmin {
+			q0 = -pivmin
+		}
+		if math.Abs(q1) <= pivmin {
+			q1 = -pivmin
+		}
+		if math.Abs(q2) <= pivmin {
+			q2 = -pivmin
+		}
+		if math.Abs(q3) <= pivmin {
+			q3 = -pivmin
+		}
+		if q0 < 0 {
+			cnt[0]++
+		}
+		if q1 < 0 {
+			cnt[1]++
+		}
+		if q2 < 0 {
+			cnt[2]++
+		}
+		if q3 < 0 {
+			cnt[3]++
+		}
+		if i+1 >= len(d) {
+			break
+		}
+		di, ei := d[i+1], e2[i]
+		q0 = di - x[0] - ei/q0
+		q1 = di - x[1] - ei/q1
+		q2 = di - x[2] - ei/q2
+		q3 = di - x[3] - ei/q3
 	}
 	return cnt
 }
