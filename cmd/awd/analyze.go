@@ -203,8 +203,10 @@ type barProgress struct {
 	bar   *progressbar.ProgressBar
 }
 
+// Start opens a bar, only on a terminal (isTerminal is train.go's), so that
+// logs of redirected runs hold no carriage-return frames.
 func (p *barProgress) Start(stage string, total int) {
-	if p.quiet {
+	if p.quiet || !isTerminal(p.w) {
 		return
 	}
 	if total <= 1 {

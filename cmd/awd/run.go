@@ -263,7 +263,7 @@ func runTrain(cmd *cobra.Command, rc *runConfig, an *analysisOpts, out string, f
 			Extra: map[string]any{"data": rc.Data, "layer": rc.Analysis.Layer}}
 	}
 	var bar *progressbar.ProgressBar
-	if !an.quiet && start < tc.Epochs {
+	if !an.quiet && isTerminal(stderr) && start < tc.Epochs {
 		bar = progressbar.NewOptions(tc.Epochs, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("training   "),
 			progressbar.OptionSetWidth(30), progressbar.OptionShowCount(), progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
