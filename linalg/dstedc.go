@@ -38,7 +38,7 @@ import (
 var dstedcLeaf = 32
 
 // dstedc computes all eigenvalues (ascending in d) and eigenvectors (the
-// columns of q, n x n, overwritten) of the tridiagonal (d, e).
+// columns of q, n x n, which must be zero on entry) of the tridiagonal (d, e).
 func dstedc(d, e []float64, q Dense) error {
 	n := len(d)
 	if q.Rows != n || q.Cols != n {
@@ -54,9 +54,6 @@ func dstedc(d, e []float64, q Dense) error {
 		if i < n-1 {
 			scale = math.Max(scale, math.Abs(e[i]))
 		}
-	}
-	for r := 0; r < n; r++ {
-		clear(q.Data[r*q.Stride : r*q.Stride+n])
 	}
 	if scale == 0 {
 		for i := 0; i < n; i++ {
@@ -210,9 +207,11 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 			zk[s] = z[c]
 		}
 		lam := make([]float64, k)
-		u := NewDense(k, k) // u(i, j) = dk_i - lambda_j, then the eigenvectors
-		secularRoots(dk, zk, rho, lam, u, par)
-		eigvecsGE(dk, zk, rho, u)
+		// ut(j, i) = dk_i - lambda_j, then component i of eigenvector j
+		// (rows are vectors, so every pass below is row-wise).
+		ut := NewDense(k, k)
+		secularRoots(dk, zk, rho, lam, ut, par)
+		eigvecsGE(dk, zk, rho, ut)
 		// Group the kept columns: top-only, mixed, bottom-only.
 		var g1, g2 []int // indices s into keep
 		for s, c := range keep {
@@ -232,8 +231,8 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 			}
 		}
 		n2 := n - n1
-		prodRows(q, keep, g1, 0, n1, u, res.View(0, 0, n1, k))
-		prodRows(q, keep, g2, n1, n2, u, res.View(n1, 0, n2, k))
+		prodRows(q, keep, g1, 0, n1, ut, res.View(0, 0, n1, k))
+		prodRows(q, keep, g2, n1, n2, ut, res.View(n1, 0, n2, k))
 		copy(vals, lam)
 	}
 	for t, c := range defl {
@@ -262,9 +261,9 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 }
 
 // prodRows computes out = Q(r0:r0+nr, cols) U(rows, :) where cols are the
-// q columns keep[s] and rows the u rows s for s in g.
-func prodRows(q Dense, keep, g []int, r0, nr int, u, out Dense) {
-	k := u.Cols
+// q columns keep[s] and rows the U rows s for s in g; ut holds U^T.
+func prodRows(q Dense, keep, g []int, r0, nr int, ut, out Dense) {
+	k := ut.Rows
 	if len(g) == 0 {
 		for r := 0; r < nr; r++ {
 			clear(out.Data[r*out.Stride : r*out.Stride+k])
@@ -279,11 +278,15 @@ func prodRows(q Dense, keep, g []int, r0, nr int, u, out Dense) {
 			dst[x] = src[keep[s]]
 		}
 	}
-	uc := NewDense(len(g), k)
-	for x, s := range g {
-		copy(uc.Row(x), u.Row(s))
+	uc := NewDense(k, len(g)) // uc(j, x) = U(g[x], j)
+	for j := 0; j < k; j++ {
+		src := ut.Data[j*ut.Stride:]
+		dst := uc.Data[j*uc.Stride:]
+		for x, s := range g {
+			dst[x] = src[s]
+		}
 	}
-	Gemm(false, false, 1, qc, uc, 0, out)
+	Gemm(false, true, 1, qc, uc, 0, out)
 }
 
 // rotCols applies col_p, col_c = cs col_p - sn col_c, sn col_p + cs col_c.
@@ -296,16 +299,12 @@ func rotCols(q Dense, p, c int, cs, sn float64) {
 	}
 }
 
-// secularRoots solves for all k roots; column j of u receives d_i - lambda_j.
-func secularRoots(d, z []float64, rho float64, lam []float64, u Dense, par int) {
+// secularRoots solves for all k roots; row j of ut receives d_i - lambda_j.
+func secularRoots(d, z []float64, rho float64, lam []float64, ut Dense, par int) {
 	k := len(d)
 	work := func(j0, j1 int) {
-		delta := make([]float64, k)
 		for j := j0; j < j1; j++ {
-			lam[j] = dlaed4(j, d, z, rho, delta)
-			for i := 0; i < k; i++ {
-				u.Data[i*u.Stride+j] = delta[i]
-			}
+			lam[j] = dlaed4(j, d, z, rho, ut.Data[j*ut.Stride:j*ut.Stride+k])
 		}
 	}
 	if par <= 1 || k < 128 {
@@ -324,38 +323,40 @@ func secularRoots(d, z []float64, rho float64, lam []float64, u Dense, par int) 
 	wg.Wait()
 }
 
-// eigvecsGE overwrites u (u(i, j) = d_i - lambda_j) with the unit
-// eigenvectors of D + rho z z^T by Gu and Eisenstat's formula.
-func eigvecsGE(d, z []float64, rho float64, u Dense) {
+// eigvecsGE overwrites ut (ut(j, i) = d_i - lambda_j) with the unit
+// eigenvectors of D + rho z z^T as rows, by Gu and Eisenstat's formula:
+// zhat_i^2 = (lambda_{k-1} - d_i)/rho prod_{j<i} (lambda_j - d_i)/(d_j - d_i)
+// prod_{i<=j<k-1} (lambda_j - d_i)/(d_{j+1} - d_i).
+func eigvecsGE(d, z []float64, rho float64, ut Dense) {
 	k := len(d)
-	zh := make([]float64, k)
-	for i := 0; i < k; i++ {
-		row := u.Data[i*u.Stride : i*u.Stride+k]
-		p := -row[k-1] / rho
-		for j := 0; j < i; j++ {
-			p *= -row[j] / (d[j] - d[i])
-		}
-		for j := i; j < k-1; j++ {
-			p *= -row[j] / (d[j+1] - d[i])
-		}
-		zh[i] = math.Copysign(math.Sqrt(math.Abs(p)), z[i])
+	p := make([]float64, k)
+	last := ut.Data[(k-1)*ut.Stride : (k-1)*ut.Stride+k]
+	for i := range p {
+		p[i] = -last[i] / rho
 	}
-	norm := make([]float64, k)
-	for i := 0; i < k; i++ {
-		row := u.Data[i*u.Stride : i*u.Stride+k]
-		for j := range row {
-			v := zh[i] / row[j]
-			row[j] = v
-			norm[j] += v * v
+	for j := 0; j < k-1; j++ {
+		row := ut.Data[j*ut.Stride : j*ut.Stride+k]
+		for i := 0; i <= j; i++ { // j >= i: pair with d_{j+1}
+			p[i] *= -row[i] / (d[j+1] - d[i])
+		}
+		for i := j + 1; i < k; i++ { // j < i: pair with d_j
+			p[i] *= -row[i] / (d[j] - d[i])
 		}
 	}
-	for j := range norm {
-		norm[j] = 1 / math.Sqrt(norm[j])
+	for i := range p {
+		p[i] = math.Copysign(math.Sqrt(math.Abs(p[i])), z[i])
 	}
-	for i := 0; i < k; i++ {
-		row := u.Data[i*u.Stride : i*u.Stride+k]
-		for j := range row {
-			row[j] *= norm[j]
+	for j := 0; j < k; j++ {
+		row := ut.Data[j*ut.Stride : j*ut.Stride+k]
+		var nrm float64
+		for i := range row {
+			v := p[i] / row[i]
+			row[i] = v
+			nrm += v * v
+		}
+		inv := 1 / math.Sqrt(nrm)
+		for i := range row {
+			row[i] *= inv
 		}
 	}
 }
