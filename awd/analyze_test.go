@@ -231,3 +231,35 @@ func TestThm51RandomNetworks(t *testing.T) {
 		}
 	}
 }
+
+type recProgress struct {
+	stages []string
+	open   bool
+	adds   int
+}
+
+func (p *recProgress) Start(stage string, total int) {
+	p.stages = append(p.stages, stage)
+	p.open = true
+}
+func (p *recProgress) Add(n int) { p.adds += n }
+func (p *recProgress) Finish()   { p.open = false }
+
+func TestAnalyzeProgressAndCancel(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 3)
+	cfg := smallConfig("ce", 10, 10)
+	cfg.Interventions = []string{InterventionRank1}
+	p := &recProgress{}
+	if _, err := Analyze(context.Background(), model, sub, cfg, p); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"accumulate", "eigensolve", "statistics", "suppression"}
+	if strings.Join(p.stages, ",") != strings.Join(want, ",") || p.open || p.adds == 0 {
+		t.Errorf("stages %v (open %v, %d steps), want %v", p.stages, p.open, p.adds, want)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Analyze(ctx, model, sub, cfg, nil); err != context.Canceled {
+		t.Errorf("cancelled: %v", err)
+	}
+}
