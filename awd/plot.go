@@ -380,7 +380,7 @@ func gammaEpochs(rep *Report) *plot.Plot {
 		p.Add(l, s)
 		p.Legend.Add("gamma "+name, l, s)
 	}
-	p.Legend.Top = true
+	p.Legend.Top = false // gamma rises during training: the lower right is free
 	return p
 }
 
