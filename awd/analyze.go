@@ -110,14 +110,14 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 	}
 	slices.Sort(r.Classes)
 
-	// Balanced batches and matched pairs on the inputs.
+	// Balanced batches and matched pairs on the inputs (the N x D float64
+	// copy x is dead after the matching, so the GC can take it).
 	tPairs := time.Now()
 	x := data.Float64(nil)
 	pairs, err := MatchPairs(linalg.DenseOf(data.N, data.Dim(), x), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	x = nil // N x D float64 inputs: only the matching needs them
 	r.Timings.Pairs = time.Since(tPairs).Seconds()
 	w, err := model.Weight(cfg.Layer)
 	if err != nil {
