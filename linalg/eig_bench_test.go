@@ -75,11 +75,22 @@ func BenchmarkEigSymSmall(b *testing.B) {
 		a := benchMatrix(n)
 		w := make([]float64, n)
 		v := make([]float64, n*n)
-		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("n=%d/impl=ours", n), func(b *testing.B) {
 			for b.Loop() {
 				if err := EigSymSmall(n, a.Data, w, v); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/impl=gonum", n), func(b *testing.B) {
+			impl := lapackgonum.Implementation{}
+			c := make([]float64, n*n)
+			work := []float64{0}
+			impl.Dsyev(lapack.EVCompute, blas.Lower, n, c, n, w, work, -1)
+			work = make([]float64, int(work[0]))
+			for b.Loop() {
+				copy(c, a.Data)
+				impl.Dsyev(lapack.EVCompute, blas.Lower, n, c, n, w, work, len(work))
 			}
 		})
 	}
