@@ -209,7 +209,9 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 		lam := make([]float64, k)
 		// ut(j, i) = dk_i - lambda_j, then component i of eigenvector j
 		// (rows are vectors, so every pass below is row-wise).
-		ut := NewDense(k, k)
+		utBuf := getScratch(k * k)
+		defer putScratch(utBuf)
+		ut := DenseOf(k, k, *utBuf)
 		secularRoots(dk, zk, rho, lam, ut, par)
 		eigvecsGE(dk, zk, rho, ut)
 		// Group the kept columns: top-only, mixed, bottom-only.
@@ -270,7 +272,9 @@ func prodRows(q Dense, keep, g []int, r0, nr int, ut, out Dense) {
 		}
 		return
 	}
-	qc := NewDense(nr, len(g))
+	qcBuf := getScratch(nr * len(g))
+	defer putScratch(qcBuf)
+	qc := DenseOf(nr, len(g), *qcBuf)
 	for r := 0; r < nr; r++ {
 		src := q.Data[(r0+r)*q.Stride:]
 		dst := qc.Data[r*qc.Stride:]
@@ -278,7 +282,9 @@ func prodRows(q Dense, keep, g []int, r0, nr int, ut, out Dense) {
 			dst[x] = src[keep[s]]
 		}
 	}
-	uc := NewDense(k, len(g)) // uc(j, x) = U(g[x], j)
+	ucBuf := getScratch(k * len(g))
+	defer putScratch(ucBuf)
+	uc := DenseOf(k, len(g), *ucBuf) // uc(j, x) = U(g[x], j)
 	for j := 0; j < k; j++ {
 		src := ut.Data[j*ut.Stride:]
 		dst := uc.Data[j*uc.Stride:]
@@ -360,3 +366,19 @@ func eigvecsGE(d, z []float64, rho float64, ut Dense) {
 		}
 	}
 }
+
+// scratchPool recycles the large merge buffers, which are overwritten
+// entirely before use: a fresh make would zero them and, for tens of
+// megabytes, fault their pages in again at every merge.
+var scratchPool sync.Pool // *[]float64
+
+func getScratch(n int) *[]float64 {
+	if b, ok := scratchPool.Get().(*[]float64); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
+	}
+	b := make([]float64, n)
+	return &b
+}
+
+func putScratch(b *[]float64) { scratchPool.Put(b) }
