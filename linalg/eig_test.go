@@ -509,3 +509,35 @@ func TestEigSymDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestWilkinson21 runs W21+ itself, whose two largest eigenvalues agree to
+// about 1e-14 (a pair that only a careful solver separates into orthogonal
+// vectors); the reference value is from the literature (Wilkinson 1965).
+func TestWilkinson21(t *testing.T) {
+	d, e := wilkinsonPlus(21)
+	a := tridiagDense(d, e)
+	want := gonumValues(a)
+	const top = 10.746194182903393 // lambda_1 ~ lambda_2 of W21+
+	for _, run := range []struct {
+		name string
+		f    func() (Eigen, error)
+	}{
+		{"EigSym", func() (Eigen, error) { return EigSym(a, true) }},
+		{"EigSymIndex", func() (Eigen, error) { return EigSymIndex(a, 19, 21, true) }},
+	} {
+		ev, err := run.f()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := valueRatio(a, ev.Values, want[:len(ev.Values)]); r > eigThresh {
+			t.Errorf("%s: values vs gonum ratio %.3g", run.name, r)
+		}
+		if math.Abs(ev.Values[0]-top) > 1e-13 || math.Abs(ev.Values[1]-top) > 1e-13 {
+			t.Errorf("%s: top pair %v, %v, want both %v", run.name, ev.Values[0], ev.Values[1], top)
+		}
+		res, orth := residualRatios(a, ev)
+		if res > eigThresh || orth > eigThresh {
+			t.Errorf("%s: residual %.3g, orthogonality %.3g", run.name, res, orth)
+		}
+	}
+}
