@@ -172,7 +172,7 @@ func (g *gemmJob[T]) do() {
 	if g.m*g.n*g.k >= parallelMin {
 		workers = Threads()
 	}
-	if workers > 1 && sharedB && (g.uplo != 0 || g.m >= g.n) {
+	if workers > 1 && sharedB && (g.uplo != 0 || g.m >= g.n) && g.m*g.n*g.k >= sharedMin {
 		// BLIS's split of the ic loop: the workers pack one B block
 		// together and each its own rows of A. Every operand is read
 		// once, and the shared B block is read from the shared L3.
@@ -195,6 +195,12 @@ func (g *gemmJob[T]) do() {
 	}
 	g.parallel(workers, byRows, dim, align, kc, mc, nc)
 }
+
+// sharedMin is the size (m*n*k) from which the shared-B split is used: its
+// two barriers per k block cost a few microseconds each (much more when a
+// worker is descheduled on a busy machine), so smaller products such as
+// training's 50x784x50 split into independent column blocks instead.
+const sharedMin = 256 * 256 * 256
 
 // sharedB selects the shared-B split for square, tall and triangular jobs
 // (a variable so that tuning runs can compare both splits).

@@ -518,7 +518,7 @@ func TestMirror(t *testing.T) {
 func TestParallelSplits(t *testing.T) {
 	defer func(s bool) { sharedB = s }(sharedB)
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, sh := range []gemmCase{{301, 299, 305, "square"}, {700, 90, 130, "tall"}} {
+	for _, sh := range []gemmCase{{301, 299, 305, "square"}, {1400, 90, 140, "tall"}} {
 		a, _ := randView(rng, sh.m, sh.k, false, 0)
 		b, _ := randView(rng, sh.k, sh.n, false, 0)
 		x, _ := randView(rng, sh.k, sh.m, false, 0)
