@@ -79,10 +79,13 @@ func SetThreads(n int) (prev int) {
 
 var threads atomic.Int64
 
-// parallelMin is the flop count (m*n*k) below which a product runs on the
-// calling goroutine: starting a goroutine and packing a second copy of the
-// shared operand costs a few microseconds, the time of about 64^3 FMAs.
-const parallelMin = 64 * 64 * 64
+// parallelMin is the size (m*n*k) below which a product runs on the
+// calling goroutine: about 50 us of single-core work. Waking a second
+// worker costs several microseconds on an idle machine and can cost the
+// whole product when that worker's core is busy, so training's 50x784x50
+// products (1.96e6) stay on one goroutine; measured on the shared 2-vCPU
+// machine, two workers made them 2.4x slower.
+const parallelMin = 128 * 128 * 128
 
 // Block sizes, after BLIS's analytical model (Low et al., "Analytical
 // modeling is enough for high-performance BLIS", 2016) but fitted to what
