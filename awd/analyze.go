@@ -126,8 +126,14 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 	pairsPerChunk := max(1, cfg.Chunk/(2*cfg.Batch))
 	nb := len(pairs.Batches)
 	state := NewState(m, in, StateOptions{Pair2: cfg.Pair2})
-	ss := NewSampleSpectra(m, in, L)
-	ss.Grow(nb * cfg.Batch)
+	// The per-sample spectra (N L (m+1) numbers) serve the correlations, the
+	// interventions and the PSD check of every H_n; without the first two
+	// they are skipped and lambda_loc_max comes from the State.
+	var ss *SampleSpectra
+	if cfg.Correlation || len(cfg.Interventions) > 0 {
+		ss = NewSampleSpectra(m, in, L)
+		ss.Grow(nb * cfg.Batch)
+	}
 	var order []int
 	var lossSum float64
 	var correct int
@@ -171,7 +177,9 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 		}
 		tAcc += time.Since(t0)
 		t0 = time.Now()
-		ss.Append(ps)
+		if ss != nil {
+			ss.Append(ps)
+		}
 		tPer += time.Since(t0)
 		for i := 0; i < ps.N; i++ {
 			lossSum += ps.Loss[i]
@@ -210,8 +218,12 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 			cv.X[name] = x
 		}
 	}
+	r.Spectrum.LocMax, r.Spectrum.NegativeHn = mats.LocMax, -1
 	mats = nil
-	r.Spectrum.LocMax = ss.LocMax()
+	if ss != nil {
+		r.Spectrum.LocMax = ss.LocMax()
+		r.Spectrum.NegativeHn = ss.NegativeSamples()
+	}
 	r.Spectrum.Pairs = 0
 	for _, p := range pairs.Partner {
 		if p >= 0 {
@@ -219,7 +231,6 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 		}
 	}
 	r.Spectrum.Pairs /= 2
-	r.Spectrum.NegativeHn = ss.NegativeSamples()
 	// For CE every Lambda_n = diag(p) - p p^T is PSD: the upper bound of
 	// Thm 5.1 applies whatever rounding makes of the tiniest eigenvalues.
 	r.AllPSD = loss == nn.CE || r.Spectrum.NegativeHn == 0

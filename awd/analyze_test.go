@@ -263,3 +263,28 @@ func TestAnalyzeProgressAndCancel(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// TestAnalyzeWithoutSampleSpectra checks that skipping the per-sample
+// spectra (no correlations, no interventions) changes nothing else:
+// lambda_loc_max then comes from the State and agrees.
+func TestAnalyzeWithoutSampleSpectra(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 4)
+	cfg := smallConfig("ce", 20, 10)
+	with, err := Analyze(context.Background(), model, sub, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Correlation = false
+	without, err := Analyze(context.Background(), model, sub, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lw, lo := with.Spectrum.LocMax, without.Spectrum.LocMax
+	// Two small eigensolvers (State's and SampleSpectra's) of L x L problems.
+	if math.Abs(lw-lo) > 64*float64(model.Arch.Outputs)*eps*lw || without.Spectrum.NegativeHn != -1 || without.Arrays.Corr != nil {
+		t.Errorf("loc_max %v vs %v, negative_hn %d", lw, lo, without.Spectrum.NegativeHn)
+	}
+	if with.Fits[NameC] != without.Fits[NameC] || with.Bounds.Upper.Holds != without.Bounds.Upper.Holds {
+		t.Errorf("fits or bounds differ: %+v vs %+v", with.Fits[NameC], without.Fits[NameC])
+	}
+}

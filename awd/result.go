@@ -60,7 +60,7 @@ type SpectrumSummary struct {
 	LocMax     float64 `json:"loc_max"` // max_n lambda_1(H_n)
 	Sigma2     float64 `json:"sigma2"`  // mean ||dtheta_n||^2 / d
 	Pairs      int     `json:"matched_pairs"`
-	NegativeHn int     `json:"negative_hn"` // samples whose H_n has a negative eigenvalue
+	NegativeHn int     `json:"negative_hn"` // samples whose H_n has a negative eigenvalue; -1: not computed (no per-sample spectra)
 }
 
 // CorrSummary summarises the eigenvalue-alignment correlations r_i
