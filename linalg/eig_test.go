@@ -541,3 +541,28 @@ func TestWilkinson21(t *testing.T) {
 		}
 	}
 }
+
+// TestEigSymSubsetViaDC forces the divide-and-conquer branch of the subset
+// path (taken for large clusters) and checks it like the inverse iteration.
+func TestEigSymSubsetViaDC(t *testing.T) {
+	defer func(v float64) { steinSwitch = v }(steinSwitch)
+	steinSwitch = 0
+	for _, c := range eigCases {
+		n := 150
+		a := c.gen(n, rand.New(rand.NewPCG(11, 11)))
+		want := gonumValues(a)
+		for _, r := range [][2]int{{n - 30, n}, {0, 30}, {40, 90}} {
+			e, err := EigSymIndex(a, r[0], r[1], true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ratio := valueRatio(a, e.Values, want[n-r[1]:n-r[0]]); ratio > eigThresh {
+				t.Errorf("%s %v: values vs gonum ratio %.3g", c.name, r, ratio)
+			}
+			res, orth := residualRatios(a, e)
+			if res > eigThresh || orth > eigThresh {
+				t.Errorf("%s %v: residual %.3g, orthogonality %.3g", c.name, r, res, orth)
+			}
+		}
+	}
+}
