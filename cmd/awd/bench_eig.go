@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -117,15 +116,6 @@ func bestOf(d time.Duration, f func() error) (wall, cpu float64, err error) {
 			return wall, cpu, nil
 		}
 	}
-}
-
-// cpuSeconds is the user+system CPU time of this process.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 func benchEig(a linalg.Dense, k int, vectors bool, t int) (eigResult, error) {
