@@ -6,8 +6,9 @@ import (
 	"sort"
 )
 
-// errNoConvergence is returned when an iteration exceeds its budget.
-var errNoConvergence = errors.New("linalg: eigensolver did not converge")
+// ErrNoConvergence is wrapped by the errors of iterations that exceed their
+// budget (QL sweeps, Lanczos restarts); test with errors.Is.
+var ErrNoConvergence = errors.New("linalg: eigensolver did not converge")
 
 // Implicit QL iteration for the symmetric tridiagonal eigenproblem
 // (LAPACK DSTEQR's QL branch, in the form of EISPACK tql2).
@@ -70,7 +71,7 @@ func tql(d, ee []float64, z Dense, rot []float64) error {
 		if m > l {
 			for iter := 0; ; iter++ {
 				if iter > 60 {
-					return errNoConvergence
+					return ErrNoConvergence
 				}
 				g := d[l]
 				p := (d[l+1] - g) / (2 * ee[l])

@@ -184,7 +184,7 @@ func LanczosTop(op SymOp, k int, opt LanczosOptions) (Eigen, error) {
 			return out, nil
 		}
 		if restart >= maxRestarts {
-			return Eigen{}, fmt.Errorf("linalg: LanczosTop: %d of %d pairs converged to tol %g after %d restarts: %w", nconv, k, tol, restart, errNoConvergence)
+			return Eigen{}, fmt.Errorf("linalg: LanczosTop: %d of %d pairs converged to tol %g after %d restarts: %w", nconv, k, tol, restart, ErrNoConvergence)
 		}
 		// Thick restart: keep the p Ritz pairs, continue from the residuals
 		// of the leading unconverged ones.

@@ -120,7 +120,7 @@ func TestLanczosErrors(t *testing.T) {
 	a := eigCases[0].gen(n, rng)
 	// One restart at an unreachable tolerance: an error, not a hang.
 	_, err := LanczosTop(DenseOp{a}, 5, LanczosOptions{Tol: 1e-300, MaxRestarts: 1, Basis: 20, Block: 2})
-	if !errors.Is(err, errNoConvergence) {
+	if !errors.Is(err, ErrNoConvergence) {
 		t.Errorf("unreachable tolerance: err = %v, want no convergence", err)
 	}
 	a.Set(3, 4, math.NaN())
