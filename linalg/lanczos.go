@@ -52,6 +52,9 @@ type LanczosOptions struct {
 // symmetric operator op (Values descending, Vectors n x k). It returns an
 // error wrapping the convergence failure when the pairs have not converged
 // within MaxRestarts, and ErrNotFinite when the operator returns NaN or Inf.
+// Cost per restart: (m - p)/b calls of op on n x b blocks, about 4 n m^2
+// flops of GEMM for orthogonalisation and Rayleigh-Ritz, and one dense
+// m x m eigenproblem (m the basis size, p the kept Ritz vectors).
 func LanczosTop(op SymOp, k int, opt LanczosOptions) (Eigen, error) {
 	n := op.Dim()
 	if k < 0 || k > n {
