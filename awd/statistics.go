@@ -153,17 +153,15 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 		r.SuppressionCfg = cfg.Suppression
 		r.Arrays.Suppressed = map[string][3][]float64{}
 		prog.Start("suppression", len(cfg.Interventions))
-		for _, name := range cfg.Interventions {
-			iv, err := Suppress(ss, name, k, cfg.Suppression)
-			if err != nil {
-				prog.Finish()
-				return err
-			}
-			r.Suppression = append(r.Suppression, iv)
-			r.Arrays.Suppressed[name] = [3][]float64{iv.Lambda, iv.S, iv.Corr}
-			prog.Add(1)
-		}
+		ivs, err := SuppressAll(ss, cfg.Interventions, k, cfg.Suppression, func() { prog.Add(1) })
 		prog.Finish()
+		if err != nil {
+			return err
+		}
+		for _, iv := range ivs {
+			r.Suppression = append(r.Suppression, iv)
+			r.Arrays.Suppressed[iv.Name] = [3][]float64{iv.Lambda, iv.S, iv.Corr}
+		}
 		r.Timings.Suppression = time.Since(t0).Seconds()
 	}
 	return nil

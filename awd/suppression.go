@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
+	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/linalg"
 )
 
@@ -123,50 +125,156 @@ func ModifiedMu(ss *SampleSpectra, name string, cfg SuppressionConfig) ([]float6
 // Kronecker form of SPEC section 4. Cost that of two Kronecker
 // accumulations, O(N d^2).
 func Rebuild(ss *SampleSpectra, mu []float64) (h, m2 linalg.Dense) {
-	m, in, r := ss.M, ss.In, ss.R
-	d := m * in
+	d := ss.M * ss.In
 	h, m2 = linalg.NewDense(d, d), linalg.NewDense(d, d)
 	if ss.N == 0 {
 		return h, m2
 	}
-	// KronSum streams its own GEMM chunks; this outer chunk only bounds the
-	// memory of the modified P_n to chunk m^2 numbers.
-	chunk := 4 * DefaultChunk
-	c0 := min(chunk, ss.N)
-	ph, pm := linalg.NewDense(c0, m*m), linalg.NewDense(c0, m*m)
+	k := rebuildAcc(ss, [][]float64{mu})
 	inv := 1 / float64(ss.N)
+	k.set(h, 0, inv)
+	k.set(m2, 1, inv)
+	return h, m2
+}
+
+// rebuildAcc accumulates, in one pass over the samples and one GEMM per
+// chunk, the packed Kronecker sums of every intervention j: block 2j is
+// sum_n Gamma'_jn (x) a_n a_n^T, block 2j+1 is
+// sum_n |a_n|^2 Gamma'_jn^2 (x) a_n a_n^T, Gamma'_jn having the eigenvalues
+// mus[j] and the eigenvectors of ss. The interventions share a_n a_n^T (the
+// packed outer products are built once), and, where they agree on the
+// eigenvalues mu_k, k >= 2, of a sample (they all scale the tails alike),
+// the tails of Gamma' and Gamma'^2 are summed once for all of them.
+func rebuildAcc(ss *SampleSpectra, mus [][]float64) *kron {
+	m, in, r := ss.M, ss.In, ss.R
+	nb := 2 * len(mus)
+	k := newKron(m, in, nb)
+	tm, tn := triLen(m), triLen(in)
+	chunk := min(DefaultChunk, ss.N)
+	xbuf, ybuf := make([]float64, chunk*nb*tm), make([]float64, chunk*tn)
 	for s0 := 0; s0 < ss.N; s0 += chunk {
 		c := min(chunk, ss.N-s0)
-		for t := 0; t < c; t++ {
-			s := s0 + t
-			gp, gp2 := ph.Row(t), pm.Row(t)
-			clear(gp)
-			clear(gp2)
-			n2 := ss.Norm2[s]
-			for k := 0; k < r; k++ {
-				mk := mu[s*r+k]
-				if mk == 0 {
-					continue
+		x, y := linalg.DenseOf(c, nb*tm, xbuf), linalg.DenseOf(c, tn, ybuf)
+		parallelRows(c, func(_, r0, r1 int) {
+			tail, tail2 := make([]float64, tm), make([]float64, tm)
+			w, w2 := make([]float64, r), make([]float64, r)
+			for t := r0; t < r1; t++ {
+				s := s0 + t
+				xr := x.Row(t)
+				clear(xr)
+				packOuter(y.Row(t), 1, ss.A[s*in:(s+1)*in])
+				g := ss.G[s*r*m : (s+1)*r*m]
+				n2 := ss.Norm2[s]
+				shared := r > 1
+				for _, mu := range mus[1:] {
+					if !slices.Equal(mu[s*r+1:(s+1)*r], mus[0][s*r+1:(s+1)*r]) {
+						shared = false
+						break
+					}
 				}
-				g := ss.G[(s*r+k)*m : (s*r+k+1)*m]
-				for p, gpv := range g {
-					if gpv == 0 {
-						continue
+				if shared {
+					for i, mk := range mus[0][s*r+1 : (s+1)*r] {
+						w[i], w2[i] = mk, n2*mk*mk
 					}
-					row, row2 := gp[p*m:(p+1)*m], gp2[p*m:(p+1)*m]
-					w1, w2 := mk*gpv, n2*mk*mk*gpv
-					for q, gq := range g {
-						row[q] += w1 * gq
-						row2[q] += w2 * gq
+					clear(tail)
+					clear(tail2)
+					packGram(tail, g[m:], w[:r-1], m)
+					packGram(tail2, g[m:], w2[:r-1], m)
+				}
+				for j, mu := range mus {
+					dh, dm := xr[2*j*tm:(2*j+1)*tm], xr[(2*j+1)*tm:(2*j+2)*tm]
+					kk := r
+					if shared {
+						copy(dh, tail)
+						copy(dm, tail2)
+						kk = 1
 					}
+					for i, mk := range mu[s*r : s*r+kk] {
+						w[i], w2[i] = mk, n2*mk*mk
+					}
+					packGram(dh, g[:kk*m], w[:kk], m)
+					packGram(dm, g[:kk*m], w2[:kk], m)
 				}
 			}
-		}
-		a := linalg.DenseOf(c, in, ss.A[s0*in:(s0+c)*in])
-		KronSum(h, inv, ph.View(0, 0, c, m*m), a)
-		KronSum(m2, inv, pm.View(0, 0, c, m*m), a)
+		})
+		k.add(x, y)
 	}
-	return h, m2
+	return k
+}
+
+// packGram adds sum_k w_k g_k g_k^T to dst, the upper triangle of an m x m
+// matrix packed row by row (packUpper); g_k is row k of g (len(w) x m).
+func packGram(dst, g, w []float64, m int) {
+	for k, wk := range w {
+		if wk == 0 {
+			continue
+		}
+		gk := g[k*m : (k+1)*m]
+		o := 0
+		for p, gp := range gk {
+			if gp != 0 {
+				kernels.Daxpy(wk*gp, gk[p:], dst[o:o+m-p])
+			}
+			o += m - p
+		}
+	}
+}
+
+// SuppressAll runs the interventions names (see Suppress) with one pass over
+// the samples for all of them (rebuildAcc) and two d x d matrices reused
+// from one intervention to the next; done, if not nil, is called after each.
+func SuppressAll(ss *SampleSpectra, names []string, k int, cfg SuppressionConfig, done func()) ([]Intervention, error) {
+	ivs := make([]Intervention, len(names))
+	mus := make([][]float64, len(names))
+	for j, name := range names {
+		ivs[j].Name = name
+		var err error
+		if mus[j], ivs[j].Stiff, err = ModifiedMu(ss, name, cfg); err != nil {
+			return nil, err
+		}
+	}
+	d := ss.M * ss.In
+	h, m2 := linalg.NewDense(d, d), linalg.NewDense(d, d)
+	var acc *kron
+	if ss.N > 0 {
+		acc = rebuildAcc(ss, mus)
+	}
+	inv := 1 / float64(max(ss.N, 1))
+	for j := range names {
+		if acc != nil {
+			acc.set(h, 2*j, inv)
+			acc.set(m2, 2*j+1, inv)
+		}
+		if err := ivs[j].finish(ss, h, m2, mus[j], k, cfg); err != nil {
+			return nil, err
+		}
+		if done != nil {
+			done()
+		}
+	}
+	return ivs, nil
+}
+
+// finish fills in the spectrum of the rebuilt H', s', the fit and the
+// correlations of the intervention with eigenvalues mu.
+func (iv *Intervention) finish(ss *SampleSpectra, h, m2 linalg.Dense, mu []float64, k int, cfg SuppressionConfig) error {
+	e, err := TopH(h, k)
+	if err != nil {
+		return fmt.Errorf("suppression %s: %w", iv.Name, err)
+	}
+	iv.Lambda = e.Values
+	iv.S, _ = Project(m2, e.Vectors, false)
+	if iv.Fit, err = FitPowerLaw(iv.Lambda, iv.S); err != nil {
+		iv.FitErr = err.Error()
+	}
+	if kc := min(k, cfg.CorrK); kc > 0 {
+		l1 := make([]float64, ss.N)
+		for s := range l1 {
+			l1[s] = ss.Norm2[s] * mu[s*ss.R]
+		}
+		iv.Corr = Correlation(ss, l1, e.Vectors.View(0, 0, e.Vectors.Rows, kc))
+	}
+	return nil
 }
 
 // Suppress runs one intervention: modified per-sample spectra, rebuilt H'
@@ -180,21 +288,8 @@ func Suppress(ss *SampleSpectra, name string, k int, cfg SuppressionConfig) (Int
 	}
 	iv.Stiff = stiff
 	h, m2 := Rebuild(ss, mu)
-	e, err := TopH(h, k)
-	if err != nil {
-		return iv, fmt.Errorf("suppression %s: %w", name, err)
-	}
-	iv.Lambda = e.Values
-	iv.S, _ = Project(m2, e.Vectors, false)
-	if iv.Fit, err = FitPowerLaw(iv.Lambda, iv.S); err != nil {
-		iv.FitErr = err.Error()
-	}
-	if kc := min(k, cfg.CorrK); kc > 0 {
-		l1 := make([]float64, ss.N)
-		for s := range l1 {
-			l1[s] = ss.Norm2[s] * mu[s*ss.R]
-		}
-		iv.Corr = Correlation(ss, l1, e.Vectors.View(0, 0, e.Vectors.Rows, kc))
+	if err := iv.finish(ss, h, m2, mu, k, cfg); err != nil {
+		return iv, err
 	}
 	return iv, nil
 }

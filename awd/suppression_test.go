@@ -3,6 +3,7 @@ package awd
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -230,5 +231,57 @@ func TestShuffleDestroysCorrelation(t *testing.T) {
 	}
 	if math.Abs(after.Corr[0]) > noise {
 		t.Errorf("after shuffle correlation %v, want |.| < %v", after.Corr[0], noise)
+	}
+}
+
+// TestSuppressAllMatchesSuppress checks the one-pass rebuild of every
+// intervention (shared a_n a_n^T, shared tails) against one Rebuild per
+// intervention, and, with tails that differ between interventions (the
+// path without shared tails), the rebuilt H' and M2' block by block.
+func TestSuppressAllMatchesSuppress(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	m, in, L, N := 3, 4, 5, 300
+	ps := synthPerSample(rng, "ce", N, m, in, L, true)
+	ss := NewSampleSpectra(m, in, L)
+	ss.Append(ps)
+	d, k := m*in, 6
+	all, err := SuppressAll(ss, Interventions, k, DefaultSuppression, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, name := range Interventions {
+		one, err := Suppress(ss, name, k, DefaultSuppression)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all[j].Name != name || all[j].Stiff != one.Stiff {
+			t.Errorf("%s: got %s with %d stiff, want %d", name, all[j].Name, all[j].Stiff, one.Stiff)
+		}
+		// Same sums in another order: rounding of d + N terms, relative to
+		// the largest value.
+		tol := 64 * float64(d+N) * eps
+		for i := range one.Lambda {
+			if e := math.Abs(all[j].Lambda[i] - one.Lambda[i]); e > tol*one.Lambda[0] {
+				t.Errorf("%s: lambda_%d %v, want %v", name, i, all[j].Lambda[i], one.Lambda[i])
+			}
+			if e := math.Abs(all[j].S[i] - one.S[i]); e > tol*slices.Max(one.S) {
+				t.Errorf("%s: s_%d %v, want %v", name, i, all[j].S[i], one.S[i])
+			}
+		}
+	}
+	// Different tails: no sharing.
+	mu1, _, _ := ModifiedMu(ss, InterventionRank1, SuppressionConfig{TailEps: 1})
+	mu2, _, _ := ModifiedMu(ss, InterventionMean, DefaultSuppression)
+	acc := rebuildAcc(ss, [][]float64{mu1, mu2})
+	for j, mu := range [][]float64{mu1, mu2} {
+		h, m2 := Rebuild(ss, mu)
+		inv := 1 / float64(N)
+		for b, want := range []linalg.Dense{h, m2} {
+			got := linalg.NewDense(d, d)
+			acc.set(got, 2*j+b, inv)
+			if e := maxDiff(got, want); e > 64*float64(d+N)*eps*maxAbs(want) {
+				t.Errorf("mu %d block %d differs by %v", j, b, e)
+			}
+		}
 	}
 }
