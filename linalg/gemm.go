@@ -37,7 +37,7 @@ const (
 // with block sizes from the cache sizes (see blockSizes) and beta applied to
 // each C tile just before its first update, while it is in cache. Large
 // problems are split over Threads() goroutines: square and tall ones the
-// BLIS way (the workers pack each B block together and split the ic loop),
+// BLIS way (the workers pack each B block together and claim chunks of the ic loop),
 // wide ones by independent column blocks. The result does not depend on the
 // thread count (every element sums its k products in the same order).
 func Gemm(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
@@ -210,28 +210,45 @@ const sharedMin = 256 * 256 * 256
 var sharedB = true
 
 // shared runs the job on workers goroutines that share each packed B block
-// and split the rows of C: for every (jc, pc) block each worker packs its
-// share of B's micro-panels, all meet at a barrier, then each packs and
-// multiplies its own rows of A, and all meet again before B is repacked.
+// and split the rows of C: for every (jc, pc) block the workers pack B's
+// micro-panels, all meet at a barrier, then they multiply the rows of C,
+// and all meet again before B is repacked. Both the B micro-panels and the
+// rows are handed out dynamically (claimed from atomic counters, in chunks
+// that shrink towards the end of the block), so a worker that the OS
+// deschedules on a busy machine delays its partners by at most one chunk
+// instead of holding half of every block.
 func (g gemmJob[T]) shared(workers, kc, mc, nc int) {
 	nc = ceilDiv(min(nc, g.n), g.nr) * g.nr
 	pb, h := getBuf[T](nc * kc)
 	defer putBuf(h)
 	bar := newBarrier(workers)
+	// One pair of counters per (jc, pc) block, so none is ever reset.
+	ctr := make([]blockCounters, ceilDiv(g.n, nc)*ceilDiv(g.k, kc))
 	var wg sync.WaitGroup
 	for t := 1; t < workers; t++ {
-		wg.Go(func() { g.sharedWorker(t, workers, pb, bar, kc, mc, nc) })
+		wg.Go(func() { g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc) })
 	}
-	g.sharedWorker(0, workers, pb, bar, kc, mc, nc)
+	g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc)
 	wg.Wait()
 }
 
-func (g *gemmJob[T]) sharedWorker(t, workers int, pb []T, bar *barrier, kc, mc, nc int) {
+// blockCounters are the next unclaimed B micro-panel and row of C of one
+// (jc, pc) block of the shared split (relative to the block's first).
+type blockCounters struct {
+	panel, row atomic.Int64
+	_          [48]byte // keep each block's counters on their own cache line
+}
+
+// panelChunk is how many B micro-panels a worker packs per claim.
+const panelChunk = 4
+
+func (g *gemmJob[T]) sharedWorker(workers int, pb []T, bar *barrier, ctr []blockCounters, kc, mc, nc int) {
 	mr, nr := g.mr, g.nr
 	mc = ceilDiv(min(mc, g.m), mr) * mr
 	buf, h := getBuf[T](mc*kc + mr*nr)
 	defer putBuf(h)
 	pa, tile := buf[:mc*kc], buf[mc*kc:]
+	bi := 0
 	for jc := 0; jc < g.n; jc += nc {
 		ncE := min(nc, g.n-jc)
 		r0, r1 := 0, g.m
@@ -242,62 +259,56 @@ func (g *gemmJob[T]) sharedWorker(t, workers int, pb []T, bar *barrier, kc, mc, 
 			r1 = min(r1, jc+ncE)
 		}
 		if r0 >= r1 {
+			bi += ceilDiv(g.k, kc)
 			continue // the same for every worker
 		}
-		i0, i1 := g.rowCut(t, workers, r0, r1, jc, ncE), g.rowCut(t+1, workers, r0, r1, jc, ncE)
 		panels := ceilDiv(ncE, nr)
-		p0, p1 := t*panels/workers, (t+1)*panels/workers
 		for pc := 0; pc < g.k; pc += kc {
 			kcE := min(kc, g.k-pc)
-			if p0 < p1 {
+			bc := &ctr[bi]
+			bi++
+			for {
+				p0 := int(bc.panel.Add(panelChunk)) - panelChunk
+				if p0 >= panels {
+					break
+				}
+				p1 := min(p0+panelChunk, panels)
 				packB(pb[p0*nr*kcE:], g.b, pc, kcE, jc+p0*nr, min(p1*nr, ncE)-p0*nr, nr)
 			}
 			bar.wait()
-			for ic := i0; ic < i1; ic += mc {
-				mcE := min(mc, i1-ic)
-				packA(pa, g.a, ic, mcE, pc, kcE, mr, g.alpha)
-				g.macro(pa, pb, tile, ic, mcE, jc, ncE, kcE, pc == 0)
+			for {
+				i0, i1, ok := claimRows(&bc.row, r1-r0, mr, mc, workers)
+				if !ok {
+					break
+				}
+				for ic := r0 + i0; ic < r0+i1; ic += mc {
+					mcE := min(mc, r0+i1-ic)
+					packA(pa, g.a, ic, mcE, pc, kcE, mr, g.alpha)
+					g.macro(pa, pb, tile, ic, mcE, jc, ncE, kcE, pc == 0)
+				}
 			}
 			bar.wait()
 		}
 	}
 }
 
-// rowCut is the first row of part t of workers of the rows [r0, r1) of the
-// column block [jc, jc+nc): a multiple of mr from r0 chosen so that every
-// part holds about the same number of entries of the job (all of a full
-// product's row, only the triangle's part for Syrk).
-func (g *gemmJob[T]) rowCut(t, workers, r0, r1, jc, nc int) int {
-	if t <= 0 {
-		return r0
-	}
-	if t >= workers {
-		return r1
-	}
-	work := func(i int) int {
-		switch g.uplo {
-		case Lower:
-			return min(max(i-jc+1, 0), nc)
-		case Upper:
-			return min(max(jc+nc-i, 0), nc)
+// claimRows claims the next chunk [i0, i1) of rows rows from next: about a
+// quarter of each worker's share of what is left, a multiple of mr between
+// mr and mc rows (guided scheduling), so that claims are few while the
+// block is young and small at its end, where they balance the workers.
+func claimRows(next *atomic.Int64, rows, mr, mc, workers int) (i0, i1 int, ok bool) {
+	for {
+		cur := int(next.Load())
+		if cur >= rows {
+			return 0, 0, false
 		}
-		return nc
-	}
-	total := 0
-	for i := r0; i < r1; i++ {
-		total += work(i)
-	}
-	target := float64(total) * float64(t) / float64(workers)
-	sum := 0
-	for i := r0; i < r1; i += g.mr {
-		if float64(sum) >= target {
-			return i
-		}
-		for r := i; r < min(i+g.mr, r1); r++ {
-			sum += work(r)
+		size := ceilDiv(ceilDiv(rows-cur, 4*workers), mr) * mr
+		size = min(max(size, mr), mc)
+		end := min(cur+size, rows)
+		if next.CompareAndSwap(int64(cur), int64(end)) {
+			return cur, end, true
 		}
 	}
-	return r1
 }
 
 // barrier makes a fixed number of goroutines wait for each other,
