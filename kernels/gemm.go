@@ -24,6 +24,10 @@ type sgemmKernel struct {
 var (
 	dgemm = dgemmKernel{4, 4, dgemmGeneric4x4}
 	sgemm = sgemmKernel{4, 4, sgemmGeneric4x4}
+	// The storing variants of dgemm.fn and sgemm.fn (c = a*b), where the
+	// level has them; nil means clear the tile and accumulate.
+	dgemmStore func(kc int, a, b, c []float64, ldc int)
+	sgemmStore func(kc int, a, b, c []float32, ldc int)
 )
 
 // DgemmShape returns the register block (mr, nr) of the current DgemmMicro.
@@ -38,6 +42,40 @@ func DgemmMicro(kc int, a, b, c []float64, ldc int) {
 		panic("kernels: DgemmMicro: panel or tile too short")
 	}
 	dgemm.fn(kc, a, b, c, ldc)
+}
+
+// DgemmMicroStore is DgemmMicro that overwrites the tile with the product
+// (c = a*b) instead of adding to it: the old contents of c, NaN included,
+// are never read. With kc <= 0 it stores zeros.
+func DgemmMicroStore(kc int, a, b, c []float64, ldc int) {
+	mr, nr := dgemm.mr, dgemm.nr
+	if len(a) < kc*mr || len(b) < kc*nr || len(c) < (mr-1)*ldc+nr {
+		panic("kernels: DgemmMicroStore: panel or tile too short")
+	}
+	if kc > 0 && dgemmStore != nil {
+		dgemmStore(kc, a, b, c, ldc)
+		return
+	}
+	for i := 0; i < mr; i++ {
+		clear(c[i*ldc : i*ldc+nr])
+	}
+	dgemm.fn(kc, a, b, c, ldc)
+}
+
+// SgemmMicroStore is DgemmMicroStore in float32.
+func SgemmMicroStore(kc int, a, b, c []float32, ldc int) {
+	mr, nr := sgemm.mr, sgemm.nr
+	if len(a) < kc*mr || len(b) < kc*nr || len(c) < (mr-1)*ldc+nr {
+		panic("kernels: SgemmMicroStore: panel or tile too short")
+	}
+	if kc > 0 && sgemmStore != nil {
+		sgemmStore(kc, a, b, c, ldc)
+		return
+	}
+	for i := 0; i < mr; i++ {
+		clear(c[i*ldc : i*ldc+nr])
+	}
+	sgemm.fn(kc, a, b, c, ldc)
 }
 
 // SgemmShape returns the register block (mr, nr) of the current SgemmMicro.
@@ -152,5 +190,6 @@ func setGeneric() {
 	ddotImpl, daxpyImpl, dscalImpl, drotImpl = ddotGeneric, daxpyGeneric, dscalGeneric, drotGeneric
 	dgemm = dgemmKernel{4, 4, dgemmGeneric4x4}
 	sgemm = sgemmKernel{4, 4, sgemmGeneric4x4}
+	dgemmStore, sgemmStore = nil, nil
 	peak = peakKernel{peakGenericFlops, peakGeneric}
 }

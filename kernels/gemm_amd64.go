@@ -8,8 +8,10 @@ func setGemmLevel(l Level) {
 	case AVX512:
 		dgemm = dgemmKernel{14, 16, dgemm14x16AVX512}
 		sgemm = sgemmKernel{14, 32, sgemm14x32AVX512}
+		dgemmStore, sgemmStore = dgemm14x16AVX512Store, sgemm14x32AVX512Store
 	case AVX2:
 		dgemm = dgemmKernel{6, 8, dgemm6x8AVX2}
 		sgemm = sgemmKernel{6, 16, sgemm6x16AVX2}
+		dgemmStore, sgemmStore = dgemm6x8AVX2Store, sgemm6x16AVX2Store
 	}
 }

@@ -102,6 +102,66 @@ func TestSgemmMicro(t *testing.T) {
 	})
 }
 
+// TestGemmMicroStore: the storing micro-kernels give c = a*b whatever the
+// tile held before (NaN here, which must not survive: BLAS's beta = 0) and
+// leave everything outside the tile alone.
+func TestGemmMicroStore(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for kc := 0; kc <= 70; kc++ {
+			for _, f32 := range []bool{false, true} {
+				mr, nr := DgemmShape()
+				if f32 {
+					mr, nr = SgemmShape()
+				}
+				for _, ldc := range ldcsFor(nr) {
+					n := (mr-1)*ldc + nr + ldc
+					c0 := make([]float64, n) // zero in the tile: c = 0 + a*b
+					for k := range c0 {
+						c0[k] = sentinel
+					}
+					for i := 0; i < mr; i++ {
+						clear(c0[i*ldc : i*ldc+nr])
+					}
+					name := fmt.Sprintf("f32=%v kc=%d ldc=%d", f32, kc, ldc)
+					if !f32 {
+						a, b := randSlice(rng, kc*mr), randSlice(rng, kc*nr)
+						c := nanTile(c0, mr, nr, ldc)
+						DgemmMicroStore(kc, a, b, c, ldc)
+						checkTile(t, name, kc, mr, nr, ldc, a, b, c0, c, eps64)
+						continue
+					}
+					a, b := make([]float32, kc*mr), make([]float32, kc*nr)
+					for k := range a {
+						a[k] = float32(2*rng.Float64() - 1)
+					}
+					for k := range b {
+						b[k] = float32(2*rng.Float64() - 1)
+					}
+					cw := nanTile(c0, mr, nr, ldc)
+					c := make([]float32, n)
+					for k, v := range cw {
+						c[k] = float32(v)
+					}
+					SgemmMicroStore(kc, a, b, c, ldc)
+					checkTile(t, name, kc, mr, nr, ldc, widen(a), widen(b), c0, widen(c), eps32)
+				}
+			}
+		}
+	})
+}
+
+// nanTile is a copy of c0 with NaN in the mr x nr tile.
+func nanTile(c0 []float64, mr, nr, ldc int) []float64 {
+	c := append([]float64(nil), c0...)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nr; j++ {
+			c[i*ldc+j] = math.NaN()
+		}
+	}
+	return c
+}
+
 func widen(s []float32) []float64 {
 	w := make([]float64, len(s))
 	for i, v := range s {

@@ -20,6 +20,22 @@ package kernels
 //go:noescape
 func dgemm14x16AVX512(kc int, a []float64, b []float64, c []float64, ldc int)
 
+// dgemm14x16AVX512Store stores the product of a packed 14 x kc panel a and a packed kc x 16
+// panel b into the row-major 14 x 16 tile c with stride ldc (AVX512, 28 accumulators):
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 14; i++ {
+//			for j := 0; j < 16; j++ {
+//				c[i*ldc+j] = a[p*14+i] * b[p*16+j]
+//			}
+//		}
+//	}
+//
+// It does not touch c when kc <= 0 (the caller clears the tile then).
+//
+//go:noescape
+func dgemm14x16AVX512Store(kc int, a []float64, b []float64, c []float64, ldc int)
+
 // sgemm14x32AVX512 adds the product of a packed 14 x kc panel a and a packed kc x 32
 // panel b into the row-major 14 x 32 tile c with stride ldc (AVX512, 28 accumulators):
 //
@@ -35,6 +51,22 @@ func dgemm14x16AVX512(kc int, a []float64, b []float64, c []float64, ldc int)
 //
 //go:noescape
 func sgemm14x32AVX512(kc int, a []float32, b []float32, c []float32, ldc int)
+
+// sgemm14x32AVX512Store stores the product of a packed 14 x kc panel a and a packed kc x 32
+// panel b into the row-major 14 x 32 tile c with stride ldc (AVX512, 28 accumulators):
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 14; i++ {
+//			for j := 0; j < 32; j++ {
+//				c[i*ldc+j] = a[p*14+i] * b[p*32+j]
+//			}
+//		}
+//	}
+//
+// It does not touch c when kc <= 0 (the caller clears the tile then).
+//
+//go:noescape
+func sgemm14x32AVX512Store(kc int, a []float32, b []float32, c []float32, ldc int)
 
 // dgemm6x8AVX2 adds the product of a packed 6 x kc panel a and a packed kc x 8
 // panel b into the row-major 6 x 8 tile c with stride ldc (AVX2, 12 accumulators):
@@ -52,6 +84,22 @@ func sgemm14x32AVX512(kc int, a []float32, b []float32, c []float32, ldc int)
 //go:noescape
 func dgemm6x8AVX2(kc int, a []float64, b []float64, c []float64, ldc int)
 
+// dgemm6x8AVX2Store stores the product of a packed 6 x kc panel a and a packed kc x 8
+// panel b into the row-major 6 x 8 tile c with stride ldc (AVX2, 12 accumulators):
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 6; i++ {
+//			for j := 0; j < 8; j++ {
+//				c[i*ldc+j] = a[p*6+i] * b[p*8+j]
+//			}
+//		}
+//	}
+//
+// It does not touch c when kc <= 0 (the caller clears the tile then).
+//
+//go:noescape
+func dgemm6x8AVX2Store(kc int, a []float64, b []float64, c []float64, ldc int)
+
 // sgemm6x16AVX2 adds the product of a packed 6 x kc panel a and a packed kc x 16
 // panel b into the row-major 6 x 16 tile c with stride ldc (AVX2, 12 accumulators):
 //
@@ -67,6 +115,22 @@ func dgemm6x8AVX2(kc int, a []float64, b []float64, c []float64, ldc int)
 //
 //go:noescape
 func sgemm6x16AVX2(kc int, a []float32, b []float32, c []float32, ldc int)
+
+// sgemm6x16AVX2Store stores the product of a packed 6 x kc panel a and a packed kc x 16
+// panel b into the row-major 6 x 16 tile c with stride ldc (AVX2, 12 accumulators):
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 6; i++ {
+//			for j := 0; j < 16; j++ {
+//				c[i*ldc+j] = a[p*6+i] * b[p*16+j]
+//			}
+//		}
+//	}
+//
+// It does not touch c when kc <= 0 (the caller clears the tile then).
+//
+//go:noescape
+func sgemm6x16AVX2Store(kc int, a []float32, b []float32, c []float32, ldc int)
 
 // peakFMA512 runs iters trips of 96 independent AVX512 FMAs on float64 registers
 // (1536 flops per trip) and nothing else: the machine's FMA peak.

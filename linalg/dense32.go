@@ -65,7 +65,7 @@ func Gemm32(tA, tB bool, alpha float32, a, b Dense32, beta float32, c Dense32) {
 	g := gemmJob[float32]{
 		a: operand[float32]{a.Data, a.Stride, tA}, b: operand[float32]{b.Data, b.Stride, tB},
 		c: c.Data, ldc: c.Stride, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		mr: mr, nr: nr, micro: kernels.SgemmMicro,
+		mr: mr, nr: nr, micro: kernels.SgemmMicro, store: kernels.SgemmMicroStore,
 	}
 	g.do()
 }

@@ -35,7 +35,8 @@ const (
 //	          C[ic+ir:+mr, jc+jr:+nr] += Apanel * Bpanel   (micro-kernel)
 //
 // with block sizes from the cache sizes (see blockSizes) and beta applied to
-// each C tile just before its first update, while it is in cache. Large
+// each C tile just before its first update, while it is in cache (beta = 0:
+// the first k block's micro-kernel stores instead of adding). Large
 // problems are split over Threads() goroutines: square and tall ones the
 // BLIS way (the workers pack each B block together and claim chunks of the ic loop),
 // wide ones by independent column blocks. The result does not depend on the
@@ -56,7 +57,7 @@ func Gemm(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
 	g := gemmJob[float64]{
 		a: operand[float64]{a.Data, a.Stride, tA}, b: operand[float64]{b.Data, b.Stride, tB},
 		c: c.Data, ldc: c.Stride, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		mr: mr, nr: nr, micro: kernels.DgemmMicro,
+		mr: mr, nr: nr, micro: kernels.DgemmMicro, store: kernels.DgemmMicroStore,
 	}
 	g.do()
 }
@@ -153,7 +154,8 @@ type gemmJob[T float] struct {
 	alpha, beta T
 	mr, nr      int
 	micro       func(kc int, a, b, c []T, ldc int)
-	uplo        Uplo // 0 for a full product
+	store       func(kc int, a, b, c []T, ldc int) // micro's c = a*b variant
+	uplo        Uplo                               // 0 for a full product
 	diag        func(kc int, a, b, c []T, ldc int, off int)
 }
 
@@ -453,6 +455,12 @@ func (g *gemmJob[T]) macro(pa, pb, tile []T, ic, mc, jc, nc, kc int, first bool)
 			}
 			ap := pa[ir*kc : ir*kc+kc*mr]
 			cc := g.c[gi*ldc+gj:]
+			if first && g.beta == 0 && !masked && h == mr && w == nr {
+				// Overwrite the tile in the micro-kernel: no pass that
+				// clears C first, and its old contents are never read.
+				g.store(kc, ap, bp, cc, ldc)
+				continue
+			}
 			if first && g.beta != 1 {
 				g.scaleTile(cc, h, w, off, masked)
 			}

@@ -41,7 +41,7 @@ func Syrk(uplo Uplo, trans bool, alpha float64, a Dense, beta float64, c Dense, 
 	g := gemmJob[float64]{
 		a: operand[float64]{a.Data, a.Stride, trans}, b: operand[float64]{a.Data, a.Stride, !trans},
 		c: c.Data, ldc: c.Stride, m: n, n: n, k: k, alpha: alpha, beta: beta,
-		mr: mr, nr: nr, micro: kernels.DgemmMicro, uplo: uplo, diag: kernels.DsyrkMicroLower,
+		mr: mr, nr: nr, micro: kernels.DgemmMicro, store: kernels.DgemmMicroStore, uplo: uplo, diag: kernels.DsyrkMicroLower,
 	}
 	g.do()
 	if mirror {

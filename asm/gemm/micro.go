@@ -53,8 +53,11 @@ const kcUnroll = 4
 const prefetchA = 8
 
 // microKernel emits name(kc, a, b, c, ldc): c[i*ldc+j] += sum_p a[p*mr+i]*b[p*nr+j]
-// for an mr x (nv*lanes) tile, with mr*nv accumulators.
-func microKernel(name string, e elem, v isa, mr, nv int) {
+// for an mr x (nv*lanes) tile, with mr*nv accumulators. With store set the
+// kernel overwrites the tile with the product instead (c = sum_p ...): GEMM's
+// first k block when beta = 0, so C is never cleared in a separate pass and
+// its old contents (NaN included) are never read.
+func microKernel(name string, e elem, v isa, mr, nv int, store bool) {
 	lanes := v.vecBytes / e.size
 	nr := nv * lanes
 	nacc := mr * nv
@@ -76,19 +79,23 @@ func microKernel(name string, e elem, v isa, mr, nv int) {
 	treg := func(set int) VecPhysical { return v.reg(nacc + bsets*nv + set) }
 
 	TEXT(name, NOSPLIT, fmt.Sprintf("func(kc int, a, b, c []%s, ldc int)", e.goType))
+	op, verb, kc0 := "+=", "adds the product of", "It does not touch c when kc <= 0."
+	if store {
+		op, verb, kc0 = "=", "stores the product of", "It does not touch c when kc <= 0 (the caller clears the tile then)."
+	}
 	Doc(
-		fmt.Sprintf("%s adds the product of a packed %d x kc panel a and a packed kc x %d", name, mr, nr),
+		fmt.Sprintf("%s %s a packed %d x kc panel a and a packed kc x %d", name, verb, mr, nr),
 		fmt.Sprintf("panel b into the row-major %d x %d tile c with stride ldc (%s, %d accumulators):", mr, nr, v.name, nacc),
 		"",
 		"\tfor p := 0; p < kc; p++ {",
 		fmt.Sprintf("\t\tfor i := 0; i < %d; i++ {", mr),
 		fmt.Sprintf("\t\t\tfor j := 0; j < %d; j++ {", nr),
-		fmt.Sprintf("\t\t\t\tc[i*ldc+j] += a[p*%d+i] * b[p*%d+j]", mr, nr),
+		fmt.Sprintf("\t\t\t\tc[i*ldc+j] %s a[p*%d+i] * b[p*%d+j]", op, mr, nr),
 		"\t\t\t}",
 		"\t\t}",
 		"\t}",
 		"",
-		"It does not touch c when kc <= 0.",
+		kc0,
 	)
 	Pragma("noescape")
 	kc := Load(Param("kc"), GP64())
@@ -170,11 +177,17 @@ func microKernel(name string, e elem, v isa, mr, nv int) {
 	JNZ(LabelRef(name + "_tailloop"))
 
 	Label(name + "_store")
-	Comment("c += accumulators, row by row.")
+	if store {
+		Comment("c = accumulators, row by row.")
+	} else {
+		Comment("c += accumulators, row by row.")
+	}
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
 			cm := Mem{Base: c, Disp: j * v.vecBytes}
-			e.add(cm, acc(i, j), acc(i, j))
+			if !store {
+				e.add(cm, acc(i, j), acc(i, j))
+			}
 			e.load(acc(i, j), cm)
 		}
 		if i < mr-1 {
@@ -202,7 +215,22 @@ const (
 	sMR2, sNV2 = 6, 2
 )
 
-func dgemmAVX512() { microKernel("dgemm14x16AVX512", f64, avx512, dMR512, dNV512) }
-func sgemmAVX512() { microKernel("sgemm14x32AVX512", f32, avx512, sMR512, sNV512) }
-func dgemmAVX2()   { microKernel("dgemm6x8AVX2", f64, avx2, dMR2, dNV2) }
-func sgemmAVX2()   { microKernel("sgemm6x16AVX2", f32, avx2, sMR2, sNV2) }
+func dgemmAVX512() {
+	microKernel("dgemm14x16AVX512", f64, avx512, dMR512, dNV512, false)
+	microKernel("dgemm14x16AVX512Store", f64, avx512, dMR512, dNV512, true)
+}
+
+func sgemmAVX512() {
+	microKernel("sgemm14x32AVX512", f32, avx512, sMR512, sNV512, false)
+	microKernel("sgemm14x32AVX512Store", f32, avx512, sMR512, sNV512, true)
+}
+
+func dgemmAVX2() {
+	microKernel("dgemm6x8AVX2", f64, avx2, dMR2, dNV2, false)
+	microKernel("dgemm6x8AVX2Store", f64, avx2, dMR2, dNV2, true)
+}
+
+func sgemmAVX2() {
+	microKernel("sgemm6x16AVX2", f32, avx2, sMR2, sNV2, false)
+	microKernel("sgemm6x16AVX2Store", f32, avx2, sMR2, sNV2, true)
+}
