@@ -78,3 +78,38 @@ func BenchmarkAnalyze(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSuppression is the default `awd run`'s last-epoch analysis
+// (N = 1500: 3 classes x 500, k = 300) with the four interventions of the
+// suppression experiment, on an untrained MLP: it reports the suppression
+// stage (one pass rebuilding H' and M2' of all four, four top-k
+// eigensolves, projections and correlations) next to the analysis.
+func BenchmarkSuppression(b *testing.B) {
+	sub, _, err := nn.Subset(mnist(b), []int{0, 1, 2}, 500, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	model, err := nn.NewMLP(784, []int{50, 50}, 10, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := DefaultConfig("ce")
+	cfg.K, cfg.Interventions = 300, Interventions
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(900 << 20))
+	}
+	runtime.GC()
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	var r *Result
+	for i := 0; i < b.N; i++ {
+		if r, err = Analyze(context.Background(), model, sub, cfg, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s")
+	b.ReportMetric(r.Timings.Suppression, "suppression-s")
+	b.ReportMetric(r.Timings.Total, "total-s")
+	b.ReportMetric(peakRSS()/(1<<20), "peakRSS-MiB")
+}

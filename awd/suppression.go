@@ -1,10 +1,13 @@
 package awd
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/linalg"
@@ -221,8 +224,9 @@ func packGram(dst, g, w []float64, m int) {
 }
 
 // SuppressAll runs the interventions names (see Suppress) with one pass over
-// the samples for all of them (rebuildAcc) and two d x d matrices reused
-// from one intervention to the next; done, if not nil, is called after each.
+// the samples for all of them (rebuildAcc), two at a time, each worker
+// reusing its two d x d matrices from one intervention to the next; done, if
+// not nil, is called after each (from one goroutine at a time).
 func SuppressAll(ss *SampleSpectra, names []string, k int, cfg SuppressionConfig, done func()) ([]Intervention, error) {
 	ivs := make([]Intervention, len(names))
 	mus := make([][]float64, len(names))
@@ -234,23 +238,40 @@ func SuppressAll(ss *SampleSpectra, names []string, k int, cfg SuppressionConfig
 		}
 	}
 	d := ss.M * ss.In
-	h, m2 := linalg.NewDense(d, d), linalg.NewDense(d, d)
 	var acc *kron
 	if ss.N > 0 {
 		acc = rebuildAcc(ss, mus)
 	}
 	inv := 1 / float64(max(ss.N, 1))
-	for j := range names {
-		if acc != nil {
-			acc.set(h, 2*j, inv)
-			acc.set(m2, 2*j+1, inv)
-		}
-		if err := ivs[j].finish(ss, h, m2, mus[j], k, cfg); err != nil {
-			return nil, err
-		}
-		if done != nil {
-			done()
-		}
+	// Two interventions at a time: the eigensolver's reductions are
+	// memory-bound and partly serial, so a second eigensolve fills the
+	// other core (two more d x d matrices).
+	nw := max(1, min(2, runtime.GOMAXPROCS(0), len(names)))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make([]error, len(names))
+	for w := 0; w < nw; w++ {
+		wg.Go(func() {
+			h, m2 := linalg.NewDense(d, d), linalg.NewDense(d, d)
+			for j := w; j < len(names); j += nw {
+				if acc != nil {
+					acc.set(h, 2*j, inv)
+					acc.set(m2, 2*j+1, inv)
+				}
+				if errs[j] = ivs[j].finish(ss, h, m2, mus[j], k, cfg); errs[j] != nil {
+					return
+				}
+				if done != nil {
+					mu.Lock()
+					done()
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return ivs, nil
 }
