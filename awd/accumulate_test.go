@@ -471,7 +471,9 @@ func TestStateMergeEqualsOnePass(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			g2, err := merged.Finish(batch, true)
+			// The merged state is used no more: finishConsume (Analyze's
+			// path, no copies of C_pair2 and C_mb) must agree with Finish.
+			g2, err := merged.finishConsume(batch, true)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -204,7 +204,7 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 	}
 
 	t0 := time.Now()
-	mats, err := state.Finish(cfg.Batch, cfg.Centered)
+	mats, err := state.finishConsume(cfg.Batch, cfg.Centered)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}

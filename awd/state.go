@@ -396,6 +396,17 @@ type Matrices struct {
 // paper's code). It needs at least one sample in Add. Memory: one d x d
 // matrix per result. Cost O(d^2) per matrix.
 func (s *State) Finish(batch int, centered bool) (*Matrices, error) {
+	return s.finish(batch, centered, false)
+}
+
+// finishConsume is Finish for a State used no more: C_pair2 and C_mb take
+// over the State's d x d sums instead of copies (two fewer fresh d x d
+// matrices to allocate and fault in), which leaves the State unusable.
+func (s *State) finishConsume(batch int, centered bool) (*Matrices, error) {
+	return s.finish(batch, centered, true)
+}
+
+func (s *State) finish(batch int, centered, consume bool) (*Matrices, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("awd: finish: batch size %d", batch)
 	}
@@ -420,19 +431,29 @@ func (s *State) Finish(batch int, centered bool) (*Matrices, error) {
 		r.CPair = linalg.NewDense(d, d)
 		s.pair.set(r.CPair, 0, 1/(fb*fp))
 		if s.Opt.Pair2 {
-			r.CPair2 = s.pair2.Clone()
+			r.CPair2 = s.pair2
+			if !consume {
+				r.CPair2 = s.pair2.Clone()
+			}
 			linalg.Mirror(linalg.Upper, r.CPair2)
 			scale(r.CPair2, 1/(fb*fp))
 		}
 	}
 	if s.Batches > 0 {
 		nb := float64(s.Batches)
-		r.CMB = s.mb.Clone()
+		r.CMB = s.mb
+		if !consume {
+			r.CMB = s.mb.Clone()
+		}
 		linalg.Mirror(linalg.Upper, r.CMB)
 		scale(r.CMB, 1/nb)
 		if centered {
 			syr(r.CMB, -1/(nb*nb), s.SumGB)
 		}
+	}
+	if consume {
+		s.pair2, s.mb = linalg.Dense{}, linalg.Dense{}
+		s.kron, s.pair = nil, nil
 	}
 	return r, nil
 }
