@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/awd-toolkit/awd/internal/atomicfile"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -393,7 +394,7 @@ func savePlot(p *plot.Plot, dir, name string, w, h vg.Length) ([]string, error) 
 			return files, err
 		}
 		path := filepath.Join(dir, name+"."+ext)
-		if err := WriteFileAtomic(path, func(out io.Writer) error { _, err := wt.WriteTo(out); return err }); err != nil {
+		if err := atomicfile.Write(path, func(out io.Writer) error { _, err := wt.WriteTo(out); return err }); err != nil {
 			return files, err
 		}
 		files = append(files, path)
@@ -415,7 +416,7 @@ func saveRow(ps []*plot.Plot, dir, name string, w, h vg.Length) ([]string, error
 			p.Draw(cs[0][i])
 		}
 		path := filepath.Join(dir, name+"."+ext)
-		if err := WriteFileAtomic(path, func(out io.Writer) error { _, err := c.WriteTo(out); return err }); err != nil {
+		if err := atomicfile.Write(path, func(out io.Writer) error { _, err := c.WriteTo(out); return err }); err != nil {
 			return files, err
 		}
 		files = append(files, path)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"codeberg.org/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/awd-toolkit/awd/internal/atomicfile"
 	"github.com/awd-toolkit/awd/linalg"
 )
 
@@ -57,37 +57,6 @@ type Checkpoint struct {
 	Analysis  *Result `json:"analysis"`
 }
 
-// WriteFileAtomic writes the output of fill to path through a temporary
-// file in the same folder, synced and renamed, so that a reader never sees
-// a partial file and a killed writer leaves the old one.
-func WriteFileAtomic(path string, fill func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := fill(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
 // WriteReport writes rep as indented JSON to path atomically, setting the
 // schema version.
 func WriteReport(path string, rep *Report) error {
@@ -97,7 +66,7 @@ func WriteReport(path string, rep *Report) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	b = append(b, '\n')
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})
@@ -185,7 +154,7 @@ func WriteArrays(path string, r *Result) error {
 			es = append(es, entry{"supp_" + name + "_corr", v[2]})
 		}
 	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		zw := npz.NewWriter(w)
 		for _, e := range es {
 			if err := zw.Write(e.name+".npy", e.v); err != nil {

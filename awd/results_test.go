@@ -2,8 +2,6 @@ package awd
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -98,26 +96,4 @@ func FuzzReadReport(f *testing.F) {
 		}
 		_ = Table([]*Report{rep}, []string{NameC})
 	})
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "f.json")
-	if err := WriteFileAtomic(p, func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("boom")
-	err := WriteFileAtomic(p, func(w io.Writer) error {
-		io.WriteString(w, "half of the new")
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Errorf("error %v", err)
-	}
-	if b, _ := os.ReadFile(p); string(b) != "old" {
-		t.Errorf("a failed write changed the file to %q", b)
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Errorf("temporary files left: %v", ents)
-	}
 }

@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/awd-toolkit/awd/internal/atomicfile"
 )
 
 // The partial-state file: a State saved so that an analysis can be resumed
@@ -40,26 +41,8 @@ var ErrStateFormat = errors.New("not a valid awd state file")
 // Save writes the state to path atomically (a temporary file in the same
 // folder, synced, then renamed over path).
 func (s *State) Save(path string) error {
-	data := s.encode()
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteBytes(path, s.encode()); err != nil {
 		return fmt.Errorf("awd: save state: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("awd: save state %s: %w", path, err)
 	}
 	return nil
 }

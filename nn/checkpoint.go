@@ -12,12 +12,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npz"
+	"github.com/awd-toolkit/awd/internal/atomicfile"
 )
 
 // CheckpointSchema is the version of the checkpoint JSON.
@@ -62,41 +62,11 @@ func SaveCheckpoint(path string, m *Model, meta CheckpointMeta) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := WriteFileAtomic(MetaPath(path), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(MetaPath(path), append(js, '\n')); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	return nil
-}
-
-// WriteFileAtomic writes data to a temporary file in path's folder, syncs
-// it, renames it to path and syncs the folder.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: not every file system syncs folders
-		d.Close()
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/awd-toolkit/awd/internal/atomicfile"
 	"github.com/awd-toolkit/awd/nn"
 )
 
@@ -376,7 +377,7 @@ func keepMetrics(path string, start int) error {
 			kept.WriteByte('\n')
 		}
 	}
-	return nn.WriteFileAtomic(path, kept.Bytes())
+	return atomicfile.WriteBytes(path, kept.Bytes())
 }
 
 func isTerminal(w io.Writer) bool {
