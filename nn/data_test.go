@@ -224,6 +224,9 @@ func TestMNIST(t *testing.T) {
 	loaders := map[string]func(string) (*Dataset, *Dataset, error){"mnist": LoadMNIST}
 	if _, err := os.Stat(FashionMNISTDir); err == nil {
 		loaders["fashion"] = LoadFashionMNIST
+	} else if os.Getenv("CI") != "" {
+		// scripts/deps.sh installs it; in CI its absence is a broken install step.
+		t.Fatalf("%s absent in CI: scripts/deps.sh should have installed dataset-fashion-mnist", FashionMNISTDir)
 	} else {
 		t.Logf("%s absent (apt-get install dataset-fashion-mnist): fashion not checked", FashionMNISTDir)
 	}
