@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/nn"
 )
 
@@ -83,8 +84,8 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 				lmax = math.Max(lmax, math.Abs(v))
 			}
 			o := n0 + s
-			ss.Norm2[o] = dot(a, a)
-			ss.Scale[o] = dot(jr, jr) * lmax
+			ss.Norm2[o] = kernels.Ddot(a, a)
+			ss.Scale[o] = kernels.Ddot(jr, jr) * lmax
 			mu, g := gammaEigen(jr, lr, l, m, q, t, b)
 			copy(ss.Mu[o*l:], mu)
 			copy(ss.G[o*l*m:], g)
@@ -108,7 +109,7 @@ func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64)
 	// ("twice is enough"), dropping rows that are numerically dependent.
 	var jmax float64
 	for a := 0; a < l; a++ {
-		jmax = math.Max(jmax, math.Sqrt(dot(j[a*m:(a+1)*m], j[a*m:(a+1)*m])))
+		jmax = math.Max(jmax, math.Sqrt(kernels.Ddot(j[a*m:(a+1)*m], j[a*m:(a+1)*m])))
 	}
 	r := 0
 	for a := 0; a < l && jmax > 0; a++ {
@@ -116,10 +117,10 @@ func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64)
 		copy(v, j[a*m:(a+1)*m])
 		for pass := 0; pass < 2; pass++ {
 			for c := 0; c < r; c++ {
-				axpy(-dot(q[c*m:(c+1)*m], v), q[c*m:(c+1)*m], v)
+				kernels.Daxpy(-kernels.Ddot(q[c*m:(c+1)*m], v), q[c*m:(c+1)*m], v)
 			}
 		}
-		nv := math.Sqrt(dot(v, v))
+		nv := math.Sqrt(kernels.Ddot(v, v))
 		if nv <= 64*float64(m)*eps*jmax {
 			continue
 		}
@@ -131,7 +132,7 @@ func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64)
 	// T = J Q^T (l x r), B = T^T Lambda T (r x r).
 	for a := 0; a < l; a++ {
 		for c := 0; c < r; c++ {
-			t[a*r+c] = dot(j[a*m:(a+1)*m], q[c*m:(c+1)*m])
+			t[a*r+c] = kernels.Ddot(j[a*m:(a+1)*m], q[c*m:(c+1)*m])
 		}
 	}
 	for c := 0; c < r; c++ {
@@ -154,7 +155,7 @@ func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64)
 		mu[k] = vals[k]
 		gk := g[k*m : (k+1)*m]
 		for c := 0; c < r; c++ {
-			axpy(vecs[c*r+k], q[c*m:(c+1)*m], gk)
+			kernels.Daxpy(vecs[c*r+k], q[c*m:(c+1)*m], gk)
 		}
 	}
 	return mu, g
@@ -240,18 +241,4 @@ func (ss *SampleSpectra) NegativeSamples() int {
 		}
 	}
 	return cnt
-}
-
-func dot(x, y []float64) float64 {
-	var s float64
-	for i, v := range x {
-		s += v * y[i]
-	}
-	return s
-}
-
-func axpy(alpha float64, x, y []float64) {
-	for i, v := range x {
-		y[i] += alpha * v
-	}
 }
