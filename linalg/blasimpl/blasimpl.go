@@ -72,15 +72,16 @@ func checkDims(m, n, k int) {
 	}
 }
 
-// Dgemm computes C = alpha op(A) op(B) + beta C with linalg.Gemm.
-func (Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	ta, tb := isTrans(tA), isTrans(tB)
+// gemmShapes checks the arguments of ?gemm as reference BLAS does and
+// returns the transposes and the stored shapes of A (ar x ac) and B (br x bc).
+func gemmShapes(tA, tB blas.Transpose, m, n, k, lda, ldb, ldc int) (ta, tb bool, ar, ac, br, bc int) {
+	ta, tb = isTrans(tA), isTrans(tB)
 	checkDims(m, n, k)
-	ar, ac := m, k
+	ar, ac = m, k
 	if ta {
 		ar, ac = k, m
 	}
-	br, bc := k, n
+	br, bc = k, n
 	if tb {
 		br, bc = n, k
 	}
@@ -93,6 +94,12 @@ func (Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a
 	if ldc < max(1, n) {
 		panic(badLdC)
 	}
+	return ta, tb, ar, ac, br, bc
+}
+
+// Dgemm computes C = alpha op(A) op(B) + beta C with linalg.Gemm.
+func (Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	ta, tb, ar, ac, br, bc := gemmShapes(tA, tB, m, n, k, lda, ldb, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -104,25 +111,7 @@ func (Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a
 
 // Sgemm computes C = alpha op(A) op(B) + beta C with linalg.Gemm32.
 func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ta, tb := isTrans(tA), isTrans(tB)
-	checkDims(m, n, k)
-	ar, ac := m, k
-	if ta {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if tb {
-		br, bc = n, k
-	}
-	if ta && lda < max(1, m) || !ta && lda < max(1, k) {
-		panic(badLdA)
-	}
-	if tb && ldb < max(1, k) || !tb && ldb < max(1, n) {
-		panic(badLdB)
-	}
-	if ldc < max(1, n) {
-		panic(badLdC)
-	}
+	ta, tb, ar, ac, br, bc := gemmShapes(tA, tB, m, n, k, lda, ldb, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
