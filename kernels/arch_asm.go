@@ -8,5 +8,6 @@ const hasAsm = true
 // the generic entries they implement.
 func setArch(l Level) {
 	setGeneric()
+	setSymvGeneric()
 	setArchLevel(l)
 }

@@ -4,4 +4,7 @@ package kernels
 
 const hasAsm = false
 
-func setArch(Level) { setGeneric() }
+func setArch(Level) {
+	setGeneric()
+	setSymvGeneric()
+}

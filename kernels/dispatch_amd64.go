@@ -7,4 +7,5 @@ func setArchLevel(l Level) {
 	setGemmLevel(l)
 	setLevel1Level(l)
 	setPeakLevel(l)
+	setSymvLevel(l)
 }

@@ -1,0 +1,114 @@
+// Command symv generates the amd64 fused symmetric matrix-vector kernels
+// of package kernels (kernels/zsymv_amd64.{s,go}). Run it through the
+// repository's generate.go.
+//
+// A symmetric product y += A x that reads each stored element of A once
+// needs, for every stored row r, both a dot product (y[r] += A[r,:] x) and
+// an axpy (y += x[r] A[r,:]). The kernels do both for four rows in one pass
+// over the columns, so the rows stream from memory once and x and y are
+// loaded once per four rows: the tridiagonal reduction's products are
+// memory-bound, and this halves their traffic against a dot pass followed
+// by an axpy pass.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+type isa struct {
+	name  string
+	lanes int // float64 per vector
+	regs  []VecPhysical
+}
+
+var (
+	avx2 = isa{"AVX2", 4, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
+	// Z0-Z15 only, like the level-1 kernels: enough, and VEX-encodable halves.
+	avx512 = isa{"AVX512", 8, []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}}
+)
+
+// rows is the number of rows of A one call handles.
+const rows = 4
+
+func main() {
+	ConstraintExpr("amd64,!purego")
+	for _, v := range []isa{avx2, avx512} {
+		dsymv4(v)
+	}
+	Generate()
+}
+
+// dsymv4 emits the four-row kernel. Each trip handles one vector of
+// columns: x and y are loaded once, each row's vector once, and feeds both
+// the row's dot accumulator and y. The dot chains advance once per trip,
+// which at four loads per trip is below the FMA latency bound only when the
+// rows come from L1; they stream from L2 or L3, so one vector per trip is
+// enough and keeps the kernel simple.
+func dsymv4(v isa) {
+	name := "dsymv4" + v.name
+	TEXT(name, NOSPLIT, "func(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64)")
+	Doc(
+		fmt.Sprintf("%s (%s) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of %d:", name, v.name, v.lanes),
+		"",
+		"\ty[c] += alpha[0]*a[c] + alpha[1]*a[lda+c] + alpha[2]*a[2*lda+c] + alpha[3]*a[3*lda+c]",
+		fmt.Sprintf("\tacc[k*%d+c%%%d] += a[k*lda+c] * x[c]", v.lanes, v.lanes),
+		"",
+		fmt.Sprintf("so that acc[k*%d:(k+1)*%d] sums to the dot product of row k with x.", v.lanes, v.lanes),
+		"The caller checks the bounds.",
+	)
+	Pragma("noescape")
+	p0 := Load(Param("a").Base(), GP64())
+	lda := Load(Param("lda"), GP64())
+	x := Load(Param("x").Base(), GP64())
+	y := Load(Param("y").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	ap := Load(Param("alpha"), GP64())
+	accp := Load(Param("acc"), GP64())
+
+	Comment("Row pointers p0..p3, lda in bytes.")
+	SHLQ(U8(3), lda)
+	p := []Register{p0, GP64(), GP64(), GP64()}
+	for k := 1; k < rows; k++ {
+		MOVQ(p[k-1], p[k])
+		ADDQ(lda, p[k])
+	}
+
+	alpha := v.regs[0:rows]
+	dot := v.regs[rows : 2*rows]
+	xr, yr, ar := v.regs[2*rows], v.regs[2*rows+1], v.regs[2*rows+2]
+	for k := 0; k < rows; k++ {
+		VBROADCASTSD(Mem{Base: ap, Disp: 8 * k}, alpha[k])
+		VXORPD(dot[k].AsY(), dot[k].AsY(), dot[k].AsY()) // VEX zeroes a zmm's upper bits too
+	}
+
+	i := GP64()
+	XORQ(i, i)
+	Label(name + "_loop")
+	CMPQ(i, n)
+	JGE(LabelRef(name + "_done"))
+	at := func(base Register) Mem { return Mem{Base: base, Index: i, Scale: 8} }
+	VMOVUPD(at(x), xr)
+	VMOVUPD(at(y), yr)
+	for k := 0; k < rows; k++ {
+		VMOVUPD(at(p[k]), ar)
+		VFMADD231PD(ar, xr, dot[k])
+		VFMADD231PD(ar, alpha[k], yr)
+	}
+	VMOVUPD(yr, at(y))
+	ADDQ(U32(v.lanes), i)
+	JMP(LabelRef(name + "_loop"))
+
+	Label(name + "_done")
+	Comment("Add the dot accumulators to acc.")
+	for k := 0; k < rows; k++ {
+		m := Mem{Base: accp, Disp: 8 * k * v.lanes}
+		VADDPD(m, dot[k], dot[k])
+		VMOVUPD(dot[k], m)
+	}
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,80 @@
+package kernels
+
+import "fmt"
+
+// Dsymv4 is the inner step of a symmetric matrix-vector product that reads
+// each stored element once. For the four rows a[k*lda : k*lda+n] (k < 4),
+// n = len(x), it computes in one pass over the columns
+//
+//	y[c]   += alpha[0] a[c] + alpha[1] a[lda+c] + alpha[2] a[2 lda+c] + alpha[3] a[3 lda+c]
+//	dot[k] += sum_c a[k lda + c] x[c]
+//
+// With alpha[k] = x[r+k] and the rows r..r+3 of an upper triangle starting at
+// a column past r+3, the first line is the rows' contribution below the
+// diagonal and dot[k] the one on their own row. Cost 16 n flops.
+func Dsymv4(a []float64, lda int, x, y []float64, alpha, dot *[4]float64) {
+	n := len(x)
+	if n == 0 {
+		return
+	}
+	if len(y) < n || lda < 0 || len(a) < 3*lda+n {
+		panic(fmt.Sprintf("kernels: Dsymv4: len(x)=%d, len(y)=%d, len(a)=%d, lda=%d", n, len(y), len(a), lda))
+	}
+	v := symv.lanes
+	m := n / v * v
+	if m > 0 {
+		var acc [32]float64
+		symv.kernel(a, lda, x[:m], y[:m], alpha, &acc)
+		for k := 0; k < 4; k++ {
+			var s float64
+			for _, p := range acc[k*v : (k+1)*v] {
+				s += p
+			}
+			dot[k] += s
+		}
+	}
+	if m < n {
+		dsymv4Generic(a[m:], lda, x[m:], y[m:n], alpha, dot)
+	}
+}
+
+// symvKernel is the installed vector body of Dsymv4: it handles a multiple
+// of lanes columns and leaves each row's dot product as lanes partial sums
+// in acc[k*lanes:].
+type symvKernel struct {
+	lanes  int
+	kernel func(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64)
+}
+
+var symv symvKernel
+
+func setSymvGeneric() { symv = symvKernel{1, dsymv4GenericAcc} }
+
+// dsymv4GenericAcc is the pure-Go vector body: one lane.
+func dsymv4GenericAcc(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64) {
+	var dot [4]float64
+	dsymv4Generic(a, lda, x, y, alpha, &dot)
+	for k := range dot {
+		acc[k] += dot[k]
+	}
+}
+
+func dsymv4Generic(a []float64, lda int, x, y []float64, alpha, dot *[4]float64) {
+	n := len(x)
+	a0, a1, a2, a3 := a[:n], a[lda:lda+n], a[2*lda:2*lda+n], a[3*lda:3*lda+n]
+	y = y[:n]
+	al0, al1, al2, al3 := alpha[0], alpha[1], alpha[2], alpha[3]
+	var d0, d1, d2, d3 float64
+	for c, xc := range x {
+		v0, v1, v2, v3 := a0[c], a1[c], a2[c], a3[c]
+		d0 += v0 * xc
+		d1 += v1 * xc
+		d2 += v2 * xc
+		d3 += v3 * xc
+		y[c] += al0*v0 + al1*v1 + al2*v2 + al3*v3
+	}
+	dot[0] += d0
+	dot[1] += d1
+	dot[2] += d2
+	dot[3] += d3
+}
