@@ -48,23 +48,25 @@ func dsytrd(a Dense, d, e, tau []float64) {
 		// are reduced; the nb rows of each panel are copied out to a, where
 		// dlatrd updates them and leaves the reflectors.
 		w := NewDense(sytrdNB, n)
-		pk := make([]float64, n*(n+1)/2)
+		pk := make([]float64, pkSize(n))
 		// Buffers of the trailing updates, allocated once: fresh large
 		// allocations per panel cost page faults.
 		buf := make([]float64, 4*sytrdNB*n+64*min(runtime.GOMAXPROCS(0), 8)*n)
 		packUpper(a, pk)
+		tm := startTeam(min(runtime.GOMAXPROCS(0), 8))
+		defer tm.close()
 		for ; j < n-sytrdNX; j += sytrdNB {
 			m := n - j
 			sub := a.View(j, j, m, m)
 			for p := 0; p < sytrdNB; p++ {
-				off := packOff(m, p)
-				copy(sub.Data[p*sub.Stride+p:p*sub.Stride+m], pk[off:off+m-p])
+				copy(sub.Data[p*sub.Stride+p:p*sub.Stride+m], pkRow(pk, m, p))
 			}
 			wv := Dense{Rows: sytrdNB, Cols: m, Stride: w.Stride, Data: w.Data}
-			dlatrd(sub, pk, sytrdNB, e[j:], tau[j:], wv)
+			dlatrd(tm, sub, pk, sytrdNB, e[j:], tau[j:], wv)
 			// Trailing update A22 -= V W^T + W V^T of the packed rows.
 			m2 := m - sytrdNB
-			pk = pk[packOff(m, sytrdNB):]
+			pk = pk[pkBlockOff(m, sytrdNB/4):]
+			tm.park() // the update's Gemm calls start goroutines
 			syr2kPacked(-1, sub.View(0, sytrdNB, sytrdNB, m2), wv.View(0, sytrdNB, sytrdNB, m2), pk, m2, buf)
 			for i := 0; i < sytrdNB; i++ {
 				sub.Data[i*sub.Stride+i+1] = e[j+i]
@@ -74,8 +76,7 @@ func dsytrd(a Dense, d, e, tau []float64) {
 		m := n - j
 		sub := a.View(j, j, m, m)
 		for p := 0; p < m; p++ {
-			off := packOff(m, p)
-			copy(sub.Data[p*sub.Stride+p:p*sub.Stride+m], pk[off:off+m-p])
+			copy(sub.Data[p*sub.Stride+p:p*sub.Stride+m], pkRow(pk, m, p))
 		}
 	}
 	m := n - j
@@ -113,8 +114,7 @@ func syr2kPacked(alpha float64, v, w Dense, pk []float64, m int, buf []float64) 
 				t := Dense{Rows: r1 - r0, Cols: m - r0, Stride: m - r0, Data: tmp[:(r1-r0)*(m-r0)]}
 				Gemm(true, false, alpha, x.View(0, r0, 2*nb, r1-r0), y.View(0, r0, 2*nb, m-r0), 0, t)
 				for r := r0; r < r1; r++ {
-					off := packOff(m, r)
-					kernels.Daxpy(1, t.Data[(r-r0)*t.Stride+(r-r0):(r-r0+1)*t.Stride], pk[off:off+m-r])
+					kernels.Daxpy(1, t.Data[(r-r0)*t.Stride+(r-r0):(r-r0+1)*t.Stride], pkRow(pk, m, r))
 				}
 			}
 		}()
@@ -164,10 +164,9 @@ func dsytd2(a Dense, d, e, tau []float64) {
 // a keeps the unit reflector v_i with a 1 at column i+1; e and tau receive
 // the off-diagonal and the scalars.
 //
-// pk holds the upper triangle of a packed by rows (packUpper), read by the
-// symmetric products: one contiguous stream instead of n rows with gaps,
-// which the hardware prefetchers follow at nearly twice the bandwidth.
-func dlatrd(a Dense, pk []float64, nb int, e, tau []float64, w Dense) {
+// pk holds the upper triangle of a packed by row blocks (packUpper), read by the
+// symmetric products four rows at a time (see pkBlockOff).
+func dlatrd(tm *team, a Dense, pk []float64, nb int, e, tau []float64, w Dense) {
 	m := a.Rows
 	lda, ldw := a.Stride, w.Stride
 	t := make([]float64, nb)
@@ -192,7 +191,7 @@ func dlatrd(a Dense, pk []float64, nb int, e, tau []float64, w Dense) {
 		for k := range wi {
 			wi[k] = 0
 		}
-		symvPacked(pk, m, i+1, v, wi)
+		symvPacked(tm, pk, m, i+1, v, wi)
 		for p := 0; p < i; p++ {
 			t[p] = kernels.Ddot(w.Data[p*ldw+i+1:p*ldw+m], v)
 		}
@@ -317,72 +316,120 @@ func symvUpperRows(a Dense, x, y []float64, r0, r1 int) {
 	}
 }
 
-// packUpper copies the upper triangle of the m x m matrix a row by row into
-// pk: row p (columns p..m-1) starts at packOff(m, p).
+// The trailing matrix of the blocked reduction lives in row-block packed
+// storage: its rows in blocks of four, block b (rows 4b..4b+3) a dense
+// 4 x (m-4b) rectangle holding columns 4b..m-1 of its rows, the blocks one
+// after the other. The entries left of the diagonal inside a block are
+// unused. One stream with no gaps between rows, which the hardware
+// prefetchers follow at nearly twice the bandwidth of n separate rows, and
+// four rows at a common stride, which kernels.Dsymv4 reads in one pass. The
+// trailing matrix after 4j rows is the suffix starting at pkBlockOff(m, j).
+
+// pkBlockOff is the offset of block b in the packed m x m triangle.
+func pkBlockOff(m, b int) int { return 4*b*m - 8*b*(b-1) }
+
+// pkSize is the length of the packed m x m triangle.
+func pkSize(m int) int { return pkBlockOff(m, (m+3)/4) }
+
+// pkRow returns row r of the packed m x m triangle, columns r..m-1.
+func pkRow(pk []float64, m, r int) []float64 {
+	r0 := r &^ 3
+	off := pkBlockOff(m, r/4) + (r-r0)*(m-r0) + r - r0
+	return pk[off : off+m-r]
+}
+
+// packUpper copies the upper triangle of the m x m matrix a into pk.
 func packUpper(a Dense, pk []float64) {
 	m := a.Rows
-	off := 0
 	for p := 0; p < m; p++ {
-		copy(pk[off:off+m-p], a.Data[p*a.Stride+p:p*a.Stride+m])
-		off += m - p
+		copy(pkRow(pk, m, p), a.Data[p*a.Stride+p:p*a.Stride+m])
 	}
 }
 
-// packOff is the offset of row p in an m x m packed upper triangle.
-func packOff(m, p int) int { return p*m - p*(p-1)/2 }
-
 // symvPacked computes y += A(s:m, s:m) x for the packed symmetric m x m
-// matrix pk (x and y indexed from s), split over goroutines like symvUpper.
-// Cost 2 (m-s)^2 flops.
-func symvPacked(pk []float64, m, s int, x, y []float64) {
+// matrix pk (x and y indexed from s): the rows before the first whole block
+// one by one (a dot and an axpy each), then each block of four in one pass
+// with kernels.Dsymv4, so A streams from memory once. Large products are
+// split into block ranges of equal work, one per member of the team tm (nil:
+// none), whose partial y are summed in a fixed order (deterministic). Cost
+// 2 (m-s)^2 flops.
+func symvPacked(tm *team, pk []float64, m, s int, x, y []float64) {
 	ms := m - s
-	// Rows go in groups of 8: the dot products stream the group from
-	// memory without pause, then the axpys read it again from L2 (about
-	// 10% faster than alternating dot and axpy row by row).
-	const group = 8
-	rows := func(y []float64, r0, r1 int) {
-		for g0 := r0; g0 < r1; g0 += group {
-			g1 := min(g0+group, r1)
-			for r := g0; r < g1; r++ {
-				off := packOff(m, s+r)
-				row := pk[off : off+ms-r]
-				y[r] += row[0]*x[r] + kernels.Ddot(row[1:], x[r+1:])
+	single := func(y []float64, r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			row := pkRow(pk, m, r)
+			i := r - s
+			y[i] += row[0]*x[i] + kernels.Ddot(row[1:], x[i+1:])
+			kernels.Daxpy(x[i], row[1:], y[i+1:])
+		}
+	}
+	blocks := func(y []float64, b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			r0 := 4 * b
+			if r0+4 > m {
+				single(y, r0, m)
+				continue
 			}
-			for r := g0; r < g1; r++ {
-				off := packOff(m, s+r)
-				kernels.Daxpy(x[r], pk[off+1:off+ms-r], y[r+1:])
+			lda := m - r0
+			blk := pk[pkBlockOff(m, b) : pkBlockOff(m, b)+4*lda]
+			i0 := r0 - s
+			// The 4 x 4 triangle on the diagonal, then the rectangle right of it.
+			var dot [4]float64
+			for k := 0; k < 4; k++ {
+				row := blk[k*lda : k*lda+4]
+				xk := x[i0+k]
+				dot[k] += row[k] * xk
+				for c := k + 1; c < 4; c++ {
+					dot[k] += row[c] * x[i0+c]
+					y[i0+c] += row[c] * xk
+				}
+			}
+			alpha := [4]float64{x[i0], x[i0+1], x[i0+2], x[i0+3]}
+			kernels.Dsymv4(blk[4:], lda, x[i0+4:], y[i0+4:], &alpha, &dot)
+			for k := range dot {
+				y[i0+k] += dot[k]
 			}
 		}
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if ms < 384 || workers == 1 {
-		rows(y, 0, ms)
+	bs, nb := (s+3)/4, (m+3)/4 // first whole block, block count
+	head := min(4*bs, m)
+	workers := 1
+	if tm != nil && ms >= 384 {
+		workers = min(tm.n, 8)
+	}
+	if workers == 1 {
+		single(y, s, head)
+		blocks(y, bs, nb)
 		return
 	}
-	workers = min(workers, 8)
+	// Block b costs about m-4b; bounds of equal area under the triangle.
 	var bounds [9]int
+	bounds[0] = bs
 	for k := 1; k < workers; k++ {
 		frac := float64(k) / float64(workers)
-		bounds[k] = int(float64(ms) * (1 - math.Sqrt(1-frac)))
+		r := head + int(float64(m-head)*(1-math.Sqrt(1-frac)))
+		bounds[k] = min(max(r/4, bounds[k-1]), nb)
 	}
-	bounds[workers] = ms
+	bounds[workers] = nb
 	scratch := symvScratch.Get().(*[]float64)
 	need := (workers - 1) * ms
 	if cap(*scratch) < need {
 		*scratch = make([]float64, need)
 	}
 	parts := (*scratch)[:need]
-	clear(parts)
-	var wg sync.WaitGroup
-	for k := 1; k < workers; k++ {
-		wg.Add(1)
-		go func(k int) {
-			defer wg.Done()
-			rows(parts[(k-1)*ms:k*ms], bounds[k], bounds[k+1])
-		}(k)
-	}
-	rows(y, 0, bounds[1])
-	wg.Wait()
+	tm.run(func(k int) {
+		if k >= workers {
+			return
+		}
+		if k == 0 {
+			single(y, s, head)
+			blocks(y, bounds[0], bounds[1])
+			return
+		}
+		part := parts[(k-1)*ms : k*ms]
+		clear(part)
+		blocks(part, bounds[k], bounds[k+1])
+	})
 	for k := 1; k < workers; k++ {
 		kernels.Daxpy(1, parts[(k-1)*ms:k*ms], y)
 	}
