@@ -24,7 +24,7 @@ func Dsymv4(a []float64, lda int, x, y []float64, alpha, dot *[4]float64) {
 	m := n / v * v
 	if m > 0 {
 		var acc [32]float64
-		symv.kernel(a, lda, x[:m], y[:m], alpha, &acc)
+		symvBody(symv.impl, a, lda, x[:m], y[:m], alpha, &acc)
 		for k := 0; k < 4; k++ {
 			var s float64
 			for _, p := range acc[k*v : (k+1)*v] {
@@ -38,17 +38,18 @@ func Dsymv4(a []float64, lda int, x, y []float64, alpha, dot *[4]float64) {
 	}
 }
 
-// symvKernel is the installed vector body of Dsymv4: it handles a multiple
-// of lanes columns and leaves each row's dot product as lanes partial sums
-// in acc[k*lanes:].
+// symvKernel names the installed vector body of Dsymv4 (symvBody calls
+// it): it handles a multiple of lanes columns and leaves each row's dot
+// product as lanes partial sums in acc[k*lanes:]. A switch rather than a
+// func value, so that the small arrays passed by pointer stay on the stack.
 type symvKernel struct {
-	lanes  int
-	kernel func(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64)
+	lanes int
+	impl  Level
 }
 
 var symv symvKernel
 
-func setSymvGeneric() { symv = symvKernel{1, dsymv4GenericAcc} }
+func setSymvGeneric() { symv = symvKernel{1, Generic} }
 
 // dsymv4GenericAcc is the pure-Go vector body: one lane.
 func dsymv4GenericAcc(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64) {

@@ -6,8 +6,19 @@ package kernels
 func setSymvLevel(l Level) {
 	switch l {
 	case AVX512:
-		symv = symvKernel{8, dsymv4AVX512}
+		symv = symvKernel{8, AVX512}
 	case AVX2:
-		symv = symvKernel{4, dsymv4AVX2}
+		symv = symvKernel{4, AVX2}
+	}
+}
+
+func symvBody(impl Level, a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64) {
+	switch impl {
+	case AVX512:
+		dsymv4AVX512(a, lda, x, y, alpha, acc)
+	case AVX2:
+		dsymv4AVX2(a, lda, x, y, alpha, acc)
+	default:
+		dsymv4GenericAcc(a, lda, x, y, alpha, acc)
 	}
 }

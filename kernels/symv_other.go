@@ -1,0 +1,7 @@
+//go:build purego || !amd64
+
+package kernels
+
+func symvBody(_ Level, a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64) {
+	dsymv4GenericAcc(a, lda, x, y, alpha, acc)
+}
