@@ -11,11 +11,16 @@ import "fmt"
 //
 // With alpha[k] = x[r+k] and the rows r..r+3 of an upper triangle starting at
 // a column past r+3, the first line is the rows' contribution below the
-// diagonal and dot[k] the one on their own row. Cost 16 n flops.
-func Dsymv4(a []float64, lda int, x, y []float64, alpha, dot *[4]float64) {
+// diagonal and dot[k] the one on their own row. next, when it holds four
+// rows at stride nlda, is a hint: the rows of the caller's next call, whose
+// first cache lines are prefetched (nil for none). Cost 16 n flops.
+func Dsymv4(a []float64, lda int, x, y []float64, alpha, dot *[4]float64, next []float64, nlda int) {
 	n := len(x)
 	if n == 0 {
 		return
+	}
+	if nlda < 0 || len(next) < 3*nlda+1 {
+		next, nlda = a, 0 // prefetch nothing new
 	}
 	if len(y) < n || lda < 0 || len(a) < 3*lda+n {
 		panic(fmt.Sprintf("kernels: Dsymv4: len(x)=%d, len(y)=%d, len(a)=%d, lda=%d", n, len(y), len(a), lda))
@@ -24,7 +29,7 @@ func Dsymv4(a []float64, lda int, x, y []float64, alpha, dot *[4]float64) {
 	m := n / v * v
 	if m > 0 {
 		var acc [32]float64
-		symvBody(symv.impl, a, lda, x[:m], y[:m], alpha, &acc)
+		symvBody(symv.impl, a, lda, x[:m], y[:m], alpha, &acc, next, nlda)
 		for k := 0; k < 4; k++ {
 			var s float64
 			for _, p := range acc[k*v : (k+1)*v] {

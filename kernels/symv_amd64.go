@@ -12,12 +12,12 @@ func setSymvLevel(l Level) {
 	}
 }
 
-func symvBody(impl Level, a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64) {
+func symvBody(impl Level, a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int) {
 	switch impl {
 	case AVX512:
-		dsymv4AVX512(a, lda, x, y, alpha, acc)
+		dsymv4AVX512(a, lda, x, y, alpha, acc, next, nlda)
 	case AVX2:
-		dsymv4AVX2(a, lda, x, y, alpha, acc)
+		dsymv4AVX2(a, lda, x, y, alpha, acc, next, nlda)
 	default:
 		dsymv4GenericAcc(a, lda, x, y, alpha, acc)
 	}

@@ -2,6 +2,6 @@
 
 package kernels
 
-func symvBody(_ Level, a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64) {
+func symvBody(_ Level, a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int) {
 	dsymv4GenericAcc(a, lda, x, y, alpha, acc)
 }

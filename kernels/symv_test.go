@@ -30,7 +30,7 @@ func TestDsymv4(t *testing.T) {
 							mag[k] += math.Abs(a[k*lda+c] * x[c])
 						}
 					}
-					Dsymv4(a, lda, x, y, &alpha, &dot)
+					Dsymv4(a, lda, x, y, &alpha, &dot, nil, 0)
 					checkGuard(t, "Dsymv4 y", ybuf, off, n)
 					for k := range 4 {
 						if tol := 2 * float64(n+1) * eps64 * (mag[k] + 3); !sameFloat(dot[k], want[k], tol) {
@@ -73,7 +73,7 @@ func TestDsymv4Specials(t *testing.T) {
 				}
 				alpha := [4]float64{1, 1, 1, 1}
 				var dot [4]float64
-				Dsymv4(a, lda, x, y, &alpha, &dot)
+				Dsymv4(a, lda, x, y, &alpha, &dot, nil, 0)
 				if !sameFloat(dot[2], bad, 0) || !sameFloat(y[c], bad, 0) {
 					t.Fatalf("n=%d bad=%v: dot[2] = %v, y[%d] = %v", n, bad, dot[2], c, y[c])
 				}

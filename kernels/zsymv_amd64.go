@@ -13,7 +13,7 @@ package kernels
 // The caller checks the bounds.
 //
 //go:noescape
-func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64)
+func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
 
 // dsymv4AVX512 (AVX512) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of 8:
 //
@@ -24,4 +24,4 @@ func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float6
 // The caller checks the bounds.
 //
 //go:noescape
-func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64)
+func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)

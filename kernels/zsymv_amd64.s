@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64)
-// Requires: AVX, FMA3
-TEXT ·dsymv4AVX2(SB), NOSPLIT, $0-96
+// func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
+// Requires: AVX, FMA3, MMX+
+TEXT ·dsymv4AVX2(SB), NOSPLIT, $0-128
 	MOVQ a_base+0(FP), AX
 	MOVQ lda+24(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -31,22 +31,50 @@ TEXT ·dsymv4AVX2(SB), NOSPLIT, $0-96
 	VXORPD       Y6, Y6, Y6
 	VBROADCASTSD 24(DI), Y3
 	VXORPD       Y7, Y7, Y7
-	XORQ         CX, CX
+
+	// Prefetch the first lines of the next call's rows.
+	MOVQ       next_base+96(FP), CX
+	MOVQ       nlda+120(FP), DI
+	SHLQ       $0x03, DI
+	PREFETCHT0 (CX)
+	PREFETCHT0 64(CX)
+	PREFETCHT0 128(CX)
+	PREFETCHT0 192(CX)
+	ADDQ       DI, CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 64(CX)
+	PREFETCHT0 128(CX)
+	PREFETCHT0 192(CX)
+	ADDQ       DI, CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 64(CX)
+	PREFETCHT0 128(CX)
+	PREFETCHT0 192(CX)
+	ADDQ       DI, CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 64(CX)
+	PREFETCHT0 128(CX)
+	PREFETCHT0 192(CX)
+	XORQ       CX, CX
 
 dsymv4AVX2_loop:
 	CMPQ        CX, SI
 	JGE         dsymv4AVX2_done
 	VMOVUPD     (DX)(CX*8), Y8
 	VMOVUPD     (BX)(CX*8), Y9
+	PREFETCHT0  256(AX)(CX*8)
 	VMOVUPD     (AX)(CX*8), Y10
 	VFMADD231PD Y10, Y8, Y4
 	VFMADD231PD Y10, Y0, Y9
+	PREFETCHT0  256(R9)(CX*8)
 	VMOVUPD     (R9)(CX*8), Y10
 	VFMADD231PD Y10, Y8, Y5
 	VFMADD231PD Y10, Y1, Y9
+	PREFETCHT0  256(R10)(CX*8)
 	VMOVUPD     (R10)(CX*8), Y10
 	VFMADD231PD Y10, Y8, Y6
 	VFMADD231PD Y10, Y2, Y9
+	PREFETCHT0  256(R11)(CX*8)
 	VMOVUPD     (R11)(CX*8), Y10
 	VFMADD231PD Y10, Y8, Y7
 	VFMADD231PD Y10, Y3, Y9
@@ -67,9 +95,9 @@ dsymv4AVX2_done:
 	VZEROUPPER
 	RET
 
-// func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64)
-// Requires: AVX, AVX512F
-TEXT ·dsymv4AVX512(SB), NOSPLIT, $0-96
+// func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·dsymv4AVX512(SB), NOSPLIT, $0-128
 	MOVQ a_base+0(FP), AX
 	MOVQ lda+24(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -94,22 +122,50 @@ TEXT ·dsymv4AVX512(SB), NOSPLIT, $0-96
 	VXORPD       Y6, Y6, Y6
 	VBROADCASTSD 24(DI), Z3
 	VXORPD       Y7, Y7, Y7
-	XORQ         CX, CX
+
+	// Prefetch the first lines of the next call's rows.
+	MOVQ       next_base+96(FP), CX
+	MOVQ       nlda+120(FP), DI
+	SHLQ       $0x03, DI
+	PREFETCHT0 (CX)
+	PREFETCHT0 64(CX)
+	PREFETCHT0 128(CX)
+	PREFETCHT0 192(CX)
+	ADDQ       DI, CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 64(CX)
+	PREFETCHT0 128(CX)
+	PREFETCHT0 192(CX)
+	ADDQ       DI, CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 64(CX)
+	PREFETCHT0 128(CX)
+	PREFETCHT0 192(CX)
+	ADDQ       DI, CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 64(CX)
+	PREFETCHT0 128(CX)
+	PREFETCHT0 192(CX)
+	XORQ       CX, CX
 
 dsymv4AVX512_loop:
 	CMPQ        CX, SI
 	JGE         dsymv4AVX512_done
 	VMOVUPD     (DX)(CX*8), Z8
 	VMOVUPD     (BX)(CX*8), Z9
+	PREFETCHT0  256(AX)(CX*8)
 	VMOVUPD     (AX)(CX*8), Z10
 	VFMADD231PD Z10, Z8, Z4
 	VFMADD231PD Z10, Z0, Z9
+	PREFETCHT0  256(R9)(CX*8)
 	VMOVUPD     (R9)(CX*8), Z10
 	VFMADD231PD Z10, Z8, Z5
 	VFMADD231PD Z10, Z1, Z9
+	PREFETCHT0  256(R10)(CX*8)
 	VMOVUPD     (R10)(CX*8), Z10
 	VFMADD231PD Z10, Z8, Z6
 	VFMADD231PD Z10, Z2, Z9
+	PREFETCHT0  256(R11)(CX*8)
 	VMOVUPD     (R11)(CX*8), Z10
 	VFMADD231PD Z10, Z8, Z7
 	VFMADD231PD Z10, Z3, Z9

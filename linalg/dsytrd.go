@@ -38,21 +38,35 @@ const (
 // tridiagonal form; d (n), e (n-1), tau (n-1) receive T and the reflector
 // scalars, and a the reflectors as described above. Cost 4/3 n^3 flops.
 func dsytrd(a Dense, d, e, tau []float64) {
+	var pk []float64
+	if n := a.Rows; useBlocked(n) {
+		pk = make([]float64, pkSize(n))
+		packUpper(a, pk)
+	}
+	dsytrdPacked(a, pk, d, e, tau)
+}
+
+// useBlocked says whether dsytrd of order n runs the blocked reduction,
+// whose trailing matrix lives in packed storage.
+func useBlocked(n int) bool { return n > sytrdNX }
+
+// dsytrdPacked is dsytrd with the matrix, when useBlocked, given packed in
+// pk (packUpper); a then only receives the rows as they are reduced, and
+// what it held is ignored.
+func dsytrdPacked(a Dense, pk []float64, d, e, tau []float64) {
 	n := a.Rows
 	if n == 0 {
 		return
 	}
 	j := 0
-	if n > sytrdNX {
-		// The trailing matrix lives packed (packUpper) while the panels
-		// are reduced; the nb rows of each panel are copied out to a, where
-		// dlatrd updates them and leaves the reflectors.
+	if useBlocked(n) {
+		// The trailing matrix lives packed while the panels are reduced;
+		// the nb rows of each panel are copied out to a, where dlatrd
+		// updates them and leaves the reflectors.
 		w := NewDense(sytrdNB, n)
-		pk := make([]float64, pkSize(n))
 		// Buffers of the trailing updates, allocated once: fresh large
 		// allocations per panel cost page faults.
-		buf := make([]float64, 4*sytrdNB*n+64*min(runtime.GOMAXPROCS(0), 8)*n)
-		packUpper(a, pk)
+		buf := make([]float64, 4*sytrdNB*n)
 		tm := startTeam(min(runtime.GOMAXPROCS(0), 8))
 		defer tm.close()
 		for ; j < n-sytrdNX; j += sytrdNB {
@@ -65,9 +79,8 @@ func dsytrd(a Dense, d, e, tau []float64) {
 			dlatrd(tm, sub, pk, sytrdNB, e[j:], tau[j:], wv)
 			// Trailing update A22 -= V W^T + W V^T of the packed rows.
 			m2 := m - sytrdNB
-			pk = pk[pkBlockOff(m, sytrdNB/4):]
-			tm.park() // the update's Gemm calls start goroutines
-			syr2kPacked(-1, sub.View(0, sytrdNB, sytrdNB, m2), wv.View(0, sytrdNB, sytrdNB, m2), pk, m2, buf)
+			pk = pk[pkBlockOff(m, 1):]
+			syr2kPacked(tm, -1, sub.View(0, sytrdNB, sytrdNB, m2), wv.View(0, sytrdNB, sytrdNB, m2), pk, m2, buf)
 			for i := 0; i < sytrdNB; i++ {
 				sub.Data[i*sub.Stride+i+1] = e[j+i]
 				d[j+i] = sub.Data[i*sub.Stride+i]
@@ -85,11 +98,11 @@ func dsytrd(a Dense, d, e, tau []float64) {
 
 // syr2kPacked computes C += alpha (V^T W + W^T V) for nb x m row panels V,
 // W and the packed m x m upper triangle pk, as products of inner size 2 nb,
-// alpha [V; W]^T [W; V], on row blocks of 64 through a buffer that stays in
-// the L2 cache, added row by row to the packed rows, the row blocks spread
-// over goroutines; buf holds at least (4 nb + 64 GOMAXPROCS) m values.
+// alpha [V; W]^T [W; V], one per block of pk's rows, added in place (the
+// entries left of the diagonal, which pk does not use, get updated too),
+// the blocks spread over the team; buf holds at least 4 nb m values.
 // Cost 2 nb m^2 flops.
-func syr2kPacked(alpha float64, v, w Dense, pk []float64, m int, buf []float64) {
+func syr2kPacked(tm *team, alpha float64, v, w Dense, pk []float64, m int, buf []float64) {
 	nb := v.Rows
 	x := DenseOf(2*nb, m, buf[:2*nb*m])
 	y := DenseOf(2*nb, m, buf[2*nb*m:4*nb*m])
@@ -97,29 +110,44 @@ func syr2kPacked(alpha float64, v, w Dense, pk []float64, m int, buf []float64) 
 	x.View(nb, 0, nb, m).Copy(w)
 	y.View(0, 0, nb, m).Copy(w)
 	y.View(nb, 0, nb, m).Copy(v)
-	const bs = 64
-	nblk := (m + bs - 1) / bs
-	workers := min(runtime.GOMAXPROCS(0), 8, nblk)
-	// Worker g takes the row blocks g, g+workers, ...: interleaving evens
-	// out the shrinking row lengths; each has its own slice of buf.
-	var wg sync.WaitGroup
-	for g := 0; g < workers; g++ {
-		tmp := buf[4*nb*m+g*bs*m : 4*nb*m+(g+1)*bs*m]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for blk := g; blk < nblk; blk += workers {
-				r0 := blk * bs
-				r1 := min(r0+bs, m)
-				t := Dense{Rows: r1 - r0, Cols: m - r0, Stride: m - r0, Data: tmp[:(r1-r0)*(m-r0)]}
-				Gemm(true, false, alpha, x.View(0, r0, 2*nb, r1-r0), y.View(0, r0, 2*nb, m-r0), 0, t)
-				for r := r0; r < r1; r++ {
-					kernels.Daxpy(1, t.Data[(r-r0)*t.Stride+(r-r0):(r-r0+1)*t.Stride], pkRow(pk, m, r))
-				}
-			}
-		}()
+	nblk := (m + pkRows - 1) / pkRows
+	// Member g takes the blocks g, g+n, ...: interleaving evens out the
+	// shrinking row lengths.
+	tm.run(func(g int) {
+		for blk := g; blk < nblk; blk += tm.n {
+			r0 := blk * pkRows
+			r1 := min(r0+pkRows, m)
+			off := pkBlockOff(m, blk)
+			c := Dense{Rows: r1 - r0, Cols: m - r0, Stride: m - r0, Data: pk[off : off+(r1-r0)*(m-r0)]}
+			gemmSerial(true, false, alpha, x.View(0, r0, 2*nb, r1-r0), y.View(0, r0, 2*nb, m-r0), 1, c)
+		}
+	})
+}
+
+// gemmSerial is Gemm on the calling goroutine, for products that are
+// already spread over a team.
+func gemmSerial(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
+	m, k := a.Rows, a.Cols
+	if tA {
+		m, k = k, m
 	}
-	wg.Wait()
+	n := b.Cols
+	if tB {
+		n = b.Rows
+	}
+	if m*n*k < parallelMin || Threads() == 1 || alpha == 0 || k == 0 {
+		Gemm(tA, tB, alpha, a, b, beta, c) // already serial
+		return
+	}
+	mr, nr := kernels.DgemmShape()
+	g := gemmJob[float64]{
+		a: operand[float64]{a.Data, a.Stride, tA}, b: operand[float64]{b.Data, b.Stride, tB},
+		c: c.Data, ldc: c.Stride, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		mr: mr, nr: nr, micro: kernels.DgemmMicro, store: kernels.DgemmMicroStore,
+	}
+	kc, mc, nc := blockSizes(mr, nr, 8)
+	kc = ceilDiv(k, ceilDiv(k, kc))
+	g.run(0, m, 0, n, kc, mc, nc)
 }
 
 // dsytd2 is the unblocked reduction (LAPACK DSYTD2, lower, transposed).
@@ -317,24 +345,26 @@ func symvUpperRows(a Dense, x, y []float64, r0, r1 int) {
 }
 
 // The trailing matrix of the blocked reduction lives in row-block packed
-// storage: its rows in blocks of four, block b (rows 4b..4b+3) a dense
-// 4 x (m-4b) rectangle holding columns 4b..m-1 of its rows, the blocks one
-// after the other. The entries left of the diagonal inside a block are
-// unused. One stream with no gaps between rows, which the hardware
-// prefetchers follow at nearly twice the bandwidth of n separate rows, and
-// four rows at a common stride, which kernels.Dsymv4 reads in one pass. The
-// trailing matrix after 4j rows is the suffix starting at pkBlockOff(m, j).
+// storage: its rows in blocks of pkRows (the panel width), block b (rows
+// r0 = b pkRows ...) a dense pkRows x (m-r0) rectangle holding columns
+// r0..m-1 of its rows, the blocks one after the other. The entries left of
+// the diagonal inside a block are unused. So the matrix is one stream with
+// no gaps, which the hardware prefetchers follow at nearly twice the
+// bandwidth of n separate rows; any four rows of a block share a stride,
+// as kernels.Dsymv4 reads them; a block is a Dense for the trailing update's
+// Gemm; and the trailing matrix after a panel is the suffix from block 1.
+const pkRows = sytrdNB
 
 // pkBlockOff is the offset of block b in the packed m x m triangle.
-func pkBlockOff(m, b int) int { return 4*b*m - 8*b*(b-1) }
+func pkBlockOff(m, b int) int { return pkRows*b*m - pkRows*pkRows*b*(b-1)/2 }
 
 // pkSize is the length of the packed m x m triangle.
-func pkSize(m int) int { return pkBlockOff(m, (m+3)/4) }
+func pkSize(m int) int { return pkBlockOff(m, (m+pkRows-1)/pkRows) }
 
 // pkRow returns row r of the packed m x m triangle, columns r..m-1.
 func pkRow(pk []float64, m, r int) []float64 {
-	r0 := r &^ 3
-	off := pkBlockOff(m, r/4) + (r-r0)*(m-r0) + r - r0
+	r0 := r / pkRows * pkRows
+	off := pkBlockOff(m, r/pkRows) + (r-r0)*(m-r0) + r - r0
 	return pk[off : off+m-r]
 }
 
@@ -344,6 +374,35 @@ func packUpper(a Dense, pk []float64) {
 	for p := 0; p < m; p++ {
 		copy(pkRow(pk, m, p), a.Data[p*a.Stride+p:p*a.Stride+m])
 	}
+}
+
+// packLowerT copies the lower triangle of the n x n matrix a transposed into
+// the packed pk (row r of pk = column r of a from the diagonal down), in
+// 64 x 64 tiles that stay in cache, tile columns spread over goroutines.
+func packLowerT(a Dense, pk []float64) {
+	n := a.Rows
+	const bs = 64
+	nt := (n + bs - 1) / bs
+	workers := min(runtime.GOMAXPROCS(0), nt)
+	var wg sync.WaitGroup
+	for g := 0; g < workers; g++ {
+		wg.Go(func() {
+			var rows [bs][]float64
+			for tr := g; tr < nt; tr += workers {
+				r0, r1 := tr*bs, min(tr*bs+bs, n)
+				for r := r0; r < r1; r++ {
+					rows[r-r0] = pkRow(pk, n, r)
+				}
+				for c := r0; c < n; c++ {
+					src := a.Data[c*a.Stride+r0 : c*a.Stride+min(r1, c+1)]
+					for k, v := range src {
+						rows[k][c-r0-k] = v
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // symvPacked computes y += A(s:m, s:m) x for the packed symmetric m x m
@@ -363,16 +422,20 @@ func symvPacked(tm *team, pk []float64, m, s int, x, y []float64) {
 			kernels.Daxpy(x[i], row[1:], y[i+1:])
 		}
 	}
-	blocks := func(y []float64, b0, b1 int) {
-		for b := b0; b < b1; b++ {
-			r0 := 4 * b
-			if r0+4 > m {
-				single(y, r0, m)
+	// groups handles the rows 4 g0 .. 4 g1 - 1, four at a time.
+	groups := func(y []float64, g0, g1 int) {
+		for g := g0; g < g1; g++ {
+			r := 4 * g
+			if r+4 > m {
+				single(y, r, m)
 				continue
 			}
+			b := r / pkRows
+			r0 := b * pkRows
 			lda := m - r0
-			blk := pk[pkBlockOff(m, b) : pkBlockOff(m, b)+4*lda]
-			i0 := r0 - s
+			base := pkBlockOff(m, b) + (r-r0)*lda + r - r0 // A(r, r)
+			blk := pk[base : base+3*lda+m-r]
+			i0 := r - s
 			// The 4 x 4 triangle on the diagonal, then the rectangle right of it.
 			var dot [4]float64
 			for k := 0; k < 4; k++ {
@@ -384,14 +447,24 @@ func symvPacked(tm *team, pk []float64, m, s int, x, y []float64) {
 					y[i0+c] += row[c] * xk
 				}
 			}
+			// Prefetch hint: the next group's rows.
+			var next []float64
+			nlda := lda
+			switch {
+			case r+8 > m:
+			case (r+4)%pkRows == 0:
+				next, nlda = pk[pkBlockOff(m, b+1):], lda-pkRows
+			default:
+				next = pk[base+4*lda:]
+			}
 			alpha := [4]float64{x[i0], x[i0+1], x[i0+2], x[i0+3]}
-			kernels.Dsymv4(blk[4:], lda, x[i0+4:], y[i0+4:], &alpha, &dot)
+			kernels.Dsymv4(blk[4:], lda, x[i0+4:], y[i0+4:], &alpha, &dot, next, nlda)
 			for k := range dot {
 				y[i0+k] += dot[k]
 			}
 		}
 	}
-	bs, nb := (s+3)/4, (m+3)/4 // first whole block, block count
+	bs, nb := (s+3)/4, (m+3)/4 // first whole group of four rows, group count
 	head := min(4*bs, m)
 	workers := 1
 	if tm != nil && ms >= 384 {
@@ -399,10 +472,10 @@ func symvPacked(tm *team, pk []float64, m, s int, x, y []float64) {
 	}
 	if workers == 1 {
 		single(y, s, head)
-		blocks(y, bs, nb)
+		groups(y, bs, nb)
 		return
 	}
-	// Block b costs about m-4b; bounds of equal area under the triangle.
+	// Group g costs about m-4g; bounds of equal area under the triangle.
 	var bounds [9]int
 	bounds[0] = bs
 	for k := 1; k < workers; k++ {
@@ -423,12 +496,12 @@ func symvPacked(tm *team, pk []float64, m, s int, x, y []float64) {
 		}
 		if k == 0 {
 			single(y, s, head)
-			blocks(y, bounds[0], bounds[1])
+			groups(y, bounds[0], bounds[1])
 			return
 		}
 		part := parts[(k-1)*ms : k*ms]
 		clear(part)
-		blocks(part, bounds[k], bounds[k+1])
+		groups(part, bounds[k], bounds[k+1])
 	})
 	for k := 1; k < workers; k++ {
 		kernels.Daxpy(1, parts[(k-1)*ms:k*ms], y)

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 )
 
 // Eigen holds eigenpairs of a symmetric matrix: Values in descending order
@@ -122,58 +120,58 @@ func checkSquare(op string, a Dense) int {
 	return a.Rows
 }
 
-// tridiagonalize copies the lower triangle of a into a work matrix (stored as
-// rows, i.e. the upper triangle) and reduces it; it rejects NaN and Inf.
+// tridiagonalize copies the lower triangle of a into work storage (packed,
+// for the blocked reduction, or the rows of a work matrix, i.e. its upper
+// triangle) and reduces it; it rejects NaN and Inf.
 func tridiagonalize(a Dense) (tridiag, error) {
 	n := a.Rows
 	w := NewDense(n, n)
-	// Blocked transpose of the lower triangle (tiles stay in cache).
-	// Tile rows are spread over goroutines; each writes its own columns.
-	const bs = 64
-	nt := (n + bs - 1) / bs
-	workers := min(runtime.GOMAXPROCS(0), nt)
-	var wg sync.WaitGroup
-	for g := 0; g < workers; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ti := g; ti < nt; ti += workers {
-				i0 := ti * bs
-				for j0 := 0; j0 <= i0; j0 += bs {
-					for i := i0; i < min(i0+bs, n); i++ {
-						row := a.Data[i*a.Stride : i*a.Stride+min(j0+bs, i+1)]
-						for j := j0; j < len(row); j++ {
-							w.Data[j*w.Stride+i] = row[j]
-						}
-					}
-				}
+	// The stored triangle, as one slice (pk) or row by row.
+	var pk []float64
+	var each func(f func(row []float64))
+	if useBlocked(n) {
+		pk = make([]float64, pkSize(n))
+		packLowerT(a, pk)
+		// pk's padding entries are zero: harmless to the scan and scaling.
+		each = func(f func(row []float64)) { f(pk) }
+	} else {
+		for i := 0; i < n; i++ {
+			for j := i; j < n; j++ {
+				w.Data[i*w.Stride+j] = a.Data[j*a.Stride+i]
 			}
-		}()
+		}
+		each = func(f func(row []float64)) {
+			for i := 0; i < n; i++ {
+				f(w.Data[i*w.Stride+i : i*w.Stride+n])
+			}
+		}
 	}
-	wg.Wait()
 	var anrm float64
-	for i := 0; i < n; i++ {
-		for _, v := range w.Data[i*w.Stride+i : i*w.Stride+n] {
+	finite := true
+	each(func(row []float64) {
+		for _, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return tridiag{}, ErrNotFinite
+				finite = false
 			}
 			anrm = math.Max(anrm, math.Abs(v))
 		}
+	})
+	if !finite {
+		return tridiag{}, ErrNotFinite
 	}
 	// Scale into [2^-500, 2^500] so that sums of squares neither overflow
 	// nor underflow (LAPACK's DSYEV does the same with its own bounds).
 	scale := 1.0
 	if anrm > 0x1p500 || (anrm > 0 && anrm < 0x1p-500) {
 		scale = anrm
-		for i := 0; i < n; i++ {
-			row := w.Data[i*w.Stride+i : i*w.Stride+n]
+		each(func(row []float64) {
 			for j := range row {
 				row[j] /= scale
 			}
-		}
+		})
 	}
 	t := tridiag{a: w, scale: scale, d: make([]float64, n), e: make([]float64, max(n-1, 0)), tau: make([]float64, max(n-1, 0))}
-	dsytrd(w, t.d, t.e, t.tau)
+	dsytrdPacked(w, pk, t.d, t.e, t.tau)
 	for _, v := range t.d {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return tridiag{}, ErrNotFinite

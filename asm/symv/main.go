@@ -34,6 +34,12 @@ var (
 // rows is the number of rows of A one call handles.
 const rows = 4
 
+// prefetch is how far ahead (bytes) each row is prefetched, and
+// prefetchNext how many lines of each of the next call's rows are
+// prefetched on entry (its rows start a new stream each, whose first misses
+// would otherwise stall the call).
+const prefetch, prefetchNext = 256, 4
+
 func main() {
 	ConstraintExpr("amd64,!purego")
 	for _, v := range []isa{avx2, avx512} {
@@ -50,7 +56,7 @@ func main() {
 // enough and keeps the kernel simple.
 func dsymv4(v isa) {
 	name := "dsymv4" + v.name
-	TEXT(name, NOSPLIT, "func(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64)")
+	TEXT(name, NOSPLIT, "func(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)")
 	Doc(
 		fmt.Sprintf("%s (%s) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of %d:", name, v.name, v.lanes),
 		"",
@@ -85,6 +91,18 @@ func dsymv4(v isa) {
 		VXORPD(dot[k].AsY(), dot[k].AsY(), dot[k].AsY()) // VEX zeroes a zmm's upper bits too
 	}
 
+	Comment("Prefetch the first lines of the next call's rows.")
+	nx := Load(Param("next").Base(), GP64())
+	nl := Load(Param("nlda"), GP64())
+	SHLQ(U8(3), nl)
+	for k := 0; k < rows; k++ {
+		for l := 0; l < prefetchNext; l++ {
+			PREFETCHT0(Mem{Base: nx, Disp: 64 * l})
+		}
+		if k < rows-1 {
+			ADDQ(nl, nx)
+		}
+	}
 	i := GP64()
 	XORQ(i, i)
 	Label(name + "_loop")
@@ -94,6 +112,7 @@ func dsymv4(v isa) {
 	VMOVUPD(at(x), xr)
 	VMOVUPD(at(y), yr)
 	for k := 0; k < rows; k++ {
+		PREFETCHT0(Mem{Base: p[k], Index: i, Scale: 8, Disp: prefetch})
 		VMOVUPD(at(p[k]), ar)
 		VFMADD231PD(ar, xr, dot[k])
 		VFMADD231PD(ar, alpha[k], yr)
