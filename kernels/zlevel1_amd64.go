@@ -23,6 +23,26 @@ func ddotAVX2(x []float64, y []float64) float64
 //go:noescape
 func daxpyAVX2(alpha float64, x []float64, y []float64)
 
+// dscalAVX2 (AVX2) computes, for i < len(x):
+//
+//	for i := range x {
+//		x[i] *= alpha
+//	}
+//
+//go:noescape
+func dscalAVX2(alpha float64, x []float64)
+
+// drotAVX2 (AVX2) computes, for i < len(x) (y at least as long):
+//
+//	for i, xi := range x {
+//		yi := y[i]
+//		x[i] = c*xi + s*yi
+//		y[i] = c*yi - s*xi
+//	}
+//
+//go:noescape
+func drotAVX2(x []float64, y []float64, c float64, s float64)
+
 // ddotAVX512 (AVX512) computes, for i < len(x) (y at least as long):
 //
 //	for i, xi := range x {
@@ -42,16 +62,16 @@ func ddotAVX512(x []float64, y []float64) float64
 //go:noescape
 func daxpyAVX512(alpha float64, x []float64, y []float64)
 
-// dscalAVX2 (AVX2) computes, for i < len(x) (y at least as long):
+// dscalAVX512 (AVX512) computes, for i < len(x):
 //
 //	for i := range x {
 //		x[i] *= alpha
 //	}
 //
 //go:noescape
-func dscalAVX2(alpha float64, x []float64)
+func dscalAVX512(alpha float64, x []float64)
 
-// drotAVX2 (AVX2) computes, for i < len(x) (y at least as long):
+// drotAVX512 (AVX512) computes, for i < len(x) (y at least as long):
 //
 //	for i, xi := range x {
 //		yi := y[i]
@@ -60,4 +80,4 @@ func dscalAVX2(alpha float64, x []float64)
 //	}
 //
 //go:noescape
-func drotAVX2(x []float64, y []float64, c float64, s float64)
+func drotAVX512(x []float64, y []float64, c float64, s float64)

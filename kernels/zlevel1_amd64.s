@@ -130,6 +130,148 @@ daxpyAVX2_done:
 	VZEROUPPER
 	RET
 
+// func dscalAVX2(alpha float64, x []float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·dscalAVX2(SB), NOSPLIT, $0-32
+	MOVSD        alpha+0(FP), X15
+	VBROADCASTSD X15, Y15
+	MOVQ         x_base+8(FP), AX
+	MOVQ         x_len+16(FP), CX
+
+	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
+	XORQ DX, DX
+	MOVQ CX, BX
+	ANDQ $-16, BX
+
+dscalAVX2_loopU:
+	CMPQ    DX, BX
+	JGE     dscalAVX2_vec
+	VMULPD  (AX)(DX*8), Y15, Y0
+	VMOVUPD Y0, (AX)(DX*8)
+	VMULPD  32(AX)(DX*8), Y15, Y1
+	VMOVUPD Y1, 32(AX)(DX*8)
+	VMULPD  64(AX)(DX*8), Y15, Y2
+	VMOVUPD Y2, 64(AX)(DX*8)
+	VMULPD  96(AX)(DX*8), Y15, Y3
+	VMOVUPD Y3, 96(AX)(DX*8)
+	ADDQ    $0x00000010, DX
+	JMP     dscalAVX2_loopU
+
+dscalAVX2_vec:
+	MOVQ CX, BX
+	ANDQ $-4, BX
+
+dscalAVX2_loopV:
+	CMPQ    DX, BX
+	JGE     dscalAVX2_mid
+	VMULPD  (AX)(DX*8), Y15, Y0
+	VMOVUPD Y0, (AX)(DX*8)
+	ADDQ    $0x00000004, DX
+	JMP     dscalAVX2_loopV
+
+dscalAVX2_mid:
+dscalAVX2_loop1:
+	CMPQ   DX, CX
+	JGE    dscalAVX2_done
+	VMULSD (AX)(DX*8), X15, X0
+	VMOVSD X0, (AX)(DX*8)
+	INCQ   DX
+	JMP    dscalAVX2_loop1
+
+dscalAVX2_done:
+	VZEROUPPER
+	RET
+
+// func drotAVX2(x []float64, y []float64, c float64, s float64)
+// Requires: AVX, AVX2, FMA3, SSE2
+TEXT ·drotAVX2(SB), NOSPLIT, $0-64
+	MOVSD        c+48(FP), X14
+	MOVSD        s+56(FP), X15
+	VBROADCASTSD X14, Y14
+	VBROADCASTSD X15, Y15
+	MOVQ         x_base+0(FP), AX
+	MOVQ         y_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+
+	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
+	XORQ BX, BX
+	MOVQ DX, SI
+	ANDQ $-16, SI
+
+drotAVX2_loopU:
+	CMPQ         BX, SI
+	JGE          drotAVX2_vec
+	VMOVUPD      (AX)(BX*8), Y0
+	VMOVUPD      (CX)(BX*8), Y1
+	VMULPD       Y0, Y14, Y2
+	VFMADD231PD  Y1, Y15, Y2
+	VMULPD       Y1, Y14, Y1
+	VFNMADD231PD Y0, Y15, Y1
+	VMOVUPD      Y2, (AX)(BX*8)
+	VMOVUPD      Y1, (CX)(BX*8)
+	VMOVUPD      32(AX)(BX*8), Y3
+	VMOVUPD      32(CX)(BX*8), Y4
+	VMULPD       Y3, Y14, Y5
+	VFMADD231PD  Y4, Y15, Y5
+	VMULPD       Y4, Y14, Y4
+	VFNMADD231PD Y3, Y15, Y4
+	VMOVUPD      Y5, 32(AX)(BX*8)
+	VMOVUPD      Y4, 32(CX)(BX*8)
+	VMOVUPD      64(AX)(BX*8), Y6
+	VMOVUPD      64(CX)(BX*8), Y7
+	VMULPD       Y6, Y14, Y8
+	VFMADD231PD  Y7, Y15, Y8
+	VMULPD       Y7, Y14, Y7
+	VFNMADD231PD Y6, Y15, Y7
+	VMOVUPD      Y8, 64(AX)(BX*8)
+	VMOVUPD      Y7, 64(CX)(BX*8)
+	VMOVUPD      96(AX)(BX*8), Y9
+	VMOVUPD      96(CX)(BX*8), Y10
+	VMULPD       Y9, Y14, Y11
+	VFMADD231PD  Y10, Y15, Y11
+	VMULPD       Y10, Y14, Y10
+	VFNMADD231PD Y9, Y15, Y10
+	VMOVUPD      Y11, 96(AX)(BX*8)
+	VMOVUPD      Y10, 96(CX)(BX*8)
+	ADDQ         $0x00000010, BX
+	JMP          drotAVX2_loopU
+
+drotAVX2_vec:
+	MOVQ DX, SI
+	ANDQ $-4, SI
+
+drotAVX2_loopV:
+	CMPQ         BX, SI
+	JGE          drotAVX2_mid
+	VMOVUPD      (AX)(BX*8), Y0
+	VMOVUPD      (CX)(BX*8), Y1
+	VMULPD       Y0, Y14, Y2
+	VFMADD231PD  Y1, Y15, Y2
+	VMULPD       Y1, Y14, Y1
+	VFNMADD231PD Y0, Y15, Y1
+	VMOVUPD      Y2, (AX)(BX*8)
+	VMOVUPD      Y1, (CX)(BX*8)
+	ADDQ         $0x00000004, BX
+	JMP          drotAVX2_loopV
+
+drotAVX2_mid:
+drotAVX2_loop1:
+	CMPQ         BX, DX
+	JGE          drotAVX2_done
+	VMOVSD       (AX)(BX*8), X0
+	VMULSD       X0, X14, X1
+	VFMADD231SD  (CX)(BX*8), X15, X1
+	VMULSD       (CX)(BX*8), X14, X2
+	VFNMADD231SD X0, X15, X2
+	VMOVSD       X1, (AX)(BX*8)
+	VMOVSD       X2, (CX)(BX*8)
+	INCQ         BX
+	JMP          drotAVX2_loop1
+
+drotAVX2_done:
+	VZEROUPPER
+	RET
+
 // func ddotAVX512(x []float64, y []float64) float64
 // Requires: AVX, AVX512F, FMA3, SSE2
 TEXT ·ddotAVX512(SB), NOSPLIT, $0-56
@@ -258,129 +400,134 @@ daxpyAVX512_done:
 	VZEROUPPER
 	RET
 
-// func dscalAVX2(alpha float64, x []float64)
-// Requires: AVX, AVX2, SSE2
-TEXT ·dscalAVX2(SB), NOSPLIT, $0-32
+// func dscalAVX512(alpha float64, x []float64)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·dscalAVX512(SB), NOSPLIT, $0-32
 	MOVSD        alpha+0(FP), X15
-	VBROADCASTSD X15, Y15
+	VBROADCASTSD X15, Z15
 	MOVQ         x_base+8(FP), AX
 	MOVQ         x_len+16(FP), CX
 
-	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
+	// i counts elements: 32 per trip while 32 fit, then 8, then 1.
 	XORQ DX, DX
 	MOVQ CX, BX
-	ANDQ $-16, BX
+	ANDQ $-32, BX
 
-dscalAVX2_loopU:
+dscalAVX512_loopU:
 	CMPQ    DX, BX
-	JGE     dscalAVX2_vec
-	VMULPD  (AX)(DX*8), Y15, Y0
-	VMOVUPD Y0, (AX)(DX*8)
-	VMULPD  32(AX)(DX*8), Y15, Y1
-	VMOVUPD Y1, 32(AX)(DX*8)
-	VMULPD  64(AX)(DX*8), Y15, Y2
-	VMOVUPD Y2, 64(AX)(DX*8)
-	VMULPD  96(AX)(DX*8), Y15, Y3
-	VMOVUPD Y3, 96(AX)(DX*8)
-	ADDQ    $0x00000010, DX
-	JMP     dscalAVX2_loopU
+	JGE     dscalAVX512_vec
+	VMULPD  (AX)(DX*8), Z15, Z0
+	VMOVUPD Z0, (AX)(DX*8)
+	VMULPD  64(AX)(DX*8), Z15, Z1
+	VMOVUPD Z1, 64(AX)(DX*8)
+	VMULPD  128(AX)(DX*8), Z15, Z2
+	VMOVUPD Z2, 128(AX)(DX*8)
+	VMULPD  192(AX)(DX*8), Z15, Z3
+	VMOVUPD Z3, 192(AX)(DX*8)
+	ADDQ    $0x00000020, DX
+	JMP     dscalAVX512_loopU
 
-dscalAVX2_vec:
+dscalAVX512_vec:
 	MOVQ CX, BX
-	ANDQ $-4, BX
+	ANDQ $-8, BX
 
-dscalAVX2_loopV:
+dscalAVX512_loopV:
 	CMPQ    DX, BX
-	JGE     dscalAVX2_mid
-	VMULPD  (AX)(DX*8), Y15, Y0
-	VMOVUPD Y0, (AX)(DX*8)
-	ADDQ    $0x00000004, DX
-	JMP     dscalAVX2_loopV
+	JGE     dscalAVX512_mid
+	VMULPD  (AX)(DX*8), Z15, Z0
+	VMOVUPD Z0, (AX)(DX*8)
+	ADDQ    $0x00000008, DX
+	JMP     dscalAVX512_loopV
 
-dscalAVX2_mid:
-dscalAVX2_loop1:
+dscalAVX512_mid:
+dscalAVX512_loop1:
 	CMPQ   DX, CX
-	JGE    dscalAVX2_done
+	JGE    dscalAVX512_done
 	VMULSD (AX)(DX*8), X15, X0
 	VMOVSD X0, (AX)(DX*8)
 	INCQ   DX
-	JMP    dscalAVX2_loop1
+	JMP    dscalAVX512_loop1
 
-dscalAVX2_done:
+dscalAVX512_done:
 	VZEROUPPER
 	RET
 
-// func drotAVX2(x []float64, y []float64, c float64, s float64)
-// Requires: AVX, AVX2, FMA3, SSE2
-TEXT ·drotAVX2(SB), NOSPLIT, $0-64
+// func drotAVX512(x []float64, y []float64, c float64, s float64)
+// Requires: AVX, AVX512F, FMA3, SSE2
+TEXT ·drotAVX512(SB), NOSPLIT, $0-64
 	MOVSD        c+48(FP), X14
 	MOVSD        s+56(FP), X15
-	VBROADCASTSD X14, Y14
-	VBROADCASTSD X15, Y15
+	VBROADCASTSD X14, Z14
+	VBROADCASTSD X15, Z15
 	MOVQ         x_base+0(FP), AX
 	MOVQ         y_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 
-	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
+	// i counts elements: 32 per trip while 32 fit, then 8, then 1.
 	XORQ BX, BX
 	MOVQ DX, SI
-	ANDQ $-16, SI
+	ANDQ $-32, SI
 
-drotAVX2_loopU:
+drotAVX512_loopU:
 	CMPQ         BX, SI
-	JGE          drotAVX2_vec
-	VMOVUPD      (AX)(BX*8), Y0
-	VMULPD       Y0, Y14, Y1
-	VFMADD231PD  (CX)(BX*8), Y15, Y1
-	VMULPD       (CX)(BX*8), Y14, Y2
-	VFNMADD231PD Y0, Y15, Y2
-	VMOVUPD      Y1, (AX)(BX*8)
-	VMOVUPD      Y2, (CX)(BX*8)
-	VMOVUPD      32(AX)(BX*8), Y3
-	VMULPD       Y3, Y14, Y4
-	VFMADD231PD  32(CX)(BX*8), Y15, Y4
-	VMULPD       32(CX)(BX*8), Y14, Y5
-	VFNMADD231PD Y3, Y15, Y5
-	VMOVUPD      Y4, 32(AX)(BX*8)
-	VMOVUPD      Y5, 32(CX)(BX*8)
-	VMOVUPD      64(AX)(BX*8), Y6
-	VMULPD       Y6, Y14, Y7
-	VFMADD231PD  64(CX)(BX*8), Y15, Y7
-	VMULPD       64(CX)(BX*8), Y14, Y8
-	VFNMADD231PD Y6, Y15, Y8
-	VMOVUPD      Y7, 64(AX)(BX*8)
-	VMOVUPD      Y8, 64(CX)(BX*8)
-	VMOVUPD      96(AX)(BX*8), Y9
-	VMULPD       Y9, Y14, Y10
-	VFMADD231PD  96(CX)(BX*8), Y15, Y10
-	VMULPD       96(CX)(BX*8), Y14, Y11
-	VFNMADD231PD Y9, Y15, Y11
-	VMOVUPD      Y10, 96(AX)(BX*8)
-	VMOVUPD      Y11, 96(CX)(BX*8)
-	ADDQ         $0x00000010, BX
-	JMP          drotAVX2_loopU
+	JGE          drotAVX512_vec
+	VMOVUPD      (AX)(BX*8), Z0
+	VMOVUPD      (CX)(BX*8), Z1
+	VMULPD       Z0, Z14, Z2
+	VFMADD231PD  Z1, Z15, Z2
+	VMULPD       Z1, Z14, Z1
+	VFNMADD231PD Z0, Z15, Z1
+	VMOVUPD      Z2, (AX)(BX*8)
+	VMOVUPD      Z1, (CX)(BX*8)
+	VMOVUPD      64(AX)(BX*8), Z3
+	VMOVUPD      64(CX)(BX*8), Z4
+	VMULPD       Z3, Z14, Z5
+	VFMADD231PD  Z4, Z15, Z5
+	VMULPD       Z4, Z14, Z4
+	VFNMADD231PD Z3, Z15, Z4
+	VMOVUPD      Z5, 64(AX)(BX*8)
+	VMOVUPD      Z4, 64(CX)(BX*8)
+	VMOVUPD      128(AX)(BX*8), Z6
+	VMOVUPD      128(CX)(BX*8), Z7
+	VMULPD       Z6, Z14, Z8
+	VFMADD231PD  Z7, Z15, Z8
+	VMULPD       Z7, Z14, Z7
+	VFNMADD231PD Z6, Z15, Z7
+	VMOVUPD      Z8, 128(AX)(BX*8)
+	VMOVUPD      Z7, 128(CX)(BX*8)
+	VMOVUPD      192(AX)(BX*8), Z9
+	VMOVUPD      192(CX)(BX*8), Z10
+	VMULPD       Z9, Z14, Z11
+	VFMADD231PD  Z10, Z15, Z11
+	VMULPD       Z10, Z14, Z10
+	VFNMADD231PD Z9, Z15, Z10
+	VMOVUPD      Z11, 192(AX)(BX*8)
+	VMOVUPD      Z10, 192(CX)(BX*8)
+	ADDQ         $0x00000020, BX
+	JMP          drotAVX512_loopU
 
-drotAVX2_vec:
+drotAVX512_vec:
 	MOVQ DX, SI
-	ANDQ $-4, SI
+	ANDQ $-8, SI
 
-drotAVX2_loopV:
+drotAVX512_loopV:
 	CMPQ         BX, SI
-	JGE          drotAVX2_mid
-	VMOVUPD      (AX)(BX*8), Y0
-	VMULPD       Y0, Y14, Y1
-	VFMADD231PD  (CX)(BX*8), Y15, Y1
-	VMULPD       (CX)(BX*8), Y14, Y2
-	VFNMADD231PD Y0, Y15, Y2
-	VMOVUPD      Y1, (AX)(BX*8)
-	VMOVUPD      Y2, (CX)(BX*8)
-	ADDQ         $0x00000004, BX
-	JMP          drotAVX2_loopV
+	JGE          drotAVX512_mid
+	VMOVUPD      (AX)(BX*8), Z0
+	VMOVUPD      (CX)(BX*8), Z1
+	VMULPD       Z0, Z14, Z2
+	VFMADD231PD  Z1, Z15, Z2
+	VMULPD       Z1, Z14, Z1
+	VFNMADD231PD Z0, Z15, Z1
+	VMOVUPD      Z2, (AX)(BX*8)
+	VMOVUPD      Z1, (CX)(BX*8)
+	ADDQ         $0x00000008, BX
+	JMP          drotAVX512_loopV
 
-drotAVX2_mid:
-drotAVX2_loop1:
+drotAVX512_mid:
+drotAVX512_loop1:
 	CMPQ         BX, DX
-	JGE          drotAVX2_done
+	JGE          drotAVX512_done
 	VMOVSD       (AX)(BX*8), X0
 	VMULSD       X0, X14, X1
 	VFMADD231SD  (CX)(BX*8), X15, X1
@@ -389,8 +536,8 @@ drotAVX2_loop1:
 	VMOVSD       X1, (AX)(BX*8)
 	VMOVSD       X2, (CX)(BX*8)
 	INCQ         BX
-	JMP          drotAVX2_loop1
+	JMP          drotAVX512_loop1
 
-drotAVX2_done:
+drotAVX512_done:
 	VZEROUPPER
 	RET

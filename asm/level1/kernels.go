@@ -71,14 +71,19 @@ func at(p, i Register, k, lanes int) Mem {
 	return Mem{Base: p, Index: i, Scale: 8, Disp: 8 * k * lanes}
 }
 
-func doc(name, v string, lines ...string) {
-	Doc(append([]string{fmt.Sprintf("%s (%s) computes, for i < len(x) (y at least as long):", name, v), ""}, lines...)...)
+// doc writes the stub's doc comment: the Go loop the kernel computes.
+func doc(name, v string, hasY bool, lines ...string) {
+	head := fmt.Sprintf("%s (%s) computes, for i < len(x):", name, v)
+	if hasY {
+		head = fmt.Sprintf("%s (%s) computes, for i < len(x) (y at least as long):", name, v)
+	}
+	Doc(append([]string{head, ""}, lines...)...)
 }
 
 func ddot(v isa) {
 	name := "ddot" + v.name
 	TEXT(name, NOSPLIT, "func(x, y []float64) float64")
-	doc(name, v.name, "\tfor i, xi := range x {", "\t\ts += xi * y[i]", "\t}", "\treturn s")
+	doc(name, v.name, true, "\tfor i, xi := range x {", "\t\ts += xi * y[i]", "\t}", "\treturn s")
 	Pragma("noescape")
 	x := Load(Param("x").Base(), GP64())
 	y := Load(Param("y").Base(), GP64())
@@ -122,7 +127,7 @@ func ddot(v isa) {
 func daxpy(v isa) {
 	name := "daxpy" + v.name
 	TEXT(name, NOSPLIT, "func(alpha float64, x, y []float64)")
-	doc(name, v.name, "\tfor i, xi := range x {", "\t\ty[i] += alpha * xi", "\t}")
+	doc(name, v.name, true, "\tfor i, xi := range x {", "\t\ty[i] += alpha * xi", "\t}")
 	Pragma("noescape")
 	alpha := v.regs[15]
 	Load(Param("alpha"), alpha.AsX())
@@ -150,7 +155,7 @@ func daxpy(v isa) {
 func dscal(v isa) {
 	name := "dscal" + v.name
 	TEXT(name, NOSPLIT, "func(alpha float64, x []float64)")
-	doc(name, v.name, "\tfor i := range x {", "\t\tx[i] *= alpha", "\t}")
+	doc(name, v.name, false, "\tfor i := range x {", "\t\tx[i] *= alpha", "\t}")
 	Pragma("noescape")
 	alpha := v.regs[15]
 	Load(Param("alpha"), alpha.AsX())
@@ -175,7 +180,7 @@ func dscal(v isa) {
 func drot(v isa) {
 	name := "drot" + v.name
 	TEXT(name, NOSPLIT, "func(x, y []float64, c, s float64)")
-	doc(name, v.name, "\tfor i, xi := range x {", "\t\tyi := y[i]", "\t\tx[i] = c*xi + s*yi", "\t\ty[i] = c*yi - s*xi", "\t}")
+	doc(name, v.name, true, "\tfor i, xi := range x {", "\t\tyi := y[i]", "\t\tx[i] = c*xi + s*yi", "\t\ty[i] = c*yi - s*xi", "\t}")
 	Pragma("noescape")
 	c, s := v.regs[14], v.regs[15]
 	Load(Param("c"), c.AsX())
@@ -186,16 +191,18 @@ func drot(v isa) {
 	y := Load(Param("y").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	i := GP64()
-	// Three registers per vector: x, x', y'.
+	// Three registers per vector: x, y (then y'), x'. Each of x and y is
+	// loaded once.
 	vec := func(k int) {
-		xr, xn, yn := v.regs[3*k], v.regs[3*k+1], v.regs[3*k+2]
+		xr, yr, xn := v.regs[3*k], v.regs[3*k+1], v.regs[3*k+2]
 		VMOVUPD(at(x, i, k, v.lanes), xr)
-		VMULPD(xr, c, xn)                        // c*x
-		VFMADD231PD(at(y, i, k, v.lanes), s, xn) // + s*y
-		VMULPD(at(y, i, k, v.lanes), c, yn)      // c*y
-		VFNMADD231PD(xr, s, yn)                  // - s*x
+		VMOVUPD(at(y, i, k, v.lanes), yr)
+		VMULPD(xr, c, xn)       // x' = c*x
+		VFMADD231PD(yr, s, xn)  // x' += s*y
+		VMULPD(yr, c, yr)       // y' = c*y
+		VFNMADD231PD(xr, s, yr) // y' -= s*x
 		VMOVUPD(xn, at(x, i, k, v.lanes))
-		VMOVUPD(yn, at(y, i, k, v.lanes))
+		VMOVUPD(yr, at(y, i, k, v.lanes))
 	}
 	sca := func() {
 		VMOVSD(at(x, i, 0, 0), X0)

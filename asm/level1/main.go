@@ -16,10 +16,8 @@ func main() {
 	for _, v := range []isa{avx2, avx512} {
 		ddot(v)
 		daxpy(v)
+		dscal(v)
+		drot(v)
 	}
-	// Scal and rot move two (rot: four) words per one or two flops: they
-	// are memory-bound, and the AVX2 versions serve the AVX-512 level too.
-	dscal(avx2)
-	drot(avx2)
 	Generate()
 }
