@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -126,49 +127,132 @@ func TestDrot(t *testing.T) {
 	})
 }
 
-// TestLevel1Specials: NaN and Inf propagate as in reference BLAS: a NaN in
-// x makes the dot NaN, an Inf makes it Inf (or NaN against a zero or an
-// opposite Inf), and axpy/scal/rot spread them elementwise.
+// TestLevel1Specials: NaN and Inf propagate as in reference BLAS (which has
+// no shortcuts: dscal with alpha = 0 still multiplies, so 0*Inf is NaN). A
+// special in x or in y, or a special scalar, reaches exactly the outputs the
+// pure-Go loop gives, with the same sign of Inf; finite outputs agree within
+// the rounding of one fused multiply-add.
 func TestLevel1Specials(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
+	specials := []float64{nan, inf, -inf}
 	forEachLevel(t, func(t *testing.T) {
 		for _, n := range []int{1, 3, 4, 7, 8, 9, 16, 31, 32, 33, 70} {
 			for _, pos := range []int{0, n / 2, n - 1} {
-				for _, sp := range []float64{nan, inf, -inf} {
-					x, y := make([]float64, n), make([]float64, n)
-					for i := range x {
-						x[i], y[i] = 1, 1
-					}
-					x[pos] = sp
-					name := fmt.Sprintf("n=%d pos=%d special=%v", n, pos, sp)
-					if got := Ddot(x, y); !sameFloat(got, sp, 0) {
-						t.Fatalf("Ddot %s = %v, want %v", name, got, sp)
-					}
-					y2 := append([]float64(nil), y...)
-					Daxpy(2, x, y2)
-					for i := range y2 {
-						want := 1 + 2*x[i]
-						if !sameFloat(y2[i], want, 0) {
-							t.Fatalf("Daxpy %s: y[%d] = %v, want %v", name, i, y2[i], want)
+				for _, sp := range specials {
+					for _, inY := range []bool{false, true} {
+						x, y := make([]float64, n), make([]float64, n)
+						for i := range x {
+							x[i], y[i] = 1, 1
 						}
-					}
-					x2 := append([]float64(nil), x...)
-					Dscal(0, x2)
-					for i := range x2 {
-						if want := 0 * x[i]; !sameFloat(x2[i], want, 0) {
-							t.Fatalf("Dscal(0) %s: x[%d] = %v, want %v", name, i, x2[i], want)
+						if inY {
+							y[pos] = sp
+						} else {
+							x[pos] = sp
 						}
-					}
-					x3, y3 := append([]float64(nil), x...), append([]float64(nil), y...)
-					c, s := 0.6, 0.8
-					Drot(x3, y3, c, s)
-					for i := range x3 {
-						wx, wy := c*x[i]+s*y[i], c*y[i]-s*x[i]
-						if math.IsNaN(wx) != math.IsNaN(x3[i]) || math.IsNaN(wy) != math.IsNaN(y3[i]) ||
-							math.IsInf(wx, 0) != math.IsInf(x3[i], 0) || math.IsInf(wy, 0) != math.IsInf(y3[i], 0) {
-							t.Fatalf("Drot %s: (x,y)[%d] = (%v,%v), want (%v,%v)", name, i, x3[i], y3[i], wx, wy)
+						name := fmt.Sprintf("n=%d pos=%d special=%v inY=%v", n, pos, sp, inY)
+						if got := Ddot(x, y); !sameFloat(got, sp, 0) {
+							t.Fatalf("Ddot %s = %v, want %v", name, got, sp)
 						}
+						checkSpecial(t, "Daxpy "+name, x, y,
+							func(x, y []float64) { Daxpy(2, x, y) }, func(x, y []float64) { daxpyGeneric(2, x, y) })
+						for _, alpha := range []float64{0, -1.5} {
+							checkSpecial(t, fmt.Sprintf("Dscal(%v) %s", alpha, name), x, nil,
+								func(x, _ []float64) { Dscal(alpha, x) }, func(x, _ []float64) { dscalGeneric(alpha, x) })
+						}
+						c, s := 0.6, 0.8
+						checkSpecial(t, "Drot "+name, x, y,
+							func(x, y []float64) { Drot(x, y, c, s) }, func(x, y []float64) { drotGeneric(x, y, c, s) })
 					}
+				}
+			}
+			// Special scalars spread over every element.
+			x, y := make([]float64, n), make([]float64, n)
+			for i := range x {
+				x[i], y[i] = float64(i%3)-1, 0.5 // x holds -1, 0, 1
+			}
+			for _, sp := range specials {
+				name := fmt.Sprintf("n=%d scalar=%v", n, sp)
+				checkSpecial(t, "Daxpy alpha "+name, x, y,
+					func(x, y []float64) { Daxpy(sp, x, y) }, func(x, y []float64) { daxpyGeneric(sp, x, y) })
+				checkSpecial(t, "Dscal alpha "+name, x, nil,
+					func(x, _ []float64) { Dscal(sp, x) }, func(x, _ []float64) { dscalGeneric(sp, x) })
+				checkSpecial(t, "Drot c "+name, x, y,
+					func(x, y []float64) { Drot(x, y, sp, 0.5) }, func(x, y []float64) { drotGeneric(x, y, sp, 0.5) })
+				checkSpecial(t, "Drot s "+name, x, y,
+					func(x, y []float64) { Drot(x, y, 0.5, sp) }, func(x, y []float64) { drotGeneric(x, y, 0.5, sp) })
+			}
+		}
+	})
+}
+
+// checkSpecial runs op and the pure-Go ref on copies of x and y (y may be
+// nil) and requires the same outputs: the same NaNs and signed infinities,
+// finite values within 2 eps of their size (one fused rounding apart).
+func checkSpecial(t *testing.T, name string, x, y []float64, op, ref func(x, y []float64)) {
+	t.Helper()
+	gx, gy := append([]float64(nil), x...), append([]float64(nil), y...)
+	wx, wy := append([]float64(nil), x...), append([]float64(nil), y...)
+	if y == nil {
+		gy, wy = nil, nil
+	}
+	op(gx, gy)
+	ref(wx, wy)
+	for _, p := range [][2][]float64{{gx, wx}, {gy, wy}} {
+		for i, w := range p[1] {
+			if !sameFloat(p[0][i], w, 2*eps64*math.Abs(w)) {
+				t.Fatalf("%s: element %d = %v, want %v", name, i, p[0][i], w)
+			}
+		}
+	}
+}
+
+// TestLevel1SignedZeros: on zero inputs every product is an exact zero, so
+// the kernels must give the pure-Go loop's results bit for bit, signs of
+// zero included (a vector kernel that forms a product as 0 + a*b would turn
+// -0 into +0). Lengths reach every loop stage at every width.
+func TestLevel1SignedZeros(t *testing.T) {
+	negz := math.Copysign(0, -1)
+	zeros := []float64{0, negz}
+	scalars := []float64{1, -1, 0, negz, 0.6}
+	bits := func(s []float64) []uint64 {
+		b := make([]uint64, len(s))
+		for i, v := range s {
+			b[i] = math.Float64bits(v)
+		}
+		return b
+	}
+	forEachLevel(t, func(t *testing.T) {
+		for _, n := range []int{1, 2, 5, 8, 9, 16, 17, 33, 70} {
+			x, y := make([]float64, n), make([]float64, n)
+			for i := range x {
+				x[i], y[i] = zeros[i%2], zeros[(i/2)%2] // all four sign pairs
+			}
+			if got := Ddot(x, y); math.Float64bits(got) != math.Float64bits(ddotGeneric(x, y)) {
+				t.Fatalf("n=%d: Ddot of zeros = %v, want %v", n, got, ddotGeneric(x, y))
+			}
+			for _, a := range scalars {
+				for _, b := range scalars {
+					name := fmt.Sprintf("n=%d a=%v b=%v", n, a, b)
+					gx, gy := append([]float64(nil), x...), append([]float64(nil), y...)
+					wx, wy := append([]float64(nil), x...), append([]float64(nil), y...)
+					Drot(gx, gy, a, b)
+					drotGeneric(wx, wy, a, b)
+					if !slices.Equal(bits(gx), bits(wx)) || !slices.Equal(bits(gy), bits(wy)) {
+						t.Fatalf("Drot %s: (%v, %v), want (%v, %v)", name, gx, gy, wx, wy)
+					}
+				}
+				name := fmt.Sprintf("n=%d alpha=%v", n, a)
+				gx, gy := append([]float64(nil), x...), append([]float64(nil), y...)
+				wx, wy := append([]float64(nil), x...), append([]float64(nil), y...)
+				Daxpy(a, gx, gy)
+				daxpyGeneric(a, wx, wy)
+				if !slices.Equal(bits(gy), bits(wy)) {
+					t.Fatalf("Daxpy %s: %v, want %v", name, gy, wy)
+				}
+				Dscal(a, gx)
+				dscalGeneric(a, wx)
+				if !slices.Equal(bits(gx), bits(wx)) {
+					t.Fatalf("Dscal %s: %v, want %v", name, gx, wx)
 				}
 			}
 		}
