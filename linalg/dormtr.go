@@ -17,17 +17,16 @@ package linalg
 
 const ormtrNB = 128
 
-// dormtr overwrites z (n x k) with Q z, reading the reflectors from a and
-// tau as left by dsytrd.
-func dormtr(a Dense, tau []float64, z Dense) {
-	n := a.Rows
+// dormtr overwrites z (n x k) with Q z, Q from the reduction t.
+func dormtr(t tridiag, z Dense) {
+	n, tau := t.n, t.tau
 	k := z.Cols
 	if n < 2 || k == 0 {
 		return
 	}
 	nr := n - 1 // number of reflectors
 	vr := NewDense(ormtrNB, n)
-	t := NewDense(ormtrNB, ormtrNB)
+	tt := NewDense(ormtrNB, ormtrNB)
 	tmp := NewDense(ormtrNB, k)
 	tmp2 := NewDense(ormtrNB, k)
 	last := ((nr - 1) / ormtrNB) * ormtrNB
@@ -39,10 +38,9 @@ func dormtr(a Dense, tau []float64, z Dense) {
 			row := v.Data[p*v.Stride : p*v.Stride+m]
 			clear(row[:p])
 			row[p] = 1
-			src := a.Data[(i0+p)*a.Stride:]
-			copy(row[p+1:], src[i0+p+2:n])
+			copy(row[p+1:], t.reflector(i0+p))
 		}
-		tb := Dense{Rows: nb, Cols: nb, Stride: t.Stride, Data: t.Data}
+		tb := Dense{Rows: nb, Cols: nb, Stride: tt.Stride, Data: tt.Data}
 		dlarft(v, tau[i0:i0+nb], tb)
 		zs := z.View(i0+1, 0, m, k)
 		w := Dense{Rows: nb, Cols: k, Stride: tmp.Stride, Data: tmp.Data}

@@ -38,62 +38,59 @@ const (
 // tridiagonal form; d (n), e (n-1), tau (n-1) receive T and the reflector
 // scalars, and a the reflectors as described above. Cost 4/3 n^3 flops.
 func dsytrd(a Dense, d, e, tau []float64) {
-	var pk []float64
-	if n := a.Rows; useBlocked(n) {
-		pk = make([]float64, pkSize(n))
-		packUpper(a, pk)
+	n := a.Rows
+	if !useBlocked(n) {
+		dsytd2(a, d, e, tau)
+		return
 	}
-	dsytrdPacked(a, pk, d, e, tau)
+	pk := make([]float64, pkSize(n))
+	packUpper(a, pk)
+	j, tail := dsytrdPacked(pk, n, d, e, tau)
+	for i := 0; i < j; i++ {
+		copy(a.Data[i*a.Stride+i:i*a.Stride+n], pkRow(pk, n, i))
+	}
+	a.View(j, j, n-j, n-j).Copy(tail)
 }
 
 // useBlocked says whether dsytrd of order n runs the blocked reduction,
 // whose trailing matrix lives in packed storage.
 func useBlocked(n int) bool { return n > sytrdNX }
 
-// dsytrdPacked is dsytrd with the matrix, when useBlocked, given packed in
-// pk (packUpper); a then only receives the rows as they are reduced, and
-// what it held is ignored.
-func dsytrdPacked(a Dense, pk []float64, d, e, tau []float64) {
-	n := a.Rows
-	if n == 0 {
-		return
-	}
-	j := 0
-	if useBlocked(n) {
-		// The trailing matrix lives packed while the panels are reduced;
-		// the nb rows of each panel are copied out to a, where dlatrd
-		// updates them and leaves the reflectors.
-		w := NewDense(sytrdNB, n)
-		// Buffers of the trailing updates, allocated once: fresh large
-		// allocations per panel cost page faults.
-		buf := make([]float64, 4*sytrdNB*n)
-		tm := startTeam(min(runtime.GOMAXPROCS(0), 8))
-		defer tm.close()
-		for ; j < n-sytrdNX; j += sytrdNB {
-			m := n - j
-			sub := a.View(j, j, m, m)
-			for p := 0; p < sytrdNB; p++ {
-				copy(sub.Data[p*sub.Stride+p:p*sub.Stride+m], pkRow(pk, m, p))
-			}
-			wv := Dense{Rows: sytrdNB, Cols: m, Stride: w.Stride, Data: w.Data}
-			dlatrd(tm, sub, pk, sytrdNB, e[j:], tau[j:], wv)
-			// Trailing update A22 -= V W^T + W V^T of the packed rows.
-			m2 := m - sytrdNB
-			pk = pk[pkBlockOff(m, 1):]
-			syr2kPacked(tm, -1, sub.View(0, sytrdNB, sytrdNB, m2), wv.View(0, sytrdNB, sytrdNB, m2), pk, m2, buf)
-			for i := 0; i < sytrdNB; i++ {
-				sub.Data[i*sub.Stride+i+1] = e[j+i]
-				d[j+i] = sub.Data[i*sub.Stride+i]
-			}
-		}
+// dsytrdPacked is the blocked dsytrd of the n x n matrix packed in pk
+// (packUpper). The panels are reduced in place: on return rows 0..j-1 of pk
+// hold the reflectors and tail (n-j x n-j, the rows reduced unblocked) the
+// rest, laid out as dsytrd leaves them in a.
+func dsytrdPacked(pk []float64, n int, d, e, tau []float64) (j int, tail Dense) {
+	w := NewDense(sytrdNB, n)
+	// Buffers of the trailing updates, allocated once: fresh large
+	// allocations per panel cost page faults.
+	buf := make([]float64, 4*sytrdNB*n)
+	tm := startTeam(min(runtime.GOMAXPROCS(0), 8))
+	defer tm.close()
+	for ; j < n-sytrdNX; j += sytrdNB {
 		m := n - j
-		sub := a.View(j, j, m, m)
-		for p := 0; p < m; p++ {
-			copy(sub.Data[p*sub.Stride+p:p*sub.Stride+m], pkRow(pk, m, p))
+		// The panel is pk's first block (sytrdNB x m, stride m); dlatrd
+		// reduces it in place, which the symmetric products, reading the
+		// rows below the current one, never see.
+		sub := Dense{Rows: sytrdNB, Cols: m, Stride: m, Data: pk[:sytrdNB*m]}
+		wv := Dense{Rows: sytrdNB, Cols: m, Stride: w.Stride, Data: w.Data}
+		dlatrd(tm, sub, pk, sytrdNB, e[j:], tau[j:], wv)
+		// Trailing update A22 -= V W^T + W V^T of the packed rows.
+		m2 := m - sytrdNB
+		pk = pk[pkBlockOff(m, 1):]
+		syr2kPacked(tm, -1, sub.View(0, sytrdNB, sytrdNB, m2), wv.View(0, sytrdNB, sytrdNB, m2), pk, m2, buf)
+		for i := 0; i < sytrdNB; i++ {
+			sub.Data[i*sub.Stride+i+1] = e[j+i]
+			d[j+i] = sub.Data[i*sub.Stride+i]
 		}
 	}
 	m := n - j
-	dsytd2(a.View(j, j, m, m), d[j:], e[j:], tau[j:])
+	tail = NewDense(m, m)
+	for p := 0; p < m; p++ {
+		copy(tail.Data[p*tail.Stride+p:p*tail.Stride+m], pkRow(pk, m, p))
+	}
+	dsytd2(tail, d[j:], e[j:], tau[j:])
+	return j, tail
 }
 
 // syr2kPacked computes C += alpha (V^T W + W^T V) for nb x m row panels V,
@@ -186,8 +183,8 @@ func dsytd2(a Dense, d, e, tau []float64) {
 	d[n-1] = a.Data[(n-1)*a.Stride+n-1]
 }
 
-// dlatrd reduces the first nb rows of the m x m matrix a (LAPACK DLATRD,
-// lower, transposed) and returns in w (nb x m, row p = column p of LAPACK's
+// dlatrd reduces a, the first nb rows (nb x m) of an m x m symmetric matrix
+// (LAPACK DLATRD, lower, transposed), and returns in w (nb x m, row p = column p of LAPACK's
 // W) the matrix with which the caller updates the trailing block. Row i of
 // a keeps the unit reflector v_i with a 1 at column i+1; e and tau receive
 // the off-diagonal and the scalars.
@@ -195,7 +192,7 @@ func dsytd2(a Dense, d, e, tau []float64) {
 // pk holds the upper triangle of a packed by row blocks (packUpper), read by the
 // symmetric products four rows at a time (see pkBlockOff).
 func dlatrd(tm *team, a Dense, pk []float64, nb int, e, tau []float64, w Dense) {
-	m := a.Rows
+	m := a.Cols
 	lda, ldw := a.Stride, w.Stride
 	t := make([]float64, nb)
 	for i := 0; i < nb; i++ {
@@ -288,50 +285,12 @@ func dnrm2(x []float64) float64 {
 }
 
 // symvUpper computes y += A x for the symmetric m x m matrix A whose upper
-// triangle is stored in the rows of a. Each row contributes a dot product
-// and an axpy, so the matrix is read once; large matrices are split into
-// row ranges of equal work, one per goroutine, whose partial y are summed in
-// a fixed order (deterministic). Cost 2 m^2 flops.
-func symvUpper(a Dense, x, y []float64) {
-	m := a.Rows
-	workers := runtime.GOMAXPROCS(0)
-	if m < 384 || workers == 1 {
-		symvUpperRows(a, x, y, 0, m)
-		return
-	}
-	workers = min(workers, 8)
-	// Row r costs m-r; choose bounds b_k with equal area under the triangle.
-	var bounds [9]int
-	for k := 1; k < workers; k++ {
-		frac := float64(k) / float64(workers)
-		bounds[k] = int(float64(m) * (1 - math.Sqrt(1-frac)))
-	}
-	bounds[workers] = m
-	// Worker 0 accumulates into y; the others into scratch rows that are
-	// added afterwards in a fixed order.
-	scratch := symvScratch.Get().(*[]float64)
-	need := (workers - 1) * m
-	if cap(*scratch) < need {
-		*scratch = make([]float64, need)
-	}
-	parts := (*scratch)[:need]
-	clear(parts)
-	var wg sync.WaitGroup
-	for k := 1; k < workers; k++ {
-		wg.Add(1)
-		go func(k int) {
-			defer wg.Done()
-			symvUpperRows(a, x, parts[(k-1)*m:k*m], bounds[k], bounds[k+1])
-		}(k)
-	}
-	symvUpperRows(a, x, y, 0, bounds[1])
-	wg.Wait()
-	for k := 1; k < workers; k++ {
-		kernels.Daxpy(1, parts[(k-1)*m:k*m], y)
-	}
-	symvScratch.Put(scratch)
-}
+// triangle is stored in the rows of a (the unblocked reduction's product;
+// the blocked one uses symvPacked). Each row contributes a dot product and
+// an axpy, so the matrix is read once. Cost 2 m^2 flops.
+func symvUpper(a Dense, x, y []float64) { symvUpperRows(a, x, y, 0, a.Rows) }
 
+// symvScratch holds the partial products of symvPacked's team members.
 var symvScratch = sync.Pool{New: func() any { return new([]float64) }}
 
 func symvUpperRows(a Dense, x, y []float64, r0, r1 int) {

@@ -45,7 +45,7 @@ func EigSym(a Dense, vectors bool) (Eigen, error) {
 		return Eigen{}, fmt.Errorf("EigSym n=%d: %w", n, err)
 	}
 	reverseCols(z)
-	dormtr(t.a, t.tau, z)
+	dormtr(t, z)
 	return Eigen{Values: t.unscaled(reversed(t.d)), Vectors: z}, nil
 }
 
@@ -105,12 +105,27 @@ func truncate(e Eigen, k int, vectors bool) Eigen {
 	return out
 }
 
-// tridiag is the result of the reduction: T = (d, e), Q stored in a, tau.
+// tridiag is the result of the reduction: T = (d, e), and Q = H(0) ... H(n-2)
+// from tau and the reflectors, rows 0..j-1 in the packed pk, the others in
+// tail (see dsytrdPacked), or all in tail (j = 0) when n is small.
 type tridiag struct {
-	a     Dense
+	n     int
+	pk    []float64
+	j     int
+	tail  Dense
 	d, e  []float64
 	tau   []float64
 	scale float64 // eigenvalues of a = eigenvalues of T * scale
+}
+
+// reflector returns v_i(i+2:n), the stored part of reflector i (its
+// entries before i+1 are zero, entry i+1 is one).
+func (t tridiag) reflector(i int) []float64 {
+	if i < t.j {
+		return pkRow(t.pk, t.n, i)[2:]
+	}
+	r := i - t.j
+	return t.tail.Data[r*t.tail.Stride+r+2 : r*t.tail.Stride+t.tail.Cols]
 }
 
 func checkSquare(op string, a Dense) int {
@@ -125,9 +140,9 @@ func checkSquare(op string, a Dense) int {
 // triangle) and reduces it; it rejects NaN and Inf.
 func tridiagonalize(a Dense) (tridiag, error) {
 	n := a.Rows
-	w := NewDense(n, n)
-	// The stored triangle, as one slice (pk) or row by row.
+	// The stored triangle, as one slice (pk) or row by row (w).
 	var pk []float64
+	var w Dense
 	var each func(f func(row []float64))
 	if useBlocked(n) {
 		pk = make([]float64, pkSize(n))
@@ -135,6 +150,7 @@ func tridiagonalize(a Dense) (tridiag, error) {
 		// pk's padding entries are zero: harmless to the scan and scaling.
 		each = func(f func(row []float64)) { f(pk) }
 	} else {
+		w = NewDense(n, n)
 		for i := 0; i < n; i++ {
 			for j := i; j < n; j++ {
 				w.Data[i*w.Stride+j] = a.Data[j*a.Stride+i]
@@ -170,8 +186,12 @@ func tridiagonalize(a Dense) (tridiag, error) {
 			}
 		})
 	}
-	t := tridiag{a: w, scale: scale, d: make([]float64, n), e: make([]float64, max(n-1, 0)), tau: make([]float64, max(n-1, 0))}
-	dsytrdPacked(w, pk, t.d, t.e, t.tau)
+	t := tridiag{n: n, pk: pk, tail: w, scale: scale, d: make([]float64, n), e: make([]float64, max(n-1, 0)), tau: make([]float64, max(n-1, 0))}
+	if pk != nil {
+		t.j, t.tail = dsytrdPacked(pk, n, t.d, t.e, t.tau)
+	} else {
+		dsytd2(w, t.d, t.e, t.tau)
+	}
 	for _, v := range t.d {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return tridiag{}, ErrNotFinite
@@ -305,7 +325,7 @@ func subsetVectors(t tridiag, s tridiagSubset, il, iu int, out Eigen) (Eigen, er
 		dstein(t.d, t.e, s, z)
 	}
 	reverseCols(z)
-	dormtr(t.a, t.tau, z)
+	dormtr(t, z)
 	out.Vectors = z
 	return out, nil
 }

@@ -460,8 +460,8 @@ func TestEigSymSmallSizes(t *testing.T) {
 	}
 }
 
-// TestSymvUpper checks the split symmetric product against the plain sum
-// on a size that takes the concurrent path.
+// TestSymvUpper checks the unblocked reduction's symmetric product against
+// the plain sum.
 func TestSymvUpper(t *testing.T) {
 	const m = 500
 	rng := rand.New(rand.NewPCG(3, 3))
@@ -481,6 +481,96 @@ func TestSymvUpper(t *testing.T) {
 		}
 		if math.Abs(y[i]-s) > 2*float64(m)*eps*sa {
 			t.Fatalf("y[%d] = %v, want %v", i, y[i], s)
+		}
+	}
+}
+
+// TestSymvPacked checks the blocked reduction's symmetric product on packed
+// storage against the plain sum, for orders around the 64-row blocks and
+// their groups of four, starting rows inside and at the start of a group,
+// on one goroutine and split over a team.
+func TestSymvPacked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, m := range []int{5, 64, 131, 256, 389, 517} {
+		a := eigCases[0].gen(m, rng)
+		pk := make([]float64, pkSize(m))
+		packUpper(a, pk)
+		for _, s := range []int{0, 1, 3, 4, 63, 64, 65} {
+			if s >= m {
+				continue
+			}
+			x := make([]float64, m-s)
+			for i := range x {
+				x[i] = rng.NormFloat64()
+			}
+			for _, members := range []int{1, 2, 3} {
+				tm := startTeam(members)
+				y := make([]float64, m-s)
+				y[0] = 1
+				symvPacked(tm, pk, m, s, x, y)
+				tm.close()
+				for i := range y {
+					s0, sa := 0.0, 0.0
+					if i == 0 {
+						s0, sa = 1, 1
+					}
+					for j := range x {
+						aij := a.At(s+min(i, j), s+max(i, j)) // upper triangle only
+						s0 += aij * x[j]
+						sa += math.Abs(aij * x[j])
+					}
+					if math.Abs(y[i]-s0) > 2*float64(m)*eps*sa {
+						t.Fatalf("m=%d s=%d team of %d: y[%d] = %v, want %v", m, s, members, i, y[i], s0)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDsytrdBlocked checks the blocked reduction as the LAPACK peer sees it
+// (reflectors written back to the matrix) on orders past the unblocked
+// size: Q T Q^T = A and Q^T Q = I, Q applied by dormtr, to LAPACK's
+// threshold of 30 (in units of ||A|| n eps and n eps).
+func TestDsytrdBlocked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, n := range []int{129, 200, 389} {
+		a := eigCases[0].gen(n, rng)
+		w := NewDense(n, n)
+		for i := 0; i < n; i++ { // upper triangle of the rows
+			for j := i; j < n; j++ {
+				w.Data[i*n+j] = a.At(i, j)
+			}
+		}
+		d, e, tau := make([]float64, n), make([]float64, n-1), make([]float64, n-1)
+		dsytrd(w, d, e, tau)
+		q := NewDense(n, n)
+		for i := 0; i < n; i++ {
+			q.Data[i*n+i] = 1
+		}
+		dormtr(tridiag{n: n, tail: w, tau: tau}, q)
+		// A Q - Q T, and Q^T Q - I.
+		aq := NewDense(n, n)
+		Gemm(false, false, 1, a, q, 0, aq)
+		qt := NewDense(n, n)
+		Gemm(false, false, 1, q, tridiagDense(d, e), 0, qt)
+		var res, orth float64
+		qq := NewDense(n, n)
+		Gemm(true, false, 1, q, q, 0, qq)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				res = math.Max(res, math.Abs(aq.At(i, j)-qt.At(i, j)))
+				id := 0.0
+				if i == j {
+					id = 1
+				}
+				orth = math.Max(orth, math.Abs(qq.At(i, j)-id))
+			}
+		}
+		res /= norm1(a) * float64(n) * eps
+		orth /= float64(n) * eps
+		if res > 30 || orth > 30 {
+			t.Fatalf("n=%d: residual %.3g, orthogonality %.3g (limit 30)", n, res, orth)
 		}
 	}
 }
