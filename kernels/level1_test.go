@@ -329,40 +329,50 @@ func BenchmarkDaxpy(b *testing.B) {
 // one whose operands stay in a 48 KiB L1d (rot: 2*2048*8 = 32 KiB) and one
 // that stays in a 1 MiB L2 but not in L1 (rot: 512 KiB). Wider vectors can
 // only help while the data comes from L1 or L2; from memory both widths wait
-// on the same bytes.
+// on the same bytes. Each runs aligned (off=0: the slices start on a 64-byte
+// line) and one element in (off=1: every 512-bit access splits a line, as in
+// the eigensolver's row and column views).
 var memBoundLengths = []int{256, 2048, 32768}
 
-func BenchmarkDscal(b *testing.B) {
+// benchMemBound runs f on slices of length n at offsets 0 and 1, once per level.
+func benchMemBound(b *testing.B, slices int, f func(b *testing.B, s [][]float64)) {
 	for _, n := range memBoundLengths {
-		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
-			forEachLevelB(b, func(b *testing.B) {
-				rng := rand.New(rand.NewPCG(1, 1))
-				x := randSlice(rng, n)
-				b.SetBytes(int64(16 * n))
-				// alpha = 1 keeps x unchanged, so no run drifts into
-				// subnormals or overflow; the multiply costs the same.
-				for b.Loop() {
-					Dscal(1, x)
-				}
-				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		for _, off := range []int{0, 1} {
+			b.Run(fmt.Sprintf("n=%d/off=%d", n, off), func(b *testing.B) {
+				forEachLevelB(b, func(b *testing.B) {
+					rng := rand.New(rand.NewPCG(1, 1))
+					s := make([][]float64, slices)
+					for i := range s {
+						s[i] = randSlice(rng, n+off)[off:]
+					}
+					f(b, s)
+				})
 			})
-		})
+		}
 	}
 }
 
+func BenchmarkDscal(b *testing.B) {
+	benchMemBound(b, 1, func(b *testing.B, s [][]float64) {
+		x := s[0]
+		b.SetBytes(int64(16 * len(x)))
+		// alpha = 1 keeps x unchanged, so no run drifts into subnormals or
+		// overflow; the multiply costs the same.
+		for b.Loop() {
+			Dscal(1, x)
+		}
+		b.ReportMetric(float64(len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
 func BenchmarkDrot(b *testing.B) {
-	for _, n := range memBoundLengths {
-		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
-			forEachLevelB(b, func(b *testing.B) {
-				rng := rand.New(rand.NewPCG(1, 1))
-				x, y := randSlice(rng, n), randSlice(rng, n)
-				b.SetBytes(int64(32 * n))
-				// (0.6, 0.8) is a rotation: |x|^2+|y|^2 is kept, nothing drifts.
-				for b.Loop() {
-					Drot(x, y, 0.6, 0.8)
-				}
-				b.ReportMetric(6*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
-		})
-	}
+	benchMemBound(b, 2, func(b *testing.B, s [][]float64) {
+		x, y := s[0], s[1]
+		b.SetBytes(int64(32 * len(x)))
+		// (0.6, 0.8) is a rotation: |x|^2+|y|^2 is kept, nothing drifts.
+		for b.Loop() {
+			Drot(x, y, 0.6, 0.8)
+		}
+		b.ReportMetric(6*float64(len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
 }

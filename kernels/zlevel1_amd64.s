@@ -16,9 +16,9 @@ TEXT ·ddotAVX2(SB), NOSPLIT, $0-56
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
+	XORQ   BX, BX
 
 	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
-	XORQ BX, BX
 	MOVQ DX, SI
 	ANDQ $-16, SI
 
@@ -79,9 +79,9 @@ TEXT ·daxpyAVX2(SB), NOSPLIT, $0-56
 	MOVQ         x_base+8(FP), AX
 	MOVQ         y_base+32(FP), CX
 	MOVQ         x_len+16(FP), DX
+	XORQ         BX, BX
 
 	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
-	XORQ BX, BX
 	MOVQ DX, SI
 	ANDQ $-16, SI
 
@@ -131,17 +131,36 @@ daxpyAVX2_done:
 	RET
 
 // func dscalAVX2(alpha float64, x []float64)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2, CMOV, SSE2
 TEXT ·dscalAVX2(SB), NOSPLIT, $0-32
 	MOVSD        alpha+0(FP), X15
 	VBROADCASTSD X15, Y15
 	MOVQ         x_base+8(FP), AX
 	MOVQ         x_len+16(FP), CX
+	XORQ         DX, DX
 
+	// Peel elements until x is 32-byte aligned: then no 256-bit access to x splits a line.
+	MOVQ    AX, BX
+	NEGQ    BX
+	ANDQ    $0x1f, BX
+	SHRQ    $0x03, BX
+	CMPQ    BX, CX
+	CMOVQGT CX, BX
+
+dscalAVX2_peel:
+	CMPQ   DX, BX
+	JGE    dscalAVX2_peeled
+	VMULSD (AX)(DX*8), X15, X0
+	VMOVSD X0, (AX)(DX*8)
+	INCQ   DX
+	JMP    dscalAVX2_peel
+
+dscalAVX2_peeled:
 	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
-	XORQ DX, DX
 	MOVQ CX, BX
+	SUBQ DX, BX
 	ANDQ $-16, BX
+	ADDQ DX, BX
 
 dscalAVX2_loopU:
 	CMPQ    DX, BX
@@ -159,7 +178,9 @@ dscalAVX2_loopU:
 
 dscalAVX2_vec:
 	MOVQ CX, BX
+	SUBQ DX, BX
 	ANDQ $-4, BX
+	ADDQ DX, BX
 
 dscalAVX2_loopV:
 	CMPQ    DX, BX
@@ -183,7 +204,7 @@ dscalAVX2_done:
 	RET
 
 // func drotAVX2(x []float64, y []float64, c float64, s float64)
-// Requires: AVX, AVX2, FMA3, SSE2
+// Requires: AVX, AVX2, CMOV, FMA3, SSE2
 TEXT ·drotAVX2(SB), NOSPLIT, $0-64
 	MOVSD        c+48(FP), X14
 	MOVSD        s+56(FP), X15
@@ -192,11 +213,35 @@ TEXT ·drotAVX2(SB), NOSPLIT, $0-64
 	MOVQ         x_base+0(FP), AX
 	MOVQ         y_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
+	XORQ         BX, BX
 
+	// Peel elements until x is 32-byte aligned: then no 256-bit access to x splits a line.
+	MOVQ    AX, SI
+	NEGQ    SI
+	ANDQ    $0x1f, SI
+	SHRQ    $0x03, SI
+	CMPQ    SI, DX
+	CMOVQGT DX, SI
+
+drotAVX2_peel:
+	CMPQ         BX, SI
+	JGE          drotAVX2_peeled
+	VMOVSD       (AX)(BX*8), X0
+	VMULSD       X0, X14, X1
+	VFMADD231SD  (CX)(BX*8), X15, X1
+	VMULSD       (CX)(BX*8), X14, X2
+	VFNMADD231SD X0, X15, X2
+	VMOVSD       X1, (AX)(BX*8)
+	VMOVSD       X2, (CX)(BX*8)
+	INCQ         BX
+	JMP          drotAVX2_peel
+
+drotAVX2_peeled:
 	// i counts elements: 16 per trip while 16 fit, then 4, then 1.
-	XORQ BX, BX
 	MOVQ DX, SI
+	SUBQ BX, SI
 	ANDQ $-16, SI
+	ADDQ BX, SI
 
 drotAVX2_loopU:
 	CMPQ         BX, SI
@@ -238,7 +283,9 @@ drotAVX2_loopU:
 
 drotAVX2_vec:
 	MOVQ DX, SI
+	SUBQ BX, SI
 	ANDQ $-4, SI
+	ADDQ BX, SI
 
 drotAVX2_loopV:
 	CMPQ         BX, SI
@@ -284,9 +331,9 @@ TEXT ·ddotAVX512(SB), NOSPLIT, $0-56
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
+	XORQ   BX, BX
 
 	// i counts elements: 32 per trip while 32 fit, then 8, then 1.
-	XORQ BX, BX
 	MOVQ DX, SI
 	ANDQ $-32, SI
 
@@ -349,9 +396,9 @@ TEXT ·daxpyAVX512(SB), NOSPLIT, $0-56
 	MOVQ         x_base+8(FP), AX
 	MOVQ         y_base+32(FP), CX
 	MOVQ         x_len+16(FP), DX
+	XORQ         BX, BX
 
 	// i counts elements: 32 per trip while 32 fit, then 8, then 1.
-	XORQ BX, BX
 	MOVQ DX, SI
 	ANDQ $-32, SI
 
@@ -401,17 +448,36 @@ daxpyAVX512_done:
 	RET
 
 // func dscalAVX512(alpha float64, x []float64)
-// Requires: AVX, AVX512F, SSE2
+// Requires: AVX, AVX512F, CMOV, SSE2
 TEXT ·dscalAVX512(SB), NOSPLIT, $0-32
 	MOVSD        alpha+0(FP), X15
 	VBROADCASTSD X15, Z15
 	MOVQ         x_base+8(FP), AX
 	MOVQ         x_len+16(FP), CX
+	XORQ         DX, DX
 
+	// Peel elements until x is 64-byte aligned: then no 512-bit access to x splits a line.
+	MOVQ    AX, BX
+	NEGQ    BX
+	ANDQ    $0x3f, BX
+	SHRQ    $0x03, BX
+	CMPQ    BX, CX
+	CMOVQGT CX, BX
+
+dscalAVX512_peel:
+	CMPQ   DX, BX
+	JGE    dscalAVX512_peeled
+	VMULSD (AX)(DX*8), X15, X0
+	VMOVSD X0, (AX)(DX*8)
+	INCQ   DX
+	JMP    dscalAVX512_peel
+
+dscalAVX512_peeled:
 	// i counts elements: 32 per trip while 32 fit, then 8, then 1.
-	XORQ DX, DX
 	MOVQ CX, BX
+	SUBQ DX, BX
 	ANDQ $-32, BX
+	ADDQ DX, BX
 
 dscalAVX512_loopU:
 	CMPQ    DX, BX
@@ -429,7 +495,9 @@ dscalAVX512_loopU:
 
 dscalAVX512_vec:
 	MOVQ CX, BX
+	SUBQ DX, BX
 	ANDQ $-8, BX
+	ADDQ DX, BX
 
 dscalAVX512_loopV:
 	CMPQ    DX, BX
@@ -453,7 +521,7 @@ dscalAVX512_done:
 	RET
 
 // func drotAVX512(x []float64, y []float64, c float64, s float64)
-// Requires: AVX, AVX512F, FMA3, SSE2
+// Requires: AVX, AVX512F, CMOV, FMA3, SSE2
 TEXT ·drotAVX512(SB), NOSPLIT, $0-64
 	MOVSD        c+48(FP), X14
 	MOVSD        s+56(FP), X15
@@ -462,11 +530,35 @@ TEXT ·drotAVX512(SB), NOSPLIT, $0-64
 	MOVQ         x_base+0(FP), AX
 	MOVQ         y_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
+	XORQ         BX, BX
 
+	// Peel elements until x is 64-byte aligned: then no 512-bit access to x splits a line.
+	MOVQ    AX, SI
+	NEGQ    SI
+	ANDQ    $0x3f, SI
+	SHRQ    $0x03, SI
+	CMPQ    SI, DX
+	CMOVQGT DX, SI
+
+drotAVX512_peel:
+	CMPQ         BX, SI
+	JGE          drotAVX512_peeled
+	VMOVSD       (AX)(BX*8), X0
+	VMULSD       X0, X14, X1
+	VFMADD231SD  (CX)(BX*8), X15, X1
+	VMULSD       (CX)(BX*8), X14, X2
+	VFNMADD231SD X0, X15, X2
+	VMOVSD       X1, (AX)(BX*8)
+	VMOVSD       X2, (CX)(BX*8)
+	INCQ         BX
+	JMP          drotAVX512_peel
+
+drotAVX512_peeled:
 	// i counts elements: 32 per trip while 32 fit, then 8, then 1.
-	XORQ BX, BX
 	MOVQ DX, SI
+	SUBQ BX, SI
 	ANDQ $-32, SI
+	ADDQ BX, SI
 
 drotAVX512_loopU:
 	CMPQ         BX, SI
@@ -508,7 +600,9 @@ drotAVX512_loopU:
 
 drotAVX512_vec:
 	MOVQ DX, SI
+	SUBQ BX, SI
 	ANDQ $-8, SI
+	ADDQ BX, SI
 
 drotAVX512_loopV:
 	CMPQ         BX, SI

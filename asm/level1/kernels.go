@@ -28,12 +28,43 @@ const unroll = 4
 // loops emits the three-stage loop over n elements with index register i
 // (in elements): vec(k, i) handles one vector at element i+k*lanes, sca(i)
 // one element; between the vector and scalar stages mid() runs (if any).
-func loops(name string, v isa, n, i Register, vec func(k int), sca func(), mid func()) {
+// If align (the base of x) is not nil, a first stage runs sca until x
+// reaches a vector boundary, so the vector loads and stores of that slice
+// never split a cache line (only for elementwise kernels: it would make a
+// reduction's order depend on the address).
+func loops(name string, v isa, n, i, align Register, vec func(k int), sca func(), mid func()) {
 	m := GP64()
-	Commentf("i counts elements: %d per trip while %d fit, then %d, then 1.", unroll*v.lanes, unroll*v.lanes, v.lanes)
 	XORQ(i, i)
-	MOVQ(n, m)
-	ANDQ(I32(-unroll*v.lanes), m)
+	if align != nil {
+		Commentf("Peel elements until x is %d-byte aligned: then no %d-bit access to x splits a line.", 8*v.lanes, 64*v.lanes)
+		MOVQ(align, m)
+		NEGQ(m)
+		ANDQ(U8(8*v.lanes-1), m)
+		SHRQ(U8(3), m) // elements to the boundary (float64s are 8-aligned)
+		CMPQ(m, n)
+		CMOVQGT(n, m) // but at most n
+		Label(name + "_peel")
+		CMPQ(i, m)
+		JGE(LabelRef(name + "_peeled"))
+		sca()
+		INCQ(i)
+		JMP(LabelRef(name + "_peel"))
+		Label(name + "_peeled")
+	}
+	// bound sets m to the last start of a block of size elements, counting
+	// from i: i + (n-i) rounded down to a multiple of size.
+	bound := func(size int) {
+		MOVQ(n, m)
+		if align != nil {
+			SUBQ(i, m)
+		}
+		ANDQ(I32(-size), m)
+		if align != nil {
+			ADDQ(i, m)
+		}
+	}
+	Commentf("i counts elements: %d per trip while %d fit, then %d, then 1.", unroll*v.lanes, unroll*v.lanes, v.lanes)
+	bound(unroll * v.lanes)
 	Label(name + "_loopU")
 	CMPQ(i, m)
 	JGE(LabelRef(name + "_vec"))
@@ -44,8 +75,7 @@ func loops(name string, v isa, n, i Register, vec func(k int), sca func(), mid f
 	JMP(LabelRef(name + "_loopU"))
 
 	Label(name + "_vec")
-	MOVQ(n, m)
-	ANDQ(I32(-v.lanes), m)
+	bound(v.lanes)
 	Label(name + "_loopV")
 	CMPQ(i, m)
 	JGE(LabelRef(name + "_mid"))
@@ -118,7 +148,7 @@ func ddot(v isa) {
 		VMOVSD(at(x, i, 0, 0), t)
 		VFMADD231SD(at(y, i, 0, 0), t, s)
 	}
-	loops(name, v, n, i, vec, sca, mid)
+	loops(name, v, n, i, nil, vec, sca, mid)
 	Store(s, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
@@ -147,7 +177,7 @@ func daxpy(v isa) {
 		VFMADD231SD(at(x, i, 0, 0), alpha.AsX(), X0)
 		VMOVSD(X0, at(y, i, 0, 0))
 	}
-	loops(name, v, n, i, vec, sca, nil)
+	loops(name, v, n, i, nil, vec, sca, nil)
 	VZEROUPPER()
 	RET()
 }
@@ -172,7 +202,7 @@ func dscal(v isa) {
 		VMULSD(at(x, i, 0, 0), alpha.AsX(), X0)
 		VMOVSD(X0, at(x, i, 0, 0))
 	}
-	loops(name, v, n, i, vec, sca, nil)
+	loops(name, v, n, i, x, vec, sca, nil)
 	VZEROUPPER()
 	RET()
 }
@@ -213,7 +243,7 @@ func drot(v isa) {
 		VMOVSD(X1, at(x, i, 0, 0))
 		VMOVSD(X2, at(y, i, 0, 0))
 	}
-	loops(name, v, n, i, vec, sca, nil)
+	loops(name, v, n, i, x, vec, sca, nil)
 	VZEROUPPER()
 	RET()
 }

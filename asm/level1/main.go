@@ -4,7 +4,10 @@
 //
 // Each kernel runs a main loop of unroll vectors per trip, then one vector
 // per trip, then one element per trip, so every length is handled without
-// reading or writing past the slices.
+// reading or writing past the slices. The elementwise scal and rot first
+// step one element at a time to a vector boundary of x: a vector access that
+// splits a cache line costs two, and these kernels are bound by their loads
+// and stores.
 package main
 
 import (
