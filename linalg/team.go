@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // team is a fixed set of goroutines that spin between jobs, for the many
@@ -11,22 +12,28 @@ import (
 // runs thousands of symmetric products of a few hundred microseconds).
 // Starting a goroutine per step costs the wake-up of an idle thread, which
 // on this project's virtual machines takes 50-100 us, a third of a step;
-// a spinning worker picks the next job up within a microsecond. Workers
-// yield (runtime.Gosched) while they spin, but a yielding spinner is the
-// first goroutine its processor picks again, so the caller parks the team
-// (park) before work that starts goroutines of its own, such as Gemm's; the
-// next run wakes it. The team must be closed.
+// a spinning worker picks the next job up within a microsecond.
+//
+// Spinning only pays while the team has the processors to itself, so it is
+// bounded: a worker that has waited spinWait for a job, and a caller that
+// has waited spinWait for the workers, block instead (and the next job
+// pays the wake-up). Spinners yield (runtime.Gosched) to other goroutines.
+// The team must be closed.
 type team struct {
-	n      int
-	gen    atomic.Uint64 // job generation; a new job increments it
-	done   atomic.Int64  // workers that finished the current job
-	stop   atomic.Bool
-	parked atomic.Bool // workers block in cond instead of spinning
-	mu     sync.Mutex
-	cond   sync.Cond
-	job    func(w int)
-	wg     sync.WaitGroup
+	n        int
+	gen      atomic.Uint64 // job generation; a new job increments it
+	done     atomic.Int64  // workers that finished the current job
+	stop     atomic.Bool
+	sleepers atomic.Int64 // workers blocked in cond
+	waiting  atomic.Bool  // the caller is blocked in cond
+	mu       sync.Mutex
+	cond     sync.Cond
+	job      func(w int)
+	wg       sync.WaitGroup
 }
+
+// spinWait bounds the spinning of idle team members.
+const spinWait = 100 * time.Microsecond
 
 // startTeam starts a team of n members, the caller being member 0 (n-1
 // goroutines); n <= 1 gives a team that runs every job on the caller.
@@ -44,24 +51,29 @@ func (t *team) worker(w int) {
 	defer t.wg.Done()
 	var seen uint64
 	for {
-		g := t.gen.Load()
-		for ; g == seen; g = t.gen.Load() {
-			if t.stop.Load() {
-				return
-			}
-			if t.parked.Load() {
-				t.mu.Lock()
-				for t.parked.Load() && !t.stop.Load() {
-					t.cond.Wait()
-				}
-				t.mu.Unlock()
-				continue
-			}
+		t0 := time.Now()
+		for t.gen.Load() == seen && !t.stop.Load() && time.Since(t0) < spinWait {
 			runtime.Gosched()
 		}
-		seen = g
+		if t.gen.Load() == seen && !t.stop.Load() {
+			t.mu.Lock()
+			t.sleepers.Add(1)
+			for t.gen.Load() == seen && !t.stop.Load() {
+				t.cond.Wait()
+			}
+			t.sleepers.Add(-1)
+			t.mu.Unlock()
+		}
+		if t.stop.Load() {
+			return
+		}
+		seen = t.gen.Load()
 		t.job(w)
-		t.done.Add(1)
+		if t.done.Add(1) == int64(t.n-1) && t.waiting.Load() {
+			t.mu.Lock()
+			t.cond.Broadcast()
+			t.mu.Unlock()
+		}
 	}
 }
 
@@ -72,23 +84,30 @@ func (t *team) run(f func(w int)) {
 		f(0)
 		return
 	}
-	if t.parked.Load() {
-		t.mu.Lock()
-		t.parked.Store(false)
-		t.cond.Broadcast()
-		t.mu.Unlock()
-	}
 	t.job = f
 	t.done.Store(0)
 	t.gen.Add(1)
+	if t.sleepers.Load() > 0 {
+		t.mu.Lock()
+		t.cond.Broadcast()
+		t.mu.Unlock()
+	}
 	f(0)
-	for t.done.Load() != int64(t.n-1) {
+	all := int64(t.n - 1)
+	t0 := time.Now()
+	for t.done.Load() != all && time.Since(t0) < spinWait {
 		runtime.Gosched()
 	}
+	if t.done.Load() != all {
+		t.mu.Lock()
+		t.waiting.Store(true)
+		for t.done.Load() != all {
+			t.cond.Wait()
+		}
+		t.waiting.Store(false)
+		t.mu.Unlock()
+	}
 }
-
-// park makes the workers block until the next run instead of spinning.
-func (t *team) park() { t.parked.Store(true) }
 
 // close stops the workers and waits for them.
 func (t *team) close() {
