@@ -64,8 +64,8 @@ func dsytrdPacked(pk []float64, n int, d, e, tau []float64) (j int, tail Dense) 
 	w := NewDense(sytrdNB, n)
 	// Buffers of the trailing updates, allocated once: fresh large
 	// allocations per panel cost page faults.
-	buf := make([]float64, 4*sytrdNB*n)
 	tm := startTeam(min(runtime.GOMAXPROCS(0), 8))
+	buf := make([]float64, syr2kBuf(sytrdNB, n, tm.n))
 	defer tm.close()
 	for ; j < n-sytrdNX; j += sytrdNB {
 		m := n - j
@@ -94,31 +94,104 @@ func dsytrdPacked(pk []float64, n int, d, e, tau []float64) (j int, tail Dense) 
 }
 
 // syr2kPacked computes C += alpha (V^T W + W^T V) for nb x m row panels V,
-// W and the packed m x m upper triangle pk, as products of inner size 2 nb,
-// alpha [V; W]^T [W; V], one per block of pk's rows, added in place (the
-// entries left of the diagonal, which pk does not use, get updated too),
-// the blocks spread over the team; buf holds at least 4 nb m values.
-// Cost 2 nb m^2 flops.
+// W and the packed m x m upper triangle pk: the product of inner size 2 nb
+// alpha X^T Y, X = [V; W], Y = [W; V], in place on each block of pk's rows
+// (the entries left of the diagonal, which pk does not use, get updated
+// too). It drives the GEMM micro-kernel itself: Y is packed once for all
+// blocks (a Gemm per block would pack the block's columns of Y again, as
+// much work as the block's product with kernel width 128), X per block, and
+// the blocks spread over the team; buf holds at least syr2kBuf(nb, m,
+// members) values. Cost 2 nb m^2 flops.
 func syr2kPacked(tm *team, alpha float64, v, w Dense, pk []float64, m int, buf []float64) {
 	nb := v.Rows
-	x := DenseOf(2*nb, m, buf[:2*nb*m])
-	y := DenseOf(2*nb, m, buf[2*nb*m:4*nb*m])
-	x.View(0, 0, nb, m).Copy(v)
-	x.View(nb, 0, nb, m).Copy(w)
-	y.View(0, 0, nb, m).Copy(w)
-	y.View(nb, 0, nb, m).Copy(v)
-	nblk := (m + pkRows - 1) / pkRows
-	// Member g takes the blocks g, g+n, ...: interleaving evens out the
-	// shrinking row lengths.
+	kc := 2 * nb
+	mr, nr := kernels.DgemmShape()
+	// Rows p of X and Y.
+	xrow := func(p int) []float64 {
+		if p < nb {
+			return v.Data[p*v.Stride : p*v.Stride+m]
+		}
+		return w.Data[(p-nb)*w.Stride : (p-nb)*w.Stride+m]
+	}
+	yrow := func(p int) []float64 {
+		if p < nb {
+			return w.Data[p*w.Stride : p*w.Stride+m]
+		}
+		return v.Data[(p-nb)*v.Stride : (p-nb)*v.Stride+m]
+	}
+	npan := (m + nr - 1) / nr
+	pb := buf[:npan*kc*nr]
+	rest := buf[npan*kc*nr:]
+	perMember := ((pkRows+mr-1)/mr)*mr*kc + mr*nr
+	// Pack Y in nr-column panels (zero past column m), panels split over
+	// the team.
 	tm.run(func(g int) {
-		for blk := g; blk < nblk; blk += tm.n {
-			r0 := blk * pkRows
-			r1 := min(r0+pkRows, m)
-			off := pkBlockOff(m, blk)
-			c := Dense{Rows: r1 - r0, Cols: m - r0, Stride: m - r0, Data: pk[off : off+(r1-r0)*(m-r0)]}
-			gemmSerial(true, false, alpha, x.View(0, r0, 2*nb, r1-r0), y.View(0, r0, 2*nb, m-r0), 1, c)
+		for jp := g; jp < npan; jp += tm.n {
+			c0 := jp * nr
+			cols := min(nr, m-c0)
+			dst := pb[jp*kc*nr : (jp+1)*kc*nr]
+			for p := 0; p < kc; p++ {
+				d := dst[p*nr : p*nr+nr]
+				copy(d, yrow(p)[c0:c0+cols])
+				clear(d[cols:])
+			}
 		}
 	})
+	nblk := (m + pkRows - 1) / pkRows
+	tm.run(func(g int) {
+		mine := rest[g*perMember : (g+1)*perMember]
+		pa, tile := mine[:perMember-mr*nr], mine[perMember-mr*nr:]
+		for blk := g; blk < nblk; blk += tm.n {
+			r0 := blk * pkRows
+			rows := min(pkRows, m-r0)
+			lda := m - r0
+			c := pk[pkBlockOff(m, blk):]
+			// Pack alpha X(:, r0:r0+rows) in mr-row panels (zero padded).
+			npa := (rows + mr - 1) / mr
+			for ip := 0; ip < npa; ip++ {
+				i0 := ip * mr
+				cnt := min(mr, rows-i0)
+				dst := pa[ip*kc*mr : (ip+1)*kc*mr]
+				for p := 0; p < kc; p++ {
+					src := xrow(p)[r0+i0 : r0+i0+cnt]
+					d := dst[p*mr : p*mr+mr]
+					for i, x := range src {
+						d[i] = alpha * x
+					}
+					clear(d[cnt:])
+				}
+			}
+			// Columns r0..m-1: panels from r0/nr (r0 is a multiple of nr).
+			for jp := r0 / nr; jp < npan; jp++ {
+				c0 := jp*nr - r0 // column within the block
+				cols := min(nr, lda-c0)
+				b := pb[jp*kc*nr : (jp+1)*kc*nr]
+				for ip := 0; ip < npa; ip++ {
+					i0 := ip * mr
+					cnt := min(mr, rows-i0)
+					a := pa[ip*kc*mr : (ip+1)*kc*mr]
+					if cnt == mr && cols == nr {
+						kernels.DgemmMicro(kc, a, b, c[i0*lda+c0:], lda)
+						continue
+					}
+					kernels.DgemmMicroStore(kc, a, b, tile, nr)
+					for i := 0; i < cnt; i++ {
+						row := c[(i0+i)*lda+c0 : (i0+i)*lda+c0+cols]
+						for j := range row {
+							row[j] += tile[i*nr+j]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// syr2kBuf is the buffer length syr2kPacked needs.
+func syr2kBuf(nb, m, members int) int {
+	mr, nr := kernels.DgemmShape()
+	kc := 2 * nb
+	return (m+nr-1)/nr*kc*nr + members*(((pkRows+mr-1)/mr)*mr*kc+mr*nr)
 }
 
 // gemmSerial is Gemm on the calling goroutine, for products that are
