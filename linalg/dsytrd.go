@@ -194,32 +194,6 @@ func syr2kBuf(nb, m, members int) int {
 	return (m+nr-1)/nr*kc*nr + members*(((pkRows+mr-1)/mr)*mr*kc+mr*nr)
 }
 
-// gemmSerial is Gemm on the calling goroutine, for products that are
-// already spread over a team.
-func gemmSerial(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
-	m, k := a.Rows, a.Cols
-	if tA {
-		m, k = k, m
-	}
-	n := b.Cols
-	if tB {
-		n = b.Rows
-	}
-	if m*n*k < parallelMin || Threads() == 1 || alpha == 0 || k == 0 {
-		Gemm(tA, tB, alpha, a, b, beta, c) // already serial
-		return
-	}
-	mr, nr := kernels.DgemmShape()
-	g := gemmJob[float64]{
-		a: operand[float64]{a.Data, a.Stride, tA}, b: operand[float64]{b.Data, b.Stride, tB},
-		c: c.Data, ldc: c.Stride, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		mr: mr, nr: nr, micro: kernels.DgemmMicro, store: kernels.DgemmMicroStore,
-	}
-	kc, mc, nc := blockSizes(mr, nr, 8)
-	kc = ceilDiv(k, ceilDiv(k, kc))
-	g.run(0, m, 0, n, kc, mc, nc)
-}
-
 // dsytd2 is the unblocked reduction (LAPACK DSYTD2, lower, transposed).
 // Cost 4/3 n^3 flops, all of them level 2.
 func dsytd2(a Dense, d, e, tau []float64) {
