@@ -33,21 +33,28 @@ type operand[T float] struct {
 // packA packs rows [i0, i0+mc) and columns [p0, p0+kc) of op(A), scaled by
 // alpha, into dst (at least ceil(mc/mr)*mr*kc values).
 func packA[T float](dst []T, a operand[T], i0, mc, p0, kc, mr int, alpha T) {
-	for ir := 0; ir < mc; ir += mr {
-		h := min(mr, mc-ir)
-		panel := dst[ir*kc : ir*kc+mr*kc]
-		if a.trans {
-			// op(A)[i][p] = A[p][i]: each p reads h contiguous values.
-			for p := 0; p < kc; p++ {
-				src := a.data[(p0+p)*a.stride+i0+ir:][:h]
-				d := panel[p*mr : p*mr+mr]
-				for i, v := range src {
+	if a.trans {
+		// op(A)[i][p] = A[p][i]: row p0+p of A holds the mc values of
+		// step p of every panel. Sweeping the rows once (not once per
+		// panel) reads each cache line and page of A once: on a wide A
+		// (SYRK's N x d samples) the per-panel order revisited every row
+		// mc/mr times and spent most of its time in TLB misses.
+		for p := 0; p < kc; p++ {
+			src := a.data[(p0+p)*a.stride+i0:][:mc]
+			for ir := 0; ir < mc; ir += mr {
+				h := min(mr, mc-ir)
+				d := dst[ir*kc+p*mr:][:mr]
+				for i, v := range src[ir : ir+h] {
 					d[i] = alpha * v
 				}
 				clear(d[h:])
 			}
-			continue
 		}
+		return
+	}
+	for ir := 0; ir < mc; ir += mr {
+		h := min(mr, mc-ir)
+		panel := dst[ir*kc : ir*kc+mr*kc]
 		// op(A)[i][p] = A[i][p]: each row i reads kc contiguous values and
 		// scatters them with stride mr. Four rows at a time keep the writes
 		// of one p in the same cache line.
@@ -83,18 +90,23 @@ func packA[T float](dst []T, a operand[T], i0, mc, p0, kc, mr int, alpha T) {
 // packB packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into dst (at
 // least ceil(nc/nr)*nr*kc values).
 func packB[T float](dst []T, b operand[T], p0, kc, j0, nc, nr int) {
+	if !b.trans {
+		// op(B)[p][j] = B[p][j]: row p0+p of B holds step p of every
+		// panel; sweep the rows once, as packA does for a transposed A.
+		for p := 0; p < kc; p++ {
+			src := b.data[(p0+p)*b.stride+j0:][:nc]
+			for jr := 0; jr < nc; jr += nr {
+				w := min(nr, nc-jr)
+				d := dst[jr*kc+p*nr:][:nr]
+				copy(d, src[jr:jr+w])
+				clear(d[w:])
+			}
+		}
+		return
+	}
 	for jr := 0; jr < nc; jr += nr {
 		w := min(nr, nc-jr)
 		panel := dst[jr*kc : jr*kc+nr*kc]
-		if !b.trans {
-			// op(B)[p][j] = B[p][j]: each p copies w contiguous values.
-			for p := 0; p < kc; p++ {
-				d := panel[p*nr : p*nr+nr]
-				copy(d, b.data[(p0+p)*b.stride+j0+jr:][:w])
-				clear(d[w:])
-			}
-			continue
-		}
 		// op(B)[p][j] = B[j][p]: each j reads kc contiguous values.
 		j := 0
 		for ; j+4 <= w; j += 4 {
