@@ -93,23 +93,57 @@ func SgemmMicro(kc int, a, b, c []float32, ldc int) {
 // DsyrkMicroLower is DgemmMicro for a tile on the diagonal of a symmetric
 // update: it adds only the entries with j <= i+off (the lower triangle of the
 // whole matrix when the tile's top-left corner sits at (r, r-off)); the
-// others are left untouched.
+// others are neither read nor written. The AVX-512 level does it in one
+// kernel with masked loads and stores; the others compute the tile into a
+// temporary and add its triangle.
 func DsyrkMicroLower(kc int, a, b, c []float64, ldc int, off int) {
+	dsyrkMicro(false, kc, a, b, c, ldc, off)
+}
+
+// DsyrkMicroUpper is DsyrkMicroLower for the upper triangle: it adds only the
+// entries with j >= i+off.
+func DsyrkMicroUpper(kc int, a, b, c []float64, ldc int, off int) {
+	dsyrkMicro(true, kc, a, b, c, ldc, off)
+}
+
+func dsyrkMicro(upper bool, kc int, a, b, c []float64, ldc int, off int) {
 	mr, nr := dgemm.mr, dgemm.nr
 	if len(a) < kc*mr || len(b) < kc*nr || (kc > 0 && len(c) < (mr-1)*ldc+nr) {
+		if upper {
+			panic("kernels: DsyrkMicroUpper: panel or tile too short")
+		}
 		panic("kernels: DsyrkMicroLower: panel or tile too short")
 	}
 	if kc <= 0 {
+		return
+	}
+	if f := dsyrk[b2i(upper)]; f != nil {
+		f(kc, a, b, c, ldc, off)
 		return
 	}
 	var tile [maxTile]float64
 	t := tile[:mr*nr]
 	dgemm.fn(kc, a, b, t, nr)
 	for i := 0; i < mr; i++ {
-		for j := 0; j < nr && j <= i+off; j++ {
+		j0, j1 := 0, min(max(i+off+1, 0), nr) // lower: j <= i+off
+		if upper {
+			j0, j1 = min(max(i+off, 0), nr), nr // upper: j >= i+off
+		}
+		for j := j0; j < j1; j++ {
 			c[i*ldc+j] += t[i*nr+j]
 		}
 	}
+}
+
+// dsyrk holds the level's triangle-masked diagonal kernels for dgemm's
+// register block, lower ([0]) and upper ([1]); nil where the level has none.
+var dsyrk [2]func(kc int, a, b, c []float64, ldc int, off int)
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // maxTile bounds mr*nr of every level's dgemm kernel (a stack buffer).
@@ -191,5 +225,6 @@ func setGeneric() {
 	dgemm = dgemmKernel{4, 4, dgemmGeneric4x4}
 	sgemm = sgemmKernel{4, 4, sgemmGeneric4x4}
 	dgemmStore, sgemmStore = nil, nil
+	dsyrk = [2]func(kc int, a, b, c []float64, ldc int, off int){}
 	peak = peakKernel{peakGenericFlops, peakGeneric}
 }

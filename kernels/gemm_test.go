@@ -193,26 +193,46 @@ func TestGemmMicroSpecials(t *testing.T) {
 	})
 }
 
-func TestDsyrkMicroLower(t *testing.T) {
+func TestDsyrkMicro(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		mr, nr := DgemmShape()
 		rng := rand.New(rand.NewPCG(7, 8))
-		for _, kc := range []int{0, 1, 3, 16, 33} {
-			for _, off := range []int{-nr, -2, -1, 0, 1, 3, nr} {
-				ldc := nr + 2
-				a, b := randSlice(rng, kc*mr), randSlice(rng, kc*nr)
-				c := randSlice(rng, (mr-1)*ldc+nr)
-				c0 := append([]float64(nil), c...)
-				DsyrkMicroLower(kc, a, b, c, ldc, off)
-				for i := 0; i < mr; i++ {
-					for j := 0; j < nr; j++ {
-						k := i*ldc + j
-						want, mag := c0[k], 0.0
-						if j <= i+off {
-							want, mag = gemmRef(kc, mr, nr, a, b, c0[k], i, j)
+		for _, upper := range []bool{false, true} {
+			kernel, name := DsyrkMicroLower, "lower"
+			if upper {
+				kernel, name = DsyrkMicroUpper, "upper"
+			}
+			for _, kc := range []int{0, 1, 3, 16, 33} {
+				for off := -nr - 1; off <= nr+1; off++ {
+					ldc := nr + 2
+					a, b := randSlice(rng, kc*mr), randSlice(rng, kc*nr)
+					c := randSlice(rng, (mr-1)*ldc+nr)
+					// NaN outside the triangle (and in the gaps between rows)
+					// must stay there untouched: those entries are never read.
+					inside := func(i, j int) bool {
+						if upper {
+							return j >= i+off
 						}
+						return j <= i+off
+					}
+					for k := range c {
+						if i, j := k/ldc, k%ldc; j >= nr || !inside(i, j) {
+							c[k] = math.NaN()
+						}
+					}
+					c0 := append([]float64(nil), c...)
+					kernel(kc, a, b, c, ldc, off)
+					for k := range c {
+						i, j := k/ldc, k%ldc
+						if j >= nr || !inside(i, j) {
+							if !math.IsNaN(c[k]) {
+								t.Fatalf("%s kc=%d off=%d: c[%d][%d] = %v outside the triangle, want it untouched (NaN)", name, kc, off, i, j, c[k])
+							}
+							continue
+						}
+						want, mag := gemmRef(kc, mr, nr, a, b, c0[k], i, j)
 						if tol := 2 * float64(kc+1) * eps64 * mag; !sameFloat(c[k], want, tol) {
-							t.Fatalf("kc=%d off=%d: c[%d][%d] = %v, want %v", kc, off, i, j, c[k], want)
+							t.Fatalf("%s kc=%d off=%d: c[%d][%d] = %v, want %v", name, kc, off, i, j, c[k], want)
 						}
 					}
 				}

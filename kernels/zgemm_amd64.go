@@ -5,7 +5,7 @@
 package kernels
 
 // dgemm14x16AVX512 adds the product of a packed 14 x kc panel a and a packed kc x 16
-// panel b into the row-major 14 x 16 tile c with stride ldc (AVX512, 28 accumulators):
+// panel b into the tile c, row-major 14 x 16 with stride ldc (AVX512, 28 accumulators):
 //
 //	for p := 0; p < kc; p++ {
 //		for i := 0; i < 14; i++ {
@@ -21,7 +21,7 @@ package kernels
 func dgemm14x16AVX512(kc int, a []float64, b []float64, c []float64, ldc int)
 
 // dgemm14x16AVX512Store stores the product of a packed 14 x kc panel a and a packed kc x 16
-// panel b into the row-major 14 x 16 tile c with stride ldc (AVX512, 28 accumulators):
+// panel b into the tile c, row-major 14 x 16 with stride ldc (AVX512, 28 accumulators):
 //
 //	for p := 0; p < kc; p++ {
 //		for i := 0; i < 14; i++ {
@@ -36,8 +36,44 @@ func dgemm14x16AVX512(kc int, a []float64, b []float64, c []float64, ldc int)
 //go:noescape
 func dgemm14x16AVX512Store(kc int, a []float64, b []float64, c []float64, ldc int)
 
+// dsyrk14x16LowerAVX512 adds the product of a packed 14 x kc panel a and a packed kc x 16
+// panel b into the lower-triangle part (j <= i+off) of the tile c, row-major 14 x 16 with stride ldc (AVX512, 28 accumulators):
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 14; i++ {
+//			for j := 0; j < 16; j++ {
+//				if j <= i+off {
+//					c[i*ldc+j] += a[p*14+i] * b[p*16+j]
+//				}
+//			}
+//		}
+//	}
+//
+// It does not touch c when kc <= 0. Entries outside the triangle are neither read nor written.
+//
+//go:noescape
+func dsyrk14x16LowerAVX512(kc int, a []float64, b []float64, c []float64, ldc int, off int)
+
+// dsyrk14x16UpperAVX512 adds the product of a packed 14 x kc panel a and a packed kc x 16
+// panel b into the upper-triangle part (j >= i+off) of the tile c, row-major 14 x 16 with stride ldc (AVX512, 28 accumulators):
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 14; i++ {
+//			for j := 0; j < 16; j++ {
+//				if j >= i+off {
+//					c[i*ldc+j] += a[p*14+i] * b[p*16+j]
+//				}
+//			}
+//		}
+//	}
+//
+// It does not touch c when kc <= 0. Entries outside the triangle are neither read nor written.
+//
+//go:noescape
+func dsyrk14x16UpperAVX512(kc int, a []float64, b []float64, c []float64, ldc int, off int)
+
 // sgemm14x32AVX512 adds the product of a packed 14 x kc panel a and a packed kc x 32
-// panel b into the row-major 14 x 32 tile c with stride ldc (AVX512, 28 accumulators):
+// panel b into the tile c, row-major 14 x 32 with stride ldc (AVX512, 28 accumulators):
 //
 //	for p := 0; p < kc; p++ {
 //		for i := 0; i < 14; i++ {
@@ -53,7 +89,7 @@ func dgemm14x16AVX512Store(kc int, a []float64, b []float64, c []float64, ldc in
 func sgemm14x32AVX512(kc int, a []float32, b []float32, c []float32, ldc int)
 
 // sgemm14x32AVX512Store stores the product of a packed 14 x kc panel a and a packed kc x 32
-// panel b into the row-major 14 x 32 tile c with stride ldc (AVX512, 28 accumulators):
+// panel b into the tile c, row-major 14 x 32 with stride ldc (AVX512, 28 accumulators):
 //
 //	for p := 0; p < kc; p++ {
 //		for i := 0; i < 14; i++ {
@@ -69,7 +105,7 @@ func sgemm14x32AVX512(kc int, a []float32, b []float32, c []float32, ldc int)
 func sgemm14x32AVX512Store(kc int, a []float32, b []float32, c []float32, ldc int)
 
 // dgemm6x8AVX2 adds the product of a packed 6 x kc panel a and a packed kc x 8
-// panel b into the row-major 6 x 8 tile c with stride ldc (AVX2, 12 accumulators):
+// panel b into the tile c, row-major 6 x 8 with stride ldc (AVX2, 12 accumulators):
 //
 //	for p := 0; p < kc; p++ {
 //		for i := 0; i < 6; i++ {
@@ -85,7 +121,7 @@ func sgemm14x32AVX512Store(kc int, a []float32, b []float32, c []float32, ldc in
 func dgemm6x8AVX2(kc int, a []float64, b []float64, c []float64, ldc int)
 
 // dgemm6x8AVX2Store stores the product of a packed 6 x kc panel a and a packed kc x 8
-// panel b into the row-major 6 x 8 tile c with stride ldc (AVX2, 12 accumulators):
+// panel b into the tile c, row-major 6 x 8 with stride ldc (AVX2, 12 accumulators):
 //
 //	for p := 0; p < kc; p++ {
 //		for i := 0; i < 6; i++ {
@@ -101,7 +137,7 @@ func dgemm6x8AVX2(kc int, a []float64, b []float64, c []float64, ldc int)
 func dgemm6x8AVX2Store(kc int, a []float64, b []float64, c []float64, ldc int)
 
 // sgemm6x16AVX2 adds the product of a packed 6 x kc panel a and a packed kc x 16
-// panel b into the row-major 6 x 16 tile c with stride ldc (AVX2, 12 accumulators):
+// panel b into the tile c, row-major 6 x 16 with stride ldc (AVX2, 12 accumulators):
 //
 //	for p := 0; p < kc; p++ {
 //		for i := 0; i < 6; i++ {
@@ -117,7 +153,7 @@ func dgemm6x8AVX2Store(kc int, a []float64, b []float64, c []float64, ldc int)
 func sgemm6x16AVX2(kc int, a []float32, b []float32, c []float32, ldc int)
 
 // sgemm6x16AVX2Store stores the product of a packed 6 x kc panel a and a packed kc x 16
-// panel b into the row-major 6 x 16 tile c with stride ldc (AVX2, 12 accumulators):
+// panel b into the tile c, row-major 6 x 16 with stride ldc (AVX2, 12 accumulators):
 //
 //	for p := 0; p < kc; p++ {
 //		for i := 0; i < 6; i++ {

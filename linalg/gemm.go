@@ -144,8 +144,8 @@ func SetBlockSizes(kc, mc, nc int) {
 var blockOverride atomic.Pointer[[3]int]
 
 // gemmJob is one C = alpha op(A) op(B) + beta C, or its uplo triangle when
-// uplo is set (Syrk); diag, when set, is the micro-kernel for full lower
-// diagonal tiles.
+// uplo is set (Syrk); diag, when set, is the micro-kernel for full tiles
+// across the diagonal, which updates only their part of the uplo triangle.
 type gemmJob[T float] struct {
 	a, b        operand[T]
 	c           []T
@@ -467,7 +467,7 @@ func (g *gemmJob[T]) macro(pa, pb, tile []T, ic, mc, jc, nc, kc int, first bool)
 			switch {
 			case !masked && h == mr && w == nr:
 				g.micro(kc, ap, bp, cc, ldc)
-			case masked && g.uplo == Lower && g.diag != nil && h == mr && w == nr:
+			case masked && g.diag != nil && h == mr && w == nr:
 				g.diag(kc, ap, bp, cc, ldc, off)
 			default:
 				clear(tile)

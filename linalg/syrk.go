@@ -20,8 +20,8 @@ import (
 // the triangle:
 //
 //	lower, mr x nr tiles:   \ . . .     tiles right of the diagonal: skipped
-//	                        # \ . .     tiles across it (\): kernels.DsyrkMicroLower,
-//	                        # # \ .       or a masked temporary tile
+//	                        # \ . .     tiles across it (\): kernels.DsyrkMicroLower
+//	                        # # \ .       (Upper for the upper triangle)
 //	                        # # # \     tiles left of it (#): kernels.DgemmMicro
 //
 // so it does half of Gemm's work. The columns are split over Threads()
@@ -38,10 +38,14 @@ func Syrk(uplo Uplo, trans bool, alpha float64, a Dense, beta float64, c Dense, 
 		panic(fmt.Sprintf("linalg: Syrk: bad uplo %q", byte(uplo)))
 	}
 	mr, nr := kernels.DgemmShape()
+	diag := kernels.DsyrkMicroLower
+	if uplo == Upper {
+		diag = kernels.DsyrkMicroUpper
+	}
 	g := gemmJob[float64]{
 		a: operand[float64]{a.Data, a.Stride, trans}, b: operand[float64]{a.Data, a.Stride, !trans},
 		c: c.Data, ldc: c.Stride, m: n, n: n, k: k, alpha: alpha, beta: beta,
-		mr: mr, nr: nr, micro: kernels.DgemmMicro, store: kernels.DgemmMicroStore, uplo: uplo, diag: kernels.DsyrkMicroLower,
+		mr: mr, nr: nr, micro: kernels.DgemmMicro, store: kernels.DgemmMicroStore, uplo: uplo, diag: diag,
 	}
 	g.do()
 	if mirror {

@@ -56,8 +56,18 @@ const prefetchA = 8
 // for an mr x (nv*lanes) tile, with mr*nv accumulators. With store set the
 // kernel overwrites the tile with the product instead (c = sum_p ...): GEMM's
 // first k block when beta = 0, so C is never cleared in a separate pass and
-// its old contents (NaN included) are never read.
-func microKernel(name string, e elem, v isa, mr, nv int, store bool) {
+// its old contents (NaN included) are never read. With tri = 'L' or 'U' it
+// is SYRK's kernel for a tile across the diagonal, name(kc, a, b, c, ldc,
+// off): it adds only the entries (i, j) of the lower (j <= i+off) or upper
+// (j >= i+off) triangle, with masked loads and stores (see triStore).
+//
+// The C tile is prefetched one row per trip in the last mr trips of the main
+// loop, not all at the start: a kernel call streams ~120 KiB of A and B
+// panels through the 48 KiB L1 (kc = 512), which evicted a tile fetched at
+// the start before the final adds, and the start's 2*mr misses at once
+// competed with the panel loads. Measured on Zen 5 in GEMM n = 1024, best of
+// 12 interleaved runs: start 77.7% of peak, none 74.6%, last trips 81.6%.
+func microKernel(name string, e elem, v isa, mr, nv int, store bool, tri byte) {
 	lanes := v.vecBytes / e.size
 	nr := nv * lanes
 	nacc := mr * nv
@@ -78,25 +88,42 @@ func microKernel(name string, e elem, v isa, mr, nv int, store bool) {
 	breg := func(set, j int) VecPhysical { return v.reg(nacc + set*nv + j) }
 	treg := func(set int) VecPhysical { return v.reg(nacc + bsets*nv + set) }
 
-	TEXT(name, NOSPLIT, fmt.Sprintf("func(kc int, a, b, c []%s, ldc int)", e.goType))
+	sig := fmt.Sprintf("func(kc int, a, b, c []%s, ldc int)", e.goType)
+	if tri != 0 {
+		sig = fmt.Sprintf("func(kc int, a, b, c []%s, ldc int, off int)", e.goType)
+	}
+	TEXT(name, NOSPLIT, sig)
 	op, verb, kc0 := "+=", "adds the product of", "It does not touch c when kc <= 0."
 	if store {
 		op, verb, kc0 = "=", "stores the product of", "It does not touch c when kc <= 0 (the caller clears the tile then)."
 	}
-	Doc(
+	cond, what := "", "tile c"
+	switch tri {
+	case 'L':
+		cond, what = " && j <= i+off", "lower-triangle part (j <= i+off) of the tile c"
+	case 'U':
+		cond, what = " && j >= i+off", "upper-triangle part (j >= i+off) of the tile c"
+	}
+	body := []string{fmt.Sprintf("\t\t\t\tc[i*ldc+j] %s a[p*%d+i] * b[p*%d+j]", op, mr, nr)}
+	if tri != 0 {
+		body = []string{
+			fmt.Sprintf("\t\t\t\tif %s {", cond[4:]),
+			fmt.Sprintf("\t\t\t\t\tc[i*ldc+j] %s a[p*%d+i] * b[p*%d+j]", op, mr, nr),
+			"\t\t\t\t}",
+		}
+		kc0 += " Entries outside the triangle are neither read nor written."
+	}
+	lines := []string{
 		fmt.Sprintf("%s %s a packed %d x kc panel a and a packed kc x %d", name, verb, mr, nr),
-		fmt.Sprintf("panel b into the row-major %d x %d tile c with stride ldc (%s, %d accumulators):", mr, nr, v.name, nacc),
+		fmt.Sprintf("panel b into the %s, row-major %d x %d with stride ldc (%s, %d accumulators):", what, mr, nr, v.name, nacc),
 		"",
 		"\tfor p := 0; p < kc; p++ {",
 		fmt.Sprintf("\t\tfor i := 0; i < %d; i++ {", mr),
 		fmt.Sprintf("\t\t\tfor j := 0; j < %d; j++ {", nr),
-		fmt.Sprintf("\t\t\t\tc[i*ldc+j] %s a[p*%d+i] * b[p*%d+j]", op, mr, nr),
-		"\t\t\t}",
-		"\t\t}",
-		"\t}",
-		"",
-		kc0,
-	)
+	}
+	lines = append(lines, body...)
+	lines = append(lines, "\t\t\t}", "\t\t}", "\t}", "", kc0)
+	Doc(lines...)
 	Pragma("noescape")
 	kc := Load(Param("kc"), GP64())
 	a := Load(Param("a").Base(), GP64())
@@ -118,17 +145,10 @@ func microKernel(name string, e elem, v isa, mr, nv int, store bool) {
 		}
 	}
 
-	Comment("ldc in bytes; prefetch every row of the C tile (first and last byte).")
+	Comment("ldc in bytes; cp walks the rows of C as the last trips prefetch them.")
 	SHLQ(U8(e.shift), ldc)
 	cp := GP64()
 	MOVQ(c, cp)
-	for i := 0; i < mr; i++ {
-		PREFETCHT0(Mem{Base: cp})
-		PREFETCHT0(Mem{Base: cp, Disp: nr*e.size - 1})
-		if i < mr-1 {
-			ADDQ(ldc, cp)
-		}
-	}
 
 	step := func(u int) {
 		set := u % bsets
@@ -160,6 +180,13 @@ func microKernel(name string, e elem, v isa, mr, nv int, store bool) {
 	for off := 0; off < kcUnroll*mr*e.size; off += 64 {
 		PREFETCHT0(Mem{Base: a, Disp: prefetchA*mr*e.size + off})
 	}
+	Commentf("In the last %d trips, prefetch one row of the C tile each (first and last byte).", mr)
+	CMPQ(n, U32(mr))
+	JA(LabelRef(name + "_nopf"))
+	PREFETCHT0(Mem{Base: cp})
+	PREFETCHT0(Mem{Base: cp, Disp: nr*e.size - 1})
+	ADDQ(ldc, cp)
+	Label(name + "_nopf")
 	ADDQ(U32(kcUnroll*mr*e.size), a)
 	ADDQ(U32(kcUnroll*nr*e.size), b)
 	DECQ(n)
@@ -177,6 +204,13 @@ func microKernel(name string, e elem, v isa, mr, nv int, store bool) {
 	JNZ(LabelRef(name + "_tailloop"))
 
 	Label(name + "_store")
+	if tri != 0 {
+		triStore(name, e, v, mr, nv, store, tri, acc, c, ldc)
+		VZEROUPPER()
+		Label(name + "_ret")
+		RET()
+		return
+	}
 	if store {
 		Comment("c = accumulators, row by row.")
 	} else {
@@ -216,21 +250,92 @@ const (
 )
 
 func dgemmAVX512() {
-	microKernel("dgemm14x16AVX512", f64, avx512, dMR512, dNV512, false)
-	microKernel("dgemm14x16AVX512Store", f64, avx512, dMR512, dNV512, true)
+	microKernel("dgemm14x16AVX512", f64, avx512, dMR512, dNV512, false, 0)
+	microKernel("dgemm14x16AVX512Store", f64, avx512, dMR512, dNV512, true, 0)
+	microKernel("dsyrk14x16LowerAVX512", f64, avx512, dMR512, dNV512, false, 'L')
+	microKernel("dsyrk14x16UpperAVX512", f64, avx512, dMR512, dNV512, false, 'U')
 }
 
 func sgemmAVX512() {
-	microKernel("sgemm14x32AVX512", f32, avx512, sMR512, sNV512, false)
-	microKernel("sgemm14x32AVX512Store", f32, avx512, sMR512, sNV512, true)
+	microKernel("sgemm14x32AVX512", f32, avx512, sMR512, sNV512, false, 0)
+	microKernel("sgemm14x32AVX512Store", f32, avx512, sMR512, sNV512, true, 0)
 }
 
 func dgemmAVX2() {
-	microKernel("dgemm6x8AVX2", f64, avx2, dMR2, dNV2, false)
-	microKernel("dgemm6x8AVX2Store", f64, avx2, dMR2, dNV2, true)
+	microKernel("dgemm6x8AVX2", f64, avx2, dMR2, dNV2, false, 0)
+	microKernel("dgemm6x8AVX2Store", f64, avx2, dMR2, dNV2, true, 0)
 }
 
 func sgemmAVX2() {
-	microKernel("sgemm6x16AVX2", f32, avx2, sMR2, sNV2, false)
-	microKernel("sgemm6x16AVX2Store", f32, avx2, sMR2, sNV2, true)
+	microKernel("sgemm6x16AVX2", f32, avx2, sMR2, sNV2, false, 0)
+	microKernel("sgemm6x16AVX2Store", f32, avx2, sMR2, sNV2, true, 0)
+}
+
+// triMasks are the AVX-512 lane masks of the diagonal kernels: low[t] keeps
+// lanes 0..t-1 (lower triangle: columns j <= i+off), high[t] keeps lanes
+// t..7 (upper triangle: columns j >= i+off), for t = 0..8.
+var triMasks = map[byte]Mem{}
+
+func triMask(tri byte) Mem {
+	if m, ok := triMasks[tri]; ok {
+		return m
+	}
+	name := "syrkMaskLow"
+	if tri == 'U' {
+		name = "syrkMaskHigh"
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for t := 0; t <= 8; t++ {
+		v := (1 << t) - 1
+		if tri == 'U' {
+			v = 0xff << t & 0xff
+		}
+		DATA(t, U8(v))
+	}
+	triMasks[tri] = m
+	return m
+}
+
+// triStore adds (or stores) the accumulators into the part of the tile that
+// lies in the tri triangle ('L': entry (i, j) with j <= i+off, 'U': j >= i+off)
+// with masked loads and stores, so the entries outside are never read or
+// written and no temporary tile is needed. The mask of row i, vector j comes
+// from a table indexed by the number of lanes before the diagonal, clamped
+// to 0..lanes.
+func triStore(name string, e elem, v isa, mr, nv int, store bool, tri byte, acc func(i, j int) VecPhysical, c, ldc Register) {
+	if !v.evex || e.size != 8 {
+		panic(name + ": masked triangle stores need AVX-512 and float64")
+	}
+	lanes := v.vecBytes / e.size
+	masks := triMask(tri)
+	Comment("Masked add of the accumulators into the triangle's part of the tile.")
+	off := Load(Param("off"), GP64())
+	zero, full, t, mp := GP64(), GP64(), GP64(), GP64()
+	LEAQ(masks, mp) // a static symbol cannot take an index register
+	XORQ(zero, zero)
+	MOVQ(U32(lanes), full)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			// Lower: lanes l with j*lanes+l <= i+off, t = i+off+1-j*lanes of them.
+			// Upper: lanes l with j*lanes+l >= i+off, from t = i+off-j*lanes on.
+			d := i - j*lanes
+			if tri == 'L' {
+				d++
+			}
+			LEAQ(Mem{Base: off, Disp: d}, t)
+			CMPQ(t, U8(0))
+			CMOVQLT(zero, t)
+			CMPQ(t, U8(lanes))
+			CMOVQGT(full, t)
+			KMOVB(Mem{Base: mp, Index: t, Scale: 1}, K1)
+			cm := Mem{Base: c, Disp: j * v.vecBytes}
+			if !store {
+				VADDPD(cm, acc(i, j), K1, acc(i, j))
+			}
+			VMOVUPD(acc(i, j), K1, cm)
+		}
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
 }
