@@ -384,16 +384,21 @@ func packUpper(a Dense, pk []float64) {
 
 // packLowerT copies the lower triangle of the n x n matrix a transposed into
 // the packed pk (row r of pk = column r of a from the diagonal down), in
-// 64 x 64 tiles that stay in cache, tile columns spread over goroutines.
-func packLowerT(a Dense, pk []float64) {
+// 64 x 64 tiles that stay in cache, tile columns spread over goroutines. It
+// returns the largest magnitude copied and whether all values are finite.
+func packLowerT(a Dense, pk []float64) (amax float64, finite bool) {
 	n := a.Rows
 	const bs = 64
 	nt := (n + bs - 1) / bs
 	workers := min(runtime.GOMAXPROCS(0), nt)
+	maxes := make([]float64, workers)
+	bad := make([]bool, workers)
 	var wg sync.WaitGroup
 	for g := 0; g < workers; g++ {
 		wg.Go(func() {
 			var rows [bs][]float64
+			var mx float64
+			nan := false
 			for tr := g; tr < nt; tr += workers {
 				r0, r1 := tr*bs, min(tr*bs+bs, n)
 				for r := r0; r < r1; r++ {
@@ -403,12 +408,24 @@ func packLowerT(a Dense, pk []float64) {
 					src := a.Data[c*a.Stride+r0 : c*a.Stride+min(r1, c+1)]
 					for k, v := range src {
 						rows[k][c-r0-k] = v
+						if av := math.Abs(v); av > mx {
+							mx = av
+						} else if !(av <= mx) { // NaN
+							nan = true
+						}
 					}
 				}
 			}
+			maxes[g], bad[g] = mx, nan
 		})
 	}
 	wg.Wait()
+	finite = true
+	for g := range maxes {
+		amax = math.Max(amax, maxes[g])
+		finite = finite && !bad[g]
+	}
+	return amax, finite && !math.IsInf(amax, 0)
 }
 
 // symvPacked computes y += A(s:m, s:m) x for the packed symmetric m x m

@@ -144,16 +144,23 @@ func tridiagonalize(a Dense) (tridiag, error) {
 	var pk []float64
 	var w Dense
 	var each func(f func(row []float64))
+	var anrm float64
+	finite := true
 	if useBlocked(n) {
 		pk = make([]float64, pkSize(n))
-		packLowerT(a, pk)
-		// pk's padding entries are zero: harmless to the scan and scaling.
+		anrm, finite = packLowerT(a, pk)
+		// pk's padding entries are zero: harmless to the scaling.
 		each = func(f func(row []float64)) { f(pk) }
 	} else {
 		w = NewDense(n, n)
 		for i := 0; i < n; i++ {
 			for j := i; j < n; j++ {
-				w.Data[i*w.Stride+j] = a.Data[j*a.Stride+i]
+				v := a.Data[j*a.Stride+i]
+				w.Data[i*w.Stride+j] = v
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					finite = false
+				}
+				anrm = math.Max(anrm, math.Abs(v))
 			}
 		}
 		each = func(f func(row []float64)) {
@@ -162,16 +169,6 @@ func tridiagonalize(a Dense) (tridiag, error) {
 			}
 		}
 	}
-	var anrm float64
-	finite := true
-	each(func(row []float64) {
-		for _, v := range row {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				finite = false
-			}
-			anrm = math.Max(anrm, math.Abs(v))
-		}
-	})
 	if !finite {
 		return tridiag{}, ErrNotFinite
 	}

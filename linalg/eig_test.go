@@ -424,22 +424,28 @@ func TestEigSymInterval(t *testing.T) {
 	}
 }
 
+// TestEigSymNotFinite: NaN or Inf anywhere in the lower triangle, on the
+// unblocked (50) and blocked, packed (200) paths, gives ErrNotFinite.
 func TestEigSymNotFinite(t *testing.T) {
-	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-		a := NewDense(50, 50)
-		for i := 0; i < 50; i++ {
-			a.Set(i, i, float64(i))
-		}
-		a.Set(30, 7, bad)
-		a.Set(7, 30, bad)
-		if _, err := EigSym(a, true); err != ErrNotFinite {
-			t.Errorf("EigSym with %v: err = %v, want ErrNotFinite", bad, err)
-		}
-		if _, err := EigSym(a, false); err != ErrNotFinite {
-			t.Errorf("EigSym values with %v: err = %v", bad, err)
-		}
-		if _, err := EigSymTop(a, 3, true); err != ErrNotFinite {
-			t.Errorf("EigSymTop with %v: err = %v", bad, err)
+	for _, n := range []int{50, 200} {
+		for _, at := range [][2]int{{30, 7}, {n - 1, 0}, {n - 1, n - 1}} {
+			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				a := NewDense(n, n)
+				for i := 0; i < n; i++ {
+					a.Set(i, i, float64(i))
+				}
+				a.Set(at[0], at[1], bad)
+				a.Set(at[1], at[0], bad)
+				if _, err := EigSym(a, true); err != ErrNotFinite {
+					t.Errorf("n=%d, %v at %v: EigSym err = %v, want ErrNotFinite", n, bad, at, err)
+				}
+				if _, err := EigSym(a, false); err != ErrNotFinite {
+					t.Errorf("n=%d, %v at %v: EigSym values err = %v", n, bad, at, err)
+				}
+				if _, err := EigSymTop(a, 3, true); err != ErrNotFinite {
+					t.Errorf("n=%d, %v at %v: EigSymTop err = %v", n, bad, at, err)
+				}
+			}
 		}
 	}
 }
