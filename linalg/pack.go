@@ -93,9 +93,29 @@ func packB[T float](dst []T, b operand[T], p0, kc, j0, nc, nr int) {
 	if !b.trans {
 		// op(B)[p][j] = B[p][j]: row p0+p of B holds step p of every
 		// panel; sweep the rows once, as packA does for a transposed A.
+		full := nc / nr * nr
 		for p := 0; p < kc; p++ {
 			src := b.data[(p0+p)*b.stride+j0:][:nc]
-			for jr := 0; jr < nc; jr += nr {
+			// Whole panels: a fixed-size array assignment compiles to
+			// inline vector moves, where copy called memmove for every
+			// nr values.
+			switch nr {
+			case 16:
+				for jr := 0; jr < full; jr += 16 {
+					*(*[16]T)(dst[jr*kc+p*16:]) = *(*[16]T)(src[jr:])
+				}
+			case 32:
+				for jr := 0; jr < full; jr += 32 {
+					*(*[32]T)(dst[jr*kc+p*32:]) = *(*[32]T)(src[jr:])
+				}
+			case 8:
+				for jr := 0; jr < full; jr += 8 {
+					*(*[8]T)(dst[jr*kc+p*8:]) = *(*[8]T)(src[jr:])
+				}
+			default:
+				full = 0
+			}
+			for jr := full; jr < nc; jr += nr {
 				w := min(nr, nc-jr)
 				d := dst[jr*kc+p*nr:][:nr]
 				copy(d, src[jr:jr+w])
