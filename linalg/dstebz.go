@@ -2,7 +2,6 @@ package linalg
 
 import (
 	"math"
-	"runtime"
 	"sync"
 )
 
@@ -131,7 +130,7 @@ func dstebz(d, e []float64, il, iu int) tridiagSubset {
 		mu.Unlock()
 	}
 	k := iu - il
-	par := runtime.GOMAXPROCS(0)
+	par := Threads()
 	if par > 1 && k >= 32 && n >= 200 {
 		var wg sync.WaitGroup
 		chunk := (k + par - 1) / par

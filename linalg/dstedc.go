@@ -2,7 +2,6 @@ package linalg
 
 import (
 	"math"
-	"runtime"
 	"sort"
 	"sync"
 )
@@ -69,7 +68,7 @@ func dstedc(d, e []float64, q Dense) error {
 	for i := range ee {
 		ee[i] = e[i] / scale
 	}
-	par := runtime.GOMAXPROCS(0)
+	par := Threads()
 	// One n x n scratch for all merges: siblings use disjoint diagonal
 	// blocks of it, and a merge runs only after its children are done.
 	scr := NewDense(n, n)

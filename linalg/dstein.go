@@ -3,7 +3,6 @@ package linalg
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 
 	"github.com/awd-toolkit/awd/kernels"
@@ -79,7 +78,7 @@ func dstein(d, e []float64, s tridiagSubset, z Dense) {
 			}
 		}
 	}
-	par := runtime.GOMAXPROCS(0)
+	par := Threads()
 	if par <= 1 || len(items) < 2 {
 		for _, it := range items {
 			run(it)

@@ -2,7 +2,6 @@ package linalg
 
 import (
 	"math"
-	"runtime"
 	"sync"
 
 	"github.com/awd-toolkit/awd/kernels"
@@ -64,7 +63,7 @@ func dsytrdPacked(pk []float64, n int, d, e, tau []float64) (j int, tail Dense) 
 	w := NewDense(sytrdNB, n)
 	// Buffers of the trailing updates, allocated once: fresh large
 	// allocations per panel cost page faults.
-	tm := startTeam(min(runtime.GOMAXPROCS(0), 8))
+	tm := startTeam(min(Threads(), 8))
 	buf := make([]float64, syr2kBuf(sytrdNB, n, tm.n))
 	defer tm.close()
 	for ; j < n-sytrdNX; j += sytrdNB {
@@ -390,7 +389,7 @@ func packLowerT(a Dense, pk []float64) (amax float64, finite bool) {
 	n := a.Rows
 	const bs = 64
 	nt := (n + bs - 1) / bs
-	workers := min(runtime.GOMAXPROCS(0), nt)
+	workers := min(Threads(), nt)
 	maxes := make([]float64, workers)
 	bad := make([]bool, workers)
 	var wg sync.WaitGroup
