@@ -146,6 +146,45 @@ func b2i(b bool) int {
 	return 0
 }
 
+// DpackAT packs rows [0, kc) and columns [0, mc) of the row-major block src
+// (stride lds), transposed and scaled by alpha, as the A panels DgemmMicro
+// reads: column i of src (row i of op(A) = src^T) goes to panel i/mr, step p
+// at dst[(i/mr)*mr*kc + p*mr + i%mr]; a last partial panel is padded with
+// zeros. dst needs ceil(mc/mr)*mr*kc values. The AVX-512 level packs whole
+// panels in assembly that prefetches the rows of src ahead: on a wide src
+// each row is on its own page, out of the hardware prefetchers' reach.
+func DpackAT(dst, src []float64, lds, kc, mc int, alpha float64) {
+	mr := dgemm.mr
+	if kc <= 0 || mc <= 0 {
+		return
+	}
+	if len(dst) < ceilDiv(mc, mr)*mr*kc || len(src) < (kc-1)*lds+mc {
+		panic("kernels: DpackAT: block or destination too short")
+	}
+	full := 0
+	if dpackAT != nil {
+		full = mc / mr
+		dpackAT(dst, src, lds, kc, full, alpha)
+	}
+	for p := 0; p < kc; p++ {
+		row := src[p*lds : p*lds+mc]
+		for ir := full * mr; ir < mc; ir += mr {
+			h := min(mr, mc-ir)
+			d := dst[ir*kc+p*mr:][:mr]
+			for i, v := range row[ir : ir+h] {
+				d[i] = alpha * v
+			}
+			clear(d[h:])
+		}
+	}
+}
+
+// dpackAT packs full panels for DpackAT where the level has a kernel for
+// its dgemm block (nil: pure Go).
+var dpackAT func(dst, src []float64, lds, kc, panels int, alpha float64)
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
 // maxTile bounds mr*nr of every level's dgemm kernel (a stack buffer).
 const maxTile = 16 * 16
 
@@ -226,5 +265,6 @@ func setGeneric() {
 	sgemm = sgemmKernel{4, 4, sgemmGeneric4x4}
 	dgemmStore, sgemmStore = nil, nil
 	dsyrk = [2]func(kc int, a, b, c []float64, ldc int, off int){}
+	dpackAT = nil
 	peak = peakKernel{peakGenericFlops, peakGeneric}
 }

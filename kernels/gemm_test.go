@@ -382,3 +382,37 @@ func BenchmarkDgemmPanel(b *testing.B) {
 		})
 	}
 }
+
+func TestDpackAT(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mr, _ := DgemmShape()
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, kc := range []int{0, 1, 5, 33} {
+			for _, mc := range []int{0, 1, mr - 1, mr, mr + 3, 4 * mr, 5*mr + 2} {
+				lds := mc + 3
+				src := randSlice(rng, max(kc*lds, 1))
+				alpha := 0.37
+				n := (mc + mr - 1) / mr * mr * kc
+				dst := randSlice(rng, n+5)
+				tail := append([]float64(nil), dst[n:]...)
+				DpackAT(dst, src, lds, kc, mc, alpha)
+				for p := 0; p < kc; p++ {
+					for i := 0; i < (mc+mr-1)/mr*mr; i++ {
+						want := 0.0
+						if i < mc {
+							want = alpha * src[p*lds+i]
+						}
+						if got := dst[(i/mr)*mr*kc+p*mr+i%mr]; got != want {
+							t.Fatalf("kc=%d mc=%d: step %d value %d = %v, want %v", kc, mc, p, i, got, want)
+						}
+					}
+				}
+				for i, v := range dst[n:] {
+					if v != tail[i] {
+						t.Fatalf("kc=%d mc=%d: wrote past the panels at %d", kc, mc, n+i)
+					}
+				}
+			}
+		}
+	})
+}

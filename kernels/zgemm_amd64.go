@@ -72,6 +72,23 @@ func dsyrk14x16LowerAVX512(kc int, a []float64, b []float64, c []float64, ldc in
 //go:noescape
 func dsyrk14x16UpperAVX512(kc int, a []float64, b []float64, c []float64, ldc int, off int)
 
+// dpackAT14AVX512 packs panels panels of 14 columns of the kc x (14*panels)
+// block src (row stride lds) scaled by alpha, each panel as kc steps of 14
+// values (AVX512):
+//
+//	for p := 0; p < kc; p++ {
+//		for r := 0; r < panels; r++ {
+//			for i := 0; i < 14; i++ {
+//				dst[r*14*kc+p*14+i] = alpha * src[p*lds+r*14+i]
+//			}
+//		}
+//	}
+//
+// It prefetches the rows it packs 16 rows ahead.
+//
+//go:noescape
+func dpackAT14AVX512(dst []float64, src []float64, lds int, kc int, panels int, alpha float64)
+
 // sgemm14x32AVX512 adds the product of a packed 14 x kc panel a and a packed kc x 32
 // panel b into the tile c, row-major 14 x 32 with stride ldc (AVX512, 28 accumulators):
 //

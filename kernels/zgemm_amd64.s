@@ -1894,6 +1894,58 @@ DATA syrkMaskHigh<>+7(SB)/1, $0x80
 DATA syrkMaskHigh<>+8(SB)/1, $0x00
 GLOBL syrkMaskHigh<>(SB), RODATA|NOPTR, $9
 
+// func dpackAT14AVX512(dst []float64, src []float64, lds int, kc int, panels int, alpha float64)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE2
+TEXT ·dpackAT14AVX512(SB), NOSPLIT, $0-80
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         lds+48(FP), DX
+	MOVQ         kc+56(FP), BX
+	MOVQ         panels+64(FP), SI
+	MOVSD        alpha+72(FP), X0
+	VBROADCASTSD X0, Z0
+	TESTQ        BX, BX
+	JLE          dpackAT_ret
+	TESTQ        SI, SI
+	JLE          dpackAT_ret
+
+	// lds in bytes; pstride = bytes between panels of dst; K1 = the 6 lanes of values 8..13.
+	SHLQ   $0x03, DX
+	MOVQ   BX, DI
+	IMUL3Q $0x00000070, DI, DI
+	MOVL   $0x0000003f, R8
+	KMOVB  R8, K1
+	MOVQ   DX, R8
+	IMUL3Q $0x10, R8, R8
+
+dpackAT_row:
+	MOVQ CX, R9
+	MOVQ AX, R10
+	MOVQ SI, R11
+
+dpackAT_panel:
+	// Prefetch this panel's 14 values packAhead rows below, then scale and store them.
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 111(R9)(R8*1)
+	VMULPD     (R9), Z0, Z1
+	VMOVUPD    64(R9), K1, Z2
+	VMULPD     Z2, Z0, Z2
+	VMOVUPD    Z1, (R10)
+	VMOVUPD    Z2, K1, 64(R10)
+	ADDQ       $0x70, R9
+	ADDQ       DI, R10
+	DECQ       R11
+	JNZ        dpackAT_panel
+	ADDQ       DX, CX
+	ADDQ       $0x70, AX
+	DECQ       BX
+	JNZ        dpackAT_row
+	VZEROUPPER
+
+dpackAT_ret:
+	RET
+
 // func sgemm14x32AVX512(kc int, a []float32, b []float32, c []float32, ldc int)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sgemm14x32AVX512(SB), NOSPLIT, $0-88

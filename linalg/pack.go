@@ -3,6 +3,8 @@ package linalg
 import (
 	"sync"
 	"unsafe"
+
+	"github.com/awd-toolkit/awd/kernels"
 )
 
 // Packing for the Goto/BLIS GEMM (see gemm.go). The micro-kernel reads
@@ -34,6 +36,13 @@ type operand[T float] struct {
 // alpha, into dst (at least ceil(mc/mr)*mr*kc values).
 func packA[T float](dst []T, a operand[T], i0, mc, p0, kc, mr int, alpha T) {
 	if a.trans {
+		if d, ok := any(dst).([]float64); ok && mr == dgemmMR() {
+			// kernels.DpackAT packs this layout for the dgemm kernel's mr
+			// (in assembly that prefetches the rows of A ahead).
+			src := any(a.data).([]float64)[p0*a.stride+i0:]
+			kernels.DpackAT(d, src, a.stride, kc, mc, float64(alpha))
+			return
+		}
 		// op(A)[i][p] = A[p][i]: row p0+p of A holds the mc values of
 		// step p of every panel. Sweeping the rows once (not once per
 		// panel) reads each cache line and page of A once: on a wide A
@@ -85,6 +94,11 @@ func packA[T float](dst []T, a operand[T], i0, mc, p0, kc, mr int, alpha T) {
 			}
 		}
 	}
+}
+
+func dgemmMR() int {
+	mr, _ := kernels.DgemmShape()
+	return mr
 }
 
 // packB packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into dst (at

@@ -16,6 +16,7 @@ import (
 func main() {
 	ConstraintExpr("amd64,!purego")
 	dgemmAVX512()
+	dpackATAVX512()
 	sgemmAVX512()
 	dgemmAVX2()
 	sgemmAVX2()
