@@ -124,8 +124,9 @@ func syr2kPacked(tm *team, alpha float64, v, w Dense, pk []float64, m int, buf [
 	perMember := ((pkRows+mr-1)/mr)*mr*kc + mr*nr
 	// Pack Y in nr-column panels (zero past column m), panels split over
 	// the team.
-	tm.run(func(g int) {
-		for jp := g; jp < npan; jp += tm.n {
+	const panelsPerChunk = 16
+	tm.run((npan+panelsPerChunk-1)/panelsPerChunk, func(ch int) {
+		for jp := ch * panelsPerChunk; jp < min((ch+1)*panelsPerChunk, npan); jp++ {
 			c0 := jp * nr
 			cols := min(nr, m-c0)
 			dst := pb[jp*kc*nr : (jp+1)*kc*nr]
@@ -137,10 +138,18 @@ func syr2kPacked(tm *team, alpha float64, v, w Dense, pk []float64, m int, buf [
 		}
 	})
 	nblk := (m + pkRows - 1) / pkRows
-	tm.run(func(g int) {
-		mine := rest[g*perMember : (g+1)*perMember]
+	// One chunk per block, each packing into one of tm.n buffers, taken
+	// from a free list (at most tm.n chunks run at once).
+	free := make(chan int, tm.n)
+	for k := 0; k < tm.n; k++ {
+		free <- k
+	}
+	tm.run(nblk, func(blk int) {
+		slot := <-free
+		defer func() { free <- slot }()
+		mine := rest[slot*perMember : (slot+1)*perMember]
 		pa, tile := mine[:perMember-mr*nr], mine[perMember-mr*nr:]
-		for blk := g; blk < nblk; blk += tm.n {
+		{
 			r0 := blk * pkRows
 			rows := min(pkRows, m-r0)
 			lda := m - r0
@@ -488,45 +497,46 @@ func symvPacked(tm *team, pk []float64, m, s int, x, y []float64) {
 	}
 	bs, nb := (s+3)/4, (m+3)/4 // first whole group of four rows, group count
 	head := min(4*bs, m)
-	workers := 1
-	if tm != nil && ms >= 384 {
-		workers = min(tm.n, 8)
+	chunks := 1
+	if tm != nil && tm.n > 1 && ms >= 384 {
+		chunks = min(2*tm.n, 16)
 	}
-	if workers == 1 {
+	if chunks == 1 {
 		single(y, s, head)
 		groups(y, bs, nb)
 		return
 	}
-	// Group g costs about m-4g; bounds of equal area under the triangle.
-	var bounds [9]int
+	// Group g costs about m-4g; chunk bounds of equal area under the
+	// triangle. Chunk 0 adds into y, chunk k > 0 into its own partial
+	// product (from its first row on), summed in a fixed order.
+	var bounds [17]int
 	bounds[0] = bs
-	for k := 1; k < workers; k++ {
-		frac := float64(k) / float64(workers)
+	for k := 1; k < chunks; k++ {
+		frac := float64(k) / float64(chunks)
 		r := head + int(float64(m-head)*(1-math.Sqrt(1-frac)))
 		bounds[k] = min(max(r/4, bounds[k-1]), nb)
 	}
-	bounds[workers] = nb
+	bounds[chunks] = nb
 	scratch := symvScratch.Get().(*[]float64)
-	need := (workers - 1) * ms
+	need := (chunks - 1) * ms
 	if cap(*scratch) < need {
 		*scratch = make([]float64, need)
 	}
 	parts := (*scratch)[:need]
-	tm.run(func(k int) {
-		if k >= workers {
-			return
-		}
+	tm.run(chunks, func(k int) {
 		if k == 0 {
 			single(y, s, head)
 			groups(y, bounds[0], bounds[1])
 			return
 		}
+		lo := max(4*bounds[k]-s, 0)
 		part := parts[(k-1)*ms : k*ms]
-		clear(part)
+		clear(part[lo:])
 		groups(part, bounds[k], bounds[k+1])
 	})
-	for k := 1; k < workers; k++ {
-		kernels.Daxpy(1, parts[(k-1)*ms:k*ms], y)
+	for k := 1; k < chunks; k++ {
+		lo := max(4*bounds[k]-s, 0)
+		kernels.Daxpy(1, parts[(k-1)*ms+lo:k*ms], y[lo:])
 	}
 	symvScratch.Put(scratch)
 }

@@ -14,22 +14,35 @@ import (
 // on this project's virtual machines takes 50-100 us, a third of a step;
 // a spinning worker picks the next job up within a microsecond.
 //
+// A job is a number of chunks that the members claim one at a time, the
+// caller included, so a member that the operating system has descheduled
+// (other processes on the machine) delays a job by at most the chunk it
+// holds: the others take the rest. Which member runs a chunk must not
+// change the result; the callers give every chunk its own output.
+//
 // Spinning only pays while the team has the processors to itself, so it is
 // bounded: a worker that has waited spinWait for a job, and a caller that
-// has waited spinWait for the workers, block instead (and the next job
-// pays the wake-up). Spinners yield (runtime.Gosched) to other goroutines.
-// The team must be closed.
+// has waited spinWait for the last chunks, block instead (the next job pays
+// the wake-up). Spinners yield (runtime.Gosched) to other goroutines. The
+// team must be closed.
 type team struct {
 	n        int
 	gen      atomic.Uint64 // job generation; a new job increments it
-	done     atomic.Int64  // workers that finished the current job
+	job      atomic.Pointer[teamJob]
 	stop     atomic.Bool
 	sleepers atomic.Int64 // workers blocked in cond
-	waiting  atomic.Bool  // the caller is blocked in cond
 	mu       sync.Mutex
 	cond     sync.Cond
-	job      func(w int)
 	wg       sync.WaitGroup
+}
+
+// teamJob is one run: chunks 0..n-1 of f.
+type teamJob struct {
+	n       int64
+	f       func(chunk int)
+	next    atomic.Int64 // next unclaimed chunk
+	left    atomic.Int64 // chunks not finished
+	waiting atomic.Bool  // the caller is blocked in cond
 }
 
 // spinWait bounds the spinning of idle team members.
@@ -42,12 +55,12 @@ func startTeam(n int) *team {
 	t.cond.L = &t.mu
 	for w := 1; w < t.n; w++ {
 		t.wg.Add(1)
-		go t.worker(w)
+		go t.worker()
 	}
 	return t
 }
 
-func (t *team) worker(w int) {
+func (t *team) worker() {
 	defer t.wg.Done()
 	var seen uint64
 	for {
@@ -68,8 +81,19 @@ func (t *team) worker(w int) {
 			return
 		}
 		seen = t.gen.Load()
-		t.job(w)
-		if t.done.Add(1) == int64(t.n-1) && t.waiting.Load() {
+		t.work(t.job.Load())
+	}
+}
+
+// work claims and runs chunks of j until none is left.
+func (t *team) work(j *teamJob) {
+	for {
+		c := j.next.Add(1) - 1
+		if c >= j.n {
+			return
+		}
+		j.f(int(c))
+		if j.left.Add(-1) == 0 && j.waiting.Load() {
 			t.mu.Lock()
 			t.cond.Broadcast()
 			t.mu.Unlock()
@@ -77,34 +101,35 @@ func (t *team) worker(w int) {
 	}
 }
 
-// run calls f(w) for every member w, f(0) on the calling goroutine, and
-// returns when all have returned. Not for concurrent use.
-func (t *team) run(f func(w int)) {
-	if t.n == 1 {
-		f(0)
+// run calls f(c) for every chunk c in [0, chunks), spread over the members,
+// and returns when all have returned. Not for concurrent use.
+func (t *team) run(chunks int, f func(chunk int)) {
+	if t.n == 1 || chunks <= 1 {
+		for c := 0; c < chunks; c++ {
+			f(c)
+		}
 		return
 	}
-	t.job = f
-	t.done.Store(0)
+	j := &teamJob{n: int64(chunks), f: f}
+	j.left.Store(int64(chunks))
+	t.job.Store(j)
 	t.gen.Add(1)
 	if t.sleepers.Load() > 0 {
 		t.mu.Lock()
 		t.cond.Broadcast()
 		t.mu.Unlock()
 	}
-	f(0)
-	all := int64(t.n - 1)
+	t.work(j)
 	t0 := time.Now()
-	for t.done.Load() != all && time.Since(t0) < spinWait {
+	for j.left.Load() != 0 && time.Since(t0) < spinWait {
 		runtime.Gosched()
 	}
-	if t.done.Load() != all {
+	if j.left.Load() != 0 {
 		t.mu.Lock()
-		t.waiting.Store(true)
-		for t.done.Load() != all {
+		j.waiting.Store(true)
+		for j.left.Load() != 0 {
 			t.cond.Wait()
 		}
-		t.waiting.Store(false)
 		t.mu.Unlock()
 	}
 }
