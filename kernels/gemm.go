@@ -179,6 +179,40 @@ func DpackAT(dst, src []float64, lds, kc, mc int, alpha float64) {
 	}
 }
 
+// DpackB packs rows [0, kc) and columns [0, nc) of the row-major block src
+// (stride lds) as the B panels DgemmMicro reads: column j goes to panel
+// j/nr, row p at dst[(j/nr)*nr*kc + p*nr + j%nr]; a last partial panel is
+// padded with zeros. dst needs ceil(nc/nr)*nr*kc values. The AVX-512 level
+// packs whole panels in assembly that prefetches the rows of src ahead, as
+// DpackAT does.
+func DpackB(dst, src []float64, lds, kc, nc int) {
+	nr := dgemm.nr
+	if kc <= 0 || nc <= 0 {
+		return
+	}
+	if len(dst) < ceilDiv(nc, nr)*nr*kc || len(src) < (kc-1)*lds+nc {
+		panic("kernels: DpackB: block or destination too short")
+	}
+	full := 0
+	if dpackB != nil {
+		full = nc / nr
+		dpackB(dst, src, lds, kc, full)
+	}
+	for p := 0; p < kc; p++ {
+		row := src[p*lds : p*lds+nc]
+		for jr := full * nr; jr < nc; jr += nr {
+			w := min(nr, nc-jr)
+			d := dst[jr*kc+p*nr:][:nr]
+			copy(d, row[jr:jr+w])
+			clear(d[w:])
+		}
+	}
+}
+
+// dpackB packs full panels for DpackB where the level has a kernel for its
+// dgemm block (nil: pure Go).
+var dpackB func(dst, src []float64, lds, kc, panels int)
+
 // dpackAT packs full panels for DpackAT where the level has a kernel for
 // its dgemm block (nil: pure Go).
 var dpackAT func(dst, src []float64, lds, kc, panels int, alpha float64)
@@ -265,6 +299,6 @@ func setGeneric() {
 	sgemm = sgemmKernel{4, 4, sgemmGeneric4x4}
 	dgemmStore, sgemmStore = nil, nil
 	dsyrk = [2]func(kc int, a, b, c []float64, ldc int, off int){}
-	dpackAT = nil
+	dpackAT, dpackB = nil, nil
 	peak = peakKernel{peakGenericFlops, peakGeneric}
 }

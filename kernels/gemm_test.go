@@ -416,3 +416,36 @@ func TestDpackAT(t *testing.T) {
 		}
 	})
 }
+
+func TestDpackB(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		_, nr := DgemmShape()
+		rng := rand.New(rand.NewPCG(13, 14))
+		for _, kc := range []int{0, 1, 5, 33} {
+			for _, nc := range []int{0, 1, nr - 1, nr, nr + 3, 4 * nr, 5*nr + 2} {
+				lds := nc + 3
+				src := randSlice(rng, max(kc*lds, 1))
+				n := (nc + nr - 1) / nr * nr * kc
+				dst := randSlice(rng, n+5)
+				tail := append([]float64(nil), dst[n:]...)
+				DpackB(dst, src, lds, kc, nc)
+				for p := 0; p < kc; p++ {
+					for j := 0; j < (nc+nr-1)/nr*nr; j++ {
+						want := 0.0
+						if j < nc {
+							want = src[p*lds+j]
+						}
+						if got := dst[(j/nr)*nr*kc+p*nr+j%nr]; got != want {
+							t.Fatalf("kc=%d nc=%d: row %d value %d = %v, want %v", kc, nc, p, j, got, want)
+						}
+					}
+				}
+				for i, v := range dst[n:] {
+					if v != tail[i] {
+						t.Fatalf("kc=%d nc=%d: wrote past the panels at %d", kc, nc, n+i)
+					}
+				}
+			}
+		}
+	})
+}

@@ -89,6 +89,22 @@ func dsyrk14x16UpperAVX512(kc int, a []float64, b []float64, c []float64, ldc in
 //go:noescape
 func dpackAT14AVX512(dst []float64, src []float64, lds int, kc int, panels int, alpha float64)
 
+// dpackB16AVX512 packs panels panels of 16 columns of the kc x (16*panels)
+// block src (row stride lds), each panel as kc rows of 16 values (AVX512):
+//
+//	for p := 0; p < kc; p++ {
+//		for r := 0; r < panels; r++ {
+//			for j := 0; j < 16; j++ {
+//				dst[r*16*kc+p*16+j] = src[p*lds+r*16+j]
+//			}
+//		}
+//	}
+//
+// It prefetches the rows it packs 16 rows ahead.
+//
+//go:noescape
+func dpackB16AVX512(dst []float64, src []float64, lds int, kc int, panels int)
+
 // sgemm14x32AVX512 adds the product of a packed 14 x kc panel a and a packed kc x 32
 // panel b into the tile c, row-major 14 x 32 with stride ldc (AVX512, 28 accumulators):
 //

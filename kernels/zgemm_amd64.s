@@ -1946,6 +1946,53 @@ dpackAT_panel:
 dpackAT_ret:
 	RET
 
+// func dpackB16AVX512(dst []float64, src []float64, lds int, kc int, panels int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·dpackB16AVX512(SB), NOSPLIT, $0-72
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  lds+48(FP), DX
+	MOVQ  kc+56(FP), BX
+	MOVQ  panels+64(FP), SI
+	TESTQ BX, BX
+	JLE   dpackB_ret
+	TESTQ SI, SI
+	JLE   dpackB_ret
+
+	// lds in bytes; pstride = bytes between panels of dst.
+	SHLQ   $0x03, DX
+	MOVQ   BX, DI
+	IMUL3Q $0x00000080, DI, DI
+	MOVQ   DX, R8
+	IMUL3Q $0x10, R8, R8
+
+dpackB_row:
+	MOVQ CX, R9
+	MOVQ AX, R10
+	MOVQ SI, R11
+
+dpackB_panel:
+	// Prefetch this panel's 16 values packAhead rows below, then copy them.
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 127(R9)(R8*1)
+	VMOVUPD    (R9), Z0
+	VMOVUPD    64(R9), Z1
+	VMOVUPD    Z0, (R10)
+	VMOVUPD    Z1, 64(R10)
+	ADDQ       $0x80, R9
+	ADDQ       DI, R10
+	DECQ       R11
+	JNZ        dpackB_panel
+	ADDQ       DX, CX
+	ADDQ       $0x80, AX
+	DECQ       BX
+	JNZ        dpackB_row
+	VZEROUPPER
+
+dpackB_ret:
+	RET
+
 // func sgemm14x32AVX512(kc int, a []float32, b []float32, c []float32, ldc int)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sgemm14x32AVX512(SB), NOSPLIT, $0-88

@@ -101,10 +101,24 @@ func dgemmMR() int {
 	return mr
 }
 
+func dgemmNR() int {
+	_, nr := kernels.DgemmShape()
+	return nr
+}
+
 // packB packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into dst (at
 // least ceil(nc/nr)*nr*kc values).
 func packB[T float](dst []T, b operand[T], p0, kc, j0, nc, nr int) {
 	if !b.trans {
+		if d, ok := any(dst).([]float64); ok && nr == dgemmNR() {
+			// kernels.DpackB packs this layout for the dgemm kernel's nr
+			// (in assembly that prefetches the rows of B ahead: the
+			// shared split packs a few panels at a time, a short run of
+			// each row, on its own page).
+			src := any(b.data).([]float64)[p0*b.stride+j0:]
+			kernels.DpackB(d, src, b.stride, kc, nc)
+			return
+		}
 		// op(B)[p][j] = B[p][j]: row p0+p of B holds step p of every
 		// panel; sweep the rows once, as packA does for a transposed A.
 		full := nc / nr * nr

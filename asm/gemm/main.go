@@ -17,6 +17,7 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	dgemmAVX512()
 	dpackATAVX512()
+	dpackBAVX512()
 	sgemmAVX512()
 	dgemmAVX2()
 	sgemmAVX2()
