@@ -213,16 +213,23 @@ var sharedB = true
 
 // shared runs the job on workers goroutines that share each packed B block
 // and split the rows of C: for every (jc, pc) block the workers pack B's
-// micro-panels, all meet at a barrier, then they multiply the rows of C,
-// and all meet again before B is repacked. Both the B micro-panels and the
-// rows are handed out dynamically (claimed from atomic counters, in chunks
+// micro-panels, all meet at a barrier, then they multiply the rows of C
+// and go on to pack the next block's B into a second buffer. Both the B
+// micro-panels and the rows are handed out dynamically (claimed from atomic counters, in chunks
 // that shrink towards the end of the block), so a worker that the OS
 // deschedules on a busy machine delays its partners by at most one chunk
 // instead of holding half of every block.
 func (g gemmJob[T]) shared(workers, kc, mc, nc int) {
 	nc = ceilDiv(min(nc, g.n), g.nr) * g.nr
-	pb, h := getBuf[T](nc * kc)
+	// Two B buffers, alternating between blocks: a worker that finishes its
+	// last rows of one block packs the next block's B into the other buffer
+	// while its partner still multiplies, so the workers meet once per
+	// block (before the multiply), not twice. The buffer it overwrites
+	// belongs to the block before, which every worker finished before
+	// passing the current block's barrier.
+	buf, h := getBuf[T](2 * nc * kc)
 	defer putBuf(h)
+	pb := [2][]T{buf[:nc*kc], buf[nc*kc:]}
 	bar := newBarrier(workers)
 	// One pair of counters per (jc, pc) block, so none is ever reset.
 	ctr := make([]blockCounters, ceilDiv(g.n, nc)*ceilDiv(g.k, kc))
@@ -244,13 +251,13 @@ type blockCounters struct {
 // panelChunk is how many B micro-panels a worker packs per claim.
 const panelChunk = 4
 
-func (g *gemmJob[T]) sharedWorker(workers int, pb []T, bar *barrier, ctr []blockCounters, kc, mc, nc int) {
+func (g *gemmJob[T]) sharedWorker(workers int, pbs [2][]T, bar *barrier, ctr []blockCounters, kc, mc, nc int) {
 	mr, nr := g.mr, g.nr
 	mc = ceilDiv(min(mc, g.m), mr) * mr
 	buf, h := getBuf[T](mc*kc + mr*nr)
 	defer putBuf(h)
 	pa, tile := buf[:mc*kc], buf[mc*kc:]
-	bi := 0
+	bi, used := 0, 0
 	for jc := 0; jc < g.n; jc += nc {
 		ncE := min(nc, g.n-jc)
 		r0, r1 := 0, g.m
@@ -267,8 +274,10 @@ func (g *gemmJob[T]) sharedWorker(workers int, pb []T, bar *barrier, ctr []block
 		panels := ceilDiv(ncE, nr)
 		for pc := 0; pc < g.k; pc += kc {
 			kcE := min(kc, g.k-pc)
-			bc := &ctr[bi]
-			bi++
+			// The buffers alternate over the blocks this job multiplies
+			// (not bi, which also counts skipped ones).
+			bc, pb := &ctr[bi], pbs[used%2]
+			bi, used = bi+1, used+1
 			for {
 				p0 := int(bc.panel.Add(panelChunk)) - panelChunk
 				if p0 >= panels {
@@ -289,7 +298,6 @@ func (g *gemmJob[T]) sharedWorker(workers int, pb []T, bar *barrier, ctr []block
 					g.macro(pa, pb, tile, ic, mcE, jc, ncE, kcE, pc == 0)
 				}
 			}
-			bar.wait()
 		}
 	}
 }

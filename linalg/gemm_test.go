@@ -514,9 +514,19 @@ func TestMirror(t *testing.T) {
 
 // TestParallelSplits checks that the two ways of splitting a product over
 // goroutines (shared B blocks with rows of C per worker, or independent
-// column blocks) give bit-identical results, for full and triangular jobs.
+// column blocks) give bit-identical results, for full and triangular jobs;
+// with small blocks too, so that the shared split runs through many (jc, pc)
+// blocks and both of its alternating B buffers.
 func TestParallelSplits(t *testing.T) {
 	defer func(s bool) { sharedB = s }(sharedB)
+	defer SetBlockSizes(0, 0, 0)
+	for _, bs := range [][3]int{{0, 0, 0}, {40, 28, 64}} {
+		SetBlockSizes(bs[0], bs[1], bs[2])
+		testParallelSplits(t, fmt.Sprintf("kc,mc,nc=%v", bs))
+	}
+}
+
+func testParallelSplits(t *testing.T, blocks string) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, sh := range []gemmCase{{301, 299, 305, "square"}, {1400, 90, 140, "tall"}} {
 		a, _ := randView(rng, sh.m, sh.k, false, 0)
@@ -537,7 +547,7 @@ func TestParallelSplits(t *testing.T) {
 		}{{"gemm", gemms[0], gemms[1]}, {"syrk", syrks[0], syrks[1]}} {
 			for i, v := range r.c.Data {
 				if v != r.d.Data[i] {
-					t.Fatalf("%s %s: entry %d: shared split %v, column split %v", sh.name, r.op, i, v, r.d.Data[i])
+					t.Fatalf("%s %s %s: entry %d: shared split %v, column split %v", blocks, sh.name, r.op, i, v, r.d.Data[i])
 				}
 			}
 		}
