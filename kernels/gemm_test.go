@@ -449,3 +449,37 @@ func TestDpackB(t *testing.T) {
 		}
 	})
 }
+
+func TestDpackA(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mr, _ := DgemmShape()
+		rng := rand.New(rand.NewPCG(15, 16))
+		for _, kc := range []int{0, 1, 5, 33} {
+			for _, mc := range []int{0, 1, mr - 1, mr, mr + 3, 4 * mr, 5*mr + 2} {
+				lda := kc + 3
+				src := randSlice(rng, max(mc*lda, 1))
+				alpha := -0.37
+				n := (mc + mr - 1) / mr * mr * kc
+				dst := randSlice(rng, n+5)
+				tail := append([]float64(nil), dst[n:]...)
+				DpackA(dst, src, lda, kc, mc, alpha)
+				for i := 0; i < (mc+mr-1)/mr*mr; i++ {
+					for p := 0; p < kc; p++ {
+						want := 0.0
+						if i < mc {
+							want = alpha * src[i*lda+p]
+						}
+						if got := dst[(i/mr)*mr*kc+p*mr+i%mr]; got != want {
+							t.Fatalf("kc=%d mc=%d: row %d step %d = %v, want %v", kc, mc, i, p, got, want)
+						}
+					}
+				}
+				for i, v := range dst[n:] {
+					if v != tail[i] {
+						t.Fatalf("kc=%d mc=%d: wrote past the panels at %d", kc, mc, n+i)
+					}
+				}
+			}
+		}
+	})
+}

@@ -72,6 +72,21 @@ func dsyrk14x16LowerAVX512(kc int, a []float64, b []float64, c []float64, ldc in
 //go:noescape
 func dsyrk14x16UpperAVX512(kc int, a []float64, b []float64, c []float64, ldc int, off int)
 
+// dpackA14AVX512 packs panels panels of 14 rows of the (14*panels) x kc
+// block src (row stride lda) scaled by alpha, each panel as kc steps of 14
+// values (AVX512):
+//
+//	for r := 0; r < panels; r++ {
+//		for p := 0; p < kc; p++ {
+//			for i := 0; i < 14; i++ {
+//				dst[r*14*kc+p*14+i] = alpha * src[(r*14+i)*lda+p]
+//			}
+//		}
+//	}
+//
+//go:noescape
+func dpackA14AVX512(dst []float64, src []float64, lda int, kc int, panels int, alpha float64)
+
 // dpackAT14AVX512 packs panels panels of 14 columns of the kc x (14*panels)
 // block src (row stride lds) scaled by alpha, each panel as kc steps of 14
 // values (AVX512):

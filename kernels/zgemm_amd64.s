@@ -1894,6 +1894,85 @@ DATA syrkMaskHigh<>+7(SB)/1, $0x80
 DATA syrkMaskHigh<>+8(SB)/1, $0x00
 GLOBL syrkMaskHigh<>(SB), RODATA|NOPTR, $9
 
+// func dpackA14AVX512(dst []float64, src []float64, lda int, kc int, panels int, alpha float64)
+// Requires: AVX, SSE2
+TEXT ·dpackA14AVX512(SB), NOSPLIT, $0-80
+	MOVQ     dst_base+0(FP), AX
+	MOVQ     src_base+24(FP), CX
+	MOVQ     lda+48(FP), DX
+	MOVQ     kc+56(FP), BX
+	MOVQ     panels+64(FP), SI
+	MOVSD    alpha+72(FP), X0
+	VMOVDDUP X0, X0
+	TESTQ    BX, BX
+	JLE      dpackA_ret
+	TESTQ    SI, SI
+	JLE      dpackA_ret
+	SHLQ     $0x03, DX
+
+dpackA_panel:
+	// Row pointers 0, 3, 6, 9 and 12 of this panel.
+	MOVQ CX, DI
+	LEAQ (CX)(DX*2), R8
+	ADDQ DX, R8
+	LEAQ (R8)(DX*2), R9
+	ADDQ DX, R9
+	LEAQ (R9)(DX*2), R10
+	ADDQ DX, R10
+	LEAQ (R10)(DX*2), R11
+	ADDQ DX, R11
+	MOVQ BX, R12
+
+dpackA_step:
+	// Step p: rows 2k and 2k+1 into one register, scaled, stored together.
+	VMOVSD  (DI), X1
+	VMOVHPD (DI)(DX*1), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, (AX)
+	VMOVSD  (DI)(DX*2), X1
+	VMOVHPD (R8), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, 16(AX)
+	VMOVSD  (DI)(DX*4), X1
+	VMOVHPD (R8)(DX*2), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, 32(AX)
+	VMOVSD  (R9), X1
+	VMOVHPD (R9)(DX*1), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, 48(AX)
+	VMOVSD  (DI)(DX*8), X1
+	VMOVHPD (R10), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, 64(AX)
+	VMOVSD  (R10)(DX*1), X1
+	VMOVHPD (R10)(DX*2), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, 80(AX)
+	VMOVSD  (R11), X1
+	VMOVHPD (R11)(DX*1), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, 96(AX)
+	ADDQ    $0x08, DI
+	ADDQ    $0x08, R8
+	ADDQ    $0x08, R9
+	ADDQ    $0x08, R10
+	ADDQ    $0x08, R11
+	ADDQ    $0x70, AX
+	DECQ    R12
+	JNZ     dpackA_step
+
+	// Next panel: 14 rows down.
+	MOVQ   DX, R12
+	IMUL3Q $0x0e, R12, R12
+	ADDQ   R12, CX
+	DECQ   SI
+	JNZ    dpackA_panel
+	VZEROUPPER
+
+dpackA_ret:
+	RET
+
 // func dpackAT14AVX512(dst []float64, src []float64, lds int, kc int, panels int, alpha float64)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE2
 TEXT ·dpackAT14AVX512(SB), NOSPLIT, $0-80

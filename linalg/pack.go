@@ -61,6 +61,11 @@ func packA[T float](dst []T, a operand[T], i0, mc, p0, kc, mr int, alpha T) {
 		}
 		return
 	}
+	if d, ok := any(dst).([]float64); ok && mr == dgemmMR() {
+		src := any(a.data).([]float64)[i0*a.stride+p0:]
+		kernels.DpackA(d, src, a.stride, kc, mc, float64(alpha))
+		return
+	}
 	for ir := 0; ir < mc; ir += mr {
 		h := min(mr, mc-ir)
 		panel := dst[ir*kc : ir*kc+mr*kc]

@@ -16,6 +16,7 @@ import (
 func main() {
 	ConstraintExpr("amd64,!purego")
 	dgemmAVX512()
+	dpackAAVX512()
 	dpackATAVX512()
 	dpackBAVX512()
 	sgemmAVX512()

@@ -13,6 +13,116 @@ import (
 // DRAM latency of ~500 cycles.
 const packAhead = 16
 
+// dpackAAVX512 emits the packing of a plain A for the 14 x 16 dgemm kernel:
+// panels panels of 14 rows, each as kc steps of the 14 values of one column.
+// Each pair of rows is joined into one 128-bit store per step (VMOVSD +
+// VMOVHPD), and the 14 rows are addressed from five pointers (rows 0, 3, 6,
+// 9, 12) plus 1, 2, 4 or 8 times lda, so the loop needs no more registers
+// than amd64 has.
+func dpackAAVX512() {
+	const mr = dMR512
+	TEXT("dpackA14AVX512", NOSPLIT, "func(dst, src []float64, lda, kc, panels int, alpha float64)")
+	Doc(
+		"dpackA14AVX512 packs panels panels of 14 rows of the (14*panels) x kc",
+		"block src (row stride lda) scaled by alpha, each panel as kc steps of 14",
+		"values (AVX512):",
+		"",
+		"\tfor r := 0; r < panels; r++ {",
+		"\t\tfor p := 0; p < kc; p++ {",
+		"\t\t\tfor i := 0; i < 14; i++ {",
+		"\t\t\t\tdst[r*14*kc+p*14+i] = alpha * src[(r*14+i)*lda+p]",
+		"\t\t\t}",
+		"\t\t}",
+		"\t}",
+	)
+	Pragma("noescape")
+	dst := Load(Param("dst").Base(), GP64())
+	src := Load(Param("src").Base(), GP64())
+	lda := Load(Param("lda"), GP64())
+	kc := Load(Param("kc"), GP64())
+	panels := Load(Param("panels"), GP64())
+	alpha := X0
+	al := Load(Param("alpha"), XMM())
+	VMOVDDUP(al, alpha)
+
+	TESTQ(kc, kc)
+	JLE(LabelRef("dpackA_ret"))
+	TESTQ(panels, panels)
+	JLE(LabelRef("dpackA_ret"))
+	SHLQ(U8(3), lda)
+
+	b0, b3, b6, b9, b12, n := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	Label("dpackA_panel")
+	Comment("Row pointers 0, 3, 6, 9 and 12 of this panel.")
+	MOVQ(src, b0)
+	LEAQ(Mem{Base: src, Index: lda, Scale: 2}, b3)
+	ADDQ(lda, b3)
+	LEAQ(Mem{Base: b3, Index: lda, Scale: 2}, b6)
+	ADDQ(lda, b6)
+	LEAQ(Mem{Base: b6, Index: lda, Scale: 2}, b9)
+	ADDQ(lda, b9)
+	LEAQ(Mem{Base: b9, Index: lda, Scale: 2}, b12)
+	ADDQ(lda, b12)
+	MOVQ(kc, n)
+	row := func(i int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: b0}
+		case 1:
+			return Mem{Base: b0, Index: lda, Scale: 1}
+		case 2:
+			return Mem{Base: b0, Index: lda, Scale: 2}
+		case 3:
+			return Mem{Base: b3}
+		case 4:
+			return Mem{Base: b0, Index: lda, Scale: 4}
+		case 5:
+			return Mem{Base: b3, Index: lda, Scale: 2}
+		case 6:
+			return Mem{Base: b6}
+		case 7:
+			return Mem{Base: b6, Index: lda, Scale: 1}
+		case 8:
+			return Mem{Base: b0, Index: lda, Scale: 8}
+		case 9:
+			return Mem{Base: b9}
+		case 10:
+			return Mem{Base: b9, Index: lda, Scale: 1}
+		case 11:
+			return Mem{Base: b9, Index: lda, Scale: 2}
+		case 12:
+			return Mem{Base: b12}
+		default:
+			return Mem{Base: b12, Index: lda, Scale: 1}
+		}
+	}
+	Label("dpackA_step")
+	Comment("Step p: rows 2k and 2k+1 into one register, scaled, stored together.")
+	for i := 0; i < mr; i += 2 {
+		x := XMM()
+		VMOVSD(row(i), x)
+		VMOVHPD(row(i+1), x, x)
+		VMULPD(alpha, x, x)
+		VMOVUPD(x, Mem{Base: dst, Disp: i * 8})
+	}
+	for _, b := range []GPVirtual{b0, b3, b6, b9, b12} {
+		ADDQ(U8(8), b)
+	}
+	ADDQ(U8(mr*8), dst)
+	DECQ(n)
+	JNZ(LabelRef("dpackA_step"))
+	Comment("Next panel: 14 rows down.")
+	MOVQ(lda, n)
+	IMUL3Q(U8(mr), n, n)
+	ADDQ(n, src)
+	DECQ(panels)
+	JNZ(LabelRef("dpackA_panel"))
+
+	VZEROUPPER()
+	Label("dpackA_ret")
+	RET()
+}
+
 // dpackBAVX512 emits the packing of a plain B for the 14 x 16 dgemm kernel:
 // panels panels of 16 columns, each as kc rows of 16 values; the same row
 // sweep and prefetch as dpackAT14AVX512.
