@@ -250,14 +250,19 @@ func dlatrd(tm *team, a Dense, pk []float64, nb int, e, tau []float64, w Dense) 
 	m := a.Cols
 	lda, ldw := a.Stride, w.Stride
 	t := make([]float64, nb)
+	scratch := make([]float64, m)
 	for i := 0; i < nb; i++ {
 		coli := a.Data[i*lda+i : i*lda+m]
 		if i > 0 {
 			// A(i:m, i) -= A(i:m, 0:i) W(i, 0:i)^T + W(i:m, 0:i) A(i, 0:i)^T
 			for p := 0; p < i; p++ {
-				kernels.Daxpy(-w.Data[p*ldw+i], a.Data[p*lda+i:p*lda+m], coli)
-				kernels.Daxpy(-a.Data[p*lda+i], w.Data[p*ldw+i:p*ldw+m], coli)
+				t[p] = -w.Data[p*ldw+i]
 			}
+			axpyRows(coli, a.Data[i:], lda, t[:i])
+			for p := 0; p < i; p++ {
+				t[p] = -a.Data[p*lda+i]
+			}
+			axpyRows(coli, w.Data[i:], ldw, t[:i])
 		}
 		if i == m-1 {
 			continue
@@ -272,21 +277,48 @@ func dlatrd(tm *team, a Dense, pk []float64, nb int, e, tau []float64, w Dense) 
 			wi[k] = 0
 		}
 		symvPacked(tm, pk, m, i+1, v, wi)
-		for p := 0; p < i; p++ {
-			t[p] = kernels.Ddot(w.Data[p*ldw+i+1:p*ldw+m], v)
-		}
-		for p := 0; p < i; p++ {
-			kernels.Daxpy(-t[p], a.Data[p*lda+i+1:p*lda+m], wi)
-		}
-		for p := 0; p < i; p++ {
-			t[p] = kernels.Ddot(a.Data[p*lda+i+1:p*lda+m], v)
-		}
-		for p := 0; p < i; p++ {
-			kernels.Daxpy(-t[p], w.Data[p*ldw+i+1:p*ldw+m], wi)
-		}
+		// wi -= V^T (W v) + W^T (V v) over the panel's rows 0..i-1.
+		dotRows(t[:i], w.Data[i+1:], ldw, v, scratch)
+		kernels.Dscal(-1, t[:i])
+		axpyRows(wi, a.Data[i+1:], lda, t[:i])
+		dotRows(t[:i], a.Data[i+1:], lda, v, scratch)
+		kernels.Dscal(-1, t[:i])
+		axpyRows(wi, w.Data[i+1:], ldw, t[:i])
 		kernels.Dscal(ti, wi)
 		alpha := -0.5 * ti * kernels.Ddot(wi, v)
 		kernels.Daxpy(alpha, v, wi)
+	}
+}
+
+// axpyRows computes y += sum_p coef[p] r[p*stride : p*stride+len(y)], four
+// rows per pass over y (kernels.Dsymv4, its dot products unused).
+func axpyRows(y, r []float64, stride int, coef []float64) {
+	n := len(y)
+	var dot [4]float64
+	p := 0
+	for ; p+4 <= len(coef); p += 4 {
+		alpha := [4]float64{coef[p], coef[p+1], coef[p+2], coef[p+3]}
+		kernels.Dsymv4(r[p*stride:], stride, y, y, &alpha, &dot, nil, 0)
+	}
+	for ; p < len(coef); p++ {
+		kernels.Daxpy(coef[p], r[p*stride:p*stride+n], y)
+	}
+}
+
+// dotRows sets t[p] to the dot product of r[p*stride : p*stride+len(x)]
+// with x, four rows per pass over x (kernels.Dsymv4 with zero coefficients
+// into the scratch, at least as long as x).
+func dotRows(t, r []float64, stride int, x, scratch []float64) {
+	n := len(x)
+	var zero [4]float64
+	p := 0
+	for ; p+4 <= len(t); p += 4 {
+		var dot [4]float64
+		kernels.Dsymv4(r[p*stride:], stride, x, scratch[:n], &zero, &dot, nil, 0)
+		copy(t[p:p+4], dot[:])
+	}
+	for ; p < len(t); p++ {
+		t[p] = kernels.Ddot(r[p*stride:p*stride+n], x)
 	}
 }
 
