@@ -51,7 +51,9 @@ n x n matrix, and in the same process gonum's Dsyev (all pairs; it has no
 subset driver, so its time for --k is the full solve) and, when the binary
 is built with -tags openblas, LAPACK's dsyevd (all pairs) or dsyevr (top k)
 from OpenBLAS (run with OPENBLAS_CORETYPE=SKYLAKEX for its AVX-512 kernels).
-Each time is the best of the runs that fit in --time (at least one). gonum
+Each time is the best of the runs that fit in --time (at least one), after
+one untimed warm-up run of ours and of LAPACK (first touches of fresh memory
+are expensive on virtual machines and would favour whichever runs second). gonum
 is skipped above --gonum-max (it needs minutes at n = 2500) or with
 --no-gonum.`,
 		Args: cobra.NoArgs,
@@ -97,7 +99,18 @@ func randomSym(n int, seed uint64) linalg.Dense {
 // wall time and the best process CPU time in seconds. On a shared machine
 // the CPU time of a one-thread run is the steadier measure of the work
 // (it excludes time spent waiting for a core, not memory stalls).
-func bestOf(d time.Duration, f func() error) (wall, cpu float64, err error) {
+//
+// With warm set, one untimed run comes first: the first touch of fresh
+// memory is expensive on virtual machines (about 3 ms per MB here, a
+// quarter of an n = 2500 solve), and whichever solver runs second in a
+// process would otherwise get the memory the first one freed already
+// mapped.
+func bestOf(d time.Duration, warm bool, f func() error) (wall, cpu float64, err error) {
+	if warm {
+		if err := f(); err != nil {
+			return 0, 0, err
+		}
+	}
 	for start := time.Now(); ; {
 		c0 := cpuSeconds()
 		t0 := time.Now()
@@ -129,7 +142,7 @@ func benchEig(a linalg.Dense, k int, vectors bool, t int) (eigResult, error) {
 		r.Op, r.K = "eig-top", k
 	}
 	var err error
-	r.OursS, r.OursCPU, err = bestOf(benchTime, func() error {
+	r.OursS, r.OursCPU, err = bestOf(benchTime, true, func() error {
 		var e error
 		if r.Op == "eig" {
 			_, e = linalg.EigSym(a, vectors)
@@ -152,7 +165,7 @@ func benchEig(a linalg.Dense, k int, vectors bool, t int) (eigResult, error) {
 		if r.Op == "eig-top" {
 			r.Lapack = "dsyevr"
 		}
-		r.LapackS, r.LapackCPU, err = bestOf(benchTime, func() error {
+		r.LapackS, r.LapackCPU, err = bestOf(benchTime, true, func() error {
 			c.Copy(a)
 			if r.Op == "eig" {
 				return openblas.Dsyevd(vectors, n, c.Data, wv)
@@ -176,7 +189,7 @@ func benchEig(a linalg.Dense, k int, vectors bool, t int) (eigResult, error) {
 		work := []float64{0}
 		impl.Dsyev(job, blas.Lower, n, c.Data, n, wv, work, -1)
 		work = make([]float64, int(work[0]))
-		r.GonumS, _, err = bestOf(0, func() error {
+		r.GonumS, _, err = bestOf(0, false, func() error {
 			c.Copy(a)
 			if !impl.Dsyev(job, blas.Lower, n, c.Data, n, wv, work, len(work)) {
 				return fmt.Errorf("gonum Dsyev n=%d did not converge", n)
@@ -198,7 +211,7 @@ func printEig(w io.Writer, r eigResult, header *bool) {
 		return
 	}
 	if !*header {
-		fmt.Fprintf(w, "# %s, %d CPUs, kernels %s; best of runs over %v per case; ratio = ours/theirs\n",
+		fmt.Fprintf(w, "# %s, %d CPUs, kernels %s; best of runs over %v per case after a warm-up; ratio = ours/theirs\n",
 			r.CPU, runtime.NumCPU(), r.Level, benchTime)
 		fmt.Fprintf(w, "%-8s %6s %6s %5s %7s %9s %9s %8s %9s %8s %10s %10s\n",
 			"op", "n", "k", "vecs", "threads", "ours s", "gonum s", "ratio", "lapack s", "ratio", "ours cpu", "lapack cpu")
