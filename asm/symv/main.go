@@ -38,7 +38,7 @@ const rows = 4
 // prefetchNext how many lines of each of the next call's rows are
 // prefetched on entry (its rows start a new stream each, whose first misses
 // would otherwise stall the call).
-const prefetch, prefetchNext = 256, 4
+const prefetch, prefetchNext = 2048, 4
 
 func main() {
 	ConstraintExpr("amd64,!purego")
