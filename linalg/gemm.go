@@ -63,7 +63,8 @@ func Gemm(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
 }
 
 // Threads is the number of goroutines Gemm, Gemm32, Syrk and the
-// eigensolvers use for large problems: the value set by SetThreads, or GOMAXPROCS when unset.
+// eigensolvers use for large problems: the value set by SetThreads, or
+// GOMAXPROCS when unset.
 func Threads() int {
 	if t := int(threads.Load()); t > 0 {
 		return t
@@ -72,8 +73,8 @@ func Threads() int {
 }
 
 // SetThreads sets the goroutine count of Gemm, Gemm32, Syrk and the
-// eigensolvers (n <= 0 means GOMAXPROCS) and returns the previous setting. For benchmarks and
-// start-up; calls already running keep their count.
+// eigensolvers (n <= 0 means GOMAXPROCS) and returns the previous setting.
+// For benchmarks and start-up; calls already running keep their count.
 func SetThreads(n int) (prev int) {
 	return int(threads.Swap(int64(max(n, 0))))
 }
