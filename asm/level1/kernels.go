@@ -3,22 +3,16 @@ package main
 import (
 	"fmt"
 
+	"github.com/awd-toolkit/awd/asm/internal/vec"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-type isa struct {
-	name  string
-	lanes int // float64 per vector
-	regs  []VecPhysical
-}
+type isa = vec.ISA
 
-var (
-	avx2 = isa{"AVX2", 4, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
-	// Only Z0-Z15 are used: enough here, and their X halves stay VEX-encodable.
-	avx512 = isa{"AVX512", 8, []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}}
-)
+var avx2, avx512 = vec.AVX2, vec.AVX512
 
 // unroll is the vectors per main-loop trip: 4 independent accumulators
 // (dot) or load/store streams cover the 4-cycle FMA latency at 1-2 vector
@@ -36,10 +30,10 @@ func loops(name string, v isa, n, i, align Register, vec func(k int), sca func()
 	m := GP64()
 	XORQ(i, i)
 	if align != nil {
-		Commentf("Peel elements until x is %d-byte aligned: then no %d-bit access to x splits a line.", 8*v.lanes, 64*v.lanes)
+		Commentf("Peel elements until x is %d-byte aligned: then no %d-bit access to x splits a line.", 8*v.Lanes, 64*v.Lanes)
 		MOVQ(align, m)
 		NEGQ(m)
-		ANDQ(U8(8*v.lanes-1), m)
+		ANDQ(U8(8*v.Lanes-1), m)
 		SHRQ(U8(3), m) // elements to the boundary (float64s are 8-aligned)
 		CMPQ(m, n)
 		CMOVQGT(n, m) // but at most n
@@ -63,24 +57,24 @@ func loops(name string, v isa, n, i, align Register, vec func(k int), sca func()
 			ADDQ(i, m)
 		}
 	}
-	Commentf("i counts elements: %d per trip while %d fit, then %d, then 1.", unroll*v.lanes, unroll*v.lanes, v.lanes)
-	bound(unroll * v.lanes)
+	Commentf("i counts elements: %d per trip while %d fit, then %d, then 1.", unroll*v.Lanes, unroll*v.Lanes, v.Lanes)
+	bound(unroll * v.Lanes)
 	Label(name + "_loopU")
 	CMPQ(i, m)
 	JGE(LabelRef(name + "_vec"))
 	for k := 0; k < unroll; k++ {
 		vec(k)
 	}
-	ADDQ(U32(unroll*v.lanes), i)
+	ADDQ(U32(unroll*v.Lanes), i)
 	JMP(LabelRef(name + "_loopU"))
 
 	Label(name + "_vec")
-	bound(v.lanes)
+	bound(v.Lanes)
 	Label(name + "_loopV")
 	CMPQ(i, m)
 	JGE(LabelRef(name + "_mid"))
 	vec(0)
-	ADDQ(U32(v.lanes), i)
+	ADDQ(U32(v.Lanes), i)
 	JMP(LabelRef(name + "_loopV"))
 
 	Label(name + "_mid")
@@ -111,23 +105,23 @@ func doc(name, v string, hasY bool, lines ...string) {
 }
 
 func ddot(v isa) {
-	name := "ddot" + v.name
+	name := "ddot" + v.Name
 	TEXT(name, NOSPLIT, "func(x, y []float64) float64")
-	doc(name, v.name, true, "\tfor i, xi := range x {", "\t\ts += xi * y[i]", "\t}", "\treturn s")
+	doc(name, v.Name, true, "\tfor i, xi := range x {", "\t\ts += xi * y[i]", "\t}", "\treturn s")
 	Pragma("noescape")
 	x := Load(Param("x").Base(), GP64())
 	y := Load(Param("y").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	i := GP64()
-	acc := v.regs[0:unroll]
-	tmp := v.regs[unroll : 2*unroll]
+	acc := v.Regs[0:unroll]
+	tmp := v.Regs[unroll : 2*unroll]
 	Comment("Accumulators: one per unrolled vector, independent chains.")
 	for _, r := range acc {
 		VXORPD(r.AsY(), r.AsY(), r.AsY()) // VEX zeroes the upper bits of a zmm too
 	}
 	vec := func(k int) {
-		VMOVUPD(at(x, i, k, v.lanes), tmp[k])
-		VFMADD231PD(at(y, i, k, v.lanes), tmp[k], acc[k])
+		VMOVUPD(at(x, i, k, v.Lanes), tmp[k])
+		VFMADD231PD(at(y, i, k, v.Lanes), tmp[k], acc[k])
 	}
 	s, t := X0, X1
 	mid := func() {
@@ -135,7 +129,7 @@ func ddot(v isa) {
 		VADDPD(acc[1], acc[0], acc[0])
 		VADDPD(acc[3], acc[2], acc[2])
 		VADDPD(acc[2], acc[0], acc[0])
-		if v.lanes == 8 {
+		if v.Lanes == 8 {
 			VEXTRACTF64X4(U8(1), Z0, Y1)
 			VADDPD(Y1, Y0, Y0)
 		}
@@ -155,11 +149,11 @@ func ddot(v isa) {
 }
 
 func daxpy(v isa) {
-	name := "daxpy" + v.name
+	name := "daxpy" + v.Name
 	TEXT(name, NOSPLIT, "func(alpha float64, x, y []float64)")
-	doc(name, v.name, true, "\tfor i, xi := range x {", "\t\ty[i] += alpha * xi", "\t}")
+	doc(name, v.Name, true, "\tfor i, xi := range x {", "\t\ty[i] += alpha * xi", "\t}")
 	Pragma("noescape")
-	alpha := v.regs[15]
+	alpha := v.Regs[15]
 	Load(Param("alpha"), alpha.AsX())
 	VBROADCASTSD(alpha.AsX(), alpha)
 	x := Load(Param("x").Base(), GP64())
@@ -167,10 +161,10 @@ func daxpy(v isa) {
 	n := Load(Param("x").Len(), GP64())
 	i := GP64()
 	vec := func(k int) {
-		r := v.regs[k]
-		VMOVUPD(at(y, i, k, v.lanes), r)
-		VFMADD231PD(at(x, i, k, v.lanes), alpha, r)
-		VMOVUPD(r, at(y, i, k, v.lanes))
+		r := v.Regs[k]
+		VMOVUPD(at(y, i, k, v.Lanes), r)
+		VFMADD231PD(at(x, i, k, v.Lanes), alpha, r)
+		VMOVUPD(r, at(y, i, k, v.Lanes))
 	}
 	sca := func() {
 		VMOVSD(at(y, i, 0, 0), X0)
@@ -183,20 +177,20 @@ func daxpy(v isa) {
 }
 
 func dscal(v isa) {
-	name := "dscal" + v.name
+	name := "dscal" + v.Name
 	TEXT(name, NOSPLIT, "func(alpha float64, x []float64)")
-	doc(name, v.name, false, "\tfor i := range x {", "\t\tx[i] *= alpha", "\t}")
+	doc(name, v.Name, false, "\tfor i := range x {", "\t\tx[i] *= alpha", "\t}")
 	Pragma("noescape")
-	alpha := v.regs[15]
+	alpha := v.Regs[15]
 	Load(Param("alpha"), alpha.AsX())
 	VBROADCASTSD(alpha.AsX(), alpha)
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	i := GP64()
 	vec := func(k int) {
-		r := v.regs[k]
-		VMULPD(at(x, i, k, v.lanes), alpha, r)
-		VMOVUPD(r, at(x, i, k, v.lanes))
+		r := v.Regs[k]
+		VMULPD(at(x, i, k, v.Lanes), alpha, r)
+		VMOVUPD(r, at(x, i, k, v.Lanes))
 	}
 	sca := func() {
 		VMULSD(at(x, i, 0, 0), alpha.AsX(), X0)
@@ -208,11 +202,11 @@ func dscal(v isa) {
 }
 
 func drot(v isa) {
-	name := "drot" + v.name
+	name := "drot" + v.Name
 	TEXT(name, NOSPLIT, "func(x, y []float64, c, s float64)")
-	doc(name, v.name, true, "\tfor i, xi := range x {", "\t\tyi := y[i]", "\t\tx[i] = c*xi + s*yi", "\t\ty[i] = c*yi - s*xi", "\t}")
+	doc(name, v.Name, true, "\tfor i, xi := range x {", "\t\tyi := y[i]", "\t\tx[i] = c*xi + s*yi", "\t\ty[i] = c*yi - s*xi", "\t}")
 	Pragma("noescape")
-	c, s := v.regs[14], v.regs[15]
+	c, s := v.Regs[14], v.Regs[15]
 	Load(Param("c"), c.AsX())
 	Load(Param("s"), s.AsX())
 	VBROADCASTSD(c.AsX(), c)
@@ -224,15 +218,15 @@ func drot(v isa) {
 	// Three registers per vector: x, y (then y'), x'. Each of x and y is
 	// loaded once.
 	vec := func(k int) {
-		xr, yr, xn := v.regs[3*k], v.regs[3*k+1], v.regs[3*k+2]
-		VMOVUPD(at(x, i, k, v.lanes), xr)
-		VMOVUPD(at(y, i, k, v.lanes), yr)
+		xr, yr, xn := v.Regs[3*k], v.Regs[3*k+1], v.Regs[3*k+2]
+		VMOVUPD(at(x, i, k, v.Lanes), xr)
+		VMOVUPD(at(y, i, k, v.Lanes), yr)
 		VMULPD(xr, c, xn)       // x' = c*x
 		VFMADD231PD(yr, s, xn)  // x' += s*y
 		VMULPD(yr, c, yr)       // y' = c*y
 		VFNMADD231PD(xr, s, yr) // y' -= s*x
-		VMOVUPD(xn, at(x, i, k, v.lanes))
-		VMOVUPD(yr, at(y, i, k, v.lanes))
+		VMOVUPD(xn, at(x, i, k, v.Lanes))
+		VMOVUPD(yr, at(y, i, k, v.Lanes))
 	}
 	sca := func() {
 		VMOVSD(at(x, i, 0, 0), X0)

@@ -14,22 +14,16 @@ package main
 import (
 	"fmt"
 
+	"github.com/awd-toolkit/awd/asm/internal/vec"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-type isa struct {
-	name  string
-	lanes int // float64 per vector
-	regs  []VecPhysical
-}
+type isa = vec.ISA
 
-var (
-	avx2 = isa{"AVX2", 4, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}}
-	// Z0-Z15 only, like the level-1 kernels: enough, and VEX-encodable halves.
-	avx512 = isa{"AVX512", 8, []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}}
-)
+var avx2, avx512 = vec.AVX2, vec.AVX512
 
 // rows is the number of rows of A one call handles.
 const rows = 4
@@ -55,15 +49,15 @@ func main() {
 // rows come from L1; they stream from L2 or L3, so one vector per trip is
 // enough and keeps the kernel simple.
 func dsymv4(v isa) {
-	name := "dsymv4" + v.name
+	name := "dsymv4" + v.Name
 	TEXT(name, NOSPLIT, "func(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)")
 	Doc(
-		fmt.Sprintf("%s (%s) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of %d:", name, v.name, v.lanes),
+		fmt.Sprintf("%s (%s) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of %d:", name, v.Name, v.Lanes),
 		"",
 		"\ty[c] += alpha[0]*a[c] + alpha[1]*a[lda+c] + alpha[2]*a[2*lda+c] + alpha[3]*a[3*lda+c]",
-		fmt.Sprintf("\tacc[k*%d+c%%%d] += a[k*lda+c] * x[c]", v.lanes, v.lanes),
+		fmt.Sprintf("\tacc[k*%d+c%%%d] += a[k*lda+c] * x[c]", v.Lanes, v.Lanes),
 		"",
-		fmt.Sprintf("so that acc[k*%d:(k+1)*%d] sums to the dot product of row k with x.", v.lanes, v.lanes),
+		fmt.Sprintf("so that acc[k*%d:(k+1)*%d] sums to the dot product of row k with x.", v.Lanes, v.Lanes),
 		"The caller checks the bounds.",
 	)
 	Pragma("noescape")
@@ -83,9 +77,9 @@ func dsymv4(v isa) {
 		ADDQ(lda, p[k])
 	}
 
-	alpha := v.regs[0:rows]
-	dot := v.regs[rows : 2*rows]
-	xr, yr, ar := v.regs[2*rows], v.regs[2*rows+1], v.regs[2*rows+2]
+	alpha := v.Regs[0:rows]
+	dot := v.Regs[rows : 2*rows]
+	xr, yr, ar := v.Regs[2*rows], v.Regs[2*rows+1], v.Regs[2*rows+2]
 	for k := 0; k < rows; k++ {
 		VBROADCASTSD(Mem{Base: ap, Disp: 8 * k}, alpha[k])
 		VXORPD(dot[k].AsY(), dot[k].AsY(), dot[k].AsY()) // VEX zeroes a zmm's upper bits too
@@ -118,13 +112,13 @@ func dsymv4(v isa) {
 		VFMADD231PD(ar, alpha[k], yr)
 	}
 	VMOVUPD(yr, at(y))
-	ADDQ(U32(v.lanes), i)
+	ADDQ(U32(v.Lanes), i)
 	JMP(LabelRef(name + "_loop"))
 
 	Label(name + "_done")
 	Comment("Add the dot accumulators to acc.")
 	for k := 0; k < rows; k++ {
-		m := Mem{Base: accp, Disp: 8 * k * v.lanes}
+		m := Mem{Base: accp, Disp: 8 * k * v.Lanes}
 		VADDPD(m, dot[k], dot[k])
 		VMOVUPD(dot[k], m)
 	}
