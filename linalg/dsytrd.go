@@ -22,11 +22,13 @@ import (
 // The blocked form (dlatrd) reduces nb rows at a time while accumulating
 // W such that the trailing matrix is updated once per panel,
 //
-//	A22 := A22 - V W^T - W V^T   (a SYR2K, done with Gemm on row blocks),
+//	A22 := A22 - V W^T - W V^T   (a SYR2K, on the GEMM micro-kernel),
 //
-// so half the 4/3 n^3 flops run in GEMM; the other half are the symmetric
-// matrix-vector products with the trailing matrix (symvUpper), which are
-// memory bound and split over goroutines.
+// so half the 4/3 n^3 flops run at GEMM speed; the other half are the
+// symmetric matrix-vector products with the trailing matrix (symvPacked),
+// which are memory-bound: the trailing matrix lives packed (see pkBlockOff)
+// and each product streams it once. Both are split over a team of spinning
+// goroutines (team.go) that lives as long as the reduction.
 
 const (
 	sytrdNB = 64  // panel width (64 measured ~5% faster than LAPACK's usual 32 here)
