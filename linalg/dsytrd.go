@@ -123,7 +123,7 @@ func syr2kPacked(tm *team, alpha float64, v, w Dense, pk []float64, m int, buf [
 	npan := (m + nr - 1) / nr
 	pb := buf[:npan*kc*nr]
 	rest := buf[npan*kc*nr:]
-	perMember := ((pkRows+mr-1)/mr)*mr*kc + mr*nr
+	perMember := syr2kSlot(nb)
 	// Pack Y in nr-column panels (zero past column m), panels split over
 	// the team.
 	const panelsPerChunk = 16
@@ -199,9 +199,15 @@ func syr2kPacked(tm *team, alpha float64, v, w Dense, pk []float64, m int, buf [
 
 // syr2kBuf is the buffer length syr2kPacked needs.
 func syr2kBuf(nb, m, members int) int {
+	_, nr := kernels.DgemmShape()
+	return (m+nr-1)/nr*2*nb*nr + members*syr2kSlot(nb)
+}
+
+// syr2kSlot is one member's share of syr2kPacked's buffer: a block's rows of
+// [V; W] packed in mr-row panels, and an mr x nr edge tile.
+func syr2kSlot(nb int) int {
 	mr, nr := kernels.DgemmShape()
-	kc := 2 * nb
-	return (m+nr-1)/nr*kc*nr + members*(((pkRows+mr-1)/mr)*mr*kc+mr*nr)
+	return ((pkRows+mr-1)/mr)*mr*2*nb + mr*nr
 }
 
 // dsytd2 is the unblocked reduction (LAPACK DSYTD2, lower, transposed).
@@ -377,20 +383,19 @@ func dnrm2(x []float64) float64 {
 // triangle is stored in the rows of a (the unblocked reduction's product;
 // the blocked one uses symvPacked). Each row contributes a dot product and
 // an axpy, so the matrix is read once. Cost 2 m^2 flops.
-func symvUpper(a Dense, x, y []float64) { symvUpperRows(a, x, y, 0, a.Rows) }
-
-// symvScratch holds the partial products of symvPacked's team members.
-var symvScratch = sync.Pool{New: func() any { return new([]float64) }}
-
-func symvUpperRows(a Dense, x, y []float64, r0, r1 int) {
+func symvUpper(a Dense, x, y []float64) {
 	m := a.Rows
-	for r := r0; r < r1; r++ {
+	for r := 0; r < m; r++ {
 		row := a.Data[r*a.Stride+r : r*a.Stride+m]
 		xr := x[r]
 		y[r] += row[0]*xr + kernels.Ddot(row[1:], x[r+1:])
 		kernels.Daxpy(xr, row[1:], y[r+1:])
 	}
 }
+
+// symvScratch holds the partial products of symvPacked's team members.
+var symvScratch = sync.Pool{New: func() any { return new([]float64) }}
+
 
 // The trailing matrix of the blocked reduction lives in row-block packed
 // storage: its rows in blocks of pkRows (the panel width), block b (rows
