@@ -396,7 +396,6 @@ func symvUpper(a Dense, x, y []float64) {
 // symvScratch holds the partial products of symvPacked's team members.
 var symvScratch = sync.Pool{New: func() any { return new([]float64) }}
 
-
 // The trailing matrix of the blocked reduction lives in row-block packed
 // storage: its rows in blocks of pkRows (the panel width), block b (rows
 // r0 = b pkRows ...) a dense pkRows x (m-r0) rectangle holding columns
