@@ -27,7 +27,11 @@ var ErrNotFinite = errors.New("linalg: matrix has NaN or Inf entries")
 // tridiagonal eigenvalues come from implicit QL (dsterf, O(n^2)).
 func EigSym(a Dense, vectors bool) (Eigen, error) {
 	n := checkSquare("EigSym", a)
-	t, err := tridiagonalize(a)
+	reduce := tridiagonalize
+	if !vectors && use2stage(n) {
+		reduce = tridiagonalize2
+	}
+	t, err := reduce(a)
 	if err != nil {
 		return Eigen{}, err
 	}
@@ -172,11 +176,8 @@ func tridiagonalize(a Dense) (tridiag, error) {
 	if !finite {
 		return tridiag{}, ErrNotFinite
 	}
-	// Scale into [2^-500, 2^500] so that sums of squares neither overflow
-	// nor underflow (LAPACK's DSYEV does the same with its own bounds).
-	scale := 1.0
-	if anrm > 0x1p500 || (anrm > 0 && anrm < 0x1p-500) {
-		scale = anrm
+	scale := reductionScale(anrm)
+	if scale != 1 {
 		each(func(row []float64) {
 			for j := range row {
 				row[j] /= scale
@@ -189,17 +190,30 @@ func tridiagonalize(a Dense) (tridiag, error) {
 	} else {
 		dsytd2(w, t.d, t.e, t.tau)
 	}
-	for _, v := range t.d {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return tridiag{}, ErrNotFinite
-		}
-	}
-	for _, v := range t.e {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return tridiag{}, ErrNotFinite
-		}
+	if !allFinite(t.d) || !allFinite(t.e) {
+		return tridiag{}, ErrNotFinite
 	}
 	return t, nil
+}
+
+// reductionScale is the factor by which a matrix of largest magnitude anrm
+// is divided before the reduction: it brings the entries into
+// [2^-500, 2^500], so that sums of squares neither overflow nor underflow
+// (LAPACK's DSYEV does the same with its own bounds).
+func reductionScale(anrm float64) float64 {
+	if anrm > 0x1p500 || (anrm > 0 && anrm < 0x1p-500) {
+		return anrm
+	}
+	return 1
+}
+
+func allFinite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 func reversed(x []float64) []float64 {

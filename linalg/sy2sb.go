@@ -1,0 +1,331 @@
+package linalg
+
+import (
+	"math"
+
+	"github.com/awd-toolkit/awd/kernels"
+)
+
+// Two-stage reduction to tridiagonal form, for eigenvalues without vectors
+// (LAPACK's DSYTRD_2STAGE, JOBZ='N').
+//
+// The one-stage dsytrd spends half its flops in symmetric matrix-vector
+// products that stream the trailing matrix from memory once per column;
+// on two cores they are bound by memory bandwidth. The two-stage form
+// replaces them by matrix-matrix products:
+//
+//  1. dsy2sb reduces A to a symmetric band matrix of half-bandwidth b by
+//     blocked QR of b-column panels and two-sided block updates (all GEMM);
+//  2. dsb2st chases the band down to tridiagonal form with Householder
+//     reflectors of length b applied to b x b blocks that stay in cache
+//     (6 b n^2 flops, see dsb2st).
+//
+// The reflectors are not kept: without eigenvectors nothing needs them.
+
+// sy2sbNB is the bandwidth of the intermediate band matrix: the packed
+// storage's block height, so that each panel is one block of rows.
+const sy2sbNB = pkRows
+
+// dsy2sb reduces the symmetric n x n matrix packed in pk (packLowerT, row r
+// = column r of the lower triangle from the diagonal on) to a band matrix
+// of half-bandwidth b = pkRows, returned in band storage; pk is destroyed.
+//
+// Step j takes the panel P = A(j+b:n, j:j+b) (the rows of pk's first
+// block right of its diagonal block), factors P = Q R with Q = I - V^T T V
+// (V's rows the reflectors, geqr2Rows and dlarftRows), and updates the
+// trailing matrix A22 = A(j+b:n, j+b:n) to Q^T A22 Q as
+//
+//	U = V A22,  Y = T^T U,  Z = Y - 1/2 (Y V^T T) V,
+//	A22 -= V^T Z + Z^T V,
+//
+// U by symmPacked and the update by syr2kPacked, each 2 b m^2 flops for
+// m = n-j-b, on the team: 4/3 n^3 flops in all, as many as dsytrd but all
+// of them in the GEMM micro-kernel.
+func dsy2sb(pk []float64, n int) band {
+	const b = pkRows
+	s := newBand(n, b)
+	tm := startTeam(min(Threads(), 8))
+	defer tm.close()
+	m0 := max(n-b, 0)
+	pbuf := make([]float64, b*m0)
+	vbuf := make([]float64, b*m0)
+	zbuf := make([]float64, b*m0)
+	ubuf := make([]float64, b*m0)
+	vtbuf := make([]float64, b*m0)
+	sm := newSymmWork(tm, b, m0)
+	buf := make([]float64, syr2kBuf(b, m0, tm.n))
+	tmat, g, mm := NewDense(b, b), NewDense(b, b), NewDense(b, b)
+	tau := make([]float64, b)
+	mirrorDiagBlocks(pk, n)
+	j := 0
+	for ; n-j > b+1; j += b {
+		m := n - j - b
+		k := min(b, m) // reflectors in this panel
+		// The panel: the rows of the first block right of its diagonal block.
+		blk := Dense{Rows: b, Cols: b + m, Stride: b + m, Data: pk[:b*(b+m)]}
+		pan := Dense{Rows: b, Cols: m, Stride: m, Data: pbuf[:b*m]}
+		pan.Copy(blk.View(0, b, b, m))
+		geqr2Rows(pan, tau[:k])
+		// The band's columns j..j+b-1 are final: the diagonal block, then R.
+		for p := 0; p < b; p++ {
+			col := s.ab[(j+p)*s.ld : (j+p)*s.ld+b+1]
+			copy(col[:b-p], blk.Data[p*blk.Stride+p:p*blk.Stride+b])
+			for r := 0; r <= p && r < m; r++ {
+				col[b-p+r] = pan.Data[p*pan.Stride+r]
+			}
+		}
+		// V with its implicit zeros and ones made explicit.
+		v := Dense{Rows: k, Cols: m, Stride: m, Data: vbuf[:k*m]}
+		v.Copy(pan.View(0, 0, k, m))
+		for p := 0; p < k; p++ {
+			row := v.Row(p)
+			clear(row[:p])
+			row[p] = 1
+		}
+		t := tmat.View(0, 0, k, k)
+		gk := g.View(0, 0, k, k)
+		gemmSerial(false, true, 1, v, v, 0, gk)
+		dlarftRows(gk, tau[:k], t)
+		pk = pk[pkBlockOff(b+m, 1):]
+		vt := Dense{Rows: m, Cols: k, Stride: k, Data: vtbuf[:m*k]}
+		transposeInto(vt, v)
+		ut := Dense{Rows: m, Cols: k, Stride: k, Data: ubuf[:m*k]}
+		symmPacked(tm, sm, pk, m, vt, ut)
+		z := Dense{Rows: k, Cols: m, Stride: m, Data: zbuf[:k*m]}
+		gemmSerial(true, true, 1, t, ut, 0, z) // Y = T^T U
+		mk := mm.View(0, 0, k, k)
+		gemmSerial(false, true, 1, z, v, 0, gk)  // Y V^T
+		gemmSerial(false, false, 1, gk, t, 0, mk) // Y V^T T
+		gemmSerial(false, false, -0.5, mk, v, 1, z)
+		syr2kPacked(tm, -1, v, z, pk, m, buf)
+	}
+	// The rest is already a band.
+	m := n - j
+	for p := 0; p < m; p++ {
+		copy(s.ab[(j+p)*s.ld:], pkRow(pk, m, p))
+	}
+	return s
+}
+
+// symmWork holds symmPacked's per-chunk partial products.
+type symmWork struct {
+	chunks int
+	part   []Dense // partial products of chunks 1.., m x k
+}
+
+func newSymmWork(tm *team, k, m int) *symmWork {
+	w := &symmWork{chunks: 1}
+	if tm.n > 1 {
+		w.chunks = 2 * tm.n
+	}
+	w.part = make([]Dense, w.chunks)
+	for c := 1; c < w.chunks; c++ {
+		w.part[c] = NewDense(m, k)
+	}
+	return w
+}
+
+// symmPacked computes U^T = A V^T, ut = A vt, for the m x k matrix vt and
+// the symmetric m x m matrix packed in pk with its diagonal blocks stored
+// whole (mirrorDiagBlocks). Block I of pk (rows r0 = I pkRows ...) holds the
+// rows P_I = A(I, r0:m): its diagonal block and the rectangle R_I right of
+// it, which contribute
+//
+//	U^T(I, :) += P_I V^T(r0:m, :),   U^T(after I, :) += R_I^T V^T(I, :),
+//
+// two products on the GEMM kernels with every operand in the layout its
+// assembly packer reads. The blocks are split into chunks of equal work,
+// each summing into its own partial product (chunk 0 into ut itself),
+// added in a fixed order at the end. Cost 2 k m^2 flops.
+func symmPacked(tm *team, w *symmWork, pk []float64, m int, vt, ut Dense) {
+	k := vt.Cols
+	nblk := (m + pkRows - 1) / pkRows
+	chunks := min(w.chunks, nblk)
+	bounds := make([]int, chunks+1)
+	for c := 1; c < chunks; c++ {
+		// Block I costs about m - I pkRows: equal areas under the line.
+		frac := float64(c) / float64(chunks)
+		bounds[c] = min(max(int(float64(nblk)*(1-math.Sqrt(1-frac))), bounds[c-1]), nblk)
+	}
+	bounds[chunks] = nblk
+	tm.run(chunks, func(c int) {
+		out := ut
+		if c > 0 {
+			out = w.part[c].View(0, 0, m, k)
+		}
+		first := bounds[c] * pkRows
+		if first >= m {
+			return
+		}
+		for r := first; r < m; r++ {
+			clear(out.Data[r*out.Stride : r*out.Stride+k])
+		}
+		for blk := bounds[c]; blk < bounds[c+1]; blk++ {
+			r0 := blk * pkRows
+			rows := min(pkRows, m-r0)
+			ld := m - r0
+			p := Dense{Rows: rows, Cols: ld, Stride: ld, Data: pk[pkBlockOff(m, blk):][:rows*ld]}
+			gemmSerial(false, false, 1, p, vt.View(r0, 0, ld, k), 1, out.View(r0, 0, rows, k))
+			if wd := ld - rows; wd > 0 {
+				gemmSerial(true, false, 1, p.View(0, rows, rows, wd), vt.View(r0, 0, rows, k), 1, out.View(r0+rows, 0, wd, k))
+			}
+		}
+	})
+	if chunks == 1 {
+		return
+	}
+	// ut += the partials, in chunk order, split over the team by blocks of rows.
+	tm.run(nblk, func(blk int) {
+		r0 := blk * pkRows
+		r1 := min(r0+pkRows, m)
+		for c := 1; c < chunks; c++ {
+			if first := bounds[c] * pkRows; first > r0 {
+				continue
+			}
+			part := w.part[c]
+			for r := r0; r < r1; r++ {
+				kernels.Daxpy(1, part.Data[r*part.Stride:r*part.Stride+k], ut.Data[r*ut.Stride:r*ut.Stride+k])
+			}
+		}
+	})
+}
+
+// mirrorDiagBlocks fills the unused entries of pk's blocks, those left of
+// the diagonal, with their mirror images, so that each block holds its rows
+// whole from the block's first column on. syr2kPacked keeps them so: it
+// updates them with the same symmetric product.
+func mirrorDiagBlocks(pk []float64, m int) {
+	for blk := 0; blk*pkRows < m; blk++ {
+		r0 := blk * pkRows
+		rows := min(pkRows, m-r0)
+		ld := m - r0
+		a := pk[pkBlockOff(m, blk):]
+		for r := 0; r < rows; r++ {
+			for q := r + 1; q < rows; q++ {
+				a[q*ld+r] = a[r*ld+q]
+			}
+		}
+	}
+}
+
+// gemmSerial is Gemm on the calling goroutine alone, for the products of
+// team members.
+func gemmSerial(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
+	m, k := a.Rows, a.Cols
+	if tA {
+		m, k = k, m
+	}
+	n := b.Cols
+	if tB {
+		n = b.Rows
+	}
+	mr, nr := kernels.DgemmShape()
+	g := gemmJob[float64]{
+		a: operand[float64]{a.Data, a.Stride, tA}, b: operand[float64]{b.Data, b.Stride, tB},
+		c: c.Data, ldc: c.Stride, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		mr: mr, nr: nr, micro: kernels.DgemmMicro, store: kernels.DgemmMicroStore,
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		g.scaleC()
+		return
+	}
+	kc, mc, nc := blockSizes(mr, nr, 8)
+	kc = ceilDiv(k, ceilDiv(k, kc))
+	g.run(0, m, 0, n, kc, mc, nc)
+}
+
+// geqr2Rows computes the QR factorisation of the m x c matrix P = a^T (a's
+// rows P's columns) by k = len(tau) <= min(m, c) Householder reflectors
+// (LAPACK DGEQR2 on the transpose): on return row p < k of a holds
+// R(0:p+1, p) in columns 0..p and the reflector v_p below (v_p(p) = 1
+// implicit), tau[p] its scalar; rows from k on hold Q^T's product with
+// P's remaining columns.
+func geqr2Rows(a Dense, tau []float64) {
+	c, m := a.Rows, a.Cols
+	for p := range tau {
+		row := a.Row(p)
+		beta, t := dlarfg(row[p], row[p+1:])
+		tau[p] = t
+		row[p] = beta
+		if t == 0 {
+			continue
+		}
+		// Apply H_p = I - t v v^T to the columns p+1..k-1 of P.
+		row[p] = 1
+		vp := row[p:m]
+		for q := p + 1; q < c; q++ {
+			rq := a.Data[q*a.Stride+p : q*a.Stride+m]
+			kernels.Daxpy(-t*kernels.Ddot(vp, rq), vp, rq)
+		}
+		row[p] = beta
+	}
+}
+
+// dlarftRows forms the upper triangular T of the block reflector
+// H_0 H_1 ... H_{k-1} = I - V^T T V (LAPACK DLARFT, forward, with the
+// reflectors as rows of V) from the Gram matrix g = V V^T and the scalars.
+func dlarftRows(g Dense, tau []float64, t Dense) {
+	k := len(tau)
+	for p := 0; p < k; p++ {
+		for r := 0; r < k; r++ {
+			t.Data[r*t.Stride+p] = 0
+		}
+		t.Data[p*t.Stride+p] = tau[p]
+		if tau[p] == 0 {
+			continue
+		}
+		// T(0:p, p) = -tau_p T(0:p, 0:p) g(0:p, p).
+		for r := 0; r < p; r++ {
+			var s float64
+			for l := r; l < p; l++ {
+				s += t.Data[r*t.Stride+l] * g.Data[l*g.Stride+p]
+			}
+			t.Data[r*t.Stride+p] = -tau[p] * s
+		}
+	}
+}
+
+// use2stage says whether the eigenvalues of order n come from the
+// two-stage reduction rather than dsytrd.
+func use2stage(n int) bool { return n > 4*sy2sbNB }
+
+// tridiagonalize2 is tridiagonalize for eigenvalues only, by the two-stage
+// reduction: T in d and e, no reflectors.
+func tridiagonalize2(a Dense) (tridiag, error) {
+	n := a.Rows
+	pk := make([]float64, pkSize(n))
+	anrm, finite := packLowerT(a, pk)
+	if !finite {
+		return tridiag{}, ErrNotFinite
+	}
+	scale := reductionScale(anrm)
+	if scale != 1 {
+		// pk's padding entries are zero: harmless to the scaling.
+		for i := range pk {
+			pk[i] /= scale
+		}
+	}
+	d, e := dsb2st(dsy2sb(pk, n))
+	if !allFinite(d) || !allFinite(e) {
+		return tridiag{}, ErrNotFinite
+	}
+	return tridiag{n: n, d: d, e: e, scale: scale}, nil
+}
+
+// transposeInto sets dst = src^T.
+func transposeInto(dst, src Dense) {
+	const bs = 32
+	for i0 := 0; i0 < src.Rows; i0 += bs {
+		for j0 := 0; j0 < src.Cols; j0 += bs {
+			for i := i0; i < min(i0+bs, src.Rows); i++ {
+				row := src.Data[i*src.Stride : i*src.Stride+src.Cols]
+				for j := j0; j < min(j0+bs, src.Cols); j++ {
+					dst.Data[j*dst.Stride+i] = row[j]
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package linalg
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// bandDense expands the band matrix to a dense symmetric one, failing if
+// an entry more than b below the diagonal is not zero.
+func bandDense(t *testing.T, s band) Dense {
+	t.Helper()
+	a := NewDense(s.n, s.n)
+	for c := 0; c < s.n; c++ {
+		for k := 0; k < s.ld && c+k < s.n; k++ {
+			x := s.ab[c*s.ld+k]
+			if k > s.b && x != 0 {
+				t.Fatalf("A(%d,%d) = %g, more than %d below the diagonal", c+k, c, x, s.b)
+			}
+			a.Set(c+k, c, x)
+			a.Set(c, c+k, x)
+		}
+	}
+	return a
+}
+
+// The bulge chasing with small bandwidths, so that small orders run many
+// sweeps and block steps (including short last ones): the tridiagonal
+// matrix keeps the band matrix's eigenvalues (gonum's Dsyev the reference).
+func TestDsb2st(t *testing.T) {
+	for _, b := range []int{1, 2, 3, 4, 7, 16} {
+		for _, n := range []int{1, 2, 3, b + 1, b + 2, 2*b + 1, 2*b + 3, 3*b + 2, 41, 100} {
+			for _, c := range eigCases {
+				t.Run(fmt.Sprintf("%s/b=%d/n=%d", c.name, b, n), func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(uint64(n), uint64(b)))
+					a := c.gen(n, rng)
+					s := newBand(n, b)
+					for col := 0; col < n; col++ {
+						for k := 0; k <= b && col+k < n; k++ {
+							s.ab[col*s.ld+k] = a.At(col+k, col)
+						}
+					}
+					ab := bandDense(t, s)
+					want := gonumValues(ab)
+					d, e := dsb2st(s)
+					if r := valueRatio(ab, gonumValues(tridiagDense(d, e)), want); r > eigThresh {
+						t.Errorf("tridiagonal's eigenvalues vs the band's: ratio %.3g", r)
+					}
+				})
+			}
+		}
+	}
+}
+
+// The reduction to band form, at orders around its block of rows and with
+// teams of one to three: the band keeps A's eigenvalues.
+func TestDsy2sb(t *testing.T) {
+	sizes := []int{1, 2, 64, 65, 66, 127, 129, 130, 200, 389}
+	if testing.Short() {
+		sizes = []int{1, 2, 65, 66, 129, 200}
+	}
+	for _, threads := range []int{1, 2, 3} {
+		for _, n := range sizes {
+			for _, c := range eigCases {
+				t.Run(fmt.Sprintf("%s/n=%d/threads=%d", c.name, n, threads), func(t *testing.T) {
+					defer SetThreads(SetThreads(threads))
+					rng := rand.New(rand.NewPCG(uint64(n), 7))
+					a := c.gen(n, rng)
+					want := gonumValues(a)
+					pk := make([]float64, pkSize(n))
+					packLowerT(a, pk)
+					ab := bandDense(t, dsy2sb(pk, n))
+					if r := valueRatio(a, gonumValues(ab), want); r > eigThresh {
+						t.Errorf("band's eigenvalues vs A's: ratio %.3g", r)
+					}
+				})
+			}
+		}
+	}
+}
