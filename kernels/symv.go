@@ -84,3 +84,56 @@ func dsymv4Generic(a []float64, lda int, x, y []float64, alpha, dot *[4]float64)
 	dot[2] += d2
 	dot[3] += d3
 }
+
+// Dger4 updates the four rows a[k*lda : k*lda+n] (k < 4), n = len(x), by
+//
+//	a[k lda + c] += cx[k] x[c] + cy[k] y[c]
+//
+// in one pass over the columns: a rank-2 update of four rows, or rank-1
+// when y is nil (cy is then not read). It is Dsymv4's counterpart for the
+// small blocks of the band reduction's bulge chasing, where a Daxpy per row
+// and vector costs more in calls than in arithmetic. Cost 8 n flops per
+// vector.
+func Dger4(a []float64, lda int, x, y []float64, cx, cy *[4]float64) {
+	n := len(x)
+	if n == 0 {
+		return
+	}
+	if (y != nil && len(y) < n) || lda < 0 || len(a) < 3*lda+n {
+		panic(fmt.Sprintf("kernels: Dger4: len(x)=%d, len(y)=%d, len(a)=%d, lda=%d", n, len(y), len(a), lda))
+	}
+	v := symv.lanes
+	m := n / v * v
+	if m > 0 {
+		if y == nil {
+			ger1Body(symv.impl, a, lda, x[:m], cx)
+		} else {
+			ger2Body(symv.impl, a, lda, x[:m], y[:m], cx, cy)
+		}
+	}
+	if m < n {
+		if y != nil {
+			y = y[m:n]
+		}
+		dger4Generic(a[m:], lda, x[m:], y, cx, cy)
+	}
+}
+
+// dger4Generic is Dger4 in pure Go (y nil: rank 1).
+func dger4Generic(a []float64, lda int, x, y []float64, cx, cy *[4]float64) {
+	n := len(x)
+	for k := range 4 {
+		row := a[k*lda : k*lda+n]
+		ck := cx[k]
+		if y == nil {
+			for c, xc := range x {
+				row[c] += ck * xc
+			}
+			continue
+		}
+		dk := cy[k]
+		for c, xc := range x {
+			row[c] += ck*xc + dk*y[c]
+		}
+	}
+}

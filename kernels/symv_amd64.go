@@ -22,3 +22,25 @@ func symvBody(impl Level, a []float64, lda int, x, y []float64, alpha *[4]float6
 		dsymv4GenericAcc(a, lda, x, y, alpha, acc)
 	}
 }
+
+func ger1Body(impl Level, a []float64, lda int, x []float64, cx *[4]float64) {
+	switch impl {
+	case AVX512:
+		dger4x1AVX512(a, lda, x, cx)
+	case AVX2:
+		dger4x1AVX2(a, lda, x, cx)
+	default:
+		dger4Generic(a, lda, x, nil, cx, nil)
+	}
+}
+
+func ger2Body(impl Level, a []float64, lda int, x, y []float64, cx, cy *[4]float64) {
+	switch impl {
+	case AVX512:
+		dger4x2AVX512(a, lda, x, y, cx, cy)
+	case AVX2:
+		dger4x2AVX2(a, lda, x, y, cx, cy)
+	default:
+		dger4Generic(a, lda, x, y, cx, cy)
+	}
+}

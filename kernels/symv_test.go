@@ -84,3 +84,72 @@ func TestDsymv4Specials(t *testing.T) {
 		}
 	})
 }
+
+// TestDger4 checks Dger4, rank 1 and 2, at every level against the sums
+// written out, on every length 0..70 and a few large ones, unaligned starts
+// and strides, and that it writes only the four rows' first n entries.
+func TestDger4(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(43, 44))
+		for _, n := range level1Lengths() {
+			for _, off := range []int{0, 1, 3, 7} {
+				for _, pad := range []int{0, 5} {
+					for _, rank := range []int{1, 2} {
+						lda := n + pad
+						a := randSlice(rng, off+3*lda+n+pad)[off:]
+						a0 := append([]float64(nil), a...)
+						x, _ := guarded(rng, n, (off+2)%8)
+						var y []float64
+						if rank == 2 {
+							y, _ = guarded(rng, n, (off+5)%8)
+						}
+						cx := [4]float64{rng.Float64(), -rng.Float64(), 2, 0}
+						cy := [4]float64{0.5, rng.Float64(), -1, 3}
+						Dger4(a, lda, x, y, &cx, &cy)
+						for i := range a {
+							k, c := i/max(lda, 1), i%max(lda, 1)
+							want, mag := a0[i], math.Abs(a0[i])
+							if lda > 0 && k < 4 && c < n {
+								want += cx[k] * x[c]
+								mag += math.Abs(cx[k] * x[c])
+								if rank == 2 {
+									want += cy[k] * y[c]
+									mag += math.Abs(cy[k] * y[c])
+								}
+							}
+							if !sameFloat(a[i], want, 4*eps64*mag) {
+								t.Fatalf("rank %d n=%d off=%d lda=%d: a[%d] = %v, want %v", rank, n, off, lda, i, a[i], want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestDger4Specials: a NaN or Inf in x reaches every row's entry in its
+// column, and only there.
+func TestDger4Specials(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		for _, n := range []int{1, 8, 19, 64} {
+			for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+				a := make([]float64, 4*n)
+				x := make([]float64, n)
+				y := make([]float64, n)
+				for i := range x {
+					x[i], y[i] = 1, 1
+				}
+				c := n / 2
+				y[c] = bad
+				cx, cy := [4]float64{1, 1, 1, 1}, [4]float64{1, 1, 1, 1}
+				Dger4(a, n, x, y, &cx, &cy)
+				for k := range 4 {
+					if !sameFloat(a[k*n+c], bad, 0) || (c > 0 && a[k*n] != 2) {
+						t.Fatalf("n=%d bad=%v: row %d: a[c] = %v, a[0] = %v", n, bad, k, a[k*n+c], a[k*n])
+					}
+				}
+			}
+		}
+	})
+}

@@ -15,6 +15,24 @@ package kernels
 //go:noescape
 func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
 
+// dger4x1AVX2 (AVX2) computes, for k < 4 and c < len(x), a multiple of 4:
+//
+//	a[k*lda+c] += cx[k]*x[c]
+//
+// The caller checks the bounds.
+//
+//go:noescape
+func dger4x1AVX2(a []float64, lda int, x []float64, cx *[4]float64)
+
+// dger4x2AVX2 (AVX2) computes, for k < 4 and c < len(x), a multiple of 4:
+//
+//	a[k*lda+c] += cx[k]*x[c] + cy[k]*y[c]
+//
+// The caller checks the bounds.
+//
+//go:noescape
+func dger4x2AVX2(a []float64, lda int, x []float64, y []float64, cx *[4]float64, cy *[4]float64)
+
 // dsymv4AVX512 (AVX512) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of 8:
 //
 //	y[c] += alpha[0]*a[c] + alpha[1]*a[lda+c] + alpha[2]*a[2*lda+c] + alpha[3]*a[3*lda+c]
@@ -25,3 +43,21 @@ func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float6
 //
 //go:noescape
 func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
+
+// dger4x1AVX512 (AVX512) computes, for k < 4 and c < len(x), a multiple of 8:
+//
+//	a[k*lda+c] += cx[k]*x[c]
+//
+// The caller checks the bounds.
+//
+//go:noescape
+func dger4x1AVX512(a []float64, lda int, x []float64, cx *[4]float64)
+
+// dger4x2AVX512 (AVX512) computes, for k < 4 and c < len(x), a multiple of 8:
+//
+//	a[k*lda+c] += cx[k]*x[c] + cy[k]*y[c]
+//
+// The caller checks the bounds.
+//
+//go:noescape
+func dger4x2AVX512(a []float64, lda int, x []float64, y []float64, cx *[4]float64, cy *[4]float64)

@@ -95,6 +95,105 @@ dsymv4AVX2_done:
 	VZEROUPPER
 	RET
 
+// func dger4x1AVX2(a []float64, lda int, x []float64, cx *[4]float64)
+// Requires: AVX, FMA3
+TEXT ·dger4x1AVX2(SB), NOSPLIT, $0-64
+	MOVQ         a_base+0(FP), AX
+	MOVQ         lda+24(FP), CX
+	MOVQ         x_base+32(FP), DX
+	MOVQ         x_len+40(FP), BX
+	SHLQ         $0x03, CX
+	MOVQ         AX, SI
+	ADDQ         CX, SI
+	MOVQ         SI, DI
+	ADDQ         CX, DI
+	MOVQ         DI, R8
+	ADDQ         CX, R8
+	MOVQ         cx+56(FP), CX
+	VBROADCASTSD (CX), Y0
+	VBROADCASTSD 8(CX), Y1
+	VBROADCASTSD 16(CX), Y2
+	VBROADCASTSD 24(CX), Y3
+	XORQ         CX, CX
+
+dger4x1AVX2_loop:
+	CMPQ        CX, BX
+	JGE         dger4x1AVX2_done
+	VMOVUPD     (DX)(CX*8), Y8
+	VMOVUPD     (AX)(CX*8), Y10
+	VFMADD231PD Y8, Y0, Y10
+	VMOVUPD     Y10, (AX)(CX*8)
+	VMOVUPD     (SI)(CX*8), Y10
+	VFMADD231PD Y8, Y1, Y10
+	VMOVUPD     Y10, (SI)(CX*8)
+	VMOVUPD     (DI)(CX*8), Y10
+	VFMADD231PD Y8, Y2, Y10
+	VMOVUPD     Y10, (DI)(CX*8)
+	VMOVUPD     (R8)(CX*8), Y10
+	VFMADD231PD Y8, Y3, Y10
+	VMOVUPD     Y10, (R8)(CX*8)
+	ADDQ        $0x00000004, CX
+	JMP         dger4x1AVX2_loop
+
+dger4x1AVX2_done:
+	VZEROUPPER
+	RET
+
+// func dger4x2AVX2(a []float64, lda int, x []float64, y []float64, cx *[4]float64, cy *[4]float64)
+// Requires: AVX, FMA3
+TEXT ·dger4x2AVX2(SB), NOSPLIT, $0-96
+	MOVQ         a_base+0(FP), AX
+	MOVQ         lda+24(FP), CX
+	MOVQ         x_base+32(FP), DX
+	MOVQ         x_len+40(FP), BX
+	MOVQ         y_base+56(FP), SI
+	SHLQ         $0x03, CX
+	MOVQ         AX, DI
+	ADDQ         CX, DI
+	MOVQ         DI, R8
+	ADDQ         CX, R8
+	MOVQ         R8, R9
+	ADDQ         CX, R9
+	MOVQ         cx+80(FP), CX
+	VBROADCASTSD (CX), Y0
+	VBROADCASTSD 8(CX), Y1
+	VBROADCASTSD 16(CX), Y2
+	VBROADCASTSD 24(CX), Y3
+	MOVQ         cy+88(FP), CX
+	VBROADCASTSD (CX), Y4
+	VBROADCASTSD 8(CX), Y5
+	VBROADCASTSD 16(CX), Y6
+	VBROADCASTSD 24(CX), Y7
+	XORQ         CX, CX
+
+dger4x2AVX2_loop:
+	CMPQ        CX, BX
+	JGE         dger4x2AVX2_done
+	VMOVUPD     (DX)(CX*8), Y8
+	VMOVUPD     (SI)(CX*8), Y9
+	VMOVUPD     (AX)(CX*8), Y10
+	VFMADD231PD Y8, Y0, Y10
+	VFMADD231PD Y9, Y4, Y10
+	VMOVUPD     Y10, (AX)(CX*8)
+	VMOVUPD     (DI)(CX*8), Y10
+	VFMADD231PD Y8, Y1, Y10
+	VFMADD231PD Y9, Y5, Y10
+	VMOVUPD     Y10, (DI)(CX*8)
+	VMOVUPD     (R8)(CX*8), Y10
+	VFMADD231PD Y8, Y2, Y10
+	VFMADD231PD Y9, Y6, Y10
+	VMOVUPD     Y10, (R8)(CX*8)
+	VMOVUPD     (R9)(CX*8), Y10
+	VFMADD231PD Y8, Y3, Y10
+	VFMADD231PD Y9, Y7, Y10
+	VMOVUPD     Y10, (R9)(CX*8)
+	ADDQ        $0x00000004, CX
+	JMP         dger4x2AVX2_loop
+
+dger4x2AVX2_done:
+	VZEROUPPER
+	RET
+
 // func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·dsymv4AVX512(SB), NOSPLIT, $0-128
@@ -183,5 +282,104 @@ dsymv4AVX512_done:
 	VMOVUPD Z6, 128(R8)
 	VADDPD  192(R8), Z7, Z7
 	VMOVUPD Z7, 192(R8)
+	VZEROUPPER
+	RET
+
+// func dger4x1AVX512(a []float64, lda int, x []float64, cx *[4]float64)
+// Requires: AVX, AVX512F
+TEXT ·dger4x1AVX512(SB), NOSPLIT, $0-64
+	MOVQ         a_base+0(FP), AX
+	MOVQ         lda+24(FP), CX
+	MOVQ         x_base+32(FP), DX
+	MOVQ         x_len+40(FP), BX
+	SHLQ         $0x03, CX
+	MOVQ         AX, SI
+	ADDQ         CX, SI
+	MOVQ         SI, DI
+	ADDQ         CX, DI
+	MOVQ         DI, R8
+	ADDQ         CX, R8
+	MOVQ         cx+56(FP), CX
+	VBROADCASTSD (CX), Z0
+	VBROADCASTSD 8(CX), Z1
+	VBROADCASTSD 16(CX), Z2
+	VBROADCASTSD 24(CX), Z3
+	XORQ         CX, CX
+
+dger4x1AVX512_loop:
+	CMPQ        CX, BX
+	JGE         dger4x1AVX512_done
+	VMOVUPD     (DX)(CX*8), Z8
+	VMOVUPD     (AX)(CX*8), Z10
+	VFMADD231PD Z8, Z0, Z10
+	VMOVUPD     Z10, (AX)(CX*8)
+	VMOVUPD     (SI)(CX*8), Z10
+	VFMADD231PD Z8, Z1, Z10
+	VMOVUPD     Z10, (SI)(CX*8)
+	VMOVUPD     (DI)(CX*8), Z10
+	VFMADD231PD Z8, Z2, Z10
+	VMOVUPD     Z10, (DI)(CX*8)
+	VMOVUPD     (R8)(CX*8), Z10
+	VFMADD231PD Z8, Z3, Z10
+	VMOVUPD     Z10, (R8)(CX*8)
+	ADDQ        $0x00000008, CX
+	JMP         dger4x1AVX512_loop
+
+dger4x1AVX512_done:
+	VZEROUPPER
+	RET
+
+// func dger4x2AVX512(a []float64, lda int, x []float64, y []float64, cx *[4]float64, cy *[4]float64)
+// Requires: AVX, AVX512F
+TEXT ·dger4x2AVX512(SB), NOSPLIT, $0-96
+	MOVQ         a_base+0(FP), AX
+	MOVQ         lda+24(FP), CX
+	MOVQ         x_base+32(FP), DX
+	MOVQ         x_len+40(FP), BX
+	MOVQ         y_base+56(FP), SI
+	SHLQ         $0x03, CX
+	MOVQ         AX, DI
+	ADDQ         CX, DI
+	MOVQ         DI, R8
+	ADDQ         CX, R8
+	MOVQ         R8, R9
+	ADDQ         CX, R9
+	MOVQ         cx+80(FP), CX
+	VBROADCASTSD (CX), Z0
+	VBROADCASTSD 8(CX), Z1
+	VBROADCASTSD 16(CX), Z2
+	VBROADCASTSD 24(CX), Z3
+	MOVQ         cy+88(FP), CX
+	VBROADCASTSD (CX), Z4
+	VBROADCASTSD 8(CX), Z5
+	VBROADCASTSD 16(CX), Z6
+	VBROADCASTSD 24(CX), Z7
+	XORQ         CX, CX
+
+dger4x2AVX512_loop:
+	CMPQ        CX, BX
+	JGE         dger4x2AVX512_done
+	VMOVUPD     (DX)(CX*8), Z8
+	VMOVUPD     (SI)(CX*8), Z9
+	VMOVUPD     (AX)(CX*8), Z10
+	VFMADD231PD Z8, Z0, Z10
+	VFMADD231PD Z9, Z4, Z10
+	VMOVUPD     Z10, (AX)(CX*8)
+	VMOVUPD     (DI)(CX*8), Z10
+	VFMADD231PD Z8, Z1, Z10
+	VFMADD231PD Z9, Z5, Z10
+	VMOVUPD     Z10, (DI)(CX*8)
+	VMOVUPD     (R8)(CX*8), Z10
+	VFMADD231PD Z8, Z2, Z10
+	VFMADD231PD Z9, Z6, Z10
+	VMOVUPD     Z10, (R8)(CX*8)
+	VMOVUPD     (R9)(CX*8), Z10
+	VFMADD231PD Z8, Z3, Z10
+	VFMADD231PD Z9, Z7, Z10
+	VMOVUPD     Z10, (R9)(CX*8)
+	ADDQ        $0x00000008, CX
+	JMP         dger4x2AVX512_loop
+
+dger4x2AVX512_done:
 	VZEROUPPER
 	RET

@@ -1,6 +1,7 @@
 // Command symv generates the amd64 fused symmetric matrix-vector kernels
-// of package kernels (kernels/zsymv_amd64.{s,go}). Run it through the
-// repository's generate.go.
+// of package kernels (kernels/zsymv_amd64.{s,go}): Dsymv4, and Dger4, its
+// counterpart that updates four rows. Run it through the repository's
+// generate.go.
 //
 // A symmetric product y += A x that reads each stored element of A once
 // needs, for every stored row r, both a dot product (y[r] += A[r,:] x) and
@@ -38,6 +39,8 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	for _, v := range []isa{avx2, avx512} {
 		dsymv4(v)
+		dger4(v, 1)
+		dger4(v, 2)
 	}
 	Generate()
 }
@@ -122,6 +125,80 @@ func dsymv4(v isa) {
 		VADDPD(m, dot[k], dot[k])
 		VMOVUPD(dot[k], m)
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// dger4 emits the four-row rank-1 (vecs = 1) or rank-2 (vecs = 2) update
+// a[k*lda+c] += cx[k]*x[c] (+ cy[k]*y[c]): the updates of the small blocks
+// in the band reduction's bulge chasing, where a call per row and vector
+// would cost more than the arithmetic. x (and y) are loaded once per trip
+// for all four rows.
+func dger4(v isa, vecs int) {
+	name := fmt.Sprintf("dger4x%d%s", vecs, v.Name)
+	sig := "func(a []float64, lda int, x []float64, cx *[4]float64)"
+	doc := "\ta[k*lda+c] += cx[k]*x[c]"
+	if vecs == 2 {
+		sig = "func(a []float64, lda int, x, y []float64, cx, cy *[4]float64)"
+		doc = "\ta[k*lda+c] += cx[k]*x[c] + cy[k]*y[c]"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Doc(
+		fmt.Sprintf("%s (%s) computes, for k < 4 and c < len(x), a multiple of %d:", name, v.Name, v.Lanes),
+		"",
+		doc,
+		"",
+		"The caller checks the bounds.",
+	)
+	Pragma("noescape")
+	p0 := Load(Param("a").Base(), GP64())
+	lda := Load(Param("lda"), GP64())
+	x := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	var y Register
+	if vecs == 2 {
+		y = Load(Param("y").Base(), GP64())
+	}
+	SHLQ(U8(3), lda)
+	p := []Register{p0, GP64(), GP64(), GP64()}
+	for k := 1; k < rows; k++ {
+		MOVQ(p[k-1], p[k])
+		ADDQ(lda, p[k])
+	}
+	cx := v.Regs[0:rows]
+	cy := v.Regs[rows : 2*rows]
+	xr, yr, ar := v.Regs[2*rows], v.Regs[2*rows+1], v.Regs[2*rows+2]
+	cxp := Load(Param("cx"), GP64())
+	for k := 0; k < rows; k++ {
+		VBROADCASTSD(Mem{Base: cxp, Disp: 8 * k}, cx[k])
+	}
+	if vecs == 2 {
+		cyp := Load(Param("cy"), GP64())
+		for k := 0; k < rows; k++ {
+			VBROADCASTSD(Mem{Base: cyp, Disp: 8 * k}, cy[k])
+		}
+	}
+	i := GP64()
+	XORQ(i, i)
+	Label(name + "_loop")
+	CMPQ(i, n)
+	JGE(LabelRef(name + "_done"))
+	at := func(base Register) Mem { return Mem{Base: base, Index: i, Scale: 8} }
+	VMOVUPD(at(x), xr)
+	if vecs == 2 {
+		VMOVUPD(at(y), yr)
+	}
+	for k := 0; k < rows; k++ {
+		VMOVUPD(at(p[k]), ar)
+		VFMADD231PD(xr, cx[k], ar)
+		if vecs == 2 {
+			VFMADD231PD(yr, cy[k], ar)
+		}
+		VMOVUPD(ar, at(p[k]))
+	}
+	ADDQ(U32(v.Lanes), i)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
