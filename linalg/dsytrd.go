@@ -359,8 +359,13 @@ func dlarfg(alpha float64, x []float64) (beta, tau float64) {
 	return beta, tau
 }
 
-// dnrm2 returns the Euclidean norm of x without undue overflow or underflow.
+// dnrm2 returns the Euclidean norm of x without undue overflow or underflow:
+// the plain sum of squares (kernels.Ddot) when it lies well inside the
+// range, where it is as accurate, and otherwise LAPACK's scaled sum.
 func dnrm2(x []float64) float64 {
+	if ssq := kernels.Ddot(x, x); ssq > 0x1p-900 && ssq < 0x1p900 {
+		return math.Sqrt(ssq)
+	}
 	var scale, ssq float64 = 0, 1
 	for _, v := range x {
 		if v == 0 {
@@ -380,12 +385,34 @@ func dnrm2(x []float64) float64 {
 }
 
 // symvUpper computes y += A x for the symmetric m x m matrix A whose upper
-// triangle is stored in the rows of a (the unblocked reduction's product;
-// the blocked one uses symvPacked). Each row contributes a dot product and
-// an axpy, so the matrix is read once. Cost 2 m^2 flops.
+// triangle is stored in the rows of a (the unblocked reduction's product,
+// and the bulge chasing's; the blocked one uses symvPacked). Each four rows
+// contribute their 4 x 4 triangle directly and the rectangle right of it
+// through kernels.Dsymv4 (a dot product and an axpy per row in one pass), so
+// the matrix is read once. Cost 2 m^2 flops.
 func symvUpper(a Dense, x, y []float64) {
 	m := a.Rows
-	for r := 0; r < m; r++ {
+	r := 0
+	for ; r+4 <= m; r += 4 {
+		var dot [4]float64
+		for k := 0; k < 4; k++ {
+			row := a.Data[(r+k)*a.Stride:]
+			xk := x[r+k]
+			dot[k] += row[r+k] * xk
+			for c := r + k + 1; c < r+4; c++ {
+				dot[k] += row[c] * x[c]
+				y[c] += row[c] * xk
+			}
+		}
+		if r+4 < m {
+			alpha := [4]float64{x[r], x[r+1], x[r+2], x[r+3]}
+			kernels.Dsymv4(a.Data[r*a.Stride+r+4:], a.Stride, x[r+4:m], y[r+4:m], &alpha, &dot, nil, 0)
+		}
+		for k := range dot {
+			y[r+k] += dot[k]
+		}
+	}
+	for ; r < m; r++ {
 		row := a.Data[r*a.Stride+r : r*a.Stride+m]
 		xr := x[r]
 		y[r] += row[0]*xr + kernels.Ddot(row[1:], x[r+1:])

@@ -1,6 +1,10 @@
 package linalg
 
 import (
+	"math"
+	"runtime"
+	"sync/atomic"
+
 	"github.com/awd-toolkit/awd/kernels"
 )
 
@@ -54,14 +58,10 @@ func bandFromLower(a Dense, b int) band {
 // sweeps. Each block step costs about 12 b^2 flops on data that fits in
 // cache, and there are about n/b per sweep: 6 b n^2 flops in all.
 func dsb2st(s band) (d, e []float64) {
-	n, b := s.n, s.b
-	v := make([]float64, b)
-	w := make([]float64, b)
-	u := make([]float64, b)
-	scratch := make([]float64, b)
-	for i := 0; i < n-2; i++ {
-		sweep(s, i, v, w, u, scratch)
-	}
+	n := s.n
+	tm := startTeam(min(Threads(), 8))
+	defer tm.close()
+	sweepsInParallel(tm, s)
 	d = make([]float64, n)
 	e = make([]float64, max(n-1, 0))
 	for c := 0; c < n; c++ {
@@ -73,50 +73,140 @@ func dsb2st(s band) (d, e []float64) {
 	return d, e
 }
 
-// sweep runs sweep i of dsb2st; v, w, u and scratch hold b values.
-func sweep(s band, i int, v, w, u, scratch []float64) {
-	n, b := s.n, s.b
-	// The column to annihilate: A(p:e, c), with the diagonal block D =
-	// A(p:e, p:e) and the block below it, B = A(e:e2, p:e).
-	c, p, e := i, i+1, min(i+1+b, n)
-	for {
-		h := s.cols(c, 1, p, e-p).Data
-		beta, tau := dlarfg(h[0], h[1:])
-		v = v[:e-p]
-		v[0] = 1
-		copy(v[1:], h[1:])
-		h[0] = beta
-		clear(h[1:])
-		if c != i {
-			// The reflector from B's first column, from the left to the
-			// others: rows 1.. of the block below c's diagonal block.
-			if bt := s.cols(c+1, p-c-1, p, e-p); tau != 0 && bt.Rows > 0 {
-				t := scratch[:bt.Rows]
-				dotRows(t, bt.Data, bt.Stride, v, u)
-				for k := range t {
-					kernels.Daxpy(-tau*t[k], v, bt.Data[k*bt.Stride:k*bt.Stride+len(v)])
+// Scheduling of the sweeps. Block step k of sweep i touches the columns
+// i+1+(k-1)b .. i+(k+1)b of the band (and column i for k = 0), so it may
+// run once sweep i-1 has finished its step k+2: the steps of sweep i-1
+// that remain touch only columns beyond. Every entry then sees the same
+// operations in the same order as when the sweeps run one after the other,
+// so the result does not depend on the schedule.
+//
+// One sweep streams the whole band below it (4 MB for n = 4096), more than
+// the L2 cache holds, so running the sweeps one by one is bound by memory
+// bandwidth. A wavefront over a group of sweeps, sweep i+g taking its step
+// t - g*sweepLag when the group's first takes step t, reuses each block
+// while it is in cache: the group's window is (g+1)*sweepLag blocks. Groups
+// are taken in order by the team's members, each group's first sweep
+// waiting for the previous group's last.
+const (
+	sweepLag   = 3
+	sweepGroup = 8
+)
+
+func sweepsInParallel(tm *team, s band) {
+	nsweep := max(s.n-2, 0)
+	if nsweep == 0 {
+		return
+	}
+	const finished = math.MaxInt32
+	progress := make([]atomic.Int32, nsweep) // block steps done per sweep
+	ngroup := (nsweep + sweepGroup - 1) / sweepGroup
+	var next atomic.Int64
+	members := min(tm.n, ngroup)
+	tm.run(members, func(int) {
+		var sw [sweepGroup]sweeper
+		for g := range sw {
+			sw[g] = newSweeper(s)
+		}
+		for {
+			grp := int(next.Add(1) - 1)
+			if grp >= ngroup {
+				return
+			}
+			i0 := grp * sweepGroup
+			cnt := min(sweepGroup, nsweep-i0)
+			for g := 0; g < cnt; g++ {
+				sw[g].start(i0 + g)
+			}
+			var prev *atomic.Int32
+			if i0 > 0 && members > 1 {
+				prev = &progress[i0-1]
+			}
+			for t, left := 0, cnt; left > 0; t++ {
+				for g := 0; g < cnt; g++ {
+					k := t - g*sweepLag
+					if k < 0 || sw[g].done {
+						continue
+					}
+					if g == 0 && prev != nil {
+						for prev.Load() < int32(k+sweepLag) {
+							runtime.Gosched()
+						}
+					}
+					sw[g].step()
+					if sw[g].done {
+						left--
+						progress[i0+g].Store(finished)
+					} else {
+						progress[i0+g].Store(int32(k + 1))
+					}
 				}
 			}
 		}
-		if tau != 0 {
-			symTwoSided(s.cols(p, e-p, p, e-p), v, tau, w)
+	})
+}
+
+// sweeper is one sweep of dsb2st, run a block step at a time.
+type sweeper struct {
+	s                band
+	i, c, p, e       int
+	done             bool
+	v, w, u, scratch []float64
+}
+
+func newSweeper(s band) sweeper {
+	b := s.b
+	return sweeper{s: s, v: make([]float64, b), w: make([]float64, b), u: make([]float64, b), scratch: make([]float64, b)}
+}
+
+// start sets the sweeper to the beginning of sweep i.
+func (sw *sweeper) start(i int) {
+	// The column to annihilate: A(p:e, c), with the diagonal block D =
+	// A(p:e, p:e) and the block below it, B = A(e:e2, p:e).
+	sw.i, sw.c, sw.p, sw.e = i, i, i+1, min(i+1+sw.s.b, sw.s.n)
+	sw.done = false
+}
+
+// step runs the sweep's next block step; done is set after the last.
+func (sw *sweeper) step() {
+	s, c, p, e := sw.s, sw.c, sw.p, sw.e
+	h := s.cols(c, 1, p, e-p).Data
+	beta, tau := dlarfg(h[0], h[1:])
+	v := sw.v[:e-p]
+	v[0] = 1
+	copy(v[1:], h[1:])
+	h[0] = beta
+	clear(h[1:])
+	if c != sw.i {
+		// The reflector from B's first column, from the left to the
+		// others: rows 1.. of the block below c's diagonal block.
+		if bt := s.cols(c+1, p-c-1, p, e-p); tau != 0 && bt.Rows > 0 {
+			t := sw.scratch[:bt.Rows]
+			dotRows(t, bt.Data, bt.Stride, v, sw.u)
+			kernels.Dscal(-tau, t)
+			gerRows(bt.Data, bt.Stride, v, t)
 		}
-		e2 := min(e+b, n)
-		if e2 == e {
-			return
-		}
-		if tau != 0 {
-			// B = B H: u = B v, B -= tau u v^T (B's columns are bt's rows).
-			bt := s.cols(p, e-p, e, e2-e)
-			uu := u[:e2-e]
-			clear(uu)
-			axpyRows(uu, bt.Data, bt.Stride, v)
-			for k, vk := range v {
-				kernels.Daxpy(-tau*vk, uu, bt.Data[k*bt.Stride:k*bt.Stride+len(uu)])
-			}
-		}
-		c, p, e = p, e, e2
 	}
+	if tau != 0 {
+		symTwoSided(s.cols(p, e-p, p, e-p), v, tau, sw.w)
+	}
+	e2 := min(e+s.b, s.n)
+	if e2 == e {
+		sw.done = true
+		return
+	}
+	if tau != 0 {
+		// B = B H: u = B v, B -= tau u v^T (B's columns are bt's rows).
+		bt := s.cols(p, e-p, e, e2-e)
+		uu := sw.u[:e2-e]
+		clear(uu)
+		axpyRows(uu, bt.Data, bt.Stride, v)
+		t := sw.scratch[:len(v)]
+		for q, vq := range v {
+			t[q] = -tau * vq
+		}
+		gerRows(bt.Data, bt.Stride, uu, t)
+	}
+	sw.c, sw.p, sw.e = p, e, e2
 }
 
 // symTwoSided applies H = I - tau v v^T from both sides to the symmetric
@@ -133,9 +223,45 @@ func symTwoSided(a Dense, v []float64, tau float64, w []float64) {
 	kernels.Dscal(tau, w)
 	alpha := -0.5 * tau * kernels.Ddot(w, v)
 	kernels.Daxpy(alpha, v, w)
-	for r := 0; r < m; r++ {
+	syr2Upper(a, v, w)
+}
+
+// syr2Upper computes A -= v w^T + w v^T on the upper triangle stored in the
+// rows of a: each four rows' 4 x 4 triangle directly, the rectangle right
+// of it in one pass (kernels.Dger4).
+func syr2Upper(a Dense, v, w []float64) {
+	m := len(v)
+	r := 0
+	for ; r+4 <= m; r += 4 {
+		for k := 0; k < 4; k++ {
+			row := a.Data[(r+k)*a.Stride:]
+			for c := r + k; c < r+4; c++ {
+				row[c] -= v[r+k]*w[c] + w[r+k]*v[c]
+			}
+		}
+		if r+4 < m {
+			cx := [4]float64{-v[r], -v[r+1], -v[r+2], -v[r+3]}
+			cy := [4]float64{-w[r], -w[r+1], -w[r+2], -w[r+3]}
+			kernels.Dger4(a.Data[r*a.Stride+r+4:], a.Stride, w[r+4:m], v[r+4:m], &cx, &cy)
+		}
+	}
+	for ; r < m; r++ {
 		rr := a.Data[r*a.Stride+r : r*a.Stride+m]
 		kernels.Daxpy(-v[r], w[r:], rr)
 		kernels.Daxpy(-w[r], v[r:], rr)
+	}
+}
+
+// gerRows computes r[p*stride : p*stride+len(x)] += coef[p] x for every p,
+// four rows per pass over x (kernels.Dger4).
+func gerRows(r []float64, stride int, x, coef []float64) {
+	n := len(x)
+	p := 0
+	for ; p+4 <= len(coef); p += 4 {
+		c := [4]float64{coef[p], coef[p+1], coef[p+2], coef[p+3]}
+		kernels.Dger4(r[p*stride:], stride, x, nil, &c, nil)
+	}
+	for ; p < len(coef); p++ {
+		kernels.Daxpy(coef[p], x, r[p*stride:p*stride+n])
 	}
 }

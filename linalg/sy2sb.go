@@ -56,6 +56,7 @@ func dsy2sb(pk []float64, n int) band {
 	buf := make([]float64, syr2kBuf(b, m0, tm.n))
 	tmat, g, mm := NewDense(b, b), NewDense(b, b), NewDense(b, b)
 	tau := make([]float64, b)
+	gparts := make([]float64, (m0+zCols-1)/zCols*b*b)
 	mirrorDiagBlocks(pk, n)
 	j := 0
 	for ; n-j > b+1; j += b {
@@ -92,11 +93,7 @@ func dsy2sb(pk []float64, n int) band {
 		ut := Dense{Rows: m, Cols: k, Stride: k, Data: ubuf[:m*k]}
 		symmPacked(tm, sm, pk, m, vt, ut)
 		z := Dense{Rows: k, Cols: m, Stride: m, Data: zbuf[:k*m]}
-		gemmSerial(true, true, 1, t, ut, 0, z) // Y = T^T U
-		mk := mm.View(0, 0, k, k)
-		gemmSerial(false, true, 1, z, v, 0, gk)  // Y V^T
-		gemmSerial(false, false, 1, gk, t, 0, mk) // Y V^T T
-		gemmSerial(false, false, -0.5, mk, v, 1, z)
+		formZ(tm, t, ut, v, z, mm.View(0, 0, k, k), gparts)
 		syr2kPacked(tm, -1, v, z, pk, m, buf)
 	}
 	// The rest is already a band.
@@ -105,6 +102,41 @@ func dsy2sb(pk []float64, n int) band {
 		copy(s.ab[(j+p)*s.ld:], pkRow(pk, m, p))
 	}
 	return s
+}
+
+// zCols is the width of the column chunks in which formZ splits its
+// products over the team.
+const zCols = 256
+
+// formZ computes Z = Y - 1/2 (Y V^T T) V from Y = T^T U (ut = U^T) for the
+// k x m matrices v and z, with mm (k x k) and gparts (k*k per chunk of
+// zCols columns) as workspace: the products with T^T and V by column
+// chunks on the team, the chunks' parts of Y V^T summed in order. Cost
+// 6 k^2 m flops.
+func formZ(tm *team, t, ut, v, z, mm Dense, gparts []float64) {
+	k, m := v.Rows, v.Cols
+	nch := (m + zCols - 1) / zCols
+	part := func(c int) Dense { return Dense{Rows: k, Cols: k, Stride: k, Data: gparts[c*k*k : (c+1)*k*k]} }
+	tm.run(nch, func(c int) {
+		c0 := c * zCols
+		w := min(zCols, m-c0)
+		zc := z.View(0, c0, k, w)
+		gemmSerial(true, true, 1, t, ut.View(c0, 0, w, k), 0, zc) // Y = T^T U
+		gemmSerial(false, true, 1, zc, v.View(0, c0, k, w), 0, part(c))
+	})
+	g := part(0)
+	for c := 1; c < nch; c++ {
+		pc := part(c)
+		for i := range k * k {
+			g.Data[i] += pc.Data[i]
+		}
+	}
+	gemmSerial(false, false, 1, g, t, 0, mm) // Y V^T T
+	tm.run(nch, func(c int) {
+		c0 := c * zCols
+		w := min(zCols, m-c0)
+		gemmSerial(false, false, -0.5, mm, v.View(0, c0, k, w), 1, z.View(0, c0, k, w))
+	})
 }
 
 // symmWork holds symmPacked's per-chunk partial products.
@@ -245,6 +277,7 @@ func gemmSerial(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
 // P's remaining columns.
 func geqr2Rows(a Dense, tau []float64) {
 	c, m := a.Rows, a.Cols
+	work := make([]float64, c+m)
 	for p := range tau {
 		row := a.Row(p)
 		beta, t := dlarfg(row[p], row[p+1:])
@@ -253,12 +286,15 @@ func geqr2Rows(a Dense, tau []float64) {
 		if t == 0 {
 			continue
 		}
-		// Apply H_p = I - t v v^T to the columns p+1..k-1 of P.
+		// Apply H_p = I - t v v^T to the columns p+1.. of P, four at a time.
 		row[p] = 1
 		vp := row[p:m]
-		for q := p + 1; q < c; q++ {
-			rq := a.Data[q*a.Stride+p : q*a.Stride+m]
-			kernels.Daxpy(-t*kernels.Ddot(vp, rq), vp, rq)
+		if q := p + 1; q < c {
+			rq := a.Data[q*a.Stride+p:]
+			coef := work[:c-q]
+			dotRows(coef, rq, a.Stride, vp, work[c:])
+			kernels.Dscal(-t, coef)
+			gerRows(rq, a.Stride, vp, coef)
 		}
 		row[p] = beta
 	}

@@ -26,7 +26,8 @@ func bandDense(t *testing.T, s band) Dense {
 
 // The bulge chasing with small bandwidths, so that small orders run many
 // sweeps and block steps (including short last ones): the tridiagonal
-// matrix keeps the band matrix's eigenvalues (gonum's Dsyev the reference).
+// matrix keeps the band matrix's eigenvalues (gonum's Dsyev the reference),
+// and is the same whether one goroutine or three chase the bulges.
 func TestDsb2st(t *testing.T) {
 	for _, b := range []int{1, 2, 3, 4, 7, 16} {
 		for _, n := range []int{1, 2, 3, b + 1, b + 2, 2*b + 1, 2*b + 3, 3*b + 2, 41, 100} {
@@ -42,9 +43,19 @@ func TestDsb2st(t *testing.T) {
 					}
 					ab := bandDense(t, s)
 					want := gonumValues(ab)
+					s1 := band{n: s.n, b: s.b, ld: s.ld, ab: append([]float64(nil), s.ab...)}
+					prev := SetThreads(1)
+					d1, e1 := dsb2st(s1)
+					SetThreads(3)
 					d, e := dsb2st(s)
+					SetThreads(prev)
 					if r := valueRatio(ab, gonumValues(tridiagDense(d, e)), want); r > eigThresh {
 						t.Errorf("tridiagonal's eigenvalues vs the band's: ratio %.3g", r)
+					}
+					for k := range d {
+						if d[k] != d1[k] || (k < len(e) && e[k] != e1[k]) {
+							t.Fatalf("three goroutines' T differs from one's at %d", k)
+						}
 					}
 				})
 			}
