@@ -25,45 +25,28 @@ func Dsymv4(a []float64, lda int, x, y []float64, alpha, dot *[4]float64, next [
 	if len(y) < n || lda < 0 || len(a) < 3*lda+n {
 		panic(fmt.Sprintf("kernels: Dsymv4: len(x)=%d, len(y)=%d, len(a)=%d, lda=%d", n, len(y), len(a), lda))
 	}
-	v := symv.lanes
-	m := n / v * v
+	m := n
+	if symv.impl != Generic {
+		m = n &^ 3 // the vector bodies take multiples of four
+	}
 	if m > 0 {
-		var acc [32]float64
-		symvBody(symv.impl, a, lda, x[:m], y[:m], alpha, &acc, next, nlda)
-		for k := 0; k < 4; k++ {
-			var s float64
-			for _, p := range acc[k*v : (k+1)*v] {
-				s += p
-			}
-			dot[k] += s
-		}
+		symvBody(symv.impl, a, lda, x[:m], y[:m], alpha, dot, next, nlda)
 	}
 	if m < n {
 		dsymv4Generic(a[m:], lda, x[m:], y[m:n], alpha, dot)
 	}
 }
 
-// symvKernel names the installed vector body of Dsymv4 (symvBody calls
-// it): it handles a multiple of lanes columns and leaves each row's dot
-// product as lanes partial sums in acc[k*lanes:]. A switch rather than a
-// func value, so that the small arrays passed by pointer stay on the stack.
+// symvKernel names the installed vector bodies of Dsymv4 and Dger4
+// (symvBody, ger1Body, ger2Body call them): a switch rather than a func
+// value, so that the small arrays passed by pointer stay on the stack.
 type symvKernel struct {
-	lanes int
-	impl  Level
+	impl Level
 }
 
 var symv symvKernel
 
-func setSymvGeneric() { symv = symvKernel{1, Generic} }
-
-// dsymv4GenericAcc is the pure-Go vector body: one lane.
-func dsymv4GenericAcc(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64) {
-	var dot [4]float64
-	dsymv4Generic(a, lda, x, y, alpha, &dot)
-	for k := range dot {
-		acc[k] += dot[k]
-	}
-}
+func setSymvGeneric() { symv = symvKernel{Generic} }
 
 func dsymv4Generic(a []float64, lda int, x, y []float64, alpha, dot *[4]float64) {
 	n := len(x)
@@ -102,8 +85,10 @@ func Dger4(a []float64, lda int, x, y []float64, cx, cy *[4]float64) {
 	if (y != nil && len(y) < n) || lda < 0 || len(a) < 3*lda+n {
 		panic(fmt.Sprintf("kernels: Dger4: len(x)=%d, len(y)=%d, len(a)=%d, lda=%d", n, len(y), len(a), lda))
 	}
-	v := symv.lanes
-	m := n / v * v
+	m := n
+	if symv.impl != Generic {
+		m = n &^ 3
+	}
 	if m > 0 {
 		if y == nil {
 			ger1Body(symv.impl, a, lda, x[:m], cx)

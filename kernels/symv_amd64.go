@@ -6,20 +6,20 @@ package kernels
 func setSymvLevel(l Level) {
 	switch l {
 	case AVX512:
-		symv = symvKernel{8, AVX512}
+		symv = symvKernel{AVX512}
 	case AVX2:
-		symv = symvKernel{4, AVX2}
+		symv = symvKernel{AVX2}
 	}
 }
 
-func symvBody(impl Level, a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int) {
+func symvBody(impl Level, a []float64, lda int, x, y []float64, alpha, dot *[4]float64, next []float64, nlda int) {
 	switch impl {
 	case AVX512:
-		dsymv4AVX512(a, lda, x, y, alpha, acc, next, nlda)
+		dsymv4AVX512(a, lda, x, y, alpha, dot, next, nlda)
 	case AVX2:
-		dsymv4AVX2(a, lda, x, y, alpha, acc, next, nlda)
+		dsymv4AVX2(a, lda, x, y, alpha, dot, next, nlda)
 	default:
-		dsymv4GenericAcc(a, lda, x, y, alpha, acc)
+		dsymv4Generic(a, lda, x, y, alpha, dot)
 	}
 }
 

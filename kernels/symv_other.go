@@ -2,8 +2,8 @@
 
 package kernels
 
-func symvBody(_ Level, a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int) {
-	dsymv4GenericAcc(a, lda, x, y, alpha, acc)
+func symvBody(_ Level, a []float64, lda int, x, y []float64, alpha, dot *[4]float64, next []float64, nlda int) {
+	dsymv4Generic(a, lda, x, y, alpha, dot)
 }
 
 func ger1Body(_ Level, a []float64, lda int, x []float64, cx *[4]float64) {

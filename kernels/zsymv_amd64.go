@@ -7,13 +7,12 @@ package kernels
 // dsymv4AVX2 (AVX2) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of 4:
 //
 //	y[c] += alpha[0]*a[c] + alpha[1]*a[lda+c] + alpha[2]*a[2*lda+c] + alpha[3]*a[3*lda+c]
-//	acc[k*4+c%4] += a[k*lda+c] * x[c]
+//	dot[k] += a[k*lda+c] * x[c]
 //
-// so that acc[k*4:(k+1)*4] sums to the dot product of row k with x.
 // The caller checks the bounds.
 //
 //go:noescape
-func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
+func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, dot *[4]float64, next []float64, nlda int)
 
 // dger4x1AVX2 (AVX2) computes, for k < 4 and c < len(x), a multiple of 4:
 //
@@ -33,18 +32,17 @@ func dger4x1AVX2(a []float64, lda int, x []float64, cx *[4]float64)
 //go:noescape
 func dger4x2AVX2(a []float64, lda int, x []float64, y []float64, cx *[4]float64, cy *[4]float64)
 
-// dsymv4AVX512 (AVX512) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of 8:
+// dsymv4AVX512 (AVX512) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of 4:
 //
 //	y[c] += alpha[0]*a[c] + alpha[1]*a[lda+c] + alpha[2]*a[2*lda+c] + alpha[3]*a[3*lda+c]
-//	acc[k*8+c%8] += a[k*lda+c] * x[c]
+//	dot[k] += a[k*lda+c] * x[c]
 //
-// so that acc[k*8:(k+1)*8] sums to the dot product of row k with x.
 // The caller checks the bounds.
 //
 //go:noescape
-func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
+func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, dot *[4]float64, next []float64, nlda int)
 
-// dger4x1AVX512 (AVX512) computes, for k < 4 and c < len(x), a multiple of 8:
+// dger4x1AVX512 (AVX512) computes, for k < 4 and c < len(x), a multiple of 4:
 //
 //	a[k*lda+c] += cx[k]*x[c]
 //
@@ -53,7 +51,7 @@ func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]floa
 //go:noescape
 func dger4x1AVX512(a []float64, lda int, x []float64, cx *[4]float64)
 
-// dger4x2AVX512 (AVX512) computes, for k < 4 and c < len(x), a multiple of 8:
+// dger4x2AVX512 (AVX512) computes, for k < 4 and c < len(x), a multiple of 4:
 //
 //	a[k*lda+c] += cx[k]*x[c] + cy[k]*y[c]
 //

@@ -4,7 +4,7 @@
 
 #include "textflag.h"
 
-// func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
+// func dsymv4AVX2(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, dot *[4]float64, next []float64, nlda int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·dsymv4AVX2(SB), NOSPLIT, $0-128
 	MOVQ a_base+0(FP), AX
@@ -13,16 +13,15 @@ TEXT ·dsymv4AVX2(SB), NOSPLIT, $0-128
 	MOVQ y_base+56(FP), BX
 	MOVQ x_len+40(FP), SI
 	MOVQ alpha+80(FP), DI
-	MOVQ acc+88(FP), R8
 
 	// Row pointers p0..p3, lda in bytes.
 	SHLQ         $0x03, CX
-	MOVQ         AX, R9
+	MOVQ         AX, R8
+	ADDQ         CX, R8
+	MOVQ         R8, R9
 	ADDQ         CX, R9
 	MOVQ         R9, R10
 	ADDQ         CX, R10
-	MOVQ         R10, R11
-	ADDQ         CX, R11
 	VBROADCASTSD (DI), Y0
 	VXORPD       Y4, Y4, Y4
 	VBROADCASTSD 8(DI), Y1
@@ -56,42 +55,60 @@ TEXT ·dsymv4AVX2(SB), NOSPLIT, $0-128
 	PREFETCHT0 128(CX)
 	PREFETCHT0 192(CX)
 	XORQ       CX, CX
+	ANDQ       $0xfffffffc, SI
 
 dsymv4AVX2_loop:
 	CMPQ        CX, SI
-	JGE         dsymv4AVX2_done
+	JGE         dsymv4AVX2_tail
 	VMOVUPD     (DX)(CX*8), Y8
 	VMOVUPD     (BX)(CX*8), Y9
 	PREFETCHT0  2048(AX)(CX*8)
 	VMOVUPD     (AX)(CX*8), Y10
 	VFMADD231PD Y10, Y8, Y4
 	VFMADD231PD Y10, Y0, Y9
-	PREFETCHT0  2048(R9)(CX*8)
-	VMOVUPD     (R9)(CX*8), Y10
+	PREFETCHT0  2048(R8)(CX*8)
+	VMOVUPD     (R8)(CX*8), Y10
 	VFMADD231PD Y10, Y8, Y5
 	VFMADD231PD Y10, Y1, Y9
-	PREFETCHT0  2048(R10)(CX*8)
-	VMOVUPD     (R10)(CX*8), Y10
+	PREFETCHT0  2048(R9)(CX*8)
+	VMOVUPD     (R9)(CX*8), Y10
 	VFMADD231PD Y10, Y8, Y6
 	VFMADD231PD Y10, Y2, Y9
-	PREFETCHT0  2048(R11)(CX*8)
-	VMOVUPD     (R11)(CX*8), Y10
+	PREFETCHT0  2048(R10)(CX*8)
+	VMOVUPD     (R10)(CX*8), Y10
 	VFMADD231PD Y10, Y8, Y7
 	VFMADD231PD Y10, Y3, Y9
 	VMOVUPD     Y9, (BX)(CX*8)
 	ADDQ        $0x00000004, CX
 	JMP         dsymv4AVX2_loop
 
-dsymv4AVX2_done:
-	// Add the dot accumulators to acc.
-	VADDPD  (R8), Y4, Y4
-	VMOVUPD Y4, (R8)
-	VADDPD  32(R8), Y5, Y5
-	VMOVUPD Y5, 32(R8)
-	VADDPD  64(R8), Y6, Y6
-	VMOVUPD Y6, 64(R8)
-	VADDPD  96(R8), Y7, Y7
-	VMOVUPD Y7, 96(R8)
+dsymv4AVX2_tail:
+	// Add the dot products to dot.
+	MOVQ         dot+88(FP), AX
+	VEXTRACTF128 $0x01, Y4, X11
+	VADDPD       X11, X4, X4
+	VPERMILPD    $0x01, X4, X11
+	VADDSD       X11, X4, X4
+	VADDSD       (AX), X4, X4
+	VMOVSD       X4, (AX)
+	VEXTRACTF128 $0x01, Y5, X11
+	VADDPD       X11, X5, X5
+	VPERMILPD    $0x01, X5, X11
+	VADDSD       X11, X5, X5
+	VADDSD       8(AX), X5, X5
+	VMOVSD       X5, 8(AX)
+	VEXTRACTF128 $0x01, Y6, X11
+	VADDPD       X11, X6, X6
+	VPERMILPD    $0x01, X6, X11
+	VADDSD       X11, X6, X6
+	VADDSD       16(AX), X6, X6
+	VMOVSD       X6, 16(AX)
+	VEXTRACTF128 $0x01, Y7, X11
+	VADDPD       X11, X7, X7
+	VPERMILPD    $0x01, X7, X11
+	VADDSD       X11, X7, X7
+	VADDSD       24(AX), X7, X7
+	VMOVSD       X7, 24(AX)
 	VZEROUPPER
 	RET
 
@@ -115,10 +132,11 @@ TEXT ·dger4x1AVX2(SB), NOSPLIT, $0-64
 	VBROADCASTSD 16(CX), Y2
 	VBROADCASTSD 24(CX), Y3
 	XORQ         CX, CX
+	ANDQ         $0xfffffffc, BX
 
 dger4x1AVX2_loop:
 	CMPQ        CX, BX
-	JGE         dger4x1AVX2_done
+	JGE         dger4x1AVX2_tail
 	VMOVUPD     (DX)(CX*8), Y8
 	VMOVUPD     (AX)(CX*8), Y10
 	VFMADD231PD Y8, Y0, Y10
@@ -135,7 +153,7 @@ dger4x1AVX2_loop:
 	ADDQ        $0x00000004, CX
 	JMP         dger4x1AVX2_loop
 
-dger4x1AVX2_done:
+dger4x1AVX2_tail:
 	VZEROUPPER
 	RET
 
@@ -165,10 +183,11 @@ TEXT ·dger4x2AVX2(SB), NOSPLIT, $0-96
 	VBROADCASTSD 16(CX), Y6
 	VBROADCASTSD 24(CX), Y7
 	XORQ         CX, CX
+	ANDQ         $0xfffffffc, BX
 
 dger4x2AVX2_loop:
 	CMPQ        CX, BX
-	JGE         dger4x2AVX2_done
+	JGE         dger4x2AVX2_tail
 	VMOVUPD     (DX)(CX*8), Y8
 	VMOVUPD     (SI)(CX*8), Y9
 	VMOVUPD     (AX)(CX*8), Y10
@@ -190,12 +209,12 @@ dger4x2AVX2_loop:
 	ADDQ        $0x00000004, CX
 	JMP         dger4x2AVX2_loop
 
-dger4x2AVX2_done:
+dger4x2AVX2_tail:
 	VZEROUPPER
 	RET
 
-// func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)
-// Requires: AVX, AVX512F, MMX+
+// func dsymv4AVX512(a []float64, lda int, x []float64, y []float64, alpha *[4]float64, dot *[4]float64, next []float64, nlda int)
+// Requires: AVX, AVX512F, FMA3, MMX+
 TEXT ·dsymv4AVX512(SB), NOSPLIT, $0-128
 	MOVQ a_base+0(FP), AX
 	MOVQ lda+24(FP), CX
@@ -203,16 +222,15 @@ TEXT ·dsymv4AVX512(SB), NOSPLIT, $0-128
 	MOVQ y_base+56(FP), BX
 	MOVQ x_len+40(FP), SI
 	MOVQ alpha+80(FP), DI
-	MOVQ acc+88(FP), R8
 
 	// Row pointers p0..p3, lda in bytes.
 	SHLQ         $0x03, CX
-	MOVQ         AX, R9
+	MOVQ         AX, R8
+	ADDQ         CX, R8
+	MOVQ         R8, R9
 	ADDQ         CX, R9
 	MOVQ         R9, R10
 	ADDQ         CX, R10
-	MOVQ         R10, R11
-	ADDQ         CX, R11
 	VBROADCASTSD (DI), Z0
 	VXORPD       Y4, Y4, Y4
 	VBROADCASTSD 8(DI), Z1
@@ -246,47 +264,96 @@ TEXT ·dsymv4AVX512(SB), NOSPLIT, $0-128
 	PREFETCHT0 128(CX)
 	PREFETCHT0 192(CX)
 	XORQ       CX, CX
+	MOVQ       SI, DI
+	ANDQ       $0xfffffff8, DI
 
 dsymv4AVX512_loop:
-	CMPQ        CX, SI
-	JGE         dsymv4AVX512_done
+	CMPQ        CX, DI
+	JGE         dsymv4AVX512_tail
 	VMOVUPD     (DX)(CX*8), Z8
 	VMOVUPD     (BX)(CX*8), Z9
 	PREFETCHT0  2048(AX)(CX*8)
 	VMOVUPD     (AX)(CX*8), Z10
 	VFMADD231PD Z10, Z8, Z4
 	VFMADD231PD Z10, Z0, Z9
-	PREFETCHT0  2048(R9)(CX*8)
-	VMOVUPD     (R9)(CX*8), Z10
+	PREFETCHT0  2048(R8)(CX*8)
+	VMOVUPD     (R8)(CX*8), Z10
 	VFMADD231PD Z10, Z8, Z5
 	VFMADD231PD Z10, Z1, Z9
-	PREFETCHT0  2048(R10)(CX*8)
-	VMOVUPD     (R10)(CX*8), Z10
+	PREFETCHT0  2048(R9)(CX*8)
+	VMOVUPD     (R9)(CX*8), Z10
 	VFMADD231PD Z10, Z8, Z6
 	VFMADD231PD Z10, Z2, Z9
-	PREFETCHT0  2048(R11)(CX*8)
-	VMOVUPD     (R11)(CX*8), Z10
+	PREFETCHT0  2048(R10)(CX*8)
+	VMOVUPD     (R10)(CX*8), Z10
 	VFMADD231PD Z10, Z8, Z7
 	VFMADD231PD Z10, Z3, Z9
 	VMOVUPD     Z9, (BX)(CX*8)
 	ADDQ        $0x00000008, CX
 	JMP         dsymv4AVX512_loop
 
+dsymv4AVX512_tail:
+	// Fold the dot accumulators to four lanes, then a four-column trip if one is left.
+	VEXTRACTF64X4 $0x01, Z4, Y11
+	VADDPD        Y11, Y4, Y4
+	VEXTRACTF64X4 $0x01, Z5, Y11
+	VADDPD        Y11, Y5, Y5
+	VEXTRACTF64X4 $0x01, Z6, Y11
+	VADDPD        Y11, Y6, Y6
+	VEXTRACTF64X4 $0x01, Z7, Y11
+	VADDPD        Y11, Y7, Y7
+	ADDQ          $0x04, DI
+	CMPQ          DI, SI
+	JG            dsymv4AVX512_done
+	VMOVUPD       (DX)(CX*8), Y8
+	VMOVUPD       (BX)(CX*8), Y9
+	VMOVUPD       (AX)(CX*8), Y10
+	VFMADD231PD   Y10, Y8, Y4
+	VFMADD231PD   Y10, Y0, Y9
+	VMOVUPD       (R8)(CX*8), Y10
+	VFMADD231PD   Y10, Y8, Y5
+	VFMADD231PD   Y10, Y1, Y9
+	VMOVUPD       (R9)(CX*8), Y10
+	VFMADD231PD   Y10, Y8, Y6
+	VFMADD231PD   Y10, Y2, Y9
+	VMOVUPD       (R10)(CX*8), Y10
+	VFMADD231PD   Y10, Y8, Y7
+	VFMADD231PD   Y10, Y3, Y9
+	VMOVUPD       Y9, (BX)(CX*8)
+	ADDQ          $0x00000004, CX
+
 dsymv4AVX512_done:
-	// Add the dot accumulators to acc.
-	VADDPD  (R8), Z4, Z4
-	VMOVUPD Z4, (R8)
-	VADDPD  64(R8), Z5, Z5
-	VMOVUPD Z5, 64(R8)
-	VADDPD  128(R8), Z6, Z6
-	VMOVUPD Z6, 128(R8)
-	VADDPD  192(R8), Z7, Z7
-	VMOVUPD Z7, 192(R8)
+	// Add the dot products to dot.
+	MOVQ         dot+88(FP), AX
+	VEXTRACTF128 $0x01, Y4, X11
+	VADDPD       X11, X4, X4
+	VPERMILPD    $0x01, X4, X11
+	VADDSD       X11, X4, X4
+	VADDSD       (AX), X4, X4
+	VMOVSD       X4, (AX)
+	VEXTRACTF128 $0x01, Y5, X11
+	VADDPD       X11, X5, X5
+	VPERMILPD    $0x01, X5, X11
+	VADDSD       X11, X5, X5
+	VADDSD       8(AX), X5, X5
+	VMOVSD       X5, 8(AX)
+	VEXTRACTF128 $0x01, Y6, X11
+	VADDPD       X11, X6, X6
+	VPERMILPD    $0x01, X6, X11
+	VADDSD       X11, X6, X6
+	VADDSD       16(AX), X6, X6
+	VMOVSD       X6, 16(AX)
+	VEXTRACTF128 $0x01, Y7, X11
+	VADDPD       X11, X7, X7
+	VPERMILPD    $0x01, X7, X11
+	VADDSD       X11, X7, X7
+	VADDSD       24(AX), X7, X7
+	VMOVSD       X7, 24(AX)
 	VZEROUPPER
 	RET
 
 // func dger4x1AVX512(a []float64, lda int, x []float64, cx *[4]float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, FMA3
 TEXT ·dger4x1AVX512(SB), NOSPLIT, $0-64
 	MOVQ         a_base+0(FP), AX
 	MOVQ         lda+24(FP), CX
@@ -305,10 +372,12 @@ TEXT ·dger4x1AVX512(SB), NOSPLIT, $0-64
 	VBROADCASTSD 16(CX), Z2
 	VBROADCASTSD 24(CX), Z3
 	XORQ         CX, CX
+	MOVQ         BX, R9
+	ANDQ         $0xfffffff8, R9
 
 dger4x1AVX512_loop:
-	CMPQ        CX, BX
-	JGE         dger4x1AVX512_done
+	CMPQ        CX, R9
+	JGE         dger4x1AVX512_tail
 	VMOVUPD     (DX)(CX*8), Z8
 	VMOVUPD     (AX)(CX*8), Z10
 	VFMADD231PD Z8, Z0, Z10
@@ -325,12 +394,32 @@ dger4x1AVX512_loop:
 	ADDQ        $0x00000008, CX
 	JMP         dger4x1AVX512_loop
 
+dger4x1AVX512_tail:
+	// A four-column trip if one is left.
+	ADDQ        $0x04, R9
+	CMPQ        R9, BX
+	JG          dger4x1AVX512_done
+	VMOVUPD     (DX)(CX*8), Y8
+	VMOVUPD     (AX)(CX*8), Y10
+	VFMADD231PD Y8, Y0, Y10
+	VMOVUPD     Y10, (AX)(CX*8)
+	VMOVUPD     (SI)(CX*8), Y10
+	VFMADD231PD Y8, Y1, Y10
+	VMOVUPD     Y10, (SI)(CX*8)
+	VMOVUPD     (DI)(CX*8), Y10
+	VFMADD231PD Y8, Y2, Y10
+	VMOVUPD     Y10, (DI)(CX*8)
+	VMOVUPD     (R8)(CX*8), Y10
+	VFMADD231PD Y8, Y3, Y10
+	VMOVUPD     Y10, (R8)(CX*8)
+	ADDQ        $0x00000004, CX
+
 dger4x1AVX512_done:
 	VZEROUPPER
 	RET
 
 // func dger4x2AVX512(a []float64, lda int, x []float64, y []float64, cx *[4]float64, cy *[4]float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, FMA3
 TEXT ·dger4x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ         a_base+0(FP), AX
 	MOVQ         lda+24(FP), CX
@@ -355,10 +444,12 @@ TEXT ·dger4x2AVX512(SB), NOSPLIT, $0-96
 	VBROADCASTSD 16(CX), Z6
 	VBROADCASTSD 24(CX), Z7
 	XORQ         CX, CX
+	MOVQ         BX, R10
+	ANDQ         $0xfffffff8, R10
 
 dger4x2AVX512_loop:
-	CMPQ        CX, BX
-	JGE         dger4x2AVX512_done
+	CMPQ        CX, R10
+	JGE         dger4x2AVX512_tail
 	VMOVUPD     (DX)(CX*8), Z8
 	VMOVUPD     (SI)(CX*8), Z9
 	VMOVUPD     (AX)(CX*8), Z10
@@ -379,6 +470,31 @@ dger4x2AVX512_loop:
 	VMOVUPD     Z10, (R9)(CX*8)
 	ADDQ        $0x00000008, CX
 	JMP         dger4x2AVX512_loop
+
+dger4x2AVX512_tail:
+	// A four-column trip if one is left.
+	ADDQ        $0x04, R10
+	CMPQ        R10, BX
+	JG          dger4x2AVX512_done
+	VMOVUPD     (DX)(CX*8), Y8
+	VMOVUPD     (SI)(CX*8), Y9
+	VMOVUPD     (AX)(CX*8), Y10
+	VFMADD231PD Y8, Y0, Y10
+	VFMADD231PD Y9, Y4, Y10
+	VMOVUPD     Y10, (AX)(CX*8)
+	VMOVUPD     (DI)(CX*8), Y10
+	VFMADD231PD Y8, Y1, Y10
+	VFMADD231PD Y9, Y5, Y10
+	VMOVUPD     Y10, (DI)(CX*8)
+	VMOVUPD     (R8)(CX*8), Y10
+	VFMADD231PD Y8, Y2, Y10
+	VFMADD231PD Y9, Y6, Y10
+	VMOVUPD     Y10, (R8)(CX*8)
+	VMOVUPD     (R9)(CX*8), Y10
+	VFMADD231PD Y8, Y3, Y10
+	VFMADD231PD Y9, Y7, Y10
+	VMOVUPD     Y10, (R9)(CX*8)
+	ADDQ        $0x00000004, CX
 
 dger4x2AVX512_done:
 	VZEROUPPER

@@ -50,17 +50,19 @@ func main() {
 // the row's dot accumulator and y. The dot chains advance once per trip,
 // which at four loads per trip is below the FMA latency bound only when the
 // rows come from L1; they stream from L2 or L3, so one vector per trip is
-// enough and keeps the kernel simple.
+// enough and keeps the kernel simple. The AVX-512 kernel ends with a
+// four-column trip when len(x) mod 8 >= 4, and both reduce the dot
+// accumulators themselves: in the bulge chasing the rows are 64 long or
+// less, and a reduction in Go cost as much as the loop.
 func dsymv4(v isa) {
 	name := "dsymv4" + v.Name
-	TEXT(name, NOSPLIT, "func(a []float64, lda int, x, y []float64, alpha *[4]float64, acc *[32]float64, next []float64, nlda int)")
+	TEXT(name, NOSPLIT, "func(a []float64, lda int, x, y []float64, alpha, dot *[4]float64, next []float64, nlda int)")
 	Doc(
-		fmt.Sprintf("%s (%s) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of %d:", name, v.Name, v.Lanes),
+		fmt.Sprintf("%s (%s) computes, for the rows a[k*lda:] (k < 4) and c < len(x), a multiple of 4:", name, v.Name),
 		"",
 		"\ty[c] += alpha[0]*a[c] + alpha[1]*a[lda+c] + alpha[2]*a[2*lda+c] + alpha[3]*a[3*lda+c]",
-		fmt.Sprintf("\tacc[k*%d+c%%%d] += a[k*lda+c] * x[c]", v.Lanes, v.Lanes),
+		"\tdot[k] += a[k*lda+c] * x[c]",
 		"",
-		fmt.Sprintf("so that acc[k*%d:(k+1)*%d] sums to the dot product of row k with x.", v.Lanes, v.Lanes),
 		"The caller checks the bounds.",
 	)
 	Pragma("noescape")
@@ -70,7 +72,6 @@ func dsymv4(v isa) {
 	y := Load(Param("y").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 	ap := Load(Param("alpha"), GP64())
-	accp := Load(Param("acc"), GP64())
 
 	Comment("Row pointers p0..p3, lda in bytes.")
 	SHLQ(U8(3), lda)
@@ -102,28 +103,58 @@ func dsymv4(v isa) {
 	}
 	i := GP64()
 	XORQ(i, i)
-	Label(name + "_loop")
-	CMPQ(i, n)
-	JGE(LabelRef(name + "_done"))
 	at := func(base Register) Mem { return Mem{Base: base, Index: i, Scale: 8} }
-	VMOVUPD(at(x), xr)
-	VMOVUPD(at(y), yr)
-	for k := 0; k < rows; k++ {
-		PREFETCHT0(Mem{Base: p[k], Index: i, Scale: 8, Disp: prefetch})
-		VMOVUPD(at(p[k]), ar)
-		VFMADD231PD(ar, xr, dot[k])
-		VFMADD231PD(ar, alpha[k], yr)
+	// trip emits one trip of w columns on registers of that width.
+	trip := func(w int, vr func(VecPhysical) Register) {
+		VMOVUPD(at(x), vr(xr))
+		VMOVUPD(at(y), vr(yr))
+		for k := 0; k < rows; k++ {
+			if w == v.Lanes {
+				PREFETCHT0(Mem{Base: p[k], Index: i, Scale: 8, Disp: prefetch})
+			}
+			VMOVUPD(at(p[k]), vr(ar))
+			VFMADD231PD(vr(ar), vr(xr), vr(dot[k]))
+			VFMADD231PD(vr(ar), vr(alpha[k]), vr(yr))
+		}
+		VMOVUPD(vr(yr), at(y))
+		ADDQ(U32(w), i)
 	}
-	VMOVUPD(yr, at(y))
-	ADDQ(U32(v.Lanes), i)
+	full := func(r VecPhysical) Register { return r }
+	half := func(r VecPhysical) Register { return r.AsY() }
+	m := GP64()
+	MOVQ(n, m)
+	ANDQ(U32(^uint32(v.Lanes-1)), m)
+	Label(name + "_loop")
+	CMPQ(i, m)
+	JGE(LabelRef(name + "_tail"))
+	trip(v.Lanes, full)
 	JMP(LabelRef(name + "_loop"))
 
+	Label(name + "_tail")
+	if v.Lanes == 8 {
+		Comment("Fold the dot accumulators to four lanes, then a four-column trip if one is left.")
+		tmp := v.Regs[2*rows+3]
+		for k := 0; k < rows; k++ {
+			VEXTRACTF64X4(U8(1), dot[k], tmp.AsY())
+			VADDPD(tmp.AsY(), dot[k].AsY(), dot[k].AsY())
+		}
+		ADDQ(U8(4), m)
+		CMPQ(m, n)
+		JG(LabelRef(name + "_done"))
+		trip(4, half)
+	}
 	Label(name + "_done")
-	Comment("Add the dot accumulators to acc.")
+	Comment("Add the dot products to dot.")
+	dp := Load(Param("dot"), GP64())
+	tmp := v.Regs[2*rows+3]
 	for k := 0; k < rows; k++ {
-		m := Mem{Base: accp, Disp: 8 * k * v.Lanes}
-		VADDPD(m, dot[k], dot[k])
-		VMOVUPD(dot[k], m)
+		d := dot[k]
+		VEXTRACTF128(U8(1), d.AsY(), tmp.AsX())
+		VADDPD(tmp.AsX(), d.AsX(), d.AsX())
+		VPERMILPD(U8(1), d.AsX(), tmp.AsX())
+		VADDSD(tmp.AsX(), d.AsX(), d.AsX())
+		VADDSD(Mem{Base: dp, Disp: 8 * k}, d.AsX(), d.AsX())
+		VMOVSD(d.AsX(), Mem{Base: dp, Disp: 8 * k})
 	}
 	VZEROUPPER()
 	RET()
@@ -144,7 +175,7 @@ func dger4(v isa, vecs int) {
 	}
 	TEXT(name, NOSPLIT, sig)
 	Doc(
-		fmt.Sprintf("%s (%s) computes, for k < 4 and c < len(x), a multiple of %d:", name, v.Name, v.Lanes),
+		fmt.Sprintf("%s (%s) computes, for k < 4 and c < len(x), a multiple of 4:", name, v.Name),
 		"",
 		doc,
 		"",
@@ -180,24 +211,38 @@ func dger4(v isa, vecs int) {
 	}
 	i := GP64()
 	XORQ(i, i)
-	Label(name + "_loop")
-	CMPQ(i, n)
-	JGE(LabelRef(name + "_done"))
 	at := func(base Register) Mem { return Mem{Base: base, Index: i, Scale: 8} }
-	VMOVUPD(at(x), xr)
-	if vecs == 2 {
-		VMOVUPD(at(y), yr)
-	}
-	for k := 0; k < rows; k++ {
-		VMOVUPD(at(p[k]), ar)
-		VFMADD231PD(xr, cx[k], ar)
+	trip := func(w int, vr func(VecPhysical) Register) {
+		VMOVUPD(at(x), vr(xr))
 		if vecs == 2 {
-			VFMADD231PD(yr, cy[k], ar)
+			VMOVUPD(at(y), vr(yr))
 		}
-		VMOVUPD(ar, at(p[k]))
+		for k := 0; k < rows; k++ {
+			VMOVUPD(at(p[k]), vr(ar))
+			VFMADD231PD(vr(xr), vr(cx[k]), vr(ar))
+			if vecs == 2 {
+				VFMADD231PD(vr(yr), vr(cy[k]), vr(ar))
+			}
+			VMOVUPD(vr(ar), at(p[k]))
+		}
+		ADDQ(U32(w), i)
 	}
-	ADDQ(U32(v.Lanes), i)
+	m := GP64()
+	MOVQ(n, m)
+	ANDQ(U32(^uint32(v.Lanes-1)), m)
+	Label(name + "_loop")
+	CMPQ(i, m)
+	JGE(LabelRef(name + "_tail"))
+	trip(v.Lanes, func(r VecPhysical) Register { return r })
 	JMP(LabelRef(name + "_loop"))
+	Label(name + "_tail")
+	if v.Lanes == 8 {
+		Comment("A four-column trip if one is left.")
+		ADDQ(U8(4), m)
+		CMPQ(m, n)
+		JG(LabelRef(name + "_done"))
+		trip(4, func(r VecPhysical) Register { return r.AsY() })
+	}
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
