@@ -80,66 +80,57 @@ func dsb2st(s band) (d, e []float64) {
 // operations in the same order as when the sweeps run one after the other,
 // so the result does not depend on the schedule.
 //
-// One sweep streams the whole band below it (4 MB for n = 4096), more than
-// the L2 cache holds, so running the sweeps one by one is bound by memory
-// bandwidth. A wavefront over a group of sweeps, sweep i+g taking its step
-// t - g*sweepLag when the group's first takes step t, reuses each block
-// while it is in cache: the group's window is (g+1)*sweepLag blocks. Groups
-// are taken in order by the team's members, each group's first sweep
-// waiting for the previous group's last.
-const (
-	sweepLag   = 3
-	sweepGroup = 8
-)
+// The members of the team form a pipeline over the band: with T members,
+// member t runs the t-th of T equal parts of every sweep's steps, sweep
+// after sweep, and hands the sweep's state to member t+1. So each member
+// works on its own stretch of the band, which stays in its cache, and only
+// the blocks at the hand-over points pass between processors. (Giving
+// whole sweeps to alternate members instead moved every block between
+// processors on each sweep and ran slower on two than on one.)
+const sweepLag = 3
 
 func sweepsInParallel(tm *team, s band) {
 	nsweep := max(s.n-2, 0)
 	if nsweep == 0 {
 		return
 	}
+	stages := tm.n
+	if nsweep < 4*sweepLag || s.n < 8*s.b {
+		stages = 1
+	}
 	const finished = math.MaxInt32
 	progress := make([]atomic.Int32, nsweep) // block steps done per sweep
-	ngroup := (nsweep + sweepGroup - 1) / sweepGroup
-	var next atomic.Int64
-	members := min(tm.n, ngroup)
-	tm.run(members, func(int) {
-		var sw [sweepGroup]sweeper
-		for g := range sw {
-			sw[g] = newSweeper(s)
-		}
-		for {
-			grp := int(next.Add(1) - 1)
-			if grp >= ngroup {
-				return
+	handed := make([]atomic.Int64, stages)   // sweeps handed to each stage
+	state := make([]sweeper, nsweep)         // sweep positions at hand-over
+	tm.run(stages, func(t int) {
+		sw := newSweeper(s)
+		for i := 0; i < nsweep; i++ {
+			if t == 0 {
+				sw.start(i)
+			} else {
+				for handed[t].Load() <= int64(i) {
+					runtime.Gosched()
+				}
+				sw.i, sw.c, sw.p, sw.e, sw.done = state[i].i, state[i].c, state[i].p, state[i].e, state[i].done
 			}
-			i0 := grp * sweepGroup
-			cnt := min(sweepGroup, nsweep-i0)
-			for g := 0; g < cnt; g++ {
-				sw[g].start(i0 + g)
-			}
-			var prev *atomic.Int32
-			if i0 > 0 && members > 1 {
-				prev = &progress[i0-1]
-			}
-			for t, left := 0, cnt; left > 0; t++ {
-				for g := 0; g < cnt; g++ {
-					k := t - g*sweepLag
-					if k < 0 || sw[g].done {
-						continue
-					}
-					if g == 0 && prev != nil {
-						for prev.Load() < int32(k+sweepLag) {
-							runtime.Gosched()
-						}
-					}
-					sw[g].step()
-					if sw[g].done {
-						left--
-						progress[i0+g].Store(finished)
-					} else {
-						progress[i0+g].Store(int32(k + 1))
+			steps := max((s.n-1-i+s.b-1)/s.b, 1)
+			first, end := steps*t/stages, steps*(t+1)/stages
+			for k := first; k < end && !sw.done; k++ {
+				if i > 0 && stages > 1 {
+					for progress[i-1].Load() < int32(k+sweepLag) {
+						runtime.Gosched()
 					}
 				}
+				sw.step()
+				if sw.done {
+					progress[i].Store(finished)
+				} else {
+					progress[i].Store(int32(k + 1))
+				}
+			}
+			if t+1 < stages {
+				state[i].i, state[i].c, state[i].p, state[i].e, state[i].done = sw.i, sw.c, sw.p, sw.e, sw.done
+				handed[t+1].Store(int64(i + 1))
 			}
 		}
 	})
