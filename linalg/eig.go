@@ -23,15 +23,13 @@ var ErrNotFinite = errors.New("linalg: matrix has NaN or Inf entries")
 //
 // Method: Householder tridiagonalisation (dsytrd, 4/3 n^3 flops, half in
 // GEMM), then divide and conquer on T (dstedc) and the blocked
-// back-transformation (dormtr, 2 n^3 flops in GEMM); without vectors the
+// back-transformation (dormtr, 2 n^3 flops in GEMM). Without vectors the
+// reduction is the two-stage one (dense to band by GEMM, band to
+// tridiagonal by bulge chasing; see sy2sb.go) from n = 2049 on, and the
 // tridiagonal eigenvalues come from implicit QL (dsterf, O(n^2)).
 func EigSym(a Dense, vectors bool) (Eigen, error) {
 	n := checkSquare("EigSym", a)
-	reduce := tridiagonalize
-	if !vectors && use2stage(n) {
-		reduce = tridiagonalize2
-	}
-	t, err := reduce(a)
+	t, err := reduction(n, vectors)(a)
 	if err != nil {
 		return Eigen{}, err
 	}
@@ -107,6 +105,17 @@ func truncate(e Eigen, k int, vectors bool) Eigen {
 		out.Vectors = NewDense(len(e.Values), 0)
 	}
 	return out
+}
+
+// reduction picks the reduction to tridiagonal form for order n: the
+// two-stage one (tridiagonalize2) when no vectors are wanted and n is large
+// enough for its band to pay, else dsytrd (tridiagonalize), whose
+// reflectors the back-transformation needs.
+func reduction(n int, vectors bool) func(Dense) (tridiag, error) {
+	if !vectors && use2stage(n) {
+		return tridiagonalize2
+	}
+	return tridiagonalize
 }
 
 // tridiag is the result of the reduction: T = (d, e), and Q = H(0) ... H(n-2)
@@ -244,7 +253,7 @@ func EigSymIndex(a Dense, il, iu int, vectors bool) (Eigen, error) {
 	if il < 0 || iu > n || il > iu {
 		return Eigen{}, fmt.Errorf("linalg: EigSymIndex: index range [%d, %d) outside [0, %d]", il, iu, n)
 	}
-	t, err := tridiagonalize(a)
+	t, err := reduction(n, vectors)(a)
 	if err != nil {
 		return Eigen{}, err
 	}
@@ -268,7 +277,7 @@ func EigSymInterval(a Dense, lo, hi float64, vectors bool) (Eigen, error) {
 	if !(lo <= hi) {
 		return Eigen{}, fmt.Errorf("linalg: EigSymInterval: empty interval (%g, %g]", lo, hi)
 	}
-	t, err := tridiagonalize(a)
+	t, err := reduction(n, vectors)(a)
 	if err != nil {
 		return Eigen{}, err
 	}

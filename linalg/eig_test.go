@@ -427,7 +427,10 @@ func TestEigSymInterval(t *testing.T) {
 // TestEigSymNotFinite: NaN or Inf anywhere in the lower triangle, on the
 // unblocked (50) and blocked, packed (200) paths, gives ErrNotFinite.
 func TestEigSymNotFinite(t *testing.T) {
-	for _, n := range []int{50, 200} {
+	// From 300 on values only take the two-stage reduction.
+	defer func(m int) { twoStageMin = m }(twoStageMin)
+	twoStageMin = 257
+	for _, n := range []int{50, 200, 300} {
 		for _, at := range [][2]int{{30, 7}, {n - 1, 0}, {n - 1, n - 1}} {
 			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 				a := NewDense(n, n)
@@ -444,6 +447,9 @@ func TestEigSymNotFinite(t *testing.T) {
 				}
 				if _, err := EigSymTop(a, 3, true); err != ErrNotFinite {
 					t.Errorf("n=%d, %v at %v: EigSymTop err = %v", n, bad, at, err)
+				}
+				if _, err := EigSymTop(a, 3, false); err != ErrNotFinite {
+					t.Errorf("n=%d, %v at %v: EigSymTop values err = %v", n, bad, at, err)
 				}
 			}
 		}

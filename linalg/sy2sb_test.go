@@ -89,3 +89,61 @@ func TestDsy2sb(t *testing.T) {
 		}
 	}
 }
+
+// The eigenvalue drivers without vectors on the two-stage path (taken from
+// order twoStageMin, lowered here): all values, the top k and an interval
+// agree with gonum's Dsyev on every test family, scaled ones included.
+func TestEigSymTwoStage(t *testing.T) {
+	defer func(m int) { twoStageMin = m }(twoStageMin)
+	twoStageMin = 257
+	sizes := []int{257, 389}
+	if testing.Short() {
+		sizes = sizes[:1]
+	}
+	for _, c := range eigCases {
+		for _, n := range sizes {
+			t.Run(fmt.Sprintf("%s/n=%d", c.name, n), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(n), 3))
+				a := c.gen(n, rng)
+				orig := a.Clone()
+				want := gonumValues(a)
+				e, err := EigSym(a, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range a.Data {
+					if a.Data[i] != orig.Data[i] {
+						t.Fatal("input modified")
+					}
+				}
+				if r := valueRatio(a, e.Values, want); r > eigThresh {
+					t.Errorf("EigSym values vs gonum Dsyev: ratio %.3g", r)
+				}
+				k := n / 10
+				top, err := EigSymTop(a, k, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r := valueRatio(a, top.Values, want[:k]); r > eigThresh {
+					t.Errorf("EigSymTop(%d) values vs gonum Dsyev: ratio %.3g", k, r)
+				}
+				// An interval whose ends lie midway in gaps between values
+				// 0 and 1 and between k and k+1, when those gaps are wide
+				// against the values' error: it holds values 1..k.
+				tol := 100 * float64(n) * eps * norm1(a)
+				if want[0]-want[1] > tol && want[k]-want[k+1] > tol {
+					in, err := EigSymInterval(a, (want[k]+want[k+1])/2, (want[0]+want[1])/2, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(in.Values) != k {
+						t.Fatalf("EigSymInterval found %d values, want %d", len(in.Values), k)
+					}
+					if r := valueRatio(a, in.Values, want[1:k+1]); r > eigThresh {
+						t.Errorf("EigSymInterval values vs gonum Dsyev: ratio %.3g", r)
+					}
+				}
+			})
+		}
+	}
+}
