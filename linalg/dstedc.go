@@ -71,7 +71,8 @@ func dstedc(d, e []float64, q Dense) error {
 	par := Threads()
 	// One n x n scratch for all merges: siblings use disjoint diagonal
 	// blocks of it, and a merge runs only after its children are done.
-	scr := NewDense(n, n)
+	scr := DenseOf(n, n, getWarm(n*n))
+	defer putWarm(scr.Data)
 	if err := dlaed0(dd, ee, q, scr, par); err != nil {
 		return err
 	}
@@ -366,18 +367,11 @@ func eigvecsGE(d, z []float64, rho float64, ut Dense) {
 	}
 }
 
-// scratchPool recycles the large merge buffers, which are overwritten
-// entirely before use: a fresh make would zero them and, for tens of
-// megabytes, fault their pages in again at every merge.
-var scratchPool sync.Pool // *[]float64
-
+// getScratch and putScratch lend the large merge buffers, which are
+// overwritten entirely before use, from the warm cache (warm.go).
 func getScratch(n int) *[]float64 {
-	if b, ok := scratchPool.Get().(*[]float64); ok && cap(*b) >= n {
-		*b = (*b)[:n]
-		return b
-	}
-	b := make([]float64, n)
+	b := getWarm(n)
 	return &b
 }
 
-func putScratch(b *[]float64) { scratchPool.Put(b) }
+func putScratch(b *[]float64) { putWarm(*b) }

@@ -456,8 +456,10 @@ func packUpper(a Dense, pk []float64) {
 }
 
 // packLowerT copies the lower triangle of the n x n matrix a transposed into
-// the packed pk (row r of pk = column r of a from the diagonal down), in
-// 64 x 64 tiles that stay in cache, tile columns spread over goroutines. It
+// the packed pk (row r of pk = column r of a from the diagonal down) and
+// zeroes pk's unused entries, so pk may hold anything on entry; it works in
+// 64 x 64 tiles (one block of rows each) that stay in cache, tile columns
+// spread over goroutines. It
 // returns the largest magnitude copied and whether all values are finite.
 func packLowerT(a Dense, pk []float64) (amax float64, finite bool) {
 	n := a.Rows
@@ -476,6 +478,8 @@ func packLowerT(a Dense, pk []float64) (amax float64, finite bool) {
 				r0, r1 := tr*bs, min(tr*bs+bs, n)
 				for r := r0; r < r1; r++ {
 					rows[r-r0] = pkRow(pk, n, r)
+					// The unused entries left of the diagonal: zero.
+					clear(pk[pkBlockOff(n, tr)+(r-r0)*(n-r0) : pkBlockOff(n, tr)+(r-r0)*(n-r0)+r-r0])
 				}
 				for c := r0; c < n; c++ {
 					src := a.Data[c*a.Stride+r0 : c*a.Stride+min(r1, c+1)]
@@ -493,6 +497,10 @@ func packLowerT(a Dense, pk []float64) (amax float64, finite bool) {
 		})
 	}
 	wg.Wait()
+	// The last block's rows past n, if it is short: zero too.
+	if last := (n - 1) / pkRows * pkRows; n > 0 {
+		clear(pk[pkBlockOff(n, last/pkRows)+(n-last)*(n-last) : pkSize(n)])
+	}
 	finite = true
 	for g := range maxes {
 		amax = math.Max(amax, maxes[g])

@@ -33,6 +33,7 @@ func EigSym(a Dense, vectors bool) (Eigen, error) {
 	if err != nil {
 		return Eigen{}, err
 	}
+	defer t.release()
 	if n == 0 {
 		return Eigen{Values: []float64{}, Vectors: NewDense(0, 0)}, nil
 	}
@@ -131,6 +132,13 @@ type tridiag struct {
 	scale float64 // eigenvalues of a = eigenvalues of T * scale
 }
 
+// release returns the packed storage to the warm cache; t's reflectors
+// are gone after it.
+func (t *tridiag) release() {
+	putWarm(t.pk)
+	t.pk = nil
+}
+
 // reflector returns v_i(i+2:n), the stored part of reflector i (its
 // entries before i+1 are zero, entry i+1 is one).
 func (t tridiag) reflector(i int) []float64 {
@@ -160,7 +168,7 @@ func tridiagonalize(a Dense) (tridiag, error) {
 	var anrm float64
 	finite := true
 	if useBlocked(n) {
-		pk = make([]float64, pkSize(n))
+		pk = getWarm(pkSize(n))
 		anrm, finite = packLowerT(a, pk)
 		// pk's padding entries are zero: harmless to the scaling.
 		each = func(f func(row []float64)) { f(pk) }
@@ -257,6 +265,7 @@ func EigSymIndex(a Dense, il, iu int, vectors bool) (Eigen, error) {
 	if err != nil {
 		return Eigen{}, err
 	}
+	defer t.release()
 	k := iu - il
 	if k == 0 {
 		return Eigen{Values: []float64{}, Vectors: NewDense(n, 0)}, nil
@@ -281,6 +290,7 @@ func EigSymInterval(a Dense, lo, hi float64, vectors bool) (Eigen, error) {
 	if err != nil {
 		return Eigen{}, err
 	}
+	defer t.release()
 	if n == 0 {
 		return Eigen{Values: []float64{}, Vectors: NewDense(0, 0)}, nil
 	}

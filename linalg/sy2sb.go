@@ -341,14 +341,15 @@ var twoStageMin = 2049
 // reduction: T in d and e, no reflectors.
 func tridiagonalize2(a Dense) (tridiag, error) {
 	n := a.Rows
-	pk := make([]float64, pkSize(n))
+	pk := getWarm(pkSize(n))
+	defer putWarm(pk)
 	anrm, finite := packLowerT(a, pk)
 	if !finite {
 		return tridiag{}, ErrNotFinite
 	}
 	scale := reductionScale(anrm)
 	if scale != 1 {
-		// pk's padding entries are zero: harmless to the scaling.
+		// pk's unused entries are zero: harmless to the scaling.
 		for i := range pk {
 			pk[i] /= scale
 		}

@@ -1,0 +1,85 @@
+package linalg
+
+import (
+	"sync"
+	"time"
+)
+
+// The warm cache lends the solvers' large scratch buffers (tens to hundreds
+// of megabytes for n in the thousands) and keeps them for warmKeep after
+// their last return, so that a run of calls reuses memory whose pages are
+// mapped. A fresh buffer costs its page faults on first touch, measured
+// here at about 3 ms per megabyte: a third of divide and conquer's time at
+// n = 2500, paid or not depending on when the garbage collector last
+// returned memory to the system. (A sync.Pool is emptied by every other
+// collection, and these calls trigger several.) The contents of a lent
+// buffer are arbitrary.
+const (
+	warmKeep = 2 * time.Second
+	warmMax  = 8 // buffers kept at most
+)
+
+var warm struct {
+	mu    sync.Mutex
+	free  [][]float64
+	timer *time.Timer
+}
+
+// getWarm returns a buffer of length n: the smallest kept one that is
+// large enough, or a new one.
+func getWarm(n int) []float64 {
+	warm.mu.Lock()
+	best := -1
+	for i, b := range warm.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(warm.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := warm.free[best]
+		last := len(warm.free) - 1
+		warm.free[best] = warm.free[last]
+		warm.free[last] = nil
+		warm.free = warm.free[:last]
+		warm.mu.Unlock()
+		return b[:n]
+	}
+	warm.mu.Unlock()
+	return make([]float64, n)
+}
+
+// putWarm returns a buffer from getWarm to the cache, which drops all its
+// buffers warmKeep after the last return (the smallest first when full).
+func putWarm(b []float64) {
+	if cap(b) == 0 {
+		return
+	}
+	warm.mu.Lock()
+	defer warm.mu.Unlock()
+	if len(warm.free) == warmMax {
+		small := 0
+		for i, f := range warm.free {
+			if cap(f) < cap(warm.free[small]) {
+				small = i
+			}
+		}
+		if cap(warm.free[small]) >= cap(b) {
+			return
+		}
+		warm.free[small] = b
+	} else {
+		warm.free = append(warm.free, b)
+	}
+	if warm.timer == nil {
+		warm.timer = time.AfterFunc(warmKeep, dropWarm)
+	} else {
+		warm.timer.Reset(warmKeep)
+	}
+}
+
+func dropWarm() {
+	warm.mu.Lock()
+	clear(warm.free)
+	warm.free = warm.free[:0]
+	warm.mu.Unlock()
+}

@@ -1,0 +1,73 @@
+package linalg
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The warm cache hands a returned buffer out again (the smallest that
+// fits), and new memory when none fits.
+func TestWarm(t *testing.T) {
+	dropWarm()
+	a := getWarm(1000)
+	b := getWarm(5000)
+	if len(a) != 1000 || len(b) != 5000 {
+		t.Fatalf("lengths %d, %d", len(a), len(b))
+	}
+	putWarm(b)
+	putWarm(a)
+	if c := getWarm(800); &c[0] != &a[0] || len(c) != 800 {
+		t.Errorf("getWarm(800) did not reuse the 1000-buffer")
+	}
+	if c := getWarm(4000); &c[0] != &b[0] {
+		t.Errorf("getWarm(4000) did not reuse the 5000-buffer")
+	}
+	if c := getWarm(100); len(c) != 100 {
+		t.Errorf("empty cache: length %d", len(c))
+	}
+	dropWarm()
+}
+
+// The solvers overwrite what they borrow: with NaN in every cached buffer
+// the results are those of a clean run, bit for bit.
+func TestWarmGarbage(t *testing.T) {
+	defer func(m int) { twoStageMin = m }(twoStageMin)
+	twoStageMin = 257
+	for _, n := range []int{150, 300} {
+		rng := rand.New(rand.NewPCG(uint64(n), 9))
+		a := eigCases[0].gen(n, rng)
+		run := func() (Eigen, Eigen) {
+			ev, err := EigSym(a, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := EigSym(a, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ev, e
+		}
+		dropWarm()
+		want, wantv := run()
+		for range warmMax {
+			buf := make([]float64, 2*n*n)
+			for i := range buf {
+				buf[i] = math.NaN()
+			}
+			putWarm(buf)
+		}
+		got, gotv := run()
+		for i := range want.Values {
+			if got.Values[i] != want.Values[i] || gotv.Values[i] != wantv.Values[i] {
+				t.Fatalf("n=%d: value %d differs after NaN-filled buffers were cached", n, i)
+			}
+		}
+		for i := range want.Vectors.Data {
+			if got.Vectors.Data[i] != want.Vectors.Data[i] {
+				t.Fatalf("n=%d: vectors differ after NaN-filled buffers were cached", n)
+			}
+		}
+		dropWarm()
+	}
+}
