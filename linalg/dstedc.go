@@ -239,8 +239,16 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 	}
 	for t, c := range defl {
 		vals[k+t] = d[c]
+	}
+	if len(defl) > 0 {
+		// The deflated columns, row by row (a column at a time would miss
+		// the cache on every entry).
 		for r := 0; r < n; r++ {
-			res.Data[r*res.Stride+k+t] = q.Data[r*q.Stride+c]
+			src := q.Data[r*q.Stride : r*q.Stride+n]
+			dst := res.Data[r*res.Stride+k : r*res.Stride+n]
+			for t, c := range defl {
+				dst[t] = src[c]
+			}
 		}
 	}
 	// Sort ascending and write back.
@@ -252,14 +260,35 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 	for i, j := range ord {
 		d[i] = vals[j]
 	}
-	for r := 0; r < n; r++ {
-		dst := q.Data[r*q.Stride : r*q.Stride+n]
-		src := res.Data[r*res.Stride : r*res.Stride+n]
+	permuteRows(q, res, ord)
+	return nil
+}
+
+// permuteRows sets dst(r, i) = src(r, ord[i]) for every row, four rows per
+// pass over ord.
+func permuteRows(dst, src Dense, ord []int) {
+	n := len(ord)
+	r := 0
+	for ; r+4 <= dst.Rows; r += 4 {
+		d0 := dst.Data[r*dst.Stride : r*dst.Stride+n]
+		d1 := dst.Data[(r+1)*dst.Stride : (r+1)*dst.Stride+n]
+		d2 := dst.Data[(r+2)*dst.Stride : (r+2)*dst.Stride+n]
+		d3 := dst.Data[(r+3)*dst.Stride : (r+3)*dst.Stride+n]
+		s0 := src.Data[r*src.Stride : r*src.Stride+n]
+		s1 := src.Data[(r+1)*src.Stride : (r+1)*src.Stride+n]
+		s2 := src.Data[(r+2)*src.Stride : (r+2)*src.Stride+n]
+		s3 := src.Data[(r+3)*src.Stride : (r+3)*src.Stride+n]
 		for i, j := range ord {
-			dst[i] = src[j]
+			d0[i], d1[i], d2[i], d3[i] = s0[j], s1[j], s2[j], s3[j]
 		}
 	}
-	return nil
+	for ; r < dst.Rows; r++ {
+		d := dst.Data[r*dst.Stride : r*dst.Stride+n]
+		s := src.Data[r*src.Stride : r*src.Stride+n]
+		for i, j := range ord {
+			d[i] = s[j]
+		}
+	}
 }
 
 // prodRows computes out = Q(r0:r0+nr, cols) U(rows, :) where cols are the
