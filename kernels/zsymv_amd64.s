@@ -115,10 +115,12 @@ dsymv4AVX2_tail:
 // func dger4x1AVX2(a []float64, lda int, x []float64, cx *[4]float64)
 // Requires: AVX, FMA3
 TEXT ·dger4x1AVX2(SB), NOSPLIT, $0-64
-	MOVQ         a_base+0(FP), AX
-	MOVQ         lda+24(FP), CX
-	MOVQ         x_base+32(FP), DX
-	MOVQ         x_len+40(FP), BX
+	MOVQ a_base+0(FP), AX
+	MOVQ lda+24(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ x_len+40(FP), BX
+
+	// Row pointers p0..p3, lda in bytes.
 	SHLQ         $0x03, CX
 	MOVQ         AX, SI
 	ADDQ         CX, SI
@@ -160,11 +162,13 @@ dger4x1AVX2_tail:
 // func dger4x2AVX2(a []float64, lda int, x []float64, y []float64, cx *[4]float64, cy *[4]float64)
 // Requires: AVX, FMA3
 TEXT ·dger4x2AVX2(SB), NOSPLIT, $0-96
-	MOVQ         a_base+0(FP), AX
-	MOVQ         lda+24(FP), CX
-	MOVQ         x_base+32(FP), DX
-	MOVQ         x_len+40(FP), BX
-	MOVQ         y_base+56(FP), SI
+	MOVQ a_base+0(FP), AX
+	MOVQ lda+24(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ x_len+40(FP), BX
+	MOVQ y_base+56(FP), SI
+
+	// Row pointers p0..p3, lda in bytes.
 	SHLQ         $0x03, CX
 	MOVQ         AX, DI
 	ADDQ         CX, DI
@@ -355,10 +359,12 @@ dsymv4AVX512_done:
 // func dger4x1AVX512(a []float64, lda int, x []float64, cx *[4]float64)
 // Requires: AVX, AVX512F, FMA3
 TEXT ·dger4x1AVX512(SB), NOSPLIT, $0-64
-	MOVQ         a_base+0(FP), AX
-	MOVQ         lda+24(FP), CX
-	MOVQ         x_base+32(FP), DX
-	MOVQ         x_len+40(FP), BX
+	MOVQ a_base+0(FP), AX
+	MOVQ lda+24(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ x_len+40(FP), BX
+
+	// Row pointers p0..p3, lda in bytes.
 	SHLQ         $0x03, CX
 	MOVQ         AX, SI
 	ADDQ         CX, SI
@@ -421,11 +427,13 @@ dger4x1AVX512_done:
 // func dger4x2AVX512(a []float64, lda int, x []float64, y []float64, cx *[4]float64, cy *[4]float64)
 // Requires: AVX, AVX512F, FMA3
 TEXT ·dger4x2AVX512(SB), NOSPLIT, $0-96
-	MOVQ         a_base+0(FP), AX
-	MOVQ         lda+24(FP), CX
-	MOVQ         x_base+32(FP), DX
-	MOVQ         x_len+40(FP), BX
-	MOVQ         y_base+56(FP), SI
+	MOVQ a_base+0(FP), AX
+	MOVQ lda+24(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ x_len+40(FP), BX
+	MOVQ y_base+56(FP), SI
+
+	// Row pointers p0..p3, lda in bytes.
 	SHLQ         $0x03, CX
 	MOVQ         AX, DI
 	ADDQ         CX, DI

@@ -68,21 +68,5 @@ func dlarft(vr Dense, tau []float64, t Dense) {
 	nb := vr.Rows
 	g := NewDense(nb, nb)
 	Gemm(false, true, 1, vr, vr, 0, g) // g(p, i) = v_p . v_i
-	for i := 0; i < nb; i++ {
-		for r := 0; r < nb; r++ {
-			t.Data[r*t.Stride+i] = 0
-		}
-		t.Data[i*t.Stride+i] = tau[i]
-		if tau[i] == 0 {
-			continue
-		}
-		// T(0:i, i) = -tau_i T(0:i, 0:i) g(0:i, i)
-		for r := 0; r < i; r++ {
-			var s float64
-			for c := r; c < i; c++ {
-				s += t.Data[r*t.Stride+c] * g.Data[c*g.Stride+i]
-			}
-			t.Data[r*t.Stride+i] = -tau[i] * s
-		}
-	}
+	dlarftRows(g, tau, t)
 }

@@ -45,6 +45,19 @@ func main() {
 	Generate()
 }
 
+// rowPointers returns registers pointing at the four rows from p0, lda
+// elements apart (lda is scaled to bytes in place).
+func rowPointers(p0, lda Register) []Register {
+	Comment("Row pointers p0..p3, lda in bytes.")
+	SHLQ(U8(3), lda)
+	p := []Register{p0, GP64(), GP64(), GP64()}
+	for k := 1; k < rows; k++ {
+		MOVQ(p[k-1], p[k])
+		ADDQ(lda, p[k])
+	}
+	return p
+}
+
 // dsymv4 emits the four-row kernel. Each trip handles one vector of
 // columns: x and y are loaded once, each row's vector once, and feeds both
 // the row's dot accumulator and y. The dot chains advance once per trip,
@@ -73,13 +86,7 @@ func dsymv4(v isa) {
 	n := Load(Param("x").Len(), GP64())
 	ap := Load(Param("alpha"), GP64())
 
-	Comment("Row pointers p0..p3, lda in bytes.")
-	SHLQ(U8(3), lda)
-	p := []Register{p0, GP64(), GP64(), GP64()}
-	for k := 1; k < rows; k++ {
-		MOVQ(p[k-1], p[k])
-		ADDQ(lda, p[k])
-	}
+	p := rowPointers(p0, lda)
 
 	alpha := v.Regs[0:rows]
 	dot := v.Regs[rows : 2*rows]
@@ -190,12 +197,7 @@ func dger4(v isa, vecs int) {
 	if vecs == 2 {
 		y = Load(Param("y").Base(), GP64())
 	}
-	SHLQ(U8(3), lda)
-	p := []Register{p0, GP64(), GP64(), GP64()}
-	for k := 1; k < rows; k++ {
-		MOVQ(p[k-1], p[k])
-		ADDQ(lda, p[k])
-	}
+	p := rowPointers(p0, lda)
 	cx := v.Regs[0:rows]
 	cy := v.Regs[rows : 2*rows]
 	xr, yr, ar := v.Regs[2*rows], v.Regs[2*rows+1], v.Regs[2*rows+2]
