@@ -44,19 +44,20 @@ func dlaed4(j int, d, z []float64, rho float64, delta []float64) float64 {
 		delta[i] = d[i] - do
 	}
 	for iter := 0; iter < 200; iter++ {
+		// One division per term: with u = z_i / (delta_i - tau), the terms
+		// are rho z_i u and rho u^2.
 		var psi, dpsi, phi, dphi float64
 		for i := 0; i <= j; i++ {
-			di := delta[i] - tau
-			t := rho * z[i] / di
-			psi += t * z[i]
-			dpsi += t * z[i] / di
+			u := z[i] / (delta[i] - tau)
+			psi += z[i] * u
+			dpsi += u * u
 		}
 		for i := j + 1; i < k; i++ {
-			di := delta[i] - tau
-			t := rho * z[i] / di
-			phi += t * z[i]
-			dphi += t * z[i] / di
+			u := z[i] / (delta[i] - tau)
+			phi += z[i] * u
+			dphi += u * u
 		}
+		psi, dpsi, phi, dphi = rho*psi, rho*dpsi, rho*phi, rho*dphi
 		f := 1 + psi + phi
 		if first {
 			first = false
