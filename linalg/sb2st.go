@@ -19,9 +19,15 @@ type band struct {
 	ab       []float64
 }
 
+// newBand returns a zero band matrix; its storage comes from the warm
+// cache (release returns it).
 func newBand(n, b int) band {
-	return band{n: n, b: b, ld: 2 * b, ab: make([]float64, n*2*b)}
+	ab := getWarm(n * 2 * b)
+	clear(ab)
+	return band{n: n, b: b, ld: 2 * b, ab: ab}
 }
+
+func (s band) release() { putWarm(s.ab) }
 
 // cols returns the columns c0..c0+rows-1 of A, rows r0..r0+cols-1 of each,
 // as the rows of a Dense (the entries must lie in the stored band).
@@ -56,7 +62,8 @@ func bandFromLower(a Dense, b int) band {
 // below that, it moves the bulge b rows down, and so on to the end of the
 // matrix. The fill left in B's other columns is annihilated by the next
 // sweeps. Each block step costs about 12 b^2 flops on data that fits in
-// cache, and there are about n/b per sweep: 6 b n^2 flops in all.
+// cache, and there are about n/b per sweep: 6 b n^2 flops in all. The
+// band's storage goes back to the warm cache.
 func dsb2st(s band) (d, e []float64) {
 	n := s.n
 	tm := startTeam(min(Threads(), 8))
@@ -70,6 +77,7 @@ func dsb2st(s band) (d, e []float64) {
 			e[c] = s.ab[c*s.ld+1]
 		}
 	}
+	s.release()
 	return d, e
 }
 

@@ -47,16 +47,27 @@ func dsy2sb(pk []float64, n int) band {
 	tm := startTeam(min(Threads(), 8))
 	defer tm.close()
 	m0 := max(n-b, 0)
-	pbuf := make([]float64, b*m0)
-	vbuf := make([]float64, b*m0)
-	zbuf := make([]float64, b*m0)
-	ubuf := make([]float64, b*m0)
-	vtbuf := make([]float64, b*m0)
-	sm := newSymmWork(tm, b, m0)
-	buf := make([]float64, syr2kBuf(b, m0, tm.n))
+	// All work buffers from one warm one (contents arbitrary: each is
+	// written before it is read).
+	chunks := symmChunks(tm)
+	nbuf := []int{b * m0, b * m0, b * m0, b * m0, b * m0, syr2kBuf(b, m0, tm.n), (m0 + zCols - 1) / zCols * b * b, (chunks - 1) * m0 * b}
+	total := 0
+	for _, l := range nbuf {
+		total += l
+	}
+	arena := getWarm(total)
+	defer putWarm(arena)
+	bufs := make([][]float64, len(nbuf))
+	for i, l := range nbuf {
+		bufs[i], arena = arena[:l:l], arena[l:]
+	}
+	pbuf, vbuf, zbuf, ubuf, vtbuf, buf, gparts := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6]
+	sm := &symmWork{chunks: chunks, part: make([]Dense, chunks)}
+	for c := 1; c < chunks; c++ {
+		sm.part[c] = Dense{Rows: m0, Cols: b, Stride: b, Data: bufs[7][(c-1)*m0*b : c*m0*b]}
+	}
 	tmat, g, mm := NewDense(b, b), NewDense(b, b), NewDense(b, b)
 	tau := make([]float64, b)
-	gparts := make([]float64, (m0+zCols-1)/zCols*b*b)
 	mirrorDiagBlocks(pk, n)
 	j := 0
 	for ; n-j > b+1; j += b {
@@ -145,16 +156,14 @@ type symmWork struct {
 	part   []Dense // partial products of chunks 1.., m x k
 }
 
-func newSymmWork(tm *team, k, m int) *symmWork {
-	w := &symmWork{chunks: 1}
+// symmChunks is the number of chunks symmPacked splits its blocks into on
+// the team: two per member, so that one descheduled member delays the
+// product by half its share at most.
+func symmChunks(tm *team) int {
 	if tm.n > 1 {
-		w.chunks = 2 * tm.n
+		return 2 * tm.n
 	}
-	w.part = make([]Dense, w.chunks)
-	for c := 1; c < w.chunks; c++ {
-		w.part[c] = NewDense(m, k)
-	}
-	return w
+	return 1
 }
 
 // symmPacked computes U^T = A V^T, ut = A vt, for the m x k matrix vt and
