@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"github.com/awd-toolkit/awd/kernels"
 )
@@ -116,18 +117,14 @@ func sweepsInParallel(tm *team, s band) {
 			if t == 0 {
 				sw.start(i)
 			} else {
-				for handed[t].Load() <= int64(i) {
-					runtime.Gosched()
-				}
+				awaitAtLeast64(&handed[t], int64(i+1))
 				sw.i, sw.c, sw.p, sw.e, sw.done = state[i].i, state[i].c, state[i].p, state[i].e, state[i].done
 			}
 			steps := max((s.n-1-i+s.b-1)/s.b, 1)
 			first, end := steps*t/stages, steps*(t+1)/stages
 			for k := first; k < end && !sw.done; k++ {
 				if i > 0 && stages > 1 {
-					for progress[i-1].Load() < int32(k+sweepLag) {
-						runtime.Gosched()
-					}
+					awaitAtLeast32(&progress[i-1], int32(k+sweepLag))
 				}
 				sw.step()
 				if sw.done {
@@ -143,6 +140,36 @@ func sweepsInParallel(tm *team, s band) {
 		}
 	})
 }
+
+// awaitAtLeast32 and awaitAtLeast64 return once the counter reaches v. They
+// spin (yielding to other goroutines) for up to spinWait, as the team's
+// members do, and then sleep between looks: a member the operating system
+// has descheduled in favour of another process must not have its partner
+// spin away the processor it needs.
+func awaitAtLeast32(c *atomic.Int32, v int32) {
+	await(func() bool { return c.Load() >= v })
+}
+
+func awaitAtLeast64(c *atomic.Int64, v int64) {
+	await(func() bool { return c.Load() >= v })
+}
+
+func await(ready func() bool) {
+	if ready() {
+		return
+	}
+	t0 := time.Now()
+	for !ready() {
+		if time.Since(t0) < spinWait {
+			runtime.Gosched()
+		} else {
+			time.Sleep(awaitSleep)
+		}
+	}
+}
+
+// awaitSleep is the pause between looks once spinning has stopped paying.
+const awaitSleep = 20 * time.Microsecond
 
 // sweeper is one sweep of dsb2st, run a block step at a time.
 type sweeper struct {
