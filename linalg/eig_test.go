@@ -591,12 +591,17 @@ func TestDsytrdBlocked(t *testing.T) {
 // included) give bit-identical results.
 func TestEigSymDeterministic(t *testing.T) {
 	a := eigCases[0].gen(450, rand.New(rand.NewPCG(8, 8)))
+	defer func(m int) { twoStageMin = m }(twoStageMin)
 	for _, f := range []struct {
 		name string
 		run  func() (Eigen, error)
 	}{
 		{"EigSym", func() (Eigen, error) { return EigSym(a, true) }},
 		{"EigSymTop", func() (Eigen, error) { return EigSymTop(a, 40, true) }},
+		{"EigSym two-stage", func() (Eigen, error) {
+			twoStageMin = 257
+			return EigSym(a, false)
+		}},
 	} {
 		e1, err1 := f.run()
 		e2, err2 := f.run()
