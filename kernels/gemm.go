@@ -154,17 +154,30 @@ func b2i(b bool) int {
 // panels in assembly that prefetches the rows of src ahead: on a wide src
 // each row is on its own page, out of the hardware prefetchers' reach.
 func DpackAT(dst, src []float64, lds, kc, mc int, alpha float64) {
-	mr := dgemm.mr
+	packAT("DpackAT", dpackAT, dgemm.mr, dst, src, lds, kc, mc, alpha)
+}
+
+// SpackAT is DpackAT in float32, for SgemmMicro's mr.
+func SpackAT(dst, src []float32, lds, kc, mc int, alpha float32) {
+	packAT("SpackAT", spackAT, sgemm.mr, dst, src, lds, kc, mc, alpha)
+}
+
+// float is the element type of a GEMM kernel.
+type float interface{ ~float32 | ~float64 }
+
+// packAT is DpackAT and SpackAT: fast, where not nil, packs the full
+// panels; the Go loop packs the rest.
+func packAT[T float](name string, fast func(dst, src []T, lds, kc, panels int, alpha T), mr int, dst, src []T, lds, kc, mc int, alpha T) {
 	if kc <= 0 || mc <= 0 {
 		return
 	}
 	if len(dst) < ceilDiv(mc, mr)*mr*kc || len(src) < (kc-1)*lds+mc {
-		panic("kernels: DpackAT: block or destination too short")
+		panic("kernels: " + name + ": block or destination too short")
 	}
 	full := 0
-	if dpackAT != nil {
+	if fast != nil {
 		full = mc / mr
-		dpackAT(dst, src, lds, kc, full, alpha)
+		fast(dst, src, lds, kc, full, alpha)
 	}
 	for p := 0; p < kc; p++ {
 		row := src[p*lds : p*lds+mc]
@@ -186,17 +199,27 @@ func DpackAT(dst, src []float64, lds, kc, mc int, alpha float64) {
 // AVX-512 level packs whole panels in assembly (two rows per 128-bit store),
 // about twice as fast as the Go loop.
 func DpackA(dst, src []float64, lda, kc, mc int, alpha float64) {
-	mr := dgemm.mr
+	packA("DpackA", dpackA, dgemm.mr, dst, src, lda, kc, mc, alpha)
+}
+
+// SpackA is DpackA in float32, for SgemmMicro's mr (the AVX-512 level
+// joins four rows per 128-bit store).
+func SpackA(dst, src []float32, lda, kc, mc int, alpha float32) {
+	packA("SpackA", spackA, sgemm.mr, dst, src, lda, kc, mc, alpha)
+}
+
+// packA is DpackA and SpackA, as packAT is DpackAT and SpackAT.
+func packA[T float](name string, fast func(dst, src []T, lda, kc, panels int, alpha T), mr int, dst, src []T, lda, kc, mc int, alpha T) {
 	if kc <= 0 || mc <= 0 {
 		return
 	}
 	if len(dst) < ceilDiv(mc, mr)*mr*kc || len(src) < (mc-1)*lda+kc {
-		panic("kernels: DpackA: block or destination too short")
+		panic("kernels: " + name + ": block or destination too short")
 	}
 	full := 0
-	if dpackA != nil {
+	if fast != nil {
 		full = mc / mr
-		dpackA(dst, src, lda, kc, full, alpha)
+		fast(dst, src, lda, kc, full, alpha)
 	}
 	for ir := full * mr; ir < mc; ir += mr {
 		h := min(mr, mc-ir)
@@ -213,10 +236,6 @@ func DpackA(dst, src []float64, lda, kc, mc int, alpha float64) {
 	}
 }
 
-// dpackA packs full panels for DpackA where the level has a kernel for its
-// dgemm block (nil: pure Go).
-var dpackA func(dst, src []float64, lda, kc, panels int, alpha float64)
-
 // DpackB packs rows [0, kc) and columns [0, nc) of the row-major block src
 // (stride lds) as the B panels DgemmMicro reads: column j goes to panel
 // j/nr, row p at dst[(j/nr)*nr*kc + p*nr + j%nr]; a last partial panel is
@@ -224,17 +243,26 @@ var dpackA func(dst, src []float64, lda, kc, panels int, alpha float64)
 // packs whole panels in assembly that prefetches the rows of src ahead, as
 // DpackAT does.
 func DpackB(dst, src []float64, lds, kc, nc int) {
-	nr := dgemm.nr
+	packB("DpackB", dpackB, dgemm.nr, dst, src, lds, kc, nc)
+}
+
+// SpackB is DpackB in float32, for SgemmMicro's nr.
+func SpackB(dst, src []float32, lds, kc, nc int) {
+	packB("SpackB", spackB, sgemm.nr, dst, src, lds, kc, nc)
+}
+
+// packB is DpackB and SpackB, as packAT is DpackAT and SpackAT.
+func packB[T float](name string, fast func(dst, src []T, lds, kc, panels int), nr int, dst, src []T, lds, kc, nc int) {
 	if kc <= 0 || nc <= 0 {
 		return
 	}
 	if len(dst) < ceilDiv(nc, nr)*nr*kc || len(src) < (kc-1)*lds+nc {
-		panic("kernels: DpackB: block or destination too short")
+		panic("kernels: " + name + ": block or destination too short")
 	}
 	full := 0
-	if dpackB != nil {
+	if fast != nil {
 		full = nc / nr
-		dpackB(dst, src, lds, kc, full)
+		fast(dst, src, lds, kc, full)
 	}
 	for p := 0; p < kc; p++ {
 		row := src[p*lds : p*lds+nc]
@@ -247,13 +275,14 @@ func DpackB(dst, src []float64, lds, kc, nc int) {
 	}
 }
 
-// dpackB packs full panels for DpackB where the level has a kernel for its
-// dgemm block (nil: pure Go).
-var dpackB func(dst, src []float64, lds, kc, panels int)
-
-// dpackAT packs full panels for DpackAT where the level has a kernel for
-// its dgemm block (nil: pure Go).
-var dpackAT func(dst, src []float64, lds, kc, panels int, alpha float64)
+// The level's packers of full panels for its dgemm and sgemm blocks (nil:
+// pure Go).
+var (
+	dpackA, dpackAT func(dst, src []float64, lds, kc, panels int, alpha float64)
+	dpackB          func(dst, src []float64, lds, kc, panels int)
+	spackA, spackAT func(dst, src []float32, lds, kc, panels int, alpha float32)
+	spackB          func(dst, src []float32, lds, kc, panels int)
+)
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
@@ -338,5 +367,6 @@ func setGeneric() {
 	dgemmStore, sgemmStore = nil, nil
 	dsyrk = [2]func(kc int, a, b, c []float64, ldc int, off int){}
 	dpackA, dpackAT, dpackB = nil, nil, nil
+	spackA, spackAT, spackB = nil, nil, nil
 	peak = peakKernel{peakGenericFlops, peakGeneric}
 }

@@ -383,103 +383,151 @@ func BenchmarkDgemmPanel(b *testing.B) {
 	}
 }
 
+// randFloats is randSlice in T (float32 values rounded from it).
+func randFloats[T float](rng *rand.Rand, n int) []T {
+	s := make([]T, n)
+	for i, v := range randSlice(rng, n) {
+		s[i] = T(v)
+	}
+	return s
+}
+
+// The packers are checked value by value against the layout their doc
+// comments state: a packed value is alpha*x rounded once, the same in Go and
+// in assembly, so the comparison is exact. Sizes cover no panel, partial
+// panels only, full ones and full ones plus a partial one; the destination
+// has slack that must survive.
+
 func TestDpackAT(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		mr, _ := DgemmShape()
-		rng := rand.New(rand.NewPCG(11, 12))
-		for _, kc := range []int{0, 1, 5, 33} {
-			for _, mc := range []int{0, 1, mr - 1, mr, mr + 3, 4 * mr, 5*mr + 2} {
-				lds := mc + 3
-				src := randSlice(rng, max(kc*lds, 1))
-				alpha := 0.37
-				n := (mc + mr - 1) / mr * mr * kc
-				dst := randSlice(rng, n+5)
-				tail := append([]float64(nil), dst[n:]...)
-				DpackAT(dst, src, lds, kc, mc, alpha)
-				for p := 0; p < kc; p++ {
-					for i := 0; i < (mc+mr-1)/mr*mr; i++ {
-						want := 0.0
-						if i < mc {
-							want = alpha * src[p*lds+i]
-						}
-						if got := dst[(i/mr)*mr*kc+p*mr+i%mr]; got != want {
-							t.Fatalf("kc=%d mc=%d: step %d value %d = %v, want %v", kc, mc, p, i, got, want)
-						}
+		testPackAT(t, mr, DpackAT)
+	})
+}
+
+func TestSpackAT(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mr, _ := SgemmShape()
+		testPackAT(t, mr, SpackAT)
+	})
+}
+
+func testPackAT[T float](t *testing.T, mr int, pack func(dst, src []T, lds, kc, mc int, alpha T)) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, kc := range []int{0, 1, 5, 33} {
+		for _, mc := range []int{0, 1, mr - 1, mr, mr + 3, 4 * mr, 5*mr + 2} {
+			lds := mc + 3
+			src := randFloats[T](rng, max(kc*lds, 1))
+			alpha := T(0.37)
+			n := (mc + mr - 1) / mr * mr * kc
+			dst := randFloats[T](rng, n+5)
+			tail := append([]T(nil), dst[n:]...)
+			pack(dst, src, lds, kc, mc, alpha)
+			for p := 0; p < kc; p++ {
+				for i := 0; i < (mc+mr-1)/mr*mr; i++ {
+					want := T(0)
+					if i < mc {
+						want = alpha * src[p*lds+i]
 					}
-				}
-				for i, v := range dst[n:] {
-					if v != tail[i] {
-						t.Fatalf("kc=%d mc=%d: wrote past the panels at %d", kc, mc, n+i)
+					if got := dst[(i/mr)*mr*kc+p*mr+i%mr]; got != want {
+						t.Fatalf("kc=%d mc=%d: step %d value %d = %v, want %v", kc, mc, p, i, got, want)
 					}
 				}
 			}
+			for i, v := range dst[n:] {
+				if v != tail[i] {
+					t.Fatalf("kc=%d mc=%d: wrote past the panels at %d", kc, mc, n+i)
+				}
+			}
 		}
-	})
+	}
 }
 
 func TestDpackB(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		_, nr := DgemmShape()
-		rng := rand.New(rand.NewPCG(13, 14))
-		for _, kc := range []int{0, 1, 5, 33} {
-			for _, nc := range []int{0, 1, nr - 1, nr, nr + 3, 4 * nr, 5*nr + 2} {
-				lds := nc + 3
-				src := randSlice(rng, max(kc*lds, 1))
-				n := (nc + nr - 1) / nr * nr * kc
-				dst := randSlice(rng, n+5)
-				tail := append([]float64(nil), dst[n:]...)
-				DpackB(dst, src, lds, kc, nc)
-				for p := 0; p < kc; p++ {
-					for j := 0; j < (nc+nr-1)/nr*nr; j++ {
-						want := 0.0
-						if j < nc {
-							want = src[p*lds+j]
-						}
-						if got := dst[(j/nr)*nr*kc+p*nr+j%nr]; got != want {
-							t.Fatalf("kc=%d nc=%d: row %d value %d = %v, want %v", kc, nc, p, j, got, want)
-						}
+		testPackB(t, nr, DpackB)
+	})
+}
+
+func TestSpackB(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		_, nr := SgemmShape()
+		testPackB(t, nr, SpackB)
+	})
+}
+
+func testPackB[T float](t *testing.T, nr int, pack func(dst, src []T, lds, kc, nc int)) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, kc := range []int{0, 1, 5, 33} {
+		for _, nc := range []int{0, 1, nr - 1, nr, nr + 3, 4 * nr, 5*nr + 2} {
+			lds := nc + 3
+			src := randFloats[T](rng, max(kc*lds, 1))
+			n := (nc + nr - 1) / nr * nr * kc
+			dst := randFloats[T](rng, n+5)
+			tail := append([]T(nil), dst[n:]...)
+			pack(dst, src, lds, kc, nc)
+			for p := 0; p < kc; p++ {
+				for j := 0; j < (nc+nr-1)/nr*nr; j++ {
+					want := T(0)
+					if j < nc {
+						want = src[p*lds+j]
 					}
-				}
-				for i, v := range dst[n:] {
-					if v != tail[i] {
-						t.Fatalf("kc=%d nc=%d: wrote past the panels at %d", kc, nc, n+i)
+					if got := dst[(j/nr)*nr*kc+p*nr+j%nr]; got != want {
+						t.Fatalf("kc=%d nc=%d: row %d value %d = %v, want %v", kc, nc, p, j, got, want)
 					}
 				}
 			}
+			for i, v := range dst[n:] {
+				if v != tail[i] {
+					t.Fatalf("kc=%d nc=%d: wrote past the panels at %d", kc, nc, n+i)
+				}
+			}
 		}
-	})
+	}
 }
 
 func TestDpackA(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		mr, _ := DgemmShape()
-		rng := rand.New(rand.NewPCG(15, 16))
-		for _, kc := range []int{0, 1, 5, 33} {
-			for _, mc := range []int{0, 1, mr - 1, mr, mr + 3, 4 * mr, 5*mr + 2} {
-				lda := kc + 3
-				src := randSlice(rng, max(mc*lda, 1))
-				alpha := -0.37
-				n := (mc + mr - 1) / mr * mr * kc
-				dst := randSlice(rng, n+5)
-				tail := append([]float64(nil), dst[n:]...)
-				DpackA(dst, src, lda, kc, mc, alpha)
-				for i := 0; i < (mc+mr-1)/mr*mr; i++ {
-					for p := 0; p < kc; p++ {
-						want := 0.0
-						if i < mc {
-							want = alpha * src[i*lda+p]
-						}
-						if got := dst[(i/mr)*mr*kc+p*mr+i%mr]; got != want {
-							t.Fatalf("kc=%d mc=%d: row %d step %d = %v, want %v", kc, mc, i, p, got, want)
-						}
+		testPackA(t, mr, DpackA)
+	})
+}
+
+func TestSpackA(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mr, _ := SgemmShape()
+		testPackA(t, mr, SpackA)
+	})
+}
+
+func testPackA[T float](t *testing.T, mr int, pack func(dst, src []T, lda, kc, mc int, alpha T)) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, kc := range []int{0, 1, 5, 33} {
+		for _, mc := range []int{0, 1, mr - 1, mr, mr + 3, 4 * mr, 5*mr + 2} {
+			lda := kc + 3
+			src := randFloats[T](rng, max(mc*lda, 1))
+			alpha := T(-0.37)
+			n := (mc + mr - 1) / mr * mr * kc
+			dst := randFloats[T](rng, n+5)
+			tail := append([]T(nil), dst[n:]...)
+			pack(dst, src, lda, kc, mc, alpha)
+			for i := 0; i < (mc+mr-1)/mr*mr; i++ {
+				for p := 0; p < kc; p++ {
+					want := T(0)
+					if i < mc {
+						want = alpha * src[i*lda+p]
 					}
-				}
-				for i, v := range dst[n:] {
-					if v != tail[i] {
-						t.Fatalf("kc=%d mc=%d: wrote past the panels at %d", kc, mc, n+i)
+					if got := dst[(i/mr)*mr*kc+p*mr+i%mr]; got != want {
+						t.Fatalf("kc=%d mc=%d: row %d step %d = %v, want %v", kc, mc, i, p, got, want)
 					}
 				}
 			}
+			for i, v := range dst[n:] {
+				if v != tail[i] {
+					t.Fatalf("kc=%d mc=%d: wrote past the panels at %d", kc, mc, n+i)
+				}
+			}
 		}
-	})
+	}
 }

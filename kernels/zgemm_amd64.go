@@ -152,6 +152,54 @@ func sgemm14x32AVX512(kc int, a []float32, b []float32, c []float32, ldc int)
 //go:noescape
 func sgemm14x32AVX512Store(kc int, a []float32, b []float32, c []float32, ldc int)
 
+// spackA14AVX512 packs panels panels of 14 rows of the (14*panels) x kc
+// block src (row stride lda) scaled by alpha, each panel as kc steps of 14
+// values (AVX512):
+//
+//	for r := 0; r < panels; r++ {
+//		for p := 0; p < kc; p++ {
+//			for i := 0; i < 14; i++ {
+//				dst[r*14*kc+p*14+i] = alpha * src[(r*14+i)*lda+p]
+//			}
+//		}
+//	}
+//
+//go:noescape
+func spackA14AVX512(dst []float32, src []float32, lda int, kc int, panels int, alpha float32)
+
+// spackAT14AVX512 packs panels panels of 14 columns of the kc x (14*panels)
+// block src (row stride lds) scaled by alpha, each panel as kc steps of 14
+// values (AVX512):
+//
+//	for p := 0; p < kc; p++ {
+//		for r := 0; r < panels; r++ {
+//			for i := 0; i < 14; i++ {
+//				dst[r*14*kc+p*14+i] = alpha * src[p*lds+r*14+i]
+//			}
+//		}
+//	}
+//
+// It prefetches the rows it packs 16 rows ahead.
+//
+//go:noescape
+func spackAT14AVX512(dst []float32, src []float32, lds int, kc int, panels int, alpha float32)
+
+// spackB32AVX512 packs panels panels of 32 columns of the kc x (32*panels)
+// block src (row stride lds), each panel as kc rows of 32 values (AVX512):
+//
+//	for p := 0; p < kc; p++ {
+//		for r := 0; r < panels; r++ {
+//			for j := 0; j < 32; j++ {
+//				dst[r*32*kc+p*32+j] = src[p*lds+r*32+j]
+//			}
+//		}
+//	}
+//
+// It prefetches the rows it packs 16 rows ahead.
+//
+//go:noescape
+func spackB32AVX512(dst []float32, src []float32, lds int, kc int, panels int)
+
 // dgemm6x8AVX2 adds the product of a packed 6 x kc panel a and a packed kc x 8
 // panel b into the tile c, row-major 6 x 8 with stride ldc (AVX2, 12 accumulators):
 //

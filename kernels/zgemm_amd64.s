@@ -2814,6 +2814,175 @@ sgemm14x32AVX512Store_store:
 sgemm14x32AVX512Store_ret:
 	RET
 
+// func spackA14AVX512(dst []float32, src []float32, lda int, kc int, panels int, alpha float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·spackA14AVX512(SB), NOSPLIT, $0-76
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         lda+48(FP), DX
+	MOVQ         kc+56(FP), BX
+	MOVQ         panels+64(FP), SI
+	MOVSS        alpha+72(FP), X0
+	VBROADCASTSS X0, X0
+	TESTQ        BX, BX
+	JLE          spackA_ret
+	TESTQ        SI, SI
+	JLE          spackA_ret
+	SHLQ         $0x02, DX
+
+spackA_panel:
+	// Row pointers 0, 3, 6, 9 and 12 of this panel.
+	MOVQ CX, DI
+	LEAQ (CX)(DX*2), R8
+	ADDQ DX, R8
+	LEAQ (R8)(DX*2), R9
+	ADDQ DX, R9
+	LEAQ (R9)(DX*2), R10
+	ADDQ DX, R10
+	LEAQ (R10)(DX*2), R11
+	ADDQ DX, R11
+	MOVQ BX, R12
+
+spackA_step:
+	// Step p: rows 4k..4k+3 into one register, scaled, stored together; rows 12, 13 as a pair.
+	VMOVSS    (DI), X1
+	VINSERTPS $0x10, (DI)(DX*1), X1, X1
+	VINSERTPS $0x20, (DI)(DX*2), X1, X1
+	VINSERTPS $0x30, (R8), X1, X1
+	VMULPS    X0, X1, X1
+	VMOVUPS   X1, (AX)
+	VMOVSS    (DI)(DX*4), X1
+	VINSERTPS $0x10, (R8)(DX*2), X1, X1
+	VINSERTPS $0x20, (R9), X1, X1
+	VINSERTPS $0x30, (R9)(DX*1), X1, X1
+	VMULPS    X0, X1, X1
+	VMOVUPS   X1, 16(AX)
+	VMOVSS    (DI)(DX*8), X1
+	VINSERTPS $0x10, (R10), X1, X1
+	VINSERTPS $0x20, (R10)(DX*1), X1, X1
+	VINSERTPS $0x30, (R10)(DX*2), X1, X1
+	VMULPS    X0, X1, X1
+	VMOVUPS   X1, 32(AX)
+	VMOVSS    (R11), X1
+	VINSERTPS $0x10, (R11)(DX*1), X1, X1
+	VMULPS    X0, X1, X1
+	VMOVSD    X1, 48(AX)
+	ADDQ      $0x04, DI
+	ADDQ      $0x04, R8
+	ADDQ      $0x04, R9
+	ADDQ      $0x04, R10
+	ADDQ      $0x04, R11
+	ADDQ      $0x38, AX
+	DECQ      R12
+	JNZ       spackA_step
+
+	// Next panel: 14 rows down.
+	MOVQ   DX, R12
+	IMUL3Q $0x0e, R12, R12
+	ADDQ   R12, CX
+	DECQ   SI
+	JNZ    spackA_panel
+	VZEROUPPER
+
+spackA_ret:
+	RET
+
+// func spackAT14AVX512(dst []float32, src []float32, lds int, kc int, panels int, alpha float32)
+// Requires: AVX, AVX512F, MMX+, SSE
+TEXT ·spackAT14AVX512(SB), NOSPLIT, $0-76
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         lds+48(FP), DX
+	MOVQ         kc+56(FP), BX
+	MOVQ         panels+64(FP), SI
+	MOVSS        alpha+72(FP), X0
+	VBROADCASTSS X0, Z0
+	TESTQ        BX, BX
+	JLE          spackAT_ret
+	TESTQ        SI, SI
+	JLE          spackAT_ret
+
+	// lds in bytes; pstride = bytes between panels of dst; K1 = the 14 lanes of values 0..13.
+	SHLQ   $0x02, DX
+	MOVQ   BX, DI
+	IMUL3Q $0x00000038, DI, DI
+	MOVL   $0x00003fff, R8
+	KMOVW  R8, K1
+	MOVQ   DX, R8
+	IMUL3Q $0x10, R8, R8
+
+spackAT_row:
+	MOVQ CX, R9
+	MOVQ AX, R10
+	MOVQ SI, R11
+
+spackAT_panel:
+	// Prefetch this panel's 14 values packAhead rows below, then scale and store them.
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 55(R9)(R8*1)
+	VMOVUPS    (R9), K1, Z1
+	VMULPS     Z1, Z0, Z1
+	VMOVUPS    Z1, K1, (R10)
+	ADDQ       $0x38, R9
+	ADDQ       DI, R10
+	DECQ       R11
+	JNZ        spackAT_panel
+	ADDQ       DX, CX
+	ADDQ       $0x38, AX
+	DECQ       BX
+	JNZ        spackAT_row
+	VZEROUPPER
+
+spackAT_ret:
+	RET
+
+// func spackB32AVX512(dst []float32, src []float32, lds int, kc int, panels int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·spackB32AVX512(SB), NOSPLIT, $0-72
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  lds+48(FP), DX
+	MOVQ  kc+56(FP), BX
+	MOVQ  panels+64(FP), SI
+	TESTQ BX, BX
+	JLE   spackB_ret
+	TESTQ SI, SI
+	JLE   spackB_ret
+
+	// lds in bytes; pstride = bytes between panels of dst.
+	SHLQ   $0x02, DX
+	MOVQ   BX, DI
+	IMUL3Q $0x00000080, DI, DI
+	MOVQ   DX, R8
+	IMUL3Q $0x10, R8, R8
+
+spackB_row:
+	MOVQ CX, R9
+	MOVQ AX, R10
+	MOVQ SI, R11
+
+spackB_panel:
+	// Prefetch this panel's 32 values packAhead rows below, then copy them.
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 127(R9)(R8*1)
+	VMOVUPS    (R9), Z0
+	VMOVUPS    64(R9), Z1
+	VMOVUPS    Z0, (R10)
+	VMOVUPS    Z1, 64(R10)
+	ADDQ       $0x80, R9
+	ADDQ       DI, R10
+	DECQ       R11
+	JNZ        spackB_panel
+	ADDQ       DX, CX
+	ADDQ       $0x80, AX
+	DECQ       BX
+	JNZ        spackB_row
+	VZEROUPPER
+
+spackB_ret:
+	RET
+
 // func dgemm6x8AVX2(kc int, a []float64, b []float64, c []float64, ldc int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·dgemm6x8AVX2(SB), NOSPLIT, $0-88

@@ -43,6 +43,11 @@ func packA[T float](dst []T, a operand[T], i0, mc, p0, kc, mr int, alpha T) {
 			kernels.DpackAT(d, src, a.stride, kc, mc, float64(alpha))
 			return
 		}
+		if d, ok := any(dst).([]float32); ok && mr == sgemmMR() {
+			src := any(a.data).([]float32)[p0*a.stride+i0:]
+			kernels.SpackAT(d, src, a.stride, kc, mc, float32(alpha))
+			return
+		}
 		// op(A)[i][p] = A[p][i]: row p0+p of A holds the mc values of
 		// step p of every panel. Sweeping the rows once (not once per
 		// panel) reads each cache line and page of A once: on a wide A
@@ -64,6 +69,11 @@ func packA[T float](dst []T, a operand[T], i0, mc, p0, kc, mr int, alpha T) {
 	if d, ok := any(dst).([]float64); ok && mr == dgemmMR() {
 		src := any(a.data).([]float64)[i0*a.stride+p0:]
 		kernels.DpackA(d, src, a.stride, kc, mc, float64(alpha))
+		return
+	}
+	if d, ok := any(dst).([]float32); ok && mr == sgemmMR() {
+		src := any(a.data).([]float32)[i0*a.stride+p0:]
+		kernels.SpackA(d, src, a.stride, kc, mc, float32(alpha))
 		return
 	}
 	for ir := 0; ir < mc; ir += mr {
@@ -111,6 +121,16 @@ func dgemmNR() int {
 	return nr
 }
 
+func sgemmMR() int {
+	mr, _ := kernels.SgemmShape()
+	return mr
+}
+
+func sgemmNR() int {
+	_, nr := kernels.SgemmShape()
+	return nr
+}
+
 // packB packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into dst (at
 // least ceil(nc/nr)*nr*kc values).
 func packB[T float](dst []T, b operand[T], p0, kc, j0, nc, nr int) {
@@ -122,6 +142,12 @@ func packB[T float](dst []T, b operand[T], p0, kc, j0, nc, nr int) {
 			// each row, on its own page).
 			src := any(b.data).([]float64)[p0*b.stride+j0:]
 			kernels.DpackB(d, src, b.stride, kc, nc)
+			return
+		}
+		if d, ok := any(dst).([]float32); ok && nr == sgemmNR() {
+			// The same for the sgemm kernel's nr.
+			src := any(b.data).([]float32)[p0*b.stride+j0:]
+			kernels.SpackB(d, src, b.stride, kc, nc)
 			return
 		}
 		// op(B)[p][j] = B[p][j]: row p0+p of B holds step p of every
