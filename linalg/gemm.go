@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/awd-toolkit/awd/kernels"
@@ -234,6 +235,17 @@ func (g gemmJob[T]) shared(workers, kc, mc, nc int) {
 	bar := newBarrier(workers)
 	// One pair of counters per (jc, pc) block, so none is ever reset.
 	ctr := make([]blockCounters, ceilDiv(g.n, nc)*ceilDiv(g.k, kc))
+	if joinByBarrier {
+		for t := 1; t < workers; t++ {
+			go func() {
+				g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc)
+				bar.wait()
+			}()
+		}
+		g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc)
+		bar.wait()
+		return
+	}
 	var wg sync.WaitGroup
 	for t := 1; t < workers; t++ {
 		wg.Go(func() { g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc) })
@@ -241,6 +253,8 @@ func (g gemmJob[T]) shared(workers, kc, mc, nc int) {
 	g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc)
 	wg.Wait()
 }
+
+var joinByBarrier = true
 
 // blockCounters are the next unclaimed B micro-panel and row of C of one
 // (jc, pc) block of the shared split (relative to the block's first).
@@ -250,7 +264,7 @@ type blockCounters struct {
 }
 
 // panelChunk is how many B micro-panels a worker packs per claim.
-const panelChunk = 4
+var panelChunk = 4
 
 func (g *gemmJob[T]) sharedWorker(workers int, pbs [2][]T, bar *barrier, ctr []blockCounters, kc, mc, nc int) {
 	mr, nr := g.mr, g.nr
@@ -280,7 +294,7 @@ func (g *gemmJob[T]) sharedWorker(workers int, pbs [2][]T, bar *barrier, ctr []b
 			bc, pb := &ctr[bi], pbs[used%2]
 			bi, used = bi+1, used+1
 			for {
-				p0 := int(bc.panel.Add(panelChunk)) - panelChunk
+				p0 := int(bc.panel.Add(int64(panelChunk))) - panelChunk
 				if p0 >= panels {
 					break
 				}
@@ -323,32 +337,57 @@ func claimRows(next *atomic.Int64, rows, mr, mc, workers int) (i0, i1 int, ok bo
 }
 
 // barrier makes a fixed number of goroutines wait for each other,
-// repeatedly.
+// repeatedly. A waiter spins (yielding to other goroutines) for up to
+// barrierSpin before it blocks: the shared split's workers reach each
+// barrier within microseconds of each other, and a blocked one takes 50-100
+// us to wake on this project's virtual machines, a percent of a 1024^3
+// product per barrier.
 type barrier struct {
-	mu      sync.Mutex
-	cond    sync.Cond
-	n, left int
-	gen     uint64
+	n    int64
+	left atomic.Int64
+	gen  atomic.Uint64
+	mu   sync.Mutex
+	cond sync.Cond
 }
 
+// barrierSpin bounds the spinning of a barrier's waiters: long enough to
+// cover the skew between workers that share the processors, short enough
+// that a descheduled partner does not keep a processor busy for nothing.
+var barrierSpin = 200 * time.Microsecond
+
 func newBarrier(n int) *barrier {
-	b := &barrier{n: n, left: n}
+	b := &barrier{n: int64(n)}
+	b.left.Store(b.n)
 	b.cond.L = &b.mu
 	return b
 }
 
 func (b *barrier) wait() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	gen := b.gen
-	if b.left--; b.left == 0 {
-		b.left, b.gen = b.n, b.gen+1
+	// The generation is read before arriving, so it cannot have moved on
+	// without this waiter.
+	gen := b.gen.Load()
+	if b.left.Add(-1) == 0 {
+		// Last to arrive: rearm, then release the others. A released
+		// waiter may reach the next barrier at once, so left is reset
+		// before the generation changes.
+		b.left.Store(b.n)
+		b.mu.Lock()
+		b.gen.Add(1)
 		b.cond.Broadcast()
+		b.mu.Unlock()
 		return
 	}
-	for gen == b.gen {
+	for t0 := time.Now(); time.Since(t0) < barrierSpin; {
+		if b.gen.Load() != gen {
+			return
+		}
+		runtime.Gosched()
+	}
+	b.mu.Lock()
+	for b.gen.Load() == gen {
 		b.cond.Wait()
 	}
+	b.mu.Unlock()
 }
 
 // parallel runs the job on workers goroutines, the calling one included. It

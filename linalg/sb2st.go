@@ -38,18 +38,6 @@ func (s band) cols(c0, rows, r0, cols int) Dense {
 	return Dense{Rows: rows, Cols: cols, Stride: l, Data: s.ab[off : off+(rows-1)*l+cols]}
 }
 
-// bandFromLower copies the band of half-bandwidth b of the lower triangle of a.
-func bandFromLower(a Dense, b int) band {
-	s := newBand(a.Rows, b)
-	for c := 0; c < s.n; c++ {
-		col := s.ab[c*s.ld : c*s.ld+min(b+1, s.n-c)]
-		for k := range col {
-			col[k] = a.Data[(c+k)*a.Stride+c]
-		}
-	}
-	return s
-}
-
 // dsb2st reduces the band matrix to symmetric tridiagonal form (LAPACK's
 // DSYTRD_SB2ST without vectors; the bulge-chasing of Lang and of Haidar,
 // Ltaief and Dongarra) and returns its diagonal d and off-diagonal e.

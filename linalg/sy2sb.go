@@ -22,13 +22,11 @@ import (
 //
 // The reflectors are not kept: without eigenvectors nothing needs them.
 
-// sy2sbNB is the bandwidth of the intermediate band matrix: the packed
-// storage's block height, so that each panel is one block of rows.
-const sy2sbNB = pkRows
-
 // dsy2sb reduces the symmetric n x n matrix packed in pk (packLowerT, row r
 // = column r of the lower triangle from the diagonal on) to a band matrix
-// of half-bandwidth b = pkRows, returned in band storage; pk is destroyed.
+// of half-bandwidth b = pkRows (the packed storage's block height, so that
+// each panel is one block of rows), returned in band storage; pk is
+// destroyed.
 //
 // Step j takes the panel P = A(j+b:n, j:j+b) (the rows of pk's first
 // block right of its diagonal block), factors P = Q R with Q = I - V^T T V
