@@ -233,46 +233,9 @@ func (g gemmJob[T]) shared(workers, kc, mc, nc int) {
 	defer putBuf(h)
 	pb := [2][]T{buf[:nc*kc], buf[nc*kc:]}
 	bar := newBarrier(workers)
-	// One pair of counters per (jc, pc) block, so none is ever reset.
-	ctr := make([]blockCounters, ceilDiv(g.n, nc)*ceilDiv(g.k, kc))
-	if joinByBarrier {
-		for t := 1; t < workers; t++ {
-			go func() {
-				g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc)
-				bar.wait()
-			}()
-		}
-		g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc)
-		bar.wait()
-		return
-	}
-	var wg sync.WaitGroup
-	for t := 1; t < workers; t++ {
-		wg.Go(func() { g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc) })
-	}
-	g.sharedWorker(workers, pb, bar, ctr, kc, mc, nc)
-	wg.Wait()
-}
-
-var joinByBarrier = true
-
-// blockCounters are the next unclaimed B micro-panel and row of C of one
-// (jc, pc) block of the shared split (relative to the block's first).
-type blockCounters struct {
-	panel, row atomic.Int64
-	_          [48]byte // keep each block's counters on their own cache line
-}
-
-// panelChunk is how many B micro-panels a worker packs per claim.
-var panelChunk = 4
-
-func (g *gemmJob[T]) sharedWorker(workers int, pbs [2][]T, bar *barrier, ctr []blockCounters, kc, mc, nc int) {
-	mr, nr := g.mr, g.nr
-	mc = ceilDiv(min(mc, g.m), mr) * mr
-	buf, h := getBuf[T](mc*kc + mr*nr)
-	defer putBuf(h)
-	pa, tile := buf[:mc*kc], buf[mc*kc:]
-	bi, used := 0, 0
+	// The (jc, pc) blocks that hold part of the job (a triangle skips some),
+	// each with its own counters, so none is ever reset.
+	var blocks []sharedBlock
 	for jc := 0; jc < g.n; jc += nc {
 		ncE := min(nc, g.n-jc)
 		r0, r1 := 0, g.m
@@ -283,35 +246,69 @@ func (g *gemmJob[T]) sharedWorker(workers int, pbs [2][]T, bar *barrier, ctr []b
 			r1 = min(r1, jc+ncE)
 		}
 		if r0 >= r1 {
-			bi += ceilDiv(g.k, kc)
-			continue // the same for every worker
+			continue
 		}
-		panels := ceilDiv(ncE, nr)
 		for pc := 0; pc < g.k; pc += kc {
-			kcE := min(kc, g.k-pc)
-			// The buffers alternate over the blocks this job multiplies
-			// (not bi, which also counts skipped ones).
-			bc, pb := &ctr[bi], pbs[used%2]
-			bi, used = bi+1, used+1
-			for {
-				p0 := int(bc.panel.Add(int64(panelChunk))) - panelChunk
-				if p0 >= panels {
-					break
-				}
-				p1 := min(p0+panelChunk, panels)
-				packB(pb[p0*nr*kcE:], g.b, pc, kcE, jc+p0*nr, min(p1*nr, ncE)-p0*nr, nr)
-			}
+			blocks = append(blocks, sharedBlock{jc: jc, nc: ncE, pc: pc, kc: min(kc, g.k-pc), r0: r0, r1: r1})
+		}
+	}
+	// The partners join at a last barrier (spinning) instead of a
+	// WaitGroup, whose waiter blocks and takes a wake-up to return.
+	for t := 1; t < workers; t++ {
+		go func() {
+			g.sharedWorker(workers, pb, bar, blocks, mc)
 			bar.wait()
-			for {
-				i0, i1, ok := claimRows(&bc.row, r1-r0, mr, mc, workers)
-				if !ok {
-					break
-				}
-				for ic := r0 + i0; ic < r0+i1; ic += mc {
-					mcE := min(mc, r0+i1-ic)
-					packA(pa, g.a, ic, mcE, pc, kcE, mr, g.alpha)
-					g.macro(pa, pb, tile, ic, mcE, jc, ncE, kcE, pc == 0)
-				}
+		}()
+	}
+	g.sharedWorker(workers, pb, bar, blocks, mc)
+	bar.wait()
+}
+
+// sharedBlock is one (jc, pc) block of the shared split: columns [jc,
+// jc+nc) of C and op(B), rows [pc, pc+kc) of op(B), and the rows [r0, r1)
+// of C that it updates; panel and row are the next unclaimed B micro-panel
+// and row of C (relative to the block's first).
+type sharedBlock struct {
+	jc, nc, pc, kc, r0, r1 int
+	panel, row             atomic.Int64
+	_                      [48]byte // keep each block's counters off its neighbours' cache lines
+}
+
+// panelChunk is how many B micro-panels a worker packs per claim.
+const panelChunk = 4
+
+func (g *gemmJob[T]) sharedWorker(workers int, pbs [2][]T, bar *barrier, blocks []sharedBlock, mc int) {
+	mr, nr := g.mr, g.nr
+	mc = ceilDiv(min(mc, g.m), mr) * mr
+	var kc int
+	for i := range blocks {
+		kc = max(kc, blocks[i].kc)
+	}
+	buf, h := getBuf[T](mc*kc + mr*nr)
+	defer putBuf(h)
+	pa, tile := buf[:mc*kc], buf[mc*kc:]
+	for u := range blocks {
+		bl, pb := &blocks[u], pbs[u%2]
+		panels := ceilDiv(bl.nc, nr)
+		for {
+			p0 := int(bl.panel.Add(panelChunk)) - panelChunk
+			if p0 >= panels {
+				break
+			}
+			p1 := min(p0+panelChunk, panels)
+			packB(pb[p0*nr*bl.kc:], g.b, bl.pc, bl.kc, bl.jc+p0*nr, min(p1*nr, bl.nc)-p0*nr, nr)
+		}
+		bar.wait()
+		rows := bl.r1 - bl.r0
+		for {
+			i0, i1, ok := claimRows(&bl.row, rows, mr, mc, workers)
+			if !ok {
+				break
+			}
+			for ic := bl.r0 + i0; ic < bl.r0+i1; ic += mc {
+				mcE := min(mc, bl.r0+i1-ic)
+				packA(pa, g.a, ic, mcE, bl.pc, bl.kc, mr, g.alpha)
+				g.macro(pa, pb, tile, ic, mcE, bl.jc, bl.nc, bl.kc, bl.pc == 0)
 			}
 		}
 	}
@@ -353,7 +350,7 @@ type barrier struct {
 // barrierSpin bounds the spinning of a barrier's waiters: long enough to
 // cover the skew between workers that share the processors, short enough
 // that a descheduled partner does not keep a processor busy for nothing.
-var barrierSpin = 200 * time.Microsecond
+const barrierSpin = 200 * time.Microsecond
 
 func newBarrier(n int) *barrier {
 	b := &barrier{n: int64(n)}
