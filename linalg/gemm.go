@@ -38,10 +38,11 @@ const (
 // with block sizes from the cache sizes (see blockSizes) and beta applied to
 // each C tile just before its first update, while it is in cache (beta = 0:
 // the first k block's micro-kernel stores instead of adding). Large
-// problems are split over Threads() goroutines: square and tall ones the
-// BLIS way (the workers pack each B block together and claim chunks of the ic loop),
-// wide ones by independent column blocks. The result does not depend on the
-// thread count (every element sums its k products in the same order).
+// problems are split over Threads() goroutines: tall ones the BLIS way (the
+// workers pack each B block together and claim chunks of the ic loop), the
+// others into one independent block of columns per goroutine. The result
+// does not depend on the thread count (every element sums its k products in
+// the same order).
 func Gemm(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
 	m, k := a.Rows, a.Cols
 	if tA {
@@ -179,17 +180,28 @@ func (g *gemmJob[T]) do() {
 	if g.m*g.n*g.k >= parallelMin {
 		workers = Threads()
 	}
-	if workers > 1 && sharedB && (g.uplo != 0 || g.m >= g.n) && g.m*g.n*g.k >= sharedMin {
+	useShared := g.uplo == 0 && g.m > g.n
+	if splitOverride != 0 {
+		useShared = splitOverride > 0
+	}
+	if workers > 1 && useShared && g.m*g.n*g.k >= sharedMin {
 		// BLIS's split of the ic loop: the workers pack one B block
 		// together and each its own rows of A. Every operand is read
 		// once, and the shared B block is read from the shared L3.
+		// Measured on the project's 2-vCPU machine, it only pays for a
+		// tall C (1.5% at 2000 x 64 x 2000): for square products and
+		// SYRK the independent blocks below are 5-10% faster (n = 1024,
+		// 2048, SYRK 2000 x 2500), and 35% at 3000 x 3000 x 32, though
+		// they pack A (or B) twice; with another process competing for
+		// the CPUs both splits measured the same.
 		if workers = min(workers, ceilDiv(g.m, g.mr)); workers > 1 {
 			g.shared(workers, kc, mc, nc)
 			return
 		}
 	}
-	// Otherwise (a wide C) split C by columns: each worker packs its own B
-	// and a copy of A, with no synchronisation.
+	// Otherwise split C into one block of columns per worker (of rows for
+	// a tall C): each worker packs its own B and a copy of A (or its own A
+	// and a copy of B), with no synchronisation.
 	byRows := g.uplo == 0 && g.m > g.n
 	align, dim := g.nr, g.n
 	if byRows {
@@ -209,9 +221,10 @@ func (g *gemmJob[T]) do() {
 // training's 50x784x50 split into independent column blocks instead.
 const sharedMin = 256 * 256 * 256
 
-// sharedB selects the shared-B split for square, tall and triangular jobs
-// (a variable so that tuning runs can compare both splits).
-var sharedB = true
+// splitOverride, when not 0, forces the shared-B split (> 0) or the
+// independent blocks (< 0) for every large job, triangles included, so that
+// tests and tuning runs can compare the two.
+var splitOverride int
 
 // shared runs the job on workers goroutines that share each packed B block
 // and split the rows of C: for every (jc, pc) block the workers pack B's

@@ -518,7 +518,7 @@ func TestMirror(t *testing.T) {
 // with small blocks too, so that the shared split runs through many (jc, pc)
 // blocks and both of its alternating B buffers.
 func TestParallelSplits(t *testing.T) {
-	defer func(s bool) { sharedB = s }(sharedB)
+	defer func(s int) { splitOverride = s }(splitOverride)
 	defer SetBlockSizes(0, 0, 0)
 	for _, bs := range [][3]int{{0, 0, 0}, {40, 28, 64}} {
 		SetBlockSizes(bs[0], bs[1], bs[2])
@@ -533,8 +533,8 @@ func testParallelSplits(t *testing.T, blocks string) {
 		b, _ := randView(rng, sh.k, sh.n, false, 0)
 		x, _ := randView(rng, sh.k, sh.m, false, 0)
 		var gemms, syrks [2]Dense
-		for i, s := range []bool{true, false} {
-			sharedB = s
+		for i, s := range []int{1, -1} {
+			splitOverride = s
 			gemms[i], syrks[i] = NewDense(sh.m, sh.n), NewDense(sh.m, sh.m)
 			withThreads(2, func() {
 				Gemm(false, false, 0.37, a, b, 0, gemms[i])
