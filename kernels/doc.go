@@ -2,11 +2,11 @@
 // (dot, axpy, scal, plane rotation), the register-blocked GEMM micro-kernels
 // that linalg drives (DgemmMicro, SgemmMicro, and DsyrkMicroLower/Upper for
 // tiles on the diagonal of a SYRK) with their panel packers (DpackA,
-// DpackAT, DpackB), the fused four-row dot+axpy of a symmetric
-// matrix-vector product (Dsymv4, for the tridiagonal reductions) and its
-// counterpart, the four-row rank-1/rank-2 update (Dger4, for the bulge
-// chasing), and the FMA peak loop (PeakLoop) that benchmarks measure
-// themselves against.
+// DpackAT, DpackB, and SpackA, SpackAT, SpackB for float32), the fused
+// four-row dot+axpy of a symmetric matrix-vector product (Dsymv4, for the
+// tridiagonal reductions) and its counterpart, the four-row rank-1/rank-2
+// update (Dger4, for the bulge chasing), and the FMA peak loop (PeakLoop)
+// that benchmarks measure themselves against.
 //
 // Every kernel has a pure-Go version that is always compiled (the reference
 // the assembly is tested against). On amd64 the AVX2+FMA and AVX-512 versions
