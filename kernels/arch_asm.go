@@ -2,12 +2,5 @@
 
 package kernels
 
+// hasAsm: this build has assembly kernels (see Supported).
 const hasAsm = true
-
-// setArch installs the kernels of level l. The amd64 and arm64 files replace
-// the generic entries they implement.
-func setArch(l Level) {
-	setGeneric()
-	setSymvGeneric()
-	setArchLevel(l)
-}

@@ -2,9 +2,5 @@
 
 package kernels
 
+// hasAsm: this build has no assembly kernels; every level is Generic.
 const hasAsm = false
-
-func setArch(Level) {
-	setGeneric()
-	setSymvGeneric()
-}

@@ -73,6 +73,9 @@ func Available() []Level {
 	return ls
 }
 
+// current is the level every kernel call dispatches on: each family's
+// <family>_amd64.go, _arm64.go and _other.go switch on it and call the
+// level's kernel directly.
 var current Level
 
 // Current is the level in use.
@@ -85,7 +88,6 @@ func SetLevel(l Level) error {
 		return fmt.Errorf("kernel level %s is not supported by this CPU (%s) or build", l, cpuid.CPU.BrandName)
 	}
 	current = l
-	setArch(l)
 	return nil
 }
 
@@ -118,5 +120,4 @@ func init() {
 		}
 	}
 	current = l
-	setArch(l)
 }

@@ -2,6 +2,8 @@
 
 package kernels
 
+// The hand-written NEON micro-kernels (gemm_arm64.s), called by level.
+
 // dgemm6x8NEON adds the product of a packed 6 x kc panel a and a packed kc x 8
 // panel b into the row-major 6 x 8 tile c with stride ldc (NEON):
 //
@@ -33,16 +35,49 @@ func dgemm6x8NEON(kc int, a, b, c []float64, ldc int)
 //go:noescape
 func sgemm6x16NEON(kc int, a, b, c []float32, ldc int)
 
-// peakFMANEON runs iters trips of 96 independent float64x2 VFMLAs (384 flops).
-func peakFMANEON(iters int)
-
-const peakFMANEONFlops = 2 * 2 * 24 * 4
-
-// setGemmLevel installs the hand-written NEON micro-kernels (gemm_arm64.s).
-func setGemmLevel(l Level) {
+func dgemmShape(l Level) (mr, nr int) {
 	if l == NEON {
-		dgemm = dgemmKernel{6, 8, dgemm6x8NEON}
-		sgemm = sgemmKernel{6, 16, sgemm6x16NEON}
-		peak = peakKernel{peakFMANEONFlops, peakFMANEON}
+		return 6, 8
 	}
+	return 4, 4
+}
+
+func sgemmShape(l Level) (mr, nr int) {
+	if l == NEON {
+		return 6, 16
+	}
+	return 4, 4
+}
+
+func dgemmMicro(l Level, kc int, a, b, c []float64, ldc int) {
+	if l == NEON {
+		dgemm6x8NEON(kc, a, b, c, ldc)
+		return
+	}
+	dgemmGeneric4x4(kc, a, b, c, ldc)
+}
+
+// dgemmMicroStore clears the tile and accumulates: NEON has no storing kernel.
+func dgemmMicroStore(l Level, kc int, a, b, c []float64, ldc int) {
+	mr, nr := dgemmShape(l)
+	clearTile(c, ldc, mr, nr)
+	dgemmMicro(l, kc, a, b, c, ldc)
+}
+
+func sgemmMicro(l Level, kc int, a, b, c []float32, ldc int) {
+	if l == NEON {
+		sgemm6x16NEON(kc, a, b, c, ldc)
+		return
+	}
+	sgemmGeneric4x4(kc, a, b, c, ldc)
+}
+
+func sgemmMicroStore(l Level, kc int, a, b, c []float32, ldc int) {
+	mr, nr := sgemmShape(l)
+	clearTile(c, ldc, mr, nr)
+	sgemmMicro(l, kc, a, b, c, ldc)
+}
+
+func dsyrkMicroTri(l Level, upper bool, kc int, a, b, c []float64, ldc int, off int) {
+	dsyrkTile(l, upper, kc, a, b, c, ldc, off)
 }

@@ -2,20 +2,15 @@ package kernels
 
 // Level-1 kernels. The unit-stride forms take slices and work on len(x)
 // elements; y must be at least as long. The Inc forms take positive strides.
-
-var (
-	ddotImpl  = ddotGeneric
-	daxpyImpl = daxpyGeneric
-	dscalImpl = dscalGeneric
-	drotImpl  = drotGeneric
-)
+// ddot, daxpy, dscal and drot (level1_amd64.go, level1_arm64.go,
+// level1_other.go) call the current level's kernel.
 
 // Ddot returns sum_i x[i]*y[i] over i < len(x).
 func Ddot(x, y []float64) float64 {
 	if len(y) < len(x) {
 		panic("kernels: Ddot: len(y) < len(x)")
 	}
-	return ddotImpl(x, y[:len(x)])
+	return ddot(current, x, y[:len(x)])
 }
 
 // Daxpy computes y[i] += alpha*x[i] for i < len(x).
@@ -23,11 +18,11 @@ func Daxpy(alpha float64, x, y []float64) {
 	if len(y) < len(x) {
 		panic("kernels: Daxpy: len(y) < len(x)")
 	}
-	daxpyImpl(alpha, x, y[:len(x)])
+	daxpy(current, alpha, x, y[:len(x)])
 }
 
 // Dscal computes x[i] *= alpha.
-func Dscal(alpha float64, x []float64) { dscalImpl(alpha, x) }
+func Dscal(alpha float64, x []float64) { dscal(current, alpha, x) }
 
 // Drot applies the plane rotation (c, s) to the pairs (x[i], y[i]):
 // x[i], y[i] = c*x[i] + s*y[i], c*y[i] - s*x[i].
@@ -35,7 +30,7 @@ func Drot(x, y []float64, c, s float64) {
 	if len(y) < len(x) {
 		panic("kernels: Drot: len(y) < len(x)")
 	}
-	drotImpl(x, y[:len(x)], c, s)
+	drot(current, x, y[:len(x)], c, s)
 }
 
 // DdotInc returns sum_i x[i*incX]*y[i*incY] over i < n.

@@ -2,6 +2,8 @@
 
 package kernels
 
+// The hand-written NEON level-1 kernels (level1_arm64.s), called by level.
+
 // ddotNEON (NEON) computes, for i < len(x) (y at least as long):
 //
 //	for i, xi := range x {
@@ -41,9 +43,33 @@ func dscalNEON(alpha float64, x []float64)
 //go:noescape
 func drotNEON(x, y []float64, c, s float64)
 
-// setLevel1Level installs the hand-written NEON kernels (level1_arm64.s).
-func setLevel1Level(l Level) {
+func ddot(l Level, x, y []float64) float64 {
 	if l == NEON {
-		ddotImpl, daxpyImpl, dscalImpl, drotImpl = ddotNEON, daxpyNEON, dscalNEON, drotNEON
+		return ddotNEON(x, y)
 	}
+	return ddotGeneric(x, y)
+}
+
+func daxpy(l Level, alpha float64, x, y []float64) {
+	if l == NEON {
+		daxpyNEON(alpha, x, y)
+		return
+	}
+	daxpyGeneric(alpha, x, y)
+}
+
+func dscal(l Level, alpha float64, x []float64) {
+	if l == NEON {
+		dscalNEON(alpha, x)
+		return
+	}
+	dscalGeneric(alpha, x)
+}
+
+func drot(l Level, x, y []float64, c, s float64) {
+	if l == NEON {
+		drotNEON(x, y, c, s)
+		return
+	}
+	drotGeneric(x, y, c, s)
 }

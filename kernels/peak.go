@@ -3,12 +3,8 @@ package kernels
 // The FMA peak loop: `awd bench` reports every kernel's speed as a fraction
 // of what this loop reaches on the same machine in the same run.
 
-type peakKernel struct {
-	flopsPerTrip int
-	fn           func(iters int)
-}
-
-var peak = peakKernel{peakGenericFlops, peakGeneric}
+// peakLoop (peak_amd64.go, peak_arm64.go, peak_other.go) runs the level's
+// loop and returns its flops per trip.
 
 // PeakLoop runs iters trips of the current level's FMA peak loop (independent
 // multiply-adds on registers, no memory traffic) and returns the number of
@@ -19,8 +15,8 @@ func PeakLoop(iters int) (flops float64) {
 	if iters <= 0 {
 		return 0
 	}
-	peak.fn(iters)
-	return float64(iters) * float64(peak.flopsPerTrip)
+	perTrip := peakLoop(current, iters)
+	return float64(iters) * float64(perTrip)
 }
 
 // peakGenericChains independent scalar chains s = s*x + y (a multiply and an

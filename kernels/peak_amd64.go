@@ -9,11 +9,15 @@ const (
 	peakFMA256Flops = 2 * 4 * 12 * 4
 )
 
-func setPeakLevel(l Level) {
+func peakLoop(l Level, iters int) (flopsPerTrip int) {
 	switch l {
 	case AVX512:
-		peak = peakKernel{peakFMA512Flops, peakFMA512}
+		peakFMA512(iters)
+		return peakFMA512Flops
 	case AVX2:
-		peak = peakKernel{peakFMA256Flops, peakFMA256}
+		peakFMA256(iters)
+		return peakFMA256Flops
 	}
+	peakGeneric(iters)
+	return peakGenericFlops
 }

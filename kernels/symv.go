@@ -2,6 +2,12 @@ package kernels
 
 import "fmt"
 
+// dsymv4 and dger4 (symv_amd64.go, symv_other.go) run the current level's
+// kernel on the columns in multiples of four and the generic loop on the
+// rest. They are switches with direct calls, as every dispatch in this
+// package: a call through a func value would move the small arrays passed
+// by pointer (alpha, dot, cx, cy) to the heap.
+
 // Dsymv4 is the inner step of a symmetric matrix-vector product that reads
 // each stored element once. For the four rows a[k*lda : k*lda+n] (k < 4),
 // n = len(x), it computes in one pass over the columns
@@ -25,28 +31,8 @@ func Dsymv4(a []float64, lda int, x, y []float64, alpha, dot *[4]float64, next [
 	if len(y) < n || lda < 0 || len(a) < 3*lda+n {
 		panic(fmt.Sprintf("kernels: Dsymv4: len(x)=%d, len(y)=%d, len(a)=%d, lda=%d", n, len(y), len(a), lda))
 	}
-	m := n
-	if symv.impl != Generic {
-		m = n &^ 3 // the vector bodies take multiples of four
-	}
-	if m > 0 {
-		symvBody(symv.impl, a, lda, x[:m], y[:m], alpha, dot, next, nlda)
-	}
-	if m < n {
-		dsymv4Generic(a[m:], lda, x[m:], y[m:n], alpha, dot)
-	}
+	dsymv4(current, a, lda, x, y[:n], alpha, dot, next, nlda)
 }
-
-// symvKernel names the installed vector bodies of Dsymv4 and Dger4
-// (symvBody, ger1Body, ger2Body call them): a switch rather than a func
-// value, so that the small arrays passed by pointer stay on the stack.
-type symvKernel struct {
-	impl Level
-}
-
-var symv symvKernel
-
-func setSymvGeneric() { symv = symvKernel{Generic} }
 
 func dsymv4Generic(a []float64, lda int, x, y []float64, alpha, dot *[4]float64) {
 	n := len(x)
@@ -85,23 +71,10 @@ func Dger4(a []float64, lda int, x, y []float64, cx, cy *[4]float64) {
 	if (y != nil && len(y) < n) || lda < 0 || len(a) < 3*lda+n {
 		panic(fmt.Sprintf("kernels: Dger4: len(x)=%d, len(y)=%d, len(a)=%d, lda=%d", n, len(y), len(a), lda))
 	}
-	m := n
-	if symv.impl != Generic {
-		m = n &^ 3
+	if y != nil {
+		y = y[:n]
 	}
-	if m > 0 {
-		if y == nil {
-			ger1Body(symv.impl, a, lda, x[:m], cx)
-		} else {
-			ger2Body(symv.impl, a, lda, x[:m], y[:m], cx, cy)
-		}
-	}
-	if m < n {
-		if y != nil {
-			y = y[m:n]
-		}
-		dger4Generic(a[m:], lda, x[m:], y, cx, cy)
-	}
+	dger4(current, a, lda, x, y, cx, cy)
 }
 
 // dger4Generic is Dger4 in pure Go (y nil: rank 1).

@@ -23,11 +23,13 @@ func dgemm14x16AVX512(kc int, a []float64, b []float64, c []float64, ldc int)
 // dgemm14x16AVX512Store stores the product of a packed 14 x kc panel a and a packed kc x 16
 // panel b into the tile c, row-major 14 x 16 with stride ldc (AVX512, 28 accumulators):
 //
-//	for p := 0; p < kc; p++ {
-//		for i := 0; i < 14; i++ {
-//			for j := 0; j < 16; j++ {
-//				c[i*ldc+j] = a[p*14+i] * b[p*16+j]
+//	for i := 0; i < 14; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s float64
+//			for p := 0; p < kc; p++ {
+//				s += a[p*14+i] * b[p*16+j]
 //			}
+//			c[i*ldc+j] = s
 //		}
 //	}
 //
@@ -139,11 +141,13 @@ func sgemm14x32AVX512(kc int, a []float32, b []float32, c []float32, ldc int)
 // sgemm14x32AVX512Store stores the product of a packed 14 x kc panel a and a packed kc x 32
 // panel b into the tile c, row-major 14 x 32 with stride ldc (AVX512, 28 accumulators):
 //
-//	for p := 0; p < kc; p++ {
-//		for i := 0; i < 14; i++ {
-//			for j := 0; j < 32; j++ {
-//				c[i*ldc+j] = a[p*14+i] * b[p*32+j]
+//	for i := 0; i < 14; i++ {
+//		for j := 0; j < 32; j++ {
+//			var s float32
+//			for p := 0; p < kc; p++ {
+//				s += a[p*14+i] * b[p*32+j]
 //			}
+//			c[i*ldc+j] = s
 //		}
 //	}
 //
@@ -219,11 +223,13 @@ func dgemm6x8AVX2(kc int, a []float64, b []float64, c []float64, ldc int)
 // dgemm6x8AVX2Store stores the product of a packed 6 x kc panel a and a packed kc x 8
 // panel b into the tile c, row-major 6 x 8 with stride ldc (AVX2, 12 accumulators):
 //
-//	for p := 0; p < kc; p++ {
-//		for i := 0; i < 6; i++ {
-//			for j := 0; j < 8; j++ {
-//				c[i*ldc+j] = a[p*6+i] * b[p*8+j]
+//	for i := 0; i < 6; i++ {
+//		for j := 0; j < 8; j++ {
+//			var s float64
+//			for p := 0; p < kc; p++ {
+//				s += a[p*6+i] * b[p*8+j]
 //			}
+//			c[i*ldc+j] = s
 //		}
 //	}
 //
@@ -251,11 +257,13 @@ func sgemm6x16AVX2(kc int, a []float32, b []float32, c []float32, ldc int)
 // sgemm6x16AVX2Store stores the product of a packed 6 x kc panel a and a packed kc x 16
 // panel b into the tile c, row-major 6 x 16 with stride ldc (AVX2, 12 accumulators):
 //
-//	for p := 0; p < kc; p++ {
-//		for i := 0; i < 6; i++ {
-//			for j := 0; j < 16; j++ {
-//				c[i*ldc+j] = a[p*6+i] * b[p*16+j]
+//	for i := 0; i < 6; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s float32
+//			for p := 0; p < kc; p++ {
+//				s += a[p*6+i] * b[p*16+j]
 //			}
+//			c[i*ldc+j] = s
 //		}
 //	}
 //

@@ -117,12 +117,27 @@ func microKernel(name string, e elem, v isa, mr, nv int, store bool, tri byte) {
 		fmt.Sprintf("%s %s a packed %d x kc panel a and a packed kc x %d", name, verb, mr, nr),
 		fmt.Sprintf("panel b into the %s, row-major %d x %d with stride ldc (%s, %d accumulators):", what, mr, nr, v.name, nacc),
 		"",
-		"\tfor p := 0; p < kc; p++ {",
-		fmt.Sprintf("\t\tfor i := 0; i < %d; i++ {", mr),
-		fmt.Sprintf("\t\t\tfor j := 0; j < %d; j++ {", nr),
 	}
-	lines = append(lines, body...)
-	lines = append(lines, "\t\t\t}", "\t\t}", "\t}", "", kc0)
+	if store {
+		// The storing kernel's loop puts the sum over p innermost, so that
+		// it reads as c = sum_p a_p b_p, not as the last product.
+		lines = append(lines,
+			fmt.Sprintf("\tfor i := 0; i < %d; i++ {", mr),
+			fmt.Sprintf("\t\tfor j := 0; j < %d; j++ {", nr),
+			fmt.Sprintf("\t\t\tvar s %s", e.goType),
+			"\t\t\tfor p := 0; p < kc; p++ {",
+			fmt.Sprintf("\t\t\t\ts += a[p*%d+i] * b[p*%d+j]", mr, nr),
+			"\t\t\t}",
+			"\t\t\tc[i*ldc+j] = s",
+			"\t\t}", "\t}", "", kc0)
+	} else {
+		lines = append(lines,
+			"\tfor p := 0; p < kc; p++ {",
+			fmt.Sprintf("\t\tfor i := 0; i < %d; i++ {", mr),
+			fmt.Sprintf("\t\t\tfor j := 0; j < %d; j++ {", nr))
+		lines = append(lines, body...)
+		lines = append(lines, "\t\t\t}", "\t\t}", "\t}", "", kc0)
+	}
 	Doc(lines...)
 	Pragma("noescape")
 	kc := Load(Param("kc"), GP64())
