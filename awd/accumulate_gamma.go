@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/awd-toolkit/awd/kernels"
+	"github.com/awd-toolkit/awd/linalg"
 	"github.com/awd-toolkit/awd/nn"
 )
 
@@ -150,7 +151,7 @@ func (w *gammaWork) lambdaKLambda(lam []float64) {
 // right, Lo lower triangular L x r, r = min(L, active), Q orthonormal), Gamma
 // restricted to the active units is Q (Lo^T Lambda Lo) Q^T, so its spectrum
 // is that of the r x r matrix Lo^T Lambda Lo plus m - r zeros. load must have
-// been called. Cost 2 L^2 active + 2 L^3 + the r x r Jacobi.
+// been called. Cost 2 L^2 active + 2 L^3 + the r x r eigenvalues (linalg.EigSymSmall).
 func (w *gammaWork) gammaMax(lam []float64) float64 {
 	l, ma := w.l, len(w.act)
 	r := min(l, ma)
@@ -194,75 +195,12 @@ func (w *gammaWork) gammaMax(lam []float64) float64 {
 			w.e[c*r+e], w.e[e*r+c] = s, s
 		}
 	}
-	jacobiEig(w.e[:r*r], nil, r)
-	mx := math.Inf(-1)
+	ev := w.f[:r] // f is done with
+	if err := linalg.EigSymSmall(r, w.e[:r*r], ev, nil); err != nil {
+		return math.NaN() // non-finite Lambda or J: let it show
+	}
 	if w.m > r {
-		mx = 0
+		return math.Max(ev[0], 0)
 	}
-	for c := 0; c < r; c++ {
-		mx = math.Max(mx, w.e[c*r+c])
-	}
-	return mx
-}
-
-// jacobiEig diagonalises the symmetric n x n matrix a in place by cyclic
-// Jacobi rotations: on return its diagonal holds the eigenvalues (unsorted)
-// and, when v is not nil, the columns of v the eigenvectors. Jacobi is
-// accurate to a few ulps of ||a|| and, for the L x L matrices here (L = 10),
-// cheaper than a general solver's setup. Cost about 10 n^3 flops per sweep,
-// typically 6-10 sweeps.
-func jacobiEig(a, v []float64, n int) {
-	if v != nil {
-		clear(v[:n*n])
-		for i := 0; i < n; i++ {
-			v[i*n+i] = 1
-		}
-	}
-	var tot float64 // Frobenius norm squared, invariant under the rotations
-	for _, x := range a[:n*n] {
-		tot += x * x
-	}
-	// An off-diagonal entry below tiny moves an eigenvalue by less than
-	// tiny, far below the eps ||a|| the computed a carries anyway.
-	tiny := 1e-3 * 0x1p-52 * math.Sqrt(tot)
-	for sweep := 0; sweep < 60; sweep++ {
-		rotated := false
-		for p := 0; p < n; p++ {
-			for q := p + 1; q < n; q++ {
-				apq := a[p*n+q]
-				if math.Abs(apq) <= tiny {
-					continue
-				}
-				rotated = true
-				app, aqq := a[p*n+p], a[q*n+q]
-				theta := (aqq - app) / (2 * apq)
-				t := math.Copysign(1, theta) / (math.Abs(theta) + math.Sqrt(theta*theta+1))
-				if math.IsInf(theta, 0) {
-					t = 0
-				}
-				c := 1 / math.Sqrt(t*t+1)
-				s := t * c
-				for k := 0; k < n; k++ { // columns p, q
-					akp, akq := a[k*n+p], a[k*n+q]
-					a[k*n+p] = c*akp - s*akq
-					a[k*n+q] = s*akp + c*akq
-				}
-				for k := 0; k < n; k++ { // rows p, q
-					apk, aqk := a[p*n+k], a[q*n+k]
-					a[p*n+k] = c*apk - s*aqk
-					a[q*n+k] = s*apk + c*aqk
-				}
-				if v != nil {
-					for k := 0; k < n; k++ {
-						vkp, vkq := v[k*n+p], v[k*n+q]
-						v[k*n+p] = c*vkp - s*vkq
-						v[k*n+q] = s*vkp + c*vkq
-					}
-				}
-			}
-		}
-		if !rotated {
-			return
-		}
-	}
+	return ev[0]
 }

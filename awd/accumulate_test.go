@@ -550,55 +550,6 @@ func quad(a linalg.Dense, u []float64) float64 {
 	return s
 }
 
-func TestJacobiEig(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{1, 2, 5, 10} {
-		a := make([]float64, n*n)
-		for i := 0; i < n; i++ {
-			for j := i; j < n; j++ {
-				v := rng.NormFloat64()
-				a[i*n+j], a[j*n+i] = v, v
-			}
-		}
-		var es mat.EigenSym
-		es.Factorize(mat.NewSymDense(n, append([]float64(nil), a...)), false)
-		want := es.Values(nil)
-		v := make([]float64, n*n)
-		orig := append([]float64(nil), a...)
-		jacobiEig(a, v, n)
-		got := make([]float64, n)
-		for i := range got {
-			got[i] = a[i*n+i]
-		}
-		// sort ascending to compare
-		for i := range got {
-			for j := i + 1; j < n; j++ {
-				if got[j] < got[i] {
-					got[i], got[j] = got[j], got[i]
-				}
-			}
-		}
-		norm := mat.Norm(mat.NewDense(n, n, orig), 2)
-		for i := range got {
-			if math.Abs(got[i]-want[i]) > 10*float64(n)*eps64*norm {
-				t.Errorf("n=%d: eigenvalue %d = %v, want %v", n, i, got[i], want[i])
-			}
-		}
-		// V^T A V is diagonal
-		am, vm := mat.NewDense(n, n, orig), mat.NewDense(n, n, v)
-		var t1, t2 mat.Dense
-		t1.Mul(am, vm)
-		t2.Mul(vm.T(), &t1)
-		for i := 0; i < n; i++ {
-			for j := 0; j < n; j++ {
-				if i != j && math.Abs(t2.At(i, j)) > 10*float64(n)*eps64*norm {
-					t.Errorf("n=%d: V^T A V [%d,%d] = %g", n, i, j, t2.At(i, j))
-				}
-			}
-		}
-	}
-}
-
 // TestKronAccBlocks accumulates two blocks sharing a_n over several Add
 // calls (one crossing a chunk border) and compares with KronSum per block,
 // itself checked against brute force above.

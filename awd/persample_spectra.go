@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/awd-toolkit/awd/kernels"
+	"github.com/awd-toolkit/awd/linalg"
 	"github.com/awd-toolkit/awd/nn"
 )
 
@@ -148,7 +148,12 @@ func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64)
 			b[c*r+e] = v
 		}
 	}
-	vals, vecs := jacobiEigen(b[:r*r], r)
+	vals, vecs := make([]float64, r), make([]float64, r*r)
+	if err := linalg.EigSymSmall(r, b[:r*r], vals, vecs); err != nil {
+		for k := range vals {
+			vals[k] = math.NaN() // non-finite Lambda or J: let it show
+		}
+	}
 	mu = make([]float64, l)
 	g = make([]float64, l*m)
 	for k := 0; k < r; k++ {
@@ -159,71 +164,6 @@ func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64)
 		}
 	}
 	return mu, g
-}
-
-// jacobiEigen returns the eigenvalues of the symmetric n x n matrix a in
-// descending order and the eigenvectors as the columns of an n x n matrix,
-// by cyclic Jacobi rotations (accurate to a few eps relative to ||a||, and
-// fast for the n <= L this is used for). a is overwritten.
-func jacobiEigen(a []float64, n int) ([]float64, []float64) {
-	v := make([]float64, n*n)
-	for i := 0; i < n; i++ {
-		v[i*n+i] = 1
-	}
-	for sweep := 0; sweep < 64; sweep++ {
-		var off, tot float64
-		for i := 0; i < n; i++ {
-			for k := 0; k < n; k++ {
-				if i != k {
-					off += a[i*n+k] * a[i*n+k]
-				}
-				tot += a[i*n+k] * a[i*n+k]
-			}
-		}
-		// Off-diagonal entries settle at O(eps) relative to the matrix, so
-		// the sum of their squares at O((n eps)^2) of the total.
-		if off <= float64(n*n)*eps*eps*tot {
-			break
-		}
-		for p := 0; p < n; p++ {
-			for q := p + 1; q < n; q++ {
-				apq := a[p*n+q]
-				if apq == 0 || math.Abs(apq) <= eps*eps*math.Sqrt(tot) {
-					continue
-				}
-				theta := (a[q*n+q] - a[p*n+p]) / (2 * apq)
-				t := math.Copysign(1, theta) / (math.Abs(theta) + math.Sqrt(theta*theta+1))
-				c := 1 / math.Sqrt(t*t+1)
-				s := t * c
-				for k := 0; k < n; k++ { // A <- A G (columns p, q)
-					akp, akq := a[k*n+p], a[k*n+q]
-					a[k*n+p], a[k*n+q] = c*akp-s*akq, s*akp+c*akq
-				}
-				for k := 0; k < n; k++ { // A <- G^T A (rows p, q)
-					apk, aqk := a[p*n+k], a[q*n+k]
-					a[p*n+k], a[q*n+k] = c*apk-s*aqk, s*apk+c*aqk
-				}
-				for k := 0; k < n; k++ {
-					vkp, vkq := v[k*n+p], v[k*n+q]
-					v[k*n+p], v[k*n+q] = c*vkp-s*vkq, s*vkp+c*vkq
-				}
-			}
-		}
-	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(x, y int) bool { return a[idx[x]*n+idx[x]] > a[idx[y]*n+idx[y]] })
-	vals := make([]float64, n)
-	vecs := make([]float64, n*n)
-	for c, i := range idx {
-		vals[c] = a[i*n+i]
-		for k := 0; k < n; k++ {
-			vecs[k*n+c] = v[k*n+i]
-		}
-	}
-	return vals, vecs
 }
 
 // NegativeSamples counts the samples whose H_n has an eigenvalue below

@@ -6,45 +6,9 @@ import (
 	"slices"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/awd-toolkit/awd/linalg"
 	"github.com/awd-toolkit/awd/nn"
 )
-
-func TestJacobiEigen(t *testing.T) {
-	for _, n := range []int{1, 2, 5, 10} {
-		rng := rand.New(rand.NewPCG(uint64(n), 7))
-		a := make([]float64, n*n)
-		for i := 0; i < n; i++ {
-			for j := 0; j <= i; j++ {
-				v := rng.NormFloat64()
-				a[i*n+j], a[j*n+i] = v, v
-			}
-		}
-		sym := mat.NewSymDense(n, append([]float64(nil), a...))
-		var es mat.EigenSym
-		es.Factorize(sym, false)
-		want := es.Values(nil)
-		vals, vecs := jacobiEigen(append([]float64(nil), a...), n)
-		norm := math.Max(math.Abs(want[0]), math.Abs(want[n-1]))
-		for i := range vals {
-			if math.Abs(vals[i]-want[n-1-i]) > 16*float64(n)*eps*norm {
-				t.Errorf("n=%d: value %d = %v, gonum %v", n, i, vals[i], want[n-1-i])
-			}
-			// residual |A v - lambda v|
-			for r := 0; r < n; r++ {
-				var av float64
-				for c := 0; c < n; c++ {
-					av += a[r*n+c] * vecs[c*n+i]
-				}
-				if math.Abs(av-vals[i]*vecs[r*n+i]) > 16*float64(n)*eps*norm {
-					t.Fatalf("n=%d: residual of pair %d", n, i)
-				}
-			}
-		}
-	}
-}
 
 // synthPerSample draws a block of per-sample quantities in nn's layout; when
 // rank1 is set only the first row of each J_s is nonzero, so every Gamma_s

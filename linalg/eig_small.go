@@ -14,12 +14,17 @@ const smallMax = 64
 // descending order and, if v is not nil, the unit eigenvectors into the
 // columns of v (row-major n x n, v[i*n+j] is component i of the vector for
 // w[j]). It is the path for the many small spectra (n up to ~64) of
-// per-sample statistics: unblocked Householder reduction, implicit QL (tql)
+// per-sample statistics (awd's r x r per-sample curvature blocks, r <= L):
+// unblocked Householder reduction, implicit QL (tql)
 // on the identity and an unblocked back-transformation, written as plain
 // loops with the workspace on the stack for n <= 64 (no allocation, no
 // goroutines, no calls per short vector). Cost about 4/3 n^3 flops for the
 // reduction, 2 n^3 for the back-transformation and about 6 n^3 for the QL
-// rotations with vectors; O(n^2) beyond the reduction without.
+// rotations with vectors; O(n^2) beyond the reduction without. Against
+// the cyclic Jacobi solvers it replaced (one benchmark process, Zen 5): as fast at
+// n = 3, 1.4x at n = 5, 2-3x at n = 10 and 3-6x at n = 20, with or without
+// vectors. Only non-finite input (ErrNotFinite) or a QL iteration that does
+// not converge returns an error.
 func EigSymSmall(n int, a, w, v []float64) error {
 	if len(a) < n*n || len(w) < n || (v != nil && len(v) < n*n) {
 		panic(fmt.Sprintf("linalg: EigSymSmall: n=%d with len(a)=%d, len(w)=%d, len(v)=%d", n, len(a), len(w), len(v)))
@@ -27,10 +32,13 @@ func EigSymSmall(n int, a, w, v []float64) error {
 	if n == 0 {
 		return nil
 	}
-	// Go zeroes a declared array, so the stack buffer comes in two sizes.
+	// Go zeroes a declared array, so the stack buffer comes in three sizes.
 	const ws = 6
 	var work []float64
 	switch {
+	case n <= 4:
+		var st [4*4 + ws*4]float64
+		work = st[:n*n+ws*n]
 	case n <= 16:
 		var st [16*16 + ws*16]float64
 		work = st[:n*n+ws*n]

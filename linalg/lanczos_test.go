@@ -8,48 +8,6 @@ import (
 	"testing"
 )
 
-func TestEigSymSmall(t *testing.T) {
-	for _, c := range eigCases {
-		for _, n := range []int{1, 2, 3, 8, 17, 64} {
-			t.Run(fmt.Sprintf("%s/n=%d", c.name, n), func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(uint64(n), 3))
-				a := c.gen(n, rng)
-				orig := a.Clone()
-				want := gonumValues(a)
-				w := make([]float64, n)
-				v := make([]float64, n*n)
-				if err := EigSymSmall(n, a.Data, w, v); err != nil {
-					t.Fatal(err)
-				}
-				for i := range a.Data {
-					if a.Data[i] != orig.Data[i] {
-						t.Fatal("input modified")
-					}
-				}
-				e := Eigen{Values: w, Vectors: DenseOf(n, n, v)}
-				res, orth := residualRatios(a, e)
-				if res > eigThresh || orth > eigThresh {
-					t.Errorf("residual ratio %.3g, orthogonality %.3g", res, orth)
-				}
-				if r := valueRatio(a, w, want); r > eigThresh {
-					t.Errorf("values vs gonum: ratio %.3g", r)
-				}
-				w2 := make([]float64, n)
-				if err := EigSymSmall(n, a.Data, w2, nil); err != nil {
-					t.Fatal(err)
-				}
-				if r := valueRatio(a, w2, want); r > eigThresh {
-					t.Errorf("values-only vs gonum: ratio %.3g", r)
-				}
-			})
-		}
-	}
-	a := []float64{1, math.NaN(), math.NaN(), 1}
-	if err := EigSymSmall(2, a, make([]float64, 2), make([]float64, 4)); err != ErrNotFinite {
-		t.Errorf("NaN input: err = %v", err)
-	}
-}
-
 // countingOp counts operator calls (to check thick restarts reuse images).
 type countingOp struct {
 	DenseOp
