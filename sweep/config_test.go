@@ -1,0 +1,229 @@
+package sweep
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// paperRow is one row of the paper's protocol table (SPEC section 7), typed
+// in here from the table, independently of the example files.
+type paperRow struct {
+	model, loss  string
+	p, b, epochs int
+	k3, k6, k10  int
+}
+
+var mnistRows = []paperRow{
+	{"mlp", "ce", 2000, 50, 100, 300, 1000, 1000},
+	{"mlp", "mse", 2000, 50, 100, 300, 1000, 1000},
+	{"cnn", "ce", 2000, 50, 100, 200, 500, 1000},
+	{"cnn", "mse", 5000, 128, 100, 200, 300, 800},
+}
+
+// TestExamplesArePaperGrids checks that the shipped sweep files expand to
+// the paper's Table 1 grid: every (model, loss, K) of the MNIST rows with
+// its P, B, epochs and k, 4 seeds each, and nothing else.
+func TestExamplesArePaperGrids(t *testing.T) {
+	for _, tc := range []struct {
+		file, data, model string
+	}{
+		{"mnist-mlp.yaml", "mnist", "mlp"},
+		{"mnist-cnn.yaml", "mnist", "cnn"},
+		{"fashion-mlp.yaml", "fashion", "mlp"},
+		{"fashion-cnn.yaml", "fashion", "cnn"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			cfg, err := Load(filepath.Join("..", "examples", "sweeps", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			jobs, err := cfg.Expand()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]int{}
+			for _, r := range mnistRows {
+				if r.model != tc.model {
+					continue
+				}
+				for _, kk := range [][2]int{{3, r.k3}, {6, r.k6}, {10, r.k10}} {
+					want[fmt.Sprintf("%s %s K=%d P=%d B=%d epochs=%d k=%d", tc.data, r.loss, kk[0], r.p, r.b, r.epochs, kk[1])] = 4
+				}
+			}
+			got := map[string]int{}
+			for _, j := range jobs {
+				s := j.Spec
+				if s.Model != tc.model || s.Analysis.Batch != s.Train.Batch || s.Train.LR != 0.1 {
+					t.Errorf("%s: model %s, analysis B %d vs train B %d, lr %g", j.ID, s.Model, s.Analysis.Batch, s.Train.Batch, s.Train.LR)
+				}
+				if s.AnalyzeAt[len(s.AnalyzeAt)-1] != s.Train.Epochs {
+					t.Errorf("%s: analyses %v do not end at the last epoch %d", j.ID, s.AnalyzeAt, s.Train.Epochs)
+				}
+				if s.Data.Seed != j.Seed || s.InitSeed != j.Seed || s.Train.Seed != j.Seed || s.Analysis.Seed != j.Seed {
+					t.Errorf("%s: seeds data %d init %d train %d analysis %d, want all %d (the paper's one seed)", j.ID, s.Data.Seed, s.InitSeed, s.Train.Seed, s.Analysis.Seed, j.Seed)
+				}
+				got[fmt.Sprintf("%s %s K=%d P=%d B=%d epochs=%d k=%d", s.Data.Name, s.Train.Loss, len(s.Data.Classes), s.Data.PerClass, s.Train.Batch, s.Train.Epochs, s.Analysis.K)]++
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("grid\n got %v\nwant %v", got, want)
+			}
+		})
+	}
+}
+
+func parse(t *testing.T, src string) (*Config, error) {
+	t.Helper()
+	return Parse("s.yaml", []byte(strings.TrimLeft(src, "\n")))
+}
+
+const minimal = `
+name: t
+out: out
+seeds: [1, 2]
+base:
+  data: mnist
+  per_class: 100
+  epochs: 3
+  k: 20
+cells:
+  - loss: [ce, mse]
+    classes: [2, 3]
+`
+
+// TestParseErrorsHaveLines checks that every kind of bad input is refused
+// with the file, the line of the offending setting and what is wrong.
+func TestParseErrorsHaveLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"unknown-top", "name: t\nout: o\nseedz: [1]\n", `s.yaml:3: unknown setting "seedz" in the sweep file`},
+		{"unknown-cell", strings.Replace(minimal, "classes: [2, 3]", "clases: [2, 3]", 1), `s.yaml:11: unknown setting "clases" in base or a cell`},
+		{"type", strings.Replace(minimal, "epochs: 3", "epochs: three", 1), "s.yaml:7: cannot unmarshal !!str `three` into int"},
+		{"syntax", "name: t\nout: o\nseeds: [1\n", "s.yaml:2: did not find expected ',' or ']'"},
+		{"bad-loss", strings.Replace(minimal, "[ce, mse]", "[ce, mae]", 1), `s.yaml:10: loss "mae": want ce or mse`},
+		{"k-too-big", strings.Replace(minimal, "k: 20", "k: 3000", 1), "s.yaml:8: k 3000 for K=2 exceeds d = 2500 of layer fc2 (50x50)"},
+		{"k-missing-K", strings.Replace(minimal, "k: 20", "k: {2: 20}", 1), "s.yaml:8: k: no value for K=3 (given for K = 2)"},
+		{"k-required", strings.Replace(minimal, "  k: 20\n", "", 1), "s.yaml:9: cell 1 (loss ce, K=2): k is required"},
+		{"classes-required", strings.Replace(minimal, "    classes: [2, 3]\n", "", 1), "s.yaml:10: cell 1: classes (K, or a list of K) is required"},
+		{"K-range", strings.Replace(minimal, "[2, 3]", "[2, 11]", 1), "s.yaml:11: classes 11: K must be 2..10"},
+		{"dup-axis", strings.Replace(minimal, "[2, 3]", "[2, 2]", 1), "s.yaml:11: 2 listed twice"},
+		{"P-too-big", strings.Replace(minimal, "per_class: 100", "per_class: 6000", 1), "s.yaml:6: per_class 6000 for K=2: want 1..5421"},
+		{"too-few-for-B", strings.Replace(minimal, "per_class: 100", "per_class: 40", 1), "s.yaml:6: cell 1 (loss ce, K=2): P*K = 80 samples, fewer than the 2B = 100"},
+		{"analyze-at", strings.Replace(minimal, "k: 20", "k: 20\n  analyze_at: [0, 3]", 1), "s.yaml:9: analyze_at [0 3]: epochs must be in 1..3"},
+		{"data", strings.Replace(minimal, "data: mnist", "data: svhn", 1), `s.yaml:5: data "svhn": want mnist, fashion or cifar10`},
+		{"cnn-widths", strings.Replace(minimal, "data: mnist", "data: mnist\n  model: cnn\n  widths: [5]", 1), "s.yaml:7: widths: the cnn's sizes are fixed"},
+		{"suppress", strings.Replace(minimal, "k: 20", "k: 20\n  suppress: [rank2]", 1), `s.yaml:9: suppress: unknown intervention "rank2"`},
+		{"head", strings.Replace(minimal, "k: 20", "k: 20\n  head: 3", 1), `s.yaml:9: head "3": want all`},
+		{"threads", minimal + "resources:\n  threads: 0\n", "s.yaml:13: threads 0: want 1..1024"},
+		{"memory", minimal + "resources:\n  memory: lots\n", `s.yaml:13: memory: "lots": want a size`},
+		{"time", minimal + "resources:\n  time: 1:2:3:4\n", `s.yaml:13: time: "1:2:3:4"`},
+		{"sbatch", minimal + "slurm:\n  sbatch: [account=x]\n", `s.yaml:13: sbatch: "account=x" is not one long option`},
+		{"name", strings.Replace(minimal, "name: t", "name: a b", 1), `s.yaml: name "a b"`},
+		{"seeds", strings.Replace(minimal, "[1, 2]", "[1, 1]", 1), "s.yaml: seeds: 1 listed twice"},
+		{"no-cells", "name: t\nout: o\nseeds: [1]\n", "s.yaml: cells: the grid has no cell"},
+		{"two-docs", minimal + "---\nname: u\n", "s.yaml:12: a second YAML document"},
+		{"empty", "", "s.yaml: empty file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(t, tc.src)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestExpand checks the grid's order, ids, seeds and protocols.
+func TestExpand(t *testing.T) {
+	cfg, err := parse(t, minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := cfg.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, j := range jobs {
+		ids = append(ids, strings.TrimSuffix(j.ID, "-"+j.Protocol[:6]))
+	}
+	want := "mnist-mlp-ce-K2-s1 mnist-mlp-ce-K2-s2 mnist-mlp-ce-K3-s1 mnist-mlp-ce-K3-s2 mnist-mlp-mse-K2-s1 mnist-mlp-mse-K2-s2 mnist-mlp-mse-K3-s1 mnist-mlp-mse-K3-s2"
+	if got := strings.Join(ids, " "); got != want {
+		t.Fatalf("jobs\n got %s\nwant %s", got, want)
+	}
+	for i := 0; i < len(jobs); i += 2 {
+		a, b := jobs[i], jobs[i+1]
+		if a.Protocol != b.Protocol {
+			t.Errorf("%s and %s differ only in the seed but have protocols %s, %s", a.ID, b.ID, a.Protocol[:6], b.Protocol[:6])
+		}
+		if i+2 < len(jobs) && jobs[i+2].Protocol == a.Protocol {
+			t.Errorf("%s and %s share a protocol", a.ID, jobs[i+2].ID)
+		}
+		if a.Spec.Data.Seed != 1 || b.Spec.Data.Seed != 2 || b.Spec.InitSeed != 2 || b.Spec.Train.Seed != 2 {
+			t.Errorf("%s seeds: data %d/%d init %d train %d", a.ID, a.Spec.Data.Seed, b.Spec.Data.Seed, b.Spec.InitSeed, b.Spec.Train.Seed)
+		}
+		if a.Threads != 1 || a.Shards != 1 || a.Memory != defaultMemory {
+			t.Errorf("%s resources %d threads, %d shards, %s", a.ID, a.Threads, a.Shards, a.Memory)
+		}
+	}
+	if j := jobs[0]; j.Spec.Analysis.Layer != "fc2" || j.Spec.Data.Head != 0 || len(j.Spec.Analysis.Interventions) != 0 ||
+		fmt.Sprint(j.Spec.AnalyzeAt) != "[3]" || fmt.Sprint(j.Spec.Widths) != "[50 50]" {
+		t.Errorf("defaults: %+v", j.Spec)
+	}
+
+	// A fixed subset: the data seed is no longer the job's seed, and it
+	// becomes part of the protocol.
+	fixed, err := parse(t, strings.Replace(minimal, "seeds: [1, 2]", "seeds: [1, 2]\nseed_subset: false", 1)+"  - {loss: ce, classes: 2, data_seed: 7}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fj, err := fixed.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fj[0].Spec.Data.Seed; s != 1 || fj[1].Spec.Data.Seed != 1 || fj[1].Spec.InitSeed != 2 {
+		t.Errorf("seed_subset false: data seeds %d, %d (want the default 1), init %d", s, fj[1].Spec.Data.Seed, fj[1].Spec.InitSeed)
+	}
+	last := fj[len(fj)-1]
+	if last.Spec.Data.Seed != 7 || last.Protocol == fj[0].Protocol {
+		t.Errorf("data_seed 7: seed %d, protocol %s vs %s", last.Spec.Data.Seed, last.Protocol[:6], fj[0].Protocol[:6])
+	}
+	if fj[0].Protocol == jobs[0].Protocol {
+		t.Error("seed_subset is not part of the protocol")
+	}
+
+	// A repeated cell is refused.
+	if _, err := parse(t, minimal+"  - {loss: ce, classes: 2}\n"); err == nil || !strings.Contains(err.Error(), "s.yaml:12: cell 2 repeats job mnist-mlp-ce-K2-s1") {
+		t.Errorf("repeated cell: %v", err)
+	}
+}
+
+func TestParseSlurmTimeAndMemory(t *testing.T) {
+	for s, want := range map[string]int64{"30": 1800, "1:30": 90, "2:00:00": 7200, "1-0": 86400, "1-2:30": 95400, "2-00:00:00": 172800} {
+		if got, err := parseSlurmTime(s); err != nil || got != want {
+			t.Errorf("parseSlurmTime(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "0", "x", "1:2:3:4", "-1", "1-2-3", "1:-1"} {
+		if _, err := parseSlurmTime(s); err == nil {
+			t.Errorf("parseSlurmTime(%q) accepted", s)
+		}
+	}
+	for s, want := range map[string]int64{"4G": 4096, "500M": 500, "500": 500, "2048K": 2, "1T": 1 << 20, "3gb": 3072} {
+		if got, err := parseMemory(s); err != nil || got != want {
+			t.Errorf("parseMemory(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+}
+
+// FuzzParse checks that no input makes the parser panic.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(minimal))
+	f.Add([]byte("name: t\nout: o\nseeds: [1]\ncells: [{classes: {3: 2}}]\n"))
+	f.Add([]byte("base: {k: {3: [1]}}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		Parse("f.yaml", b)
+	})
+}

@@ -1,0 +1,316 @@
+package sweep
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/awd-toolkit/awd/internal/atomicfile"
+)
+
+// SchemaVersion is the version of sweep.json, job.json and state.json.
+const SchemaVersion = 1
+
+// The sweep folder:
+//
+//	sweep.json            the sweep's name, config file and job list (Manifest)
+//	sweep.yaml            a copy of the config as it was last used
+//	jobs/<id>/job.json    the job (Job)
+//	jobs/<id>/state.json  what its process recorded (JobState)
+//	jobs/<id>/job.log     its output, appended by every attempt
+//	jobs/<id>/...         the run's own files (results.json, arrays, checkpoints)
+//	slurm/<n>/            the scripts, task lists and Slurm output of submission n
+//	tables/               the tables and figures of `awd table`
+const (
+	manifestFile = "sweep.json"
+	configCopy   = "sweep.yaml"
+	jobsDir      = "jobs"
+	jobFile      = "job.json"
+	stateFile    = "state.json"
+	logFile      = "job.log"
+	lockFile     = ".lock"
+	// ResultsFile is the run's results JSON inside a job's folder.
+	ResultsFile = "results.json"
+)
+
+// Manifest is sweep.json.
+type Manifest struct {
+	SchemaVersion int      `json:"schema_version"`
+	Name          string   `json:"name"`
+	Config        string   `json:"config"` // absolute path of the config file last used
+	Jobs          []string `json:"jobs"`   // job ids in grid order
+}
+
+// Sweep is a sweep folder and its jobs.
+type Sweep struct {
+	Dir      string
+	Manifest Manifest
+	Jobs     []*Job
+}
+
+// JobDir is the folder of job id.
+func (s *Sweep) JobDir(id string) string { return filepath.Join(s.Dir, jobsDir, id) }
+
+// Job returns the job with this id.
+func (s *Sweep) Job(id string) (*Job, error) {
+	for _, j := range s.Jobs {
+		if j.ID == id {
+			return j, nil
+		}
+	}
+	return nil, fmt.Errorf("sweep %s: no job %q (see `awd sweep status %s`)", s.Dir, id, s.Dir)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return atomicfile.WriteBytes(path, append(b, '\n'))
+}
+
+// readJSON reads a JSON file of this schema version into v.
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var probe struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return fmt.Errorf("%s: not valid JSON: %w", path, err)
+	}
+	if probe.SchemaVersion == nil || *probe.SchemaVersion != SchemaVersion {
+		got := "missing"
+		if probe.SchemaVersion != nil {
+			got = fmt.Sprint(*probe.SchemaVersion)
+		}
+		return fmt.Errorf("%s: schema_version %s, this awd reads %d", path, got, SchemaVersion)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// jobRecord is job.json.
+type jobRecord struct {
+	SchemaVersion int `json:"schema_version"`
+	*Job
+}
+
+// Prepare creates or updates the sweep folder of cfg: the manifest, a copy
+// of the config and every job's job.json. A job already in the folder keeps
+// its files (and its results); its job.json must describe the same run
+// (resources may change). Jobs of an earlier config that the grid no
+// longer has stay on disk but leave the manifest.
+func Prepare(cfg *Config) (*Sweep, error) {
+	jobs, err := cfg.Expand()
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.Dir()
+	if err := os.MkdirAll(filepath.Join(dir, jobsDir), 0o755); err != nil {
+		return nil, fmt.Errorf("sweep folder: %w", err)
+	}
+	var old Manifest
+	if err := readJSON(filepath.Join(dir, manifestFile), &old); err == nil && old.Name != cfg.Name {
+		return nil, fmt.Errorf("%s holds sweep %q, this config is %q: choose another out", dir, old.Name, cfg.Name)
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	s := &Sweep{Dir: dir, Jobs: jobs}
+	abs, _ := filepath.Abs(cfg.Path())
+	s.Manifest = Manifest{SchemaVersion: SchemaVersion, Name: cfg.Name, Config: abs}
+	for _, j := range jobs {
+		s.Manifest.Jobs = append(s.Manifest.Jobs, j.ID)
+		jd := s.JobDir(j.ID)
+		if err := os.MkdirAll(jd, 0o755); err != nil {
+			return nil, err
+		}
+		path := filepath.Join(jd, jobFile)
+		var prev jobRecord
+		prev.Job = new(Job)
+		if err := readJSON(path, &prev); err == nil {
+			a, _ := json.Marshal(prev.Job.Spec)
+			b, _ := json.Marshal(j.Spec)
+			if !bytes.Equal(a, b) {
+				return nil, fmt.Errorf("job %s: %s describes another run than the config (was the folder copied between sweeps?); move it away to run it anew", j.ID, path)
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		if err := writeJSON(path, jobRecord{SchemaVersion, j}); err != nil {
+			return nil, err
+		}
+	}
+	if src, err := os.ReadFile(cfg.Path()); err == nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, configCopy), src); err != nil {
+			return nil, err
+		}
+	}
+	if err := writeJSON(filepath.Join(dir, manifestFile), s.Manifest); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Open reads a sweep folder written by Prepare.
+func Open(dir string) (*Sweep, error) {
+	s := &Sweep{Dir: dir}
+	if err := readJSON(filepath.Join(dir, manifestFile), &s.Manifest); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s is not a sweep folder (no %s)", dir, manifestFile)
+		}
+		return nil, err
+	}
+	for _, id := range s.Manifest.Jobs {
+		rec := jobRecord{Job: new(Job)}
+		if err := readJSON(filepath.Join(s.JobDir(id), jobFile), &rec); err != nil {
+			return nil, fmt.Errorf("sweep %s: job %s: %w", dir, id, err)
+		}
+		if rec.Job.ID != id {
+			return nil, fmt.Errorf("sweep %s: jobs/%s/%s names job %q", dir, id, jobFile, rec.Job.ID)
+		}
+		s.Jobs = append(s.Jobs, rec.Job)
+	}
+	return s, nil
+}
+
+// JobState is state.json: what the job's process last recorded.
+type JobState struct {
+	SchemaVersion int       `json:"schema_version"`
+	State         string    `json:"state"` // running, done or failed
+	Host          string    `json:"host"`
+	PID           int       `json:"pid"`
+	Slurm         string    `json:"slurm,omitempty"` // array job and task id, "1234_5", or job id
+	Attempt       int       `json:"attempt"`         // 1 for the first start
+	Started       time.Time `json:"started"`
+	Ended         time.Time `json:"ended,omitzero"`
+	Seconds       float64   `json:"seconds,omitempty"`
+	Error         string    `json:"error,omitempty"`
+	// ResultsSHA256 is the checksum of results.json when the job finished:
+	// a done job whose results changed or vanished is run again.
+	ResultsSHA256 string `json:"results_sha256,omitempty"`
+}
+
+// Job states.
+const (
+	StatePending     = "pending"     // never started
+	StateRunning     = "running"     // its process holds the job's lock
+	StateInterrupted = "interrupted" // started, its process gone without an end (killed): resumes
+	StateDone        = "done"
+	StateFailed      = "failed"
+)
+
+func (s *Sweep) readState(id string) (*JobState, error) {
+	var st JobState
+	if err := readJSON(filepath.Join(s.JobDir(id), stateFile), &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func (s *Sweep) writeState(id string, st *JobState) error {
+	st.SchemaVersion = SchemaVersion
+	return writeJSON(filepath.Join(s.JobDir(id), stateFile), st)
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Status is one job's state as seen from the sweep folder.
+type Status struct {
+	Job    *Job
+	State  string // one of the State constants
+	Detail string // the error of a failed job, why a done job is not, the host of a running one
+	Record *JobState
+	Log    string // path of the job's log
+}
+
+// Status returns the state of job j: done only when its process recorded
+// success and results.json still has the checksum it recorded.
+func (s *Sweep) Status(j *Job) Status {
+	st := Status{Job: j, State: StatePending, Log: filepath.Join(s.JobDir(j.ID), logFile)}
+	rec, err := s.readState(j.ID)
+	if errors.Is(err, os.ErrNotExist) {
+		if locked(filepath.Join(s.JobDir(j.ID), lockFile)) {
+			st.State = StateRunning
+		}
+		return st
+	}
+	if err != nil {
+		st.State, st.Detail = StateFailed, err.Error()
+		return st
+	}
+	st.Record = rec
+	switch rec.State {
+	case StateDone:
+		sum, err := fileSHA256(filepath.Join(s.JobDir(j.ID), ResultsFile))
+		switch {
+		case err != nil:
+			st.State, st.Detail = StateInterrupted, "recorded done but "+ResultsFile+" is unreadable: "+err.Error()
+		case sum != rec.ResultsSHA256:
+			st.State, st.Detail = StateInterrupted, "recorded done but "+ResultsFile+" changed since"
+		default:
+			st.State = StateDone
+		}
+	case StateRunning:
+		st.State, st.Detail = StateInterrupted, fmt.Sprintf("process %d on %s ended without a word", rec.PID, rec.Host)
+		if locked(filepath.Join(s.JobDir(j.ID), lockFile)) {
+			st.State, st.Detail = StateRunning, fmt.Sprintf("process %d on %s", rec.PID, rec.Host)
+		} else if host, _ := os.Hostname(); host != rec.Host {
+			// Another node's lock may not be visible here: trust its record.
+			st.State, st.Detail = StateRunning, fmt.Sprintf("process %d on %s (per its record)", rec.PID, rec.Host)
+		}
+	case StateFailed:
+		st.State, st.Detail = StateFailed, rec.Error
+	default:
+		st.State, st.Detail = StateFailed, fmt.Sprintf("%s: unknown state %q", stateFile, rec.State)
+	}
+	return st
+}
+
+// Statuses returns the status of every job, in grid order.
+func (s *Sweep) Statuses() []Status {
+	out := make([]Status, len(s.Jobs))
+	for i, j := range s.Jobs {
+		out[i] = s.Status(j)
+	}
+	return out
+}
+
+// Count tallies statuses by state.
+func Count(sts []Status) map[string]int {
+	m := map[string]int{}
+	for _, st := range sts {
+		m[st.State]++
+	}
+	return m
+}
+
+// orderedStates lists the states in the order the status table shows them.
+var orderedStates = []string{StateDone, StateRunning, StateInterrupted, StateFailed, StatePending}
+
+func stateRank(s string) int { return slices.Index(orderedStates, s) }

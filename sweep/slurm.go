@@ -1,0 +1,282 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/awd-toolkit/awd/internal/atomicfile"
+)
+
+// SlurmOptions configures WriteSlurm.
+type SlurmOptions struct {
+	Awd         string   // the awd binary as the nodes see it (absolute)
+	Partition   string   // --partition; "" the cluster's default
+	MaxParallel int      // --array throttle %N; 0 none
+	Sbatch      []string // more #SBATCH options
+	// CollectMemory and CollectTime are the collect job's resources.
+	CollectMemory, CollectTime string
+}
+
+// SlurmOptionsOf returns the options of cfg's slurm section; awd is used
+// when the config names no binary.
+func SlurmOptionsOf(cfg *Config, awd string) SlurmOptions {
+	return SlurmOptions{Awd: cfg.Slurm.Awd.Or(awd), Partition: cfg.Slurm.Partition.V,
+		MaxParallel: cfg.Slurm.MaxParallel.V, Sbatch: cfg.Slurm.Sbatch.V}
+}
+
+// Array is one job array of a submission: the jobs of one resource shape.
+type Array struct {
+	Script  string   `json:"script"`
+	Tasks   string   `json:"tasks"` // one job id per line; task i runs line i+1
+	Jobs    []string `json:"jobs"`
+	Threads int      `json:"threads"`
+	Memory  string   `json:"memory"`
+	Time    string   `json:"time"`
+	ID      string   `json:"slurm_id,omitempty"` // set by Submit
+}
+
+// Submission is one `awd sweep --slurm`: its folder slurm/NNN holds the
+// array scripts, their task lists, the collect script, submission.json and
+// the Slurm output of every task.
+type Submission struct {
+	SchemaVersion int       `json:"schema_version"`
+	Dir           string    `json:"dir"`
+	Arrays        []Array   `json:"arrays"`
+	Collect       string    `json:"collect"`
+	CollectID     string    `json:"collect_slurm_id,omitempty"`
+	Submitted     time.Time `json:"submitted,omitzero"`
+}
+
+// shellQuote quotes s for bash.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// WriteSlurm writes the scripts that run jobs as Slurm job arrays, one
+// array per resource shape (threads, memory, time), one task per job, and
+// the collect job that writes the tables once every task succeeded. It
+// writes them into a new folder slurm/NNN of the sweep and submits nothing.
+func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
+	if len(jobs) == 0 {
+		return nil, errors.New("slurm: no job to submit")
+	}
+	if !filepath.IsAbs(opt.Awd) {
+		return nil, fmt.Errorf("slurm: the awd binary %q must be an absolute path", opt.Awd)
+	}
+	absDir, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return nil, err
+	}
+	root := filepath.Join(absDir, "slurm")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
+	}
+	// The next free number; Mkdir fails when another submission took it.
+	var dir string
+	for n := 1; ; n++ {
+		dir = filepath.Join(root, fmt.Sprintf("%03d", n))
+		if err := os.Mkdir(dir, 0o755); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
+	}
+	sub := &Submission{SchemaVersion: SchemaVersion, Dir: dir}
+	type shape struct {
+		threads      int
+		memory, time string
+	}
+	var shapes []shape
+	byShape := map[shape][]*Job{}
+	for _, j := range jobs {
+		k := shape{j.Threads, j.Memory, j.Time}
+		if _, ok := byShape[k]; !ok {
+			shapes = append(shapes, k)
+		}
+		byShape[k] = append(byShape[k], j)
+	}
+	common := func(b *bytes.Buffer) {
+		if opt.Partition != "" {
+			fmt.Fprintf(b, "#SBATCH --partition=%s\n", opt.Partition)
+		}
+		for _, o := range opt.Sbatch {
+			fmt.Fprintf(b, "#SBATCH %s\n", o)
+		}
+	}
+	for i, sh := range shapes {
+		a := Array{Threads: sh.threads, Memory: sh.memory, Time: sh.time,
+			Script: filepath.Join(dir, fmt.Sprintf("array%d.sbatch", i+1)),
+			Tasks:  filepath.Join(dir, fmt.Sprintf("tasks%d.txt", i+1))}
+		var list bytes.Buffer
+		for _, j := range byShape[sh] {
+			a.Jobs = append(a.Jobs, j.ID)
+			list.WriteString(j.ID + "\n")
+		}
+		throttle := ""
+		if opt.MaxParallel > 0 {
+			throttle = "%" + strconv.Itoa(opt.MaxParallel)
+		}
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "#!/bin/bash\n")
+		fmt.Fprintf(&b, "#SBATCH --job-name=awd-%s\n", s.Manifest.Name)
+		fmt.Fprintf(&b, "#SBATCH --array=0-%d%s\n", len(a.Jobs)-1, throttle)
+		fmt.Fprintf(&b, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", sh.threads)
+		fmt.Fprintf(&b, "#SBATCH --mem=%s\n#SBATCH --time=%s\n", sh.memory, sh.time)
+		fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, fmt.Sprintf("array%d-%%A_%%a.out", i+1)))
+		common(&b)
+		fmt.Fprintf(&b, "# Task i runs the job on line i+1 of %s; the job's own log,\n", filepath.Base(a.Tasks))
+		fmt.Fprintf(&b, "# state and results are in %s/jobs/<id>/.\n", absDir)
+		fmt.Fprintf(&b, "exec %s sweep run-job %s --tasks %s\n", shellQuote(opt.Awd), shellQuote(absDir), shellQuote(a.Tasks))
+		if err := atomicfile.WriteBytes(a.Tasks, list.Bytes()); err != nil {
+			return nil, err
+		}
+		if err := writeScript(a.Script, b.Bytes()); err != nil {
+			return nil, err
+		}
+		sub.Arrays = append(sub.Arrays, a)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "#!/bin/bash\n")
+	fmt.Fprintf(&b, "#SBATCH --job-name=awd-%s-collect\n", s.Manifest.Name)
+	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n")
+	fmt.Fprintf(&b, "#SBATCH --mem=%s\n#SBATCH --time=%s\n", cmpOr(opt.CollectMemory, "2G"), cmpOr(opt.CollectTime, "1:00:00"))
+	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, "collect-%j.out"))
+	common(&b)
+	fmt.Fprintf(&b, "# Submitted with --dependency=afterok on the arrays: runs once every task succeeded.\n")
+	fmt.Fprintf(&b, "exec %s sweep collect %s\n", shellQuote(opt.Awd), shellQuote(absDir))
+	sub.Collect = filepath.Join(dir, "collect.sbatch")
+	if err := writeScript(sub.Collect, b.Bytes()); err != nil {
+		return nil, err
+	}
+	return sub, writeJSON(filepath.Join(dir, "submission.json"), sub)
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func writeScript(path string, b []byte) error {
+	if err := atomicfile.WriteBytes(path, b); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o755)
+}
+
+// SbatchCommands returns the commands Submit runs, for --dry-run: the
+// arrays, then the collect job depending on all of them (ARRAY_IDS stands
+// for their ids, joined by ':').
+func (sub *Submission) SbatchCommands() []string {
+	var cmds []string
+	for _, a := range sub.Arrays {
+		cmds = append(cmds, "sbatch --parsable "+shellQuote(a.Script))
+	}
+	return append(cmds, "sbatch --parsable --dependency=afterok:$ARRAY_IDS "+shellQuote(sub.Collect))
+}
+
+// Submit submits the arrays with sbatch, then the collect job with
+// --dependency=afterok on all of them, and records the ids in the
+// submission's submission.json. sbatch is the command to run ("sbatch").
+func Submit(ctx context.Context, sub *Submission, sbatch string) error {
+	var ids []string
+	for i := range sub.Arrays {
+		id, err := runSbatch(ctx, sbatch, sub.Arrays[i].Script)
+		if err != nil {
+			return err
+		}
+		sub.Arrays[i].ID = id
+		ids = append(ids, id)
+		if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
+			return err
+		}
+	}
+	id, err := runSbatch(ctx, sbatch, "--dependency=afterok:"+strings.Join(ids, ":"), sub.Collect)
+	if err != nil {
+		return fmt.Errorf("%w (the arrays %s are submitted)", err, strings.Join(ids, ", "))
+	}
+	sub.CollectID = id
+	sub.Submitted = time.Now().UTC()
+	return writeJSON(filepath.Join(sub.Dir, "submission.json"), sub)
+}
+
+// runSbatch runs sbatch --parsable ARGS and returns the job id it prints
+// ("1234" or "1234;cluster").
+func runSbatch(ctx context.Context, sbatch string, args ...string) (string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, sbatch, append([]string{"--parsable"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return "", fmt.Errorf("sbatch %s: %s", strings.Join(args, " "), msg)
+	}
+	id, _, _ := strings.Cut(strings.TrimSpace(stdout.String()), ";")
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return "", fmt.Errorf("sbatch %s: printed %q, not a job id", strings.Join(args, " "), stdout.String())
+	}
+	return id, nil
+}
+
+// Submissions reads the sweep's submissions, oldest first.
+func (s *Sweep) Submissions() ([]*Submission, error) {
+	dirs, err := filepath.Glob(filepath.Join(s.Dir, "slurm", "[0-9][0-9][0-9]*"))
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(dirs)
+	var subs []*Submission
+	for _, d := range dirs {
+		var sub Submission
+		if err := readJSON(filepath.Join(d, "submission.json"), &sub); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return nil, err
+		}
+		subs = append(subs, &sub)
+	}
+	return subs, nil
+}
+
+// SlurmLog returns the Slurm output file of a task recorded as "A_a" (array
+// job A, task a), when a submission of this sweep has array A.
+func SlurmLog(subs []*Submission, task string) string {
+	a, t, ok := strings.Cut(task, "_")
+	if !ok {
+		return ""
+	}
+	for _, sub := range subs {
+		for i, arr := range sub.Arrays {
+			if arr.ID == a {
+				return filepath.Join(sub.Dir, fmt.Sprintf("array%d-%s_%s.out", i+1, a, t))
+			}
+		}
+	}
+	return ""
+}
+
+// TaskJob returns the job id on line index+1 of a task list.
+func TaskJob(tasks string, index int) (string, error) {
+	b, err := os.ReadFile(tasks)
+	if err != nil {
+		return "", fmt.Errorf("task list: %w", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if index < 0 || index >= len(lines) || lines[index] == "" {
+		return "", fmt.Errorf("task list %s has %d jobs, no task %d", tasks, len(lines), index)
+	}
+	return lines[index], nil
+}
