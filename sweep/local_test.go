@@ -1,0 +1,264 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the job process: with SWEEP_TEST_JOB=1 it
+// runs `run-job DIR ID` with fakeExec instead of the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("SWEEP_TEST_JOB") == "1" {
+		s, err := Open(os.Args[1])
+		if err == nil {
+			err = RunJob(context.Background(), s, os.Args[2], fakeExec)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "awd:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fakeExec stands for a training run: it counts its starts in the job
+// folder's starts file, sleeps SWEEP_TEST_SLEEP, fails for the job ids in
+// SWEEP_TEST_FAIL and writes results.json.
+func fakeExec(ctx context.Context, j *Job, dir string, log io.Writer) error {
+	f, err := os.OpenFile(filepath.Join(dir, "starts"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(f, os.Getpid())
+	f.Close()
+	fmt.Fprintf(log, "training %s\n", j.ID)
+	if d, _ := time.ParseDuration(os.Getenv("SWEEP_TEST_SLEEP")); d > 0 {
+		time.Sleep(d)
+	}
+	if strings.Contains(os.Getenv("SWEEP_TEST_FAIL"), j.ID) {
+		return errors.New("loss is NaN at epoch 3")
+	}
+	return os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`{"seed": `+fmt.Sprint(j.Seed)+`}`), 0o644)
+}
+
+func prepare(t *testing.T, src string) *Sweep {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(path, []byte(strings.TrimLeft(src, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// command returns the pool's Command: this test binary as the job process.
+func command(s *Sweep, env ...string) func(j *Job) *exec.Cmd {
+	return func(j *Job) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], s.Dir, j.ID)
+		cmd.Env = append(os.Environ(), append([]string{"SWEEP_TEST_JOB=1"}, env...)...)
+		return cmd
+	}
+}
+
+func starts(t *testing.T, s *Sweep) map[string]int {
+	t.Helper()
+	m := map[string]int{}
+	for _, j := range s.Jobs {
+		b, err := os.ReadFile(filepath.Join(s.JobDir(j.ID), "starts"))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		m[j.ID] = strings.Count(string(b), "\n")
+	}
+	return m
+}
+
+// syncBuffer is an io.Writer safe for the pool's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestRunSkipsDoneAndRetriesFailed runs a sweep twice: the second run
+// starts only the job that failed the first time.
+func TestRunSkipsDoneAndRetriesFailed(t *testing.T) {
+	s := prepare(t, minimal)
+	bad := s.Jobs[3].ID
+	var out syncBuffer
+	sum, err := Run(context.Background(), s, LocalOptions{Workers: 2, Command: command(s, "SWEEP_TEST_FAIL="+bad), Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Done != 7 || len(sum.Failed) != 1 || sum.Failed[0].Job.ID != bad || sum.Skipped != 0 {
+		t.Fatalf("first run: %d done, %d skipped, failed %v\n%s", sum.Done, sum.Skipped, sum.Failed, out.String())
+	}
+	if !strings.Contains(out.String(), "FAILED "+bad+": loss is NaN at epoch 3 (log ") || !strings.Contains(out.String(), "[7/8 done, 1 failed") {
+		t.Errorf("progress lines:\n%s", out.String())
+	}
+	st := s.Status(s.Jobs[3])
+	if st.State != StateFailed || st.Detail != "loss is NaN at epoch 3" {
+		t.Errorf("failed job status %s %q", st.State, st.Detail)
+	}
+	if b, _ := os.ReadFile(st.Log); !strings.Contains(string(b), "training "+bad) || !strings.Contains(string(b), "failed after") {
+		t.Errorf("log of the failed job:\n%s", b)
+	}
+
+	sum, err = Run(context.Background(), s, LocalOptions{Workers: 2, Command: command(s), Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Done != 1 || sum.Skipped != 7 || len(sum.Failed) != 0 {
+		t.Fatalf("second run: %d done, %d skipped, %d failed", sum.Done, sum.Skipped, len(sum.Failed))
+	}
+	for id, n := range starts(t, s) {
+		if want := map[bool]int{true: 2, false: 1}[id == bad]; n != want {
+			t.Errorf("job %s started %d times, want %d", id, n, want)
+		}
+	}
+	if rec, _ := s.readState(bad); rec.Attempt != 2 || rec.State != StateDone {
+		t.Errorf("retried job: attempt %d state %s", rec.Attempt, rec.State)
+	}
+
+	// A done job whose results changed is run again.
+	j := s.Jobs[0]
+	os.WriteFile(filepath.Join(s.JobDir(j.ID), ResultsFile), []byte("{}"), 0o644)
+	if st := s.Status(j); st.State != StateInterrupted || !strings.Contains(st.Detail, "changed") {
+		t.Errorf("tampered results: %s %q", st.State, st.Detail)
+	}
+}
+
+// TestRunResumesAfterStop stops a sweep in the middle (as Ctrl-C or a
+// killed session would) and runs it again: finished jobs are not run
+// again, the interrupted ones are.
+func TestRunResumesAfterStop(t *testing.T) {
+	s := prepare(t, minimal)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if Count(s.Statuses())[StateDone] >= 3 {
+				cancel()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	sum, err := Run(ctx, s, LocalOptions{Workers: 2, Command: command(s, "SWEEP_TEST_SLEEP=300ms"), Out: &out})
+	cancel()
+	<-done
+	if err == nil || !strings.Contains(err.Error(), "start it again to resume") {
+		t.Fatalf("stopped sweep: err %v\n%s", err, out.String())
+	}
+	first := sum.Done
+	if first < 3 || first >= 8 {
+		t.Fatalf("%d jobs done before the stop, want 3..7\n%s", first, out.String())
+	}
+	sum, err = Run(context.Background(), s, LocalOptions{Workers: 2, Command: command(s), Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Skipped != first || sum.Done != 8-first {
+		t.Errorf("resumed: %d skipped, %d done; want %d and %d", sum.Skipped, sum.Done, first, 8-first)
+	}
+	for id, n := range starts(t, s) {
+		if n < 1 || n > 2 {
+			t.Errorf("job %s started %d times", id, n)
+		}
+	}
+	if c := Count(s.Statuses()); c[StateDone] != 8 {
+		t.Errorf("states after resume: %v", c)
+	}
+}
+
+// TestRunJobLock checks that a job held by another process is neither run
+// twice nor counted as failed.
+func TestRunJobLock(t *testing.T) {
+	s := prepare(t, minimal)
+	j := s.Jobs[0]
+	lk, err := lock(filepath.Join(s.JobDir(j.ID), lockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Status(j); st.State != StateRunning {
+		t.Errorf("locked job: %s", st.State)
+	}
+	err = RunJob(context.Background(), s, j.ID, fakeExec)
+	if !errors.Is(err, ErrJobRunning) {
+		t.Errorf("second process: %v", err)
+	}
+	sum, err := Run(context.Background(), s, LocalOptions{Workers: 1, Command: command(s), Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Elsewhere) != 1 || sum.Done != 7 || len(sum.Failed) != 0 {
+		t.Errorf("with one job locked: %d done, %d elsewhere, %d failed", sum.Done, len(sum.Elsewhere), len(sum.Failed))
+	}
+	lk.Close()
+	if st := s.Status(j); st.State != StatePending {
+		t.Errorf("released: %s", st.State)
+	}
+}
+
+// TestPrepareKeepsJobs checks that a grown config keeps the finished jobs
+// and that a folder of another sweep is refused.
+func TestPrepareKeepsJobs(t *testing.T) {
+	s := prepare(t, minimal)
+	if _, err := Run(context.Background(), s, LocalOptions{Workers: 2, Command: command(s), Out: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(filepath.Dir(s.Dir), "s.yaml")
+	grown := strings.Replace(strings.TrimLeft(minimal, "\n"), "seeds: [1, 2]", "seeds: [1, 2, 3]", 1)
+	os.WriteFile(path, []byte(grown), 0o644)
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := Count(s2.Statuses()); c[StateDone] != 8 || c[StatePending] != 4 {
+		t.Errorf("grown sweep: %v", c)
+	}
+	again, err := Open(s.Dir)
+	if err != nil || len(again.Jobs) != 12 {
+		t.Fatalf("Open: %v, %d jobs", err, len(again.Jobs))
+	}
+	os.WriteFile(path, []byte(strings.Replace(grown, "name: t", "name: other", 1)), 0o644)
+	cfg, _ = Load(path)
+	if _, err := Prepare(cfg); err == nil || !strings.Contains(err.Error(), `holds sweep "t"`) {
+		t.Errorf("another sweep's folder: %v", err)
+	}
+}
