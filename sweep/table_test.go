@@ -31,7 +31,7 @@ func report(cfg map[string]any, loss string, k, perClass int, epochs []int, gamm
 
 func runConfig(perClass int, seed uint64, loss string) map[string]any {
 	return map[string]any{"command": "run", "init_seed": seed,
-		"data": map[string]any{"data": "mnist", "classes": 3, "per_class": perClass, "data_seed": seed},
+		"data":  map[string]any{"data": "mnist", "classes": 3, "per_class": perClass, "data_seed": seed},
 		"train": map[string]any{"loss": loss, "epochs": 20, "seed": seed}}
 }
 
