@@ -5,6 +5,8 @@
 #   full tests     go test ./... at the best kernel level of this CPU
 #   per level      go test -short ./... once per kernel level the CPU has (AWD_KERNELS)
 #   purego         go test -short -tags purego ./...
+#   slurm          the sweep's Slurm tests against a local one-node, then two-node, Slurm
+#                  (scripts/test-slurm.sh; installs slurm and munge with apt; skipped when not root)
 #   emulated       kernels and linalg tests for arm64 (NEON) under qemu-aarch64, the AVX2 level
 #                  under qemu-x86_64 -cpu Haswell (no AVX-512 there) and generic under -cpu SandyBridge
 #
@@ -26,6 +28,7 @@ step "go vet (amd64, arm64, purego)"
 go vet ./...
 GOARCH=arm64 go vet ./...
 go vet -tags purego ./...
+go vet -tags slurm ./sweep
 go -C asm vet ./...
 
 step "generated assembly is up to date"
@@ -40,6 +43,9 @@ fi
 
 step "go test ./... (level $(go run ./cmd/awd version | sed -n 's/^kernels: \([a-z0-9]*\).*/\1/p'))"
 go test -count=1 ./...
+
+step "Slurm: a sweep as a job array with its collect job, on a local one-node and two-node cluster"
+scripts/test-slurm.sh
 
 step "go test -short -tags purego ./..."
 go test -count=1 -short -tags purego ./...

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/awd-toolkit/awd/internal/atomicfile"
@@ -195,6 +194,7 @@ type JobState struct {
 	Host          string    `json:"host"`
 	PID           int       `json:"pid"`
 	Slurm         string    `json:"slurm,omitempty"` // array job and task id, "1234_5", or job id
+	Node          string    `json:"node,omitempty"`  // the Slurm node name
 	Attempt       int       `json:"attempt"`         // 1 for the first start
 	Started       time.Time `json:"started"`
 	Ended         time.Time `json:"ended,omitzero"`
@@ -312,5 +312,3 @@ func Count(sts []Status) map[string]int {
 
 // orderedStates lists the states in the order the status table shows them.
 var orderedStates = []string{StateDone, StateRunning, StateInterrupted, StateFailed, StatePending}
-
-func stateRank(s string) int { return slices.Index(orderedStates, s) }

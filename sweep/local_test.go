@@ -12,23 +12,52 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/awd-toolkit/awd/awd"
 )
 
-// The test binary doubles as the job process: with SWEEP_TEST_JOB=1 it
-// runs `run-job DIR ID` with fakeExec instead of the tests.
+// The test binary doubles as awd for the job processes: with
+// SWEEP_TEST_JOB=1 it runs fakeExec for `DIR ID` (the local pool's
+// command), `sweep run-job DIR --tasks FILE` (a Slurm array task) or
+// `sweep collect DIR` (the collect job) instead of the tests.
 func TestMain(m *testing.M) {
 	if os.Getenv("SWEEP_TEST_JOB") == "1" {
-		s, err := Open(os.Args[1])
-		if err == nil {
-			err = RunJob(context.Background(), s, os.Args[2], fakeExec)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "awd:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(fakeAwd(os.Args[1:]))
 	}
 	os.Exit(m.Run())
+}
+
+func fakeAwd(args []string) int {
+	var err error
+	defer func() {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "awd:", err)
+		}
+	}()
+	var s *Sweep
+	switch {
+	case len(args) == 2:
+		if s, err = Open(args[0]); err == nil {
+			err = RunJob(context.Background(), s, args[1], fakeExec)
+		}
+	case len(args) == 5 && args[1] == "run-job" && args[3] == "--tasks":
+		var id string
+		if id, err = TaskFromEnv(args[4]); err == nil {
+			if s, err = Open(args[2]); err == nil {
+				err = RunJob(context.Background(), s, id, fakeExec)
+			}
+		}
+	case len(args) == 3 && args[1] == "collect":
+		if s, err = Open(args[2]); err == nil {
+			_, err = Collect(s)
+		}
+	default:
+		err = fmt.Errorf("fake awd: unknown command %q", args)
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
 }
 
 // fakeExec stands for a training run: it counts its starts in the job
@@ -48,7 +77,8 @@ func fakeExec(ctx context.Context, j *Job, dir string, log io.Writer) error {
 	if strings.Contains(os.Getenv("SWEEP_TEST_FAIL"), j.ID) {
 		return errors.New("loss is NaN at epoch 3")
 	}
-	return os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`{"seed": `+fmt.Sprint(j.Seed)+`}`), 0o644)
+	rep := report(map[string]any{"spec": j.Spec}, j.Spec.Analysis.Loss, j.K(), j.Spec.Data.PerClass, []int{j.Spec.Train.Epochs}, 1+float64(j.Seed)/10)
+	return awd.WriteReport(filepath.Join(dir, ResultsFile), rep)
 }
 
 func prepare(t *testing.T, src string) *Sweep {

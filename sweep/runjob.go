@@ -59,7 +59,7 @@ func RunJob(ctx context.Context, s *Sweep, id string, exec Executor) (err error)
 	runtime.GOMAXPROCS(j.Threads)
 	linalg.SetThreads(j.Threads)
 	host, _ := os.Hostname()
-	rec := &JobState{State: StateRunning, Host: host, PID: os.Getpid(), Slurm: slurmTaskID(), Attempt: 1, Started: time.Now().UTC()}
+	rec := &JobState{State: StateRunning, Host: host, PID: os.Getpid(), Slurm: slurmTaskID(), Node: os.Getenv("SLURMD_NODENAME"), Attempt: 1, Started: time.Now().UTC()}
 	if prev, err := s.readState(id); err == nil {
 		rec.Attempt = prev.Attempt + 1
 	}
