@@ -169,4 +169,3 @@ func TestMinibatchAccMergeRejects(t *testing.T) {
 		t.Error("C_mb of one batch accepted")
 	}
 }
-
