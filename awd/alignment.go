@@ -32,6 +32,9 @@ type Alignment struct {
 	P        float64 `json:"p"`
 	ZRand    float64 `json:"z_rand"`
 	Seed     uint64  `json:"seed"`
+	// Basis is AlignTopK (the k x k block, pairs with a non-positive
+	// diagonal skipped) or AlignFull (all d(d-1)/2 pairs, the paper's rule).
+	Basis string `json:"basis"`
 }
 
 // Rho returns the correlation matrix rho_ij = Xt_ij / sqrt(Xt_ii Xt_jj) of
@@ -180,7 +183,7 @@ func Sandwich(x, r linalg.Dense) linalg.Dense {
 // covariance of one analysis). It also returns R^T X R, whose leading block
 // is the random-frame heat map. Cost that of Sandwich.
 func Align(of string, x, xt, r linalg.Dense, seed uint64) (Alignment, linalg.Dense) {
-	a := Alignment{Of: of, K: xt.Rows, Seed: seed}
+	a := Alignment{Of: of, K: xt.Rows, Seed: seed, Basis: AlignTopK}
 	a.RBar, a.M = MeanAbsRho(xt)
 	a.KEff = KEff(x)
 	xr := Sandwich(x, r)
@@ -191,18 +194,11 @@ func Align(of string, x, xt, r linalg.Dense, seed uint64) (Alignment, linalg.Den
 }
 
 // Commutator returns ||HC - CH||_F / (||H||_F ||C||_F) for symmetric H and
-// C, 0 when they commute. Since CH = (HC)^T it costs one product, 2 d^3 flops.
+// C, 0 when they commute (Commutators gives the paper code's normalisation
+// too). Since CH = (HC)^T it costs one product, 2 d^3 flops.
 func Commutator(h, c linalg.Dense) float64 {
-	hc := linalg.NewDense(h.Rows, c.Cols)
-	linalg.Gemm(false, false, 1, h, c, 0, hc)
-	var num float64
-	for i := 0; i < hc.Rows; i++ {
-		for j := i + 1; j < hc.Cols; j++ {
-			v := hc.Data[i*hc.Stride+j] - hc.Data[j*hc.Stride+i]
-			num += 2 * v * v
-		}
-	}
-	return math.Sqrt(num) / (frob(h) * frob(c))
+	v, _ := Commutators(h, c)
+	return v
 }
 
 func frob(a linalg.Dense) float64 {

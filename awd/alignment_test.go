@@ -167,3 +167,78 @@ func TestHaarFrameIsQR(t *testing.T) {
 		}
 	}
 }
+
+// TestAlignAllBruteForce checks the full-basis alignment against the paper
+// code's rule written out with gonum: H's eigenvectors from gonum's
+// EigenSym, K = V^T X V, R_ij = K_ij / sqrt(|K_ii||K_jj|) (0 where that
+// root is below 1e-38), rbar = mean |R_ij| over i != j.
+func TestAlignAllBruteForce(t *testing.T) {
+	const d = 24
+	q := HaarFrame(d, d, 3)
+	l := make([]float64, d)
+	for i := range l {
+		l[i] = math.Pow(float64(i+1), -1.3)
+	}
+	h := rotated(q, l, 1)
+	x := wishart(d, 8, 4)
+	var es mat.EigenSym
+	if !es.Factorize(mat.NewSymDense(d, h.Clone().Data), true) {
+		t.Fatal("eigen")
+	}
+	var v mat.Dense
+	es.VectorsTo(&v)
+	// descending order, as our eigensolver
+	vd := mat.NewDense(d, d, nil)
+	for j := 0; j < d; j++ {
+		vd.SetCol(j, mat.Col(nil, d-1-j, &v))
+	}
+	var kx, tmp mat.Dense
+	tmp.Mul(x.Mat(), vd)
+	kx.Mul(vd.T(), &tmp)
+	var sum float64
+	for i := 0; i < d; i++ {
+		for j := 0; j < d; j++ {
+			if i == j {
+				continue
+			}
+			if nf := math.Sqrt(math.Abs(kx.At(i, i)) * math.Abs(kx.At(j, j))); nf > 1e-38 {
+				sum += math.Abs(kx.At(i, j)) / nf
+			}
+		}
+	}
+	want := sum / float64(d*(d-1))
+	es2, err := linalg.EigSym(h, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, _ := AlignAll("X", x, es2.Vectors, 5)
+	if a.Basis != AlignFull || a.M != d*(d-1)/2 || a.K != d {
+		t.Errorf("basis %q, pairs %d, k %d", a.Basis, a.M, a.K)
+	}
+	// X has rank 8: its smallest diagonal entries in H's basis are not
+	// small, so R is well conditioned; both sides are backward stable.
+	if math.Abs(a.RBar-want) > 1e-10*want {
+		t.Errorf("rbar %v, brute force %v", a.RBar, want)
+	}
+	// A zero diagonal entry gives a zero row of R that still counts.
+	k := linalg.DenseOf(3, 3, []float64{4, 1, 0, 1, 1, 0, 0, 0, 0})
+	if r, m := rbarCode(k); m != 3 || math.Abs(r-0.5/3) > 1e-15 {
+		t.Errorf("rbarCode %v over %d pairs, want %v over 3", r, m, 0.5/3)
+	}
+}
+
+func TestCommutatorsBruteForce(t *testing.T) {
+	d := 9
+	h, c := wishart(d, 4, 1), wishart(d, 6, 2)
+	hm, cm := h.Mat(), c.Mat()
+	var hc, ch, diff mat.Dense
+	hc.Mul(hm, cm)
+	ch.Mul(cm, hm)
+	diff.Sub(&hc, &ch)
+	wantN := mat.Norm(&diff, 2) / (mat.Norm(hm, 2) * mat.Norm(cm, 2))
+	wantP := mat.Norm(&diff, 2) / mat.Norm(&ch, 2)
+	gn, gp := Commutators(h, c)
+	if math.Abs(gn-wantN) > 64*float64(d)*eps*wantN || math.Abs(gp-wantP) > 64*float64(d)*eps*wantP {
+		t.Errorf("Commutators %v %v, gonum %v %v", gn, gp, wantN, wantP)
+	}
+}

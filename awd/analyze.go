@@ -77,7 +77,7 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 		return nil, fmt.Errorf("analyze: batch size %d", cfg.Batch)
 	}
 	for _, name := range cfg.Interventions {
-		if !slices.Contains(Interventions, name) {
+		if !slices.Contains(Interventions, name) && name != InterventionNone {
 			return nil, fmt.Errorf("analyze: unknown intervention %q (known: %v)", name, Interventions)
 		}
 	}

@@ -21,8 +21,9 @@ const (
 	InterventionShuffle = "shuffle"
 )
 
-// Interventions lists the known interventions in report order.
-var Interventions = []string{InterventionRank1, InterventionMean, InterventionStiff, InterventionShuffle}
+// Interventions lists the interventions in report order (InterventionNone,
+// the unmodified baseline, is also accepted).
+var Interventions = []string{InterventionRank1, InterventionMean, InterventionStiff, InterventionStiffPreserve, InterventionShuffle}
 
 // SuppressionConfig holds the parameters of the interventions; the
 // defaults (DefaultSuppression) are those of the paper's code.
@@ -43,7 +44,13 @@ var DefaultSuppression = SuppressionConfig{Tau: 0.1, TailEps: 1e-5, NonStiffEps:
 // the power-law fit of s' on lambda' (the AWD exponent after the
 // intervention; C_awd is proportional to M2).
 type Intervention struct {
-	Name   string    `json:"name"`
+	Name string `json:"name"`
+	// Protocol is ProtocolRebuild (H' rebuilt and re-diagonalised, Lambda
+	// its top-k eigenvalues, S the s'_i in its basis) or ProtocolPaper
+	// (Lambda and S the diagonals h'_i, s'_i in the original H's basis).
+	Protocol string `json:"protocol"`
+	// Samples is the number of samples whose spectra were modified.
+	Samples int `json:"samples"`
 	Fit    Fit       `json:"fit"`
 	FitErr string    `json:"fit_error,omitempty"`
 	Stiff  int       `json:"stiff_samples,omitempty"`
@@ -57,18 +64,26 @@ type Intervention struct {
 
 // ModifiedMu returns the per-sample eigenvalues mu' of Gamma_n after the
 // intervention name (layout of SampleSpectra.Mu) and, for "stiff", the number
-// of stiff samples. The interventions act on lambda_k^n = |a_n|^2 mu_k^n:
+// of stiff samples. The interventions act on lambda_k^n = |a_n|^2 mu_k^n;
+// lambda_1^n is the largest of the (at most L) nonzero ones, the tails the
+// others. (For a sample without positive curvature, possible for MSE, the
+// paper code's dense decomposition would put a null direction first.)
 //
 //	rank1   lambda_k *= TailEps for k >= 2
 //	mean    lambda_1 = mean_n lambda_1^n; tails as rank1
 //	stiff   stiff samples (lambda_1 >= Tau max lambda_1): lambda_1 = their mean,
 //	        tails *= TailEps; the others lambda_1 *= NonStiffEps, tails *= TailEps
+//	stiff_preserve  as stiff, but the stiff samples keep their lambda_1
 //	shuffle lambda_1 permuted across samples (seeded); tails as rank1, so that
 //	        it differs from rank1 only by breaking the pairing of lambda_1 with v_1
+//	none    nothing changed
 func ModifiedMu(ss *SampleSpectra, name string, cfg SuppressionConfig) ([]float64, int, error) {
 	n, r := ss.N, ss.R
 	mu := make([]float64, len(ss.Mu))
 	copy(mu, ss.Mu)
+	if name == InterventionNone {
+		return mu, 0, nil
+	}
 	for s := 0; s < n; s++ {
 		for k := 1; k < r; k++ {
 			mu[s*r+k] *= cfg.TailEps
@@ -94,7 +109,7 @@ func ModifiedMu(ss *SampleSpectra, name string, cfg SuppressionConfig) ([]float6
 		for s := range l1 {
 			set(s, lmean)
 		}
-	case InterventionStiff:
+	case InterventionStiff, InterventionStiffPreserve:
 		var sm float64
 		for _, l := range l1 {
 			if l >= cfg.Tau*lmax {
@@ -105,7 +120,9 @@ func ModifiedMu(ss *SampleSpectra, name string, cfg SuppressionConfig) ([]float6
 		sm /= float64(stiff)
 		for s, l := range l1 {
 			if l >= cfg.Tau*lmax {
-				set(s, sm)
+				if name == InterventionStiff {
+					set(s, sm)
+				}
 			} else {
 				set(s, l*cfg.NonStiffEps)
 			}
@@ -231,7 +248,7 @@ func SuppressAll(ss *SampleSpectra, names []string, k int, cfg SuppressionConfig
 	ivs := make([]Intervention, len(names))
 	mus := make([][]float64, len(names))
 	for j, name := range names {
-		ivs[j].Name = name
+		ivs[j].Name, ivs[j].Protocol, ivs[j].Samples = name, ProtocolRebuild, ss.N
 		var err error
 		if mus[j], ivs[j].Stiff, err = ModifiedMu(ss, name, cfg); err != nil {
 			return nil, err
@@ -302,7 +319,7 @@ func (iv *Intervention) finish(ss *SampleSpectra, h, m2 linalg.Dense, mu []float
 // and M2', the top-k eigenpairs of H', s'_i and the fit of s' on lambda',
 // and the eigenvalue-alignment correlation after the intervention.
 func Suppress(ss *SampleSpectra, name string, k int, cfg SuppressionConfig) (Intervention, error) {
-	iv := Intervention{Name: name}
+	iv := Intervention{Name: name, Protocol: ProtocolRebuild, Samples: ss.N}
 	mu, stiff, err := ModifiedMu(ss, name, cfg)
 	if err != nil {
 		return iv, err
