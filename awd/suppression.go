@@ -50,12 +50,12 @@ type Intervention struct {
 	// (Lambda and S the diagonals h'_i, s'_i in the original H's basis).
 	Protocol string `json:"protocol"`
 	// Samples is the number of samples whose spectra were modified.
-	Samples int `json:"samples"`
-	Fit    Fit       `json:"fit"`
-	FitErr string    `json:"fit_error,omitempty"`
-	Stiff  int       `json:"stiff_samples,omitempty"`
-	Lambda []float64 `json:"-"`
-	S      []float64 `json:"-"`
+	Samples int       `json:"samples"`
+	Fit     Fit       `json:"fit"`
+	FitErr  string    `json:"fit_error,omitempty"`
+	Stiff   int       `json:"stiff_samples,omitempty"`
+	Lambda  []float64 `json:"-"`
+	S       []float64 `json:"-"`
 	// Corr is the eigenvalue-alignment correlation after the intervention
 	// (see Correlation) against H's new top CorrK eigenvectors (array
 	// supp_<name>_corr).
