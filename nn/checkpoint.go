@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,22 +21,29 @@ import (
 	"github.com/awd-toolkit/awd/internal/atomicfile"
 )
 
-// CheckpointSchema is the version of the checkpoint JSON.
-const CheckpointSchema = 1
+// CheckpointSchema is the version of the checkpoint JSON. Version 1 (awd
+// 0.1) kept the data subset and the layer in a free-form "extra" object;
+// LoadCheckpoint still reads it.
+const CheckpointSchema = 2
 
 // CheckpointMeta is the JSON written beside a checkpoint's .npz: the
 // architecture, the training config and how far it got (all a resume
 // needs: SGD without momentum has no optimizer state, and every shuffle is
-// derived from the seed and the epoch), the init seed, free-form run
-// information, and the sha256 of the .npz.
+// derived from the seed and the epoch), the init seed, the data the model
+// was trained on, the layer under study, the run that wrote it, and the
+// sha256 of the .npz.
 type CheckpointMeta struct {
-	Schema    int            `json:"schema"`
-	Arch      Arch           `json:"arch"`
-	Epoch     int            `json:"epoch"`
-	InitSeed  uint64         `json:"init_seed"`
-	Train     TrainConfig    `json:"train"`
-	Extra     map[string]any `json:"extra,omitempty"`
-	NPZSHA256 string         `json:"npz_sha256"`
+	Schema   int         `json:"schema"`
+	Arch     Arch        `json:"arch"`
+	Epoch    int         `json:"epoch"`
+	InitSeed uint64      `json:"init_seed"`
+	Train    TrainConfig `json:"train"`
+	Data     *DataSpec   `json:"data,omitempty"`
+	Layer    string      `json:"layer,omitempty"`
+	// RunID names the run folder that wrote the checkpoint, so that a
+	// resume never continues another run's weights.
+	RunID     string `json:"run_id,omitempty"`
+	NPZSHA256 string `json:"npz_sha256"`
 }
 
 // MetaPath returns the JSON path of a checkpoint: x.npz -> x.json.
@@ -43,12 +51,20 @@ func MetaPath(npzPath string) string {
 	return strings.TrimSuffix(npzPath, ".npz") + ".json"
 }
 
+// nextPath is where SaveCheckpoint stages a checkpoint: x.npz -> x.next.npz.
+func nextPath(npzPath string) string {
+	return strings.TrimSuffix(npzPath, ".npz") + ".next.npz"
+}
+
 // SaveCheckpoint writes m's parameters to path (.npz, float32 arrays named
 // and shaped as PyTorch's state_dict, e.g. fc1.weight (out, in),
-// features.0.weight (out, in, 3, 3)) and meta (with Arch and the checksum
-// filled in) to MetaPath(path). Each file is written to a temporary name in
-// the same folder, synced and renamed, so a crash leaves either the old or
-// the new file.
+// features.0.weight (out, in, 3, 3)) and meta (with the schema, Arch and the
+// checksum filled in) to MetaPath(path).
+//
+// The two files are one unit: both are first written (each atomically) as
+// x.next.npz and x.next.json, then renamed over x.npz and x.json. A crash
+// leaves either the old pair, or a staged pair that RecoverCheckpoint
+// completes: never a new .npz with an old .json.
 func SaveCheckpoint(path string, m *Model, meta CheckpointMeta) error {
 	var buf bytes.Buffer
 	if err := WriteNPZ(&buf, m); err != nil {
@@ -62,13 +78,71 @@ func SaveCheckpoint(path string, m *Model, meta CheckpointMeta) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if err := atomicfile.WriteBytes(path, buf.Bytes()); err != nil {
+	next := nextPath(path)
+	if err := atomicfile.WriteBytes(next, buf.Bytes()); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := atomicfile.WriteBytes(MetaPath(path), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(MetaPath(next), append(js, '\n')); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if _, err := RecoverCheckpoint(path); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
+}
+
+// RecoverCheckpoint completes a SaveCheckpoint of path that was interrupted
+// after its staged pair was written, and removes a staged pair that was
+// never completed. It reports whether a staged checkpoint was installed.
+// Call it before LoadCheckpoint when the folder may hold an interrupted
+// save (awd.Run does, under its lock).
+func RecoverCheckpoint(path string) (bool, error) {
+	next := nextPath(path)
+	js, err := os.ReadFile(MetaPath(next))
+	if errors.Is(err, os.ErrNotExist) {
+		// No staged JSON: a staged .npz alone was never completed.
+		if err := os.Remove(next); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return false, err
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var meta CheckpointMeta
+	if err := json.Unmarshal(js, &meta); err != nil {
+		return false, fmt.Errorf("%s: %w", MetaPath(next), err)
+	}
+	// The staged JSON is written after the staged .npz: the .npz is either
+	// still staged or already renamed over path.
+	if sha, err := fileSHA256(next); err == nil && sha == meta.NPZSHA256 {
+		if err := os.Rename(next, path); err != nil {
+			return false, err
+		}
+	} else if sha, err := fileSHA256(path); err != nil || sha != meta.NPZSHA256 {
+		return false, fmt.Errorf("%s: staged checkpoint whose .npz is missing or damaged (sha256 %s recorded)", MetaPath(next), meta.NPZSHA256)
+	}
+	if err := os.Rename(MetaPath(next), MetaPath(path)); err != nil {
+		return false, err
+	}
+	syncDir(filepath.Dir(path))
+	return true, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: not every file system syncs folders
+		d.Close()
+	}
 }
 
 // WriteNPZ writes m's parameters as an uncompressed .npz archive (what
@@ -130,12 +204,8 @@ func LoadCheckpoint(path string) (*Model, *CheckpointMeta, error) {
 	}
 	var meta *CheckpointMeta
 	if js, err := os.ReadFile(MetaPath(path)); err == nil {
-		meta = new(CheckpointMeta)
-		if err := json.Unmarshal(js, meta); err != nil {
+		if meta, err = decodeMeta(js); err != nil {
 			return nil, nil, fmt.Errorf("checkpoint %s: %w", MetaPath(path), err)
-		}
-		if meta.Schema != CheckpointSchema {
-			return nil, nil, fmt.Errorf("checkpoint %s: schema %d, this awd reads %d", MetaPath(path), meta.Schema, CheckpointSchema)
 		}
 		sum := sha256.Sum256(data)
 		if got := hex.EncodeToString(sum[:]); got != meta.NPZSHA256 {
@@ -367,4 +437,52 @@ func InferArch(shapes map[string][]int) (Arch, error) {
 		return Arch{Model: "cnn", In: [3]int{c, hw, hw}, Outputs: cl[0]}, nil
 	}
 	return Arch{}, errors.New("unrecognised parameter names: want fc1.weight, ... (MLP) or features.0.weight, ... (CNN)")
+}
+
+// decodeMeta parses a checkpoint JSON of schema 2, or of schema 1, whose
+// data subset and layer are translated from the two shapes of its "extra"
+// object: {"data": {...}, "layer": "fc2"} written by `awd run` and
+// {"run": {...}} written by `awd train`.
+func decodeMeta(js []byte) (*CheckpointMeta, error) {
+	var meta CheckpointMeta
+	if err := json.Unmarshal(js, &meta); err != nil {
+		return nil, err
+	}
+	switch meta.Schema {
+	case CheckpointSchema:
+		return &meta, nil
+	case 1:
+	default:
+		return nil, fmt.Errorf("schema %d, this awd reads 1 and %d", meta.Schema, CheckpointSchema)
+	}
+	var v1 struct {
+		Extra struct {
+			Data *struct {
+				Name     string `json:"data"`
+				K        int    `json:"classes"`
+				PerClass int    `json:"per_class"`
+				Head     int    `json:"head"`
+				Seed     uint64 `json:"data_seed"`
+			} `json:"data"`
+			Layer string `json:"layer"`
+			Run   *struct {
+				Name     string `json:"data"`
+				Classes  []int  `json:"classes"`
+				PerClass int    `json:"per_class"`
+				Head     int    `json:"head"`
+				Seed     uint64 `json:"seed"`
+			} `json:"run"`
+		} `json:"extra"`
+	}
+	if err := json.Unmarshal(js, &v1); err != nil {
+		return nil, fmt.Errorf("schema 1 extra: %w", err)
+	}
+	meta.Layer = v1.Extra.Layer
+	if d := v1.Extra.Data; d != nil {
+		meta.Data = &DataSpec{Name: d.Name, Classes: FirstClasses(d.K), PerClass: d.PerClass, Head: d.Head, Seed: d.Seed}
+	} else if r := v1.Extra.Run; r != nil {
+		meta.Data = &DataSpec{Name: r.Name, Classes: r.Classes, PerClass: r.PerClass, Head: r.Head, Seed: r.Seed}
+	}
+	meta.Schema = CheckpointSchema
+	return &meta, nil
 }

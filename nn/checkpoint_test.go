@@ -46,7 +46,8 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "c.npz")
-			meta := CheckpointMeta{Epoch: 7, InitSeed: 3, Train: DefaultTrainConfig(MSE), Extra: map[string]any{"data": "x"}}
+			data := &DataSpec{Name: "mnist", Classes: []int{0, 4}, PerClass: 9, Head: 2, Seed: 5}
+			meta := CheckpointMeta{Epoch: 7, InitSeed: 3, Train: DefaultTrainConfig(MSE), Data: data, Layer: "fc", RunID: "r1"}
 			if err := SaveCheckpoint(path, m, meta); err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +56,8 @@ func TestCheckpointRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameParams(t, m, got)
-			if gm == nil || gm.Epoch != 7 || gm.Train.Loss != MSE || gm.Arch.Model != name {
+			if gm == nil || gm.Epoch != 7 || gm.Train.Loss != MSE || gm.Arch.Model != name || gm.Layer != "fc" || gm.RunID != "r1" ||
+				gm.Data == nil || !gm.Data.SameData(*data) {
 				t.Fatalf("meta %+v", gm)
 			}
 			// Without the JSON (a converted PyTorch state_dict) the
@@ -119,7 +121,7 @@ func TestCheckpointErrors(t *testing.T) {
 				return err
 			}
 			js, _ := os.ReadFile(MetaPath(p))
-			return os.WriteFile(MetaPath(p), bytes.Replace(js, []byte(`"schema": 1`), []byte(`"schema": 99`), 1), 0o644)
+			return os.WriteFile(MetaPath(p), bytes.Replace(js, []byte(`"schema": 2`), []byte(`"schema": 99`), 1), 0o644)
 		}, "schema 99"},
 		{"unknown-names", func(p string) error {
 			return os.WriteFile(p, npzOf(t, map[string]any{"conv.weight.npy": []float32{1}}), 0o644)

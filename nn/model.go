@@ -86,25 +86,77 @@ func NewModel(a Arch, seed uint64) (*Model, error) {
 	return m, nil
 }
 
-func buildModel(a Arch) (*Model, error) {
-	a.Widths = slices.Clone(a.Widths)
-	m := &Model{Arch: a}
-	if a.Outputs < 1 {
-		return nil, fmt.Errorf("model: %d outputs", a.Outputs)
+// maxParams bounds the total number of parameters of a model (256 MB of
+// float32), so that a damaged or hostile checkpoint JSON is refused before
+// anything is allocated.
+const maxParams = 1 << 26
+
+// checkArch checks a without allocating anything and returns the number of
+// parameters of the model it describes.
+func checkArch(a Arch) (int, error) {
+	if a.Outputs < 1 || a.Outputs > maxArray {
+		return 0, fmt.Errorf("model: %d outputs", a.Outputs)
 	}
 	if a.In[0] < 1 || a.In[1] < 1 || a.In[2] < 1 || a.In[0] > maxArray || a.In[1] > maxArray || a.In[2] > maxArray ||
-		a.In[0]*a.In[1]*a.In[2] > maxArray || a.Outputs > maxArray {
-		return nil, fmt.Errorf("model: input shape %v, %d outputs", a.In, a.Outputs)
+		a.In[0]*a.In[1]*a.In[2] > maxArray {
+		return 0, fmt.Errorf("model: input shape %v", a.In)
 	}
-	var tooBig error
+	total := 0
+	add := func(what string, n int) error {
+		if n > maxArray {
+			return fmt.Errorf("model: %s would have %d values, more than %d", what, n, maxArray)
+		}
+		if total += n; total > maxParams {
+			return fmt.Errorf("model: more than %d parameters", maxParams)
+		}
+		return nil
+	}
+	switch a.Model {
+	case "mlp":
+		in := a.In[0] * a.In[1] * a.In[2]
+		for i, w := range a.Widths {
+			if w < 1 || w > maxArray {
+				return 0, fmt.Errorf("model: width %d of hidden layer %d", w, i+1)
+			}
+			if err := add(fmt.Sprintf("fc%d.weight", i+1), in*w); err != nil {
+				return 0, err
+			}
+			in = w
+		}
+		return total, add(fmt.Sprintf("fc%d.weight", len(a.Widths)+1), in*a.Outputs)
+	case "cnn":
+		if len(a.Widths) != 0 {
+			return 0, fmt.Errorf("model: the cnn takes no widths (got %v)", a.Widths)
+		}
+		c, h, w := a.In[0], a.In[1], a.In[2]
+		for _, v := range CNNFeatures {
+			if v < 0 {
+				if h < 2 || w < 2 {
+					return 0, fmt.Errorf("model: input %v too small for the cnn's pools", a.In)
+				}
+				h, w = h/2, w/2
+				continue
+			}
+			if err := add("a convolution", v*c*9+v); err != nil {
+				return 0, err
+			}
+			c = v
+		}
+		return total, add("the classifier", c*CNNHidden+CNNHidden*a.Outputs+a.Outputs)
+	}
+	return 0, fmt.Errorf("model: unknown kind %q (want mlp or cnn)", a.Model)
+}
+
+func buildModel(a Arch) (*Model, error) {
+	if _, err := checkArch(a); err != nil {
+		return nil, err
+	}
+	a.Widths = slices.Clone(a.Widths)
+	m := &Model{Arch: a}
 	addParam := func(name string, shape ...int) int {
 		n := 1
 		for _, s := range shape {
 			n *= s
-		}
-		if n > maxArray && tooBig == nil {
-			tooBig = fmt.Errorf("model: %s would have %v = %d values, more than %d", name, shape, n, maxArray)
-			n = 0
 		}
 		m.params = append(m.params, Param{Name: name, Shape: shape, Data: make([]float32, n)})
 		return len(m.params) - 1
@@ -122,25 +174,16 @@ func buildModel(a Arch) (*Model, error) {
 	case "mlp":
 		in := a.In[0] * a.In[1] * a.In[2]
 		for i, w := range a.Widths {
-			if w < 1 || w > maxArray {
-				return nil, fmt.Errorf("model: width %d of hidden layer %d", w, i+1)
-			}
 			linear("fc"+strconv.Itoa(i+1), in, w, false)
 			relu()
 			in = w
 		}
 		linear("fc"+strconv.Itoa(len(a.Widths)+1), in, a.Outputs, false)
 	case "cnn":
-		if len(a.Widths) != 0 {
-			return nil, fmt.Errorf("model: the cnn takes no widths (got %v)", a.Widths)
-		}
 		c, h, w := a.In[0], a.In[1], a.In[2]
 		idx := 0
 		for _, v := range CNNFeatures {
 			if v < 0 {
-				if h < 2 || w < 2 {
-					return nil, fmt.Errorf("model: input %v too small for the cnn's pools", a.In)
-				}
 				m.layers = append(m.layers, layer{kind: kMaxPool, in: c, out: c, h: h, w: w, wi: -1, bi: -1})
 				h, w = h/2, w/2
 				idx++
@@ -159,11 +202,6 @@ func buildModel(a Arch) (*Model, error) {
 		linear("fc", c, CNNHidden, false)
 		relu()
 		linear("classifier", CNNHidden, a.Outputs, true)
-	default:
-		return nil, fmt.Errorf("model: unknown kind %q (want mlp or cnn)", a.Model)
-	}
-	if tooBig != nil {
-		return nil, tooBig
 	}
 	return m, nil
 }

@@ -263,3 +263,29 @@ func Evaluate(m *Model, ds *Dataset, loss Loss) (meanLoss, acc float64, err erro
 	l, a := evaluate(newNet[float32](m, min(256, ds.N)), ds, loss)
 	return l, a, nil
 }
+
+// Validate checks the config: epochs and batch at least 1, a positive
+// finite learning rate, and non-negative finite cosine period, minimum
+// learning rate, clipping norm and stop loss.
+func (c TrainConfig) Validate() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case c.Epochs < 1:
+		return BadOption("epochs", c.Epochs, "must be at least 1")
+	case c.Batch < 1:
+		return BadOption("batch", c.Batch, "must be at least 1")
+	case !(c.LR > 0) || !finite(c.LR):
+		return BadOption("lr", c.LR, "must be positive and finite")
+	case c.TMax < 0:
+		return BadOption("t-max", c.TMax, "must be at least 0 (0: constant learning rate)")
+	case !(c.MinLR >= 0) || !finite(c.MinLR):
+		return BadOption("min-lr", c.MinLR, "must be non-negative and finite")
+	case !(c.ClipNorm >= 0) || !finite(c.ClipNorm):
+		return BadOption("clip", c.ClipNorm, "must be non-negative and finite (0: no clipping)")
+	case !(c.StopLoss >= 0) || !finite(c.StopLoss):
+		return BadOption("stop-loss", c.StopLoss, "must be non-negative and finite (0: never)")
+	case c.StartEpoch < 0:
+		return fmt.Errorf("start epoch %d", c.StartEpoch)
+	}
+	return nil
+}

@@ -1,0 +1,192 @@
+package nn
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// DataSpec describes the data of a run: a data set, the balanced subset of
+// it that is trained on and analysed, and the output head. It is what every
+// checkpoint records, so a checkpoint can be analysed on its own data again.
+type DataSpec struct {
+	Name string `json:"name"` // "mnist", "fashion" or "cifar10"
+	// Dir is the folder of the data files; "" takes the default location
+	// (see Load). It is recorded but not part of a run's identity.
+	Dir      string `json:"dir,omitempty"`
+	Classes  []int  `json:"classes"`   // the K classes of the subset
+	PerClass int    `json:"per_class"` // P samples of each class; 0 takes all
+	// Head is the number of logits: 0 for one per class of the data set
+	// (10, as the paper's code), or K, which relabels classes[i] as i.
+	Head int    `json:"head"`
+	Seed uint64 `json:"seed"` // seed of the subset draw
+}
+
+// DataSets are the names Load knows, with the aliases ParseDataName accepts.
+var DataSets = []string{"mnist", "fashion", "cifar10"}
+
+// DataClasses is the number of classes of every supported data set.
+const DataClasses = 10
+
+// ParseDataName returns the canonical name of a data set: "mnist",
+// "fashion" (also "fashion-mnist", "fashionmnist") or "cifar10" (also
+// "cifar-10", "cifar"), case-insensitive.
+func ParseDataName(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "mnist":
+		return "mnist", nil
+	case "fashion", "fashion-mnist", "fashionmnist":
+		return "fashion", nil
+	case "cifar10", "cifar-10", "cifar":
+		return "cifar10", nil
+	}
+	return "", fmt.Errorf("unknown data set %q (known: %s)", s, strings.Join(DataSets, ", "))
+}
+
+// FirstClasses returns the classes 0..k-1.
+func FirstClasses(k int) []int {
+	c := make([]int, max(k, 0))
+	for i := range c {
+		c[i] = i
+	}
+	return c
+}
+
+// Normalized checks s and returns it with the canonical data-set name and
+// the classes sorted. It needs at least 2 distinct classes among
+// 0..DataClasses-1, PerClass >= 0 and Head 0 or K.
+func (s DataSpec) Normalized() (DataSpec, error) {
+	name, err := ParseDataName(s.Name)
+	if err != nil {
+		return s, BadOption("data", s.Name, "%v", err)
+	}
+	s.Name = name
+	s.Classes = slices.Clone(s.Classes)
+	slices.Sort(s.Classes)
+	if len(s.Classes) < 2 || len(s.Classes) > DataClasses {
+		return s, BadOption("classes", classList(s.Classes), "need 2..%d classes (K, or a list of classes 0..%d)", DataClasses, DataClasses-1)
+	}
+	for i, c := range s.Classes {
+		if c < 0 || c >= DataClasses {
+			return s, BadOption("classes", classList(s.Classes), "class %d outside 0..%d", c, DataClasses-1)
+		}
+		if i > 0 && c == s.Classes[i-1] {
+			return s, BadOption("classes", classList(s.Classes), "class %d given twice", c)
+		}
+	}
+	if s.PerClass < 0 {
+		return s, BadOption("per-class", s.PerClass, "must be at least 0 (0 takes every sample)")
+	}
+	if s.Head != 0 && s.Head != len(s.Classes) {
+		return s, BadOption("head", s.Head, "must be 0 (one logit per class of the data set) or K = %d", len(s.Classes))
+	}
+	return s, nil
+}
+
+// Input returns the C, H, W of one input of the data set.
+func (s DataSpec) Input() [3]int {
+	if name, _ := ParseDataName(s.Name); name == "cifar10" {
+		return [3]int{3, 32, 32}
+	}
+	return [3]int{1, 28, 28}
+}
+
+// Outputs returns the number of logits of the head: Head, or DataClasses.
+func (s DataSpec) Outputs() int {
+	if s.Head > 0 {
+		return s.Head
+	}
+	return DataClasses
+}
+
+// SameData reports whether a and b select the same samples and labels
+// (Dir, where the files are, does not matter).
+func (s DataSpec) SameData(o DataSpec) bool {
+	a, errA := s.Normalized()
+	b, errB := o.Normalized()
+	return errA == nil && errB == nil && a.Name == b.Name && slices.Equal(a.Classes, b.Classes) &&
+		a.PerClass == b.PerClass && a.Head == b.Head && a.Seed == b.Seed
+}
+
+// Load reads the data set (LoadMNIST, LoadFashionMNIST or LoadCIFAR10 from
+// s.Dir) and returns the balanced training subset of Subset and the test
+// samples of the same classes, both relabelled 0..K-1 when Head is K.
+func (s DataSpec) Load() (train, test *Dataset, err error) {
+	if s, err = s.Normalized(); err != nil {
+		return nil, nil, err
+	}
+	var full, fullTest *Dataset
+	switch s.Name {
+	case "mnist":
+		full, fullTest, err = LoadMNIST(s.Dir)
+	case "fashion":
+		full, fullTest, err = LoadFashionMNIST(s.Dir)
+	case "cifar10":
+		full, fullTest, err = LoadCIFAR10(s.Dir)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if train, _, err = Subset(full, s.Classes, s.PerClass, s.Seed); err != nil {
+		return nil, nil, err
+	}
+	if test, _, err = Subset(fullTest, s.Classes, 0, s.Seed); err != nil {
+		return nil, nil, err
+	}
+	if s.Head > 0 {
+		if train, err = Relabel(train, s.Classes); err != nil {
+			return nil, nil, err
+		}
+		if test, err = Relabel(test, s.Classes); err != nil {
+			return nil, nil, err
+		}
+	}
+	return train, test, nil
+}
+
+// ModelSpec chooses a model of SPEC section 2: Kind "mlp" with hidden
+// Widths (none given: 50, 50, or 1000, 50, 50 for 3-channel inputs), or
+// "cnn" (fixed sizes, no widths).
+type ModelSpec struct {
+	Kind   string `json:"kind"`
+	Widths []int  `json:"widths,omitempty"`
+}
+
+// Arch returns the architecture of the model for the data of d, applying
+// the default widths, and checks it.
+func (ms ModelSpec) Arch(d DataSpec) (Arch, error) {
+	a := Arch{Model: strings.ToLower(ms.Kind), In: d.Input(), Outputs: d.Outputs(), Widths: slices.Clone(ms.Widths)}
+	switch a.Model {
+	case "mlp":
+		if len(a.Widths) == 0 {
+			a.Widths = []int{50, 50}
+			if a.In[0] == 3 {
+				a.Widths = []int{1000, 50, 50}
+			}
+		}
+		a.In = [3]int{1, 1, a.In[0] * a.In[1] * a.In[2]}
+	case "cnn":
+		if len(a.Widths) != 0 {
+			return a, BadOption("widths", classList(a.Widths), "the cnn's sizes are fixed (give no widths)")
+		}
+	default:
+		return a, BadOption("model", ms.Kind, "unknown model (known: mlp, cnn)")
+	}
+	if _, err := checkArch(a); err != nil {
+		if a.Model == "mlp" {
+			return a, BadOption("widths", classList(a.Widths), "%v", err)
+		}
+		return a, err
+	}
+	return a, nil
+}
+
+// classList writes a list of ints as "1,2,3".
+func classList(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
