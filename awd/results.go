@@ -1,15 +1,10 @@
 package awd
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npz"
@@ -26,7 +21,9 @@ import (
 type Report struct {
 	SchemaVersion int             `json:"schema_version"`
 	Tool          string          `json:"tool"`
+	RunID         string          `json:"run_id,omitempty"` // the owner file's run id of the folder that wrote it
 	Config        json.RawMessage `json:"config,omitempty"`
+	Finished      bool            `json:"finished"` // the command ran to its end
 	Training      []EpochLog      `json:"training,omitempty"`
 	Checkpoints   []Checkpoint    `json:"checkpoints"`
 }
@@ -176,167 +173,3 @@ func denseMat(a linalg.Dense) *mat.Dense {
 	return a.Clone().Mat()
 }
 
-// ReadArrays reads the named 1-D float64 arrays of a .npz file written by
-// WriteArrays (for plots and independent checks).
-func ReadArrays(path string, names ...string) (map[string][]float64, error) {
-	r, err := npz.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	out := map[string][]float64{}
-	for _, n := range names {
-		if !slices.Contains(r.Keys(), n+".npy") {
-			continue
-		}
-		var v []float64
-		if err := r.Read(n+".npy", &v); err != nil {
-			return nil, fmt.Errorf("%s: array %s: %w", path, n, err)
-		}
-		out[n] = v
-	}
-	return out, nil
-}
-
-// ReadMatrix reads a 2-D float64 array of a .npz file.
-func ReadMatrix(path, name string) (*mat.Dense, error) {
-	r, err := npz.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	if !slices.Contains(r.Keys(), name+".npy") {
-		return nil, fmt.Errorf("%s: no array %s", path, name)
-	}
-	var m mat.Dense
-	if err := r.Read(name+".npy", &m); err != nil {
-		return nil, fmt.Errorf("%s: array %s: %w", path, name, err)
-	}
-	return &m, nil
-}
-
-// TableRow is one line of the paper's Table 1 / Table 3 layout: a data set,
-// model and K, and for each loss the exponents as mean ± std over seeds
-// (results files).
-type TableRow struct {
-	Data, Model string
-	K           int
-	Cells       map[string]MeanStd // key "<loss>/<covariance>", e.g. "ce/C"
-}
-
-// Table groups the last checkpoint of every report by (data, model, K) and
-// summarises gamma for the covariances covs (Table 1: C and C_awd; Table 3:
-// C, C_pair2) for MSE and CE over the reports (seeds).
-func Table(reps []*Report, covs []string) []TableRow {
-	type key struct {
-		data, model string
-		k           int
-	}
-	vals := map[key]map[string][]float64{}
-	var keys []key
-	for _, rep := range reps {
-		if len(rep.Checkpoints) == 0 {
-			continue
-		}
-		r := rep.Checkpoints[len(rep.Checkpoints)-1].Analysis
-		k := key{r.Dataset, r.Model, len(r.Classes)}
-		if _, ok := vals[k]; !ok {
-			vals[k] = map[string][]float64{}
-			keys = append(keys, k)
-		}
-		for _, c := range covs {
-			if f, ok := r.Fits[c]; ok {
-				vals[k][r.Loss+"/"+c] = append(vals[k][r.Loss+"/"+c], f.Gamma)
-			}
-		}
-	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if c := strings.Compare(a.data, b.data); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.model, b.model); c != 0 {
-			return c
-		}
-		return a.k - b.k
-	})
-	var rows []TableRow
-	for _, k := range keys {
-		row := TableRow{Data: k.data, Model: k.model, K: k.k, Cells: map[string]MeanStd{}}
-		for cell, v := range vals[k] {
-			row.Cells[cell] = Summarize(v)
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
-func tableHeader(covs []string) []string {
-	h := []string{"data", "model", "K"}
-	for _, loss := range []string{"mse", "ce"} {
-		for _, c := range covs {
-			h = append(h, fmt.Sprintf("gamma(%s) %s", c, strings.ToUpper(loss)))
-		}
-	}
-	return h
-}
-
-// TableMarkdown renders rows as a Markdown table.
-func TableMarkdown(rows []TableRow, covs []string) string {
-	var b bytes.Buffer
-	h := tableHeader(covs)
-	b.WriteString("| " + strings.Join(h, " | ") + " |\n|")
-	for range h {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
-	for _, r := range rows {
-		cells := []string{r.Data, r.Model, strconv.Itoa(r.K)}
-		for _, loss := range []string{"mse", "ce"} {
-			for _, c := range covs {
-				cells = append(cells, r.Cells[loss+"/"+c].String())
-			}
-		}
-		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
-	}
-	return b.String()
-}
-
-// TableCSV renders rows as CSV with separate mean, std and n columns.
-func TableCSV(rows []TableRow, covs []string) (string, error) {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	h := []string{"data", "model", "K"}
-	for _, loss := range []string{"mse", "ce"} {
-		for _, c := range covs {
-			p := "gamma_" + npzLabel(c) + "_" + loss
-			h = append(h, p+"_mean", p+"_std", p+"_n")
-		}
-	}
-	if err := w.Write(h); err != nil {
-		return "", err
-	}
-	f := func(v float64) string {
-		if math.IsNaN(v) {
-			return ""
-		}
-		return strconv.FormatFloat(v, 'f', 4, 64)
-	}
-	for _, r := range rows {
-		rec := []string{r.Data, r.Model, strconv.Itoa(r.K)}
-		for _, loss := range []string{"mse", "ce"} {
-			for _, c := range covs {
-				s, ok := r.Cells[loss+"/"+c]
-				if !ok {
-					rec = append(rec, "", "", "0")
-					continue
-				}
-				rec = append(rec, f(s.Mean), f(s.Std), strconv.Itoa(s.N))
-			}
-		}
-		if err := w.Write(rec); err != nil {
-			return "", err
-		}
-	}
-	w.Flush()
-	return b.String(), w.Error()
-}

@@ -10,11 +10,12 @@ import (
 )
 
 func fakeReport(data, model, loss string, k int, gammas map[string]float64) *Report {
-	r := &Result{Dataset: data, Model: model, Loss: loss, Classes: make([]int, k), Fits: map[string]Fit{}}
+	r := &Result{Dataset: data, Model: model, Loss: loss, Classes: make([]int, k), Fits: map[string]Fit{}, Config: DefaultConfig(loss)}
 	for name, g := range gammas {
 		r.Fits[name] = Fit{Gamma: g, SE: Float(math.NaN())}
 	}
-	return &Report{Checkpoints: []Checkpoint{{Epoch: 1}, {Epoch: 2, Analysis: r}}}
+	cfg, _ := json.Marshal(map[string]any{"seed": 7, "data": map[string]any{"per_class": 500, "seed": 3}})
+	return &Report{Config: cfg, Checkpoints: []Checkpoint{{Epoch: 1, Analysis: r}, {Epoch: 2, Analysis: r}}}
 }
 
 func TestTable(t *testing.T) {
@@ -24,8 +25,11 @@ func TestTable(t *testing.T) {
 		fakeReport("mnist", "mlp", "mse", 3, map[string]float64{NameC: 1.0}),
 		fakeReport("cifar10", "cnn", "ce", 10, map[string]float64{NameC: 1.5}),
 	}
+	// Seeds differ between the two CE files: they are replicates.
+	reps[1].Config, _ = json.Marshal(map[string]any{"seed": 8, "data": map[string]any{"per_class": 500, "seed": 4}})
 	covs := []string{NameC, NameCAWD}
-	rows := Table(reps, covs)
+	tb := MakeTable(reps, []string{"a", "b", "c", "d"}, covs)
+	rows := tb.Rows
 	if len(rows) != 2 || rows[0].Data != "cifar10" || rows[1].K != 3 {
 		t.Fatalf("rows %+v", rows)
 	}
@@ -34,16 +38,40 @@ func TestTable(t *testing.T) {
 	if ce.N != 2 || math.Abs(ce.Mean-1.3) > 1e-12 || math.Abs(ce.Std-math.Sqrt(0.02)) > 1e-12 {
 		t.Errorf("ce/C cell %+v", ce)
 	}
-	md := TableMarkdown(rows, covs)
-	if !strings.Contains(md, "| mnist | mlp | 3 | 1.000 | n/a | 1.300 ± 0.141 | 1.200 ± 0.141 |") {
+	md := tb.Markdown()
+	if !strings.Contains(md, "| mnist | mlp | 3 | 1.000 (1) | n/a | 1.300 ± 0.141 (2) | 1.200 ± 0.141 (2) |") {
 		t.Errorf("markdown:\n%s", md)
 	}
-	csv, err := TableCSV(rows, covs)
+	csv, err := tb.CSV()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(csv, "mnist,mlp,3,1.0000,0.0000,1,,,0,1.3000,0.1414,2,1.2000,0.1414,2") {
 		t.Errorf("csv:\n%s", csv)
+	}
+}
+
+// Two protocols are never averaged: a file with another P (or k, epochs,
+// ...) gets its own row, labelled by what differs, and failed fits and
+// files without analyses are named in the notes.
+func TestTableSeparatesProtocols(t *testing.T) {
+	a := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.2})
+	b := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.6})
+	b.Config, _ = json.Marshal(map[string]any{"seed": 7, "data": map[string]any{"per_class": 2000, "seed": 3}})
+	c := fakeReport("mnist", "mlp", "ce", 3, nil)
+	c.Checkpoints[1].Analysis = &Result{Dataset: "mnist", Model: "mlp", Loss: "ce", Classes: make([]int, 3), Config: DefaultConfig("ce"),
+		FitErrors: map[string]string{NameC: "fewer than two positive pairs"}}
+	d := &Report{}
+	tb := MakeTable([]*Report{a, b, c, d}, []string{"a", "b", "c", "d"}, []string{NameC})
+	if len(tb.Rows) != 2 || tb.Rows[0].Cells["ce/C"].N != 1 {
+		t.Fatalf("%d rows, want 2 (two protocols, the failed fit left out):\n%s", len(tb.Rows), tb.Markdown())
+	}
+	if !strings.Contains(tb.Markdown(), "config.data.per_class=2000") {
+		t.Errorf("variant not named:\n%s", tb.Markdown())
+	}
+	notes := strings.Join(tb.Notes, "\n")
+	if !strings.Contains(notes, "c: gamma(C) fit failed") || !strings.Contains(notes, "d: no analysed epoch") {
+		t.Errorf("notes:\n%s", notes)
 	}
 }
 
@@ -94,6 +122,6 @@ func FuzzReadReport(f *testing.F) {
 		for _, c := range rep.Checkpoints {
 			_ = c.Analysis.Fits
 		}
-		_ = Table([]*Report{rep}, []string{NameC})
+		_ = MakeTable([]*Report{rep}, []string{"r"}, []string{NameC}).Markdown()
 	})
 }

@@ -1,6 +1,7 @@
 package awd
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -25,8 +26,9 @@ type Covariances struct {
 // matrices and the per-sample spectra ss (nil skips the suppression
 // experiment and the correlations): top-k of H, c_i, fits, Thm 5.1 bounds,
 // alignment, commutator, eigenvalue-alignment correlations and the
-// interventions. prog may be nil.
-func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog Progress) error {
+// interventions. ctx cancels it between steps and during the eigensolves;
+// prog may be nil.
+func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog Progress) error {
 	prog = orNop(prog)
 	d, k := cv.H.Rows, cfg.K
 	if k > d {
@@ -42,7 +44,12 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 
 	t0 := time.Now()
 	prog.Start("eigensolve", 1)
-	e, err := TopH(cv.H, k)
+	var e linalg.Eigen
+	err := cancellable(ctx, func() error {
+		var err error
+		e, err = TopH(cv.H, k)
+		return err
+	})
 	prog.Finish()
 	if err != nil {
 		return err
@@ -78,6 +85,10 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 	prog.Start("statistics", len(names)+2)
 	xts := map[string]linalg.Dense{}
 	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			prog.Finish()
+			return err
+		}
 		_, full := alignOf[name]
 		c, xt := Project(cv.X[name], e.Vectors, full)
 		r.Arrays.C[name] = c
@@ -135,6 +146,10 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 	}
 	prog.Add(1)
 
+	if err := ctx.Err(); err != nil {
+		prog.Finish()
+		return err
+	}
 	if ss != nil && cfg.Correlation {
 		l1 := make([]float64, ss.N)
 		for s := range l1 {
@@ -153,7 +168,12 @@ func Statistics(r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog P
 		r.SuppressionCfg = cfg.Suppression
 		r.Arrays.Suppressed = map[string][3][]float64{}
 		prog.Start("suppression", len(cfg.Interventions))
-		ivs, err := SuppressAll(ss, cfg.Interventions, k, cfg.Suppression, func() { prog.Add(1) })
+		var ivs []Intervention
+		err := cancellable(ctx, func() error {
+			var err error
+			ivs, err = SuppressAll(ss, cfg.Interventions, k, cfg.Suppression, func() { prog.Add(1) })
+			return err
+		})
 		prog.Finish()
 		if err != nil {
 			return err

@@ -1,15 +1,21 @@
-package awd
+// Package figures draws the figures of an analysis (PNG and SVG) from a
+// results JSON and the .npz arrays beside it, so they can be redrawn
+// without recomputing anything. It is apart from package awd so that
+// linking the analysis does not pull in the plotting libraries.
+package figures
 
 import (
 	"fmt"
 	"image/color"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/internal/atomicfile"
-	"gonum.org/v1/gonum/mat"
+	"github.com/awd-toolkit/awd/linalg"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
@@ -41,170 +47,220 @@ var (
 	}
 )
 
-// Figures draws every figure the report supports into dir (the .npz files
-// are looked up beside reportPath) and returns the files written.
-func Figures(rep *Report, reportPath, dir string) ([]string, error) {
-	var files []string
+// Draw draws every figure the report supports into dir and returns the
+// files written and notes on the figures it skipped. The .npz files are
+// looked up in the report's folder only: an arrays name with a folder in it
+// is refused. A figure whose data cannot be drawn (no positive value for a
+// log axis, a missing or malformed array) is skipped with a note rather
+// than failing the others.
+func Draw(rep *awd.Report, reportPath, dir string) (files, notes []string, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("figures: %w", err)
+	}
 	base := filepath.Dir(reportPath)
 	for _, ck := range rep.Checkpoints {
-		if ck.Arrays == "" {
+		tag := fmt.Sprintf("_e%04d", ck.Epoch)
+		if ck.Arrays == "" || ck.Arrays != filepath.Base(ck.Arrays) || ck.Arrays == ".." || filepath.IsAbs(ck.Arrays) {
+			notes = append(notes, fmt.Sprintf("epoch %d: arrays %q is not a file in %s; skipped", ck.Epoch, ck.Arrays, base))
 			continue
 		}
-		npzPath := filepath.Join(base, ck.Arrays)
-		tag := fmt.Sprintf("_e%04d", ck.Epoch)
-		fs, err := checkpointFigures(ck, npzPath, dir, tag)
+		fs, ns, err := checkpointFigures(ck, filepath.Join(base, ck.Arrays), dir, tag)
+		files, notes = append(files, fs...), append(notes, ns...)
 		if err != nil {
-			return files, err
+			return files, notes, err
 		}
-		files = append(files, fs...)
 	}
 	if len(rep.Checkpoints) > 1 {
-		p := gammaEpochs(rep)
-		fs, err := savePlot(p, dir, "gamma_epochs", 6*vg.Inch, 4*vg.Inch)
+		fs, err := guarded("gamma_epochs", func() ([]string, error) {
+			return savePlot(gammaEpochs(rep), dir, "gamma_epochs", 6*vg.Inch, 4*vg.Inch)
+		})
 		if err != nil {
-			return files, err
+			notes = append(notes, err.Error())
 		}
 		files = append(files, fs...)
 	}
-	return files, nil
+	return files, notes, nil
 }
 
-func checkpointFigures(ck Checkpoint, npzPath, dir, tag string) ([]string, error) {
+// guarded runs one figure, turning a panic of the plotting library (which
+// panics on, e.g., an empty log axis) into an error.
+func guarded(name string, f func() ([]string, error)) (files []string, err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			files, err = nil, fmt.Errorf("%s skipped: %v", name, e)
+		}
+	}()
+	files, err = f()
+	if err != nil {
+		err = fmt.Errorf("%s skipped: %v", name, err)
+	}
+	return files, err
+}
+
+// checkpointFigures draws the figures of one analysed epoch; a figure that
+// fails is skipped with a note.
+func checkpointFigures(ck awd.Checkpoint, npzPath, dir, tag string) (files, notes []string, err error) {
 	r := ck.Analysis
 	names := []string{"H_eigenvalues", "c_C", "c_Cawd", "c_M2"}
 	for _, iv := range r.Suppression {
 		names = append(names, "supp_"+iv.Name+"_lambda", "supp_"+iv.Name+"_s")
 	}
-	arr, err := ReadArrays(npzPath, names...)
+	arr, err := awd.ReadArrays(npzPath, names...)
 	if err != nil {
-		return nil, err
+		return nil, []string{fmt.Sprintf("epoch %d: %v; its figures skipped", ck.Epoch, err)}, nil
 	}
-	lambda := arr["H_eigenvalues"]
-	if lambda == nil {
-		return nil, fmt.Errorf("%s: no H_eigenvalues", npzPath)
+	if arr["H_eigenvalues"] == nil {
+		return nil, []string{fmt.Sprintf("epoch %d: %s has no H_eigenvalues; its figures skipped", ck.Epoch, npzPath)}, nil
 	}
-	var files []string
-	add := func(fs []string, err error) error {
+	f := &epochFigures{ck: ck, arr: arr, dir: dir, tag: tag, npz: npzPath,
+		title: fmt.Sprintf("%s %s %s, %s loss, K=%d, epoch %d", r.Dataset, r.Model, r.Layer, r.Loss, len(r.Classes), ck.Epoch)}
+	for _, fig := range []struct {
+		name string
+		draw func() ([]string, error)
+	}{{"powerlaw" + tag, f.powerLaw}, {"spectra" + tag, f.spectra}, {"rho" + tag, f.rho}, {"suppression" + tag, f.suppression}} {
+		fs, err := guarded(fig.name, fig.draw)
+		if err != nil {
+			notes = append(notes, err.Error())
+		}
 		files = append(files, fs...)
-		return err
 	}
-	title := fmt.Sprintf("%s %s %s, %s loss, K=%d, epoch %d", r.Dataset, r.Model, r.Layer, r.Loss, len(r.Classes), ck.Epoch)
+	return files, notes, nil
+}
 
-	// Fig. 2: c_i vs lambda_i with fits and bounds.
+// epochFigures holds what the figures of one analysed epoch are drawn from.
+type epochFigures struct {
+	ck                   awd.Checkpoint
+	arr                  map[string][]float64
+	dir, tag, title, npz string
+}
+
+// powerLaw is Fig. 2: c_i vs lambda_i with fits and bounds.
+func (f *epochFigures) powerLaw() ([]string, error) {
+	r, lambda := f.ck.Analysis, f.arr["H_eigenvalues"]
 	p := plot.New()
-	p.Title.Text = title
+	p.Title.Text = f.title
 	logLog(p)
 	p.X.Label.Text = "lambda_i (eigenvalue of H)"
 	p.Y.Label.Text = "c_i = u_i^T X u_i"
+	points := 0
 	for _, s := range []struct {
 		name, arr string
 		col       color.Color
-	}{{NameC, "c_C", colC}, {NameCAWD, "c_Cawd", colAWD}} {
-		c := arr[s.arr]
-		if c == nil {
-			continue
-		}
-		if err := scatterFit(p, lambda, c, r.Fits[s.name], s.name, s.col); err != nil {
+	}{{awd.NameC, "c_C", colC}, {awd.NameCAWD, "c_Cawd", colAWD}} {
+		n, err := scatterFit(p, lambda, f.arr[s.arr], r.Fits[s.name], s.name, s.col)
+		if err != nil {
 			return nil, err
 		}
+		points += n
+	}
+	if points == 0 {
+		return nil, fmt.Errorf("no positive (lambda_i, c_i) to draw on log axes")
 	}
 	if r.Batch > 0 && r.Spectrum.Sigma2 > 0 {
-		f := r.Spectrum.Sigma2 / float64(r.Batch)
+		s := r.Spectrum.Sigma2 / float64(r.Batch)
 		lo, hi := posRange(lambda)
-		if err := boundLine(p, lo, hi, func(l float64) float64 { return f * l * l }, "Thm 5.1 lower (σ²/B) λ²"); err != nil {
+		if err := boundLine(p, lo, hi, func(l float64) float64 { return s * l * l }, "Thm 5.1 lower (σ²/B) λ²"); err != nil {
 			return nil, err
 		}
-		if r.Bounds.Upper.Applies {
-			lm := r.Bounds.LocMax
-			if err := boundLine(p, lo, hi, func(l float64) float64 { return f * lm * l }, "Thm 5.1 upper (σ²/B) λ_loc,max λ"); err != nil {
+		if lm := r.Bounds.LocMax; r.Bounds.Upper.Applies && lm > 0 {
+			if err := boundLine(p, lo, hi, func(l float64) float64 { return s * lm * l }, "Thm 5.1 upper (σ²/B) λ_loc,max λ"); err != nil {
 				return nil, err
 			}
 		}
 	}
 	p.Legend.Top, p.Legend.Left = true, true
-	if err := add(savePlot(p, dir, "powerlaw"+tag, 6*vg.Inch, 5*vg.Inch)); err != nil {
-		return files, err
-	}
+	return savePlot(p, f.dir, "powerlaw"+f.tag, 6*vg.Inch, 5*vg.Inch)
+}
 
-	// Spectra of H and C.
-	p = plot.New()
-	p.Title.Text = title
+// spectra draws lambda_i of H and c_i of C against i.
+func (f *epochFigures) spectra() ([]string, error) {
+	p := plot.New()
+	p.Title.Text = f.title
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, decadeTicks{}
 	p.X.Label.Text = "index i"
 	p.Y.Label.Text = "value"
+	points := 0
 	for j, s := range []struct {
 		label string
 		v     []float64
-	}{{"lambda_i of H", lambda}, {"c_i of C", arr["c_C"]}} {
-		if s.v == nil {
-			continue
-		}
+	}{{"lambda_i of H", f.arr["H_eigenvalues"]}, {"c_i of C", f.arr["c_C"]}} {
 		xy := plotter.XYs{}
 		for i, v := range s.v {
-			if v > 0 {
+			if v > 0 && !math.IsInf(v, 0) {
 				xy = append(xy, plotter.XY{X: float64(i + 1), Y: v})
 			}
 		}
+		if len(xy) == 0 {
+			continue
+		}
 		l, err := plotter.NewLine(xy)
 		if err != nil {
-			return files, err
+			return nil, err
 		}
 		l.Color = palette8[j+1]
 		p.Add(l)
 		p.Legend.Add(s.label, l)
+		points += len(xy)
+	}
+	if points == 0 {
+		return nil, fmt.Errorf("no positive eigenvalue or projection to draw on a log axis")
 	}
 	p.Legend.Top = true
-	if err := add(savePlot(p, dir, "spectra"+tag, 6*vg.Inch, 4*vg.Inch)); err != nil {
-		return files, err
-	}
+	return savePlot(p, f.dir, "spectra"+f.tag, 6*vg.Inch, 4*vg.Inch)
+}
 
-	// Fig. 1: |rho| in H's eigenbasis and in a random frame.
-	if rho, err := ReadMatrix(npzPath, "rho_C"); err == nil {
-		rr, err := ReadMatrix(npzPath, "rho_rand_C")
+// rho is Fig. 1: |rho| in H's eigenbasis and in a random frame.
+func (f *epochFigures) rho() ([]string, error) {
+	rho, err := awd.ReadMatrix(f.npz, "rho_C")
+	if err != nil {
+		return nil, nil // not measured (no alignment of C)
+	}
+	rr, err := awd.ReadMatrix(f.npz, "rho_rand_C")
+	if err != nil {
+		return nil, err
+	}
+	if rho.Rows == 0 || rho.Cols == 0 || rr.Rows == 0 || rr.Cols == 0 {
+		return nil, fmt.Errorf("the rho block is empty (--rho-block 0)")
+	}
+	var zs, zr string
+	for _, a := range f.ck.Analysis.Alignment {
+		if a.Of == awd.NameC {
+			zs = fmt.Sprintf(" (rbar %.3f, z %.1f)", a.RBar, a.Z)
+			zr = fmt.Sprintf(" (rbar %.3f)", a.RBarRand)
+		}
+	}
+	left := heat(rho, "|rho_ij| of C, H eigenbasis"+zs)
+	right := heat(rr, "|rho_ij| of C, random frame"+zr)
+	return saveRow([]*plot.Plot{left, right}, f.dir, "rho"+f.tag, 11*vg.Inch, 5*vg.Inch)
+}
+
+// suppression is Fig. 3: the spectra after the interventions.
+func (f *epochFigures) suppression() ([]string, error) {
+	r := f.ck.Analysis
+	if len(r.Suppression) == 0 {
+		return nil, nil
+	}
+	p := plot.New()
+	p.Title.Text = f.title + ": suppression"
+	logLog(p)
+	p.X.Label.Text = "lambda'_i"
+	p.Y.Label.Text = "s'_i = u'_i^T M2' u'_i"
+	points, err := scatterFit(p, f.arr["H_eigenvalues"], f.arr["c_M2"], r.Fits[awd.NameM2], "original", palette8[0])
+	if err != nil {
+		return nil, err
+	}
+	for j, iv := range r.Suppression {
+		n, err := scatterFit(p, f.arr["supp_"+iv.Name+"_lambda"], f.arr["supp_"+iv.Name+"_s"], iv.Fit, iv.Name, palette8[(j+1)%len(palette8)])
 		if err != nil {
-			return files, err
+			return nil, err
 		}
-		var zs, zr string
-		for _, a := range r.Alignment {
-			if a.Of == NameC {
-				zs = fmt.Sprintf(" (rbar %.3f, z %.1f)", a.RBar, a.Z)
-				zr = fmt.Sprintf(" (rbar %.3f)", a.RBarRand)
-			}
-		}
-		left := heat(rho, "|rho_ij| of C, H eigenbasis"+zs)
-		right := heat(rr, "|rho_ij| of C, random frame"+zr)
-		if err := add(saveRow([]*plot.Plot{left, right}, dir, "rho"+tag, 11*vg.Inch, 5*vg.Inch)); err != nil {
-			return files, err
-		}
+		points += n
 	}
-
-	// Fig. 3: spectra after the interventions.
-	if len(r.Suppression) > 0 {
-		p = plot.New()
-		p.Title.Text = title + ": suppression"
-		logLog(p)
-		p.X.Label.Text = "lambda'_i"
-		p.Y.Label.Text = "s'_i = u'_i^T M2' u'_i"
-		if s := arr["c_M2"]; s != nil {
-			if err := scatterFit(p, lambda, s, r.Fits[NameM2], "original", palette8[0]); err != nil {
-				return files, err
-			}
-		}
-		for j, iv := range r.Suppression {
-			l, s := arr["supp_"+iv.Name+"_lambda"], arr["supp_"+iv.Name+"_s"]
-			if l == nil || s == nil {
-				continue
-			}
-			if err := scatterFit(p, l, s, iv.Fit, iv.Name, palette8[(j+1)%len(palette8)]); err != nil {
-				return files, err
-			}
-		}
-		p.Legend.Top, p.Legend.Left = true, true
-		if err := add(savePlot(p, dir, "suppression"+tag, 6*vg.Inch, 5*vg.Inch)); err != nil {
-			return files, err
-		}
+	if points == 0 {
+		return nil, fmt.Errorf("no positive spectrum to draw on log axes")
 	}
-	return files, nil
+	p.Legend.Top, p.Legend.Left = true, true
+	return savePlot(p, f.dir, "suppression"+f.tag, 6*vg.Inch, 5*vg.Inch)
 }
 
 // decadeTicks labels the powers of ten of a log axis as 1e-5, 1e-4, ...
@@ -245,37 +301,43 @@ func logLog(p *plot.Plot) {
 
 // scatterFit adds the positive (lambda_i, c_i) as points and the fit line
 // exp(b) lambda^gamma over their range.
-func scatterFit(p *plot.Plot, lambda, c []float64, f Fit, name string, col color.Color) error {
+// scatterFit adds the points (lambda_i, c_i) with both positive and finite
+// (over the shorter of the two) and the fit line, and returns the number of
+// points.
+func scatterFit(p *plot.Plot, lambda, c []float64, f awd.Fit, name string, col color.Color) (int, error) {
 	xy := plotter.XYs{}
-	for i, l := range lambda {
-		if l > 0 && c[i] > 0 {
+	for i := range min(len(lambda), len(c)) {
+		if l := lambda[i]; l > 0 && c[i] > 0 && !math.IsInf(l, 0) && !math.IsInf(c[i], 0) {
 			xy = append(xy, plotter.XY{X: l, Y: c[i]})
 		}
 	}
 	if len(xy) == 0 {
-		return nil
+		return 0, nil
 	}
 	s, err := plotter.NewScatter(xy)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s.GlyphStyle.Color = col
 	s.GlyphStyle.Radius = vg.Points(1.5)
 	p.Add(s)
 	label := name
-	if f.Used >= 2 {
+	if f.Used >= 2 && !math.IsNaN(f.Gamma) && !math.IsInf(f.Gamma, 0) {
 		label = fmt.Sprintf("%s: γ = %.3f ± %.3f", name, f.Gamma, float64(f.SE))
 		lo, hi := posRange(lambda)
-		line, err := plotter.NewLine(plotter.XYs{{X: lo, Y: math.Exp(f.Intercept) * math.Pow(lo, f.Gamma)}, {X: hi, Y: math.Exp(f.Intercept) * math.Pow(hi, f.Gamma)}})
-		if err != nil {
-			return err
+		ylo, yhi := math.Exp(f.Intercept)*math.Pow(lo, f.Gamma), math.Exp(f.Intercept)*math.Pow(hi, f.Gamma)
+		if ylo > 0 && yhi > 0 && !math.IsInf(ylo, 0) && !math.IsInf(yhi, 0) {
+			line, err := plotter.NewLine(plotter.XYs{{X: lo, Y: ylo}, {X: hi, Y: yhi}})
+			if err != nil {
+				return 0, err
+			}
+			line.Color = col
+			line.Width = vg.Points(1.5)
+			p.Add(line)
 		}
-		line.Color = col
-		line.Width = vg.Points(1.5)
-		p.Add(line)
 	}
 	p.Legend.Add(label, s)
-	return nil
+	return len(xy), nil
 }
 
 func boundLine(p *plot.Plot, lo, hi float64, f func(float64) float64, label string) error {
@@ -299,7 +361,7 @@ func boundLine(p *plot.Plot, lo, hi float64, f func(float64) float64, label stri
 func posRange(v []float64) (lo, hi float64) {
 	lo, hi = math.Inf(1), 0
 	for _, x := range v {
-		if x > 0 {
+		if x > 0 && !math.IsInf(x, 0) {
 			lo, hi = math.Min(lo, x), math.Max(hi, x)
 		}
 	}
@@ -310,9 +372,9 @@ func posRange(v []float64) (lo, hi float64) {
 }
 
 // absGrid is |m| as a heat-map grid, entry (i, j) at x = j+1, y = i+1.
-type absGrid struct{ m *mat.Dense }
+type absGrid struct{ m linalg.Dense }
 
-func (g absGrid) Dims() (c, r int)   { r, c = g.m.Dims(); return c, r }
+func (g absGrid) Dims() (c, r int)   { return g.m.Cols, g.m.Rows }
 func (g absGrid) X(c int) float64    { return float64(c + 1) }
 func (g absGrid) Y(r int) float64    { return float64(r + 1) }
 func (g absGrid) Z(c, r int) float64 { return math.Abs(g.m.At(r, c)) }
@@ -329,7 +391,7 @@ func (r reversed) Colors() []color.Color {
 	return out
 }
 
-func heat(m *mat.Dense, title string) *plot.Plot {
+func heat(m linalg.Dense, title string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	h := plotter.NewHeatMap(absGrid{m}, reversed{palette.Heat(64, 1)})
@@ -341,17 +403,17 @@ func heat(m *mat.Dense, title string) *plot.Plot {
 	return p
 }
 
-func gammaEpochs(rep *Report) *plot.Plot {
+func gammaEpochs(rep *awd.Report) *plot.Plot {
 	p := plot.New()
 	r0 := rep.Checkpoints[0].Analysis
 	p.Title.Text = fmt.Sprintf("%s %s %s, %s loss, K=%d: gamma over training", r0.Dataset, r0.Model, r0.Layer, r0.Loss, len(r0.Classes))
 	p.X.Label.Text = "epoch"
 	p.Y.Label.Text = "gamma"
-	for j, name := range []string{NameC, NameCAWD} {
+	for j, name := range []string{awd.NameC, awd.NameCAWD} {
 		var xy plotter.XYs
 		var errs plotter.YErrors
 		for _, ck := range rep.Checkpoints {
-			if f, ok := ck.Analysis.Fits[name]; ok {
+			if f, ok := ck.Analysis.Fits[name]; ok && !math.IsNaN(f.Gamma) && !math.IsInf(f.Gamma, 0) {
 				xy = append(xy, plotter.XY{X: float64(ck.Epoch), Y: f.Gamma})
 				se := float64(f.SE)
 				if math.IsNaN(se) {

@@ -1,0 +1,363 @@
+package awd
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/awd-toolkit/awd/kernels"
+	"github.com/awd-toolkit/awd/linalg"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// Accumulation is the additive part of an analysis: the accumulated State
+// of C, H, M2, C_pair, C_pair2 and C_mb, the per-sample spectra, and the
+// bookkeeping, for one or several shards of the samples. Accumulations of
+// the shards of one analysis Merge into the accumulation of all of them;
+// Finalize turns it into a Result.
+type Accumulation struct {
+	Info    AccumulationInfo
+	State   *State
+	Spectra *SampleSpectra // per-sample spectra; nil unless correlations or interventions are asked
+	Samples []int          // data-set indices of the samples, in accumulation order
+	LossSum float64        // sum of the per-sample losses
+	Correct int            // samples predicted right
+	Timings Timings        // pairs, per-sample and accumulate so far
+}
+
+// AccumulationInfo says what an Accumulation is of; shards merge only when
+// everything but Shards and Pairs agrees.
+type AccumulationInfo struct {
+	Dataset string `json:"dataset"`
+	Model   string `json:"model"`
+	Head    int    `json:"head"`
+	Classes []int  `json:"classes"`
+	M       int    `json:"m"`
+	In      int    `json:"n"`
+	Config  Config `json:"config"` // the analysis options, layer and loss filled in
+	// WeightsSHA256 and DataSHA256 identify the model's weights and the
+	// analysis samples (inputs and labels).
+	WeightsSHA256 string `json:"weights_sha256"`
+	DataSHA256    string `json:"data_sha256"`
+	DataN         int    `json:"data_n"`   // samples in the whole analysis set
+	Shards        int    `json:"shards"`   // the analysis is split into this many shards
+	Have          []int  `json:"have"`     // the shards accumulated here, ascending
+	Pairs         int    `json:"pairs"`    // matched pairs among these samples
+	KernelLevel   string `json:"kernels"`  // kernel level that accumulated
+	Estimate      int64  `json:"estimate"` // bytes the whole analysis needs (MemoryEstimate)
+}
+
+// AccumulateOptions select a shard and receive progress.
+type AccumulateOptions struct {
+	// Shard (0-based) of Shards: the AWD batch pairs are split into Shards
+	// contiguous ranges of nearly equal size and only range Shard is
+	// accumulated. Shards 0 or 1 means everything.
+	Shard, Shards int
+	Progress      Progress
+}
+
+// Accumulate checks the model, the data and cfg, estimates the memory the
+// analysis needs (refusing when it exceeds the budget, see MemoryBudget),
+// splits the samples into balanced AWD batches and matched pairs
+// (MatchPairs, always over the whole analysis set so that every shard sees
+// the same batches), and streams the batch pairs of the chosen shard in
+// chunks through the exact per-sample quantities of nn into the State.
+// ctx cancels between chunks.
+func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) (*Accumulation, error) {
+	prog := orNop(opt.Progress)
+	t00 := time.Now()
+	acc, err := newAccumulation(model, data, cfg, opt)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	cfg = acc.Info.Config
+	release := holdMemory(acc.Info.Estimate)
+	defer release()
+
+	// Balanced batches and matched pairs on the inputs (the N x D float64
+	// copy x is dead after the matching, so the GC can take it).
+	x := data.Float64(nil)
+	pairs, err := MatchPairs(linalg.DenseOf(data.N, data.Dim(), x), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	acc.Timings.Pairs = time.Since(t00).Seconds()
+	nbp := len(pairs.Batches) / 2 // batch pairs
+	lo, hi := acc.Info.Have[0]*nbp/acc.Info.Shards, (acc.Info.Have[0]+1)*nbp/acc.Info.Shards
+	if hi == lo {
+		return nil, fmt.Errorf("analyze: shard %d of %d holds no batch pair (there are %d)", acc.Info.Have[0], acc.Info.Shards, nbp)
+	}
+	if err := acc.accumulate(ctx, model, data, pairs, 2*lo, 2*hi, prog); err != nil {
+		return nil, err
+	}
+	return acc, nil
+}
+
+// newAccumulation validates everything and returns an empty Accumulation.
+func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) (*Accumulation, error) {
+	cfg, err := cfg.ForModel(model)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWeights(model); err != nil {
+		return nil, err
+	}
+	shards := max(opt.Shards, 1)
+	if opt.Shard < 0 || opt.Shard >= shards {
+		return nil, fmt.Errorf("shard %d of %d: want 0 <= shard < %d", opt.Shard, shards, shards)
+	}
+	L := model.Arch.Outputs
+	if dim := model.Arch.In[0] * model.Arch.In[1] * model.Arch.In[2]; dim != data.Dim() {
+		return nil, fmt.Errorf("inputs of size %d, the model takes %d", data.Dim(), dim)
+	}
+	present := map[int]bool{}
+	for i, y := range data.Y {
+		if y < 0 || y >= L {
+			return nil, fmt.Errorf("sample %d has label %d but the model's head has %d outputs", i, y, L)
+		}
+		present[y] = true
+	}
+	if len(present) < 2 {
+		return nil, fmt.Errorf("the analysis samples hold %d class(es), need at least 2", len(present))
+	}
+	m, in, _ := model.LayerShape(cfg.Layer)
+	info := AccumulationInfo{Dataset: data.Name, Model: model.Arch.Model, Head: L, M: m, In: in, Config: cfg,
+		WeightsSHA256: weightsSHA256(model), DataSHA256: dataSHA256(data), DataN: data.N,
+		Shards: shards, Have: []int{opt.Shard}, KernelLevel: kernels.Current().String()}
+	for c := range present {
+		info.Classes = append(info.Classes, c)
+	}
+	slices.Sort(info.Classes)
+	info.Estimate = MemoryEstimate(m, in, L, data.N, data.Dim(), cfg)
+	if budget := MemoryBudget(cfg.Memory); info.Estimate > budget {
+		return nil, memoryError(model, cfg, info.Estimate, budget, data.N, data.Dim())
+	}
+	acc := &Accumulation{Info: info, State: NewState(m, in, StateOptions{Pair2: cfg.Pair2})}
+	// The per-sample spectra (N L (m+1) numbers) serve the correlations,
+	// the interventions and the PSD check of every H_n; without the first
+	// two they are skipped and lambda_loc_max comes from the State.
+	if cfg.Correlation || len(cfg.Interventions) > 0 {
+		acc.Spectra = NewSampleSpectra(m, in, L)
+	}
+	return acc, nil
+}
+
+// accumulate streams the batches [b0, b1) of pairs (an even range: whole
+// batch pairs) through the per-sample pass into acc, in chunks of about
+// cfg.Chunk samples.
+func (acc *Accumulation) accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, pairs *Pairs, b0, b1 int, prog Progress) error {
+	cfg := acc.Info.Config
+	loss, _ := nn.ParseLoss(cfg.Loss)
+	w, err := model.Weight(cfg.Layer)
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	step := 2 * max(1, cfg.Chunk/(2*cfg.Batch))
+	if acc.Spectra != nil {
+		acc.Spectra.Grow((b1 - b0) * cfg.Batch)
+	}
+	var tPer, tAcc time.Duration
+	prog.Start("accumulate", (b1-b0)/2)
+	defer prog.Finish()
+	for c0 := b0; c0 < b1; c0 += step {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c1 := min(b1, c0+step)
+		idx, batches, partner := chunkSamples(pairs, c0, c1)
+		t0 := time.Now()
+		ps, err := model.PerSample(cfg.Layer, data.Float64(idx), data.Labels(idx), loss)
+		if err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+		tPer += time.Since(t0)
+		t0 = time.Now()
+		acc.State.Add(ps)
+		acc.State.AddPairs(ps, w, PartnerDiff(linalg.DenseOf(ps.N, ps.In, ps.A), partner))
+		if cfg.MiniBatch {
+			acc.State.AddMinibatches(ps, batches)
+		}
+		tAcc += time.Since(t0)
+		t0 = time.Now()
+		if acc.Spectra != nil {
+			acc.Spectra.Append(ps)
+		}
+		tPer += time.Since(t0)
+		for i := 0; i < ps.N; i++ {
+			acc.LossSum += ps.Loss[i]
+			if ps.Pred[i] == ps.Label[i] {
+				acc.Correct++
+			}
+		}
+		for i, s := range idx {
+			if data.Index != nil {
+				s = data.Index[s]
+			}
+			acc.Samples = append(acc.Samples, s)
+			if partner[i] > i {
+				acc.Info.Pairs++
+			}
+		}
+		prog.Add((c1 - c0) / 2)
+	}
+	acc.Timings.PerSample += tPer.Seconds()
+	acc.Timings.Accumulate += tAcc.Seconds()
+	return nil
+}
+
+// chunkSamples returns the samples of the batches [c0, c1) of pairs in
+// order, the batches as positions in that list, and each sample's partner
+// position (-1: none).
+func chunkSamples(pairs *Pairs, c0, c1 int) (idx []int, batches [][]int, partner []int) {
+	for _, b := range pairs.Batches[c0:c1] {
+		batches = append(batches, seq(len(idx), len(b)))
+		idx = append(idx, b...)
+	}
+	local := make(map[int]int, len(idx))
+	for i, s := range idx {
+		local[s] = i
+	}
+	partner = make([]int, len(idx))
+	for i, s := range idx {
+		partner[i] = -1
+		if p := pairs.Partner[s]; p >= 0 {
+			partner[i] = local[p]
+		}
+	}
+	return idx, batches, partner
+}
+
+func seq(start, n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = start + i
+	}
+	return s
+}
+
+// Merge adds the shards of o to acc. Both must be of the same analysis (the
+// same model weights, samples and options, see AccumulationInfo) and hold
+// different shards; samples are kept in shard order, so merging every shard
+// gives the order of one pass.
+func (acc *Accumulation) Merge(o *Accumulation) error {
+	a, b := acc.Info, o.Info
+	a.Have, b.Have, a.Pairs, b.Pairs, a.KernelLevel, b.KernelLevel = nil, nil, 0, 0, "", ""
+	if diff := infoDiff(a, b); diff != "" {
+		return fmt.Errorf("merge: the shards are of different analyses (%s)", diff)
+	}
+	for _, s := range o.Info.Have {
+		if slices.Contains(acc.Info.Have, s) {
+			return fmt.Errorf("merge: shard %d of %d given twice", s, acc.Info.Shards)
+		}
+	}
+	if (acc.Spectra == nil) != (o.Spectra == nil) {
+		return fmt.Errorf("merge: one shard has per-sample spectra, the other not")
+	}
+	if err := acc.State.Merge(o.State); err != nil {
+		return err
+	}
+	first := o.Info.Have[0] < acc.Info.Have[0]
+	if acc.Spectra != nil {
+		acc.Spectra = mergeSpectra(acc.Spectra, o.Spectra, first)
+	}
+	if first {
+		acc.Samples = append(slices.Clone(o.Samples), acc.Samples...)
+	} else {
+		acc.Samples = append(acc.Samples, o.Samples...)
+	}
+	acc.Info.Have = append(acc.Info.Have, o.Info.Have...)
+	slices.Sort(acc.Info.Have)
+	acc.Info.Pairs += o.Info.Pairs
+	acc.LossSum += o.LossSum
+	acc.Correct += o.Correct
+	acc.Timings.Pairs = max(acc.Timings.Pairs, o.Timings.Pairs)
+	acc.Timings.PerSample += o.Timings.PerSample
+	acc.Timings.Accumulate += o.Timings.Accumulate
+	return nil
+}
+
+// Complete reports whether every shard of the analysis is in acc.
+func (acc *Accumulation) Complete() bool { return len(acc.Info.Have) == acc.Info.Shards }
+
+// mergeSpectra concatenates two sets of per-sample spectra, b first when
+// bFirst.
+func mergeSpectra(a, b *SampleSpectra, bFirst bool) *SampleSpectra {
+	if bFirst {
+		a, b = b, a
+	}
+	out := NewSampleSpectra(a.M, a.In, a.R)
+	out.N = a.N + b.N
+	out.A = append(slices.Clone(a.A[:a.N*a.In]), b.A[:b.N*b.In]...)
+	out.Norm2 = append(slices.Clone(a.Norm2[:a.N]), b.Norm2[:b.N]...)
+	out.Scale = append(slices.Clone(a.Scale[:a.N]), b.Scale[:b.N]...)
+	out.Mu = append(slices.Clone(a.Mu[:a.N*a.R]), b.Mu[:b.N*b.R]...)
+	out.G = append(slices.Clone(a.G[:a.N*a.R*a.M]), b.G[:b.N*b.R*b.M]...)
+	return out
+}
+
+// weightsSHA256 hashes every parameter's name, shape and values.
+func weightsSHA256(model *nn.Model) string {
+	h := sha256.New()
+	var buf [8]byte
+	for _, p := range model.Params() {
+		h.Write([]byte(p.Name))
+		for _, s := range p.Shape {
+			binary.LittleEndian.PutUint64(buf[:], uint64(s))
+			h.Write(buf[:])
+		}
+		for _, v := range p.Data {
+			binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
+			h.Write(buf[:4])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// dataSHA256 hashes the inputs, labels and original indices of data.
+func dataSHA256(data *nn.Dataset) string {
+	h := sha256.New()
+	var buf [8]byte
+	fmt.Fprintf(h, "%s %d %d %d %d;", data.Name, data.N, data.C, data.H, data.W)
+	for _, v := range data.X {
+		binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
+		h.Write(buf[:4])
+	}
+	for i, y := range data.Y {
+		binary.LittleEndian.PutUint64(buf[:], uint64(y))
+		h.Write(buf[:])
+		if data.Index != nil {
+			binary.LittleEndian.PutUint64(buf[:], uint64(data.Index[i]))
+			h.Write(buf[:])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// infoDiff names the first field in which a and b differ ("" when equal).
+func infoDiff(a, b AccumulationInfo) string {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	var ma, mb map[string]json.RawMessage
+	json.Unmarshal(ja, &ma)
+	json.Unmarshal(jb, &mb)
+	for _, k := range sortedKeys(ma) {
+		if !bytes.Equal(ma[k], mb[k]) {
+			return fmt.Sprintf("%s: %s vs %s", k, shorten(ma[k]), shorten(mb[k]))
+		}
+	}
+	return ""
+}
+
+func shorten(b []byte) string {
+	if len(b) > 60 {
+		return string(b[:57]) + "..."
+	}
+	return string(b)
+}

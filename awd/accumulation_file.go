@@ -1,0 +1,177 @@
+package awd
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+
+	"github.com/awd-toolkit/awd/internal/atomicfile"
+)
+
+// The partial-analysis file: an Accumulation saved so that the shards of one
+// analysis can be accumulated on different machines and merged. Little-endian:
+//
+//	magic     8 bytes  "AWDACCUM"
+//	version   uint32   AccumulationVersion
+//	header    uint64 length, then JSON: info, samples, loss and correct sums,
+//	          timings, and the per-sample spectra's N, M, In, R (R 0: none)
+//	state     uint64 length, then the State (the partial-state format of
+//	          state_file.go, with its own checksum)
+//	spectra   float64: A (N In), Norm2 (N), Scale (N), Mu (N R), G (N R M)
+//	checksum  SHA-256 of everything before it
+
+// AccumulationVersion is the schema version of the partial-analysis file.
+const AccumulationVersion = 1
+
+const accumMagic = "AWDACCUM"
+
+type accumHeader struct {
+	Info    AccumulationInfo `json:"info"`
+	Samples []int            `json:"samples"`
+	LossSum float64          `json:"loss_sum"`
+	Correct int              `json:"correct"`
+	Timings Timings          `json:"timings"`
+	SpecN   int              `json:"spectra_n"`
+	SpecR   int              `json:"spectra_r"` // 0: no per-sample spectra
+}
+
+// Save writes acc to path atomically.
+func (acc *Accumulation) Save(path string) error {
+	if acc.State == nil {
+		return fmt.Errorf("awd: save %s: the accumulation was already finalised", path)
+	}
+	h := accumHeader{Info: acc.Info, Samples: acc.Samples, LossSum: acc.LossSum, Correct: acc.Correct, Timings: acc.Timings}
+	if ss := acc.Spectra; ss != nil {
+		h.SpecN, h.SpecR = ss.N, ss.R
+	}
+	js, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("awd: save %s: %w", path, err)
+	}
+	st := acc.State.encode()
+	var buf bytes.Buffer
+	buf.WriteString(accumMagic)
+	binary.Write(&buf, binary.LittleEndian, uint32(AccumulationVersion))
+	binary.Write(&buf, binary.LittleEndian, uint64(len(js)))
+	buf.Write(js)
+	binary.Write(&buf, binary.LittleEndian, uint64(len(st)))
+	buf.Write(st)
+	if ss := acc.Spectra; ss != nil {
+		for _, arr := range [][]float64{ss.A[:ss.N*ss.In], ss.Norm2[:ss.N], ss.Scale[:ss.N], ss.Mu[:ss.N*ss.R], ss.G[:ss.N*ss.R*ss.M]} {
+			for _, v := range arr {
+				binary.Write(&buf, binary.LittleEndian, math.Float64bits(v))
+			}
+		}
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	buf.Write(sum[:])
+	if err := atomicfile.WriteBytes(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("awd: save accumulation: %w", err)
+	}
+	return nil
+}
+
+// LoadAccumulation reads a file written by Accumulation.Save, verifying the
+// magic, the version, the sizes and the checksum before it allocates
+// anything large.
+func LoadAccumulation(path string) (*Accumulation, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("awd: load accumulation: %w", err)
+	}
+	acc, err := decodeAccumulation(data)
+	if err != nil {
+		return nil, fmt.Errorf("awd: load accumulation %s: %w", path, err)
+	}
+	return acc, nil
+}
+
+// maxAccumHeader bounds the JSON header (the sample list of a 10^6-sample
+// analysis is about 8 MB).
+const maxAccumHeader = 64 << 20
+
+func decodeAccumulation(data []byte) (*Accumulation, error) {
+	const pre = 8 + 4 + 8
+	if len(data) < pre+sha256.Size {
+		return nil, fmt.Errorf("%w: %d bytes", ErrStateFormat, len(data))
+	}
+	if string(data[:8]) != accumMagic {
+		return nil, fmt.Errorf("%w: magic %q, want %q (a partial analysis written by awd analyze --shard)", ErrStateFormat, data[:8], accumMagic)
+	}
+	if v := binary.LittleEndian.Uint32(data[8:]); v != AccumulationVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrStateFormat, v, AccumulationVersion)
+	}
+	body := data[:len(data)-sha256.Size]
+	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], data[len(body):]) {
+		return nil, fmt.Errorf("%w: checksum mismatch (file damaged or truncated)", ErrStateFormat)
+	}
+	hl := binary.LittleEndian.Uint64(data[12:])
+	if hl > maxAccumHeader || uint64(len(body)) < pre+hl+8 {
+		return nil, fmt.Errorf("%w: header of %d bytes in a %d-byte file", ErrStateFormat, hl, len(data))
+	}
+	var h accumHeader
+	if err := json.Unmarshal(body[pre:pre+hl], &h); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrStateFormat, err)
+	}
+	off := pre + hl
+	sl := binary.LittleEndian.Uint64(body[off:])
+	off += 8
+	if sl > uint64(len(body))-off {
+		return nil, fmt.Errorf("%w: state of %d bytes in a %d-byte file", ErrStateFormat, sl, len(data))
+	}
+	st, err := decodeState(body[off : off+sl])
+	if err != nil {
+		return nil, err
+	}
+	off += sl
+	in := h.Info
+	if err := checkAccumHeader(h, st); err != nil {
+		return nil, err
+	}
+	acc := &Accumulation{Info: in, State: st, Samples: h.Samples, LossSum: h.LossSum, Correct: h.Correct, Timings: h.Timings}
+	rest := uint64(len(body)) - off
+	n, m, inDim, r := uint64(h.SpecN), uint64(in.M), uint64(in.In), uint64(h.SpecR)
+	if fw := 8 * float64(n) * float64(inDim+2+r+r*m); r > 0 && fw != float64(rest) || r == 0 && rest != 0 {
+		return nil, fmt.Errorf("%w: %d bytes of per-sample spectra, the header says %d samples of R=%d", ErrStateFormat, rest, n, r)
+	}
+	if r > 0 {
+		ss := NewSampleSpectra(in.M, in.In, h.SpecR)
+		ss.N = h.SpecN
+		next := func(k uint64) []float64 {
+			v := make([]float64, k)
+			for i := range v {
+				v[i] = math.Float64frombits(binary.LittleEndian.Uint64(body[off:]))
+				off += 8
+			}
+			return v
+		}
+		ss.A, ss.Norm2, ss.Scale, ss.Mu, ss.G = next(n*inDim), next(n), next(n), next(n*r), next(n*r*m)
+		acc.Spectra = ss
+	}
+	return acc, nil
+}
+
+// checkAccumHeader checks that the header agrees with itself and the State.
+func checkAccumHeader(h accumHeader, st *State) error {
+	in := h.Info
+	switch {
+	case in.M != st.M || in.In != st.In:
+		return fmt.Errorf("%w: header says a %dx%d layer, the state is %dx%d", ErrStateFormat, in.M, in.In, st.M, st.In)
+	case in.Shards < 1 || len(in.Have) == 0:
+		return fmt.Errorf("%w: shards %d, have %v", ErrStateFormat, in.Shards, in.Have)
+	case len(h.Samples) != st.Count:
+		return fmt.Errorf("%w: %d sample indices for %d accumulated samples", ErrStateFormat, len(h.Samples), st.Count)
+	case h.SpecR < 0 || h.SpecN < 0 || h.SpecR > maxStateDim || h.SpecR > 0 && (h.SpecN != st.Count || h.SpecR != in.Head):
+		return fmt.Errorf("%w: per-sample spectra of %d samples, R=%d, for %d samples and %d logits", ErrStateFormat, h.SpecN, h.SpecR, st.Count, in.Head)
+	}
+	for i, s := range in.Have {
+		if s < 0 || s >= in.Shards || i > 0 && s <= in.Have[i-1] {
+			return fmt.Errorf("%w: shards %v of %d", ErrStateFormat, in.Have, in.Shards)
+		}
+	}
+	return in.Config.Validate()
+}

@@ -1,0 +1,21 @@
+//go:build !unix
+
+package awd
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// lockFolder only opens the lock file where flock is not available: two
+// processes writing one folder are not prevented there.
+func lockFolder(dir, command string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("output folder %s is not writable: %w", dir, err)
+	}
+	return f, nil
+}
+
+func unlockFolder(f *os.File) error { return f.Close() }

@@ -1,0 +1,306 @@
+package awd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// RunConfig is everything that determines a run's results: the data, the
+// model, the seed, the training, and the epochs at which checkpoints are
+// kept and analysed. A run folder resumes only with an identical RunConfig.
+type RunConfig struct {
+	Data  nn.DataSpec    `json:"data"`
+	Model nn.ModelSpec   `json:"model"`
+	Seed  uint64         `json:"seed"` // initialisation and SGD order (Train.Seed is set from it)
+	Train nn.TrainConfig `json:"train"`
+	// Checkpoints are the epochs whose checkpoint is kept
+	// (checkpoints/epoch_NNNN.npz); every analysed epoch is kept too.
+	Checkpoints []int `json:"checkpoints,omitempty"`
+	// AnalyzeAt are the epochs analysed; the suppression experiments run
+	// at the last of them only. None: the run only trains (`awd train`).
+	AnalyzeAt []int   `json:"analyze_at,omitempty"`
+	Analysis  *Config `json:"analysis,omitempty"` // required with AnalyzeAt
+}
+
+// Normalized checks cfg and returns it with the data normalised, the epoch
+// lists sorted and deduplicated, Train.Seed set from Seed, and the
+// analysis's loss and batch size those of the training.
+func (cfg RunConfig) Normalized() (RunConfig, error) {
+	var err error
+	if cfg.Data, err = cfg.Data.Normalized(); err != nil {
+		return cfg, err
+	}
+	if _, err := cfg.Model.Arch(cfg.Data); err != nil {
+		return cfg, err
+	}
+	cfg.Train.Seed, cfg.Train.StartEpoch, cfg.Train.OnBatch = cfg.Seed, 0, nil
+	if err := cfg.Train.Validate(); err != nil {
+		return cfg, err
+	}
+	for _, l := range []*[]int{&cfg.Checkpoints, &cfg.AnalyzeAt} {
+		*l = slices.Compact(slices.Sorted(slices.Values(*l)))
+		if len(*l) > 0 && ((*l)[0] < 1 || (*l)[len(*l)-1] > cfg.Train.Epochs) {
+			name := "checkpoints"
+			if l == &cfg.AnalyzeAt {
+				name = "analyze-at"
+			}
+			return cfg, nn.BadOption(name, intList(*l), "epochs must be in 1..%d (the training's epochs)", cfg.Train.Epochs)
+		}
+	}
+	if len(cfg.AnalyzeAt) == 0 {
+		cfg.Analysis = nil
+		return cfg, nil
+	}
+	if cfg.Analysis == nil {
+		return cfg, errors.New("analysis: no analysis options for the epochs to analyse")
+	}
+	an := *cfg.Analysis
+	an.Loss, an.Batch = cfg.Train.Loss.String(), cfg.Train.Batch
+	if err := an.Validate(); err != nil {
+		return cfg, err
+	}
+	cfg.Analysis = &an
+	if k, p := len(cfg.Data.Classes), cfg.Data.PerClass; p > 0 && k*(p/2) < an.Batch {
+		return cfg, nn.BadOption("per-class", p, "%d classes x %d samples give %d same-class couples, fewer than the batch size %d that the AWD batches need (per-class >= %d)",
+			k, p, k*(p/2), an.Batch, 2*((an.Batch+k-1)/k))
+	}
+	return cfg, nil
+}
+
+// RunOptions are how Run executes; none of them changes the results.
+type RunOptions struct {
+	Command  string   // recorded in the folder's owner file; "" means "run"
+	Fresh    bool     // replace what the folder holds instead of resuming
+	Progress Progress // training and analysis stages; may be nil
+	// Log receives one line per notable event (resuming, each analysis's
+	// gammas, an early stop); may be nil.
+	Log func(format string, args ...any)
+	// Epoch is called after each epoch's files are written; may be nil.
+	Epoch func(EpochLog)
+}
+
+// Run trains the model of cfg on its data and analyses it at the epochs
+// cfg.AnalyzeAt, writing into dir (see OpenFolder): the owner file,
+// results.json (the report: config, training log, analyses), metrics.jsonl
+// (the training log, one JSON per line), arrays_epochNNNN.npz,
+// checkpoints/epoch_NNNN.npz (and .json) at the kept and analysed epochs,
+// checkpoints/last.npz after every epoch and final.npz at the end.
+//
+// A killed run started again with the same cfg resumes from its last
+// finished epoch and ends with the same bytes as an uninterrupted run; it
+// first completes any analysis the kill interrupted. Every file is written
+// atomically, in an order that a kill at any point leaves resumable:
+// checkpoint, arrays, metrics and report, then last.npz. ctx cancels within
+// about a second.
+func Run(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (*Report, error) {
+	r, err := newRunner(cfg, dir, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer r.folder.Close()
+	if err := r.resume(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.trainEpochs(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.finish(ctx); err != nil {
+		return nil, err
+	}
+	return r.rep, nil
+}
+
+// runner is the state of one Run.
+type runner struct {
+	cfg         RunConfig
+	opt         RunOptions
+	prog        Progress
+	folder      *Folder
+	train, test *nn.Dataset
+	model       *nn.Model
+	rep         *Report
+	start       int // epochs done
+}
+
+func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
+	cfg, err := cfg.Normalized()
+	if err != nil {
+		return nil, err
+	}
+	if opt.Command == "" {
+		opt.Command = "run"
+	}
+	if opt.Log == nil {
+		opt.Log = func(string, ...any) {}
+	}
+	r := &runner{cfg: cfg, opt: opt, prog: orNop(opt.Progress)}
+	arch, _ := cfg.Model.Arch(cfg.Data)
+	if r.model, err = nn.NewModel(arch, cfg.Seed); err != nil {
+		return nil, err
+	}
+	if r.train, r.test, err = cfg.Data.Load(); err != nil {
+		return nil, err
+	}
+	if a := cfg.Analysis; a != nil {
+		c, err := a.ForModel(r.model)
+		if err != nil {
+			return nil, err
+		}
+		m, in, _ := r.model.LayerShape(c.Layer)
+		if est, budget := MemoryEstimate(m, in, arch.Outputs, r.train.N, r.train.Dim(), c), MemoryBudget(c.Memory); est > budget {
+			return nil, memoryError(r.model, c, est, budget, r.train.N, r.train.Dim())
+		}
+	}
+	if r.folder, err = OpenFolder(dir, opt.Command, cfg, opt.Fresh); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(r.folder.Path("checkpoints"), 0o755); err != nil {
+		r.folder.Close()
+		return nil, err
+	}
+	r.rep = &Report{Tool: Tool, RunID: r.folder.Owner.RunID, Config: r.folder.Owner.Config}
+	return r, nil
+}
+
+func (r *runner) lastPath() string { return r.folder.Path("checkpoints", "last.npz") }
+
+func (r *runner) epochPath(e int) string {
+	return r.folder.Path("checkpoints", fmt.Sprintf("epoch_%04d.npz", e))
+}
+
+// resume recovers an interrupted checkpoint, loads the last one and the
+// report if the folder holds them (checking that both are this run's), and
+// runs the analyses a kill left owed.
+func (r *runner) resume(ctx context.Context) error {
+	for _, p := range append([]string{r.lastPath(), r.folder.Path("final.npz")}, r.keptPaths()...) {
+		if _, err := nn.RecoverCheckpoint(p); err != nil {
+			return fmt.Errorf("resume: %w (use --fresh to start over)", err)
+		}
+	}
+	m, meta, err := r.loadOwn(r.lastPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return r.readReport(0)
+	}
+	if err != nil {
+		return err
+	}
+	r.model, r.start = m, meta.Epoch
+	if err := r.readReport(r.start); err != nil {
+		return err
+	}
+	r.opt.Log("resuming %s at epoch %d (%d analyses done)", r.folder.Dir, r.start, len(r.rep.Checkpoints))
+	for _, e := range r.cfg.AnalyzeAt {
+		if e <= r.start && !r.analysed(e) {
+			m, _, err := r.loadOwn(r.epochPath(e))
+			if err != nil {
+				return err
+			}
+			if err := r.analyse(ctx, e, m, r.logOf(e), e == r.lastAnalysis()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *runner) keptPaths() []string {
+	var out []string
+	for _, e := range r.kept() {
+		out = append(out, r.epochPath(e))
+	}
+	return out
+}
+
+// kept returns the epochs whose checkpoints are kept.
+func (r *runner) kept() []int {
+	return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(r.cfg.Checkpoints), r.cfg.AnalyzeAt...))))
+}
+
+// loadOwn loads a checkpoint of this run folder, refusing one written by
+// another run.
+func (r *runner) loadOwn(path string) (*nn.Model, *nn.CheckpointMeta, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, err
+	}
+	m, meta, err := nn.LoadCheckpoint(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resume: %w (use --fresh to start over)", err)
+	}
+	rel, _ := filepath.Rel(r.folder.Dir, path)
+	switch {
+	case meta == nil || meta.RunID != r.folder.Owner.RunID:
+		id := "none"
+		if meta != nil {
+			id = meta.RunID
+		}
+		return nil, nil, fmt.Errorf("resume: %s was written by another run (run id %s, this folder's is %s); use --fresh to start over", rel, id, r.folder.Owner.RunID)
+	case !sameArch(meta.Arch, r.model.Arch) || meta.Epoch < 1 || meta.Epoch > r.cfg.Train.Epochs:
+		return nil, nil, fmt.Errorf("resume: %s holds a %s at epoch %d, not this run's model; use --fresh to start over", rel, meta.Arch.Model, meta.Epoch)
+	}
+	return m, meta, nil
+}
+
+func sameArch(a, b nn.Arch) bool {
+	return a.Model == b.Model && a.In == b.In && a.Outputs == b.Outputs && slices.Equal(a.Widths, b.Widths)
+}
+
+// readReport loads results.json when it exists, checks it is this run's,
+// and drops what lies after epoch start (written after the last checkpoint
+// by a run that was then killed: training resumes from start and writes it
+// again).
+func (r *runner) readReport(start int) error {
+	path := r.folder.Path("results.json")
+	old, err := ReadReport(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("resume: %w (use --fresh to start over)", err)
+	}
+	if old.RunID != r.folder.Owner.RunID {
+		return fmt.Errorf("resume: %s was written by another run (run id %q, this folder's is %s); use --fresh to start over", path, old.RunID, r.folder.Owner.RunID)
+	}
+	old.Tool, old.Config = r.rep.Tool, r.rep.Config
+	old.Training = slices.DeleteFunc(old.Training, func(l EpochLog) bool { return l.Epoch > start })
+	r.rep = old
+	return nil
+}
+
+func (r *runner) analysed(e int) bool {
+	return slices.ContainsFunc(r.rep.Checkpoints, func(c Checkpoint) bool { return c.Epoch == e })
+}
+
+func (r *runner) lastAnalysis() int {
+	if len(r.cfg.AnalyzeAt) == 0 {
+		return 0
+	}
+	return r.cfg.AnalyzeAt[len(r.cfg.AnalyzeAt)-1]
+}
+
+// logOf returns the training log of epoch e (NaN values when unknown).
+func (r *runner) logOf(e int) EpochLog {
+	for _, l := range r.rep.Training {
+		if l.Epoch == e {
+			return l
+		}
+	}
+	nan := Float(math.NaN())
+	return EpochLog{Epoch: e, TrainLoss: nan, TrainAcc: nan, TestLoss: nan, TestAcc: nan}
+}
+
+func intList(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,174 @@
+package awd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/awd-toolkit/awd/internal/atomicfile"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// trainEpochs runs the epochs after r.start, writing each epoch's files.
+func (r *runner) trainEpochs(ctx context.Context) error {
+	tc := r.cfg.Train
+	tc.StartEpoch = r.start
+	if r.finished() {
+		return nil
+	}
+	perEpoch := (r.train.N + tc.Batch - 1) / tc.Batch
+	r.prog.Start("training", (tc.Epochs-r.start)*perEpoch)
+	tc.OnBatch = func(int, int) { r.prog.Add(1) }
+	_, err := nn.Train(r.model, r.train, r.test, tc, func(st nn.EpochStats, m *nn.Model) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return r.epochDone(ctx, st, m)
+	})
+	r.prog.Finish()
+	if errors.Is(err, nn.ErrNonFinite) {
+		if _, serr := os.Stat(r.lastPath()); serr == nil {
+			return fmt.Errorf("%w (the last good checkpoint is %s)", err, r.lastPath())
+		}
+		return fmt.Errorf("%w (no checkpoint was written: try a smaller learning rate)", err)
+	}
+	return err
+}
+
+// finished reports whether training is over: all epochs done, or stopped
+// early (the last logged train loss below the stop loss).
+func (r *runner) finished() bool {
+	if r.start >= r.cfg.Train.Epochs {
+		return true
+	}
+	l := r.logOf(r.start)
+	return r.start > 0 && r.cfg.Train.StopLoss > 0 && float64(l.TrainLoss) < r.cfg.Train.StopLoss
+}
+
+// epochDone writes the files of a finished epoch, in the order that keeps a
+// killed run resumable: the kept checkpoint, the analysis and its arrays,
+// metrics.jsonl and results.json, and last of all checkpoints/last.npz (a
+// restart resumes from the last one and redoes what came after it).
+func (r *runner) epochDone(ctx context.Context, st nn.EpochStats, m *nn.Model) error {
+	l := EpochLog{Epoch: st.Epoch, TrainLoss: Float(st.TrainLoss), TrainAcc: Float(st.TrainAcc),
+		TestLoss: Float(st.TestLoss), TestAcc: Float(st.TestAcc), LR: st.LR, Seconds: st.Seconds}
+	r.rep.Training = append(slices.DeleteFunc(r.rep.Training, func(x EpochLog) bool { return x.Epoch >= st.Epoch }), l)
+	stop := r.cfg.Train.StopLoss > 0 && st.TrainLoss < r.cfg.Train.StopLoss
+	if slices.Contains(r.kept(), st.Epoch) || stop {
+		if err := nn.SaveCheckpoint(r.epochPath(st.Epoch), m, r.meta(st.Epoch)); err != nil {
+			return err
+		}
+	}
+	analyse := slices.Contains(r.cfg.AnalyzeAt, st.Epoch) || stop && len(r.cfg.AnalyzeAt) > 0
+	if analyse && !r.analysed(st.Epoch) {
+		r.prog.Finish()
+		if stop && st.Epoch < r.cfg.Train.Epochs {
+			r.opt.Log("stopped early at epoch %d (train loss below %g)", st.Epoch, r.cfg.Train.StopLoss)
+		}
+		if err := r.analyse(ctx, st.Epoch, m, l, st.Epoch == r.lastAnalysis() || stop); err != nil {
+			return err
+		}
+	}
+	if err := r.save(); err != nil {
+		return err
+	}
+	if err := nn.SaveCheckpoint(r.lastPath(), m, r.meta(st.Epoch)); err != nil {
+		return err
+	}
+	r.start = st.Epoch
+	if r.opt.Epoch != nil {
+		r.opt.Epoch(l)
+	}
+	return nil
+}
+
+func (r *runner) meta(e int) nn.CheckpointMeta {
+	meta := nn.CheckpointMeta{Epoch: e, InitSeed: r.cfg.Seed, Train: r.cfg.Train, Data: &r.cfg.Data, RunID: r.folder.Owner.RunID}
+	if a := r.cfg.Analysis; a != nil {
+		meta.Layer = a.Layer
+	}
+	return meta
+}
+
+// analyse analyses the model of epoch e (with the suppression experiments
+// when final) and records it in the report.
+func (r *runner) analyse(ctx context.Context, e int, m *nn.Model, l EpochLog, final bool) error {
+	cfg := *r.cfg.Analysis
+	if !final {
+		cfg.Interventions = nil // the suppression experiments run once, at the end
+	}
+	if cfg.Layer == "" {
+		cfg.Layer = m.DefaultLayer()
+	}
+	lm, ln, _ := m.LayerShape(cfg.Layer)
+	r.opt.Log("epoch %d: analysing %s (d=%d, k=%d)", e, cfg.Layer, lm*ln, cfg.K)
+	res, err := Analyze(ctx, m, r.train, cfg, r.opt.Progress)
+	if err != nil {
+		return err
+	}
+	ck := Checkpoint{Epoch: e, TrainLoss: l.TrainLoss, TrainAcc: l.TrainAcc, TestLoss: l.TestLoss, TestAcc: l.TestAcc,
+		File: filepath.Join("checkpoints", filepath.Base(r.epochPath(e))), Arrays: ArraysName(e), Analysis: res}
+	if err := WriteArrays(r.folder.Path(ck.Arrays), res); err != nil {
+		return err
+	}
+	r.rep.Checkpoints = append(slices.DeleteFunc(r.rep.Checkpoints, func(c Checkpoint) bool { return c.Epoch == e }), ck)
+	slices.SortFunc(r.rep.Checkpoints, func(a, b Checkpoint) int { return a.Epoch - b.Epoch })
+	g, ga := res.Fits[NameC], res.Fits[NameCAWD]
+	r.opt.Log("epoch %d: gamma %s, gamma_awd %s (%.1fs)", e, g.Short(), ga.Short(), res.Timings.Total)
+	return r.save()
+}
+
+// ArraysName is the .npz of the analysis of epoch e.
+func ArraysName(e int) string { return fmt.Sprintf("arrays_epoch%04d.npz", e) }
+
+// save writes metrics.jsonl and results.json.
+func (r *runner) save() error {
+	var buf bytes.Buffer
+	for _, l := range r.rep.Training {
+		line, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		buf.Write(append(line, '\n'))
+	}
+	if err := atomicfile.WriteBytes(r.folder.Path("metrics.jsonl"), buf.Bytes()); err != nil {
+		return err
+	}
+	return WriteReport(r.folder.Path("results.json"), r.rep)
+}
+
+// finish analyses an early-stopped model that was not analysed yet and
+// writes final.npz and the report.
+func (r *runner) finish(ctx context.Context) error {
+	last := r.start
+	if last == 0 {
+		return errors.New("run: no epoch was trained")
+	}
+	if len(r.cfg.AnalyzeAt) > 0 && last < r.cfg.Train.Epochs && !r.analysed(last) {
+		if err := nn.SaveCheckpoint(r.epochPath(last), r.model, r.meta(last)); err != nil {
+			return err
+		}
+		if err := r.analyse(ctx, last, r.model, r.logOf(last), true); err != nil {
+			return err
+		}
+	}
+	r.rep.Finished = true
+	if err := r.save(); err != nil {
+		return err
+	}
+	return nn.SaveCheckpoint(r.folder.Path("final.npz"), r.model, r.meta(last))
+}
+
+// Short formats a fit as "1.234 ± 0.005", or "n/a" for a failed fit.
+func (f Fit) Short() string {
+	if f.Used == 0 || math.IsNaN(f.Gamma) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.3f ± %.3f", f.Gamma, float64(f.SE))
+}

@@ -1,0 +1,295 @@
+package awd
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// CovarianceNames are the covariances whose gamma a table can show.
+var CovarianceNames = []string{NameC, NameCAWD, NameCPair, NameCPair2, NameCMb, NameM2}
+
+// IsCovariance reports whether name is one of CovarianceNames.
+func IsCovariance(name string) bool { return slices.Contains(CovarianceNames, name) }
+
+// Table is the paper's Table 1 / Table 3 layout made from results files:
+// one row per data set, model, K and protocol, and for MSE and CE the
+// exponent gamma of each covariance as mean ± sample std over the files of
+// the row (the seeds), with their number. Notes say which files or fits
+// were left out and why.
+type Table struct {
+	Covs  []string
+	Rows  []TableRow
+	Notes []string
+}
+
+// TableRow is one line of a Table. Variant names what sets its protocol
+// apart from the other rows of the same data, model and K ("" when it is
+// the only one).
+type TableRow struct {
+	Data, Model string
+	K           int
+	Variant     string
+	Cells       map[string]MeanStd // key "<loss>/<covariance>", e.g. "ce/C"
+}
+
+// protocol is a report's protocol: what determines its results except the
+// seeds (and where its files are). Two reports with the same protocol are
+// replicates, and only those are averaged.
+func protocol(rep *Report) (key string, fields map[string]string) {
+	r := rep.Checkpoints[len(rep.Checkpoints)-1].Analysis
+	var cfg any
+	json.Unmarshal(rep.Config, &cfg)
+	var an any
+	b, _ := json.Marshal(r.Config)
+	json.Unmarshal(b, &an)
+	doc := map[string]any{"config": dropSeeds(cfg), "analysis": dropSeeds(an), "dataset": r.Dataset, "model": r.Model,
+		"layer": r.Layer, "loss": r.Loss, "head": r.Head, "classes": r.Classes, "samples": r.N, "k": r.K, "batch": r.Batch,
+		"epoch": rep.Checkpoints[len(rep.Checkpoints)-1].Epoch}
+	fields = map[string]string{}
+	flatten("", doc, fields)
+	delete(fields, "loss")
+	delete(fields, "config.train.loss")
+	delete(fields, "analysis.loss")
+	delete(fields, "config.analysis.loss")
+	kb, _ := json.Marshal(fields)
+	return string(kb), fields
+}
+
+// dropSeeds removes the seeds, data folders and checkpoint hashes from a
+// decoded JSON document.
+func dropSeeds(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			if k == "seed" || strings.HasSuffix(k, "_seed") || k == "dir" || k == "checkpoint_sha256" {
+				continue
+			}
+			out[k] = dropSeeds(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = dropSeeds(e)
+		}
+		return out
+	}
+	return v
+}
+
+func flatten(prefix string, v any, out map[string]string) {
+	if m, ok := v.(map[string]any); ok {
+		for k, e := range m {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flatten(p, e, out)
+		}
+		return
+	}
+	b, _ := json.Marshal(v)
+	out[prefix] = string(b)
+}
+
+// MakeTable groups the last analysed epoch of every report (names, for the
+// notes, are their paths) by protocol and summarises gamma for the
+// covariances covs (Table 1: C and C_awd; Table 3 adds C_pair, C_pair2).
+func MakeTable(reps []*Report, names []string, covs []string) *Table {
+	t := &Table{Covs: covs}
+	type group struct {
+		data, model, loss string
+		k                 int
+		fields            map[string]string
+		vals              map[string][]float64
+	}
+	groups := map[string]*group{}
+	var order []string
+	for i, rep := range reps {
+		if len(rep.Checkpoints) == 0 {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: no analysed epoch, left out", names[i]))
+			continue
+		}
+		key, fields := protocol(rep)
+		r := rep.Checkpoints[len(rep.Checkpoints)-1].Analysis
+		g, ok := groups[r.Loss+"\x00"+key]
+		if !ok {
+			g = &group{data: r.Dataset, model: r.Model, loss: r.Loss, k: len(r.Classes), fields: fields, vals: map[string][]float64{}}
+			groups[r.Loss+"\x00"+key] = g
+			order = append(order, r.Loss+"\x00"+key)
+		}
+		for _, c := range covs {
+			if f, ok := r.Fits[c]; ok && !math.IsNaN(f.Gamma) {
+				g.vals[c] = append(g.vals[c], f.Gamma)
+			} else if e, ok := r.FitErrors[c]; ok {
+				t.Notes = append(t.Notes, fmt.Sprintf("%s: gamma(%s) fit failed (%s), left out of its cell", names[i], c, e))
+			}
+		}
+	}
+	// Rows: the groups of one data set, model and K; a loss with several
+	// protocols there gets a row per protocol, labelled by what differs.
+	type bucketKey struct {
+		data, model string
+		k           int
+	}
+	buckets := map[bucketKey][]*group{}
+	var bks []bucketKey
+	for _, key := range order {
+		g := groups[key]
+		bk := bucketKey{g.data, g.model, g.k}
+		if _, ok := buckets[bk]; !ok {
+			bks = append(bks, bk)
+		}
+		buckets[bk] = append(buckets[bk], g)
+	}
+	slices.SortFunc(bks, func(a, b bucketKey) int {
+		if c := strings.Compare(a.data, b.data); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.model, b.model); c != 0 {
+			return c
+		}
+		return a.k - b.k
+	})
+	for _, bk := range bks {
+		byLoss := map[string][]*group{}
+		for _, g := range buckets[bk] {
+			byLoss[g.loss] = append(byLoss[g.loss], g)
+		}
+		n := 0
+		for _, gs := range byLoss {
+			n = max(n, len(gs))
+		}
+		for i := 0; i < n; i++ {
+			row := TableRow{Data: bk.data, Model: bk.model, K: bk.k, Cells: map[string]MeanStd{}}
+			var labels []string
+			for _, loss := range []string{"mse", "ce"} {
+				gs := byLoss[loss]
+				if i >= len(gs) {
+					continue
+				}
+				if len(gs) > 1 {
+					labels = append(labels, loss+": "+variant(gs[i].fields, func(j int) map[string]string { return gs[j].fields }, len(gs), i))
+				}
+				for c, v := range gs[i].vals {
+					row.Cells[loss+"/"+c] = Summarize(v)
+				}
+			}
+			row.Variant = strings.Join(labels, "; ")
+			t.Rows = append(t.Rows, row)
+		}
+	}
+	return t
+}
+
+// variant names the fields of group i whose values are not shared by all n
+// groups (fields of group j given by at).
+func variant(mine map[string]string, at func(int) map[string]string, n, i int) string {
+	var diff []string
+	for _, k := range sortedKeys(mine) {
+		for j := 0; j < n; j++ {
+			if j != i && at(j)[k] != mine[k] {
+				diff = append(diff, k+"="+mine[k])
+				break
+			}
+		}
+	}
+	if len(diff) > 4 {
+		diff = append(diff[:4], "...")
+	}
+	return strings.Join(diff, ", ")
+}
+
+func (t *Table) header() []string {
+	h := []string{"data", "model", "K"}
+	for _, loss := range []string{"mse", "ce"} {
+		for _, c := range t.Covs {
+			h = append(h, fmt.Sprintf("gamma(%s) %s", c, strings.ToUpper(loss)))
+		}
+	}
+	return h
+}
+
+func (t *Table) hasVariants() bool {
+	return slices.ContainsFunc(t.Rows, func(r TableRow) bool { return r.Variant != "" })
+}
+
+// Markdown renders the table; a cell is "mean ± std (n)", "n/a" when empty.
+func (t *Table) Markdown() string {
+	var b bytes.Buffer
+	h := t.header()
+	if t.hasVariants() {
+		h = append(h, "protocol")
+	}
+	b.WriteString("| " + strings.Join(h, " | ") + " |\n|")
+	for range h {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, r := range t.Rows {
+		cells := []string{r.Data, r.Model, strconv.Itoa(r.K)}
+		for _, loss := range []string{"mse", "ce"} {
+			for _, c := range t.Covs {
+				s, ok := r.Cells[loss+"/"+c]
+				if !ok || s.N == 0 {
+					cells = append(cells, "n/a")
+					continue
+				}
+				cells = append(cells, fmt.Sprintf("%s (%d)", s, s.N))
+			}
+		}
+		if t.hasVariants() {
+			cells = append(cells, r.Variant)
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	return b.String()
+}
+
+// CSV renders the table with separate mean, std and n columns.
+func (t *Table) CSV() (string, error) {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	h := []string{"data", "model", "K"}
+	for _, loss := range []string{"mse", "ce"} {
+		for _, c := range t.Covs {
+			p := "gamma_" + npzLabel(c) + "_" + loss
+			h = append(h, p+"_mean", p+"_std", p+"_n")
+		}
+	}
+	h = append(h, "protocol")
+	if err := w.Write(h); err != nil {
+		return "", err
+	}
+	f := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 4, 64)
+	}
+	for _, r := range t.Rows {
+		rec := []string{r.Data, r.Model, strconv.Itoa(r.K)}
+		for _, loss := range []string{"mse", "ce"} {
+			for _, c := range t.Covs {
+				s, ok := r.Cells[loss+"/"+c]
+				if !ok {
+					rec = append(rec, "", "", "0")
+					continue
+				}
+				rec = append(rec, f(s.Mean), f(s.Std), strconv.Itoa(s.N))
+			}
+		}
+		if err := w.Write(append(rec, r.Variant)); err != nil {
+			return "", err
+		}
+	}
+	w.Flush()
+	return b.String(), w.Error()
+}
