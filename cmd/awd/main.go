@@ -1,5 +1,7 @@
 // Command awd trains small networks and measures how SGD's gradient noise
-// relates to the curvature of the loss (see README.md).
+// relates to the curvature of the loss (see README.md). It is a thin shell
+// over the library: flags become the configs of packages nn and awd, and
+// results are printed.
 package main
 
 import (
@@ -8,11 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/kernels"
 )
 
 // version is set by -ldflags "-X main.version=..." in release builds.
-var version = "0.1.0-dev"
+var version = "0.2.0-dev"
 
 var rootCmd = &cobra.Command{
 	Use:   "awd",
@@ -21,7 +24,9 @@ var rootCmd = &cobra.Command{
 noise covariance C, the Hessian H and the Activity-Weight-Duality prediction,
 then fits the power law c_i ~ lambda_i^gamma in H's eigenbasis.
 
-Kernel level: set AWD_KERNELS=generic|avx2|avx512|neon to force one.`,
+Every flag has one meaning in every command; bad input ends with one line
+'awd: ...' and exit status 1. Kernel level: set AWD_KERNELS=generic|avx2|avx512|neon
+to force one.`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
 	PersistentPreRunE: func(*cobra.Command, []string) error {
@@ -30,8 +35,22 @@ Kernel level: set AWD_KERNELS=generic|avx2|avx512|neon to force one.`,
 }
 
 func main() {
+	awd.Tool = "awd " + version
+	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	if err := rootCmd.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "awd:", err)
+		fmt.Fprintln(os.Stderr, "awd:", oneLine(err))
 		os.Exit(1)
 	}
+}
+
+// oneLine keeps the first line of an error message, so that the CLI's
+// promise of one line holds whatever a library wraps.
+func oneLine(err error) string {
+	s := err.Error()
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/awd/figures"
 )
 
 func init() {
@@ -33,22 +34,26 @@ func init() {
                 'mean' forces gamma = 1, 'rank1' should change little.
 
 and, when more than one epoch was analysed, gamma_epochs: gamma of C and
-C_awd (± SE) over training.`,
+C_awd (± SE) over training. A figure that cannot be drawn (no positive
+values for a log axis, arrays missing) is skipped with a note.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := awd.ReadReport(args[0])
 			if err != nil {
 				return err
 			}
+			if len(rep.Checkpoints) == 0 {
+				return fmt.Errorf("%s has no analysed epoch: nothing to plot", args[0])
+			}
 			if out == "" {
 				out = filepath.Join(filepath.Dir(args[0]), "figures")
 			}
-			if err := ensureWritable(out); err != nil {
-				return err
-			}
-			files, err := awd.Figures(rep, args[0], out)
+			files, notes, err := figures.Draw(rep, args[0], out)
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
+			}
+			for _, n := range notes {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
 			}
 			return err
 		},

@@ -35,7 +35,7 @@ func TestTrainCLIErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--classes", "3"}, "--out"},
+		{[]string{"--classes", "3", "--out", ""}, "--out"},
 		{[]string{"--out", out, "--data", "imagenet"}, "--data"},
 		{[]string{"--out", out, "--loss", "hinge"}, "--loss"},
 		{[]string{"--out", out, "--classes", "11"}, "--classes 11"},

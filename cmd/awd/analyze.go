@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+func init() {
+	var o options
+	cmd := &cobra.Command{
+		Use:   "analyze CHECKPOINT.npz",
+		Short: "analyse one checkpoint (ours, or a PyTorch state_dict saved as .npz)",
+		Long: `analyze loads a model checkpoint and measures, for one fully connected layer,
+the noise covariance C, the Hessian H, M2 and the AWD covariances on a
+balanced data subset, then fits c_i ~ lambda_i^gamma in H's eigenbasis and
+checks the Thm 5.1 bounds, the alignment and (with --suppress) the
+suppression experiments (docs/math.md).
+
+The checkpoint is an .npz of float32 arrays named as PyTorch's state_dict
+(fc1.weight, ...). A checkpoint written by 'awd run' or 'awd train' has a
+JSON beside it that records the architecture, the data subset, the loss, the
+batch size and the layer: they are the defaults here, so
+  awd train --out t1 && awd analyze t1/final.npz
+needs no other flag. A PyTorch model converted with
+  numpy.savez("m.npz", **{k: v.numpy() for k, v in model.state_dict().items()})
+is recognised from its names and shapes; then give --loss, --batch and the
+data flags that were used for training.
+
+Writes OUT/results.json (schema_version, config, fits, bounds, alignment,
+suppression, timings) and OUT/arrays_epochNNNN.npz (sample_indices,
+H_eigenvalues, c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cmb, c_M2, s_i, ...).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return analyzeCommand(cmd, &o, args[0]) },
+	}
+	addFlags(cmd, &o, map[string]string{"per-class": "2000", "suppress": "", "out": "out/analyze"},
+		concat(dataFlags, []string{"loss", "batch"}, analysisFlags, outFlags)...)
+	cmd.Flags().Lookup("loss").Usage += " (default: the checkpoint's)"
+	cmd.Flags().Lookup("batch").Usage += " (default: the checkpoint's)"
+	rootCmd.AddCommand(cmd)
+}
+
+// analysisOwner is what an analyze folder is of: a checkpoint (by
+// content), the data and the analysis options.
+type analysisOwner struct {
+	Checkpoint string      `json:"checkpoint_sha256"`
+	Data       nn.DataSpec `json:"data"`
+	Analysis   awd.Config  `json:"analysis"`
+}
+
+func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
+	model, meta, err := nn.LoadCheckpoint(path)
+	if err != nil {
+		return err
+	}
+	if err := checkpointDefaults(cmd.Flags(), o, model, meta); err != nil {
+		return err
+	}
+	data, err := o.dataSpec()
+	if err != nil {
+		return err
+	}
+	if data.Outputs() != model.Arch.Outputs {
+		return fmt.Errorf("--head %d: the checkpoint has %d logits, the data %d classes; give --head %d with %d classes", data.Head, model.Arch.Outputs, len(data.Classes), model.Arch.Outputs, model.Arch.Outputs)
+	}
+	cfg, err := o.analysisConfig(o.loss, o.batch)
+	if err != nil {
+		return err
+	}
+	if cfg, err = cfg.ForModel(model); err != nil {
+		return flagError(err)
+	}
+	epoch := 0
+	if meta != nil {
+		epoch = meta.Epoch
+	}
+	sha, _ := awd.FileSHA256(path)
+	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg}, o.fresh)
+	if err != nil {
+		return err
+	}
+	defer folder.Close()
+	train, _, err := data.Load()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	r, err := awd.Analyze(ctx, model, train, cfg, newUI(cmd.ErrOrStderr(), o.quiet))
+	if err != nil {
+		return flagError(err)
+	}
+	ck := awd.Checkpoint{Epoch: epoch, File: path, Arrays: awd.ArraysName(epoch), Analysis: r,
+		TrainLoss: r.SampleLoss, TrainAcc: r.SampleAcc, TestLoss: awd.Float(math.NaN()), TestAcc: awd.Float(math.NaN())}
+	rep := &awd.Report{Tool: awd.Tool, RunID: folder.Owner.RunID, Config: folder.Owner.Config, Finished: true, Checkpoints: []awd.Checkpoint{ck}}
+	if err := awd.WriteArrays(folder.Path(ck.Arrays), r); err != nil {
+		return err
+	}
+	if err := awd.WriteReport(folder.Path("results.json"), rep); err != nil {
+		return err
+	}
+	printSummary(cmd.OutOrStdout(), rep, filepath.Join(o.out, "results.json"))
+	return nil
+}
+
+// checkpointDefaults fills the flags the user did not give from the
+// checkpoint's JSON (data, loss, batch, layer); without a JSON (a converted
+// PyTorch state_dict) a head with fewer than 10 logits is taken as K.
+func checkpointDefaults(fs *pflag.FlagSet, o *options, model *nn.Model, meta *nn.CheckpointMeta) error {
+	set := func(name, value string) error {
+		if fs.Changed(name) {
+			return nil
+		}
+		if err := fs.Set(name, value); err != nil {
+			return fmt.Errorf("checkpoint's %s %q: %v", name, value, err)
+		}
+		fs.Lookup(name).Changed = false
+		return nil
+	}
+	if meta == nil {
+		if l := model.Arch.Outputs; l < nn.DataClasses && !fs.Changed("head") {
+			return set("head", fmt.Sprint(l))
+		}
+		return nil
+	}
+	vals := [][2]string{{"loss", meta.Train.Loss.String()}, {"batch", fmt.Sprint(meta.Train.Batch)}, {"layer", meta.Layer}}
+	if d := meta.Data; d != nil {
+		vals = append(vals, [2]string{"data", d.Name}, [2]string{"data-dir", d.Dir}, [2]string{"classes", listString(d.Classes)},
+			[2]string{"per-class", fmt.Sprint(d.PerClass)}, [2]string{"head", fmt.Sprint(d.Head)}, [2]string{"data-seed", fmt.Sprint(d.Seed)})
+	}
+	for _, v := range vals {
+		if v[1] == "" || v[1] == "0" && v[0] == "batch" {
+			continue
+		}
+		if err := set(v[0], v[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func listString(v []int) string {
+	s := ""
+	for i, x := range v {
+		if i > 0 {
+			s += ","
+		}
+		s += fmt.Sprint(x)
+	}
+	return s
+}

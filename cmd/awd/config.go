@@ -1,0 +1,74 @@
+package main
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// dataSpec is the data of the flags.
+func (o *options) dataSpec() (nn.DataSpec, error) {
+	classes, err := o.classList()
+	if err != nil {
+		return nn.DataSpec{}, err
+	}
+	d := nn.DataSpec{Name: o.data, Dir: o.dataDir, Classes: classes, PerClass: o.perClass, Head: o.head, Seed: o.dataSeed}
+	d, err = d.Normalized()
+	return d, flagError(err)
+}
+
+// trainConfig is the training of the flags.
+func (o *options) trainConfig() nn.TrainConfig {
+	loss, _ := nn.ParseLoss(o.loss)
+	tc := nn.DefaultTrainConfig(loss)
+	tc.Epochs, tc.Batch, tc.LR, tc.TMax, tc.ClipNorm, tc.StopLoss, tc.Vanilla = o.epochs, o.batch, o.lr, o.tMax, o.clip, o.stopLoss, o.vanilla
+	tc.Seed = o.seed
+	return tc
+}
+
+// analysisConfig is the analysis of the flags, for loss and batch size.
+func (o *options) analysisConfig(loss string, batch int) (awd.Config, error) {
+	c := awd.DefaultConfig(loss)
+	c.Layer, c.K, c.Batch, c.Seed = o.layer, o.k, batch, o.analysisSeed
+	c.Centered, c.Greedy, c.Pair2, c.MiniBatch, c.Correlation = o.centered, o.greedy, !o.noPair2, !o.noMinibatch, !o.noCorr
+	c.RhoBlock, c.CorrK = o.rhoBlock, o.corrK
+	c.Suppression = awd.SuppressionConfig{Tau: o.tau, TailEps: o.tailEps, NonStiffEps: o.nonstiffEps, Seed: o.analysisSeed, CorrK: o.corrK}
+	c.Interventions = nil
+	for _, s := range strings.Split(o.suppress, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.Interventions = append(c.Interventions, s)
+		}
+	}
+	var err error
+	if c.Memory, err = o.memBudget(); err != nil {
+		return c, err
+	}
+	return c, flagError(c.Validate())
+}
+
+// runConfig is the run of the flags (analysing at --analyze-at when
+// analyse is set).
+func (o *options) runConfig(analyse bool) (awd.RunConfig, error) {
+	data, err := o.dataSpec()
+	if err != nil {
+		return awd.RunConfig{}, err
+	}
+	widths, _ := parseList("widths", o.widths)
+	rc := awd.RunConfig{Data: data, Model: nn.ModelSpec{Kind: o.model, Widths: widths}, Seed: o.seed, Train: o.trainConfig()}
+	rc.Checkpoints, _ = parseList("checkpoints", o.checkpoints)
+	if analyse {
+		rc.AnalyzeAt, _ = parseList("analyze-at", o.analyzeAt)
+		if len(rc.AnalyzeAt) == 0 {
+			rc.AnalyzeAt = slices.Compact([]int{1, max(1, o.epochs/2), o.epochs})
+		}
+		an, err := o.analysisConfig(o.loss, o.batch)
+		if err != nil {
+			return rc, err
+		}
+		rc.Analysis = &an
+	}
+	rc, err = rc.Normalized()
+	return rc, flagError(err)
+}

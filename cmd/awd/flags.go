@@ -1,0 +1,179 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// options holds the value of every flag of every command. A flag has one
+// name, one meaning and one check wherever it appears (the flags table);
+// only its default may differ between commands.
+type options struct {
+	data, dataDir, classes, model, widths, loss string
+	perClass, head                              int
+	dataSeed, seed                              uint64
+
+	epochs, batch, tMax       int
+	lr, clip, stopLoss        float64
+	vanilla                   bool
+	checkpoints, analyzeAt    string
+	k, rhoBlock, corrK        int
+	layer, suppress, mem      string
+	analysisSeed              uint64
+	centered, greedy, noPair2 bool
+	noMinibatch, noCorr       bool
+	tau, tailEps, nonstiffEps float64
+	out                       string
+	fresh, quiet              bool
+	covs                      string
+	csv                       bool
+}
+
+// flagDef is one flag: how to register it, its default, and the check of
+// its value (a one-line error naming the flag and the allowed range).
+type flagDef struct {
+	name  string
+	def   string
+	usage string
+	bind  func(fs *pflag.FlagSet, o *options, name, def, usage string)
+	check func(o *options) error
+}
+
+func strFlag(p func(*options) *string) func(*pflag.FlagSet, *options, string, string, string) {
+	return func(fs *pflag.FlagSet, o *options, name, def, usage string) { fs.StringVar(p(o), name, def, usage) }
+}
+
+func intFlag(p func(*options) *int) func(*pflag.FlagSet, *options, string, string, string) {
+	return func(fs *pflag.FlagSet, o *options, name, def, usage string) {
+		v, _ := strconv.Atoi(def)
+		fs.IntVar(p(o), name, v, usage)
+	}
+}
+
+func uintFlag(p func(*options) *uint64) func(*pflag.FlagSet, *options, string, string, string) {
+	return func(fs *pflag.FlagSet, o *options, name, def, usage string) {
+		v, _ := strconv.ParseUint(def, 10, 64)
+		fs.Uint64Var(p(o), name, v, usage)
+	}
+}
+
+func floatFlag(p func(*options) *float64) func(*pflag.FlagSet, *options, string, string, string) {
+	return func(fs *pflag.FlagSet, o *options, name, def, usage string) {
+		v, _ := strconv.ParseFloat(def, 64)
+		fs.Float64Var(p(o), name, v, usage)
+	}
+}
+
+func boolFlag(p func(*options) *bool) func(*pflag.FlagSet, *options, string, string, string) {
+	return func(fs *pflag.FlagSet, o *options, name, def, usage string) {
+		fs.BoolVar(p(o), name, def == "true", usage)
+	}
+}
+
+// atLeast checks an int flag against a minimum.
+func atLeast(name string, p func(*options) int, lo int, what string) func(*options) error {
+	return func(o *options) error {
+		if v := p(o); v < lo {
+			return fmt.Errorf("--%s %d: must be at least %d%s", name, v, lo, what)
+		}
+		return nil
+	}
+}
+
+// inRange checks a float flag: finite, within [lo, hi] (open at lo when
+// openLo).
+func inRange(name string, p func(*options) float64, lo, hi float64, openLo bool) func(*options) error {
+	return func(o *options) error {
+		v := p(o)
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < lo || v > hi || openLo && v == lo {
+			l := "["
+			if openLo {
+				l = "("
+			}
+			return fmt.Errorf("--%s %v: must be finite and in %s%g, %g]", name, v, l, lo, hi)
+		}
+		return nil
+	}
+}
+
+func parseList(name, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("--%s %s: %q is not an integer", name, s, f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func listCheck(name string, p func(*options) string) func(*options) error {
+	return func(o *options) error {
+		_, err := parseList(name, p(o))
+		return err
+	}
+}
+
+// addFlags registers the named flags of the table on cmd, with per-command
+// defaults, and makes cmd check them before it runs.
+func addFlags(cmd *cobra.Command, o *options, defaults map[string]string, names ...string) {
+	fs := cmd.Flags()
+	var checks []func(*options) error
+	for _, name := range names {
+		d, ok := flagTable[name]
+		if !ok {
+			panic("awd: no flag " + name)
+		}
+		def := d.def
+		if v, ok := defaults[name]; ok {
+			def = v
+		}
+		d.bind(fs, o, name, def, d.usage)
+		if d.check != nil {
+			checks = append(checks, d.check)
+		}
+	}
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		for _, c := range checks {
+			if err := c(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// flagError turns a library error about an option into one about its flag:
+// "k=65: ..." becomes "--k 65: ...".
+func flagError(err error) error {
+	var oe *nn.OptionError
+	if errors.As(err, &oe) {
+		return fmt.Errorf("--%s %s: %s", oe.Option, oe.Value, oe.Reason)
+	}
+	return err
+}
+
+// memBudget is --mem in bytes (0: not given).
+func (o *options) memBudget() (int64, error) {
+	if o.mem == "" {
+		return 0, nil
+	}
+	b, err := awd.ParseBytes(o.mem)
+	if err != nil {
+		return 0, fmt.Errorf("--mem: %v", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/awd-toolkit/awd/awd"
+)
+
+// printSummary writes the one-screen summary of a report: gamma per
+// analysed epoch, then everything measured at the last one.
+func printSummary(w io.Writer, rep *awd.Report, path string) {
+	if len(rep.Checkpoints) == 0 {
+		fmt.Fprintf(w, "no analysed epoch; results: %s\n", path)
+		return
+	}
+	fmt.Fprintf(w, "\n%-6s %-10s %-8s %-18s %-18s %s\n", "epoch", "loss", "acc", "gamma (C)", "gamma_awd", "R2")
+	for _, c := range rep.Checkpoints {
+		g, ga := c.Analysis.Fits[awd.NameC], c.Analysis.Fits[awd.NameCAWD]
+		r2 := "n/a"
+		if g.Used > 0 {
+			r2 = fmt.Sprintf("%.3f", g.R2)
+		}
+		fmt.Fprintf(w, "%-6d %-10.4g %-8.4f %-18s %-18s %s\n", c.Epoch, float64(c.TrainLoss), float64(c.TrainAcc), g.Short(), ga.Short(), r2)
+	}
+	last := rep.Checkpoints[len(rep.Checkpoints)-1]
+	r := last.Analysis
+	fmt.Fprintf(w, "\n%s %s, layer %s (%dx%d, d=%d), %s loss, %d logits, K=%d, N=%d, k=%d, B=%d, kernels %s\n",
+		r.Dataset, r.Model, r.Layer, r.M, r.In, r.D, r.Loss, r.Head, len(r.Classes), r.N, r.K, r.Batch, r.KernelLevel)
+	printFits(w, r)
+	printStatistics(w, r)
+	t := r.Timings
+	fmt.Fprintf(w, "  time: pairs %.1fs, per-sample %.1fs, accumulate %.1fs, eigensolve %.1fs, statistics %.1fs, suppression %.1fs, total %.1fs\n",
+		t.Pairs, t.PerSample, t.Accumulate, t.Eigensolve, t.Statistics, t.Suppression, t.Total)
+	fmt.Fprintf(w, "results: %s (arrays: %s)\n", path, filepath.Join(filepath.Dir(path), last.Arrays))
+}
+
+// printFits writes every exponent, or n/a with the reason.
+func printFits(w io.Writer, r *awd.Result) {
+	for _, name := range []string{awd.NameC, awd.NameCAWD, awd.NameCPair, awd.NameCPair2, awd.NameCMb} {
+		if f, ok := r.Fits[name]; ok {
+			fmt.Fprintf(w, "  gamma %-8s %s  (R2 %.3f, %d of %d directions used)\n", name, f.Short(), f.R2, f.Used, f.Used+f.Dropped)
+		} else if e, ok := r.FitErrors[name]; ok {
+			fmt.Fprintf(w, "  gamma %-8s n/a: %s\n", name, e)
+		}
+	}
+}
+
+// printStatistics writes the bounds, alignment, commutator, correlations
+// and suppression.
+func printStatistics(w io.Writer, r *awd.Result) {
+	b := r.Bounds
+	applies := ""
+	if !b.Upper.Applies {
+		applies = " (not implied: some H_n not PSD)"
+	}
+	fmt.Fprintf(w, "  Thm 5.1  lambda_i^2 <= s_i: %d/%d;  s_i <= lambda_loc_max*lambda_i: %d/%d%s  (lambda_loc_max %.4g)\n",
+		b.Lower.Holds, b.Lower.Total, b.Upper.Holds, b.Upper.Total, applies, b.LocMax)
+	for _, a := range r.Alignment {
+		fmt.Fprintf(w, "  alignment %-6s rbar %.4f, random frame %.4f, null mu0 %.4f ± %.4f (k_eff %.1f): z = %.1f, p = %.2g\n",
+			a.Of, a.RBar, a.RBarRand, a.Mu0, a.SE, a.KEff, a.Z, a.P)
+	}
+	for of, e := range r.AlignErrors {
+		fmt.Fprintf(w, "  alignment %-6s n/a: %s\n", of, e)
+	}
+	fmt.Fprintf(w, "  commutator ||HC-CH||/(||H|| ||C||) = %.3g\n", float64(r.Commutator))
+	if c := r.Correlation; c != nil {
+		fmt.Fprintf(w, "  eigenvalue-alignment correlation: r_1 %.3f, mean of top 10 %.3f, positive %d/%d\n",
+			float64(c.First), float64(c.MeanTop), c.Positive, min(r.K, r.Config.CorrK))
+	}
+	for _, iv := range r.Suppression {
+		extra := ""
+		if iv.Stiff > 0 {
+			extra = fmt.Sprintf(" (%d stiff samples)", iv.Stiff)
+		}
+		if iv.FitErr != "" {
+			fmt.Fprintf(w, "  suppression %-8s gamma_M2 n/a: %s\n", iv.Name, iv.FitErr)
+			continue
+		}
+		fmt.Fprintf(w, "  suppression %-8s gamma_M2 %s%s\n", iv.Name, iv.Fit.Short(), extra)
+	}
+}
