@@ -172,4 +172,3 @@ func denseMat(a linalg.Dense) *mat.Dense {
 	}
 	return a.Clone().Mat()
 }
-
