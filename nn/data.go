@@ -337,17 +337,28 @@ func LoadFashionMNIST(dir string) (train, test *Dataset, err error) {
 	return LoadIDXDir("fashion", dir)
 }
 
-// CIFAR-10 per-channel mean and standard deviation of the training set (R, G, B).
+// CIFAR-10 standardisation (R, G, B): x = (p/255 - mean) / std. CIFARMean is
+// the training set's per-channel mean. CIFARStd, the default, is the
+// standard deviation the paper's code divides by (data.py lines 121-122,
+// transforms.Normalize(..., (0.2023, 0.1994, 0.2010)), a value common in
+// PyTorch examples); CIFARStdData is the training set's actual per-channel
+// standard deviation. They differ by 18-23%, which scales the inputs, and
+// so every activity and curvature, of a CIFAR-10 model.
 var (
-	CIFARMean = [3]float32{0.4914, 0.4822, 0.4465}
-	CIFARStd  = [3]float32{0.2470, 0.2435, 0.2616}
+	CIFARMean    = [3]float32{0.4914, 0.4822, 0.4465}
+	CIFARStd     = [3]float32{0.2023, 0.1994, 0.2010}
+	CIFARStdData = [3]float32{0.2470, 0.2435, 0.2616}
 )
 
 const cifarRecord = 1 + 3*32*32
 
 // ReadCIFAR parses CIFAR-10 binary records (1 label byte, then the R, G and
-// B planes of 32x32 bytes) and appends them to ds, standardised per channel.
-func ReadCIFAR(r io.Reader, ds *Dataset) error {
+// B planes of 32x32 bytes) and appends them to ds, standardised per channel
+// with CIFARMean and CIFARStd.
+func ReadCIFAR(r io.Reader, ds *Dataset) error { return ReadCIFARNorm(r, ds, CIFARMean, CIFARStd) }
+
+// ReadCIFARNorm is ReadCIFAR with the per-channel mean and std given.
+func ReadCIFARNorm(r io.Reader, ds *Dataset, mean, std [3]float32) error {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(r); err != nil {
 		return err
@@ -368,7 +379,7 @@ func ReadCIFAR(r io.Reader, ds *Dataset) error {
 		for c := 0; c < 3; c++ {
 			plane := b[off+1+c*1024 : off+1+(c+1)*1024]
 			for _, p := range plane {
-				ds.X = append(ds.X, (float32(p)/255-CIFARMean[c])/CIFARStd[c])
+				ds.X = append(ds.X, (float32(p)/255-mean[c])/std[c])
 			}
 		}
 		ds.N++
@@ -377,8 +388,15 @@ func ReadCIFAR(r io.Reader, ds *Dataset) error {
 }
 
 // LoadCIFAR10 loads the binary version of CIFAR-10 from dir
-// (data_batch_1.bin .. data_batch_5.bin, test_batch.bin).
+// (data_batch_1.bin .. data_batch_5.bin, test_batch.bin), standardised with
+// CIFARMean and CIFARStd (the paper code's).
 func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
+	return LoadCIFAR10Norm(dir, CIFARMean, CIFARStd)
+}
+
+// LoadCIFAR10Norm is LoadCIFAR10 with the per-channel mean and std given
+// (e.g. CIFARStdData).
+func LoadCIFAR10Norm(dir string, mean, std [3]float32) (train, test *Dataset, err error) {
 	if dir == "" {
 		dir = os.Getenv("AWD_CIFAR10_DIR")
 	}
@@ -393,7 +411,7 @@ func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
 			if err != nil {
 				return nil, fmt.Errorf("cifar10: %w", err)
 			}
-			err = ReadCIFAR(fh, ds)
+			err = ReadCIFARNorm(fh, ds, mean, std)
 			fh.Close()
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", p, err)

@@ -128,16 +128,27 @@ func TestCIFAR(t *testing.T) {
 	if train.N != 15 || test.N != 4 || train.C != 3 || train.H != 32 {
 		t.Fatalf("sizes %d %d", train.N, test.N)
 	}
-	for i := 0; i < test.N; i++ {
-		s := test.Sample(i)
-		for c := 0; c < 3; c++ {
-			want := (float32(10*c+i)/255 - CIFARMean[c]) / CIFARStd[c]
-			if s[c*1024] != want || s[c*1024+1023] != want {
-				t.Fatalf("record %d channel %d: %g, want %g", i, c, s[c*1024], want)
+	// The default is the paper code's std (data.py), LoadCIFAR10Norm takes another.
+	_, testData, err := LoadCIFAR10Norm(dir, CIFARMean, [3]float32{0.2470, 0.2435, 0.2616})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := [3]float32{0.4914, 0.4822, 0.4465}
+	for _, tc := range []struct {
+		ds  *Dataset
+		std [3]float32
+	}{{test, [3]float32{0.2023, 0.1994, 0.2010}}, {testData, [3]float32{0.2470, 0.2435, 0.2616}}} {
+		for i := 0; i < tc.ds.N; i++ {
+			s := tc.ds.Sample(i)
+			for c := 0; c < 3; c++ {
+				want := (float32(10*c+i)/255 - mean[c]) / tc.std[c]
+				if s[c*1024] != want || s[c*1024+1023] != want {
+					t.Fatalf("std %v: record %d channel %d: %g, want %g", tc.std, i, c, s[c*1024], want)
+				}
 			}
-		}
-		if test.Y[i] != i%10 {
-			t.Fatalf("label %d", test.Y[i])
+			if tc.ds.Y[i] != i%10 {
+				t.Fatalf("label %d", tc.ds.Y[i])
+			}
 		}
 	}
 	bad := cifarBytes(2)

@@ -10,8 +10,9 @@ import (
 
 // TrainConfig is the SGD setup. Defaults (DefaultTrainConfig) follow the
 // paper's code: lr 0.1, cosine annealing to lr/100 over 500 epochs stepped
-// once per epoch, gradient-norm clipping at 5, early stop when the epoch's
-// train loss falls below 1e-5.
+// once per epoch, gradient-norm clipping at 5, and its early stop (StopFull):
+// the loss of the whole training set after the epoch below 1e-5 and its
+// accuracy above 0.9999 (mean of the last 9 epochs).
 type TrainConfig struct {
 	Loss     Loss    `json:"loss"`
 	Epochs   int     `json:"epochs"`    // last epoch to run (1-based)
@@ -20,20 +21,48 @@ type TrainConfig struct {
 	TMax     int     `json:"t_max"`     // cosine period in epochs
 	MinLR    float64 `json:"min_lr"`    // eta_min; 0 means LR/100
 	ClipNorm float64 `json:"clip_norm"` // max global gradient norm; 0 disables
-	StopLoss float64 `json:"stop_loss"` // stop when the train loss < StopLoss; 0 disables
-	Vanilla  bool    `json:"vanilla"`   // constant lr, no clipping
-	Seed     uint64  `json:"seed"`      // shuffling seed (the init seed is the model's)
+	StopLoss float64 `json:"stop_loss"` // stop when the train loss < StopLoss (see StopRule); 0 disables
+	// StopRule is which train loss StopLoss is compared with: StopFull
+	// (also ""), the paper code's rule, or StopRunning.
+	StopRule string `json:"stop_rule,omitempty"`
+	Vanilla  bool   `json:"vanilla"` // constant lr, no clipping
+	Seed     uint64 `json:"seed"`    // shuffling seed (the init seed is the model's)
 	// StartEpoch is the number of epochs already done (resume from a
 	// checkpoint written after epoch StartEpoch).
 	StartEpoch int `json:"start_epoch"`
+	// PrevFullAcc are the FullAcc of the epochs before StartEpoch, oldest
+	// first (only the last StopWindow - 1 are used): StopFull looks back
+	// that far, so a resumed run stops where the uninterrupted one would.
+	PrevFullAcc []float64 `json:"-"`
 	// OnBatch, when not nil, is called after every mini-batch with the
 	// batches done and the batches of the epoch (for progress bars).
 	OnBatch func(done, total int) `json:"-"`
 }
 
+// Stop rules (TrainConfig.StopRule).
+const (
+	// StopFull is the paper code's early stop (train_model.py, lines
+	// 124-143): after every epoch the model is evaluated on the whole
+	// training set (EpochStats.FullLoss, FullAcc), and training stops when
+	// FullLoss < StopLoss and the mean FullAcc of the last StopWindow
+	// epochs (fewer at the start) exceeds StopAcc. It costs one forward
+	// pass over the training set per epoch.
+	StopFull = "full"
+	// StopRunning stops when the mean of the epoch's mini-batch losses, as
+	// they were seen during the epoch, is below StopLoss (no extra pass).
+	StopRunning = "running"
+)
+
+// StopAcc and StopWindow are the accuracy bar of StopFull and the number of
+// epochs it averages (the code's np.mean(acc[-1:-10:-1]) > 0.9999).
+const (
+	StopAcc    = 0.9999
+	StopWindow = 9
+)
+
 // DefaultTrainConfig returns the paper-code defaults for loss.
 func DefaultTrainConfig(loss Loss) TrainConfig {
-	return TrainConfig{Loss: loss, Epochs: 100, Batch: 50, LR: 0.1, TMax: 500, ClipNorm: 5, StopLoss: 1e-5}
+	return TrainConfig{Loss: loss, Epochs: 100, Batch: 50, LR: 0.1, TMax: 500, ClipNorm: 5, StopLoss: 1e-5, StopRule: StopFull}
 }
 
 // EpochLR is the learning rate used during epoch e (1-based):
@@ -52,12 +81,16 @@ func (c TrainConfig) EpochLR(e int) float64 {
 
 // EpochStats is what one epoch reports. The train loss and accuracy are the
 // means over the epoch's mini-batches as they were seen (weighted by batch
-// size), as the paper's code logs them; test values are from the model at
-// the end of the epoch (NaN without a test set).
+// size); FullLoss and FullAcc are those of the model at the end of the epoch
+// on the whole training set, which is what the paper's code logs as its
+// train loss (NaN unless StopFull evaluates them); test values are from the
+// model at the end of the epoch (NaN without a test set).
 type EpochStats struct {
 	Epoch     int     `json:"epoch"`
 	TrainLoss float64 `json:"train_loss"`
 	TrainAcc  float64 `json:"train_acc"`
+	FullLoss  float64 `json:"full_loss"`
+	FullAcc   float64 `json:"full_acc"`
 	TestLoss  float64 `json:"test_loss"`
 	TestAcc   float64 `json:"test_acc"`
 	LR        float64 `json:"lr"`
@@ -90,6 +123,11 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 	if cfg.Batch < 1 || cfg.LR <= 0 || cfg.Epochs < 0 || math.IsNaN(cfg.LR) {
 		return 0, fmt.Errorf("train: bad config: batch %d, lr %g, epochs %d", cfg.Batch, cfg.LR, cfg.Epochs)
 	}
+	if cfg.StopRule != "" && cfg.StopRule != StopFull && cfg.StopRule != StopRunning {
+		return 0, fmt.Errorf("train: unknown stop rule %q (want %s or %s)", cfg.StopRule, StopFull, StopRunning)
+	}
+	full := cfg.StopLoss > 0 && cfg.StopRule != StopRunning
+	accs := append([]float64(nil), cfg.PrevFullAcc...)
 	b := min(cfg.Batch, train.N)
 	n := newNet[float32](m, b)
 	dim := train.Dim()
@@ -125,11 +163,15 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 			}
 		}
 		st := EpochStats{Epoch: e, TrainLoss: sumLoss / float64(train.N), TrainAcc: float64(correct) / float64(train.N),
-			TestLoss: math.NaN(), TestAcc: math.NaN(), LR: lr}
+			FullLoss: math.NaN(), FullAcc: math.NaN(), TestLoss: math.NaN(), TestAcc: math.NaN(), LR: lr}
 		if math.IsNaN(st.TrainLoss) || math.IsInf(st.TrainLoss, 0) || !n.finite() {
 			return last, fmt.Errorf("train: epoch %d: %w; keeping the weights of epoch %d", e, ErrNonFinite, last)
 		}
 		n.store(m)
+		if full {
+			st.FullLoss, st.FullAcc = evaluate(n, train, cfg.Loss)
+			accs = append(accs, st.FullAcc)
+		}
 		if test != nil {
 			st.TestLoss, st.TestAcc = evaluate(n, test, cfg.Loss)
 		}
@@ -140,11 +182,34 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 				return last, err
 			}
 		}
-		if cfg.StopLoss > 0 && st.TrainLoss < cfg.StopLoss {
+		if cfg.Stops(st, accs) {
 			break
 		}
 	}
 	return last, nil
+}
+
+// Stops reports whether training ends after the epoch st by the early stop
+// of c: fullAccs are the FullAcc of the epochs so far, st's last (StopFull;
+// ignored by StopRunning). False when StopLoss is 0.
+func (c TrainConfig) Stops(st EpochStats, fullAccs []float64) bool {
+	switch {
+	case c.StopLoss <= 0:
+		return false
+	case c.StopRule == StopRunning:
+		return st.TrainLoss < c.StopLoss
+	}
+	return st.FullLoss < c.StopLoss && len(fullAccs) > 0 && meanLast(fullAccs, StopWindow) > StopAcc
+}
+
+// meanLast is the mean of the last (up to) n values of x.
+func meanLast(x []float64, n int) float64 {
+	x = x[max(0, len(x)-n):]
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
 }
 
 func checkData(m *Model, ds *Dataset) error {

@@ -202,3 +202,96 @@ func TestTrainErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestStopRules checks the paper code's early stop against its definition:
+// a run without early stop, evaluated after every epoch by Evaluate (the
+// whole training set, float32 as in training), gives the loss and accuracy
+// curves; the first epoch whose loss is below StopLoss and whose mean
+// accuracy over the last 9 epochs exceeds 0.9999 is where the run with
+// StopFull must stop, with the same FullLoss and FullAcc logged. The
+// running rule stops where the mean batch loss first falls below StopLoss,
+// and a run resumed from any epoch with PrevFullAcc stops at the same epoch.
+func TestStopRules(t *testing.T) {
+	ds := randDataset(3, 60, 1, 1, 5, 2)
+	for i, y := range ds.Y { // separable with a margin: x_0 is 0.1 or 0.9
+		ds.X[i*5] = 0.1 + 0.8*float32(y)
+	}
+	const stop = 0.02
+	newModel := func() *Model {
+		m, err := NewMLP(5, []int{8, 8}, 2, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	cfg := DefaultTrainConfig(CE)
+	cfg.Epochs, cfg.Batch, cfg.Seed, cfg.LR, cfg.StopLoss = 400, 10, 1, 0.5, 0
+	var loss, acc, running []float64
+	if _, err := Train(newModel(), ds, nil, cfg, func(st EpochStats, m *Model) error {
+		l, a, err := Evaluate(m, ds, CE)
+		loss, acc, running = append(loss, l), append(acc, a), append(running, st.TrainLoss)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want, wantRunning := -1, -1
+	for e := range loss {
+		lo := max(0, e+1-9)
+		var s float64
+		for _, a := range acc[lo : e+1] {
+			s += a
+		}
+		if want < 0 && loss[e] < stop && s/float64(e+1-lo) > 0.9999 {
+			want = e + 1
+		}
+		if wantRunning < 0 && running[e] < stop {
+			wantRunning = e + 1
+		}
+	}
+	if want < 0 || wantRunning < 0 {
+		t.Fatalf("the rules never trigger in %d epochs (last loss %v, acc %v)", cfg.Epochs, loss[len(loss)-1], acc[len(acc)-1])
+	}
+	t.Logf("full rule at epoch %d, running rule at %d", want, wantRunning)
+	cfg.StopLoss = stop
+	var logged []EpochStats
+	last, err := Train(newModel(), ds, nil, cfg, func(st EpochStats, _ *Model) error {
+		logged = append(logged, st)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last != want {
+		t.Errorf("StopFull stopped after epoch %d, the definition says %d", last, want)
+	}
+	for e, st := range logged {
+		// the same float32 logits, summed in batches of another size
+		if math.Abs(st.FullLoss-loss[e]) > 64*eps*loss[e] || st.FullAcc != acc[e] {
+			t.Fatalf("epoch %d: full loss/acc %v %v, Evaluate %v %v", e+1, st.FullLoss, st.FullAcc, loss[e], acc[e])
+		}
+	}
+	// Resume after epoch r with the accuracies logged so far.
+	for _, r := range []int{want - 3, want - 1} {
+		if r < 1 {
+			continue
+		}
+		m := newModel()
+		c := cfg
+		c.Epochs = r
+		if _, err := Train(m, ds, nil, c, nil); err != nil {
+			t.Fatal(err)
+		}
+		c.Epochs, c.StartEpoch, c.PrevFullAcc = cfg.Epochs, r, acc[:r]
+		if got, err := Train(m, ds, nil, c, nil); err != nil || got != want {
+			t.Errorf("resumed after epoch %d: stopped after %d (%v), want %d", r, got, err, want)
+		}
+	}
+	cfg.StopRule = StopRunning
+	if last, err := Train(newModel(), ds, nil, cfg, nil); err != nil || last != wantRunning {
+		t.Errorf("StopRunning stopped after epoch %d (%v), want %d", last, err, wantRunning)
+	}
+	cfg.StopRule = "never"
+	if _, err := Train(newModel(), ds, nil, cfg, nil); err == nil {
+		t.Error("unknown stop rule accepted")
+	}
+}
