@@ -8,9 +8,9 @@ package kernels
 // (stride lds), transposed and scaled by alpha, as the A panels DgemmMicro
 // reads: column i of src (row i of op(A) = src^T) goes to panel i/mr, step p
 // at dst[(i/mr)*mr*kc + p*mr + i%mr]; a last partial panel is padded with
-// zeros. dst needs ceil(mc/mr)*mr*kc values. The assembly packers prefetch
-// the rows of src ahead: on a wide src each row is on its own page, out of
-// the hardware prefetchers' reach.
+// zeros. dst needs ceil(mc/mr)*mr*kc values. The assembly packers (AVX2 and
+// AVX-512) prefetch the rows of src ahead: on a wide src each row is on its
+// own page, out of the hardware prefetchers' reach.
 func DpackAT(dst, src []float64, lds, kc, mc int, alpha float64) {
 	l := current
 	mr, _ := dgemmShape(l)

@@ -238,6 +238,54 @@ func dgemm6x8AVX2(kc int, a []float64, b []float64, c []float64, ldc int)
 //go:noescape
 func dgemm6x8AVX2Store(kc int, a []float64, b []float64, c []float64, ldc int)
 
+// dpackA6AVX2 packs panels panels of 6 rows of the (6*panels) x kc
+// block src (row stride lda) scaled by alpha, each panel as kc steps of 6
+// values (AVX2):
+//
+//	for r := 0; r < panels; r++ {
+//		for p := 0; p < kc; p++ {
+//			for i := 0; i < 6; i++ {
+//				dst[r*6*kc+p*6+i] = alpha * src[(r*6+i)*lda+p]
+//			}
+//		}
+//	}
+//
+//go:noescape
+func dpackA6AVX2(dst []float64, src []float64, lda int, kc int, panels int, alpha float64)
+
+// dpackAT6AVX2 packs panels panels of 6 columns of the kc x (6*panels)
+// block src (row stride lds) scaled by alpha, each panel as kc steps of 6
+// values (AVX2):
+//
+//	for p := 0; p < kc; p++ {
+//		for r := 0; r < panels; r++ {
+//			for i := 0; i < 6; i++ {
+//				dst[r*6*kc+p*6+i] = alpha * src[p*lds+r*6+i]
+//			}
+//		}
+//	}
+//
+// It prefetches the rows it packs 16 rows ahead.
+//
+//go:noescape
+func dpackAT6AVX2(dst []float64, src []float64, lds int, kc int, panels int, alpha float64)
+
+// dpackB8AVX2 packs panels panels of 8 columns of the kc x (8*panels)
+// block src (row stride lds), each panel as kc rows of 8 values (AVX2):
+//
+//	for p := 0; p < kc; p++ {
+//		for r := 0; r < panels; r++ {
+//			for j := 0; j < 8; j++ {
+//				dst[r*8*kc+p*8+j] = src[p*lds+r*8+j]
+//			}
+//		}
+//	}
+//
+// It prefetches the rows it packs 16 rows ahead.
+//
+//go:noescape
+func dpackB8AVX2(dst []float64, src []float64, lds int, kc int, panels int)
+
 // sgemm6x16AVX2 adds the product of a packed 6 x kc panel a and a packed kc x 16
 // panel b into the tile c, row-major 6 x 16 with stride ldc (AVX2, 12 accumulators):
 //
@@ -271,6 +319,54 @@ func sgemm6x16AVX2(kc int, a []float32, b []float32, c []float32, ldc int)
 //
 //go:noescape
 func sgemm6x16AVX2Store(kc int, a []float32, b []float32, c []float32, ldc int)
+
+// spackA6AVX2 packs panels panels of 6 rows of the (6*panels) x kc
+// block src (row stride lda) scaled by alpha, each panel as kc steps of 6
+// values (AVX2):
+//
+//	for r := 0; r < panels; r++ {
+//		for p := 0; p < kc; p++ {
+//			for i := 0; i < 6; i++ {
+//				dst[r*6*kc+p*6+i] = alpha * src[(r*6+i)*lda+p]
+//			}
+//		}
+//	}
+//
+//go:noescape
+func spackA6AVX2(dst []float32, src []float32, lda int, kc int, panels int, alpha float32)
+
+// spackAT6AVX2 packs panels panels of 6 columns of the kc x (6*panels)
+// block src (row stride lds) scaled by alpha, each panel as kc steps of 6
+// values (AVX2):
+//
+//	for p := 0; p < kc; p++ {
+//		for r := 0; r < panels; r++ {
+//			for i := 0; i < 6; i++ {
+//				dst[r*6*kc+p*6+i] = alpha * src[p*lds+r*6+i]
+//			}
+//		}
+//	}
+//
+// It prefetches the rows it packs 16 rows ahead.
+//
+//go:noescape
+func spackAT6AVX2(dst []float32, src []float32, lds int, kc int, panels int, alpha float32)
+
+// spackB16AVX2 packs panels panels of 16 columns of the kc x (16*panels)
+// block src (row stride lds), each panel as kc rows of 16 values (AVX2):
+//
+//	for p := 0; p < kc; p++ {
+//		for r := 0; r < panels; r++ {
+//			for j := 0; j < 16; j++ {
+//				dst[r*16*kc+p*16+j] = src[p*lds+r*16+j]
+//			}
+//		}
+//	}
+//
+// It prefetches the rows it packs 16 rows ahead.
+//
+//go:noescape
+func spackB16AVX2(dst []float32, src []float32, lds int, kc int, panels int)
 
 // peakFMA512 runs iters trips of 96 independent AVX512 FMAs on float64 registers
 // (1536 flops per trip) and nothing else: the machine's FMA peak.

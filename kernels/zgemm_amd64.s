@@ -1911,9 +1911,9 @@ TEXT ·dpackA14AVX512(SB), NOSPLIT, $0-80
 	SHLQ     $0x03, DX
 
 dpackA_panel:
-	// Row pointers 0, 3, 6, 9 and 12 of this panel.
+	// Row pointers 0, 3, 6, ... of this panel.
 	MOVQ CX, DI
-	LEAQ (CX)(DX*2), R8
+	LEAQ (DI)(DX*2), R8
 	ADDQ DX, R8
 	LEAQ (R8)(DX*2), R9
 	ADDQ DX, R9
@@ -1933,7 +1933,7 @@ dpackA_step:
 	VMOVHPD (R8), X1, X1
 	VMULPD  X0, X1, X1
 	VMOVUPD X1, 16(AX)
-	VMOVSD  (DI)(DX*4), X1
+	VMOVSD  (R8)(DX*1), X1
 	VMOVHPD (R8)(DX*2), X1, X1
 	VMULPD  X0, X1, X1
 	VMOVUPD X1, 32(AX)
@@ -1941,7 +1941,7 @@ dpackA_step:
 	VMOVHPD (R9)(DX*1), X1, X1
 	VMULPD  X0, X1, X1
 	VMOVUPD X1, 48(AX)
-	VMOVSD  (DI)(DX*8), X1
+	VMOVSD  (R9)(DX*2), X1
 	VMOVHPD (R10), X1, X1
 	VMULPD  X0, X1, X1
 	VMOVUPD X1, 64(AX)
@@ -2831,9 +2831,9 @@ TEXT ·spackA14AVX512(SB), NOSPLIT, $0-76
 	SHLQ         $0x02, DX
 
 spackA_panel:
-	// Row pointers 0, 3, 6, 9 and 12 of this panel.
+	// Row pointers 0, 3, 6, ... of this panel.
 	MOVQ CX, DI
-	LEAQ (CX)(DX*2), R8
+	LEAQ (DI)(DX*2), R8
 	ADDQ DX, R8
 	LEAQ (R8)(DX*2), R9
 	ADDQ DX, R9
@@ -2851,13 +2851,13 @@ spackA_step:
 	VINSERTPS $0x30, (R8), X1, X1
 	VMULPS    X0, X1, X1
 	VMOVUPS   X1, (AX)
-	VMOVSS    (DI)(DX*4), X1
+	VMOVSS    (R8)(DX*1), X1
 	VINSERTPS $0x10, (R8)(DX*2), X1, X1
 	VINSERTPS $0x20, (R9), X1, X1
 	VINSERTPS $0x30, (R9)(DX*1), X1, X1
 	VMULPS    X0, X1, X1
 	VMOVUPS   X1, 16(AX)
-	VMOVSS    (DI)(DX*8), X1
+	VMOVSS    (R9)(DX*2), X1
 	VINSERTPS $0x10, (R10), X1, X1
 	VINSERTPS $0x20, (R10)(DX*1), X1, X1
 	VINSERTPS $0x30, (R10)(DX*2), X1, X1
@@ -3387,6 +3387,154 @@ dgemm6x8AVX2Store_store:
 dgemm6x8AVX2Store_ret:
 	RET
 
+// func dpackA6AVX2(dst []float64, src []float64, lda int, kc int, panels int, alpha float64)
+// Requires: AVX, SSE2
+TEXT ·dpackA6AVX2(SB), NOSPLIT, $0-80
+	MOVQ     dst_base+0(FP), AX
+	MOVQ     src_base+24(FP), CX
+	MOVQ     lda+48(FP), DX
+	MOVQ     kc+56(FP), BX
+	MOVQ     panels+64(FP), SI
+	MOVSD    alpha+72(FP), X0
+	VMOVDDUP X0, X0
+	TESTQ    BX, BX
+	JLE      dpackA_ret
+	TESTQ    SI, SI
+	JLE      dpackA_ret
+	SHLQ     $0x03, DX
+
+dpackA_panel:
+	// Row pointers 0, 3, 6, ... of this panel.
+	MOVQ CX, DI
+	LEAQ (DI)(DX*2), R8
+	ADDQ DX, R8
+	MOVQ BX, R9
+
+dpackA_step:
+	// Step p: rows 2k and 2k+1 into one register, scaled, stored together.
+	VMOVSD  (DI), X1
+	VMOVHPD (DI)(DX*1), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, (AX)
+	VMOVSD  (DI)(DX*2), X1
+	VMOVHPD (R8), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, 16(AX)
+	VMOVSD  (R8)(DX*1), X1
+	VMOVHPD (R8)(DX*2), X1, X1
+	VMULPD  X0, X1, X1
+	VMOVUPD X1, 32(AX)
+	ADDQ    $0x08, DI
+	ADDQ    $0x08, R8
+	ADDQ    $0x30, AX
+	DECQ    R9
+	JNZ     dpackA_step
+
+	// Next panel: 6 rows down.
+	MOVQ   DX, R9
+	IMUL3Q $0x06, R9, R9
+	ADDQ   R9, CX
+	DECQ   SI
+	JNZ    dpackA_panel
+	VZEROUPPER
+
+dpackA_ret:
+	RET
+
+// func dpackAT6AVX2(dst []float64, src []float64, lds int, kc int, panels int, alpha float64)
+// Requires: AVX, AVX2, MMX+, SSE2
+TEXT ·dpackAT6AVX2(SB), NOSPLIT, $0-80
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         lds+48(FP), DX
+	MOVQ         kc+56(FP), BX
+	MOVQ         panels+64(FP), SI
+	MOVSD        alpha+72(FP), X0
+	VBROADCASTSD X0, Y0
+	TESTQ        BX, BX
+	JLE          dpackAT_ret
+	TESTQ        SI, SI
+	JLE          dpackAT_ret
+
+	// lds in bytes; pstride = bytes between panels of dst.
+	SHLQ   $0x03, DX
+	MOVQ   BX, DI
+	IMUL3Q $0x00000030, DI, DI
+	MOVQ   DX, R8
+	IMUL3Q $0x10, R8, R8
+
+dpackAT_row:
+	MOVQ CX, R9
+	MOVQ AX, R10
+	MOVQ SI, R11
+
+dpackAT_panel:
+	// Prefetch this panel's 6 values packAhead rows below, then scale and store them.
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 47(R9)(R8*1)
+	VMULPD     (R9), Y0, Y1
+	VMOVUPD    Y1, (R10)
+	VMULPD     32(R9), X0, X2
+	VMOVUPD    X2, 32(R10)
+	ADDQ       $0x30, R9
+	ADDQ       DI, R10
+	DECQ       R11
+	JNZ        dpackAT_panel
+	ADDQ       DX, CX
+	ADDQ       $0x30, AX
+	DECQ       BX
+	JNZ        dpackAT_row
+	VZEROUPPER
+
+dpackAT_ret:
+	RET
+
+// func dpackB8AVX2(dst []float64, src []float64, lds int, kc int, panels int)
+// Requires: AVX, MMX+
+TEXT ·dpackB8AVX2(SB), NOSPLIT, $0-72
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  lds+48(FP), DX
+	MOVQ  kc+56(FP), BX
+	MOVQ  panels+64(FP), SI
+	TESTQ BX, BX
+	JLE   dpackB_ret
+	TESTQ SI, SI
+	JLE   dpackB_ret
+
+	// lds in bytes; pstride = bytes between panels of dst.
+	SHLQ   $0x03, DX
+	MOVQ   BX, DI
+	IMUL3Q $0x00000040, DI, DI
+	MOVQ   DX, R8
+	IMUL3Q $0x10, R8, R8
+
+dpackB_row:
+	MOVQ CX, R9
+	MOVQ AX, R10
+	MOVQ SI, R11
+
+dpackB_panel:
+	// Prefetch this panel's 8 values packAhead rows below, then copy them.
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 63(R9)(R8*1)
+	VMOVUPD    (R9), Y0
+	VMOVUPD    32(R9), Y1
+	VMOVUPD    Y0, (R10)
+	VMOVUPD    Y1, 32(R10)
+	ADDQ       $0x40, R9
+	ADDQ       DI, R10
+	DECQ       R11
+	JNZ        dpackB_panel
+	ADDQ       DX, CX
+	ADDQ       $0x40, AX
+	DECQ       BX
+	JNZ        dpackB_row
+	VZEROUPPER
+
+dpackB_ret:
+	RET
+
 // func sgemm6x16AVX2(kc int, a []float32, b []float32, c []float32, ldc int)
 // Requires: AVX, FMA3, MMX+
 TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-88
@@ -3787,6 +3935,153 @@ sgemm6x16AVX2Store_store:
 	VZEROUPPER
 
 sgemm6x16AVX2Store_ret:
+	RET
+
+// func spackA6AVX2(dst []float32, src []float32, lda int, kc int, panels int, alpha float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·spackA6AVX2(SB), NOSPLIT, $0-76
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         lda+48(FP), DX
+	MOVQ         kc+56(FP), BX
+	MOVQ         panels+64(FP), SI
+	MOVSS        alpha+72(FP), X0
+	VBROADCASTSS X0, X0
+	TESTQ        BX, BX
+	JLE          spackA_ret
+	TESTQ        SI, SI
+	JLE          spackA_ret
+	SHLQ         $0x02, DX
+
+spackA_panel:
+	// Row pointers 0, 3, 6, ... of this panel.
+	MOVQ CX, DI
+	LEAQ (DI)(DX*2), R8
+	ADDQ DX, R8
+	MOVQ BX, R9
+
+spackA_step:
+	// Step p: rows 4k..4k+3 into one register, scaled, stored together; rows 4, 5 as a pair.
+	VMOVSS    (DI), X1
+	VINSERTPS $0x10, (DI)(DX*1), X1, X1
+	VINSERTPS $0x20, (DI)(DX*2), X1, X1
+	VINSERTPS $0x30, (R8), X1, X1
+	VMULPS    X0, X1, X1
+	VMOVUPS   X1, (AX)
+	VMOVSS    (R8)(DX*1), X1
+	VINSERTPS $0x10, (R8)(DX*2), X1, X1
+	VMULPS    X0, X1, X1
+	VMOVSD    X1, 16(AX)
+	ADDQ      $0x04, DI
+	ADDQ      $0x04, R8
+	ADDQ      $0x18, AX
+	DECQ      R9
+	JNZ       spackA_step
+
+	// Next panel: 6 rows down.
+	MOVQ   DX, R9
+	IMUL3Q $0x06, R9, R9
+	ADDQ   R9, CX
+	DECQ   SI
+	JNZ    spackA_panel
+	VZEROUPPER
+
+spackA_ret:
+	RET
+
+// func spackAT6AVX2(dst []float32, src []float32, lds int, kc int, panels int, alpha float32)
+// Requires: AVX, AVX2, MMX+, SSE
+TEXT ·spackAT6AVX2(SB), NOSPLIT, $0-76
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         src_base+24(FP), CX
+	MOVQ         lds+48(FP), DX
+	MOVQ         kc+56(FP), BX
+	MOVQ         panels+64(FP), SI
+	MOVSS        alpha+72(FP), X0
+	VBROADCASTSS X0, Y0
+	TESTQ        BX, BX
+	JLE          spackAT_ret
+	TESTQ        SI, SI
+	JLE          spackAT_ret
+
+	// lds in bytes; pstride = bytes between panels of dst.
+	SHLQ   $0x02, DX
+	MOVQ   BX, DI
+	IMUL3Q $0x00000018, DI, DI
+	MOVQ   DX, R8
+	IMUL3Q $0x10, R8, R8
+
+spackAT_row:
+	MOVQ CX, R9
+	MOVQ AX, R10
+	MOVQ SI, R11
+
+spackAT_panel:
+	// Prefetch this panel's 6 values packAhead rows below, then scale and store them.
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 23(R9)(R8*1)
+	VMULPS     (R9), X0, X1
+	VMOVUPS    X1, (R10)
+	VMOVSD     16(R9), X2
+	VMULPS     X0, X2, X2
+	VMOVSD     X2, 16(R10)
+	ADDQ       $0x18, R9
+	ADDQ       DI, R10
+	DECQ       R11
+	JNZ        spackAT_panel
+	ADDQ       DX, CX
+	ADDQ       $0x18, AX
+	DECQ       BX
+	JNZ        spackAT_row
+	VZEROUPPER
+
+spackAT_ret:
+	RET
+
+// func spackB16AVX2(dst []float32, src []float32, lds int, kc int, panels int)
+// Requires: AVX, MMX+
+TEXT ·spackB16AVX2(SB), NOSPLIT, $0-72
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  lds+48(FP), DX
+	MOVQ  kc+56(FP), BX
+	MOVQ  panels+64(FP), SI
+	TESTQ BX, BX
+	JLE   spackB_ret
+	TESTQ SI, SI
+	JLE   spackB_ret
+
+	// lds in bytes; pstride = bytes between panels of dst.
+	SHLQ   $0x02, DX
+	MOVQ   BX, DI
+	IMUL3Q $0x00000040, DI, DI
+	MOVQ   DX, R8
+	IMUL3Q $0x10, R8, R8
+
+spackB_row:
+	MOVQ CX, R9
+	MOVQ AX, R10
+	MOVQ SI, R11
+
+spackB_panel:
+	// Prefetch this panel's 16 values packAhead rows below, then copy them.
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 63(R9)(R8*1)
+	VMOVUPS    (R9), Y0
+	VMOVUPS    32(R9), Y1
+	VMOVUPS    Y0, (R10)
+	VMOVUPS    Y1, 32(R10)
+	ADDQ       $0x40, R9
+	ADDQ       DI, R10
+	DECQ       R11
+	JNZ        spackB_panel
+	ADDQ       DX, CX
+	ADDQ       $0x40, AX
+	DECQ       BX
+	JNZ        spackB_row
+	VZEROUPPER
+
+spackB_ret:
 	RET
 
 // func peakFMA512(iters int)
