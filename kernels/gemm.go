@@ -80,9 +80,9 @@ func SgemmMicroStore(kc int, a, b, c []float32, ldc int) {
 // DsyrkMicroLower is DgemmMicro for a tile on the diagonal of a symmetric
 // update: it adds only the entries with j <= i+off (the lower triangle of the
 // whole matrix when the tile's top-left corner sits at (r, r-off)); the
-// others are neither read nor written. The AVX-512 level does it in one
-// kernel with masked loads and stores; the others compute the tile into a
-// temporary and add its triangle.
+// others are neither read nor written. The AVX2 and AVX-512 levels do it in
+// one kernel with masked loads and stores; the others compute the tile into
+// a temporary and add its triangle.
 func DsyrkMicroLower(kc int, a, b, c []float64, ldc int, off int) {
 	dsyrkMicro(false, kc, a, b, c, ldc, off)
 }

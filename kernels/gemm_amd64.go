@@ -76,6 +76,10 @@ func dsyrkMicroTri(l Level, upper bool, kc int, a, b, c []float64, ldc int, off 
 		dsyrk14x16UpperAVX512(kc, a, b, c, ldc, off)
 	case l == AVX512:
 		dsyrk14x16LowerAVX512(kc, a, b, c, ldc, off)
+	case l == AVX2 && upper:
+		dsyrk6x8UpperAVX2(kc, a, b, c, ldc, off)
+	case l == AVX2:
+		dsyrk6x8LowerAVX2(kc, a, b, c, ldc, off)
 	default:
 		dsyrkTile(l, upper, kc, a, b, c, ldc, off)
 	}

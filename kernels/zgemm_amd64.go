@@ -238,6 +238,42 @@ func dgemm6x8AVX2(kc int, a []float64, b []float64, c []float64, ldc int)
 //go:noescape
 func dgemm6x8AVX2Store(kc int, a []float64, b []float64, c []float64, ldc int)
 
+// dsyrk6x8LowerAVX2 adds the product of a packed 6 x kc panel a and a packed kc x 8
+// panel b into the lower-triangle part (j <= i+off) of the tile c, row-major 6 x 8 with stride ldc (AVX2, 12 accumulators):
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 6; i++ {
+//			for j := 0; j < 8; j++ {
+//				if j <= i+off {
+//					c[i*ldc+j] += a[p*6+i] * b[p*8+j]
+//				}
+//			}
+//		}
+//	}
+//
+// It does not touch c when kc <= 0. Entries outside the triangle are neither read nor written.
+//
+//go:noescape
+func dsyrk6x8LowerAVX2(kc int, a []float64, b []float64, c []float64, ldc int, off int)
+
+// dsyrk6x8UpperAVX2 adds the product of a packed 6 x kc panel a and a packed kc x 8
+// panel b into the upper-triangle part (j >= i+off) of the tile c, row-major 6 x 8 with stride ldc (AVX2, 12 accumulators):
+//
+//	for p := 0; p < kc; p++ {
+//		for i := 0; i < 6; i++ {
+//			for j := 0; j < 8; j++ {
+//				if j >= i+off {
+//					c[i*ldc+j] += a[p*6+i] * b[p*8+j]
+//				}
+//			}
+//		}
+//	}
+//
+// It does not touch c when kc <= 0. Entries outside the triangle are neither read nor written.
+//
+//go:noescape
+func dsyrk6x8UpperAVX2(kc int, a []float64, b []float64, c []float64, ldc int, off int)
+
 // dpackA6AVX2 packs panels panels of 6 rows of the (6*panels) x kc
 // block src (row stride lda) scaled by alpha, each panel as kc steps of 6
 // values (AVX2):

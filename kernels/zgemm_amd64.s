@@ -3387,6 +3387,666 @@ dgemm6x8AVX2Store_store:
 dgemm6x8AVX2Store_ret:
 	RET
 
+// func dsyrk6x8LowerAVX2(kc int, a []float64, b []float64, c []float64, ldc int, off int)
+// Requires: AVX, CMOV, FMA3, MMX+
+TEXT ·dsyrk6x8LowerAVX2(SB), NOSPLIT, $0-96
+	MOVQ kc+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ b_base+32(FP), DX
+	MOVQ c_base+56(FP), BX
+	MOVQ ldc+80(FP), SI
+
+	// Nothing to add for kc <= 0: leave c alone.
+	TESTQ AX, AX
+	JLE   dsyrk6x8LowerAVX2_ret
+
+	// Zero the accumulators.
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+
+	// ldc in bytes; cp walks the rows of C as the last trips prefetch them.
+	SHLQ $0x03, SI
+	MOVQ BX, DI
+	MOVQ AX, R8
+	SHRQ $0x02, R8
+	JZ   dsyrk6x8LowerAVX2_tail
+
+	// Main loop: 4 rank-1 updates per trip.
+dsyrk6x8LowerAVX2_loop:
+	// Rank-1 update p+0: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      (DX), Y12
+	VMOVUPD      32(DX), Y13
+	VBROADCASTSD (CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 8(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 16(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 24(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 32(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 40(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+
+	// Rank-1 update p+1: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      64(DX), Y12
+	VMOVUPD      96(DX), Y13
+	VBROADCASTSD 48(CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 56(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 64(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 72(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 80(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 88(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+
+	// Rank-1 update p+2: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      128(DX), Y12
+	VMOVUPD      160(DX), Y13
+	VBROADCASTSD 96(CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 104(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 112(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 120(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 128(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 136(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+
+	// Rank-1 update p+3: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      192(DX), Y12
+	VMOVUPD      224(DX), Y13
+	VBROADCASTSD 144(CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 152(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 160(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 168(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 176(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 184(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+	PREFETCHT0   384(CX)
+	PREFETCHT0   448(CX)
+	PREFETCHT0   512(CX)
+
+	// In the last 6 trips, prefetch one row of the C tile each (first and last byte).
+	CMPQ       R8, $0x00000006
+	JA         dsyrk6x8LowerAVX2_nopf
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       SI, DI
+
+dsyrk6x8LowerAVX2_nopf:
+	ADDQ $0x000000c0, CX
+	ADDQ $0x00000100, DX
+	DECQ R8
+	JNZ  dsyrk6x8LowerAVX2_loop
+
+dsyrk6x8LowerAVX2_tail:
+	ANDQ $0x03, AX
+	JZ   dsyrk6x8LowerAVX2_store
+
+	// Remaining kc mod 4 rank-1 updates.
+dsyrk6x8LowerAVX2_tailloop:
+	// Rank-1 update p+0: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      (DX), Y12
+	VMOVUPD      32(DX), Y13
+	VBROADCASTSD (CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 8(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 16(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 24(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 32(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 40(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+	ADDQ         $0x00000030, CX
+	ADDQ         $0x00000040, DX
+	DECQ         AX
+	JNZ          dsyrk6x8LowerAVX2_tailloop
+
+dsyrk6x8LowerAVX2_store:
+	// Masked add of the accumulators into the triangle's part of the tile.
+	MOVQ       off+88(FP), AX
+	LEAQ       syrkMaskLow256<>+0(SB), R8
+	XORQ       CX, CX
+	MOVQ       $0x00000004, DX
+	LEAQ       1(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y0, Y0
+	VMASKMOVPD Y0, Y12, (BX)
+	LEAQ       -3(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y1, Y1
+	VMASKMOVPD Y1, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       2(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y2, Y2
+	VMASKMOVPD Y2, Y12, (BX)
+	LEAQ       -2(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y3, Y3
+	VMASKMOVPD Y3, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       3(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y4, Y4
+	VMASKMOVPD Y4, Y12, (BX)
+	LEAQ       -1(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y5, Y5
+	VMASKMOVPD Y5, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       4(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y6, Y6
+	VMASKMOVPD Y6, Y12, (BX)
+	LEAQ       (AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y7, Y7
+	VMASKMOVPD Y7, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       5(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y8, Y8
+	VMASKMOVPD Y8, Y12, (BX)
+	LEAQ       1(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y9, Y9
+	VMASKMOVPD Y9, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       6(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y10, Y10
+	VMASKMOVPD Y10, Y12, (BX)
+	LEAQ       2(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y11, Y11
+	VMASKMOVPD Y11, Y12, 32(BX)
+	VZEROUPPER
+
+dsyrk6x8LowerAVX2_ret:
+	RET
+
+DATA syrkMaskLow256<>+0(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+8(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+16(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+24(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+32(SB)/8, $0xffffffffffffffff
+DATA syrkMaskLow256<>+40(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+48(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+56(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+64(SB)/8, $0xffffffffffffffff
+DATA syrkMaskLow256<>+72(SB)/8, $0xffffffffffffffff
+DATA syrkMaskLow256<>+80(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+88(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+96(SB)/8, $0xffffffffffffffff
+DATA syrkMaskLow256<>+104(SB)/8, $0xffffffffffffffff
+DATA syrkMaskLow256<>+112(SB)/8, $0xffffffffffffffff
+DATA syrkMaskLow256<>+120(SB)/8, $0x0000000000000000
+DATA syrkMaskLow256<>+128(SB)/8, $0xffffffffffffffff
+DATA syrkMaskLow256<>+136(SB)/8, $0xffffffffffffffff
+DATA syrkMaskLow256<>+144(SB)/8, $0xffffffffffffffff
+DATA syrkMaskLow256<>+152(SB)/8, $0xffffffffffffffff
+GLOBL syrkMaskLow256<>(SB), RODATA|NOPTR, $160
+
+// func dsyrk6x8UpperAVX2(kc int, a []float64, b []float64, c []float64, ldc int, off int)
+// Requires: AVX, CMOV, FMA3, MMX+
+TEXT ·dsyrk6x8UpperAVX2(SB), NOSPLIT, $0-96
+	MOVQ kc+0(FP), AX
+	MOVQ a_base+8(FP), CX
+	MOVQ b_base+32(FP), DX
+	MOVQ c_base+56(FP), BX
+	MOVQ ldc+80(FP), SI
+
+	// Nothing to add for kc <= 0: leave c alone.
+	TESTQ AX, AX
+	JLE   dsyrk6x8UpperAVX2_ret
+
+	// Zero the accumulators.
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+
+	// ldc in bytes; cp walks the rows of C as the last trips prefetch them.
+	SHLQ $0x03, SI
+	MOVQ BX, DI
+	MOVQ AX, R8
+	SHRQ $0x02, R8
+	JZ   dsyrk6x8UpperAVX2_tail
+
+	// Main loop: 4 rank-1 updates per trip.
+dsyrk6x8UpperAVX2_loop:
+	// Rank-1 update p+0: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      (DX), Y12
+	VMOVUPD      32(DX), Y13
+	VBROADCASTSD (CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 8(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 16(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 24(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 32(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 40(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+
+	// Rank-1 update p+1: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      64(DX), Y12
+	VMOVUPD      96(DX), Y13
+	VBROADCASTSD 48(CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 56(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 64(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 72(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 80(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 88(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+
+	// Rank-1 update p+2: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      128(DX), Y12
+	VMOVUPD      160(DX), Y13
+	VBROADCASTSD 96(CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 104(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 112(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 120(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 128(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 136(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+
+	// Rank-1 update p+3: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      192(DX), Y12
+	VMOVUPD      224(DX), Y13
+	VBROADCASTSD 144(CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 152(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 160(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 168(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 176(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 184(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+	PREFETCHT0   384(CX)
+	PREFETCHT0   448(CX)
+	PREFETCHT0   512(CX)
+
+	// In the last 6 trips, prefetch one row of the C tile each (first and last byte).
+	CMPQ       R8, $0x00000006
+	JA         dsyrk6x8UpperAVX2_nopf
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	ADDQ       SI, DI
+
+dsyrk6x8UpperAVX2_nopf:
+	ADDQ $0x000000c0, CX
+	ADDQ $0x00000100, DX
+	DECQ R8
+	JNZ  dsyrk6x8UpperAVX2_loop
+
+dsyrk6x8UpperAVX2_tail:
+	ANDQ $0x03, AX
+	JZ   dsyrk6x8UpperAVX2_store
+
+	// Remaining kc mod 4 rank-1 updates.
+dsyrk6x8UpperAVX2_tailloop:
+	// Rank-1 update p+0: B row into Y12-Y13; per row i, a[i] broadcast into Y14/Y15, then c[i][:] += a[i]*b.
+	VMOVUPD      (DX), Y12
+	VMOVUPD      32(DX), Y13
+	VBROADCASTSD (CX), Y14
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VBROADCASTSD 8(CX), Y15
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 16(CX), Y14
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VBROADCASTSD 24(CX), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 32(CX), Y14
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VBROADCASTSD 40(CX), Y15
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+	ADDQ         $0x00000030, CX
+	ADDQ         $0x00000040, DX
+	DECQ         AX
+	JNZ          dsyrk6x8UpperAVX2_tailloop
+
+dsyrk6x8UpperAVX2_store:
+	// Masked add of the accumulators into the triangle's part of the tile.
+	MOVQ       off+88(FP), AX
+	LEAQ       syrkMaskHigh256<>+0(SB), R8
+	XORQ       CX, CX
+	MOVQ       $0x00000004, DX
+	LEAQ       (AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y0, Y0
+	VMASKMOVPD Y0, Y12, (BX)
+	LEAQ       -4(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y1, Y1
+	VMASKMOVPD Y1, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       1(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y2, Y2
+	VMASKMOVPD Y2, Y12, (BX)
+	LEAQ       -3(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y3, Y3
+	VMASKMOVPD Y3, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       2(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y4, Y4
+	VMASKMOVPD Y4, Y12, (BX)
+	LEAQ       -2(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y5, Y5
+	VMASKMOVPD Y5, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       3(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y6, Y6
+	VMASKMOVPD Y6, Y12, (BX)
+	LEAQ       -1(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y7, Y7
+	VMASKMOVPD Y7, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       4(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y8, Y8
+	VMASKMOVPD Y8, Y12, (BX)
+	LEAQ       (AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y9, Y9
+	VMASKMOVPD Y9, Y12, 32(BX)
+	ADDQ       SI, BX
+	LEAQ       5(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD (BX), Y12, Y13
+	VADDPD     Y13, Y10, Y10
+	VMASKMOVPD Y10, Y12, (BX)
+	LEAQ       1(AX), DI
+	CMPQ       DI, $0x00
+	CMOVQLT    CX, DI
+	CMPQ       DI, $0x04
+	CMOVQGT    DX, DI
+	SHLQ       $0x05, DI
+	VMOVDQU    (R8)(DI*1), Y12
+	VMASKMOVPD 32(BX), Y12, Y13
+	VADDPD     Y13, Y11, Y11
+	VMASKMOVPD Y11, Y12, 32(BX)
+	VZEROUPPER
+
+dsyrk6x8UpperAVX2_ret:
+	RET
+
+DATA syrkMaskHigh256<>+0(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+8(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+16(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+24(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+32(SB)/8, $0x0000000000000000
+DATA syrkMaskHigh256<>+40(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+48(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+56(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+64(SB)/8, $0x0000000000000000
+DATA syrkMaskHigh256<>+72(SB)/8, $0x0000000000000000
+DATA syrkMaskHigh256<>+80(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+88(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+96(SB)/8, $0x0000000000000000
+DATA syrkMaskHigh256<>+104(SB)/8, $0x0000000000000000
+DATA syrkMaskHigh256<>+112(SB)/8, $0x0000000000000000
+DATA syrkMaskHigh256<>+120(SB)/8, $0xffffffffffffffff
+DATA syrkMaskHigh256<>+128(SB)/8, $0x0000000000000000
+DATA syrkMaskHigh256<>+136(SB)/8, $0x0000000000000000
+DATA syrkMaskHigh256<>+144(SB)/8, $0x0000000000000000
+DATA syrkMaskHigh256<>+152(SB)/8, $0x0000000000000000
+GLOBL syrkMaskHigh256<>(SB), RODATA|NOPTR, $160
+
 // func dpackA6AVX2(dst []float64, src []float64, lda int, kc int, panels int, alpha float64)
 // Requires: AVX, SSE2
 TEXT ·dpackA6AVX2(SB), NOSPLIT, $0-80

@@ -219,6 +219,15 @@ func microKernel(name string, e elem, v isa, mr, nv int, store bool, tri byte) {
 	JNZ(LabelRef(name + "_tailloop"))
 
 	Label(name + "_store")
+	if tri != 0 && !v.evex {
+		// The B and broadcast registers are free now: a mask and a
+		// loaded row of C.
+		triStoreAVX2(name, e, v, mr, nv, store, tri, acc, c, ldc, breg(0, 0), breg(0, 1))
+		VZEROUPPER()
+		Label(name + "_ret")
+		RET()
+		return
+	}
 	if tri != 0 {
 		triStore(name, e, v, mr, nv, store, tri, acc, c, ldc)
 		VZEROUPPER()
@@ -279,6 +288,8 @@ func sgemmAVX512() {
 func dgemmAVX2() {
 	microKernel("dgemm6x8AVX2", f64, avx2, dMR2, dNV2, false, 0)
 	microKernel("dgemm6x8AVX2Store", f64, avx2, dMR2, dNV2, true, 0)
+	microKernel("dsyrk6x8LowerAVX2", f64, avx2, dMR2, dNV2, false, 'L')
+	microKernel("dsyrk6x8UpperAVX2", f64, avx2, dMR2, dNV2, false, 'U')
 }
 
 func sgemmAVX2() {
@@ -348,6 +359,77 @@ func triStore(name string, e elem, v isa, mr, nv int, store bool, tri byte, acc 
 				VADDPD(cm, acc(i, j), K1, acc(i, j))
 			}
 			VMOVUPD(acc(i, j), K1, cm)
+		}
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+}
+
+// triMasks256 are the AVX2 lane masks of the diagonal kernels, 32 bytes per
+// entry (a lane is kept when its sign bit is set, as VMASKMOVPD reads it):
+// low[t] keeps lanes 0..t-1, high[t] lanes t..3, for t = 0..4.
+var triMasks256 = map[byte]Mem{}
+
+func triMask256(tri byte) Mem {
+	if m, ok := triMasks256[tri]; ok {
+		return m
+	}
+	name := "syrkMaskLow256"
+	if tri == 'U' {
+		name = "syrkMaskHigh256"
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for t := 0; t <= 4; t++ {
+		for l := 0; l < 4; l++ {
+			keep := l < t
+			if tri == 'U' {
+				keep = l >= t
+			}
+			v := uint64(0)
+			if keep {
+				v = ^uint64(0)
+			}
+			DATA(32*t+8*l, U64(v))
+		}
+	}
+	triMasks256[tri] = m
+	return m
+}
+
+// triStoreAVX2 is triStore for the AVX2 kernels: the lane mask of row i,
+// vector j is a ymm from triMasks256 and VMASKMOVPD loads and stores only
+// its lanes (masked-off lanes are neither read nor written, and do not
+// fault). mask and cv are free vector registers.
+func triStoreAVX2(name string, e elem, v isa, mr, nv int, store bool, tri byte, acc func(i, j int) VecPhysical, c, ldc Register, mask, cv VecPhysical) {
+	if v.evex || e.size != 8 || store {
+		panic(name + ": the AVX2 triangle stores are for float64 accumulation")
+	}
+	lanes := v.vecBytes / e.size
+	masks := triMask256(tri)
+	Comment("Masked add of the accumulators into the triangle's part of the tile.")
+	off := Load(Param("off"), GP64())
+	zero, full, t, mp := GP64(), GP64(), GP64(), GP64()
+	LEAQ(masks, mp)
+	XORQ(zero, zero)
+	MOVQ(U32(lanes), full)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			d := i - j*lanes
+			if tri == 'L' {
+				d++
+			}
+			LEAQ(Mem{Base: off, Disp: d}, t)
+			CMPQ(t, U8(0))
+			CMOVQLT(zero, t)
+			CMPQ(t, U8(lanes))
+			CMOVQGT(full, t)
+			SHLQ(U8(5), t) // 32 bytes per mask
+			VMOVDQU(Mem{Base: mp, Index: t, Scale: 1}, mask)
+			cm := Mem{Base: c, Disp: j * v.vecBytes}
+			VMASKMOVPD(cm, mask, cv)
+			VADDPD(cv, acc(i, j), acc(i, j))
+			VMASKMOVPD(acc(i, j), mask, cm)
 		}
 		if i < mr-1 {
 			ADDQ(ldc, c)
