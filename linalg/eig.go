@@ -25,7 +25,8 @@ var ErrNotFinite = errors.New("linalg: matrix has NaN or Inf entries")
 // GEMM), then divide and conquer on T (dstedc) and the blocked
 // back-transformation (dormtr, 2 n^3 flops in GEMM). Without vectors the
 // reduction is the two-stage one (dense to band by GEMM, band to
-// tridiagonal by bulge chasing; see sy2sb.go) from n = 2049 on, and the
+// tridiagonal by bulge chasing; see sy2sb.go) from the order where it is
+// faster, measured once per machine (see tuning.go), and the
 // tridiagonal eigenvalues come from implicit QL (dsterf, O(n^2)).
 func EigSym(a Dense, vectors bool) (Eigen, error) {
 	n := checkSquare("EigSym", a)

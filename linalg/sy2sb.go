@@ -332,17 +332,18 @@ func dlarftRows(g Dense, tau []float64, t Dense) {
 }
 
 // use2stage says whether the eigenvalues of order n come from the
-// two-stage reduction rather than dsytrd.
-func use2stage(n int) bool { return n >= twoStageMin }
+// two-stage reduction rather than dsytrd: from the crossover measured on
+// this machine (see tuning.go), never below calibrateMin.
+func use2stage(n int) bool {
+	if twoStageMin > 0 {
+		return n >= twoStageMin
+	}
+	return n >= calibrateMin && n >= twoStageOrder()
+}
 
-// twoStageMin is the order from which the two-stage reduction is faster.
-// Measured here (values only, one and two threads): dsytrd wins up to
-// n = 1600 by 5-20% (the bulge chasing's 6 b n^2 flops weigh more, and the
-// packed trailing matrix still fits the last-level cache, 25 MB at
-// n = 2500), they are level at n = 2000, and the two-stage reduction is
-// 15-20% faster at n = 2500. A variable so that the tests can take the
-// two-stage path at small orders.
-var twoStageMin = 2049
+// twoStageMin, when positive, replaces the measured crossover: the tests
+// take the two-stage path at small orders with it.
+var twoStageMin int
 
 // tridiagonalize2 is tridiagonalize for eigenvalues only, by the two-stage
 // reduction: T in d and e, no reflectors.
