@@ -35,6 +35,10 @@ type Config struct {
 	// MemoryBudget); 0 takes GOMEMLIMIT or 90% of the physical memory. It
 	// is not recorded: it does not change the results.
 	Memory int64 `json:"-"`
+	// MatrixFree records that the layer was analysed without d x d
+	// matrices (AnalyzeMatrixFree, AnalyzeLayers); MatFree tunes that path.
+	MatrixFree bool          `json:"matrix_free"`
+	MatFree    MatFreeConfig `json:"matrix_free_options"`
 }
 
 // DefaultConfig returns the defaults for loss: k 300, B 50, the uncentered

@@ -46,6 +46,11 @@ type Result struct {
 	Suppression    []Intervention    `json:"suppression,omitempty"`
 	SuppressionCfg SuppressionConfig `json:"suppression_config"`
 
+	// MatrixFree describes the run of the matrix-free path (nil for the
+	// dense one); Notes say what that path measures differently.
+	MatrixFree *MatrixFreeInfo `json:"matrix_free,omitempty"`
+	Notes      []string        `json:"notes,omitempty"`
+
 	Timings Timings `json:"timings"`
 	Arrays  Arrays  `json:"-"`
 }

@@ -37,11 +37,8 @@ import (
 // G, Lambda, Loss, Pred and Label are shared by all the layers of one
 // Model.LayerSamples call.
 type LayerSamples struct {
-	Layer   string
-	Conv    bool
-	N, L    int
-	Out, In int // weight shape: Out x In (linear) or Out x In x 3 x 3
-	H, W    int // convolution: height and width of the input and output (1, 1 for a linear layer)
+	LayerInfo
+	N, L int
 
 	A  []float64 // N x (H W In): the layer's input a_s, positions-major (NHWC); nil when J is set
 	Jz []float64 // N x L x (H W Out): do_k/dz at position p and output o; nil when J is set
@@ -54,19 +51,40 @@ type LayerSamples struct {
 	Label  []int     // y_s as used by the loss
 }
 
+// LayerInfo describes a weight layer for LayerSamples.
+type LayerInfo struct {
+	Layer   string
+	Conv    bool
+	Out, In int // weight shape: Out x In (linear) or Out x In x 3 x 3
+	H, W    int // convolution: height and width of the input and output (1, 1 for a linear layer)
+	// Explicit says that LayerSamples stores J_s whole (J) rather than
+	// factored (A and Jz), because that is smaller: L D < L P Out + P In.
+	Explicit bool
+}
+
 // D returns the dimension of theta: Out In (linear) or 9 Out In (convolution).
-func (ls *LayerSamples) D() int { return ls.Out * ls.K() }
+func (li LayerInfo) D() int { return li.Out * li.K() }
 
 // K returns the length of one patch: In (linear) or 9 In (convolution).
-func (ls *LayerSamples) K() int {
-	if ls.Conv {
-		return 9 * ls.In
+func (li LayerInfo) K() int {
+	if li.Conv {
+		return 9 * li.In
 	}
-	return ls.In
+	return li.In
 }
 
 // P returns the number of positions: H W (1 for a linear layer).
-func (ls *LayerSamples) P() int { return ls.H * ls.W }
+func (li LayerInfo) P() int { return li.H * li.W }
+
+// Stored returns the numbers LayerSamples stores per sample for this
+// layer with L logits, besides G, Lambda, Loss, Pred and Label: L D when
+// Explicit, else P In + L P Out.
+func (li LayerInfo) Stored(L int) int {
+	if li.Explicit {
+		return L * li.D()
+	}
+	return li.P()*li.In + L*li.P()*li.Out
+}
 
 // Patches writes the P x K patch matrix of sample s (im2col of a_s; a_s
 // itself for a linear layer) into dst, allocated when too short, and
@@ -135,29 +153,25 @@ func (m *Model) weightLayer(name string) (int, error) {
 	return 0, fmt.Errorf("model has no layer %q with weights (have %v)", name, m.WeightLayers())
 }
 
-// LayerDim returns the dimension D of a weight layer's theta (Out In, or
-// 9 Out In for a convolution, whose bias is not included) and whether it
-// is a convolution.
-func (m *Model) LayerDim(name string) (d int, conv bool, err error) {
+// LayerInfo describes the weight layer name (see WeightLayers); its D is
+// the dimension of theta (a convolution's bias is not included).
+func (m *Model) LayerInfo(name string) (LayerInfo, error) {
 	i, err := m.weightLayer(name)
 	if err != nil {
-		return 0, false, err
+		return LayerInfo{}, err
 	}
-	l := m.layers[i]
-	if l.kind == kConv {
-		return 9 * l.out * l.in, true, nil
-	}
-	return l.out * l.in, false, nil
+	return m.layerInfo(i), nil
 }
 
-// explicitJ says whether J_s of layer l is smaller stored whole (L D) than
-// factored (L P Out + P In).
-func explicitJ(l layer, L int) bool {
-	if l.kind != kConv {
-		return false
+func (m *Model) layerInfo(i int) LayerInfo {
+	l := m.layers[i]
+	li := LayerInfo{Layer: l.name, Conv: l.kind == kConv, Out: l.out, In: l.in, H: 1, W: 1}
+	if li.Conv {
+		li.H, li.W = l.h, l.w
+		L, p := m.Arch.Outputs, li.P()
+		li.Explicit = L*li.D() < L*p*li.Out+p*li.In
 	}
-	p := l.h * l.w
-	return L*9*l.out*l.in < L*p*l.out+p*l.in
+	return li
 }
 
 // LayerSamples computes, in float64 from m's weights, the LayerSamples of
@@ -199,18 +213,14 @@ func (m *Model) LayerSamples(layers []string, x []float64, labels []int, loss Lo
 	byIndex := map[int]*LayerSamples{}
 	lo := len(m.layers)
 	for i, li := range idx {
-		l := m.layers[li]
 		ls := *shared
-		ls.Layer, ls.Conv, ls.Out, ls.In, ls.H, ls.W = l.name, l.kind == kConv, l.out, l.in, 1, 1
-		if ls.Conv {
-			ls.H, ls.W = l.h, l.w
-		}
+		ls.LayerInfo = m.layerInfo(li)
 		p := ls.P()
-		if explicitJ(l, L) {
+		if ls.Explicit {
 			ls.J = make([]float64, N*L*ls.D())
 		} else {
-			ls.A = make([]float64, N*p*l.in)
-			ls.Jz = make([]float64, N*L*p*l.out)
+			ls.A = make([]float64, N*p*ls.In)
+			ls.Jz = make([]float64, N*L*p*ls.Out)
 		}
 		out[i] = &ls
 		byIndex[li] = &ls
@@ -280,8 +290,8 @@ func (m *Model) LayerSamples(layers []string, x []float64, labels []int, loss Lo
 				continue
 			}
 			// J_s from this block's Jz and patches.
-			blk := LayerSamples{Conv: ls.Conv, L: L, Out: ls.Out, In: ls.In, H: ls.H, W: ls.W,
-				A: n.input(li, bs), Jz: tmp[li]}
+			blk := LayerSamples{LayerInfo: ls.LayerInfo, L: L, A: n.input(li, bs), Jz: tmp[li]}
+			blk.Explicit = false
 			d := ls.D()
 			var scratch []float64
 			for s := 0; s < bs; s++ {

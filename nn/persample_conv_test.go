@@ -82,15 +82,19 @@ func TestLayerSamplesHessian(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				L := m.Arch.Outputs
 				for i, ls := range all {
 					li, _ := m.weightLayer(layers[i])
 					kinds[fmt.Sprintf("conv=%v/explicit=%v", ls.Conv, ls.J != nil)] = true
-					d, conv, err := m.LayerDim(ls.Layer)
-					if err != nil || d != ls.D() || conv != ls.Conv {
-						t.Fatalf("%s: LayerDim %d %v %v, samples D=%d conv=%v", ls.Layer, d, conv, err, ls.D(), ls.Conv)
+					info, err := m.LayerInfo(ls.Layer)
+					if err != nil || info != ls.LayerInfo || info.Explicit != (ls.J != nil) {
+						t.Fatalf("%s: LayerInfo %+v %v, samples %+v", ls.Layer, info, err, ls.LayerInfo)
 					}
+					if got, want := info.Stored(L), len(ls.A)/b+len(ls.Jz)/b+len(ls.J)/b; got != want {
+						t.Errorf("%s: Stored %d, LayerSamples holds %d per sample", ls.Layer, got, want)
+					}
+					d := ls.D()
 					theta := layerTheta(m, li)
-					L := ls.L
 					for s := 0; s < b; s++ {
 						xs := x[s*dim : (s+1)*dim]
 						j := ls.Jacobian(s, nil, nil)

@@ -1,0 +1,592 @@
+package awd
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/awd-toolkit/awd/kernels"
+	"github.com/awd-toolkit/awd/linalg"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// MatFreeConfig tunes the matrix-free path; zero fields take the defaults.
+type MatFreeConfig struct {
+	// Tol is the Lanczos residual tolerance |H u - lambda u| <= Tol
+	// lambda_1 of every top-k pair (default 1e-9: eigenvalues to about
+	// Tol^2 lambda_1 / gap, the c_i to about Tol lambda_1 / gap).
+	Tol float64 `json:"tol"`
+	// Block is the Lanczos block size (default min(k, 32)): larger blocks
+	// make the operator's products faster GEMMs, smaller ones converge in
+	// fewer vectors.
+	Block int `json:"block"`
+	// Basis is the Lanczos basis size, locked vectors included (default
+	// max(2k + 2b, k + 3b, k + 32, 48), at most d).
+	Basis int `json:"basis"`
+}
+
+func (c MatFreeConfig) withDefaults(k, d int) MatFreeConfig {
+	if c.Tol <= 0 {
+		c.Tol = 1e-9
+	}
+	if c.Block <= 0 {
+		c.Block = 32
+	}
+	c.Block = max(1, min(c.Block, k, d))
+	if c.Basis <= 0 {
+		b := c.Block
+		c.Basis = max(2*k+2*b, k+3*b, k+32, 48)
+	}
+	c.Basis = min(c.Basis, d)
+	return c
+}
+
+// MatrixFreeInfo records how the matrix-free path ran.
+type MatrixFreeInfo struct {
+	Tol      float64 `json:"tol"`
+	Block    int     `json:"block"`
+	Basis    int     `json:"basis"`
+	Restarts int     `json:"restarts"`         // Lanczos Rayleigh-Ritz steps
+	Applied  int     `json:"operator_vectors"` // vectors H was applied to
+	Memory   int64   `json:"memory_estimate"`  // bytes, per-sample factors of every analysed layer included
+	// Jacobian says how J_s was applied: "kronecker" (fully connected,
+	// J_s = Jz_s (x) a_s^T), "stored" (explicit, kept) or "formed"
+	// (convolution, formed from Jz_s and the patches chunk by chunk).
+	Jacobian string `json:"jacobian"`
+	// KEffEstimated lists the alignments whose ||X||_F^2 (for k_eff) is
+	// the unbiased estimate (d/k) ||X R||_F^2 from the Haar frame R (its
+	// relative error is about sqrt(2/k) / sqrt(k_eff)) instead of the
+	// exact value, which for a formed Jacobian would cost (N L)^2 d flops.
+	KEffEstimated []string `json:"k_eff_estimated,omitempty"`
+}
+
+// AnalyzeMatrixFree is Analyze for layers where no d x d matrix fits (a
+// 1000 x 1000 layer has d = 10^6) and for convolution layers, which the
+// dense path cannot study: nothing of size d x d is formed. The top k of
+// H come from block Lanczos (linalg.LanczosTop) on the matrix-free H,
+// every c_i and the k x k blocks U^T X U of the alignment from one forward
+// pass F = J U (see MatFree), per-sample spectra from L x L problems.
+// The Result has the same fields as Analyze's, with Config.MatrixFree set
+// and MatrixFree describing the run; what differs:
+//
+//   - for a convolution layer theta is the kernel without its bias, in
+//     the order (out, ky, kx, in); C_awd, C_pair and C_pair2 need the
+//     minimal-norm dW of matched pairs, which SPEC defines for fully
+//     connected layers only, so only C, C_mb and M2 (whose fit is
+//     gamma_awd's: C_awd = (sigma^2/B) M2) are measured;
+//   - the commutator ||HC - CH||_F is not computed (it needs HC, d x d);
+//   - the suppression experiments are not run;
+//   - k_eff of an alignment may be an estimate (MatrixFree.KEffEstimated).
+//
+// Each is said in Notes. Memory: the per-sample factors, O(N (L m + n))
+// for a fully connected layer, plus the Lanczos basis d (m + b) and a
+// d x k frame; an error says how much is needed and the largest k that fits
+// when that exceeds the memory available.
+func AnalyzeMatrixFree(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
+	layer := cfg.Layer
+	if layer == "" {
+		layer = model.DefaultLayer()
+	}
+	rs, err := AnalyzeLayers(ctx, model, data, cfg, []string{layer}, prog)
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// AnalyzeLayers analyses every layer of layers (names from
+// model.WeightLayers(), convolutions included) matrix-free as
+// AnalyzeMatrixFree does, sharing the matched pairs and the per-sample
+// forward and backward passes between them; cfg.Layer is ignored and each
+// Result names its layer. The per-sample factors of all the layers are
+// held at once.
+func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, layers []string, prog Progress) ([]*Result, error) {
+	prog = orNop(prog)
+	t00 := time.Now()
+	loss, err := nn.ParseLoss(cfg.Loss)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	cfg.Loss = loss.String()
+	cfg.MatrixFree = true
+	if len(layers) == 0 {
+		return nil, fmt.Errorf("analyze: no layers")
+	}
+	if cfg.Batch < 1 {
+		return nil, fmt.Errorf("analyze: batch size %d", cfg.Batch)
+	}
+	L := model.Arch.Outputs
+	for i, name := range layers {
+		info, err := model.LayerInfo(name)
+		if err != nil {
+			return nil, fmt.Errorf("analyze: %w", err)
+		}
+		if d := info.D(); cfg.K < 2 || cfg.K > d {
+			return nil, fmt.Errorf("analyze %s: k=%d outside [2, d=%d]", name, cfg.K, d)
+		}
+		if slices.Contains(layers[:i], name) {
+			return nil, fmt.Errorf("analyze: layer %s listed twice", name)
+		}
+	}
+	for _, p := range model.Params() {
+		for i, v := range p.Data {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, fmt.Errorf("analyze: weight %s[%d] is %v", p.Name, i, v)
+			}
+		}
+	}
+	classes := map[int]bool{}
+	for i, y := range data.Y {
+		if y < 0 || y >= L {
+			return nil, fmt.Errorf("analyze: sample %d has label %d but the model's head has %d outputs", i, y, L)
+		}
+		classes[y] = true
+	}
+	if len(classes) < 2 {
+		return nil, fmt.Errorf("analyze: the analysis samples hold %d class(es), need at least 2", len(classes))
+	}
+	dim := model.Arch.In[0] * model.Arch.In[1] * model.Arch.In[2]
+	if dim != data.Dim() {
+		return nil, fmt.Errorf("analyze: inputs of size %d, the model takes %d", data.Dim(), dim)
+	}
+
+	tPairs := time.Now()
+	pairs, err := MatchPairs(linalg.DenseOf(data.N, data.Dim(), data.Float64(nil)), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	var order []int
+	for _, b := range pairs.Batches {
+		order = append(order, b...)
+	}
+	N := len(order)
+	local := make(map[int]int, N)
+	for i, s := range order {
+		local[s] = i
+	}
+	partner := make([]int, N)
+	for i, s := range order {
+		partner[i] = -1
+		if p := pairs.Partner[s]; p >= 0 {
+			partner[i] = local[p]
+		}
+	}
+	timePairs := time.Since(tPairs).Seconds()
+
+	// Memory: every layer's per-sample factors at once, plus the largest
+	// layer's Lanczos and statistics.
+	plans := make([]mfPlan, len(layers))
+	var factors int64
+	for i, name := range layers {
+		plans[i] = newMFPlan(model, name, N, cfg)
+		factors += plans[i].factorBytes()
+	}
+	budget := MemoryBudget(cfg.Memory)
+	var need int64
+	for i := range plans {
+		need = max(need, factors+plans[i].workBytes())
+	}
+	if need > budget {
+		return nil, matFreeMemoryError(layers, plans, factors, need, budget)
+	}
+
+	tPer := time.Now()
+	x := data.Float64(order)
+	labels := data.Labels(order)
+	all, err := layerSamplesChunked(ctx, model, layers, x, labels, dim, loss, prog)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	x = nil
+	timePer := time.Since(tPer).Seconds()
+
+	indices := make([]int, N)
+	for i, s := range order {
+		indices[i] = s
+		if data.Index != nil {
+			indices[i] = data.Index[s]
+		}
+	}
+	var lossSum float64
+	var correct int
+	for s := 0; s < N; s++ {
+		lossSum += all[0].Loss[s]
+		if all[0].Pred[s] == all[0].Label[s] {
+			correct++
+		}
+	}
+	matched := 0
+	for _, p := range pairs.Partner {
+		if p >= 0 {
+			matched++
+		}
+	}
+	var cls []int
+	for c := range classes {
+		cls = append(cls, c)
+	}
+	slices.Sort(cls)
+
+	out := make([]*Result, len(layers))
+	for i, ls := range all {
+		t0 := time.Now()
+		lc := cfg
+		lc.Layer = ls.Layer
+		r := &Result{Dataset: data.Name, Model: model.Arch.Model, Layer: ls.Layer, Loss: cfg.Loss, Head: L,
+			Classes: cls, M: ls.Out, In: ls.K(), Config: lc, KernelLevel: kernels.Current().String(),
+			SampleLoss: Float(lossSum / float64(N)), SampleAcc: Float(float64(correct) / float64(N))}
+		r.Arrays.SampleIndices = indices
+		r.Timings.Pairs, r.Timings.PerSample = timePairs, timePer
+		r.Spectrum.Pairs = matched / 2
+		r.MatrixFree = &MatrixFreeInfo{Memory: need}
+		if err := analyzeLayerMF(ctx, r, model, ls, partner, plans[i], lc, prog); err != nil {
+			return nil, fmt.Errorf("analyze %s: %w", ls.Layer, err)
+		}
+		r.Timings.Total = time.Since(t0).Seconds() + timePairs + timePer
+		out[i] = r
+		all[i] = nil // the factors of a finished layer can go
+	}
+	if len(layers) > 1 {
+		for _, r := range out {
+			r.Timings.Total = time.Since(t00).Seconds()
+		}
+	}
+	return out, nil
+}
+
+// layerSamplesChunked runs nn's per-sample pass over the samples in blocks
+// (for progress and cancellation) and concatenates the blocks.
+func layerSamplesChunked(ctx context.Context, model *nn.Model, layers []string, x []float64, labels []int, dim int, loss nn.Loss, prog Progress) ([]*nn.LayerSamples, error) {
+	N := len(labels)
+	const chunk = 128
+	var out []*nn.LayerSamples
+	prog.Start("per-sample", N)
+	defer prog.Finish()
+	grow := func(dst *[]float64, src []float64, s0, c int) {
+		if src == nil {
+			return
+		}
+		per := len(src) / c
+		if *dst == nil {
+			*dst = make([]float64, N*per)
+		}
+		copy((*dst)[s0*per:(s0+c)*per], src)
+	}
+	for s0 := 0; s0 < N; s0 += chunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c := min(chunk, N-s0)
+		part, err := model.LayerSamples(layers, x[s0*dim:(s0+c)*dim], labels[s0:s0+c], loss)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			shared := &nn.LayerSamples{N: N, L: part[0].L, Loss: make([]float64, N), Pred: make([]int, N),
+				Label: slices.Clone(labels)}
+			out = make([]*nn.LayerSamples, len(part))
+			for i, p := range part {
+				ls := *shared
+				ls.LayerInfo = p.LayerInfo
+				out[i] = &ls
+			}
+		}
+		for i, p := range part {
+			ls := out[i]
+			grow(&ls.A, p.A, s0, c)
+			grow(&ls.Jz, p.Jz, s0, c)
+			grow(&ls.J, p.J, s0, c)
+			if i == 0 {
+				grow(&ls.G, p.G, s0, c)
+				grow(&ls.Lambda, p.Lambda, s0, c)
+				copy(ls.Loss[s0:], p.Loss)
+				copy(ls.Pred[s0:], p.Pred)
+			}
+		}
+		prog.Add(c)
+	}
+	for _, ls := range out[1:] {
+		ls.G, ls.Lambda, ls.Loss, ls.Pred = out[0].G, out[0].Lambda, out[0].Loss, out[0].Pred
+	}
+	return out, nil
+}
+
+// analyzeLayerMF fills r for one layer: the Lanczos top k of H and every
+// statistic from the k x k projected blocks.
+func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.LayerSamples, partner []int, plan mfPlan, cfg Config, prog Progress) error {
+	d, k, N := ls.D(), cfg.K, ls.N
+	r.D, r.K, r.Batch, r.N = d, k, cfg.Batch, N
+	r.Fits, r.Arrays.C = map[string]Fit{}, map[string][]float64{}
+	info := r.MatrixFree
+	mc := cfg.MatFree.withDefaults(k, d)
+	info.Tol, info.Block, info.Basis = mc.Tol, mc.Block, mc.Basis
+	info.Jacobian = plan.jacobian
+
+	t0 := time.Now()
+	mf, err := NewMatFree(ls, cfg.Batch, cfg.Centered)
+	if err != nil {
+		return err
+	}
+	if !ls.Conv {
+		w, err := model.Weight(ls.Layer)
+		if err != nil {
+			return err
+		}
+		if err := mf.SetPairs(w, partner); err != nil {
+			return err
+		}
+	}
+	sp := sampleSpectraL(mf)
+	r.Timings.Accumulate = time.Since(t0).Seconds()
+
+	// Top k of H.
+	t0 = time.Now()
+	hop, _ := mf.Operator(QuantityH)
+	prog.Start("eigensolve "+ls.Layer, k)
+	conv := 0
+	e, err := linalg.LanczosTop(hop, k, linalg.LanczosOptions{Tol: mc.Tol, Block: mc.Block, Basis: mc.Basis, Seed: cfg.Seed,
+		Progress: func(s linalg.LanczosStatus) error {
+			if s.Converged > conv {
+				prog.Add(s.Converged - conv)
+				conv = s.Converged
+			}
+			info.Restarts, info.Applied = s.Restarts, s.Applied
+			return ctx.Err()
+		}})
+	prog.Finish()
+	if err != nil {
+		return fmt.Errorf("eigensolve of H: %w", err)
+	}
+	r.Timings.Eigensolve = time.Since(t0).Seconds()
+
+	t0 = time.Now()
+	nstages := 4
+	prog.Start("statistics "+ls.Layer, nstages)
+	defer prog.Finish()
+	lambda := e.Values
+	r.Arrays.Lambda = lambda
+	sum := &r.Spectrum
+	sum.Lambda1, sum.LambdaK = lambda[0], lambda[k-1]
+	for _, v := range lambda {
+		if v > 0 {
+			sum.Positive++
+		}
+	}
+	sum.TraceH = mf.Trace(QuantityH)
+	sum.TraceC = mf.Trace(QuantityC)
+	sum.Sigma2 = mf.Sigma2
+	sum.LocMax, sum.NegativeHn = sp.locMax, sp.negative
+	r.AllPSD = cfg.Loss == nn.CE.String() || sp.negative == 0
+
+	f := mf.Forward(e.Vectors)
+	prog.Add(1)
+	quantities := map[string]Quantity{NameC: QuantityC, NameM2: QuantityM2}
+	if mf.NPairs > 0 {
+		quantities[NameCPair] = QuantityCPair
+	}
+	blocks := map[string]linalg.Dense{}
+	for name, q := range quantities {
+		blocks[name] = mf.Block(q, f)
+	}
+	if mf.NPairs > 0 && cfg.Pair2 {
+		blocks[NameCPair2] = mf.pair2Block(f, e.Vectors)
+	}
+	var gp linalg.Dense
+	if cfg.MiniBatch {
+		gp = mf.GradProj(f)
+		blocks[NameCMb] = miniBatchBlock(gp, cfg.Batch, cfg.Centered)
+	}
+	for name, xt := range blocks {
+		c := make([]float64, k)
+		for i := range c {
+			c[i] = xt.At(i, i)
+		}
+		r.Arrays.C[name] = c
+	}
+	if s, ok := r.Arrays.C[NameM2]; ok && mf.NPairs > 0 {
+		ca := make([]float64, k)
+		for i, v := range s {
+			ca[i] = mf.Sigma2 / float64(cfg.Batch) * v
+		}
+		r.Arrays.C[NameCAWD] = ca
+	}
+	for name, c := range r.Arrays.C {
+		fit, err := FitPowerLaw(lambda, c)
+		if err != nil {
+			r.addFitError(name, err)
+			continue
+		}
+		r.Fits[name] = fit
+	}
+	if ls.Conv {
+		r.addNote("convolution layer: theta is the kernel without its bias, in the order (out, ky, kx, in)")
+		r.addNote("C_awd, C_pair and C_pair2 need the minimal-norm dW of matched pairs, defined for fully connected layers only: gamma of M2 is gamma_awd's")
+	} else if mf.NPairs == 0 {
+		r.addFitError(NameCAWD, fmt.Errorf("no matched pairs with a_n != 0"))
+	}
+	r.Bounds = CheckBounds(lambda, r.Arrays.C[NameM2], sum.LocMax, r.AllPSD, d, N)
+	prog.Add(1)
+
+	// Alignment on the projected blocks, against a Haar frame.
+	r.Arrays.Rho, r.Arrays.RhoRand = map[string]linalg.Dense{}, map[string]linalg.Dense{}
+	type target struct {
+		label string
+		q     Quantity
+	}
+	var targets []target
+	for _, name := range cfg.AlignWith {
+		switch name {
+		case NameC:
+			targets = append(targets, target{name, QuantityC})
+		case NameCAWD, NameM2:
+			targets = append(targets, target{name, QuantityM2})
+		case NameCPair:
+			if mf.NPairs > 0 {
+				targets = append(targets, target{name, QuantityCPair})
+			}
+		default:
+			r.addAlignError(name, fmt.Errorf("not available on the matrix-free path (not of the form sum J^T M J)"))
+		}
+	}
+	// In the dense path's order: by the matrix's name.
+	slices.SortStableFunc(targets, func(a, b target) int { return strings.Compare(a.q.String(), b.q.String()) })
+	if len(targets) > 0 {
+		frame := HaarFrame(d, k, cfg.Seed)
+		fr := mf.Forward(frame)
+		for _, tg := range targets {
+			xt := mf.Block(tg.q, f)
+			xr := mf.Block(tg.q, fr)
+			a := Alignment{Of: tg.label, K: k, Seed: cfg.Seed}
+			a.RBar, a.M = MeanAbsRho(xt)
+			var fro2 float64
+			if !plan.estimate {
+				fro2 = mf.frob2(tg.q)
+			} else {
+				xrd := mf.ApplyProjected(tg.q, fr, frame)
+				fro2 = float64(d) / float64(k) * frob(xrd) * frob(xrd)
+				info.KEffEstimated = append(info.KEffEstimated, tg.label)
+			}
+			tr := mf.Trace(tg.q)
+			a.KEff = math.NaN()
+			if fro2 > 0 {
+				a.KEff = tr * tr / fro2
+			}
+			if a.M == 0 || math.IsNaN(a.KEff) {
+				r.addAlignError(tg.label, fmt.Errorf("%s has no positive diagonal pairs in H's eigenbasis", tg.label))
+				continue
+			}
+			a.RBarRand, _ = MeanAbsRho(xr)
+			a.Mu0, a.SE, a.Z, a.P = NullStats(a.RBar, a.KEff, a.M)
+			a.ZRand = (a.RBarRand - a.Mu0) / a.SE
+			r.Alignment = append(r.Alignment, a)
+			b := min(cfg.RhoBlock, k)
+			r.Arrays.Rho[tg.label] = Rho(xt.View(0, 0, b, b))
+			r.Arrays.RhoRand[tg.label] = Rho(xr.View(0, 0, b, b))
+		}
+	}
+	if len(info.KEffEstimated) > 0 {
+		r.addNote(fmt.Sprintf("k_eff of %v: ||X||_F^2 estimated from the Haar frame", info.KEffEstimated))
+	}
+	r.Commutator = Float(math.NaN())
+	r.addNote("commutator ||HC - CH||_F not computed on the matrix-free path")
+	prog.Add(1)
+
+	if cfg.Correlation {
+		r.Arrays.Lambda1 = sp.lambda1
+		kc := min(k, cfg.CorrK)
+		r.Arrays.Corr = sp.correlation(f, kc)
+		r.Correlation = summarizeCorr(r.Arrays.Corr)
+	}
+	if len(cfg.Interventions) > 0 {
+		r.addNote(fmt.Sprintf("suppression experiments %v not run on the matrix-free path", cfg.Interventions))
+	}
+	prog.Add(1)
+	r.Timings.Statistics = time.Since(t0).Seconds()
+	return nil
+}
+
+func (r *Result) addNote(s string) { r.Notes = append(r.Notes, s) }
+
+// ApplyProjected returns X V (d x b) of quantity q from F = Forward(V):
+// the adjoint half of an operator application, with the centering of C.
+func (mf *MatFree) ApplyProjected(q Quantity, f, v linalg.Dense) linalg.Dense {
+	w := f.Clone()
+	mf.applyMiddle(q, 0, mf.LS.N, mf.scale(q), w)
+	out := linalg.NewDense(mf.D(), f.Cols)
+	mf.jac.adjoint(w, out)
+	if q == QuantityC && mf.Centered {
+		gv := make([]float64, v.Cols)
+		for r, g := range mf.GBar {
+			if g != 0 {
+				kernels.Daxpy(g, v.Row(r), gv)
+			}
+		}
+		inv := -1 / float64(mf.Batch)
+		for r, g := range mf.GBar {
+			if g != 0 {
+				kernels.Daxpy(inv*g, gv, out.Row(r))
+			}
+		}
+	}
+	return out
+}
+
+// pair2Block returns U^T C_pair2 U for a fully connected layer: with
+// u2_s = H_s dtheta_s + vec(delta_s da_s^T), u2_s . u_i = w_s^T F_s[:, i] +
+// delta_s^T U_i da_s (U_i = u_i reshaped Out x In), and C_pair2 =
+// (1/(B Np)) sum over the matched samples of u2_s u2_s^T.
+func (mf *MatFree) pair2Block(f, u linalg.Dense) linalg.Dense {
+	ls := mf.LS
+	m, l, N, k := ls.Out, ls.L, ls.N, u.Cols
+	delta := make([]float64, N*m)
+	for s := 0; s < N; s++ {
+		for c := 0; c < l; c++ {
+			kernels.Daxpy(ls.G[s*l+c], ls.Jz[(s*l+c)*m:(s*l+c+1)*m], delta[s*m:(s+1)*m])
+		}
+	}
+	p := mf.jac.(*kronJac).bilinear(mf.DA, delta, u)
+	for s := 0; s < N; s++ {
+		row := p.Row(s)
+		if !mf.Paired[s] {
+			clear(row)
+			continue
+		}
+		for c := 0; c < l; c++ {
+			kernels.Daxpy(mf.PairW[s*l+c], f.Row(s*l+c), row)
+		}
+	}
+	xt := linalg.NewDense(k, k)
+	linalg.Gemm(true, false, 1/(float64(mf.Batch)*float64(mf.NPairs)), p, p, 0, xt)
+	symmetrize(xt)
+	return xt
+}
+
+// miniBatchBlock returns U^T C_mb U from gp (N x k, g_s . u_i) for the
+// consecutive batches of size b: (1/nb) sum_b gb gb^T with gb the batch
+// means of gp's rows, minus the outer product of their mean when centered.
+func miniBatchBlock(gp linalg.Dense, b int, centered bool) linalg.Dense {
+	nb, k := gp.Rows/b, gp.Cols
+	gb := linalg.NewDense(nb, k)
+	for j := 0; j < nb; j++ {
+		row := gb.Row(j)
+		for s := j * b; s < (j+1)*b; s++ {
+			kernels.Daxpy(1/float64(b), gp.Row(s), row)
+		}
+	}
+	xt := linalg.NewDense(k, k)
+	linalg.Gemm(true, false, 1/float64(nb), gb, gb, 0, xt)
+	if centered {
+		mean := make([]float64, k)
+		for j := 0; j < nb; j++ {
+			kernels.Daxpy(1/float64(nb), gb.Row(j), mean)
+		}
+		for i := 0; i < k; i++ {
+			kernels.Daxpy(-mean[i], mean, xt.Row(i))
+		}
+	}
+	symmetrize(xt)
+	return xt
+}

@@ -1,0 +1,120 @@
+package awd
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// mfPlan is the memory plan of the matrix-free analysis of one layer.
+type mfPlan struct {
+	info       nn.LayerInfo
+	n, l, k    int
+	mc         MatFreeConfig
+	jacobian   string
+	estimate   bool    // k_eff's ||X||_F^2 estimated (formed Jacobian)
+	exactFlops float64 // the exact ||X||_F^2 is computed when it costs at most this
+}
+
+// exactFrobFlops bounds the cost of an exact ||X||_F^2 (about 20 s here):
+// above it k_eff is estimated.
+const exactFrobFlops = 4e12
+
+func newMFPlan(model *nn.Model, layer string, n int, cfg Config) mfPlan {
+	info, _ := model.LayerInfo(layer) // checked by the caller
+	p := mfPlan{info: info, n: n, l: model.Arch.Outputs, k: cfg.K, exactFlops: exactFrobFlops}
+	p.mc = cfg.MatFree.withDefaults(cfg.K, info.D())
+	switch {
+	case !info.Conv:
+		p.jacobian = "kronecker"
+	case info.Explicit:
+		p.jacobian = "stored"
+	default:
+		p.jacobian, p.estimate = "formed", true
+	}
+	if !p.estimate {
+		r := float64(n * p.l)
+		c := float64(info.D())
+		if p.jacobian == "kronecker" {
+			c = float64(info.Out)
+		}
+		p.estimate = 2*r*r*c > p.exactFlops
+	}
+	return p
+}
+
+// factorBytes is the per-sample storage of nn.LayerSamples for this layer
+// plus the shared G, Lambda, Loss, Pred and Label (counted per layer, a
+// slight overestimate for several layers).
+func (p mfPlan) factorBytes() int64 {
+	l := int64(p.l)
+	return 8 * int64(p.n) * (int64(p.info.Stored(p.l)) + l + l*l + 3)
+}
+
+// chunkBytes is the scratch of one operator application with b vectors.
+func (p mfPlan) chunkBytes(b int) int64 {
+	ls := &nn.LayerSamples{LayerInfo: p.info, N: p.n, L: p.l}
+	if p.jacobian == "kronecker" {
+		return (&kronJac{ls: ls}).chunkBytes(b)
+	}
+	if p.jacobian == "stored" {
+		ls.J = []float64{}
+	}
+	return (&explicitJac{ls: ls}).chunkBytes(b)
+}
+
+// workBytes is the peak memory of the analysis of this layer beyond the
+// factors: MatFree's Grams and pairs, then the larger of the eigensolve
+// (Lanczos basis n x (m + b), images and scratch) and the statistics (the
+// basis still holding U, the Haar frame, F = J U and J R, X R when k_eff is
+// estimated, a forward pass with k vectors).
+func (p mfPlan) workBytes() int64 {
+	d, n, l, k := int64(p.info.D()), int64(p.n), int64(p.l), int64(p.k)
+	b, m := int64(p.mc.Block), int64(p.mc.Basis)
+	mf := 8 * n * (l*l + l + 2)
+	if !p.info.Conv {
+		mf += 8 * n * int64(p.info.In)
+	}
+	basis := 8 * d * (m + b)
+	lanczos := basis + 8*(2*d*b+3*m*m) + p.chunkBytes(int(b))
+	stats := basis + 8*d*k + 8*3*n*l*k + p.chunkBytes(int(k))
+	if p.estimate {
+		stats += 8 * d * k
+	}
+	return mf + max(lanczos, stats)
+}
+
+// matFreeMemoryError says how much the analysis needs, the budget and the
+// largest k that fits.
+func matFreeMemoryError(layers []string, plans []mfPlan, factors, need, budget int64) error {
+	largest := 0
+	for k := plans[0].k - 1; k >= 2; k-- {
+		ok := true
+		for _, p := range plans {
+			q := p
+			q.k = k
+			q.mc = MatFreeConfig{Tol: p.mc.Tol}.withDefaults(k, p.info.D())
+			if factors+q.workBytes() > budget {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			largest = k
+			break
+		}
+	}
+	worst := plans[0]
+	for _, p := range plans {
+		if factors+p.workBytes() > factors+worst.workBytes() {
+			worst = p
+		}
+	}
+	msg := fmt.Sprintf("matrix-free analysis of %s with k=%d on N=%d samples needs about %s (per-sample factors %s, Lanczos basis %d x %d of layer %s), more than the memory budget of %s (set it with --mem or GOMEMLIMIT)",
+		strings.Join(layers, ", "), worst.k, worst.n, FormatBytes(need), FormatBytes(factors), worst.info.D(), worst.mc.Basis+worst.mc.Block, worst.info.Layer, FormatBytes(budget))
+	if largest >= 2 {
+		return fmt.Errorf("%s; the largest k that fits is %d", msg, largest)
+	}
+	return fmt.Errorf("%s; no k >= 2 fits: use fewer samples (--per-class) or layers", msg)
+}

@@ -1,0 +1,243 @@
+package awd
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/awd-toolkit/awd/linalg"
+	"github.com/awd-toolkit/awd/nn"
+	"gonum.org/v1/gonum/mat"
+)
+
+// randomLayerSamples builds the LayerSamples of a fully connected m x in
+// layer shaped like randomPerSample's (a third of a_n and of the columns of
+// Jz zero, CE or MSE Lambda at random logits), with random G = dl/do.
+func randomLayerSamples(rng *rand.Rand, n, m, in, l int, loss string) *nn.LayerSamples {
+	ps := randomPerSample(rng, n, m, in, l, loss)
+	ls := &nn.LayerSamples{LayerInfo: nn.LayerInfo{Layer: "fc", Out: m, In: in, H: 1, W: 1}, N: n, L: l,
+		A: ps.A, Jz: ps.J, Lambda: ps.Lambda, G: make([]float64, n*l), Label: ps.Label}
+	for i := range ls.G {
+		ls.G[i] = rng.NormFloat64()
+	}
+	return ls
+}
+
+// perSampleOf returns the PerSample of a fully connected layer's
+// LayerSamples (delta_s = Jz_s^T G_s), for the dense State.
+func perSampleOf(ls *nn.LayerSamples) *nn.PerSample {
+	m, l := ls.Out, ls.L
+	ps := &nn.PerSample{N: ls.N, M: m, In: ls.In, L: l, A: ls.A, J: ls.Jz, Lambda: ls.Lambda,
+		Delta: make([]float64, ls.N*m), Label: ls.Label}
+	for s := 0; s < ls.N; s++ {
+		for k := 0; k < l; k++ {
+			g := ls.G[s*l+k]
+			for p := 0; p < m; p++ {
+				ps.Delta[s*m+p] += g * ls.Jz[(s*l+k)*m+p]
+			}
+		}
+	}
+	return ps
+}
+
+func randomBlock(rng *rand.Rand, r, c int) linalg.Dense {
+	x := linalg.NewDense(r, c)
+	for i := range x.Data {
+		x.Data[i] = rng.NormFloat64()
+	}
+	return x
+}
+
+// checkOperators applies every matrix-free operator of mf to random blocks
+// and compares with the dense matrices, and the projected blocks and
+// traces likewise.
+func checkOperators(t *testing.T, rng *rand.Rand, mf *MatFree, dense map[Quantity]linalg.Dense, tol float64) {
+	t.Helper()
+	d := mf.D()
+	for q, want := range dense {
+		op, err := mf.Operator(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op.Dim() != d {
+			t.Fatalf("%v: Dim %d, want %d", q, op.Dim(), d)
+		}
+		for _, b := range []int{1, 3} {
+			x := randomBlock(rng, d, b)
+			got := linalg.NewDense(d, b)
+			for i := range got.Data {
+				got.Data[i] = math.NaN() // Apply overwrites
+			}
+			op.Apply(got, x)
+			ref := linalg.NewDense(d, b)
+			linalg.Gemm(false, false, 1, want, x, 0, ref)
+			if e := relErr(got, ref.Mat()); e > tol {
+				t.Errorf("%v b=%d: X x relative error %.3g > %g", q, b, e, tol)
+			}
+		}
+		u := randomBlock(rng, d, 4)
+		f := mf.Forward(u)
+		got := mf.Block(q, f)
+		wantB := Sandwich(want, u)
+		if e := relErr(got, wantB.Mat()); e > tol {
+			t.Errorf("%v: U^T X U relative error %.3g > %g", q, e, tol)
+		}
+		if tr, wt := mf.Trace(q), trace(want); math.Abs(tr-wt) > tol*math.Max(1, frob(want))*float64(d) {
+			t.Errorf("%v: trace %v, dense %v", q, tr, wt)
+		}
+	}
+}
+
+// TestMatFreeMatchesState applies the matrix-free H, M2, C and C_pair of
+// a fully connected layer (samples across a chunk border, centered and not)
+// to random blocks and compares with the dense matrices of State, which
+// are checked against brute force elsewhere.
+func TestMatFreeMatchesState(t *testing.T) {
+	const m, in, l, batch = 4, 5, 6, 3
+	n := kronChunk(m, 3) + 7
+	for _, loss := range []string{"ce", "mse"} {
+		for _, centered := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/centered=%v", loss, centered), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(31, 32))
+				ls := randomLayerSamples(rng, n, m, in, l, loss)
+				clear(ls.A[:in]) // a dead input: sample 0 has no dW
+				ps := perSampleOf(ls)
+				w := randomW(rng, m, in)
+				partner := randomPartner(rng, n)
+				st := NewState(m, in, StateOptions{})
+				st.Add(ps)
+				st.AddPairs(ps, w, PartnerDiff(linalg.DenseOf(n, in, ps.A), partner))
+				mats, err := st.Finish(batch, centered)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mf, err := NewMatFree(ls, batch, centered)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := mf.SetPairs(w, partner); err != nil {
+					t.Fatal(err)
+				}
+				if mf.NPairs != mats.NPairs || math.Abs(mf.Sigma2-mats.Sigma2) > 1e-13*mats.Sigma2 {
+					t.Errorf("pairs %d, sigma2 %v; State %d, %v", mf.NPairs, mf.Sigma2, mats.NPairs, mats.Sigma2)
+				}
+				checkOperators(t, rng, mf, map[Quantity]linalg.Dense{
+					QuantityH: mats.H, QuantityM2: mats.M2, QuantityC: mats.C, QuantityCPair: mats.CPair,
+				}, kronTol)
+			})
+		}
+	}
+	if _, err := NewMatFree(&nn.LayerSamples{}, 1, false); err == nil {
+		t.Error("no samples accepted")
+	}
+}
+
+// tinyCNN is the CNN with features [2, M, 3, M, 4, 4, M] on 1 x 8 x 8
+// inputs and 5 logits, weights doubled so that the logits are of order
+// one; every layer is small enough for dense references.
+func tinyCNN(t testing.TB, seed uint64) *nn.Model {
+	t.Helper()
+	old := nn.CNNFeatures
+	nn.CNNFeatures = []int{2, -1, 3, -1, 4, 4, -1}
+	defer func() { nn.CNNFeatures = old }()
+	m, err := nn.NewCNN(1, 8, 8, 5, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params() {
+		for i := range p.Data {
+			p.Data[i] *= 2
+		}
+	}
+	return m
+}
+
+func randomImages(rng *rand.Rand, n, dim, classes int) ([]float64, []int) {
+	x := make([]float64, n*dim)
+	for i := range x {
+		x[i] = rng.Float64()
+	}
+	y := make([]int, n)
+	for i := range y {
+		y[i] = rng.IntN(classes)
+	}
+	return x, y
+}
+
+// denseFromJ returns scale sum_s J_s^T M_s J_s from the explicit Jacobians,
+// M_s = Lambda_s (H), Lambda_s J_s J_s^T Lambda_s (M2) or G_s G_s^T (C),
+// by the definition with gonum.
+func denseFromJ(ls *nn.LayerSamples, q Quantity, scale float64) linalg.Dense {
+	d, l := ls.D(), ls.L
+	sum := mat.NewDense(d, d, nil)
+	for s := 0; s < ls.N; s++ {
+		j := mat.NewDense(l, d, ls.Jacobian(s, nil, nil))
+		lam := mat.NewDense(l, l, append([]float64(nil), ls.Lambda[s*l*l:(s+1)*l*l]...))
+		var mid mat.Dense
+		switch q {
+		case QuantityH:
+			mid.CloneFrom(lam)
+		case QuantityM2:
+			var k, t mat.Dense
+			k.Mul(j, j.T())
+			t.Mul(&k, lam)
+			mid.Mul(lam, &t)
+		case QuantityC:
+			g := mat.NewDense(l, 1, append([]float64(nil), ls.G[s*l:(s+1)*l]...))
+			mid.Mul(g, g.T())
+		}
+		var t, h mat.Dense
+		t.Mul(&mid, j)
+		h.Mul(j.T(), &t)
+		sum.Add(sum, &h)
+	}
+	sum.Scale(scale, sum)
+	return linalg.FromMat(sum)
+}
+
+// TestMatFreeConvMatchesDense applies the matrix-free operators of every
+// layer of a tiny CNN (explicit and factored Jacobians, and its fully
+// connected layers) to random blocks and compares with dense matrices built
+// from the explicit per-sample Jacobians, themselves checked against
+// finite-difference Hessians in package nn.
+func TestMatFreeConvMatchesDense(t *testing.T) {
+	model := tinyCNN(t, 41)
+	rng := rand.New(rand.NewPCG(41, 42))
+	const n, batch = 13, 4
+	x, y := randomImages(rng, n, 64, 5)
+	for _, loss := range []nn.Loss{nn.CE, nn.MSE} {
+		all, err := model.LayerSamples(model.WeightLayers(), x, y, loss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ls := range all {
+			for _, centered := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/centered=%v", loss, ls.Layer, centered), func(t *testing.T) {
+					mf, err := NewMatFree(ls, batch, centered)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c := denseFromJ(ls, QuantityC, 1/float64(batch*n))
+					if centered {
+						gbar := make([]float64, ls.D())
+						for s := 0; s < n; s++ {
+							j := ls.Jacobian(s, nil, nil)
+							for k := 0; k < ls.L; k++ {
+								for i := range gbar {
+									gbar[i] += ls.G[s*ls.L+k] * j[k*ls.D()+i] / n
+								}
+							}
+						}
+						syr(c, -1/float64(batch), gbar)
+					}
+					checkOperators(t, rng, mf, map[Quantity]linalg.Dense{
+						QuantityH:  denseFromJ(ls, QuantityH, 1.0/n),
+						QuantityM2: denseFromJ(ls, QuantityM2, 1.0/n),
+						QuantityC:  c,
+					}, 1e-12)
+				})
+			}
+		}
+	}
+}

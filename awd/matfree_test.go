@@ -1,0 +1,296 @@
+package awd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/awd-toolkit/awd/linalg"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// relDiff is |a - b| / max(|b|, floor).
+func relDiff(a, b, floor float64) float64 {
+	return math.Abs(a-b) / math.Max(math.Abs(b), floor)
+}
+
+// compareSpectra checks the matrix-free eigenvalues against the dense ones
+// to 1e-9 relative (of lambda_1 for the tiny ones near zero) and every fit
+// of want present in got to 1e-6 in gamma.
+func compareResults(t *testing.T, got, want *Result) {
+	t.Helper()
+	l1 := math.Abs(want.Arrays.Lambda[0])
+	for i, w := range want.Arrays.Lambda {
+		if e := relDiff(got.Arrays.Lambda[i], w, 1e-3*l1); e > 1e-9 {
+			t.Errorf("lambda_%d: matrix-free %.15g, dense %.15g (relative %.2g)", i+1, got.Arrays.Lambda[i], w, e)
+		}
+	}
+	for name, wf := range want.Fits {
+		gf, ok := got.Fits[name]
+		if !ok {
+			t.Errorf("fit %s missing (%v)", name, got.FitErrors)
+			continue
+		}
+		if math.Abs(gf.Gamma-wf.Gamma) > 1e-6 || gf.Used != wf.Used {
+			t.Errorf("gamma %s: matrix-free %.12g (%d used), dense %.12g (%d used)", name, gf.Gamma, gf.Used, wf.Gamma, wf.Used)
+		}
+	}
+}
+
+// TestMatrixFreeMatchesDense analyses the same trained MLP layer (d = 900,
+// small enough for the dense path) both ways: eigenvalues to 1e-9
+// relative, every gamma (C, C_awd, C_pair, C_pair2, C_mb, M2) to 1e-6, and
+// the scalars, bounds, alignment statistics and correlations alike. The
+// Lanczos basis is smaller than d, so restarts and locking run.
+func TestMatrixFreeMatchesDense(t *testing.T) {
+	for _, tc := range []struct {
+		loss     string
+		centered bool
+	}{{"ce", false}, {"mse", true}} {
+		t.Run(fmt.Sprintf("%s/centered=%v", tc.loss, tc.centered), func(t *testing.T) {
+			model, sub := trained(t, tc.loss, 3, 100, 30, 3, 2)
+			cfg := smallConfig(tc.loss, 60, 10)
+			cfg.Centered = tc.centered
+			cfg.AlignWith = []string{NameC, NameCAWD, NameCPair}
+			cfg.MatFree = MatFreeConfig{Tol: 1e-11, Block: 8}
+			want, err := Analyze(context.Background(), model, sub, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := AnalyzeMatrixFree(context.Background(), model, sub, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Config.MatrixFree || got.MatrixFree == nil || got.MatrixFree.Restarts < 2 || got.MatrixFree.Jacobian != "kronecker" {
+				t.Errorf("matrix-free record: config %v, info %+v", got.Config.MatrixFree, got.MatrixFree)
+			}
+			if got.D != want.D || got.N != want.N || got.K != want.K || got.M != want.M || got.In != want.In {
+				t.Fatalf("shapes d=%d N=%d k=%d, dense %d %d %d", got.D, got.N, got.K, want.D, want.N, want.K)
+			}
+			for i, s := range want.Arrays.SampleIndices {
+				if got.Arrays.SampleIndices[i] != s {
+					t.Fatalf("sample %d: index %d, dense %d", i, got.Arrays.SampleIndices[i], s)
+				}
+			}
+			compareResults(t, got, want)
+			for _, name := range []string{NameC, NameCAWD, NameCPair, NameCPair2, NameCMb, NameM2} {
+				if _, ok := got.Fits[name]; !ok {
+					t.Errorf("no fit for %s", name)
+				}
+			}
+			gs, ws := got.Spectrum, want.Spectrum
+			for _, v := range []struct {
+				name      string
+				got, want float64
+			}{
+				{"trace H", gs.TraceH, ws.TraceH}, {"trace C", gs.TraceC, ws.TraceC}, {"loc max", gs.LocMax, ws.LocMax},
+				{"sigma2", gs.Sigma2, ws.Sigma2}, {"sample loss", float64(got.SampleLoss), float64(want.SampleLoss)},
+			} {
+				if relDiff(v.got, v.want, 1e-300) > 1e-10 {
+					t.Errorf("%s: matrix-free %.15g, dense %.15g", v.name, v.got, v.want)
+				}
+			}
+			if gs.NegativeHn != ws.NegativeHn || gs.Pairs != ws.Pairs || gs.Positive != ws.Positive {
+				t.Errorf("negative H_n %d, pairs %d, positive %d; dense %d %d %d", gs.NegativeHn, gs.Pairs, gs.Positive, ws.NegativeHn, ws.Pairs, ws.Positive)
+			}
+			if got.Bounds.Lower.Holds != want.Bounds.Lower.Holds || got.Bounds.Upper.Holds != want.Bounds.Upper.Holds || got.AllPSD != want.AllPSD {
+				t.Errorf("bounds %+v, dense %+v", got.Bounds, want.Bounds)
+			}
+			if len(got.Alignment) != len(want.Alignment) {
+				t.Fatalf("%d alignments, dense %d (%v)", len(got.Alignment), len(want.Alignment), got.AlignErrors)
+			}
+			for i, wa := range want.Alignment {
+				ga := got.Alignment[i]
+				if ga.Of != wa.Of || ga.M != wa.M || math.Abs(ga.RBar-wa.RBar) > 1e-6 || math.Abs(ga.RBarRand-wa.RBarRand) > 1e-9 ||
+					relDiff(ga.KEff, wa.KEff, 0) > 1e-9 || math.Abs(ga.Z-wa.Z) > 1e-3 {
+					t.Errorf("alignment %s: %+v, dense %+v", wa.Of, ga, wa)
+				}
+			}
+			if len(got.MatrixFree.KEffEstimated) != 0 {
+				t.Errorf("k_eff estimated for %v, want exact", got.MatrixFree.KEffEstimated)
+			}
+			for i, w := range want.Arrays.Corr {
+				if math.Abs(got.Arrays.Corr[i]-w) > 1e-6 {
+					t.Errorf("correlation %d: %v, dense %v", i, got.Arrays.Corr[i], w)
+					break
+				}
+			}
+			for i, w := range want.Arrays.Lambda1 {
+				if relDiff(got.Arrays.Lambda1[i], w, 1e-12*ws.LocMax) > 1e-10 {
+					t.Errorf("lambda_1(H_%d): %v, dense %v", i, got.Arrays.Lambda1[i], w)
+					break
+				}
+			}
+		})
+	}
+}
+
+// tinyImages is a data set of n random 1 x 8 x 8 images with labels below
+// classes, balanced.
+func tinyImages(rng *rand.Rand, n, classes int) *nn.Dataset {
+	ds := &nn.Dataset{Name: "tiny", N: n, C: 1, H: 8, W: 8, Classes: classes, X: make([]float32, n*64), Y: make([]int, n)}
+	for i := range ds.X {
+		ds.X[i] = float32(rng.Float64())
+	}
+	for i := range ds.Y {
+		ds.Y[i] = i % classes
+	}
+	return ds
+}
+
+// TestMatrixFreeConvMatchesDense analyses every layer of a tiny CNN (the
+// four convolutions, stored and formed Jacobians, and the two fully
+// connected layers) in one AnalyzeLayers call and compares each with a
+// dense reference built from the explicit per-sample Jacobians (checked
+// against finite-difference Hessians in package nn): H, C and M2 as d x d
+// matrices, C_mb from explicit mini-batch gradients, the full eigensolver,
+// Project and FitPowerLaw.
+func TestMatrixFreeConvMatchesDense(t *testing.T) {
+	model := tinyCNN(t, 51)
+	rng := rand.New(rand.NewPCG(51, 52))
+	data := tinyImages(rng, 60, 3)
+	for _, tc := range []struct {
+		loss     nn.Loss
+		centered bool
+	}{{nn.CE, false}, {nn.MSE, true}} {
+		t.Run(fmt.Sprintf("%s/centered=%v", tc.loss, tc.centered), func(t *testing.T) {
+			cfg := smallConfig(tc.loss.String(), 12, 5)
+			cfg.Centered = tc.centered
+			cfg.MatFree = MatFreeConfig{Tol: 1e-11, Block: 2}
+			layers := model.WeightLayers()
+			rs, err := AnalyzeLayers(context.Background(), model, data, cfg, layers, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx := rs[0].Arrays.SampleIndices
+			all, err := model.LayerSamples(layers, data.Float64(idx), data.Labels(idx), tc.loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jacs := map[string]bool{}
+			for i, ls := range all {
+				got := rs[i]
+				jacs[got.MatrixFree.Jacobian] = true
+				if got.Layer != ls.Layer || got.D != ls.D() {
+					t.Fatalf("result %d: layer %s d=%d, want %s d=%d", i, got.Layer, got.D, ls.Layer, ls.D())
+				}
+				want := denseConvReference(t, ls, cfg)
+				t.Run(ls.Layer, func(t *testing.T) { compareResults(t, got, want) })
+			}
+			for _, j := range []string{"kronecker", "stored", "formed"} {
+				if !jacs[j] {
+					t.Errorf("no layer with a %s Jacobian", j)
+				}
+			}
+		})
+	}
+}
+
+// denseConvReference is the analysis of one layer from dense matrices
+// built by the definitions: eigenvalues of H and the fits of C, M2 and C_mb.
+func denseConvReference(t *testing.T, ls *nn.LayerSamples, cfg Config) *Result {
+	n, d, l, b := ls.N, ls.D(), ls.L, cfg.Batch
+	h := denseFromJ(ls, QuantityH, 1/float64(n))
+	m2 := denseFromJ(ls, QuantityM2, 1/float64(n))
+	c := denseFromJ(ls, QuantityC, 1/float64(b*n))
+	g := linalg.NewDense(n, d) // g_s = J_s^T G_s
+	for s := 0; s < n; s++ {
+		j := ls.Jacobian(s, nil, nil)
+		for k := 0; k < l; k++ {
+			for i := 0; i < d; i++ {
+				g.Data[s*d+i] += j[k*d+i] * ls.G[s*l+k]
+			}
+		}
+	}
+	nb := n / b
+	gb := linalg.NewDense(nb, d)
+	for bi := 0; bi < nb; bi++ {
+		for s := bi * b; s < (bi+1)*b; s++ {
+			for i := 0; i < d; i++ {
+				gb.Data[bi*d+i] += g.Data[s*d+i] / float64(b)
+			}
+		}
+	}
+	cmb := linalg.NewDense(d, d)
+	linalg.Gemm(true, false, 1/float64(nb), gb, gb, 0, cmb)
+	if cfg.Centered {
+		gbar := make([]float64, d)
+		gbm := make([]float64, d)
+		for s := 0; s < n; s++ {
+			for i := range gbar {
+				gbar[i] += g.Data[s*d+i] / float64(n)
+			}
+		}
+		for bi := 0; bi < nb; bi++ {
+			for i := range gbm {
+				gbm[i] += gb.Data[bi*d+i] / float64(nb)
+			}
+		}
+		syr(c, -1/float64(b), gbar)
+		syr(cmb, -1, gbm)
+	}
+	e, err := TopH(h, cfg.K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Result{Fits: map[string]Fit{}}
+	r.Arrays.Lambda = e.Values
+	for name, x := range map[string]linalg.Dense{NameC: c, NameM2: m2, NameCMb: cmb} {
+		ci, _ := Project(x, e.Vectors, false)
+		f, err := FitPowerLaw(e.Values, ci)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		r.Fits[name] = f
+	}
+	return r
+}
+
+// TestMatrixFreeErrors: bad layers and k, and a memory budget too small,
+// whose error names the need and the largest k that fits.
+func TestMatrixFreeErrors(t *testing.T) {
+	model := tinyCNN(t, 61)
+	rng := rand.New(rand.NewPCG(61, 62))
+	data := tinyImages(rng, 40, 2)
+	cfg := smallConfig("ce", 12, 5)
+	ctx := context.Background()
+	if _, err := AnalyzeLayers(ctx, model, data, cfg, []string{"features.1"}, nil); err == nil {
+		t.Error("a ReLU accepted as a layer")
+	}
+	if _, err := AnalyzeLayers(ctx, model, data, cfg, []string{"features.0", "features.0"}, nil); err == nil {
+		t.Error("a layer listed twice accepted")
+	}
+	big := cfg
+	big.K = 19 // features.0 has d = 18
+	if _, err := AnalyzeLayers(ctx, model, data, big, []string{"features.0"}, nil); err == nil || !strings.Contains(err.Error(), "k=19") {
+		t.Errorf("k > d: err = %v", err)
+	}
+	// A budget between the needs of k = 6 and k = 12.
+	info, _ := model.LayerInfo("features.8")
+	small := cfg
+	small.K = 6
+	p6 := newMFPlan(model, "features.8", 40, small)
+	p12 := newMFPlan(model, "features.8", 40, cfg)
+	if p6.factorBytes()+p6.workBytes() >= p12.factorBytes()+p12.workBytes() {
+		t.Fatalf("memory plan does not grow with k (d=%d)", info.D())
+	}
+	tight := cfg
+	tight.Memory = (p6.factorBytes() + p6.workBytes() + p12.factorBytes() + p12.workBytes()) / 2
+	_, err := AnalyzeLayers(ctx, model, data, tight, []string{"features.8"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "needs about") || !strings.Contains(err.Error(), "largest k that fits") {
+		t.Fatalf("tight memory: err = %v", err)
+	}
+	var kfit int
+	if _, e := fmt.Sscanf(err.Error()[strings.LastIndex(err.Error(), "is ")+3:], "%d", &kfit); e != nil || kfit < 6 || kfit >= 12 {
+		t.Errorf("largest k %d from %q", kfit, err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := AnalyzeLayers(canceled, model, data, cfg, []string{"features.3"}, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: err = %v", err)
+	}
+}
