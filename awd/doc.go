@@ -13,7 +13,10 @@
 // (lambda_i^2 <= s_i <= lambda_loc_max lambda_i), alignment.go (rbar against a
 // Haar frame, k_eff, z, p, the commutator), correlation.go (lambda_1(H_n)
 // against (v_1^n . u_i)^2), suppression.go (rank1, mean, stiff, shuffle),
-// statistics.go and analyze.go (the whole run), results.go (JSON, npz,
+// statistics.go and analyze.go (the whole run); matfree*.go the same without
+// any d x d matrix, for any layer (H, M2, C, C_pair as sums of
+// J_s^T M_s J_s applied to blocks of vectors, block Lanczos, projected
+// k x k blocks); results.go (JSON, npz,
 // tables) and plot.go (figures). See ../../shared/SPEC.md and README.md in
 // this folder for the map from each formula to its output field.
 package awd

@@ -459,7 +459,7 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 		for _, tg := range targets {
 			xt := mf.Block(tg.q, f)
 			xr := mf.Block(tg.q, fr)
-			a := Alignment{Of: tg.label, K: k, Seed: cfg.Seed}
+			a := Alignment{Of: tg.label, K: k, Seed: cfg.Seed, Basis: AlignTopK}
 			a.RBar, a.M = MeanAbsRho(xt)
 			var fro2 float64
 			if !plan.estimate {
