@@ -20,7 +20,7 @@ trap cleanup EXIT
 for nodes in 1 2; do
 	echo "test-slurm: $nodes node(s)"
 	scripts/slurm-local.sh up "$tmp/cluster" "$nodes"
-	SLURM_CONF="$tmp/cluster/slurm.conf" go test -tags slurm -count=1 -run Slurm ./sweep
+	SLURM_CONF="$tmp/cluster/slurm.conf" go test -tags slurm -count=1 -run Slurm ./sweep ./cmd/awd
 	scripts/slurm-local.sh down "$tmp/cluster"
 	rm -rf "$tmp/cluster"
 done

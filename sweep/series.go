@@ -44,7 +44,7 @@ func GammaSeries(entries []Entry, covs []string) []Series {
 		if _, ok := index[e.Protocol]; !ok {
 			r := c.Analysis
 			index[e.Protocol] = len(out)
-			out = append(out, Series{Label: fmt.Sprintf("%s %s %s K=%d", r.Dataset, r.Model, strings.ToUpper(r.Loss), len(r.Classes)),
+			out = append(out, Series{Label: fmt.Sprintf("%s %s %s K=%d", strings.TrimSuffix(r.Dataset, "/train"), r.Model, strings.ToUpper(r.Loss), len(r.Classes)),
 				Protocol: e.Protocol, Gamma: map[string][]awd.MeanStd{}})
 			vals[e.Protocol] = map[string]map[int][]float64{}
 		}

@@ -268,7 +268,7 @@ func BuildTable(entries []Entry, dropped []Dropped, covs []string) (*Table, erro
 			}
 			g = &Group{Protocol: e.Protocol, P: p, B: r.Batch, Epochs: c.Epoch, KTop: r.K, Head: r.Head}
 			groups[e.Protocol] = g
-			d := display{r.Dataset, r.Model, len(r.Classes)}
+			d := display{strings.TrimSuffix(r.Dataset, "/train"), r.Model, len(r.Classes)}
 			if byDisplay[d] == nil {
 				byDisplay[d] = map[string][]*Group{}
 				order = append(order, d)

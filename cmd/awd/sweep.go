@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awd-toolkit/awd/sweep"
+)
+
+func init() {
+	var toSlurm, dryRun bool
+	var workers int
+	cmd := &cobra.Command{
+		Use:   "sweep CONFIG.yaml",
+		Short: "run a grid of training-and-analysis jobs (the paper's Table 1 and 3) here or on Slurm",
+		Long: `sweep runs every job of a sweep file: a grid of runs (data set, model, loss,
+K classes, P, B, epochs, k, ...) times its seeds, each job in its own process
+with its own thread count, into the sweep folder the file names (out:).
+examples/sweeps/ has the paper's grids; README.md ("Sweeps") documents the
+file.
+
+Here (the default) a pool of local.workers processes runs the jobs and prints
+one line per started and finished job with the counts and the time left.
+Jobs that are done are skipped, so a stopped or killed sweep started again
+resumes (an interrupted job from its last epoch) and failed jobs are retried.
+At the end the tables are written to the sweep folder's tables/.
+
+With --slurm it writes a job array (one task per job that is not done,
+--array throttled by slurm.max_parallel, resources from the file) and a
+collect job that runs after it succeeded (--dependency=afterok) and writes
+the tables, submits both with sbatch and prints their ids; --dry-run writes
+the scripts and prints the sbatch commands without submitting. Submitting
+again resubmits only the jobs that are not done.
+
+  awd sweep status SWEEP    done, running, failed and pending jobs with their logs
+  awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file)`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := sweep.Load(args[0])
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("workers") && workers < 1 {
+				return fmt.Errorf("--workers %d: want at least 1", workers)
+			}
+			if dryRun && !toSlurm {
+				return errors.New("--dry-run: only with --slurm")
+			}
+			s, err := sweep.Prepare(cfg)
+			if err != nil {
+				return err
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("the awd binary: %w", err)
+			}
+			if toSlurm {
+				return submitSweep(cmd, cfg, s, self, dryRun)
+			}
+			if !cmd.Flags().Changed("workers") {
+				workers = cfg.Workers(s.Jobs)
+			}
+			return runSweep(cmd, s, self, workers)
+		},
+	}
+	fs := cmd.Flags()
+	fs.BoolVar(&toSlurm, "slurm", false, "submit the jobs as a Slurm job array and a dependent collect job")
+	fs.BoolVar(&dryRun, "dry-run", false, "with --slurm: write the scripts, print the sbatch commands, submit nothing")
+	fs.IntVar(&workers, "workers", 0, "jobs at a time on this machine (default: local.workers of the file)")
+
+	var failedOnly bool
+	status := &cobra.Command{
+		Use:   "status SWEEP",
+		Short: "list the jobs of a sweep (folder or file): state, attempts, seconds, log",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openSweep(args[0])
+			if err != nil {
+				return err
+			}
+			return sweep.WriteStatus(cmd.OutOrStdout(), s, failedOnly)
+		},
+	}
+	status.Flags().BoolVar(&failedOnly, "failed", false, "list only the failed and interrupted jobs")
+
+	var tasks string
+	runJob := &cobra.Command{
+		Use:    "run-job SWEEP [JOB]",
+		Short:  "run one job of a sweep in this process (what the workers and Slurm tasks call)",
+		Hidden: true,
+		Args:   cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := sweep.Open(args[0])
+			if err != nil {
+				return err
+			}
+			var id string
+			switch {
+			case len(args) == 2 && tasks == "":
+				id = args[1]
+			case len(args) == 1 && tasks != "":
+				if id, err = sweep.TaskFromEnv(tasks); err != nil {
+					return err
+				}
+			default:
+				return errors.New("run-job: give a job id or --tasks (with SLURM_ARRAY_TASK_ID), not both")
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			return sweep.RunJob(ctx, s, id, runSweepJob)
+		},
+	}
+	runJob.Flags().StringVar(&tasks, "tasks", "", "task list of a Slurm array: run the job on line SLURM_ARRAY_TASK_ID+1")
+
+	collect := &cobra.Command{
+		Use:   "collect SWEEP",
+		Short: "write the tables of a sweep (folder or file) into its tables/ folder",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openSweep(args[0])
+			if err != nil {
+				return err
+			}
+			files, err := sweep.Collect(s)
+			for _, f := range files {
+				fmt.Fprintln(cmd.OutOrStdout(), f)
+			}
+			return err
+		},
+	}
+	cmd.AddCommand(status, runJob, collect)
+	rootCmd.AddCommand(cmd)
+}
+
+// openSweep opens a sweep folder, or the folder a sweep file names.
+func openSweep(arg string) (*sweep.Sweep, error) {
+	if fi, err := os.Stat(arg); err == nil && !fi.IsDir() {
+		cfg, err := sweep.Load(arg)
+		if err != nil {
+			return nil, err
+		}
+		return sweep.Open(cfg.Dir())
+	}
+	return sweep.Open(arg)
+}
+
+// runSweep runs the sweep's jobs here, each as `awd sweep run-job` with its
+// output appended to the job's log, then writes the tables.
+func runSweep(cmd *cobra.Command, s *sweep.Sweep, self string, workers int) error {
+	stderr := cmd.ErrOrStderr()
+	ctx, stop := signalContext()
+	defer stop()
+	sum, err := sweep.Run(ctx, s, sweep.LocalOptions{
+		Workers: workers,
+		Out:     stderr,
+		Command: func(j *sweep.Job) *exec.Cmd {
+			c := exec.Command(self, "sweep", "run-job", s.Dir, j.ID)
+			if f, err := os.OpenFile(filepath.Join(s.JobDir(j.ID), "job.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+				c.Stdout, c.Stderr = f, f // closed by the GC; the child keeps its own copy
+			}
+			return c
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if sum.Done+sum.Skipped > 0 {
+		files, err := sweep.Collect(s)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "tables: %s\n", strings.Join(files, ", "))
+	}
+	if n := len(sum.Elsewhere); n > 0 {
+		fmt.Fprintf(stderr, "%d jobs are running in other processes (awd sweep status %s)\n", n, s.Dir)
+	}
+	if n := len(sum.Failed); n > 0 {
+		return fmt.Errorf("%d of %d jobs failed: `awd sweep status --failed %s` lists them with their logs; run the sweep again to retry", n, len(s.Jobs), s.Dir)
+	}
+	return nil
+}
+
+// submitSweep writes (and unless dryRun submits) the Slurm job arrays of
+// the jobs that are neither done nor running, and the collect job.
+func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self string, dryRun bool) error {
+	out := cmd.OutOrStdout()
+	var todo []*sweep.Job
+	running := 0
+	for _, st := range s.Statuses() {
+		switch st.State {
+		case sweep.StateDone:
+		case sweep.StateRunning:
+			running++
+		default:
+			todo = append(todo, st.Job)
+		}
+	}
+	if len(todo) == 0 {
+		fmt.Fprintf(out, "sweep %s: nothing to submit (%d jobs, %d running)\n", s.Manifest.Name, len(s.Jobs), running)
+		return nil
+	}
+	sub, err := sweep.WriteSlurm(s, todo, sweep.SlurmOptionsOf(cfg, self))
+	if err != nil {
+		return err
+	}
+	for _, a := range sub.Arrays {
+		fmt.Fprintf(out, "array of %d jobs (%d threads, %s, %s): %s\n", len(a.Jobs), a.Threads, a.Memory, a.Time, a.Script)
+	}
+	fmt.Fprintf(out, "collect job: %s\n", sub.Collect)
+	if dryRun {
+		fmt.Fprintln(out, "dry run; to submit:")
+		for _, c := range sub.SbatchCommands() {
+			fmt.Fprintln(out, "  "+c)
+		}
+		return nil
+	}
+	if err := sweep.Submit(cmd.Context(), sub, "sbatch"); err != nil {
+		return err
+	}
+	var ids []string
+	for _, a := range sub.Arrays {
+		ids = append(ids, a.ID)
+	}
+	fmt.Fprintf(out, "submitted: array job %s, collect job %s (after the arrays succeed)\n", strings.Join(ids, ", "), sub.CollectID)
+	fmt.Fprintf(out, "follow with `squeue` and `awd sweep status %s`\n", s.Dir)
+	return nil
+}
+
+// runSweepJob runs one job's Spec through the run pipeline into dir.
+func runSweepJob(ctx context.Context, j *sweep.Job, dir string, log io.Writer) error {
+	sp := j.Spec
+	if j.Shards > 1 {
+		return fmt.Errorf("shards: %d: sharded analyses are not available in this build", j.Shards)
+	}
+	rc := runConfig{Command: "run", Model: sp.Model, Widths: sp.Widths, InitSeed: sp.InitSeed, Train: sp.Train,
+		AnalyzeAt: sp.AnalyzeAt, Analysis: sp.Analysis,
+		Data: dataOpts{Name: sp.Data.Name, Dir: sp.Data.Dir, K: len(sp.Data.Classes), PerClass: sp.Data.PerClass, Head: sp.Data.Head, Seed: sp.Data.Seed}}
+	c := &cobra.Command{}
+	c.SetOut(log)
+	c.SetErr(log)
+	c.SetContext(ctx)
+	return runTrain(c, &rc, &analysisOpts{quiet: true}, dir, false)
+}

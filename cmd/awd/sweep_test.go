@@ -1,0 +1,118 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tinySweep is a sweep of two jobs (CE and MSE, one seed) of a second or
+// two each: a 784-8-8-10 MLP on 3 x 60 MNIST samples, 2 epochs.
+const tinySweep = `name: tiny
+out: out
+seeds: [7]
+base:
+  data: mnist
+  widths: [8, 8]
+  classes: 3
+  per_class: 60
+  batch: 10
+  epochs: 2
+  k: 20
+  analyze_at: [1, 2]
+cells:
+  - loss: [ce, mse]
+resources: {threads: 1, memory: 500M, time: "10"}
+local: {workers: 2}
+`
+
+func writeSweep(t *testing.T, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCLISweep(t *testing.T) {
+	cfg := writeSweep(t, tinySweep)
+	dir := filepath.Join(filepath.Dir(cfg), "out")
+	_, se, code := awdCmd(t, "sweep", cfg)
+	if code != 0 || !strings.Contains(se, "[2/2 done, 0 failed") || !strings.Contains(se, "tables: ") {
+		t.Fatalf("sweep: exit %d\n%s", code, se)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "tables", "table1.md"))
+	if err != nil || !strings.Contains(string(md), "| mnist | mlp | 3 |") || strings.Contains(string(md), "Left out") {
+		t.Errorf("table1.md: %v\n%s", err, md)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tables", "gamma_epochs.csv")); err != nil {
+		t.Error(err)
+	}
+	// Started again: nothing to do.
+	if _, se, code := awdCmd(t, "sweep", cfg); code != 0 || !strings.Contains(se, "2 jobs, 2 done, 0 running elsewhere, 0 to run") {
+		t.Errorf("second sweep: exit %d\n%s", code, se)
+	}
+	so, se, code := awdCmd(t, "sweep", "status", dir)
+	if code != 0 || strings.Count(so, "\ndone ") != 2 || !strings.Contains(so, "tiny: 2 jobs: 2 done") {
+		t.Errorf("status: exit %d\n%s%s", code, so, se)
+	}
+	so, se, code = awdCmd(t, "table", dir, "--table", "3", "--csv")
+	if code != 0 || !strings.HasPrefix(so, "data,model,K,variant,") || !strings.Contains(so, "gamma_Cpair2_ce_mean") {
+		t.Errorf("table --table 3 --csv: exit %d\n%s%s", code, so, se)
+	}
+	so, _, code = awdCmd(t, "sweep", "--slurm", "--dry-run", cfg)
+	if code != 0 || !strings.Contains(so, "nothing to submit") {
+		t.Errorf("dry run of a finished sweep: exit %d\n%s", code, so)
+	}
+}
+
+// TestCLISweepSlurmDryRun checks the scripts of a Slurm submission.
+func TestCLISweepSlurmDryRun(t *testing.T) {
+	cfg := writeSweep(t, strings.Replace(tinySweep, "local:", "slurm: {max_parallel: 3, partition: short, sbatch: [--account=lab]}\nlocal:", 1))
+	so, se, code := awdCmd(t, "sweep", "--slurm", "--dry-run", cfg)
+	if code != 0 || !strings.Contains(so, "array of 2 jobs (1 threads, 500M, 10)") || !strings.Contains(so, "sbatch --parsable --dependency=afterok:$ARRAY_IDS") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, so, se)
+	}
+	sub := filepath.Join(filepath.Dir(cfg), "out", "slurm", "001")
+	b, err := os.ReadFile(filepath.Join(sub, "array1.sbatch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"#SBATCH --array=0-1%3\n", "#SBATCH --partition=short\n", "#SBATCH --account=lab\n", "#SBATCH --mem=500M\n", "sweep run-job '"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("array1.sbatch lacks %q:\n%s", want, b)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(sub, "collect.sbatch")); !strings.Contains(string(b), " sweep collect '") {
+		t.Errorf("collect.sbatch:\n%s", b)
+	}
+}
+
+// TestCLISweepBadInput checks that bad sweep files and flags end with one
+// awd: line naming the file and line, and exit status 1.
+func TestCLISweepBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args func(cfg string) []string
+		src  string
+		want string
+	}{
+		{"k>d", func(c string) []string { return []string{"sweep", c} }, strings.Replace(tinySweep, "k: 20", "k: 100", 1), "tiny.yaml:11: k 100 for K=3 exceeds d = 64 of layer fc2 (8x8)"},
+		{"unknown", func(c string) []string { return []string{"sweep", c} }, strings.Replace(tinySweep, "epochs: 2", "epoch: 2", 1), `tiny.yaml:10: unknown setting "epoch"`},
+		{"dry-run", func(c string) []string { return []string{"sweep", "--dry-run", c} }, tinySweep, "--dry-run: only with --slurm"},
+		{"no-folder", func(c string) []string { return []string{"sweep", "status", filepath.Dir(c)} }, tinySweep, "is not a sweep folder"},
+		{"covs", func(c string) []string { return []string{"table", "--covs", "C,bogus", c} }, tinySweep, `--covs: unknown covariance "bogus"`},
+		{"missing", func(c string) []string { return []string{"sweep", c + ".nope"} }, tinySweep, "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := writeSweep(t, tc.src)
+			_, se, code := awdCmd(t, tc.args(cfg)...)
+			lines := strings.Split(strings.TrimSpace(se), "\n")
+			if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "awd: ") || !strings.Contains(se, tc.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant one awd: line with %q", code, se, tc.want)
+			}
+		})
+	}
+}
