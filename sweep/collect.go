@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/awd-toolkit/awd/internal/atomicfile"
@@ -23,6 +24,7 @@ func Collect(s *Sweep) ([]string, error) {
 		return nil, err
 	}
 	es, drop := EntriesFromSweep(s)
+	prov := Provenance(s)
 	var files []string
 	write := func(name, content string) error {
 		path := filepath.Join(dir, name)
@@ -40,9 +42,9 @@ func Collect(s *Sweep) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		head := fmt.Sprintf("# %s: sweep %s (%s)\n\ngamma of c_i ~ lambda_i^gamma for %s at the last analysed epoch.\n\n",
-			tc.title, s.Manifest.Name, s.Dir, strings.Join(tc.covs, ", "))
-		if err := write(tc.name+".md", head+t.Markdown()); err != nil {
+		head := fmt.Sprintf("# %s: sweep %s\n\ngamma of c_i ~ lambda_i^gamma for %s at the last analysed epoch.\n\n",
+			tc.title, s.Manifest.Name, strings.Join(tc.covs, ", "))
+		if err := write(tc.name+".md", head+t.Markdown()+"\n"+prov); err != nil {
 			return nil, err
 		}
 		csv, err := t.CSV()
@@ -72,4 +74,99 @@ func TaskFromEnv(tasks string) (string, error) {
 		return "", fmt.Errorf("--tasks %s: SLURM_ARRAY_TASK_ID is %q, not a task index (is this a Slurm array task?)", tasks, v)
 	}
 	return TaskJob(tasks, i)
+}
+
+// Provenance describes how a sweep's results were made, for the table
+// files: the commands, the builds, CPUs and kernel levels of the finished
+// jobs, the wall time per cell (protocol) and the cells still missing
+// seeds.
+func Provenance(s *Sweep) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## How these numbers were made\n\n")
+	fmt.Fprintf(&b, "Commands: `awd sweep %s` (each job: `awd sweep run-job %s JOB`), then `awd sweep collect %s`.\n",
+		s.Manifest.Config, s.Dir, s.Dir)
+	fmt.Fprintf(&b, "The sweep folder keeps the config used (sweep.yaml) and each job's job.json, state.json and job.log.\n\n")
+	sts := s.Statuses()
+	set := func(get func(*JobState) string) string {
+		var vs []string
+		for _, st := range sts {
+			if st.State == StateDone && st.Record != nil && !slices.Contains(vs, get(st.Record)) {
+				vs = append(vs, get(st.Record))
+			}
+		}
+		slices.Sort(vs)
+		if len(vs) == 0 {
+			return "-"
+		}
+		return strings.Join(vs, "; ")
+	}
+	c := Count(sts)
+	fmt.Fprintf(&b, "- jobs: %d of %d done\n", c[StateDone], len(sts))
+	fmt.Fprintf(&b, "- awd built from commit: %s (%s)\n", set(func(r *JobState) string { return r.Build }), set(func(r *JobState) string { return r.Go }))
+	fmt.Fprintf(&b, "- CPU: %s; kernel level: %s; threads per job: %s\n", set(func(r *JobState) string { return r.CPU }),
+		set(func(r *JobState) string { return r.Kernels }), set(func(r *JobState) string { return fmt.Sprint(r.Threads) }))
+	fmt.Fprintf(&b, "- hosts: %s\n\n", set(func(r *JobState) string {
+		if r.Node != "" {
+			return r.Host + " (Slurm node " + r.Node + ")"
+		}
+		return r.Host
+	}))
+
+	type cell struct {
+		label   string
+		jobs    []Status
+		seconds []float64
+	}
+	var cells []*cell
+	byProto := map[string]*cell{}
+	for _, st := range sts {
+		j := st.Job
+		cl := byProto[j.Protocol]
+		if cl == nil {
+			cl = &cell{label: fmt.Sprintf("%s %s %s K=%d (P=%d, B=%d, epochs=%d, k=%d)", j.Spec.Data.Name, j.Spec.Model,
+				strings.ToUpper(j.Spec.Train.Loss.String()), j.K(), j.Spec.Data.PerClass, j.Spec.Train.Batch, j.Spec.Train.Epochs, j.Spec.Analysis.K)}
+			byProto[j.Protocol] = cl
+			cells = append(cells, cl)
+		}
+		cl.jobs = append(cl.jobs, st)
+		if st.State == StateDone && st.Record != nil {
+			cl.seconds = append(cl.seconds, st.Record.Seconds)
+		}
+	}
+	fmt.Fprintf(&b, "Wall time per cell (seconds per job: train, checkpoints and every analysis):\n\n")
+	fmt.Fprintf(&b, "| cell | jobs done | mean s | min s | max s |\n|---|---|---|---|---|\n")
+	for _, cl := range cells {
+		if len(cl.seconds) == 0 {
+			fmt.Fprintf(&b, "| %s | 0/%d | – | – | – |\n", cl.label, len(cl.jobs))
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %d/%d | %.0f | %.0f | %.0f |\n", cl.label, len(cl.seconds), len(cl.jobs),
+			mean(cl.seconds), slices.Min(cl.seconds), slices.Max(cl.seconds))
+	}
+	var missing []string
+	for _, cl := range cells {
+		var notDone []string
+		for _, st := range cl.jobs {
+			if st.State != StateDone {
+				notDone = append(notDone, st.Job.ID+" ("+st.State+")")
+			}
+		}
+		if len(notDone) > 0 {
+			missing = append(missing, fmt.Sprintf("- %s: %d of %d seeds missing: %s", cl.label, len(notDone), len(cl.jobs), strings.Join(notDone, ", ")))
+		}
+	}
+	if len(missing) == 0 {
+		fmt.Fprintf(&b, "\nMissing: none; every cell has all its seeds.\n")
+	} else {
+		fmt.Fprintf(&b, "\nMissing (the cells above average only the seeds done):\n\n%s\n", strings.Join(missing, "\n"))
+	}
+	return b.String()
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
 }

@@ -44,7 +44,7 @@ const (
 type Manifest struct {
 	SchemaVersion int      `json:"schema_version"`
 	Name          string   `json:"name"`
-	Config        string   `json:"config"` // absolute path of the config file last used
+	Config        string   `json:"config"` // the config file last used, as it was named on the command line
 	Jobs          []string `json:"jobs"`   // job ids in grid order
 }
 
@@ -130,8 +130,7 @@ func Prepare(cfg *Config) (*Sweep, error) {
 		return nil, err
 	}
 	s := &Sweep{Dir: dir, Jobs: jobs}
-	abs, _ := filepath.Abs(cfg.Path())
-	s.Manifest = Manifest{SchemaVersion: SchemaVersion, Name: cfg.Name, Config: abs}
+	s.Manifest = Manifest{SchemaVersion: SchemaVersion, Name: cfg.Name, Config: cfg.Path()}
 	for _, j := range jobs {
 		s.Manifest.Jobs = append(s.Manifest.Jobs, j.ID)
 		jd := s.JobDir(j.ID)
@@ -195,7 +194,12 @@ type JobState struct {
 	PID           int       `json:"pid"`
 	Slurm         string    `json:"slurm,omitempty"` // array job and task id, "1234_5", or job id
 	Node          string    `json:"node,omitempty"`  // the Slurm node name
-	Attempt       int       `json:"attempt"`         // 1 for the first start
+	Threads       int       `json:"threads"`
+	Build         string    `json:"build"`   // the awd binary: VCS commit ("-dirty" with local changes) or "unknown"
+	Go            string    `json:"go"`      // Go version it was built with
+	CPU           string    `json:"cpu"`     // CPU model
+	Kernels       string    `json:"kernels"` // kernel level in use
+	Attempt       int       `json:"attempt"` // 1 for the first start
 	Started       time.Time `json:"started"`
 	Ended         time.Time `json:"ended,omitzero"`
 	Seconds       float64   `json:"seconds,omitempty"`

@@ -179,6 +179,17 @@ func TestRunSkipsDoneAndRetriesFailed(t *testing.T) {
 		t.Errorf("retried job: attempt %d state %s", rec.Attempt, rec.State)
 	}
 
+	files, err := Collect(s)
+	if err != nil || len(files) != 5 {
+		t.Fatalf("Collect: %v %v", files, err)
+	}
+	md, _ := os.ReadFile(filepath.Join(s.Dir, TablesDir, "table3.md"))
+	for _, want := range []string{"| mnist | mlp | 2 |", "gamma(C_pair2) CE", "- jobs: 8 of 8 done", "| mnist mlp CE K=2 (P=100, B=50, epochs=3, k=20) | 2/2 |", "Missing: none"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("table3.md lacks %q:\n%s", want, md)
+		}
+	}
+
 	// A done job whose results changed is run again.
 	j := s.Jobs[0]
 	os.WriteFile(filepath.Join(s.JobDir(j.ID), ResultsFile), []byte("{}"), 0o644)

@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"time"
 
+	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/linalg"
 )
 
@@ -59,7 +61,9 @@ func RunJob(ctx context.Context, s *Sweep, id string, exec Executor) (err error)
 	runtime.GOMAXPROCS(j.Threads)
 	linalg.SetThreads(j.Threads)
 	host, _ := os.Hostname()
-	rec := &JobState{State: StateRunning, Host: host, PID: os.Getpid(), Slurm: slurmTaskID(), Node: os.Getenv("SLURMD_NODENAME"), Attempt: 1, Started: time.Now().UTC()}
+	rec := &JobState{State: StateRunning, Host: host, PID: os.Getpid(), Slurm: slurmTaskID(), Node: os.Getenv("SLURMD_NODENAME"),
+		Threads: j.Threads, Build: BuildCommit(), Go: runtime.Version(), CPU: kernels.CPUName(), Kernels: kernels.Current().String(),
+		Attempt: 1, Started: time.Now().UTC()}
 	if prev, err := s.readState(id); err == nil {
 		rec.Attempt = prev.Attempt + 1
 	}
@@ -94,6 +98,31 @@ func RunJob(ctx context.Context, s *Sweep, id string, exec Executor) (err error)
 		return fmt.Errorf("job %s: %w", id, runErr)
 	}
 	return nil
+}
+
+// BuildCommit is the VCS commit the running binary was built from, with
+// "-dirty" when the tree had local changes, or "unknown" (go run, tests).
+func BuildCommit() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "unknown"
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
 }
 
 // runProtected turns a panic of the executor into an error, so that the
