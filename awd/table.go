@@ -121,7 +121,7 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 		r := rep.Checkpoints[len(rep.Checkpoints)-1].Analysis
 		g, ok := groups[r.Loss+"\x00"+key]
 		if !ok {
-			g = &group{data: r.Dataset, model: r.Model, loss: r.Loss, k: len(r.Classes), fields: fields, vals: map[string][]float64{}}
+			g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, k: len(r.Classes), fields: fields, vals: map[string][]float64{}}
 			groups[r.Loss+"\x00"+key] = g
 			order = append(order, r.Loss+"\x00"+key)
 		}

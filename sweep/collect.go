@@ -7,23 +7,48 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/internal/atomicfile"
 )
 
 // TablesDir is where Collect writes, inside the sweep folder.
 const TablesDir = "tables"
 
+// Table1Covs and Table3Covs are the covariances of the paper's tables:
+// Table 3 adds the pair covariances (Eq. 13 before isotropy, Eq. 58).
+var (
+	Table1Covs = []string{awd.NameC, awd.NameCAWD}
+	Table3Covs = []string{awd.NameC, awd.NameCAWD, awd.NameCPair, awd.NameCPair2}
+)
+
+// TableMarkdown is awd.MakeTable of the finished jobs (grouped by their
+// whole protocol) as Markdown, followed by what was left out and why.
+func TableMarkdown(f *Finished, covs []string) string {
+	t := awd.MakeTable(f.Reports, f.IDs(), covs)
+	var b strings.Builder
+	b.WriteString(t.Markdown())
+	b.WriteString("\nCells: mean ± sample std over the seeds (n runs). Runs are grouped by their whole protocol (every setting but the seeds); the protocol column, when present, names what tells rows of one data set, model and K apart.\n")
+	if notes := append(slices.Clone(f.Notes), t.Notes...); len(notes) > 0 {
+		fmt.Fprintf(&b, "\nLeft out (%d):\n\n", len(notes))
+		for _, n := range notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
 // Collect writes the sweep's tables into its tables/ folder: Table 1
 // (table1.md, table1.csv: gamma of C and C_awd), Table 3 (table3.md,
 // table3.csv: also C_pair and C_pair2) and gamma over training per
 // protocol (gamma_epochs.csv). Jobs that are not done are left out and
-// listed. It returns the files written.
-func Collect(s *Sweep) ([]string, error) {
+// listed; the Markdown files end with Provenance. It returns the files
+// written and the series, for the figures.
+func Collect(s *Sweep) ([]string, []Series, error) {
 	dir := filepath.Join(s.Dir, TablesDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	es, drop := EntriesFromSweep(s)
+	f := s.Finished()
 	prov := Provenance(s)
 	var files []string
 	write := func(name, content string) error {
@@ -38,31 +63,28 @@ func Collect(s *Sweep) ([]string, error) {
 		{"table1", "Table 1", Table1Covs},
 		{"table3", "Table 3", Table3Covs},
 	} {
-		t, err := BuildTable(es, drop, tc.covs)
-		if err != nil {
-			return nil, err
-		}
 		head := fmt.Sprintf("# %s: sweep %s\n\ngamma of c_i ~ lambda_i^gamma for %s at the last analysed epoch.\n\n",
 			tc.title, s.Manifest.Name, strings.Join(tc.covs, ", "))
-		if err := write(tc.name+".md", head+t.Markdown()+"\n"+prov); err != nil {
-			return nil, err
+		if err := write(tc.name+".md", head+TableMarkdown(f, tc.covs)+"\n"+prov); err != nil {
+			return nil, nil, err
 		}
-		csv, err := t.CSV()
+		csv, err := awd.MakeTable(f.Reports, f.IDs(), tc.covs).CSV()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := write(tc.name+".csv", csv); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	csv, err := SeriesCSV(GammaSeries(es, Table1Covs), Table1Covs)
+	series := GammaSeries(f, Table1Covs)
+	csv, err := SeriesCSV(series, Table1Covs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := write("gamma_epochs.csv", csv); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return files, nil
+	return files, series, nil
 }
 
 // TaskFromEnv returns the job of this Slurm array task: line
@@ -123,7 +145,7 @@ func Provenance(s *Sweep) string {
 		j := st.Job
 		cl := byProto[j.Protocol]
 		if cl == nil {
-			cl = &cell{label: fmt.Sprintf("%s %s %s K=%d (P=%d, B=%d, epochs=%d, k=%d)", j.Spec.Data.Name, j.Spec.Model,
+			cl = &cell{label: fmt.Sprintf("%s %s %s K=%d (P=%d, B=%d, epochs=%d, k=%d)", j.Spec.Data.Name, j.Spec.Model.Kind,
 				strings.ToUpper(j.Spec.Train.Loss.String()), j.K(), j.Spec.Data.PerClass, j.Spec.Train.Batch, j.Spec.Train.Epochs, j.Spec.Analysis.K)}
 			byProto[j.Protocol] = cl
 			cells = append(cells, cl)

@@ -55,14 +55,14 @@ func TestExamplesArePaperGrids(t *testing.T) {
 			got := map[string]int{}
 			for _, j := range jobs {
 				s := j.Spec
-				if s.Model != tc.model || s.Analysis.Batch != s.Train.Batch || s.Train.LR != 0.1 {
-					t.Errorf("%s: model %s, analysis B %d vs train B %d, lr %g", j.ID, s.Model, s.Analysis.Batch, s.Train.Batch, s.Train.LR)
+				if s.Model.Kind != tc.model || s.Analysis.Batch != s.Train.Batch || s.Train.LR != 0.1 {
+					t.Errorf("%s: model %s, analysis B %d vs train B %d, lr %g", j.ID, s.Model.Kind, s.Analysis.Batch, s.Train.Batch, s.Train.LR)
 				}
 				if s.AnalyzeAt[len(s.AnalyzeAt)-1] != s.Train.Epochs {
 					t.Errorf("%s: analyses %v do not end at the last epoch %d", j.ID, s.AnalyzeAt, s.Train.Epochs)
 				}
-				if s.Data.Seed != j.Seed || s.InitSeed != j.Seed || s.Train.Seed != j.Seed || s.Analysis.Seed != j.Seed {
-					t.Errorf("%s: seeds data %d init %d train %d analysis %d, want all %d (the paper's one seed)", j.ID, s.Data.Seed, s.InitSeed, s.Train.Seed, s.Analysis.Seed, j.Seed)
+				if s.Data.Seed != j.Seed || s.Seed != j.Seed || s.Train.Seed != j.Seed || s.Analysis.Seed != j.Seed {
+					t.Errorf("%s: seeds data %d init %d train %d analysis %d, want all %d (the paper's one seed)", j.ID, s.Data.Seed, s.Seed, s.Train.Seed, s.Analysis.Seed, j.Seed)
 				}
 				got[fmt.Sprintf("%s %s K=%d P=%d B=%d epochs=%d k=%d", s.Data.Name, s.Train.Loss, len(s.Data.Classes), s.Data.PerClass, s.Train.Batch, s.Train.Epochs, s.Analysis.K)]++
 			}
@@ -161,15 +161,15 @@ func TestExpand(t *testing.T) {
 		if i+2 < len(jobs) && jobs[i+2].Protocol == a.Protocol {
 			t.Errorf("%s and %s share a protocol", a.ID, jobs[i+2].ID)
 		}
-		if a.Spec.Data.Seed != 1 || b.Spec.Data.Seed != 2 || b.Spec.InitSeed != 2 || b.Spec.Train.Seed != 2 {
-			t.Errorf("%s seeds: data %d/%d init %d train %d", a.ID, a.Spec.Data.Seed, b.Spec.Data.Seed, b.Spec.InitSeed, b.Spec.Train.Seed)
+		if a.Spec.Data.Seed != 1 || b.Spec.Data.Seed != 2 || b.Spec.Seed != 2 || b.Spec.Train.Seed != 2 {
+			t.Errorf("%s seeds: data %d/%d init %d train %d", a.ID, a.Spec.Data.Seed, b.Spec.Data.Seed, b.Spec.Seed, b.Spec.Train.Seed)
 		}
 		if a.Threads != 1 || a.Shards != 1 || a.Memory != defaultMemory {
 			t.Errorf("%s resources %d threads, %d shards, %s", a.ID, a.Threads, a.Shards, a.Memory)
 		}
 	}
 	if j := jobs[0]; j.Spec.Analysis.Layer != "fc2" || j.Spec.Data.Head != 0 || len(j.Spec.Analysis.Interventions) != 0 ||
-		fmt.Sprint(j.Spec.AnalyzeAt) != "[3]" || fmt.Sprint(j.Spec.Widths) != "[50 50]" {
+		fmt.Sprint(j.Spec.AnalyzeAt) != "[3]" || j.Spec.Model.Kind != "mlp" {
 		t.Errorf("defaults: %+v", j.Spec)
 	}
 
@@ -183,8 +183,8 @@ func TestExpand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := fj[0].Spec.Data.Seed; s != 1 || fj[1].Spec.Data.Seed != 1 || fj[1].Spec.InitSeed != 2 {
-		t.Errorf("seed_subset false: data seeds %d, %d (want the default 1), init %d", s, fj[1].Spec.Data.Seed, fj[1].Spec.InitSeed)
+	if s := fj[0].Spec.Data.Seed; s != 1 || fj[1].Spec.Data.Seed != 1 || fj[1].Spec.Seed != 2 {
+		t.Errorf("seed_subset false: data seeds %d, %d (want the default 1), init %d", s, fj[1].Spec.Data.Seed, fj[1].Spec.Seed)
 	}
 	last := fj[len(fj)-1]
 	if last.Spec.Data.Seed != 7 || last.Protocol == fj[0].Protocol {

@@ -25,7 +25,7 @@ const SchemaVersion = 1
 //	jobs/<id>/job.json    the job (Job)
 //	jobs/<id>/state.json  what its process recorded (JobState)
 //	jobs/<id>/job.log     its output, appended by every attempt
-//	jobs/<id>/...         the run's own files (results.json, arrays, checkpoints)
+//	jobs/<id>/run/        the run's own folder (awd.Run: results.json, arrays, checkpoints)
 //	slurm/<n>/            the scripts, task lists and Slurm output of submission n
 //	tables/               the tables and figures of `awd table`
 const (
@@ -36,7 +36,8 @@ const (
 	stateFile    = "state.json"
 	logFile      = "job.log"
 	lockFile     = ".lock"
-	// ResultsFile is the run's results JSON inside a job's folder.
+	runDir       = "run"
+	// ResultsFile is the run's results JSON inside the job's run folder.
 	ResultsFile = "results.json"
 )
 
@@ -271,7 +272,7 @@ func (s *Sweep) Status(j *Job) Status {
 	st.Record = rec
 	switch rec.State {
 	case StateDone:
-		sum, err := fileSHA256(filepath.Join(s.JobDir(j.ID), ResultsFile))
+		sum, err := fileSHA256(s.ResultsPath(j.ID))
 		switch {
 		case err != nil:
 			st.State, st.Detail = StateInterrupted, "recorded done but "+ResultsFile+" is unreadable: "+err.Error()

@@ -77,10 +77,12 @@ func (c *Config) cellLine(i int) int {
 }
 
 // job seeds spec (a copy) for one seed and fills in the resources.
-func (c *Config) job(ci int, s Settings, spec Spec, seed uint64) *Job {
-	spec.InitSeed, spec.Train.Seed = seed, seed
+func (c *Config) job(ci int, s Settings, spec awd.RunConfig, seed uint64) *Job {
+	spec.Seed, spec.Train.Seed = seed, seed
 	spec.Data.Classes = slices.Clone(spec.Data.Classes)
 	spec.AnalyzeAt = slices.Clone(spec.AnalyzeAt)
+	an := *spec.Analysis
+	spec.Analysis = &an
 	if c.seedSubset() {
 		spec.Data.Seed = seed
 	}
@@ -100,7 +102,7 @@ func (c *Config) job(ci int, s Settings, spec Spec, seed uint64) *Job {
 }
 
 // spec builds and checks the run of cell ci for one loss and K (seeds zero).
-func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[string]*nn.Model) (Spec, error) {
+func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[string]*nn.Model) (awd.RunConfig, error) {
 	cellLine := c.cellLine(ci)
 	where := fmt.Sprintf("cell %d (loss %s, K=%d)", ci+1, lossName, k)
 	lineOr := func(l int) int {
@@ -109,7 +111,7 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 		}
 		return cellLine
 	}
-	var sp Spec
+	var sp awd.RunConfig
 	loss, err := nn.ParseLoss(lossName)
 	if err != nil {
 		return sp, c.errf(lineOr(s.Loss.Line), "loss %q: want ce or mse", lossName)
@@ -143,10 +145,7 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 		}
 		return v, nil
 	}
-	sp.Data = DataSpec{Name: data, Dir: s.DataDir.V, PerClass: 0, Seed: s.DataSeed.Or(1)}
-	for i := 0; i < k; i++ {
-		sp.Data.Classes = append(sp.Data.Classes, i)
-	}
+	sp.Data = nn.DataSpec{Name: data, Dir: s.DataDir.V, Classes: nn.FirstClasses(k), Seed: s.DataSeed.Or(1)}
 	if sp.Data.PerClass, err = perK("per_class", s.PerK, -1, 1, shape.minPerClass); err != nil {
 		return sp, err
 	}
@@ -192,31 +191,16 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 	sp.Train = tc
 
 	// The model, to check the layer and k against d.
-	sp.Model = strings.ToLower(s.Model.Or("mlp"))
-	outputs := 10
-	if sp.Data.Head > 0 {
-		outputs = k
-	}
-	arch := nn.Arch{Model: sp.Model, In: [3]int{shape.c, shape.h, shape.w}, Outputs: outputs}
-	switch sp.Model {
-	case "mlp":
-		arch.In = [3]int{1, 1, shape.c * shape.h * shape.w}
-		sp.Widths = s.Widths.Or([]int{50, 50})
-		if data == "cifar10" && !s.Widths.Set {
-			sp.Widths = []int{1000, 50, 50}
-		}
-		for _, w := range sp.Widths {
-			if w < 1 || w > 100000 {
-				return sp, c.errf(s.Widths.Line, "widths %v: each must be 1..100000", sp.Widths)
-			}
-		}
-		arch.Widths = sp.Widths
-	case "cnn":
-		if s.Widths.Set {
-			return sp, c.errf(s.Widths.Line, "widths: the cnn's sizes are fixed (remove widths or use model: mlp)")
-		}
-	default:
+	sp.Model = nn.ModelSpec{Kind: strings.ToLower(s.Model.Or("mlp")), Widths: s.Widths.V}
+	if sp.Model.Kind != "mlp" && sp.Model.Kind != "cnn" {
 		return sp, c.errf(lineOr(s.Model.Line), "model %q: want mlp or cnn", s.Model.V)
+	}
+	if sp.Model.Kind == "cnn" && s.Widths.Set {
+		return sp, c.errf(s.Widths.Line, "widths: the cnn's sizes are fixed (remove widths or use model: mlp)")
+	}
+	arch, err := sp.Model.Arch(sp.Data)
+	if err != nil {
+		return sp, c.errf(lineOr(max(s.Widths.Line, s.Model.Line)), "%s: %v", where, err)
 	}
 	key := fmt.Sprint(arch)
 	model := models[key]
@@ -259,7 +243,7 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 		}
 		cfg.Interventions = append(cfg.Interventions, iv)
 	}
-	sp.Analysis = cfg
+	sp.Analysis = &cfg
 
 	// Analysed epochs: the last one always (the tables read it).
 	at := []int{tc.Epochs}
@@ -297,6 +281,11 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 		if _, err := parseSlurmTime(s.Time.V); err != nil {
 			return sp, c.errf(s.Time.Line, "time: %v", err)
 		}
+	}
+	// What the checks above do not cover, awd's own (the messages name the
+	// option as the CLI's flags do).
+	if _, err := sp.Normalized(); err != nil {
+		return sp, c.errf(cellLine, "%s: %v", where, err)
 	}
 	return sp, nil
 }

@@ -156,7 +156,7 @@ func runCmd(ctx context.Context, cmd *exec.Cmd) error {
 func Cost(j *Job) float64 {
 	n := float64(j.Spec.Data.PerClass * j.K())
 	per := 1.0
-	if j.Spec.Model == "cnn" {
+	if j.Spec.Model.Kind == "cnn" {
 		per = 40
 	}
 	d := 2500.0

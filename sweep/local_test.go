@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/nn"
 )
 
 // The test binary doubles as awd for the job processes: with
@@ -49,7 +51,7 @@ func fakeAwd(args []string) int {
 		}
 	case len(args) == 3 && args[1] == "collect":
 		if s, err = Open(args[2]); err == nil {
-			_, err = Collect(s)
+			_, _, err = Collect(s)
 		}
 	default:
 		err = fmt.Errorf("fake awd: unknown command %q", args)
@@ -77,7 +79,7 @@ func fakeExec(ctx context.Context, j *Job, dir string, log io.Writer) error {
 	if strings.Contains(os.Getenv("SWEEP_TEST_FAIL"), j.ID) {
 		return errors.New("loss is NaN at epoch 3")
 	}
-	rep := report(map[string]any{"spec": j.Spec}, j.Spec.Analysis.Loss, j.K(), j.Spec.Data.PerClass, []int{j.Spec.Train.Epochs}, 1+float64(j.Seed)/10)
+	rep := report(j.Spec, j.K(), []int{j.Spec.Train.Epochs}, 1+float64(j.Seed)/10)
 	return awd.WriteReport(filepath.Join(dir, ResultsFile), rep)
 }
 
@@ -112,7 +114,7 @@ func starts(t *testing.T, s *Sweep) map[string]int {
 	t.Helper()
 	m := map[string]int{}
 	for _, j := range s.Jobs {
-		b, err := os.ReadFile(filepath.Join(s.JobDir(j.ID), "starts"))
+		b, err := os.ReadFile(filepath.Join(s.RunDir(j.ID), "starts"))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}
@@ -179,7 +181,7 @@ func TestRunSkipsDoneAndRetriesFailed(t *testing.T) {
 		t.Errorf("retried job: attempt %d state %s", rec.Attempt, rec.State)
 	}
 
-	files, err := Collect(s)
+	files, _, err := Collect(s)
 	if err != nil || len(files) != 5 {
 		t.Fatalf("Collect: %v %v", files, err)
 	}
@@ -192,7 +194,7 @@ func TestRunSkipsDoneAndRetriesFailed(t *testing.T) {
 
 	// A done job whose results changed is run again.
 	j := s.Jobs[0]
-	os.WriteFile(filepath.Join(s.JobDir(j.ID), ResultsFile), []byte("{}"), 0o644)
+	os.WriteFile(s.ResultsPath(j.ID), []byte("{}"), 0o644)
 	if st := s.Status(j); st.State != StateInterrupted || !strings.Contains(st.Detail, "changed") {
 		t.Errorf("tampered results: %s %q", st.State, st.Detail)
 	}
@@ -302,4 +304,18 @@ func TestPrepareKeepsJobs(t *testing.T) {
 	if _, err := Prepare(cfg); err == nil || !strings.Contains(err.Error(), `holds sweep "t"`) {
 		t.Errorf("another sweep's folder: %v", err)
 	}
+}
+
+// report makes the results file of a run: its config, and one analysed
+// epoch per gamma given (gamma of C; C_awd = C + 0.1).
+func report(cfg awd.RunConfig, k int, epochs []int, gammas ...float64) *awd.Report {
+	b, _ := json.Marshal(cfg)
+	rep := &awd.Report{SchemaVersion: awd.SchemaVersion, Config: b}
+	for i, g := range gammas {
+		r := &awd.Result{Dataset: cfg.Data.Name, Model: cfg.Model.Kind, Layer: "fc2", Loss: cfg.Analysis.Loss, Head: 10,
+			Classes: nn.FirstClasses(k), N: cfg.Data.PerClass * k, K: cfg.Analysis.K, Batch: cfg.Analysis.Batch, Config: *cfg.Analysis,
+			Fits: map[string]awd.Fit{awd.NameC: {Gamma: g}, awd.NameCAWD: {Gamma: g + 0.1}}}
+		rep.Checkpoints = append(rep.Checkpoints, awd.Checkpoint{Epoch: epochs[i], Analysis: r})
+	}
+	return rep
 }

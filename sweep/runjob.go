@@ -17,7 +17,8 @@ import (
 
 // Executor runs one job's Spec with dir as its run folder, writing its
 // progress to log; it must leave dir/results.json when it succeeds and be
-// resumable from what it left in dir when it was killed.
+// resumable from what it left in dir when it was killed. RunJob's executor
+// in the CLI is awd.Run.
 type Executor func(ctx context.Context, j *Job, dir string, log io.Writer) error
 
 var errLocked = errors.New("locked")
@@ -72,11 +73,14 @@ func RunJob(ctx context.Context, s *Sweep, id string, exec Executor) (err error)
 	}
 	fmt.Fprintf(logf, "=== %s attempt %d on %s (pid %d%s), %d threads\n", rec.Started.Format(time.RFC3339), rec.Attempt, host, rec.PID, slurmNote(rec.Slurm), j.Threads)
 
-	runErr := runProtected(ctx, exec, j, dir, logf)
+	runErr := os.MkdirAll(s.RunDir(id), 0o755)
+	if runErr == nil {
+		runErr = runProtected(ctx, exec, j, s.RunDir(id), logf)
+	}
 	rec.Ended = time.Now().UTC()
 	rec.Seconds = rec.Ended.Sub(rec.Started).Seconds()
 	if runErr == nil {
-		rec.ResultsSHA256, runErr = fileSHA256(filepath.Join(dir, ResultsFile))
+		rec.ResultsSHA256, runErr = fileSHA256(s.ResultsPath(id))
 		if runErr != nil {
 			runErr = fmt.Errorf("the run left no readable %s: %w", ResultsFile, runErr)
 		}

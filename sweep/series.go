@@ -2,9 +2,7 @@ package sweep
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"slices"
@@ -13,11 +11,6 @@ import (
 
 	"github.com/awd-toolkit/awd/awd"
 )
-
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
 
 // Series is gamma over training for one protocol: at every analysed epoch,
 // gamma of each covariance as mean ± sample std over the seeds that
@@ -29,32 +22,27 @@ type Series struct {
 	Gamma    map[string][]awd.MeanStd // per covariance, one per epoch
 }
 
-// GammaSeries returns one Series per protocol of entries, in the order of
-// the entries.
-func GammaSeries(entries []Entry, covs []string) []Series {
+// GammaSeries returns one Series per protocol of the finished jobs, in
+// grid order.
+func GammaSeries(f *Finished, covs []string) []Series {
 	var out []Series
 	index := map[string]int{}
 	vals := map[string]map[string]map[int][]float64{} // protocol -> cov -> epoch -> gammas
-	for i := range entries {
-		e := &entries[i]
-		c := e.final()
-		if c == nil {
-			continue
+	for i, rep := range f.Reports {
+		j := f.Jobs[i]
+		if _, ok := index[j.Protocol]; !ok {
+			index[j.Protocol] = len(out)
+			out = append(out, Series{Label: fmt.Sprintf("%s %s %s K=%d", j.Spec.Data.Name, j.Spec.Model.Kind, strings.ToUpper(j.Spec.Train.Loss.String()), j.K()),
+				Protocol: j.Protocol, Gamma: map[string][]awd.MeanStd{}})
+			vals[j.Protocol] = map[string]map[int][]float64{}
 		}
-		if _, ok := index[e.Protocol]; !ok {
-			r := c.Analysis
-			index[e.Protocol] = len(out)
-			out = append(out, Series{Label: fmt.Sprintf("%s %s %s K=%d", strings.TrimSuffix(r.Dataset, "/train"), r.Model, strings.ToUpper(r.Loss), len(r.Classes)),
-				Protocol: e.Protocol, Gamma: map[string][]awd.MeanStd{}})
-			vals[e.Protocol] = map[string]map[int][]float64{}
-		}
-		for _, ck := range e.Report.Checkpoints {
+		for _, ck := range rep.Checkpoints {
 			for _, cov := range covs {
 				if f, ok := ck.Analysis.Fits[cov]; ok && !math.IsNaN(f.Gamma) {
-					m := vals[e.Protocol][cov]
+					m := vals[j.Protocol][cov]
 					if m == nil {
 						m = map[int][]float64{}
-						vals[e.Protocol][cov] = m
+						vals[j.Protocol][cov] = m
 					}
 					m[ck.Epoch] = append(m[ck.Epoch], f.Gamma)
 				}

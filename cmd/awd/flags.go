@@ -36,6 +36,10 @@ type options struct {
 	fresh, quiet              bool
 	covs                      string
 	csv                       bool
+
+	slurm, dryRun, failed bool // awd sweep
+	workers               int
+	tasks, table          string
 }
 
 // flagDef is one flag: how to register it, its default, and the check of

@@ -147,6 +147,39 @@ var flagTable = map[string]flagDef{
 		bind: boolFlag(func(o *options) *bool { return &o.fresh })},
 	"quiet": {def: "false", usage: "no progress bars or per-epoch lines",
 		bind: boolFlag(func(o *options) *bool { return &o.quiet })},
+
+	// Sweeps.
+	"slurm": {def: "false", usage: "submit the jobs as a Slurm job array and a collect job that runs after it succeeded",
+		bind: boolFlag(func(o *options) *bool { return &o.slurm })},
+	"dry-run": {def: "false", usage: "with --slurm: write the scripts and print the sbatch commands, submit nothing",
+		bind: boolFlag(func(o *options) *bool { return &o.dryRun })},
+	"workers": {def: "0", usage: "jobs at a time on this machine (0: local.workers of the sweep file)",
+		bind:  intFlag(func(o *options) *int { return &o.workers }),
+		check: atLeast("workers", func(o *options) int { return o.workers }, 0, " (0: the sweep file's)")},
+	"failed": {def: "false", usage: "list only the failed and interrupted jobs",
+		bind: boolFlag(func(o *options) *bool { return &o.failed })},
+	"tasks": {usage: "task list of a Slurm job array: run the job on line SLURM_ARRAY_TASK_ID+1",
+		bind: strFlag(func(o *options) *string { return &o.tasks })},
+	"covs": {usage: "covariances of the table, comma-separated: C, C_awd, C_pair, C_pair2, C_mb, M2 (overrides --table)",
+		bind: strFlag(func(o *options) *string { return &o.covs }),
+		check: func(o *options) error {
+			for _, c := range strings.Split(o.covs, ",") {
+				if o.covs != "" && !awd.IsCovariance(c) {
+					return fmt.Errorf("--covs %s: unknown covariance %q (known: %s)", o.covs, c, strings.Join(awd.CovarianceNames, ", "))
+				}
+			}
+			return nil
+		}},
+	"csv": {def: "false", usage: "CSV (mean, std and n columns) instead of Markdown",
+		bind: boolFlag(func(o *options) *bool { return &o.csv })},
+	"table": {def: "1", usage: "1: gamma of C and C_awd (Table 1); 3: also C_pair and C_pair2 (Table 3); --covs overrides",
+		bind: strFlag(func(o *options) *string { return &o.table }),
+		check: func(o *options) error {
+			if o.table != "1" && o.table != "3" {
+				return fmt.Errorf("--table %q: want 1 or 3", o.table)
+			}
+			return nil
+		}},
 }
 
 // classList reads --classes: K alone means 0..K-1.

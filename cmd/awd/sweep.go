@@ -12,12 +12,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/awd/figures"
 	"github.com/awd-toolkit/awd/sweep"
 )
 
 func init() {
-	var toSlurm, dryRun bool
-	var workers int
+	var o options
 	cmd := &cobra.Command{
 		Use:   "sweep CONFIG.yaml",
 		Short: "run a grid of training-and-analysis jobs (the paper's Table 1 and 3) here or on Slurm",
@@ -43,40 +44,11 @@ again resubmits only the jobs that are not done.
   awd sweep status SWEEP    done, running, failed and pending jobs with their logs
   awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file)`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := sweep.Load(args[0])
-			if err != nil {
-				return err
-			}
-			if cmd.Flags().Changed("workers") && workers < 1 {
-				return fmt.Errorf("--workers %d: want at least 1", workers)
-			}
-			if dryRun && !toSlurm {
-				return errors.New("--dry-run: only with --slurm")
-			}
-			s, err := sweep.Prepare(cfg)
-			if err != nil {
-				return err
-			}
-			self, err := os.Executable()
-			if err != nil {
-				return fmt.Errorf("the awd binary: %w", err)
-			}
-			if toSlurm {
-				return submitSweep(cmd, cfg, s, self, dryRun)
-			}
-			if !cmd.Flags().Changed("workers") {
-				workers = cfg.Workers(s.Jobs)
-			}
-			return runSweep(cmd, s, self, workers)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return sweepCommand(cmd, &o, args[0]) },
 	}
-	fs := cmd.Flags()
-	fs.BoolVar(&toSlurm, "slurm", false, "submit the jobs as a Slurm job array and a dependent collect job")
-	fs.BoolVar(&dryRun, "dry-run", false, "with --slurm: write the scripts, print the sbatch commands, submit nothing")
-	fs.IntVar(&workers, "workers", 0, "jobs at a time on this machine (default: local.workers of the file)")
+	addFlags(cmd, &o, nil, "slurm", "dry-run", "workers")
 
-	var failedOnly bool
+	var so options
 	status := &cobra.Command{
 		Use:   "status SWEEP",
 		Short: "list the jobs of a sweep (folder or file): state, attempts, seconds, log",
@@ -86,39 +58,20 @@ again resubmits only the jobs that are not done.
 			if err != nil {
 				return err
 			}
-			return sweep.WriteStatus(cmd.OutOrStdout(), s, failedOnly)
+			return sweep.WriteStatus(cmd.OutOrStdout(), s, so.failed)
 		},
 	}
-	status.Flags().BoolVar(&failedOnly, "failed", false, "list only the failed and interrupted jobs")
+	addFlags(status, &so, nil, "failed")
 
-	var tasks string
+	var ro options
 	runJob := &cobra.Command{
 		Use:    "run-job SWEEP [JOB]",
 		Short:  "run one job of a sweep in this process (what the workers and Slurm tasks call)",
 		Hidden: true,
 		Args:   cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := sweep.Open(args[0])
-			if err != nil {
-				return err
-			}
-			var id string
-			switch {
-			case len(args) == 2 && tasks == "":
-				id = args[1]
-			case len(args) == 1 && tasks != "":
-				if id, err = sweep.TaskFromEnv(tasks); err != nil {
-					return err
-				}
-			default:
-				return errors.New("run-job: give a job id or --tasks (with SLURM_ARRAY_TASK_ID), not both")
-			}
-			ctx, stop := signalContext()
-			defer stop()
-			return sweep.RunJob(ctx, s, id, runSweepJob)
-		},
+		RunE:   func(cmd *cobra.Command, args []string) error { return runJobCommand(args, ro.tasks) },
 	}
-	runJob.Flags().StringVar(&tasks, "tasks", "", "task list of a Slurm array: run the job on line SLURM_ARRAY_TASK_ID+1")
+	addFlags(runJob, &ro, nil, "tasks")
 
 	collect := &cobra.Command{
 		Use:   "collect SWEEP",
@@ -129,7 +82,7 @@ again resubmits only the jobs that are not done.
 			if err != nil {
 				return err
 			}
-			files, err := sweep.Collect(s)
+			files, err := collectSweep(s)
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
 			}
@@ -138,6 +91,89 @@ again resubmits only the jobs that are not done.
 	}
 	cmd.AddCommand(status, runJob, collect)
 	rootCmd.AddCommand(cmd)
+}
+
+// sweepCommand is `awd sweep CONFIG`: here, or on Slurm.
+func sweepCommand(cmd *cobra.Command, o *options, path string) error {
+	cfg, err := sweep.Load(path)
+	if err != nil {
+		return err
+	}
+	if o.dryRun && !o.slurm {
+		return errors.New("--dry-run: only with --slurm")
+	}
+	s, err := sweep.Prepare(cfg)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("the awd binary: %w", err)
+	}
+	if o.slurm {
+		return submitSweep(cmd, cfg, s, self, o.dryRun)
+	}
+	workers := o.workers
+	if workers == 0 {
+		workers = cfg.Workers(s.Jobs)
+	}
+	return runSweep(cmd, s, self, workers)
+}
+
+// runJobCommand is `awd sweep run-job SWEEP [JOB] [--tasks FILE]`.
+func runJobCommand(args []string, tasks string) error {
+	s, err := sweep.Open(args[0])
+	if err != nil {
+		return err
+	}
+	var id string
+	switch {
+	case len(args) == 2 && tasks == "":
+		id = args[1]
+	case len(args) == 1 && tasks != "":
+		if id, err = sweep.TaskFromEnv(tasks); err != nil {
+			return err
+		}
+	default:
+		return errors.New("run-job: give a job id or --tasks (with SLURM_ARRAY_TASK_ID), not both")
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	return sweep.RunJob(ctx, s, id, runSweepJob)
+}
+
+// collectSweep writes the sweep's tables and its gamma-over-training
+// figures (tables/figures/gamma_epochs_*.png and .svg).
+func collectSweep(s *sweep.Sweep) ([]string, error) {
+	files, series, err := sweep.Collect(s)
+	if err != nil {
+		return files, err
+	}
+	dir := filepath.Join(s.Dir, sweep.TablesDir, "figures")
+	for _, se := range series {
+		fs, err := figures.DrawSeedSeries(figures.SeedSeries{Title: se.Label, Epochs: se.Epochs, Gamma: se.Gamma}, dir, "gamma_epochs_"+slug(se.Label))
+		files = append(files, fs...)
+		if err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// slug makes a file name of a label: "mnist mlp CE K=3" -> "mnist-mlp-ce-k3".
+func slug(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '(' || r == '-':
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+				b.WriteByte('-')
+			}
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
 }
 
 // openSweep opens a sweep folder, or the folder a sweep file names.
@@ -173,11 +209,12 @@ func runSweep(cmd *cobra.Command, s *sweep.Sweep, self string, workers int) erro
 		return err
 	}
 	if sum.Done+sum.Skipped > 0 {
-		files, err := sweep.Collect(s)
+		files, err := collectSweep(s)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "tables: %s\n", strings.Join(files, ", "))
+		fmt.Fprintf(stderr, "tables and figures: %s\n", filepath.Join(s.Dir, sweep.TablesDir))
+		_ = files
 	}
 	if n := len(sum.Elsewhere); n > 0 {
 		fmt.Fprintf(stderr, "%d jobs are running in other processes (awd sweep status %s)\n", n, s.Dir)
@@ -234,18 +271,11 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 	return nil
 }
 
-// runSweepJob runs one job's Spec through the run pipeline into dir.
+// runSweepJob runs one job's RunConfig with awd.Run into dir (the job's
+// run folder), logging its events to the job's log.
 func runSweepJob(ctx context.Context, j *sweep.Job, dir string, log io.Writer) error {
-	sp := j.Spec
-	if j.Shards > 1 {
-		return fmt.Errorf("shards: %d: sharded analyses are not available in this build", j.Shards)
-	}
-	rc := runConfig{Command: "run", Model: sp.Model, Widths: sp.Widths, InitSeed: sp.InitSeed, Train: sp.Train,
-		AnalyzeAt: sp.AnalyzeAt, Analysis: sp.Analysis,
-		Data: dataOpts{Name: sp.Data.Name, Dir: sp.Data.Dir, K: len(sp.Data.Classes), PerClass: sp.Data.PerClass, Head: sp.Data.Head, Seed: sp.Data.Seed}}
-	c := &cobra.Command{}
-	c.SetOut(log)
-	c.SetErr(log)
-	c.SetContext(ctx)
-	return runTrain(c, &rc, &analysisOpts{quiet: true}, dir, false)
+	u := newUI(log, true)
+	u.epochLines = true
+	_, err := awd.Run(ctx, j.Spec, dir, awd.RunOptions{Command: "sweep", Log: u.logf, Epoch: u.epoch})
+	return flagError(err)
 }

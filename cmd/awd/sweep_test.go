@@ -40,15 +40,17 @@ func TestCLISweep(t *testing.T) {
 	cfg := writeSweep(t, tinySweep)
 	dir := filepath.Join(filepath.Dir(cfg), "out")
 	_, se, code := awdCmd(t, "sweep", cfg)
-	if code != 0 || !strings.Contains(se, "[2/2 done, 0 failed") || !strings.Contains(se, "tables: ") {
+	if code != 0 || !strings.Contains(se, "[2/2 done, 0 failed") || !strings.Contains(se, "tables and figures: ") {
 		t.Fatalf("sweep: exit %d\n%s", code, se)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "tables", "table1.md"))
 	if err != nil || !strings.Contains(string(md), "| mnist | mlp | 3 |") || strings.Contains(string(md), "Left out") {
 		t.Errorf("table1.md: %v\n%s", err, md)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "tables", "gamma_epochs.csv")); err != nil {
-		t.Error(err)
+	for _, f := range []string{"gamma_epochs.csv", "figures/gamma_epochs_mnist-mlp-ce-k3.png", "figures/gamma_epochs_mnist-mlp-mse-k3.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, "tables", f)); err != nil {
+			t.Error(err)
+		}
 	}
 	// Started again: nothing to do.
 	if _, se, code := awdCmd(t, "sweep", cfg); code != 0 || !strings.Contains(se, "2 jobs, 2 done, 0 running elsewhere, 0 to run") {
@@ -59,7 +61,7 @@ func TestCLISweep(t *testing.T) {
 		t.Errorf("status: exit %d\n%s%s", code, so, se)
 	}
 	so, se, code = awdCmd(t, "table", dir, "--table", "3", "--csv")
-	if code != 0 || !strings.HasPrefix(so, "data,model,K,variant,") || !strings.Contains(so, "gamma_Cpair2_ce_mean") {
+	if code != 0 || !strings.HasPrefix(so, "data,model,K,") || !strings.Contains(so, "gamma_Cpair2_ce_mean") {
 		t.Errorf("table --table 3 --csv: exit %d\n%s%s", code, so, se)
 	}
 	so, _, code = awdCmd(t, "sweep", "--slurm", "--dry-run", cfg)
@@ -103,7 +105,7 @@ func TestCLISweepBadInput(t *testing.T) {
 		{"unknown", func(c string) []string { return []string{"sweep", c} }, strings.Replace(tinySweep, "epochs: 2", "epoch: 2", 1), `tiny.yaml:10: unknown setting "epoch"`},
 		{"dry-run", func(c string) []string { return []string{"sweep", "--dry-run", c} }, tinySweep, "--dry-run: only with --slurm"},
 		{"no-folder", func(c string) []string { return []string{"sweep", "status", filepath.Dir(c)} }, tinySweep, "is not a sweep folder"},
-		{"covs", func(c string) []string { return []string{"table", "--covs", "C,bogus", c} }, tinySweep, `--covs: unknown covariance "bogus"`},
+		{"covs", func(c string) []string { return []string{"table", "--covs", "C,bogus", c} }, tinySweep, `--covs C,bogus: unknown covariance "bogus"`},
 		{"missing", func(c string) []string { return []string{"sweep", c + ".nope"} }, tinySweep, "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

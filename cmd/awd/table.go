@@ -2,59 +2,82 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/sweep"
 )
 
 func init() {
-	var covs string
-	var csvOut bool
+	var o options
 	table := &cobra.Command{
-		Use:   "table RESULTS.json...",
-		Short: "Table 1 / Table 3 of the paper from several results files (seeds)",
+		Use:   "table SWEEP | RESULTS.json...",
+		Short: "Table 1 / Table 3 of the paper from a sweep or from results files (seeds)",
 		Long: `table groups the last analysed epoch of each results file by its whole
 protocol (data, classes, samples, model, widths, head, loss, training and
 analysis settings: everything but the seeds) and prints, for MSE and CE, gamma
 of each covariance as mean ± sample std over the files of a group, with n.
+Runs of two protocols are never averaged: when several share a data set,
+model and K, each gets a row and the protocol column names what differs.
 Files that cannot be used (no analysis, a failed fit) are listed, not
-dropped silently. Table 1 is --covs C,C_awd (the default); Table 3 adds the
-pair covariances: --covs C,C_awd,C_pair,C_pair2.`,
+dropped silently.
+
+SWEEP is a sweep folder or sweep file (awd sweep): the table of its finished
+jobs, the others listed as left out. Otherwise the arguments are results.json
+files of awd run.
+
+Table 1 is gamma of C and C_awd (the default, --table 1); Table 3 adds the
+pair covariances C_pair and C_pair2 (--table 3); --covs chooses any of
+C, C_awd, C_pair, C_pair2, C_mb, M2.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cs := strings.Split(covs, ",")
-			for _, c := range cs {
-				if !awd.IsCovariance(c) {
-					return fmt.Errorf("--covs %s: unknown covariance %q (known: %s)", covs, c, strings.Join(awd.CovarianceNames, ", "))
-				}
-			}
-			var reps []*awd.Report
-			for _, p := range args {
-				r, err := awd.ReadReport(p)
-				if err != nil {
-					return err
-				}
-				reps = append(reps, r)
-			}
-			t := awd.MakeTable(reps, args, cs)
-			if csvOut {
-				s, err := t.CSV()
-				if err != nil {
-					return err
-				}
-				fmt.Fprint(cmd.OutOrStdout(), s)
-			} else {
-				fmt.Fprint(cmd.OutOrStdout(), t.Markdown())
-			}
-			for _, n := range t.Notes {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return tableCommand(cmd, &o, args) },
 	}
-	table.Flags().StringVar(&covs, "covs", "C,C_awd", "covariances (C, C_awd, C_pair, C_pair2, C_mb, M2)")
-	table.Flags().BoolVar(&csvOut, "csv", false, "CSV instead of Markdown")
+	addFlags(table, &o, nil, "table", "covs", "csv")
 	rootCmd.AddCommand(table)
+}
+
+// tableCommand is `awd table`.
+func tableCommand(cmd *cobra.Command, o *options, args []string) error {
+	covs := sweep.Table1Covs
+	if o.table == "3" {
+		covs = sweep.Table3Covs
+	}
+	if o.covs != "" {
+		covs = strings.Split(o.covs, ",")
+	}
+	var reps []*awd.Report
+	names, notes := args, []string(nil)
+	if fi, err := os.Stat(args[0]); len(args) == 1 && err == nil && (fi.IsDir() || !strings.HasSuffix(args[0], ".json")) {
+		s, err := openSweep(args[0])
+		if err != nil {
+			return err
+		}
+		f := s.Finished()
+		reps, names, notes = f.Reports, f.IDs(), f.Notes
+	} else {
+		for _, p := range args {
+			r, err := awd.ReadReport(p)
+			if err != nil {
+				return err
+			}
+			reps = append(reps, r)
+		}
+	}
+	t := awd.MakeTable(reps, names, covs)
+	if o.csv {
+		s, err := t.CSV()
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(cmd.OutOrStdout(), s)
+	} else {
+		fmt.Fprint(cmd.OutOrStdout(), t.Markdown())
+	}
+	for _, n := range append(notes, t.Notes...) {
+		fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
+	}
+	return nil
 }
