@@ -129,3 +129,22 @@ func TestHarness(t *testing.T) {
 		t.Fatalf("Peak = %v", p)
 	}
 }
+
+// TestAmdahl checks the scaling model's two formulas against each other
+// and its closed forms.
+func TestAmdahl(t *testing.T) {
+	for _, s := range []float64{0, 0.05, 0.3, 1} {
+		for _, p := range []int{2, 3, 8} {
+			tp := s + (1-s)/float64(p) // t1 = 1
+			if got := SerialFraction(1, tp, p); math.Abs(got-s) > 1e-12 {
+				t.Errorf("SerialFraction(1, %v, %d) = %v, want %v", tp, p, got, s)
+			}
+			if got := AmdahlSpeedup(s, p); math.Abs(got-1/tp) > 1e-12 {
+				t.Errorf("AmdahlSpeedup(%v, %d) = %v, want %v", s, p, got, 1/tp)
+			}
+		}
+	}
+	if got := SerialFraction(1, 0.4, 2); got != 0 {
+		t.Errorf("superlinear speed-up: s = %v, want 0 (clamped)", got)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -96,6 +97,32 @@ func TestBenchErrors(t *testing.T) {
 		out, err := runBench(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("awd bench %v: err %v, want one mentioning %q (output %q)", tc.args, err, tc.want, out)
+		}
+	}
+}
+
+// TestBenchScalingJSON runs the scaling table on tiny sizes and checks that
+// every case reports times, a serial fraction in [0, 1] and predictions
+// that agree with it.
+func TestBenchScalingJSON(t *testing.T) {
+	out, err := runBench(t, "scaling", "--n", "40", "--gemm-n", "24", "--k", "5", "--threads", "1,2", "--json", "--time", "1ms", "--level", "generic")
+	if err != nil {
+		t.Fatalf("awd bench scaling: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("got %d lines, want 5:\n%s", len(lines), out)
+	}
+	for _, l := range lines {
+		var r scalingResult
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if r.P != 2 || !(r.T1 > 0) || !(r.TP > 0) || r.Serial < 0 || r.Serial > 1 || len(r.Bandwidth) != 2 || !(r.Bandwidth[0] > 0) {
+			t.Errorf("incomplete result %+v", r)
+		}
+		if want := 1 / (r.Serial + (1-r.Serial)/32); math.Abs(r.Predict["32"]-want) > 1e-9*want {
+			t.Errorf("%s: predicted S32 %v, want %v for s = %v", r.Case, r.Predict["32"], want, r.Serial)
 		}
 	}
 }
