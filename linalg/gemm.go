@@ -181,6 +181,11 @@ func (g *gemmJob[T]) do() {
 		workers = Threads()
 	}
 	useShared := g.uplo == 0 && g.m > g.n
+	if workers > 2 && g.n < workers*minBlockCols {
+		// Many workers: independent column blocks would each pack all of
+		// op(A) again (see minBlockCols), so they share the B blocks.
+		useShared = true
+	}
 	if splitOverride != 0 {
 		useShared = splitOverride > 0
 	}
@@ -214,6 +219,19 @@ func (g *gemmJob[T]) do() {
 	}
 	g.parallel(workers, byRows, dim, align, kc, mc, nc)
 }
+
+// minBlockCols is the narrowest block of columns a worker of the
+// independent split takes. Each worker packs the whole m x k op(A) for a
+// product of m k w multiply-adds on its w columns: packing costs about as
+// much per element as cpack ~ 32-64 FMAs of the micro-kernel (a load and a
+// store against a streamed FMA, measured on the packers in kernels), so
+// the repeated packing adds cpack/w of the work: 1/8 to 1/4 at w = 256,
+// more than the shared split's own loss (about 10% on 2 workers, not
+// understood). Two workers keep the independent split at every size: it
+// measured 5-10% faster for n = 1024 and 2048, SYRK 2000 x 2500 and
+// 3000 x 3000 x 32; from 3 workers a product narrower than 256 columns per
+// worker shares its B blocks (with 16 and more, every n <= 4096).
+const minBlockCols = 256
 
 // sharedMin is the size (m*n*k) from which the shared-B split is used: its
 // two barriers per k block cost a few microseconds each (much more when a

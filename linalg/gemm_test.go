@@ -553,3 +553,37 @@ func testParallelSplits(t *testing.T, blocks string) {
 		}
 	}
 }
+
+// TestManyWorkers runs products and SYRKs on more goroutines than the
+// machine has cores, where narrow column blocks switch to the shared-B
+// split (minBlockCols), and checks them bit for bit against one thread: the
+// order of every element's sums does not depend on the split.
+func TestManyWorkers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	m, n, k := 700, 650, 300
+	a, _ := randView(rng, m, k, false, 0)
+	b, _ := randView(rng, k, n, false, 0)
+	x, _ := randView(rng, k, n, false, 0)
+	var want, wantS Dense
+	for _, th := range []int{1, 3, 16} {
+		c, s := NewDense(m, n), NewDense(n, n)
+		withThreads(th, func() {
+			Gemm(false, false, 0.37, a, b, 0, c)
+			Syrk(Upper, true, 0.37, x, 0, s, false)
+		})
+		if th == 1 {
+			want, wantS = c, s
+			continue
+		}
+		for i, v := range c.Data {
+			if v != want.Data[i] {
+				t.Fatalf("%d threads: gemm entry %d = %v, one thread %v", th, i, v, want.Data[i])
+			}
+		}
+		for i, v := range s.Data {
+			if v != wantS.Data[i] {
+				t.Fatalf("%d threads: syrk entry %d = %v, one thread %v", th, i, v, wantS.Data[i])
+			}
+		}
+	}
+}
