@@ -11,3 +11,4 @@ package awd
 //go:generate go -C asm run ./gemm -out ../kernels/zgemm_amd64.s -stubs ../kernels/zgemm_amd64.go -pkg kernels
 //go:generate go -C asm run ./level1 -out ../kernels/zlevel1_amd64.s -stubs ../kernels/zlevel1_amd64.go -pkg kernels
 //go:generate go -C asm run ./symv -out ../kernels/zsymv_amd64.s -stubs ../kernels/zsymv_amd64.go -pkg kernels
+//go:generate go -C asm run ./conv -out ../kernels/zconv_amd64.s -stubs ../kernels/zconv_amd64.go -pkg kernels
