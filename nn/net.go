@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/awd-toolkit/awd/linalg"
 )
@@ -50,6 +51,48 @@ type net[T num] struct {
 	d0    []T       // backward ping-pong buffers
 	d1    []T
 	dcols []T
+	// dir, when not nil, runs the convolutions directly (float32 nets on
+	// levels with kernels.SconvTile in assembly, conv.go); the conv
+	// weights in w and g are then HWIO, (ky, kx, in, out).
+	dir *direct
+	// prof, when not nil, adds up the time of the convolutions and pools.
+	prof *TrainProfile
+}
+
+// profPart names a part of TrainProfile.
+type profPart int
+
+const (
+	profConv profPart = iota
+	profPool
+)
+
+// since adds the time since t0 (from n.now) to part of the profile, when
+// the net is profiled.
+func (n *net[T]) since(part profPart, t0 time.Time) {
+	switch {
+	case n.prof == nil:
+	case part == profConv:
+		n.prof.Conv += time.Since(t0)
+	case part == profPool:
+		n.prof.Pool += time.Since(t0)
+	}
+}
+
+// now is time.Now when the net is profiled.
+func (n *net[T]) now() time.Time {
+	if n.prof != nil {
+		return time.Now()
+	}
+	return time.Time{}
+}
+
+// convFlops adds the flops of layer l's convolution, pass by pass (forward,
+// weight gradient, input gradient), for b samples to the profile.
+func (n *net[T]) convFlops(l layer, b int) {
+	if n.prof != nil {
+		n.prof.ConvFlops += 2 * float64(b*l.h*l.w*l.out*9*l.in)
+	}
 }
 
 func newNet[T num](m *Model, capacity int) *net[T] {
@@ -59,6 +102,9 @@ func newNet[T num](m *Model, capacity int) *net[T] {
 	for i, p := range m.params {
 		n.w[i] = make([]T, len(p.Data))
 		n.g[i] = make([]T, len(p.Data))
+	}
+	if _, ok := any(n).(*net[float32]); ok {
+		n.dir = newDirect(m, capacity)
 	}
 	n.load(m)
 	n.size = make([]int, len(m.layers))
@@ -73,8 +119,10 @@ func newNet[T num](m *Model, capacity int) *net[T] {
 			n.size[i] = l.out
 		case kConv:
 			n.size[i] = l.h * l.w * l.out
-			n.cols[i] = make([]T, capacity*l.h*l.w*9*l.in)
-			maxCols = max(maxCols, l.h*l.w*9*l.in)
+			if n.dir == nil {
+				n.cols[i] = make([]T, capacity*l.h*l.w*9*l.in)
+				maxCols = max(maxCols, l.h*l.w*9*l.in)
+			}
 		case kReLU:
 			n.size[i] = prev
 		case kMaxPool:
@@ -85,17 +133,26 @@ func newNet[T num](m *Model, capacity int) *net[T] {
 		}
 		prev = n.size[i]
 		maxD = max(maxD, prev)
-		n.acts[i] = make([]T, capacity*prev)
+		if n.dir != nil {
+			n.acts[i] = any(n.dir.act[i]).([]T)
+		} else {
+			n.acts[i] = make([]T, capacity*prev)
+		}
 	}
 	n.x = make([]T, capacity*n.inDim)
-	n.d0 = make([]T, capacity*maxD)
-	n.d1 = make([]T, capacity*maxD)
-	n.dcols = make([]T, capacity*maxCols)
+	if n.dir == nil {
+		n.d0 = make([]T, capacity*maxD)
+		n.d1 = make([]T, capacity*maxD)
+		n.dcols = make([]T, capacity*maxCols)
+	}
 	return n
 }
 
 // load copies the Model's parameters into the net.
 func (n *net[T]) load(m *Model) {
+	if n.dir != nil {
+		n.dir.stale = true
+	}
 	for _, l := range m.layers {
 		for _, pi := range []int{l.wi, l.bi} {
 			if pi < 0 {
@@ -103,7 +160,7 @@ func (n *net[T]) load(m *Model) {
 			}
 			src, dst := m.params[pi].Data, n.w[pi]
 			if l.kind == kConv && pi == l.wi {
-				convToInternal(src, dst, l.out, l.in)
+				convToInternal(src, dst, l.out, l.in, n.dir != nil)
 				continue
 			}
 			for i, v := range src {
@@ -122,7 +179,7 @@ func (n *net[T]) store(m *Model) {
 			}
 			src, dst := n.w[pi], m.params[pi].Data
 			if l.kind == kConv && pi == l.wi {
-				convFromInternal(src, dst, l.out, l.in)
+				convFromInternal(src, dst, l.out, l.in, n.dir != nil)
 				continue
 			}
 			for i, v := range src {
@@ -132,22 +189,32 @@ func (n *net[T]) store(m *Model) {
 	}
 }
 
-// convToInternal permutes (out, in, 3, 3) to (out, 3, 3, in).
-func convToInternal[T num](src []float32, dst []T, out, in int) {
+// convIndex is the index of PyTorch's weight (o, c, k) (k = 3 ky + kx) in
+// the internal layout: (out, 3, 3, in) for im2col, (3, 3, in, out) (HWIO)
+// for the direct convolutions.
+func convIndex(o, c, k, out, in int, hwio bool) int {
+	if hwio {
+		return (k*in+c)*out + o
+	}
+	return (o*9+k)*in + c
+}
+
+// convToInternal permutes PyTorch's (out, in, 3, 3) to the internal layout.
+func convToInternal[T num](src []float32, dst []T, out, in int, hwio bool) {
 	for o := 0; o < out; o++ {
 		for c := 0; c < in; c++ {
 			for k := 0; k < 9; k++ {
-				dst[(o*9+k)*in+c] = T(src[(o*in+c)*9+k])
+				dst[convIndex(o, c, k, out, in, hwio)] = T(src[(o*in+c)*9+k])
 			}
 		}
 	}
 }
 
-func convFromInternal[T num](src []T, dst []float32, out, in int) {
+func convFromInternal[T num](src []T, dst []float32, out, in int, hwio bool) {
 	for o := 0; o < out; o++ {
 		for c := 0; c < in; c++ {
 			for k := 0; k < 9; k++ {
-				dst[(o*in+c)*9+k] = float32(src[(o*9+k)*in+c])
+				dst[(o*in+c)*9+k] = float32(src[convIndex(o, c, k, out, in, hwio)])
 			}
 		}
 	}
@@ -191,6 +258,10 @@ func (n *net[T]) forward(b int) {
 	if b > n.cap {
 		panic(fmt.Sprintf("nn: batch %d above capacity %d", b, n.cap))
 	}
+	if n.dir != nil {
+		forwardDirect(any(n).(*net[float32]), b)
+		return
+	}
 	for i, l := range n.m.layers {
 		in := n.input(i, b)
 		out := n.acts[i][:b*n.size[i]]
@@ -201,17 +272,22 @@ func (n *net[T]) forward(b int) {
 				addBias(out, n.w[l.bi])
 			}
 		case kConv:
+			t0 := n.now()
 			rows := b * l.h * l.w
 			cols := n.cols[i][:rows*9*l.in]
 			im2col(in, cols, b, l.h, l.w, l.in)
 			gemm(false, true, rows, l.out, 9*l.in, cols, n.w[l.wi], 0, out)
 			addBias(out, n.w[l.bi])
+			n.convFlops(l, b)
+			n.since(profConv, t0)
 		case kReLU:
 			for k, v := range in {
 				out[k] = max(v, 0)
 			}
 		case kMaxPool:
+			t0 := n.now()
 			maxPool(in, out, n.arg[i][:len(out)], b, l.h, l.w, l.in)
+			n.since(profPool, t0)
 		case kAvgPool:
 			avgPool(in, out, b, l.h*l.w, l.in)
 		}
@@ -221,6 +297,13 @@ func (n *net[T]) forward(b int) {
 // backward takes dOut = dLoss/dlogits (b x L), writes the parameter
 // gradients into n.g and, when dx is not nil, dLoss/dinput (NHWC) into dx.
 func (n *net[T]) backward(b int, dOut []T, dx []T) {
+	if n.dir != nil {
+		if dx != nil {
+			panic("nn: the direct convolutions do not compute the input's gradient")
+		}
+		backwardDirect(any(n).(*net[float32]), b, any(dOut).([]float32))
+		return
+	}
 	cur := dOut
 	bufs := [2][]T{n.d0, n.d1}
 	flip := 0
@@ -247,15 +330,19 @@ func (n *net[T]) backward(b int, dOut []T, dx []T) {
 				gemm(false, false, b, l.in, l.out, cur, n.w[l.wi], 0, next)
 			}
 		case kConv:
+			t0 := n.now()
 			rows := b * l.h * l.w
 			cols := n.cols[i][:rows*9*l.in]
 			gemm(true, false, l.out, 9*l.in, rows, cur, cols, 0, n.g[l.wi])
 			colSum(cur, n.g[l.bi])
+			n.convFlops(l, b)
 			if needDX {
 				dc := n.dcols[:rows*9*l.in]
 				gemm(false, false, rows, 9*l.in, l.out, cur, n.w[l.wi], 0, dc)
 				col2im(dc, next, b, l.h, l.w, l.in)
+				n.convFlops(l, b)
 			}
+			n.since(profConv, t0)
 		case kReLU:
 			if needDX {
 				out := n.acts[i][:len(in)]
@@ -269,10 +356,12 @@ func (n *net[T]) backward(b int, dOut []T, dx []T) {
 			}
 		case kMaxPool:
 			if needDX {
+				t0 := n.now()
 				clear(next)
 				for k, a := range n.arg[i][:len(cur)] {
 					next[a] += cur[k]
 				}
+				n.since(profPool, t0)
 			}
 		case kAvgPool:
 			if needDX {

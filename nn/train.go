@@ -37,6 +37,23 @@ type TrainConfig struct {
 	// OnBatch, when not nil, is called after every mini-batch with the
 	// batches done and the batches of the epoch (for progress bars).
 	OnBatch func(done, total int) `json:"-"`
+	// Profile, when not nil, is where Train adds up the time of the parts
+	// of its steps (for benchmarks; it costs two clock reads per layer).
+	Profile *TrainProfile `json:"-"`
+}
+
+// TrainProfile adds up, over the mini-batches Train runs, the wall time of
+// training (forward, loss, backward and update; not the test-set
+// evaluation) and of two parts of it, with the convolutions' flops:
+// 2*h*w*in*out*9 per sample and pass (forward, weight gradient, input
+// gradient except at the first layer), the useful work whatever the
+// algorithm does beyond it.
+type TrainProfile struct {
+	Samples   int           // samples trained on
+	Total     time.Duration // training
+	Conv      time.Duration // convolutions: forward with bias and ReLU, weight, bias and input gradients
+	Pool      time.Duration // max-pools and their gradients
+	ConvFlops float64
 }
 
 // Stop rules (TrainConfig.StopRule).
@@ -130,6 +147,7 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 	accs := append([]float64(nil), cfg.PrevFullAcc...)
 	b := min(cfg.Batch, train.N)
 	n := newNet[float32](m, b)
+	n.prof = cfg.Profile
 	dim := train.Dim()
 	L := m.Arch.Outputs
 	stage := make([]float32, b*dim)
@@ -142,6 +160,7 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 		perm := rand.New(rand.NewPCG(cfg.Seed, 0xe90c0000+uint64(e))).Perm(train.N)
 		var sumLoss float64
 		var correct int
+		t0 := n.now()
 		for off := 0; off < train.N; off += b {
 			bs := min(b, train.N-off)
 			for i, s := range perm[off : off+bs] {
@@ -161,6 +180,10 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 			if cfg.OnBatch != nil {
 				cfg.OnBatch(off/b+1, (train.N+b-1)/b)
 			}
+		}
+		if n.prof != nil {
+			n.prof.Total += time.Since(t0)
+			n.prof.Samples += train.N
 		}
 		st := EpochStats{Epoch: e, TrainLoss: sumLoss / float64(train.N), TrainAcc: float64(correct) / float64(train.N),
 			FullLoss: math.NaN(), FullAcc: math.NaN(), TestLoss: math.NaN(), TestAcc: math.NaN(), LR: lr}
@@ -288,6 +311,9 @@ func (n *net[T]) step(lr float64, cfg TrainConfig) {
 		for k, g := range n.g[i] {
 			w[k] -= s * g
 		}
+	}
+	if n.dir != nil {
+		n.dir.stale = true
 	}
 }
 

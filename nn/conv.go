@@ -1,0 +1,531 @@
+package nn
+
+import "github.com/awd-toolkit/awd/kernels"
+
+// The float32 training path of the CNN where the kernels have direct
+// convolutions in assembly (kernels.HasSconv): no im2col. Activations that
+// a convolution reads are NHWC with a one-pixel zero border, (h+2) x (w+2)
+// pixels per image, so that tap (ky, kx) of pixel q is pixel
+// q + (ky-1)(w+2) + kx-1 and the three taps of a kernel row are three
+// consecutive pixels, 3*C consecutive values. Per convolution, with weights
+// W[ky][kx][c][o] (HWIO):
+//
+//	forward  y[q][o]  = relu(b[o] + sum_{ky} sum_{kx,c} x[q+(ky-1)(w+2)-1+kx][c] W[ky][kx][c][o])
+//	input    dx[q][c] = [x[q][c] > 0] sum_{ky} sum_{kx',o} dy[q-(ky-1)(w+2)-1+kx'][o] W[ky][2-kx'][c][o]
+//	weights  dW[ky][kx][c][o] = sum_q x[q+(ky-1)(w+2)-1+kx][c] dy[q][o]
+//
+// The first two are kernels.SconvTile over 7-pixel segments of the image
+// rows (three taps of 3*C channels), the third kernels.SconvGrad over the
+// rows of 3*C values (kx, c) of one kernel row ky: a GEMM whose inner
+// dimension runs over the interior pixels. The ReLU after each convolution
+// is the forward's epilogue; its derivative is applied where the gradient
+// is made (the input gradient's mask, the max-pool's scatter), so no layer
+// stores a ReLU output or mask of its own. Every output sums in an order
+// fixed by the layer's shape alone: the split of images and tiles over
+// goroutines does not change a bit.
+
+// grid is the shape of one image's activations: h x w pixels of c channels.
+type grid struct{ h, w, c int }
+
+// wp is the padded row length in pixels.
+func (g grid) wp() int { return g.w + 2 }
+
+// img is the number of pixels of one padded image.
+func (g grid) img() int { return (g.h + 2) * (g.w + 2) }
+
+// pix is the pixel index of interior pixel (y, x) of image s.
+func (g grid) pix(s, y, x int) int { return (s*(g.h+2)+y+1)*(g.w+2) + x + 1 }
+
+// padded is the length of the buffer of b padded images: the kernels read
+// up to two rows and 16 pixels past the last image (segments that run past
+// a short row, the weight gradient's last rows of a tile).
+func (g grid) padded(b int) int { return (b*g.img() + 2*g.wp() + 16) * g.c }
+
+// gradChunk is how many images the weight gradient takes per SconvGrad
+// call: their activations and gradients stay in L2 while every tile of the
+// gradient passes over them. It is part of the summation order, so it is a
+// constant.
+const gradChunk = 4
+
+// dconv is one convolution's direct-path state.
+type dconv struct {
+	in, out grid
+	taps    []int     // per kernel row: offset of the first of its 3*in values
+	tapsDX  []int     // the input gradient's, over dy
+	wf      []float32 // forward weights, per block of nr outputs: [9*in][nr]
+	wdx     []float32 // input-gradient weights, per block of nr inputs: [ky][kx'][out][nr]
+	scratch [][]float32
+}
+
+// direct is the state of a float32 net whose convolutions are direct.
+type direct struct {
+	segs, nr int // SconvTile's tile
+	gmr, gnr int // SconvGrad's
+	padIn    bool
+	inGrid   grid
+	x        []float32   // the padded input when the first layer is a conv
+	act      [][]float32 // per layer output (a conv's ReLU shares its conv's)
+	grad     [][]float32 // per layer: dLoss/d(output); for a conv and its ReLU, before the ReLU
+	grids    []grid      // per layer output
+	pad      []bool      // per layer: output padded
+	conv     []*dconv
+	ones     []float32
+	stale    bool // weights changed since wf and wdx were packed
+}
+
+// newDirect returns the direct path for m's layers, or nil when m has no
+// convolutions, the kernels have none in assembly, or the channel counts
+// do not fit the kernels' tiles.
+func newDirect(m *Model, capacity int) *direct {
+	if m.Arch.Model != "cnn" || !kernels.HasSconv() {
+		return nil
+	}
+	d := &direct{stale: true}
+	d.segs, d.nr = kernels.SconvShape()
+	d.gmr, d.gnr = kernels.SconvGradShape()
+	L := len(m.layers)
+	d.act, d.grad, d.grids = make([][]float32, L), make([][]float32, L), make([]grid, L)
+	d.pad, d.conv = make([]bool, L), make([]*dconv, L)
+	d.inGrid = grid{m.Arch.In[1], m.Arch.In[2], m.Arch.In[0]}
+	d.padIn = m.layers[0].kind == kConv
+	prev, prevPad := d.inGrid, d.padIn
+	for i, l := range m.layers {
+		g := prev
+		switch l.kind {
+		case kConv:
+			// A conv is followed by its ReLU; every conv but the first
+			// reads a ReLU output or a max-pool of one (the input
+			// gradient's mask is that ReLU's derivative).
+			if i+1 >= len(m.layers) || m.layers[i+1].kind != kReLU || l.out%d.nr != 0 || l.out%d.gnr != 0 || l.out%16 != 0 ||
+				!prevPad || (i > 0 && (l.in%d.nr != 0 || !reluBelow(m, i))) {
+				return nil
+			}
+			g = grid{l.h, l.w, l.out}
+			d.pad[i] = true
+		case kReLU:
+			d.pad[i] = prevPad
+		case kMaxPool:
+			g = grid{l.h / 2, l.w / 2, l.in}
+			d.pad[i] = i+1 < len(m.layers) && m.layers[i+1].kind == kConv
+		case kAvgPool:
+			g = grid{1, 1, l.in}
+		case kLinear:
+			g = grid{1, 1, l.out}
+		}
+		d.grids[i] = g
+		prev, prevPad = g, d.pad[i]
+	}
+	for i, l := range m.layers {
+		g := d.grids[i]
+		size := capacity * g.h * g.w * g.c
+		if d.pad[i] {
+			size = g.padded(capacity)
+		}
+		switch {
+		case l.kind == kReLU && m.layers[i-1].kind == kConv:
+			d.act[i], d.grad[i] = d.act[i-1], d.grad[i-1]
+		default:
+			d.act[i], d.grad[i] = make([]float32, size), make([]float32, size)
+		}
+		if l.kind == kConv {
+			in := d.inGrid
+			if i > 0 {
+				in = d.grids[i-1]
+			}
+			c := &dconv{in: in, out: g}
+			for ky := 0; ky < 3; ky++ {
+				c.taps = append(c.taps, ((ky-1)*in.wp()-1)*in.c)
+				c.tapsDX = append(c.tapsDX, (-(ky-1)*g.wp()-1)*g.c)
+			}
+			c.wf = make([]float32, 9*in.c*l.out)
+			c.wdx = make([]float32, 9*in.c*l.out)
+			d.conv[i] = c
+		}
+	}
+	if d.padIn {
+		d.x = make([]float32, d.inGrid.padded(capacity))
+	}
+	d.ones = make([]float32, d.gmr)
+	for i := range d.ones {
+		d.ones[i] = 1
+	}
+	return d
+}
+
+// reluBelow reports whether the input of layer i is a ReLU output or a
+// max-pool of one.
+func reluBelow(m *Model, i int) bool {
+	j := i - 1
+	if m.layers[j].kind == kMaxPool {
+		j--
+	}
+	return j >= 0 && m.layers[j].kind == kReLU
+}
+
+// pack lays out the convolutions' weights (HWIO in w) for SconvTile: the
+// forward's per block of nr outputs, the input gradient's per block of nr
+// inputs with the kernel's columns reversed.
+func (d *direct) pack(n *net[float32]) {
+	nr := d.nr
+	for i, c := range d.conv {
+		if c == nil {
+			continue
+		}
+		l := n.m.layers[i]
+		w := n.w[l.wi] // [9*in][out]
+		rows := 9 * l.in
+		for ob := 0; ob < l.out/nr; ob++ {
+			dst := c.wf[ob*rows*nr : (ob+1)*rows*nr]
+			for r := 0; r < rows; r++ {
+				copy(dst[r*nr:(r+1)*nr], w[r*l.out+ob*nr:r*l.out+ob*nr+nr])
+			}
+		}
+		if i == 0 {
+			continue
+		}
+		// wdx[cb][ky][kx'][o][j] = W[ky][2-kx'][cb*nr+j][o]
+		per := 9 * l.out * nr
+		for cb := 0; cb < l.in/nr; cb++ {
+			dst := c.wdx[cb*per : (cb+1)*per]
+			for ky := 0; ky < 3; ky++ {
+				for kx := 0; kx < 3; kx++ {
+					src := w[((ky*3+2-kx)*l.in+cb*nr)*l.out:]
+					blk := dst[(ky*3+kx)*l.out*nr:]
+					for j := 0; j < nr; j++ {
+						row := src[j*l.out : j*l.out+l.out]
+						for o, v := range row {
+							blk[o*nr+j] = v
+						}
+					}
+				}
+			}
+		}
+	}
+	d.stale = false
+}
+
+// segments lists the first pixels of the 7-pixel segments that cover the
+// interior of images [s0, s1) of g, row by row: at x = 0, 7, 14, ..., the
+// last one moved back to end at the row's end (overlapping its neighbour:
+// both compute the same values). A row shorter than 7 has one segment that
+// runs on into the border and the next row, whose values there are
+// computed again by that row's own segment (same values, same image).
+func segments(g grid, s0, s1 int, dst []int) []int {
+	dst = dst[:0]
+	for s := s0; s < s1; s++ {
+		for y := 0; y < g.h; y++ {
+			for x := 0; x < g.w; x += kernels.ConvSeg {
+				x0 := x
+				if g.w >= kernels.ConvSeg {
+					x0 = min(x, g.w-kernels.ConvSeg)
+				}
+				dst = append(dst, g.pix(s, y, x0))
+			}
+		}
+	}
+	return dst
+}
+
+// rowRuns lists the first interior pixel of every row of images [s0, s1).
+func rowRuns(g grid, s0, s1 int, dst []int) []int {
+	dst = dst[:0]
+	for s := s0; s < s1; s++ {
+		for y := 0; y < g.h; y++ {
+			dst = append(dst, g.pix(s, y, 0))
+		}
+	}
+	return dst
+}
+
+// tiles runs SconvTile over the segments of images [s0, s1), pairing
+// consecutive segments when the tile has two (the last one alone with
+// itself), for every block of nr output channels.
+func (d *direct) tiles(g grid, s0, s1 int, a []float32, as int, taps []int, kc int, w []float32,
+	c []float32, cs, channels int, epi kernels.ConvEpilogue, bias, mask []float32) {
+	segs := segments(g, s0, s1, make([]int, 0, (s1-s0)*g.h*(g.w/kernels.ConvSeg+1)))
+	per := len(taps) * kc * d.nr
+	for ob := 0; ob < channels/d.nr; ob++ {
+		wb := w[ob*per : (ob+1)*per]
+		var bb []float32
+		if bias != nil {
+			bb = bias[ob*d.nr:]
+		}
+		o := ob * d.nr
+		for k := 0; k < len(segs); k += d.segs {
+			p0, p1 := segs[k], segs[k]
+			if d.segs == 2 && k+1 < len(segs) {
+				p1 = segs[k+1]
+			}
+			kernels.SconvTile(a, p0*as, p1*as, as, taps, kc, wb, c, p0*cs+o, p1*cs+o, cs, epi, bb, mask)
+		}
+	}
+}
+
+// zeroBorders clears the border pixels of images [s0, s1) of the padded
+// buffer a: a row shorter than a segment leaves the forward's values there.
+func zeroBorders(a []float32, g grid, s0, s1 int) {
+	wp, c := g.wp(), g.c
+	for s := s0; s < s1; s++ {
+		base := s * g.img()
+		clear(a[base*c : (base+wp+1)*c])
+		for y := 1; y <= g.h; y++ {
+			clear(a[(base+y*wp+g.w+1)*c : (base+(y+1)*wp+1)*c])
+		}
+		clear(a[(base+(g.h+1)*wp)*c : (base+(g.h+2)*wp)*c])
+	}
+}
+
+// convForward computes layer i's convolution, bias and ReLU for b images.
+func (d *direct) convForward(n *net[float32], i, b int, in []float32) {
+	c, l := d.conv[i], n.m.layers[i]
+	out, bias := d.act[i], n.w[l.bi]
+	parallelSamples(b, c.out.img()*9*c.in.c*c.out.c, func(lo, hi int) {
+		d.tiles(c.out, lo, hi, in, c.in.c, c.taps, 3*c.in.c, c.wf, out, c.out.c, c.out.c, kernels.ConvBiasReLU, bias, nil)
+	})
+	if c.out.w < kernels.ConvSeg {
+		// after every tile: a segment of an image's last row may reach
+		// the next image's top border
+		zeroBorders(out, c.out, 0, b)
+	}
+}
+
+// convBackward computes layer i's weight and bias gradients from its
+// pre-ReLU output gradient and, for i > 0, the gradient of its input
+// (times the derivative of the ReLU below) into dx.
+func (d *direct) convBackward(n *net[float32], i, b int, in, dx []float32) {
+	c, l := d.conv[i], n.m.layers[i]
+	dy := d.grad[i]
+	if dx != nil {
+		parallelSamples(b, c.out.img()*9*c.in.c*c.out.c, func(lo, hi int) {
+			d.tiles(c.in, lo, hi, dy, c.out.c, c.tapsDX, 3*c.out.c, c.wdx, dx, c.in.c, c.in.c, kernels.ConvMask, nil, in)
+		})
+	}
+	// Weight gradient tiles: (kernel row, block of gmr rows (kx, c), block
+	// of gnr outputs), and per block of gnr outputs one bias tile.
+	rows := 3 * c.in.c
+	rt, ot := (rows+d.gmr-1)/d.gmr, l.out/d.gnr
+	ntiles := 3*rt*ot + ot
+	gw, gb := n.g[l.wi], n.g[l.bi]
+	parallelSamples(ntiles, c.out.h*c.out.w*b*d.gmr*d.gnr, func(lo, hi int) {
+		runs := make([]int, 0, gradChunk*c.out.h)
+		tmp := make([]float32, d.gmr*d.gnr)
+		for s0 := 0; s0 < b; s0 += gradChunk {
+			runs = rowRuns(c.out, s0, min(s0+gradChunk, b), runs)
+			add := s0 > 0
+			for t := lo; t < hi; t++ {
+				if t >= 3*rt*ot { // bias: column sums of dy (rows of ones)
+					ob := t - 3*rt*ot
+					dst := tmp
+					kernels.SconvGrad(d.ones, 0, 0, dy, ob*d.gnr, c.out.c, runs, c.out.w, dst, d.gnr, false)
+					g := gb[ob*d.gnr : (ob+1)*d.gnr]
+					if add {
+						for j, v := range dst[:d.gnr] {
+							g[j] += v
+						}
+					} else {
+						copy(g, dst[:d.gnr])
+					}
+					continue
+				}
+				ky, r := t/(rt*ot), t%(rt*ot)
+				r0, ob := (r/ot)*d.gmr, r%ot
+				aoff := ((ky-1)*c.in.wp()-1)*c.in.c + r0
+				dst := gw[(ky*rows+r0)*l.out+ob*d.gnr:]
+				full := r0+d.gmr <= rows
+				if !full {
+					dst = tmp
+					if add {
+						for k := 0; k < rows-r0; k++ {
+							copy(tmp[k*d.gnr:(k+1)*d.gnr], gw[(ky*rows+r0+k)*l.out+ob*d.gnr:])
+						}
+					}
+				}
+				ldc := l.out
+				if !full {
+					ldc = d.gnr
+				}
+				kernels.SconvGrad(in, aoff, c.in.c, dy, ob*d.gnr, c.out.c, runs, c.out.w, dst, ldc, add)
+				if !full {
+					for k := 0; k < rows-r0; k++ {
+						copy(gw[(ky*rows+r0+k)*l.out+ob*d.gnr:(ky*rows+r0+k)*l.out+(ob+1)*d.gnr], tmp[k*d.gnr:(k+1)*d.gnr])
+					}
+				}
+			}
+		}
+	})
+}
+
+// at returns the index of interior pixel (y, x) of image s in a buffer of
+// grid g, padded or not.
+func at(g grid, padded bool, s, y, x int) int {
+	if padded {
+		return g.pix(s, y, x) * g.c
+	}
+	return ((s*g.h+y)*g.w + x) * g.c
+}
+
+// maxPool is the 2x2 stride-2 max-pool of layer i (its input: the padded
+// output of the conv below, after the ReLU), which records in n.arg the
+// position (0-3) of each maximum.
+func (d *direct) maxPool(n *net[float32], i, b int) {
+	in, gi := d.act[i-1], d.grids[i-1]
+	out, g, pad := d.act[i], d.grids[i], d.pad[i]
+	which := n.arg[i]
+	parallelSamples(b, gi.h*gi.w*gi.c, func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			for y := 0; y < g.h; y++ {
+				kernels.SmaxPool(in, gi.pix(s, 2*y, 0)*g.c, gi.pix(s, 2*y+1, 0)*g.c, out, at(g, pad, s, y, 0),
+					which, (s*g.h+y)*g.w*g.c, g.w, g.c)
+			}
+		}
+	})
+}
+
+// maxPoolBack sends the gradient of layer i's output (a max-pool) to the
+// maxima in the gradient of the conv below, times the ReLU's derivative
+// there (zero where the maximum is not above zero), and zero to the other
+// three pixels of each window. The pixels no window covers (the last row
+// or column of an odd size) and the borders are never written: they keep
+// the zeros they were allocated with.
+func (d *direct) maxPoolBack(n *net[float32], i, b int) {
+	gi, dst := d.grids[i-1], d.grad[i-1]
+	src, pooled, g, pad := d.grad[i], d.act[i], d.grids[i], d.pad[i]
+	which := n.arg[i]
+	parallelSamples(b, gi.h*gi.w*gi.c, func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			for y := 0; y < g.h; y++ {
+				kernels.SmaxPoolBack(src, at(g, pad, s, y, 0), pooled, which, (s*g.h+y)*g.w*g.c, dst,
+					gi.pix(s, 2*y, 0)*g.c, gi.pix(s, 2*y+1, 0)*g.c, g.w, g.c)
+			}
+		}
+	})
+}
+
+// forwardDirect runs b <= cap samples already placed in n.x.
+func forwardDirect(n *net[float32], b int) {
+	d := n.dir
+	if d.stale {
+		d.pack(n)
+	}
+	if d.padIn {
+		g := d.inGrid
+		parallelSamples(b, g.h*g.w*g.c, func(lo, hi int) {
+			for s := lo; s < hi; s++ {
+				for y := 0; y < g.h; y++ {
+					copy(d.x[g.pix(s, y, 0)*g.c:(g.pix(s, y, g.w-1)+1)*g.c], n.x[(s*g.h+y)*g.w*g.c:(s*g.h+y+1)*g.w*g.c])
+				}
+			}
+		})
+	}
+	for i := 0; i < len(n.m.layers); i++ {
+		l := n.m.layers[i]
+		in := d.x
+		if i > 0 {
+			in = d.act[i-1]
+		}
+		switch l.kind {
+		case kConv:
+			t0 := n.now()
+			d.convForward(n, i, b, in)
+			n.convFlops(l, b)
+			n.since(profConv, t0)
+			i++ // its ReLU
+		case kMaxPool:
+			t0 := n.now()
+			d.maxPool(n, i, b)
+			n.since(profPool, t0)
+		case kAvgPool:
+			gi, pad := d.grids[i-1], d.pad[i-1]
+			out := d.act[i]
+			inv := 1 / float32(gi.h*gi.w)
+			for s := 0; s < b; s++ {
+				o := out[s*gi.c : (s+1)*gi.c]
+				clear(o)
+				for y := 0; y < gi.h; y++ {
+					for x := 0; x < gi.w; x++ {
+						for ch, v := range in[at(gi, pad, s, y, x):][:gi.c] {
+							o[ch] += v
+						}
+					}
+				}
+				for ch := range o {
+					o[ch] *= inv
+				}
+			}
+		case kLinear:
+			out := d.act[i][:b*l.out]
+			gemm(false, true, b, l.out, l.in, in[:b*l.in], n.w[l.wi], 0, out)
+			if l.bi >= 0 {
+				addBias(out, n.w[l.bi])
+			}
+		case kReLU:
+			for k, v := range in[:b*n.size[i]] {
+				d.act[i][k] = max(v, 0)
+			}
+		}
+	}
+}
+
+// backwardDirect is backward for a net with direct convolutions.
+func backwardDirect(n *net[float32], b int, dOut []float32) {
+	d := n.dir
+	last := len(n.m.layers) - 1
+	copy(d.grad[last], dOut[:b*n.size[last]])
+	for i := last; i >= 0; i-- {
+		l := n.m.layers[i]
+		cur := d.grad[i]
+		in := d.x
+		if i > 0 {
+			in = d.act[i-1]
+		}
+		switch l.kind {
+		case kLinear:
+			gemm(true, false, l.out, l.in, b, cur[:b*l.out], in[:b*l.in], 0, n.g[l.wi])
+			if l.bi >= 0 {
+				colSum(cur[:b*l.out], n.g[l.bi])
+			}
+			gemm(false, false, b, l.in, l.out, cur[:b*l.out], n.w[l.wi], 0, d.grad[i-1][:b*l.in])
+		case kReLU:
+			if n.m.layers[i-1].kind == kConv {
+				continue // applied where d.grad[i] was made
+			}
+			dst := d.grad[i-1][:b*n.size[i]]
+			for k, v := range d.act[i][:b*n.size[i]] {
+				if v > 0 {
+					dst[k] = cur[k]
+				} else {
+					dst[k] = 0
+				}
+			}
+		case kAvgPool:
+			gi, pad := d.grids[i-1], d.pad[i-1]
+			dst := d.grad[i-1]
+			inv := 1 / float32(gi.h*gi.w)
+			for s := 0; s < b; s++ {
+				g := cur[s*gi.c : (s+1)*gi.c]
+				for y := 0; y < gi.h; y++ {
+					for x := 0; x < gi.w; x++ {
+						row := dst[at(gi, pad, s, y, x):][:gi.c]
+						for ch, v := range g {
+							row[ch] = v * inv
+						}
+					}
+				}
+			}
+		case kMaxPool:
+			t0 := n.now()
+			d.maxPoolBack(n, i, b)
+			n.since(profPool, t0)
+		case kConv:
+			t0 := n.now()
+			var dx []float32
+			if i > 0 {
+				dx = d.grad[i-1]
+				n.convFlops(l, b)
+			}
+			d.convBackward(n, i, b, in, dx)
+			n.convFlops(l, b)
+			n.since(profConv, t0)
+		}
+	}
+}
