@@ -15,11 +15,14 @@
 // shapes, so that SaveCheckpoint/LoadCheckpoint exchange weights with
 // PyTorch through .npz files.
 //
-// Training runs in float32: every layer is a GEMM (linalg.Gemm32; the
-// convolutions through im2col with NHWC activations), the loss and its
-// gradient at the logits are computed per sample in float64 and every
-// reduction has a fixed order, so a run is bit-for-bit reproducible for a
-// seed and kernel level whatever the number of threads. The shuffle of
+// Training runs in float32: the fully connected layers are GEMMs
+// (linalg.Gemm32); the convolutions run directly on padded NHWC images
+// through kernels.SconvTile and SconvGrad where the kernel level has them in
+// assembly (conv.go: no im2col, bias and ReLU fused), through im2col and
+// the GEMM elsewhere. The loss and its gradient at the logits are computed
+// per sample in float64 and every reduction has a fixed order that does not
+// depend on how the work is split over goroutines, so a run is bit-for-bit
+// reproducible for a seed and kernel level whatever the number of threads. The shuffle of
 // epoch e depends only on (seed, e), which makes a resumed run identical to
 // an uninterrupted one.
 //
