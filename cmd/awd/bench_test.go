@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -124,5 +126,43 @@ func TestBenchScalingJSON(t *testing.T) {
 		if want := 1 / (r.Serial + (1-r.Serial)/32); math.Abs(r.Predict["32"]-want) > 1e-9*want {
 			t.Errorf("%s: predicted S32 %v, want %v for s = %v", r.Case, r.Predict["32"], want, r.Serial)
 		}
+	}
+}
+
+// TestBenchCNN runs `awd bench cnn` on a tiny epoch, with a stand-in for
+// bench/torch_cnn.py (a shell script printing one JSON line), and checks
+// both rows; a failing reference is an error naming the script.
+func TestBenchCNN(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "torch.sh")
+	line := `{"impl": "pytorch 0", "threads": 1, "samples_per_s": 10.0, "conv_gflops": 5.0, "conv_s_per_epoch": 0.5, "epoch_s": 1.0}`
+	if err := os.WriteFile(fake, []byte("echo '"+line+"'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runBench(t, "cnn", "--n", "6", "--batch", "4", "--threads", "1", "--time", "1ms", "--json", "--torch", fake, "--python", "/bin/sh")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d lines, want 2:\n%s", len(lines), out)
+	}
+	for i, l := range lines {
+		var r cnnResult
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		op := []string{"cnn", "cnn-pytorch"}[i]
+		if r.Op != op || r.Threads != 1 || r.Samples != 6 || r.Batch != 4 || !(r.SamplesPerS > 0) || !(r.ConvGFLOPS > 0) ||
+			!(r.PeakGFLOPS > 0) || !(r.PctPeak > 0) || !(r.ConvShare > 0 && r.ConvShare <= 1) {
+			t.Errorf("incomplete %s row %+v", op, r)
+		}
+	}
+	bad := filepath.Join(dir, "bad.sh")
+	if err := os.WriteFile(bad, []byte("echo boom >&2; exit 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runBench(t, "cnn", "--n", "6", "--batch", "4", "--threads", "1", "--time", "1ms", "--torch", bad, "--python", "/bin/sh"); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("failing reference: err %v, want its stderr", err)
 	}
 }
