@@ -49,6 +49,7 @@ type AccumulationInfo struct {
 	DataN         int    `json:"data_n"`   // samples in the whole analysis set
 	Shards        int    `json:"shards"`   // the analysis is split into this many shards
 	Have          []int  `json:"have"`     // the shards accumulated here, ascending
+	Counts        []int  `json:"counts"`   // samples of each shard of Have
 	Pairs         int    `json:"pairs"`    // matched pairs among these samples
 	KernelLevel   string `json:"kernels"`  // kernel level that accumulated
 	Estimate      int64  `json:"estimate"` // bytes the whole analysis needs (MemoryEstimate)
@@ -130,7 +131,7 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 	m, in, _ := model.LayerShape(cfg.Layer)
 	info := AccumulationInfo{Dataset: data.Name, Model: model.Arch.Model, Head: L, M: m, In: in, Config: cfg,
 		WeightsSHA256: weightsSHA256(model), DataSHA256: dataSHA256(data), DataN: data.N,
-		Shards: shards, Have: []int{opt.Shard}, KernelLevel: kernels.Current().String()}
+		Shards: shards, Have: []int{opt.Shard}, Counts: []int{0}, KernelLevel: kernels.Current().String()}
 	for c := range present {
 		info.Classes = append(info.Classes, c)
 	}
@@ -201,6 +202,7 @@ func (acc *Accumulation) accumulate(ctx context.Context, model *nn.Model, data *
 				s = data.Index[s]
 			}
 			acc.Samples = append(acc.Samples, s)
+			acc.Info.Counts[0]++
 			if partner[i] > i {
 				acc.Info.Pairs++
 			}
@@ -248,7 +250,7 @@ func seq(start, n int) []int {
 // gives the order of one pass.
 func (acc *Accumulation) Merge(o *Accumulation) error {
 	a, b := acc.Info, o.Info
-	a.Have, b.Have, a.Pairs, b.Pairs, a.KernelLevel, b.KernelLevel = nil, nil, 0, 0, "", ""
+	a.Have, b.Have, a.Counts, b.Counts, a.Pairs, b.Pairs, a.KernelLevel, b.KernelLevel = nil, nil, nil, nil, 0, 0, "", ""
 	if diff := infoDiff(a, b); diff != "" {
 		return fmt.Errorf("merge: the shards are of different analyses (%s)", diff)
 	}
@@ -263,17 +265,7 @@ func (acc *Accumulation) Merge(o *Accumulation) error {
 	if err := acc.State.Merge(o.State); err != nil {
 		return err
 	}
-	first := o.Info.Have[0] < acc.Info.Have[0]
-	if acc.Spectra != nil {
-		acc.Spectra = mergeSpectra(acc.Spectra, o.Spectra, first)
-	}
-	if first {
-		acc.Samples = append(slices.Clone(o.Samples), acc.Samples...)
-	} else {
-		acc.Samples = append(acc.Samples, o.Samples...)
-	}
-	acc.Info.Have = append(acc.Info.Have, o.Info.Have...)
-	slices.Sort(acc.Info.Have)
+	acc.interleave(o)
 	acc.Info.Pairs += o.Info.Pairs
 	acc.LossSum += o.LossSum
 	acc.Correct += o.Correct
@@ -283,23 +275,52 @@ func (acc *Accumulation) Merge(o *Accumulation) error {
 	return nil
 }
 
+// interleave merges the samples (and per-sample spectra) of o into acc in
+// shard order, and the shard lists.
+func (acc *Accumulation) interleave(o *Accumulation) {
+	type seg struct {
+		shard, count, start int
+		from                *Accumulation
+	}
+	var segs []seg
+	for _, a := range []*Accumulation{acc, o} {
+		start := 0
+		for i, s := range a.Info.Have {
+			segs = append(segs, seg{s, a.Info.Counts[i], start, a})
+			start += a.Info.Counts[i]
+		}
+	}
+	slices.SortFunc(segs, func(x, y seg) int { return x.shard - y.shard })
+	var samples []int
+	var ss *SampleSpectra
+	if acc.Spectra != nil {
+		ss = NewSampleSpectra(acc.Spectra.M, acc.Spectra.In, acc.Spectra.R)
+	}
+	have, counts := make([]int, len(segs)), make([]int, len(segs))
+	for i, g := range segs {
+		have[i], counts[i] = g.shard, g.count
+		samples = append(samples, g.from.Samples[g.start:g.start+g.count]...)
+		if ss != nil {
+			ss.appendRange(g.from.Spectra, g.start, g.start+g.count)
+		}
+	}
+	acc.Samples, acc.Info.Have, acc.Info.Counts = samples, have, counts
+	if ss != nil {
+		acc.Spectra = ss
+	}
+}
+
 // Complete reports whether every shard of the analysis is in acc.
 func (acc *Accumulation) Complete() bool { return len(acc.Info.Have) == acc.Info.Shards }
 
-// mergeSpectra concatenates two sets of per-sample spectra, b first when
-// bFirst.
-func mergeSpectra(a, b *SampleSpectra, bFirst bool) *SampleSpectra {
-	if bFirst {
-		a, b = b, a
-	}
-	out := NewSampleSpectra(a.M, a.In, a.R)
-	out.N = a.N + b.N
-	out.A = append(slices.Clone(a.A[:a.N*a.In]), b.A[:b.N*b.In]...)
-	out.Norm2 = append(slices.Clone(a.Norm2[:a.N]), b.Norm2[:b.N]...)
-	out.Scale = append(slices.Clone(a.Scale[:a.N]), b.Scale[:b.N]...)
-	out.Mu = append(slices.Clone(a.Mu[:a.N*a.R]), b.Mu[:b.N*b.R]...)
-	out.G = append(slices.Clone(a.G[:a.N*a.R*a.M]), b.G[:b.N*b.R*b.M]...)
-	return out
+// appendRange appends the samples [s0, s1) of o.
+func (ss *SampleSpectra) appendRange(o *SampleSpectra, s0, s1 int) {
+	ss.N += s1 - s0
+	ss.A = append(ss.A, o.A[s0*o.In:s1*o.In]...)
+	ss.Norm2 = append(ss.Norm2, o.Norm2[s0:s1]...)
+	ss.Scale = append(ss.Scale, o.Scale[s0:s1]...)
+	ss.Mu = append(ss.Mu, o.Mu[s0*o.R:s1*o.R]...)
+	ss.G = append(ss.G, o.G[s0*o.R*o.M:s1*o.R*o.M]...)
 }
 
 // weightsSHA256 hashes every parameter's name, shape and values.

@@ -161,17 +161,22 @@ func checkAccumHeader(h accumHeader, st *State) error {
 	switch {
 	case in.M != st.M || in.In != st.In:
 		return fmt.Errorf("%w: header says a %dx%d layer, the state is %dx%d", ErrStateFormat, in.M, in.In, st.M, st.In)
-	case in.Shards < 1 || len(in.Have) == 0:
-		return fmt.Errorf("%w: shards %d, have %v", ErrStateFormat, in.Shards, in.Have)
+	case in.Shards < 1 || len(in.Have) == 0 || len(in.Counts) != len(in.Have):
+		return fmt.Errorf("%w: shards %d, have %v, counts %v", ErrStateFormat, in.Shards, in.Have, in.Counts)
 	case len(h.Samples) != st.Count:
 		return fmt.Errorf("%w: %d sample indices for %d accumulated samples", ErrStateFormat, len(h.Samples), st.Count)
 	case h.SpecR < 0 || h.SpecN < 0 || h.SpecR > maxStateDim || h.SpecR > 0 && (h.SpecN != st.Count || h.SpecR != in.Head):
 		return fmt.Errorf("%w: per-sample spectra of %d samples, R=%d, for %d samples and %d logits", ErrStateFormat, h.SpecN, h.SpecR, st.Count, in.Head)
 	}
+	total := 0
 	for i, s := range in.Have {
-		if s < 0 || s >= in.Shards || i > 0 && s <= in.Have[i-1] {
+		if s < 0 || s >= in.Shards || i > 0 && s <= in.Have[i-1] || in.Counts[i] < 0 {
 			return fmt.Errorf("%w: shards %v of %d", ErrStateFormat, in.Have, in.Shards)
 		}
+		total += in.Counts[i]
+	}
+	if total != st.Count {
+		return fmt.Errorf("%w: shard counts %v for %d samples", ErrStateFormat, in.Counts, st.Count)
 	}
 	return in.Config.Validate()
 }

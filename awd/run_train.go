@@ -25,6 +25,7 @@ func (r *runner) trainEpochs(ctx context.Context) error {
 	perEpoch := (r.train.N + tc.Batch - 1) / tc.Batch
 	r.prog.Start("training", (tc.Epochs-r.start)*perEpoch)
 	tc.OnBatch = func(int, int) { r.prog.Add(1) }
+	tc.Done = ctx.Done()
 	_, err := nn.Train(r.model, r.train, r.test, tc, func(st nn.EpochStats, m *nn.Model) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -32,6 +33,9 @@ func (r *runner) trainEpochs(ctx context.Context) error {
 		return r.epochDone(ctx, st, m)
 	})
 	r.prog.Finish()
+	if errors.Is(err, nn.ErrStopped) && ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if errors.Is(err, nn.ErrNonFinite) {
 		if _, serr := os.Stat(r.lastPath()); serr == nil {
 			return fmt.Errorf("%w (the last good checkpoint is %s)", err, r.lastPath())

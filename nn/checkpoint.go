@@ -116,13 +116,13 @@ func RecoverCheckpoint(path string) (bool, error) {
 	// The staged JSON is written after the staged .npz: the .npz is either
 	// still staged or already renamed over path.
 	if sha, err := fileSHA256(next); err == nil && sha == meta.NPZSHA256 {
-		if err := os.Rename(next, path); err != nil {
+		if err := atomicfile.Rename(next, path); err != nil {
 			return false, err
 		}
 	} else if sha, err := fileSHA256(path); err != nil || sha != meta.NPZSHA256 {
 		return false, fmt.Errorf("%s: staged checkpoint whose .npz is missing or damaged (sha256 %s recorded)", MetaPath(next), meta.NPZSHA256)
 	}
-	if err := os.Rename(MetaPath(next), MetaPath(path)); err != nil {
+	if err := atomicfile.Rename(MetaPath(next), MetaPath(path)); err != nil {
 		return false, err
 	}
 	syncDir(filepath.Dir(path))
@@ -405,6 +405,19 @@ func InferArch(shapes map[string][]int) (Arch, error) {
 			return Arch{}, fmt.Errorf("fc1.weight has shape %v, want (out, in)", s)
 		}
 		a := Arch{Model: "mlp", In: [3]int{1, 1, s[1]}}
+		// Every fcN.weight from fc1 to the highest N must be there.
+		top := 1
+		for name := range shapes {
+			var n int
+			if _, err := fmt.Sscanf(name, "fc%d.weight", &n); err == nil && name == "fc"+strconv.Itoa(n)+".weight" {
+				top = max(top, n)
+			}
+		}
+		for i := 2; i <= top; i++ {
+			if _, ok := shapes["fc"+strconv.Itoa(i)+".weight"]; !ok {
+				return Arch{}, fmt.Errorf("parameter fc%d.weight missing (the checkpoint has fc1 .. fc%d)", i, top)
+			}
+		}
 		for i := 1; ; i++ {
 			w, ok := shapes["fc"+strconv.Itoa(i)+".weight"]
 			if !ok {

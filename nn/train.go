@@ -37,6 +37,10 @@ type TrainConfig struct {
 	// OnBatch, when not nil, is called after every mini-batch with the
 	// batches done and the batches of the epoch (for progress bars).
 	OnBatch func(done, total int) `json:"-"`
+	// Done, when not nil, stops training between mini-batches once it is
+	// closed (a context's Done channel): Train then returns ErrStopped and
+	// the model keeps the weights of the last finished epoch.
+	Done <-chan struct{} `json:"-"`
 	// Profile, when not nil, is where Train adds up the time of the parts
 	// of its steps (for benchmarks; it costs two clock reads per layer).
 	Profile *TrainProfile `json:"-"`
@@ -76,6 +80,9 @@ const (
 	StopAcc    = 0.9999
 	StopWindow = 9
 )
+
+// ErrStopped is wrapped by Train's error when TrainConfig.Done was closed.
+var ErrStopped = errors.New("training stopped")
 
 // DefaultTrainConfig returns the paper-code defaults for loss.
 func DefaultTrainConfig(loss Loss) TrainConfig {
@@ -179,6 +186,11 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 			n.step(lr, cfg)
 			if cfg.OnBatch != nil {
 				cfg.OnBatch(off/b+1, (train.N+b-1)/b)
+			}
+			select {
+			case <-cfg.Done:
+				return last, fmt.Errorf("train: epoch %d, batch %d: %w; keeping the weights of epoch %d", e, off/b+1, ErrStopped, last)
+			default:
 			}
 		}
 		if n.prof != nil {

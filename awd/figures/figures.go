@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/internal/atomicfile"
@@ -111,6 +112,12 @@ func checkpointFigures(ck awd.Checkpoint, npzPath, dir, tag string) (files, note
 	}
 	if arr["H_eigenvalues"] == nil {
 		return nil, []string{fmt.Sprintf("epoch %d: %s has no H_eigenvalues; its figures skipped", ck.Epoch, npzPath)}, nil
+	}
+	for _, name := range names[1:] {
+		if v, ok := arr[name]; ok && !strings.HasPrefix(name, "supp_") && len(v) != len(arr["H_eigenvalues"]) {
+			notes = append(notes, fmt.Sprintf("epoch %d: %s has %d values for %d eigenvalues; drawn over the first %d",
+				ck.Epoch, name, len(v), len(arr["H_eigenvalues"]), min(len(v), len(arr["H_eigenvalues"]))))
+		}
 	}
 	f := &epochFigures{ck: ck, arr: arr, dir: dir, tag: tag, npz: npzPath,
 		title: fmt.Sprintf("%s %s %s, %s loss, K=%d, epoch %d", r.Dataset, r.Model, r.Layer, r.Loss, len(r.Classes), ck.Epoch)}

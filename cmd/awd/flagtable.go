@@ -111,7 +111,11 @@ var flagTable = map[string]flagDef{
 	"no-correlation": {def: "false", usage: "skip the eigenvalue-alignment correlations (2 N d k flops)",
 		bind: boolFlag(func(o *options) *bool { return &o.noCorr })},
 	"suppress": {def: strings.Join(awd.Interventions, ","), usage: "suppression interventions at the last analysed epoch, comma-separated: rank1,mean,stiff,shuffle (empty: none)",
-		bind: strFlag(func(o *options) *string { return &o.suppress })},
+		bind: strFlag(func(o *options) *string { return &o.suppress }),
+		check: func(o *options) error {
+			_, err := o.analysisConfig("ce", 1)
+			return err
+		}},
 	"corr-k": {def: "200", usage: "directions for the eigenvalue-alignment correlations",
 		bind:  intFlag(func(o *options) *int { return &o.corrK }),
 		check: atLeast("corr-k", func(o *options) int { return o.corrK }, 1, "")},
@@ -196,6 +200,10 @@ func (o *options) classList() ([]int, error) {
 	}
 	if len(c) == 0 {
 		return nil, fmt.Errorf("--classes: empty")
+	}
+	d := nn.DataSpec{Name: "mnist", Classes: c}
+	if _, err := d.Normalized(); err != nil {
+		return nil, flagError(err)
 	}
 	return c, nil
 }

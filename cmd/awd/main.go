@@ -5,8 +5,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -44,13 +47,13 @@ func main() {
 }
 
 // oneLine keeps the first line of an error message, so that the CLI's
-// promise of one line holds whatever a library wraps.
+// promise of one line holds whatever a library wraps, and drops the "awd: "
+// of wrapped library errors (the line already starts with it). An
+// interrupted command says how to go on.
 func oneLine(err error) string {
-	s := err.Error()
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
+	if errors.Is(err, context.Canceled) {
+		return "interrupted; the output folder is consistent: the same command resumes it"
 	}
-	return s
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return strings.ReplaceAll(strings.TrimPrefix(s, "awd: "), ": awd: ", ": ")
 }

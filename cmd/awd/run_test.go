@@ -23,7 +23,11 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if tinyMNISTDir.dir != "" {
+		os.RemoveAll(tinyMNISTDir.dir)
+	}
+	os.Exit(code)
 }
 
 func awdCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {

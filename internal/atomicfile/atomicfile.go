@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 )
 
 // Write writes the output of fill to path atomically. On any error the
@@ -32,7 +34,7 @@ func Write(path string, fill func(io.Writer) error) error {
 		err = os.Chmod(tmp, 0o644) // CreateTemp makes 0600 files
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = Rename(tmp, path)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -51,3 +53,22 @@ func WriteBytes(path string, data []byte) error {
 		return err
 	})
 }
+
+// Rename renames old to path: the commit step of every atomic write, and of
+// the staged checkpoints of package nn.
+//
+// For the fault-injection tests, AWD_FAULT_AT=n makes the process exit with
+// status 3 just before its n-th rename, as a kill -9 would at that point
+// (the tests run the CLI with it set, once for every n, and check that the
+// next start resumes to the same result).
+func Rename(old, path string) error {
+	if faultAt > 0 && renames.Add(1) == faultAt {
+		os.Exit(3)
+	}
+	return os.Rename(old, path)
+}
+
+var (
+	faultAt, _ = strconv.ParseInt(os.Getenv("AWD_FAULT_AT"), 10, 64)
+	renames    atomic.Int64
+)

@@ -1,0 +1,194 @@
+package awd
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// relClose reports whether every value of got is within tol of want,
+// relative to want's largest magnitude.
+func relClose(got, want []float64, tol float64) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	var scale float64
+	for _, v := range want {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > tol*scale {
+			return false
+		}
+	}
+	return true
+}
+
+// TestShardsEqualOnePass accumulates an analysis in 1 and in 3 shards,
+// saves and reloads the shards (in a shuffled order), merges them and checks
+// that the finished analysis equals the one-pass analysis to 1e-12 relative.
+func TestShardsEqualOnePass(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 60, 8, 1, 5)
+	cfg := smallConfig("ce", 20, 10)
+	cfg.Interventions = []string{InterventionRank1}
+	ctx := context.Background()
+	one, err := Analyze(ctx, model, sub, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	const n = 3
+	for i := 0; i < n; i++ {
+		acc, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{Shard: i, Shards: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := acc.Save(filepath.Join(dir, string(rune('a'+i))+".awdacc")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var merged *Accumulation
+	for _, name := range []string{"c", "a", "b"} {
+		acc, err := LoadAccumulation(filepath.Join(dir, name+".awdacc"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if merged == nil {
+			merged = acc
+			if _, err := Finalize(ctx, acc, nil); err == nil || !strings.Contains(err.Error(), "1 of 3 shards") {
+				t.Fatalf("finalize of one shard: %v", err)
+			}
+			continue
+		}
+		if err := merged.Merge(acc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Finalize(ctx, merged, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Arrays.SampleIndices, one.Arrays.SampleIndices) || got.Spectrum.Pairs != one.Spectrum.Pairs {
+		t.Fatalf("samples or pairs differ: %d pairs vs %d", got.Spectrum.Pairs, one.Spectrum.Pairs)
+	}
+	if !relClose(got.Arrays.Lambda, one.Arrays.Lambda, 1e-12) {
+		t.Errorf("eigenvalues differ beyond 1e-12")
+	}
+	for name, c := range one.Arrays.C {
+		if !relClose(got.Arrays.C[name], c, 1e-12) {
+			t.Errorf("c_i of %s differ beyond 1e-12", name)
+		}
+		if g, o := got.Fits[name].Gamma, one.Fits[name].Gamma; math.Abs(g-o) > 1e-12*math.Abs(o) {
+			t.Errorf("gamma of %s: %v sharded, %v in one pass", name, g, o)
+		}
+	}
+	if math.Abs(float64(got.SampleLoss-one.SampleLoss)) > 1e-12 || got.Suppression[0].Fit.Gamma-one.Suppression[0].Fit.Gamma > 1e-10 {
+		t.Errorf("loss %v vs %v, suppression %v vs %v", got.SampleLoss, one.SampleLoss, got.Suppression[0].Fit, one.Suppression[0].Fit)
+	}
+}
+
+// TestMergeRefuses: shards of another model, other options, or the same
+// shard twice are refused with a message naming the difference.
+func TestMergeRefuses(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 6)
+	other, _ := trained(t, "ce", 3, 40, 6, 2, 6)
+	cfg := smallConfig("ce", 10, 10)
+	ctx := context.Background()
+	acc := func(m any, c Config, shard int) *Accumulation {
+		t.Helper()
+		a, err := Accumulate(ctx, model, sub, c, AccumulateOptions{Shard: shard, Shards: 2})
+		if m != nil {
+			a, err = Accumulate(ctx, other, sub, c, AccumulateOptions{Shard: shard, Shards: 2})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	k11 := cfg
+	k11.K = 11
+	for name, c := range map[string]struct {
+		b    *Accumulation
+		want string
+	}{
+		"weights":   {acc(true, cfg, 1), "weights_sha256"},
+		"options":   {acc(nil, k11, 1), "config"},
+		"duplicate": {acc(nil, cfg, 0), "given twice"},
+	} {
+		a := acc(nil, cfg, 0)
+		if err := a.Merge(c.b); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %q", name, err, c.want)
+		}
+	}
+	if _, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{Shard: 2, Shards: 2}); err == nil {
+		t.Error("shard 2 of 2 accepted")
+	}
+}
+
+// TestLoadAccumulationRejects: truncated, flipped or foreign files are
+// refused with ErrStateFormat.
+func TestLoadAccumulationRejects(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 7)
+	a, err := Accumulate(context.Background(), model, sub, smallConfig("ce", 10, 10), AccumulateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "a.awdacc")
+	if err := a.Save(good); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(good)
+	for name, b := range map[string][]byte{
+		"truncated": data[:len(data)/2],
+		"flipped":   append(append([]byte(nil), data[:100]...), append([]byte{data[100] ^ 1}, data[101:]...)...),
+		"foreign":   []byte("AWDSTATE" + strings.Repeat("x", 100)),
+		"empty":     nil,
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		if _, err := LoadAccumulation(p); !errors.Is(err, ErrStateFormat) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func FuzzAccumulation(f *testing.F) {
+	model, sub := trained(f, "ce", 3, 30, 4, 1, 8)
+	a, err := Accumulate(context.Background(), model, sub, smallConfig("ce", 5, 10), AccumulateOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	p := filepath.Join(f.TempDir(), "a")
+	if err := a.Save(p); err != nil {
+		f.Fatal(err)
+	}
+	seed, _ := os.ReadFile(p)
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		acc, err := decodeAccumulation(b)
+		if err != nil {
+			return
+		}
+		// What loads must finish or fail cleanly.
+		Finalize(context.Background(), acc, nil)
+	})
+}
+
+// TestMemoryRefusedBeforeWork: a problem larger than the budget is refused
+// with the estimate and what fits, before any per-sample work.
+func TestMemoryRefusedBeforeWork(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 9)
+	cfg := smallConfig("ce", 30, 10)
+	cfg.Layer = "fc1" // 6 x 784: d = 4704
+	cfg.Memory = 200 << 20
+	_, err := Accumulate(context.Background(), model, sub, cfg, AccumulateOptions{})
+	if err == nil || !strings.Contains(err.Error(), "needs about") || !strings.Contains(err.Error(), "largest layer that fits is fc3") {
+		t.Fatalf("%v", err)
+	}
+}

@@ -1,0 +1,141 @@
+package figures
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/linalg"
+)
+
+// report returns a report of one analysed epoch whose arrays are written
+// to dir with the given eigenvalues and projections.
+func report(t *testing.T, dir string, lambda, c []float64, rhoBlock int) *awd.Report {
+	t.Helper()
+	r := &awd.Result{Dataset: "mnist", Model: "mlp", Layer: "fc2", Loss: "ce", Batch: 10, K: len(lambda),
+		Fits: map[string]awd.Fit{}, Spectrum: awd.SpectrumSummary{Sigma2: 0.1}}
+	if len(lambda) == len(c) {
+		if f, err := awd.FitPowerLaw(lambda, c); err == nil {
+			r.Fits[awd.NameC] = f
+		}
+	}
+	r.Arrays = awd.Arrays{Lambda: lambda, C: map[string][]float64{awd.NameC: c, awd.NameCAWD: c, awd.NameM2: c},
+		Rho: map[string]linalg.Dense{awd.NameC: linalg.NewDense(rhoBlock, rhoBlock)}, RhoRand: map[string]linalg.Dense{awd.NameC: linalg.NewDense(rhoBlock, rhoBlock)}}
+	r.Alignment = []awd.Alignment{{Of: awd.NameC}}
+	if err := awd.WriteArrays(filepath.Join(dir, "arrays_epoch0001.npz"), r); err != nil {
+		t.Fatal(err)
+	}
+	return &awd.Report{Checkpoints: []awd.Checkpoint{{Epoch: 1, Arrays: "arrays_epoch0001.npz", Analysis: r}}}
+}
+
+func TestDraw(t *testing.T) {
+	dir := t.TempDir()
+	rep := report(t, dir, []float64{4, 2, 1, 0.5}, []float64{8, 3, 1, 0.2}, 3)
+	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"))
+	if err != nil || len(notes) != 0 {
+		t.Fatalf("err %v, notes %v", err, notes)
+	}
+	for _, want := range []string{"powerlaw_e0001.png", "powerlaw_e0001.svg", "spectra_e0001.svg", "rho_e0001.png"} {
+		if !strings.Contains(strings.Join(files, " "), want) {
+			t.Errorf("%s not drawn: %v", want, files)
+		}
+	}
+}
+
+// Results that awd itself writes for degenerate networks, and damaged or
+// hostile arrays, skip figures with a note; nothing panics.
+func TestDrawDegenerate(t *testing.T) {
+	cases := map[string]func(dir string) *awd.Report{
+		"dead-network": func(dir string) *awd.Report { return report(t, dir, []float64{0, 0, 0}, []float64{0, 0, 0}, 2) },
+		"nan": func(dir string) *awd.Report {
+			return report(t, dir, []float64{math.NaN(), 1, -1}, []float64{1, math.NaN(), 2}, 2)
+		},
+		"rho-block-0": func(dir string) *awd.Report { return report(t, dir, []float64{3, 2, 1}, []float64{3, 2, 1}, 0) },
+		"short-arrays": func(dir string) *awd.Report {
+			rep := report(t, dir, []float64{3, 2, 1}, []float64{3}, 2)
+			return rep
+		},
+		"outside-folder": func(dir string) *awd.Report {
+			rep := report(t, dir, []float64{3, 2, 1}, []float64{3, 2, 1}, 2)
+			rep.Checkpoints[0].Arrays = "../../etc/passwd"
+			return rep
+		},
+		"huge-shape": func(dir string) *awd.Report {
+			rep := report(t, dir, []float64{3, 2, 1}, []float64{3, 2, 1}, 2)
+			writeNPZ(t, filepath.Join(dir, "arrays_epoch0001.npz"), "H_eigenvalues", "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000,), }", nil)
+			return rep
+		},
+		"header-longer-than-file": func(dir string) *awd.Report {
+			rep := report(t, dir, []float64{3, 2, 1}, []float64{3, 2, 1}, 2)
+			writeNPZ(t, filepath.Join(dir, "arrays_epoch0001.npz"), "H_eigenvalues", strings.Repeat(" ", 5000), []byte{1})
+			return rep
+		},
+		"matrix-as-vector": func(dir string) *awd.Report {
+			rep := report(t, dir, []float64{3, 2, 1}, []float64{3, 2, 1}, 2)
+			writeNPZ(t, filepath.Join(dir, "arrays_epoch0001.npz"), "H_eigenvalues", "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), }", make([]byte, 8))
+			return rep
+		},
+	}
+	for name, mk := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			rep := mk(dir)
+			_, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name != "nan" && len(notes) == 0 {
+				t.Errorf("no note for a figure that cannot be drawn")
+			}
+		})
+	}
+}
+
+// writeNPZ writes an archive of one .npy entry with the given header text
+// (declared length: the text's) and data.
+func writeNPZ(t *testing.T, path, name, header string, data []byte) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	f, _ := zw.CreateHeader(&zip.FileHeader{Name: name + ".npy", Method: zip.Store})
+	f.Write([]byte("\x93NUMPY\x01\x00"))
+	binary.Write(f, binary.LittleEndian, uint16(len(header)+1))
+	f.Write([]byte(header + "\n"))
+	f.Write(data)
+	zw.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FuzzArrays feeds arbitrary bytes to the arrays reader and the figures:
+// errors or notes, never a panic or a huge allocation.
+func FuzzArrays(f *testing.F) {
+	dir := f.TempDir()
+	rep := func() *awd.Report {
+		r := &awd.Result{Fits: map[string]awd.Fit{}, Batch: 1}
+		return &awd.Report{Checkpoints: []awd.Checkpoint{{Epoch: 1, Arrays: "a.npz", Analysis: r}}}
+	}
+	good := filepath.Join(dir, "seed.npz")
+	r := &awd.Result{Arrays: awd.Arrays{Lambda: []float64{2, 1}, C: map[string][]float64{awd.NameC: {2, 1}}}}
+	if err := awd.WriteArrays(good, r); err != nil {
+		f.Fatal(err)
+	}
+	seed, _ := os.ReadFile(good)
+	f.Add(seed)
+	f.Add([]byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := t.TempDir()
+		os.WriteFile(filepath.Join(d, "a.npz"), b, 0o644)
+		awd.ReadArrays(filepath.Join(d, "a.npz"), "H_eigenvalues", "c_C")
+		awd.ReadMatrix(filepath.Join(d, "a.npz"), "rho_C")
+		if _, _, err := Draw(rep(), filepath.Join(d, "results.json"), filepath.Join(d, "fig")); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

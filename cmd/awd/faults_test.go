@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// awdEnv runs the awd command with extra environment variables.
+func awdEnv(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "AWD_CLI_MAIN=1"), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// fingerprint is what must come out the same whatever kills the run: every
+// checkpoint and array file byte for byte, and the report and metrics
+// without wall-clock times and run ids.
+func fingerprint(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	fp := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		b, _ := os.ReadFile(p)
+		switch {
+		case strings.HasSuffix(rel, ".npz"):
+			fp[rel] = fmt.Sprintf("%x", b)
+		case rel == "results.json":
+			rep, err := awd.ReadReport(p)
+			if err != nil {
+				t.Fatalf("%s: %v", rel, err)
+			}
+			rep.RunID, rep.Tool = "", ""
+			for i := range rep.Training {
+				rep.Training[i].Seconds = 0
+			}
+			for _, c := range rep.Checkpoints {
+				c.Analysis.Timings = awd.Timings{}
+			}
+			js, _ := json.Marshal(rep)
+			fp[rel] = string(js)
+		case rel == "metrics.jsonl":
+			var lines []string
+			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				var m map[string]any
+				json.Unmarshal([]byte(l), &m)
+				delete(m, "seconds")
+				js, _ := json.Marshal(m)
+				lines = append(lines, string(js))
+			}
+			fp[rel] = strings.Join(lines, "\n")
+		case strings.HasSuffix(rel, ".json") && strings.Contains(rel, "epoch_") || rel == "final.json" || strings.HasSuffix(rel, "last.json"):
+			var m map[string]any
+			json.Unmarshal(b, &m)
+			delete(m, "run_id")
+			js, _ := json.Marshal(m)
+			fp[rel] = string(js)
+		case strings.HasPrefix(filepath.Base(rel), "."), rel == awd.OwnerFile:
+			// the lock, and the owner file (its run id and time differ)
+		default:
+			fp[rel] = fmt.Sprintf("%x", b)
+		}
+		return nil
+	})
+	return fp
+}
+
+// TestFaultInjection kills `run` and `train` (AWD_FAULT_AT: exit just
+// before the n-th atomic rename, for every n) and checks that the same
+// command then finishes with exactly the files of an uninterrupted run: no
+// lost epoch, no analysis missing or done twice, no file of the killed
+// attempt left behind. With -short every third n is tried.
+func TestFaultInjection(t *testing.T) {
+	cmds := map[string][]string{
+		"run": {"run", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--k", "10",
+			"--epochs", "3", "--analyze-at", "1,3", "--suppress", "rank1", "--quiet"},
+		"train": {"train", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10",
+			"--epochs", "3", "--checkpoints", "2", "--quiet"},
+	}
+	for name, args := range cmds {
+		t.Run(name, func(t *testing.T) {
+			tiny := tinyMNIST(t)
+			ref := t.TempDir()
+			if _, se, code := awdEnv(t, []string{tiny}, append(args, "--out", ref)...); code != 0 {
+				t.Fatalf("reference: exit %d\n%s", code, se)
+			}
+			want := fingerprint(t, ref)
+			step := 1
+			if testing.Short() {
+				step = 3
+			}
+			for n := 1; ; n += step {
+				dir := t.TempDir()
+				_, se, code := awdEnv(t, []string{tiny, fmt.Sprintf("AWD_FAULT_AT=%d", n)}, append(args, "--out", dir)...)
+				if code == 0 {
+					if n < 10 {
+						t.Fatalf("only %d renames in a whole run?", n)
+					}
+					t.Logf("%d renames in a %s", n-1, name)
+					break
+				}
+				if code != 3 {
+					t.Fatalf("fault at rename %d: exit %d, want 3\n%s", n, code, se)
+				}
+				if _, se, code := awdEnv(t, []string{tiny}, append(args, "--out", dir)...); code != 0 {
+					t.Fatalf("restart after a kill at rename %d: exit %d\n%s", n, code, se)
+				}
+				if got := fingerprint(t, dir); !mapsEqual(got, want) {
+					t.Fatalf("after a kill at rename %d the folder differs from an uninterrupted run:\n%s", n, mapDiff(got, want))
+				}
+			}
+		})
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool { return mapDiff(a, b) == "" }
+
+func mapDiff(got, want map[string]string) string {
+	var out []string
+	for k, v := range want {
+		if g, ok := got[k]; !ok {
+			out = append(out, "missing "+k)
+		} else if g != v {
+			out = append(out, "differs "+k)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			out = append(out, "extra "+k)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
+}
+
+// TestFolderOwnership: a second process writing the same folder is
+// refused while the first holds it; a folder belongs to one command and one
+// configuration; --fresh removes the old run's files (not the user's).
+func TestFolderOwnership(t *testing.T) {
+	dir := t.TempDir()
+	slow := []string{"run", "--classes", "3", "--per-class", "60", "--widths", "8,8", "--batch", "10", "--k", "20",
+		"--epochs", "200", "--analyze-at", "200", "--quiet", "--out", dir}
+	cmd := exec.Command(os.Args[0], slow...)
+	cmd.Env = append(os.Environ(), "AWD_CLI_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "checkpoints", "last.npz")); err == nil {
+			break
+		}
+		if i > 1000 {
+			t.Fatal("the first run wrote no checkpoint in 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, args := range [][]string{slow, {"train", "--out", dir, "--epochs", "1", "--quiet"}} {
+		_, se, code := awdCmd(t, args...)
+		if code != 1 || !strings.Contains(se, "in use") || !strings.Contains(se, "pid") || strings.Count(se, "\n") != 1 {
+			t.Errorf("second process %v: exit %d, stderr %q; want one line naming the holder", args[0], code, se)
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	// Killed: the folder is free again, but it is a run's folder.
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644)
+	if _, se, code := awdCmd(t, "train", "--out", dir, "--epochs", "1", "--quiet"); code != 1 || !strings.Contains(se, "awd run") {
+		t.Errorf("train into a run's folder: exit %d, %q", code, se)
+	}
+	if _, se, code := awdCmd(t, "train", "--out", dir, "--epochs", "1", "--per-class", "20", "--classes", "3", "--quiet", "--fresh"); code != 0 {
+		t.Fatalf("train --fresh: exit %d, %q", code, se)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "epoch_0200.npz")); err == nil {
+		t.Error("--fresh kept the old run's checkpoints")
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(b) != "mine" {
+		t.Error("--fresh removed a file awd did not write")
+	}
+	// An analysis never lands in a run's folder.
+	if _, se, code := awdCmd(t, "analyze", filepath.Join(dir, "final.npz"), "--k", "10", "--out", dir, "--quiet"); code != 1 || !strings.Contains(se, "awd train") {
+		t.Errorf("analyze --out into a train folder: exit %d, %q", code, se)
+	}
+}
+
+// TestResumeRefusesAnotherRun is issue 11's first reproduction: a folder
+// whose last checkpoint was replaced by another run's is refused, never
+// resumed from the other weights.
+func TestResumeRefusesAnotherRun(t *testing.T) {
+	dir := t.TempDir()
+	runArgs := []string{"run", "--classes", "3", "--per-class", "40", "--widths", "8,8", "--batch", "10", "--k", "10",
+		"--epochs", "3", "--suppress", "", "--analyze-at", "2,3", "--quiet", "--out", dir}
+	// A run killed after its first epoch.
+	if _, se, code := awdEnv(t, []string{"AWD_FAULT_AT=12"}, runArgs...); code != 3 {
+		t.Fatalf("exit %d\n%s", code, se)
+	}
+	// Another run's checkpoint put in its place (here: a fresh train elsewhere, copied over).
+	other := t.TempDir()
+	if _, se, code := awdCmd(t, "train", "--classes", "3", "--per-class", "40", "--widths", "30,30", "--epochs", "1", "--quiet", "--out", other); code != 0 {
+		t.Fatal(se)
+	}
+	for _, ext := range []string{".npz", ".json"} {
+		b, _ := os.ReadFile(filepath.Join(other, "checkpoints", "last"+ext))
+		os.WriteFile(filepath.Join(dir, "checkpoints", "last"+ext), b, 0o644)
+	}
+	_, se, code := awdCmd(t, runArgs...)
+	if code != 1 || !strings.Contains(se, "another run") {
+		t.Fatalf("resume from another run's checkpoint: exit %d, %q", code, se)
+	}
+}
+
+var tinyMNISTDir struct {
+	sync.Once
+	dir string
+	err error
+}
+
+// tinyMNIST writes the first 600 training and 200 test images of MNIST as
+// IDX files (once per test binary) and returns AWD_MNIST_DIR=<folder>, so
+// that the tests that start awd many times do not read the 60,000 images
+// each time.
+func tinyMNIST(t *testing.T) string {
+	t.Helper()
+	tinyMNISTDir.Do(func() {
+		train, test, err := nn.LoadMNIST("")
+		if err != nil {
+			tinyMNISTDir.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "awd-tiny-mnist")
+		if err != nil {
+			tinyMNISTDir.err = err
+			return
+		}
+		for _, s := range []struct {
+			prefix string
+			ds     *nn.Dataset
+			n      int
+		}{{"train", train, 600}, {"t10k", test, 200}} {
+			img := []byte{0, 0, 8, 3}
+			img = binary.BigEndian.AppendUint32(img, uint32(s.n))
+			img = binary.BigEndian.AppendUint32(img, 28)
+			img = binary.BigEndian.AppendUint32(img, 28)
+			lab := binary.BigEndian.AppendUint32([]byte{0, 0, 8, 1}, uint32(s.n))
+			for i := 0; i < s.n; i++ {
+				for _, v := range s.ds.Sample(i) {
+					img = append(img, byte(math.Round(float64(v)*255)))
+				}
+				lab = append(lab, byte(s.ds.Y[i]))
+			}
+			os.WriteFile(filepath.Join(dir, s.prefix+"-images-idx3-ubyte"), img, 0o644)
+			os.WriteFile(filepath.Join(dir, s.prefix+"-labels-idx1-ubyte"), lab, 0o644)
+		}
+		tinyMNISTDir.dir = dir
+	})
+	if tinyMNISTDir.err != nil {
+		t.Fatal(tinyMNISTDir.err)
+	}
+	return "AWD_MNIST_DIR=" + tinyMNISTDir.dir
+}
