@@ -10,7 +10,7 @@ import (
 	"github.com/awd-toolkit/awd/linalg"
 )
 
-// The Kronecker route of SPEC section 4. Every d x d matrix of the analysis
+// The Kronecker route of docs/math.md section 4. Every d x d matrix of the analysis
 // that is accumulated per sample has the form
 //
 //	S = sum_n P_n (x) a_n a_n^T,   S[(p,i),(q,j)] = sum_n P_n[p][q] a_n[i] a_n[j]

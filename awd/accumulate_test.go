@@ -13,7 +13,7 @@ import (
 
 const eps64 = 0x1p-52
 
-// lambdaCE is d2 CE/do^2 = diag(p) - p p^T (SPEC section 3).
+// lambdaCE is d2 CE/do^2 = diag(p) - p p^T (docs/math.md section 3).
 func lambdaCE(p []float64) []float64 {
 	l := len(p)
 	lam := make([]float64, l*l)
@@ -27,7 +27,7 @@ func lambdaCE(p []float64) []float64 {
 }
 
 // lambdaMSE is d2/do^2 of (1/L) sum_k (p_k - e_y,k)^2 after softmax:
-// (2/L) [S^T S + sum_k r_k D2p_k] (SPEC section 3).
+// (2/L) [S^T S + sum_k r_k D2p_k] (docs/math.md section 3).
 func lambdaMSE(p []float64, y int) []float64 {
 	l := len(p)
 	s := lambdaCE(p)
@@ -145,7 +145,7 @@ func bruteHn(ps *nn.PerSample, s int) *mat.Dense {
 	return h
 }
 
-// reference holds the matrices of SPEC section 4 computed the slow way:
+// reference holds the matrices of docs/math.md section 4 computed the slow way:
 // explicit d x d per-sample Hessians, explicit vectors and outer products.
 type reference struct {
 	C, CMB, H, M2, CAWD, CPair, CPair2 *mat.Dense

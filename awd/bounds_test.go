@@ -13,7 +13,7 @@ import (
 // synthSample is one sample of a random small network at the layer under
 // study: input activity a (n), curvature Gamma (m x m) built as
 // J^T Lambda J from a random ReLU-masked Jacobian and the loss Hessian at
-// the logits of SPEC section 3.
+// the logits of docs/math.md section 3.
 type synthSample struct {
 	a     []float64
 	gamma []float64 // m x m
@@ -54,7 +54,7 @@ func synthNet(rng *rand.Rand, loss string, N, m, n, L int) []synthSample {
 }
 
 // lossHessian returns d2 l / do^2 (L x L) for softmax probabilities p and
-// label y (SPEC section 3).
+// label y (docs/math.md section 3).
 func lossHessian(loss string, p []float64, y int) []float64 {
 	L := len(p)
 	s := make([]float64, L*L)

@@ -246,7 +246,7 @@ func greedyAssign(cost []float64, k int) []int {
 
 // DTheta returns dtheta = vec(dW) for the minimal-norm weight perturbation
 // dW = (W da) a^T / ||a||^2, da = aPartner - a, that makes
-// (W + dW) a = W aPartner (SPEC section 4). w is m x n; the result has
+// (W + dW) a = W aPartner (docs/math.md section 4). w is m x n; the result has
 // length d = m n, row-major like theta. For a = 0 no such dW exists and the
 // result is nil. Cost 2 m n flops.
 func DTheta(w linalg.Dense, a, aPartner []float64) []float64 {

@@ -27,7 +27,7 @@ func ShuffledBatches(n, batch int, seed uint64) [][]int {
 }
 
 // MinibatchAcc accumulates C_mb, the covariance of the mini-batch gradients
-// of one pass over fixed batches (SPEC Eq. 1-2, as the paper's code computes
+// of one pass over fixed batches (the paper's Eq. 1-2, as the paper's code computes
 // it in utils.cal_noise_covar_minibatch):
 //
 //	C_mb = (1/nb) sum_b g_b g_b^T - gbar gbar^T,

@@ -21,7 +21,7 @@ import (
 //
 // where B' is the loader's batch size (64) and N the samples processed. It
 // differs from this project's C_pair2 = (1/B)(1/N) sum_n (u_n + v_n)(u_n +
-// v_n)^T (SPEC Eq. 58) in two ways: the products of different samples of a
+// v_n)^T (the paper's Eq. 58) in two ways: the products of different samples of a
 // batch are kept (the code's 'C1_dia' etc. drop them), and of the two cross
 // terms u v^T + v u^T only one is added. C_code is not symmetric; its
 // diagonal in any orthonormal basis (all that the c_i and gamma use) is

@@ -11,7 +11,7 @@ import (
 )
 
 // SampleSpectra holds the nonzero eigenpairs of every per-sample Hessian
-// H_n = Gamma_n (x) a_n a_n^T (SPEC section 3): lambda_k^n = |a_n|^2 mu_k^n
+// H_n = Gamma_n (x) a_n a_n^T (docs/math.md section 3): lambda_k^n = |a_n|^2 mu_k^n
 // with vector gamma_k^n (x) a_n/|a_n|, where (mu_k^n, gamma_k^n) are the
 // eigenpairs of Gamma_n (m x m, rank <= L). Only R = L pairs per sample are
 // kept, zero-padded, in descending order of mu:

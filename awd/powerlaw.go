@@ -6,7 +6,7 @@ import (
 )
 
 // Fit is the least-squares line log c_i = Intercept + Gamma log lambda_i of
-// SPEC section 5, over the pairs with lambda_i > 0 and c_i > 0 (Used); the
+// docs/math.md section 5, over the pairs with lambda_i > 0 and c_i > 0 (Used); the
 // other pairs are Dropped. SE is the standard error of Gamma,
 // sqrt(sum r_i^2 / (Used-2) / sum (x_i - xbar)^2), and R2 the coefficient of
 // determination. SE is NaN with fewer than three points.

@@ -13,7 +13,7 @@ import (
 // refMLP is the independent reference of the parity tests: an MLP (ReLU
 // between layers, no biases) evaluated in float64 from scratch from the
 // weights of an nn.Model, with the losses written from their definitions
-// (SPEC section 2). It shares no code with nn's forward pass or per-sample
+// (docs/math.md section 2). It shares no code with nn's forward pass or per-sample
 // quantities, nor with awd: gradients and Hessians come from finite
 // differences of its loss (gonum's diff/fd), minimal-norm weight
 // perturbations from gonum's least-squares solver.

@@ -6,7 +6,7 @@ import "github.com/awd-toolkit/awd/linalg"
 // refuse other versions.
 const SchemaVersion = 1
 
-// Result is the analysis of one checkpoint (SPEC sections 5-6): what the
+// Result is the analysis of one checkpoint (docs/math.md sections 5-6): what the
 // results JSON records for it. The arrays (eigenvalues, c_i, ...) are in
 // Arrays and go to the .npz file.
 type Result struct {

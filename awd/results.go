@@ -14,7 +14,7 @@ import (
 	"github.com/awd-toolkit/awd/linalg"
 )
 
-// Report is the results JSON of one run (SPEC section 6): the run's
+// Report is the results JSON of one run (docs/math.md section 6): the run's
 // configuration as the caller chose to record it, and per analysed
 // checkpoint the training state and the Result. Arrays live in a .npz
 // beside it, named by Checkpoint.Arrays (relative to the JSON's folder).

@@ -7,7 +7,7 @@ import (
 )
 
 // Names of the covariances whose projections c_i = u_i^T X u_i are measured
-// (SPEC section 5). M2 is listed as s_i; C_awd = (sigma^2/B) M2, so its c_i
+// (docs/math.md section 5). M2 is listed as s_i; C_awd = (sigma^2/B) M2, so its c_i
 // are s_i scaled and its gamma equals that of M2.
 const (
 	NameC      = "C"

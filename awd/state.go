@@ -13,7 +13,7 @@ import (
 
 // StateOptions chooses what a State accumulates beyond C, H, M2 and C_pair.
 type StateOptions struct {
-	// Pair2 accumulates C_pair2 (SPEC Eq. 58). Its rows vec(u a^T + delta
+	// Pair2 accumulates C_pair2 (the paper's Eq. 58). Its rows vec(u a^T + delta
 	// da^T) are rank 2 as m x n matrices, which the packed Kronecker route
 	// cannot exploit, so it is a SYRK of the N x d matrix: N d^2 flops (C,
 	// H, M2 and C_pair together cost 2 N d^2) and d^2 more memory.
@@ -30,7 +30,7 @@ const (
 	nBlocks
 )
 
-// State is the additive accumulated state of SPEC section 4 for one layer
+// State is the additive accumulated state of docs/math.md section 4 for one layer
 // (W is M x In, d = M*In): sums over samples and their counts, so that shards
 // computed apart Merge exactly and Finish gives the matrices. The Kronecker
 // sums are kept packed (d^2/4 numbers each, see KronSum).
@@ -369,7 +369,7 @@ func (s *State) Merge(o *State) error {
 	return nil
 }
 
-// Matrices are the d x d matrices of SPEC section 4, full symmetric (both
+// Matrices are the d x d matrices of docs/math.md section 4, full symmetric (both
 // triangles). A matrix whose samples were never added is the zero-size Dense
 // (Data == nil): CPair without AddPairs, CPair2 without StateOptions.Pair2,
 // CMB without mini-batches. CAWD is a multiple of M2 and is only built on

@@ -10,7 +10,7 @@ import (
 	"github.com/awd-toolkit/awd/linalg"
 )
 
-// Covariances are the finished d x d matrices of SPEC section 4 that the
+// Covariances are the finished d x d matrices of docs/math.md section 4 that the
 // statistics need. X holds the covariances by name (NameC, NameCPair,
 // NameCPair2, NameCMb, NameM2; absent ones are skipped); C_awd is not
 // stored, its projections are (Sigma2/B) s_i.
@@ -22,7 +22,7 @@ type Covariances struct {
 	N      int
 }
 
-// Statistics fills r with everything SPEC section 5 derives from the
+// Statistics fills r with everything docs/math.md section 5 derives from the
 // matrices and the per-sample spectra ss (nil skips the suppression
 // experiment and the correlations): top-k of H, c_i, fits, Thm 5.1 bounds,
 // alignment, commutator, eigenvalue-alignment correlations and the

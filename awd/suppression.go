@@ -142,7 +142,7 @@ func ModifiedMu(ss *SampleSpectra, name string, cfg SuppressionConfig) ([]float6
 // Rebuild returns H' = mean_n Gamma'_n (x) a_n a_n^T and
 // M2' = mean_n |a_n|^2 Gamma'_n^2 (x) a_n a_n^T for the eigenvalues mu of
 // Gamma'_n (layout of SampleSpectra.Mu) and the eigenvectors of ss, in the
-// Kronecker form of SPEC section 4. Cost that of two Kronecker
+// Kronecker form of docs/math.md section 4. Cost that of two Kronecker
 // accumulations, O(N d^2).
 func Rebuild(ss *SampleSpectra, mu []float64) (h, m2 linalg.Dense) {
 	d := ss.M * ss.In

@@ -145,7 +145,7 @@ func (s DataSpec) Load() (train, test *Dataset, err error) {
 	return train, test, nil
 }
 
-// ModelSpec chooses a model of SPEC section 2: Kind "mlp" with hidden
+// ModelSpec chooses a model of docs/math.md section 2: Kind "mlp" with hidden
 // Widths (none given: 50, 50, or 1000, 50, 50 for 3-channel inputs), or
 // "cnn" (fixed sizes, no widths).
 type ModelSpec struct {

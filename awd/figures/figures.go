@@ -24,7 +24,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Figures of SPEC section 6, drawn from a results JSON and its .npz arrays
+// Figures of docs/math.md section 6, drawn from a results JSON and its .npz arrays
 // (so they can be redrawn without recomputing anything):
 //
 //	powerlaw_eNNNN   c_i vs lambda_i, log-log: C and C_awd with their fit lines and
