@@ -53,6 +53,10 @@ type AccumulationInfo struct {
 	Pairs         int    `json:"pairs"`    // matched pairs among these samples
 	KernelLevel   string `json:"kernels"`  // kernel level that accumulated
 	Estimate      int64  `json:"estimate"` // bytes the whole analysis needs (MemoryEstimate)
+	// Epoch is the training epoch of the analysed checkpoint, when the
+	// caller knows it (0 otherwise); the report of the merged shards
+	// names it.
+	Epoch int `json:"epoch,omitempty"`
 }
 
 // AccumulateOptions select a shard and receive progress.

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -35,12 +35,20 @@ data flags that were used for training.
 
 Writes OUT/results.json (schema_version, config, fits, bounds, alignment,
 suppression, timings) and OUT/arrays_epochNNNN.npz (sample_indices,
-H_eigenvalues, c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cmb, c_M2, s_i, ...).`,
+H_eigenvalues, c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cmb, c_M2, s_i, ...).
+
+With --shard i/n it accumulates only the i-th of n ranges of the AWD batch
+pairs (the sums over samples are additive) and writes
+OUT/shard_i_of_n.acc (versioned, checksummed); run the n shards anywhere
+(each into its own OUT), then 'awd reduce' merges them and finishes the
+analysis, equal to the unsharded one to rounding:
+  awd analyze ckpt.npz --shard 1/2 --out s1 & awd analyze ckpt.npz --shard 2/2 --out s2
+  awd reduce s1/shard_1_of_2.acc s2/shard_2_of_2.acc --out whole`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return analyzeCommand(cmd, &o, args[0]) },
 	}
 	addFlags(cmd, &o, map[string]string{"per-class": "2000", "suppress": "", "out": "out/analyze"},
-		concat(dataFlags, []string{"loss", "batch"}, analysisFlags, outFlags)...)
+		concat(dataFlags, []string{"loss", "batch"}, analysisFlags, []string{"shard"}, outFlags)...)
 	cmd.Flags().Lookup("loss").Usage += " (default: the checkpoint's)"
 	cmd.Flags().Lookup("batch").Usage += " (default: the checkpoint's)"
 	rootCmd.AddCommand(cmd)
@@ -52,6 +60,7 @@ type analysisOwner struct {
 	Checkpoint string      `json:"checkpoint_sha256"`
 	Data       nn.DataSpec `json:"data"`
 	Analysis   awd.Config  `json:"analysis"`
+	Shard      string      `json:"shard,omitempty"` // i/n: the folder holds one shard's accumulation
 }
 
 func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
@@ -81,7 +90,7 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 		epoch = meta.Epoch
 	}
 	sha, _ := awd.FileSHA256(path)
-	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg}, o.fresh)
+	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, o.shard}, o.fresh)
 	if err != nil {
 		return err
 	}
@@ -92,12 +101,22 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
+	if o.shard != "" {
+		return analyzeShard(ctx, cmd, o, folder, model, train, cfg, epoch)
+	}
 	r, err := awd.Analyze(ctx, model, train, cfg, newUI(cmd.ErrOrStderr(), o.quiet))
 	if err != nil {
 		return flagError(err)
 	}
-	ck := awd.Checkpoint{Epoch: epoch, File: path, Arrays: awd.ArraysName(epoch), Analysis: r,
-		TrainLoss: r.SampleLoss, TrainAcc: r.SampleAcc, TestLoss: awd.Float(math.NaN()), TestAcc: awd.Float(math.NaN())}
+	return writeAnalysis(cmd, folder, awd.Checkpoint{Epoch: epoch, File: path, Analysis: r})
+}
+
+// writeAnalysis writes the report of one analysed checkpoint and its
+// arrays into the folder, and prints the summary.
+func writeAnalysis(cmd *cobra.Command, folder *awd.Folder, ck awd.Checkpoint) error {
+	r := ck.Analysis
+	ck.Arrays = awd.ArraysName(ck.Epoch)
+	ck.TrainLoss, ck.TrainAcc, ck.TestLoss, ck.TestAcc = r.SampleLoss, r.SampleAcc, awd.Float(math.NaN()), awd.Float(math.NaN())
 	rep := &awd.Report{Tool: awd.Tool, RunID: folder.Owner.RunID, Config: folder.Owner.Config, Finished: true, Checkpoints: []awd.Checkpoint{ck}}
 	if err := awd.WriteArrays(folder.Path(ck.Arrays), r); err != nil {
 		return err
@@ -105,7 +124,25 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 	if err := awd.WriteReport(folder.Path("results.json"), rep); err != nil {
 		return err
 	}
-	printSummary(cmd.OutOrStdout(), rep, filepath.Join(o.out, "results.json"))
+	printSummary(cmd.OutOrStdout(), rep, folder.Path("results.json"))
+	return nil
+}
+
+// analyzeShard accumulates shard i of n and saves it for awd reduce.
+func analyzeShard(ctx context.Context, cmd *cobra.Command, o *options, folder *awd.Folder, model *nn.Model, train *nn.Dataset, cfg awd.Config, epoch int) error {
+	i, n, _ := o.shardOf()
+	acc, err := awd.Accumulate(ctx, model, train, cfg, awd.AccumulateOptions{Shard: i - 1, Shards: n, Progress: newUI(cmd.ErrOrStderr(), o.quiet)})
+	if err != nil {
+		return flagError(err)
+	}
+	acc.Info.Epoch = epoch
+	path := folder.Path(fmt.Sprintf("shard_%d_of_%d.acc", i, n))
+	if err := acc.Save(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "shard %d of %d: %d samples, %d matched pairs, %.1fs: %s\n", i, n, len(acc.Samples), acc.Info.Pairs,
+		acc.Timings.Pairs+acc.Timings.PerSample+acc.Timings.Accumulate, path)
+	fmt.Fprintf(cmd.OutOrStdout(), "when all %d shards are written: awd reduce SHARD.acc... --out DIR\n", n)
 	return nil
 }
 

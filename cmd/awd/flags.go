@@ -40,6 +40,7 @@ type options struct {
 	slurm, dryRun, failed bool // awd sweep
 	workers               int
 	tasks, table          string
+	shard                 string // awd analyze --shard i/n
 }
 
 // flagDef is one flag: how to register it, its default, and the check of
@@ -168,6 +169,20 @@ func flagError(err error) error {
 		return fmt.Errorf("--%s %s: %s", oe.Option, oe.Value, oe.Reason)
 	}
 	return err
+}
+
+// shardOf reads --shard i/n (1 <= i <= n); 0, 0 when not given.
+func (o *options) shardOf() (i, n int, err error) {
+	if o.shard == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(o.shard, "/")
+	i, e1 := strconv.Atoi(strings.TrimSpace(a))
+	n, e2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || e1 != nil || e2 != nil || n < 1 || n > 100000 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("--shard %q: want i/n with 1 <= i <= n, e.g. 2/4 (the second of four shards)", o.shard)
+	}
+	return i, n, nil
 }
 
 // memBudget is --mem in bytes (0: not given).

@@ -162,6 +162,12 @@ var flagTable = map[string]flagDef{
 		check: atLeast("workers", func(o *options) int { return o.workers }, 0, " (0: the sweep file's)")},
 	"failed": {def: "false", usage: "list only the failed and interrupted jobs",
 		bind: boolFlag(func(o *options) *bool { return &o.failed })},
+	"shard": {usage: "accumulate only shard i of n of the analysis (i/n, 1-based) and save it for awd reduce",
+		bind: strFlag(func(o *options) *string { return &o.shard }),
+		check: func(o *options) error {
+			_, _, err := o.shardOf()
+			return err
+		}},
 	"tasks": {usage: "task list of a Slurm job array: run the job on line SLURM_ARRAY_TASK_ID+1",
 		bind: strFlag(func(o *options) *string { return &o.tasks })},
 	"covs": {usage: "covariances of the table, comma-separated: C, C_awd, C_pair, C_pair2, C_mb, M2 (overrides --table)",

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awd-toolkit/awd/awd"
+)
+
+func init() {
+	var o options
+	cmd := &cobra.Command{
+		Use:   "reduce SHARD.acc...",
+		Short: "merge the shards of a sharded analysis (awd analyze --shard) and finish it",
+		Long: `reduce loads the partial analyses written by 'awd analyze --shard i/n' (each
+checked: format version, sizes, checksum), merges their additive sums, and
+finishes the analysis as 'awd analyze' would: the d x d matrices, H's
+eigenpairs, the power-law fits, bounds, alignment and correlations. The
+result equals the unsharded analysis to rounding (1e-12 relative).
+
+It refuses shards of different analyses (another checkpoint, data subset or
+analysis option: the message names the first difference), a shard given
+twice, and an incomplete set (it names the missing shards).
+
+Writes OUT/results.json and OUT/arrays_epochNNNN.npz as 'awd analyze'.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return reduceCommand(cmd, &o, args) },
+	}
+	addFlags(cmd, &o, map[string]string{"out": "out/reduce"}, "mem", "out", "fresh", "quiet")
+	rootCmd.AddCommand(cmd)
+}
+
+// reduceCommand is `awd reduce`.
+func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
+	acc, err := loadShards(paths)
+	if err != nil {
+		return err
+	}
+	if acc.Info.Config.Memory, err = o.memBudget(); err != nil {
+		return err
+	}
+	folder, err := awd.OpenFolder(o.out, "reduce", acc.Info, o.fresh)
+	if err != nil {
+		return err
+	}
+	defer folder.Close()
+	ctx, stop := signalContext()
+	defer stop()
+	epoch := acc.Info.Epoch
+	r, err := awd.Finalize(ctx, acc, newUI(cmd.ErrOrStderr(), o.quiet))
+	if err != nil {
+		return flagError(err)
+	}
+	return writeAnalysis(cmd, folder, awd.Checkpoint{Epoch: epoch, Analysis: r})
+}
+
+// loadShards loads and merges the shards, naming the files in every
+// refusal: a shard given twice, shards of other analyses, missing shards.
+func loadShards(paths []string) (*awd.Accumulation, error) {
+	var acc *awd.Accumulation
+	seen := map[int]string{}
+	for _, p := range paths {
+		a, err := awd.LoadAccumulation(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range a.Info.Have {
+			if prev, ok := seen[s]; ok {
+				return nil, fmt.Errorf("shard %d of %d given twice: %s and %s", s+1, a.Info.Shards, prev, p)
+			}
+			seen[s] = p
+		}
+		if acc == nil {
+			acc = a
+			continue
+		}
+		if a.Info.Shards != acc.Info.Shards {
+			return nil, fmt.Errorf("%s is a shard of %d, %s of %d: not one analysis", p, a.Info.Shards, paths[0], acc.Info.Shards)
+		}
+		if err := acc.Merge(a); err != nil {
+			return nil, fmt.Errorf("%s and %s: %w", paths[0], p, err)
+		}
+	}
+	if !acc.Complete() {
+		var missing, have []string
+		for s := 0; s < acc.Info.Shards; s++ {
+			if slices.Contains(acc.Info.Have, s) {
+				have = append(have, fmt.Sprint(s+1))
+			} else {
+				missing = append(missing, fmt.Sprint(s+1))
+			}
+		}
+		return nil, fmt.Errorf("missing shard(s) %s of %d (given: %s)", strings.Join(missing, ", "), acc.Info.Shards, strings.Join(have, ", "))
+	}
+	return acc, nil
+}

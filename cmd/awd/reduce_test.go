@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/awd-toolkit/awd/awd"
+)
+
+// shardFixture trains a small MLP (fc2 12x12, d = 144) for the shard tests
+// and returns its folder.
+func shardFixture(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	_, se, code := awdCmd(t, "train", "--classes", "3", "--per-class", "100", "--widths", "12,12", "--batch", "10", "--epochs", "2", "--checkpoints", "1", "--out", filepath.Join(dir, "t"), "--quiet")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, se)
+	}
+	return dir
+}
+
+// sameAnalysis compares two results files: every fit's gamma, the spectrum
+// and every array of c_i to rel relative.
+func sameAnalysis(t *testing.T, a, b string, rel float64) {
+	t.Helper()
+	ra, err := awd.ReadReport(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := awd.ReadReport(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := ra.Checkpoints[0].Analysis, rb.Checkpoints[0].Analysis
+	if x.N != y.N || x.Spectrum.Pairs != y.Spectrum.Pairs || ra.Checkpoints[0].Epoch != rb.Checkpoints[0].Epoch {
+		t.Errorf("samples %d vs %d, pairs %d vs %d, epoch %d vs %d", x.N, y.N, x.Spectrum.Pairs, y.Spectrum.Pairs, ra.Checkpoints[0].Epoch, rb.Checkpoints[0].Epoch)
+	}
+	near := func(what string, u, v float64) {
+		if math.Abs(u-v) > rel*math.Max(math.Abs(u), math.Abs(v)) {
+			t.Errorf("%s: %.17g vs %.17g (relative %.2g)", what, u, v, math.Abs(u-v)/math.Abs(u))
+		}
+	}
+	for name, f := range x.Fits {
+		near("gamma("+name+")", f.Gamma, y.Fits[name].Gamma)
+	}
+	near("lambda_1", x.Spectrum.Lambda1, y.Spectrum.Lambda1)
+	near("sigma2", x.Spectrum.Sigma2, y.Spectrum.Sigma2)
+	names := []string{"H_eigenvalues", "c_C", "c_Cawd", "c_Cpair", "c_Cpair2", "c_Cmb", "s_i"}
+	aa, err := awd.ReadArrays(filepath.Join(filepath.Dir(a), ra.Checkpoints[0].Arrays), names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, err := awd.ReadArrays(filepath.Join(filepath.Dir(b), rb.Checkpoints[0].Arrays), names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// c_i = u_i^T X u_i carries rounding of the size of ||X||: compare the
+	// arrays normwise, each element to rel times the array's largest.
+	for _, n := range names {
+		if len(aa[n]) == 0 || len(aa[n]) != len(ab[n]) {
+			t.Fatalf("array %s: %d vs %d values", n, len(aa[n]), len(ab[n]))
+		}
+		scale := 0.0
+		for _, v := range aa[n] {
+			scale = math.Max(scale, math.Abs(v))
+		}
+		for i := range aa[n] {
+			if d := math.Abs(aa[n][i] - ab[n][i]); d > rel*scale {
+				t.Errorf("%s[%d]: %.17g vs %.17g (%.2g of the largest)", n, i, aa[n][i], ab[n][i], d/scale)
+			}
+		}
+	}
+}
+
+// TestCLIShardReduce checks that three shards merged by awd reduce give
+// the unsharded analysis to 1e-12 relative, in any order, and that reduce
+// refuses missing, repeated and foreign shards with one clear line.
+func TestCLIShardReduce(t *testing.T) {
+	dir := shardFixture(t)
+	ck := filepath.Join(dir, "t", "final.npz")
+	p := func(s ...string) string { return filepath.Join(append([]string{dir}, s...)...) }
+	if _, se, code := awdCmd(t, "analyze", ck, "--k", "30", "--out", p("full"), "--quiet"); code != 0 {
+		t.Fatalf("analyze: %s", se)
+	}
+	for i := 1; i <= 3; i++ {
+		so, se, code := awdCmd(t, "analyze", ck, "--k", "30", "--shard", fmt.Sprintf("%d/3", i), "--out", p(fmt.Sprint("s", i)), "--quiet")
+		if code != 0 || !strings.Contains(so, fmt.Sprintf("shard %d of 3: 100 samples", i)) {
+			t.Fatalf("shard %d: exit %d\n%s%s", i, code, so, se)
+		}
+	}
+	s1, s2, s3 := p("s1", "shard_1_of_3.acc"), p("s2", "shard_2_of_3.acc"), p("s3", "shard_3_of_3.acc")
+	if _, se, code := awdCmd(t, "reduce", s3, s1, s2, "--out", p("red"), "--quiet"); code != 0 {
+		t.Fatalf("reduce: exit %d\n%s", code, se)
+	}
+	sameAnalysis(t, p("full", "results.json"), p("red", "results.json"), 1e-12)
+
+	// A shard of another analysis (k = 31) and one of another checkpoint.
+	if _, se, code := awdCmd(t, "analyze", ck, "--k", "31", "--shard", "2/3", "--out", p("k31"), "--quiet"); code != 0 {
+		t.Fatal(se)
+	}
+	if _, se, code := awdCmd(t, "analyze", p("t", "checkpoints", "epoch_0001.npz"), "--k", "30", "--shard", "2/3", "--out", p("e1"), "--quiet"); code != 0 {
+		t.Fatal(se)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing", []string{s1, s3}, "missing shard(s) 2 of 3 (given: 1, 3)"},
+		{"twice", []string{s1, s2, s2, s3}, "shard 2 of 3 given twice"},
+		{"other-k", []string{s1, p("k31", "shard_2_of_3.acc"), s3}, "the shards are of different analyses (config: "},
+		{"other-weights", []string{s1, p("e1", "shard_2_of_3.acc"), s3}, "the shards are of different analyses (epoch: 2 vs 1)"},
+		{"not-a-shard", []string{s1, ck}, "not a valid awd state file"},
+		{"bad-flag", []string{"--shard", "4/3"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"reduce"}, tc.args...)
+			want := tc.want
+			if tc.name == "bad-flag" {
+				args, want = []string{"analyze", ck, "--shard", "4/3", "--out", p("bad")}, `--shard "4/3": want i/n with 1 <= i <= n`
+			}
+			_, se, code := awdCmd(t, append(args, "--out", p("x-"+tc.name))...)
+			lines := strings.Split(strings.TrimSpace(se), "\n")
+			if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "awd: ") || !strings.Contains(se, want) {
+				t.Errorf("exit %d:\n%s\nwant one awd: line with %q", code, se, want)
+			}
+		})
+	}
+}
