@@ -12,12 +12,7 @@ import (
 	"github.com/awd-toolkit/awd/nn"
 )
 
-func init() {
-	var o options
-	cmd := &cobra.Command{
-		Use:   "analyze CHECKPOINT.npz",
-		Short: "analyse one checkpoint (ours, or a PyTorch state_dict saved as .npz)",
-		Long: `analyze loads a model checkpoint and measures, for one fully connected layer,
+const analyzeHelp = `analyze loads a model checkpoint and measures, for one fully connected layer,
 the noise covariance C, the Hessian H, M2 and the AWD covariances on a
 balanced data subset, then fits c_i ~ lambda_i^gamma in H's eigenbasis and
 checks the Thm 5.1 bounds, the alignment and (with --suppress) the
@@ -43,9 +38,16 @@ OUT/shard_i_of_n.acc (versioned, checksummed); run the n shards anywhere
 (each into its own OUT), then 'awd reduce' merges them and finishes the
 analysis, equal to the unsharded one to rounding:
   awd analyze ckpt.npz --shard 1/2 --out s1 & awd analyze ckpt.npz --shard 2/2 --out s2
-  awd reduce s1/shard_1_of_2.acc s2/shard_2_of_2.acc --out whole`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return analyzeCommand(cmd, &o, args[0]) },
+  awd reduce s1/shard_1_of_2.acc s2/shard_2_of_2.acc --out whole`
+
+func init() {
+	var o options
+	cmd := &cobra.Command{
+		Use:   "analyze CHECKPOINT.npz",
+		Short: "analyse one checkpoint (ours, or a PyTorch state_dict saved as .npz)",
+		Long:  analyzeHelp,
+		Args:  cobra.ExactArgs(1),
+		RunE:  func(cmd *cobra.Command, args []string) error { return analyzeCommand(cmd, &o, args[0]) },
 	}
 	addFlags(cmd, &o, map[string]string{"per-class": "2000", "suppress": "", "out": "out/analyze"},
 		concat(dataFlags, []string{"loss", "batch"}, analysisFlags, []string{"shard"}, outFlags)...)

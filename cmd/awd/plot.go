@@ -10,12 +10,7 @@ import (
 	"github.com/awd-toolkit/awd/awd/figures"
 )
 
-func init() {
-	var out string
-	cmd := &cobra.Command{
-		Use:   "plot RESULTS.json",
-		Short: "draw the figures (PNG and SVG) of a results file",
-		Long: `plot reads a results.json written by 'awd run' or 'awd analyze' and the
+const plotHelp = `plot reads a results.json written by 'awd run' or 'awd analyze' and the
 .npz arrays beside it, and draws, per analysed epoch E:
 
   powerlaw_eE   c_i against lambda_i on log-log axes for C (blue) and C_awd
@@ -35,8 +30,15 @@ func init() {
 
 and, when more than one epoch was analysed, gamma_epochs: gamma of C and
 C_awd (± SE) over training. A figure that cannot be drawn (no positive
-values for a log axis, arrays missing) is skipped with a note.`,
-		Args: cobra.ExactArgs(1),
+values for a log axis, arrays missing) is skipped with a note.`
+
+func init() {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "plot RESULTS.json",
+		Short: "draw the figures (PNG and SVG) of a results file",
+		Long:  plotHelp,
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := awd.ReadReport(args[0])
 			if err != nil {

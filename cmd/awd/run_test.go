@@ -76,7 +76,17 @@ func TestCLIRunPlotAnalyzeResume(t *testing.T) {
 	if _, se, code := awdCmd(t, other...); code == 0 || !strings.Contains(se, "other settings") {
 		t.Errorf("changed flags: exit %d\n%s", code, se)
 	}
-	so, se, code = awdCmd(t, "plot", filepath.Join(out, "results.json"))
+	checkPlot(t, out)
+	g0 := rep.Checkpoints[1].Analysis.Fits[awd.NameC].Gamma
+	aout := checkAnalyzeAgain(t, out, g0)
+	if so, se, code := awdCmd(t, "table", filepath.Join(out, "results.json"), filepath.Join(aout, "results.json")); code != 0 || !strings.Contains(so, "| mnist") {
+		t.Errorf("table: exit %d\n%s%s", code, so, se)
+	}
+}
+
+func checkPlot(t *testing.T, out string) {
+	t.Helper()
+	so, se, code := awdCmd(t, "plot", filepath.Join(out, "results.json"))
 	if code != 0 {
 		t.Fatalf("plot: exit %d\n%s", code, se)
 	}
@@ -85,22 +95,25 @@ func TestCLIRunPlotAnalyzeResume(t *testing.T) {
 			t.Errorf("plot did not write %s (%v)\n%s", f, err, so)
 		}
 	}
+}
+
+// checkAnalyzeAgain analyses the run's last checkpoint with our JSON (no
+// flags) and as a converted PyTorch state_dict (data flags by hand): the
+// same checkpoint, data subset and seeds give the run's exponent g0.
+func checkAnalyzeAgain(t *testing.T, out string, g0 float64) string {
+	t.Helper()
 	aout := filepath.Join(out, "again")
-	_, se, code = awdCmd(t, "analyze", filepath.Join(out, "checkpoints", "epoch_0002.npz"), "--k", "20", "--out", aout, "--quiet")
+	_, se, code := awdCmd(t, "analyze", filepath.Join(out, "checkpoints", "epoch_0002.npz"), "--k", "20", "--out", aout, "--quiet")
 	if code != 0 {
 		t.Fatalf("analyze: exit %d\n%s", code, se)
 	}
-	// The same checkpoint, data subset and seeds give the same exponent.
 	again, err := awd.ReadReport(filepath.Join(aout, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g0, g1 := rep.Checkpoints[1].Analysis.Fits[awd.NameC], again.Checkpoints[0].Analysis.Fits[awd.NameC]
-	if g0.Gamma != g1.Gamma {
-		t.Errorf("analyze of the run's checkpoint: gamma %v, run said %v", g1.Gamma, g0.Gamma)
+	if g1 := again.Checkpoints[0].Analysis.Fits[awd.NameC].Gamma; g1 != g0 {
+		t.Errorf("analyze of the run's checkpoint: gamma %v, run said %v", g1, g0)
 	}
-	// The same weights without our JSON, as converted from PyTorch: the
-	// architecture is inferred and the data flags are given by hand.
 	raw, err := os.ReadFile(filepath.Join(out, "checkpoints", "epoch_0002.npz"))
 	if err != nil {
 		t.Fatal(err)
@@ -112,12 +125,10 @@ func TestCLIRunPlotAnalyzeResume(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("analyze converted: exit %d\n%s", code, se)
 	}
-	if tr, err := awd.ReadReport(filepath.Join(tout, "results.json")); err != nil || tr.Checkpoints[0].Analysis.Fits[awd.NameC].Gamma != g0.Gamma {
-		t.Errorf("converted checkpoint: %v, gamma differs from the run's %v", err, g0.Gamma)
+	if tr, err := awd.ReadReport(filepath.Join(tout, "results.json")); err != nil || tr.Checkpoints[0].Analysis.Fits[awd.NameC].Gamma != g0 {
+		t.Errorf("converted checkpoint: %v, gamma differs from the run's %v", err, g0)
 	}
-	if so, se, code := awdCmd(t, "table", filepath.Join(out, "results.json"), filepath.Join(aout, "results.json")); code != 0 || !strings.Contains(so, "| mnist") {
-		t.Errorf("table: exit %d\n%s%s", code, so, se)
-	}
+	return aout
 }
 
 func TestCLIBadInput(t *testing.T) {
