@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-
-	"github.com/awd-toolkit/awd/internal/atomicfile"
 )
 
-// The partial-state file: a State saved so that an analysis can be resumed
-// or shards merged on another machine. Little-endian:
+// The encoding of a State inside a partial-analysis file (see
+// accumulation_file.go), so that shards accumulated on other machines merge.
+// Little-endian:
 //
 //	magic      8 bytes  "AWDSTATE"
 //	version    uint32   StateVersion
@@ -37,29 +35,6 @@ const maxStateDim = 1 << 16
 
 // ErrStateFormat is wrapped by every error about a malformed state file.
 var ErrStateFormat = errors.New("not a valid awd state file")
-
-// Save writes the state to path atomically (a temporary file in the same
-// folder, synced, then renamed over path).
-func (s *State) Save(path string) error {
-	if err := atomicfile.WriteBytes(path, s.encode()); err != nil {
-		return fmt.Errorf("awd: save state: %w", err)
-	}
-	return nil
-}
-
-// LoadState reads a state written by Save, verifying the magic, the schema
-// version, the sizes and the checksum.
-func LoadState(path string) (*State, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("awd: load state: %w", err)
-	}
-	s, err := decodeState(data)
-	if err != nil {
-		return nil, fmt.Errorf("awd: load state %s: %w", path, err)
-	}
-	return s, nil
-}
 
 func b2i(b bool) int64 {
 	if b {
