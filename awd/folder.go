@@ -149,7 +149,7 @@ func ownedFiles(dir string) []string {
 }
 
 func isOwned(name string) bool {
-	for _, p := range []string{"arrays_epoch*.npz", "final.npz", "final.json", "final.next.npz", "final.next.json", "shard_*.awdacc", "*.awdacc"} {
+	for _, p := range []string{"arrays_epoch*.npz", "final.npz", "final.json", "final.next.npz", "final.next.json", "shard_*_of_*.acc", "*.awdacc"} {
 		if ok, _ := filepath.Match(p, name); ok {
 			return true
 		}
