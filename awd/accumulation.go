@@ -30,6 +30,12 @@ type Accumulation struct {
 	LossSum float64        // sum of the per-sample losses
 	Correct int            // samples predicted right
 	Timings Timings        // pairs, per-sample and accumulate so far
+
+	// The code's estimators (parity.go); nil when not asked.
+	MB     *MinibatchAcc // C_mb over one shuffled pass (Config.MiniBatchRule MBShuffled)
+	Code   *CodePair2Acc // the code's C_pair2 on the State's pairs (Config.Pair2Code)
+	Anchor *PairAcc      // the anchor rule beside the balanced one (Config.Pairs PairsBoth)
+	Boot   *BootGroups   // the bootstrap groups' sums (Config.Extras.Bootstrap > 0)
 }
 
 // AccumulationInfo says what an Accumulation is of; shards merge only when
@@ -93,13 +99,17 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
+	par, err := acc.prepareParity(model, data, pairs)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
 	acc.Timings.Pairs = time.Since(t00).Seconds()
 	nbp := len(pairs.Batches) / 2 // batch pairs
 	lo, hi := acc.Info.Have[0]*nbp/acc.Info.Shards, (acc.Info.Have[0]+1)*nbp/acc.Info.Shards
 	if hi == lo {
 		return nil, fmt.Errorf("analyze: shard %d of %d holds no batch pair (there are %d)", acc.Info.Have[0], acc.Info.Shards, nbp)
 	}
-	if err := acc.accumulate(ctx, model, data, pairs, 2*lo, 2*hi, prog); err != nil {
+	if err := acc.accumulate(ctx, model, data, pairs, par, 2*lo, 2*hi, prog); err != nil {
 		return nil, err
 	}
 	return acc, nil
@@ -157,7 +167,7 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 // accumulate streams the batches [b0, b1) of pairs (an even range: whole
 // batch pairs) through the per-sample pass into acc, in chunks of about
 // cfg.Chunk samples.
-func (acc *Accumulation) accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, pairs *Pairs, b0, b1 int, prog Progress) error {
+func (acc *Accumulation) accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, pairs *Pairs, par *parityAcc, b0, b1 int, prog Progress) error {
 	cfg := acc.Info.Config
 	loss, _ := nn.ParseLoss(cfg.Loss)
 	w, err := model.Weight(cfg.Layer)
@@ -184,11 +194,8 @@ func (acc *Accumulation) accumulate(ctx context.Context, model *nn.Model, data *
 		}
 		tPer += time.Since(t0)
 		t0 = time.Now()
-		acc.State.Add(ps)
-		acc.State.AddPairs(ps, w, PartnerDiff(linalg.DenseOf(ps.N, ps.In, ps.A), partner))
-		if cfg.MiniBatch {
-			acc.State.AddMinibatches(ps, batches)
-		}
+		// every AWD batch holds B samples: position of the chunk's first
+		acc.addChunk(par, ps, w, seq(c0*cfg.Batch, ps.N), partner, batches)
 		tAcc += time.Since(t0)
 		t0 = time.Now()
 		if acc.Spectra != nil {
@@ -269,6 +276,9 @@ func (acc *Accumulation) Merge(o *Accumulation) error {
 	if err := acc.State.Merge(o.State); err != nil {
 		return err
 	}
+	if err := acc.mergeParity(o); err != nil {
+		return err
+	}
 	acc.interleave(o)
 	acc.Info.Pairs += o.Info.Pairs
 	acc.LossSum += o.LossSum
@@ -325,6 +335,9 @@ func (ss *SampleSpectra) appendRange(o *SampleSpectra, s0, s1 int) {
 	ss.Scale = append(ss.Scale, o.Scale[s0:s1]...)
 	ss.Mu = append(ss.Mu, o.Mu[s0*o.R:s1*o.R]...)
 	ss.G = append(ss.G, o.G[s0*o.R*o.M:s1*o.R*o.M]...)
+	if len(o.Label) == o.N {
+		ss.Label = append(ss.Label, o.Label[s0:s1]...)
+	}
 }
 
 // weightsSHA256 hashes every parameter's name, shape and values.

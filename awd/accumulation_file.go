@@ -22,10 +22,16 @@ import (
 //	state     uint64 length, then the State (the partial-state format of
 //	          state_file.go, with its own checksum)
 //	spectra   float64: A (N In), Norm2 (N), Scale (N), Mu (N R), G (N R M)
+//	parity    float64, each present when the header has it: the shuffled
+//	          mini-batch sums G (nb x d); the code's C_pair2 sums S, T
+//	          (nb x d each); the anchor rule's packed C_pair sum (T(M) x
+//	          T(In)), its C_pair2 sum (d x d, with pair2) and its code's S, T;
+//	          per bootstrap group the packed C, H, M2 sums and sum g
 //	checksum  SHA-256 of everything before it
 
-// AccumulationVersion is the schema version of the partial-analysis file.
-const AccumulationVersion = 1
+// AccumulationVersion is the schema version of the partial-analysis file
+// (2: the per-sample labels and the code's estimators).
+const AccumulationVersion = 2
 
 const accumMagic = "AWDACCUM"
 
@@ -37,6 +43,11 @@ type accumHeader struct {
 	Timings Timings          `json:"timings"`
 	SpecN   int              `json:"spectra_n"`
 	SpecR   int              `json:"spectra_r"` // 0: no per-sample spectra
+	Labels  []int            `json:"spectra_labels,omitempty"`
+	MB      *mbHeader        `json:"minibatch,omitempty"`
+	Code    *codeHeader      `json:"pair2_code,omitempty"`
+	Anchor  *anchorHeader    `json:"anchor,omitempty"`
+	Boot    *bootHeader      `json:"bootstrap,omitempty"`
 }
 
 // Save writes acc to path atomically.
@@ -46,8 +57,9 @@ func (acc *Accumulation) Save(path string) error {
 	}
 	h := accumHeader{Info: acc.Info, Samples: acc.Samples, LossSum: acc.LossSum, Correct: acc.Correct, Timings: acc.Timings}
 	if ss := acc.Spectra; ss != nil {
-		h.SpecN, h.SpecR = ss.N, ss.R
+		h.SpecN, h.SpecR, h.Labels = ss.N, ss.R, ss.Label
 	}
+	arrays := h.setParity(acc)
 	js, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("awd: save %s: %w", path, err)
@@ -61,10 +73,13 @@ func (acc *Accumulation) Save(path string) error {
 	binary.Write(&buf, binary.LittleEndian, uint64(len(st)))
 	buf.Write(st)
 	if ss := acc.Spectra; ss != nil {
-		for _, arr := range [][]float64{ss.A[:ss.N*ss.In], ss.Norm2[:ss.N], ss.Scale[:ss.N], ss.Mu[:ss.N*ss.R], ss.G[:ss.N*ss.R*ss.M]} {
-			for _, v := range arr {
-				binary.Write(&buf, binary.LittleEndian, math.Float64bits(v))
-			}
+		arrays = append([][]float64{ss.A[:ss.N*ss.In], ss.Norm2[:ss.N], ss.Scale[:ss.N], ss.Mu[:ss.N*ss.R], ss.G[:ss.N*ss.R*ss.M]}, arrays...)
+	}
+	var w8 [8]byte
+	for _, arr := range arrays {
+		for _, v := range arr {
+			binary.LittleEndian.PutUint64(w8[:], math.Float64bits(v))
+			buf.Write(w8[:])
 		}
 	}
 	sum := sha256.Sum256(buf.Bytes())
@@ -135,8 +150,19 @@ func decodeAccumulation(data []byte) (*Accumulation, error) {
 	acc := &Accumulation{Info: in, State: st, Samples: h.Samples, LossSum: h.LossSum, Correct: h.Correct, Timings: h.Timings}
 	rest := uint64(len(body)) - off
 	n, m, inDim, r := uint64(h.SpecN), uint64(in.M), uint64(in.In), uint64(h.SpecR)
-	if fw := 8 * float64(n) * float64(inDim+2+r+r*m); r > 0 && fw != float64(rest) || r == 0 && rest != 0 {
-		return nil, fmt.Errorf("%w: %d bytes of per-sample spectra, the header says %d samples of R=%d", ErrStateFormat, rest, n, r)
+	fw := 8 * float64(n) * float64(inDim+2+r+r*m)
+	if r == 0 {
+		fw = 0
+	}
+	pw, err := h.parityWords()
+	if err != nil {
+		return nil, err
+	}
+	if fw+8*pw != float64(rest) {
+		return nil, fmt.Errorf("%w: %d bytes of per-sample spectra and parity sums, the header says %d samples of R=%d and %.0f parity numbers", ErrStateFormat, rest, n, r, pw)
+	}
+	if r > 0 && h.Labels != nil && len(h.Labels) != h.SpecN {
+		return nil, fmt.Errorf("%w: %d labels for %d per-sample spectra", ErrStateFormat, len(h.Labels), h.SpecN)
 	}
 	if r > 0 {
 		ss := NewSampleSpectra(in.M, in.In, h.SpecR)
@@ -150,8 +176,10 @@ func decodeAccumulation(data []byte) (*Accumulation, error) {
 			return v
 		}
 		ss.A, ss.Norm2, ss.Scale, ss.Mu, ss.G = next(n*inDim), next(n), next(n), next(n*r), next(n*r*m)
+		ss.Label = h.Labels
 		acc.Spectra = ss
 	}
+	h.getParity(acc, body[off:])
 	return acc, nil
 }
 

@@ -211,7 +211,7 @@ func TestAlignAllBruteForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _, _ := AlignAll("X", x, es2.Vectors, 5)
+	a, _, _ := AlignAll("X", x, es2.Vectors, HaarFrame(d, d, 5), 5)
 	if a.Basis != AlignFull || a.M != d*(d-1)/2 || a.K != d {
 		t.Errorf("basis %q, pairs %d, k %d", a.Basis, a.M, a.K)
 	}

@@ -31,6 +31,15 @@ type Config struct {
 	CorrK         int               `json:"corr_k"`
 	Interventions []string          `json:"interventions"` // suppression interventions to run
 	Suppression   SuppressionConfig `json:"suppression"`
+	// The estimators where this project and the paper's code differ
+	// (parity.go, docs/parity.md); DefaultConfig takes the code's except
+	// where noted.
+	MiniBatchRule string `json:"minibatch_rule"` // C_mb's batches: MBShuffled (the code's) or MBStratified (the AWD batches)
+	Pairs         string `json:"pairs"`          // pair rule(s): PairsBalanced (ours, default), PairsAnchor (the code's) or PairsBoth
+	Pair2Code     bool   `json:"pair2_code"`     // also the code's C_pair2 (batch sums, one cross term) for each pair rule
+	AlignBasis    string `json:"align_basis"`    // AlignAuto (full up to AlignFullMaxD), AlignFull or AlignTopK
+	Sigma2Per     string `json:"sigma2_per"`     // sigma^2 of C_awd per dimension of the subspace of dtheta (Sigma2PerM) or of theta (Sigma2PerD, default)
+	Extras        Extras `json:"extras"`         // gamma(k), the bootstrap and the maximum-likelihood power-law fits
 	// Memory is the budget in bytes the analysis may use (see
 	// MemoryBudget); 0 takes GOMEMLIMIT or 90% of the physical memory. It
 	// is not recorded: it does not change the results.
@@ -46,7 +55,9 @@ type Config struct {
 // correlations for the top 200 directions and no suppression.
 func DefaultConfig(loss string) Config {
 	return Config{Loss: loss, K: 300, Batch: 50, Pair2: true, MiniBatch: true, Chunk: 2000, Seed: 1,
-		RhoBlock: 100, AlignWith: []string{NameC, NameCAWD}, Correlation: true, CorrK: 200, Suppression: DefaultSuppression}
+		RhoBlock: 100, AlignWith: []string{NameC, NameCAWD}, Correlation: true, CorrK: 200, Suppression: DefaultSuppression,
+		MiniBatchRule: MBShuffled, Pairs: PairsBalanced, Pair2Code: true, AlignBasis: AlignAuto, Sigma2Per: Sigma2PerD,
+		Extras: DefaultExtras}
 }
 
 // Validate checks every option that does not depend on the model, naming
@@ -79,6 +90,9 @@ func (c Config) Validate() error {
 			return nn.BadOption("suppress", name, "unknown intervention (known: %s)", strings.Join(Interventions, ", "))
 		}
 	}
+	if err := c.validateParity(); err != nil {
+		return err
+	}
 	return c.Suppression.Validate()
 }
 
@@ -94,6 +108,10 @@ func (s SuppressionConfig) Validate() error {
 		return nn.BadOption("nonstiff-eps", s.NonStiffEps, "must be in [0, 1]")
 	case s.CorrK < 0:
 		return nn.BadOption("corr-k", s.CorrK, "must be at least 0")
+	case s.Protocol != "" && s.Protocol != ProtocolPaper && s.Protocol != ProtocolRebuild:
+		return nn.BadOption("suppress-protocol", s.Protocol, "want %s or %s", ProtocolPaper, ProtocolRebuild)
+	case s.PerClass < 0:
+		return nn.BadOption("suppress-per-class", s.PerClass, "must be at least 0 (0: every analysis sample)")
 	}
 	return nil
 }

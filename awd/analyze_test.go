@@ -88,7 +88,7 @@ func TestAnalyzeSmall(t *testing.T) {
 			t.Errorf("no fit for %s (%v)", name, r.FitErrors)
 		}
 	}
-	if len(r.Alignment) != 2 || len(r.Suppression) != len(Interventions) || r.Correlation == nil {
+	if len(r.Alignment) != 2 || len(r.Suppression) != len(suppressionNames(cfg)) || r.Correlation == nil {
 		t.Errorf("alignment %d, suppression %d, correlation %v", len(r.Alignment), len(r.Suppression), r.Correlation)
 	}
 	// C_awd = (sigma^2/B) M2 exactly, so their exponents agree.

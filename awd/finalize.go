@@ -49,6 +49,9 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 			cv.X[name] = x
 		}
 	}
+	if err := finalizeParity(acc, mats, &cv, r); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
 	r.Spectrum.LocMax, r.Spectrum.NegativeHn = mats.LocMax, -1
 	if ss := acc.Spectra; ss != nil {
 		r.Spectrum.LocMax = ss.LocMax()

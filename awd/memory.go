@@ -32,7 +32,7 @@ func MemoryEstimate(m, in, L, N, dim int, cfg Config) int64 {
 		squares++
 	}
 	k := float64(min(cfg.K, m*in))
-	words := squares*d*d + 3*d*k + float64(N)*float64(dim)
+	words := squares*d*d + 3*d*k + float64(N)*float64(dim) + parityWords(m, in, N, cfg)
 	if cfg.Correlation || len(cfg.Interventions) > 0 {
 		words += float64(N) * float64(L) * float64(m+1+in)
 	}

@@ -52,15 +52,16 @@ func rbarCode(k linalg.Dense) (float64, int) {
 // the d(d-1)/2 pairs, rbar_rand the same for X in a Haar-random d x d frame
 // (seeded; in distribution the code's Q diag(lambda(X)) Q^T seen in H's
 // basis), and the null statistics of App. C-D with M = d(d-1)/2. It also
-// returns U^T X U, whose leading blocks are the heat maps. Cost about
-// 8 d^3 flops (two sandwiches and the frame's 4 d^3).
-func AlignAll(of string, x, u linalg.Dense, seed uint64) (Alignment, linalg.Dense, linalg.Dense) {
+// returns U^T X U and R^T X R, whose leading blocks are the heat maps.
+// frame is the Haar-random d x d frame (HaarFrame(d, d, seed), shared by the
+// covariances of one analysis). Cost 8 d^3 flops (two sandwiches).
+func AlignAll(of string, x, u, frame linalg.Dense, seed uint64) (Alignment, linalg.Dense, linalg.Dense) {
 	d := x.Rows
 	xt := Sandwich(x, u)
 	a := Alignment{Of: of, K: d, Seed: seed, Basis: AlignFull}
 	a.RBar, a.M = rbarCode(xt)
 	a.KEff = KEff(x)
-	xr := Sandwich(x, HaarFrame(d, d, seed))
+	xr := Sandwich(x, frame)
 	a.RBarRand, _ = rbarCode(xr)
 	a.Mu0, a.SE, a.Z, a.P = NullStats(a.RBar, a.KEff, a.M)
 	a.ZRand = (a.RBarRand - a.Mu0) / a.SE

@@ -79,28 +79,35 @@ func (a *CodePair2Acc) Add(ps *nn.PerSample, pos []int, w, da linalg.Dense) {
 	}
 	v, u, work := make([]float64, m), make([]float64, m), make([]float64, 2*l)
 	for s, p := range pos {
-		if p < 0 || p >= len(a.Batch) {
-			panic(fmt.Sprintf("awd: CodePair2Acc.Add: position %d of %d", p, len(a.Batch)))
-		}
 		a.Count++
 		ar, dar := ps.A[s*n:(s+1)*n], da.Row(s)
 		if math.IsNaN(dar[0]) || kernels.Ddot(ar, ar) == 0 {
 			continue
 		}
-		a.Pairs++
 		for q := 0; q < m; q++ {
 			v[q] = kernels.Ddot(w.Row(q), dar)
 		}
 		gammaVec(u, ps, s, v, work)
-		sb, tb := a.S.Row(a.Batch[p]), a.T.Row(a.Batch[p])
-		delta := ps.Delta[s*m : (s+1)*m]
-		for q := 0; q < m; q++ {
-			if u[q] != 0 {
-				kernels.Daxpy(u[q], ar, sb[q*n:(q+1)*n])
-			}
-			if delta[q] != 0 {
-				kernels.Daxpy(delta[q], dar, tb[q*n:(q+1)*n])
-			}
+		a.addVec(p, u, ar, ps.Delta[s*m:(s+1)*m], dar)
+	}
+}
+
+// addVec adds the terms of one sample with a partner at position p:
+// u_n a_n^T to s_b and delta_n da_n^T to t_b. It counts a pair, not a
+// sample (the caller counts those).
+func (a *CodePair2Acc) addVec(p int, u, ar, delta, dar []float64) {
+	if p < 0 || p >= len(a.Batch) {
+		panic(fmt.Sprintf("awd: CodePair2Acc: position %d of %d", p, len(a.Batch)))
+	}
+	n := a.In
+	a.Pairs++
+	sb, tb := a.S.Row(a.Batch[p]), a.T.Row(a.Batch[p])
+	for q := range u {
+		if u[q] != 0 {
+			kernels.Daxpy(u[q], ar, sb[q*n:(q+1)*n])
+		}
+		if delta[q] != 0 {
+			kernels.Daxpy(delta[q], dar, tb[q*n:(q+1)*n])
 		}
 	}
 }

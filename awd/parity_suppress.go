@@ -35,12 +35,6 @@ const (
 	InterventionStiffPreserve = "stiff_preserve"
 )
 
-// PaperSuppression holds the paper code's parameters of the suppression
-// experiment (Ablation_exp.ipynb, main: threshold_ratio=0.001; 1e-5 on the
-// tails and 1e-3 on the non-stiff lambda_1 in create_stiff_mean_spectrum).
-// The function's own default tau (0.1) is overridden in the notebook.
-var PaperSuppression = SuppressionConfig{Tau: 0.001, TailEps: 1e-5, NonStiffEps: 1e-3, Seed: 1}
-
 // PaperSuppressionPerClass is the number of samples per class the paper's
 // code decomposes (cal_h_g.py: sample_number = 20).
 const PaperSuppressionPerClass = 20
@@ -88,6 +82,9 @@ func (ss *SampleSpectra) Subset(idx []int) *SampleSpectra {
 		out.Scale = append(out.Scale, ss.Scale[s])
 		out.Mu = append(out.Mu, ss.Mu[s*r:(s+1)*r]...)
 		out.G = append(out.G, ss.G[s*r*m:(s+1)*r*m]...)
+		if len(ss.Label) == ss.N {
+			out.Label = append(out.Label, ss.Label[s])
+		}
 		out.N++
 	}
 	return out

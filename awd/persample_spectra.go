@@ -33,6 +33,9 @@ type SampleSpectra struct {
 	// absolute error is O(eps) however small they are. mu_k^s below
 	// -eps Scale[s] (times a small factor) is a real negative curvature.
 	Scale []float64
+	// Label[s] is the sample's label (the per-class subsets of the paper's
+	// suppression protocol); nil when the blocks came without labels.
+	Label []int
 }
 
 // NewSampleSpectra returns an empty set for a layer with M outputs, In
@@ -71,6 +74,9 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 	ss.Scale = ss.Scale[:ss.N]
 	ss.Mu = ss.Mu[:ss.N*l]
 	ss.G = ss.G[:ss.N*l*m]
+	if ps.Label != nil && len(ss.Label) == n0 {
+		ss.Label = append(ss.Label, ps.Label[:ps.N]...)
+	}
 	copy(ss.A[n0*in:], ps.A[:ps.N*in])
 	parallelRows(ps.N, func(_, r0, r1 int) {
 		q := make([]float64, l*m)

@@ -51,6 +51,20 @@ type Result struct {
 	MatrixFree *MatrixFreeInfo `json:"matrix_free,omitempty"`
 	Notes      []string        `json:"notes,omitempty"`
 
+	// Parity with the paper's code and the error bars beyond it
+	// (parity_stats.go): which estimator produced every number (by fit,
+	// covariance or statistic name), the pair rules with sigma^2 both ways,
+	// the scale ratios of the covariances, the commutator normalised as the
+	// code does, gamma(k), bootstrap intervals and the maximum-likelihood
+	// power-law fits of the spectra.
+	Estimators     map[string]string      `json:"estimators"`
+	PairRules      []PairRule             `json:"pair_rules,omitempty"`
+	Scales         *Scales                `json:"scales,omitempty"`
+	CommutatorCode Float                  `json:"commutator_code"`
+	GammaK         map[string]GammaK      `json:"gamma_k,omitempty"`
+	Bootstrap      map[string]BootstrapCI `json:"bootstrap,omitempty"`
+	PowerLawML     map[string]MLFit       `json:"powerlaw_ml,omitempty"`
+
 	Timings Timings `json:"timings"`
 	Arrays  Arrays  `json:"-"`
 }
@@ -98,4 +112,5 @@ type Arrays struct {
 	Corr          []float64            // eigenvalue-alignment correlations
 	Rho, RhoRand  map[string]linalg.Dense
 	Suppressed    map[string][3][]float64 // intervention -> (lambda', s', correlations)
+	GammaK        map[string][]float64    // gamma(k') for k' = 1..k per covariance
 }

@@ -185,18 +185,52 @@ func addGradSum(g []float64, alpha float64, delta, a []float64, m, n, s0, s1 int
 // (PartnerDiff writes such rows) and is skipped. Samples with a_n = 0 have no
 // dW_n; they are counted in ZeroA and skipped. Cost N d^2 / 2 flops (plus N d^2 with Pair2).
 func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
+	s.AddPairsCode(ps, w, da, nil, nil)
+}
+
+// AddPairsCode is AddPairs that also adds the terms of the paper code's
+// C_pair2 to code (when not nil), pos[i] being the position of sample i in
+// the analysis.
+func (s *State) AddPairsCode(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, code *CodePair2Acc, pos []int) {
 	s.check(ps, "AddPairs")
-	m, n, l := s.M, s.In, ps.L
-	if w.Rows != m || w.Cols != n || da.Rows != ps.N || da.Cols != n {
-		panic(fmt.Sprintf("awd: State.AddPairs: W %dx%d, da %dx%d for %d samples of a %dx%d layer", w.Rows, w.Cols, da.Rows, da.Cols, ps.N, m, n))
+	dt, pairs, zero := addPairs(ps, w, da, pairTargets{pair: s.pair, pair2: s.pair2, code: code, pos: pos, chunk: s.Opt.Chunk, buf: s.buf})
+	s.SumDTheta2 += dt
+	s.PairCount += pairs
+	s.ZeroA += zero
+}
+
+// pairTargets are the sums addPairs adds to: C_pair's packed Kronecker sum,
+// C_pair2's SYRK (when pair2 has data), and the code's C_pair2 (when code is
+// not nil, with the samples' positions pos).
+type pairTargets struct {
+	pair  *kron
+	pair2 linalg.Dense
+	code  *CodePair2Acc
+	pos   []int
+	chunk int
+	buf   func(i, r, c int) linalg.Dense
+}
+
+// addPairs is the work of AddPairs for any pair rule: it adds the pair terms
+// of the samples of ps to t and returns sum ||dtheta_n||^2, the number of
+// pairs (samples with a partner and a_n != 0) and of samples with a_n = 0.
+func addPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, t pairTargets) (sumDT float64, pairs, zeroA int) {
+	m, n, l := ps.M, ps.In, ps.L
+	if w.Rows != m || w.Cols != n || da.Rows != ps.N || da.Cols != n || t.code != nil && len(t.pos) != ps.N {
+		panic(fmt.Sprintf("awd: AddPairs: W %dx%d, da %dx%d, %d positions for %d samples of a %dx%d layer", w.Rows, w.Cols, da.Rows, da.Cols, len(t.pos), ps.N, m, n))
 	}
 	tm, tn, d := triLen(m), triLen(n), m*n
-	chunk := s.Opt.Chunk
-	x := s.buf(0, min(chunk, ps.N), tm)
-	y := s.buf(1, min(chunk, ps.N), tn)
+	withPair2 := t.pair2.Data != nil
+	chunk := t.chunk
+	x := t.buf(0, min(chunk, ps.N), tm)
+	y := t.buf(1, min(chunk, ps.N), tn)
 	var g2 linalg.Dense
-	if s.Opt.Pair2 {
-		g2 = s.buf(2, min(chunk, ps.N), d)
+	if withPair2 {
+		g2 = t.buf(2, min(chunk, ps.N), d)
+	}
+	var us linalg.Dense // u_n of the chunk for the code's C_pair2 (added serially)
+	if t.code != nil {
+		us = linalg.NewDense(min(chunk, ps.N), m)
 	}
 	nw := runtime.GOMAXPROCS(0)
 	type scratch struct {
@@ -207,6 +241,7 @@ func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
 	// ||dtheta_n||^2 per row, summed in sample order after each chunk so
 	// that the total does not depend on how the rows were shared out.
 	dt2 := make([]float64, min(chunk, ps.N))
+	ok := make([]bool, min(chunk, ps.N))
 	sc := make([]scratch, nw)
 	for i := range sc {
 		sc[i] = scratch{v: make([]float64, m), jv: make([]float64, 2*l), u: make([]float64, m)}
@@ -215,39 +250,43 @@ func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
 		c := min(chunk, ps.N-s0)
 		xv, yv := x.View(0, 0, c, x.Cols), y.View(0, 0, c, y.Cols)
 		parallelRows(c, func(wk, r0, r1 int) {
-			t := &sc[wk]
+			t2 := &sc[wk]
 			for r := r0; r < r1; r++ {
 				smp := s0 + r
 				a := ps.A[smp*n : (smp+1)*n]
 				dar := da.Row(smp)
 				na2 := kernels.Ddot(a, a)
-				dt2[r] = 0
+				dt2[r], ok[r] = 0, false
 				if nopart := math.IsNaN(dar[0]); nopart || na2 == 0 {
 					if nopart {
-						t.skip++
+						t2.skip++
 					} else {
-						t.zero++
+						t2.zero++
 					}
 					clear(xv.Row(r))
 					clear(yv.Row(r))
-					if s.Opt.Pair2 {
+					if withPair2 {
 						clear(g2.Row(r))
 					}
 					continue
 				}
+				ok[r] = true
 				for p := 0; p < m; p++ {
-					t.v[p] = kernels.Ddot(w.Row(p), dar)
+					t2.v[p] = kernels.Ddot(w.Row(p), dar)
 				}
-				dt2[r] = kernels.Ddot(t.v, t.v) / na2
-				gammaVec(t.u, ps, smp, t.v, t.jv)
-				packOuter(xv.Row(r), 1, t.u)
+				dt2[r] = kernels.Ddot(t2.v, t2.v) / na2
+				gammaVec(t2.u, ps, smp, t2.v, t2.jv)
+				packOuter(xv.Row(r), 1, t2.u)
 				packOuter(yv.Row(r), 1, a)
-				if s.Opt.Pair2 {
+				if t.code != nil {
+					copy(us.Row(r), t2.u)
+				}
+				if withPair2 {
 					gr := g2.Row(r)
 					delta := ps.Delta[smp*m : (smp+1)*m]
 					for p := 0; p < m; p++ {
 						row := gr[p*n : (p+1)*n]
-						up, dp := t.u[p], delta[p]
+						up, dp := t2.u[p], delta[p]
 						for i := range row {
 							row[i] = up*a[i] + dp*dar[i]
 						}
@@ -256,21 +295,29 @@ func (s *State) AddPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense) {
 			}
 		})
 		for _, v := range dt2[:c] {
-			s.SumDTheta2 += v
+			sumDT += v
 		}
-		s.pair.add(xv, yv)
-		if s.Opt.Pair2 {
-			linalg.Syrk(linalg.Upper, true, 1, g2.View(0, 0, c, d), 1, s.pair2, false)
+		t.pair.add(xv, yv)
+		if withPair2 {
+			linalg.Syrk(linalg.Upper, true, 1, g2.View(0, 0, c, d), 1, t.pair2, false)
+		}
+		if t.code != nil {
+			for r := 0; r < c; r++ {
+				smp := s0 + r
+				t.code.Count++
+				if ok[r] {
+					t.code.addVec(t.pos[smp], us.Row(r), ps.A[smp*n:(smp+1)*n], ps.Delta[smp*m:(smp+1)*m], da.Row(smp))
+				}
+			}
 		}
 	}
-	for _, t := range sc {
-		s.ZeroA += t.zero
-	}
-	s.PairCount += ps.N
+	pairs = ps.N
 	// Skipped samples contributed zero rows; they are not pairs.
-	for _, t := range sc {
-		s.PairCount -= t.zero + t.skip
+	for _, t2 := range sc {
+		zeroA += t2.zero
+		pairs -= t2.zero + t2.skip
 	}
+	return sumDT, pairs, zeroA
 }
 
 // gammaVec writes u = Gamma_s v = J^T (Lambda (J v)) into u; work has length

@@ -20,6 +20,9 @@ type Covariances struct {
 	Sigma2 float64
 	B      int
 	N      int
+
+	sigma2D, sigma2M float64     // sigma^2 per d and per m (Sigma2 is one of them)
+	boot             *BootGroups // the bootstrap groups (nil: no bootstrap)
 }
 
 // Statistics fills r with everything docs/math.md section 5 derives from the
@@ -44,16 +47,22 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 
 	t0 := time.Now()
 	prog.Start("eigensolve", 1)
-	var e linalg.Eigen
+	var eAll linalg.Eigen
+	fullBasis := alignFull(cfg, d) && len(cfg.AlignWith) > 0
 	err := cancellable(ctx, func() error {
 		var err error
-		e, err = TopH(cv.H, k)
+		if need := eigenNeed(cfg, d); need == d {
+			eAll, err = linalg.EigSym(cv.H, true)
+		} else {
+			eAll, err = TopH(cv.H, need)
+		}
 		return err
 	})
 	prog.Finish()
 	if err != nil {
 		return err
 	}
+	e := topOf(eAll, k)
 	r.Timings.Eigensolve = time.Since(t0).Seconds()
 	t0 = time.Now()
 	r.Arrays.Lambda = e.Values
@@ -90,6 +99,7 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 			return err
 		}
 		_, full := alignOf[name]
+		full = full && !fullBasis // the full basis is measured by AlignAll below
 		c, xt := Project(cv.X[name], e.Vectors, full)
 		r.Arrays.C[name] = c
 		if full {
@@ -117,8 +127,12 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		locMax := sum.LocMax
 		r.Bounds = CheckBounds(e.Values, s, locMax, r.AllPSD, d, cv.N)
 	}
+	parityStats(r, cv, eAll, cfg)
 
 	r.Arrays.Rho, r.Arrays.RhoRand = map[string]linalg.Dense{}, map[string]linalg.Dense{}
+	if fullBasis {
+		alignAll(r, cv, eAll, alignOf, cfg)
+	}
 	var frame linalg.Dense
 	if len(xts) > 0 {
 		frame = HaarFrame(d, k, cfg.Seed)
@@ -142,7 +156,8 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 	}
 	prog.Add(1)
 	if c, ok := cv.X[NameC]; ok {
-		r.Commutator = Float(Commutator(cv.H, c))
+		byNorms, byProduct := Commutators(cv.H, c)
+		r.Commutator, r.CommutatorCode = Float(byNorms), Float(byProduct)
 	}
 	prog.Add(1)
 
@@ -171,7 +186,7 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		var ivs []Intervention
 		err := cancellable(ctx, func() error {
 			var err error
-			ivs, err = SuppressAll(ss, cfg.Interventions, k, cfg.Suppression, func() { prog.Add(1) })
+			ivs, err = suppress(ss, e, cfg, func() { prog.Add(1) })
 			return err
 		})
 		prog.Finish()
