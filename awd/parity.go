@@ -86,7 +86,7 @@ func (c Config) validateParity() error {
 	case c.Extras.Bootstrap < 0:
 		return nn.BadOption("bootstrap", c.Extras.Bootstrap, "must be at least 0 (0: none)")
 	case c.Extras.Bootstrap > 0 && c.Extras.BootstrapShards < 2:
-		return nn.BadOption("bootstrap-shards", c.Extras.BootstrapShards, "must be at least 2")
+		return nn.BadOption("bootstrap-groups", c.Extras.BootstrapShards, "must be at least 2")
 	case c.Extras.Bootstrap > 0 && !(c.Extras.BootstrapLevel > 0 && c.Extras.BootstrapLevel < 1):
 		return nn.BadOption("bootstrap-level", c.Extras.BootstrapLevel, "must be in (0, 1)")
 	case c.Extras.MLReps < 0:

@@ -34,6 +34,8 @@ type EpochLog struct {
 	Epoch     int     `json:"epoch"`
 	TrainLoss Float   `json:"train_loss"`
 	TrainAcc  Float   `json:"train_acc"`
+	FullLoss  Float   `json:"full_loss"` // the whole training set after the epoch (nn.StopFull; null otherwise)
+	FullAcc   Float   `json:"full_acc"`
 	TestLoss  Float   `json:"test_loss"`
 	TestAcc   Float   `json:"test_acc"`
 	LR        float64 `json:"lr"`

@@ -294,7 +294,7 @@ func (r *runner) logOf(e int) EpochLog {
 		}
 	}
 	nan := Float(math.NaN())
-	return EpochLog{Epoch: e, TrainLoss: nan, TrainAcc: nan, TestLoss: nan, TestAcc: nan}
+	return EpochLog{Epoch: e, TrainLoss: nan, TrainAcc: nan, FullLoss: nan, FullAcc: nan, TestLoss: nan, TestAcc: nan}
 }
 
 func intList(v []int) string {

@@ -19,6 +19,7 @@ import (
 func (r *runner) trainEpochs(ctx context.Context) error {
 	tc := r.cfg.Train
 	tc.StartEpoch = r.start
+	tc.PrevFullAcc = r.fullAccs(r.start)
 	if r.finished() {
 		return nil
 	}
@@ -46,13 +47,26 @@ func (r *runner) trainEpochs(ctx context.Context) error {
 }
 
 // finished reports whether training is over: all epochs done, or stopped
-// early (the last logged train loss below the stop loss).
+// early after the last logged epoch (nn.TrainConfig.Stops).
 func (r *runner) finished() bool {
 	if r.start >= r.cfg.Train.Epochs {
 		return true
 	}
 	l := r.logOf(r.start)
-	return r.start > 0 && r.cfg.Train.StopLoss > 0 && float64(l.TrainLoss) < r.cfg.Train.StopLoss
+	st := nn.EpochStats{Epoch: r.start, TrainLoss: float64(l.TrainLoss), FullLoss: float64(l.FullLoss)}
+	return r.start > 0 && r.cfg.Train.Stops(st, r.fullAccs(r.start))
+}
+
+// fullAccs are the logged whole-training-set accuracies of epochs 1..e
+// (what the early stop of the paper's code looks back on).
+func (r *runner) fullAccs(e int) []float64 {
+	var out []float64
+	for _, l := range r.rep.Training {
+		if l.Epoch <= e && !math.IsNaN(float64(l.FullAcc)) {
+			out = append(out, float64(l.FullAcc))
+		}
+	}
+	return out
 }
 
 // epochDone writes the files of a finished epoch, in the order that keeps a
@@ -60,10 +74,10 @@ func (r *runner) finished() bool {
 // metrics.jsonl and results.json, and last of all checkpoints/last.npz (a
 // restart resumes from the last one and redoes what came after it).
 func (r *runner) epochDone(ctx context.Context, st nn.EpochStats, m *nn.Model) error {
-	l := EpochLog{Epoch: st.Epoch, TrainLoss: Float(st.TrainLoss), TrainAcc: Float(st.TrainAcc),
-		TestLoss: Float(st.TestLoss), TestAcc: Float(st.TestAcc), LR: st.LR, Seconds: st.Seconds}
+	l := EpochLog{Epoch: st.Epoch, TrainLoss: Float(st.TrainLoss), TrainAcc: Float(st.TrainAcc), FullLoss: Float(st.FullLoss),
+		FullAcc: Float(st.FullAcc), TestLoss: Float(st.TestLoss), TestAcc: Float(st.TestAcc), LR: st.LR, Seconds: st.Seconds}
 	r.rep.Training = append(slices.DeleteFunc(r.rep.Training, func(x EpochLog) bool { return x.Epoch >= st.Epoch }), l)
-	stop := r.cfg.Train.StopLoss > 0 && st.TrainLoss < r.cfg.Train.StopLoss
+	stop := r.cfg.Train.Stops(st, r.fullAccs(st.Epoch))
 	if slices.Contains(r.kept(), st.Epoch) || stop {
 		if err := nn.SaveCheckpoint(r.epochPath(st.Epoch), m, r.meta(st.Epoch)); err != nil {
 			return err
@@ -73,7 +87,7 @@ func (r *runner) epochDone(ctx context.Context, st nn.EpochStats, m *nn.Model) e
 	if analyse && !r.analysed(st.Epoch) {
 		r.prog.Finish()
 		if stop && st.Epoch < r.cfg.Train.Epochs {
-			r.opt.Log("stopped early at epoch %d (train loss below %g)", st.Epoch, r.cfg.Train.StopLoss)
+			r.opt.Log("stopped early at epoch %d (train loss below %g, rule %s)", st.Epoch, r.cfg.Train.StopLoss, stopRuleName(r.cfg.Train))
 		}
 		if err := r.analyse(ctx, st.Epoch, m, l, st.Epoch == r.lastAnalysis() || stop); err != nil {
 			return err
@@ -175,4 +189,11 @@ func (f Fit) Short() string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.3f ± %.3f", f.Gamma, float64(f.SE))
+}
+
+func stopRuleName(tc nn.TrainConfig) string {
+	if tc.StopRule == "" {
+		return nn.StopFull
+	}
+	return tc.StopRule
 }

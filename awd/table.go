@@ -12,7 +12,8 @@ import (
 )
 
 // CovarianceNames are the covariances whose gamma a table can show.
-var CovarianceNames = []string{NameC, NameCAWD, NameCPair, NameCPair2, NameCMb, NameM2}
+var CovarianceNames = []string{NameC, NameCAWD, NameCPair, NameCPair2, NameCMb, NameM2, NameCPair2Code,
+	NameCPair + AnchorSuffix, NameCPair2 + AnchorSuffix, NameCPair2Code + AnchorSuffix}
 
 // IsCovariance reports whether name is one of CovarianceNames.
 func IsCovariance(name string) bool { return slices.Contains(CovarianceNames, name) }

@@ -21,7 +21,17 @@ type DataSpec struct {
 	// (10, as the paper's code), or K, which relabels classes[i] as i.
 	Head int    `json:"head"`
 	Seed uint64 `json:"seed"` // seed of the subset draw
+	// CIFARStd is the per-channel std CIFAR-10 is standardised with:
+	// "" or CIFARStdCode (the paper code's, CIFARStd), or CIFARStdOfData
+	// (the training set's own, CIFARStdData).
+	CIFARStd string `json:"cifar_std,omitempty"`
 }
+
+// CIFAR-10 standardisations (DataSpec.CIFARStd).
+const (
+	CIFARStdCode   = "code"
+	CIFARStdOfData = "data"
+)
 
 // DataSets are the names Load knows, with the aliases ParseDataName accepts.
 var DataSets = []string{"mnist", "fashion", "cifar10"}
@@ -81,6 +91,14 @@ func (s DataSpec) Normalized() (DataSpec, error) {
 	if s.Head != 0 && s.Head != len(s.Classes) {
 		return s, BadOption("head", s.Head, "must be 0 (one logit per class of the data set) or K = %d", len(s.Classes))
 	}
+	switch {
+	case s.CIFARStd == CIFARStdCode:
+		s.CIFARStd = "" // the default, recorded as absent
+	case s.CIFARStd != "" && s.CIFARStd != CIFARStdOfData:
+		return s, BadOption("cifar-std", s.CIFARStd, "want %s (0.2023, 0.1994, 0.2010, the paper's code) or %s (0.2470, 0.2435, 0.2616, the data's)", CIFARStdCode, CIFARStdOfData)
+	case s.CIFARStd != "" && s.Name != "cifar10":
+		return s, BadOption("cifar-std", s.CIFARStd, "only for --data cifar10")
+	}
 	return s, nil
 }
 
@@ -106,7 +124,7 @@ func (s DataSpec) SameData(o DataSpec) bool {
 	a, errA := s.Normalized()
 	b, errB := o.Normalized()
 	return errA == nil && errB == nil && a.Name == b.Name && slices.Equal(a.Classes, b.Classes) &&
-		a.PerClass == b.PerClass && a.Head == b.Head && a.Seed == b.Seed
+		a.PerClass == b.PerClass && a.Head == b.Head && a.Seed == b.Seed && a.CIFARStd == b.CIFARStd
 }
 
 // Load reads the data set (LoadMNIST, LoadFashionMNIST or LoadCIFAR10 from
@@ -123,7 +141,11 @@ func (s DataSpec) Load() (train, test *Dataset, err error) {
 	case "fashion":
 		full, fullTest, err = LoadFashionMNIST(s.Dir)
 	case "cifar10":
-		full, fullTest, err = LoadCIFAR10(s.Dir)
+		std := CIFARStd
+		if s.CIFARStd == CIFARStdOfData {
+			std = CIFARStdData
+		}
+		full, fullTest, err = LoadCIFAR10Norm(s.Dir, CIFARMean, std)
 	}
 	if err != nil {
 		return nil, nil, err

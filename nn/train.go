@@ -387,6 +387,8 @@ func (c TrainConfig) Validate() error {
 		return BadOption("clip", c.ClipNorm, "must be non-negative and finite (0: no clipping)")
 	case !(c.StopLoss >= 0) || !finite(c.StopLoss):
 		return BadOption("stop-loss", c.StopLoss, "must be non-negative and finite (0: never)")
+	case c.StopRule != "" && c.StopRule != StopFull && c.StopRule != StopRunning:
+		return BadOption("stop-rule", c.StopRule, "want %s (the paper code's: whole training set after the epoch) or %s (mean of the epoch's batch losses)", StopFull, StopRunning)
 	case c.StartEpoch < 0:
 		return fmt.Errorf("start epoch %d", c.StartEpoch)
 	}

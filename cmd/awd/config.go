@@ -14,7 +14,7 @@ func (o *options) dataSpec() (nn.DataSpec, error) {
 	if err != nil {
 		return nn.DataSpec{}, err
 	}
-	d := nn.DataSpec{Name: o.data, Dir: o.dataDir, Classes: classes, PerClass: o.perClass, Head: o.head, Seed: o.dataSeed}
+	d := nn.DataSpec{Name: o.data, Dir: o.dataDir, Classes: classes, PerClass: o.perClass, Head: o.head, Seed: o.dataSeed, CIFARStd: o.cifarStd}
 	d, err = d.Normalized()
 	return d, flagError(err)
 }
@@ -24,7 +24,7 @@ func (o *options) trainConfig() nn.TrainConfig {
 	loss, _ := nn.ParseLoss(o.loss)
 	tc := nn.DefaultTrainConfig(loss)
 	tc.Epochs, tc.Batch, tc.LR, tc.TMax, tc.ClipNorm, tc.StopLoss, tc.Vanilla = o.epochs, o.batch, o.lr, o.tMax, o.clip, o.stopLoss, o.vanilla
-	tc.Seed = o.seed
+	tc.Seed, tc.StopRule = o.seed, o.stopRule
 	return tc
 }
 
@@ -34,7 +34,11 @@ func (o *options) analysisConfig(loss string, batch int) (awd.Config, error) {
 	c.Layer, c.K, c.Batch, c.Seed = o.layer, o.k, batch, o.analysisSeed
 	c.Centered, c.Greedy, c.Pair2, c.MiniBatch, c.Correlation = o.centered, o.greedy, !o.noPair2, !o.noMinibatch, !o.noCorr
 	c.RhoBlock, c.CorrK = o.rhoBlock, o.corrK
-	c.Suppression = awd.SuppressionConfig{Tau: o.tau, TailEps: o.tailEps, NonStiffEps: o.nonstiffEps, Seed: o.analysisSeed, CorrK: o.corrK}
+	c.Suppression = awd.SuppressionConfig{Tau: o.tau, TailEps: o.tailEps, NonStiffEps: o.nonstiffEps, Seed: o.analysisSeed, CorrK: o.corrK,
+		Protocol: o.suppProtocol, PerClass: o.suppPerClass}
+	c.MiniBatchRule, c.Pairs, c.Pair2Code, c.AlignBasis, c.Sigma2Per = o.mbRule, o.pairs, !o.noPair2Code, o.alignBasis, o.sigma2Per
+	c.Extras = awd.Extras{GammaK: !o.noGammaK, Bootstrap: o.bootstrap, BootstrapShards: o.bootGroups, BootstrapLevel: o.bootLevel,
+		PowerLawML: !o.noMLFit, MLReps: o.mlReps}
 	c.Interventions = nil
 	for _, s := range strings.Split(o.suppress, ",") {
 		if s = strings.TrimSpace(s); s != "" {

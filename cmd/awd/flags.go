@@ -41,6 +41,12 @@ type options struct {
 	workers               int
 	tasks, table          string
 	shard                 string // awd analyze --shard i/n
+
+	// parity with the paper's code and the error bars
+	mbRule, pairs, alignBasis, sigma2Per, suppProtocol, stopRule, cifarStd string
+	noPair2Code, noMLFit, noGammaK                                         bool
+	suppPerClass, bootstrap, bootGroups, mlReps                            int
+	bootLevel                                                              float64
 }
 
 // flagDef is one flag: how to register it, its default, and the check of

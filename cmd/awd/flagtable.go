@@ -80,7 +80,11 @@ var flagTable = map[string]flagDef{
 	"clip": {def: "5", usage: "gradient-norm clipping (0: none)",
 		bind:  floatFlag(func(o *options) *float64 { return &o.clip }),
 		check: inRange("clip", func(o *options) float64 { return o.clip }, 0, 1e300, false)},
-	"stop-loss": {def: "1e-05", usage: "stop when the train loss falls below this (0: never)",
+	"stop-rule": {def: nn.StopFull, usage: "early stop on the whole training set's loss after the epoch with mean accuracy of the last 9 epochs > 0.9999 (full, the paper's code) or on the mean batch loss of the epoch (running)",
+		bind: strFlag(func(o *options) *string { return &o.stopRule })},
+	"cifar-std": {def: nn.CIFARStdCode, usage: "CIFAR-10 per-channel std: code (0.2023, 0.1994, 0.2010, the paper's code) or data (0.2470, 0.2435, 0.2616)",
+		bind: strFlag(func(o *options) *string { return &o.cifarStd })},
+	"stop-loss": {def: "1e-05", usage: "stop when the train loss falls below this (see --stop-rule; 0: never)",
 		bind:  floatFlag(func(o *options) *float64 { return &o.stopLoss }),
 		check: inRange("stop-loss", func(o *options) float64 { return o.stopLoss }, 0, 1e300, false)},
 	"vanilla": {def: "false", usage: "constant learning rate and no clipping (the paper's text)",
@@ -110,7 +114,7 @@ var flagTable = map[string]flagDef{
 		bind: boolFlag(func(o *options) *bool { return &o.noMinibatch })},
 	"no-correlation": {def: "false", usage: "skip the eigenvalue-alignment correlations (2 N d k flops)",
 		bind: boolFlag(func(o *options) *bool { return &o.noCorr })},
-	"suppress": {def: strings.Join(awd.Interventions, ","), usage: "suppression interventions at the last analysed epoch, comma-separated: rank1,mean,stiff,shuffle (empty: none)",
+	"suppress": {def: strings.Join(awd.Interventions, ","), usage: "suppression interventions at the last analysed epoch, comma-separated: " + strings.Join(awd.Interventions, ",") + " (empty: none; the paper protocol adds the baseline none)",
 		bind: strFlag(func(o *options) *string { return &o.suppress }),
 		check: func(o *options) error {
 			_, err := o.analysisConfig("ce", 1)
@@ -122,7 +126,7 @@ var flagTable = map[string]flagDef{
 	"rho-block": {def: "100", usage: "size of the leading block of rho kept for the heat maps (0: none)",
 		bind:  intFlag(func(o *options) *int { return &o.rhoBlock }),
 		check: atLeast("rho-block", func(o *options) int { return o.rhoBlock }, 0, "")},
-	"tau": {def: "0.1", usage: "suppression: stiff samples have lambda_1 >= tau * max lambda_1",
+	"tau": {def: "0.001", usage: "suppression: stiff samples have lambda_1 >= tau * max lambda_1 (0.001 in the paper's notebook)",
 		bind:  floatFlag(func(o *options) *float64 { return &o.tau }),
 		check: inRange("tau", func(o *options) float64 { return o.tau }, 0, 1, true)},
 	"tail-eps": {def: "1e-05", usage: "suppression: factor on the tail eigenvalues lambda_k, k >= 2",
@@ -131,6 +135,34 @@ var flagTable = map[string]flagDef{
 	"nonstiff-eps": {def: "0.001", usage: "suppression: factor on lambda_1 of the non-stiff samples",
 		bind:  floatFlag(func(o *options) *float64 { return &o.nonstiffEps }),
 		check: inRange("nonstiff-eps", func(o *options) float64 { return o.nonstiffEps }, 0, 1, false)},
+	"suppress-protocol": {def: awd.ProtocolPaper, usage: "suppression protocol: paper (the code's: diagonals in the original H basis, on --suppress-per-class samples per class) or rebuild (H' rebuilt and re-diagonalised)",
+		bind: strFlag(func(o *options) *string { return &o.suppProtocol })},
+	"suppress-per-class": {def: "20", usage: "suppression: samples per class whose spectra are modified (0: every analysis sample; the code takes 20)",
+		bind:  intFlag(func(o *options) *int { return &o.suppPerClass }),
+		check: atLeast("suppress-per-class", func(o *options) int { return o.suppPerClass }, 0, " (0: all)")},
+	"minibatch-rule": {def: awd.MBShuffled, usage: "batches of C_mb: shuffled (one seeded shuffled pass, centred on the full gradient: the code's Covar) or stratified (the balanced AWD batches)",
+		bind: strFlag(func(o *options) *string { return &o.mbRule })},
+	"pairs": {def: awd.PairsBalanced, usage: "AWD pair rule: balanced (one-to-one, optimal, inputs), anchor (the code's: nearest same-class anchor in the layer-input activity) or both (the anchor's quantities suffixed _anchor)",
+		bind: strFlag(func(o *options) *string { return &o.pairs })},
+	"no-pair2-code": {def: "false", usage: "skip the code's C_pair2 (batch sums, one cross term), reported as C_pair2_code",
+		bind: boolFlag(func(o *options) *bool { return &o.noPair2Code })},
+	"align-basis": {def: awd.AlignAuto, usage: "alignment over H's full eigenbasis (full, the paper's App. D), the top-k block (top-k), or full up to d = 4096 (auto)",
+		bind: strFlag(func(o *options) *string { return &o.alignBasis })},
+	"sigma2-per": {def: awd.Sigma2PerD, usage: "sigma^2 of C_awd: mean ||dtheta||^2 per d (d) or per m, the dimension dtheta lives in (m)",
+		bind: strFlag(func(o *options) *string { return &o.sigma2Per })},
+	"bootstrap": {def: "0", usage: "bootstrap replicates of gamma over the samples (0: none)",
+		bind:  intFlag(func(o *options) *int { return &o.bootstrap }),
+		check: atLeast("bootstrap", func(o *options) int { return o.bootstrap }, 0, " (0: none)")},
+	"bootstrap-groups": {def: "10", usage: "bootstrap: random groups of samples that are resampled (each keeps 3 d^2/4 numbers)",
+		bind: intFlag(func(o *options) *int { return &o.bootGroups })},
+	"bootstrap-level": {def: "0.95", usage: "bootstrap: level of the interval",
+		bind: floatFlag(func(o *options) *float64 { return &o.bootLevel })},
+	"no-ml-fit": {def: "false", usage: "skip the maximum-likelihood power-law fits of the spectra",
+		bind: boolFlag(func(o *options) *bool { return &o.noMLFit })},
+	"ml-reps": {def: "100", usage: "synthetic data sets of the power-law goodness-of-fit test (0: no test)",
+		bind: intFlag(func(o *options) *int { return &o.mlReps })},
+	"no-gamma-k": {def: "false", usage: "skip gamma(k'), the fit on every prefix of the top k",
+		bind: boolFlag(func(o *options) *bool { return &o.noGammaK })},
 	"mem": {usage: "memory the analysis may use, e.g. 8GiB (default: GOMEMLIMIT, else 90% of the machine's memory); bigger problems are refused before any work",
 		bind: strFlag(func(o *options) *string { return &o.mem }),
 		check: func(o *options) error {
@@ -216,11 +248,13 @@ func (o *options) classList() ([]int, error) {
 
 // Flag groups, in help order.
 var (
-	dataFlags     = []string{"data", "data-dir", "classes", "per-class", "head", "data-seed"}
+	dataFlags     = []string{"data", "data-dir", "classes", "per-class", "head", "data-seed", "cifar-std"}
 	modelFlags    = []string{"model", "widths", "seed"}
-	trainFlags    = []string{"loss", "epochs", "batch", "lr", "t-max", "clip", "stop-loss", "vanilla", "checkpoints"}
+	trainFlags    = []string{"loss", "epochs", "batch", "lr", "t-max", "clip", "stop-loss", "stop-rule", "vanilla", "checkpoints"}
 	analysisFlags = []string{"k", "layer", "analysis-seed", "centered", "greedy", "no-pair2", "no-minibatch", "no-correlation",
-		"suppress", "corr-k", "rho-block", "tau", "tail-eps", "nonstiff-eps", "mem"}
+		"suppress", "corr-k", "rho-block", "tau", "tail-eps", "nonstiff-eps", "mem",
+		"suppress-protocol", "suppress-per-class", "minibatch-rule", "pairs", "no-pair2-code", "align-basis", "sigma2-per",
+		"bootstrap", "bootstrap-groups", "bootstrap-level", "no-ml-fit", "ml-reps", "no-gamma-k"}
 	outFlags = []string{"out", "fresh", "quiet"}
 )
 

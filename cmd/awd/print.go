@@ -36,14 +36,28 @@ func printSummary(w io.Writer, rep *awd.Report, path string) {
 	fmt.Fprintf(w, "results: %s (arrays: %s)\n", path, filepath.Join(filepath.Dir(path), last.Arrays))
 }
 
-// printFits writes every exponent, or n/a with the reason.
+// printFits writes every exponent, or n/a with the reason, with its
+// bootstrap interval when there is one.
 func printFits(w io.Writer, r *awd.Result) {
-	for _, name := range []string{awd.NameC, awd.NameCAWD, awd.NameCPair, awd.NameCPair2, awd.NameCMb} {
+	names := []string{awd.NameC, awd.NameCAWD, awd.NameCPair, awd.NameCPair2, awd.NameCPair2Code, awd.NameCMb}
+	for _, n := range []string{awd.NameCPair, awd.NameCPair2, awd.NameCPair2Code} {
+		names = append(names, n+awd.AnchorSuffix)
+	}
+	for _, name := range names {
 		if f, ok := r.Fits[name]; ok {
-			fmt.Fprintf(w, "  gamma %-8s %s  (R2 %.3f, %d of %d directions used)\n", name, f.Short(), f.R2, f.Used, f.Used+f.Dropped)
+			ci := ""
+			if b, ok := r.Bootstrap[name]; ok {
+				ci = fmt.Sprintf(", bootstrap %.0f%% [%.3f, %.3f]", 100*b.Level, float64(b.BasicLow), float64(b.BasicHigh))
+			}
+			fmt.Fprintf(w, "  gamma %-19s %s  (R2 %.3f, %d of %d directions used%s)\n", name, f.Short(), f.R2, f.Used, f.Used+f.Dropped, ci)
 		} else if e, ok := r.FitErrors[name]; ok {
-			fmt.Fprintf(w, "  gamma %-8s n/a: %s\n", name, e)
+			fmt.Fprintf(w, "  gamma %-19s n/a: %s\n", name, e)
 		}
+	}
+	if sc := r.Scales; sc != nil && len(r.PairRules) > 0 {
+		p := r.PairRules[0]
+		fmt.Fprintf(w, "  sigma^2 per d %.4g, per m %.4g (%s pairs); c_C/c_Cawd %.3g with sigma^2 per d, %.3g per m; c_Cpair/c_Cawd %.3g, %.3g\n",
+			p.Sigma2D, p.Sigma2M, p.Rule, float64(sc.COverCAWDD), float64(sc.COverCAWDM), float64(sc.CPairOverCAWDD), float64(sc.CPairOverCAWDM))
 	}
 }
 
@@ -64,7 +78,7 @@ func printStatistics(w io.Writer, r *awd.Result) {
 	for of, e := range r.AlignErrors {
 		fmt.Fprintf(w, "  alignment %-6s n/a: %s\n", of, e)
 	}
-	fmt.Fprintf(w, "  commutator ||HC-CH||/(||H|| ||C||) = %.3g\n", float64(r.Commutator))
+	fmt.Fprintf(w, "  commutator ||HC-CH||/(||H|| ||C||) = %.3g, ||HC-CH||/||CH|| = %.3g\n", float64(r.Commutator), float64(r.CommutatorCode))
 	if c := r.Correlation; c != nil {
 		fmt.Fprintf(w, "  eigenvalue-alignment correlation: r_1 %.3f, mean of top 10 %.3f, positive %d/%d\n",
 			float64(c.First), float64(c.MeanTop), c.Positive, min(r.K, r.Config.CorrK))
@@ -75,9 +89,9 @@ func printStatistics(w io.Writer, r *awd.Result) {
 			extra = fmt.Sprintf(" (%d stiff samples)", iv.Stiff)
 		}
 		if iv.FitErr != "" {
-			fmt.Fprintf(w, "  suppression %-8s gamma_M2 n/a: %s\n", iv.Name, iv.FitErr)
+			fmt.Fprintf(w, "  suppression %-14s gamma_M2 n/a: %s\n", iv.Name, iv.FitErr)
 			continue
 		}
-		fmt.Fprintf(w, "  suppression %-8s gamma_M2 %s%s\n", iv.Name, iv.Fit.Short(), extra)
+		fmt.Fprintf(w, "  suppression %-14s gamma_M2 %s%s (%s protocol, %d samples)\n", iv.Name, iv.Fit.Short(), extra, iv.Protocol, iv.Samples)
 	}
 }
