@@ -503,6 +503,7 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	if len(cfg.Interventions) > 0 {
 		r.addNote(fmt.Sprintf("suppression experiments %v not run on the matrix-free path", cfg.Interventions))
 	}
+	r.Estimators = matrixFreeEstimators(cfg)
 	prog.Add(1)
 	r.Timings.Statistics = time.Since(t0).Seconds()
 	return nil

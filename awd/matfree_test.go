@@ -57,6 +57,8 @@ func TestMatrixFreeMatchesDense(t *testing.T) {
 			cfg.Centered = tc.centered
 			cfg.AlignWith = []string{NameC, NameCAWD, NameCPair}
 			cfg.MatFree = MatFreeConfig{Tol: 1e-11, Block: 8}
+			// the estimators the matrix-free path computes (parity.go)
+			cfg.MiniBatchRule, cfg.AlignBasis, cfg.Pair2Code = MBStratified, AlignTopK, false
 			want, err := Analyze(context.Background(), model, sub, cfg, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -353,3 +353,24 @@ func parityWords(m, in, N int, cfg Config) float64 {
 	}
 	return w
 }
+
+// matrixFreeEstimators describes what the matrix-free path computes: this
+// project's estimators only (the code's need d x d sums it does not keep).
+func matrixFreeEstimators(cfg Config) map[string]string {
+	e := map[string]string{
+		NameC:        "C = (1/B)(1/N) sum_n g_n g_n^T, matrix-free (centered: minus gbar gbar^T)",
+		NameM2:       "M2 = (1/N) sum_n H_n^2, matrix-free",
+		NameCAWD:     "C_awd = (sigma^2/B) M2, sigma^2 = mean ||dtheta_n||^2 / d over the balanced pairs",
+		NameCPair:    "C_pair on the balanced pairs, matrix-free",
+		NameCPair2:   "C_pair2 (each sample's full square, Eq. 58) on the balanced pairs, matrix-free",
+		"alignment":  "rbar over the top-k block (the matrix-free path has no full eigenbasis)",
+		"commutator": "not computed on the matrix-free path",
+	}
+	if cfg.MiniBatch {
+		e[NameCMb] = "C_mb over the balanced AWD batches (stratified; the shuffled-pass C_mb of the code is on the dense path only)"
+	}
+	if cfg.MiniBatchRule == MBShuffled || cfg.Pairs != PairsBalanced || cfg.Pair2Code || cfg.Sigma2Per == Sigma2PerM || cfg.boot() {
+		e["parity"] = "the code's estimators, sigma^2 per m and the bootstrap are computed on the dense path only"
+	}
+	return e
+}
