@@ -272,7 +272,7 @@ func (s *Sweep) Status(j *Job) Status {
 	st.Record = rec
 	switch rec.State {
 	case StateDone:
-		sum, err := fileSHA256(s.ResultsPath(j.ID))
+		sum, err := fileSHA256(s.ResultsPath(j))
 		switch {
 		case err != nil:
 			st.State, st.Detail = StateInterrupted, "recorded done but "+ResultsFile+" is unreadable: "+err.Error()
@@ -288,6 +288,11 @@ func (s *Sweep) Status(j *Job) Status {
 		} else if host, _ := os.Hostname(); host != rec.Host {
 			// Another node's lock may not be visible here: trust its record.
 			st.State, st.Detail = StateRunning, fmt.Sprintf("process %d on %s (per its record)", rec.PID, rec.Host)
+		}
+	case StateAnalysing:
+		st.State, st.Detail = StateAnalysing, "trained; analysis shards or their reduction pending"
+		if locked(filepath.Join(s.JobDir(j.ID), lockFile)) {
+			st.State = StateRunning
 		}
 	case StateFailed:
 		st.State, st.Detail = StateFailed, rec.Error
@@ -316,4 +321,4 @@ func Count(sts []Status) map[string]int {
 }
 
 // orderedStates lists the states in the order the status table shows them.
-var orderedStates = []string{StateDone, StateRunning, StateInterrupted, StateFailed, StatePending}
+var orderedStates = []string{StateDone, StateRunning, StateAnalysing, StateInterrupted, StateFailed, StatePending}

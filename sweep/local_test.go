@@ -194,7 +194,7 @@ func TestRunSkipsDoneAndRetriesFailed(t *testing.T) {
 
 	// A done job whose results changed is run again.
 	j := s.Jobs[0]
-	os.WriteFile(s.ResultsPath(j.ID), []byte("{}"), 0o644)
+	os.WriteFile(s.ResultsPath(j), []byte("{}"), 0o644)
 	if st := s.Status(j); st.State != StateInterrupted || !strings.Contains(st.Detail, "changed") {
 		t.Errorf("tampered results: %s %q", st.State, st.Detail)
 	}

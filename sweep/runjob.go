@@ -27,21 +27,60 @@ var errLocked = errors.New("locked")
 var ErrJobRunning = errors.New("job is running in another process")
 
 // RunJob runs job id of the sweep in this process, as the local pool's
-// workers and the Slurm array tasks do: it takes the job's lock, returns at
-// once when the job is done, sets GOMAXPROCS and the linear-algebra threads
-// to the job's thread count, records the state (running, then done with the
-// results' checksum, or failed with the error) and appends the executor's
-// output to the job's log. The returned error is the executor's.
-func RunJob(ctx context.Context, s *Sweep, id string, exec Executor) (err error) {
+// workers do: RunStep with the whole job.
+func RunJob(ctx context.Context, s *Sweep, id string, exec Executor) error {
+	return RunStep(ctx, s, id, "", exec)
+}
+
+// Steps of a job (RunStep): the whole job, or for a sharded job (Shards >
+// 1, see shard.go) its training, one shard of its analyses, or the
+// reduction of the shards.
+const (
+	StepAll    = ""
+	StepTrain  = "train"
+	StepShard  = "shard" // "shard i/n"
+	StepReduce = "reduce"
+)
+
+// parseStep reads "", "train", "shard i/n" or "reduce" for job j.
+func parseStep(step string, j *Job) (kind string, i int, err error) {
+	switch step {
+	case StepAll, StepTrain, StepReduce:
+		if step != StepAll && j.Shards <= 1 {
+			return "", 0, fmt.Errorf("job %s: step %q: the job is not sharded", j.ID, step)
+		}
+		return step, 0, nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(step, "shard %d/%d", &i, &n); err != nil || n != j.Shards || i < 1 || i > n {
+		return "", 0, fmt.Errorf("job %s: step %q: want train, reduce or shard i/%d", j.ID, step, j.Shards)
+	}
+	return StepShard, i, nil
+}
+
+// RunStep runs one step of job id in this process, as the local pool's
+// workers and the Slurm array tasks do: it takes the job's lock (a shard
+// step its shard's), returns at once when the job is done, sets GOMAXPROCS
+// and the linear-algebra threads to the job's thread count, records the
+// state (running, then done with the results' checksum, analysing after a
+// sharded job's training, or failed with the error) and appends the output
+// to the job's log. exec runs the training (awd.Run in the CLI).
+func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) error {
 	j, err := s.Job(id)
 	if err != nil {
 		return err
 	}
-	dir := s.JobDir(id)
-	lk, err := lock(filepath.Join(dir, lockFile))
+	kind, shard, err := parseStep(step, j)
+	if err != nil {
+		return err
+	}
+	name := lockFile
+	if kind == StepShard {
+		name = fmt.Sprintf("%s-shard%d", lockFile, shard)
+	}
+	lk, err := lock(filepath.Join(s.JobDir(id), name))
 	if errors.Is(err, errLocked) {
-		rec, _ := s.readState(id)
-		if rec != nil {
+		if rec, _ := s.readState(id); rec != nil {
 			return fmt.Errorf("job %s: %w (process %d on %s)", id, ErrJobRunning, rec.PID, rec.Host)
 		}
 		return fmt.Errorf("job %s: %w", id, ErrJobRunning)
@@ -53,36 +92,59 @@ func RunJob(ctx context.Context, s *Sweep, id string, exec Executor) (err error)
 	if st := s.Status(j); st.State == StateDone {
 		return nil
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, logFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logf, err := os.OpenFile(filepath.Join(s.JobDir(id), logFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("job %s: log: %w", id, err)
 	}
 	defer logf.Close()
-
 	runtime.GOMAXPROCS(j.Threads)
 	linalg.SetThreads(j.Threads)
-	host, _ := os.Hostname()
-	rec := &JobState{State: StateRunning, Host: host, PID: os.Getpid(), Slurm: slurmTaskID(), Node: os.Getenv("SLURMD_NODENAME"),
+	if kind == StepShard {
+		fmt.Fprintf(logf, "=== %s shard %d/%d on %s (pid %d%s)\n", time.Now().UTC().Format(time.RFC3339), shard, j.Shards, hostname(), os.Getpid(), slurmNote(slurmTaskID()))
+		if err := s.runShard(ctx, j, shard, j.Shards, logf); err != nil {
+			fmt.Fprintf(logf, "=== shard %d/%d failed: %v\n", shard, j.Shards, err)
+			return fmt.Errorf("job %s: shard %d/%d: %w", id, shard, j.Shards, err)
+		}
+		return nil
+	}
+	return s.recordRun(ctx, j, kind, exec, logf)
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// recordRun runs the whole job, or a sharded job's training or reduction,
+// recording its state before and after.
+func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executor, logf io.Writer) error {
+	id := j.ID
+	rec := &JobState{State: StateRunning, Host: hostname(), PID: os.Getpid(), Slurm: slurmTaskID(), Node: os.Getenv("SLURMD_NODENAME"),
 		Threads: j.Threads, Build: BuildCommit(), Go: runtime.Version(), CPU: kernels.CPUName(), Kernels: kernels.Current().String(),
 		Attempt: 1, Started: time.Now().UTC()}
 	if prev, err := s.readState(id); err == nil {
 		rec.Attempt = prev.Attempt + 1
+		if kind == StepReduce {
+			rec.Attempt, rec.Started, rec.Seconds = prev.Attempt, prev.Started, prev.Seconds
+		}
 	}
 	if err := s.writeState(id, rec); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
-	fmt.Fprintf(logf, "=== %s attempt %d on %s (pid %d%s), %d threads\n", rec.Started.Format(time.RFC3339), rec.Attempt, host, rec.PID, slurmNote(rec.Slurm), j.Threads)
-
-	runErr := os.MkdirAll(s.RunDir(id), 0o755)
-	if runErr == nil {
-		runErr = runProtected(ctx, exec, j, s.RunDir(id), logf)
-	}
+	fmt.Fprintf(logf, "=== %s %s attempt %d on %s (pid %d%s), %d threads\n", time.Now().UTC().Format(time.RFC3339), map[string]string{"": "job", StepTrain: "training", StepReduce: "reduction"}[kind],
+		rec.Attempt, rec.Host, rec.PID, slurmNote(rec.Slurm), j.Threads)
+	t0 := time.Now()
+	runErr := s.execute(ctx, j, kind, exec, logf)
 	rec.Ended = time.Now().UTC()
-	rec.Seconds = rec.Ended.Sub(rec.Started).Seconds()
-	if runErr == nil {
-		rec.ResultsSHA256, runErr = fileSHA256(s.ResultsPath(id))
-		if runErr != nil {
+	rec.Seconds += time.Since(t0).Seconds()
+	switch {
+	case runErr == nil && kind == StepTrain:
+		rec.State = StateAnalysing
+	case runErr == nil:
+		if rec.ResultsSHA256, runErr = fileSHA256(s.ResultsPath(j)); runErr != nil {
 			runErr = fmt.Errorf("the run left no readable %s: %w", ResultsFile, runErr)
+		} else {
+			rec.State = StateDone
 		}
 	}
 	if runErr != nil {
@@ -91,17 +153,57 @@ func RunJob(ctx context.Context, s *Sweep, id string, exec Executor) (err error)
 			// Stopped, not failed: the next start resumes it.
 			rec.State, rec.Error = StateRunning, ""
 		}
-	} else {
-		rec.State = StateDone
 	}
 	if err := s.writeState(id, rec); err != nil && runErr == nil {
 		runErr = err
 	}
-	fmt.Fprintf(logf, "=== %s %s after %.1fs%s\n", rec.Ended.Format(time.RFC3339), map[bool]string{true: "done", false: "failed"}[runErr == nil], rec.Seconds, errNote(runErr))
+	fmt.Fprintf(logf, "=== %s %s after %.1fs%s\n", rec.Ended.Format(time.RFC3339), map[bool]string{true: rec.State, false: "failed"}[runErr == nil], time.Since(t0).Seconds(), errNote(runErr))
 	if runErr != nil {
 		return fmt.Errorf("job %s: %w", id, runErr)
 	}
 	return nil
+}
+
+// execute runs the whole job (a sharded one: training, every shard,
+// reduction), or a sharded job's training or reduction.
+func (s *Sweep) execute(ctx context.Context, j *Job, kind string, exec Executor, log io.Writer) error {
+	if err := os.MkdirAll(s.RunDir(j.ID), 0o755); err != nil {
+		return err
+	}
+	if j.Shards <= 1 {
+		return runProtected(ctx, exec, j, s.RunDir(j.ID), log)
+	}
+	if kind != StepReduce {
+		jt := *j
+		jt.Spec = j.trainOnly()
+		if err := runProtected(ctx, exec, &jt, s.RunDir(j.ID), log); err != nil {
+			return err
+		}
+		if kind == StepTrain {
+			return nil
+		}
+		for i := 1; i <= j.Shards; i++ {
+			if err := s.runShard(ctx, j, i, j.Shards, log); err != nil {
+				return fmt.Errorf("shard %d/%d: %w", i, j.Shards, err)
+			}
+		}
+	}
+	return s.reduce(ctx, j, log)
+}
+
+// ReduceReady reduces the sharded jobs whose shards are all saved (the
+// Slurm collect job does this before it writes the tables) and returns
+// the errors of those that failed.
+func ReduceReady(ctx context.Context, s *Sweep) []error {
+	var errs []error
+	for _, st := range s.Statuses() {
+		if st.State == StateAnalysing && s.shardsDone(st.Job) {
+			if err := RunStep(ctx, s, st.Job.ID, StepReduce, nil); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errs
 }
 
 // BuildCommit is the VCS commit the running binary was built from, with

@@ -33,11 +33,14 @@ func SlurmOptionsOf(cfg *Config, awd string) SlurmOptions {
 		MaxParallel: cfg.Slurm.MaxParallel.V, Sbatch: cfg.Slurm.Sbatch.V}
 }
 
-// Array is one job array of a submission: the jobs of one resource shape.
+// Array is one job array of a submission: the tasks of one resource shape
+// and phase (0: jobs and the training of sharded jobs; 1: analysis shards,
+// after every array of phase 0).
 type Array struct {
 	Script  string   `json:"script"`
-	Tasks   string   `json:"tasks"` // one job id per line; task i runs line i+1
-	Jobs    []string `json:"jobs"`
+	Tasks   string   `json:"tasks"` // one task per line ("ID", "ID train", "ID shard i/n"); task i runs line i+1
+	Jobs    []string `json:"jobs"`  // the lines
+	Phase   int      `json:"phase"`
 	Threads int      `json:"threads"`
 	Memory  string   `json:"memory"`
 	Time    string   `json:"time"`
@@ -92,18 +95,32 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 	}
 	sub := &Submission{SchemaVersion: SchemaVersion, Dir: dir}
 	type shape struct {
+		phase        int
 		threads      int
 		memory, time string
 	}
 	var shapes []shape
-	byShape := map[shape][]*Job{}
-	for _, j := range jobs {
-		k := shape{j.Threads, j.Memory, j.Time}
+	byShape := map[shape][]string{}
+	add := func(j *Job, phase int, line string) {
+		k := shape{phase, j.Threads, j.Memory, j.Time}
 		if _, ok := byShape[k]; !ok {
 			shapes = append(shapes, k)
 		}
-		byShape[k] = append(byShape[k], j)
+		byShape[k] = append(byShape[k], line)
 	}
+	for _, j := range jobs {
+		if j.Shards <= 1 {
+			add(j, 0, j.ID)
+			continue
+		}
+		if s.Status(j).State != StateAnalysing {
+			add(j, 0, j.ID+" "+StepTrain)
+		}
+		for i := 1; i <= j.Shards; i++ {
+			add(j, 1, fmt.Sprintf("%s %s %d/%d", j.ID, StepShard, i, j.Shards))
+		}
+	}
+	slices.SortStableFunc(shapes, func(a, b shape) int { return a.phase - b.phase })
 	common := func(b *bytes.Buffer) {
 		if opt.Partition != "" {
 			fmt.Fprintf(b, "#SBATCH --partition=%s\n", opt.Partition)
@@ -113,13 +130,13 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 		}
 	}
 	for i, sh := range shapes {
-		a := Array{Threads: sh.threads, Memory: sh.memory, Time: sh.time,
+		a := Array{Phase: sh.phase, Threads: sh.threads, Memory: sh.memory, Time: sh.time,
 			Script: filepath.Join(dir, fmt.Sprintf("array%d.sbatch", i+1)),
 			Tasks:  filepath.Join(dir, fmt.Sprintf("tasks%d.txt", i+1))}
 		var list bytes.Buffer
-		for _, j := range byShape[sh] {
-			a.Jobs = append(a.Jobs, j.ID)
-			list.WriteString(j.ID + "\n")
+		for _, line := range byShape[sh] {
+			a.Jobs = append(a.Jobs, line)
+			list.WriteString(line + "\n")
 		}
 		throttle := ""
 		if opt.MaxParallel > 0 {
@@ -133,7 +150,10 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 		fmt.Fprintf(&b, "#SBATCH --mem=%s\n#SBATCH --time=%s\n", sh.memory, sh.time)
 		fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, fmt.Sprintf("array%d-%%A_%%a.out", i+1)))
 		common(&b)
-		fmt.Fprintf(&b, "# Task i runs the job on line i+1 of %s; the job's own log,\n", filepath.Base(a.Tasks))
+		if sh.phase == 1 {
+			fmt.Fprintf(&b, "# Analysis shards: submitted with --dependency=afterok on the arrays that train their jobs.\n")
+		}
+		fmt.Fprintf(&b, "# Task i runs line i+1 of %s (a job, or a step of a sharded job); the job's own log,\n", filepath.Base(a.Tasks))
 		fmt.Fprintf(&b, "# state and results are in %s/jobs/<id>/.\n", absDir)
 		fmt.Fprintf(&b, "exec %s sweep run-job %s --tasks %s\n", shellQuote(opt.Awd), shellQuote(absDir), shellQuote(a.Tasks))
 		if err := atomicfile.WriteBytes(a.Tasks, list.Bytes()); err != nil {
@@ -151,7 +171,8 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 	fmt.Fprintf(&b, "#SBATCH --mem=%s\n#SBATCH --time=%s\n", cmpOr(opt.CollectMemory, "2G"), cmpOr(opt.CollectTime, "1:00:00"))
 	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, "collect-%j.out"))
 	common(&b)
-	fmt.Fprintf(&b, "# Submitted with --dependency=afterok on the arrays: runs once every task succeeded.\n")
+	fmt.Fprintf(&b, "# Submitted with --dependency=afterok on the arrays: runs once every task succeeded,\n")
+	fmt.Fprintf(&b, "# reduces the analysis shards of sharded jobs and writes the tables.\n")
 	fmt.Fprintf(&b, "exec %s sweep collect %s\n", shellQuote(opt.Awd), shellQuote(absDir))
 	sub.Collect = filepath.Join(dir, "collect.sbatch")
 	if err := writeScript(sub.Collect, b.Bytes()); err != nil {
@@ -175,12 +196,17 @@ func writeScript(path string, b []byte) error {
 }
 
 // SbatchCommands returns the commands Submit runs, for --dry-run: the
-// arrays, then the collect job depending on all of them (ARRAY_IDS stands
-// for their ids, joined by ':').
+// arrays (those of analysis shards depending on the training arrays,
+// TRAIN_IDS), then the collect job depending on all of them (ARRAY_IDS
+// stands for their ids, joined by ':').
 func (sub *Submission) SbatchCommands() []string {
 	var cmds []string
 	for _, a := range sub.Arrays {
-		cmds = append(cmds, "sbatch --parsable "+shellQuote(a.Script))
+		dep := ""
+		if a.Phase == 1 && sub.Arrays[0].Phase == 0 {
+			dep = "--dependency=afterok:$TRAIN_IDS "
+		}
+		cmds = append(cmds, "sbatch --parsable "+dep+shellQuote(a.Script))
 	}
 	return append(cmds, "sbatch --parsable --dependency=afterok:$ARRAY_IDS "+shellQuote(sub.Collect))
 }
@@ -189,14 +215,21 @@ func (sub *Submission) SbatchCommands() []string {
 // --dependency=afterok on all of them, and records the ids in the
 // submission's submission.json. sbatch is the command to run ("sbatch").
 func Submit(ctx context.Context, sub *Submission, sbatch string) error {
-	var ids []string
+	var ids, train []string
 	for i := range sub.Arrays {
-		id, err := runSbatch(ctx, sbatch, sub.Arrays[i].Script)
+		args := []string{sub.Arrays[i].Script}
+		if sub.Arrays[i].Phase == 1 && len(train) > 0 {
+			args = append([]string{"--dependency=afterok:" + strings.Join(train, ":")}, args...)
+		}
+		id, err := runSbatch(ctx, sbatch, args...)
 		if err != nil {
 			return err
 		}
 		sub.Arrays[i].ID = id
 		ids = append(ids, id)
+		if sub.Arrays[i].Phase == 0 {
+			train = append(train, id)
+		}
 		if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
 			return err
 		}
@@ -252,10 +285,16 @@ func (s *Sweep) Submissions() ([]*Submission, error) {
 }
 
 // SlurmLog returns the Slurm output file of a task recorded as "A_a" (array
-// job A, task a), when a submission of this sweep has array A.
+// job A, task a) when a submission of this sweep has array A, or of the
+// collect job that reduced a sharded job.
 func SlurmLog(subs []*Submission, task string) string {
 	a, t, ok := strings.Cut(task, "_")
 	if !ok {
+		for _, sub := range subs {
+			if sub.CollectID == task && task != "" {
+				return filepath.Join(sub.Dir, "collect-"+task+".out") // a sharded job's reduction
+			}
+		}
 		return ""
 	}
 	for _, sub := range subs {
@@ -268,7 +307,8 @@ func SlurmLog(subs []*Submission, task string) string {
 	return ""
 }
 
-// TaskJob returns the job id on line index+1 of a task list.
+// TaskJob returns line index+1 of a task list: a job id, or a job id and
+// a step of a sharded job ("ID train", "ID shard i/n").
 func TaskJob(tasks string, index int) (string, error) {
 	b, err := os.ReadFile(tasks)
 	if err != nil {

@@ -37,7 +37,7 @@ func (s *Sweep) Finished() *Finished {
 			f.Notes = append(f.Notes, j.ID+": "+reason+", left out")
 			continue
 		}
-		rep, err := awd.ReadReport(s.ResultsPath(j.ID))
+		rep, err := awd.ReadReport(s.ResultsPath(j))
 		if err != nil {
 			f.Notes = append(f.Notes, j.ID+": "+err.Error()+", left out")
 			continue
@@ -51,5 +51,11 @@ func (s *Sweep) Finished() *Finished {
 // RunDir is the folder awd.Run writes job id's run into.
 func (s *Sweep) RunDir(id string) string { return filepath.Join(s.JobDir(id), runDir) }
 
-// ResultsPath is job id's results.json.
-func (s *Sweep) ResultsPath(id string) string { return filepath.Join(s.RunDir(id), ResultsFile) }
+// ResultsPath is job j's results.json: its run's, or for a sharded job
+// the one its reduction writes beside the run.
+func (s *Sweep) ResultsPath(j *Job) string {
+	if j.Shards > 1 {
+		return filepath.Join(s.JobDir(j.ID), ResultsFile)
+	}
+	return filepath.Join(s.RunDir(j.ID), ResultsFile)
+}

@@ -126,12 +126,12 @@ func runJobCommand(args []string, tasks string) error {
 	if err != nil {
 		return err
 	}
-	var id string
+	var line string
 	switch {
 	case len(args) == 2 && tasks == "":
-		id = args[1]
+		line = args[1]
 	case len(args) == 1 && tasks != "":
-		if id, err = sweep.TaskFromEnv(tasks); err != nil {
+		if line, err = sweep.TaskFromEnv(tasks); err != nil {
 			return err
 		}
 	default:
@@ -139,13 +139,21 @@ func runJobCommand(args []string, tasks string) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	return sweep.RunJob(ctx, s, id, runSweepJob)
+	id, step, _ := strings.Cut(line, " ")
+	return sweep.RunStep(ctx, s, id, step, runSweepJob)
 }
 
-// collectSweep writes the sweep's tables and its gamma-over-training
-// figures (tables/figures/gamma_epochs_*.png and .svg).
+// collectSweep reduces the sharded jobs whose shards are all done, then
+// writes the sweep's tables and its gamma-over-training figures
+// (tables/figures/gamma_epochs_*.png and .svg).
 func collectSweep(s *sweep.Sweep) ([]string, error) {
+	ctx, stop := signalContext()
+	defer stop()
+	rerrs := sweep.ReduceReady(ctx, s)
 	files, series, err := sweep.Collect(s)
+	if err == nil && len(rerrs) > 0 {
+		err = fmt.Errorf("%d sharded jobs failed to reduce: %w", len(rerrs), rerrs[0])
+	}
 	if err != nil {
 		return files, err
 	}
@@ -249,7 +257,11 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 		return err
 	}
 	for _, a := range sub.Arrays {
-		fmt.Fprintf(out, "array of %d jobs (%d threads, %s, %s): %s\n", len(a.Jobs), a.Threads, a.Memory, a.Time, a.Script)
+		what := "jobs"
+		if a.Phase == 1 {
+			what = "analysis shards, after the training"
+		}
+		fmt.Fprintf(out, "array of %d %s (%d threads, %s, %s): %s\n", len(a.Jobs), what, a.Threads, a.Memory, a.Time, a.Script)
 	}
 	fmt.Fprintf(out, "collect job: %s\n", sub.Collect)
 	if dryRun {

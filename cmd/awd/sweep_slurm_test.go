@@ -20,19 +20,29 @@ import (
 // real Slurm, polls squeue until the array and the collect job are gone,
 // and checks that every job is done and the collect job wrote the tables.
 func TestCLISweepSlurm(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { sweepSlurm(t, tinySweep, "") })
+	// Sharded jobs: a training array, an array of analysis shards after it,
+	// the reduction in the collect job.
+	t.Run("sharded", func(t *testing.T) {
+		sweepSlurm(t, strings.Replace(tinySweep, "  - loss: [ce, mse]\n", "  - loss: [ce, mse]\n    shards: 2\n", 1), "array of 4 analysis shards, after the training")
+	})
+}
+
+func sweepSlurm(t *testing.T, src, wantOut string) {
 	if os.Getenv("SLURM_CONF") == "" {
 		t.Fatal("SLURM_CONF is not set: run scripts/test-slurm.sh")
 	}
-	cfg := writeSweep(t, tinySweep)
+	cfg := writeSweep(t, src)
 	dir := filepath.Join(filepath.Dir(cfg), "out")
 	so, se, code := awdCmd(t, "sweep", "--slurm", cfg)
 	if code != 0 {
 		t.Fatalf("sweep --slurm: exit %d\n%s%s", code, so, se)
 	}
-	m := regexp.MustCompile(`submitted: array job (\d+), collect job (\d+)`).FindStringSubmatch(so)
-	if m == nil {
-		t.Fatalf("no job ids in:\n%s", so)
+	m := regexp.MustCompile(`submitted: array job ([\d, ]+), collect job (\d+)`).FindStringSubmatch(so)
+	if m == nil || !strings.Contains(so, wantOut) {
+		t.Fatalf("no job ids or no %q in:\n%s", wantOut, so)
 	}
+	m[1] = strings.ReplaceAll(m[1], " ", "")
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		out, err := exec.Command("squeue", "-h", "-j", m[1]+","+m[2], "-o", "%i %T %r").Output()
@@ -40,7 +50,7 @@ func TestCLISweepSlurm(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			exec.Command("scancel", m[1], m[2]).Run()
+			exec.Command("scancel", m[1]+","+m[2]).Run()
 			t.Fatalf("still queued after 2 minutes:\n%s", out)
 		}
 		time.Sleep(250 * time.Millisecond)

@@ -1,0 +1,182 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// A job with Shards = n > 1 runs in three steps, so that on Slurm the
+// analyses of a big cell spread over n array tasks:
+//
+//	train    awd.Run without analyses, keeping the checkpoints of the
+//	         analysed epochs (jobs/ID/run/); the state becomes "analysing"
+//	shard i  for every analysed epoch, shard i of n of its accumulation
+//	         (awd.Accumulate), saved as jobs/ID/shards/eNNNN_i_of_n.acc
+//	reduce   per epoch, the shards merged and finished (awd.Finalize); the
+//	         job's results.json (jobs/ID/results.json: the run's training
+//	         log and the analyses) and arrays; the state becomes "done"
+//
+// Locally RunJob does the three in turn; on Slurm the train steps run in
+// the first arrays, the shard steps in arrays that depend on them, and the
+// reduce steps in the collect job.
+
+// StateAnalysing is a sharded job whose training is done and whose
+// analysis shards or reduction are not.
+const StateAnalysing = "analysing"
+
+// trainOnly returns the job's run without analyses, its analysed epochs
+// kept as checkpoints.
+func (j *Job) trainOnly() awd.RunConfig {
+	rc := j.Spec
+	rc.Checkpoints = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(rc.Checkpoints), rc.AnalyzeAt...))))
+	rc.AnalyzeAt, rc.Analysis = nil, nil
+	return rc
+}
+
+func (s *Sweep) shardPath(id string, e, i, n int) string {
+	return filepath.Join(s.JobDir(id), "shards", fmt.Sprintf("e%04d_%d_of_%d.acc", e, i, n))
+}
+
+// analysedEpochs returns the epochs a sharded job analyses, with their
+// checkpoints: those of AnalyzeAt that training reached, and the last
+// epoch of an early stop (from final.npz), as awd.Run does.
+func (s *Sweep) analysedEpochs(j *Job) (epochs []int, files []string, err error) {
+	run := s.RunDir(j.ID)
+	rep, err := awd.ReadReport(filepath.Join(run, ResultsFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("the training's report: %w", err)
+	}
+	if !rep.Finished || len(rep.Training) == 0 {
+		return nil, nil, errors.New("the training has not finished")
+	}
+	last := rep.Training[len(rep.Training)-1].Epoch
+	for _, e := range j.Spec.AnalyzeAt {
+		if e <= last {
+			epochs = append(epochs, e)
+			files = append(files, filepath.Join(run, "checkpoints", fmt.Sprintf("epoch_%04d.npz", e)))
+		}
+	}
+	if last < j.Spec.Train.Epochs && !slices.Contains(epochs, last) {
+		epochs = append(epochs, last)
+		files = append(files, filepath.Join(run, "final.npz"))
+	}
+	return epochs, files, nil
+}
+
+// analysisAt is the job's analysis for epoch e of the analysed epochs: the
+// suppression experiments only at the last.
+func (j *Job) analysisAt(e int, epochs []int) awd.Config {
+	cfg := *j.Spec.Analysis
+	if e != slices.Max(epochs) {
+		cfg.Interventions = nil
+	}
+	return cfg
+}
+
+// runShard accumulates shard i of n of every analysed epoch of a trained
+// sharded job (a shard already saved is kept).
+func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) error {
+	epochs, files, err := s.analysedEpochs(j)
+	if err != nil {
+		return err
+	}
+	train, _, err := j.Spec.Data.Load()
+	if err != nil {
+		return err
+	}
+	for k, e := range epochs {
+		path := s.shardPath(j.ID, e, i, n)
+		if _, err := awd.LoadAccumulation(path); err == nil {
+			continue
+		}
+		model, _, err := nn.LoadCheckpoint(files[k])
+		if err != nil {
+			return err
+		}
+		acc, err := awd.Accumulate(ctx, model, train, j.analysisAt(e, epochs), awd.AccumulateOptions{Shard: i - 1, Shards: n})
+		if err != nil {
+			return err
+		}
+		acc.Info.Epoch = e
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := acc.Save(path); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "epoch %d: shard %d of %d accumulated (%d samples)\n", e, i, n, len(acc.Samples))
+	}
+	return nil
+}
+
+// reduce merges the shards of every analysed epoch of a sharded job,
+// finishes the analyses and writes the job's results.json and arrays.
+func (s *Sweep) reduce(ctx context.Context, j *Job, log io.Writer) error {
+	epochs, _, err := s.analysedEpochs(j)
+	if err != nil {
+		return err
+	}
+	rep, err := awd.ReadReport(filepath.Join(s.RunDir(j.ID), ResultsFile))
+	if err != nil {
+		return err
+	}
+	rep.Config, _ = json.Marshal(j.Spec)
+	rep.Checkpoints = nil
+	for _, e := range epochs {
+		var acc *awd.Accumulation
+		for i := 1; i <= j.Shards; i++ {
+			a, err := awd.LoadAccumulation(s.shardPath(j.ID, e, i, j.Shards))
+			if err != nil {
+				return fmt.Errorf("epoch %d: %w", e, err)
+			}
+			if acc == nil {
+				acc = a
+			} else if err := acc.Merge(a); err != nil {
+				return fmt.Errorf("epoch %d: %w", e, err)
+			}
+		}
+		r, err := awd.Finalize(ctx, acc, nil)
+		if err != nil {
+			return fmt.Errorf("epoch %d: %w", e, err)
+		}
+		ck := awd.Checkpoint{Epoch: e, Arrays: awd.ArraysName(e), Analysis: r, File: filepath.Join(runDir, "checkpoints", fmt.Sprintf("epoch_%04d.npz", e)),
+			TrainLoss: awd.Float(math.NaN()), TrainAcc: awd.Float(math.NaN()), TestLoss: awd.Float(math.NaN()), TestAcc: awd.Float(math.NaN())}
+		for _, l := range rep.Training {
+			if l.Epoch == e {
+				ck.TrainLoss, ck.TrainAcc, ck.TestLoss, ck.TestAcc = l.TrainLoss, l.TrainAcc, l.TestLoss, l.TestAcc
+			}
+		}
+		if err := awd.WriteArrays(filepath.Join(s.JobDir(j.ID), ck.Arrays), r); err != nil {
+			return err
+		}
+		rep.Checkpoints = append(rep.Checkpoints, ck)
+		fmt.Fprintf(log, "epoch %d: %d shards merged: gamma %s, gamma_awd %s\n", e, j.Shards, r.Fits[awd.NameC].Short(), r.Fits[awd.NameCAWD].Short())
+	}
+	return awd.WriteReport(s.ResultsPath(j), rep)
+}
+
+// shardsDone reports whether every shard of every analysed epoch is saved.
+func (s *Sweep) shardsDone(j *Job) bool {
+	epochs, _, err := s.analysedEpochs(j)
+	if err != nil {
+		return false
+	}
+	for _, e := range epochs {
+		for i := 1; i <= j.Shards; i++ {
+			if _, err := os.Stat(s.shardPath(j.ID, e, i, j.Shards)); err != nil {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,109 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/awd-toolkit/awd/awd"
+)
+
+// libraryExec runs a job with awd.Run, as the CLI does.
+func libraryExec(ctx context.Context, j *Job, dir string, log io.Writer) error {
+	_, err := awd.Run(ctx, j.Spec, dir, awd.RunOptions{Command: "sweep", Log: func(f string, a ...any) { fmt.Fprintf(log, f+"\n", a...) }})
+	return err
+}
+
+// tinyReal is one real job: a 784-8-8-10 MLP on 3 x 60 MNIST samples,
+// 2 epochs, analysed after both.
+const tinyReal = `
+name: real
+out: out
+seeds: [5]
+base: {data: mnist, widths: [8, 8], classes: 3, per_class: 60, batch: 10, epochs: 2, k: 20, analyze_at: [1, 2]}
+cells:
+  - loss: ce
+`
+
+// TestShardedJob runs one job unsharded and sharded in three (whole, and
+// step by step as Slurm would: train, the shards, the reduction) and
+// checks that the analyses agree to 1e-12 relative.
+func TestShardedJob(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // RunStep sets it to the job's threads
+	ctx := context.Background()
+	plain := prepare(t, tinyReal)
+	if err := RunJob(ctx, plain, plain.Jobs[0].ID, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	steps := prepare(t, tinyReal+"    shards: 3\n")
+	sweeps := []*Sweep{steps}
+	j := steps.Jobs[0]
+	if j.ID != plain.Jobs[0].ID || j.Shards != 3 {
+		t.Fatalf("sharded job %s (%d shards), plain %s", j.ID, j.Shards, plain.Jobs[0].ID)
+	}
+	if !testing.Short() {
+		whole := prepare(t, tinyReal+"    shards: 3\n")
+		if err := RunJob(ctx, whole, j.ID, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+		sweeps = append(sweeps, whole)
+	}
+	if err := RunStep(ctx, steps, j.ID, "shard 1/3", libraryExec); err == nil || !strings.Contains(err.Error(), "the training's report") {
+		t.Errorf("a shard before the training: %v", err)
+	}
+	if err := RunStep(ctx, steps, j.ID, StepTrain, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	if st := steps.Status(j); st.State != StateAnalysing {
+		t.Errorf("after training: %s", st.State)
+	}
+	for _, step := range []string{"shard 3/3", "shard 1/3", "shard 2/3"} {
+		if err := RunStep(ctx, steps, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if errs := ReduceReady(ctx, steps); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, s := range sweeps {
+		if st := s.Status(j); st.State != StateDone {
+			t.Fatalf("%s: %s %s", s.Dir, st.State, st.Detail)
+		}
+	}
+	read := func(s *Sweep) *awd.Report {
+		rep, err := awd.ReadReport(s.ResultsPath(s.Jobs[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	want := read(plain)
+	for _, s := range sweeps {
+		got := read(s)
+		if len(got.Checkpoints) != 2 || len(got.Training) != 2 {
+			t.Fatalf("%d analyses, %d epochs logged", len(got.Checkpoints), len(got.Training))
+		}
+		for i, ck := range want.Checkpoints {
+			g := got.Checkpoints[i]
+			if g.Epoch != ck.Epoch || g.TrainLoss != ck.TrainLoss {
+				t.Errorf("epoch %d vs %d, train loss %v vs %v", g.Epoch, ck.Epoch, g.TrainLoss, ck.TrainLoss)
+			}
+			for name, f := range ck.Analysis.Fits {
+				h := g.Analysis.Fits[name].Gamma
+				if math.Abs(h-f.Gamma) > 1e-12*math.Abs(f.Gamma) {
+					t.Errorf("epoch %d gamma(%s): sharded %.17g, one pass %.17g", ck.Epoch, name, h, f.Gamma)
+				}
+			}
+		}
+	}
+	if err := RunStep(ctx, steps, j.ID, "shard 4/3", libraryExec); err == nil {
+		t.Error("shard 4/3 accepted")
+	}
+	if err := RunStep(ctx, plain, j.ID, StepTrain, libraryExec); err == nil {
+		t.Error("a train step of an unsharded job accepted")
+	}
+}
