@@ -9,6 +9,7 @@ import (
 	"github.com/awd-toolkit/awd/linalg"
 	"github.com/awd-toolkit/awd/nn"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 )
 
 const eps64 = 0x1p-52
@@ -152,7 +153,14 @@ type reference struct {
 	Sigma2, LocMax                     float64
 }
 
-func bruteReference(ps *nn.PerSample, w linalg.Dense, partner []int, batches [][]int, batch int, centered bool) reference {
+// bruteReference computes the matrices from their definitions with nothing
+// of the code under test: explicit d x d per-sample Hessians, dtheta_n by a
+// least-norm solve (minNormDTheta, not DTheta's closed form), the Eq. 57
+// term as J_n^T g_n with J_n the Jacobian of W -> dtheta_n(W) by central
+// differences (not the closed form delta_n da_n^T), and the centred C_mb as
+// gonum's sample covariance of the mini-batch gradients rescaled to the
+// population one.
+func bruteReference(t *testing.T, ps *nn.PerSample, w linalg.Dense, partner []int, batches [][]int, batch int, centered bool) reference {
 	m, n := ps.M, ps.In
 	d := m * n
 	var r reference
@@ -190,21 +198,37 @@ func bruteReference(ps *nn.PerSample, w linalg.Dense, partner []int, batches [][
 			continue
 		}
 		a, ap := ps.A[s*n:(s+1)*n], ps.A[partner[s]*n:(partner[s]+1)*n]
-		dt := DTheta(w, a, ap)
-		if dt == nil {
-			continue
+		if dotSlow(a, a) == 0 {
+			continue // no W + dW maps a = 0 anywhere else
 		}
+		da := make([]float64, n)
+		for i := range da {
+			da[i] = ap[i] - a[i]
+		}
+		wd := append([]float64(nil), w.Data[:m*n]...)
+		dt := minNormDTheta(t, wd, m, n, a, da)
 		np++
 		dtv := mat.NewVecDense(d, dt)
 		sumDT += mat.Dot(dtv, dtv)
 		var hd mat.VecDense
 		hd.MulVec(hn, dtv)
 		r.CPair.RankOne(r.CPair, 1, &hd, &hd)
-		for p := 0; p < m; p++ {
-			for i := 0; i < n; i++ {
-				hd.SetVec(p*n+i, hd.AtVec(p*n+i)+ps.Delta[s*m+p]*(ap[i]-a[i]))
+		// Jacobian of W -> dtheta(W), column j by a central difference
+		// (dtheta is linear in W, so the difference is exact up to rounding)
+		jac := mat.NewDense(d, d, nil)
+		const h = 1e-3
+		for j := 0; j < d; j++ {
+			wp, wm := append([]float64(nil), wd...), append([]float64(nil), wd...)
+			wp[j] += h
+			wm[j] -= h
+			dp, dm := minNormDTheta(t, wp, m, n, a, da), minNormDTheta(t, wm, m, n, a, da)
+			for i := 0; i < d; i++ {
+				jac.Set(i, j, (dp[i]-dm[i])/(2*h))
 			}
 		}
+		var term2 mat.VecDense
+		term2.MulVec(jac.T(), g)
+		hd.AddVec(&hd, &term2)
 		r.CPair2.RankOne(r.CPair2, 1, &hd, &hd)
 	}
 	fb, fn := float64(batch), float64(ps.N)
@@ -222,19 +246,24 @@ func bruteReference(ps *nn.PerSample, w linalg.Dense, partner []int, batches [][
 		r.CPair2.Scale(1/(fb*float64(np)), r.CPair2)
 	}
 	if len(batches) > 0 {
-		r.CMB = mat.NewDense(d, d, nil)
-		mean := mat.NewVecDense(d, nil)
-		for _, b := range batches {
-			gb := mat.NewVecDense(d, nil)
-			for _, s := range b {
-				gb.AddScaledVec(gb, 1/float64(len(b)), grad(s))
+		gb := mat.NewDense(len(batches), d, nil)
+		for b, idx := range batches {
+			row := mat.NewVecDense(d, nil)
+			for _, s := range idx {
+				row.AddScaledVec(row, 1/float64(len(idx)), grad(s))
 			}
-			r.CMB.RankOne(r.CMB, 1, gb, gb)
-			mean.AddScaledVec(mean, 1/float64(len(batches)), gb)
+			gb.SetRow(b, row.RawVector().Data)
 		}
-		r.CMB.Scale(1/float64(len(batches)), r.CMB)
+		nb := float64(len(batches))
 		if centered {
-			r.CMB.RankOne(r.CMB, -1, mean, mean)
+			var cov mat.SymDense
+			stat.CovarianceMatrix(&cov, gb, nil) // divides by nb - 1
+			r.CMB = mat.NewDense(d, d, nil)
+			r.CMB.Scale((nb-1)/nb, &cov)
+		} else {
+			r.CMB = mat.NewDense(d, d, nil)
+			r.CMB.Mul(gb.T(), gb)
+			r.CMB.Scale(1/nb, r.CMB)
 		}
 	}
 	return r
@@ -327,7 +356,7 @@ func TestStateMatchesBruteForce(t *testing.T) {
 				t.Fatal(err)
 			}
 			got.FillCAWD()
-			want := bruteReference(ps, w, partner, batches, tc.batch, tc.centered)
+			want := bruteReference(t, ps, w, partner, batches, tc.batch, tc.centered)
 			for _, x := range []struct {
 				name string
 				got  linalg.Dense

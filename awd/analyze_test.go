@@ -168,31 +168,63 @@ func TestAnalyzeErrors(t *testing.T) {
 }
 
 // TestPaperQualitative is the end-to-end check of the paper's result on a
-// small MNIST subset: gamma(CE) > gamma(MSE), and 1 <= gamma <= 2 within
-// 3 SE for both losses (Thm 5.1 bounds gamma_awd; C follows it).
+// small MNIST subset: gamma(CE) > gamma(MSE) for C and C_awd, and for
+// gamma_awd what Thm 5.1 implies, within 3 SE: lambda_i^2 <= s_i holds for
+// every loss and bounds gamma_awd <= 2; s_i <= lambda_loc_max lambda_i,
+// which bounds gamma_awd >= 1, needs every H_n PSD, so only for CE (the
+// paper reports gamma about 0.96 for MSE). The theorem says nothing of C.
 func TestPaperQualitative(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains two networks for tens of seconds; run without -short")
 	}
-	gamma := map[string]Fit{}
+	gamma := map[string]map[string]Fit{}
 	for _, loss := range []string{"ce", "mse"} {
-		model, sub := trained(t, loss, 3, 300, 20, 60, 7)
+		model, sub := paperNetwork(t, loss)
 		r, err := Analyze(context.Background(), model, sub, smallConfig(loss, 150, 30), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		gamma[loss] = r.Fits
 		for _, name := range []string{NameC, NameCAWD} {
 			f := r.Fits[name]
 			t.Logf("%s %s: gamma %.3f ± %.3f (R2 %.3f, %d used); sample loss %.4f acc %.3f", loss, name, f.Gamma, f.SE, f.R2, f.Used, r.SampleLoss, r.SampleAcc)
-			if se := 3 * float64(f.SE); f.Gamma < 1-se || f.Gamma > 2+se {
-				t.Errorf("%s %s: gamma %v ± %v outside [1, 2]", loss, name, f.Gamma, f.SE)
-			}
 		}
-		gamma[loss] = r.Fits[NameC]
+		f, se := r.Fits[NameCAWD], 3*float64(r.Fits[NameCAWD].SE)
+		if f.Gamma > 2+se || loss == "ce" && f.Gamma < 1-se {
+			t.Errorf("%s: gamma_awd %v ± %v outside the bounds Thm 5.1 implies", loss, f.Gamma, f.SE)
+		}
+		if r.Bounds.Lower.Fraction != 1 || loss == "ce" && r.Bounds.Upper.Fraction != 1 {
+			t.Errorf("%s: Thm 5.1 per direction: %+v", loss, r.Bounds)
+		}
 	}
-	if gamma["ce"].Gamma <= gamma["mse"].Gamma {
-		t.Errorf("gamma CE %v <= gamma MSE %v", gamma["ce"].Gamma, gamma["mse"].Gamma)
+	for _, name := range []string{NameC, NameCAWD} {
+		if gamma["ce"][name].Gamma <= gamma["mse"][name].Gamma {
+			t.Errorf("%s: gamma CE %v <= gamma MSE %v", name, gamma["ce"][name].Gamma, gamma["mse"][name].Gamma)
+		}
 	}
+}
+
+var paperNets struct {
+	sync.Mutex
+	model map[string]*nn.Model
+	data  map[string]*nn.Dataset
+}
+
+// paperNetwork is the MLP 784-20-20-10 trained for 60 epochs on 300 MNIST
+// samples of each of 3 classes with loss (seed 7), trained once per test
+// binary.
+func paperNetwork(t *testing.T, loss string) (*nn.Model, *nn.Dataset) {
+	paperNets.Lock()
+	defer paperNets.Unlock()
+	if paperNets.model == nil {
+		paperNets.model, paperNets.data = map[string]*nn.Model{}, map[string]*nn.Dataset{}
+	}
+	if m, ok := paperNets.model[loss]; ok {
+		return m, paperNets.data[loss]
+	}
+	m, d := trained(t, loss, 3, 300, 20, 60, 7)
+	paperNets.model[loss], paperNets.data[loss] = m, d
+	return m, d
 }
 
 // TestThm51RandomNetworks is the property test of Thm 5.1 through the whole

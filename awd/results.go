@@ -117,6 +117,8 @@ func npzName(cov string) string {
 //	corr             eigenvalue-alignment correlation per direction
 //	rho_<X>, rho_rand_<X>   leading block of rho in H's basis and a Haar frame
 //	supp_<name>_lambda, supp_<name>_s, supp_<name>_corr   spectra and correlations after each intervention
+//	                 (paper protocol: the diagonals h'_i and s'_i in the original basis)
+//	gamma_k_<X>      gamma(k') of covariance X for k' = 1..k (GammaPrefix)
 func WriteArrays(path string, r *Result) error {
 	a := &r.Arrays
 	idx := make([]int64, len(a.SampleIndices))
@@ -145,6 +147,9 @@ func WriteArrays(path string, r *Result) error {
 	}
 	for _, name := range sortedKeys(a.RhoRand) {
 		es = append(es, entry{"rho_rand_" + npzLabel(name), denseMat(a.RhoRand[name])})
+	}
+	for _, name := range sortedKeys(a.GammaK) {
+		es = append(es, entry{"gamma_k_" + npzLabel(name), a.GammaK[name]})
 	}
 	for _, name := range sortedKeys(a.Suppressed) {
 		v := a.Suppressed[name]
