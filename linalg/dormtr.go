@@ -17,14 +17,14 @@ import "github.com/awd-toolkit/awd/kernels"
 // Blocks are applied last to first: Z := Z - Vr^T (T (Vr Z)), two GEMMs and a
 // small triangular product each. Cost 2 n^2 k flops for k columns.
 
-// ormtrNB is the number of reflectors per block: 128 rounded down to a
+// ormtrBlock is the number of reflectors per block: 128 rounded down to a
 // multiple of the GEMM micro-kernel's rows, since the block's product
 // V Z has that many rows (126 for the AVX-512 kernel's 14 measured 2-4%
 // faster than 128, whose last tile of 2 rows costs a whole one of 14).
-var ormtrNB = func() int {
+func ormtrBlock() int {
 	mr, _ := kernels.DgemmShape()
 	return max(128/mr*mr, mr)
-}()
+}
 
 // dormtr overwrites z (n x k) with Q z, Q from the reduction t.
 func dormtr(t tridiag, z Dense) {
@@ -34,6 +34,7 @@ func dormtr(t tridiag, z Dense) {
 		return
 	}
 	nr := n - 1 // number of reflectors
+	ormtrNB := ormtrBlock() // of the level in use now, not at start-up
 	vr := NewDense(ormtrNB, n)
 	tt := NewDense(ormtrNB, ormtrNB)
 	tmp := NewDense(ormtrNB, k)
