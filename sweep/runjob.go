@@ -206,12 +206,21 @@ func ReduceReady(ctx context.Context, s *Sweep) []error {
 	return errs
 }
 
+// Commit names the commit the binary was built from when the build has no
+// VCS stamp (a worktree, -buildvcs=false): set it with
+// -ldflags "-X github.com/awd-toolkit/awd/sweep.Commit=$(git rev-parse HEAD)".
+var Commit string
+
 // BuildCommit is the VCS commit the running binary was built from, with
-// "-dirty" when the tree had local changes, or "unknown" (go run, tests).
+// "-dirty" when the tree had local changes, or Commit, or "unknown".
 func BuildCommit() string {
+	unknown := "unknown"
+	if Commit != "" {
+		unknown = Commit
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown"
+		return unknown
 	}
 	rev, dirty := "", false
 	for _, s := range bi.Settings {
@@ -223,7 +232,7 @@ func BuildCommit() string {
 		}
 	}
 	if rev == "" {
-		return "unknown"
+		return unknown
 	}
 	if dirty {
 		rev += "-dirty"
