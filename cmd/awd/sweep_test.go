@@ -2,9 +2,12 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tinySweep is a sweep of two jobs (CE and MSE, one seed) of a second or
@@ -116,5 +119,54 @@ func TestCLISweepBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant one awd: line with %q", code, se, tc.want)
 			}
 		})
+	}
+}
+
+// TestCLISweepKilled kills a running sweep with SIGKILL (no chance to clean
+// up): its job processes die with it, and the sweep started again skips
+// the finished jobs and finishes the others.
+func TestCLISweepKilled(t *testing.T) {
+	src := strings.Replace(tinySweep, "local: {workers: 2}", "local: {workers: 1}", 1)
+	cfg := writeSweep(t, src)
+	dir := filepath.Join(filepath.Dir(cfg), "out")
+	cmd := exec.Command(os.Args[0], "sweep", cfg)
+	cmd.Env = append(os.Environ(), "AWD_CLI_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it once the first job is done and the second has started.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		states, _ := filepath.Glob(filepath.Join(dir, "jobs", "*", "state.json"))
+		done := 0
+		for _, p := range states {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), `"state": "done"`) {
+				done++
+			}
+		}
+		if done >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no job finished within 2 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	// The job processes die with the sweep (their locks are released).
+	time.Sleep(500 * time.Millisecond)
+	so, _, _ := awdCmd(t, "sweep", "status", dir)
+	if strings.Contains(so, "\nrunning ") {
+		t.Errorf("a job still runs after its sweep was killed:\n%s", so)
+	}
+	_, se, code := awdCmd(t, "sweep", cfg)
+	if code != 0 || !strings.Contains(se, "[2/2 done, 0 failed") {
+		t.Fatalf("resumed sweep: exit %d\n%s", code, se)
+	}
+	m := regexp.MustCompile(`2 jobs, (\d) done, 0 running elsewhere, (\d) to run`).FindStringSubmatch(se)
+	if m == nil || m[1] != "1" || m[2] != "1" {
+		t.Errorf("the resumed sweep did not skip the finished jobs:\n%s", se)
 	}
 }
