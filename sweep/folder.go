@@ -321,4 +321,4 @@ func Count(sts []Status) map[string]int {
 }
 
 // orderedStates lists the states in the order the status table shows them.
-var orderedStates = []string{StateDone, StateRunning, StateAnalysing, StateInterrupted, StateFailed, StatePending}
+var orderedStates = []string{StateDone, StateRunning, StateQueued, StateAnalysing, StateInterrupted, StateFailed, StatePending}

@@ -319,3 +319,31 @@ func report(cfg awd.RunConfig, k int, epochs []int, gammas ...float64) *awd.Repo
 	}
 	return rep
 }
+
+// TestStatusQueued checks that the status shows the jobs Slurm still
+// holds, from squeue's answer (a stand-in script here).
+func TestStatusQueued(t *testing.T) {
+	s := prepare(t, minimal)
+	sub, err := WriteSlurm(s, s.Jobs[2:5], SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Arrays[0].ID = "77"
+	if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(t.TempDir(), "squeue")
+	os.WriteFile(fake, []byte("#!/bin/sh\necho '77 1 PENDING'\necho '77 2 RUNNING'\necho '99 0 PENDING'\n"), 0o755)
+	defer func(old string) { squeue = old }(squeue)
+	squeue = fake
+	var b strings.Builder
+	if err := WriteStatus(&b, s, false); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"queued   " + s.Jobs[3].ID, "Slurm task 77_1 PENDING", "queued   " + s.Jobs[4].ID, "Slurm task 77_2 RUNNING", "pending  " + s.Jobs[2].ID, "8 jobs: 2 queued, 6 pending"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+}

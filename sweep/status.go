@@ -3,7 +3,9 @@ package sweep
 import (
 	"fmt"
 	"io"
+	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -18,6 +20,12 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 		return err
 	}
 	sts := s.Statuses()
+	inQueue := queued(subs)
+	for i, st := range sts {
+		if q, ok := inQueue[st.Job.ID]; ok && st.State != StateDone && st.State != StateRunning {
+			sts[i].State, sts[i].Detail = StateQueued, "Slurm "+q
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tJOB\tATTEMPTS\tSECONDS\tLOG")
 	for _, st := range sts {
@@ -35,7 +43,7 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 				log += " (Slurm: " + sl + ")"
 			}
 		}
-		if st.State == StatePending {
+		if st.State == StatePending || st.State == StateQueued {
 			log = ""
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.State, st.Job.ID, att, sec, log)
@@ -67,4 +75,49 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 		fmt.Fprintf(w, "last Slurm submission: %s (arrays %s, collect %s)\n", last.Dir, strings.Join(ids, ", "), last.CollectID)
 	}
 	return nil
+}
+
+// StateQueued is shown for a job that is not done and that Slurm holds in
+// its queue (a task of one of the sweep's submissions).
+const StateQueued = "queued"
+
+// squeue is the command queued asks.
+var squeue = "squeue"
+
+// queued asks Slurm which tasks of the sweep's submissions it still holds
+// and returns, per job id, "task A_a PENDING" (or RUNNING, ...). It is
+// empty when squeue is missing or fails (the jobs left Slurm's memory).
+func queued(subs []*Submission) map[string]string {
+	arrays := map[string]*Array{}
+	var ids []string
+	for _, sub := range subs {
+		for i := range sub.Arrays {
+			if a := &sub.Arrays[i]; a.ID != "" {
+				arrays[a.ID] = a
+				ids = append(ids, a.ID)
+			}
+		}
+	}
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out
+	}
+	b, err := exec.Command(squeue, "-h", "-r", "-j", strings.Join(ids, ","), "-o", "%F %K %T").Output()
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		a, ok := arrays[f[0]]
+		k, err := strconv.Atoi(f[1])
+		if !ok || err != nil || k < 0 || k >= len(a.Jobs) {
+			continue
+		}
+		id, _, _ := strings.Cut(a.Jobs[k], " ")
+		out[id] = fmt.Sprintf("task %s_%d %s", f[0], k, f[2])
+	}
+	return out
 }
