@@ -33,7 +33,7 @@ func dormtr(t tridiag, z Dense) {
 	if n < 2 || k == 0 {
 		return
 	}
-	nr := n - 1 // number of reflectors
+	nr := n - 1             // number of reflectors
 	ormtrNB := ormtrBlock() // of the level in use now, not at start-up
 	vr := NewDense(ormtrNB, n)
 	tt := NewDense(ormtrNB, ormtrNB)
