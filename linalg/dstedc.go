@@ -213,7 +213,7 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 		defer putScratch(utBuf)
 		ut := DenseOf(k, k, *utBuf)
 		secularRoots(dk, zk, rho, lam, ut, par)
-		eigvecsGE(dk, zk, rho, ut)
+		eigvecsGE(dk, zk, rho, ut, par)
 		// Group the kept columns: top-only, mixed, bottom-only.
 		var g1, g2 []int // indices s into keep
 		for s, c := range keep {
@@ -243,13 +243,15 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 	if len(defl) > 0 {
 		// The deflated columns, row by row (a column at a time would miss
 		// the cache on every entry).
-		for r := 0; r < n; r++ {
-			src := q.Data[r*q.Stride : r*q.Stride+n]
-			dst := res.Data[r*res.Stride+k : r*res.Stride+n]
-			for t, c := range defl {
-				dst[t] = src[c]
+		splitRange(par, n, 256, func(r0, r1 int) {
+			for r := r0; r < r1; r++ {
+				src := q.Data[r*q.Stride : r*q.Stride+n]
+				dst := res.Data[r*res.Stride+k : r*res.Stride+n]
+				for t, c := range defl {
+					dst[t] = src[c]
+				}
 			}
-		}
+		})
 	}
 	// Sort ascending and write back.
 	ord := make([]int, n)
@@ -260,7 +262,9 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 	for i, j := range ord {
 		d[i] = vals[j]
 	}
-	permuteRows(q, res, ord)
+	splitRange(par, n, 256, func(r0, r1 int) {
+		permuteRows(q.View(r0, 0, r1-r0, n), res.View(r0, 0, r1-r0, n), ord)
+	})
 	return nil
 }
 
@@ -337,24 +341,32 @@ func rotCols(q Dense, p, c int, cs, sn float64) {
 // secularRoots solves for all k roots; row j of ut receives d_i - lambda_j.
 func secularRoots(d, z []float64, rho float64, lam []float64, ut Dense, par int) {
 	k := len(d)
-	work := func(j0, j1 int) {
+	splitRange(par, k, 128, func(j0, j1 int) {
 		for j := j0; j < j1; j++ {
 			lam[j] = dlaed4(j, d, z, rho, ut.Data[j*ut.Stride:j*ut.Stride+k])
 		}
-	}
-	if par <= 1 || k < 128 {
-		work(0, k)
+	})
+}
+
+// splitRange runs f on [0, n) cut into par contiguous parts, each on its own
+// goroutine (the last on the caller), or on the caller alone when par <= 1
+// or n < minN. The parts of a merge's O(n^2) passes are independent rows or
+// columns, so the result does not depend on par.
+func splitRange(par, n, minN int, f func(lo, hi int)) {
+	if par <= 1 || n < minN {
+		f(0, n)
 		return
 	}
 	var wg sync.WaitGroup
-	chunk := (k + par - 1) / par
-	for j0 := 0; j0 < k; j0 += chunk {
+	chunk := (n + par - 1) / par
+	for lo := 0; lo+chunk < n; lo += chunk {
 		wg.Add(1)
-		go func(j0 int) {
+		go func() {
 			defer wg.Done()
-			work(j0, min(j0+chunk, k))
-		}(j0)
+			f(lo, lo+chunk)
+		}()
 	}
+	f((n-1)/chunk*chunk, n)
 	wg.Wait()
 }
 
@@ -362,38 +374,44 @@ func secularRoots(d, z []float64, rho float64, lam []float64, ut Dense, par int)
 // eigenvectors of D + rho z z^T as rows, by Gu and Eisenstat's formula:
 // zhat_i^2 = (lambda_{k-1} - d_i)/rho prod_{j<i} (lambda_j - d_i)/(d_j - d_i)
 // prod_{i<=j<k-1} (lambda_j - d_i)/(d_{j+1} - d_i).
-func eigvecsGE(d, z []float64, rho float64, ut Dense) {
+func eigvecsGE(d, z []float64, rho float64, ut Dense, par int) {
 	k := len(d)
 	p := make([]float64, k)
 	last := ut.Data[(k-1)*ut.Stride : (k-1)*ut.Stride+k]
-	for i := range p {
-		p[i] = -last[i] / rho
-	}
-	for j := 0; j < k-1; j++ {
-		row := ut.Data[j*ut.Stride : j*ut.Stride+k]
-		for i := 0; i <= j; i++ { // j >= i: pair with d_{j+1}
-			p[i] *= -row[i] / (d[j+1] - d[i])
+	// The products of component i run over j in the same order whatever
+	// the split: the workers take columns i.
+	splitRange(par, k, 256, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			p[i] = -last[i] / rho
 		}
-		for i := j + 1; i < k; i++ { // j < i: pair with d_j
-			p[i] *= -row[i] / (d[j] - d[i])
+		for j := 0; j < k-1; j++ {
+			row := ut.Data[j*ut.Stride : j*ut.Stride+k]
+			for i := i0; i < min(j+1, i1); i++ { // j >= i: pair with d_{j+1}
+				p[i] *= -row[i] / (d[j+1] - d[i])
+			}
+			for i := max(j+1, i0); i < i1; i++ { // j < i: pair with d_j
+				p[i] *= -row[i] / (d[j] - d[i])
+			}
 		}
-	}
-	for i := range p {
-		p[i] = math.Copysign(math.Sqrt(math.Abs(p[i])), z[i])
-	}
-	for j := 0; j < k; j++ {
-		row := ut.Data[j*ut.Stride : j*ut.Stride+k]
-		var nrm float64
-		for i := range row {
-			v := p[i] / row[i]
-			row[i] = v
-			nrm += v * v
+		for i := i0; i < i1; i++ {
+			p[i] = math.Copysign(math.Sqrt(math.Abs(p[i])), z[i])
 		}
-		inv := 1 / math.Sqrt(nrm)
-		for i := range row {
-			row[i] *= inv
+	})
+	splitRange(par, k, 256, func(j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			row := ut.Data[j*ut.Stride : j*ut.Stride+k]
+			var nrm float64
+			for i := range row {
+				v := p[i] / row[i]
+				row[i] = v
+				nrm += v * v
+			}
+			inv := 1 / math.Sqrt(nrm)
+			for i := range row {
+				row[i] *= inv
+			}
 		}
-	}
+	})
 }
 
 // getScratch and putScratch lend the large merge buffers, which are
