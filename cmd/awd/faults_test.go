@@ -284,3 +284,70 @@ func tinyMNIST(t *testing.T) string {
 	}
 	return "AWD_MNIST_DIR=" + tinyMNISTDir.dir
 }
+
+// TestInterrupt sends SIGINT during training and during an analysis: the
+// command stops promptly with exit status 1 and the message that the folder
+// is resumable, and the same command then finishes the run.
+func TestInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains and analyses a 50-50 MLP twice; run without -short")
+	}
+	for _, stage := range []string{"training", "analysing"} {
+		t.Run(stage, func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"run", "--classes", "3", "--per-class", "300", "--epochs", "6", "--analyze-at", "2,6", "--k", "300",
+				"--suppress", "rank1", "--out", dir}
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "AWD_CLI_MAIN=1")
+			var stderr syncBuffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; ; i++ {
+				_, err := os.Stat(filepath.Join(dir, "checkpoints", "last.npz"))
+				if stage == "training" && err == nil || stage == "analysing" && strings.Contains(stderr.String(), "epoch 2: analysing") {
+					break
+				}
+				if i > 6000 {
+					t.Fatalf("never reached %s:\n%s", stage, stderr.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond)
+			start := time.Now()
+			cmd.Process.Signal(os.Interrupt)
+			err := cmd.Wait()
+			waited := time.Since(start)
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "resumes it") {
+				t.Fatalf("after SIGINT: %v\n%s", err, stderr.String())
+			}
+			// Generous: the machine may be shared; the stages check about every 0.1 s.
+			t.Logf("stopped %v after SIGINT", waited)
+			if waited > 10*time.Second {
+				t.Errorf("took %v to stop", waited)
+			}
+			if _, se, code := awdCmd(t, append(args, "--quiet")...); code != 0 {
+				t.Fatalf("resume after SIGINT: exit %d\n%s", code, se)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
