@@ -61,7 +61,9 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 	// For CE every Lambda_n = diag(p) - p p^T is PSD: the upper bound of
 	// Thm 5.1 applies whatever rounding makes of the tiniest eigenvalues.
 	r.AllPSD = cfg.Loss == nn.CE.String() || r.Spectrum.NegativeHn == 0
-	if err := Statistics(ctx, r, cv, acc.Spectra, cfg, prog); err != nil {
+	// Statistics checks ctx between its steps; run in the background, it
+	// also leaves at once when ctx is cancelled inside a long step.
+	if err := cancellable(ctx, func() error { return Statistics(ctx, r, cv, acc.Spectra, cfg, prog) }); err != nil {
 		return nil, fmt.Errorf("analyze %s: %w", cfg.Layer, err)
 	}
 	r.Timings.Total = acc.Timings.Pairs + acc.Timings.PerSample + acc.Timings.Accumulate + time.Since(t00).Seconds()

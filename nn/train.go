@@ -204,11 +204,16 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 		}
 		n.store(m)
 		if full {
-			st.FullLoss, st.FullAcc = evaluate(n, train, cfg.Loss)
+			st.FullLoss, st.FullAcc = evaluate(n, train, cfg.Loss, cfg.Done)
 			accs = append(accs, st.FullAcc)
 		}
 		if test != nil {
-			st.TestLoss, st.TestAcc = evaluate(n, test, cfg.Loss)
+			st.TestLoss, st.TestAcc = evaluate(n, test, cfg.Loss, cfg.Done)
+		}
+		select {
+		case <-cfg.Done:
+			return last, fmt.Errorf("train: evaluating epoch %d: %w; the model holds the weights of epoch %d, which were not reported", e, ErrStopped, e)
+		default:
 		}
 		st.Seconds = time.Since(start).Seconds()
 		last = e
@@ -340,13 +345,19 @@ func (n *net[T]) finite() bool {
 	return true
 }
 
-// evaluate returns the mean loss and the accuracy of the net on ds.
-func evaluate[T num](n *net[T], ds *Dataset, loss Loss) (float64, float64) {
+// evaluate returns the mean loss and the accuracy of the net on ds; done
+// (which may be nil) stops it early, with NaNs.
+func evaluate[T num](n *net[T], ds *Dataset, loss Loss, done <-chan struct{}) (float64, float64) {
 	var sum float64
 	correct := 0
 	L := n.m.Arch.Outputs
 	dim := ds.Dim()
 	for off := 0; off < ds.N; off += n.cap {
+		select {
+		case <-done:
+			return math.NaN(), math.NaN()
+		default:
+		}
 		bs := min(n.cap, ds.N-off)
 		setInput(n, ds.X[off*dim:(off+bs)*dim], bs)
 		n.forward(bs)
@@ -363,7 +374,7 @@ func Evaluate(m *Model, ds *Dataset, loss Loss) (meanLoss, acc float64, err erro
 	if err := checkData(m, ds); err != nil {
 		return 0, 0, fmt.Errorf("evaluate: %w", err)
 	}
-	l, a := evaluate(newNet[float32](m, min(256, ds.N)), ds, loss)
+	l, a := evaluate(newNet[float32](m, min(256, ds.N)), ds, loss, nil)
 	return l, a, nil
 }
 

@@ -164,7 +164,7 @@ func mapDiff(got, want map[string]string) string {
 func TestFolderOwnership(t *testing.T) {
 	dir := t.TempDir()
 	slow := []string{"run", "--classes", "3", "--per-class", "60", "--widths", "8,8", "--batch", "10", "--k", "20",
-		"--epochs", "200", "--analyze-at", "200", "--quiet", "--out", dir}
+		"--epochs", "1000000", "--analyze-at", "1000000", "--quiet", "--out", dir}
 	cmd := exec.Command(os.Args[0], slow...)
 	cmd.Env = append(os.Environ(), "AWD_CLI_MAIN=1")
 	if err := cmd.Start(); err != nil {
@@ -197,8 +197,8 @@ func TestFolderOwnership(t *testing.T) {
 	if _, se, code := awdCmd(t, "train", "--out", dir, "--epochs", "1", "--per-class", "20", "--classes", "3", "--quiet", "--fresh"); code != 0 {
 		t.Fatalf("train --fresh: exit %d, %q", code, se)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "epoch_0200.npz")); err == nil {
-		t.Error("--fresh kept the old run's checkpoints")
+	if b, err := os.ReadFile(filepath.Join(dir, "results.json")); err != nil || strings.Contains(string(b), "analyze_at") {
+		t.Errorf("--fresh kept the old run's report (%v)", err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(b) != "mine" {
 		t.Error("--fresh removed a file awd did not write")
@@ -322,9 +322,10 @@ func TestInterrupt(t *testing.T) {
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "resumes it") {
 				t.Fatalf("after SIGINT: %v\n%s", err, stderr.String())
 			}
-			// Generous: the machine may be shared; the stages check about every 0.1 s.
+			// Generous, for shared machines: on an idle one every stage stops
+			// within about a second; this guards against running to the end.
 			t.Logf("stopped %v after SIGINT", waited)
-			if waited > 10*time.Second {
+			if waited > 30*time.Second {
 				t.Errorf("took %v to stop", waited)
 			}
 			if _, se, code := awdCmd(t, append(args, "--quiet")...); code != 0 {
