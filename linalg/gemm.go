@@ -177,8 +177,12 @@ func (g *gemmJob[T]) do() {
 	kc = ceilDiv(g.k, ceilDiv(g.k, kc))
 
 	workers := 1
-	if g.m*g.n*g.k >= parallelMin {
-		workers = Threads()
+	if size := g.m * g.n * g.k; size >= parallelMin {
+		// At most one worker per parallelMin of work: on a many-core node a
+		// 256^3 product gets 8 workers, not 128 that each wake for 1/16 of
+		// the time a wake-up is worth. (Unchanged on 2 cores: from
+		// parallelMin up a product has two workers.)
+		workers = min(Threads(), ceilDiv(size, parallelMin))
 	}
 	useShared := g.uplo == 0 && g.m > g.n
 	if workers > 2 && g.n < workers*minBlockCols {
