@@ -89,6 +89,27 @@ func Rate(flops float64, d time.Duration, warm bool, f func()) float64 {
 	return best
 }
 
+// RatePair is Rate for two implementations of the same work, called in
+// turn (a, b, a, b, ...) after one warm-up call of each, until about 2d has
+// passed (at least one timed call each): a busy moment of a shared machine
+// then slows both, not just the one that happened to run during it, so
+// their ratio stays fair. It returns the best rate of each in GFLOP/s.
+func RatePair(flops float64, d time.Duration, fa, fb func()) (ra, rb float64) {
+	fa()
+	fb()
+	rate := func(f func()) float64 {
+		t0 := time.Now()
+		f()
+		return flops / time.Since(t0).Seconds() / 1e9
+	}
+	start := time.Now()
+	for r := 0; r == 0 || time.Since(start) < 2*d; r++ {
+		ra = max(ra, rate(fa))
+		rb = max(rb, rate(fb))
+	}
+	return ra, rb
+}
+
 // Rand returns an r x c matrix of uniform values in [-1, 1) from seed.
 func Rand(r, c int, seed uint64) linalg.Dense {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
