@@ -135,10 +135,11 @@ func Provenance(s *Sweep) string {
 	}))
 
 	type cell struct {
-		label   string
-		jobs    []Status
-		seconds []float64
+		label        string
+		jobs         []Status
+		seconds, cpu []float64
 	}
+	var loads []float64
 	var cells []*cell
 	byProto := map[string]*cell{}
 	for _, st := range sts {
@@ -153,17 +154,24 @@ func Provenance(s *Sweep) string {
 		cl.jobs = append(cl.jobs, st)
 		if st.State == StateDone && st.Record != nil {
 			cl.seconds = append(cl.seconds, st.Record.Seconds)
+			cl.cpu = append(cl.cpu, st.Record.CPUSeconds)
+			if st.Record.Load[0] > 0 {
+				loads = append(loads, st.Record.Load[0], st.Record.Load[1])
+			}
 		}
 	}
-	fmt.Fprintf(&b, "Wall time per cell (seconds per job: train, checkpoints and every analysis):\n\n")
-	fmt.Fprintf(&b, "| cell | jobs done | mean s | min s | max s |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "Wall time per cell (seconds per job: train, checkpoints and every analysis) and the CPU seconds of the job's process")
+	if len(loads) > 0 {
+		fmt.Fprintf(&b, "; the machine's load average was %.1f to %.1f at the jobs' starts and ends, so the wall times are those of a shared machine", slices.Min(loads), slices.Max(loads))
+	}
+	fmt.Fprintf(&b, ":\n\n| cell | jobs done | mean wall s | min | max | mean CPU s |\n|---|---|---|---|---|---|\n")
 	for _, cl := range cells {
 		if len(cl.seconds) == 0 {
-			fmt.Fprintf(&b, "| %s | 0/%d | – | – | – |\n", cl.label, len(cl.jobs))
+			fmt.Fprintf(&b, "| %s | 0/%d | – | – | – | – |\n", cl.label, len(cl.jobs))
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %d/%d | %.0f | %.0f | %.0f |\n", cl.label, len(cl.seconds), len(cl.jobs),
-			mean(cl.seconds), slices.Min(cl.seconds), slices.Max(cl.seconds))
+		fmt.Fprintf(&b, "| %s | %d/%d | %.0f | %.0f | %.0f | %.0f |\n", cl.label, len(cl.seconds), len(cl.jobs),
+			mean(cl.seconds), slices.Min(cl.seconds), slices.Max(cl.seconds), mean(cl.cpu))
 	}
 	var missing []string
 	for _, cl := range cells {

@@ -204,7 +204,13 @@ type JobState struct {
 	Started       time.Time `json:"started"`
 	Ended         time.Time `json:"ended,omitzero"`
 	Seconds       float64   `json:"seconds,omitempty"`
-	Error         string    `json:"error,omitempty"`
+	// CPUSeconds is the user + system time of the job's process (its
+	// steps summed for a sharded job run in one process).
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	// Load is the machine's 1-minute load average when the job started
+	// and ended: wall times of a shared machine are read with it.
+	Load  [2]float64 `json:"load,omitempty"`
+	Error string     `json:"error,omitempty"`
 	// ResultsSHA256 is the checksum of results.json when the job finished:
 	// a done job whose results changed or vanished is run again.
 	ResultsSHA256 string `json:"results_sha256,omitempty"`

@@ -110,6 +110,18 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 	return s.recordRun(ctx, j, kind, exec, logf)
 }
 
+// loadAverage is the 1-minute load average (0 where /proc/loadavg is
+// missing).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	fmt.Sscan(string(b), &l)
+	return l
+}
+
 func hostname() string {
 	h, _ := os.Hostname()
 	return h
@@ -122,10 +134,12 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	rec := &JobState{State: StateRunning, Host: hostname(), PID: os.Getpid(), Slurm: slurmTaskID(), Node: os.Getenv("SLURMD_NODENAME"),
 		Threads: j.Threads, Build: BuildCommit(), Go: runtime.Version(), CPU: kernels.CPUName(), Kernels: kernels.Current().String(),
 		Attempt: 1, Started: time.Now().UTC()}
+	rec.Load[0] = loadAverage()
+	cpu0 := cpuSeconds()
 	if prev, err := s.readState(id); err == nil {
 		rec.Attempt = prev.Attempt + 1
 		if kind == StepReduce {
-			rec.Attempt, rec.Started, rec.Seconds = prev.Attempt, prev.Started, prev.Seconds
+			rec.Attempt, rec.Started, rec.Seconds, rec.CPUSeconds = prev.Attempt, prev.Started, prev.Seconds, prev.CPUSeconds
 		}
 	}
 	if err := s.writeState(id, rec); err != nil {
@@ -137,6 +151,8 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	runErr := s.execute(ctx, j, kind, exec, logf)
 	rec.Ended = time.Now().UTC()
 	rec.Seconds += time.Since(t0).Seconds()
+	rec.CPUSeconds += cpuSeconds() - cpu0
+	rec.Load[1] = loadAverage()
 	switch {
 	case runErr == nil && kind == StepTrain:
 		rec.State = StateAnalysing
