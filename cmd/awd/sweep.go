@@ -17,12 +17,8 @@ import (
 	"github.com/awd-toolkit/awd/sweep"
 )
 
-func init() {
-	var o options
-	cmd := &cobra.Command{
-		Use:   "sweep CONFIG.yaml",
-		Short: "run a grid of training-and-analysis jobs (the paper's Table 1 and 3) here or on Slurm",
-		Long: `sweep runs every job of a sweep file: a grid of runs (data set, model, loss,
+// sweepHelp is the help of awd sweep.
+const sweepHelp = `sweep runs every job of a sweep file: a grid of runs (data set, model, loss,
 K classes, P, B, epochs, k, ...) times its seeds, each job in its own process
 with its own thread count, into the sweep folder the file names (out:).
 examples/sweeps/ has the paper's grids; README.md ("Sweeps") documents the
@@ -42,12 +38,24 @@ the scripts and prints the sbatch commands without submitting. Submitting
 again resubmits only the jobs that are not done.
 
   awd sweep status SWEEP    done, running, failed and pending jobs with their logs
-  awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file)`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return sweepCommand(cmd, &o, args[0]) },
+  awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file)`
+
+func init() {
+	var o options
+	cmd := &cobra.Command{
+		Use:   "sweep CONFIG.yaml",
+		Short: "run a grid of training-and-analysis jobs (the paper's Table 1 and 3) here or on Slurm",
+		Long:  sweepHelp,
+		Args:  cobra.ExactArgs(1),
+		RunE:  func(cmd *cobra.Command, args []string) error { return sweepCommand(cmd, &o, args[0]) },
 	}
 	addFlags(cmd, &o, nil, "slurm", "dry-run", "workers")
+	cmd.AddCommand(sweepSubcommands()...)
+	rootCmd.AddCommand(cmd)
+}
 
+// sweepSubcommands are awd sweep status, collect and the hidden run-job.
+func sweepSubcommands() []*cobra.Command {
 	var so options
 	status := &cobra.Command{
 		Use:   "status SWEEP",
@@ -89,8 +97,7 @@ again resubmits only the jobs that are not done.
 			return err
 		},
 	}
-	cmd.AddCommand(status, runJob, collect)
-	rootCmd.AddCommand(cmd)
+	return []*cobra.Command{status, runJob, collect}
 }
 
 // sweepCommand is `awd sweep CONFIG`: here, or on Slurm.
