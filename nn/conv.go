@@ -237,26 +237,39 @@ func rowRuns(g grid, s0, s1 int, dst []int) []int {
 	return dst
 }
 
+// tileGroupBytes bounds the input and output of the images that tiles
+// takes at a time through every block of output channels: measured on Zen 5
+// (1 MiB L2) with the weight blocks of a layer (up to 590 KB) in L2 too,
+// 512 KB groups beat one image at a time (layers of 7 x 7: 5-15%) and one
+// pass per block over all the images (the first layer, whose output is
+// 14.7 MB a batch: 30%).
+const tileGroupBytes = 512 << 10
+
 // tiles runs SconvTile over the segments of images [s0, s1), pairing
-// consecutive segments when the tile has two (the last one alone with
-// itself), for every block of nr output channels.
+// consecutive segments of an image when the tile has two (the last one
+// alone with itself), for every block of nr output channels, a group of
+// images (tileGroupBytes) at a time.
 func (d *direct) tiles(g grid, s0, s1 int, a []float32, as int, taps []int, kc int, w []float32,
 	c []float32, cs, channels int, epi kernels.ConvEpilogue, bias, mask []float32) {
-	segs := segments(g, s0, s1, make([]int, 0, (s1-s0)*g.h*(g.w/kernels.ConvSeg+1)))
+	segs := make([]int, 0, (s1-s0)*g.h*(g.w/kernels.ConvSeg+1))
 	per := len(taps) * kc * d.nr
-	for ob := 0; ob < channels/d.nr; ob++ {
-		wb := w[ob*per : (ob+1)*per]
-		var bb []float32
-		if bias != nil {
-			bb = bias[ob*d.nr:]
-		}
-		o := ob * d.nr
-		for k := 0; k < len(segs); k += d.segs {
-			p0, p1 := segs[k], segs[k]
-			if d.segs == 2 && k+1 < len(segs) {
-				p1 = segs[k+1]
+	step := max(1, tileGroupBytes/(g.img()*(as+cs)*4))
+	for s := s0; s < s1; s += step {
+		segs = segments(g, s, min(s+step, s1), segs)
+		for ob := 0; ob < channels/d.nr; ob++ {
+			wb := w[ob*per : (ob+1)*per]
+			var bb []float32
+			if bias != nil {
+				bb = bias[ob*d.nr:]
 			}
-			kernels.SconvTile(a, p0*as, p1*as, as, taps, kc, wb, c, p0*cs+o, p1*cs+o, cs, epi, bb, mask)
+			o := ob * d.nr
+			for k := 0; k < len(segs); k += d.segs {
+				p0, p1 := segs[k], segs[k]
+				if d.segs == 2 && k+1 < len(segs) {
+					p1 = segs[k+1]
+				}
+				kernels.SconvTile(a, p0*as, p1*as, as, taps, kc, wb, c, p0*cs+o, p1*cs+o, cs, epi, bb, mask)
+			}
 		}
 	}
 }
