@@ -1,6 +1,12 @@
 package nn
 
-import "github.com/awd-toolkit/awd/kernels"
+import (
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/awd-toolkit/awd/kernels"
+)
 
 // The float32 training path of the CNN where the kernels have direct
 // convolutions in assembly (kernels.HasSconv): no im2col. Activations that
@@ -50,11 +56,28 @@ const gradChunk = 4
 // dconv is one convolution's direct-path state.
 type dconv struct {
 	in, out grid
-	taps    []int     // per kernel row: offset of the first of its 3*in values
-	tapsDX  []int     // the input gradient's, over dy
-	wf      []float32 // forward weights, per block of nr outputs: [9*in][nr]
-	wdx     []float32 // input-gradient weights, per block of nr inputs: [ky][kx'][out][nr]
-	scratch [][]float32
+	// stack: the input is read as rows stacked three high (x3, see
+	// stackRows): one tap of 9*in values per pixel instead of three of
+	// 3*in, which for the first layer's one or three channels fills the
+	// weight gradient's tiles (9 of 14 rows used instead of 3).
+	stack  bool
+	taps   []int     // per kernel row (one when stacked): offset of its first value
+	kc     int       // values per tap: 3*in (9*in stacked)
+	tapsDX []int     // the input gradient's, over dy
+	wf     []float32 // forward weights, per block of nr outputs: [taps*kc][nr]
+	wdx    []float32 // input-gradient weights, per block of nr inputs: [ky][kx'][out][nr]
+	x3     []float32 // stacked input: x3[q][ky*in+c] = x[q+(ky-1)(w+2)][c]
+}
+
+// wrow is the HWIO row, (ky*3+kx)*in + c, of row r of tap t of the
+// forward's weights (and of the weight gradient's tiles).
+func (c *dconv) wrow(t, r int) int {
+	if !c.stack { // r = kx*in + c in kernel row t
+		return t*c.kc + r
+	}
+	in := c.in.c // r = kx*3*in + ky*in + c
+	kx, ky, ch := r/(3*in), r/in%3, r%in
+	return (ky*3+kx)*in + ch
 }
 
 // direct is the state of a float32 net whose convolutions are direct.
@@ -132,10 +155,14 @@ func newDirect(m *Model, capacity int) *direct {
 			if i > 0 {
 				in = d.grids[i-1]
 			}
-			c := &dconv{in: in, out: g}
+			c := &dconv{in: in, out: g, stack: i == 0 && in.c < d.gmr, kc: 3 * in.c}
 			for ky := 0; ky < 3; ky++ {
 				c.taps = append(c.taps, ((ky-1)*in.wp()-1)*in.c)
 				c.tapsDX = append(c.tapsDX, (-(ky-1)*g.wp()-1)*g.c)
+			}
+			if c.stack {
+				c.taps, c.kc = []int{-3 * in.c}, 9*in.c
+				c.x3 = make([]float32, grid{in.h, in.w, 3 * in.c}.padded(capacity))
 			}
 			c.wf = make([]float32, 9*in.c*l.out)
 			c.wdx = make([]float32, 9*in.c*l.out)
@@ -177,7 +204,8 @@ func (d *direct) pack(n *net[float32]) {
 		for ob := 0; ob < l.out/nr; ob++ {
 			dst := c.wf[ob*rows*nr : (ob+1)*rows*nr]
 			for r := 0; r < rows; r++ {
-				copy(dst[r*nr:(r+1)*nr], w[r*l.out+ob*nr:r*l.out+ob*nr+nr])
+				src := c.wrow(r/c.kc, r%c.kc) * l.out
+				copy(dst[r*nr:(r+1)*nr], w[src+ob*nr:src+ob*nr+nr])
 			}
 		}
 		if i == 0 {
@@ -288,84 +316,167 @@ func zeroBorders(a []float32, g grid, s0, s1 int) {
 	}
 }
 
-// convForward computes layer i's convolution, bias and ReLU for b images.
-func (d *direct) convForward(n *net[float32], i, b int, in []float32) {
-	c, l := d.conv[i], n.m.layers[i]
-	out, bias := d.act[i], n.w[l.bi]
-	parallelSamples(b, c.out.img()*9*c.in.c*c.out.c, func(lo, hi int) {
-		d.tiles(c.out, lo, hi, in, c.in.c, c.taps, 3*c.in.c, c.wf, out, c.out.c, c.out.c, kernels.ConvBiasReLU, bias, nil)
-	})
-	if c.out.w < kernels.ConvSeg {
-		// after every tile: a segment of an image's last row may reach
-		// the next image's top border
-		zeroBorders(out, c.out, 0, b)
+// The batch runs in regions, each a parallel pass over the images (and, for
+// a weight gradient, over its tiles) with one goroutine per processor: the
+// forward of every convolution, ReLU and pool is one region (each image's
+// layers depend on that image alone), and the backward one region per
+// convolution, its weight gradient's tiles (which need every image's
+// gradient) with the image-local work that follows it down to the next
+// convolution: 6 meetings a batch instead of one per layer and pass.
+
+// region runs f(w) for the workers w < p = min(GOMAXPROCS, n) (when the
+// work, cost per item times n items, is large enough to share), worker 0
+// on the calling goroutine, and returns p. prof, when not nil, gets the
+// largest time any worker spent per part.
+func region(n, cost int, prof *TrainProfile, f func(w, p int, t *partTimes)) {
+	p := min(runtime.GOMAXPROCS(0), max(n, 1))
+	if n*cost < 1<<15 {
+		p = 1
+	}
+	times := make([]partTimes, p)
+	var wg sync.WaitGroup
+	for w := 1; w < p; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(w, p, &times[w])
+		}()
+	}
+	f(0, p, &times[0])
+	wg.Wait()
+	if prof != nil {
+		var worst partTimes
+		for _, t := range times {
+			worst.conv, worst.pool = max(worst.conv, t.conv), max(worst.pool, t.pool)
+		}
+		prof.Conv += worst.conv
+		prof.Pool += worst.pool
 	}
 }
 
-// convBackward computes layer i's weight and bias gradients from its
-// pre-ReLU output gradient and, for i > 0, the gradient of its input
-// (times the derivative of the ReLU below) into dx.
-func (d *direct) convBackward(n *net[float32], i, b int, in, dx []float32) {
+// partTimes is one worker's time in the convolutions and the pools.
+type partTimes struct{ conv, pool time.Duration }
+
+// span is worker w's share [lo, hi) of n items split over p.
+func span(w, p, n int) (lo, hi int) { return w * n / p, (w + 1) * n / p }
+
+// convForward computes layer i's convolution, bias and ReLU for images
+// [lo, hi).
+func (d *direct) convForward(n *net[float32], i, lo, hi int, in []float32) {
+	c, l := d.conv[i], n.m.layers[i]
+	out, bias := d.act[i], n.w[l.bi]
+	a, as := c.input(in)
+	if c.stack {
+		stackRows(c.x3, in, c.in, lo, hi)
+	}
+	d.tiles(c.out, lo, hi, a, as, c.taps, c.kc, c.wf, out, c.out.c, c.out.c, kernels.ConvBiasReLU, bias, nil)
+	if c.out.w < kernels.ConvSeg {
+		// A segment that runs past a row leaves values in the borders
+		// (of its own image: rows are at least 2 pixels, see newDirect).
+		zeroBorders(out, c.out, lo, hi)
+	}
+}
+
+// convInputGrad computes, for images [lo, hi), the gradient of layer i's
+// input times the derivative of the ReLU below, into dx.
+func (d *direct) convInputGrad(i, lo, hi int, in, dx []float32) {
+	c := d.conv[i]
+	d.tiles(c.in, lo, hi, d.grad[i], c.out.c, c.tapsDX, 3*c.out.c, c.wdx, dx, c.in.c, c.in.c, kernels.ConvMask, nil, in)
+}
+
+// input returns the buffer the forward and the weight gradient read, and
+// its pixel stride: in itself, or its stacked rows.
+func (c *dconv) input(in []float32) ([]float32, int) {
+	if c.stack {
+		return c.x3, 3 * c.in.c
+	}
+	return in, c.in.c
+}
+
+// stackRows writes, for the interior rows of images [s0, s1) of the padded
+// images x (grid g) and every pixel of them borders included, the three
+// rows above, at and below: x3[q][ky*c+ch] = x[q+(ky-1)(w+2)][ch].
+func stackRows(x3, x []float32, g grid, s0, s1 int) {
+	wp, c := g.wp(), g.c
+	for s := s0; s < s1; s++ {
+		for y := 0; y < g.h; y++ {
+			q0 := g.pix(s, y, -1)
+			above, at, below := x[(q0-wp)*c:(q0)*c], x[q0*c:(q0+wp)*c], x[(q0+wp)*c:(q0+2*wp)*c]
+			dst := x3[q0*3*c : (q0+wp)*3*c]
+			for k := 0; k < wp*c; k++ { // pixel k/c, channel k%c
+				o := k/c*3*c + k%c
+				dst[o], dst[o+c], dst[o+2*c] = above[k], at[k], below[k]
+			}
+		}
+	}
+}
+
+// gradTiles is the number of tiles of layer i's weight and bias gradient:
+// (tap, block of gmr of its kc rows, block of gnr outputs), and one bias
+// tile per block of gnr outputs.
+func (d *direct) gradTiles(n *net[float32], i int) int {
+	c := d.conv[i]
+	rt, ot := (c.kc+d.gmr-1)/d.gmr, n.m.layers[i].out/d.gnr
+	return len(c.taps)*rt*ot + ot
+}
+
+// convWeightGrad computes the tiles w, w+p, w+2p, ... of layer i's weight
+// and bias gradients from its pre-ReLU output gradient over b images,
+// gradChunk images at a time (each tile sums the chunks in order). Taking
+// every p-th tile gives the workers the same mix of full, partial and bias
+// tiles.
+func (d *direct) convWeightGrad(n *net[float32], i, b, w, p int, in []float32) {
 	c, l := d.conv[i], n.m.layers[i]
 	dy := d.grad[i]
-	if dx != nil {
-		parallelSamples(b, c.out.img()*9*c.in.c*c.out.c, func(lo, hi int) {
-			d.tiles(c.in, lo, hi, dy, c.out.c, c.tapsDX, 3*c.out.c, c.wdx, dx, c.in.c, c.in.c, kernels.ConvMask, nil, in)
-		})
-	}
-	// Weight gradient tiles: (kernel row, block of gmr rows (kx, c), block
-	// of gnr outputs), and per block of gnr outputs one bias tile.
-	rows := 3 * c.in.c
+	a, as := c.input(in)
+	taps, rows := len(c.taps), c.kc
 	rt, ot := (rows+d.gmr-1)/d.gmr, l.out/d.gnr
-	ntiles := 3*rt*ot + ot
 	gw, gb := n.g[l.wi], n.g[l.bi]
-	parallelSamples(ntiles, c.out.h*c.out.w*b*d.gmr*d.gnr, func(lo, hi int) {
-		runs := make([]int, 0, gradChunk*c.out.h)
-		tmp := make([]float32, d.gmr*d.gnr)
-		for s0 := 0; s0 < b; s0 += gradChunk {
-			runs = rowRuns(c.out, s0, min(s0+gradChunk, b), runs)
-			add := s0 > 0
-			for t := lo; t < hi; t++ {
-				if t >= 3*rt*ot { // bias: column sums of dy (rows of ones)
-					ob := t - 3*rt*ot
-					dst := tmp
-					kernels.SconvGrad(d.ones, 0, 0, dy, ob*d.gnr, c.out.c, runs, c.out.w, dst, d.gnr, false)
-					g := gb[ob*d.gnr : (ob+1)*d.gnr]
-					if add {
-						for j, v := range dst[:d.gnr] {
-							g[j] += v
-						}
-					} else {
-						copy(g, dst[:d.gnr])
+	runs := make([]int, 0, gradChunk*c.out.h)
+	tmp := make([]float32, d.gmr*d.gnr)
+	for s0 := 0; s0 < b; s0 += gradChunk {
+		runs = rowRuns(c.out, s0, min(s0+gradChunk, b), runs)
+		add := s0 > 0
+		for t := w; t < taps*rt*ot+ot; t += p {
+			if t >= taps*rt*ot { // bias: column sums of dy (rows of ones)
+				ob := t - taps*rt*ot
+				kernels.SconvGrad(d.ones, 0, 0, dy, ob*d.gnr, c.out.c, runs, c.out.w, tmp, d.gnr, false)
+				g := gb[ob*d.gnr : (ob+1)*d.gnr]
+				if add {
+					for j, v := range tmp[:d.gnr] {
+						g[j] += v
 					}
-					continue
+				} else {
+					copy(g, tmp[:d.gnr])
 				}
-				ky, r := t/(rt*ot), t%(rt*ot)
-				r0, ob := (r/ot)*d.gmr, r%ot
-				aoff := ((ky-1)*c.in.wp()-1)*c.in.c + r0
-				dst := gw[(ky*rows+r0)*l.out+ob*d.gnr:]
-				full := r0+d.gmr <= rows
-				if !full {
-					dst = tmp
-					if add {
-						for k := 0; k < rows-r0; k++ {
-							copy(tmp[k*d.gnr:(k+1)*d.gnr], gw[(ky*rows+r0+k)*l.out+ob*d.gnr:])
-						}
-					}
-				}
-				ldc := l.out
-				if !full {
-					ldc = d.gnr
-				}
-				kernels.SconvGrad(in, aoff, c.in.c, dy, ob*d.gnr, c.out.c, runs, c.out.w, dst, ldc, add)
-				if !full {
-					for k := 0; k < rows-r0; k++ {
-						copy(gw[(ky*rows+r0+k)*l.out+ob*d.gnr:(ky*rows+r0+k)*l.out+(ob+1)*d.gnr], tmp[k*d.gnr:(k+1)*d.gnr])
+				continue
+			}
+			tap, r := t/(rt*ot), t%(rt*ot)
+			r0, ob := (r/ot)*d.gmr, r%ot
+			o := ob * d.gnr
+			// Rows r0.. of the tile are HWIO rows wrow(tap, r0..):
+			// consecutive unless stacked; a tile that is not (or runs
+			// past the tap's rows) goes through tmp.
+			nrow := min(d.gmr, rows-r0)
+			direct := !c.stack && nrow == d.gmr
+			dst, ldc := gw[c.wrow(tap, r0)*l.out+o:], l.out
+			if !direct {
+				dst, ldc = tmp, d.gnr
+				if add {
+					for k := 0; k < nrow; k++ {
+						copy(tmp[k*d.gnr:(k+1)*d.gnr], gw[c.wrow(tap, r0+k)*l.out+o:])
 					}
 				}
 			}
+			kernels.SconvGrad(a, c.taps[tap]+r0, as, dy, o, c.out.c, runs, c.out.w, dst, ldc, add)
+			if !direct {
+				for k := 0; k < nrow; k++ {
+					row := c.wrow(tap, r0+k) * l.out
+					copy(gw[row+o:row+o+d.gnr], tmp[k*d.gnr:(k+1)*d.gnr])
+				}
+			}
 		}
-	})
+	}
 }
 
 // at returns the index of interior pixel (y, x) of image s in a buffer of
@@ -378,40 +489,86 @@ func at(g grid, padded bool, s, y, x int) int {
 }
 
 // maxPool is the 2x2 stride-2 max-pool of layer i (its input: the padded
-// output of the conv below, after the ReLU), which records in n.arg the
-// position (0-3) of each maximum.
-func (d *direct) maxPool(n *net[float32], i, b int) {
+// output of the conv below, after the ReLU) for images [lo, hi), which
+// records in n.arg the position (0-3) of each maximum.
+func (d *direct) maxPool(n *net[float32], i, lo, hi int) {
 	in, gi := d.act[i-1], d.grids[i-1]
 	out, g, pad := d.act[i], d.grids[i], d.pad[i]
 	which := n.arg[i]
-	parallelSamples(b, gi.h*gi.w*gi.c, func(lo, hi int) {
-		for s := lo; s < hi; s++ {
-			for y := 0; y < g.h; y++ {
-				kernels.SmaxPool(in, gi.pix(s, 2*y, 0)*g.c, gi.pix(s, 2*y+1, 0)*g.c, out, at(g, pad, s, y, 0),
-					which, (s*g.h+y)*g.w*g.c, g.w, g.c)
-			}
+	for s := lo; s < hi; s++ {
+		for y := 0; y < g.h; y++ {
+			kernels.SmaxPool(in, gi.pix(s, 2*y, 0)*g.c, gi.pix(s, 2*y+1, 0)*g.c, out, at(g, pad, s, y, 0),
+				which, (s*g.h+y)*g.w*g.c, g.w, g.c)
 		}
-	})
+	}
 }
 
-// maxPoolBack sends the gradient of layer i's output (a max-pool) to the
-// maxima in the gradient of the conv below, times the ReLU's derivative
-// there (zero where the maximum is not above zero), and zero to the other
-// three pixels of each window. The pixels no window covers (the last row
-// or column of an odd size) and the borders are never written: they keep
-// the zeros they were allocated with.
-func (d *direct) maxPoolBack(n *net[float32], i, b int) {
+// maxPoolBack sends the gradient of layer i's output (a max-pool) of
+// images [lo, hi) to the maxima in the gradient of the conv below, times
+// the ReLU's derivative there (zero where the maximum is not above zero),
+// and zero to the other three pixels of each window. The pixels no window
+// covers (the last row or column of an odd size) and the borders are never
+// written: they keep the zeros they were allocated with.
+func (d *direct) maxPoolBack(n *net[float32], i, lo, hi int) {
 	gi, dst := d.grids[i-1], d.grad[i-1]
 	src, pooled, g, pad := d.grad[i], d.act[i], d.grids[i], d.pad[i]
 	which := n.arg[i]
-	parallelSamples(b, gi.h*gi.w*gi.c, func(lo, hi int) {
-		for s := lo; s < hi; s++ {
-			for y := 0; y < g.h; y++ {
-				kernels.SmaxPoolBack(src, at(g, pad, s, y, 0), pooled, which, (s*g.h+y)*g.w*g.c, dst,
-					gi.pix(s, 2*y, 0)*g.c, gi.pix(s, 2*y+1, 0)*g.c, g.w, g.c)
+	for s := lo; s < hi; s++ {
+		for y := 0; y < g.h; y++ {
+			kernels.SmaxPoolBack(src, at(g, pad, s, y, 0), pooled, which, (s*g.h+y)*g.w*g.c, dst,
+				gi.pix(s, 2*y, 0)*g.c, gi.pix(s, 2*y+1, 0)*g.c, g.w, g.c)
+		}
+	}
+}
+
+// avgPool averages layer i's input over its pixels for images [lo, hi)
+// (adaptive average pooling to 1 x 1).
+func (d *direct) avgPool(i, lo, hi int) {
+	gi, pad, in, out := d.grids[i-1], d.pad[i-1], d.act[i-1], d.act[i]
+	inv := 1 / float32(gi.h*gi.w)
+	for s := lo; s < hi; s++ {
+		o := out[s*gi.c : (s+1)*gi.c]
+		clear(o)
+		for y := 0; y < gi.h; y++ {
+			for x := 0; x < gi.w; x++ {
+				for ch, v := range in[at(gi, pad, s, y, x):][:gi.c] {
+					o[ch] += v
+				}
 			}
 		}
-	})
+		for ch := range o {
+			o[ch] *= inv
+		}
+	}
+}
+
+// avgPoolBack spreads the gradient of layer i's output (the average pool)
+// over its input's pixels for images [lo, hi).
+func (d *direct) avgPoolBack(i, lo, hi int) {
+	gi, pad, cur, dst := d.grids[i-1], d.pad[i-1], d.grad[i], d.grad[i-1]
+	inv := 1 / float32(gi.h*gi.w)
+	for s := lo; s < hi; s++ {
+		g := cur[s*gi.c : (s+1)*gi.c]
+		for y := 0; y < gi.h; y++ {
+			for x := 0; x < gi.w; x++ {
+				row := dst[at(gi, pad, s, y, x):][:gi.c]
+				for ch, v := range g {
+					row[ch] = v * inv
+				}
+			}
+		}
+	}
+}
+
+// imageLayers is the number of leading layers that work image by image
+// (convolutions, their ReLUs, pools); the fully connected tail follows.
+func (d *direct) imageLayers(n *net[float32]) int {
+	for i, l := range n.m.layers {
+		if l.kind == kLinear {
+			return i
+		}
+	}
+	return len(n.m.layers)
 }
 
 // forwardDirect runs b <= cap samples already placed in n.x.
@@ -420,51 +577,45 @@ func forwardDirect(n *net[float32], b int) {
 	if d.stale {
 		d.pack(n)
 	}
-	if d.padIn {
-		g := d.inGrid
-		parallelSamples(b, g.h*g.w*g.c, func(lo, hi int) {
+	top := d.imageLayers(n)
+	region(b, d.inGrid.img()*1000, n.prof, func(w, p int, pt *partTimes) {
+		lo, hi := span(w, p, b)
+		if d.padIn {
+			g := d.inGrid
 			for s := lo; s < hi; s++ {
 				for y := 0; y < g.h; y++ {
 					copy(d.x[g.pix(s, y, 0)*g.c:(g.pix(s, y, g.w-1)+1)*g.c], n.x[(s*g.h+y)*g.w*g.c:(s*g.h+y+1)*g.w*g.c])
 				}
 			}
-		})
-	}
-	for i := 0; i < len(n.m.layers); i++ {
-		l := n.m.layers[i]
-		in := d.x
-		if i > 0 {
-			in = d.act[i-1]
 		}
-		switch l.kind {
-		case kConv:
-			t0 := n.now()
-			d.convForward(n, i, b, in)
-			n.convFlops(l, b)
-			n.since(profConv, t0)
-			i++ // its ReLU
-		case kMaxPool:
-			t0 := n.now()
-			d.maxPool(n, i, b)
-			n.since(profPool, t0)
-		case kAvgPool:
-			gi, pad := d.grids[i-1], d.pad[i-1]
-			out := d.act[i]
-			inv := 1 / float32(gi.h*gi.w)
-			for s := 0; s < b; s++ {
-				o := out[s*gi.c : (s+1)*gi.c]
-				clear(o)
-				for y := 0; y < gi.h; y++ {
-					for x := 0; x < gi.w; x++ {
-						for ch, v := range in[at(gi, pad, s, y, x):][:gi.c] {
-							o[ch] += v
-						}
-					}
-				}
-				for ch := range o {
-					o[ch] *= inv
-				}
+		for i := 0; i < top; i++ {
+			in := d.x
+			if i > 0 {
+				in = d.act[i-1]
 			}
+			t0 := n.now()
+			switch n.m.layers[i].kind {
+			case kConv:
+				d.convForward(n, i, lo, hi, in)
+				i++ // its ReLU
+				timed(n, &pt.conv, t0)
+			case kMaxPool:
+				d.maxPool(n, i, lo, hi)
+				timed(n, &pt.pool, t0)
+			case kAvgPool:
+				d.avgPool(i, lo, hi)
+			}
+		}
+	})
+	for i := 0; i < top; i++ {
+		if l := n.m.layers[i]; l.kind == kConv {
+			n.convFlops(l, b)
+		}
+	}
+	for i := top; i < len(n.m.layers); i++ {
+		l := n.m.layers[i]
+		in := d.act[i-1]
+		switch l.kind {
 		case kLinear:
 			out := d.act[i][:b*l.out]
 			gemm(false, true, b, l.out, l.in, in[:b*l.in], n.w[l.wi], 0, out)
@@ -479,18 +630,22 @@ func forwardDirect(n *net[float32], b int) {
 	}
 }
 
+// timed adds the time since t0 (from n.now) to *d when n is profiled.
+func timed(n *net[float32], d *time.Duration, t0 time.Time) {
+	if n.prof != nil {
+		*d += time.Since(t0)
+	}
+}
+
 // backwardDirect is backward for a net with direct convolutions.
 func backwardDirect(n *net[float32], b int, dOut []float32) {
 	d := n.dir
 	last := len(n.m.layers) - 1
+	top := d.imageLayers(n)
 	copy(d.grad[last], dOut[:b*n.size[last]])
-	for i := last; i >= 0; i-- {
+	for i := last; i >= top; i-- {
 		l := n.m.layers[i]
-		cur := d.grad[i]
-		in := d.x
-		if i > 0 {
-			in = d.act[i-1]
-		}
+		cur, in := d.grad[i], d.act[i-1]
 		switch l.kind {
 		case kLinear:
 			gemm(true, false, l.out, l.in, b, cur[:b*l.out], in[:b*l.in], 0, n.g[l.wi])
@@ -499,9 +654,6 @@ func backwardDirect(n *net[float32], b int, dOut []float32) {
 			}
 			gemm(false, false, b, l.in, l.out, cur[:b*l.out], n.w[l.wi], 0, d.grad[i-1][:b*l.in])
 		case kReLU:
-			if n.m.layers[i-1].kind == kConv {
-				continue // applied where d.grad[i] was made
-			}
 			dst := d.grad[i-1][:b*n.size[i]]
 			for k, v := range d.act[i][:b*n.size[i]] {
 				if v > 0 {
@@ -510,35 +662,69 @@ func backwardDirect(n *net[float32], b int, dOut []float32) {
 					dst[k] = 0
 				}
 			}
-		case kAvgPool:
-			gi, pad := d.grids[i-1], d.pad[i-1]
-			dst := d.grad[i-1]
-			inv := 1 / float32(gi.h*gi.w)
-			for s := 0; s < b; s++ {
-				g := cur[s*gi.c : (s+1)*gi.c]
-				for y := 0; y < gi.h; y++ {
-					for x := 0; x < gi.w; x++ {
-						row := dst[at(gi, pad, s, y, x):][:gi.c]
-						for ch, v := range g {
-							row[ch] = v * inv
-						}
-					}
-				}
-			}
-		case kMaxPool:
-			t0 := n.now()
-			d.maxPoolBack(n, i, b)
-			n.since(profPool, t0)
-		case kConv:
-			t0 := n.now()
-			var dx []float32
-			if i > 0 {
-				dx = d.grad[i-1]
-				n.convFlops(l, b)
-			}
-			d.convBackward(n, i, b, in, dx)
-			n.convFlops(l, b)
-			n.since(profConv, t0)
 		}
 	}
+	// Regions: each starts with a convolution's weight gradient (all
+	// images' gradients of its output are done by then) and runs on with
+	// the image-local work below it, down to the next convolution.
+	type bwdRegion struct {
+		conv int   // weight gradient of this layer, or -1
+		ops  []int // image-local layers, in order (a conv: its input gradient)
+	}
+	regions := []bwdRegion{{conv: -1}}
+	for i := top - 1; i >= 0; i-- {
+		switch n.m.layers[i].kind {
+		case kConv:
+			regions = append(regions, bwdRegion{conv: i})
+			if i > 0 {
+				regions[len(regions)-1].ops = append(regions[len(regions)-1].ops, i)
+			}
+		case kMaxPool, kAvgPool:
+			regions[len(regions)-1].ops = append(regions[len(regions)-1].ops, i)
+		}
+	}
+	for _, rg := range regions {
+		tiles := 0
+		if rg.conv >= 0 {
+			tiles = d.gradTiles(n, rg.conv)
+		}
+		if tiles == 0 && len(rg.ops) == 0 {
+			continue
+		}
+		region(max(b, tiles), d.inGrid.img()*1000, n.prof, func(w, p int, pt *partTimes) {
+			if rg.conv >= 0 {
+				t0 := n.now()
+				d.convWeightGrad(n, rg.conv, b, w, p, d.input(rg.conv))
+				timed(n, &pt.conv, t0)
+			}
+			lo, hi := span(w, p, b)
+			for _, i := range rg.ops {
+				t0 := n.now()
+				switch n.m.layers[i].kind {
+				case kConv:
+					d.convInputGrad(i, lo, hi, d.act[i-1], d.grad[i-1])
+					timed(n, &pt.conv, t0)
+				case kMaxPool:
+					d.maxPoolBack(n, i, lo, hi)
+					timed(n, &pt.pool, t0)
+				case kAvgPool:
+					d.avgPoolBack(i, lo, hi)
+				}
+			}
+		})
+		if rg.conv >= 0 {
+			n.convFlops(n.m.layers[rg.conv], b)
+			if rg.conv > 0 {
+				n.convFlops(n.m.layers[rg.conv], b)
+			}
+		}
+	}
+}
+
+// input is the input activations of layer i.
+func (d *direct) input(i int) []float32 {
+	if i == 0 {
+		return d.x
+	}
+	return d.act[i-1]
 }
