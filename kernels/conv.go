@@ -95,30 +95,51 @@ func SconvTile(a []float32, a0, a1, as int, taps []int, kc int, b, c []float32, 
 	sconvTile(l, a, a0, a1, as, taps, kc, b, c, c0, c1, cs, epi, bias, mask)
 }
 
+// ConvRuns lists the first pixels of the runs SconvGrad sums over, with
+// their range found once (SconvGrad then checks its bounds in O(1)).
+type ConvRuns struct {
+	starts []int
+	lo, hi int
+}
+
+// NewConvRuns returns the runs starting at the pixels starts (not copied:
+// the caller must not change them while the ConvRuns is in use).
+func NewConvRuns(starts []int) ConvRuns {
+	r := ConvRuns{starts: starts}
+	if len(starts) > 0 {
+		r.lo, r.hi = starts[0], starts[0]
+		for _, v := range starts {
+			r.lo, r.hi = min(r.lo, v), max(r.hi, v)
+		}
+	}
+	if r.lo < 0 {
+		panic("kernels: NewConvRuns: a negative pixel")
+	}
+	return r
+}
+
 // SconvGrad adds (add set) or stores the product of the pixels listed by
 // runs into an mr x nr tile of c (row stride ldc): see the package comment.
-// Each run r covers the kc pixels runs[r], ..., runs[r]+kc-1; the operands'
-// pixel strides are as and bs (as = 0 broadcasts a[aoff:aoff+mr] to every
-// pixel: with ones there, the tile's rows are the column sums of b, a bias
-// gradient). Flops: 2*mr*nr*kc*len(runs).
-func SconvGrad(a []float32, aoff, as int, b []float32, boff, bs int, runs []int, kc int, c []float32, ldc int, add bool) {
+// Each run r covers the kc pixels starts[r], ..., starts[r]+kc-1; the
+// operands' pixel strides are as and bs (as = 0 broadcasts a[aoff:aoff+mr]
+// to every pixel: with ones there, the tile's rows are the column sums of
+// b, a bias gradient). Flops: 2*mr*nr*kc*len(runs).
+func SconvGrad(a []float32, aoff, as int, b []float32, boff, bs int, runs ConvRuns, kc int, c []float32, ldc int, add bool) {
 	l := current
 	mr, nr := sconvGradShape(l)
 	if kc < 0 || as < 0 || bs < 0 || ldc < nr || len(c) < (mr-1)*ldc+nr {
 		panic("kernels: SconvGrad: bad kc, strides or tile")
 	}
-	if len(runs) > 0 && kc > 0 {
-		lo, hi := runs[0], runs[0]
-		for _, r := range runs {
-			lo, hi = min(lo, r), max(hi, r)
-		}
-		if lo < 0 || aoff+lo*as < 0 || aoff+(hi+kc-1)*as+mr > len(a) || boff+lo*bs < 0 || boff+(hi+kc-1)*bs+nr > len(b) {
+	starts := runs.starts
+	if len(starts) > 0 && kc > 0 {
+		lo, hi := runs.lo, runs.hi
+		if aoff+lo*as < 0 || aoff+(hi+kc-1)*as+mr > len(a) || boff+lo*bs < 0 || boff+(hi+kc-1)*bs+nr > len(b) {
 			panic("kernels: SconvGrad: a run reads outside a or b")
 		}
 	} else {
-		runs = nil
+		starts = nil
 	}
-	sconvGrad(l, a, aoff, as, b, boff, bs, runs, kc, c, ldc, add)
+	sconvGrad(l, a, aoff, as, b, boff, bs, starts, kc, c, ldc, add)
 }
 
 // sconvTileGeneric is SconvTile's Go loop for a tile of segs segments by nr

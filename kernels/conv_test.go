@@ -126,7 +126,7 @@ func TestSconvGrad(t *testing.T) {
 						ldc := nr + rng.IntN(3)
 						c := randSlice32(rng, (mr-1)*ldc+nr+2)
 						c0 := append([]float32(nil), c...)
-						SconvGrad(a, aoff, as, b, boff, bs, runs, kc, c, ldc, add)
+						SconvGrad(a, aoff, as, b, boff, bs, NewConvRuns(runs), kc, c, ldc, add)
 						for k := range c {
 							i, j := k/ldc, k%ldc
 							if i >= mr || j >= nr {
@@ -173,8 +173,9 @@ func TestSconvPanics(t *testing.T) {
 		"tile bias": func() { SconvTile(a, 0, 0, 1, []int{0}, 4, b, c, 0, 0, nr, ConvBiasReLU, nil, nil) },
 		"tile mask": func() { SconvTile(a, 0, 0, 1, []int{0}, 4, b, c, 0, 0, nr, ConvMask, nil, nil) },
 		"tile b":    func() { SconvTile(a, 0, 0, 1, []int{0, 1}, 4, b[:4*nr], c, 0, 0, nr, ConvStore, nil, nil) },
-		"grad run":  func() { SconvGrad(a, 0, 1, a, 0, 1, []int{99}, 4, c, gnr, false) },
-		"grad tile": func() { SconvGrad(a, 0, 1, a, 0, 1, []int{0}, 4, c[:(mr-1)*gnr], gnr, false) },
+		"grad run":  func() { SconvGrad(a, 0, 1, a, 0, 1, NewConvRuns([]int{0, 99, 3}), 4, c, gnr, false) },
+		"grad tile": func() { SconvGrad(a, 0, 1, a, 0, 1, NewConvRuns([]int{0}), 4, c[:(mr-1)*gnr], gnr, false) },
+		"grad neg":  func() { NewConvRuns([]int{3, -1}) },
 	} {
 		if segs == 1 && name == "tile c" {
 			// the second segment is ignored; put the first one out of range
@@ -249,11 +250,12 @@ func BenchmarkSconvGrad(b *testing.B) {
 			}
 		}
 		c := make([]float32, C*C)
+		cr := NewConvRuns(runs)
 		tiles := (C + mr - 1) / mr
 		call := func() {
 			for ct := 0; ct < tiles; ct++ {
 				for o := 0; o < C; o += nr {
-					SconvGrad(x, ct*mr, C, dy, o, C, runs, w, c[min(ct*mr, C-mr)*C+o:], C, true)
+					SconvGrad(x, ct*mr, C, dy, o, C, cr, w, c[min(ct*mr, C-mr)*C+o:], C, true)
 				}
 			}
 		}

@@ -436,11 +436,12 @@ func (d *direct) convWeightGrad(n *net[float32], i, b, w, p int, in []float32) {
 	tmp := make([]float32, d.gmr*d.gnr)
 	for s0 := 0; s0 < b; s0 += gradChunk {
 		runs = rowRuns(c.out, s0, min(s0+gradChunk, b), runs)
+		cr := kernels.NewConvRuns(runs)
 		add := s0 > 0
 		for t := w; t < taps*rt*ot+ot; t += p {
 			if t >= taps*rt*ot { // bias: column sums of dy (rows of ones)
 				ob := t - taps*rt*ot
-				kernels.SconvGrad(d.ones, 0, 0, dy, ob*d.gnr, c.out.c, runs, c.out.w, tmp, d.gnr, false)
+				kernels.SconvGrad(d.ones, 0, 0, dy, ob*d.gnr, c.out.c, cr, c.out.w, tmp, d.gnr, false)
 				g := gb[ob*d.gnr : (ob+1)*d.gnr]
 				if add {
 					for j, v := range tmp[:d.gnr] {
@@ -468,7 +469,7 @@ func (d *direct) convWeightGrad(n *net[float32], i, b, w, p int, in []float32) {
 					}
 				}
 			}
-			kernels.SconvGrad(a, c.taps[tap]+r0, as, dy, o, c.out.c, runs, c.out.w, dst, ldc, add)
+			kernels.SconvGrad(a, c.taps[tap]+r0, as, dy, o, c.out.c, cr, c.out.w, dst, ldc, add)
 			if !direct {
 				for k := 0; k < nrow; k++ {
 					row := c.wrow(tap, r0+k) * l.out
