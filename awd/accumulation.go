@@ -121,6 +121,9 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 	if err != nil {
 		return nil, err
 	}
+	if info, _ := model.LayerInfo(cfg.Layer); info.Conv {
+		return nil, nn.BadOption("layer", cfg.Layer, "a convolution: its accumulation is matrix-free only (AnalyzeMatrixFree, --matrix-free)")
+	}
 	if err := checkWeights(model); err != nil {
 		return nil, err
 	}

@@ -120,10 +120,20 @@ func Phi(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
 // ("twice is enough"; a Gaussian d x k matrix is well conditioned).
 // Cost about 4 d k^2 flops, nearly all in GEMM.
 func HaarFrame(d, k int, seed uint64) linalg.Dense {
+	return haarFrameInto(nil, d, k, seed)
+}
+
+// haarFrameInto is HaarFrame writing into buf when it holds d k numbers.
+func haarFrameInto(buf []float64, d, k int, seed uint64) linalg.Dense {
 	if k > d || k < 0 {
 		panic(fmt.Sprintf("awd: HaarFrame: k=%d outside [0, d=%d]", k, d))
 	}
-	q := linalg.NewDense(d, k)
+	var q linalg.Dense
+	if len(buf) >= d*k {
+		q = linalg.DenseOf(d, k, buf[:d*k:d*k])
+	} else {
+		q = linalg.NewDense(d, k)
+	}
 	if k == 0 {
 		return q
 	}

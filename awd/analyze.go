@@ -117,8 +117,9 @@ func (s SuppressionConfig) Validate() error {
 }
 
 // ForModel validates c against model and returns it with the layer and loss
-// filled in: the layer must be a fully connected layer of the model and k at
-// most its d = m n.
+// filled in: the layer must be a weight layer of the model (fully connected,
+// or a convolution, which only the matrix-free path studies) and k at most
+// its d.
 func (c Config) ForModel(model *nn.Model) (Config, error) {
 	if err := c.Validate(); err != nil {
 		return c, err
@@ -128,14 +129,37 @@ func (c Config) ForModel(model *nn.Model) (Config, error) {
 	}
 	loss, _ := nn.ParseLoss(c.Loss)
 	c.Loss = loss.String()
-	m, in, err := model.LayerShape(c.Layer)
+	info, err := model.LayerInfo(c.Layer)
 	if err != nil {
 		return c, nn.BadOption("layer", c.Layer, "%v", err)
 	}
-	if d := m * in; c.K > d {
-		return c, nn.BadOption("k", c.K, "layer %s is %dx%d, so k must be in [2, d=%d]", c.Layer, m, in, d)
+	if d := info.D(); c.K > d {
+		return c, nn.BadOption("k", c.K, "layer %s has d=%d weights, so k must be in [2, %d]", c.Layer, d, d)
 	}
 	return c, nil
+}
+
+// MatrixFreeReason says why the analysis of cfg's layer takes the
+// matrix-free path (AnalyzeMatrixFree), or returns "" for the dense one:
+// it was asked for (Config.MatrixFree), the layer is a convolution (the
+// dense path's Kronecker accumulation is for fully connected layers), or
+// the dense path's MemoryEstimate for n samples of dimension dim exceeds
+// the memory budget. cfg must have passed ForModel.
+func MatrixFreeReason(model *nn.Model, cfg Config, n, dim int) string {
+	info, err := model.LayerInfo(cfg.Layer)
+	switch {
+	case err != nil:
+		return ""
+	case cfg.MatrixFree:
+		return "asked for"
+	case info.Conv:
+		return fmt.Sprintf("layer %s is a convolution, which the dense path does not study", cfg.Layer)
+	}
+	est, budget := MemoryEstimate(info.Out, info.In, model.Arch.Outputs, n, dim, cfg), MemoryBudget(cfg.Memory)
+	if est > budget {
+		return fmt.Sprintf("the dense path needs about %s for d=%d, more than the memory budget of %s", FormatBytes(est), info.D(), FormatBytes(budget))
+	}
+	return ""
 }
 
 // Analyze runs the whole analysis of one model on the samples of data (the
@@ -148,6 +172,16 @@ func (c Config) ForModel(model *nn.Model) (Config, error) {
 // Inf in the weights, an unknown loss or intervention, or a problem that
 // needs more memory than the limit (see MemoryBudget).
 func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
+	if c, err := cfg.ForModel(model); err == nil {
+		if why := MatrixFreeReason(model, c, data.N, data.Dim()); why != "" {
+			r, err := AnalyzeMatrixFree(ctx, model, data, c, prog)
+			if err != nil {
+				return nil, err
+			}
+			r.Notes = append([]string{"matrix-free path: " + why}, r.Notes...)
+			return r, nil
+		}
+	}
 	acc, err := Accumulate(ctx, model, data, cfg, AccumulateOptions{Progress: prog})
 	if err != nil {
 		return nil, err

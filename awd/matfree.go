@@ -106,38 +106,26 @@ func AnalyzeMatrixFree(ctx context.Context, model *nn.Model, data *nn.Dataset, c
 func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, layers []string, prog Progress) ([]*Result, error) {
 	prog = orNop(prog)
 	t00 := time.Now()
-	loss, err := nn.ParseLoss(cfg.Loss)
-	if err != nil {
-		return nil, fmt.Errorf("analyze: %w", err)
-	}
-	cfg.Loss = loss.String()
-	cfg.MatrixFree = true
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("analyze: no layers")
 	}
-	if cfg.Batch < 1 {
-		return nil, fmt.Errorf("analyze: batch size %d", cfg.Batch)
-	}
-	L := model.Arch.Outputs
 	for i, name := range layers {
-		info, err := model.LayerInfo(name)
-		if err != nil {
-			return nil, fmt.Errorf("analyze: %w", err)
-		}
-		if d := info.D(); cfg.K < 2 || cfg.K > d {
-			return nil, fmt.Errorf("analyze %s: k=%d outside [2, d=%d]", name, cfg.K, d)
+		c := cfg
+		c.Layer = name
+		if _, err := c.ForModel(model); err != nil {
+			return nil, err
 		}
 		if slices.Contains(layers[:i], name) {
-			return nil, fmt.Errorf("analyze: layer %s listed twice", name)
+			return nil, nn.BadOption("layers", name, "listed twice")
 		}
 	}
-	for _, p := range model.Params() {
-		for i, v := range p.Data {
-			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, fmt.Errorf("analyze: weight %s[%d] is %v", p.Name, i, v)
-			}
-		}
+	loss, _ := nn.ParseLoss(cfg.Loss)
+	cfg.Loss = loss.String()
+	cfg.MatrixFree = true
+	if err := checkWeights(model); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
 	}
+	L := model.Arch.Outputs
 	classes := map[int]bool{}
 	for i, y := range data.Y {
 		if y < 0 || y >= L {
@@ -176,22 +164,12 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	}
 	timePairs := time.Since(tPairs).Seconds()
 
-	// Memory: every layer's per-sample factors at once, plus the largest
-	// layer's Lanczos and statistics.
-	plans := make([]mfPlan, len(layers))
-	var factors int64
-	for i, name := range layers {
-		plans[i] = newMFPlan(model, name, N, cfg)
-		factors += plans[i].factorBytes()
+	need, err := matFreeNeed(model, layers, N, cfg)
+	if err != nil {
+		return nil, err
 	}
-	budget := MemoryBudget(cfg.Memory)
-	var need int64
-	for i := range plans {
-		need = max(need, factors+plans[i].workBytes())
-	}
-	if need > budget {
-		return nil, matFreeMemoryError(layers, plans, factors, need, budget)
-	}
+	release := holdMemory(need)
+	defer release()
 
 	tPer := time.Now()
 	x := data.Float64(order)
@@ -242,7 +220,7 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 		r.Timings.Pairs, r.Timings.PerSample = timePairs, timePer
 		r.Spectrum.Pairs = matched / 2
 		r.MatrixFree = &MatrixFreeInfo{Memory: need}
-		if err := analyzeLayerMF(ctx, r, model, ls, partner, plans[i], lc, prog); err != nil {
+		if err := analyzeLayerMF(ctx, r, model, ls, partner, newMFPlan(model, ls.Layer, N, cfg), lc, prog); err != nil {
 			return nil, fmt.Errorf("analyze %s: %w", ls.Layer, err)
 		}
 		r.Timings.Total = time.Since(t0).Seconds() + timePairs + timePer
@@ -347,7 +325,10 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	hop, _ := mf.Operator(QuantityH)
 	prog.Start("eigensolve "+ls.Layer, k)
 	conv := 0
-	e, err := linalg.LanczosTop(hop, k, linalg.LanczosOptions{Tol: mc.Tol, Block: mc.Block, Basis: mc.Basis, Seed: cfg.Seed,
+	// The basis's buffer; after the eigensolve the vectors are its first
+	// d k numbers and the rest (at least d k more) holds the Haar frame.
+	work := make([]float64, d*(mc.Basis+mc.Block))
+	e, err := linalg.LanczosTop(hop, k, linalg.LanczosOptions{Tol: mc.Tol, Block: mc.Block, Basis: mc.Basis, Seed: cfg.Seed, Work: work,
 		Progress: func(s linalg.LanczosStatus) error {
 			if s.Converged > conv {
 				prog.Add(s.Converged - conv)
@@ -454,7 +435,11 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	// In the dense path's order: by the matrix's name.
 	slices.SortStableFunc(targets, func(a, b target) int { return strings.Compare(a.q.String(), b.q.String()) })
 	if len(targets) > 0 {
-		frame := HaarFrame(d, k, cfg.Seed)
+		var spare []float64
+		if len(work) >= 2*d*k {
+			spare = work[d*k:]
+		}
+		frame := haarFrameInto(spare, d, k, cfg.Seed)
 		fr := mf.Forward(frame)
 		for _, tg := range targets {
 			xt := mf.Block(tg.q, f)

@@ -78,11 +78,42 @@ func (p mfPlan) workBytes() int64 {
 	}
 	basis := 8 * d * (m + b)
 	lanczos := basis + 8*(2*d*b+3*m*m) + p.chunkBytes(int(b))
-	stats := basis + 8*d*k + 8*3*n*l*k + p.chunkBytes(int(k))
+	stats := basis + 8*3*n*l*k + p.chunkBytes(min(int(k), forwardCols))
+	if m+b < 2*k {
+		stats += 8 * d * k // the Haar frame does not fit in the basis's buffer
+	}
 	if p.estimate {
-		stats += 8 * d * k
+		stats += 8*d*k + p.chunkBytes(int(k))
 	}
 	return mf + max(lanczos, stats)
+}
+
+// matFreeNeed returns the peak memory of the matrix-free analysis of the
+// layers on n samples, or the error of matFreeMemoryError when it exceeds
+// the budget.
+func matFreeNeed(model *nn.Model, layers []string, n int, cfg Config) (int64, error) {
+	plans := make([]mfPlan, len(layers))
+	var factors int64
+	for i, name := range layers {
+		plans[i] = newMFPlan(model, name, n, cfg)
+		factors += plans[i].factorBytes()
+	}
+	var need int64
+	for i := range plans {
+		need = max(need, factors+plans[i].workBytes())
+	}
+	if budget := MemoryBudget(cfg.Memory); need > budget {
+		return need, matFreeMemoryError(layers, plans, factors, need, budget)
+	}
+	return need, nil
+}
+
+// matFreeFits checks, before any work, that the matrix-free analysis of the
+// layers fits the memory budget for n samples (an upper bound on those
+// that enter the AWD batches).
+func matFreeFits(model *nn.Model, layers []string, n int, cfg Config) error {
+	_, err := matFreeNeed(model, layers, n, cfg)
+	return err
 }
 
 // matFreeMemoryError says how much the analysis needs, the budget and the

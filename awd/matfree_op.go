@@ -632,11 +632,19 @@ func (mf *MatFree) Forward(u linalg.Dense) linalg.Dense {
 	ls := mf.LS
 	l, k := ls.L, u.Cols
 	f := linalg.NewDense(ls.N*l, k)
-	mf.jac.apply(u, linalg.Dense{}, func(s0, c int, fc linalg.Dense) {
-		f.View(s0*l, 0, c*l, k).Copy(fc)
-	})
+	// In blocks of columns, so that the scratch (a permuted copy of the
+	// block for a fully connected layer) stays d x forwardCols.
+	for c0 := 0; c0 < k; c0 += forwardCols {
+		kb := min(forwardCols, k-c0)
+		mf.jac.apply(u.View(0, c0, u.Rows, kb), linalg.Dense{}, func(s0, c int, fc linalg.Dense) {
+			f.View(s0*l, c0, c*l, kb).Copy(fc)
+		})
+	}
 	return f
 }
+
+// forwardCols is the widest block Forward passes at once.
+const forwardCols = 64
 
 // Block returns Xt = U^T X U = scale sum_s F_s^T M_s F_s (k x k) of
 // quantity q from F = Forward(U), including the centering of C. Cost

@@ -86,13 +86,28 @@ func physicalMemory() int64 {
 	return 0
 }
 
+// analysisFits checks, before any work, that the analysis Analyze would run
+// for cfg (from ForModel) on n samples of dimension dim fits the memory
+// budget: the dense one, or the matrix-free one when MatrixFreeReason says
+// so.
+func analysisFits(model *nn.Model, cfg Config, n, dim int) error {
+	if MatrixFreeReason(model, cfg, n, dim) != "" {
+		return matFreeFits(model, []string{cfg.Layer}, n, cfg)
+	}
+	m, in, _ := model.LayerShape(cfg.Layer)
+	if est, budget := MemoryEstimate(m, in, model.Arch.Outputs, n, dim, cfg), MemoryBudget(cfg.Memory); est > budget {
+		return memoryError(model, cfg, est, budget, n, dim)
+	}
+	return nil
+}
+
 // memoryError says how much the analysis would need and what fits: the
 // largest k for this layer, or else the largest fully connected layer of the
 // model that fits with this k.
 func memoryError(model *nn.Model, cfg Config, need, budget int64, N, dim int) error {
 	m, in, _ := model.LayerShape(cfg.Layer)
 	L := model.Arch.Outputs
-	msg := fmt.Sprintf("layer %s (%dx%d, d=%d) with k=%d on N=%d samples needs about %s, more than the memory budget of %s (set it with --mem or GOMEMLIMIT)",
+	msg := fmt.Sprintf("layer %s (%dx%d, d=%d) with k=%d on N=%d samples needs about %s, more than the memory budget of %s (set it with --mem or GOMEMLIMIT, or take the matrix-free path, --matrix-free, which needs no d x d matrix)",
 		cfg.Layer, m, in, m*in, cfg.K, N, FormatBytes(need), FormatBytes(budget))
 	lo, hi := 1, cfg.K
 	for lo < hi { // the largest k that fits

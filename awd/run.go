@@ -155,9 +155,8 @@ func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, in, _ := r.model.LayerShape(c.Layer)
-		if est, budget := MemoryEstimate(m, in, arch.Outputs, r.train.N, r.train.Dim(), c), MemoryBudget(c.Memory); est > budget {
-			return nil, memoryError(r.model, c, est, budget, r.train.N, r.train.Dim())
+		if err := analysisFits(r.model, c, r.train.N, r.train.Dim()); err != nil {
+			return nil, err
 		}
 	}
 	if r.folder, err = OpenFolder(dir, opt.Command, cfg, opt.Fresh); err != nil {

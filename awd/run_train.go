@@ -124,8 +124,8 @@ func (r *runner) analyse(ctx context.Context, e int, m *nn.Model, l EpochLog, fi
 	if cfg.Layer == "" {
 		cfg.Layer = m.DefaultLayer()
 	}
-	lm, ln, _ := m.LayerShape(cfg.Layer)
-	r.opt.Log("epoch %d: analysing %s (d=%d, k=%d)", e, cfg.Layer, lm*ln, cfg.K)
+	info, _ := m.LayerInfo(cfg.Layer)
+	r.opt.Log("epoch %d: analysing %s (d=%d, k=%d)", e, cfg.Layer, info.D(), cfg.K)
 	res, err := Analyze(ctx, m, r.train, cfg, r.opt.Progress)
 	if err != nil {
 		return err
@@ -144,6 +144,12 @@ func (r *runner) analyse(ctx context.Context, e int, m *nn.Model, l EpochLog, fi
 
 // ArraysName is the .npz of the analysis of epoch e.
 func ArraysName(e int) string { return fmt.Sprintf("arrays_epoch%04d.npz", e) }
+
+// LayerArraysName is the .npz of the analysis of layer at epoch e, when a
+// report holds several layers (AnalyzeLayers).
+func LayerArraysName(e int, layer string) string {
+	return fmt.Sprintf("arrays_epoch%04d_%s.npz", e, layer)
+}
 
 // save writes metrics.jsonl and results.json.
 func (r *runner) save() error {

@@ -68,6 +68,10 @@ type LanczosOptions struct {
 	Tol         float64 // relative residual |A u - theta u| / max|theta| (default 1e-10)
 	MaxRestarts int     // restarts before giving up (default 1000)
 	Seed        uint64  // seed of the random start block
+	// Work, when at least n (m + b) long, holds the basis; the Vectors
+	// returned are then its first n k numbers, and the rest is free for
+	// the caller once LanczosTop returns.
+	Work []float64
 	// Progress, when set, is called after every block of operator calls
 	// and every Rayleigh-Ritz step. A non-nil error stops the solver, which
 	// returns it wrapped.
@@ -113,7 +117,7 @@ func LanczosTop(op SymOp, k int, opt LanczosOptions) (Eigen, error) {
 	if m < k+2*b && m < n {
 		return Eigen{}, fmt.Errorf("linalg: LanczosTop: basis %d too small for k=%d and block %d (need k + 2b)", m, k, b)
 	}
-	lz := &lanczos{op: op, n: n, k: k, b: b, m: m, tol: opt.Tol, maxRestarts: opt.MaxRestarts, progress: opt.Progress,
+	lz := &lanczos{op: op, n: n, k: k, b: b, m: m, tol: opt.Tol, maxRestarts: opt.MaxRestarts, progress: opt.Progress, work: opt.Work,
 		rng: rand.New(rand.NewPCG(opt.Seed, 0x1a2c705))}
 	if lz.tol <= 0 {
 		lz.tol = 1e-10
@@ -131,6 +135,7 @@ type lanczos struct {
 	maxRestarts int
 	progress    func(LanczosStatus) error
 	rng         *rand.Rand
+	work        []float64
 
 	v    Dense // n x (m + b): locked | active | next
 	t    Dense // m x m: T of the active basis, upper triangle measured
@@ -165,7 +170,11 @@ func (lz *lanczos) report() error {
 
 func (lz *lanczos) run() (Eigen, error) {
 	n, b, m := lz.n, lz.b, lz.m
-	lz.v = NewDense(n, m+b)
+	if len(lz.work) >= n*(m+b) {
+		lz.v = DenseOf(n, m+b, lz.work[:n*(m+b)])
+	} else {
+		lz.v = NewDense(n, m+b)
+	}
 	lz.t = NewDense(m, m)
 	lz.w = NewDense(n, b)
 	lz.x0 = NewDense(n, b)
@@ -511,23 +520,17 @@ func (lz *lanczos) rayleighRitz() (bool, error) {
 	return done, nil
 }
 
-// suspectMultiple reports whether the top k locked values hold a cluster of
-// b or more within 1000 Tol scale: Krylov spaces from a b-vector block may
-// then have missed further copies.
+// suspectMultiple reports whether the top k locked values hold b or more
+// within 1000 Tol scale of each other: Krylov spaces from a b-vector block
+// may then have missed further copies of a multiple eigenvalue.
 func (lz *lanczos) suspectMultiple(vals []float64, scale float64) bool {
 	gap := 1000 * lz.tol * scale
-	run := 1
-	for i := 1; i < len(vals); i++ {
-		if vals[i-1]-vals[i] <= gap {
-			run++
-			if run >= lz.b {
-				return true
-			}
-		} else {
-			run = 1
+	for i := 0; i+lz.b-1 < len(vals); i++ {
+		if vals[i]-vals[i+lz.b-1] <= gap {
+			return true
 		}
 	}
-	return lz.b == 1 && len(vals) > 0
+	return false
 }
 
 func cmpFloat(a, b float64) int {

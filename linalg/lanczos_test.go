@@ -117,6 +117,22 @@ func TestLanczosRepeatedTop(t *testing.T) {
 	}
 }
 
+// TestLanczosWork: a caller's buffer holds the basis and the vectors.
+func TestLanczosWork(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	a := eigCases[0].gen(200, rng)
+	const k, b, m = 10, 3, 30
+	work := make([]float64, 200*(m+b))
+	e, err := LanczosTop(DenseOp{a}, k, LanczosOptions{Block: b, Basis: m, Work: work, Tol: 1e-10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &e.Vectors.Data[0] != &work[0] || e.Vectors.Stride != k {
+		t.Error("the vectors are not the start of the work buffer")
+	}
+	checkTop(t, a, e, k, 1e-10)
+}
+
 // TestLanczosProgress checks the progress reports (converged counts never
 // decrease and end at k) and that an error from the callback stops the
 // solver and is returned.

@@ -25,7 +25,7 @@ import (
 // position p (im2col, padding 1, stride 1, so z has H W positions). With
 // Jz_s = do/dz_s,
 //
-//	J_s[k, (o, c)] = sum_p Jz_s[k, p, o] P_s[p, c],
+//	J_s[k, (o, c)] = sum_p Jz_s[p, k, o] P_s[p, c],
 //
 // where theta is W in the order (o, c): (out, in) for a linear layer and
 // (out, ky, kx, in) for a convolution, which is PyTorch's (out, in, 3, 3)
@@ -41,7 +41,7 @@ type LayerSamples struct {
 	N, L int
 
 	A  []float64 // N x (H W In): the layer's input a_s, positions-major (NHWC); nil when J is set
-	Jz []float64 // N x L x (H W Out): do_k/dz at position p and output o; nil when J is set
+	Jz []float64 // N x (H W) x L x Out: do_k/dz at position p and output o; nil when J is set
 	J  []float64 // N x L x D: J_s explicitly, or nil
 
 	G      []float64 // N x L: dl_s/do
@@ -122,12 +122,9 @@ func (ls *LayerSamples) Jacobian(s int, dst, scratch []float64) []float64 {
 	}
 	p, k, out := ls.P(), ls.K(), ls.Out
 	pat := ls.Patches(s, scratch)
+	// J_s (L Out x K) = Jz_s^T (L Out x P) P_s (P x K): rows (k, o).
 	jz := ls.Jz[s*l*p*out : (s+1)*l*p*out]
-	for c := 0; c < l; c++ {
-		// J_s[c] (Out x K) = Jz_s[c]^T (Out x P) P_s (P x K)
-		linalg.Gemm(true, false, 1, linalg.DenseOf(p, out, jz[c*p*out:(c+1)*p*out]), linalg.DenseOf(p, k, pat),
-			0, linalg.DenseOf(out, k, dst[c*d:(c+1)*d]))
-	}
+	linalg.Gemm(true, false, 1, linalg.DenseOf(p, l*out, jz), linalg.DenseOf(p, k, pat), 0, linalg.DenseOf(l*out, k, dst))
 	return dst
 }
 
@@ -274,14 +271,17 @@ func (m *Model) LayerSamples(layers []string, x []float64, labels []int, loss Lo
 				if ls == nil {
 					return
 				}
-				z := ls.P() * ls.Out
+				p, out := ls.P(), ls.Out
 				dst := ls.Jz
 				base := off
 				if ls.J != nil {
 					dst, base = tmp[li], 0
 				}
 				for s := 0; s < bs; s++ {
-					copy(dst[((base+s)*L+k)*z:((base+s)*L+k+1)*z], cur[s*z:(s+1)*z])
+					for q := 0; q < p; q++ {
+						i := ((base+s)*p+q)*L + k
+						copy(dst[i*out:(i+1)*out], cur[(s*p+q)*out:(s*p+q+1)*out])
+					}
 				}
 			})
 		}

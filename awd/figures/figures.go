@@ -33,6 +33,10 @@ import (
 //	spectra_eNNNN    lambda_i of H and c_i of C against the index i, log y
 //	rho_eNNNN        |rho_ij| of C in H's eigenbasis next to a Haar-random frame (Fig. 1)
 //	gamma_epochs     gamma of C and C_awd (± SE) over the analysed epochs
+//	gamma_layers_eNNNN  gamma of C and C_awd (M2 where a layer has no matched
+//	                 pairs, as a convolution) against depth, when the report holds
+//	                 several layers of one epoch (awd analyze --layers); the
+//	                 per-epoch figures above then carry the layer in their name
 //	suppression_eNNNN  s'_i vs lambda'_i after each intervention, log-log (Fig. 3)
 //
 // Each figure is written as .png and .svg, atomically.
@@ -59,8 +63,12 @@ func Draw(rep *awd.Report, reportPath, dir string) (files, notes []string, err e
 		return nil, nil, fmt.Errorf("figures: %w", err)
 	}
 	base := filepath.Dir(reportPath)
+	layered := multiLayer(rep)
 	for _, ck := range rep.Checkpoints {
 		tag := fmt.Sprintf("_e%04d", ck.Epoch)
+		if layered {
+			tag += "_" + ck.Analysis.Layer
+		}
 		if ck.Arrays == "" || ck.Arrays != filepath.Base(ck.Arrays) || ck.Arrays == ".." || filepath.IsAbs(ck.Arrays) {
 			notes = append(notes, fmt.Sprintf("epoch %d: arrays %q is not a file in %s; skipped", ck.Epoch, ck.Arrays, base))
 			continue
@@ -71,9 +79,26 @@ func Draw(rep *awd.Report, reportPath, dir string) (files, notes []string, err e
 			return files, notes, err
 		}
 	}
-	if len(rep.Checkpoints) > 1 {
-		fs, err := guarded("gamma_epochs", func() ([]string, error) {
-			return savePlot(gammaEpochs(rep), dir, "gamma_epochs", 6*vg.Inch, 4*vg.Inch)
+	var summaries []struct {
+		name string
+		p    func() *plot.Plot
+	}
+	if layered {
+		for _, e := range epochs(rep) {
+			summaries = append(summaries, struct {
+				name string
+				p    func() *plot.Plot
+			}{fmt.Sprintf("gamma_layers_e%04d", e), func() *plot.Plot { return gammaLayers(rep, e) }})
+		}
+	} else if len(rep.Checkpoints) > 1 {
+		summaries = append(summaries, struct {
+			name string
+			p    func() *plot.Plot
+		}{"gamma_epochs", func() *plot.Plot { return gammaEpochs(rep) }})
+	}
+	for _, sm := range summaries {
+		fs, err := guarded(sm.name, func() ([]string, error) {
+			return savePlot(sm.p(), dir, sm.name, 6*vg.Inch, 4*vg.Inch)
 		})
 		if err != nil {
 			notes = append(notes, err.Error())
@@ -81,6 +106,27 @@ func Draw(rep *awd.Report, reportPath, dir string) (files, notes []string, err e
 		files = append(files, fs...)
 	}
 	return files, notes, nil
+}
+
+// multiLayer reports whether the report holds more than one layer.
+func multiLayer(rep *awd.Report) bool {
+	for _, ck := range rep.Checkpoints {
+		if ck.Analysis.Layer != rep.Checkpoints[0].Analysis.Layer {
+			return true
+		}
+	}
+	return false
+}
+
+// epochs lists the report's epochs in order of appearance.
+func epochs(rep *awd.Report) []int {
+	var out []int
+	for _, ck := range rep.Checkpoints {
+		if len(out) == 0 || out[len(out)-1] != ck.Epoch {
+			out = append(out, ck.Epoch)
+		}
+	}
+	return out
 }
 
 // guarded runs one figure, turning a panic of the plotting library (which
@@ -452,6 +498,89 @@ func gammaEpochs(rep *awd.Report) *plot.Plot {
 	}
 	p.Legend.Top = false // gamma rises during training: the lower right is free
 	return p
+}
+
+// gammaLayers is gamma of C and of C_awd (or M2, which has the same
+// exponent, where a layer has no matched pairs) against the depth of the
+// layers analysed at epoch e, in report order (input to output), with ± SE.
+func gammaLayers(rep *awd.Report, e int) *plot.Plot {
+	p := plot.New()
+	var names []string
+	var r0 *awd.Result
+	for _, ck := range rep.Checkpoints {
+		if ck.Epoch == e {
+			names = append(names, ck.Analysis.Layer)
+			if r0 == nil {
+				r0 = ck.Analysis
+			}
+		}
+	}
+	p.Title.Text = fmt.Sprintf("%s %s, %s loss, K=%d, epoch %d: gamma against depth", r0.Dataset, r0.Model, r0.Loss, len(r0.Classes), e)
+	p.X.Label.Text = "layer"
+	p.Y.Label.Text = "gamma"
+	p.X.Tick.Marker = layerTicks(names)
+	for j, series := range []struct {
+		label string
+		fit   func(r *awd.Result) (awd.Fit, bool)
+	}{
+		{"gamma " + awd.NameC, func(r *awd.Result) (awd.Fit, bool) { f, ok := r.Fits[awd.NameC]; return f, ok }},
+		{"gamma_awd (C_awd, or M2)", func(r *awd.Result) (awd.Fit, bool) {
+			if f, ok := r.Fits[awd.NameCAWD]; ok {
+				return f, true
+			}
+			f, ok := r.Fits[awd.NameM2]
+			return f, ok
+		}},
+	} {
+		var xy plotter.XYs
+		var errs plotter.YErrors
+		i := 0
+		for _, ck := range rep.Checkpoints {
+			if ck.Epoch != e {
+				continue
+			}
+			if f, ok := series.fit(ck.Analysis); ok && !math.IsNaN(f.Gamma) && !math.IsInf(f.Gamma, 0) {
+				xy = append(xy, plotter.XY{X: float64(i), Y: f.Gamma})
+				se := float64(f.SE)
+				if math.IsNaN(se) {
+					se = 0
+				}
+				errs = append(errs, struct{ Low, High float64 }{se, se})
+			}
+			i++
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		l, s, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			continue
+		}
+		col := []color.Color{colC, colAWD}[j]
+		l.Color, s.Color = col, col
+		if eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{xy, errs}); err == nil {
+			eb.Color = col
+			p.Add(eb)
+		}
+		p.Add(l, s)
+		p.Legend.Add(series.label, l, s)
+	}
+	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	return p
+}
+
+// layerTicks labels the integer positions 0.. with the layer names.
+type layerTicks []string
+
+func (t layerTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for i, n := range t {
+		ts = append(ts, plot.Tick{Value: float64(i), Label: n})
+	}
+	return ts
 }
 
 // savePlot writes p as dir/name.png and dir/name.svg.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -38,7 +39,14 @@ OUT/shard_i_of_n.acc (versioned, checksummed); run the n shards anywhere
 (each into its own OUT), then 'awd reduce' merges them and finishes the
 analysis, equal to the unsharded one to rounding:
   awd analyze ckpt.npz --shard 1/2 --out s1 & awd analyze ckpt.npz --shard 2/2 --out s2
-  awd reduce s1/shard_1_of_2.acc s2/shard_2_of_2.acc --out whole`
+  awd reduce s1/shard_1_of_2.acc s2/shard_2_of_2.acc --out whole
+
+Layers too wide for the dense path (its d x d matrices: a 1000 x 1000
+layer has d = 10^6) and convolution layers (features.0, .3, .6, .8 of the
+cnn) are analysed matrix-free, which is said on stderr and in the results'
+notes; --matrix-free asks for it. --layers all analyses every layer of the
+model in one pass over the data: one entry per layer in results.json,
+arrays_epochNNNN_<layer>.npz, and 'awd plot' draws gamma against depth.`
 
 func init() {
 	var o options
@@ -50,7 +58,7 @@ func init() {
 		RunE:  func(cmd *cobra.Command, args []string) error { return analyzeCommand(cmd, &o, args[0]) },
 	}
 	addFlags(cmd, &o, map[string]string{"per-class": "2000", "suppress": "", "out": "out/analyze"},
-		concat(dataFlags, []string{"loss", "batch"}, analysisFlags, []string{"shard"}, outFlags)...)
+		concat(dataFlags, []string{"loss", "batch"}, analysisFlags, []string{"shard", "layers"}, outFlags)...)
 	cmd.Flags().Lookup("loss").Usage += " (default: the checkpoint's)"
 	cmd.Flags().Lookup("batch").Usage += " (default: the checkpoint's)"
 	rootCmd.AddCommand(cmd)
@@ -63,6 +71,7 @@ type analysisOwner struct {
 	Data       nn.DataSpec `json:"data"`
 	Analysis   awd.Config  `json:"analysis"`
 	Shard      string      `json:"shard,omitempty"` // i/n: the folder holds one shard's accumulation
+	Layers     []string    `json:"layers,omitempty"`
 }
 
 func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
@@ -91,8 +100,14 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 	if meta != nil {
 		epoch = meta.Epoch
 	}
+	var layers []string
+	if o.layers != "" {
+		if layers, err = layerList(o.layers, model); err != nil {
+			return err
+		}
+	}
 	sha, _ := awd.FileSHA256(path)
-	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, o.shard}, o.fresh)
+	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, o.shard, layers}, o.fresh)
 	if err != nil {
 		return err
 	}
@@ -103,8 +118,18 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	if o.shard != "" {
+	switch {
+	case o.shard != "":
 		return analyzeShard(ctx, cmd, o, folder, model, train, cfg, epoch)
+	case layers != nil:
+		rs, err := awd.AnalyzeLayers(ctx, model, train, cfg, layers, newUI(cmd.ErrOrStderr(), o.quiet))
+		if err != nil {
+			return flagError(err)
+		}
+		return writeLayers(cmd, folder, path, epoch, rs)
+	}
+	if why := awd.MatrixFreeReason(model, cfg, train.N, train.Dim()); why != "" && !o.quiet {
+		fmt.Fprintf(cmd.ErrOrStderr(), "matrix-free path for %s: %s\n", cfg.Layer, why)
 	}
 	r, err := awd.Analyze(ctx, model, train, cfg, newUI(cmd.ErrOrStderr(), o.quiet))
 	if err != nil {
@@ -116,18 +141,45 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 // writeAnalysis writes the report of one analysed checkpoint and its
 // arrays into the folder, and prints the summary.
 func writeAnalysis(cmd *cobra.Command, folder *awd.Folder, ck awd.Checkpoint) error {
-	r := ck.Analysis
 	ck.Arrays = awd.ArraysName(ck.Epoch)
-	ck.TrainLoss, ck.TrainAcc, ck.TestLoss, ck.TestAcc = r.SampleLoss, r.SampleAcc, awd.Float(math.NaN()), awd.Float(math.NaN())
-	rep := &awd.Report{Tool: awd.Tool, RunID: folder.Owner.RunID, Config: folder.Owner.Config, Finished: true, Checkpoints: []awd.Checkpoint{ck}}
-	if err := awd.WriteArrays(folder.Path(ck.Arrays), r); err != nil {
-		return err
-	}
-	if err := awd.WriteReport(folder.Path("results.json"), rep); err != nil {
+	rep, err := writeReport(folder, ck)
+	if err != nil {
 		return err
 	}
 	printSummary(cmd.OutOrStdout(), rep, folder.Path("results.json"))
 	return nil
+}
+
+// writeLayers writes the analyses of several layers of one checkpoint (awd
+// analyze --layers): one arrays file per layer, one report, the per-layer
+// summary.
+func writeLayers(cmd *cobra.Command, folder *awd.Folder, path string, epoch int, rs []*awd.Result) error {
+	cks := make([]awd.Checkpoint, len(rs))
+	for i, r := range rs {
+		cks[i] = awd.Checkpoint{Epoch: epoch, File: path, Analysis: r, Arrays: awd.LayerArraysName(epoch, r.Layer)}
+	}
+	rep, err := writeReport(folder, cks...)
+	if err != nil {
+		return err
+	}
+	printLayers(cmd.OutOrStdout(), rep, folder.Path("results.json"))
+	return nil
+}
+
+// writeReport writes the arrays of the checkpoints' analyses and the
+// report holding them (loss and accuracy on the analysis samples, no test
+// set).
+func writeReport(folder *awd.Folder, cks ...awd.Checkpoint) (*awd.Report, error) {
+	rep := &awd.Report{Tool: awd.Tool, RunID: folder.Owner.RunID, Config: folder.Owner.Config, Finished: true}
+	for _, ck := range cks {
+		r := ck.Analysis
+		ck.TrainLoss, ck.TrainAcc, ck.TestLoss, ck.TestAcc = r.SampleLoss, r.SampleAcc, awd.Float(math.NaN()), awd.Float(math.NaN())
+		if err := awd.WriteArrays(folder.Path(ck.Arrays), r); err != nil {
+			return nil, err
+		}
+		rep.Checkpoints = append(rep.Checkpoints, ck)
+	}
+	return rep, awd.WriteReport(folder.Path("results.json"), rep)
 }
 
 // analyzeShard accumulates shard i of n and saves it for awd reduce.
@@ -146,6 +198,27 @@ func analyzeShard(ctx context.Context, cmd *cobra.Command, o *options, folder *a
 		acc.Timings.Pairs+acc.Timings.PerSample+acc.Timings.Accumulate, path)
 	fmt.Fprintf(cmd.OutOrStdout(), "when all %d shards are written: awd reduce SHARD.acc... --out DIR\n", n)
 	return nil
+}
+
+// layerList reads --layers: all, or names of the model's weight layers.
+func layerList(s string, model *nn.Model) ([]string, error) {
+	if strings.TrimSpace(s) == "all" {
+		return model.WeightLayers(), nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if _, err := model.LayerInfo(f); err != nil {
+			return nil, fmt.Errorf("--layers %s: %v", s, err)
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--layers %q: no layer named (give all, or names such as %s)", s, strings.Join(model.WeightLayers(), ","))
+	}
+	return out, nil
 }
 
 // checkpointDefaults fills the flags the user did not give from the

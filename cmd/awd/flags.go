@@ -31,6 +31,8 @@ type options struct {
 	analysisSeed              uint64
 	centered, greedy, noPair2 bool
 	noMinibatch, noCorr       bool
+	matrixFree                bool
+	layers                    string
 	tau, tailEps, nonstiffEps float64
 	out                       string
 	fresh, quiet              bool

@@ -163,6 +163,10 @@ var flagTable = map[string]flagDef{
 		bind: intFlag(func(o *options) *int { return &o.mlReps })},
 	"no-gamma-k": {def: "false", usage: "skip gamma(k'), the fit on every prefix of the top k",
 		bind: boolFlag(func(o *options) *bool { return &o.noGammaK })},
+	"matrix-free": {def: "false", usage: "analyse without any d x d matrix: block Lanczos on the matrix-free H, every c_i from the top-k eigenvectors (taken anyway for a convolution layer, or when the dense path would exceed the memory budget)",
+		bind: boolFlag(func(o *options) *bool { return &o.matrixFree })},
+	"layers": {usage: "analyse several layers at once, matrix-free, sharing the per-sample passes: all, or a comma-separated list (e.g. features.0,features.3,fc); gamma per layer in results.json and the figure gamma_layers",
+		bind: strFlag(func(o *options) *string { return &o.layers })},
 	"mem": {usage: "memory the analysis may use, e.g. 8GiB (default: GOMEMLIMIT, else 90% of the machine's memory); bigger problems are refused before any work",
 		bind: strFlag(func(o *options) *string { return &o.mem }),
 		check: func(o *options) error {
@@ -252,7 +256,7 @@ var (
 	modelFlags    = []string{"model", "widths", "seed"}
 	trainFlags    = []string{"loss", "epochs", "batch", "lr", "t-max", "clip", "stop-loss", "stop-rule", "vanilla", "checkpoints"}
 	analysisFlags = []string{"k", "layer", "analysis-seed", "centered", "greedy", "no-pair2", "no-minibatch", "no-correlation",
-		"suppress", "corr-k", "rho-block", "tau", "tail-eps", "nonstiff-eps", "mem",
+		"suppress", "corr-k", "rho-block", "tau", "tail-eps", "nonstiff-eps", "matrix-free", "mem",
 		"suppress-protocol", "suppress-per-class", "minibatch-rule", "pairs", "no-pair2-code", "align-basis", "sigma2-per",
 		"bootstrap", "bootstrap-groups", "bootstrap-level", "no-ml-fit", "ml-reps", "no-gamma-k"}
 	outFlags = []string{"out", "fresh", "quiet"}

@@ -83,6 +83,9 @@ func printStatistics(w io.Writer, r *awd.Result) {
 		fmt.Fprintf(w, "  eigenvalue-alignment correlation: r_1 %.3f, mean of top 10 %.3f, positive %d/%d\n",
 			float64(c.First), float64(c.MeanTop), c.Positive, min(r.K, r.Config.CorrK))
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 	for _, iv := range r.Suppression {
 		extra := ""
 		if iv.Stiff > 0 {
@@ -94,4 +97,25 @@ func printStatistics(w io.Writer, r *awd.Result) {
 		}
 		fmt.Fprintf(w, "  suppression %-14s gamma_M2 %s%s (%s protocol, %d samples)\n", iv.Name, iv.Fit.Short(), extra, iv.Protocol, iv.Samples)
 	}
+}
+
+// printLayers writes the summary of a report of several layers of one
+// checkpoint (awd analyze --layers): gamma of C and of C_awd (M2 where
+// there are no matched pairs, as for a convolution) per layer, from input
+// to output.
+func printLayers(w io.Writer, rep *awd.Report, path string) {
+	fmt.Fprintf(w, "\n%-12s %-9s %-18s %-22s %-6s %s\n", "layer", "d", "gamma (C)", "gamma_awd", "R2", "eigensolve")
+	for _, c := range rep.Checkpoints {
+		r := c.Analysis
+		g := r.Fits[awd.NameC]
+		ga, which := r.Fits[awd.NameCAWD], ""
+		if _, ok := r.Fits[awd.NameCAWD]; !ok {
+			ga, which = r.Fits[awd.NameM2], " (M2)"
+		}
+		fmt.Fprintf(w, "%-12s %-9d %-18s %-22s %-6.3f %.1fs\n", r.Layer, r.D, g.Short(), ga.Short()+which, g.R2, r.Timings.Eigensolve)
+	}
+	r := rep.Checkpoints[0].Analysis
+	fmt.Fprintf(w, "%s %s, %s loss, %d logits, K=%d, N=%d, k=%d, B=%d, kernels %s, matrix-free\n",
+		r.Dataset, r.Model, r.Loss, r.Head, len(r.Classes), r.N, r.K, r.Batch, r.KernelLevel)
+	fmt.Fprintf(w, "results: %s (arrays_epochNNNN_<layer>.npz beside it; 'awd plot' draws gamma_layers)\n", path)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -233,5 +234,65 @@ func TestCLIKilledRunResumes(t *testing.T) {
 	}
 	if len(rep.Training) != 40 {
 		t.Errorf("%d epochs logged", len(rep.Training))
+	}
+}
+
+// TestCLIMatrixFree analyses a CNN checkpoint layer by layer, matrix-free:
+// a convolution layer alone (the path is said on stderr and in the notes),
+// then --layers all (one entry and arrays file per layer, a table per layer,
+// gamma against depth from awd plot), and a bad --layers.
+func TestCLIMatrixFree(t *testing.T) {
+	dir := t.TempDir()
+	train := filepath.Join(dir, "train")
+	data := []string{"--classes", "2", "--per-class", "20", "--batch", "10"}
+	if _, se, code := awdCmd(t, append([]string{"train", "--model", "cnn", "--epochs", "1", "--out", train, "--quiet"}, data...)...); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, se)
+	}
+	ck := filepath.Join(train, "final.npz")
+	one := filepath.Join(dir, "one")
+	so, se, code := awdCmd(t, append([]string{"analyze", ck, "--layer", "features.3", "--k", "10", "--out", one}, data...)...)
+	if code != 0 || !strings.Contains(se, "matrix-free path for features.3") || !strings.Contains(so, "note: matrix-free path") {
+		t.Fatalf("analyze features.3: exit %d\nstdout %s\nstderr %s", code, so, se)
+	}
+	all := filepath.Join(dir, "all")
+	layers, want := "all", []string{"features.0", "features.3", "features.6", "features.8", "fc", "classifier"}
+	if testing.Short() { // the two largest convolutions take most of the time
+		layers, want = "features.0,features.3,fc", []string{"features.0", "features.3", "fc"}
+	}
+	so, se, code = awdCmd(t, append([]string{"analyze", ck, "--layers", layers, "--k", "10", "--out", all, "--quiet"}, data...)...)
+	if code != 0 {
+		t.Fatalf("analyze --layers all: exit %d\n%s", code, se)
+	}
+	rep, err := awd.ReadReport(filepath.Join(all, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Checkpoints) != len(want) {
+		t.Fatalf("%d analyses, want %d", len(rep.Checkpoints), len(want))
+	}
+	for i, c := range rep.Checkpoints {
+		r := c.Analysis
+		if r.Layer != want[i] || !r.Config.MatrixFree || r.MatrixFree == nil || len(r.Arrays.Lambda) != 0 {
+			t.Errorf("analysis %d: layer %s, matrix-free %v", i, r.Layer, r.Config.MatrixFree)
+		}
+		if _, ok := r.Fits[awd.NameC]; !ok || !strings.Contains(so, want[i]+" ") {
+			t.Errorf("%s: no gamma of C (%v) or no line in the table:\n%s", r.Layer, r.FitErrors, so)
+		}
+		if _, err := os.Stat(filepath.Join(all, awd.LayerArraysName(c.Epoch, want[i]))); err != nil {
+			t.Errorf("arrays of %s: %v", want[i], err)
+		}
+	}
+	if _, se, code := awdCmd(t, "plot", filepath.Join(all, "results.json")); code != 0 {
+		t.Fatalf("plot: exit %d\n%s", code, se)
+	}
+	e := fmt.Sprintf("_e%04d", rep.Checkpoints[0].Epoch)
+	for _, f := range []string{"gamma_layers" + e + ".png", "gamma_layers" + e + ".svg", "powerlaw" + e + "_features.3.png"} {
+		if _, err := os.Stat(filepath.Join(all, "figures", f)); err != nil {
+			t.Errorf("plot did not write %s: %v", f, err)
+		}
+	}
+	_, se, code = awdCmd(t, append([]string{"analyze", ck, "--layers", "features.0,conv9", "--k", "10", "--out", filepath.Join(dir, "bad")}, data...)...)
+	if lines := strings.Split(strings.TrimSpace(se), "\n"); code == 0 || len(lines) != 1 || !strings.Contains(se, "conv9") {
+		t.Errorf("bad --layers: exit %d, stderr %q", code, se)
 	}
 }
