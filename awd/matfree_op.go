@@ -85,6 +85,28 @@ func newJacobian(ls *nn.LayerSamples) jacobian {
 // kronJac is the Jacobian of a fully connected layer, J_s = Jz_s (x) a_s^T.
 type kronJac struct {
 	ls *nn.LayerSamples
+	sc scratch
+}
+
+// scratch keeps the buffers of the operator applications between calls:
+// on this VM the first touch of fresh memory costs about 3 ms per MB, and
+// the permuted copies alone are d x b numbers. Applications run one at a
+// time.
+type scratch struct {
+	bufs [4][]float64
+}
+
+// get returns an r x c matrix on buffer i, zeroed when zero is set.
+func (s *scratch) get(i, r, c int, zero bool) linalg.Dense {
+	if cap(s.bufs[i]) < r*c {
+		s.bufs[i] = make([]float64, r*c)
+		zero = false
+	}
+	d := linalg.DenseOf(r, c, s.bufs[i][:r*c])
+	if zero {
+		clear(d.Data)
+	}
+	return d
 }
 
 // kronChunk is the number of samples per GEMM of kronJac: the chunk's
@@ -105,7 +127,7 @@ func (j *kronJac) apply(x, dst linalg.Dense, mid func(s0, c int, f linalg.Dense)
 		panic(fmt.Sprintf("awd: matrix-free apply: x %dx%d, dst %dx%d, d=%d", x.Rows, x.Cols, dst.Rows, dst.Cols, m*n))
 	}
 	// V' (n x m b): V'[i, p b + c] = x[p n + i, c].
-	xp := linalg.NewDense(n, m*b)
+	xp := j.sc.get(0, n, m*b, false)
 	for p := 0; p < m; p++ {
 		for i := 0; i < n; i++ {
 			copy(xp.Data[i*m*b+p*b:i*m*b+(p+1)*b], x.Row(p*n+i))
@@ -113,11 +135,11 @@ func (j *kronJac) apply(x, dst linalg.Dense, mid func(s0, c int, f linalg.Dense)
 	}
 	var yp linalg.Dense
 	if dst.Data != nil {
-		yp = linalg.NewDense(n, m*b)
+		yp = j.sc.get(1, n, m*b, true)
 	}
 	chunk := kronChunk(m, b)
-	t := linalg.NewDense(min(chunk, N), m*b)
-	f := linalg.NewDense(min(chunk, N)*l, b)
+	t := j.sc.get(2, min(chunk, N), m*b, false)
+	f := j.sc.get(3, min(chunk, N)*l, b, false)
 	for s0 := 0; s0 < N; s0 += chunk {
 		c := min(chunk, N-s0)
 		a := linalg.DenseOf(c, n, ls.A[s0*n:(s0+c)*n])
@@ -158,9 +180,9 @@ func (j *kronJac) adjoint(w, dst linalg.Dense) {
 	if w.Rows != N*l || dst.Rows != m*n || dst.Cols != b {
 		panic(fmt.Sprintf("awd: matrix-free adjoint: w %dx%d, dst %dx%d, N L=%d, d=%d", w.Rows, w.Cols, dst.Rows, dst.Cols, N*l, m*n))
 	}
-	yp := linalg.NewDense(n, m*b)
+	yp := j.sc.get(1, n, m*b, true)
 	chunk := kronChunk(m, b)
-	t := linalg.NewDense(min(chunk, N), m*b)
+	t := j.sc.get(2, min(chunk, N), m*b, false)
 	for s0 := 0; s0 < N; s0 += chunk {
 		c := min(chunk, N-s0)
 		a := linalg.DenseOf(c, n, ls.A[s0*n:(s0+c)*n])
@@ -187,7 +209,7 @@ func (j *kronJac) bilinear(rows, coef []float64, x linalg.Dense) linalg.Dense {
 	ls := j.ls
 	m, n, N := ls.Out, ls.In, ls.N
 	b := x.Cols
-	xp := linalg.NewDense(n, m*b)
+	xp := j.sc.get(0, n, m*b, false)
 	for p := 0; p < m; p++ {
 		for i := 0; i < n; i++ {
 			copy(xp.Data[i*m*b+p*b:i*m*b+(p+1)*b], x.Row(p*n+i))
@@ -195,7 +217,7 @@ func (j *kronJac) bilinear(rows, coef []float64, x linalg.Dense) linalg.Dense {
 	}
 	out := linalg.NewDense(N, b)
 	chunk := kronChunk(m, b)
-	t := linalg.NewDense(min(chunk, N), m*b)
+	t := j.sc.get(2, min(chunk, N), m*b, false)
 	for s0 := 0; s0 < N; s0 += chunk {
 		c := min(chunk, N-s0)
 		tc := t.View(0, 0, c, m*b)
@@ -267,6 +289,7 @@ func (j *kronJac) gram(k []float64) {
 // J_s is stored): J_s is read or formed chunk by chunk.
 type explicitJac struct {
 	ls *nn.LayerSamples
+	sc scratch
 }
 
 // explicitChunk bounds a chunk's J (c L d numbers) near 64 MB.
@@ -307,9 +330,9 @@ func (j *explicitJac) apply(x, dst linalg.Dense, mid func(s0, c int, f linalg.De
 	chunk := explicitChunk(l, d)
 	var buf []float64
 	if ls.J == nil {
-		buf = make([]float64, min(chunk, N)*l*d)
+		buf = j.sc.get(0, min(chunk, N)*l, d, false).Data
 	}
-	f := linalg.NewDense(min(chunk, N)*l, b)
+	f := j.sc.get(1, min(chunk, N)*l, b, false)
 	for s0 := 0; s0 < N; s0 += chunk {
 		c := min(chunk, N-s0)
 		jc := j.chunk(s0, c, buf)
@@ -335,7 +358,7 @@ func (j *explicitJac) adjoint(w, dst linalg.Dense) {
 	chunk := explicitChunk(l, d)
 	var buf []float64
 	if ls.J == nil {
-		buf = make([]float64, min(chunk, N)*l*d)
+		buf = j.sc.get(0, min(chunk, N)*l, d, false).Data
 	}
 	for s0 := 0; s0 < N; s0 += chunk {
 		c := min(chunk, N-s0)
@@ -353,7 +376,7 @@ func (j *explicitJac) gram(k []float64) {
 	chunk := explicitChunk(l, d)
 	var buf []float64
 	if ls.J == nil {
-		buf = make([]float64, min(chunk, N)*l*d)
+		buf = j.sc.get(0, min(chunk, N)*l, d, false).Data
 	}
 	for s0 := 0; s0 < N; s0 += chunk {
 		c := min(chunk, N-s0)

@@ -22,12 +22,12 @@ func (o *countingOp) Apply(dst, x Dense) { o.vectors += x.Cols; o.DenseOp.Apply(
 // equal the full solver's to the residual bound, the vectors are orthonormal
 // and every residual is below the tolerance.
 func TestLanczosTop(t *testing.T) {
-	n := 300
+	n, ks := 200, []int{1, 20}
 	if !testing.Short() {
-		n = 800
+		n, ks = 800, []int{1, 6, 20}
 	}
 	for _, c := range eigCases {
-		for _, k := range []int{1, 6, 20} {
+		for _, k := range ks {
 			for _, b := range []int{0, 3} {
 				t.Run(fmt.Sprintf("%s/n=%d/k=%d/b=%d", c.name, n, k, b), func(t *testing.T) {
 					rng := rand.New(rand.NewPCG(uint64(n), 4))
@@ -89,31 +89,39 @@ func checkTop(t *testing.T, a Dense, e Eigen, k int, tol float64) {
 // directions of an eigenspace, so the missing copies must come from the
 // deflated check.
 func TestLanczosRepeatedTop(t *testing.T) {
-	const n = 400
+	n := 400
+	cases := [][2]int{}
 	for _, mult := range []int{7, 13, 40} {
 		for _, b := range []int{1, 2, 4} {
-			t.Run(fmt.Sprintf("mult=%d/b=%d", mult, b), func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(uint64(mult), uint64(b)))
-				lam := make([]float64, n)
-				for i := range lam {
-					lam[i] = math.Pow(float64(i+1), -1.2)
-					if i < mult {
-						lam[i] = 2
-					}
-				}
-				// a second plateau just below the wanted pairs
-				for i := mult + 3; i < mult+9; i++ {
-					lam[i] = 0.5
-				}
-				a := withSpectrum(lam, rng)
-				k := mult + 6
-				e, err := LanczosTop(DenseOp{a}, k, LanczosOptions{Tol: 1e-10, Block: b, Seed: 3})
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkTop(t, a, e, k, 1e-10)
-			})
+			cases = append(cases, [2]int{mult, b})
 		}
+	}
+	if testing.Short() {
+		n, cases = 300, [][2]int{{7, 4}, {13, 1}, {40, 2}} // the last two need the check
+	}
+	for _, c := range cases {
+		mult, b := c[0], c[1]
+		t.Run(fmt.Sprintf("mult=%d/b=%d", mult, b), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(mult), uint64(b)))
+			lam := make([]float64, n)
+			for i := range lam {
+				lam[i] = math.Pow(float64(i+1), -1.2)
+				if i < mult {
+					lam[i] = 2
+				}
+			}
+			// a second plateau just below the wanted pairs
+			for i := mult + 3; i < mult+9; i++ {
+				lam[i] = 0.5
+			}
+			a := withSpectrum(lam, rng)
+			k := mult + 6
+			e, err := LanczosTop(DenseOp{a}, k, LanczosOptions{Tol: 1e-10, Block: b, Seed: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTop(t, a, e, k, 1e-10)
+		})
 	}
 }
 
