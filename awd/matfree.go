@@ -358,7 +358,6 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	}
 	sum.TraceH = mf.Trace(QuantityH)
 	sum.TraceC = mf.Trace(QuantityC)
-	sum.Sigma2 = mf.Sigma2
 	sum.LocMax, sum.NegativeHn = sp.locMax, sp.negative
 	r.AllPSD = cfg.Loss == nn.CE.String() || sp.negative == 0
 
@@ -372,13 +371,22 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	for name, q := range quantities {
 		blocks[name] = mf.Block(q, f)
 	}
-	if mf.NPairs > 0 && cfg.Pair2 {
-		blocks[NameCPair2] = mf.pair2Block(f, e.Vectors)
+	if mf.NPairs > 0 && (cfg.Pair2 || cfg.Pair2Code) {
+		hd, dd := mf.pair2Parts(f, e.Vectors)
+		if cfg.Pair2 {
+			blocks[NameCPair2] = mf.pair2Block(hd, dd)
+		}
+		if cfg.Pair2Code {
+			blocks[NameCPair2Code] = pair2CodeBlock(hd, dd, cfg.Batch, cfg.Batch)
+		}
 	}
-	var gp linalg.Dense
 	if cfg.MiniBatch {
-		gp = mf.GradProj(f)
-		blocks[NameCMb] = miniBatchBlock(gp, cfg.Batch, cfg.Centered)
+		gp := mf.GradProj(f)
+		if cfg.MiniBatchRule == MBShuffled {
+			blocks[NameCMb] = shuffledMiniBatchBlock(gp, ShuffledBatches(N, cfg.Batch, cfg.Seed))
+		} else {
+			blocks[NameCMb] = miniBatchBlock(gp, cfg.Batch, cfg.Centered)
+		}
 	}
 	for name, xt := range blocks {
 		c := make([]float64, k)
@@ -387,10 +395,16 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 		}
 		r.Arrays.C[name] = c
 	}
+	sigma2D, sigma2M := mf.Sigma2, mf.Sigma2*float64(ls.K())
+	sigma2 := sigma2D
+	if cfg.Sigma2Per == Sigma2PerM {
+		sigma2 = sigma2M
+	}
+	sum.Sigma2 = sigma2
 	if s, ok := r.Arrays.C[NameM2]; ok && mf.NPairs > 0 {
 		ca := make([]float64, k)
 		for i, v := range s {
-			ca[i] = mf.Sigma2 / float64(cfg.Batch) * v
+			ca[i] = sigma2 / float64(cfg.Batch) * v
 		}
 		r.Arrays.C[NameCAWD] = ca
 	}
@@ -409,6 +423,16 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 		r.addFitError(NameCAWD, fmt.Errorf("no matched pairs with a_n != 0"))
 	}
 	r.Bounds = CheckBounds(lambda, r.Arrays.C[NameM2], sum.LocMax, r.AllPSD, d, N)
+	if !ls.Conv {
+		pr := PairRule{Rule: PairsBalanced, Pairs: mf.NPairs, Sigma2D: sigma2D, Sigma2M: sigma2M}
+		for _, n := range []string{NameCPair, NameCPair2, NameCPair2Code, NameCAWD} {
+			if _, ok := r.Arrays.C[n]; ok {
+				pr.Feeds = append(pr.Feeds, n)
+			}
+		}
+		r.PairRules = []PairRule{pr}
+	}
+	parityStats(r, Covariances{B: cfg.Batch, N: N, Sigma2: sigma2, sigma2D: sigma2D, sigma2M: sigma2M}, linalg.Eigen{}, cfg)
 	prog.Add(1)
 
 	// Alignment on the projected blocks, against a Haar frame.
@@ -488,7 +512,10 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	if len(cfg.Interventions) > 0 {
 		r.addNote(fmt.Sprintf("suppression experiments %v not run on the matrix-free path", cfg.Interventions))
 	}
-	r.Estimators = matrixFreeEstimators(cfg)
+	r.Estimators = matrixFreeEstimators(cfg, ls.Conv)
+	if cfg.Pairs != PairsBalanced || cfg.boot() {
+		r.addNote("the anchor pairs and the bootstrap are computed on the dense path only")
+	}
 	prog.Add(1)
 	r.Timings.Statistics = time.Since(t0).Seconds()
 	return nil
@@ -520,11 +547,12 @@ func (mf *MatFree) ApplyProjected(q Quantity, f, v linalg.Dense) linalg.Dense {
 	return out
 }
 
-// pair2Block returns U^T C_pair2 U for a fully connected layer: with
-// u2_s = H_s dtheta_s + vec(delta_s da_s^T), u2_s . u_i = w_s^T F_s[:, i] +
-// delta_s^T U_i da_s (U_i = u_i reshaped Out x In), and C_pair2 =
-// (1/(B Np)) sum over the matched samples of u2_s u2_s^T.
-func (mf *MatFree) pair2Block(f, u linalg.Dense) linalg.Dense {
+// pair2Parts returns, for a fully connected layer, the projections on the
+// columns of u of the two terms of u2_s = H_s dtheta_s + vec(delta_s
+// da_s^T) (the paper's Eq. 57-58): hd[s, i] = (H_s dtheta_s) . u_i =
+// w_s^T F_s[:, i] and dd[s, i] = delta_s^T U_i da_s (U_i = u_i reshaped
+// Out x In), both zero for samples without a partner. Cost 2 N d k flops.
+func (mf *MatFree) pair2Parts(f, u linalg.Dense) (hd, dd linalg.Dense) {
 	ls := mf.LS
 	m, l, N, k := ls.Out, ls.L, ls.N, u.Cols
 	delta := make([]float64, N*m)
@@ -533,19 +561,71 @@ func (mf *MatFree) pair2Block(f, u linalg.Dense) linalg.Dense {
 			kernels.Daxpy(ls.G[s*l+c], ls.Jz[(s*l+c)*m:(s*l+c+1)*m], delta[s*m:(s+1)*m])
 		}
 	}
-	p := mf.jac.(*kronJac).bilinear(mf.DA, delta, u)
+	dd = mf.jac.(*kronJac).bilinear(mf.DA, delta, u)
+	hd = linalg.NewDense(N, k)
 	for s := 0; s < N; s++ {
-		row := p.Row(s)
 		if !mf.Paired[s] {
-			clear(row)
+			clear(dd.Row(s))
 			continue
 		}
 		for c := 0; c < l; c++ {
-			kernels.Daxpy(mf.PairW[s*l+c], f.Row(s*l+c), row)
+			kernels.Daxpy(mf.PairW[s*l+c], f.Row(s*l+c), hd.Row(s))
+		}
+	}
+	return hd, dd
+}
+
+// pair2Block returns U^T C_pair2 U = (1/(B Np)) sum over the matched
+// samples of p_s p_s^T, p_s = hd_s + dd_s (see pair2Parts).
+func (mf *MatFree) pair2Block(hd, dd linalg.Dense) linalg.Dense {
+	p := hd.Clone()
+	kernels.Daxpy(1, dd.Data, p.Data)
+	xt := linalg.NewDense(p.Cols, p.Cols)
+	linalg.Gemm(true, false, 1/(float64(mf.Batch)*float64(mf.NPairs)), p, p, 0, xt)
+	symmetrize(xt)
+	return xt
+}
+
+// pair2CodeBlock returns U^T C_code U for the paper code's C_pair2 (see
+// CodePair2Acc) on consecutive batches of size b of the N samples: with
+// s_b and t_b the batch sums of the rows of hd and dd, the symmetric part
+// (1/(div N)) sum_b [(s_b + t_b/2)(s_b + t_b/2)^T + (3/4) t_b t_b^T].
+func pair2CodeBlock(hd, dd linalg.Dense, b, div int) linalg.Dense {
+	n, k := hd.Rows, hd.Cols
+	nb := (n + b - 1) / b
+	r := linalg.NewDense(2*nb, k)
+	h := math.Sqrt(3) / 2
+	for s := 0; s < n; s++ {
+		j := s / b
+		kernels.Daxpy(1, hd.Row(s), r.Row(2*j))
+		kernels.Daxpy(0.5, dd.Row(s), r.Row(2*j))
+		kernels.Daxpy(h, dd.Row(s), r.Row(2*j+1))
+	}
+	xt := linalg.NewDense(k, k)
+	linalg.Gemm(true, false, 1/float64(div*n), r, r, 0, xt)
+	symmetrize(xt)
+	return xt
+}
+
+// shuffledMiniBatchBlock returns U^T C_mb U for the batches (positions of
+// gp's rows) of one shuffled pass (see MinibatchAcc): (1/nb) sum_b g_b g_b^T
+// - gbar gbar^T with g_b the batch means of gp's rows and gbar the mean of
+// all of them.
+func shuffledMiniBatchBlock(gp linalg.Dense, batches [][]int) linalg.Dense {
+	n, k, nb := gp.Rows, gp.Cols, len(batches)
+	gb := linalg.NewDense(nb, k)
+	gbar := make([]float64, k)
+	for j, idx := range batches {
+		for _, s := range idx {
+			kernels.Daxpy(1/float64(len(idx)), gp.Row(s), gb.Row(j))
+			kernels.Daxpy(1/float64(n), gp.Row(s), gbar)
 		}
 	}
 	xt := linalg.NewDense(k, k)
-	linalg.Gemm(true, false, 1/(float64(mf.Batch)*float64(mf.NPairs)), p, p, 0, xt)
+	linalg.Gemm(true, false, 1/float64(nb), gb, gb, 0, xt)
+	for i := 0; i < k; i++ {
+		kernels.Daxpy(-gbar[i], gbar, xt.Row(i))
+	}
 	symmetrize(xt)
 	return xt
 }

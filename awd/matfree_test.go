@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,8 +58,10 @@ func TestMatrixFreeMatchesDense(t *testing.T) {
 			cfg.Centered = tc.centered
 			cfg.AlignWith = []string{NameC, NameCAWD, NameCPair}
 			cfg.MatFree = MatFreeConfig{Tol: 1e-11, Block: 8}
-			// the estimators the matrix-free path computes (parity.go)
-			cfg.MiniBatchRule, cfg.AlignBasis, cfg.Pair2Code = MBStratified, AlignTopK, false
+			cfg.AlignBasis = AlignTopK // the matrix-free path has no full eigenbasis
+			if tc.centered {
+				cfg.MiniBatchRule, cfg.Sigma2Per = MBStratified, Sigma2PerM // the other estimators
+			}
 			want, err := Analyze(context.Background(), model, sub, cfg, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -79,9 +82,26 @@ func TestMatrixFreeMatchesDense(t *testing.T) {
 				}
 			}
 			compareResults(t, got, want)
-			for _, name := range []string{NameC, NameCAWD, NameCPair, NameCPair2, NameCMb, NameM2} {
+			for _, name := range []string{NameC, NameCAWD, NameCPair, NameCPair2, NameCPair2Code, NameCMb, NameM2} {
 				if _, ok := got.Fits[name]; !ok {
 					t.Errorf("no fit for %s", name)
+				}
+			}
+			if len(got.PairRules) != 1 || !pairRuleClose(got.PairRules[0], want.PairRules[0]) {
+				t.Errorf("pair rules %+v, dense %+v", got.PairRules, want.PairRules)
+			}
+			for name, w := range want.Arrays.GammaK {
+				g := got.Arrays.GammaK[name]
+				for i := 2; i < len(w); i++ { // gamma(k') from the prefix fits, k' >= 3
+					if len(g) != len(w) || math.Abs(g[i]-w[i]) > 1e-5 {
+						t.Errorf("gamma(k) %s at k'=%d: %v, dense %v", name, i+1, g, w[i])
+						break
+					}
+				}
+			}
+			for name, w := range want.PowerLawML {
+				if g, ok := got.PowerLawML[name]; !ok || math.Abs(g.Alpha-w.Alpha) > 1e-6 {
+					t.Errorf("power-law ML fit %s: %+v, dense %+v", name, g, w)
 				}
 			}
 			gs, ws := got.Spectrum, want.Spectrum
@@ -131,6 +151,11 @@ func TestMatrixFreeMatchesDense(t *testing.T) {
 	}
 }
 
+func pairRuleClose(a, b PairRule) bool {
+	return a.Rule == b.Rule && a.Pairs == b.Pairs && relDiff(a.Sigma2D, b.Sigma2D, 0) < 1e-12 && relDiff(a.Sigma2M, b.Sigma2M, 0) < 1e-12 &&
+		slices.Equal(a.Feeds, b.Feeds)
+}
+
 // tinyImages is a data set of n random 1 x 8 x 8 images with labels below
 // classes, balanced.
 func tinyImages(rng *rand.Rand, n, classes int) *nn.Dataset {
@@ -162,6 +187,9 @@ func TestMatrixFreeConvMatchesDense(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/centered=%v", tc.loss, tc.centered), func(t *testing.T) {
 			cfg := smallConfig(tc.loss.String(), 12, 5)
 			cfg.Centered = tc.centered
+			if tc.centered {
+				cfg.MiniBatchRule = MBStratified
+			}
 			cfg.MatFree = MatFreeConfig{Tol: 1e-11, Block: 2}
 			layers := model.WeightLayers()
 			rs, err := AnalyzeLayers(context.Background(), model, data, cfg, layers, nil)
@@ -193,7 +221,9 @@ func TestMatrixFreeConvMatchesDense(t *testing.T) {
 }
 
 // denseConvReference is the analysis of one layer from dense matrices
-// built by the definitions: eigenvalues of H and the fits of C, M2 and C_mb.
+// built by the definitions: eigenvalues of H and the fits of C, M2 and C_mb
+// (over one shuffled pass centred on the full gradient, or over the
+// consecutive AWD batches).
 func denseConvReference(t *testing.T, ls *nn.LayerSamples, cfg Config) *Result {
 	n, d, l, b := ls.N, ls.D(), ls.L, cfg.Batch
 	h := denseFromJ(ls, QuantityH, 1/float64(n))
@@ -208,31 +238,43 @@ func denseConvReference(t *testing.T, ls *nn.LayerSamples, cfg Config) *Result {
 			}
 		}
 	}
-	nb := n / b
+	batches := ShuffledBatches(n, b, cfg.Seed) // C_mb of one shuffled pass, centred on gbar
+	if cfg.MiniBatchRule == MBStratified {
+		batches = nil
+		for s := 0; s+b <= n; s += b {
+			batches = append(batches, seq(s, b))
+		}
+	}
+	nb := len(batches)
 	gb := linalg.NewDense(nb, d)
-	for bi := 0; bi < nb; bi++ {
-		for s := bi * b; s < (bi+1)*b; s++ {
+	for bi, idx := range batches {
+		for _, s := range idx {
 			for i := 0; i < d; i++ {
-				gb.Data[bi*d+i] += g.Data[s*d+i] / float64(b)
+				gb.Data[bi*d+i] += g.Data[s*d+i] / float64(len(idx))
 			}
 		}
 	}
 	cmb := linalg.NewDense(d, d)
 	linalg.Gemm(true, false, 1/float64(nb), gb, gb, 0, cmb)
-	if cfg.Centered {
-		gbar := make([]float64, d)
-		gbm := make([]float64, d)
-		for s := 0; s < n; s++ {
-			for i := range gbar {
-				gbar[i] += g.Data[s*d+i] / float64(n)
-			}
+	gbar := make([]float64, d)
+	for s := 0; s < n; s++ {
+		for i := range gbar {
+			gbar[i] += g.Data[s*d+i] / float64(n)
 		}
+	}
+	if cfg.Centered {
+		syr(c, -1/float64(b), gbar)
+	}
+	switch {
+	case cfg.MiniBatchRule == MBShuffled:
+		syr(cmb, -1, gbar)
+	case cfg.Centered:
+		gbm := make([]float64, d)
 		for bi := 0; bi < nb; bi++ {
 			for i := range gbm {
 				gbm[i] += gb.Data[bi*d+i] / float64(nb)
 			}
 		}
-		syr(c, -1/float64(b), gbar)
 		syr(cmb, -1, gbm)
 	}
 	e, err := TopH(h, cfg.K)

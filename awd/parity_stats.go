@@ -354,23 +354,42 @@ func parityWords(m, in, N int, cfg Config) float64 {
 	return w
 }
 
-// matrixFreeEstimators describes what the matrix-free path computes: this
-// project's estimators only (the code's need d x d sums it does not keep).
-func matrixFreeEstimators(cfg Config) map[string]string {
+// matrixFreeEstimators describes what the matrix-free path computes: the
+// estimators of the dense path that need only projections on the top-k
+// eigenvectors; the anchor pairs, the bootstrap, the full-basis alignment
+// and the commutator need d x d matrices it does not form.
+func matrixFreeEstimators(cfg Config, conv bool) map[string]string {
+	sig := "mean ||dtheta_n||^2 / d"
+	if cfg.Sigma2Per == Sigma2PerM {
+		sig = "mean ||dtheta_n||^2 / m"
+	}
 	e := map[string]string{
 		NameC:        "C = (1/B)(1/N) sum_n g_n g_n^T, matrix-free (centered: minus gbar gbar^T)",
 		NameM2:       "M2 = (1/N) sum_n H_n^2, matrix-free",
-		NameCAWD:     "C_awd = (sigma^2/B) M2, sigma^2 = mean ||dtheta_n||^2 / d over the balanced pairs",
+		NameCAWD:     "C_awd = (sigma^2/B) M2, sigma^2 = " + sig + " over the balanced pairs",
 		NameCPair:    "C_pair on the balanced pairs, matrix-free",
 		NameCPair2:   "C_pair2 (each sample's full square, Eq. 58) on the balanced pairs, matrix-free",
 		"alignment":  "rbar over the top-k block (the matrix-free path has no full eigenbasis)",
 		"commutator": "not computed on the matrix-free path",
 	}
-	if cfg.MiniBatch {
-		e[NameCMb] = "C_mb over the balanced AWD batches (stratified; the shuffled-pass C_mb of the code is on the dense path only)"
+	if cfg.Pair2Code {
+		e[NameCPair2Code] = fmt.Sprintf("the code's C_pair2 (batch sums s, t of the two terms, sum_b (s s^T + s t^T + t t^T)/(%d N), symmetric part) on the balanced pairs, matrix-free", cfg.Batch)
 	}
-	if cfg.MiniBatchRule == MBShuffled || cfg.Pairs != PairsBalanced || cfg.Pair2Code || cfg.Sigma2Per == Sigma2PerM || cfg.boot() {
-		e["parity"] = "the code's estimators, sigma^2 per m and the bootstrap are computed on the dense path only"
+	if cfg.MiniBatch {
+		if cfg.MiniBatchRule == MBShuffled {
+			e[NameCMb] = fmt.Sprintf("C_mb = (1/nb) sum_b g_b g_b^T - gbar gbar^T over one shuffled pass in batches of %d, gbar the full gradient (the code's Covar), matrix-free", cfg.Batch)
+		} else {
+			e[NameCMb] = "C_mb over the balanced AWD batches (stratified), matrix-free"
+		}
+	}
+	if conv {
+		for _, n := range []string{NameCAWD, NameCPair, NameCPair2, NameCPair2Code} {
+			delete(e, n)
+		}
+		e["pairs"] = "none: the minimal-norm dW of matched pairs is defined for fully connected layers"
+	}
+	if cfg.Pairs != PairsBalanced || cfg.boot() {
+		e["parity"] = "the anchor pairs and the bootstrap are computed on the dense path only"
 	}
 	return e
 }

@@ -128,14 +128,20 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 		}
 		return writeLayers(cmd, folder, path, epoch, rs)
 	}
-	if why := awd.MatrixFreeReason(model, cfg, train.N, train.Dim()); why != "" && !o.quiet {
-		fmt.Fprintf(cmd.ErrOrStderr(), "matrix-free path for %s: %s\n", cfg.Layer, why)
-	}
+	sayMatrixFree(cmd, o, model, train, cfg)
 	r, err := awd.Analyze(ctx, model, train, cfg, newUI(cmd.ErrOrStderr(), o.quiet))
 	if err != nil {
 		return flagError(err)
 	}
 	return writeAnalysis(cmd, folder, awd.Checkpoint{Epoch: epoch, File: path, Analysis: r})
+}
+
+// sayMatrixFree says on stderr when Analyze will take the matrix-free path,
+// and why.
+func sayMatrixFree(cmd *cobra.Command, o *options, model *nn.Model, train *nn.Dataset, cfg awd.Config) {
+	if why := awd.MatrixFreeReason(model, cfg, train.N, train.Dim()); why != "" && !o.quiet {
+		fmt.Fprintf(cmd.ErrOrStderr(), "matrix-free path for %s: %s\n", cfg.Layer, why)
+	}
 }
 
 // writeAnalysis writes the report of one analysed checkpoint and its
