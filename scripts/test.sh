@@ -42,13 +42,13 @@ fi
 # the AVX2 register lint is kernels/asmlint_test.go, run with the tests below
 
 step "go test ./... (level $(go run ./cmd/awd version | sed -n 's/^kernels: \([a-z0-9]*\).*/\1/p'))"
-go test -count=1 ./...
+go test -count=1 -timeout 30m ./...
 
 step "Slurm: a sweep as a job array with its collect job, on a local one-node and two-node cluster"
 scripts/test-slurm.sh
 
 step "go test -short -tags purego ./..."
-go test -count=1 -short -tags purego ./...
+go test -count=1 -timeout 30m -short -tags purego ./...
 
 if [ "${AWD_TEST_QUICK:-}" = 1 ]; then exit 0; fi
 
@@ -58,7 +58,7 @@ for level in generic avx2 avx512 neon; do
 		continue
 	fi
 	step "AWD_KERNELS=$level go test -short ./..."
-	AWD_KERNELS=$level go test -count=1 -short ./...
+	AWD_KERNELS=$level go test -count=1 -timeout 30m -short ./...
 done
 
 tmp=$(mktemp -d)
