@@ -254,9 +254,10 @@ func CalibrateTwoStage() Tuning {
 // measureTwoStage times both reductions at the two calibration orders,
 // twice each, interleaved, and interpolates the order where their ratio
 // r(n) = two-stage / one-stage (best times) crosses 1, assuming log r
-// linear in log n. When the two runs of a case differ by more than 25%
-// (another job took the processors meanwhile) the entry is marked
-// disturbed: used by this process, never cached.
+// linear in log n. When the two runs of a case differ by more than 25%, or
+// the process got less than half the processors its threads could use
+// (other jobs took them meanwhile), the entry is marked disturbed: used by
+// this process, never cached.
 func measureTwoStage() twoStageEntry {
 	e := twoStageEntry{N: calibrationOrders, Measured: time.Now().UTC().Format(time.RFC3339)}
 	var mats [2]Dense
@@ -272,6 +273,8 @@ func measureTwoStage() twoStageEntry {
 		mats[i] = a
 	}
 	var lo, hi [2][2]time.Duration
+	cpu0, cpuOK := processCPU()
+	wall0 := time.Now()
 	for rep := 0; rep < 2; rep++ {
 		for i, a := range mats {
 			for s, reduce := range []func(Dense) (tridiag, error){tridiagonalize, tridiagonalize2} {
@@ -287,6 +290,14 @@ func measureTwoStage() twoStageEntry {
 				hi[i][s] = max(hi[i][s], el)
 			}
 		}
+	}
+	// A process that got much less of the processors than it had threads
+	// for (other jobs running) measured the machine's load, not its speed.
+	// The reductions keep every thread busy (their teams spin between
+	// steps), so on an idle machine the share is near 1.
+	if cpu1, ok := processCPU(); cpuOK && ok {
+		share := (cpu1 - cpu0) / time.Since(wall0).Seconds() / float64(min(Threads(), runtime.NumCPU()))
+		e.Disturbed = share < 0.5
 	}
 	for i := range mats {
 		e.Ratio[i] = float64(lo[i][1]) / float64(lo[i][0])
