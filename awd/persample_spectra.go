@@ -79,9 +79,7 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 	}
 	copy(ss.A[n0*in:], ps.A[:ps.N*in])
 	parallelRows(ps.N, func(_, r0, r1 int) {
-		q := make([]float64, l*m)
-		t := make([]float64, l*l)
-		b := make([]float64, l*l)
+		w := newEigenWork(l, m)
 		for s := r0; s < r1; s++ {
 			a := ps.A[s*in : (s+1)*in]
 			jr, lr := ps.J[s*l*m:(s+1)*l*m], ps.Lambda[s*l*l:(s+1)*l*l]
@@ -92,11 +90,19 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 			o := n0 + s
 			ss.Norm2[o] = kernels.Ddot(a, a)
 			ss.Scale[o] = kernels.Ddot(jr, jr) * lmax
-			mu, g := gammaEigen(jr, lr, l, m, q, t, b)
-			copy(ss.Mu[o*l:], mu)
-			copy(ss.G[o*l*m:], g)
+			gammaEigen(jr, lr, l, m, w, ss.Mu[o*l:(o+1)*l], ss.G[o*l*m:(o+1)*l*m])
 		}
 	})
+}
+
+// eigenWork is gammaEigen's scratch for J of l x m.
+type eigenWork struct {
+	q, t, b, vals, vecs []float64
+}
+
+func newEigenWork(l, m int) *eigenWork {
+	return &eigenWork{q: make([]float64, l*m), t: make([]float64, l*l), b: make([]float64, l*l),
+		vals: make([]float64, l), vecs: make([]float64, l*l)}
 }
 
 // Grow makes room for n more samples without reallocating.
@@ -108,9 +114,11 @@ func (ss *SampleSpectra) Grow(n int) {
 	ss.G = slices.Grow(ss.G, n*ss.R*ss.M)
 }
 
-// gammaEigen returns the L eigenvalues (descending, zero-padded) and
-// eigenvectors (rows, length m) of J^T Lambda J for J (l x m).
-func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64) {
+// gammaEigen writes the L eigenvalues (descending, zero-padded) of
+// J^T Lambda J for J (l x m) into mu and its eigenvectors (rows of length m,
+// zero rows for the padding) into g.
+func gammaEigen(j, lam []float64, l, m int, w *eigenWork, mu, g []float64) {
+	q, t, b := w.q, w.t, w.b
 	// Orthonormal basis of the rows of J by Gram-Schmidt applied twice
 	// ("twice is enough"), dropping rows that are numerically dependent.
 	var jmax float64
@@ -154,14 +162,14 @@ func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64)
 			b[c*r+e] = v
 		}
 	}
-	vals, vecs := make([]float64, r), make([]float64, r*r)
+	vals, vecs := w.vals[:r], w.vecs[:r*r]
 	if err := linalg.EigSymSmall(r, b[:r*r], vals, vecs); err != nil {
 		for k := range vals {
 			vals[k] = math.NaN() // non-finite Lambda or J: let it show
 		}
 	}
-	mu = make([]float64, l)
-	g = make([]float64, l*m)
+	clear(mu[:l])
+	clear(g[:l*m])
 	for k := 0; k < r; k++ {
 		mu[k] = vals[k]
 		gk := g[k*m : (k+1)*m]
@@ -169,7 +177,6 @@ func gammaEigen(j, lam []float64, l, m int, q, t, b []float64) (mu, g []float64)
 			kernels.Daxpy(vecs[c*r+k], q[c*m:(c+1)*m], gk)
 		}
 	}
-	return mu, g
 }
 
 // NegativeSamples counts the samples whose H_n has an eigenvalue below
