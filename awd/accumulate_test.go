@@ -319,12 +319,7 @@ func randomPartner(rng *rand.Rand, n int) []int {
 }
 
 func TestStateMatchesBruteForce(t *testing.T) {
-	cases := []struct {
-		loss         string
-		n, m, in, l  int
-		chunk, batch int
-		centered     bool
-	}{
+	cases := []stateCase{
 		{"ce", 23, 4, 5, 3, 0, 4, false},
 		{"ce", 40, 5, 3, 10, 7, 8, true},
 		{"mse", 23, 4, 5, 3, 0, 4, false},
@@ -333,65 +328,94 @@ func TestStateMatchesBruteForce(t *testing.T) {
 		{"mse", 9, 2, 7, 5, 2, 3, true},   // m < L
 	}
 	for _, tc := range cases {
-		name := fmt.Sprintf("%s/N=%d/m=%d/n=%d/L=%d/chunk=%d/centered=%v", tc.loss, tc.n, tc.m, tc.in, tc.l, tc.chunk, tc.centered)
-		t.Run(name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(tc.n), uint64(tc.m*100+tc.in)))
-			ps := randomPerSample(rng, tc.n, tc.m, tc.in, tc.l, tc.loss)
-			clear(ps.A[:tc.in]) // a dead input: no dW for sample 0 (ZeroA)
-			w := randomW(rng, tc.m, tc.in)
-			partner := randomPartner(rng, tc.n)
-			var batches [][]int
-			perm := rng.Perm(tc.n)
-			for b := 0; b+tc.batch <= tc.n; b += tc.batch {
-				batches = append(batches, perm[b:b+tc.batch])
-			}
-			a := linalg.DenseOf(tc.n, tc.in, ps.A)
-
-			st := NewState(tc.m, tc.in, StateOptions{Pair2: true, Chunk: tc.chunk})
-			st.Add(ps)
-			st.AddPairs(ps, w, PartnerDiff(a, partner))
-			st.AddMinibatches(ps, batches)
-			got, err := st.Finish(tc.batch, tc.centered)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.FillCAWD()
-			want := bruteReference(t, ps, w, partner, batches, tc.batch, tc.centered)
-			for _, x := range []struct {
-				name string
-				got  linalg.Dense
-				want *mat.Dense
-			}{
-				{"C", got.C, want.C}, {"CMB", got.CMB, want.CMB}, {"H", got.H, want.H},
-				{"M2", got.M2, want.M2}, {"CAWD", got.CAWD, want.CAWD},
-				{"CPair", got.CPair, want.CPair}, {"CPair2", got.CPair2, want.CPair2},
-			} {
-				if e := relErr(x.got, x.want); e > kronTol {
-					t.Errorf("%s: relative error %.3g > %g", x.name, e, kronTol)
-				}
-			}
-			if e := math.Abs(got.Sigma2-want.Sigma2) / want.Sigma2; e > kronTol {
-				t.Errorf("Sigma2 = %v, want %v", got.Sigma2, want.Sigma2)
-			}
-			// LocMax: Jacobi on L x L against a dense d x d eigensolver; both
-			// are backward stable, so they agree to a few d eps ||H_n||.
-			if e := math.Abs(got.LocMax - want.LocMax); e > 1e-12*math.Max(1, math.Abs(want.LocMax)) {
-				t.Errorf("LocMax = %v, want %v", got.LocMax, want.LocMax)
-			}
-			wantPairs := 0
-			for s, q := range partner {
-				if q >= 0 && dotSlow(ps.A[s*tc.in:(s+1)*tc.in], ps.A[s*tc.in:(s+1)*tc.in]) > 0 {
-					wantPairs++
-				}
-			}
-			if st.ZeroA == 0 && partner[0] >= 0 {
-				t.Error("the sample with a = 0 was not counted in ZeroA")
-			}
-			if got.NPairs != wantPairs || got.N != tc.n || got.NBatch != len(batches) {
-				t.Errorf("counts N=%d NPairs=%d NBatch=%d, want %d %d %d", got.N, got.NPairs, got.NBatch, tc.n, wantPairs, len(batches))
-			}
-		})
+		for fused := range 3 {
+			name := fmt.Sprintf("%s/N=%d/m=%d/n=%d/L=%d/chunk=%d/centered=%v/fused=%d", tc.loss, tc.n, tc.m, tc.in, tc.l, tc.chunk, tc.centered, fused)
+			t.Run(name, func(t *testing.T) {
+				stateVsBrute(t, tc, fused)
+			})
+		}
 	}
+}
+
+// stateCase is a case of TestStateMatchesBruteForce.
+type stateCase struct {
+	loss         string
+	n, m, in, l  int
+	chunk, batch int
+	centered     bool
+}
+
+// stateVsBrute runs one case of TestStateMatchesBruteForce with the samples
+// added by Add and AddPairs (fused 0) or AddSamples (1; 2 with LocMax from
+// the spectra and finished as Finalize does).
+func stateVsBrute(t *testing.T, tc stateCase, fused int) {
+	rng := rand.New(rand.NewPCG(uint64(tc.n), uint64(tc.m*100+tc.in)))
+	ps := randomPerSample(rng, tc.n, tc.m, tc.in, tc.l, tc.loss)
+	clear(ps.A[:tc.in]) // a dead input: no dW for sample 0 (ZeroA)
+	w := randomW(rng, tc.m, tc.in)
+	partner := randomPartner(rng, tc.n)
+	var batches [][]int
+	perm := rng.Perm(tc.n)
+	for b := 0; b+tc.batch <= tc.n; b += tc.batch {
+		batches = append(batches, perm[b:b+tc.batch])
+	}
+	a := linalg.DenseOf(tc.n, tc.in, ps.A)
+
+	st := NewState(tc.m, tc.in, StateOptions{Pair2: true, Chunk: tc.chunk})
+	finish := st.Finish
+	switch fused {
+	case 1:
+		st.AddSamples(ps, w, PartnerDiff(a, partner), nil)
+	case 2: // LocMax from the spectra, finished as Finalize does
+		ss := NewSampleSpectra(tc.m, tc.in, tc.l)
+		ss.Append(ps)
+		st.AddSamples(ps, w, PartnerDiff(a, partner), ss)
+		finish = st.finishConsume
+	default:
+		st.Add(ps)
+		st.AddPairs(ps, w, PartnerDiff(a, partner))
+	}
+	st.AddMinibatches(ps, batches)
+	got, err := finish(tc.batch, tc.centered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.FillCAWD()
+	want := bruteReference(t, ps, w, partner, batches, tc.batch, tc.centered)
+	for _, x := range []struct {
+		name string
+		got  linalg.Dense
+		want *mat.Dense
+	}{
+		{"C", got.C, want.C}, {"CMB", got.CMB, want.CMB}, {"H", got.H, want.H},
+		{"M2", got.M2, want.M2}, {"CAWD", got.CAWD, want.CAWD},
+		{"CPair", got.CPair, want.CPair}, {"CPair2", got.CPair2, want.CPair2},
+	} {
+		if e := relErr(x.got, x.want); e > kronTol {
+			t.Errorf("%s: relative error %.3g > %g", x.name, e, kronTol)
+		}
+	}
+	if e := math.Abs(got.Sigma2-want.Sigma2) / want.Sigma2; e > kronTol {
+		t.Errorf("Sigma2 = %v, want %v", got.Sigma2, want.Sigma2)
+	}
+	// LocMax: Jacobi on L x L against a dense d x d eigensolver; both
+	// are backward stable, so they agree to a few d eps ||H_n||.
+	if e := math.Abs(got.LocMax - want.LocMax); e > 1e-12*math.Max(1, math.Abs(want.LocMax)) {
+		t.Errorf("LocMax = %v, want %v", got.LocMax, want.LocMax)
+	}
+	wantPairs := 0
+	for s, q := range partner {
+		if q >= 0 && dotSlow(ps.A[s*tc.in:(s+1)*tc.in], ps.A[s*tc.in:(s+1)*tc.in]) > 0 {
+			wantPairs++
+		}
+	}
+	if st.ZeroA == 0 && partner[0] >= 0 {
+		t.Error("the sample with a = 0 was not counted in ZeroA")
+	}
+	if got.NPairs != wantPairs || got.N != tc.n || got.NBatch != len(batches) {
+		t.Errorf("counts N=%d NPairs=%d NBatch=%d, want %d %d %d", got.N, got.NPairs, got.NBatch, tc.n, wantPairs, len(batches))
+	}
+
 }
 
 func dotSlow(x, y []float64) float64 {

@@ -195,16 +195,14 @@ func (acc *Accumulation) accumulate(ctx context.Context, model *nn.Model, data *
 		if err != nil {
 			return fmt.Errorf("analyze: %w", err)
 		}
+		if acc.Spectra != nil {
+			acc.Spectra.Append(ps)
+		}
 		tPer += time.Since(t0)
 		t0 = time.Now()
 		// every AWD batch holds B samples: position of the chunk's first
 		acc.addChunk(par, ps, w, seq(c0*cfg.Batch, ps.N), partner, batches)
 		tAcc += time.Since(t0)
-		t0 = time.Now()
-		if acc.Spectra != nil {
-			acc.Spectra.Append(ps)
-		}
-		tPer += time.Since(t0)
 		for i := 0; i < ps.N; i++ {
 			acc.LossSum += ps.Loss[i]
 			if ps.Pred[i] == ps.Label[i] {

@@ -164,19 +164,19 @@ func (acc *Accumulation) prepareParity(model *nn.Model, data *nn.Dataset, pairs 
 
 // addChunk adds one chunk of samples (positions pos, balanced partners as
 // chunk positions in partner, AWD batches as chunk positions in batches) to
-// the State and the code's accumulators.
+// the State and the code's accumulators; acc.Spectra, when kept, already
+// holds the chunk's spectra.
 func (acc *Accumulation) addChunk(par *parityAcc, ps *nn.PerSample, w linalg.Dense, pos, partner []int, batches [][]int) {
 	cfg := acc.Info.Config
-	acc.State.Add(ps)
 	var daAnchor linalg.Dense
 	if par.anchor != nil {
 		daAnchor = PartnerDiffFrom(par.act, pos, par.anchor.Partner)
 	}
-	if cfg.stateRule() == PairsAnchor {
-		acc.State.AddPairsCode(ps, w, daAnchor, acc.Code, pos)
-	} else {
-		acc.State.AddPairsCode(ps, w, PartnerDiff(linalg.DenseOf(ps.N, ps.In, ps.A), partner), acc.Code, pos)
+	da := daAnchor
+	if cfg.stateRule() != PairsAnchor {
+		da = PartnerDiff(linalg.DenseOf(ps.N, ps.In, ps.A), partner)
 	}
+	acc.State.AddSamplesCode(ps, w, da, acc.Code, pos, acc.Spectra)
 	if acc.Anchor != nil {
 		acc.Anchor.Add(ps, w, daAnchor, pos)
 	}

@@ -45,6 +45,10 @@ type State struct {
 
 	kron *kron // sum delta delta^T, Gamma, ||a||^2 Gamma^2 (x) a a^T
 	pair *kron // sum u u^T (x) a a^T, u = Gamma W da
+	// all holds kron's three blocks and pair's one in one matrix (kron.g
+	// and pair.g are its rows), so that AddSamples updates them with one
+	// GEMM.
+	all *kron
 
 	pair2 linalg.Dense // d x d, upper triangle: sum g2 g2^T (Opt.Pair2)
 	mb    linalg.Dense // d x d, upper triangle: sum g_b g_b^T (allocated on first use)
@@ -75,10 +79,12 @@ func NewState(m, in int, opt StateOptions) *State {
 	if opt.Chunk <= 0 {
 		opt.Chunk = DefaultChunk
 	}
+	all := newKron(m, in, nBlocks+1)
 	s := &State{
 		M: m, In: in, Opt: opt,
-		kron:   newKron(m, in, nBlocks),
-		pair:   newKron(m, in, 1),
+		kron:   &kron{m: m, n: in, blocks: nBlocks, g: all.g.View(0, 0, nBlocks*triLen(m), triLen(in))},
+		pair:   &kron{m: m, n: in, blocks: 1, g: all.block(nBlocks)},
+		all:    all,
 		SumG:   make([]float64, m*in),
 		SumGB:  make([]float64, m*in),
 		LocMax: math.Inf(-1),
@@ -138,18 +144,8 @@ func (s *State) Add(ps *nn.PerSample) {
 			gw := works[w]
 			for r := r0; r < r1; r++ {
 				smp := s0 + r
-				a := ps.A[smp*n : (smp+1)*n]
-				delta := ps.Delta[smp*m : (smp+1)*m]
-				lam := ps.Lambda[smp*l*l : (smp+1)*l*l]
-				xr := xv.Row(r)
-				packOuter(xr[blockC*tm:(blockC+1)*tm], 1, delta)
-				gw.load(ps, smp)
-				gw.packedJtFJ(xr[blockH*tm:(blockH+1)*tm], 1, lam)
-				na2 := kernels.Ddot(a, a)
-				gw.lambdaKLambda(lam)
-				gw.packedJtFJ(xr[blockM2*tm:(blockM2+1)*tm], na2, gw.f)
-				locs[w] = math.Max(locs[w], na2*gw.gammaMax(lam))
-				packOuter(yv.Row(r), 1, a)
+				locs[w] = math.Max(locs[w], kronRow(xv.Row(r), gw, ps, smp, true))
+				packOuter(yv.Row(r), 1, ps.A[smp*n:(smp+1)*n])
 			}
 		})
 		s.kron.add(xv, yv)
@@ -159,6 +155,65 @@ func (s *State) Add(ps *nn.PerSample) {
 	}
 	addGradSum(s.SumG, 1, ps.Delta, ps.A, m, n, 0, ps.N)
 	s.Count += ps.N
+}
+
+// kronRow writes sample smp's row of the C, H and M2 blocks (the packed
+// upper triangles of delta delta^T, Gamma and ||a||^2 Gamma^2) into xr and,
+// when loc is set, returns lambda_1(H_smp) = ||a||^2 mu_1(Gamma) (-Inf
+// otherwise).
+func kronRow(xr []float64, gw *gammaWork, ps *nn.PerSample, smp int, loc bool) float64 {
+	m, n, l := ps.M, ps.In, ps.L
+	tm := triLen(m)
+	a := ps.A[smp*n : (smp+1)*n]
+	lam := ps.Lambda[smp*l*l : (smp+1)*l*l]
+	packOuter(xr[blockC*tm:(blockC+1)*tm], 1, ps.Delta[smp*m:(smp+1)*m])
+	gw.load(ps, smp)
+	gw.packedJtFJ(xr[blockH*tm:(blockH+1)*tm], 1, lam)
+	na2 := kernels.Ddot(a, a)
+	gw.lambdaKLambda(lam)
+	gw.packedJtFJ(xr[blockM2*tm:(blockM2+1)*tm], na2, gw.f)
+	if !loc {
+		return math.Inf(-1)
+	}
+	return na2 * gw.gammaMax(lam)
+}
+
+// AddSamples is Add and AddPairs together (AddSamplesCode without the
+// code's C_pair2).
+func (s *State) AddSamples(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, ss *SampleSpectra) {
+	s.AddSamplesCode(ps, w, da, nil, nil, ss)
+}
+
+// AddSamplesCode is Add and AddPairsCode together, with one GEMM per chunk
+// for the four Kronecker sums (C, H, M2 and C_pair share the a_n a_n^T
+// side): cost 2 N d^2 flops (plus N d^2 with Pair2), the same sums in the
+// same order as the two calls. When ss is not nil, its last ps.N samples
+// are ps's spectra (SampleSpectra.Append(ps) came first), and LocMax takes
+// their lambda_1 instead of solving each Gamma_n again.
+func (s *State) AddSamplesCode(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, code *CodePair2Acc, pos []int, ss *SampleSpectra) {
+	s.check(ps, "AddSamples")
+	if ss != nil && (ss.N < ps.N || ss.M != s.M || ss.In != s.In) {
+		panic(fmt.Sprintf("awd: State.AddSamples: spectra of %d samples of a %dx%d layer for %d samples of %dx%d", ss.N, ss.M, ss.In, ps.N, s.M, s.In))
+	}
+	kr := &kronRows{all: s.all, ss: ss}
+	dt, pairs, zero := addPairs(ps, w, da, pairTargets{pair: s.pair, pair2: s.pair2, code: code, pos: pos, chunk: s.Opt.Chunk, buf: s.buf, kr: kr})
+	s.SumDTheta2 += dt
+	s.PairCount += pairs
+	s.ZeroA += zero
+	for _, v := range kr.locs {
+		s.LocMax = math.Max(s.LocMax, v)
+	}
+	addGradSum(s.SumG, 1, ps.Delta, ps.A, s.M, s.In, 0, ps.N)
+	s.Count += ps.N
+}
+
+// kronRows asks addPairs to put the C, H and M2 blocks (kronRow) before
+// the pair block of each row and run the GEMM into all; locs receives each
+// worker's largest lambda_1(H_n), from ss when it is not nil.
+type kronRows struct {
+	all  *kron
+	ss   *SampleSpectra
+	locs []float64
 }
 
 // addGradSum adds alpha sum_{s in [s0,s1)} vec(delta_s a_s^T) to g.
@@ -209,6 +264,7 @@ type pairTargets struct {
 	pos   []int
 	chunk int
 	buf   func(i, r, c int) linalg.Dense
+	kr    *kronRows // not nil: the C, H, M2 blocks too, in the same GEMM
 }
 
 // addPairs is the work of AddPairs for any pair rule: it adds the pair terms
@@ -222,7 +278,11 @@ func addPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, t pairTargets) 
 	tm, tn, d := triLen(m), triLen(n), m*n
 	withPair2 := t.pair2.Data != nil
 	chunk := t.chunk
-	x := t.buf(0, min(chunk, ps.N), tm)
+	width, acc := tm, t.pair
+	if t.kr != nil {
+		width, acc = (nBlocks+1)*tm, t.kr.all
+	}
+	x := t.buf(0, min(chunk, ps.N), width)
 	y := t.buf(1, min(chunk, ps.N), tn)
 	var g2 linalg.Dense
 	if withPair2 {
@@ -237,6 +297,8 @@ func addPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, t pairTargets) 
 		v, jv, u []float64
 		zero     int
 		skip     int
+		gw       *gammaWork
+		loc      float64
 	}
 	// ||dtheta_n||^2 per row, summed in sample order after each chunk so
 	// that the total does not depend on how the rows were shared out.
@@ -244,7 +306,10 @@ func addPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, t pairTargets) 
 	ok := make([]bool, min(chunk, ps.N))
 	sc := make([]scratch, nw)
 	for i := range sc {
-		sc[i] = scratch{v: make([]float64, m), jv: make([]float64, 2*l), u: make([]float64, m)}
+		sc[i] = scratch{v: make([]float64, m), jv: make([]float64, 2*l), u: make([]float64, m), loc: math.Inf(-1)}
+		if t.kr != nil {
+			sc[i].gw = newGammaWork(m, l)
+		}
 	}
 	for s0 := 0; s0 < ps.N; s0 += chunk {
 		c := min(chunk, ps.N-s0)
@@ -257,14 +322,26 @@ func addPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, t pairTargets) 
 				dar := da.Row(smp)
 				na2 := kernels.Ddot(a, a)
 				dt2[r], ok[r] = 0, false
+				xr := xv.Row(r)
+				if t.kr != nil {
+					l1 := kronRow(xr, t2.gw, ps, smp, t.kr.ss == nil)
+					if ss := t.kr.ss; ss != nil {
+						l1 = ss.Lambda1(ss.N - ps.N + smp)
+					}
+					t2.loc = math.Max(t2.loc, l1)
+					packOuter(yv.Row(r), 1, a)
+				}
+				xp := xr[width-tm:] // the pair block
 				if nopart := math.IsNaN(dar[0]); nopart || na2 == 0 {
 					if nopart {
 						t2.skip++
 					} else {
 						t2.zero++
 					}
-					clear(xv.Row(r))
-					clear(yv.Row(r))
+					clear(xp)
+					if t.kr == nil {
+						clear(yv.Row(r))
+					}
 					if withPair2 {
 						clear(g2.Row(r))
 					}
@@ -276,8 +353,10 @@ func addPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, t pairTargets) 
 				}
 				dt2[r] = kernels.Ddot(t2.v, t2.v) / na2
 				gammaVec(t2.u, ps, smp, t2.v, t2.jv)
-				packOuter(xv.Row(r), 1, t2.u)
-				packOuter(yv.Row(r), 1, a)
+				packOuter(xp, 1, t2.u)
+				if t.kr == nil {
+					packOuter(yv.Row(r), 1, a)
+				}
 				if t.code != nil {
 					copy(us.Row(r), t2.u)
 				}
@@ -297,7 +376,7 @@ func addPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, t pairTargets) 
 		for _, v := range dt2[:c] {
 			sumDT += v
 		}
-		t.pair.add(xv, yv)
+		acc.add(xv, yv)
 		if withPair2 {
 			linalg.Syrk(linalg.Upper, true, 1, g2.View(0, 0, c, d), 1, t.pair2, false)
 		}
@@ -316,6 +395,9 @@ func addPairs(ps *nn.PerSample, w linalg.Dense, da linalg.Dense, t pairTargets) 
 	for _, t2 := range sc {
 		zeroA += t2.zero
 		pairs -= t2.zero + t2.skip
+		if t.kr != nil {
+			t.kr.locs = append(t.kr.locs, t2.loc)
+		}
 	}
 	return sumDT, pairs, zeroA
 }
@@ -475,8 +557,18 @@ func (s *State) finish(batch int, centered, consume bool) (*Matrices, error) {
 	if s.PairCount > 0 {
 		fp := float64(s.PairCount)
 		r.Sigma2 = s.SumDTheta2 / fp / float64(d)
-		r.CPair = linalg.NewDense(d, d)
-		s.pair.set(r.CPair, 0, 1/(fb*fp))
+		if consume && s.all != nil {
+			// C_pair goes where the four packed sums were (4 T(m) T(n) >=
+			// d^2 numbers, all read by now but C_pair's own, which is
+			// copied out first): one fresh d x d matrix fewer to fault in.
+			pk := s.buf(0, s.pair.g.Rows, s.pair.g.Cols)
+			pk.Copy(s.pair.g)
+			r.CPair = linalg.DenseOf(d, d, s.all.g.Data[:d*d])
+			unpackKron(r.CPair, 1/(fb*fp), pk, s.M, s.In, true)
+		} else {
+			r.CPair = linalg.NewDense(d, d)
+			s.pair.set(r.CPair, 0, 1/(fb*fp))
+		}
 		if s.Opt.Pair2 {
 			r.CPair2 = s.pair2
 			if !consume {
@@ -500,7 +592,7 @@ func (s *State) finish(batch int, centered, consume bool) (*Matrices, error) {
 	}
 	if consume {
 		s.pair2, s.mb = linalg.Dense{}, linalg.Dense{}
-		s.kron, s.pair = nil, nil
+		s.kron, s.pair, s.all = nil, nil, nil
 	}
 	return r, nil
 }
