@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/awd-toolkit/awd/kernels"
-	"github.com/awd-toolkit/awd/linalg"
 	"github.com/awd-toolkit/awd/nn"
 )
 
@@ -92,10 +91,9 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	release := holdMemory(acc.Info.Estimate)
 	defer release()
 
-	// Balanced batches and matched pairs on the inputs (the N x D float64
-	// copy x is dead after the matching, so the GC can take it).
-	x := data.Float64(nil)
-	pairs, err := MatchPairs(linalg.DenseOf(data.N, data.Dim(), x), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
+	// Balanced batches and matched pairs on the inputs (float32 rows,
+	// distances in float64: no N x D float64 copy to fault in).
+	pairs, err := MatchPairs32(data.X, data.Dim(), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}

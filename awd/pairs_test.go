@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/awd-toolkit/awd/linalg"
@@ -117,9 +118,25 @@ func TestMatchPairs(t *testing.T) {
 			for i := range x.Data {
 				x.Data[i] = rng.NormFloat64()
 			}
+			for i := range x.Data { // float32 values, for MatchPairs32 below
+				x.Data[i] = float64(float32(x.Data[i]))
+			}
 			res, err := MatchPairs(x, labels, tc.batch, 42, tc.greedy)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// MatchPairs32 on the same inputs as float32 rows: the same pairs
+			// and, the distances being the same float64 sums, the same cost.
+			x32 := make([]float32, len(x.Data))
+			for i, v := range x.Data {
+				x32[i] = float32(v)
+			}
+			res32, err := MatchPairs32(x32, dim, labels, tc.batch, 42, tc.greedy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(res32, res) {
+				t.Errorf("MatchPairs32 differs from MatchPairs: %+v, %+v", res32, res)
 			}
 			if res.Dropped != tc.dropped {
 				t.Errorf("dropped %d, want %d", res.Dropped, tc.dropped)
@@ -255,7 +272,13 @@ func TestMatchPairsErrors(t *testing.T) {
 			if _, err := MatchPairs(x, tc.labels, tc.batch, 1, false); err == nil {
 				t.Error("accepted")
 			}
+			if _, err := MatchPairs32(make([]float32, 20), 2, tc.labels, tc.batch, 1, false); err == nil {
+				t.Error("MatchPairs32 accepted")
+			}
 		})
+	}
+	if _, err := MatchPairs32(make([]float32, 21), 2, labels, 2, 1, false); err == nil {
+		t.Error("MatchPairs32 accepted 21 values for 10 samples of 2")
 	}
 }
 
