@@ -180,6 +180,10 @@ func (acc *Accumulation) accumulate(ctx context.Context, model *nn.Model, data *
 		acc.Spectra.Grow((b1 - b0) * cfg.Batch)
 	}
 	var tPer, tAcc time.Duration
+	// One chunk's inputs and per-sample quantities, reused chunk after
+	// chunk (fresh memory is slow to fault in).
+	var ps *nn.PerSample
+	var xb []float64
 	prog.Start("accumulate", (b1-b0)/2)
 	defer prog.Finish()
 	for c0 := b0; c0 < b1; c0 += step {
@@ -189,7 +193,8 @@ func (acc *Accumulation) accumulate(ctx context.Context, model *nn.Model, data *
 		c1 := min(b1, c0+step)
 		idx, batches, partner := chunkSamples(pairs, c0, c1)
 		t0 := time.Now()
-		ps, err := model.PerSample(cfg.Layer, data.Float64(idx), data.Labels(idx), loss)
+		xb = data.Float64Into(xb, idx)
+		ps, err = model.PerSampleInto(ps, cfg.Layer, xb, data.Labels(idx), loss)
 		if err != nil {
 			return fmt.Errorf("analyze: %w", err)
 		}

@@ -40,19 +40,23 @@ func (d *Dataset) Sample(i int) []float32 {
 
 // Float64 returns the inputs of the samples idx (all when idx is nil) as
 // float64, sample-major.
-func (d *Dataset) Float64(idx []int) []float64 {
+func (d *Dataset) Float64(idx []int) []float64 { return d.Float64Into(nil, idx) }
+
+// Float64Into is Float64 that reuses dst's storage when it is large enough.
+func (d *Dataset) Float64Into(dst []float64, idx []int) []float64 {
 	n := d.Dim()
 	if idx == nil {
-		out := make([]float64, len(d.X))
+		out := grow(dst, len(d.X))
 		for i, v := range d.X {
 			out[i] = float64(v)
 		}
 		return out
 	}
-	out := make([]float64, 0, len(idx)*n)
-	for _, s := range idx {
-		for _, v := range d.Sample(s) {
-			out = append(out, float64(v))
+	out := grow(dst, len(idx)*n)
+	for k, s := range idx {
+		row := out[k*n : (k+1)*n]
+		for i, v := range d.Sample(s) {
+			row[i] = float64(v)
 		}
 	}
 	return out

@@ -57,6 +57,7 @@ type net[T num] struct {
 	dir *direct
 	// prof, when not nil, adds up the time of the convolutions and pools.
 	prof *TrainProfile
+	jac  [2][]T // jacobian's running products (per-sample nets)
 }
 
 // profPart names a part of TrainProfile.

@@ -36,6 +36,13 @@ func (m *Model) chunk64() int {
 // delta_n = J_n^T dl/do, the loss l_n and the prediction argmax o_n.
 // Cost per sample: a forward pass plus O(L * sum of the later layers' sizes).
 func (m *Model) PerSample(layer string, x []float64, labels []int, loss Loss) (*PerSample, error) {
+	return m.PerSampleInto(nil, layer, x, labels, loss)
+}
+
+// PerSampleInto is PerSample that reuses the storage of dst (when not nil
+// and large enough) for the result, which it returns: a caller streaming
+// blocks of samples allocates (and faults in) one block's worth once.
+func (m *Model) PerSampleInto(dst *PerSample, layer string, x []float64, labels []int, loss Loss) (*PerSample, error) {
 	li, err := m.linear(layer)
 	if err != nil {
 		return nil, fmt.Errorf("per-sample: %w", err)
@@ -58,9 +65,14 @@ func (m *Model) PerSample(layer string, x []float64, labels []int, loss Loss) (*
 	}
 	lay := m.layers[li]
 	M, In := lay.out, lay.in
-	ps := &PerSample{N: N, M: M, In: In, L: L,
-		A: make([]float64, N*In), Delta: make([]float64, N*M), J: make([]float64, N*L*M),
-		Lambda: make([]float64, N*L*L), Loss: make([]float64, N), Pred: make([]int, N), Label: append([]int(nil), labels...)}
+	ps := dst
+	if ps == nil {
+		ps = &PerSample{}
+	}
+	*ps = PerSample{N: N, M: M, In: In, L: L,
+		A: grow(ps.A, N*In), Delta: grow(ps.Delta, N*M), J: grow(ps.J, N*L*M), Lambda: grow(ps.Lambda, N*L*L),
+		Loss: grow(ps.Loss, N), Pred: grow(ps.Pred, N), Label: append(ps.Label[:0], labels...)}
+	clear(ps.Delta) // summed into below
 	// A pooled network of the model's chunk size, loaded with the current
 	// weights (training may have changed them since it was made).
 	var n *net[float64]
@@ -106,25 +118,40 @@ func (m *Model) PerSample(layer string, x []float64, labels []int, loss Loss) (*
 	return ps, nil
 }
 
+// grow returns s resliced to n elements, reallocated when too short (its
+// contents are the caller's to set).
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
 // jacobian writes J_s = do/dz_s (L x M) of layer li for the b samples of the
 // last forward pass, by propagating the L unit vectors of the logits back
-// through the dense tail, all samples' rows in one GEMM per layer.
+// through the dense tail, all samples' rows in one GEMM per layer (on the
+// net's two reused buffers).
 func jacobian(n *net[float64], li, b int, dst []float64) {
 	L := n.m.Arch.Outputs
 	last := len(n.m.layers) - 1
 	width := L
 	// rows (s, k) of the running product, b*L of them
-	cur := make([]float64, b*L*L)
+	cur := grow(n.jac[0], b*L*L)
+	n.jac[0] = cur
+	clear(cur)
 	for s := 0; s < b; s++ {
 		for k := 0; k < L; k++ {
 			cur[(s*L+k)*L+k] = 1
 		}
 	}
+	buf := 1
 	for i := last; i > li; i-- {
 		l := n.m.layers[i]
 		switch l.kind {
 		case kLinear:
-			next := make([]float64, b*L*l.in)
+			next := grow(n.jac[buf], b*L*l.in)
+			n.jac[buf] = next
+			buf ^= 1
 			gemm(false, false, b*L, l.in, l.out, cur, n.w[l.wi], 0, next)
 			cur, width = next, l.in
 		case kReLU:

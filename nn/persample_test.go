@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
@@ -210,6 +211,41 @@ func TestGammaPSD(t *testing.T) {
 		}
 		if loss == MSE && minEig >= 0 {
 			t.Errorf("MSE: every Gamma_n PSD over %d random samples; the MSE Lambda should be indefinite somewhere", b)
+		}
+	}
+}
+
+// TestPerSampleInto: reusing a PerSample for blocks of other sizes (larger,
+// then smaller: stale values past the new end, reused storage) gives the
+// same bits as a fresh PerSample, for the MLP and the CNN.
+func TestPerSampleInto(t *testing.T) {
+	for _, kind := range []string{"mlp", "cnn"} {
+		m, _ := NewMLP(12, []int{7, 5}, 4, 3)
+		layer := "fc2"
+		if kind == "cnn" {
+			m, _ = NewCNN(1, 8, 8, 4, 3)
+			layer = "fc"
+		}
+		dim := m.Arch.In[0] * m.Arch.In[1] * m.Arch.In[2]
+		r := rand.New(rand.NewPCG(12, 13))
+		var reused *PerSample
+		for _, n := range []int{3, 9, 5} {
+			x, y := randInputs(r, n, dim, 4)
+			want, err := m.PerSample(layer, x, y, CE)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.PerSampleInto(reused, layer, x, y, CE)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if reused != nil && got != reused {
+				t.Fatalf("%s: PerSampleInto did not return its dst", kind)
+			}
+			reused = got
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s, %d samples: the reused PerSample differs from a fresh one", kind, n)
+			}
 		}
 	}
 }
