@@ -3,8 +3,8 @@ package awd
 import (
 	"fmt"
 	"math"
-	"slices"
 
+	"github.com/awd-toolkit/awd/internal/hugepage"
 	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/linalg"
 	"github.com/awd-toolkit/awd/nn"
@@ -107,11 +107,22 @@ func newEigenWork(l, m int) *eigenWork {
 
 // Grow makes room for n more samples without reallocating.
 func (ss *SampleSpectra) Grow(n int) {
-	ss.A = slices.Grow(ss.A, n*ss.In)
-	ss.Norm2 = slices.Grow(ss.Norm2, n)
-	ss.Scale = slices.Grow(ss.Scale, n)
-	ss.Mu = slices.Grow(ss.Mu, n*ss.R)
-	ss.G = slices.Grow(ss.G, n*ss.R*ss.M)
+	ss.A = growCap(ss.A, n*ss.In)
+	ss.Norm2 = growCap(ss.Norm2, n)
+	ss.Scale = growCap(ss.Scale, n)
+	ss.Mu = growCap(ss.Mu, n*ss.R)
+	ss.G = growCap(ss.G, n*ss.R*ss.M)
+}
+
+// growCap is slices.Grow for large float64 buffers: a new array, when one
+// is needed, is advised for huge pages before its first touch.
+func growCap(s []float64, n int) []float64 {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	t := hugepage.Make[float64](len(s) + n)[:len(s)]
+	copy(t, s)
+	return t
 }
 
 // gammaEigen writes the L eigenvalues (descending, zero-padded) of

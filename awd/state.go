@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/awd-toolkit/awd/internal/hugepage"
 	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/linalg"
 	"github.com/awd-toolkit/awd/nn"
@@ -64,7 +65,7 @@ type State struct {
 // buf returns an r x c matrix on the reused scratch slot i.
 func (s *State) buf(i, r, c int) linalg.Dense {
 	if cap(s.scratch[i]) < r*c {
-		s.scratch[i] = make([]float64, r*c)
+		s.scratch[i] = hugepage.Make[float64](r * c)
 	}
 	return linalg.DenseOf(r, c, s.scratch[i][:r*c])
 }

@@ -3,6 +3,8 @@ package linalg
 import (
 	"fmt"
 
+	"github.com/awd-toolkit/awd/internal/hugepage"
+
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -19,7 +21,7 @@ func NewDense(r, c int) Dense {
 	if r < 0 || c < 0 {
 		panic(fmt.Sprintf("linalg: NewDense: negative shape %dx%d", r, c))
 	}
-	return Dense{Rows: r, Cols: c, Stride: max(c, 1), Data: make([]float64, r*c)}
+	return Dense{Rows: r, Cols: c, Stride: max(c, 1), Data: hugepage.Make[float64](r * c)}
 }
 
 // DenseOf wraps data (length >= r*c) as an r x c matrix with Stride c.

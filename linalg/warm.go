@@ -3,6 +3,8 @@ package linalg
 import (
 	"sync"
 	"time"
+
+	"github.com/awd-toolkit/awd/internal/hugepage"
 )
 
 // The warm cache lends the solvers' large scratch buffers (tens to hundreds
@@ -45,7 +47,7 @@ func getWarm(n int) []float64 {
 		return b[:n]
 	}
 	warm.mu.Unlock()
-	return make([]float64, n)
+	return hugepage.Make[float64](n)
 }
 
 // putWarm returns a buffer from getWarm to the cache, which drops all its
