@@ -115,6 +115,31 @@ func TestBootstrapProjectedMatchesExact(t *testing.T) {
 	if !(ci.Low <= ci.High) || ci.Reps != 40 || ci.Groups != G || !(float64(ci.SE) > 0) || ci.Estimate != f.Gamma {
 		t.Errorf("interval %+v", ci)
 	}
+	// The jackknife against one written out with exact replicates.
+	jk := jackknifeGammas(groups, k, batch, false, 0.9, map[string]float64{NameC: f.Gamma, NameCAWD: fs.Gamma})[NameC]
+	var gs []float64
+	for g := 0; g < G; g++ {
+		w := make([]int, G)
+		for i := range w {
+			w[i] = 1
+		}
+		w[g] = 0
+		le, ce, _ := exactReplicate(t, b, w, k, batch)
+		fe, _ := FitPowerLaw(le, ce)
+		gs = append(gs, fe.Gamma)
+	}
+	var mean, ss float64
+	for _, v := range gs {
+		mean += v / G
+	}
+	for _, v := range gs {
+		ss += (v - mean) * (v - mean)
+	}
+	se, bias := math.Sqrt((G-1)/float64(G)*ss), (G-1)*(mean-f.Gamma)
+	t.Logf("jackknife %+v; exact replicates: se %.4f bias %.4f", jk, se, bias)
+	if math.Abs(float64(jk.Bias)-bias) > 0.02 || math.Abs(float64(jk.SE)-se) > 0.3*se || !(jk.Low < jk.Gamma && jk.Gamma < jk.High) {
+		t.Errorf("jackknife %+v, exact se %v bias %v", jk, se, bias)
+	}
 	// the basic interval is the percentile one reflected about the estimate
 	if math.Abs(float64(ci.BasicLow)-(2*f.Gamma-float64(ci.High))) > 1e-12 || math.Abs(float64(ci.Bias)-(float64(ci.Mean)-f.Gamma)) > 1e-12 {
 		t.Errorf("basic interval or bias: %+v", ci)

@@ -233,7 +233,9 @@ func parityStats(r *Result, cv Covariances, eAll linalg.Eigen, cfg Config) {
 		groups := cv.boot.project(eAll.Vectors.View(0, 0, eAll.Vectors.Rows, kp))
 		est := map[string]float64{NameC: r.Fits[NameC].Gamma, NameCAWD: r.Fits[NameCAWD].Gamma}
 		r.Bootstrap = bootstrapGammas(groups, k, cfg.Extras.Bootstrap, cv.B, cfg.Centered, cfg.Extras.BootstrapLevel, cfg.Seed, est)
+		r.Jackknife = jackknifeGammas(groups, k, cv.B, cfg.Centered, cfg.Extras.BootstrapLevel, est)
 		r.Estimators["bootstrap"] = fmt.Sprintf("%d replicates of %d random groups of samples drawn with replacement, the groups' C, H, M2 sums merged with multiplicities and projected on H's top %d eigenvectors (Ritz pairs)", cfg.Extras.Bootstrap, len(groups), kp)
+		r.Estimators["jackknife"] = fmt.Sprintf("delete-a-group jackknife over the same %d groups (bias-corrected gamma, Student interval)", len(groups))
 	}
 }
 

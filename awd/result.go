@@ -63,6 +63,7 @@ type Result struct {
 	CommutatorCode Float                  `json:"commutator_code"`
 	GammaK         map[string]GammaK      `json:"gamma_k,omitempty"`
 	Bootstrap      map[string]BootstrapCI `json:"bootstrap,omitempty"`
+	Jackknife      map[string]JackknifeCI `json:"jackknife,omitempty"`
 	PowerLawML     map[string]MLFit       `json:"powerlaw_ml,omitempty"`
 
 	Timings Timings `json:"timings"`
