@@ -20,8 +20,8 @@ const (
 
 // AlignFullMaxD is the largest d for which the full alignment is the
 // default: it needs all d eigenvectors of H (about 4/3 d^3 + 2 d^3 flops,
-// 1.5 s at d = 2500 on two cores) and two d x d sandwiches per covariance
-// (8 d^3 flops with the random frame).
+// 1.5 s at d = 2500 on two cores) and a d x d sandwich per covariance
+// (4 d^3 flops).
 const AlignFullMaxD = 4096
 
 // rbarCode is the paper code's rbar of the square matrix k = U^T X U
@@ -49,12 +49,13 @@ func rbarCode(k linalg.Dense) (float64, int) {
 
 // AlignAll measures the alignment of X with H over the full eigenbasis u
 // (d x d, all eigenvectors of H) with the paper's rule (rbarCode): rbar over
-// the d(d-1)/2 pairs, rbar_rand the same for X in a Haar-random d x d frame
-// (seeded; in distribution the code's Q diag(lambda(X)) Q^T seen in H's
-// basis), and the null statistics of App. C-D with M = d(d-1)/2. It also
-// returns U^T X U and R^T X R, whose leading blocks are the heat maps.
-// frame is the Haar-random d x d frame (HaarFrame(d, d, seed), shared by the
-// covariances of one analysis). Cost 8 d^3 flops (two sandwiches).
+// the d(d-1)/2 pairs and the null statistics of App. C-D with
+// M = d(d-1)/2. rbar_rand is the same rule in the Haar-random frame (d x r,
+// HaarFrame, shared by the covariances of one analysis): every pair of a
+// random frame has the same null law, so a d x k frame estimates the mean
+// |rho| of the code's d x d one (Q diag(lambda(X)) Q^T seen in H's basis)
+// at a quarter of the cost. It also returns U^T X U and R^T X R, whose
+// leading blocks are the heat maps. Cost 4 d^3 + 4 d^2 r flops.
 func AlignAll(of string, x, u, frame linalg.Dense, seed uint64) (Alignment, linalg.Dense, linalg.Dense) {
 	d := x.Rows
 	xt := Sandwich(x, u)
@@ -62,9 +63,11 @@ func AlignAll(of string, x, u, frame linalg.Dense, seed uint64) (Alignment, lina
 	a.RBar, a.M = rbarCode(xt)
 	a.KEff = KEff(x)
 	xr := Sandwich(x, frame)
-	a.RBarRand, _ = rbarCode(xr)
+	var mr int
+	a.RBarRand, mr = rbarCode(xr)
 	a.Mu0, a.SE, a.Z, a.P = NullStats(a.RBar, a.KEff, a.M)
-	a.ZRand = (a.RBarRand - a.Mu0) / a.SE
+	_, seR, _, _ := NullStats(a.RBarRand, a.KEff, mr) // the frame's own pairs
+	a.ZRand = (a.RBarRand - a.Mu0) / seR
 	return a, xt, xr
 }
 

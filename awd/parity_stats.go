@@ -279,7 +279,7 @@ func suppressionNames(cfg Config) []string {
 // -> label) over H's full eigenbasis (AlignAll), with one Haar frame.
 func alignAll(r *Result, cv Covariances, eAll linalg.Eigen, alignOf map[string]string, cfg Config) {
 	d := cv.H.Rows
-	frame := HaarFrame(d, d, cfg.Seed)
+	frame := HaarFrame(d, cfg.K, cfg.Seed)
 	for _, name := range sortedKeys(alignOf) {
 		label := alignOf[name]
 		a, xt, xr := AlignAll(label, cv.X[name], eAll.Vectors, frame, cfg.Seed)
@@ -288,7 +288,7 @@ func alignAll(r *Result, cv Covariances, eAll linalg.Eigen, alignOf map[string]s
 			continue
 		}
 		r.Alignment = append(r.Alignment, a)
-		b := min(cfg.RhoBlock, d)
+		b := min(cfg.RhoBlock, cfg.K)
 		r.Arrays.Rho[label] = Rho(xt.View(0, 0, b, b))
 		r.Arrays.RhoRand[label] = Rho(xr.View(0, 0, b, b))
 	}
