@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -78,5 +79,36 @@ func TestParityShardsMergeAndFile(t *testing.T) {
 	}
 	if one.Alignment[0].Basis != AlignFull || one.GammaK[NameC].K == nil || one.PowerLawML["H"].NTail == 0 || one.Scales == nil {
 		t.Errorf("alignment %+v, gamma_k %+v, ml %+v, scales %+v", one.Alignment[0], one.GammaK[NameC], one.PowerLawML["H"], one.Scales)
+	}
+}
+
+// TestParityAlternatives runs the other choice of every option once: the
+// anchor rule alone (feeding C_pair, C_pair2 and sigma^2), the stratified
+// C_mb, the rebuild suppression on a per-class subset, sigma^2 per m and the
+// top-k alignment, and checks what the result records.
+func TestParityAlternatives(t *testing.T) {
+	model, sub := trained(t, "mse", 3, 60, 8, 2, 6)
+	cfg := smallConfig("mse", 20, 10)
+	cfg.Pairs, cfg.MiniBatchRule, cfg.Sigma2Per, cfg.AlignBasis = PairsAnchor, MBStratified, Sigma2PerM, AlignTopK
+	cfg.Interventions = []string{InterventionRank1, InterventionStiffPreserve}
+	cfg.Suppression.Protocol, cfg.Suppression.PerClass = ProtocolRebuild, 10
+	r, err := Analyze(context.Background(), model, sub, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := r.PairRules[0]
+	if len(r.PairRules) != 1 || pr.Rule != PairsAnchor || r.Spectrum.Pairs != pr.Pairs || math.Abs(r.Spectrum.Sigma2-pr.Sigma2M) > 1e-15*pr.Sigma2M {
+		t.Errorf("pair rules %+v, spectrum %+v", r.PairRules, r.Spectrum)
+	}
+	if !strings.Contains(r.Estimators[NameCPair], "anchor") || !strings.Contains(r.Estimators[NameCMb], "stratified") || !strings.Contains(r.Estimators[NameCAWD], "/ m") {
+		t.Errorf("estimators %v", r.Estimators)
+	}
+	if r.Alignment[0].Basis != AlignTopK || len(r.Suppression) != 2 || r.Suppression[0].Protocol != ProtocolRebuild || r.Suppression[0].Samples != 30 {
+		t.Errorf("alignment %+v, suppression %+v", r.Alignment[0], r.Suppression)
+	}
+	for _, n := range []string{NameCPair, NameCPair2, NameCPair2Code, NameCMb} {
+		if _, ok := r.Fits[n]; !ok {
+			t.Errorf("no fit of %s (%v)", n, r.FitErrors)
+		}
 	}
 }
