@@ -241,4 +241,21 @@ func TestCommutatorsBruteForce(t *testing.T) {
 	if math.Abs(gn-wantN) > 64*float64(d)*eps*wantN || math.Abs(gp-wantP) > 64*float64(d)*eps*wantP {
 		t.Errorf("Commutators %v %v, gonum %v %v", gn, gp, wantN, wantP)
 	}
+	// The same from H's eigenbasis (gonum's eigendecomposition).
+	var es mat.EigenSym
+	if !es.Factorize(mat.NewSymDense(d, h.Clone().Data), true) {
+		t.Fatal("gonum EigenSym failed")
+	}
+	var u mat.Dense
+	es.VectorsTo(&u)
+	var ct, tmp mat.Dense
+	tmp.Mul(cm, &u)
+	ct.Mul(u.T(), &tmp)
+	bn, bp := CommutatorsInBasis(es.Values(nil), linalg.FromMat(&ct))
+	// The basis is exact to about d eps ||H|| ||C||: the tolerance is a
+	// multiple of it relative to the commutator.
+	tol := 1e3 * float64(d) * eps
+	if math.Abs(bn-wantN) > tol*wantN || math.Abs(bp-wantP) > tol*wantP {
+		t.Errorf("CommutatorsInBasis %v %v, gonum %v %v", bn, bp, wantN, wantP)
+	}
 }

@@ -90,3 +90,24 @@ func Commutators(h, c linalg.Dense) (byNorms, byProduct float64) {
 	num = math.Sqrt(num)
 	return num / (frob(h) * frob(c)), num / frob(hc)
 }
+
+// CommutatorsInBasis returns what Commutators does from H's eigenvalues
+// lambda (all d, in the order of the basis) and Ct = U^T C U in H's full
+// eigenbasis: there HC - CH has entries (lambda_i - lambda_j) Ct_ij and CH
+// has Ct_ij lambda_j, so both norms cost O(d^2) instead of a d^3 product.
+func CommutatorsInBasis(lambda []float64, ct linalg.Dense) (byNorms, byProduct float64) {
+	var num, ch, cc, hh float64
+	for i := 0; i < ct.Rows; i++ {
+		row := ct.Row(i)
+		hh += lambda[i] * lambda[i]
+		for j, v := range row {
+			v2 := v * v
+			dl := lambda[i] - lambda[j]
+			num += dl * dl * v2
+			ch += lambda[j] * lambda[j] * v2
+			cc += v2
+		}
+	}
+	num = math.Sqrt(num)
+	return num / (math.Sqrt(hh) * math.Sqrt(cc)), num / math.Sqrt(ch)
+}

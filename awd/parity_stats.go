@@ -194,17 +194,22 @@ func parityStats(r *Result, cv Covariances, eAll linalg.Eigen, cfg Config) {
 	}
 	if cfg.Extras.PowerLawML {
 		r.PowerLawML = map[string]MLFit{}
-		fit := func(name string, x []float64) {
-			if f, err := FitPowerLawML(x, cfg.Extras.MLReps, cfg.Seed); err == nil {
-				r.PowerLawML[name] = f
-			} else {
-				r.addFitError("ml_"+name, err)
+		names, series := []string{"H"}, [][]float64{lambda}
+		for _, name := range sortedKeys(r.Arrays.C) {
+			if name != NameM2 { // M2's fit is C_awd's: the fit is scale-free
+				names, series = append(names, name), append(series, r.Arrays.C[name])
 			}
 		}
-		fit("H", lambda)
-		for name, c := range r.Arrays.C {
-			if name != NameM2 { // M2's fit is C_awd's: the fit is scale-free
-				fit(name, c)
+		// The fits are independent (each seeded alike): one per goroutine.
+		fits, errs := make([]MLFit, len(names)), make([]error, len(names))
+		parallelEach(len(names), func(i int) {
+			fits[i], errs[i] = FitPowerLawML(series[i], cfg.Extras.MLReps, cfg.Seed)
+		})
+		for i, name := range names {
+			if errs[i] == nil {
+				r.PowerLawML[name] = fits[i]
+			} else {
+				r.addFitError("ml_"+name, errs[i])
 			}
 		}
 	}
@@ -277,12 +282,14 @@ func suppressionNames(cfg Config) []string {
 
 // alignAll measures the alignment of the covariances alignOf (matrix name
 // -> label) over H's full eigenbasis (AlignAll), with one Haar frame.
-func alignAll(r *Result, cv Covariances, eAll linalg.Eigen, alignOf map[string]string, cfg Config) {
+func alignAll(r *Result, cv Covariances, eAll linalg.Eigen, alignOf map[string]string, cfg Config) map[string]linalg.Dense {
 	d := cv.H.Rows
 	frame := HaarFrame(d, cfg.K, cfg.Seed)
+	xts := map[string]linalg.Dense{}
 	for _, name := range sortedKeys(alignOf) {
 		label := alignOf[name]
 		a, xt, xr := AlignAll(label, cv.X[name], eAll.Vectors, frame, cfg.Seed)
+		xts[name] = xt
 		if a.M == 0 || math.IsNaN(a.KEff) {
 			r.addAlignError(label, fmt.Errorf("%s has no off-diagonal pairs in H's eigenbasis", label))
 			continue
@@ -292,6 +299,7 @@ func alignAll(r *Result, cv Covariances, eAll linalg.Eigen, alignOf map[string]s
 		r.Arrays.Rho[label] = Rho(xt.View(0, 0, b, b))
 		r.Arrays.RhoRand[label] = Rho(xr.View(0, 0, b, b))
 	}
+	return xts
 }
 
 // suppress runs the interventions with the protocol of cfg.Suppression on

@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/awd-toolkit/awd/internal/hugepage"
 	"github.com/awd-toolkit/awd/kernels"
@@ -120,6 +121,21 @@ func parallelRows(n int, f func(w, r0, r1 int)) int {
 	}
 	wg.Wait()
 	return nw
+}
+
+// parallelEach calls f(i) for i in [0, n) from up to GOMAXPROCS goroutines,
+// each taking the next i.
+func parallelEach(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), n)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Add accumulates the samples of ps into the sums of C, H and M2, sum g_n and

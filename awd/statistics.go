@@ -92,14 +92,31 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 	}
 	names := sortedKeys(cv.X)
 	prog.Start("statistics", len(names)+2)
+	// In the full basis the sandwiches U^T X U of the aligned covariances
+	// hold their c_i on the diagonal (and C's the commutators): measure them
+	// first and project only the others.
+	r.Arrays.Rho, r.Arrays.RhoRand = map[string]linalg.Dense{}, map[string]linalg.Dense{}
+	var fullXt map[string]linalg.Dense
+	if fullBasis {
+		fullXt = alignAll(r, cv, eAll, alignOf, cfg)
+	}
 	xts := map[string]linalg.Dense{}
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			prog.Finish()
 			return err
 		}
+		if xt, ok := fullXt[name]; ok {
+			c := make([]float64, k)
+			for i := range c {
+				c[i] = xt.At(i, i)
+			}
+			r.Arrays.C[name] = c
+			prog.Add(1)
+			continue
+		}
 		_, full := alignOf[name]
-		full = full && !fullBasis // the full basis is measured by AlignAll below
+		full = full && !fullBasis // the full basis is measured by AlignAll above
 		c, xt := Project(cv.X[name], e.Vectors, full)
 		r.Arrays.C[name] = c
 		if full {
@@ -129,10 +146,6 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 	}
 	parityStats(r, cv, eAll, cfg)
 
-	r.Arrays.Rho, r.Arrays.RhoRand = map[string]linalg.Dense{}, map[string]linalg.Dense{}
-	if fullBasis {
-		alignAll(r, cv, eAll, alignOf, cfg)
-	}
 	var frame linalg.Dense
 	if len(xts) > 0 {
 		frame = HaarFrame(d, k, cfg.Seed)
@@ -155,7 +168,10 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		r.Arrays.RhoRand[label] = Rho(xr.View(0, 0, b, b))
 	}
 	prog.Add(1)
-	if c, ok := cv.X[NameC]; ok {
+	if ct, ok := fullXt[NameC]; ok {
+		byNorms, byProduct := CommutatorsInBasis(eAll.Values, ct)
+		r.Commutator, r.CommutatorCode = Float(byNorms), Float(byProduct)
+	} else if c, ok := cv.X[NameC]; ok {
 		byNorms, byProduct := Commutators(cv.H, c)
 		r.Commutator, r.CommutatorCode = Float(byNorms), Float(byProduct)
 	}
