@@ -125,3 +125,31 @@ func FuzzReadReport(f *testing.F) {
 		_ = MakeTable([]*Report{rep}, []string{"r"}, []string{NameC}).Markdown()
 	})
 }
+
+// With CI, a cell adds the pooled bootstrap SE (the root of the mean
+// squared SE) and the range of gamma(k') over k/2 <= k' <= k.
+func TestTableCI(t *testing.T) {
+	a := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.2})
+	b := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.3})
+	b.Config, _ = json.Marshal(map[string]any{"seed": 8})
+	a.Config = b.Config
+	for i, rep := range []*Report{a, b} {
+		cp := *rep.Checkpoints[1].Analysis
+		r := &cp
+		rep.Checkpoints[1].Analysis = r
+		r.Bootstrap = map[string]BootstrapCI{NameC: {SE: Float(0.03 + 0.01*float64(i))}}
+		r.GammaK = map[string]GammaK{NameC: {K: []int{10, 50, 100, 200}, Gamma: []Float{0.9, 1.0, []Float{1.1, 1.15}[i], 1.2}}}
+	}
+	tb := MakeTable([]*Report{a, b}, []string{"a", "b"}, []string{NameC})
+	tb.CI = true
+	ci := tb.Rows[0].CIs["ce/C"]
+	if ci.BootN != 2 || math.Abs(ci.BootSE-math.Sqrt((0.03*0.03+0.04*0.04)/2)) > 1e-15 || ci.KLow != 1.1 || ci.KHigh != 1.2 {
+		t.Fatalf("CI %+v", ci)
+	}
+	if md := tb.Markdown(); !strings.Contains(md, "[boot se 0.035; k/2..k: 1.100-1.200]") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	if csv, _ := tb.CSV(); !strings.Contains(csv, "gamma_C_ce_boot_se") || !strings.Contains(csv, "0.0354,1.1000,1.2000") {
+		t.Errorf("csv:\n%s", csv)
+	}
+}

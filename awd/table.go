@@ -27,6 +27,9 @@ type Table struct {
 	Covs  []string
 	Rows  []TableRow
 	Notes []string
+	// CI adds to every cell the error bars beyond the spread over seeds
+	// (see CellCI).
+	CI bool
 }
 
 // TableRow is one line of a Table. Variant names what sets its protocol
@@ -37,6 +40,55 @@ type TableRow struct {
 	K           int
 	Variant     string
 	Cells       map[string]MeanStd // key "<loss>/<covariance>", e.g. "ce/C"
+	CIs         map[string]CellCI  // same keys
+}
+
+// CellCI are the error bars of a cell that the spread over seeds does not
+// show: BootSE, the bootstrap standard error of gamma over the samples
+// pooled over the files that have one (sqrt of the mean of the squared
+// SEs; BootN files, analyses run with --bootstrap), and [KLow, KHigh], the
+// range of gamma over the fits on the top k' directions, k/2 <= k' <= k, of
+// every file (the cell's sensitivity to the choice of k; gamma_k).
+type CellCI struct {
+	BootSE      float64 `json:"boot_se"`
+	BootN       int     `json:"boot_n"`
+	KLow, KHigh float64
+}
+
+// cellCI accumulates the error bars of one cell.
+type cellCI struct {
+	se2         float64
+	nse         int
+	klow, khigh float64
+}
+
+func (c *cellCI) add(r *Result, cov string) {
+	if b, ok := r.Bootstrap[cov]; ok && !math.IsNaN(float64(b.SE)) {
+		c.se2 += float64(b.SE) * float64(b.SE)
+		c.nse++
+	}
+	if g, ok := r.GammaK[cov]; ok && len(g.K) > 0 {
+		top := g.K[len(g.K)-1]
+		for i, k := range g.K {
+			if v := float64(g.Gamma[i]); 2*k >= top && !math.IsNaN(v) {
+				if c.khigh == 0 && c.klow == 0 {
+					c.klow, c.khigh = v, v
+				}
+				c.klow, c.khigh = math.Min(c.klow, v), math.Max(c.khigh, v)
+			}
+		}
+	}
+}
+
+func (c *cellCI) result() CellCI {
+	out := CellCI{BootSE: math.NaN(), BootN: c.nse, KLow: math.NaN(), KHigh: math.NaN()}
+	if c.nse > 0 {
+		out.BootSE = math.Sqrt(c.se2 / float64(c.nse))
+	}
+	if c.khigh != 0 || c.klow != 0 {
+		out.KLow, out.KHigh = c.klow, c.khigh
+	}
+	return out
 }
 
 // protocol is a report's protocol: what determines its results except the
@@ -110,6 +162,7 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 		k                 int
 		fields            map[string]string
 		vals              map[string][]float64
+		cis               map[string]*cellCI
 	}
 	groups := map[string]*group{}
 	var order []string
@@ -122,13 +175,17 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 		r := rep.Checkpoints[len(rep.Checkpoints)-1].Analysis
 		g, ok := groups[r.Loss+"\x00"+key]
 		if !ok {
-			g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, k: len(r.Classes), fields: fields, vals: map[string][]float64{}}
+			g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, k: len(r.Classes), fields: fields, vals: map[string][]float64{}, cis: map[string]*cellCI{}}
 			groups[r.Loss+"\x00"+key] = g
 			order = append(order, r.Loss+"\x00"+key)
 		}
 		for _, c := range covs {
 			if f, ok := r.Fits[c]; ok && !math.IsNaN(f.Gamma) {
 				g.vals[c] = append(g.vals[c], f.Gamma)
+				if g.cis[c] == nil {
+					g.cis[c] = &cellCI{}
+				}
+				g.cis[c].add(r, c)
 			} else if e, ok := r.FitErrors[c]; ok {
 				t.Notes = append(t.Notes, fmt.Sprintf("%s: gamma(%s) fit failed (%s), left out of its cell", names[i], c, e))
 			}
@@ -169,7 +226,7 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 			n = max(n, len(gs))
 		}
 		for i := 0; i < n; i++ {
-			row := TableRow{Data: bk.data, Model: bk.model, K: bk.k, Cells: map[string]MeanStd{}}
+			row := TableRow{Data: bk.data, Model: bk.model, K: bk.k, Cells: map[string]MeanStd{}, CIs: map[string]CellCI{}}
 			var labels []string
 			for _, loss := range []string{"mse", "ce"} {
 				gs := byLoss[loss]
@@ -181,6 +238,7 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 				}
 				for c, v := range gs[i].vals {
 					row.Cells[loss+"/"+c] = Summarize(v)
+					row.CIs[loss+"/"+c] = gs[i].cis[c].result()
 				}
 			}
 			row.Variant = strings.Join(labels, "; ")
@@ -222,7 +280,9 @@ func (t *Table) hasVariants() bool {
 	return slices.ContainsFunc(t.Rows, func(r TableRow) bool { return r.Variant != "" })
 }
 
-// Markdown renders the table; a cell is "mean ± std (n)", "n/a" when empty.
+// Markdown renders the table; a cell is "mean ± std (n)", "n/a" when empty,
+// and with CI "mean ± std (n) [boot se S; k/2..k: lo-hi]" (the parts that
+// are known).
 func (t *Table) Markdown() string {
 	var b bytes.Buffer
 	h := t.header()
@@ -243,7 +303,11 @@ func (t *Table) Markdown() string {
 					cells = append(cells, "n/a")
 					continue
 				}
-				cells = append(cells, fmt.Sprintf("%s (%d)", s, s.N))
+				cell := fmt.Sprintf("%s (%d)", s, s.N)
+				if t.CI {
+					cell += r.CIs[loss+"/"+c].text()
+				}
+				cells = append(cells, cell)
 			}
 		}
 		if t.hasVariants() {
@@ -254,7 +318,23 @@ func (t *Table) Markdown() string {
 	return b.String()
 }
 
-// CSV renders the table with separate mean, std and n columns.
+// text is the CI part of a Markdown cell.
+func (c CellCI) text() string {
+	var parts []string
+	if c.BootN > 0 {
+		parts = append(parts, fmt.Sprintf("boot se %.3f", c.BootSE))
+	}
+	if !math.IsNaN(c.KLow) {
+		parts = append(parts, fmt.Sprintf("k/2..k: %.3f-%.3f", c.KLow, c.KHigh))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " [" + strings.Join(parts, "; ") + "]"
+}
+
+// CSV renders the table with separate mean, std and n columns (with CI
+// also the pooled bootstrap SE and the gamma(k) range).
 func (t *Table) CSV() (string, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
@@ -263,6 +343,9 @@ func (t *Table) CSV() (string, error) {
 		for _, c := range t.Covs {
 			p := "gamma_" + npzLabel(c) + "_" + loss
 			h = append(h, p+"_mean", p+"_std", p+"_n")
+			if t.CI {
+				h = append(h, p+"_boot_se", p+"_kmin", p+"_kmax")
+			}
 		}
 	}
 	h = append(h, "protocol")
@@ -282,9 +365,16 @@ func (t *Table) CSV() (string, error) {
 				s, ok := r.Cells[loss+"/"+c]
 				if !ok {
 					rec = append(rec, "", "", "0")
+					if t.CI {
+						rec = append(rec, "", "", "")
+					}
 					continue
 				}
 				rec = append(rec, f(s.Mean), f(s.Std), strconv.Itoa(s.N))
+				if t.CI {
+					ci := r.CIs[loss+"/"+c]
+					rec = append(rec, f(ci.BootSE), f(ci.KLow), f(ci.KHigh))
+				}
 			}
 		}
 		if err := w.Write(append(rec, r.Variant)); err != nil {

@@ -74,38 +74,55 @@ type analysisOwner struct {
 	Layers     []string    `json:"layers,omitempty"`
 }
 
-func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
+// analyzeInput is what `awd analyze` analyses: the checkpoint's model,
+// its data, the analysis options, its epoch and the layers of --layers.
+type analyzeInput struct {
+	model  *nn.Model
+	data   nn.DataSpec
+	cfg    awd.Config
+	epoch  int
+	layers []string
+}
+
+// analyzeInputs loads the checkpoint and checks the flags against it.
+func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput, err error) {
 	model, meta, err := nn.LoadCheckpoint(path)
 	if err != nil {
-		return err
+		return in, err
 	}
 	if err := checkpointDefaults(cmd.Flags(), o, model, meta); err != nil {
-		return err
+		return in, err
 	}
 	data, err := o.dataSpec()
 	if err != nil {
-		return err
+		return in, err
 	}
 	if data.Outputs() != model.Arch.Outputs {
-		return fmt.Errorf("--head %d: the checkpoint has %d logits, the data %d classes; give --head %d with %d classes", data.Head, model.Arch.Outputs, len(data.Classes), model.Arch.Outputs, model.Arch.Outputs)
+		return in, fmt.Errorf("--head %d: the checkpoint has %d logits, the data %d classes; give --head %d with %d classes", data.Head, model.Arch.Outputs, len(data.Classes), model.Arch.Outputs, model.Arch.Outputs)
 	}
 	cfg, err := o.analysisConfig(o.loss, o.batch)
 	if err != nil {
-		return err
+		return in, err
 	}
 	if cfg, err = cfg.ForModel(model); err != nil {
-		return flagError(err)
+		return in, flagError(err)
 	}
-	epoch := 0
+	in = analyzeInput{model: model, data: data, cfg: cfg}
 	if meta != nil {
-		epoch = meta.Epoch
+		in.epoch = meta.Epoch
 	}
-	var layers []string
 	if o.layers != "" {
-		if layers, err = layerList(o.layers, model); err != nil {
-			return err
-		}
+		in.layers, err = layerList(o.layers, model)
 	}
+	return in, err
+}
+
+func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
+	in, err := analyzeInputs(cmd, o, path)
+	if err != nil {
+		return err
+	}
+	model, data, cfg, epoch, layers := in.model, in.data, in.cfg, in.epoch, in.layers
 	sha, _ := awd.FileSHA256(path)
 	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, o.shard, layers}, o.fresh)
 	if err != nil {

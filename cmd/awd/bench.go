@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -57,10 +58,14 @@ Flops: gemm 2 n^3; syrk (C = A^T A, A N x n) N n (n+1).`,
 				return err
 			}
 		}
-		for _, t := range benchThreads {
-			if t < 1 {
-				return fmt.Errorf("--threads %d: want at least 1", t)
-			}
+		if err := positiveSizes("threads", benchThreads, 1); err != nil {
+			return err
+		}
+		switch {
+		case benchTime <= 0:
+			return fmt.Errorf("--time %v: want a positive duration", benchTime)
+		case benchGonumTo < 0:
+			return fmt.Errorf("--gonum-max %d: want at least 0", benchGonumTo)
 		}
 		return nil
 	},
@@ -86,17 +91,25 @@ func init() {
 	pf.DurationVar(&benchTime, "time", time.Second, "measuring time per case (best of the runs in it)")
 	pf.BoolVar(&benchNoGonum, "no-gonum", false, "skip gonum's implementation")
 	pf.IntVar(&benchGonumTo, "gonum-max", 2048, "skip gonum above this matrix size (it runs at a few GFLOP/s)")
+	rootCmd.AddCommand(benchCmd)
+}
 
+// The GEMM and SYRK subcommands of awd bench.
+func init() {
 	var sizes []int
 	gemm := &cobra.Command{
 		Use:   "gemm",
 		Short: "C = A B for n x n matrices (float64)",
 		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := positiveSizes("n", sizes, 1); err != nil {
+				return err
+			}
 			b := newBencher(cmd.OutOrStdout(), benchTime)
 			for _, n := range sizes {
 				b.gemm(n, false)
 			}
+			return nil
 		},
 	}
 	gemm.Flags().IntSliceVar(&sizes, "n", []int{256, 1024, 2048}, "matrix sizes")
@@ -106,11 +119,15 @@ func init() {
 		Use:   "sgemm",
 		Short: "C = A B for n x n matrices (float32, the training precision)",
 		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := positiveSizes("n", sizes32, 1); err != nil {
+				return err
+			}
 			b := newBencher(cmd.OutOrStdout(), benchTime)
 			for _, n := range sizes32 {
 				b.gemm(n, true)
 			}
+			return nil
 		},
 	}
 	sgemm.Flags().IntSliceVar(&sizes32, "n", []int{256, 1024, 2048}, "matrix sizes")
@@ -120,20 +137,23 @@ func init() {
 		Use:   "syrk",
 		Short: "the lower triangle of C = A^T A for an N x n matrix A (N samples of n features)",
 		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := errors.Join(positiveSizes("n", dims, 1), positiveSizes("N", samples, 1)); err != nil {
+				return err
+			}
 			b := newBencher(cmd.OutOrStdout(), benchTime)
 			for _, N := range samples {
 				for _, n := range dims {
 					b.syrk(N, n)
 				}
 			}
+			return nil
 		},
 	}
 	syrk.Flags().IntSliceVar(&dims, "n", []int{2500}, "sizes n of C (features)")
 	syrk.Flags().IntSliceVar(&samples, "N", []int{2000}, "rows N of A (samples)")
 
 	benchCmd.AddCommand(gemm, sgemm, syrk)
-	rootCmd.AddCommand(benchCmd)
 }
 
 // benchResult is one line of `awd bench --json`.
@@ -263,4 +283,15 @@ func (b *bencher) print(r benchResult) {
 	}
 	fmt.Fprintf(b.w, "%-6s %6d %6s %7d %10.1f %10s %8s %10s %10.1f %6.1f%%\n",
 		r.Op, r.N, samples, r.Threads, r.OursGFLOPS, gonum, ratio, ob, r.PeakGFLOPS, r.PctPeak)
+}
+
+// positiveSizes checks that every value of the list flag name is at least
+// lo.
+func positiveSizes(name string, v []int, lo int) error {
+	for _, x := range v {
+		if x < lo {
+			return fmt.Errorf("--%s %d: want at least %d", name, x, lo)
+		}
+	}
+	return nil
 }

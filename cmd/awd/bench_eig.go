@@ -60,9 +60,12 @@ is skipped above --gonum-max (it needs minutes at n = 2500) or with
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			header := false
+			if err := positiveSizes("n", sizes, 2); err != nil {
+				return err
+			}
 			for _, n := range sizes {
 				if k < 0 || k > n {
-					return fmt.Errorf("--k %d outside [0, %d]", k, n)
+					return fmt.Errorf("--k %d: want 0 (all pairs) up to --n %d", k, n)
 				}
 				a := randomSym(n, 1)
 				for _, t := range benchThreads {
@@ -215,29 +218,35 @@ func benchEig(a linalg.Dense, k int, vectors bool, t int) (eigResult, error) {
 		r.RatioLapack = r.OursS / r.LapackS
 	}
 	if !benchNoGonum && n <= benchGonumTo {
-		c := linalg.NewDense(n, n)
-		wv := make([]float64, n)
-		job := lapack.EVNone
-		if vectors {
-			job = lapack.EVCompute
-		}
-		impl := lapackgonum.Implementation{}
-		work := []float64{0}
-		impl.Dsyev(job, blas.Lower, n, c.Data, n, wv, work, -1)
-		work = make([]float64, int(work[0]))
-		r.GonumS, _, err = bestOf(0, false, func() error {
-			c.Copy(a)
-			if !impl.Dsyev(job, blas.Lower, n, c.Data, n, wv, work, len(work)) {
-				return fmt.Errorf("gonum Dsyev n=%d did not converge", n)
-			}
-			return nil
-		})
-		if err != nil {
+		if r.GonumS, err = benchGonumEig(a, vectors); err != nil {
 			return r, err
 		}
 		r.RatioGonum = r.OursS / r.GonumS
 	}
 	return r, nil
+}
+
+// benchGonumEig times gonum's Dsyev on a (all eigenpairs, or values only).
+func benchGonumEig(a linalg.Dense, vectors bool) (float64, error) {
+	n := a.Rows
+	c := linalg.NewDense(n, n)
+	wv := make([]float64, n)
+	job := lapack.EVNone
+	if vectors {
+		job = lapack.EVCompute
+	}
+	impl := lapackgonum.Implementation{}
+	work := []float64{0}
+	impl.Dsyev(job, blas.Lower, n, c.Data, n, wv, work, -1)
+	work = make([]float64, int(work[0]))
+	s, _, err := bestOf(0, false, func() error {
+		c.Copy(a)
+		if !impl.Dsyev(job, blas.Lower, n, c.Data, n, wv, work, len(work)) {
+			return fmt.Errorf("gonum Dsyev n=%d did not converge", n)
+		}
+		return nil
+	})
+	return s, err
 }
 
 func printEig(w io.Writer, r eigResult, header *bool) {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -31,12 +32,7 @@ type scalingResult struct {
 	CPU       string             `json:"cpu"`
 }
 
-func init() {
-	var n, gemmN, k int
-	scaling := &cobra.Command{
-		Use:   "scaling",
-		Short: "one-thread against p-thread times of each kernel, the serial fraction and the predicted many-core speed-up",
-		Long: `scaling times dgemm (n x n), dsyrk (2000 x n), and the eigensolver on an
+const scalingHelp = `scaling times dgemm (n x n), dsyrk (2000 x n), and the eigensolver on an
 n x n matrix (all pairs, the top k, values only) on one thread and on p
 threads (the largest of --threads), alternating the two so that a busy
 moment hits both, and keeps the best of each. From the speed-up S it
@@ -45,52 +41,16 @@ speed-up it predicts on 16, 32 and 128 threads, 1/(s + (1-s)/q). It also
 measures the memory bandwidth (y += a x over arrays beyond the caches) on 1
 and p threads: the phases that stream memory (the symmetric matrix-vector
 products of the one-stage reduction, packing) scale with it, not with the
-cores. bench/README.md has the model and its assumptions.`,
-		Args: cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			w := cmd.OutOrStdout()
-			p := slices.Max(benchThreads)
-			if p < 2 {
-				p = 2
-			}
-			d := min(300*time.Millisecond, benchTime)
-			bw := []float64{bench.Bandwidth(1, d), bench.Bandwidth(p, d)}
-			sym := randSym(n)
-			g, s := bench.NewGemm(gemmN), bench.NewSyrk(2000, n)
-			cases := []struct {
-				name string
-				f    func()
-			}{
-				{fmt.Sprintf("dgemm n=%d", gemmN), g.Ours},
-				{fmt.Sprintf("dsyrk N=2000 n=%d", n), s.Ours},
-				{fmt.Sprintf("eig n=%d all pairs", n), func() { linalg.EigSym(sym, true) }},
-				{fmt.Sprintf("eig n=%d top %d", n, k), func() { linalg.EigSymTop(sym, k, true) }},
-				{fmt.Sprintf("eig n=%d values", n), func() { linalg.EigSym(sym, false) }},
-			}
-			if !benchJSON {
-				fmt.Fprintf(w, "# %s, %d CPUs, kernels %s; best of alternating 1- and %d-thread runs over %v per case\n",
-					kernels.CPUName(), runtime.NumCPU(), kernels.Current(), p, benchTime)
-				fmt.Fprintf(w, "# memory bandwidth (y += a x, 64 MiB per thread): 1 thread %.1f GB/s, %d threads %.1f GB/s (%.1f per thread)\n",
-					bw[0], p, bw[1], bw[1]/float64(p))
-				fmt.Fprintf(w, "%-24s %8s %8s %6s %7s %6s %6s %6s\n", "case", "T1 s", fmt.Sprintf("T%d s", p), "S", "serial", "S16", "S32", "S128")
-			}
-			for _, c := range cases {
-				t1, tp := alternate(c.f, p, benchTime)
-				r := scalingResult{Case: c.name, Level: kernels.Current().String(), P: p, T1: t1, TP: tp,
-					SpeedUp: t1 / tp, Serial: bench.SerialFraction(t1, tp, p), CPU: kernels.CPUName(),
-					Predict: map[string]float64{}, Bandwidth: bw}
-				for _, q := range []int{16, 32, 128} {
-					r.Predict[fmt.Sprint(q)] = bench.AmdahlSpeedup(r.Serial, q)
-				}
-				if benchJSON {
-					line, _ := json.Marshal(r)
-					fmt.Fprintln(w, string(line))
-					continue
-				}
-				fmt.Fprintf(w, "%-24s %8.3f %8.3f %6.2f %7.3f %6.1f %6.1f %6.1f\n", r.Case, t1, tp, r.SpeedUp, r.Serial,
-					r.Predict["16"], r.Predict["32"], r.Predict["128"])
-			}
-		},
+cores. bench/README.md has the model and its assumptions.`
+
+func init() {
+	var n, gemmN, k int
+	scaling := &cobra.Command{
+		Use:   "scaling",
+		Short: "one-thread against p-thread times of each kernel, the serial fraction and the predicted many-core speed-up",
+		Long:  scalingHelp,
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runScaling(cmd.OutOrStdout(), n, gemmN, k) },
 	}
 	scaling.Flags().IntVar(&n, "n", 2500, "order of the eigenproblems and of SYRK's result")
 	scaling.Flags().IntVar(&gemmN, "gemm-n", 2048, "order of the GEMM")
@@ -128,4 +88,53 @@ func randSym(n int) linalg.Dense {
 		}
 	}
 	return a
+}
+
+// runScaling is `awd bench scaling`.
+func runScaling(w io.Writer, n, gemmN, k int) error {
+	if n < 2 || gemmN < 1 || k < 1 || k > n {
+		return fmt.Errorf("--n %d, --gemm-n %d, --k %d: want n >= 2, gemm-n >= 1 and 1 <= k <= n", n, gemmN, k)
+	}
+	p := slices.Max(benchThreads)
+	if p < 2 {
+		p = 2
+	}
+	d := min(300*time.Millisecond, benchTime)
+	bw := []float64{bench.Bandwidth(1, d), bench.Bandwidth(p, d)}
+	sym := randSym(n)
+	g, s := bench.NewGemm(gemmN), bench.NewSyrk(2000, n)
+	cases := []struct {
+		name string
+		f    func()
+	}{
+		{fmt.Sprintf("dgemm n=%d", gemmN), g.Ours},
+		{fmt.Sprintf("dsyrk N=2000 n=%d", n), s.Ours},
+		{fmt.Sprintf("eig n=%d all pairs", n), func() { linalg.EigSym(sym, true) }},
+		{fmt.Sprintf("eig n=%d top %d", n, k), func() { linalg.EigSymTop(sym, k, true) }},
+		{fmt.Sprintf("eig n=%d values", n), func() { linalg.EigSym(sym, false) }},
+	}
+	if !benchJSON {
+		fmt.Fprintf(w, "# %s, %d CPUs, kernels %s; best of alternating 1- and %d-thread runs over %v per case\n",
+			kernels.CPUName(), runtime.NumCPU(), kernels.Current(), p, benchTime)
+		fmt.Fprintf(w, "# memory bandwidth (y += a x, 64 MiB per thread): 1 thread %.1f GB/s, %d threads %.1f GB/s (%.1f per thread)\n",
+			bw[0], p, bw[1], bw[1]/float64(p))
+		fmt.Fprintf(w, "%-24s %8s %8s %6s %7s %6s %6s %6s\n", "case", "T1 s", fmt.Sprintf("T%d s", p), "S", "serial", "S16", "S32", "S128")
+	}
+	for _, c := range cases {
+		t1, tp := alternate(c.f, p, benchTime)
+		r := scalingResult{Case: c.name, Level: kernels.Current().String(), P: p, T1: t1, TP: tp,
+			SpeedUp: t1 / tp, Serial: bench.SerialFraction(t1, tp, p), CPU: kernels.CPUName(),
+			Predict: map[string]float64{}, Bandwidth: bw}
+		for _, q := range []int{16, 32, 128} {
+			r.Predict[fmt.Sprint(q)] = bench.AmdahlSpeedup(r.Serial, q)
+		}
+		if benchJSON {
+			line, _ := json.Marshal(r)
+			fmt.Fprintln(w, string(line))
+			continue
+		}
+		fmt.Fprintf(w, "%-24s %8.3f %8.3f %6.2f %7.3f %6.1f %6.1f %6.1f\n", r.Case, t1, tp, r.SpeedUp, r.Serial,
+			r.Predict["16"], r.Predict["32"], r.Predict["128"])
+	}
+	return nil
 }

@@ -95,6 +95,13 @@ func TestBenchErrors(t *testing.T) {
 		{[]string{"gemm", "--n", "4", "--threads", "1", "--level", "sse9"}, "sse9"},
 		{[]string{"gemm", "--n", "4", "--threads", "0"}, "--threads"},
 		{[]string{"frobnicate"}, "frobnicate"},
+		{[]string{"gemm", "--n", "-5"}, "--n -5"},
+		{[]string{"sgemm", "--n", "0"}, "--n 0"},
+		{[]string{"syrk", "--N", "0"}, "--N 0"},
+		{[]string{"gemm", "--n", "4", "--time", "-1s"}, "--time"},
+		{[]string{"eig", "--n", "-3"}, "--n -3"},
+		{[]string{"eig", "--n", "10", "--k", "11"}, "--k 11"},
+		{[]string{"scaling", "--n", "0"}, "--n 0"},
 	} {
 		out, err := runBench(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

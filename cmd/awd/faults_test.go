@@ -310,26 +310,7 @@ func TestInterrupt(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			args := append(c.args, "--out", dir)
-			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(append(os.Environ(), "AWD_CLI_MAIN=1"), c.env...)
-			var stderr syncBuffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			for i := 0; !c.ready(dir, stderr.String()); i++ {
-				select {
-				case err := <-exited:
-					t.Fatalf("exited (%v) before %s:\n%s", err, name, stderr.String())
-				case <-time.After(10 * time.Millisecond):
-				}
-				if i > 6000 {
-					t.Fatalf("never reached %s:\n%s", name, stderr.String())
-				}
-			}
-			time.Sleep(100 * time.Millisecond)
+			cmd, exited, stderr := startUntil(t, args, c.env, func(se string) bool { return c.ready(dir, se) })
 			start := time.Now()
 			cmd.Process.Signal(os.Interrupt)
 			err := <-exited
@@ -348,6 +329,34 @@ func TestInterrupt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startUntil starts awd with args and extra environment and returns once
+// ready(stderr so far) holds, with the command, the channel its Wait
+// result arrives on, and its stderr.
+func startUntil(t *testing.T, args, env []string, ready func(stderr string) bool) (*exec.Cmd, chan error, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "AWD_CLI_MAIN=1"), env...)
+	stderr := new(syncBuffer)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for i := 0; !ready(stderr.String()); i++ {
+		select {
+		case err := <-exited:
+			t.Fatalf("exited (%v) before it was ready:\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if i > 6000 {
+			t.Fatalf("not ready after a minute:\n%s", stderr.String())
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	return cmd, exited, stderr
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.

@@ -37,7 +37,7 @@ type options struct {
 	out                       string
 	fresh, quiet              bool
 	covs                      string
-	csv                       bool
+	csv, ci                   bool
 
 	slurm, dryRun, failed bool // awd sweep
 	workers               int

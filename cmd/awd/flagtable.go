@@ -218,6 +218,8 @@ var flagTable = map[string]flagDef{
 		}},
 	"csv": {def: "false", usage: "CSV (mean, std and n columns) instead of Markdown",
 		bind: boolFlag(func(o *options) *bool { return &o.csv })},
+	"ci": {def: "false", usage: "error bars beyond the spread over seeds in every cell: the pooled bootstrap SE over samples (analyses run with --bootstrap) and the range of gamma over the fits on the top k' directions, k/2 <= k' <= k",
+		bind: boolFlag(func(o *options) *bool { return &o.ci })},
 	"table": {def: "1", usage: "1: gamma of C and C_awd (Table 1); 3: also C_pair and C_pair2 (Table 3); --covs overrides",
 		bind: strFlag(func(o *options) *string { return &o.table }),
 		check: func(o *options) error {

@@ -35,7 +35,7 @@ C, C_awd, C_pair, C_pair2, C_mb, M2.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return tableCommand(cmd, &o, args) },
 	}
-	addFlags(table, &o, nil, "table", "covs", "csv")
+	addFlags(table, &o, nil, "table", "covs", "csv", "ci")
 	rootCmd.AddCommand(table)
 }
 
@@ -67,6 +67,7 @@ func tableCommand(cmd *cobra.Command, o *options, args []string) error {
 		}
 	}
 	t := awd.MakeTable(reps, names, covs)
+	t.CI = o.ci
 	if o.csv {
 		s, err := t.CSV()
 		if err != nil {
