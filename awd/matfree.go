@@ -24,7 +24,8 @@ type MatFreeConfig struct {
 	// fewer vectors.
 	Block int `json:"block"`
 	// Basis is the Lanczos basis size, locked vectors included (default
-	// max(2k + 2b, k + 3b, k + 32, 48), at most d).
+	// 3k + 2b, or 2k + 2b where d (3k + 3b) numbers would pass 2 GiB; at
+	// most d).
 	Basis int `json:"basis"`
 }
 
@@ -37,12 +38,22 @@ func (c MatFreeConfig) withDefaults(k, d int) MatFreeConfig {
 	}
 	c.Block = max(1, min(c.Block, k, d))
 	if c.Basis <= 0 {
+		// A basis of 3k + 2b lets most problems converge in one cycle
+		// (LanczosTop stops a cycle once the top k have converged); where
+		// that basis would pass basisBytes, 2k + 2b (one or two restarts
+		// more).
 		b := c.Block
-		c.Basis = max(2*k+2*b, k+3*b, k+32, 48)
+		c.Basis = max(3*k+2*b, k+32, 48)
+		if 8*int64(d)*int64(c.Basis+b) > basisBytes {
+			c.Basis = max(2*k+2*b, k+3*b, k+32, 48)
+		}
 	}
 	c.Basis = min(c.Basis, d)
 	return c
 }
+
+// basisBytes bounds the Lanczos basis of the larger default (2 GiB).
+const basisBytes = 2 << 30
 
 // MatrixFreeInfo records how the matrix-free path ran.
 type MatrixFreeInfo struct {

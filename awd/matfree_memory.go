@@ -78,7 +78,11 @@ func (p mfPlan) workBytes() int64 {
 	}
 	basis := 8 * d * (m + b)
 	lanczos := basis + 8*(2*d*b+3*m*m) + p.chunkBytes(int(b))
-	stats := basis + 8*3*n*l*k + p.chunkBytes(min(int(k), forwardCols))
+	cols := min(int(k), forwardCols)
+	if p.jacobian != "kronecker" {
+		cols = int(k) // Forward takes every column at once
+	}
+	stats := basis + 8*3*n*l*k + p.chunkBytes(cols)
 	if m+b < 2*k {
 		stats += 8 * d * k // the Haar frame does not fit in the basis's buffer
 	}

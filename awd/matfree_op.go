@@ -292,8 +292,12 @@ type explicitJac struct {
 	sc scratch
 }
 
-// explicitChunk bounds a chunk's J (c L d numbers) near 64 MB.
-func explicitChunk(l, d int) int { return max(1, min(DefaultChunk, (8<<20)/max(1, l*d))) }
+// explicitChunk bounds a chunk's J (c L d numbers) near 256 MB: the
+// adjoint's GEMM reads and writes all of its d x b result once per chunk,
+// so chunks of a few samples (K = c L of a few dozen) would make it a
+// memory-bound sweep; 20 samples of the CNN's features.8 (c L = 200) keep
+// it compute-bound.
+func explicitChunk(l, d int) int { return max(1, min(DefaultChunk, (32<<20)/max(1, l*d))) }
 
 func (j *explicitJac) chunkBytes(b int) int64 {
 	ls := j.ls
@@ -310,13 +314,13 @@ func (j *explicitJac) chunk(s0, c int, buf []float64) linalg.Dense {
 	if ls.J != nil {
 		return linalg.DenseOf(c*l, d, ls.J[s0*l*d:(s0+c)*l*d])
 	}
-	parallelRows(c, func(_, r0, r1 int) {
-		var scratch []float64
-		for r := r0; r < r1; r++ {
-			scratch = ls.Patches(s0+r, scratch)
-			ls.Jacobian(s0+r, buf[r*l*d:(r+1)*l*d], scratch)
-		}
-	})
+	// One sample at a time: each J_s is a GEMM of 2 L d P flops that
+	// linalg.Gemm already spreads over the cores.
+	var scratch []float64
+	for r := 0; r < c; r++ {
+		scratch = ls.Patches(s0+r, scratch)
+		ls.Jacobian(s0+r, buf[r*l*d:(r+1)*l*d], scratch)
+	}
 	return linalg.DenseOf(c*l, d, buf[:c*l*d])
 }
 
@@ -655,10 +659,16 @@ func (mf *MatFree) Forward(u linalg.Dense) linalg.Dense {
 	ls := mf.LS
 	l, k := ls.L, u.Cols
 	f := linalg.NewDense(ls.N*l, k)
-	// In blocks of columns, so that the scratch (a permuted copy of the
-	// block for a fully connected layer) stays d x forwardCols.
-	for c0 := 0; c0 < k; c0 += forwardCols {
-		kb := min(forwardCols, k-c0)
+	// A fully connected layer's scratch holds a permuted copy of the block:
+	// in blocks of forwardCols columns it stays d x forwardCols. A formed
+	// Jacobian takes every column at once, so that each chunk of J is
+	// formed once.
+	cols := forwardCols
+	if _, ok := mf.jac.(*explicitJac); ok {
+		cols = max(k, 1)
+	}
+	for c0 := 0; c0 < k; c0 += cols {
+		kb := min(cols, k-c0)
 		mf.jac.apply(u.View(0, c0, u.Rows, kb), linalg.Dense{}, func(s0, c int, fc linalg.Dense) {
 			f.View(s0*l, c0, c*l, kb).Copy(fc)
 		})

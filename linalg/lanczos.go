@@ -249,8 +249,63 @@ func (lz *lanczos) expand() error {
 		if err := lz.report(); err != nil {
 			return err
 		}
+		if lz.enough() {
+			return nil
+		}
 	}
 	return nil
+}
+
+// enough reports, once the active basis could hold the pairs still wanted
+// (and outside a check), whether the Ritz pairs of the basis built so far
+// already complete the top k: then the Rayleigh-Ritz step comes now rather
+// than after the basis is full, sparing the operator calls of the rest of
+// the cycle. It costs one na x na eigenproblem per block, small beside a
+// block of operator calls on the large problems this solver is for.
+func (lz *lanczos) enough() bool {
+	if lz.checking || lz.nl >= lz.k || lz.na < lz.k-lz.nl+lz.b || lz.nx == 0 {
+		return false
+	}
+	theta, _, res, err := lz.ritz()
+	if err != nil {
+		return false
+	}
+	scale := math.Max(lz.amax, math.Max(math.Abs(theta[0]), math.Abs(theta[len(theta)-1])))
+	if scale == 0 {
+		scale = 1
+	}
+	conv := 0
+	for conv < len(res) && res[conv] <= lz.tol*scale {
+		conv++
+	}
+	return lz.nl+conv >= lz.k
+}
+
+// ritz returns the Ritz values of the active basis (descending), the
+// eigenvectors of T and the residual norms |R y_i'|.
+func (lz *lanczos) ritz() ([]float64, Dense, []float64, error) {
+	na := lz.na
+	s := NewDense(na, na)
+	for i := 0; i < na; i++ {
+		for c := i; c < na; c++ {
+			v := lz.t.At(i, c)
+			s.Data[i*na+c] = v
+			s.Data[c*na+i] = v
+		}
+	}
+	ev, err := EigSym(s, true)
+	if err != nil {
+		return nil, Dense{}, nil, fmt.Errorf("linalg: LanczosTop: Rayleigh-Ritz: %w", err)
+	}
+	res := make([]float64, na)
+	if lz.nx > 0 && lz.nlast > 0 {
+		r := lz.r.View(0, 0, lz.nx, lz.nlast)
+		yl := ev.Vectors.View(na-lz.nlast, 0, lz.nlast, na)
+		ry := NewDense(lz.nx, na)
+		Gemm(false, false, 1, r, yl, 0, ry)
+		res = colNorms(ry)
+	}
+	return ev.Values, ev.Vectors, res, nil
 }
 
 // scaleImage checks the image for NaN and Inf and divides it by sc, the
@@ -475,34 +530,16 @@ func (lz *lanczos) rayleighRitz() (bool, error) {
 	if na == 0 {
 		return false, fmt.Errorf("linalg: LanczosTop: empty basis (n=%d, %d locked)", n, lz.nl)
 	}
-	s := NewDense(na, na)
-	for i := 0; i < na; i++ {
-		for c := i; c < na; c++ {
-			v := lz.t.At(i, c)
-			s.Data[i*na+c] = v
-			s.Data[c*na+i] = v
-		}
-	}
-	ev, err := EigSym(s, true)
+	theta, y, res, err := lz.ritz()
 	if err != nil {
-		return false, fmt.Errorf("linalg: LanczosTop: Rayleigh-Ritz: %w", err)
+		return false, err
 	}
-	theta, y := ev.Values, ev.Vectors
 	lz.amax = math.Max(lz.amax, math.Max(math.Abs(theta[0]), math.Abs(theta[na-1])))
 	scale := lz.amax
 	if scale == 0 {
 		scale = 1
 	}
-	// Residual norms |R y_i'| over the last applied block's rows.
 	exhausted := lz.nx == 0
-	res := make([]float64, na)
-	if !exhausted && lz.nlast > 0 {
-		r := lz.r.View(0, 0, lz.nx, lz.nlast)
-		yl := y.View(na-lz.nlast, 0, lz.nlast, na)
-		ry := NewDense(lz.nx, na)
-		Gemm(false, false, 1, r, yl, 0, ry)
-		res = colNorms(ry)
-	}
 	thresh := lz.tol * scale
 	lock := 0
 	if exhausted {
