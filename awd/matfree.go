@@ -85,7 +85,7 @@ type MatrixFreeInfo struct {
 //
 //   - for a convolution layer theta is the kernel without its bias, in
 //     the order (out, ky, kx, in); C_awd, C_pair and C_pair2 need the
-//     minimal-norm dW of matched pairs, which SPEC defines for fully
+//     minimal-norm dW of matched pairs, which docs/math.md section 4.1 defines for fully
 //     connected layers only, so only C, C_mb and M2 (whose fit is
 //     gamma_awd's: C_awd = (sigma^2/B) M2) are measured;
 //   - the commutator ||HC - CH||_F is not computed (it needs HC, d x d);

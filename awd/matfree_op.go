@@ -9,7 +9,7 @@ import (
 )
 
 // The matrix-free path, for layers where no d x d matrix fits (d ~ 10^6)
-// and for convolution layers. Every quantity of SPEC section 4 has the
+// and for convolution layers. Every quantity of docs/math.md section 4 has the
 // form
 //
 //	X = scale sum_s J_s^T M_s J_s
@@ -455,7 +455,7 @@ func (mf *MatFree) D() int { return mf.LS.D() }
 func (mf *MatFree) SetPairs(w linalg.Dense, partner []int) error {
 	ls := mf.LS
 	if ls.Conv {
-		return fmt.Errorf("awd: matrix-free: matched pairs of the convolution layer %s: the minimal-norm dW of SPEC section 4 is defined for fully connected layers", ls.Layer)
+		return fmt.Errorf("awd: matrix-free: matched pairs of the convolution layer %s: the minimal-norm dW of matched pairs is defined for fully connected layers", ls.Layer)
 	}
 	m, n, l, N := ls.Out, ls.In, ls.L, ls.N
 	if w.Rows != m || w.Cols != n || len(partner) != N {

@@ -58,7 +58,7 @@ func TestMatrixFreeMatchesDense(t *testing.T) {
 			cfg.Centered = tc.centered
 			cfg.AlignWith = []string{NameC, NameCAWD, NameCPair}
 			cfg.MatFree = MatFreeConfig{Tol: 1e-11, Block: 8, Basis: 100} // a small basis: restarts and locking run
-			cfg.AlignBasis = AlignTopK // the matrix-free path has no full eigenbasis
+			cfg.AlignBasis = AlignTopK                                    // the matrix-free path has no full eigenbasis
 			if tc.centered {
 				cfg.MiniBatchRule, cfg.Sigma2Per = MBStratified, Sigma2PerM // the other estimators
 			}

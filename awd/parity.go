@@ -31,7 +31,7 @@ const AlignAuto = "auto"
 
 // Normalisations of sigma^2 (Config.Sigma2Per).
 const (
-	// Sigma2PerD: sigma^2 = mean ||dtheta_n||^2 / d (SPEC; isotropy over
+	// Sigma2PerD: sigma^2 = mean ||dtheta_n||^2 / d (docs/math.md; isotropy over
 	// all d directions of theta).
 	Sigma2PerD = "d"
 	// Sigma2PerM: sigma^2 = mean ||dtheta_n||^2 / m. dtheta_n = vec(v a_n^T)

@@ -7,7 +7,7 @@ import (
 )
 
 // CNN is the training workload of `awd bench cnn` and BenchmarkTrainCNN:
-// the CNN of SPEC section 2 on N random MNIST-shaped inputs (1 x 28 x 28,
+// the CNN of docs/math.md section 2 on N random MNIST-shaped inputs (1 x 28 x 28,
 // uniform in [0, 1), 10 classes), SGD as DefaultTrainConfig (lr 0.1,
 // clipping at 5) with batches of B, one epoch per call.
 type CNN struct {

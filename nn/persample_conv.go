@@ -10,7 +10,7 @@ import (
 
 // LayerSamples holds, for one weight layer (fully connected or 3x3
 // convolution) and N samples, the exact per-sample factors of the
-// curvature in that layer's weights theta (SPEC section 3, for any layer):
+// curvature in that layer's weights theta (docs/math.md section 3, for any layer):
 // with o the logits, J_s = do/dtheta (L x D) and Lambda_s = d2 l_s/do^2,
 //
 //	g_s = J_s^T G_s        (the per-sample gradient, G_s = dl_s/do)
