@@ -26,8 +26,8 @@ type Spectrum struct {
 }
 
 // Project returns c_i = u_i^T X u_i for the k columns u_i of U (d x k) and,
-// when full is set, Xt = U^T X U (k x k, symmetrised). X is d x d symmetric.
-// Cost 2 d^2 k flops, plus 2 d k^2 for Xt.
+// when full is set, Xt = U^T X U (k x k, its lower triangle computed and mirrored). X is d x d symmetric.
+// Cost 2 d^2 k flops, plus d k^2 for Xt.
 func Project(x, u linalg.Dense, full bool) ([]float64, linalg.Dense) {
 	d, k := u.Rows, u.Cols
 	if x.Rows != d || x.Cols != d {
@@ -46,8 +46,8 @@ func Project(x, u linalg.Dense, full bool) ([]float64, linalg.Dense) {
 		return c, linalg.Dense{}
 	}
 	xt := linalg.NewDense(k, k)
-	linalg.Gemm(true, false, 1, u, xu, 0, xt)
-	symmetrize(xt)
+	linalg.Gemmt(linalg.Lower, true, false, 1, u, xu, 0, xt) // symmetric: half the product
+	linalg.Mirror(linalg.Lower, xt)
 	return c, xt
 }
 

@@ -52,3 +52,41 @@ func Syrk(uplo Uplo, trans bool, alpha float64, a Dense, beta float64, c Dense, 
 		Mirror(uplo, c)
 	}
 }
+
+// Gemmt computes the uplo triangle of
+//
+//	C = alpha op(A) op(B) + beta C   (op(X) = X^T when tX is set)
+//
+// for an n x n C, leaving the other triangle untouched (BLAS extension
+// dgemmt). It is for products known to be symmetric, such as the sandwich
+// U^T (X U) of a symmetric X: half of Gemm's work (n (n+1) k flops), the
+// same tiles, micro-kernels and order of summation as Gemm for the entries
+// it computes, so each equals Gemm's bit for bit. Mirror copies the
+// triangle onto the other.
+func Gemmt(uplo Uplo, tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
+	m, k := a.Rows, a.Cols
+	if tA {
+		m, k = k, m
+	}
+	kb, n := b.Rows, b.Cols
+	if tB {
+		kb, n = n, kb
+	}
+	if k != kb || m != n || c.Rows != n || c.Cols != n {
+		panic(fmt.Sprintf("linalg: Gemmt: shape mismatch: op(A) %dx%d, op(B) %dx%d, C %dx%d (square)", m, k, kb, n, c.Rows, c.Cols))
+	}
+	if uplo != Lower && uplo != Upper {
+		panic(fmt.Sprintf("linalg: Gemmt: bad uplo %q", byte(uplo)))
+	}
+	mr, nr := kernels.DgemmShape()
+	diag := kernels.DsyrkMicroLower
+	if uplo == Upper {
+		diag = kernels.DsyrkMicroUpper
+	}
+	g := gemmJob[float64]{
+		a: operand[float64]{a.Data, a.Stride, tA}, b: operand[float64]{b.Data, b.Stride, tB},
+		c: c.Data, ldc: c.Stride, m: n, n: n, k: k, alpha: alpha, beta: beta,
+		mr: mr, nr: nr, micro: kernels.DgemmMicro, store: kernels.DgemmMicroStore, uplo: uplo, diag: diag,
+	}
+	g.do()
+}
