@@ -41,7 +41,8 @@ type Config struct {
 	Sigma2Per     string `json:"sigma2_per"`     // sigma^2 of C_awd per dimension of the subspace of dtheta (Sigma2PerM) or of theta (Sigma2PerD, default)
 	Extras        Extras `json:"extras"`         // gamma(k), the bootstrap and the maximum-likelihood power-law fits
 	// Memory is the budget in bytes the analysis may use (see
-	// MemoryBudget); 0 takes GOMEMLIMIT or 90% of the physical memory. It
+	// MemoryBudget); 0 takes GOMEMLIMIT or 90% of the physical memory (or
+	// of the control group's limit). It
 	// is not recorded: it does not change the results.
 	Memory int64 `json:"-"`
 	// MatrixFree records that the layer was analysed without d x d

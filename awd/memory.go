@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,8 +53,8 @@ func MemoryEstimate(m, in, L, N, dim int, cfg Config) int64 {
 
 // MemoryBudget returns the bytes an analysis may use: limit when it is
 // positive, else the soft limit of GOMEMLIMIT when set, else 90% of the
-// physical memory (MemTotal of /proc/meminfo; no limit where that is not
-// available).
+// physical memory (MemTotal of /proc/meminfo, or the control group's limit
+// when smaller; no limit where neither is available).
 func MemoryBudget(limit int64) int64 {
 	if limit > 0 {
 		return limit
@@ -63,12 +65,68 @@ func MemoryBudget(limit int64) int64 {
 		}
 	}
 	if t := physicalMemory(); t > 0 {
+		if c := cgroupMemory(); c > 0 && c < t {
+			t = c
+		}
 		return t / 10 * 9
 	}
 	return math.MaxInt64
 }
 
-func physicalMemory() int64 {
+// cgroupMemory returns the tightest memory limit of the control groups the
+// process is in (cgroup v2 memory.max, v1 memory.limit_in_bytes, the own
+// group's and its parents'), or 0 when none is set or readable. A job that
+// Slurm or a container confines to a few GiB of a large node must budget
+// for those, not for the node's MemTotal.
+func cgroupMemory() int64 {
+	return cgroupMemoryAt("/proc/self/cgroup", "/sys/fs/cgroup", "/sys/fs/cgroup/memory")
+}
+
+// cgroupMemoryAt is cgroupMemory with the process's cgroup file and the
+// mount points of the v2 hierarchy and of v1's memory controller.
+func cgroupMemoryAt(self, v2, v1 string) int64 {
+	b, err := os.ReadFile(self)
+	if err != nil {
+		return 0
+	}
+	var limit int64
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		root, file := "", ""
+		switch {
+		case f[0] == "0" && f[1] == "":
+			root, file = v2, "memory.max"
+		case slices.Contains(strings.Split(f[1], ","), "memory"):
+			root, file = v1, "memory.limit_in_bytes"
+		default:
+			continue
+		}
+		for dir := path.Clean(f[2]); ; dir = path.Dir(dir) {
+			v, err := os.ReadFile(path.Join(root, dir, file))
+			if n, perr := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64); err == nil && perr == nil && n > 0 && n < 1<<62 {
+				if limit == 0 || n < limit {
+					limit = n
+				}
+			}
+			if dir == "/" || dir == "." {
+				break
+			}
+		}
+	}
+	return limit
+}
+
+func physicalMemory() int64 { return meminfo("MemTotal:") }
+
+// availableMemory returns what the kernel estimates can be allocated now
+// without swapping (MemAvailable), or 0 where that is not available.
+func availableMemory() int64 { return meminfo("MemAvailable:") }
+
+// meminfo returns the field key of /proc/meminfo in bytes, or 0.
+func meminfo(key string) int64 {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0
@@ -76,7 +134,7 @@ func physicalMemory() int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err == nil {
 				return kb << 10

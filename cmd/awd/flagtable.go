@@ -167,7 +167,7 @@ var flagTable = map[string]flagDef{
 		bind: boolFlag(func(o *options) *bool { return &o.matrixFree })},
 	"layers": {usage: "analyse several layers at once, matrix-free, sharing the per-sample passes: all, or a comma-separated list (e.g. features.0,features.3,fc); gamma per layer in results.json and the figure gamma_layers",
 		bind: strFlag(func(o *options) *string { return &o.layers })},
-	"mem": {usage: "memory the analysis may use, e.g. 8GiB (default: GOMEMLIMIT, else 90% of the machine's memory); bigger problems are refused before any work",
+	"mem": {usage: "memory the analysis may use, e.g. 8GiB (default: GOMEMLIMIT, else 90% of the machine's memory or of its control group's limit under Slurm or a container); bigger problems are refused before any work",
 		bind: strFlag(func(o *options) *string { return &o.mem }),
 		check: func(o *options) error {
 			_, err := o.memBudget()

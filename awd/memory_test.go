@@ -1,0 +1,92 @@
+package awd
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// TestCgroupMemory reads the tightest limit of the process's control groups
+// from fake hierarchies: a v2 group under a parent with a smaller
+// memory.max, a v1 memory group, "max" and v1's "unlimited" value ignored,
+// and nothing set.
+func TestCgroupMemory(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v2, v1 := filepath.Join(dir, "v2"), filepath.Join(dir, "v1")
+	write("v2/slurm/job_7/memory.max", "max\n")
+	write("v2/slurm/memory.max", "3221225472\n")
+	write("v2/memory.max", "max\n")
+	write("v1/process_api/abc/memory.limit_in_bytes", "2147483648\n")
+	write("v1/memory.limit_in_bytes", "9223372036854771712\n")
+	write("v1/free/memory.limit_in_bytes", "9223372036854771712\n")
+	for _, c := range []struct {
+		name, self string
+		want       int64
+	}{
+		{"v2 parent's limit", "0::/slurm/job_7\n", 3 << 30},
+		{"v1 memory controller", "9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n", 2 << 30},
+		{"both: the smaller", "4:memory:/process_api/abc\n0::/slurm/job_7\n", 2 << 30},
+		{"unlimited", "4:cpu,memory:/free\n0::/\n", 0},
+		{"group without files", "0::/elsewhere\n", 0},
+	} {
+		write(c.name+".cgroup", c.self)
+		if got := cgroupMemoryAt(filepath.Join(dir, c.name+".cgroup"), v2, v1); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+	if got := cgroupMemoryAt(filepath.Join(dir, "missing"), v2, v1); got != 0 {
+		t.Errorf("no cgroup file: %d, want 0", got)
+	}
+}
+
+// TestJacobianCache checks the room given to a formed Jacobian's chunks:
+// all of J when it fits, 90% of what is left beyond the analysis's need in
+// the budget and in the memory available now, and nothing for a stored
+// Jacobian, an unknown budget or no room.
+func TestJacobianCache(t *testing.T) {
+	model, err := nn.NewCNN(1, 28, 28, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	cfg := DefaultConfig("ce")
+	cfg.K = 200
+	formed := newMFPlan(model, "features.3", n, cfg)
+	if formed.jacobian != "formed" {
+		t.Fatalf("features.3: Jacobian %q, want formed", formed.jacobian)
+	}
+	full := int64(8 * n * 10 * 18432)
+	const gib = int64(1) << 30
+	for _, c := range []struct {
+		name                string
+		need, budget, avail int64
+		want                int64
+	}{
+		{"all of J fits", 4 * gib, 64 * gib, 0, full},
+		{"the budget's room", 4 * gib, 5 * gib, 0, gib / 10 * 9},
+		{"less available now", 4 * gib, 64 * gib, 6 * gib, 2 * gib / 10 * 9},
+		{"no room", 4 * gib, 4 * gib, 0, 0},
+		{"unknown budget", 4 * gib, math.MaxInt64, 0, 0},
+	} {
+		if got := formed.jacobianCache(c.need, c.budget, c.avail); got != c.want {
+			t.Errorf("%s: %d bytes, want %d", c.name, got, c.want)
+		}
+	}
+	stored := newMFPlan(model, "features.0", n, cfg)
+	if got := stored.jacobianCache(gib, 64*gib, 0); stored.jacobian == "formed" || got != 0 {
+		t.Errorf("features.0 (%s Jacobian): cache %d, want none", stored.jacobian, got)
+	}
+}
