@@ -67,6 +67,10 @@ type MatrixFreeInfo struct {
 	// J_s = Jz_s (x) a_s^T), "stored" (explicit, kept) or "formed"
 	// (convolution, formed from Jz_s and the patches chunk by chunk).
 	Jacobian string `json:"jacobian"`
+	// JacobianCache is the memory (bytes) a formed Jacobian could keep of J
+	// between applications instead of forming it again each time: the
+	// budget's room beyond Memory, up to all of J (8 N L d bytes).
+	JacobianCache int64 `json:"jacobian_cache,omitempty"`
 	// KEffEstimated lists the alignments whose ||X||_F^2 (for k_eff) is
 	// the unbiased estimate (d/k) ||X R||_F^2 from the Haar frame R (its
 	// relative error is about sqrt(2/k) / sqrt(k_eff)) instead of the
@@ -179,7 +183,17 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	if err != nil {
 		return nil, err
 	}
-	release := holdMemory(need)
+	// The formed Jacobians keep what they can of J in the budget's room
+	// (one layer at a time: a finished layer's cache goes with its factors).
+	budget, avail := MemoryBudget(cfg.Memory), availableMemory()
+	plans := make([]mfPlan, len(layers))
+	var cache int64
+	for i, name := range layers {
+		plans[i] = newMFPlan(model, name, N, cfg)
+		plans[i].cache = plans[i].jacobianCache(need, budget, avail)
+		cache = max(cache, plans[i].cache)
+	}
+	release := holdMemory(need + cache)
 	defer release()
 
 	tPer := time.Now()
@@ -231,7 +245,7 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 		r.Timings.Pairs, r.Timings.PerSample = timePairs, timePer
 		r.Spectrum.Pairs = matched / 2
 		r.MatrixFree = &MatrixFreeInfo{Memory: need}
-		if err := analyzeLayerMF(ctx, r, model, ls, partner, newMFPlan(model, ls.Layer, N, cfg), lc, prog); err != nil {
+		if err := analyzeLayerMF(ctx, r, model, ls, partner, plans[i], lc, prog); err != nil {
 			return nil, fmt.Errorf("analyze %s: %w", ls.Layer, err)
 		}
 		r.Timings.Total = time.Since(t0).Seconds() + timePairs + timePer
@@ -315,7 +329,8 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	info.Jacobian = plan.jacobian
 
 	t0 := time.Now()
-	mf, err := NewMatFree(ls, cfg.Batch, cfg.Centered)
+	info.JacobianCache = plan.cache
+	mf, err := newMatFree(ls, cfg.Batch, cfg.Centered, plan.cache)
 	if err != nil {
 		return err
 	}

@@ -114,8 +114,8 @@ func BenchmarkMatrixFreeCNN(b *testing.B) {
 	b.StopTimer()
 	reportMF(b, rs, cpu0, time.Since(t0))
 	for _, r := range rs {
-		b.Logf("%s d=%d: eigensolve %.1fs (%d restarts, %d vectors), statistics %.1fs, gamma C %.4f, M2 %.4f",
+		b.Logf("%s d=%d: eigensolve %.1fs (%d restarts, %d vectors), statistics %.1fs, gamma C %.4f, M2 %.4f, Jacobian %s (cache %s)",
 			r.Layer, r.D, r.Timings.Eigensolve, r.MatrixFree.Restarts, r.MatrixFree.Applied, r.Timings.Statistics,
-			r.Fits[NameC].Gamma, r.Fits[NameM2].Gamma)
+			r.Fits[NameC].Gamma, r.Fits[NameM2].Gamma, r.MatrixFree.Jacobian, FormatBytes(r.MatrixFree.JacobianCache))
 	}
 }

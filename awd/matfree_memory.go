@@ -2,6 +2,7 @@ package awd
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/awd-toolkit/awd/nn"
@@ -15,6 +16,7 @@ type mfPlan struct {
 	jacobian   string
 	estimate   bool    // k_eff's ||X||_F^2 estimated (formed Jacobian)
 	exactFlops float64 // the exact ||X||_F^2 is computed when it costs at most this
+	cache      int64   // bytes of a formed J kept between applications (jacobianCache)
 }
 
 // exactFrobFlops bounds the cost of an exact ||X||_F^2 (about 20 s here):
@@ -110,6 +112,25 @@ func matFreeNeed(model *nn.Model, layers []string, n int, cfg Config) (int64, er
 		return need, matFreeMemoryError(layers, plans, factors, need, budget)
 	}
 	return need, nil
+}
+
+// jacobianCache returns the bytes a formed Jacobian of the plan may keep
+// between operator applications (see explicitJac): all of J (8 N L d
+// bytes) when it fits, else 90% of the room beyond need (the analysis's
+// own peak) in the budget and in the memory available now (MemAvailable,
+// which counts other processes; avail 0: not known); nothing when the
+// budget is unknown or the Jacobian is not formed. Keeping J saves forming
+// it again in every application: on the CNN's convolution layers forming
+// is 40-75% of an application's flops.
+func (p mfPlan) jacobianCache(need, budget, avail int64) int64 {
+	if avail > 0 {
+		budget = min(budget, avail)
+	}
+	if p.jacobian != "formed" || budget == math.MaxInt64 || need >= budget {
+		return 0
+	}
+	full := 8 * int64(p.n) * int64(p.l) * int64(p.info.D())
+	return min(full, (budget-need)/10*9)
 }
 
 // matFreeFits checks, before any work, that the matrix-free analysis of the

@@ -3,6 +3,7 @@ package awd
 import (
 	"fmt"
 
+	"github.com/awd-toolkit/awd/internal/hugepage"
 	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/linalg"
 	"github.com/awd-toolkit/awd/nn"
@@ -75,11 +76,13 @@ type jacobian interface {
 	chunkBytes(b int) int64
 }
 
-func newJacobian(ls *nn.LayerSamples) jacobian {
+// newJacobian returns the Jacobian of ls; a formed one keeps up to cache
+// bytes of formed chunks for the next applications.
+func newJacobian(ls *nn.LayerSamples, cache int64) jacobian {
 	if !ls.Conv && ls.J == nil {
 		return &kronJac{ls: ls}
 	}
-	return &explicitJac{ls: ls}
+	return &explicitJac{ls: ls, cacheLeft: max(0, cache)}
 }
 
 // kronJac is the Jacobian of a fully connected layer, J_s = Jz_s (x) a_s^T.
@@ -287,9 +290,28 @@ func (j *kronJac) gram(k []float64) {
 
 // explicitJac is the Jacobian of a convolution layer (or of any layer whose
 // J_s is stored): J_s is read or formed chunk by chunk.
+//
+// Forming J_s costs 2 L d P flops (P output positions), against 2 L d b
+// for applying it to b vectors: on the CNN's features.3 (P = 196, block b =
+// 32) forming is most of an application. So the formed chunks are kept,
+// as many as cacheLeft bytes allow (the memory budget's room beyond the
+// analysis's own need, see mfPlan.cache), and every later application
+// reads them instead of forming them again.
 type explicitJac struct {
 	ls *nn.LayerSamples
 	sc scratch
+
+	cache     [][]float64 // formed chunks by index s0 / size(), nil where not kept
+	cacheLeft int64       // bytes still allowed for cache
+	per       int         // samples per chunk; 0: explicitChunk
+}
+
+// size returns the number of samples per chunk.
+func (j *explicitJac) size() int {
+	if j.per > 0 {
+		return j.per
+	}
+	return explicitChunk(j.ls.L, j.ls.D())
 }
 
 // explicitChunk bounds a chunk's J (c L d numbers) near 256 MB: the
@@ -306,13 +328,26 @@ func (j *explicitJac) chunkBytes(b int) int64 {
 	return 8 * int64(c*ls.L*d+c*ls.L*b+2*ls.P()*ls.K())
 }
 
-// chunk returns J of samples [s0, s0+c) as a (c L x d) matrix, stored or
-// formed into buf.
+// chunk returns J of samples [s0, s0+c) as a (c L x d) matrix: stored,
+// kept from an earlier application, or formed (into a new kept chunk while
+// cacheLeft allows, else into buf).
 func (j *explicitJac) chunk(s0, c int, buf []float64) linalg.Dense {
 	ls := j.ls
 	l, d := ls.L, ls.D()
 	if ls.J != nil {
 		return linalg.DenseOf(c*l, d, ls.J[s0*l*d:(s0+c)*l*d])
+	}
+	i := s0 / j.size()
+	if i < len(j.cache) && j.cache[i] != nil {
+		return linalg.DenseOf(c*l, d, j.cache[i])
+	}
+	if size := int64(c*l*d) * 8; size <= j.cacheLeft {
+		if j.cache == nil {
+			j.cache = make([][]float64, (ls.N+j.size()-1)/j.size())
+		}
+		j.cacheLeft -= size
+		buf = hugepage.Make[float64](c * l * d)
+		j.cache[i] = buf
 	}
 	// One sample at a time: each J_s is a GEMM of 2 L d P flops that
 	// linalg.Gemm already spreads over the cores.
@@ -331,7 +366,7 @@ func (j *explicitJac) apply(x, dst linalg.Dense, mid func(s0, c int, f linalg.De
 	if x.Rows != d || dst.Data != nil && (dst.Rows != d || dst.Cols != b) {
 		panic(fmt.Sprintf("awd: matrix-free apply: x %dx%d, dst %dx%d, d=%d", x.Rows, x.Cols, dst.Rows, dst.Cols, d))
 	}
-	chunk := explicitChunk(l, d)
+	chunk := j.size()
 	var buf []float64
 	if ls.J == nil {
 		buf = j.sc.get(0, min(chunk, N)*l, d, false).Data
@@ -359,7 +394,7 @@ func (j *explicitJac) adjoint(w, dst linalg.Dense) {
 	if w.Rows != N*l || dst.Rows != d || dst.Cols != w.Cols {
 		panic(fmt.Sprintf("awd: matrix-free adjoint: w %dx%d, dst %dx%d, N L=%d, d=%d", w.Rows, w.Cols, dst.Rows, dst.Cols, N*l, d))
 	}
-	chunk := explicitChunk(l, d)
+	chunk := j.size()
 	var buf []float64
 	if ls.J == nil {
 		buf = j.sc.get(0, min(chunk, N)*l, d, false).Data
@@ -377,7 +412,7 @@ func (j *explicitJac) adjoint(w, dst linalg.Dense) {
 func (j *explicitJac) gram(k []float64) {
 	ls := j.ls
 	l, d, N := ls.L, ls.D(), ls.N
-	chunk := explicitChunk(l, d)
+	chunk := j.size()
 	var buf []float64
 	if ls.J == nil {
 		buf = j.sc.get(0, min(chunk, N)*l, d, false).Data
@@ -421,13 +456,19 @@ type MatFree struct {
 // (2 L^2 d flops per sample for a convolution, L^2 m for a fully connected
 // layer) and, when centered, gbar (one adjoint pass).
 func NewMatFree(ls *nn.LayerSamples, batch int, centered bool) (*MatFree, error) {
+	return newMatFree(ls, batch, centered, 0)
+}
+
+// newMatFree is NewMatFree keeping up to cache bytes of a formed Jacobian's
+// chunks between applications (see explicitJac); the Grams' pass fills it.
+func newMatFree(ls *nn.LayerSamples, batch int, centered bool, cache int64) (*MatFree, error) {
 	if ls.N == 0 {
 		return nil, fmt.Errorf("awd: matrix-free: no samples")
 	}
 	if batch < 1 {
 		return nil, fmt.Errorf("awd: matrix-free: batch size %d", batch)
 	}
-	mf := &MatFree{LS: ls, Batch: batch, Centered: centered, jac: newJacobian(ls)}
+	mf := &MatFree{LS: ls, Batch: batch, Centered: centered, jac: newJacobian(ls, cache)}
 	mf.K = make([]float64, ls.N*ls.L*ls.L)
 	mf.jac.gram(mf.K)
 	if centered {

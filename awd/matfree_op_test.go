@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/awd-toolkit/awd/linalg"
@@ -238,6 +239,77 @@ func TestMatFreeConvMatchesDense(t *testing.T) {
 					}, 1e-12)
 				})
 			}
+		}
+	}
+}
+
+// TestExplicitJacCache checks that keeping formed chunks of a convolution
+// layer's Jacobian changes nothing: with no cache, with room for some of
+// the chunks (one full chunk and not the next) and for all of them, two
+// rounds of apply, adjoint and gram give the same numbers bit for bit as
+// J_s formed anew, and the kept chunks are exactly the formed J_s.
+func TestExplicitJacCache(t *testing.T) {
+	model := tinyCNN(t, 43)
+	rng := rand.New(rand.NewPCG(43, 44))
+	const n, per, b = 11, 3, 4
+	x, y := randomImages(rng, n, 64, 5)
+	all, err := model.LayerSamples(model.WeightLayers(), x, y, nn.CE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls *nn.LayerSamples
+	for _, c := range all {
+		if c.Conv && c.J == nil {
+			ls = c
+		}
+	}
+	if ls == nil {
+		t.Fatal("no layer of the tiny CNN has a formed Jacobian")
+	}
+	l, d := ls.L, ls.D()
+	chunkBytes := int64(per * l * d * 8)
+	u := randomBlock(rng, d, b)
+	w := randomBlock(rng, n*l, b)
+	run := func(j *explicitJac) (fwd, hv, adj linalg.Dense, gram []float64) {
+		fwd = linalg.NewDense(n*l, b)
+		hv = linalg.NewDense(d, b)
+		j.apply(u, hv, func(s0, c int, f linalg.Dense) {
+			for r := 0; r < c*l; r++ {
+				copy(fwd.Data[(s0*l+r)*b:(s0*l+r+1)*b], f.Data[r*f.Stride:r*f.Stride+b])
+			}
+		})
+		adj = linalg.NewDense(d, b)
+		j.adjoint(w, adj)
+		gram = make([]float64, n*l*l)
+		j.gram(gram)
+		return
+	}
+	ref := &explicitJac{ls: ls, per: per}
+	f0, h0, a0, g0 := run(ref)
+	for _, cache := range []int64{0, chunkBytes + chunkBytes/2, 100 * chunkBytes} {
+		j := &explicitJac{ls: ls, per: per, cacheLeft: cache}
+		for round := 0; round < 2; round++ {
+			f, h, a, g := run(j)
+			for name, p := range map[string][2][]float64{"J u": {f.Data, f0.Data}, "H-shaped u": {h.Data, h0.Data}, "adjoint": {a.Data, a0.Data}, "gram": {g, g0}} {
+				if !slices.Equal(p[0], p[1]) {
+					t.Errorf("cache %d bytes, round %d: %s differs from the uncached one", cache, round, name)
+				}
+			}
+		}
+		kept := 0
+		for i, c := range j.cache {
+			if c == nil {
+				continue
+			}
+			kept++
+			for r := 0; r < len(c)/(l*d); r++ {
+				if want := ls.Jacobian(i*per+r, nil, nil); !slices.Equal(c[r*l*d:(r+1)*l*d], want) {
+					t.Errorf("cache %d bytes: kept chunk %d, sample %d is not J_s", cache, i, r)
+				}
+			}
+		}
+		if want := min(int(cache/chunkBytes), (n+per-1)/per); kept != want {
+			t.Errorf("cache %d bytes: %d chunks kept, want %d", cache, kept, want)
 		}
 	}
 }
