@@ -195,7 +195,6 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	}
 	release := holdMemory(need + cache)
 	defer release()
-	pool := &chunkPool{} // one layer's kept chunks serve the next
 
 	tPer := time.Now()
 	x := data.Float64(order)
@@ -246,7 +245,7 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 		r.Timings.Pairs, r.Timings.PerSample = timePairs, timePer
 		r.Spectrum.Pairs = matched / 2
 		r.MatrixFree = &MatrixFreeInfo{Memory: need}
-		if err := analyzeLayerMF(ctx, r, model, ls, partner, plans[i], pool, lc, prog); err != nil {
+		if err := analyzeLayerMF(ctx, r, model, ls, partner, plans[i], lc, prog); err != nil {
 			return nil, fmt.Errorf("analyze %s: %w", ls.Layer, err)
 		}
 		r.Timings.Total = time.Since(t0).Seconds() + timePairs + timePer
@@ -320,7 +319,7 @@ func layerSamplesChunked(ctx context.Context, model *nn.Model, layers []string, 
 
 // analyzeLayerMF fills r for one layer: the Lanczos top k of H and every
 // statistic from the k x k projected blocks.
-func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.LayerSamples, partner []int, plan mfPlan, pool *chunkPool, cfg Config, prog Progress) error {
+func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.LayerSamples, partner []int, plan mfPlan, cfg Config, prog Progress) error {
 	d, k, N := ls.D(), cfg.K, ls.N
 	r.D, r.K, r.Batch, r.N = d, k, cfg.Batch, N
 	r.Fits, r.Arrays.C = map[string]Fit{}, map[string][]float64{}
@@ -331,11 +330,10 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 
 	t0 := time.Now()
 	info.JacobianCache = plan.cache
-	mf, err := newMatFree(ls, cfg.Batch, cfg.Centered, plan.cache, pool)
+	mf, err := newMatFree(ls, cfg.Batch, cfg.Centered, plan.cache)
 	if err != nil {
 		return err
 	}
-	defer mf.releaseCache()
 	if !ls.Conv {
 		w, err := model.Weight(ls.Layer)
 		if err != nil {

@@ -77,53 +77,12 @@ type jacobian interface {
 }
 
 // newJacobian returns the Jacobian of ls; a formed one keeps up to cache
-// bytes of formed chunks for the next applications, in buffers of pool
-// when it has them (nil: fresh ones).
-func newJacobian(ls *nn.LayerSamples, cache int64, pool *chunkPool) jacobian {
+// bytes of formed chunks for the next applications.
+func newJacobian(ls *nn.LayerSamples, cache int64) jacobian {
 	if !ls.Conv && ls.J == nil {
 		return &kronJac{ls: ls}
 	}
-	return &explicitJac{ls: ls, cacheLeft: max(0, cache), pool: pool}
-}
-
-// chunkPool passes the buffers of one layer's kept Jacobian chunks on to
-// the next layer of AnalyzeLayers: the chunks of every layer are about
-// 256 MB (explicitChunk), and on a VM whose host backs memory lazily the
-// first touch of fresh memory costs up to a few seconds per GB.
-type chunkPool struct {
-	free [][]float64
-}
-
-// get returns a buffer of n numbers (contents undefined), the smallest
-// pooled one that is large enough, else a new one.
-func (p *chunkPool) get(n int) []float64 {
-	best := -1
-	if p != nil {
-		for i, b := range p.free {
-			if cap(b) >= n && (best < 0 || cap(b) < cap(p.free[best])) {
-				best = i
-			}
-		}
-	}
-	if best < 0 {
-		return hugepage.Make[float64](n)
-	}
-	b := p.free[best][:n]
-	p.free = append(p.free[:best], p.free[best+1:]...)
-	return b
-}
-
-// release hands the kept chunks of j over to its pool; j forms every chunk
-// anew afterwards.
-func (j *explicitJac) release() {
-	if j.pool != nil {
-		for _, b := range j.cache {
-			if b != nil {
-				j.pool.free = append(j.pool.free, b)
-			}
-		}
-	}
-	j.cache, j.cacheLeft = nil, 0
+	return &explicitJac{ls: ls, cacheLeft: max(0, cache)}
 }
 
 // kronJac is the Jacobian of a fully connected layer, J_s = Jz_s (x) a_s^T.
@@ -344,7 +303,6 @@ type explicitJac struct {
 
 	cache     [][]float64 // formed chunks by index s0 / size(), nil where not kept
 	cacheLeft int64       // bytes still allowed for cache
-	pool      *chunkPool  // where cache's buffers come from and go back to; nil: fresh ones
 	per       int         // samples per chunk; 0: explicitChunk
 }
 
@@ -387,8 +345,8 @@ func (j *explicitJac) chunk(s0, c int, buf []float64) linalg.Dense {
 		if j.cache == nil {
 			j.cache = make([][]float64, (ls.N+j.size()-1)/j.size())
 		}
-		buf = j.pool.get(c * l * d)
-		j.cacheLeft -= max(size, int64(cap(buf))*8)
+		j.cacheLeft -= size
+		buf = hugepage.Make[float64](c * l * d)
 		j.cache[i] = buf
 	}
 	// One sample at a time: each J_s is a GEMM of 2 L d P flops that
@@ -498,20 +456,19 @@ type MatFree struct {
 // (2 L^2 d flops per sample for a convolution, L^2 m for a fully connected
 // layer) and, when centered, gbar (one adjoint pass).
 func NewMatFree(ls *nn.LayerSamples, batch int, centered bool) (*MatFree, error) {
-	return newMatFree(ls, batch, centered, 0, nil)
+	return newMatFree(ls, batch, centered, 0)
 }
 
 // newMatFree is NewMatFree keeping up to cache bytes of a formed Jacobian's
-// chunks between applications (see explicitJac) in buffers from pool; the
-// Grams' pass fills it. releaseCache hands them back.
-func newMatFree(ls *nn.LayerSamples, batch int, centered bool, cache int64, pool *chunkPool) (*MatFree, error) {
+// chunks between applications (see explicitJac); the Grams' pass fills it.
+func newMatFree(ls *nn.LayerSamples, batch int, centered bool, cache int64) (*MatFree, error) {
 	if ls.N == 0 {
 		return nil, fmt.Errorf("awd: matrix-free: no samples")
 	}
 	if batch < 1 {
 		return nil, fmt.Errorf("awd: matrix-free: batch size %d", batch)
 	}
-	mf := &MatFree{LS: ls, Batch: batch, Centered: centered, jac: newJacobian(ls, cache, pool)}
+	mf := &MatFree{LS: ls, Batch: batch, Centered: centered, jac: newJacobian(ls, cache)}
 	mf.K = make([]float64, ls.N*ls.L*ls.L)
 	mf.jac.gram(mf.K)
 	if centered {
@@ -526,13 +483,6 @@ func newMatFree(ls *nn.LayerSamples, batch int, centered bool, cache int64, pool
 		mf.GBar = g.Data
 	}
 	return mf, nil
-}
-
-// releaseCache hands a formed Jacobian's kept chunks back to their pool.
-func (mf *MatFree) releaseCache() {
-	if j, ok := mf.jac.(*explicitJac); ok {
-		j.release()
-	}
 }
 
 // D returns the dimension of theta.

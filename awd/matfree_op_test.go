@@ -312,30 +312,4 @@ func TestExplicitJacCache(t *testing.T) {
 			t.Errorf("cache %d bytes: %d chunks kept, want %d", cache, kept, want)
 		}
 	}
-
-	// A released Jacobian's buffers serve the next one (AnalyzeLayers'
-	// next layer), whose numbers are again those formed anew, whatever the
-	// buffers held.
-	pool := &chunkPool{}
-	first := &explicitJac{ls: ls, per: per, cacheLeft: 100 * chunkBytes, pool: pool}
-	run(first)
-	first.release()
-	if len(pool.free) != (n+per-1)/per {
-		t.Fatalf("pool holds %d buffers after release, want %d", len(pool.free), (n+per-1)/per)
-	}
-	for _, b := range pool.free {
-		for i := range b {
-			b[i] = math.NaN()
-		}
-	}
-	second := &explicitJac{ls: ls, per: per, cacheLeft: 100 * chunkBytes, pool: pool}
-	for round := 0; round < 2; round++ {
-		f, h, a, g := run(second)
-		if !slices.Equal(f.Data, f0.Data) || !slices.Equal(h.Data, h0.Data) || !slices.Equal(a.Data, a0.Data) || !slices.Equal(g, g0) {
-			t.Errorf("pooled buffers, round %d: results differ from the uncached ones", round)
-		}
-	}
-	if len(pool.free) != 0 {
-		t.Errorf("%d pooled buffers left unused", len(pool.free))
-	}
 }
