@@ -199,7 +199,7 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	tPer := time.Now()
 	x := data.Float64(order)
 	labels := data.Labels(order)
-	all, err := layerSamplesChunked(ctx, model, layers, x, labels, dim, loss, prog)
+	all, err := layerSamples(ctx, model, layers, x, labels, loss, prog)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
@@ -260,61 +260,17 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	return out, nil
 }
 
-// layerSamplesChunked runs nn's per-sample pass over the samples in blocks
-// (for progress and cancellation) and concatenates the blocks.
-func layerSamplesChunked(ctx context.Context, model *nn.Model, layers []string, x []float64, labels []int, dim int, loss nn.Loss, prog Progress) ([]*nn.LayerSamples, error) {
-	N := len(labels)
-	const chunk = 128
-	var out []*nn.LayerSamples
-	prog.Start("per-sample", N)
+// layerSamples runs nn's per-sample pass over the samples, with progress
+// and cancellation after every block.
+func layerSamples(ctx context.Context, model *nn.Model, layers []string, x []float64, labels []int, loss nn.Loss, prog Progress) ([]*nn.LayerSamples, error) {
+	prog.Start("per-sample", len(labels))
 	defer prog.Finish()
-	grow := func(dst *[]float64, src []float64, s0, c int) {
-		if src == nil {
-			return
-		}
-		per := len(src) / c
-		if *dst == nil {
-			*dst = make([]float64, N*per)
-		}
-		copy((*dst)[s0*per:(s0+c)*per], src)
-	}
-	for s0 := 0; s0 < N; s0 += chunk {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		c := min(chunk, N-s0)
-		part, err := model.LayerSamples(layers, x[s0*dim:(s0+c)*dim], labels[s0:s0+c], loss)
-		if err != nil {
-			return nil, err
-		}
-		if out == nil {
-			shared := &nn.LayerSamples{N: N, L: part[0].L, Loss: make([]float64, N), Pred: make([]int, N),
-				Label: slices.Clone(labels)}
-			out = make([]*nn.LayerSamples, len(part))
-			for i, p := range part {
-				ls := *shared
-				ls.LayerInfo = p.LayerInfo
-				out[i] = &ls
-			}
-		}
-		for i, p := range part {
-			ls := out[i]
-			grow(&ls.A, p.A, s0, c)
-			grow(&ls.Jz, p.Jz, s0, c)
-			grow(&ls.J, p.J, s0, c)
-			if i == 0 {
-				grow(&ls.G, p.G, s0, c)
-				grow(&ls.Lambda, p.Lambda, s0, c)
-				copy(ls.Loss[s0:], p.Loss)
-				copy(ls.Pred[s0:], p.Pred)
-			}
-		}
-		prog.Add(c)
-	}
-	for _, ls := range out[1:] {
-		ls.G, ls.Lambda, ls.Loss, ls.Pred = out[0].G, out[0].Lambda, out[0].Loss, out[0].Pred
-	}
-	return out, nil
+	done := 0
+	return model.LayerSamplesEach(layers, x, labels, loss, func(n int) error {
+		prog.Add(n - done)
+		done = n
+		return ctx.Err()
+	})
 }
 
 // analyzeLayerMF fills r for one layer: the Lanczos top k of H and every

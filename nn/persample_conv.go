@@ -179,6 +179,14 @@ func (m *Model) layerInfo(i int) LayerInfo {
 // samples serve all the layers. Cost per sample: about L + 1 forward passes,
 // plus 2 L D P flops for a layer whose J is stored explicitly.
 func (m *Model) LayerSamples(layers []string, x []float64, labels []int, loss Loss) ([]*LayerSamples, error) {
+	return m.LayerSamplesEach(layers, x, labels, loss, nil)
+}
+
+// LayerSamplesEach is LayerSamples calling each(done) after every block of
+// samples, done being the samples finished so far, for progress and
+// cancellation: an error from each stops the pass and is returned. The
+// factors are written in place, so a long pass needs no blocks of its own.
+func (m *Model) LayerSamplesEach(layers []string, x []float64, labels []int, loss Loss, each func(done int) error) ([]*LayerSamples, error) {
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("layer samples: no layers")
 	}
@@ -297,6 +305,11 @@ func (m *Model) LayerSamples(layers []string, x []float64, labels []int, loss Lo
 			for s := 0; s < bs; s++ {
 				scratch = blk.Patches(s, scratch)
 				blk.Jacobian(s, ls.J[(off+s)*L*d:(off+s+1)*L*d], scratch)
+			}
+		}
+		if each != nil {
+			if err := each(off + bs); err != nil {
+				return nil, err
 			}
 		}
 	}

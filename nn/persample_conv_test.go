@@ -247,3 +247,57 @@ func TestLayerSamplesGGNFullCNN(t *testing.T) {
 		t.Error("a ReLU was accepted as a weight layer")
 	}
 }
+
+// TestLayerSamplesEach runs the per-sample pass of every layer of the tiny
+// CNN over 600 samples (several blocks of perSampleChunk) and checks that
+// it equals the passes over two parts of the samples put together, that
+// each sees the samples finished grow to N, and that an error from each
+// stops the pass.
+func TestLayerSamplesEach(t *testing.T) {
+	m := tinyCNN(t, 7)
+	rng := rand.New(rand.NewPCG(7, 8))
+	const n, cut = 600, 217
+	x := make([]float64, n*64)
+	for i := range x {
+		x[i] = rng.Float64()
+	}
+	y := make([]int, n)
+	for i := range y {
+		y[i] = rng.IntN(5)
+	}
+	layers := m.WeightLayers()
+	var seen []int
+	all, err := m.LayerSamplesEach(layers, x, y, CE, func(done int) error {
+		seen = append(seen, done)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 2 || seen[len(seen)-1] != n || !slices.IsSorted(seen) {
+		t.Errorf("each saw %v, want an increasing sequence over several blocks ending at %d", seen, n)
+	}
+	a, err := m.LayerSamples(layers, x[:cut*64], y[:cut], CE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.LayerSamples(layers, x[cut*64:], y[cut:], CE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ls := range all {
+		for name, f := range map[string][3][]float64{
+			"A": {ls.A, a[i].A, b[i].A}, "Jz": {ls.Jz, a[i].Jz, b[i].Jz}, "J": {ls.J, a[i].J, b[i].J},
+			"G": {ls.G, a[i].G, b[i].G}, "Lambda": {ls.Lambda, a[i].Lambda, b[i].Lambda}, "Loss": {ls.Loss, a[i].Loss, b[i].Loss},
+		} {
+			if !slices.Equal(f[0], append(slices.Clone(f[1]), f[2]...)) {
+				t.Errorf("%s: %s of the whole pass is not the two parts' put together", ls.Layer, name)
+			}
+		}
+	}
+	stop := fmt.Errorf("stop")
+	calls := 0
+	if _, err := m.LayerSamplesEach(layers, x, y, CE, func(int) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Errorf("an error from each: err %v after %d calls, want %v after 1", err, calls, stop)
+	}
+}
