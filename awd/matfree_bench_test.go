@@ -90,32 +90,43 @@ func BenchmarkMatrixFree(b *testing.B) {
 // BenchmarkMatrixFreeCNN is issue 14's CNN target: every convolution layer
 // of the MNIST CNN (features.0, .3, .6, .8; d = 288, 18432, 73728, 147456)
 // analysed matrix-free in one AnalyzeLayers call on N = 2000 samples with
-// k = 200, after one epoch of training.
+// k = 200, after one epoch of training; J=float64 is the default, J=float32
+// keeps the formed Jacobian in float32 (MatFreeConfig.JacobianFloat32).
+// Select one with -test.bench 'MatrixFreeCNN/J=float32'.
 func BenchmarkMatrixFreeCNN(b *testing.B) {
-	data := mfBenchData(b)
-	model, err := nn.NewCNN(1, 28, 28, 10, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	mfBenchModel(b, model, data, 1)
-	cfg := DefaultConfig("ce")
-	cfg.K = 200
-	layers := []string{"features.0", "features.3", "features.6", "features.8"}
-	runtime.GC()
-	cpu0 := cpuSeconds()
-	t0 := time.Now()
-	b.ResetTimer()
-	var rs []*Result
-	for i := 0; i < b.N; i++ {
-		if rs, err = AnalyzeLayers(context.Background(), model, data, cfg, layers, nil); err != nil {
-			b.Fatal(err)
+	for _, f32 := range []bool{false, true} {
+		name := "J=float64"
+		if f32 {
+			name = "J=float32"
 		}
-	}
-	b.StopTimer()
-	reportMF(b, rs, cpu0, time.Since(t0))
-	for _, r := range rs {
-		b.Logf("%s d=%d: eigensolve %.1fs (%d restarts, %d vectors), statistics %.1fs, gamma C %.4f, M2 %.4f, Jacobian %s (cache %s)",
-			r.Layer, r.D, r.Timings.Eigensolve, r.MatrixFree.Restarts, r.MatrixFree.Applied, r.Timings.Statistics,
-			r.Fits[NameC].Gamma, r.Fits[NameM2].Gamma, r.MatrixFree.Jacobian, FormatBytes(r.MatrixFree.JacobianCache))
+		b.Run(name, func(b *testing.B) {
+			data := mfBenchData(b)
+			model, err := nn.NewCNN(1, 28, 28, 10, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			mfBenchModel(b, model, data, 1)
+			cfg := DefaultConfig("ce")
+			cfg.K = 200
+			cfg.MatFree.JacobianFloat32 = f32
+			layers := []string{"features.0", "features.3", "features.6", "features.8"}
+			runtime.GC()
+			cpu0 := cpuSeconds()
+			t0 := time.Now()
+			b.ResetTimer()
+			var rs []*Result
+			for i := 0; i < b.N; i++ {
+				if rs, err = AnalyzeLayers(context.Background(), model, data, cfg, layers, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			reportMF(b, rs, cpu0, time.Since(t0))
+			for _, r := range rs {
+				b.Logf("%s d=%d: eigensolve %.1fs (%d restarts, %d vectors), statistics %.1fs, gamma C %.6f, M2 %.6f, lambda_1 %.8g, lambda_k %.8g, Jacobian %s (cache %s)",
+					r.Layer, r.D, r.Timings.Eigensolve, r.MatrixFree.Restarts, r.MatrixFree.Applied, r.Timings.Statistics,
+					r.Fits[NameC].Gamma, r.Fits[NameM2].Gamma, r.Spectrum.Lambda1, r.Spectrum.LambdaK, r.MatrixFree.Jacobian, FormatBytes(r.MatrixFree.JacobianCache))
+			}
+		})
 	}
 }

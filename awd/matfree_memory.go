@@ -63,7 +63,7 @@ func (p mfPlan) chunkBytes(b int) int64 {
 	if p.jacobian == "stored" {
 		ls.J = []float64{}
 	}
-	return (&explicitJac{ls: ls}).chunkBytes(b)
+	return (&explicitJac{ls: ls, f32: p.mc.JacobianFloat32 && ls.J == nil}).chunkBytes(b)
 }
 
 // workBytes is the peak memory of the analysis of this layer beyond the
@@ -116,7 +116,7 @@ func matFreeNeed(model *nn.Model, layers []string, n int, cfg Config) (int64, er
 
 // jacobianCache returns the bytes a formed Jacobian of the plan may keep
 // between operator applications (see explicitJac): all of J (8 N L d
-// bytes) when it fits, else 90% of the room beyond need (the analysis's
+// bytes, 4 N L d with JacobianFloat32) when it fits, else 90% of the room beyond need (the analysis's
 // own peak) in the budget and in the memory available now (MemAvailable,
 // which counts other processes; avail 0: not known); nothing when the
 // budget is unknown or the Jacobian is not formed. Keeping J saves forming
@@ -129,7 +129,11 @@ func (p mfPlan) jacobianCache(need, budget, avail int64) int64 {
 	if p.jacobian != "formed" || budget == math.MaxInt64 || need >= budget {
 		return 0
 	}
-	full := 8 * int64(p.n) * int64(p.l) * int64(p.info.D())
+	size := int64(8)
+	if p.mc.JacobianFloat32 {
+		size = 4
+	}
+	full := size * int64(p.n) * int64(p.l) * int64(p.info.D())
 	return min(full, (budget-need)/10*9)
 }
 
@@ -150,7 +154,7 @@ func matFreeMemoryError(layers []string, plans []mfPlan, factors, need, budget i
 		for _, p := range plans {
 			q := p
 			q.k = k
-			q.mc = MatFreeConfig{Tol: p.mc.Tol}.withDefaults(k, p.info.D())
+			q.mc = MatFreeConfig{Tol: p.mc.Tol, JacobianFloat32: p.mc.JacobianFloat32}.withDefaults(k, p.info.D())
 			if factors+q.workBytes() > budget {
 				ok = false
 				break

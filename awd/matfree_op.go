@@ -77,12 +77,13 @@ type jacobian interface {
 }
 
 // newJacobian returns the Jacobian of ls; a formed one keeps up to cache
-// bytes of formed chunks for the next applications.
-func newJacobian(ls *nn.LayerSamples, cache int64) jacobian {
+// bytes of formed chunks for the next applications, in float32 when f32
+// is set.
+func newJacobian(ls *nn.LayerSamples, cache int64, f32 bool) jacobian {
 	if !ls.Conv && ls.J == nil {
 		return &kronJac{ls: ls}
 	}
-	return &explicitJac{ls: ls, cacheLeft: max(0, cache)}
+	return &explicitJac{ls: ls, cacheLeft: max(0, cache), f32: f32 && ls.J == nil}
 }
 
 // kronJac is the Jacobian of a fully connected layer, J_s = Jz_s (x) a_s^T.
@@ -297,13 +298,24 @@ func (j *kronJac) gram(k []float64) {
 // as many as cacheLeft bytes allow (the memory budget's room beyond the
 // analysis's own need, see mfPlan.cache), and every later application
 // reads them instead of forming them again.
+//
+// With f32 set (MatFreeConfig.JacobianFloat32) the kept chunks are rounded
+// to float32: J takes half the memory, and the products with kept chunks
+// run in float32 (linalg.Gemm32, twice the float64 rate), each entry of J
+// and of the vectors carrying a relative rounding of 6e-8 and every sum
+// float32's accumulation error. The Grams K_s are computed from the
+// float64 chunks before rounding, and chunks that are not kept are formed
+// and applied in float64 as without f32.
 type explicitJac struct {
-	ls *nn.LayerSamples
-	sc scratch
+	ls   *nn.LayerSamples
+	sc   scratch
+	sc32 [3][]float32 // the float32 x, F and result of applications with f32
 
 	cache     [][]float64 // formed chunks by index s0 / size(), nil where not kept
+	cache32   [][]float32 // with f32: the kept chunks, rounded
 	cacheLeft int64       // bytes still allowed for cache
 	per       int         // samples per chunk; 0: explicitChunk
+	f32       bool        // keep formed chunks in float32
 }
 
 // size returns the number of samples per chunk.
@@ -325,7 +337,11 @@ func (j *explicitJac) chunkBytes(b int) int64 {
 	ls := j.ls
 	d := ls.D()
 	c := explicitChunk(ls.L, d)
-	return 8 * int64(c*ls.L*d+c*ls.L*b+2*ls.P()*ls.K())
+	n := 8 * int64(c*ls.L*d+c*ls.L*b+2*ls.P()*ls.K())
+	if j.f32 {
+		n += 4 * int64(2*d*b+c*ls.L*b)
+	}
+	return n
 }
 
 // chunk returns J of samples [s0, s0+c) as a (c L x d) matrix: stored,
@@ -341,7 +357,7 @@ func (j *explicitJac) chunk(s0, c int, buf []float64) linalg.Dense {
 	if i < len(j.cache) && j.cache[i] != nil {
 		return linalg.DenseOf(c*l, d, j.cache[i])
 	}
-	if size := int64(c*l*d) * 8; size <= j.cacheLeft {
+	if size := int64(c*l*d) * 8; !j.f32 && size <= j.cacheLeft {
 		if j.cache == nil {
 			j.cache = make([][]float64, (ls.N+j.size()-1)/j.size())
 		}
@@ -356,7 +372,116 @@ func (j *explicitJac) chunk(s0, c int, buf []float64) linalg.Dense {
 		scratch = ls.Patches(s0+r, scratch)
 		ls.Jacobian(s0+r, buf[r*l*d:(r+1)*l*d], scratch)
 	}
+	if size := int64(c*l*d) * 4; j.f32 && size <= j.cacheLeft && (i >= len(j.cache32) || j.cache32[i] == nil) {
+		if j.cache32 == nil {
+			j.cache32 = make([][]float32, (ls.N+j.size()-1)/j.size())
+		}
+		j.cacheLeft -= size
+		k := hugepage.Make[float32](c * l * d)
+		parallelRows(c*l, func(_, r0, r1 int) { toFloat32(k[r0*d:r1*d], buf[r0*d:r1*d]) })
+		j.cache32[i] = k
+	}
 	return linalg.DenseOf(c*l, d, buf[:c*l*d])
+}
+
+// kept32 returns the chunk of samples [s0, s0+c) kept in float32, if it is.
+func (j *explicitJac) kept32(s0, c int) (linalg.Dense32, bool) {
+	if j.ls.J != nil {
+		return linalg.Dense32{}, false
+	}
+	i := s0 / j.size()
+	if i >= len(j.cache32) || j.cache32[i] == nil {
+		return linalg.Dense32{}, false
+	}
+	return linalg.Dense32Of(c*j.ls.L, j.ls.D(), j.cache32[i]), true
+}
+
+// get32 returns an r x c float32 matrix on buffer i (not zeroed).
+func (j *explicitJac) get32(i, r, c int) linalg.Dense32 {
+	if cap(j.sc32[i]) < r*c {
+		j.sc32[i] = make([]float32, r*c)
+	}
+	return linalg.Dense32Of(r, c, j.sc32[i][:r*c])
+}
+
+// toFloat32 rounds src into dst (same length).
+func toFloat32(dst []float32, src []float64) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = float32(v)
+	}
+}
+
+// dense32 rounds the matrix a into dst (same shape).
+func dense32(dst linalg.Dense32, a linalg.Dense) {
+	parallelRows(a.Rows, func(_, r0, r1 int) {
+		for i := r0; i < r1; i++ {
+			toFloat32(dst.Row(i), a.Row(i))
+		}
+	})
+}
+
+// addDense64 sets (or, when add is set, adds to) dst the matrix a.
+func addDense64(dst linalg.Dense, a linalg.Dense32, add bool) {
+	parallelRows(a.Rows, func(_, r0, r1 int) {
+		for i := r0; i < r1; i++ {
+			dr := dst.Row(i)
+			for c, v := range a.Row(i) {
+				if add {
+					dr[c] += float64(v)
+				} else {
+					dr[c] = float64(v)
+				}
+			}
+		}
+	})
+}
+
+// sum32 is the float32 side of an application or adjoint: the products
+// with the chunks kept in float32 (kept32), accumulated in res (d x b)
+// and added to the float64 side's result at the end.
+type sum32 struct {
+	j      *explicitJac
+	x      linalg.Dense32 // x rounded (apply)
+	f      linalg.Dense32 // a chunk's F or W, rounded
+	res    linalg.Dense32
+	wrote  bool // res holds a sum
+	rounds bool // x has been rounded
+}
+
+// forward sets fc = J_c x for the kept chunk jc.
+func (s *sum32) forward(jc linalg.Dense32, x, fc linalg.Dense) {
+	if !s.rounds {
+		s.x = s.j.get32(0, x.Rows, x.Cols)
+		dense32(s.x, x)
+		s.rounds = true
+	}
+	f := s.j.get32(1, fc.Rows, fc.Cols)
+	linalg.Gemm32(false, false, 1, jc, s.x, 0, f)
+	addDense64(fc, f, false)
+}
+
+// adjoint adds J_c^T w to the float32 result (d x b).
+func (s *sum32) adjoint(jc linalg.Dense32, w linalg.Dense) {
+	f := s.j.get32(1, w.Rows, w.Cols)
+	dense32(f, w)
+	if !s.wrote {
+		s.res = s.j.get32(2, jc.Cols, w.Cols)
+	}
+	beta := float32(1)
+	if !s.wrote {
+		beta = 0
+	}
+	linalg.Gemm32(true, false, 1, jc, f, beta, s.res)
+	s.wrote = true
+}
+
+// finish adds the float32 result to dst, or sets dst to it when the
+// float64 side wrote nothing.
+func (s *sum32) finish(dst linalg.Dense, add bool) {
+	if s.wrote {
+		addDense64(dst, s.res, add)
+	}
 }
 
 func (j *explicitJac) apply(x, dst linalg.Dense, mid func(s0, c int, f linalg.Dense)) {
@@ -372,19 +497,33 @@ func (j *explicitJac) apply(x, dst linalg.Dense, mid func(s0, c int, f linalg.De
 		buf = j.sc.get(0, min(chunk, N)*l, d, false).Data
 	}
 	f := j.sc.get(1, min(chunk, N)*l, b, false)
+	s32 := sum32{j: j}
+	wrote := false
 	for s0 := 0; s0 < N; s0 += chunk {
 		c := min(chunk, N-s0)
-		jc := j.chunk(s0, c, buf)
 		fc := f.View(0, 0, c*l, b)
+		if jc, ok := j.kept32(s0, c); ok {
+			s32.forward(jc, x, fc)
+			mid(s0, c, fc)
+			if dst.Data != nil {
+				s32.adjoint(jc, fc)
+			}
+			continue
+		}
+		jc := j.chunk(s0, c, buf)
 		linalg.Gemm(false, false, 1, jc, x, 0, fc)
 		mid(s0, c, fc)
 		if dst.Data != nil {
 			beta := 1.0
-			if s0 == 0 {
+			if !wrote {
 				beta = 0
 			}
 			linalg.Gemm(true, false, 1, jc, fc, beta, dst)
+			wrote = true
 		}
+	}
+	if dst.Data != nil {
+		s32.finish(dst, wrote)
 	}
 }
 
@@ -399,14 +538,23 @@ func (j *explicitJac) adjoint(w, dst linalg.Dense) {
 	if ls.J == nil {
 		buf = j.sc.get(0, min(chunk, N)*l, d, false).Data
 	}
+	s32 := sum32{j: j}
+	wrote := false
 	for s0 := 0; s0 < N; s0 += chunk {
 		c := min(chunk, N-s0)
+		wc := w.View(s0*l, 0, c*l, w.Cols)
+		if jc, ok := j.kept32(s0, c); ok {
+			s32.adjoint(jc, wc)
+			continue
+		}
 		beta := 1.0
-		if s0 == 0 {
+		if !wrote {
 			beta = 0
 		}
-		linalg.Gemm(true, false, 1, j.chunk(s0, c, buf), w.View(s0*l, 0, c*l, w.Cols), beta, dst)
+		linalg.Gemm(true, false, 1, j.chunk(s0, c, buf), wc, beta, dst)
+		wrote = true
 	}
+	s32.finish(dst, wrote)
 }
 
 func (j *explicitJac) gram(k []float64) {
@@ -456,19 +604,20 @@ type MatFree struct {
 // (2 L^2 d flops per sample for a convolution, L^2 m for a fully connected
 // layer) and, when centered, gbar (one adjoint pass).
 func NewMatFree(ls *nn.LayerSamples, batch int, centered bool) (*MatFree, error) {
-	return newMatFree(ls, batch, centered, 0)
+	return newMatFree(ls, batch, centered, 0, false)
 }
 
 // newMatFree is NewMatFree keeping up to cache bytes of a formed Jacobian's
-// chunks between applications (see explicitJac); the Grams' pass fills it.
-func newMatFree(ls *nn.LayerSamples, batch int, centered bool, cache int64) (*MatFree, error) {
+// chunks between applications, in float32 when f32 is set (see
+// explicitJac); the Grams' pass fills it.
+func newMatFree(ls *nn.LayerSamples, batch int, centered bool, cache int64, f32 bool) (*MatFree, error) {
 	if ls.N == 0 {
 		return nil, fmt.Errorf("awd: matrix-free: no samples")
 	}
 	if batch < 1 {
 		return nil, fmt.Errorf("awd: matrix-free: batch size %d", batch)
 	}
-	mf := &MatFree{LS: ls, Batch: batch, Centered: centered, jac: newJacobian(ls, cache)}
+	mf := &MatFree{LS: ls, Batch: batch, Centered: centered, jac: newJacobian(ls, cache, f32)}
 	mf.K = make([]float64, ls.N*ls.L*ls.L)
 	mf.jac.gram(mf.K)
 	if centered {

@@ -313,3 +313,95 @@ func TestExplicitJacCache(t *testing.T) {
 		}
 	}
 }
+
+// TestExplicitJacFloat32 checks the float32 Jacobian: the kept chunks are
+// J_s rounded to float32, as many as the room allows; applications with
+// none, some or all chunks kept agree with the float64 ones to float32's
+// precision (relative Frobenius error below 1e-5), the Grams stay exact.
+func TestExplicitJacFloat32(t *testing.T) {
+	model := tinyCNN(t, 47)
+	rng := rand.New(rand.NewPCG(47, 48))
+	const n, per, b = 11, 3, 4
+	x, y := randomImages(rng, n, 64, 5)
+	all, err := model.LayerSamples(model.WeightLayers(), x, y, nn.CE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls *nn.LayerSamples
+	for _, c := range all {
+		if c.Conv && c.J == nil {
+			ls = c
+		}
+	}
+	if ls == nil {
+		t.Fatal("no layer of the tiny CNN has a formed Jacobian")
+	}
+	l, d := ls.L, ls.D()
+	chunkBytes := int64(per * l * d * 4)
+	u := randomBlock(rng, d, b)
+	w := randomBlock(rng, n*l, b)
+	run := func(j *explicitJac) (fwd, hv, adj linalg.Dense, gram []float64) {
+		fwd = linalg.NewDense(n*l, b)
+		hv = linalg.NewDense(d, b)
+		j.apply(u, hv, func(s0, c int, f linalg.Dense) {
+			for r := 0; r < c*l; r++ {
+				row := fwd.Row(s0*l + r)
+				copy(row, f.Row(r))
+				for i := range b { // a middle that is not the identity
+					f.Row(r)[i] *= float64(r%3) - 0.5
+				}
+			}
+		})
+		adj = linalg.NewDense(d, b)
+		j.adjoint(w, adj)
+		gram = make([]float64, n*l*l)
+		j.gram(gram)
+		return
+	}
+	f0, h0, a0, g0 := run(&explicitJac{ls: ls, per: per})
+	relErr := func(got, want []float64) float64 {
+		var num, den float64
+		for i := range got {
+			num += (got[i] - want[i]) * (got[i] - want[i])
+			den += want[i] * want[i]
+		}
+		return math.Sqrt(num / den)
+	}
+	for _, cache := range []int64{0, chunkBytes + chunkBytes/2, 100 * chunkBytes} {
+		j := &explicitJac{ls: ls, per: per, cacheLeft: cache, f32: true}
+		for round := 0; round < 2; round++ {
+			f, h, a, g := run(j)
+			for name, p := range map[string][2][]float64{"J u": {f.Data, f0.Data}, "H-shaped u": {h.Data, h0.Data}, "adjoint": {a.Data, a0.Data}} {
+				e := relErr(p[0], p[1])
+				if !(e < 1e-5) {
+					t.Errorf("cache %d bytes, round %d: %s: relative error %.3g against float64", cache, round, name, e)
+				}
+				t.Logf("cache %d bytes, round %d: %s: relative error %.2g", cache, round, name, e)
+			}
+			if !slices.Equal(g, g0) {
+				t.Errorf("cache %d bytes, round %d: the Grams differ from the float64 ones", cache, round)
+			}
+		}
+		if j.cache != nil {
+			t.Errorf("cache %d bytes: float64 chunks kept with f32", cache)
+		}
+		kept := 0
+		for i, c := range j.cache32 {
+			if c == nil {
+				continue
+			}
+			kept++
+			for r := 0; r < len(c)/(l*d); r++ {
+				want := ls.Jacobian(i*per+r, nil, nil)
+				for e, v := range c[r*l*d : (r+1)*l*d] {
+					if v != float32(want[e]) {
+						t.Fatalf("cache %d bytes: kept chunk %d, sample %d: entry %d is %g, want float32(%g)", cache, i, r, e, v, want[e])
+					}
+				}
+			}
+		}
+		if want := min(int(cache/chunkBytes), (n+per-1)/per); kept != want {
+			t.Errorf("cache %d bytes: %d chunks kept, want %d", cache, kept, want)
+		}
+	}
+}

@@ -34,6 +34,7 @@ func (o *options) analysisConfig(loss string, batch int) (awd.Config, error) {
 	c.Layer, c.K, c.Batch, c.Seed = o.layer, o.k, batch, o.analysisSeed
 	c.Centered, c.Greedy, c.Pair2, c.MiniBatch, c.Correlation = o.centered, o.greedy, !o.noPair2, !o.noMinibatch, !o.noCorr
 	c.RhoBlock, c.CorrK, c.MatrixFree = o.rhoBlock, o.corrK, o.matrixFree
+	c.MatFree.JacobianFloat32 = o.jacobianF32
 	c.Suppression = awd.SuppressionConfig{Tau: o.tau, TailEps: o.tailEps, NonStiffEps: o.nonstiffEps, Seed: o.analysisSeed, CorrK: o.corrK,
 		Protocol: o.suppProtocol, PerClass: o.suppPerClass}
 	c.MiniBatchRule, c.Pairs, c.Pair2Code, c.AlignBasis, c.Sigma2Per = o.mbRule, o.pairs, !o.noPair2Code, o.alignBasis, o.sigma2Per

@@ -32,6 +32,7 @@ type options struct {
 	centered, greedy, noPair2 bool
 	noMinibatch, noCorr       bool
 	matrixFree                bool
+	jacobianF32               bool
 	layers                    string
 	tau, tailEps, nonstiffEps float64
 	out                       string
