@@ -525,7 +525,10 @@ func jacobianNote(p mfPlan) string {
 		prec, size = "float32", 4
 	}
 	kept := float64(min(p.cache, size*full)) / float64(size*full)
-	s := fmt.Sprintf("formed Jacobian kept in %s: %.0f%% of its %s (the rest formed again in every operator application)", prec, 100*kept, FormatBytes(size*full))
+	s := fmt.Sprintf("formed Jacobian kept in %s: %.0f%% of its %s", prec, 100*kept, FormatBytes(size*full))
+	if kept < 1 {
+		s += " (the rest formed again in every operator application)"
+	}
 	if kept < 1 && !p.mc.JacobianFloat32 {
 		s += fmt.Sprintf("; --jacobian-float32 would keep %.0f%% in float32 (relative error near 1e-6, docs/math.md)", 100*min(1, float64(p.cache)/float64(4*full)))
 	}
