@@ -529,7 +529,7 @@ func jacobianNote(p mfPlan) string {
 	if kept < 1 {
 		s += " (the rest formed again in every operator application)"
 	}
-	if kept < 1 && !p.mc.JacobianFloat32 {
+	if kept < 1 && p.cache > 0 && !p.mc.JacobianFloat32 {
 		s += fmt.Sprintf("; --jacobian-float32 would keep %.0f%% in float32 (relative error near 1e-6, docs/math.md)", 100*min(1, float64(p.cache)/float64(4*full)))
 	}
 	return s
