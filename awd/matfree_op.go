@@ -443,7 +443,6 @@ func addDense64(dst linalg.Dense, a linalg.Dense32, add bool) {
 type sum32 struct {
 	j      *explicitJac
 	x      linalg.Dense32 // x rounded (apply)
-	f      linalg.Dense32 // a chunk's F or W, rounded
 	res    linalg.Dense32
 	wrote  bool // res holds a sum
 	rounds bool // x has been rounded
@@ -465,12 +464,9 @@ func (s *sum32) forward(jc linalg.Dense32, x, fc linalg.Dense) {
 func (s *sum32) adjoint(jc linalg.Dense32, w linalg.Dense) {
 	f := s.j.get32(1, w.Rows, w.Cols)
 	dense32(f, w)
-	if !s.wrote {
-		s.res = s.j.get32(2, jc.Cols, w.Cols)
-	}
 	beta := float32(1)
 	if !s.wrote {
-		beta = 0
+		s.res, beta = s.j.get32(2, jc.Cols, w.Cols), 0
 	}
 	linalg.Gemm32(true, false, 1, jc, f, beta, s.res)
 	s.wrote = true
