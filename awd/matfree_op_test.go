@@ -249,41 +249,12 @@ func TestMatFreeConvMatchesDense(t *testing.T) {
 // rounds of apply, adjoint and gram give the same numbers bit for bit as
 // J_s formed anew, and the kept chunks are exactly the formed J_s.
 func TestExplicitJacCache(t *testing.T) {
-	model := tinyCNN(t, 43)
-	rng := rand.New(rand.NewPCG(43, 44))
 	const n, per, b = 11, 3, 4
-	x, y := randomImages(rng, n, 64, 5)
-	all, err := model.LayerSamples(model.WeightLayers(), x, y, nn.CE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ls *nn.LayerSamples
-	for _, c := range all {
-		if c.Conv && c.J == nil {
-			ls = c
-		}
-	}
-	if ls == nil {
-		t.Fatal("no layer of the tiny CNN has a formed Jacobian")
-	}
+	jr := newJacRun(t, 43, n, per, b)
+	ls := jr.ls
 	l, d := ls.L, ls.D()
 	chunkBytes := int64(per * l * d * 8)
-	u := randomBlock(rng, d, b)
-	w := randomBlock(rng, n*l, b)
-	run := func(j *explicitJac) (fwd, hv, adj linalg.Dense, gram []float64) {
-		fwd = linalg.NewDense(n*l, b)
-		hv = linalg.NewDense(d, b)
-		j.apply(u, hv, func(s0, c int, f linalg.Dense) {
-			for r := 0; r < c*l; r++ {
-				copy(fwd.Data[(s0*l+r)*b:(s0*l+r+1)*b], f.Data[r*f.Stride:r*f.Stride+b])
-			}
-		})
-		adj = linalg.NewDense(d, b)
-		j.adjoint(w, adj)
-		gram = make([]float64, n*l*l)
-		j.gram(gram)
-		return
-	}
+	run := func(j *explicitJac) (fwd, hv, adj linalg.Dense, gram []float64) { return jr.run(j, false) }
 	ref := &explicitJac{ls: ls, per: per}
 	f0, h0, a0, g0 := run(ref)
 	for _, cache := range []int64{0, chunkBytes + chunkBytes/2, 100 * chunkBytes} {
@@ -319,45 +290,12 @@ func TestExplicitJacCache(t *testing.T) {
 // none, some or all chunks kept agree with the float64 ones to float32's
 // precision (relative Frobenius error below 1e-5), the Grams stay exact.
 func TestExplicitJacFloat32(t *testing.T) {
-	model := tinyCNN(t, 47)
-	rng := rand.New(rand.NewPCG(47, 48))
 	const n, per, b = 11, 3, 4
-	x, y := randomImages(rng, n, 64, 5)
-	all, err := model.LayerSamples(model.WeightLayers(), x, y, nn.CE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ls *nn.LayerSamples
-	for _, c := range all {
-		if c.Conv && c.J == nil {
-			ls = c
-		}
-	}
-	if ls == nil {
-		t.Fatal("no layer of the tiny CNN has a formed Jacobian")
-	}
+	jr := newJacRun(t, 47, n, per, b)
+	ls := jr.ls
 	l, d := ls.L, ls.D()
 	chunkBytes := int64(per * l * d * 4)
-	u := randomBlock(rng, d, b)
-	w := randomBlock(rng, n*l, b)
-	run := func(j *explicitJac) (fwd, hv, adj linalg.Dense, gram []float64) {
-		fwd = linalg.NewDense(n*l, b)
-		hv = linalg.NewDense(d, b)
-		j.apply(u, hv, func(s0, c int, f linalg.Dense) {
-			for r := 0; r < c*l; r++ {
-				row := fwd.Row(s0*l + r)
-				copy(row, f.Row(r))
-				for i := range b { // a middle that is not the identity
-					f.Row(r)[i] *= float64(r%3) - 0.5
-				}
-			}
-		})
-		adj = linalg.NewDense(d, b)
-		j.adjoint(w, adj)
-		gram = make([]float64, n*l*l)
-		j.gram(gram)
-		return
-	}
+	run := func(j *explicitJac) (fwd, hv, adj linalg.Dense, gram []float64) { return jr.run(j, true) }
 	f0, h0, a0, g0 := run(&explicitJac{ls: ls, per: per})
 	relErr := func(got, want []float64) float64 {
 		var num, den float64
@@ -404,4 +342,59 @@ func TestExplicitJacFloat32(t *testing.T) {
 			t.Errorf("cache %d bytes: %d chunks kept, want %d", cache, kept, want)
 		}
 	}
+}
+
+// jacRun is a formed convolution Jacobian of a tiny CNN (n samples, chunks
+// of per) with random blocks u (d x b) and w (n L x b) to apply it to.
+type jacRun struct {
+	ls     *nn.LayerSamples
+	n, per int
+	u, w   linalg.Dense
+}
+
+func newJacRun(t *testing.T, seed uint64, n, per, b int) *jacRun {
+	t.Helper()
+	model := tinyCNN(t, seed)
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	x, y := randomImages(rng, n, 64, 5)
+	all, err := model.LayerSamples(model.WeightLayers(), x, y, nn.CE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &jacRun{n: n, per: per}
+	for _, c := range all {
+		if c.Conv && c.J == nil {
+			r.ls = c
+		}
+	}
+	if r.ls == nil {
+		t.Fatal("no layer of the tiny CNN has a formed Jacobian")
+	}
+	r.u = randomBlock(rng, r.ls.D(), b)
+	r.w = randomBlock(rng, n*r.ls.L, b)
+	return r
+}
+
+// run applies j: F = J u (as mid sees it, before scaling), the
+// application with mid scaling F's rows by (r mod 3) - 1/2 when scale is
+// set (else the identity), the adjoint on w and the Grams.
+func (r *jacRun) run(j *explicitJac, scale bool) (fwd, hv, adj linalg.Dense, gram []float64) {
+	l, d, b := r.ls.L, r.ls.D(), r.u.Cols
+	fwd = linalg.NewDense(r.n*l, b)
+	hv = linalg.NewDense(d, b)
+	j.apply(r.u, hv, func(s0, c int, f linalg.Dense) {
+		for i := 0; i < c*l; i++ {
+			copy(fwd.Row(s0*l+i), f.Row(i))
+			if scale {
+				for e := range b {
+					f.Row(i)[e] *= float64(i%3) - 0.5
+				}
+			}
+		}
+	})
+	adj = linalg.NewDense(d, b)
+	j.adjoint(r.w, adj)
+	gram = make([]float64, r.n*l*l)
+	j.gram(gram)
+	return
 }
