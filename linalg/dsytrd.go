@@ -104,6 +104,14 @@ func dsytrdPacked(pk []float64, n int, d, e, tau []float64) (j int, tail Dense) 
 // the blocks spread over the team; buf holds at least syr2kBuf(nb, m,
 // members) values. Cost 2 nb m^2 flops.
 func syr2kPacked(tm *team, alpha float64, v, w Dense, pk []float64, m int, buf []float64) {
+	syr2kPackedThen(tm, alpha, v, w, pk, m, buf, nil)
+}
+
+// syr2kPackedThen is syr2kPacked that, when after0 is not nil, calls it as
+// soon as block 0 (the first pkRows rows of the triangle) is updated, on
+// the member that updated it, while the others go on with the other blocks:
+// the look-ahead of dsy2sb, whose next panel is block 0.
+func syr2kPackedThen(tm *team, alpha float64, v, w Dense, pk []float64, m int, buf []float64, after0 func()) {
 	nb := v.Rows
 	kc := 2 * nb
 	mr, nr := kernels.DgemmShape()
@@ -147,6 +155,9 @@ func syr2kPacked(tm *team, alpha float64, v, w Dense, pk []float64, m int, buf [
 		free <- k
 	}
 	tm.run(nblk, func(blk int) {
+		if blk == 0 && after0 != nil {
+			defer after0() // after the slot is returned (deferred calls run last first)
+		}
 		slot := <-free
 		defer func() { free <- slot }()
 		mine := rest[slot*perMember : (slot+1)*perMember]

@@ -39,6 +39,13 @@ import (
 // U by symmPacked and the update by syr2kPacked, each 2 b m^2 flops for
 // m = n-j-b, on the team: 4/3 n^3 flops in all, as many as dsytrd but all
 // of them in the GEMM micro-kernel.
+//
+// The panel's factorisation is level 2 and serial, about 12% of the
+// reduction's time on two cores, so it is taken off the critical path
+// (look-ahead): step j+1's panel is the first block of rows of step j's
+// updated A22, so the member that updates that block factors the next
+// panel at once, while the others update the rest of A22. Two sets of
+// panel buffers alternate between steps.
 func dsy2sb(pk []float64, n int) band {
 	const b = pkRows
 	s := newBand(n, b)
@@ -48,7 +55,7 @@ func dsy2sb(pk []float64, n int) band {
 	// All work buffers from one warm one (contents arbitrary: each is
 	// written before it is read).
 	chunks := symmChunks(tm)
-	nbuf := []int{b * m0, b * m0, b * m0, b * m0, b * m0, syr2kBuf(b, m0, tm.n), (m0 + zCols - 1) / zCols * b * b, (chunks - 1) * m0 * b}
+	nbuf := []int{b * m0, b * m0, b * m0, b * m0, b * m0, b * m0, syr2kBuf(b, m0, tm.n), (m0 + zCols - 1) / zCols * b * b, (chunks - 1) * m0 * b}
 	total := 0
 	for _, l := range nbuf {
 		total += l
@@ -59,51 +66,37 @@ func dsy2sb(pk []float64, n int) band {
 	for i, l := range nbuf {
 		bufs[i], arena = arena[:l:l], arena[l:]
 	}
-	pbuf, vbuf, zbuf, ubuf, vtbuf, buf, gparts := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6]
+	zbuf, ubuf, pbuf, vtbuf, buf, gparts := bufs[0], bufs[1], bufs[2], bufs[3], bufs[6], bufs[7]
+	// The panel being applied and the next one, factored meanwhile: V
+	// and T twice; the factorisation's scratch and V^T once (V^T is read
+	// by symmPacked, which is done before the next panel is factored).
+	panels := [2]*sy2sbPanel{newSy2sbPanel(b, pbuf, bufs[4], vtbuf), newSy2sbPanel(b, pbuf, bufs[5], vtbuf)}
 	sm := &symmWork{chunks: chunks, part: make([]Dense, chunks)}
 	for c := 1; c < chunks; c++ {
-		sm.part[c] = Dense{Rows: m0, Cols: b, Stride: b, Data: bufs[7][(c-1)*m0*b : c*m0*b]}
+		sm.part[c] = Dense{Rows: m0, Cols: b, Stride: b, Data: bufs[8][(c-1)*m0*b : c*m0*b]}
 	}
-	tmat, g, mm := NewDense(b, b), NewDense(b, b), NewDense(b, b)
-	tau := make([]float64, b)
+	mm := NewDense(b, b)
 	mirrorDiagBlocks(pk, n)
 	j := 0
-	for ; n-j > b+1; j += b {
+	if n-j > b+1 {
+		panels[0].factor(s, pk, j, n-b)
+	}
+	for step := 0; n-j > b+1; j, step = j+b, step+1 {
 		m := n - j - b
-		k := min(b, m) // reflectors in this panel
-		// The panel: the rows of the first block right of its diagonal block.
-		blk := Dense{Rows: b, Cols: b + m, Stride: b + m, Data: pk[:b*(b+m)]}
-		pan := Dense{Rows: b, Cols: m, Stride: m, Data: pbuf[:b*m]}
-		pan.Copy(blk.View(0, b, b, m))
-		geqr2Rows(pan, tau[:k])
-		// The band's columns j..j+b-1 are final: the diagonal block, then R.
-		for p := 0; p < b; p++ {
-			col := s.ab[(j+p)*s.ld : (j+p)*s.ld+b+1]
-			copy(col[:b-p], blk.Data[p*blk.Stride+p:p*blk.Stride+b])
-			for r := 0; r <= p && r < m; r++ {
-				col[b-p+r] = pan.Data[p*pan.Stride+r]
-			}
-		}
-		// V with its implicit zeros and ones made explicit.
-		v := Dense{Rows: k, Cols: m, Stride: m, Data: vbuf[:k*m]}
-		v.Copy(pan.View(0, 0, k, m))
-		for p := 0; p < k; p++ {
-			row := v.Row(p)
-			clear(row[:p])
-			row[p] = 1
-		}
-		t := tmat.View(0, 0, k, k)
-		gk := g.View(0, 0, k, k)
-		gemmSerial(false, true, 1, v, v, 0, gk)
-		dlarftRows(gk, tau[:k], t)
+		p := panels[step%2]
+		v, t, vt := p.v, p.t, p.vt
+		k := v.Rows
 		pk = pk[pkBlockOff(b+m, 1):]
-		vt := Dense{Rows: m, Cols: k, Stride: k, Data: vtbuf[:m*k]}
-		transposeInto(vt, v)
 		ut := Dense{Rows: m, Cols: k, Stride: k, Data: ubuf[:m*k]}
 		symmPacked(tm, sm, pk, m, vt, ut)
 		z := Dense{Rows: k, Cols: m, Stride: m, Data: zbuf[:k*m]}
 		formZ(tm, t, ut, v, z, mm.View(0, 0, k, k), gparts)
-		syr2kPacked(tm, -1, v, z, pk, m, buf)
+		var next func()
+		if jn := j + b; n-jn > b+1 {
+			np, npk := panels[(step+1)%2], pk
+			next = func() { np.factor(s, npk, jn, n-jn-b) }
+		}
+		syr2kPackedThen(tm, -1, v, z, pk, m, buf, next)
 	}
 	// The rest is already a band.
 	m := n - j
@@ -111,6 +104,54 @@ func dsy2sb(pk []float64, n int) band {
 		copy(s.ab[(j+p)*s.ld:], pkRow(pk, m, p))
 	}
 	return s
+}
+
+// sy2sbPanel is one panel of dsy2sb, factored: V (k x m, its implicit
+// zeros and ones explicit) and T of the block reflector I - V^T T V.
+type sy2sbPanel struct {
+	pbuf, vbuf, vtbuf []float64 // the factorisation's scratch (b x m), V's and V^T's storage
+	v, vt, t          Dense
+	tmat, g           Dense
+	tau               []float64
+}
+
+func newSy2sbPanel(b int, pbuf, vbuf, vtbuf []float64) *sy2sbPanel {
+	return &sy2sbPanel{pbuf: pbuf, vbuf: vbuf, vtbuf: vtbuf, tmat: NewDense(b, b), g: NewDense(b, b), tau: make([]float64, b)}
+}
+
+// factor factors the panel of step j (m = n-j-b rows below its diagonal
+// block): the rows of pk's first block right of its diagonal block. It
+// writes the band's columns j..j+b-1, which are final, V, T and V^T, and
+// reads nothing of pk but that block.
+func (p *sy2sbPanel) factor(s band, pk []float64, j, m int) {
+	const b = pkRows
+	k := min(b, m) // reflectors in this panel
+	blk := Dense{Rows: b, Cols: b + m, Stride: b + m, Data: pk[:b*(b+m)]}
+	pan := Dense{Rows: b, Cols: m, Stride: m, Data: p.pbuf[:b*m]}
+	pan.Copy(blk.View(0, b, b, m))
+	geqr2Rows(pan, p.tau[:k])
+	// The band's columns j..j+b-1 are final: the diagonal block, then R.
+	for q := 0; q < b; q++ {
+		col := s.ab[(j+q)*s.ld : (j+q)*s.ld+b+1]
+		copy(col[:b-q], blk.Data[q*blk.Stride+q:q*blk.Stride+b])
+		for r := 0; r <= q && r < m; r++ {
+			col[b-q+r] = pan.Data[q*pan.Stride+r]
+		}
+	}
+	// V with its implicit zeros and ones made explicit.
+	p.v = Dense{Rows: k, Cols: m, Stride: m, Data: p.vbuf[:k*m]}
+	p.v.Copy(pan.View(0, 0, k, m))
+	for q := 0; q < k; q++ {
+		row := p.v.Row(q)
+		clear(row[:q])
+		row[q] = 1
+	}
+	p.t = p.tmat.View(0, 0, k, k)
+	gk := p.g.View(0, 0, k, k)
+	gemmSerial(false, true, 1, p.v, p.v, 0, gk)
+	dlarftRows(gk, p.tau[:k], p.t)
+	p.vt = Dense{Rows: m, Cols: k, Stride: k, Data: p.vtbuf[:m*k]}
+	transposeInto(p.vt, p.v)
 }
 
 // zCols is the width of the column chunks in which formZ splits its
