@@ -118,10 +118,17 @@ var tuning struct {
 	entries map[string]twoStageEntry
 }
 
-// tuneKey names what the crossover depends on.
+// tuneKey names what the crossover depends on: the CPU, the kernel level,
+// the thread count and the revision of the reductions timed.
 func tuneKey() string {
-	return fmt.Sprintf("%s|%s|threads=%d", kernels.CPUName(), kernels.Current(), Threads())
+	return fmt.Sprintf("%s|%s|threads=%d|rev=%d", kernels.CPUName(), kernels.Current(), Threads(), reductionRev)
 }
+
+// reductionRev numbers the versions of the two reductions whose times the
+// crossover compares; a change that moves either one's speed increments it,
+// so that a crossover measured with the old code is measured again.
+// 2: dsy2sb's look-ahead.
+const reductionRev = 2
 
 // tuningPath is the cache file: os.UserCacheDir()/awd/tuning.json, or
 // under AWD_CACHE_DIR when set.
