@@ -21,6 +21,10 @@ const (
 	warmMax  = 8 // buffers kept at most
 )
 
+// warmSplitMin is the smallest rest (in numbers: 8 MiB) worth keeping when
+// a buffer is lent for a smaller request; below it the whole buffer goes.
+const warmSplitMin = 1 << 20
+
 var warm struct {
 	mu    sync.Mutex
 	free  [][]float64
@@ -39,6 +43,12 @@ func getWarm(n int) []float64 {
 	}
 	if best >= 0 {
 		b := warm.free[best]
+		if cap(b)-n >= warmSplitMin {
+			// Much larger than asked: lend the front, keep the back.
+			warm.free[best] = b[n:cap(b):cap(b)]
+			warm.mu.Unlock()
+			return b[:n:n]
+		}
 		last := len(warm.free) - 1
 		warm.free[best] = warm.free[last]
 		warm.free[last] = nil

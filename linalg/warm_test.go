@@ -37,7 +37,7 @@ func TestWarmGarbage(t *testing.T) {
 	for _, n := range []int{150, 300} {
 		rng := rand.New(rand.NewPCG(uint64(n), 9))
 		a := eigCases[0].gen(n, rng)
-		run := func() (Eigen, Eigen) {
+		run := func() (Eigen, Eigen, Eigen) {
 			ev, err := EigSym(a, true)
 			if err != nil {
 				t.Fatal(err)
@@ -46,10 +46,18 @@ func TestWarmGarbage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return ev, e
+			// The subset's vectors by divide and conquer (its n x n
+			// scratch is borrowed).
+			defer func(s float64) { steinSwitch = s }(steinSwitch)
+			steinSwitch = 0
+			top, err := EigSymTop(a, n/4, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ev, e, top
 		}
 		dropWarm()
-		want, wantv := run()
+		want, wantv, wantTop := run()
 		for range warmMax {
 			buf := make([]float64, 2*n*n)
 			for i := range buf {
@@ -57,7 +65,12 @@ func TestWarmGarbage(t *testing.T) {
 			}
 			putWarm(buf)
 		}
-		got, gotv := run()
+		got, gotv, gotTop := run()
+		for i := range wantTop.Vectors.Data {
+			if gotTop.Vectors.Data[i] != wantTop.Vectors.Data[i] {
+				t.Fatalf("n=%d: top-k vectors differ after NaN-filled buffers were cached", n)
+			}
+		}
 		for i := range want.Values {
 			if got.Values[i] != want.Values[i] || gotv.Values[i] != wantv.Values[i] {
 				t.Fatalf("n=%d: value %d differs after NaN-filled buffers were cached", n, i)
@@ -69,5 +82,29 @@ func TestWarmGarbage(t *testing.T) {
 			}
 		}
 		dropWarm()
+	}
+}
+
+// A buffer much larger than a request lends its front and keeps its back
+// for the next one; the two never overlap.
+func TestWarmSplit(t *testing.T) {
+	dropWarm()
+	defer dropWarm()
+	big := make([]float64, 3*warmSplitMin)
+	putWarm(big)
+	a := getWarm(warmSplitMin)
+	b := getWarm(warmSplitMin / 2) // the rest, 2*warmSplitMin, is split again
+	c := getWarm(warmSplitMin)     // what is left is under warmSplitMin beyond the request: lent whole
+	if &a[0] != &big[0] || cap(a) != warmSplitMin {
+		t.Fatalf("first loan: not the front of the cached buffer, or cap %d", cap(a))
+	}
+	if &b[0] != &big[warmSplitMin] || cap(b) != warmSplitMin/2 {
+		t.Fatalf("second loan: not the next part, or cap %d", cap(b))
+	}
+	if &c[0] != &big[warmSplitMin+warmSplitMin/2] || len(c) != warmSplitMin {
+		t.Fatalf("third loan: not the last part, or length %d", len(c))
+	}
+	if d := getWarm(10); &d[0] == &big[0] || cap(d) != 10 {
+		t.Fatalf("empty cache lent part of a loaned buffer")
 	}
 }
