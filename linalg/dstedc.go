@@ -30,7 +30,9 @@ import (
 // orthogonal, and the new eigenvectors are Q U, computed with two GEMMs on the
 // row blocks of Q (columns grouped by the block they live in, DLAED3's
 // trick), 2 n K^2 flops at most. Leaves of size <= dstedcLeaf use dsteqr.
-// The two halves of a split run concurrently.
+// The two halves of a split run concurrently. When only some of the
+// vectors are wanted (dstedcRange), the last merge forms only those: its
+// GEMMs, the largest of all, shrink in proportion.
 
 // dstedcLeaf is the largest block solved by dsteqr (a variable so that tests
 // can push small problems through the merge code).
@@ -39,7 +41,17 @@ var dstedcLeaf = 32
 // dstedc computes all eigenvalues (ascending in d) and eigenvectors (the
 // columns of q, n x n, which must be zero on entry) of the tridiagonal (d, e).
 func dstedc(d, e []float64, q Dense) error {
+	return dstedcRange(d, e, q, 0, len(d))
+}
+
+// dstedcRange is dstedc for the eigenvectors of the ascending positions
+// [lo, hi) only: q's other columns are left undefined (all eigenvalues are
+// computed).
+func dstedcRange(d, e []float64, q Dense, lo, hi int) error {
 	n := len(d)
+	if lo < 0 || hi > n || lo > hi {
+		panic("linalg: dstedcRange: bad range")
+	}
 	if q.Rows != n || q.Cols != n {
 		panic("linalg: dstedc: q has the wrong shape")
 	}
@@ -73,7 +85,7 @@ func dstedc(d, e []float64, q Dense) error {
 	// blocks of it, and a merge runs only after its children are done.
 	scr := DenseOf(n, n, getWarm(n*n))
 	defer putWarm(scr.Data)
-	if err := dlaed0(dd, ee, q, scr, par); err != nil {
+	if err := dlaed0(dd, ee, q, scr, par, lo, hi); err != nil {
 		return err
 	}
 	for i := range dd {
@@ -84,8 +96,9 @@ func dstedc(d, e []float64, q Dense) error {
 
 // dlaed0 solves one level of the recursion into q (which is zero on entry),
 // with scr (same shape) as workspace. par is the number of goroutines this
-// call may use.
-func dlaed0(d, e []float64, q, scr Dense, par int) error {
+// call may use; the vectors of positions [lo, hi) are wanted (the halves
+// want all of theirs).
+func dlaed0(d, e []float64, q, scr Dense, par, lo, hi int) error {
 	n := len(d)
 	if n <= dstedcLeaf {
 		for i := 0; i < n; i++ {
@@ -107,13 +120,13 @@ func dlaed0(d, e []float64, q, scr Dense, par int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err1 = dlaed0(d[:m], e[:m-1], q1, s1, par/2)
+			err1 = dlaed0(d[:m], e[:m-1], q1, s1, par/2, 0, m)
 		}()
-		err2 = dlaed0(d[m:], e[m:], q2, s2, par-par/2)
+		err2 = dlaed0(d[m:], e[m:], q2, s2, par-par/2, 0, n-m)
 		wg.Wait()
 	} else {
-		err1 = dlaed0(d[:m], e[:m-1], q1, s1, 1)
-		err2 = dlaed0(d[m:], e[m:], q2, s2, 1)
+		err1 = dlaed0(d[:m], e[:m-1], q1, s1, 1, 0, m)
+		err2 = dlaed0(d[m:], e[m:], q2, s2, 1, 0, n-m)
 	}
 	if err1 != nil {
 		return err1
@@ -121,13 +134,14 @@ func dlaed0(d, e []float64, q, scr Dense, par int) error {
 	if err2 != nil {
 		return err2
 	}
-	return dlaed1(d, q, scr, m, beta, par)
+	return dlaed1(d, q, scr, m, beta, par, lo, hi)
 }
 
 // dlaed1 merges the solved halves (d[:n1], q's leading block; d[n1:], q's
-// trailing block) coupled by beta into the eigen-decomposition of the whole;
-// res (n x n) is workspace that is overwritten entirely.
-func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
+// trailing block) coupled by beta into the eigen-decomposition of the whole,
+// with the vectors of the ascending positions [lo, hi) (the others are
+// left undefined); res (n x n) is workspace.
+func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par, lo, hi int) error {
 	n := len(d)
 	rho := 2 * math.Abs(beta)
 	z := make([]float64, n)
@@ -199,6 +213,7 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 	}
 	k := len(keep)
 	vals := make([]float64, n)
+	var ut Dense
 	if k > 0 {
 		dk := make([]float64, k)
 		zk := make([]float64, k)
@@ -211,9 +226,30 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 		// (rows are vectors, so every pass below is row-wise).
 		utBuf := getScratch(k * k)
 		defer putScratch(utBuf)
-		ut := DenseOf(k, k, *utBuf)
+		ut = DenseOf(k, k, *utBuf)
 		secularRoots(dk, zk, rho, lam, ut, par)
 		eigvecsGE(dk, zk, rho, ut, par)
+		copy(vals, lam)
+	}
+	for t, c := range defl {
+		vals[k+t] = d[c]
+	}
+	// The ascending order of the merged values: entry i of the result is
+	// vals[ord[i]].
+	ord := make([]int, n)
+	for i := range ord {
+		ord[i] = i
+	}
+	sort.SliceStable(ord, func(a, b int) bool { return vals[ord[a]] < vals[ord[b]] })
+	if k > 0 {
+		// The roots whose vectors are wanted: those that land in [lo, hi).
+		// The roots ascend with j, so they are the contiguous [j0, j1).
+		j0, j1 := k, 0
+		for i := lo; i < hi; i++ {
+			if j := ord[i]; j < k {
+				j0, j1 = min(j0, j), max(j1, j+1)
+			}
+		}
 		// Group the kept columns: top-only, mixed, bottom-only.
 		var g1, g2 []int // indices s into keep
 		for s, c := range keep {
@@ -232,13 +268,11 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 				g2 = append(g2, s)
 			}
 		}
-		n2 := n - n1
-		prodRows(q, keep, g1, 0, n1, ut, res.View(0, 0, n1, k))
-		prodRows(q, keep, g2, n1, n2, ut, res.View(n1, 0, n2, k))
-		copy(vals, lam)
-	}
-	for t, c := range defl {
-		vals[k+t] = d[c]
+		if j0 < j1 {
+			n2 := n - n1
+			prodRows(q, keep, g1, 0, n1, ut.View(j0, 0, j1-j0, k), res.View(0, j0, n1, j1-j0))
+			prodRows(q, keep, g2, n1, n2, ut.View(j0, 0, j1-j0, k), res.View(n1, j0, n2, j1-j0))
+		}
 	}
 	if len(defl) > 0 {
 		// The deflated columns, row by row (a column at a time would miss
@@ -253,12 +287,7 @@ func dlaed1(d []float64, q, res Dense, n1 int, beta float64, par int) error {
 			}
 		})
 	}
-	// Sort ascending and write back.
-	ord := make([]int, n)
-	for i := range ord {
-		ord[i] = i
-	}
-	sort.SliceStable(ord, func(a, b int) bool { return vals[ord[a]] < vals[ord[b]] })
+	// Write back in ascending order.
 	for i, j := range ord {
 		d[i] = vals[j]
 	}
@@ -296,7 +325,8 @@ func permuteRows(dst, src Dense, ord []int) {
 }
 
 // prodRows computes out = Q(r0:r0+nr, cols) U(rows, :) where cols are the
-// q columns keep[s] and rows the U rows s for s in g; ut holds U^T.
+// q columns keep[s] and rows the U rows s for s in g; ut holds U^T, or
+// the rows of U^T (the columns of U, of out) that are wanted.
 func prodRows(q Dense, keep, g []int, r0, nr int, ut, out Dense) {
 	k := ut.Rows
 	if len(g) == 0 {

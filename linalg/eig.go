@@ -344,12 +344,13 @@ func subsetVectors(t tridiag, s tridiagSubset, il, iu int, out Eigen) (Eigen, er
 	if steinCost(t.d, t.e, s) > steinSwitch*float64(n)*float64(n)*float64(n) {
 		d := append([]float64(nil), t.d...)
 		e := append([]float64(nil), t.e...)
-		// All n vectors of T, of which k are kept: scratch from the warm
-		// cache (dstedc wants it zero).
+		// T's vectors by divide and conquer, whose last merge forms only
+		// the k wanted; the n x n matrix from the warm cache (dstedc wants
+		// it zero).
 		q := DenseOf(n, n, getWarm(n*n))
 		clear(q.Data)
 		defer putWarm(q.Data)
-		if err := dstedc(d, e, q); err != nil {
+		if err := dstedcRange(d, e, q, il, iu); err != nil {
 			return Eigen{}, fmt.Errorf("eigenvectors n=%d k=%d: %w", n, k, err)
 		}
 		for r := 0; r < n; r++ {

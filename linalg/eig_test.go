@@ -678,6 +678,46 @@ func TestEigSymSubsetViaDC(t *testing.T) {
 	}
 }
 
+// TestDstedcRange checks that divide and conquer asked for the vectors of
+// some positions gives exactly (bit for bit) those columns of the full
+// solve, and every value, for each matrix family (clustered and deflating
+// ones included) and ranges at both ends, in the middle, of one and of none.
+func TestDstedcRange(t *testing.T) {
+	n := 300
+	for _, c := range eigCases {
+		a := c.gen(n, rand.New(rand.NewPCG(41, 43)))
+		tr, err := tridiagonalize(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d0, e0 := append([]float64(nil), tr.d...), append([]float64(nil), tr.e...)
+		full := NewDense(n, n)
+		if err := dstedc(d0, append([]float64(nil), e0...), full); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range [][2]int{{0, n}, {n - 40, n}, {0, 25}, {100, 220}, {150, 151}, {77, 77}} {
+			d := append([]float64(nil), tr.d...)
+			q := NewDense(n, n)
+			if err := dstedcRange(d, append([]float64(nil), tr.e...), q, r[0], r[1]); err != nil {
+				t.Fatal(err)
+			}
+			for i := range d {
+				if d[i] != d0[i] {
+					t.Fatalf("%s %v: value %d is %v, the full solve's %v", c.name, r, i, d[i], d0[i])
+				}
+			}
+			for row := 0; row < n; row++ {
+				for col := r[0]; col < r[1]; col++ {
+					if q.At(row, col) != full.At(row, col) {
+						t.Fatalf("%s %v: vector entry (%d, %d) is %v, the full solve's %v", c.name, r, row, col, q.At(row, col), full.At(row, col))
+					}
+				}
+			}
+		}
+		tr.release()
+	}
+}
+
 // TestDstedcThreads checks that divide and conquer gives bit-identical
 // eigenpairs on one goroutine and on three: the merges' O(n^2) passes
 // (secular roots, Gu-Eisenstat vectors, deflated copies, the final
