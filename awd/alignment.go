@@ -180,7 +180,8 @@ func haarFrameInto(buf []float64, d, k int, seed uint64) linalg.Dense {
 // Sandwich returns R^T X R (k x k) for the d x d symmetric X and the d x k
 // frame R (its lower triangle computed, mirrored). Cost 2 d^2 k + d k^2 flops.
 func Sandwich(x, r linalg.Dense) linalg.Dense {
-	xr := linalg.NewDense(x.Rows, r.Cols)
+	xr := linalg.DenseOf(x.Rows, r.Cols, linalg.Scratch(x.Rows*r.Cols)) // every entry written
+	defer linalg.Recycle(xr.Data)
 	linalg.Gemm(false, false, 1, x, r, 0, xr)
 	out := linalg.NewDense(r.Cols, r.Cols)
 	linalg.Gemmt(linalg.Lower, true, false, 1, r, xr, 0, out) // symmetric: half the product

@@ -20,8 +20,12 @@ func Correlation(ss *SampleSpectra, lambda1 []float64, u linalg.Dense) []float64
 		panic("awd: Correlation: shapes do not match the sample spectra")
 	}
 	const chunk = 512
-	v := linalg.NewDense(chunk, d)
-	proj := linalg.NewDense(chunk, k)
+	// Rows of v are written whole before the product reads them, and proj
+	// is the product's output: borrowed buffers do.
+	v := linalg.DenseOf(chunk, d, linalg.Scratch(chunk*d))
+	defer linalg.Recycle(v.Data)
+	proj := linalg.DenseOf(chunk, k, linalg.Scratch(chunk*k))
+	defer linalg.Recycle(proj.Data)
 	// x is centred on its mean first so that the one-pass sums below do not
 	// cancel when lambda_1 varies little around a large value.
 	var xbar float64
@@ -43,18 +47,21 @@ func Correlation(ss *SampleSpectra, lambda1 []float64, u linalg.Dense) []float64
 		if c == 0 {
 			continue
 		}
-		for t, s := range idx {
-			g := ss.G[(s*r)*m : (s*r+1)*m]
-			a := ss.A[s*in : (s+1)*in]
-			inv := 1 / math.Sqrt(ss.Norm2[s])
-			row := v.Row(t)
-			for p, gp := range g {
-				dst := row[p*in : (p+1)*in]
-				for i, ai := range a {
-					dst[i] = gp * ai * inv
+		parallelRows(c, func(_, t0, t1 int) {
+			for t := t0; t < t1; t++ {
+				s := idx[t]
+				g := ss.G[(s*r)*m : (s*r+1)*m]
+				a := ss.A[s*in : (s+1)*in]
+				inv := 1 / math.Sqrt(ss.Norm2[s])
+				row := v.Row(t)
+				for p, gp := range g {
+					dst := row[p*in : (p+1)*in]
+					for i, ai := range a {
+						dst[i] = gp * ai * inv
+					}
 				}
 			}
-		}
+		})
 		vc, pc := v.View(0, 0, c, d), proj.View(0, 0, c, k)
 		linalg.Gemm(false, false, 1, vc, u, 0, pc)
 		for t, s := range idx {

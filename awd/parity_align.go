@@ -78,17 +78,53 @@ func AlignAll(of string, x, u, frame linalg.Dense, seed uint64) (Alignment, lina
 // A = C, B = H). Both are 0 when H and C commute; byProduct is scale-free in
 // each matrix and at most 2. One product, 2 d^3 flops.
 func Commutators(h, c linalg.Dense) (byNorms, byProduct float64) {
-	hc := linalg.NewDense(h.Rows, c.Cols)
+	hc := linalg.DenseOf(h.Rows, c.Cols, linalg.Scratch(h.Rows*c.Cols)) // every entry written
+	defer linalg.Recycle(hc.Data)
 	linalg.Gemm(false, false, 1, h, c, 0, hc)
-	var num float64
-	for i := 0; i < hc.Rows; i++ {
-		for j := i + 1; j < hc.Cols; j++ {
-			v := hc.Data[i*hc.Stride+j] - hc.Data[j*hc.Stride+i]
-			num += 2 * v * v
+	// The four sums in blocks of rows, each block's partial sums added in
+	// block order: the result does not depend on the number of threads.
+	// Block I pairs its rows with the columns of the blocks J >= I, reading
+	// the transposed tile (J, I) a tile at a time so that it stays in cache.
+	const nb = 64
+	n := hc.Rows
+	nblk := (n + nb - 1) / nb
+	type part struct{ num, hh, cc, pp float64 }
+	parts := make([]part, nblk)
+	parallelEach(nblk, func(bi int) {
+		i0, i1 := bi*nb, min(n, (bi+1)*nb)
+		var p part
+		for i := i0; i < i1; i++ {
+			p.hh += sumSq(h.Row(i))
+			p.cc += sumSq(c.Row(i))
+			p.pp += sumSq(hc.Row(i))
 		}
+		for j0 := i0; j0 < n; j0 += nb {
+			j1 := min(n, j0+nb)
+			for i := i0; i < i1; i++ {
+				row := hc.Row(i)
+				for j := max(j0, i+1); j < j1; j++ {
+					v := row[j] - hc.Data[j*hc.Stride+i]
+					p.num += 2 * v * v
+				}
+			}
+		}
+		parts[bi] = p
+	})
+	var num, hh, cc, pp float64
+	for _, p := range parts {
+		num, hh, cc, pp = num+p.num, hh+p.hh, cc+p.cc, pp+p.pp
 	}
 	num = math.Sqrt(num)
-	return num / (frob(h) * frob(c)), num / frob(hc)
+	return num / (math.Sqrt(hh) * math.Sqrt(cc)), num / math.Sqrt(pp)
+}
+
+// sumSq returns the sum of the squares of x.
+func sumSq(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return s
 }
 
 // CommutatorsInBasis returns what Commutators does from H's eigenvalues

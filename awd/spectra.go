@@ -33,7 +33,8 @@ func Project(x, u linalg.Dense, full bool) ([]float64, linalg.Dense) {
 	if x.Rows != d || x.Cols != d {
 		panic(fmt.Sprintf("awd: Project: X is %dx%d, U is %dx%d", x.Rows, x.Cols, d, k))
 	}
-	xu := linalg.NewDense(d, k)
+	xu := linalg.DenseOf(d, k, linalg.Scratch(d*k)) // every entry written
+	defer linalg.Recycle(xu.Data)
 	linalg.Gemm(false, false, 1, x, u, 0, xu)
 	c := make([]float64, k)
 	for r := 0; r < d; r++ {

@@ -610,6 +610,12 @@ func (s *State) finish(batch int, centered, consume bool) (*Matrices, error) {
 	if consume {
 		s.pair2, s.mb = linalg.Dense{}, linalg.Dense{}
 		s.kron, s.pair, s.all = nil, nil, nil
+		// The chunk buffers are mapped already: the eigensolver and the
+		// statistics borrow them instead of faulting in fresh memory.
+		for i, b := range s.scratch {
+			linalg.Recycle(b)
+			s.scratch[i] = nil
+		}
 	}
 	return r, nil
 }

@@ -95,3 +95,21 @@ func dropWarm() {
 	warm.free = warm.free[:0]
 	warm.mu.Unlock()
 }
+
+// Scratch lends a buffer of n numbers from the warm cache, for work
+// matrices that live no longer than a step (the statistics' d x k
+// products, say): after the eigensolver has run, the cache holds its
+// mapped buffers, and a fresh one would pay its page faults again. The
+// contents are arbitrary: use it where every entry is written before it
+// is read (a product with beta = 0). Give it back with Recycle.
+func Scratch(n int) []float64 { return getWarm(n) }
+
+// Recycle gives b to the warm cache, to be lent by Scratch or to the
+// solvers within a few seconds or dropped: a buffer from Scratch, or any
+// large buffer the caller has filled and will not touch again (the caller
+// must hold no other reference to it).
+func Recycle(b []float64) { putWarm(b) }
+
+// DropScratch empties the warm cache now instead of a few seconds after
+// its last use: for a program about to need the memory for something else.
+func DropScratch() { dropWarm() }
