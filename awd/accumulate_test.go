@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/awd-toolkit/awd/linalg"
@@ -363,6 +364,7 @@ func stateVsBrute(t *testing.T, tc stateCase, fused int) {
 
 	st := NewState(tc.m, tc.in, StateOptions{Pair2: true, Chunk: tc.chunk})
 	finish := st.Finish
+	var atH linalg.Dense // H as finishConsume hands it to its callback
 	switch fused {
 	case 1:
 		st.AddSamples(ps, w, PartnerDiff(a, partner), nil)
@@ -370,7 +372,19 @@ func stateVsBrute(t *testing.T, tc stateCase, fused int) {
 		ss := NewSampleSpectra(tc.m, tc.in, tc.l)
 		ss.Append(ps)
 		st.AddSamples(ps, w, PartnerDiff(a, partner), ss)
-		finish = st.finishConsume
+		finish = func(batch int, centered bool) (*Matrices, error) {
+			return st.finishConsume(batch, centered, func(h linalg.Dense) error {
+				// Scribble on the warm cache as an eigensolver would: the
+				// matrices unpacked after this must not depend on it.
+				b := linalg.Scratch(h.Rows * h.Cols)
+				for i := range b {
+					b[i] = math.NaN()
+				}
+				linalg.Recycle(b)
+				atH = h.Clone()
+				return nil
+			})
+		}
 	default:
 		st.Add(ps)
 		st.AddPairs(ps, w, PartnerDiff(a, partner))
@@ -381,6 +395,9 @@ func stateVsBrute(t *testing.T, tc stateCase, fused int) {
 		t.Fatal(err)
 	}
 	got.FillCAWD()
+	if atH.Data != nil && !slices.Equal(atH.Data, got.H.Data) {
+		t.Errorf("H changed after finishConsume's callback")
+	}
 	want := bruteReference(t, ps, w, partner, batches, tc.batch, tc.centered)
 	for _, x := range []struct {
 		name string
@@ -526,7 +543,7 @@ func TestStateMergeEqualsOnePass(t *testing.T) {
 			}
 			// The merged state is used no more: finishConsume (Analyze's
 			// path, no copies of C_pair2 and C_mb) must agree with Finish.
-			g2, err := merged.finishConsume(batch, true)
+			g2, err := merged.finishConsume(batch, true, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,14 +36,27 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 	r.Arrays.SampleIndices = acc.Samples
 
 	t0 := time.Now()
-	mats, err := acc.State.finishConsume(cfg.Batch, cfg.Centered)
-	if err != nil {
+	// H is diagonalised as soon as it is unpacked: the solver's buffers then
+	// hold the other matrices (finishConsume).
+	var eig linalg.Eigen
+	var solveErr error
+	solve := func(h linalg.Dense) error {
+		t := time.Now()
+		eig, solveErr = SolveH(ctx, h, cfg, prog)
+		r.Timings.Eigensolve = time.Since(t).Seconds()
+		return solveErr
+	}
+	mats, err := acc.State.finishConsume(cfg.Batch, cfg.Centered, solve)
+	switch {
+	case solveErr != nil:
+		return nil, fmt.Errorf("analyze %s: %w", cfg.Layer, solveErr)
+	case err != nil:
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	acc.State = nil
-	r.Timings.Accumulate += time.Since(t0).Seconds()
+	r.Timings.Accumulate += time.Since(t0).Seconds() - r.Timings.Eigensolve
 	cv := Covariances{H: mats.H, X: map[string]linalg.Dense{NameC: mats.C, NameM2: mats.M2},
-		Sigma2: mats.Sigma2, B: cfg.Batch, N: mats.N}
+		Sigma2: mats.Sigma2, B: cfg.Batch, N: mats.N, eig: &eig, owned: true, released: map[*float64]bool{}}
 	for name, x := range map[string]linalg.Dense{NameCPair: mats.CPair, NameCPair2: mats.CPair2, NameCMb: mats.CMB} {
 		if x.Data != nil {
 			cv.X[name] = x

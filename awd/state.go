@@ -542,17 +542,28 @@ type Matrices struct {
 // paper's code). It needs at least one sample in Add. Memory: one d x d
 // matrix per result. Cost O(d^2) per matrix.
 func (s *State) Finish(batch int, centered bool) (*Matrices, error) {
-	return s.finish(batch, centered, false)
+	return s.finish(batch, centered, false, nil)
 }
 
 // finishConsume is Finish for a State used no more: C_pair2 and C_mb take
 // over the State's d x d sums instead of copies (two fewer fresh d x d
 // matrices to allocate and fault in), which leaves the State unusable.
-func (s *State) finishConsume(batch int, centered bool) (*Matrices, error) {
-	return s.finish(batch, centered, true)
+//
+// afterH, when not nil, is called with H as soon as H is unpacked, before
+// the other matrices are; its error stops the finish. Finalize runs the
+// eigensolve there: the solver's scratch buffers, back in the warm cache
+// when it returns, then hold C and M2 instead of fresh memory (a fresh
+// page costs more to fault in on first touch than the unpacking that
+// writes it).
+func (s *State) finishConsume(batch int, centered bool, afterH func(h linalg.Dense) error) (*Matrices, error) {
+	return s.finish(batch, centered, true, afterH)
 }
 
-func (s *State) finish(batch int, centered, consume bool) (*Matrices, error) {
+// newSquare returns a d x d matrix with arbitrary contents, borrowed from
+// the solvers' warm cache: for results whose every entry is written.
+func newSquare(d int) linalg.Dense { return linalg.DenseOf(d, d, linalg.Scratch(d*d)) }
+
+func (s *State) finish(batch int, centered, consume bool, afterH func(h linalg.Dense) error) (*Matrices, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("awd: finish: batch size %d", batch)
 	}
@@ -562,14 +573,29 @@ func (s *State) finish(batch int, centered, consume bool) (*Matrices, error) {
 	d := s.D()
 	fb, fn := float64(batch), float64(s.Count)
 	r := &Matrices{LocMax: s.LocMax, N: s.Count, NPairs: s.PairCount, NBatch: s.Batches, B: batch}
-	r.C = linalg.NewDense(d, d)
+	// Every entry of C, H and M2 is written (kron.set), so they may start
+	// as arbitrary memory.
+	r.H = newSquare(d)
+	s.kron.set(r.H, blockH, 1/fn)
+	if consume {
+		// The chunk buffers are mapped already: the eigensolver and the
+		// matrices below borrow them instead of faulting in fresh memory.
+		for i, b := range s.scratch {
+			linalg.Recycle(b)
+			s.scratch[i] = nil
+		}
+	}
+	if afterH != nil {
+		if err := afterH(r.H); err != nil {
+			return nil, err
+		}
+	}
+	r.C = newSquare(d)
 	s.kron.set(r.C, blockC, 1/(fb*fn))
 	if centered {
 		syr(r.C, -1/fb/(fn*fn), s.SumG)
 	}
-	r.H = linalg.NewDense(d, d)
-	s.kron.set(r.H, blockH, 1/fn)
-	r.M2 = linalg.NewDense(d, d)
+	r.M2 = newSquare(d)
 	s.kron.set(r.M2, blockM2, 1/fn)
 	if s.PairCount > 0 {
 		fp := float64(s.PairCount)
@@ -578,12 +604,13 @@ func (s *State) finish(batch int, centered, consume bool) (*Matrices, error) {
 			// C_pair goes where the four packed sums were (4 T(m) T(n) >=
 			// d^2 numbers, all read by now but C_pair's own, which is
 			// copied out first): one fresh d x d matrix fewer to fault in.
-			pk := s.buf(0, s.pair.g.Rows, s.pair.g.Cols)
+			pk := linalg.DenseOf(s.pair.g.Rows, s.pair.g.Cols, linalg.Scratch(s.pair.g.Rows*s.pair.g.Cols))
 			pk.Copy(s.pair.g)
 			r.CPair = linalg.DenseOf(d, d, s.all.g.Data[:d*d])
 			unpackKron(r.CPair, 1/(fb*fp), pk, s.M, s.In, true)
+			linalg.Recycle(pk.Data)
 		} else {
-			r.CPair = linalg.NewDense(d, d)
+			r.CPair = newSquare(d)
 			s.pair.set(r.CPair, 0, 1/(fb*fp))
 		}
 		if s.Opt.Pair2 {
@@ -610,12 +637,6 @@ func (s *State) finish(batch int, centered, consume bool) (*Matrices, error) {
 	if consume {
 		s.pair2, s.mb = linalg.Dense{}, linalg.Dense{}
 		s.kron, s.pair, s.all = nil, nil, nil
-		// The chunk buffers are mapped already: the eigensolver and the
-		// statistics borrow them instead of faulting in fresh memory.
-		for i, b := range s.scratch {
-			linalg.Recycle(b)
-			s.scratch[i] = nil
-		}
 	}
 	return r, nil
 }

@@ -23,6 +23,50 @@ type Covariances struct {
 
 	sigma2D, sigma2M float64     // sigma^2 per d and per m (Sigma2 is one of them)
 	boot             *BootGroups // the bootstrap groups (nil: no bootstrap)
+	// eig, when set, holds SolveH's eigenpairs of H, computed before
+	// Statistics (Finalize solves as soon as H is unpacked); Statistics
+	// then leaves r.Timings.Eigensolve to its caller.
+	eig *linalg.Eigen
+	// owned says that no one else holds the matrices (Finalize made them):
+	// Statistics gives each to the warm cache after its last use, where the
+	// work matrices of the later steps find mapped memory.
+	owned    bool
+	released map[*float64]bool // what release gave away (a matrix under two names goes once)
+}
+
+// release gives x to the warm cache when cv owns it.
+func (cv Covariances) release(x linalg.Dense) {
+	if !cv.owned || len(x.Data) == 0 || cv.released[&x.Data[0]] {
+		return
+	}
+	cv.released[&x.Data[0]] = true
+	linalg.Recycle(x.Data)
+}
+
+// SolveH returns the eigenpairs of H the statistics of cfg need: the top k,
+// or all d when the alignment is measured in H's full eigenbasis (or the
+// bootstrap's basis when it runs). ctx cancels it (the solve in flight
+// then finishes in the background and its result is dropped); prog may be
+// nil.
+func SolveH(ctx context.Context, h linalg.Dense, cfg Config, prog Progress) (linalg.Eigen, error) {
+	prog = orNop(prog)
+	d := h.Rows
+	if cfg.K > d {
+		return linalg.Eigen{}, fmt.Errorf("k=%d exceeds d=%d", cfg.K, d)
+	}
+	prog.Start("eigensolve", 1)
+	defer prog.Finish()
+	var e linalg.Eigen
+	err := cancellable(ctx, func() error {
+		var err error
+		if need := eigenNeed(cfg, d); need == d {
+			e, err = linalg.EigSym(h, true)
+		} else {
+			e, err = TopH(h, need)
+		}
+		return err
+	})
+	return e, err
 }
 
 // Statistics fills r with everything docs/math.md section 5 derives from the
@@ -46,24 +90,18 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 	}
 
 	t0 := time.Now()
-	prog.Start("eigensolve", 1)
 	var eAll linalg.Eigen
-	fullBasis := alignFull(cfg, d) && len(cfg.AlignWith) > 0
-	err := cancellable(ctx, func() error {
+	if cv.eig != nil {
+		eAll = *cv.eig
+	} else {
 		var err error
-		if need := eigenNeed(cfg, d); need == d {
-			eAll, err = linalg.EigSym(cv.H, true)
-		} else {
-			eAll, err = TopH(cv.H, need)
+		if eAll, err = SolveH(ctx, cv.H, cfg, prog); err != nil {
+			return err
 		}
-		return err
-	})
-	prog.Finish()
-	if err != nil {
-		return err
+		r.Timings.Eigensolve = time.Since(t0).Seconds()
 	}
+	fullBasis := alignFull(cfg, d) && len(cfg.AlignWith) > 0
 	e := topOf(eAll, k)
-	r.Timings.Eigensolve = time.Since(t0).Seconds()
 	t0 = time.Now()
 	r.Arrays.Lambda = e.Values
 	sum := &r.Spectrum
@@ -124,6 +162,11 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		}
 		prog.Add(1)
 	}
+	for _, name := range names {
+		if _, keep := xts[name]; !keep && name != NameC {
+			cv.release(cv.X[name]) // C stays for the commutator
+		}
+	}
 	if s, ok := r.Arrays.C[NameM2]; ok && cv.B > 0 {
 		ca := make([]float64, k)
 		for i, v := range s {
@@ -148,7 +191,8 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 
 	var frame linalg.Dense
 	if len(xts) > 0 {
-		frame = HaarFrame(d, k, cfg.Seed)
+		frame = haarFrameInto(linalg.Scratch(d*k), d, k, cfg.Seed)
+		defer linalg.Recycle(frame.Data)
 	}
 	for _, name := range sortedKeys(xts) {
 		label := alignOf[name]
@@ -167,6 +211,11 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		r.Arrays.Rho[label] = Rho(xt.View(0, 0, b, b))
 		r.Arrays.RhoRand[label] = Rho(xr.View(0, 0, b, b))
 	}
+	for name := range xts {
+		if name != NameC {
+			cv.release(cv.X[name])
+		}
+	}
 	prog.Add(1)
 	if ct, ok := fullXt[NameC]; ok {
 		byNorms, byProduct := CommutatorsInBasis(eAll.Values, ct)
@@ -175,6 +224,10 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		byNorms, byProduct := Commutators(cv.H, c)
 		r.Commutator, r.CommutatorCode = Float(byNorms), Float(byProduct)
 	}
+	if c, ok := cv.X[NameC]; ok {
+		cv.release(c)
+	}
+	cv.release(cv.H)
 	prog.Add(1)
 
 	if err := ctx.Err(); err != nil {
