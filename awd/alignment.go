@@ -114,11 +114,11 @@ func Phi(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
 // HaarFrame returns a d x k matrix with orthonormal columns distributed
 // uniformly (Haar) on the Stiefel manifold: the Q factor, with R's diagonal
 // positive, of a d x k standard Gaussian matrix drawn from
-// PCG(seed, seed^golden). Gram-Schmidt yields exactly that Q; it runs in
-// blocks of 128 columns, each projected twice against the previous ones by
-// GEMMs and orthonormalised inside by modified Gram-Schmidt applied twice
-// ("twice is enough"; a Gaussian d x k matrix is well conditioned).
-// Cost about 4 d k^2 flops, nearly all in GEMM.
+// PCG(seed, seed^golden). Block Gram-Schmidt yields exactly that Q: it runs
+// in blocks of 128 columns, each projected twice against the previous ones
+// and then orthonormalised by Cholesky QR applied twice (a Gaussian d x k
+// matrix is well conditioned, and twice is enough). Cost about 4 d k^2
+// flops, all in GEMM and SYRK.
 func HaarFrame(d, k int, seed uint64) linalg.Dense {
 	return haarFrameInto(nil, d, k, seed)
 }
@@ -141,7 +141,9 @@ func haarFrameInto(buf []float64, d, k int, seed uint64) linalg.Dense {
 	for i := range q.Data {
 		q.Data[i] = rng.NormFloat64()
 	}
-	const nb = 128 // in-block work is level 1 (2 d nb k flops), the rest GEMM; 128 was fastest for d=2500, k=1000
+	const nb = 128
+	tmp := linalg.Scratch(d * min(nb, k))
+	defer linalg.Recycle(tmp)
 	for j0 := 0; j0 < k; j0 += nb {
 		jb := min(nb, k-j0)
 		w := q.View(0, j0, d, jb)
@@ -153,28 +155,89 @@ func haarFrameInto(buf []float64, d, k int, seed uint64) linalg.Dense {
 				linalg.Gemm(false, false, -1, prev, p, 1, w)
 			}
 		}
-		wt := w.T() // jb x d: the block's columns as rows
-		for c := 0; c < jb; c++ {
-			v := wt.Row(c)
-			for pass := 0; pass < 2; pass++ {
-				for e := 0; e < c; e++ {
-					qe := wt.Row(e)
-					kernels.Daxpy(-kernels.Ddot(qe, v), qe, v)
-				}
-			}
-			inv := 1 / math.Sqrt(kernels.Ddot(v, v))
-			for i := range v {
-				v[i] *= inv
-			}
-		}
-		for r := 0; r < d; r++ {
-			row := w.Row(r)
-			for c := range row {
-				row[c] = wt.Data[c*d+r]
+		t := linalg.DenseOf(d, jb, tmp[:d*jb])
+		for pass := 0; pass < 2; pass++ {
+			if !cholQRStep(w, t) {
+				gramSchmidt(w)
+				break
 			}
 		}
 	}
 	return q
+}
+
+// cholQRStep replaces the d x b block w by w R^-1, where R is the Cholesky
+// factor of w^T w (upper triangular, positive diagonal): one step of
+// Cholesky QR, orthonormal up to cond(w)^2 eps, so a second step makes it
+// orthonormal to rounding. t is d x b scratch. It returns false, leaving w
+// as it was, when w^T w is too close to singular.
+func cholQRStep(w, t linalg.Dense) bool {
+	b := w.Cols
+	g := linalg.NewDense(b, b)
+	linalg.Syrk(linalg.Upper, true, 1, w, 0, g, false)
+	// g <- R, upper: R_jj = sqrt(g_jj - sum_i R_ij^2), R_jl = (g_jl - sum_i R_ij R_il) / R_jj.
+	// A pivot below 1e-10 of its column's squared norm (cond(w) beyond
+	// about 1e5, where two steps may not reach orthogonality) refuses.
+	for j := 0; j < b; j++ {
+		rj := g.Row(j)
+		norm2 := rj[j]
+		for i := 0; i < j; i++ {
+			ri := g.Row(i)
+			for l := j; l < b; l++ {
+				rj[l] -= ri[j] * ri[l]
+			}
+		}
+		if !(rj[j] > 1e-10*norm2) {
+			return false
+		}
+		rj[j] = math.Sqrt(rj[j])
+		inv := 1 / rj[j]
+		for l := j + 1; l < b; l++ {
+			rj[l] *= inv
+		}
+	}
+	// R^-1 by back substitution, column by column (upper triangular).
+	ri := linalg.NewDense(b, b)
+	for c := 0; c < b; c++ {
+		ri.Set(c, c, 1/g.At(c, c))
+		for r := c - 1; r >= 0; r-- {
+			var s float64
+			for l := r + 1; l <= c; l++ {
+				s += g.At(r, l) * ri.At(l, c)
+			}
+			ri.Set(r, c, -s/g.At(r, r))
+		}
+	}
+	linalg.Gemm(false, false, 1, w, ri, 0, t)
+	w.Copy(t)
+	return true
+}
+
+// gramSchmidt orthonormalises the columns of w in place by modified
+// Gram-Schmidt applied twice: the fallback of cholQRStep for a block too
+// ill-conditioned for Cholesky QR (never seen for a Gaussian frame).
+func gramSchmidt(w linalg.Dense) {
+	wt := w.T() // the block's columns as rows
+	d, b := w.Rows, w.Cols
+	for c := 0; c < b; c++ {
+		v := wt.Row(c)
+		for pass := 0; pass < 2; pass++ {
+			for e := 0; e < c; e++ {
+				qe := wt.Row(e)
+				kernels.Daxpy(-kernels.Ddot(qe, v), qe, v)
+			}
+		}
+		inv := 1 / math.Sqrt(kernels.Ddot(v, v))
+		for i := range v {
+			v[i] *= inv
+		}
+	}
+	for r := 0; r < d; r++ {
+		row := w.Row(r)
+		for c := range row {
+			row[c] = wt.Data[c*d+r]
+		}
+	}
 }
 
 // Sandwich returns R^T X R (k x k) for the d x d symmetric X and the d x k

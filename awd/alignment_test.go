@@ -3,6 +3,7 @@ package awd
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -257,5 +258,62 @@ func TestCommutatorsBruteForce(t *testing.T) {
 	tol := 1e3 * float64(d) * eps
 	if math.Abs(bn-wantN) > tol*wantN || math.Abs(bp-wantP) > tol*wantP {
 		t.Errorf("CommutatorsInBasis %v %v, gonum %v %v", bn, bp, wantN, wantP)
+	}
+}
+
+// TestCholQRFallback: a block with two equal columns is refused by Cholesky
+// QR and left as it was; a well-conditioned one comes out orthonormal and
+// spanning the same columns (w_old = w_new R with R upper triangular).
+func TestCholQRFallback(t *testing.T) {
+	const d, b = 40, 6
+	rng := rand.New(rand.NewPCG(1, 2))
+	w := linalg.NewDense(d, b)
+	for i := range w.Data {
+		w.Data[i] = rng.NormFloat64()
+	}
+	for i := 0; i < d; i++ {
+		w.Set(i, 4, w.At(i, 1))
+	}
+	before := w.Clone()
+	if cholQRStep(w, linalg.NewDense(d, b)) {
+		t.Fatal("Cholesky QR accepted a rank-deficient block")
+	}
+	if !slices.Equal(w.Data, before.Data) {
+		t.Fatal("a refused step changed the block")
+	}
+	for i := 0; i < d; i++ {
+		w.Set(i, 4, rng.NormFloat64())
+	}
+	orig := w.Clone()
+	for range 2 {
+		if !cholQRStep(w, linalg.NewDense(d, b)) {
+			t.Fatal("Cholesky QR refused a Gaussian block")
+		}
+	}
+	for i := 0; i < b; i++ {
+		for j := 0; j < b; j++ {
+			var dot, r float64
+			for x := 0; x < d; x++ {
+				dot += w.At(x, i) * w.At(x, j)
+				r += w.At(x, i) * orig.At(x, j) // R = Q^T W_old
+			}
+			want := 0.0
+			if i == j {
+				want = 1
+			}
+			if math.Abs(dot-want) > 1e-14 {
+				t.Errorf("Q^T Q [%d][%d] = %v", i, j, dot)
+			}
+			if (i > j && math.Abs(r) > 1e-12) || (i == j && r <= 0) {
+				t.Errorf("R[%d][%d] = %v: not upper triangular with a positive diagonal", i, j, r)
+			}
+		}
+	}
+}
+
+// BenchmarkHaarFrame is the analysis's random frame for d = 2500, k = 1000.
+func BenchmarkHaarFrame(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		HaarFrame(2500, 1000, 1)
 	}
 }
