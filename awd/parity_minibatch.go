@@ -111,13 +111,32 @@ func (a *MinibatchAcc) Merge(o *MinibatchAcc) error {
 // position was added exactly once (Count = N). Cost nb d^2 flops (one SYRK)
 // and one d x d matrix.
 func (a *MinibatchAcc) Finish() (linalg.Dense, error) {
+	f, err := a.factor()
+	if err != nil {
+		return linalg.Dense{}, err
+	}
+	d := a.M * a.In
+	c := newSquare(d) // every entry written: the SYRK with beta = 0, mirrored
+	linalg.Syrk(linalg.Upper, true, f.Alpha, f.G, 0, c, false)
+	linalg.Mirror(linalg.Upper, c)
+	syr(c, -1, f.Minus)
+	return c, nil
+}
+
+// factor returns C_mb as (1/nb) G^T G - gbar gbar^T, G's rows the mean
+// gradients g_b of the batches (nb x d, nb = N/B), without forming the
+// d x d matrix: the projections on a d x k basis then cost 2 nb d k flops
+// instead of 2 d^2 k (nb = 400 against d = 2500 for the MNIST MLP's fc2 at
+// N = 20000, B = 50). It is an error unless every position was added
+// exactly once.
+func (a *MinibatchAcc) factor() (lowRank, error) {
 	n := len(a.Batch)
 	if a.Count != n {
-		return linalg.Dense{}, fmt.Errorf("awd: C_mb: %d of %d samples accumulated", a.Count, n)
+		return lowRank{}, fmt.Errorf("awd: C_mb: %d of %d samples accumulated", a.Count, n)
 	}
 	nb, d := len(a.Size), a.M*a.In
 	if nb < 2 {
-		return linalg.Dense{}, fmt.Errorf("awd: C_mb: %d mini-batch, need 2", nb)
+		return lowRank{}, fmt.Errorf("awd: C_mb: %d mini-batch, need 2", nb)
 	}
 	gb := linalg.NewDense(nb, d)
 	gbar := make([]float64, d)
@@ -125,9 +144,40 @@ func (a *MinibatchAcc) Finish() (linalg.Dense, error) {
 		kernels.Daxpy(1/float64(a.Size[b]), a.G.Row(b), gb.Row(b))
 		kernels.Daxpy(1/float64(n), a.G.Row(b), gbar)
 	}
-	c := linalg.NewDense(d, d)
-	linalg.Syrk(linalg.Upper, true, 1/float64(nb), gb, 0, c, false)
-	linalg.Mirror(linalg.Upper, c)
-	syr(c, -1, gbar)
-	return c, nil
+	return lowRank{G: gb, Alpha: 1 / float64(nb), Minus: gbar}, nil
+}
+
+// lowRank is a covariance kept as its factors, X = Alpha G^T G - m m^T
+// (G r x d with r much below d; m of length d, or nil for none).
+type lowRank struct {
+	G     linalg.Dense
+	Alpha float64
+	Minus []float64
+}
+
+// project returns the diagonal of U^T X U, c_i = Alpha ||G u_i||^2 -
+// (m . u_i)^2, for the d x k basis U: 2 r d k flops.
+func (f lowRank) project(u linalg.Dense) []float64 {
+	r, k := f.G.Rows, u.Cols
+	gu := linalg.DenseOf(r, k, linalg.Scratch(r*k)) // every entry written
+	defer linalg.Recycle(gu.Data)
+	linalg.Gemm(false, false, 1, f.G, u, 0, gu)
+	c := make([]float64, k)
+	for b := 0; b < r; b++ {
+		for i, v := range gu.Row(b) {
+			c[i] += v * v
+		}
+	}
+	mu := make([]float64, k)
+	if f.Minus != nil {
+		for row, m := range f.Minus {
+			if m != 0 {
+				kernels.Daxpy(m, u.Row(row), mu)
+			}
+		}
+	}
+	for i := range c {
+		c[i] = f.Alpha*c[i] - mu[i]*mu[i]
+	}
+	return c
 }

@@ -169,3 +169,34 @@ func TestMinibatchAccMergeRejects(t *testing.T) {
 		t.Error("C_mb of one batch accepted")
 	}
 }
+
+// TestMinibatchFactorProject: the c_i of C_mb from its batch gradients
+// (lowRank.project) are those of the d x d matrix Finish forms (Project),
+// to rounding.
+func TestMinibatchFactorProject(t *testing.T) {
+	const m, in, n, batch, k = 3, 4, 24, 4, 5
+	ps := randomPerSample(rand.New(rand.NewPCG(5, 6)), n, m, in, 3, "ce")
+	acc := NewMinibatchAcc(m, in, ShuffledBatches(n, batch, 7), MBShuffled)
+	pos := make([]int, n)
+	for i := range pos {
+		pos[i] = i
+	}
+	acc.Add(ps, pos)
+	dense, err := acc.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := acc.factor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m * in
+	u := HaarFrame(d, k, 3)
+	want, _ := Project(dense, u, false)
+	got := f.project(u)
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-13*math.Abs(want[0]) {
+			t.Errorf("c_%d = %v from the factors, %v from the matrix", i, got[i], want[i])
+		}
+	}
+}

@@ -3,6 +3,7 @@ package awd
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/awd-toolkit/awd/linalg"
 )
@@ -40,11 +41,21 @@ type Scales struct {
 func finalizeParity(acc *Accumulation, mats *Matrices, cv *Covariances, r *Result) error {
 	cfg := acc.Info.Config
 	if acc.MB != nil {
-		c, err := acc.MB.Finish()
-		if err != nil {
-			return err
+		if slices.Contains(cfg.AlignWith, NameCMb) {
+			c, err := acc.MB.Finish()
+			if err != nil {
+				return err
+			}
+			cv.X[NameCMb] = c
+		} else {
+			// Only its c_i are measured: from the batch gradients, at a
+			// sixth of the d x d matrix's cost (nb = N/B rows against d).
+			f, err := acc.MB.factor()
+			if err != nil {
+				return err
+			}
+			cv.factors = map[string]lowRank{NameCMb: f}
 		}
-		cv.X[NameCMb] = c
 	}
 	if acc.Code != nil {
 		c, err := acc.Code.Finish()

@@ -12,8 +12,9 @@ import (
 
 // Covariances are the finished d x d matrices of docs/math.md section 4 that the
 // statistics need. X holds the covariances by name (NameC, NameCPair,
-// NameCPair2, NameCMb, NameM2; absent ones are skipped); C_awd is not
-// stored, its projections are (Sigma2/B) s_i.
+// NameCPair2, NameCMb, NameM2; absent ones are skipped; C_mb may come as
+// factors instead, when only its c_i are measured); C_awd is not stored,
+// its projections are (Sigma2/B) s_i.
 type Covariances struct {
 	H      linalg.Dense
 	X      map[string]linalg.Dense
@@ -32,6 +33,10 @@ type Covariances struct {
 	// work matrices of the later steps find mapped memory.
 	owned    bool
 	released map[*float64]bool // what release gave away (a matrix under two names goes once)
+	// factors are covariances whose c_i are all the statistics need, kept
+	// as low-rank factors instead of d x d matrices (C_mb from its nb = N/B
+	// batch gradients); their names are not in X.
+	factors map[string]lowRank
 }
 
 // release gives x to the warm cache when cv owns it.
@@ -129,6 +134,10 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		}
 	}
 	names := sortedKeys(cv.X)
+	for name := range cv.factors {
+		names = append(names, name)
+	}
+	slices.Sort(names)
 	prog.Start("statistics", len(names)+2)
 	// In the full basis the sandwiches U^T X U of the aligned covariances
 	// hold their c_i on the diagonal (and C's the commutators): measure them
@@ -153,6 +162,11 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 			prog.Add(1)
 			continue
 		}
+		if f, ok := cv.factors[name]; ok {
+			r.Arrays.C[name] = f.project(e.Vectors)
+			prog.Add(1)
+			continue
+		}
 		_, full := alignOf[name]
 		full = full && !fullBasis // the full basis is measured by AlignAll above
 		c, xt := Project(cv.X[name], e.Vectors, full)
@@ -162,7 +176,7 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		}
 		prog.Add(1)
 	}
-	for _, name := range names {
+	for _, name := range sortedKeys(cv.X) {
 		if _, keep := xts[name]; !keep && name != NameC {
 			cv.release(cv.X[name]) // C stays for the commutator
 		}
