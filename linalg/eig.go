@@ -348,14 +348,16 @@ func subsetVectors(t tridiag, s tridiagSubset, il, iu int, out Eigen) (Eigen, er
 		// the k wanted; the n x n matrix from the warm cache (dstedc wants
 		// it zero).
 		q := DenseOf(n, n, getWarm(n*n))
-		clear(q.Data)
+		parallelClear(q.Data)
 		defer putWarm(q.Data)
 		if err := dstedcRange(d, e, q, il, iu); err != nil {
 			return Eigen{}, fmt.Errorf("eigenvectors n=%d k=%d: %w", n, k, err)
 		}
-		for r := 0; r < n; r++ {
-			copy(z.Row(r), q.Row(r)[il:iu])
-		}
+		inParts(n*k, func(i0, i1 int) {
+			for r := i0 / k; r < i1/k; r++ {
+				copy(z.Row(r), q.Row(r)[il:iu])
+			}
+		})
 		out.Values = t.unscaled(reversed(d[il:iu]))
 	} else {
 		dstein(t.d, t.e, s, z)

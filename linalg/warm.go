@@ -113,3 +113,28 @@ func Recycle(b []float64) { putWarm(b) }
 // DropScratch empties the warm cache now instead of a few seconds after
 // its last use: for a program about to need the memory for something else.
 func DropScratch() { dropWarm() }
+
+// touchMin is the size (in numbers: 8 MiB) from which clearing or copying
+// a buffer is split over threads: on fresh memory the work is the page
+// faults, which each thread takes for its own part.
+const touchMin = 1 << 20
+
+// inParts calls f on Threads() consecutive parts [i0, i1) of [0, n), in
+// parallel when n is at least touchMin.
+func inParts(n int, f func(i0, i1 int)) {
+	p := Threads()
+	if n < touchMin || p <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range p {
+		wg.Go(func() { f(w*n/p, (w+1)*n/p) })
+	}
+	wg.Wait()
+}
+
+// parallelClear zeroes b, its parts in parallel when it is large.
+func parallelClear(b []float64) {
+	inParts(len(b), func(i0, i1 int) { clear(b[i0:i1]) })
+}
