@@ -97,12 +97,12 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 
 // eigenWork is gammaEigen's scratch for J of l x m.
 type eigenWork struct {
-	q, t, b, vals, vecs []float64
+	q, t, lt, b, vals, vecs []float64
 }
 
 func newEigenWork(l, m int) *eigenWork {
-	return &eigenWork{q: make([]float64, l*m), t: make([]float64, l*l), b: make([]float64, l*l),
-		vals: make([]float64, l), vecs: make([]float64, l*l)}
+	return &eigenWork{q: make([]float64, l*m), t: make([]float64, l*l), lt: make([]float64, l*l),
+		b: make([]float64, l*l), vals: make([]float64, l), vecs: make([]float64, l*l)}
 }
 
 // Grow makes room for n more samples without reallocating.
@@ -160,15 +160,23 @@ func gammaEigen(j, lam []float64, l, m int, w *eigenWork, mu, g []float64) {
 			t[a*r+c] = kernels.Ddot(j[a*m:(a+1)*m], q[c*m:(c+1)*m])
 		}
 	}
+	// Lambda T once (l x r), then B = T^T (Lambda T): l^2 r + l r^2
+	// multiply-adds instead of l^2 r^2, each entry summed in the same order.
+	lt := w.lt
+	for a := 0; a < l; a++ {
+		for e := 0; e < r; e++ {
+			var v float64
+			for f := 0; f < l; f++ {
+				v += lam[a*l+f] * t[f*r+e]
+			}
+			lt[a*r+e] = v
+		}
+	}
 	for c := 0; c < r; c++ {
 		for e := 0; e < r; e++ {
 			var v float64
 			for a := 0; a < l; a++ {
-				var w float64
-				for f := 0; f < l; f++ {
-					w += lam[a*l+f] * t[f*r+e]
-				}
-				v += t[a*r+c] * w
+				v += t[a*r+c] * lt[a*r+e]
 			}
 			b[c*r+e] = v
 		}
