@@ -228,36 +228,40 @@ func TestAlignAllBruteForce(t *testing.T) {
 	}
 }
 
+// TestCommutatorsBruteForce checks Commutators against gonum's products, at
+// orders that leave its 64-row blocks of sums a partial block or none, and
+// CommutatorsInBasis from gonum's eigenbasis of H.
 func TestCommutatorsBruteForce(t *testing.T) {
-	d := 9
-	h, c := wishart(d, 4, 1), wishart(d, 6, 2)
-	hm, cm := h.Mat(), c.Mat()
-	var hc, ch, diff mat.Dense
-	hc.Mul(hm, cm)
-	ch.Mul(cm, hm)
-	diff.Sub(&hc, &ch)
-	wantN := mat.Norm(&diff, 2) / (mat.Norm(hm, 2) * mat.Norm(cm, 2))
-	wantP := mat.Norm(&diff, 2) / mat.Norm(&ch, 2)
-	gn, gp := Commutators(h, c)
-	if math.Abs(gn-wantN) > 64*float64(d)*eps*wantN || math.Abs(gp-wantP) > 64*float64(d)*eps*wantP {
-		t.Errorf("Commutators %v %v, gonum %v %v", gn, gp, wantN, wantP)
-	}
-	// The same from H's eigenbasis (gonum's eigendecomposition).
-	var es mat.EigenSym
-	if !es.Factorize(mat.NewSymDense(d, h.Clone().Data), true) {
-		t.Fatal("gonum EigenSym failed")
-	}
-	var u mat.Dense
-	es.VectorsTo(&u)
-	var ct, tmp mat.Dense
-	tmp.Mul(cm, &u)
-	ct.Mul(u.T(), &tmp)
-	bn, bp := CommutatorsInBasis(es.Values(nil), linalg.FromMat(&ct))
-	// The basis is exact to about d eps ||H|| ||C||: the tolerance is a
-	// multiple of it relative to the commutator.
-	tol := 1e3 * float64(d) * eps
-	if math.Abs(bn-wantN) > tol*wantN || math.Abs(bp-wantP) > tol*wantP {
-		t.Errorf("CommutatorsInBasis %v %v, gonum %v %v", bn, bp, wantN, wantP)
+	for _, d := range []int{9, 63, 64, 65, 150} {
+		h, c := wishart(d, d/2, 1), wishart(d, 2*d/3, 2)
+		hm, cm := h.Mat(), c.Mat()
+		var hc, ch, diff mat.Dense
+		hc.Mul(hm, cm)
+		ch.Mul(cm, hm)
+		diff.Sub(&hc, &ch)
+		wantN := mat.Norm(&diff, 2) / (mat.Norm(hm, 2) * mat.Norm(cm, 2))
+		wantP := mat.Norm(&diff, 2) / mat.Norm(&ch, 2)
+		gn, gp := Commutators(h, c)
+		if math.Abs(gn-wantN) > 64*float64(d)*eps*wantN || math.Abs(gp-wantP) > 64*float64(d)*eps*wantP {
+			t.Errorf("d=%d: Commutators %v %v, gonum %v %v", d, gn, gp, wantN, wantP)
+		}
+		// The same from H's eigenbasis (gonum's eigendecomposition).
+		var es mat.EigenSym
+		if !es.Factorize(mat.NewSymDense(d, h.Clone().Data), true) {
+			t.Fatal("gonum EigenSym failed")
+		}
+		var u mat.Dense
+		es.VectorsTo(&u)
+		var ct, tmp mat.Dense
+		tmp.Mul(cm, &u)
+		ct.Mul(u.T(), &tmp)
+		bn, bp := CommutatorsInBasis(es.Values(nil), linalg.FromMat(&ct))
+		// The basis is exact to about d eps ||H|| ||C||: the tolerance is a
+		// multiple of it relative to the commutator.
+		tol := 1e3 * float64(d) * eps
+		if math.Abs(bn-wantN) > tol*wantN || math.Abs(bp-wantP) > tol*wantP {
+			t.Errorf("d=%d: CommutatorsInBasis %v %v, gonum %v %v", d, bn, bp, wantN, wantP)
+		}
 	}
 }
 

@@ -6,32 +6,13 @@ import (
 	"testing"
 
 	"github.com/awd-toolkit/awd/linalg"
-	"gonum.org/v1/gonum/mat"
 )
-
-// TestCommutatorsBlocked checks the blocked sums of Commutators against
-// gonum's products at orders that leave a partial block (64-row blocks).
-func TestCommutatorsBlocked(t *testing.T) {
-	for _, d := range []int{63, 64, 65, 150} {
-		h, c := wishart(d, d/2, 3), wishart(d, d+5, 4)
-		hm, cm := h.Mat(), c.Mat()
-		var hc, ch, diff mat.Dense
-		hc.Mul(hm, cm)
-		ch.Mul(cm, hm)
-		diff.Sub(&hc, &ch)
-		wantN := mat.Norm(&diff, 2) / (mat.Norm(hm, 2) * mat.Norm(cm, 2))
-		wantP := mat.Norm(&diff, 2) / mat.Norm(&ch, 2)
-		gn, gp := Commutators(h, c)
-		if math.Abs(gn-wantN) > 64*float64(d)*eps*wantN || math.Abs(gp-wantP) > 64*float64(d)*eps*wantP {
-			t.Errorf("d=%d: Commutators %v %v, gonum %v %v", d, gn, gp, wantN, wantP)
-		}
-	}
-}
 
 // TestScratchGarbage: the statistics' work matrices come from the solvers'
 // warm cache with arbitrary contents. With NaN- and Inf-filled buffers of
 // exactly the sizes they ask for put in the emptied cache first, Project, Sandwich,
-// Commutators and Correlation return the same bits as before.
+// Commutators, Correlation, a low-rank covariance's projection and the Haar
+// frame return the same bits as before.
 func TestScratchGarbage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	m, in, L, N := 4, 6, 3, 600
@@ -44,10 +25,15 @@ func TestScratchGarbage(t *testing.T) {
 	for s := range l1 {
 		l1[s] = ss.Lambda1(s)
 	}
+	g := linalg.NewDense(5, d) // a low-rank covariance's factor (C_mb's batch gradients)
+	for i := range g.Data {
+		g.Data[i] = rng.NormFloat64()
+	}
+	lr := lowRank{G: g, Alpha: 0.2, Minus: g.Row(0)}
 	type out struct {
-		c, corr []float64
-		xt, xr  linalg.Dense
-		cn, cp  float64
+		c, corr, cf []float64
+		xt, xr, fr  linalg.Dense
+		cn, cp      float64
 	}
 	run := func() out {
 		var o out
@@ -55,12 +41,14 @@ func TestScratchGarbage(t *testing.T) {
 		o.xr = Sandwich(x, u)
 		o.cn, o.cp = Commutators(h, x)
 		o.corr = Correlation(ss, l1, u)
+		o.cf = lr.project(u)
+		o.fr = haarFrameInto(linalg.Scratch(d*k), d, k, 3).Clone()
 		return o
 	}
 	want := run()
 	for _, fill := range []float64{math.NaN(), math.Inf(1)} {
 		linalg.DropScratch()
-		for _, n := range []int{d * k, d * d, 512 * d, 512 * k} {
+		for _, n := range []int{d * k, d * d, 512 * d, 512 * k, 5 * k} {
 			b := make([]float64, n)
 			for i := range b {
 				b[i] = fill
@@ -80,7 +68,8 @@ func TestScratchGarbage(t *testing.T) {
 			return true
 		}
 		if !same(got.c, want.c) || !same(got.xt.Data, want.xt.Data) || !same(got.xr.Data, want.xr.Data) ||
-			!same(got.corr, want.corr) || got.cn != want.cn || got.cp != want.cp {
+			!same(got.corr, want.corr) || !same(got.cf, want.cf) || !same(got.fr.Data, want.fr.Data) ||
+			got.cn != want.cn || got.cp != want.cp {
 			t.Errorf("fill %v: results changed with garbage in the borrowed buffers", fill)
 		}
 	}
