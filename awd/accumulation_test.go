@@ -2,6 +2,9 @@ package awd
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"math"
 	"os"
@@ -9,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/awd-toolkit/awd/nn"
 )
 
 // relClose reports whether every value of got is within tol of want,
@@ -190,5 +195,30 @@ func TestMemoryRefusedBeforeWork(t *testing.T) {
 	_, err := Accumulate(context.Background(), model, sub, cfg, AccumulateOptions{})
 	if err == nil || !strings.Contains(err.Error(), "needs about") || !strings.Contains(err.Error(), "largest layer that fits is fc3") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestDataSHA256Layout: the data hash that run folders record (and compare
+// on resume) is SHA-256 of the header, the inputs as little-endian float32
+// and each label and original index as little-endian uint64, whatever the
+// size of the writes that feed it: 70,000 inputs span several of its
+// 64 KiB chunks and a partial one.
+func TestDataSHA256Layout(t *testing.T) {
+	d := &nn.Dataset{Name: "x", N: 7, C: 1, H: 100, W: 100, Y: []int{0, 1, 2, 0, 1, 2, 3}, Index: []int{9, 8, 7, 6, 5, 4, 3}}
+	d.X = make([]float32, d.N*d.Dim())
+	for i := range d.X {
+		d.X[i] = float32(i%977) * 0.25
+	}
+	raw := []byte("x 7 1 100 100;")
+	for _, v := range d.X {
+		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+	}
+	for i, y := range d.Y {
+		raw = binary.LittleEndian.AppendUint64(raw, uint64(y))
+		raw = binary.LittleEndian.AppendUint64(raw, uint64(d.Index[i]))
+	}
+	want := sha256.Sum256(raw)
+	if got := dataSHA256(d); got != hex.EncodeToString(want[:]) {
+		t.Fatalf("dataSHA256 = %s, want %x", got, want)
 	}
 }

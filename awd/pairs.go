@@ -127,7 +127,12 @@ func matchPairs(n int, labels []int, batch int, seed uint64, greedy bool, dist f
 		res.Partner[i] = -1
 	}
 	res.Dropped = n - 2*len(couples)
-	for j := 0; j < npairs; j++ {
+	// The pairs of batches are matched independently (each writes the
+	// partners of its own samples) from up to GOMAXPROCS goroutines; their
+	// costs are summed afterwards in batch order, so the total does not
+	// depend on the number of threads.
+	costs := make([][]float64, npairs)
+	parallelEach(npairs, func(j int) {
 		cs := couples[j*batch : (j+1)*batch]
 		b0, b1 := make([]int, 0, batch), make([]int, 0, batch)
 		for _, c := range cs {
@@ -164,8 +169,13 @@ func matchPairs(n int, labels []int, batch int, seed uint64, greedy bool, dist f
 			for r, col := range assign {
 				u, w := v[0][r], v[1][col]
 				res.Partner[u], res.Partner[w] = w, u
-				res.Cost += cost[r*k+col]
+				costs[j] = append(costs[j], cost[r*k+col])
 			}
+		}
+	})
+	for _, cj := range costs {
+		for _, c := range cj {
+			res.Cost += c
 		}
 	}
 	return res, nil
