@@ -3,7 +3,9 @@ package linalg
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"unsafe"
 )
 
 // The warm cache hands a returned buffer out again (the smallest that
@@ -106,5 +108,60 @@ func TestWarmSplit(t *testing.T) {
 	}
 	if d := getWarm(10); &d[0] == &big[0] || cap(d) != 10 {
 		t.Fatalf("empty cache lent part of a loaned buffer")
+	}
+}
+
+// TestPackBufList: the packing buffers' list lends the smallest kept
+// buffer that is large enough (cache-line aligned, of the length asked),
+// never more than packKeep buffers or packKeepBytes, and survives a
+// garbage collection (a sync.Pool would not).
+func TestPackBufList(t *testing.T) {
+	pool64.drop()
+	defer pool64.drop()
+	var hs []*[]float64
+	for _, n := range []int{100, 1000, 10000} {
+		buf, h := getBuf[float64](n)
+		if len(buf) != n || uintptr(unsafe.Pointer(&buf[0]))%cacheLine != 0 {
+			t.Fatalf("getBuf(%d): len %d, address %p", n, len(buf), &buf[0])
+		}
+		hs = append(hs, h)
+	}
+	for _, h := range hs {
+		putBuf(h)
+	}
+	runtime.GC()
+	runtime.GC()
+	_, h := getBuf[float64](500)
+	if h != hs[1] {
+		t.Fatalf("getBuf(500) did not lend the kept 1000-number buffer")
+	}
+	putBuf(h)
+	// Over the count: the smallest go first.
+	for i := 0; i < 2*packKeep; i++ {
+		_, h := getBuf[float64](20000 + i)
+		defer putBuf(h)
+	}
+	for i := 0; i < 3*packKeep; i++ {
+		s := make([]float64, 30000+i)
+		putBuf(&s)
+	}
+	total := 0
+	for _, f := range pool64.free {
+		total += 8 * cap(*f)
+		if cap(*f) < 30000 {
+			t.Errorf("kept a %d-number buffer over larger ones", cap(*f))
+		}
+	}
+	if len(pool64.free) > packKeep || total > packKeepBytes {
+		t.Fatalf("kept %d buffers, %d bytes", len(pool64.free), total)
+	}
+	// A buffer larger than the bound is not kept.
+	pool64.drop()
+	big := make([]float64, packKeepBytes/8+1)
+	putBuf(&big)
+	small := make([]float64, 10)
+	putBuf(&small)
+	if len(pool64.free) != 1 || cap(*pool64.free[0]) != 10 {
+		t.Fatalf("after a huge and a small buffer: %d kept", len(pool64.free))
 	}
 }
