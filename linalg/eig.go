@@ -271,12 +271,11 @@ func EigSymIndex(a Dense, il, iu int, vectors bool) (Eigen, error) {
 	if k == 0 {
 		return Eigen{Values: []float64{}, Vectors: NewDense(n, 0)}, nil
 	}
-	s := dstebz(t.d, t.e, il, iu)
-	out := Eigen{Values: t.unscaled(reversed(s.w)), Vectors: NewDense(n, 0)}
 	if !vectors {
-		return out, nil
+		s := dstebz(t.d, t.e, il, iu)
+		return Eigen{Values: t.unscaled(reversed(s.w)), Vectors: NewDense(n, 0)}, nil
 	}
-	return subsetVectors(t, s, il, iu, out)
+	return subsetVectors(t, il, iu)
 }
 
 // EigSymInterval computes the eigenvalues in the half-open interval
@@ -311,12 +310,11 @@ func EigSymInterval(a Dense, lo, hi float64, vectors bool) (Eigen, error) {
 	if k <= 0 {
 		return Eigen{Values: []float64{}, Vectors: NewDense(n, 0)}, nil
 	}
-	s := dstebz(t.d, t.e, il, iu)
-	out := Eigen{Values: t.unscaled(reversed(s.w)), Vectors: NewDense(n, 0)}
 	if !vectors {
-		return out, nil
+		s := dstebz(t.d, t.e, il, iu)
+		return Eigen{Values: t.unscaled(reversed(s.w)), Vectors: NewDense(n, 0)}, nil
 	}
-	return subsetVectors(t, s, il, iu, out)
+	return subsetVectors(t, il, iu)
 }
 
 // unscaled multiplies eigenvalues of T by the scale of the reduction.
@@ -329,19 +327,23 @@ func (t tridiag) unscaled(w []float64) []float64 {
 	return w
 }
 
-// subsetVectors computes the eigenvectors for the eigenvalues s (indices
-// il..iu-1) of T and back-transforms them. Inverse iteration costs about
-// 4 m c^2 flops of level-1 reorthogonalisation per cluster of c vectors in a
-// block of order m; a heavy-tailed spectrum (a network Hessian's) puts
-// hundreds of small eigenvalues within 1e-3 ||T|| of each other, and then
-// divide and conquer on all of T (at most ~4/3 n^3 flops, mostly GEMM, less
-// with deflation) followed by the back-transformation of the k wanted
-// columns is faster; the switch is at a level-1 cost of n^3/4.
-func subsetVectors(t tridiag, s tridiagSubset, il, iu int, out Eigen) (Eigen, error) {
+// subsetVectors computes the eigenpairs with ascending indices il..iu-1 of
+// T and back-transforms the vectors. Inverse iteration costs about 4 m c^2
+// flops of level-1 reorthogonalisation per cluster of c vectors in a block
+// of order m; a heavy-tailed spectrum (a network Hessian's) puts hundreds
+// of small eigenvalues within 1e-3 ||T|| of each other, and then divide and
+// conquer on all of T (at most ~4/3 n^3 flops, mostly GEMM, less with
+// deflation) followed by the back-transformation of the k wanted columns
+// is faster; the switch is at a level-1 cost of n^3/4. The clusters are
+// seen from eigenvalues bisected to 1e-6 ||T|| (a third of the full
+// bisection's counts); divide and conquer brings its own values, and only
+// inverse iteration refines them to full accuracy.
+func subsetVectors(t tridiag, il, iu int) (Eigen, error) {
 	n := len(t.d)
 	k := iu - il
 	z := NewDense(n, k)
-	if steinCost(t.d, t.e, s) > steinSwitch*float64(n)*float64(n)*float64(n) {
+	var values []float64
+	if s := dstebzTol(t.d, t.e, il, iu, steinProbeTol); steinCost(t.d, t.e, s) > steinSwitch*float64(n)*float64(n)*float64(n) {
 		d := append([]float64(nil), t.d...)
 		e := append([]float64(nil), t.e...)
 		// T's vectors by divide and conquer, whose last merge forms only
@@ -358,15 +360,20 @@ func subsetVectors(t tridiag, s tridiagSubset, il, iu int, out Eigen) (Eigen, er
 				copy(z.Row(r), q.Row(r)[il:iu])
 			}
 		})
-		out.Values = t.unscaled(reversed(d[il:iu]))
+		values = d[il:iu]
 	} else {
+		s = dstebz(t.d, t.e, il, iu)
 		dstein(t.d, t.e, s, z)
+		values = s.w
 	}
 	reverseCols(z)
 	dormtr(t, z)
-	out.Vectors = z
-	return out, nil
+	return Eigen{Values: t.unscaled(reversed(values)), Vectors: z}, nil
 }
+
+// steinProbeTol is the relative accuracy of the eigenvalues steinCost
+// judges the clusters from: far below its 1e-3 gaps.
+const steinProbeTol = 1e-6
 
 // steinSwitch is the level-1 cost, in units of n^3, above which
 // subsetVectors uses divide and conquer (a variable for tests).

@@ -752,3 +752,31 @@ func TestDstedcThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestSteinProbe: the eigenvalues bisected to steinProbeTol lie within
+// that tolerance of the fully bisected ones, and steinCost judged from them
+// matches the full values' cost to a few percent, for every matrix family
+// (clustered, deflating, graded) and ranges at both ends and inside.
+func TestSteinProbe(t *testing.T) {
+	n := 300
+	for _, c := range eigCases {
+		a := c.gen(n, rand.New(rand.NewPCG(5, 7)))
+		tr, err := tridiagonalize(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range [][2]int{{0, n}, {n - 60, n}, {0, 40}, {100, 220}} {
+			full := dstebz(tr.d, tr.e, r[0], r[1])
+			probe := dstebzTol(tr.d, tr.e, r[0], r[1], steinProbeTol)
+			for i := range full.w {
+				if d := math.Abs(full.w[i] - probe.w[i]); d > 2*steinProbeTol*full.tnorm {
+					t.Fatalf("%s %v: value %d off by %.3g (||T|| %.3g)", c.name, r, i, d, full.tnorm)
+				}
+			}
+			cf, cp := steinCost(tr.d, tr.e, full), steinCost(tr.d, tr.e, probe)
+			if math.Abs(cf-cp) > 0.05*cf {
+				t.Errorf("%s %v: steinCost %.4g from the probe, %.4g from full bisection", c.name, r, cp, cf)
+			}
+		}
+	}
+}
