@@ -93,22 +93,13 @@ const parallelMin = 128 * 128 * 128
 
 // Block sizes, after BLIS's analytical model (Low et al., "Analytical
 // modeling is enough for high-performance BLIS", 2016) but fitted to what
-// was measured on this project's machine (AMD Zen 5, 48 KiB L1d, 1 MiB L2).
-// Where the kc x nr micro-panel of B lives depends on how many flops each
-// of its bytes feeds, 2 mr / elem:
-//   - at least 3 (the 14x16 AVX-512 dgemm, 28 FMAs per 128 bytes of B; the
-//     float32 kernels): the micro-kernel keeps its rate with B streaming
-//     from L2, while every extra k block costs a pass over C, so kc is
-//     large: the B micro-panel fills 4/3 of L1 (kc = 512 for the AVX-512
-//     dgemm, 5-8% faster at n = 1024 than the L1-resident kc = 256), and
-//     the mc x kc block of A a quarter of L2 (smaller mc with larger kc
-//     measured best);
-//   - fewer (the 6x8 AVX2 and NEON dgemm, 12 FMAs per 64 bytes): B must
-//     stay in L1, as in BLIS's model: its micro-panel takes a third of L1
-//     (kc = 256 for AVX2) and the A block half of L2 (at n = 2048 on two
-//     threads, 89-96 GFLOP/s against 85-90 with the streaming blocks).
-//
-// Both capped at maxKC; the kc x nc block of B takes half of L3.
+// was measured on this project's machine (AMD Zen 5, 48 KiB L1d, 1 MiB L2):
+// there the micro-kernel keeps its rate with the kc x nr micro-panel of B
+// streaming from L2, while every extra k block costs a pass over C, so kc
+// is large: the B micro-panel fills 4/3 of L1 (kc = 512 for the 14x16
+// AVX-512 kernel, 5-8% faster at n = 1024 than the L1-resident kc = 256),
+// capped at maxKC. The mc x kc block of A takes a quarter of L2 (smaller
+// mc with larger kc measured best), the kc x nc block of B half of L3.
 const (
 	defaultL1 = 32 << 10
 	defaultL2 = 512 << 10
@@ -131,13 +122,8 @@ func blockSizes(mr, nr, elem int) (kc, mc, nc int) {
 	if l3 <= 0 {
 		l3 = defaultL3
 	}
-	if 2*mr >= 3*elem { // B streams from L2
-		kc = min(max(l1*4/3/(nr*elem)/8*8, 64), maxKC)
-		mc = max(l2/4/(kc*elem)/mr*mr, mr)
-	} else { // B stays in L1
-		kc = min(max(l1/3/(nr*elem)/8*8, 64), maxKC)
-		mc = max(l2/2/(kc*elem)/mr*mr, mr)
-	}
+	kc = min(max(l1*4/3/(nr*elem)/8*8, 64), maxKC)
+	mc = max(l2/4/(kc*elem)/mr*mr, mr)
 	nc = min(max(l3/2/(kc*elem)/nr*nr, nr), maxNC/nr*nr)
 	if o := blockOverride.Load(); o != nil {
 		kc, mc, nc = o[0], o[1], o[2]
