@@ -53,12 +53,14 @@ func (d *Dataset) Float64Into(dst []float64, idx []int) []float64 {
 		return out
 	}
 	out := grow(dst, len(idx)*n)
-	for k, s := range idx {
-		row := out[k*n : (k+1)*n]
-		for i, v := range d.Sample(s) {
-			row[i] = float64(v)
+	parallelSamples(len(idx), n, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			row := out[k*n : (k+1)*n]
+			for i, v := range d.Sample(idx[k]) {
+				row[i] = float64(v)
+			}
 		}
-	}
+	})
 	return out
 }
 
