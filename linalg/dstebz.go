@@ -1,7 +1,9 @@
 package linalg
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -33,6 +35,16 @@ type tridiagSubset struct {
 	blocks [][2]int  // [start, end) of the unreduced blocks
 	e2     []float64 // squared off-diagonal with splits zeroed
 	tnorm  float64
+	// ivals are the final intervals of the bisection: a coarse run
+	// (dstebzTol) is refined from them (refine).
+	ivals []ival
+}
+
+// ival is a bisection interval [lo, hi) holding the eigenvalues with
+// ascending indices clo <= i < chi.
+type ival struct {
+	lo, hi   float64
+	clo, chi int
 }
 
 // dstebz finds the eigenvalues with ascending indices il <= i < iu.
@@ -43,6 +55,20 @@ func dstebz(d, e []float64, il, iu int) tridiagSubset { return dstebzTol(d, e, i
 // takes about a third of the counts, enough to see which eigenvalues are
 // clustered (steinCost) before deciding how to compute the vectors.
 func dstebzTol(d, e []float64, il, iu int, rtol float64) tridiagSubset {
+	return dstebzFrom(d, e, il, iu, rtol, nil)
+}
+
+// refine continues the bisection of the coarse s (from dstebzTol for the
+// same T and indices) to full accuracy. The intervals depend only on the
+// counts at their midpoints, so this gives the very numbers of dstebz, for
+// the counts that took s to its width.
+func (s tridiagSubset) refine(d, e []float64, il, iu int) tridiagSubset {
+	return dstebzFrom(d, e, il, iu, 0, s.ivals)
+}
+
+// dstebzFrom is dstebzTol starting from the intervals from (nil: the
+// Gershgorin interval of all of T).
+func dstebzFrom(d, e []float64, il, iu int, rtol float64, from []ival) tridiagSubset {
 	n := len(d)
 	e2 := make([]float64, max(n-1, 0))
 	var pivmin float64 = 1
@@ -83,15 +109,18 @@ func dstebzTol(d, e []float64, il, iu int, rtol float64) tridiagSubset {
 		atol = safmin
 	}
 	out := tridiagSubset{w: make([]float64, iu-il), block: make([]int, iu-il), blocks: blocks, e2: e2, tnorm: tnorm}
-	type ival struct {
-		lo, hi   float64
-		clo, chi int
-	}
 	var mu sync.Mutex
 	var clusters []ival
 	solve := func(jl, ju int) {
 		var local []ival
 		stack := []ival{{gl, gu, 0, n}}
+		if from != nil {
+			// Lowest first on top, as the halving pushes them.
+			stack = stack[:0]
+			for i := len(from) - 1; i >= 0; i-- {
+				stack = append(stack, from[i])
+			}
+		}
 		var batch [4]ival
 		var xs [4]float64
 		for len(stack) > 0 {
@@ -151,6 +180,11 @@ func dstebzTol(d, e []float64, il, iu int, rtol float64) tridiagSubset {
 	} else {
 		solve(il, iu)
 	}
+	// The final intervals in ascending order, each once (a cluster split
+	// over two goroutines' ranges is found by both).
+	slices.SortFunc(clusters, func(a, b ival) int { return cmp.Compare(a.clo, b.clo) })
+	clusters = slices.CompactFunc(clusters, func(a, b ival) bool { return a == b })
+	out.ivals = clusters
 	if len(blocks) == 1 {
 		return out
 	}

@@ -754,8 +754,9 @@ func TestDstedcThreads(t *testing.T) {
 }
 
 // TestSteinProbe: the eigenvalues bisected to steinProbeTol lie within
-// that tolerance of the fully bisected ones, and steinCost judged from them
-// matches the full values' cost to a few percent, for every matrix family
+// that tolerance of the fully bisected ones, refining them gives the full
+// bisection's values bit for bit, and steinCost judged from them matches
+// the full values' cost to a few percent, for every matrix family
 // (clustered, deflating, graded) and ranges at both ends and inside.
 func TestSteinProbe(t *testing.T) {
 	n := 300
@@ -771,6 +772,13 @@ func TestSteinProbe(t *testing.T) {
 			for i := range full.w {
 				if d := math.Abs(full.w[i] - probe.w[i]); d > 2*steinProbeTol*full.tnorm {
 					t.Fatalf("%s %v: value %d off by %.3g (||T|| %.3g)", c.name, r, i, d, full.tnorm)
+				}
+			}
+			ref := probe.refine(tr.d, tr.e, r[0], r[1])
+			for i := range full.w {
+				if ref.w[i] != full.w[i] || ref.block[i] != full.block[i] {
+					t.Fatalf("%s %v: refined value %d = %v (block %d), full bisection %v (block %d)",
+						c.name, r, i, ref.w[i], ref.block[i], full.w[i], full.block[i])
 				}
 			}
 			cf, cp := steinCost(tr.d, tr.e, full), steinCost(tr.d, tr.e, probe)
