@@ -1,6 +1,7 @@
 package linalg
 
 import (
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -241,13 +242,14 @@ var (
 	pool32 bufList[float32]
 )
 
-// get returns the smallest kept buffer of capacity at least n, or nil.
+// get returns the smallest kept buffer of capacity at least n (of those,
+// the last returned: its lines may still be in cache), or nil.
 func (l *bufList[T]) get(n int) *[]T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	best := -1
-	for i, h := range l.free {
-		if cap(*h) >= n && (best < 0 || cap(*h) < cap(*l.free[best])) {
+	for i := len(l.free) - 1; i >= 0; i-- {
+		if c := cap(*l.free[i]); c >= n && (best < 0 || c < cap(*l.free[best])) {
 			best = i
 		}
 	}
@@ -255,9 +257,7 @@ func (l *bufList[T]) get(n int) *[]T {
 		return nil
 	}
 	h := l.free[best]
-	last := len(l.free) - 1
-	l.free[best], l.free[last] = l.free[last], nil
-	l.free = l.free[:last]
+	l.free = slices.Delete(l.free, best, best+1)
 	return h
 }
 
@@ -285,9 +285,7 @@ func (l *bufList[T]) put(h *[]T) {
 		if len(l.free) <= packKeep && total <= packKeepBytes {
 			break
 		}
-		last := len(l.free) - 1
-		l.free[small], l.free[last] = l.free[last], nil
-		l.free = l.free[:last]
+		l.free = slices.Delete(l.free, small, small+1)
 	}
 	if l.timer == nil {
 		l.timer = time.AfterFunc(warmKeep, l.drop)
