@@ -350,8 +350,7 @@ func subsetVectors(t tridiag, il, iu int) (Eigen, error) {
 		// T's vectors by divide and conquer, whose last merge forms only
 		// the k wanted; the n x n matrix from the warm cache (dstedc wants
 		// it zero).
-		q := DenseOf(n, n, getWarm(n*n))
-		parallelClear(q.Data)
+		q := DenseOf(n, n, getWarmZero(n*n))
 		defer putWarm(q.Data)
 		if err := dstedcRange(d, e, q, il, iu); err != nil {
 			return Eigen{}, fmt.Errorf("eigenvectors n=%d k=%d: %w", n, k, err)

@@ -34,6 +34,24 @@ var warm struct {
 // getWarm returns a buffer of length n: the smallest kept one that is
 // large enough, or a new one.
 func getWarm(n int) []float64 {
+	b, _ := takeWarm(n)
+	return b
+}
+
+// getWarmZero is getWarm for a buffer that must start zero: a kept one is
+// cleared on every thread, a new one is zero already (the system clears
+// fresh pages), and clearing it would fault in pages its user may never
+// touch (divide and conquer leaves half of its n x n matrix zero).
+func getWarmZero(n int) []float64 {
+	b, fresh := takeWarm(n)
+	if !fresh {
+		parallelClear(b)
+	}
+	return b
+}
+
+// takeWarm is getWarm that also says whether the buffer is new.
+func takeWarm(n int) (b []float64, fresh bool) {
 	warm.mu.Lock()
 	best := -1
 	for i, b := range warm.free {
@@ -47,17 +65,17 @@ func getWarm(n int) []float64 {
 			// Much larger than asked: lend the front, keep the back.
 			warm.free[best] = b[n:cap(b):cap(b)]
 			warm.mu.Unlock()
-			return b[:n:n]
+			return b[:n:n], false
 		}
 		last := len(warm.free) - 1
 		warm.free[best] = warm.free[last]
 		warm.free[last] = nil
 		warm.free = warm.free[:last]
 		warm.mu.Unlock()
-		return b[:n]
+		return b[:n], false
 	}
 	warm.mu.Unlock()
-	return hugepage.Make[float64](n)
+	return hugepage.Make[float64](n), true
 }
 
 // putWarm returns a buffer from getWarm to the cache, which drops all its

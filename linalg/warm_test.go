@@ -165,3 +165,20 @@ func TestPackBufList(t *testing.T) {
 		t.Fatalf("after a huge and a small buffer: %d kept", len(pool64.free))
 	}
 }
+
+// TestWarmZero: getWarmZero returns zeros whether the buffer is new or a
+// dirty one the cache kept.
+func TestWarmZero(t *testing.T) {
+	dropWarm()
+	defer dropWarm()
+	for round := 0; round < 2; round++ {
+		b := getWarmZero(3 * touchMin)
+		for i, v := range b {
+			if v != 0 {
+				t.Fatalf("round %d: b[%d] = %v", round, i, v)
+			}
+			b[i] = float64(i + 1)
+		}
+		putWarm(b) // dirty: the second round takes it back
+	}
+}
