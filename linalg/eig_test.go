@@ -755,8 +755,10 @@ func TestDstedcThreads(t *testing.T) {
 
 // TestSteinProbe: the eigenvalues bisected to steinProbeTol lie within
 // that tolerance of the fully bisected ones, refining them gives the full
-// bisection's values bit for bit, and steinCost judged from them matches
-// the full values' cost to a few percent, for every matrix family
+// bisection's values bit for bit, and steinCost judged from them makes
+// the same choice as the full values' cost and lies within 25% of it (14%
+// measured at worst, repeated eigenvalues in the pure-Go build), for every
+// matrix family
 // (clustered, deflating, graded) and ranges at both ends and inside.
 func TestSteinProbe(t *testing.T) {
 	n := 300
@@ -781,9 +783,13 @@ func TestSteinProbe(t *testing.T) {
 						c.name, r, i, ref.w[i], ref.block[i], full.w[i], full.block[i])
 				}
 			}
+			// The probe only picks the method: it must pick the one the
+			// full values pick, and see about the same clusters (a coarse
+			// interval can join eigenvalues of two blocks of a split T).
 			cf, cp := steinCost(tr.d, tr.e, full), steinCost(tr.d, tr.e, probe)
-			if math.Abs(cf-cp) > 0.05*cf {
-				t.Errorf("%s %v: steinCost %.4g from the probe, %.4g from full bisection", c.name, r, cp, cf)
+			sw := steinSwitch * float64(n*n*n)
+			if (cf > sw) != (cp > sw) || math.Abs(cf-cp) > 0.25*cf {
+				t.Errorf("%s %v: steinCost %.4g from the probe, %.4g from full bisection (switch %.4g)", c.name, r, cp, cf, sw)
 			}
 		}
 	}
