@@ -758,8 +758,8 @@ func TestDstedcThreads(t *testing.T) {
 // bisection's values bit for bit, and steinCost judged from them makes
 // the same choice as the full values' cost and lies within 25% of it (14%
 // measured at worst, repeated eigenvalues in the pure-Go build), for every
-// matrix family
-// (clustered, deflating, graded) and ranges at both ends and inside.
+// matrix family (clustered, deflating, graded) and ranges at both ends and
+// inside.
 func TestSteinProbe(t *testing.T) {
 	n := 300
 	for _, c := range eigCases {
