@@ -115,10 +115,18 @@ func Phi(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
 // uniformly (Haar) on the Stiefel manifold: the Q factor, with R's diagonal
 // positive, of a d x k standard Gaussian matrix drawn from
 // PCG(seed, seed^golden). Block Gram-Schmidt yields exactly that Q: it runs
-// in blocks of 128 columns, each projected twice against the previous ones
-// and then orthonormalised by Cholesky QR applied twice (a Gaussian d x k
-// matrix is well conditioned, and twice is enough). Cost about 4 d k^2
-// flops, all in GEMM and SYRK.
+// in blocks of 128 columns, each projected against the previous ones and
+// then orthonormalised by Cholesky QR.
+//
+// Both steps are repeated only when rounding asks for it ("twice is
+// enough"). A projection loses orthogonality in proportion to how much of
+// a column it removes: a second one runs when some column kept less than
+// half of its norm, which for a Gaussian matrix happens only once k nears
+// d. A Cholesky QR step leaves an error of about cond(w)^2 eps: its result
+// is kept when w^T w is the identity to 16 eps per entry, else the step
+// runs again on it (the Gram matrix tested is the second step's first
+// product). Cost about 2 d k^2 flops for k up to about 3d/4 (twice that
+// near k = d), all in GEMM and SYRK.
 func HaarFrame(d, k int, seed uint64) linalg.Dense {
 	return haarFrameInto(nil, d, k, seed)
 }
@@ -144,37 +152,78 @@ func haarFrameInto(buf []float64, d, k int, seed uint64) linalg.Dense {
 	const nb = 128
 	tmp := linalg.Scratch(d * min(nb, k))
 	defer linalg.Recycle(tmp)
+	const tol = 16 * 0x1p-52 // a second Cholesky QR step leaves 3-8 eps
+	kept := make([]float64, nb)
 	for j0 := 0; j0 < k; j0 += nb {
 		jb := min(nb, k-j0)
 		w := q.View(0, j0, d, jb)
-		if j0 > 0 {
+		g := linalg.NewDense(jb, jb)
+		gram := func() { linalg.Syrk(linalg.Upper, true, 1, w, 0, g, false) }
+		if j0 == 0 {
+			gram()
+		} else {
 			prev := q.View(0, 0, d, j0)
 			p := linalg.NewDense(j0, jb)
 			for pass := 0; pass < 2; pass++ {
 				linalg.Gemm(true, false, 1, prev, w, 0, p)
 				linalg.Gemm(false, false, -1, prev, p, 1, w)
+				gram()
+				// What each column kept, |w'|^2, against what it had,
+				// |w'|^2 + |p|^2 (Pythagoras: prev is orthonormal).
+				lost := false
+				for c := range jb {
+					kept[c] = g.At(c, c)
+				}
+				for r := range j0 {
+					for c, v := range p.Row(r) {
+						kept[c] -= v * v / 3
+					}
+				}
+				for c := range jb {
+					lost = lost || kept[c] < 0 // |w'|^2 < (|w'|^2 + |p|^2)/4
+				}
+				if !lost {
+					break
+				}
 			}
 		}
 		t := linalg.DenseOf(d, jb, tmp[:d*jb])
-		for pass := 0; pass < 2; pass++ {
-			if !cholQRStep(w, t) {
-				gramSchmidt(w)
-				break
-			}
+		if !cholQRStep(w, g, t) {
+			gramSchmidt(w)
+			continue
+		}
+		gram()
+		if !nearIdentity(g, tol) && !cholQRStep(w, g, t) {
+			gramSchmidt(w)
 		}
 	}
 	return q
 }
 
+// nearIdentity reports whether the upper triangle of the Gram matrix g is
+// the identity to tol per entry.
+func nearIdentity(g linalg.Dense, tol float64) bool {
+	for i := 0; i < g.Rows; i++ {
+		row := g.Row(i)
+		if !(math.Abs(row[i]-1) <= tol) {
+			return false
+		}
+		for _, v := range row[i+1:] {
+			if !(math.Abs(v) <= tol) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // cholQRStep replaces the d x b block w by w R^-1, where R is the Cholesky
-// factor of w^T w (upper triangular, positive diagonal): one step of
-// Cholesky QR, orthonormal up to cond(w)^2 eps, so a second step makes it
-// orthonormal to rounding. t is d x b scratch. It returns false, leaving w
-// as it was, when w^T w is too close to singular.
-func cholQRStep(w, t linalg.Dense) bool {
+// factor of g = w^T w (its upper triangle; g is overwritten): one step of
+// Cholesky QR, orthonormal up to cond(w)^2 eps. t is d x b scratch. It
+// returns false, leaving w as it was (and g spoilt), when w^T w is too
+// close to singular.
+func cholQRStep(w, g, t linalg.Dense) bool {
 	b := w.Cols
-	g := linalg.NewDense(b, b)
-	linalg.Syrk(linalg.Upper, true, 1, w, 0, g, false)
 	// g <- R, upper: R_jj = sqrt(g_jj - sum_i R_ij^2), R_jl = (g_jl - sum_i R_ij R_il) / R_jj.
 	// A pivot below 1e-10 of its column's squared norm (cond(w) beyond
 	// about 1e5, where two steps may not reach orthogonality) refuses.
@@ -183,9 +232,7 @@ func cholQRStep(w, t linalg.Dense) bool {
 		norm2 := rj[j]
 		for i := 0; i < j; i++ {
 			ri := g.Row(i)
-			for l := j; l < b; l++ {
-				rj[l] -= ri[j] * ri[l]
-			}
+			kernels.Daxpy(-ri[j], ri[j:b], rj[j:b])
 		}
 		if !(rj[j] > 1e-10*norm2) {
 			return false
@@ -196,16 +243,18 @@ func cholQRStep(w, t linalg.Dense) bool {
 			rj[l] *= inv
 		}
 	}
-	// R^-1 by back substitution, column by column (upper triangular).
+	// R^-1 by back substitution, row by row from the bottom (upper
+	// triangular): row r of R^-1 is (e_r - sum_{l>r} R_rl (R^-1)_l) / R_rr.
 	ri := linalg.NewDense(b, b)
-	for c := 0; c < b; c++ {
-		ri.Set(c, c, 1/g.At(c, c))
-		for r := c - 1; r >= 0; r-- {
-			var s float64
-			for l := r + 1; l <= c; l++ {
-				s += g.At(r, l) * ri.At(l, c)
-			}
-			ri.Set(r, c, -s/g.At(r, r))
+	for r := b - 1; r >= 0; r-- {
+		gr, out := g.Row(r), ri.Row(r)
+		out[r] = 1
+		for l := r + 1; l < b; l++ {
+			kernels.Daxpy(-gr[l], ri.Row(l)[l:b], out[l:b])
+		}
+		inv := 1 / gr[r]
+		for c := r; c < b; c++ {
+			out[c] *= inv
 		}
 	}
 	linalg.Gemm(false, false, 1, w, ri, 0, t)

@@ -30,8 +30,11 @@ func TestPhiAndNullStats(t *testing.T) {
 	}
 }
 
+// TestHaarFrameOrthonormal covers one block, several blocks projected once
+// (k well below d) and blocks projected twice (k = d: the last blocks keep
+// little of their norm).
 func TestHaarFrameOrthonormal(t *testing.T) {
-	for _, s := range []struct{ d, k int }{{5, 5}, {40, 7}, {300, 50}} {
+	for _, s := range []struct{ d, k int }{{5, 5}, {40, 7}, {300, 50}, {1000, 300}, {400, 400}} {
 		q := HaarFrame(s.d, s.k, 3)
 		g := linalg.NewDense(s.k, s.k)
 		linalg.Gemm(true, false, 1, q, q, 0, g)
@@ -134,11 +137,18 @@ func rotated(q linalg.Dense, l []float64, pow float64) linalg.Dense {
 	return x
 }
 
+// gramUpper returns w^T w (its upper triangle), what cholQRStep factors.
+func gramUpper(w linalg.Dense) linalg.Dense {
+	g := linalg.NewDense(w.Cols, w.Cols)
+	linalg.Syrk(linalg.Upper, true, 1, w, 0, g, false)
+	return g
+}
+
 // TestHaarFrameIsQR compares the blocked Gram-Schmidt frame with gonum's
 // Householder QR of the same Gaussian matrix, signs fixed so that R has a
 // positive diagonal: both are the unique such Q.
 func TestHaarFrameIsQR(t *testing.T) {
-	for _, s := range []struct{ d, k int }{{30, 30}, {200, 150}} {
+	for _, s := range []struct{ d, k int }{{30, 30}, {200, 150}, {600, 300}, {300, 300}} {
 		seed := uint64(9)
 		rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 		g := mat.NewDense(s.d, s.k, nil)
@@ -160,7 +170,8 @@ func TestHaarFrameIsQR(t *testing.T) {
 			}
 			for i := 0; i < s.d; i++ {
 				// Both are backward stable: they differ by O(cond(G) d eps), and a
-				// Gaussian 200 x 150 matrix has cond(G) ~ 14 (bound 1000).
+				// Gaussian 200 x 150 matrix has cond(G) ~ 14, a square one about d
+				// (bound 1000).
 				if diff := math.Abs(got.At(i, j) - sign*q.At(i, j)); diff > 1e3*float64(s.d)*eps {
 					t.Fatalf("d=%d k=%d: Q[%d][%d] = %v, Householder %v", s.d, s.k, i, j, got.At(i, j), sign*q.At(i, j))
 				}
@@ -279,7 +290,7 @@ func TestCholQRFallback(t *testing.T) {
 		w.Set(i, 4, w.At(i, 1))
 	}
 	before := w.Clone()
-	if cholQRStep(w, linalg.NewDense(d, b)) {
+	if cholQRStep(w, gramUpper(w), linalg.NewDense(d, b)) {
 		t.Fatal("Cholesky QR accepted a rank-deficient block")
 	}
 	if !slices.Equal(w.Data, before.Data) {
@@ -290,7 +301,7 @@ func TestCholQRFallback(t *testing.T) {
 	}
 	orig := w.Clone()
 	for range 2 {
-		if !cholQRStep(w, linalg.NewDense(d, b)) {
+		if !cholQRStep(w, gramUpper(w), linalg.NewDense(d, b)) {
 			t.Fatal("Cholesky QR refused a Gaussian block")
 		}
 	}
