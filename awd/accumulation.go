@@ -159,8 +159,11 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 	// The per-sample spectra (N L (m+1) numbers) serve the correlations,
 	// the interventions and the PSD check of every H_n; without the first
 	// two they are skipped and lambda_loc_max comes from the State.
-	if cfg.Correlation || len(cfg.Interventions) > 0 {
+	switch {
+	case len(cfg.Interventions) > 0:
 		acc.Spectra = NewSampleSpectra(m, in, L)
+	case cfg.Correlation:
+		acc.Spectra = NewSampleSpectraTop(m, in, L)
 	}
 	return acc, nil
 }
@@ -312,7 +315,10 @@ func (acc *Accumulation) interleave(o *Accumulation) {
 	var samples []int
 	var ss *SampleSpectra
 	if acc.Spectra != nil {
+		// A shard saved with all vectors merges with one keeping gamma_1
+		// only: the merge keeps what both have.
 		ss = NewSampleSpectra(acc.Spectra.M, acc.Spectra.In, acc.Spectra.R)
+		ss.V = min(acc.Spectra.V, o.Spectra.V)
 	}
 	have, counts := make([]int, len(segs)), make([]int, len(segs))
 	for i, g := range segs {
@@ -338,7 +344,13 @@ func (ss *SampleSpectra) appendRange(o *SampleSpectra, s0, s1 int) {
 	ss.Norm2 = append(ss.Norm2, o.Norm2[s0:s1]...)
 	ss.Scale = append(ss.Scale, o.Scale[s0:s1]...)
 	ss.Mu = append(ss.Mu, o.Mu[s0*o.R:s1*o.R]...)
-	ss.G = append(ss.G, o.G[s0*o.R*o.M:s1*o.R*o.M]...)
+	if ss.V == o.V {
+		ss.G = append(ss.G, o.G[s0*o.V*o.M:s1*o.V*o.M]...)
+	} else {
+		for s := s0; s < s1; s++ {
+			ss.G = append(ss.G, o.G[s*o.V*o.M:(s*o.V+ss.V)*o.M]...)
+		}
+	}
 	if len(o.Label) == o.N {
 		ss.Label = append(ss.Label, o.Label[s0:s1]...)
 	}

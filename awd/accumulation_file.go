@@ -30,8 +30,10 @@ import (
 //	checksum  SHA-256 of everything before it
 
 // AccumulationVersion is the schema version of the partial-analysis file
-// (2: the per-sample labels and the code's estimators).
-const AccumulationVersion = 2
+// (2: the per-sample labels and the code's estimators; 3: spectra_v, the
+// eigenvectors kept per sample, which version 2 files keep all of). This
+// build reads versions 2 and 3.
+const AccumulationVersion = 3
 
 const accumMagic = "AWDACCUM"
 
@@ -42,7 +44,8 @@ type accumHeader struct {
 	Correct int              `json:"correct"`
 	Timings Timings          `json:"timings"`
 	SpecN   int              `json:"spectra_n"`
-	SpecR   int              `json:"spectra_r"` // 0: no per-sample spectra
+	SpecR   int              `json:"spectra_r"`           // 0: no per-sample spectra
+	SpecV   int              `json:"spectra_v,omitempty"` // eigenvectors kept per sample (0: files before it, all R)
 	Labels  []int            `json:"spectra_labels,omitempty"`
 	MB      *mbHeader        `json:"minibatch,omitempty"`
 	Code    *codeHeader      `json:"pair2_code,omitempty"`
@@ -57,7 +60,7 @@ func (acc *Accumulation) Save(path string) error {
 	}
 	h := accumHeader{Info: acc.Info, Samples: acc.Samples, LossSum: acc.LossSum, Correct: acc.Correct, Timings: acc.Timings}
 	if ss := acc.Spectra; ss != nil {
-		h.SpecN, h.SpecR, h.Labels = ss.N, ss.R, ss.Label
+		h.SpecN, h.SpecR, h.SpecV, h.Labels = ss.N, ss.R, ss.V, ss.Label
 	}
 	arrays := h.setParity(acc)
 	js, err := json.Marshal(h)
@@ -73,7 +76,7 @@ func (acc *Accumulation) Save(path string) error {
 	binary.Write(&buf, binary.LittleEndian, uint64(len(st)))
 	buf.Write(st)
 	if ss := acc.Spectra; ss != nil {
-		arrays = append([][]float64{ss.A[:ss.N*ss.In], ss.Norm2[:ss.N], ss.Scale[:ss.N], ss.Mu[:ss.N*ss.R], ss.G[:ss.N*ss.R*ss.M]}, arrays...)
+		arrays = append([][]float64{ss.A[:ss.N*ss.In], ss.Norm2[:ss.N], ss.Scale[:ss.N], ss.Mu[:ss.N*ss.R], ss.G[:ss.N*ss.V*ss.M]}, arrays...)
 	}
 	var w8 [8]byte
 	for _, arr := range arrays {
@@ -117,8 +120,8 @@ func decodeAccumulation(data []byte) (*Accumulation, error) {
 	if string(data[:8]) != accumMagic {
 		return nil, fmt.Errorf("%w: magic %q, want %q (a partial analysis written by awd analyze --shard)", ErrStateFormat, data[:8], accumMagic)
 	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != AccumulationVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrStateFormat, v, AccumulationVersion)
+	if v := binary.LittleEndian.Uint32(data[8:]); v != AccumulationVersion && v != 2 {
+		return nil, fmt.Errorf("%w: version %d, this build reads 2 and %d", ErrStateFormat, v, AccumulationVersion)
 	}
 	body := data[:len(data)-sha256.Size]
 	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], data[len(body):]) {
@@ -150,7 +153,11 @@ func decodeAccumulation(data []byte) (*Accumulation, error) {
 	acc := &Accumulation{Info: in, State: st, Samples: h.Samples, LossSum: h.LossSum, Correct: h.Correct, Timings: h.Timings}
 	rest := uint64(len(body)) - off
 	n, m, inDim, r := uint64(h.SpecN), uint64(in.M), uint64(in.In), uint64(h.SpecR)
-	fw := 8 * float64(n) * float64(inDim+2+r+r*m)
+	v := r
+	if h.SpecV > 0 {
+		v = uint64(h.SpecV)
+	}
+	fw := 8 * float64(n) * float64(inDim+2+r+v*m)
 	if r == 0 {
 		fw = 0
 	}
@@ -166,7 +173,7 @@ func decodeAccumulation(data []byte) (*Accumulation, error) {
 	}
 	if r > 0 {
 		ss := NewSampleSpectra(in.M, in.In, h.SpecR)
-		ss.N = h.SpecN
+		ss.N, ss.V = h.SpecN, int(v)
 		next := func(k uint64) []float64 {
 			v := make([]float64, k)
 			for i := range v {
@@ -175,7 +182,7 @@ func decodeAccumulation(data []byte) (*Accumulation, error) {
 			}
 			return v
 		}
-		ss.A, ss.Norm2, ss.Scale, ss.Mu, ss.G = next(n*inDim), next(n), next(n), next(n*r), next(n*r*m)
+		ss.A, ss.Norm2, ss.Scale, ss.Mu, ss.G = next(n*inDim), next(n), next(n), next(n*r), next(n*v*m)
 		ss.Label = h.Labels
 		acc.Spectra = ss
 	}
@@ -195,6 +202,8 @@ func checkAccumHeader(h accumHeader, st *State) error {
 		return fmt.Errorf("%w: %d sample indices for %d accumulated samples", ErrStateFormat, len(h.Samples), st.Count)
 	case h.SpecR < 0 || h.SpecN < 0 || h.SpecR > maxStateDim || h.SpecR > 0 && (h.SpecN != st.Count || h.SpecR != in.Head):
 		return fmt.Errorf("%w: per-sample spectra of %d samples, R=%d, for %d samples and %d logits", ErrStateFormat, h.SpecN, h.SpecR, st.Count, in.Head)
+	case h.SpecV < 0 || h.SpecV > h.SpecR:
+		return fmt.Errorf("%w: per-sample spectra keep %d eigenvectors of R=%d", ErrStateFormat, h.SpecV, h.SpecR)
 	}
 	total := 0
 	for i, s := range in.Have {

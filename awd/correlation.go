@@ -14,7 +14,7 @@ import (
 // samples go through in chunks as one GEMM V U, cost 2 N d k flops. Samples
 // with a_n = 0 are skipped; a correlation with zero variance is NaN.
 func Correlation(ss *SampleSpectra, lambda1 []float64, u linalg.Dense) []float64 {
-	m, in, r := ss.M, ss.In, ss.R
+	m, in, nv := ss.M, ss.In, ss.V
 	d, k := u.Rows, u.Cols
 	if d != m*in || len(lambda1) != ss.N {
 		panic("awd: Correlation: shapes do not match the sample spectra")
@@ -50,7 +50,7 @@ func Correlation(ss *SampleSpectra, lambda1 []float64, u linalg.Dense) []float64
 		parallelRows(c, func(_, t0, t1 int) {
 			for t := t0; t < t1; t++ {
 				s := idx[t]
-				g := ss.G[(s*r)*m : (s*r+1)*m]
+				g := ss.G[(s*nv)*m : (s*nv+1)*m]
 				a := ss.A[s*in : (s+1)*in]
 				inv := 1 / math.Sqrt(ss.Norm2[s])
 				row := v.Row(t)

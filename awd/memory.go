@@ -21,7 +21,8 @@ import (
 // State, about d^2 numbers, plus d^2 each for C_pair2 and C_mb, then C, H,
 // M2 and C_pair while the sums are turned into them, and one more for the
 // eigensolver's work), the eigenvectors (d x k) and the Haar frame, the
-// per-sample spectra (N L (m+1)), the float64 copy of the inputs for the
+// per-sample spectra (N (in + 2 + L + V m), V = L eigenvectors per sample
+// for the interventions, 1 for the correlations alone), the float64 copy of the inputs for the
 // matching (N dim) and the chunk buffers; plus 25% for the garbage
 // collector's slack under the soft limit that holdMemory sets.
 func MemoryEstimate(m, in, L, N, dim int, cfg Config) int64 {
@@ -36,7 +37,11 @@ func MemoryEstimate(m, in, L, N, dim int, cfg Config) int64 {
 	k := float64(min(cfg.K, m*in))
 	words := squares*d*d + 3*d*k + float64(N)*float64(dim) + parityWords(m, in, N, cfg)
 	if cfg.Correlation || len(cfg.Interventions) > 0 {
-		words += float64(N) * float64(L) * float64(m+1+in)
+		v := 1 // gamma_1 alone
+		if len(cfg.Interventions) > 0 {
+			v = L
+		}
+		words += float64(N) * float64(in+2+L+v*m)
 	}
 	chunk := float64(min(cfg.Chunk, N))
 	tm, tn := float64(m)*float64(m+1)/2, float64(in)*float64(in+1)/2

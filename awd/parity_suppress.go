@@ -70,8 +70,9 @@ func SubsetPerClass(labels []int, perClass int, seed uint64) []int {
 
 // Subset returns the per-sample spectra of the samples idx (positions in ss).
 func (ss *SampleSpectra) Subset(idx []int) *SampleSpectra {
-	m, in, r := ss.M, ss.In, ss.R
+	m, in, r, v := ss.M, ss.In, ss.R, ss.V
 	out := NewSampleSpectra(m, in, r)
+	out.V = v
 	out.Grow(len(idx))
 	for _, s := range idx {
 		if s < 0 || s >= ss.N {
@@ -81,7 +82,7 @@ func (ss *SampleSpectra) Subset(idx []int) *SampleSpectra {
 		out.Norm2 = append(out.Norm2, ss.Norm2[s])
 		out.Scale = append(out.Scale, ss.Scale[s])
 		out.Mu = append(out.Mu, ss.Mu[s*r:(s+1)*r]...)
-		out.G = append(out.G, ss.G[s*r*m:(s+1)*r*m]...)
+		out.G = append(out.G, ss.G[s*v*m:(s+1)*v*m]...)
 		if len(ss.Label) == ss.N {
 			out.Label = append(out.Label, ss.Label[s])
 		}
@@ -113,6 +114,9 @@ func SuppressInBasis(ss *SampleSpectra, u linalg.Dense, names []string, cfg Supp
 	}
 	if ss.N == 0 {
 		return nil, fmt.Errorf("suppression (paper protocol): no samples")
+	}
+	if err := ss.allVectors("the suppression experiment"); err != nil {
+		return nil, err
 	}
 	mus := make([][]float64, len(names))
 	ivs := make([]Intervention, len(names))

@@ -156,6 +156,9 @@ func ModifiedMu(ss *SampleSpectra, name string, cfg SuppressionConfig) ([]float6
 // Kronecker form of docs/math.md section 4. Cost that of two Kronecker
 // accumulations, O(N d^2).
 func Rebuild(ss *SampleSpectra, mu []float64) (h, m2 linalg.Dense) {
+	if err := ss.allVectors("Rebuild"); err != nil {
+		panic(err)
+	}
 	d := ss.M * ss.In
 	h, m2 = linalg.NewDense(d, d), linalg.NewDense(d, d)
 	if ss.N == 0 {
@@ -256,6 +259,9 @@ func packGram(dst, g, w []float64, m int) {
 // reusing its two d x d matrices from one intervention to the next; done, if
 // not nil, is called after each (from one goroutine at a time).
 func SuppressAll(ss *SampleSpectra, names []string, k int, cfg SuppressionConfig, done func()) ([]Intervention, error) {
+	if err := ss.allVectors("the suppression experiment"); err != nil {
+		return nil, err
+	}
 	ivs := make([]Intervention, len(names))
 	mus := make([][]float64, len(names))
 	for j, name := range names {
@@ -331,6 +337,9 @@ func (iv *Intervention) finish(ss *SampleSpectra, h, m2 linalg.Dense, mu []float
 // and the eigenvalue-alignment correlation after the intervention.
 func Suppress(ss *SampleSpectra, name string, k int, cfg SuppressionConfig) (Intervention, error) {
 	iv := Intervention{Name: name, Protocol: ProtocolRebuild, Samples: ss.N}
+	if err := ss.allVectors("the suppression experiment"); err != nil {
+		return iv, err
+	}
 	mu, stiff, err := ModifiedMu(ss, name, cfg)
 	if err != nil {
 		return iv, err
