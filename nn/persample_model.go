@@ -3,6 +3,9 @@ package nn
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // perSampleBytes bounds the buffers of one float64 forward pass (about
@@ -73,43 +76,62 @@ func (m *Model) PerSampleInto(dst *PerSample, layer string, x []float64, labels 
 		A: grow(ps.A, N*In), Delta: grow(ps.Delta, N*M), J: grow(ps.J, N*L*M), Lambda: grow(ps.Lambda, N*L*L),
 		Loss: grow(ps.Loss, N), Pred: grow(ps.Pred, N), Label: append(ps.Label[:0], labels...)}
 	clear(ps.Delta) // summed into below
-	// A pooled network of the model's chunk size, loaded with the current
-	// weights (training may have changed them since it was made).
-	var n *net[float64]
-	if v, ok := m.nets64.Get().(*net[float64]); ok && v.cap == m.chunk64() {
-		n = v
-		n.load(m)
-	} else {
-		n = newNet[float64](m, m.chunk64())
+	// Blocks of n.cap samples, each written to its own rows of ps. An MLP's
+	// block is a few small products that leave a second thread idle, so
+	// its blocks go to GOMAXPROCS workers, each with its own network; a
+	// CNN's convolutions are parallel already, and its network is large.
+	cap := m.chunk64()
+	blocks := (N + cap - 1) / cap
+	workers := 1
+	if !m.hasConv() {
+		workers = max(1, min(runtime.GOMAXPROCS(0), blocks))
 	}
-	defer m.nets64.Put(n)
-	o := make([]float64, L)
-	p := make([]float64, L)
-	g := make([]float64, L)
-	for off := 0; off < N; off += n.cap {
-		bs := min(n.cap, N-off)
-		setInput(n, x[off*dim:(off+bs)*dim], bs)
-		n.forward(bs)
-		copy(ps.A[off*In:(off+bs)*In], n.input(li, bs))
-		jacobian(n, li, bs, ps.J[off*L*M:(off+bs)*L*M])
-		logits := n.output(bs)
-		for s := 0; s < bs; s++ {
-			gs := off + s
-			copy(o, logits[s*L:(s+1)*L])
-			softmax(o, p)
-			y := labels[gs]
-			ps.Loss[gs] = loss.eval(o, p, y, g)
-			ps.Pred[gs] = argmax(o)
-			loss.lambda(p, y, ps.Lambda[gs*L*L:(gs+1)*L*L])
-			j := ps.J[gs*L*M : (gs+1)*L*M]
-			d := ps.Delta[gs*M : (gs+1)*M]
-			for k, gk := range g {
-				for q, v := range j[k*M : (k+1)*M] {
-					d[q] += gk * v
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			// A pooled network of the model's chunk size, loaded with the
+			// current weights (training may have changed them since it
+			// was made).
+			var n *net[float64]
+			if v, ok := m.nets64.Get().(*net[float64]); ok && v.cap == cap {
+				n = v
+				n.load(m)
+			} else {
+				n = newNet[float64](m, cap)
+			}
+			defer m.nets64.Put(n)
+			o := make([]float64, L)
+			p := make([]float64, L)
+			g := make([]float64, L)
+			for b := int(next.Add(1)) - 1; b < blocks; b = int(next.Add(1)) - 1 {
+				off := b * cap
+				bs := min(cap, N-off)
+				setInput(n, x[off*dim:(off+bs)*dim], bs)
+				n.forward(bs)
+				copy(ps.A[off*In:(off+bs)*In], n.input(li, bs))
+				jacobian(n, li, bs, ps.J[off*L*M:(off+bs)*L*M])
+				logits := n.output(bs)
+				for s := 0; s < bs; s++ {
+					gs := off + s
+					copy(o, logits[s*L:(s+1)*L])
+					softmax(o, p)
+					y := labels[gs]
+					ps.Loss[gs] = loss.eval(o, p, y, g)
+					ps.Pred[gs] = argmax(o)
+					loss.lambda(p, y, ps.Lambda[gs*L*L:(gs+1)*L*L])
+					j := ps.J[gs*L*M : (gs+1)*L*M]
+					d := ps.Delta[gs*M : (gs+1)*M]
+					for k, gk := range g {
+						for q, v := range j[k*M : (k+1)*M] {
+							d[q] += gk * v
+						}
+					}
 				}
 			}
-		}
+		})
 	}
+	wg.Wait()
 	for i, v := range ps.A {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("per-sample: non-finite activity at sample %d", i/In)
@@ -170,4 +192,14 @@ func jacobian(n *net[float64], li, b int, dst []float64) {
 		}
 	}
 	copy(dst, cur)
+}
+
+// hasConv reports whether the model has a convolutional layer.
+func (m *Model) hasConv() bool {
+	for _, l := range m.layers {
+		if l.kind == kConv {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
@@ -245,6 +246,49 @@ func TestPerSampleInto(t *testing.T) {
 			reused = got
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s, %d samples: the reused PerSample differs from a fresh one", kind, n)
+			}
+		}
+	}
+}
+
+// TestPerSampleWorkers: the MLP's blocks of samples go to several workers;
+// which worker takes a block must not change a bit. 1000 samples (four
+// blocks) on one thread and on four.
+func TestPerSampleWorkers(t *testing.T) {
+	m, _ := NewMLP(12, []int{7, 5}, 4, 3)
+	r := rand.New(rand.NewPCG(14, 15))
+	x, y := randInputs(r, 1000, 12, 4)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	one, err := m.PerSample("fc2", x, y, CE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GOMAXPROCS(4)
+	four, err := m.PerSample("fc2", x, y, CE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(one, four) {
+		t.Fatal("the per-sample quantities on four threads differ from one thread's")
+	}
+	// Each block's rows are its own samples: compare with the samples
+	// passed alone.
+	for _, s := range []int{0, 255, 256, 700, 999} {
+		alone, err := m.PerSample("fc2", x[s*12:(s+1)*12], y[s:s+1], CE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (A block of one sample may take another product path: equal to
+		// rounding, not to the bit.)
+		l, mm := four.L, four.M
+		for _, c := range []struct{ got, want []float64 }{
+			{four.A[s*four.In : (s+1)*four.In], alone.A}, {four.J[s*l*mm : (s+1)*l*mm], alone.J},
+			{four.Delta[s*mm : (s+1)*mm], alone.Delta}, {four.Loss[s : s+1], alone.Loss},
+		} {
+			for i, w := range c.want {
+				if math.Abs(c.got[i]-w) > 1e-12*(1+math.Abs(w)) {
+					t.Fatalf("sample %d: %v, alone %v", s, c.got, c.want)
+				}
 			}
 		}
 	}
