@@ -91,13 +91,18 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	release := holdMemory(acc.Info.Estimate)
 	defer release()
 
+	// The data's hash (SHA-256 over tens of MB: serial, 50 ms for 20,000
+	// MNIST images) runs beside the matching.
+	hashed := make(chan string, 1)
+	go func() { hashed <- dataSHA256(data) }()
 	// Balanced batches and matched pairs on the inputs (float32 rows,
 	// distances in float64: no N x D float64 copy to fault in).
 	pairs, err := MatchPairs32(data.X, data.Dim(), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
-	if err != nil {
-		return nil, fmt.Errorf("analyze: %w", err)
+	var par *parityAcc
+	if err == nil {
+		par, err = acc.prepareParity(model, data, pairs)
 	}
-	par, err := acc.prepareParity(model, data, pairs)
+	acc.Info.DataSHA256 = <-hashed
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
@@ -145,7 +150,7 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 	}
 	m, in, _ := model.LayerShape(cfg.Layer)
 	info := AccumulationInfo{Dataset: data.Name, Model: model.Arch.Model, Head: L, M: m, In: in, Config: cfg,
-		WeightsSHA256: weightsSHA256(model), DataSHA256: dataSHA256(data), DataN: data.N,
+		WeightsSHA256: weightsSHA256(model), DataN: data.N, // DataSHA256: Accumulate, beside the matching
 		Shards: shards, Have: []int{opt.Shard}, Counts: []int{0}, KernelLevel: kernels.Current().String()}
 	for c := range present {
 		info.Classes = append(info.Classes, c)
@@ -156,9 +161,10 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 		return nil, memoryError(model, cfg, info.Estimate, budget, data.N, data.Dim())
 	}
 	acc := &Accumulation{Info: info, State: NewState(m, in, StateOptions{Pair2: cfg.Pair2})}
-	// The per-sample spectra (N L (m+1) numbers) serve the correlations,
-	// the interventions and the PSD check of every H_n; without the first
-	// two they are skipped and lambda_loc_max comes from the State.
+	// The per-sample spectra (N (In + 2 + L + V M) numbers) serve the
+	// correlations, the interventions and the PSD check of every H_n;
+	// without the first two they are skipped and lambda_loc_max comes from
+	// the State.
 	switch {
 	case len(cfg.Interventions) > 0:
 		acc.Spectra = NewSampleSpectra(m, in, L)
