@@ -112,12 +112,7 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 			o := n0 + s
 			ss.Norm2[o] = kernels.Ddot(a, a)
 			ss.Scale[o] = kernels.Ddot(jr, jr) * lmax
-			if v == l {
-				gammaEigen(jr, lr, l, m, w, ss.Mu[o*l:(o+1)*l], ss.G[o*l*m:(o+1)*l*m])
-			} else {
-				gammaEigen(jr, lr, l, m, w, ss.Mu[o*l:(o+1)*l], w.g)
-				copy(ss.G[o*v*m:(o+1)*v*m], w.g)
-			}
+			gammaEigen(jr, lr, l, m, w, ss.Mu[o*l:(o+1)*l], ss.G[o*v*m:(o+1)*v*m])
 		}
 	})
 }
@@ -125,12 +120,11 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 // eigenWork is gammaEigen's scratch for J of l x m.
 type eigenWork struct {
 	q, t, lt, b, vals, vecs []float64
-	g                       []float64 // all l vectors, when fewer are kept
 }
 
 func newEigenWork(l, m int) *eigenWork {
 	return &eigenWork{q: make([]float64, l*m), t: make([]float64, l*l), lt: make([]float64, l*l),
-		b: make([]float64, l*l), vals: make([]float64, l), vecs: make([]float64, l*l), g: make([]float64, l*m)}
+		b: make([]float64, l*l), vals: make([]float64, l), vecs: make([]float64, l*l)}
 }
 
 // Grow makes room for n more samples without reallocating.
@@ -154,8 +148,8 @@ func growCap(s []float64, n int) []float64 {
 }
 
 // gammaEigen writes the L eigenvalues (descending, zero-padded) of
-// J^T Lambda J for J (l x m) into mu and its eigenvectors (rows of length m,
-// zero rows for the padding) into g.
+// J^T Lambda J for J (l x m) into mu and its first len(g)/m eigenvectors
+// (rows of length m, zero rows for the padding) into g.
 func gammaEigen(j, lam []float64, l, m int, w *eigenWork, mu, g []float64) {
 	q, t, b := w.q, w.t, w.b
 	// Orthonormal basis of the rows of J by Gram-Schmidt applied twice
@@ -216,9 +210,12 @@ func gammaEigen(j, lam []float64, l, m int, w *eigenWork, mu, g []float64) {
 		}
 	}
 	clear(mu[:l])
-	clear(g[:l*m])
+	clear(g)
 	for k := 0; k < r; k++ {
 		mu[k] = vals[k]
+		if (k+1)*m > len(g) {
+			continue
+		}
 		gk := g[k*m : (k+1)*m]
 		for c := 0; c < r; c++ {
 			kernels.Daxpy(vecs[c*r+k], q[c*m:(c+1)*m], gk)
