@@ -324,7 +324,7 @@ func (acc *Accumulation) interleave(o *Accumulation) {
 		// A shard saved with all vectors merges with one keeping gamma_1
 		// only: the merge keeps what both have.
 		ss = NewSampleSpectra(acc.Spectra.M, acc.Spectra.In, acc.Spectra.R)
-		ss.V = min(acc.Spectra.V, o.Spectra.V)
+		ss.V = min(acc.Spectra.Kept(), o.Spectra.Kept())
 	}
 	have, counts := make([]int, len(segs)), make([]int, len(segs))
 	for i, g := range segs {
@@ -350,11 +350,11 @@ func (ss *SampleSpectra) appendRange(o *SampleSpectra, s0, s1 int) {
 	ss.Norm2 = append(ss.Norm2, o.Norm2[s0:s1]...)
 	ss.Scale = append(ss.Scale, o.Scale[s0:s1]...)
 	ss.Mu = append(ss.Mu, o.Mu[s0*o.R:s1*o.R]...)
-	if ss.V == o.V {
-		ss.G = append(ss.G, o.G[s0*o.V*o.M:s1*o.V*o.M]...)
+	if v, ov := ss.Kept(), o.Kept(); v == ov {
+		ss.G = append(ss.G, o.G[s0*ov*o.M:s1*ov*o.M]...)
 	} else {
 		for s := s0; s < s1; s++ {
-			ss.G = append(ss.G, o.G[s*o.V*o.M:(s*o.V+ss.V)*o.M]...)
+			ss.G = append(ss.G, o.G[s*ov*o.M:(s*ov+v)*o.M]...)
 		}
 	}
 	if len(o.Label) == o.N {

@@ -60,7 +60,7 @@ func (acc *Accumulation) Save(path string) error {
 	}
 	h := accumHeader{Info: acc.Info, Samples: acc.Samples, LossSum: acc.LossSum, Correct: acc.Correct, Timings: acc.Timings}
 	if ss := acc.Spectra; ss != nil {
-		h.SpecN, h.SpecR, h.SpecV, h.Labels = ss.N, ss.R, ss.V, ss.Label
+		h.SpecN, h.SpecR, h.SpecV, h.Labels = ss.N, ss.R, ss.Kept(), ss.Label
 	}
 	arrays := h.setParity(acc)
 	js, err := json.Marshal(h)
@@ -76,7 +76,7 @@ func (acc *Accumulation) Save(path string) error {
 	binary.Write(&buf, binary.LittleEndian, uint64(len(st)))
 	buf.Write(st)
 	if ss := acc.Spectra; ss != nil {
-		arrays = append([][]float64{ss.A[:ss.N*ss.In], ss.Norm2[:ss.N], ss.Scale[:ss.N], ss.Mu[:ss.N*ss.R], ss.G[:ss.N*ss.V*ss.M]}, arrays...)
+		arrays = append([][]float64{ss.A[:ss.N*ss.In], ss.Norm2[:ss.N], ss.Scale[:ss.N], ss.Mu[:ss.N*ss.R], ss.G[:ss.N*ss.Kept()*ss.M]}, arrays...)
 	}
 	var w8 [8]byte
 	for _, arr := range arrays {

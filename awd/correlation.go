@@ -14,7 +14,7 @@ import (
 // samples go through in chunks as one GEMM V U, cost 2 N d k flops. Samples
 // with a_n = 0 are skipped; a correlation with zero variance is NaN.
 func Correlation(ss *SampleSpectra, lambda1 []float64, u linalg.Dense) []float64 {
-	m, in, nv := ss.M, ss.In, ss.V
+	m, in, nv := ss.M, ss.In, ss.Kept()
 	d, k := u.Rows, u.Cols
 	if d != m*in || len(lambda1) != ss.N {
 		panic("awd: Correlation: shapes do not match the sample spectra")

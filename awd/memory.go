@@ -21,10 +21,11 @@ import (
 // State, about d^2 numbers, plus d^2 each for C_pair2 and C_mb, then C, H,
 // M2 and C_pair while the sums are turned into them, and one more for the
 // eigensolver's work), the eigenvectors (d x k) and the Haar frame, the
-// per-sample spectra (N (in + 2 + L + V m), V = L eigenvectors per sample
-// for the interventions, 1 for the correlations alone), the float64 copy of the inputs for the
-// matching (N dim) and the chunk buffers; plus 25% for the garbage
-// collector's slack under the soft limit that holdMemory sets.
+// per-sample spectra (N (in + 2 + L + V m): V = L eigenvectors per sample
+// for the interventions, 1 for the correlations alone), the float64 copy
+// of the inputs for the matching (N dim) and the chunk buffers; plus 25%
+// for the garbage collector's slack under the soft limit that holdMemory
+// sets.
 func MemoryEstimate(m, in, L, N, dim int, cfg Config) int64 {
 	d := float64(m) * float64(in)
 	squares := 1.0 + 4 + 1 // packed sums, C H M2 C_pair, eigensolver work

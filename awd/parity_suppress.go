@@ -70,7 +70,7 @@ func SubsetPerClass(labels []int, perClass int, seed uint64) []int {
 
 // Subset returns the per-sample spectra of the samples idx (positions in ss).
 func (ss *SampleSpectra) Subset(idx []int) *SampleSpectra {
-	m, in, r, v := ss.M, ss.In, ss.R, ss.V
+	m, in, r, v := ss.M, ss.In, ss.R, ss.Kept()
 	out := NewSampleSpectra(m, in, r)
 	out.V = v
 	out.Grow(len(idx))

@@ -59,10 +59,19 @@ func NewSampleSpectraTop(m, in, r int) *SampleSpectra {
 // allVectors returns an error naming what when ss keeps fewer than R
 // eigenvectors per sample.
 func (ss *SampleSpectra) allVectors(what string) error {
-	if ss.V != ss.R {
-		return fmt.Errorf("awd: %s needs all %d eigenvectors of every Gamma_n, the per-sample spectra keep %d (made for the correlations only)", what, ss.R, ss.V)
+	if v := ss.Kept(); v != ss.R {
+		return fmt.Errorf("awd: %s needs all %d eigenvectors of every Gamma_n, the per-sample spectra keep %d (made for the correlations only)", what, ss.R, v)
 	}
 	return nil
+}
+
+// Kept returns the number of eigenvectors kept per sample: V, or R when V
+// is not set (a SampleSpectra made as a literal keeps all of them).
+func (ss *SampleSpectra) Kept() int {
+	if ss.V <= 0 || ss.V > ss.R {
+		return ss.R
+	}
+	return ss.V
 }
 
 // Lambda1 returns lambda_1(H_s) = |a_s|^2 mu_1^s.
@@ -94,7 +103,7 @@ func (ss *SampleSpectra) Append(ps *nn.PerSample) {
 	ss.Norm2 = ss.Norm2[:ss.N]
 	ss.Scale = ss.Scale[:ss.N]
 	ss.Mu = ss.Mu[:ss.N*l]
-	v := ss.V
+	v := ss.Kept()
 	ss.G = ss.G[:ss.N*v*m]
 	if ps.Label != nil && len(ss.Label) == n0 {
 		ss.Label = append(ss.Label, ps.Label[:ps.N]...)
@@ -133,7 +142,7 @@ func (ss *SampleSpectra) Grow(n int) {
 	ss.Norm2 = growCap(ss.Norm2, n)
 	ss.Scale = growCap(ss.Scale, n)
 	ss.Mu = growCap(ss.Mu, n*ss.R)
-	ss.G = growCap(ss.G, n*ss.V*ss.M)
+	ss.G = growCap(ss.G, n*ss.Kept()*ss.M)
 }
 
 // growCap is slices.Grow for large float64 buffers: a new array, when one

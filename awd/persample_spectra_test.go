@@ -27,6 +27,12 @@ func TestSpectraTopOnly(t *testing.T) {
 	if top.V != 1 || len(top.G) != N*m || full.V != L || len(full.G) != N*L*m {
 		t.Fatalf("V = %d (%d vector numbers), full V = %d (%d)", top.V, len(top.G), full.V, len(full.G))
 	}
+	// A literal without V keeps every vector, as NewSampleSpectra does.
+	lit := &SampleSpectra{M: m, In: in, R: L}
+	lit.Append(ps)
+	if lit.Kept() != L || !slices.Equal(lit.G, full.G) {
+		t.Fatalf("literal: keeps %d, vectors equal %v", lit.Kept(), slices.Equal(lit.G, full.G))
+	}
 	if !slices.Equal(top.Mu, full.Mu) || !slices.Equal(top.A, full.A) || !slices.Equal(top.Scale, full.Scale) {
 		t.Fatal("values, activities or scales differ")
 	}
