@@ -76,12 +76,12 @@ func (m *Model) PerSampleInto(dst *PerSample, layer string, x []float64, labels 
 		A: grow(ps.A, N*In), Delta: grow(ps.Delta, N*M), J: grow(ps.J, N*L*M), Lambda: grow(ps.Lambda, N*L*L),
 		Loss: grow(ps.Loss, N), Pred: grow(ps.Pred, N), Label: append(ps.Label[:0], labels...)}
 	clear(ps.Delta) // summed into below
-	// Blocks of n.cap samples, each written to its own rows of ps. An MLP's
+	// Blocks of size samples, each written to its own rows of ps. An MLP's
 	// block is a few small products that leave a second thread idle, so
 	// its blocks go to GOMAXPROCS workers, each with its own network; a
 	// CNN's convolutions are parallel already, and its network is large.
-	cap := m.chunk64()
-	blocks := (N + cap - 1) / cap
+	size := m.chunk64()
+	blocks := (N + size - 1) / size
 	workers := 1
 	if !m.hasConv() {
 		workers = max(1, min(runtime.GOMAXPROCS(0), blocks))
@@ -94,19 +94,19 @@ func (m *Model) PerSampleInto(dst *PerSample, layer string, x []float64, labels 
 			// current weights (training may have changed them since it
 			// was made).
 			var n *net[float64]
-			if v, ok := m.nets64.Get().(*net[float64]); ok && v.cap == cap {
+			if v, ok := m.nets64.Get().(*net[float64]); ok && v.cap == size {
 				n = v
 				n.load(m)
 			} else {
-				n = newNet[float64](m, cap)
+				n = newNet[float64](m, size)
 			}
 			defer m.nets64.Put(n)
 			o := make([]float64, L)
 			p := make([]float64, L)
 			g := make([]float64, L)
 			for b := int(next.Add(1)) - 1; b < blocks; b = int(next.Add(1)) - 1 {
-				off := b * cap
-				bs := min(cap, N-off)
+				off := b * size
+				bs := min(size, N-off)
 				setInput(n, x[off*dim:(off+bs)*dim], bs)
 				n.forward(bs)
 				copy(ps.A[off*In:(off+bs)*In], n.input(li, bs))
