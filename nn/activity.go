@@ -20,13 +20,7 @@ func (m *Model) Activity(layer string, x []float64) ([]float64, error) {
 		return nil, fmt.Errorf("activity: %d input values is not a whole number of samples of size %d", len(x), dim)
 	}
 	N, in := len(x)/dim, m.layers[li].in
-	var n *net[float64]
-	if v, ok := m.nets64.Get().(*net[float64]); ok && v.cap == m.chunk64() {
-		n = v
-		n.load(m)
-	} else {
-		n = newNet[float64](m, m.chunk64())
-	}
+	n := m.pooledNet64()
 	defer m.nets64.Put(n)
 	out := make([]float64, N*in)
 	for off := 0; off < N; off += n.cap {

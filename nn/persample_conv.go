@@ -231,13 +231,7 @@ func (m *Model) LayerSamplesEach(layers []string, x []float64, labels []int, los
 		byIndex[li] = &ls
 		lo = min(lo, li)
 	}
-	var n *net[float64]
-	if v, ok := m.nets64.Get().(*net[float64]); ok && v.cap == m.chunk64() {
-		n = v
-		n.load(m)
-	} else {
-		n = newNet[float64](m, m.chunk64())
-	}
+	n := m.pooledNet64()
 	defer m.nets64.Put(n)
 	// Jz of the explicitly stored layers, one block at a time.
 	tmp := map[int][]float64{}

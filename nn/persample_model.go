@@ -90,16 +90,7 @@ func (m *Model) PerSampleInto(dst *PerSample, layer string, x []float64, labels 
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			// A pooled network of the model's chunk size, loaded with the
-			// current weights (training may have changed them since it
-			// was made).
-			var n *net[float64]
-			if v, ok := m.nets64.Get().(*net[float64]); ok && v.cap == size {
-				n = v
-				n.load(m)
-			} else {
-				n = newNet[float64](m, size)
-			}
+			n := m.pooledNet64()
 			defer m.nets64.Put(n)
 			o := make([]float64, L)
 			p := make([]float64, L)
@@ -192,6 +183,18 @@ func jacobian(n *net[float64], li, b int, dst []float64) {
 		}
 	}
 	copy(dst, cur)
+}
+
+// pooledNet64 returns a float64 network of the model's block size
+// (chunk64) from the pool, loaded with the current weights (training may
+// have changed them since it was made), or a new one. Give it back with
+// m.nets64.Put.
+func (m *Model) pooledNet64() *net[float64] {
+	if v, ok := m.nets64.Get().(*net[float64]); ok && v.cap == m.chunk64() {
+		v.load(m)
+		return v
+	}
+	return newNet[float64](m, m.chunk64())
 }
 
 // hasConv reports whether the model has a convolutional layer.
