@@ -342,9 +342,14 @@ func (t tridiag) unscaled(w []float64) []float64 {
 func subsetVectors(t tridiag, il, iu int) (Eigen, error) {
 	n := len(t.d)
 	k := iu - il
-	z := NewDense(n, k)
+	// z (n x k, 20 MB at n = 2500, k = 1000) comes from the warm cache:
+	// memory the caller's earlier work mapped, where a new slice would be
+	// cleared (and, after the runtime gave its pages back, faulted in) on
+	// this thread alone while the other threads wait.
+	var z Dense
 	var values []float64
 	if s := dstebzTol(t.d, t.e, il, iu, steinProbeTol); steinCost(t.d, t.e, s) > steinSwitch*float64(n)*float64(n)*float64(n) {
+		z = DenseOf(n, k, getWarm(n*k)) // every entry copied below
 		d := append([]float64(nil), t.d...)
 		e := append([]float64(nil), t.e...)
 		// T's vectors by divide and conquer, whose last merge forms only
@@ -362,6 +367,7 @@ func subsetVectors(t tridiag, il, iu int) (Eigen, error) {
 		})
 		values = d[il:iu]
 	} else {
+		z = DenseOf(n, k, getWarmZero(n*k)) // dstein writes each vector's block only
 		s = s.refine(t.d, t.e, il, iu)
 		dstein(t.d, t.e, s, z)
 		values = s.w

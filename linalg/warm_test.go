@@ -39,7 +39,7 @@ func TestWarmGarbage(t *testing.T) {
 	for _, n := range []int{150, 300} {
 		rng := rand.New(rand.NewPCG(uint64(n), 9))
 		a := eigCases[0].gen(n, rng)
-		run := func() (Eigen, Eigen, Eigen) {
+		run := func() (Eigen, Eigen, Eigen, Eigen) {
 			ev, err := EigSym(a, true)
 			if err != nil {
 				t.Fatal(err)
@@ -56,10 +56,17 @@ func TestWarmGarbage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return ev, e, top
+			// And by inverse iteration, whose n x k result is borrowed
+			// too and must start zero.
+			steinSwitch = math.Inf(1)
+			stein, err := EigSymTop(a, n/4, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ev, e, top, stein
 		}
 		dropWarm()
-		want, wantv, wantTop := run()
+		want, wantv, wantTop, wantStein := run()
 		for range warmMax {
 			buf := make([]float64, 2*n*n)
 			for i := range buf {
@@ -67,10 +74,13 @@ func TestWarmGarbage(t *testing.T) {
 			}
 			putWarm(buf)
 		}
-		got, gotv, gotTop := run()
+		got, gotv, gotTop, gotStein := run()
 		for i := range wantTop.Vectors.Data {
 			if gotTop.Vectors.Data[i] != wantTop.Vectors.Data[i] {
 				t.Fatalf("n=%d: top-k vectors differ after NaN-filled buffers were cached", n)
+			}
+			if gotStein.Vectors.Data[i] != wantStein.Vectors.Data[i] {
+				t.Fatalf("n=%d: top-k vectors by inverse iteration differ after NaN-filled buffers were cached", n)
 			}
 		}
 		for i := range want.Values {
