@@ -140,10 +140,19 @@ func (a *MinibatchAcc) factor() (lowRank, error) {
 	}
 	gb := linalg.NewDense(nb, d)
 	gbar := make([]float64, d)
-	for b := 0; b < nb; b++ {
-		kernels.Daxpy(1/float64(a.Size[b]), a.G.Row(b), gb.Row(b))
-		kernels.Daxpy(1/float64(n), a.G.Row(b), gbar)
-	}
+	// Blocks of columns on every thread (one thread took 30 ms here, its
+	// fresh pages included); every column still sums the batches in order,
+	// and the blocks start at multiples of the kernels' vector length, so
+	// the result does not depend on the split.
+	const cols = 256
+	parallelEach((d+cols-1)/cols, func(i int) {
+		c0, c1 := i*cols, min(d, (i+1)*cols)
+		for b := 0; b < nb; b++ {
+			g := a.G.Row(b)[c0:c1]
+			kernels.Daxpy(1/float64(a.Size[b]), g, gb.Row(b)[c0:c1])
+			kernels.Daxpy(1/float64(n), g, gbar[c0:c1])
+		}
+	})
 	return lowRank{G: gb, Alpha: 1 / float64(nb), Minus: gbar}, nil
 }
 

@@ -3,11 +3,14 @@ package awd
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/awd-toolkit/awd/kernels"
+	"github.com/awd-toolkit/awd/linalg"
 	"github.com/awd-toolkit/awd/nn"
 )
 
@@ -197,6 +200,51 @@ func TestMinibatchFactorProject(t *testing.T) {
 	for i := range want {
 		if math.Abs(got[i]-want[i]) > 1e-13*math.Abs(want[0]) {
 			t.Errorf("c_%d = %v from the factors, %v from the matrix", i, got[i], want[i])
+		}
+	}
+}
+
+// TestMinibatchFactorThreads: the batch means and the overall mean that
+// factor forms in blocks of columns on every thread are, bit for bit, the
+// serial sums over the whole rows, on one thread and on three, for a
+// layer wider than one block (d = 600).
+func TestMinibatchFactorThreads(t *testing.T) {
+	const m, in, n, batch = 20, 30, 36, 4
+	ps := randomPerSample(rand.New(rand.NewPCG(8, 9)), n, m, in, 3, "ce")
+	acc := NewMinibatchAcc(m, in, ShuffledBatches(n, batch, 2), MBShuffled)
+	pos := make([]int, n)
+	for i := range pos {
+		pos[i] = i
+	}
+	acc.Add(ps, pos)
+	d, nb := m*in, len(acc.Size)
+	wantG := linalg.NewDense(nb, d)
+	wantBar := make([]float64, d)
+	for b := 0; b < nb; b++ {
+		kernels.Daxpy(1/float64(acc.Size[b]), acc.G.Row(b), wantG.Row(b))
+		kernels.Daxpy(1/float64(n), acc.G.Row(b), wantBar)
+	}
+	for _, procs := range []int{1, 3} {
+		old := runtime.GOMAXPROCS(procs)
+		f, err := acc.factor()
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Alpha != 1/float64(nb) {
+			t.Errorf("GOMAXPROCS=%d: alpha %v, want 1/%d", procs, f.Alpha, nb)
+		}
+		for b := 0; b < nb; b++ {
+			for j, v := range f.G.Row(b) {
+				if v != wantG.At(b, j) {
+					t.Fatalf("GOMAXPROCS=%d: G[%d][%d] = %v, want %v", procs, b, j, v, wantG.At(b, j))
+				}
+			}
+		}
+		for j, v := range f.Minus {
+			if v != wantBar[j] {
+				t.Fatalf("GOMAXPROCS=%d: mean[%d] = %v, want %v", procs, j, v, wantBar[j])
+			}
 		}
 	}
 }
