@@ -644,7 +644,10 @@ func Mirror(uplo Uplo, c Dense) {
 	}
 	const bs = 64
 	n, s, d := c.Rows, c.Stride, c.Data
-	for ib := 0; ib < n; ib += bs {
+	// Band ib (rows [ib, ib+bs) of the lower triangle, columns of the
+	// upper one) writes only its own entries of the other triangle, so
+	// the bands may go to different threads; the widest go first.
+	band := func(ib int) {
 		for jb := 0; jb <= ib; jb += bs {
 			for i := ib; i < min(ib+bs, n); i++ {
 				for j := jb; j < min(jb+bs, i); j++ {
@@ -657,6 +660,28 @@ func Mirror(uplo Uplo, c Dense) {
 			}
 		}
 	}
+	bands := (n + bs - 1) / bs
+	workers := min(Threads(), bands)
+	if n*n < mirrorParallelMin || workers < 2 {
+		for b := range bands {
+			band(b * bs)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for b := int(next.Add(1)) - 1; b < bands; b = int(next.Add(1)) - 1 {
+				band((bands - 1 - b) * bs)
+			}
+		})
+	}
+	wg.Wait()
 }
+
+// mirrorParallelMin is the size (n^2) from which Mirror uses every thread:
+// a 1000 x 1000 mirror took 10-15 ms on one (the statistics run several).
+const mirrorParallelMin = 512 * 512
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

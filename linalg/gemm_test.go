@@ -489,7 +489,16 @@ func TestGemmSmallNoAlloc(t *testing.T) {
 }
 
 func TestMirror(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 63, 64, 65, 150} {
+	// From 512 the bands go to every thread: one thread and three.
+	defer SetThreads(SetThreads(1))
+	for _, th := range []int{1, 3} {
+		SetThreads(th)
+		testMirror(t)
+	}
+}
+
+func testMirror(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 63, 64, 65, 150, 513, 700} {
 		for _, uplo := range []Uplo{Lower, Upper} {
 			c := NewDense(n, n)
 			for i := range c.Data {
