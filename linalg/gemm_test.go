@@ -5,7 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -649,4 +651,68 @@ func checkGemmt(t *testing.T, rng *rand.Rand, n, k int, tA, tB bool, alpha, beta
 			}
 		}
 	}
+}
+
+// TestParallelHelp delays the first worker of the independent split to
+// publish its last (jc, pc) block, so that the others finish first and run
+// row blocks of it: the products must equal the one-thread ones bit for
+// bit, with help given.
+func TestParallelHelp(t *testing.T) {
+	defer SetBlockSizes(0, 0, 0)
+	defer func(s int) { splitOverride = s }(splitOverride)
+	defer func() { tailHook = nil }()
+	splitOverride = -1
+	SetBlockSizes(40, 28, 64)
+	rng := rand.New(rand.NewPCG(13, 14))
+	a, _ := randView(rng, 301, 120, true, 0)
+	b, _ := randView(rng, 120, 203, true, 0)
+	x, _ := randView(rng, 150, 260, true, 0)
+	tall, _ := randView(rng, 700, 90, true, 0)
+	type job struct {
+		name string
+		c    Dense
+		run  func(c Dense)
+	}
+	jobs := []job{
+		{"gemm", NewDense(301, 203), func(c Dense) { Gemm(false, false, 0.37, a, b, 0.5, c) }},
+		{"gemm tall", NewDense(700, 120), func(c Dense) { Gemm(false, false, 1, tall, b.View(0, 0, 90, 120), 0, c) }},
+		{"syrk lower", NewDense(260, 260), func(c Dense) { Syrk(Lower, true, 0.37, x, 0.5, c, false) }},
+		{"syrk upper", NewDense(260, 260), func(c Dense) { Syrk(Upper, true, 0.37, x, 0, c, false) }},
+	}
+	for _, j := range jobs {
+		for i := range j.c.Data {
+			j.c.Data[i] = float64(i%13) - 6
+		}
+		want := j.c.Clone()
+		withThreads(1, func() { j.run(want) })
+		for _, th := range []int{2, 3} {
+			var first atomic.Bool
+			tailHook = func() {
+				if first.CompareAndSwap(false, true) {
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+			helped := helpedBlocks.Load()
+			got := j.c.Clone()
+			withThreads(th, func() { j.run(got) })
+			tailHook = nil
+			if !equalData(got, want) {
+				t.Fatalf("%s, %d threads: differs from one thread", j.name, th)
+			}
+			if helpedBlocks.Load() == helped {
+				t.Errorf("%s, %d threads: no row block was helped with", j.name, th)
+			}
+		}
+	}
+}
+
+func equalData(a, b Dense) bool {
+	for i := 0; i < a.Rows; i++ {
+		for j := 0; j < a.Cols; j++ {
+			if x, y := a.At(i, j), b.At(i, j); x != y && !(math.IsNaN(x) && math.IsNaN(y)) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -314,7 +314,7 @@ func gemmSerial(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
 	}
 	kc, mc, nc := blockSizes(mr, nr, 8)
 	kc = ceilDiv(k, ceilDiv(k, kc))
-	g.run(0, m, 0, n, kc, mc, nc)
+	g.run(0, m, 0, n, kc, mc, nc, nil)
 }
 
 // geqr2Rows computes the QR factorisation of the m x c matrix P = a^T (a's
