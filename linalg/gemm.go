@@ -488,10 +488,10 @@ func (g *gemmJob[T]) cut(t, workers, dim, align int) int {
 // packed B block, and the row blocks of C below it, which the owner and any
 // worker that finished its own part claim one at a time (next) and count
 // when done. Two workers of equal parts do not finish together on the
-// development VM: measured on 1024^3 products at AVX2, the one the caller
-// runs took 0.6-2 ms (3-9%) longer than its partner, whatever half it had
-// and in whatever order it swept A, so the faster one used to wait at the
-// barrier. A row block computes the same entries the same way whoever
+// development VM: on 1024^3 products at AVX2 the part that started first,
+// on the caller's thread, took 0.1-2.3 ms (up to 11%) longer than its
+// partner's, whatever half it had and in whatever order it swept A, so
+// the faster one used to wait at the barrier (bench/README.md). A row block computes the same entries the same way whoever
 // runs it, and the owner leaves only when every claimed block is done (its
 // B block stays valid until then).
 type tail[T float] struct {
