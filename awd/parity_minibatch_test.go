@@ -178,13 +178,7 @@ func TestMinibatchAccMergeRejects(t *testing.T) {
 // to rounding.
 func TestMinibatchFactorProject(t *testing.T) {
 	const m, in, n, batch, k = 3, 4, 24, 4, 5
-	ps := randomPerSample(rand.New(rand.NewPCG(5, 6)), n, m, in, 3, "ce")
-	acc := NewMinibatchAcc(m, in, ShuffledBatches(n, batch, 7), MBShuffled)
-	pos := make([]int, n)
-	for i := range pos {
-		pos[i] = i
-	}
-	acc.Add(ps, pos)
+	acc := shuffledAcc(m, in, n, batch, 5, 7)
 	dense, err := acc.Finish()
 	if err != nil {
 		t.Fatal(err)
@@ -210,13 +204,7 @@ func TestMinibatchFactorProject(t *testing.T) {
 // layer wider than one block (d = 600).
 func TestMinibatchFactorThreads(t *testing.T) {
 	const m, in, n, batch = 20, 30, 36, 4
-	ps := randomPerSample(rand.New(rand.NewPCG(8, 9)), n, m, in, 3, "ce")
-	acc := NewMinibatchAcc(m, in, ShuffledBatches(n, batch, 2), MBShuffled)
-	pos := make([]int, n)
-	for i := range pos {
-		pos[i] = i
-	}
-	acc.Add(ps, pos)
+	acc := shuffledAcc(m, in, n, batch, 8, 2)
 	d, nb := m*in, len(acc.Size)
 	wantG := linalg.NewDense(nb, d)
 	wantBar := make([]float64, d)
@@ -247,4 +235,18 @@ func TestMinibatchFactorThreads(t *testing.T) {
 			}
 		}
 	}
+}
+
+// shuffledAcc is a shuffled-rule C_mb accumulator (batches of batch drawn
+// with shuffle) holding n random samples of an m x in layer (seed seed,
+// ce loss), added in order.
+func shuffledAcc(m, in, n, batch int, seed, shuffle uint64) *MinibatchAcc {
+	ps := randomPerSample(rand.New(rand.NewPCG(seed, seed+1)), n, m, in, 3, "ce")
+	acc := NewMinibatchAcc(m, in, ShuffledBatches(n, batch, shuffle), MBShuffled)
+	pos := make([]int, n)
+	for i := range pos {
+		pos[i] = i
+	}
+	acc.Add(ps, pos)
+	return acc
 }
