@@ -162,13 +162,6 @@ func sortEigen(d []float64, z Dense, vec bool) {
 
 const eps = 0x1p-53 // unit roundoff of float64
 
-// dsterf computes the eigenvalues of the symmetric tridiagonal matrix (d, e)
-// without vectors by the same implicit QL iteration (EISPACK tql1); d is
-// ascending on return. Cost about 30 n^2 flops.
-func dsterf(d, e []float64) error {
-	return dsteqr(d, e, Dense{})
-}
-
 // fastHypot is sqrt(x^2 + y^2), by the plain formula when the squares can
 // neither overflow nor underflow and by math.Hypot otherwise.
 func fastHypot(x, y float64) float64 {
