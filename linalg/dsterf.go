@@ -14,6 +14,10 @@ import (
 // about 10% faster at n = 2500, the last serial step of the values-only
 // solve.
 
+// eps2 is the square of the unit roundoff: the iterations compare squared
+// off-diagonal entries.
+const eps2 = eps * eps
+
 // dsterf computes the eigenvalues of the symmetric tridiagonal matrix with
 // diagonal d (n) and off-diagonal e (n-1); d is ascending on return and e
 // is destroyed. NaN or Inf in d or e is ErrNotFinite. Each unreduced
@@ -31,7 +35,6 @@ func dsterf(d, e []float64) error {
 		return nil
 	}
 	const (
-		eps2    = eps * eps
 		safmin  = 0x1p-1022
 		maxIter = 30 // sweeps per eigenvalue, on average
 	)
@@ -111,7 +114,6 @@ func dsterf(d, e []float64) error {
 // off-diagonal entries e[l:lend] hold squares, until every eigenvalue has
 // deflated at the top; false when the sweeps exceed budget.
 func pwkQL(d, e []float64, l, lend int, sweeps *int, budget int) bool {
-	const eps2 = eps * eps
 	for l <= lend {
 		m := l
 		for ; m < lend; m++ {
@@ -173,7 +175,6 @@ func pwkQL(d, e []float64, l, lend int, sweeps *int, budget int) bool {
 // pwkQR is pwkQL mirrored: sweeps on the block [lend, l] (lend < l) that
 // deflate eigenvalues at the bottom.
 func pwkQR(d, e []float64, l, lend int, sweeps *int, budget int) bool {
-	const eps2 = eps * eps
 	for l >= lend {
 		m := l
 		for ; m > lend; m-- {

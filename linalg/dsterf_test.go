@@ -13,12 +13,12 @@ import (
 
 // TestDsterf checks the Pal-Walker-Kahan QL/QR against two independent
 // solvers of the same tridiagonal: gonum's Dsterf and (at scale 1) the
-// rotation-based QL of dsteqr without vectors, on random, graded, split, constant,
-// Wilkinson and glued matrices, at scales from 2^-1000 to 2^1000 (where the
-// squares of the entries would underflow or overflow without the block
-// scaling), and against closed forms: the 1-2-1 matrix (eigenvalues
-// 2 - 2 cos(k pi / (n+1))) and diagonal matrices. Every eigenvalue must
-// agree within 8 n eps times the matrix's largest entry.
+// rotation-based QL of dsteqr without vectors, on random, graded, split,
+// constant, Wilkinson and glued matrices, at scales from 2^-1000 to 2^1000
+// (where the squares of the entries would underflow or overflow without
+// the block scaling), and against closed forms: the 1-2-1 matrix
+// (eigenvalues 2 - 2 cos(k pi / (n+1))) and diagonal matrices. Every
+// eigenvalue must agree within 8 n eps times the matrix's largest entry.
 func TestDsterf(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	type tri struct {

@@ -491,15 +491,15 @@ func (g *gemmJob[T]) cut(t, workers, dim, align int) int {
 // development VM: on 1024^3 products at AVX2 the part that started first,
 // on the caller's thread, took 0.1-2.3 ms (up to 11%) longer than its
 // partner's, whatever half it had and in whatever order it swept A, so
-// the faster one used to wait at the barrier (bench/README.md). A row block computes the same entries the same way whoever
-// runs it, and the owner leaves only when every claimed block is done (its
-// B block stays valid until then).
+// the faster one used to wait at the barrier (bench/README.md). A row
+// block computes the same entries the same way whoever runs it, and the
+// owner leaves only when every claimed block is done (its B block stays
+// valid until then).
 type tail[T float] struct {
-	pb                     []T
-	jc, nc, pc, kc, r0, mc int
-	blocks                 int64
-	r1                     int
-	next, done             atomic.Int64
+	pb                         []T
+	jc, nc, pc, kc, r0, r1, mc int
+	blocks                     int64
+	next, done                 atomic.Int64
 }
 
 // tailHook, when set (tests), runs as a worker has published its tail;
