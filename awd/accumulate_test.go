@@ -13,8 +13,6 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
-const eps64 = 0x1p-52
-
 // lambdaCE is d2 CE/do^2 = diag(p) - p p^T (docs/math.md section 3).
 func lambdaCE(p []float64) []float64 {
 	l := len(p)

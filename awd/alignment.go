@@ -35,6 +35,10 @@ type Alignment struct {
 	// Basis is AlignTopK (the k x k block, pairs with a non-positive
 	// diagonal skipped) or AlignFull (all d(d-1)/2 pairs, the paper's rule).
 	Basis string `json:"basis"`
+	// Null is the number of H's directions left out as its null space
+	// (|lambda_i| <= NullFloor): in it the eigenbasis is arbitrary, so its
+	// rho_ij are not defined by H and C. K counts the directions used.
+	Null int `json:"null_directions,omitempty"`
 }
 
 // Rho returns the correlation matrix rho_ij = Xt_ij / sqrt(Xt_ii Xt_jj) of
@@ -59,10 +63,18 @@ func Rho(xt linalg.Dense) linalg.Dense {
 // and the number of pairs used (pairs with a non-positive diagonal entry are
 // skipped). Cost O(k^2).
 func MeanAbsRho(xt linalg.Dense) (rbar float64, pairs int) {
+	return meanAbsRho(xt, nil)
+}
+
+// meanAbsRho is MeanAbsRho over the directions keep marks (all when nil).
+func meanAbsRho(xt linalg.Dense, keep []bool) (rbar float64, pairs int) {
 	k := xt.Rows
 	sq := make([]float64, k)
 	for i := range sq {
 		sq[i] = math.Sqrt(xt.At(i, i))
+		if keep != nil && !keep[i] {
+			sq[i] = 0
+		}
 	}
 	for i := 0; i < k; i++ {
 		if !(sq[i] > 0) {
@@ -303,11 +315,15 @@ func Sandwich(x, r linalg.Dense) linalg.Dense {
 
 // Align computes the alignment statistics of X given xt = U_k^T X U_k (from
 // Project) and the random frame r (d x k, from HaarFrame; shared by every
-// covariance of one analysis). It also returns R^T X R, whose leading block
+// covariance of one analysis), over the directions keep marks (nil: all;
+// see inRange and NullFloor). It also returns R^T X R, whose leading block
 // is the random-frame heat map. Cost that of Sandwich.
-func Align(of string, x, xt, r linalg.Dense, seed uint64) (Alignment, linalg.Dense) {
+func Align(of string, x, xt linalg.Dense, keep []bool, r linalg.Dense, seed uint64) (Alignment, linalg.Dense) {
 	a := Alignment{Of: of, K: xt.Rows, Seed: seed, Basis: AlignTopK}
-	a.RBar, a.M = MeanAbsRho(xt)
+	if a.Null = nullCount(keep); a.Null > 0 {
+		a.K -= a.Null
+	}
+	a.RBar, a.M = meanAbsRho(xt, keep)
 	a.KEff = KEff(x)
 	xr := Sandwich(x, r)
 	a.RBarRand, _ = MeanAbsRho(xr)

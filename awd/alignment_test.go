@@ -97,7 +97,7 @@ func TestAlignment(t *testing.T) {
 		x := wishart(d, p, 5)
 		xt := linalg.NewDense(k, k)
 		xt.Copy(x.View(0, 0, k, k)) // the frame e_1..e_k
-		a, _ := Align("X", x, xt, HaarFrame(d, k, 17), 17)
+		a, _ := Align("X", x, xt, nil, HaarFrame(d, k, 17), 17)
 		t.Logf("%+v", a)
 		if math.Abs(a.Z) > 3 || math.Abs(a.ZRand) > 3 {
 			t.Errorf("rbar %v, rbar_rand %v, mu0 %v, SE %v: z %v, z_rand %v", a.RBar, a.RBarRand, a.Mu0, a.SE, a.Z, a.ZRand)
@@ -223,7 +223,7 @@ func TestAlignAllBruteForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _, _ := AlignAll("X", x, es2.Vectors, HaarFrame(d, d, 5), 5)
+	a, _, _ := AlignAll("X", x, es2.Vectors, nil, HaarFrame(d, d, 5), 5)
 	if a.Basis != AlignFull || a.M != d*(d-1)/2 || a.K != d {
 		t.Errorf("basis %q, pairs %d, k %d", a.Basis, a.M, a.K)
 	}
@@ -234,7 +234,7 @@ func TestAlignAllBruteForce(t *testing.T) {
 	}
 	// A zero diagonal entry gives a zero row of R that still counts.
 	k := linalg.DenseOf(3, 3, []float64{4, 1, 0, 1, 1, 0, 0, 0, 0})
-	if r, m := rbarCode(k); m != 3 || math.Abs(r-0.5/3) > 1e-15 {
+	if r, m := rbarCode(k, nil); m != 3 || math.Abs(r-0.5/3) > 1e-15 {
 		t.Errorf("rbarCode %v over %d pairs, want %v over 3", r, m, 0.5/3)
 	}
 }
@@ -330,5 +330,86 @@ func TestCholQRFallback(t *testing.T) {
 func BenchmarkHaarFrame(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		HaarFrame(2500, 1000, 1)
+	}
+}
+
+// TestAlignNullSpace checks that the alignment is defined by H and X alone
+// when H has a null space: H = Q diag(l) Q^T with 8 of its 30 eigenvalues
+// exactly zero and X supported on H's range. Any orthonormal basis of the
+// null space is a valid set of eigenvectors, so rotating it must not move
+// rbar; the paper code's rule over every direction does move (its rho_ij
+// there are ratios of rounding errors), which is why the null directions
+// are left out. Over the kept directions rbar equals the rule written out
+// on the range's eigenvectors alone.
+func TestAlignNullSpace(t *testing.T) {
+	const d, null = 30, 8
+	q := HaarFrame(d, d, 11)
+	l := make([]float64, d)
+	for i := range d - null {
+		l[i] = math.Pow(float64(i+1), -1.2)
+	}
+	h := rotated(q, l, 1)
+	// X = P W P with P the projector on H's range.
+	qr := q.View(0, 0, d, d-null)
+	p := linalg.NewDense(d, d)
+	linalg.Gemm(false, true, 1, qr, qr, 0, p)
+	w, pw, x := wishart(d, 12, 4), linalg.NewDense(d, d), linalg.NewDense(d, d)
+	linalg.Gemm(false, false, 1, p, w, 0, pw)
+	linalg.Gemm(false, false, 1, pw, p, 0, x)
+	symmetrize(x)
+
+	e, err := linalg.EigSym(h, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := inRange(e.Values, NullFloor(e.Values, d))
+	if got := nullCount(keep); got != null {
+		t.Fatalf("%d directions under the null floor %g, want %d (eigenvalues %v)", got, NullFloor(e.Values, d), null, e.Values[d-null-1:])
+	}
+	// Another valid eigenbasis: the null block turned by a random rotation.
+	u2 := e.Vectors.Clone()
+	rot := HaarFrame(null, null, 5)
+	nb := e.Vectors.View(0, d-null, d, null)
+	linalg.Gemm(false, false, 1, nb, rot, 0, u2.View(0, d-null, d, null))
+	frame := HaarFrame(d, 10, 7)
+	a1, _, _ := AlignAll("X", x, e.Vectors, keep, frame, 7)
+	a2, _, _ := AlignAll("X", x, u2, keep, frame, 7)
+	if a1.Null != null || a1.K != d-null || a1.M != (d-null)*(d-null-1)/2 {
+		t.Errorf("null %d, k %d, pairs %d; want %d, %d, %d", a1.Null, a1.K, a1.M, null, d-null, (d-null)*(d-null-1)/2)
+	}
+	if math.Abs(a1.RBar-a2.RBar) > 1e-12 {
+		t.Errorf("rbar %v in one null basis, %v in another", a1.RBar, a2.RBar)
+	}
+	// The premise: over every direction the rule depends on the null basis.
+	all1, _, _ := AlignAll("X", x, e.Vectors, nil, frame, 7)
+	all2, _, _ := AlignAll("X", x, u2, nil, frame, 7)
+	if math.Abs(all1.RBar-all2.RBar) < 1e-6 {
+		t.Errorf("premise: rbar over all directions %v and %v in two null bases, expected them apart", all1.RBar, all2.RBar)
+	}
+	// The rule on the range's eigenvectors alone (gonum products).
+	ur := mat.NewDense(d, d-null, nil)
+	for i := range d {
+		for j := range d - null {
+			ur.Set(i, j, e.Vectors.At(i, j))
+		}
+	}
+	var kx, tmp mat.Dense
+	tmp.Mul(mat.NewDense(d, d, x.Data), ur)
+	kx.Mul(ur.T(), &tmp)
+	var sum float64
+	n := d - null
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			sum += math.Abs(kx.At(i, j)) / math.Sqrt(kx.At(i, i)*kx.At(j, j))
+		}
+	}
+	if want := sum / float64(n*(n-1)/2); math.Abs(a1.RBar-want) > 1e-12*want {
+		t.Errorf("rbar %v, over the range's eigenvectors %v", a1.RBar, want)
+	}
+	// The top-k form leaves the same directions out.
+	xt := Sandwich(x, e.Vectors)
+	ak, _ := Align("X", x, xt, keep, frame, 7)
+	if ak.Null != null || ak.M != a1.M || math.Abs(ak.RBar-a1.RBar) > 1e-12*a1.RBar {
+		t.Errorf("top-k form: null %d, pairs %d, rbar %v; full form %d, %d, %v", ak.Null, ak.M, ak.RBar, a1.Null, a1.M, a1.RBar)
 	}
 }

@@ -320,3 +320,48 @@ func TestAnalyzeWithoutSampleSpectra(t *testing.T) {
 		t.Errorf("fits or bounds differ: %+v vs %+v", with.Fits[NameC], without.Fits[NameC])
 	}
 }
+
+// TestAnalyzeDeadUnit runs the pipeline with k = d on an MLP whose fc1 unit
+// 0 never fires (its weights zeroed): fc2's input a_n[0] is 0 for every
+// sample, so the 12 weights W2[:, 0] span a null space of H. The fits and
+// the full-basis alignment must leave at least those 12 directions out and
+// say so.
+func TestAnalyzeDeadUnit(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 60, 12, 2, 2)
+	p, ok := model.Param("fc1.weight")
+	if !ok {
+		t.Fatal("no fc1.weight")
+	}
+	clear(p.Data[:p.Shape[1]]) // row 0: unit 0's input weights
+	const d = 144
+	cfg := smallConfig("ce", d, 10)
+	cfg.AlignBasis = AlignFull
+	r, err := Analyze(context.Background(), model, sub, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := NullFloor(r.Arrays.Lambda, d)
+	null := 0
+	for _, l := range r.Arrays.Lambda {
+		if math.Abs(l) <= floor {
+			null++
+		}
+	}
+	if null < 12 {
+		t.Fatalf("%d eigenvalues under the null floor %g, want at least the dead unit's 12", null, floor)
+	}
+	for _, name := range []string{NameC, NameCAWD, NameCPair} {
+		f, ok := r.Fits[name]
+		if !ok || f.Null != null || f.Used+f.Dropped != d {
+			t.Errorf("%s: fit %+v (ok %v), want %d null of %d", name, f, ok, null, d)
+		}
+	}
+	if len(r.Alignment) == 0 {
+		t.Fatalf("no alignment: %v", r.AlignErrors)
+	}
+	for _, a := range r.Alignment {
+		if a.Null != null || a.K != d-null || a.M != (d-null)*(d-null-1)/2 {
+			t.Errorf("alignment of %s: null %d, k %d, pairs %d; want %d, %d", a.Of, a.Null, a.K, a.M, null, d-null)
+		}
+	}
+}

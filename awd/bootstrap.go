@@ -198,8 +198,9 @@ func bootReplicate(groups []projGroup, w []int, k, batch int, centered bool) (la
 
 // bootstrapGammas runs reps replicates (multiplicities from PCG(seed)) and
 // returns the intervals of gamma for C and C_awd (= that of M2) around the
-// full-sample estimates est.
-func bootstrapGammas(groups []projGroup, k, reps, batch int, centered bool, level float64, seed uint64, est map[string]float64) map[string]BootstrapCI {
+// full-sample estimates est, each replicate's fit over the eigenvalues above
+// floor (the full sample's NullFloor).
+func bootstrapGammas(groups []projGroup, k, reps, batch int, centered bool, level float64, seed uint64, floor float64, est map[string]float64) map[string]BootstrapCI {
 	rng := rand.New(rand.NewPCG(seed, 0x626f6f74))
 	G := len(groups)
 	w := make([]int, G)
@@ -216,7 +217,7 @@ func bootstrapGammas(groups []projGroup, k, reps, batch int, centered bool, leve
 				failed[name]++
 				continue
 			}
-			f, ferr := FitPowerLaw(lambda, x)
+			f, ferr := FitPowerLawAbove(lambda, x, floor)
 			if ferr != nil {
 				failed[name]++
 				continue
@@ -264,8 +265,9 @@ type JackknifeCI struct {
 }
 
 // jackknifeGammas runs the G leave-one-group-out replicates and returns the
-// jackknife of gamma for C and C_awd around the estimates est.
-func jackknifeGammas(groups []projGroup, k, batch int, centered bool, level float64, est map[string]float64) map[string]JackknifeCI {
+// jackknife of gamma for C and C_awd around the estimates est (fits over
+// the eigenvalues above floor, as bootstrapGammas).
+func jackknifeGammas(groups []projGroup, k, batch int, centered bool, level float64, floor float64, est map[string]float64) map[string]JackknifeCI {
 	G := len(groups)
 	w := make([]int, G)
 	gam := map[string][]float64{NameC: nil, NameCAWD: nil}
@@ -281,7 +283,7 @@ func jackknifeGammas(groups []projGroup, k, batch int, centered bool, level floa
 				failed[name]++
 				continue
 			}
-			f, ferr := FitPowerLaw(lambda, x)
+			f, ferr := FitPowerLawAbove(lambda, x, floor)
 			if ferr != nil {
 				failed[name]++
 				continue

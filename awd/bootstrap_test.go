@@ -109,14 +109,14 @@ func TestBootstrapProjectedMatchesExact(t *testing.T) {
 	}
 	f, _ := FitPowerLaw(e.Values[:k], cFull)
 	fs, _ := FitPowerLaw(e.Values[:k], sFull)
-	cis := bootstrapGammas(groups, k, 40, batch, false, 0.9, 3, map[string]float64{NameC: f.Gamma, NameCAWD: fs.Gamma})
+	cis := bootstrapGammas(groups, k, 40, batch, false, 0.9, 3, 0, map[string]float64{NameC: f.Gamma, NameCAWD: fs.Gamma})
 	ci := cis[NameC]
 	t.Logf("gamma C %.4f, bootstrap %+v", f.Gamma, ci)
 	if !(ci.Low <= ci.High) || ci.Reps != 40 || ci.Groups != G || !(float64(ci.SE) > 0) || ci.Estimate != f.Gamma {
 		t.Errorf("interval %+v", ci)
 	}
 	// The jackknife against one written out with exact replicates.
-	jk := jackknifeGammas(groups, k, batch, false, 0.9, map[string]float64{NameC: f.Gamma, NameCAWD: fs.Gamma})[NameC]
+	jk := jackknifeGammas(groups, k, batch, false, 0.9, 0, map[string]float64{NameC: f.Gamma, NameCAWD: fs.Gamma})[NameC]
 	var gs []float64
 	for g := 0; g < G; g++ {
 		w := make([]int, G)

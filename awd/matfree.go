@@ -339,6 +339,8 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	defer prog.Finish()
 	lambda := e.Values
 	r.Arrays.Lambda = lambda
+	floor := NullFloor(lambda, d) // H's null space is left out (NullFloor)
+	keep := inRange(lambda, floor)
 	sum := &r.Spectrum
 	sum.Lambda1, sum.LambdaK = lambda[0], lambda[k-1]
 	for _, v := range lambda {
@@ -399,7 +401,7 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 		r.Arrays.C[NameCAWD] = ca
 	}
 	for name, c := range r.Arrays.C {
-		fit, err := FitPowerLaw(lambda, c)
+		fit, err := FitPowerLawAbove(lambda, c, floor)
 		if err != nil {
 			r.addFitError(name, err)
 			continue
@@ -461,8 +463,9 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 		for _, tg := range targets {
 			xt := mf.Block(tg.q, f)
 			xr := mf.Block(tg.q, fr)
-			a := Alignment{Of: tg.label, K: k, Seed: cfg.Seed, Basis: AlignTopK}
-			a.RBar, a.M = MeanAbsRho(xt)
+			a := Alignment{Of: tg.label, K: k, Seed: cfg.Seed, Basis: AlignTopK, Null: nullCount(keep)}
+			a.K -= a.Null
+			a.RBar, a.M = meanAbsRho(xt, keep)
 			var fro2 float64
 			if !plan.estimate {
 				fro2 = mf.frob2(tg.q)

@@ -9,12 +9,13 @@ import (
 // Alignment bases (Alignment.Basis).
 const (
 	// AlignTopK measures rbar over the k(k-1)/2 pairs of the leading k x k
-	// block of X in H's eigenbasis (this project's default when not every
-	// eigenvector is affordable).
+	// block of X in H's eigenbasis, H's null space left out (this
+	// project's default when not every eigenvector is affordable).
 	AlignTopK = "top-k"
 	// AlignFull measures rbar over all d(d-1)/2 pairs of X in H's full
 	// eigenbasis, as the paper's Appendix D and its code
-	// (Figures.ipynb, compute_scale_invariant_stats) do.
+	// (Figures.ipynb, compute_scale_invariant_stats) do, H's null space
+	// left out (AlignAll).
 	AlignFull = "full"
 )
 
@@ -27,19 +28,27 @@ const AlignFullMaxD = 4096
 // rbarCode is the paper code's rbar of the square matrix k = U^T X U
 // (Figures.ipynb, compute_scale_invariant_stats): R_ij = k_ij /
 // sqrt(|k_ii| |k_jj|), set to 0 where that root is not above 1e-38, and
-// rbar = mean |R_ij| over all i != j, the zeros included. It returns rbar
-// and the number of pairs i < j, k(k-1)/2. Cost O(k^2).
-func rbarCode(k linalg.Dense) (float64, int) {
+// rbar = mean |R_ij| over all i != j, the zeros included; here over the
+// directions keep marks (all when nil). It returns rbar and the number of
+// pairs i < j, n(n-1)/2 for the n directions kept. Cost O(k^2).
+func rbarCode(k linalg.Dense, keep []bool) (float64, int) {
 	n := k.Rows
 	var s float64
 	for i := 0; i < n; i++ {
+		if keep != nil && !keep[i] {
+			continue
+		}
 		row := k.Row(i)
 		for j := i + 1; j < n; j++ {
+			if keep != nil && !keep[j] {
+				continue
+			}
 			if nf := math.Sqrt(math.Abs(k.At(i, i)) * math.Abs(k.At(j, j))); nf > 1e-38 {
 				s += math.Abs(row[j]) / nf
 			}
 		}
 	}
+	n -= nullCount(keep)
 	pairs := n * (n - 1) / 2
 	if pairs == 0 {
 		return math.NaN(), 0
@@ -50,21 +59,26 @@ func rbarCode(k linalg.Dense) (float64, int) {
 // AlignAll measures the alignment of X with H over the full eigenbasis u
 // (d x d, all eigenvectors of H) with the paper's rule (rbarCode): rbar over
 // the d(d-1)/2 pairs and the null statistics of App. C-D with
-// M = d(d-1)/2. rbar_rand is the same rule in the Haar-random frame (d x r,
+// M = d(d-1)/2; over the n directions keep marks (nil: all d) when H has a
+// null space (inRange), M = n(n-1)/2. (The paper's code takes every
+// direction; in H's null space the eigenbasis is arbitrary, its rho_ij are
+// ratios of rounding errors, and their mean moves with that basis:
+// TestAlignNullSpace.) rbar_rand is the same rule in the Haar-random frame (d x r,
 // HaarFrame, shared by the covariances of one analysis): every pair of a
 // random frame has the same null law, so a d x k frame estimates the mean
 // |rho| of the code's d x d one (Q diag(lambda(X)) Q^T seen in H's basis)
 // at a quarter of the cost. It also returns U^T X U and R^T X R, whose
 // leading blocks are the heat maps. Cost 4 d^3 + 4 d^2 r flops.
-func AlignAll(of string, x, u, frame linalg.Dense, seed uint64) (Alignment, linalg.Dense, linalg.Dense) {
+func AlignAll(of string, x, u linalg.Dense, keep []bool, frame linalg.Dense, seed uint64) (Alignment, linalg.Dense, linalg.Dense) {
 	d := x.Rows
 	xt := Sandwich(x, u)
-	a := Alignment{Of: of, K: d, Seed: seed, Basis: AlignFull}
-	a.RBar, a.M = rbarCode(xt)
+	a := Alignment{Of: of, K: d, Seed: seed, Basis: AlignFull, Null: nullCount(keep)}
+	a.K -= a.Null
+	a.RBar, a.M = rbarCode(xt, keep)
 	a.KEff = KEff(x)
 	xr := Sandwich(x, frame)
 	var mr int
-	a.RBarRand, mr = rbarCode(xr)
+	a.RBarRand, mr = rbarCode(xr, nil)
 	a.Mu0, a.SE, a.Z, a.P = NullStats(a.RBar, a.KEff, a.M)
 	_, seR, _, _ := NullStats(a.RBarRand, a.KEff, mr) // the frame's own pairs
 	a.ZRand = (a.RBarRand - a.Mu0) / seR

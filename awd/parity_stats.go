@@ -137,9 +137,9 @@ func describeEstimators(cfg Config, acc *Accumulation, r *Result) map[string]str
 		}
 	}
 	if alignFull(cfg, d) {
-		e["alignment"] = "rbar over all d(d-1)/2 pairs of X in H's full eigenbasis, R_ij = X_ij/sqrt(|X_ii X_jj|) (the code's compute_scale_invariant_stats, App. D)"
+		e["alignment"] = "rbar over the n(n-1)/2 pairs of X in H's full eigenbasis outside its null space (n = d - null_directions), R_ij = X_ij/sqrt(|X_ii X_jj|) (the code's compute_scale_invariant_stats, App. D, which takes all d directions)"
 	} else {
-		e["alignment"] = "rbar over the k(k-1)/2 pairs of the top-k block of X in H's eigenbasis, pairs with a non-positive diagonal skipped"
+		e["alignment"] = "rbar over the pairs of the top-k block of X in H's eigenbasis, directions of H's null space and pairs with a non-positive diagonal skipped"
 	}
 	e["commutator"] = "||HC - CH||_F / (||H||_F ||C||_F) (the code's utils.cal_commutation)"
 	e["commutator_code"] = "||HC - CH||_F / ||CH||_F (the code's Figures.ipynb compute_commutativity)"
@@ -191,10 +191,18 @@ func topOf(e linalg.Eigen, k int) linalg.Eigen {
 // bootstrap (eAll holds at least eigenNeed eigenpairs).
 func parityStats(r *Result, cv Covariances, eAll linalg.Eigen, cfg Config) {
 	k := cfg.K
-	lambda := r.Arrays.Lambda
+	// H's null space is left out (NullFloor): gamma(k'), the
+	// maximum-likelihood fits and the scales see its directions as zeros.
+	floor := NullFloor(eAll.Values, cv.H.Rows)
+	keep := inRange(r.Arrays.Lambda, floor)
+	lambda := withoutNull(r.Arrays.Lambda, keep)
+	cs := make(map[string][]float64, len(r.Arrays.C))
+	for name, c := range r.Arrays.C {
+		cs[name] = withoutNull(c, keep)
+	}
 	if cfg.Extras.GammaK {
 		r.GammaK, r.Arrays.GammaK = map[string]GammaK{}, map[string][]float64{}
-		for name, c := range r.Arrays.C {
+		for name, c := range cs {
 			if name == NameM2 {
 				continue // the same curve as C_awd
 			}
@@ -206,9 +214,9 @@ func parityStats(r *Result, cv Covariances, eAll linalg.Eigen, cfg Config) {
 	if cfg.Extras.PowerLawML {
 		r.PowerLawML = map[string]MLFit{}
 		names, series := []string{"H"}, [][]float64{lambda}
-		for _, name := range sortedKeys(r.Arrays.C) {
+		for _, name := range sortedKeys(cs) {
 			if name != NameM2 { // M2's fit is C_awd's: the fit is scale-free
-				names, series = append(names, name), append(series, r.Arrays.C[name])
+				names, series = append(names, name), append(series, cs[name])
 			}
 		}
 		// The fits are independent (each seeded alike): one per goroutine.
@@ -230,26 +238,26 @@ func parityStats(r *Result, cv Covariances, eAll linalg.Eigen, cfg Config) {
 	sc := &Scales{Sigma2Per: cfg.Sigma2Per}
 	nan := Float(math.NaN())
 	sc.COverCAWDD, sc.COverCAWDM, sc.CPairOverCAWDD, sc.CPairOverCAWDM, sc.CPair2OverCPair, sc.CMbOverC, sc.CPair2CodeOverC2 = nan, nan, nan, nan, nan, nan, nan
-	if m2, ok := r.Arrays.C[NameM2]; ok && cv.B > 0 {
+	if m2, ok := cs[NameM2]; ok && cv.B > 0 {
 		ad, am := make([]float64, k), make([]float64, k)
 		for i, v := range m2 {
 			ad[i], am[i] = cv.sigma2D/float64(cv.B)*v, cv.sigma2M/float64(cv.B)*v
 		}
-		sc.COverCAWDD, sc.COverCAWDM = geoRatio(r.Arrays.C[NameC], ad), geoRatio(r.Arrays.C[NameC], am)
-		if cp, ok := r.Arrays.C[NameCPair]; ok {
+		sc.COverCAWDD, sc.COverCAWDM = geoRatio(cs[NameC], ad), geoRatio(cs[NameC], am)
+		if cp, ok := cs[NameCPair]; ok {
 			sc.CPairOverCAWDD, sc.CPairOverCAWDM = geoRatio(cp, ad), geoRatio(cp, am)
 		}
 	}
-	sc.CPair2OverCPair = geoRatio(r.Arrays.C[NameCPair2], r.Arrays.C[NameCPair])
-	sc.CMbOverC = geoRatio(r.Arrays.C[NameCMb], r.Arrays.C[NameC])
-	sc.CPair2CodeOverC2 = geoRatio(r.Arrays.C[NameCPair2Code], r.Arrays.C[NameCPair2])
+	sc.CPair2OverCPair = geoRatio(cs[NameCPair2], cs[NameCPair])
+	sc.CMbOverC = geoRatio(cs[NameCMb], cs[NameC])
+	sc.CPair2CodeOverC2 = geoRatio(cs[NameCPair2Code], cs[NameCPair2])
 	r.Scales = sc
 	if cfg.boot() && cv.boot != nil {
 		kp := bootBasis(k, cv.H.Rows)
 		groups := cv.boot.project(eAll.Vectors.View(0, 0, eAll.Vectors.Rows, kp))
 		est := map[string]float64{NameC: r.Fits[NameC].Gamma, NameCAWD: r.Fits[NameCAWD].Gamma}
-		r.Bootstrap = bootstrapGammas(groups, k, cfg.Extras.Bootstrap, cv.B, cfg.Centered, cfg.Extras.BootstrapLevel, cfg.Seed, est)
-		r.Jackknife = jackknifeGammas(groups, k, cv.B, cfg.Centered, cfg.Extras.BootstrapLevel, est)
+		r.Bootstrap = bootstrapGammas(groups, k, cfg.Extras.Bootstrap, cv.B, cfg.Centered, cfg.Extras.BootstrapLevel, cfg.Seed, floor, est)
+		r.Jackknife = jackknifeGammas(groups, k, cv.B, cfg.Centered, cfg.Extras.BootstrapLevel, floor, est)
 		r.Estimators["bootstrap"] = fmt.Sprintf("%d replicates of %d random groups of samples drawn with replacement, the groups' C, H, M2 sums merged with multiplicities and projected on H's top %d eigenvectors (Ritz pairs)", cfg.Extras.Bootstrap, len(groups), kp)
 		r.Estimators["jackknife"] = fmt.Sprintf("delete-a-group jackknife over the same %d groups (bias-corrected gamma, Student interval)", len(groups))
 	}
@@ -296,10 +304,11 @@ func suppressionNames(cfg Config) []string {
 func alignAll(r *Result, cv Covariances, eAll linalg.Eigen, alignOf map[string]string, cfg Config) map[string]linalg.Dense {
 	d := cv.H.Rows
 	frame := HaarFrame(d, cfg.K, cfg.Seed)
+	keep := inRange(eAll.Values, NullFloor(eAll.Values, d))
 	xts := map[string]linalg.Dense{}
 	for _, name := range sortedKeys(alignOf) {
 		label := alignOf[name]
-		a, xt, xr := AlignAll(label, cv.X[name], eAll.Vectors, frame, cfg.Seed)
+		a, xt, xr := AlignAll(label, cv.X[name], eAll.Vectors, keep, frame, cfg.Seed)
 		xts[name] = xt
 		if a.M == 0 || math.IsNaN(a.KEff) {
 			r.addAlignError(label, fmt.Errorf("%s has no off-diagonal pairs in H's eigenbasis", label))

@@ -165,7 +165,7 @@ func SuppressInBasis(ss *SampleSpectra, u linalg.Dense, names []string, cfg Supp
 		}
 		ivs[j].Lambda, ivs[j].S = h, s
 		var err error
-		if ivs[j].Fit, err = FitPowerLaw(h, s); err != nil {
+		if ivs[j].Fit, err = FitPowerLawAbove(h, s, NullFloor(h, d)); err != nil {
 			ivs[j].FitErr = err.Error()
 		}
 	}

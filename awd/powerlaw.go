@@ -6,10 +6,12 @@ import (
 )
 
 // Fit is the least-squares line log c_i = Intercept + Gamma log lambda_i of
-// docs/math.md section 5, over the pairs with lambda_i > 0 and c_i > 0 (Used); the
-// other pairs are Dropped. SE is the standard error of Gamma,
-// sqrt(sum r_i^2 / (Used-2) / sum (x_i - xbar)^2), and R2 the coefficient of
-// determination. SE is NaN with fewer than three points.
+// docs/math.md section 5, over the pairs with lambda_i above H's null floor
+// (NullFloor; FitPowerLaw's floor is 0) and c_i > 0 (Used); the other pairs
+// are Dropped, Null of them because |lambda_i| is at or below the floor. SE
+// is the standard error of Gamma, sqrt(sum r_i^2 / (Used-2) / sum (x_i -
+// xbar)^2), and R2 the coefficient of determination. SE is NaN with fewer
+// than three points.
 type Fit struct {
 	Gamma     float64 `json:"gamma"`
 	Intercept float64 `json:"intercept"`
@@ -17,12 +19,89 @@ type Fit struct {
 	R2        float64 `json:"r2"`
 	Used      int     `json:"used"`
 	Dropped   int     `json:"dropped"`
+	Null      int     `json:"null,omitempty"`
+}
+
+// NullFloor is the rounding floor of the eigenvalues lambda of a symmetric
+// d x d matrix: d eps max |lambda_i|, the rank tolerance of LAPACK and
+// NumPy. An eigenvalue at or below it in magnitude is zero to working
+// precision (H has such directions when a unit of the layer is dead, or an
+// input is always zero). Its eigenvectors span a null space in which every
+// orthonormal basis is as good as the one the solver returned, so what is
+// measured along them (c_i, rho_ij) is rounding noise in an arbitrary
+// basis: the fits and the alignment leave those directions out. lambda
+// should hold the eigenvalue of largest magnitude (the top k of a PSD H
+// do). Returns 0 for an empty or all-zero lambda.
+func NullFloor(lambda []float64, d int) float64 {
+	var m float64
+	for _, l := range lambda {
+		if a := math.Abs(l); a > m && !math.IsInf(a, 0) {
+			m = a
+		}
+	}
+	return float64(d) * eps64 * m
+}
+
+// eps64 is the float64 machine epsilon, 2^-52 (LAPACK's dlamch('P'),
+// NumPy's finfo(float64).eps).
+const eps64 = 0x1p-52
+
+// inRange marks the directions whose eigenvalue lies above floor in
+// magnitude (nil when every one does).
+func inRange(lambda []float64, floor float64) []bool {
+	var keep []bool
+	for i, l := range lambda {
+		if math.Abs(l) <= floor {
+			if keep == nil {
+				keep = make([]bool, len(lambda))
+				for j := range keep {
+					keep[j] = true
+				}
+			}
+			keep[i] = false
+		}
+	}
+	return keep
+}
+
+// nullCount is the number of directions keep leaves out.
+func nullCount(keep []bool) int {
+	n := 0
+	for _, k := range keep {
+		if !k {
+			n++
+		}
+	}
+	return n
+}
+
+// withoutNull returns x with the entries that keep leaves out set to 0 (x
+// itself when keep is nil), for the fits that take only positive values.
+func withoutNull(x []float64, keep []bool) []float64 {
+	if keep == nil {
+		return x
+	}
+	out := make([]float64, len(x))
+	for i, v := range x {
+		if keep[i] {
+			out[i] = v
+		}
+	}
+	return out
 }
 
 // FitPowerLaw fits c_i ~ exp(Intercept) lambda_i^Gamma by least squares in
-// log-log coordinates. It returns an error when fewer than two positive pairs
-// remain or all the remaining lambda_i are equal. Cost O(k).
+// log-log coordinates over the pairs with lambda_i > 0 and c_i > 0. It
+// returns an error when fewer than two such pairs remain or all the
+// remaining lambda_i are equal. Cost O(k).
 func FitPowerLaw(lambda, c []float64) (Fit, error) {
+	return FitPowerLawAbove(lambda, c, 0)
+}
+
+// FitPowerLawAbove is FitPowerLaw over the pairs with lambda_i > floor, the
+// others with |lambda_i| <= floor counted in Null: with floor =
+// NullFloor(all of H's known eigenvalues, d) it leaves H's null space out.
+func FitPowerLawAbove(lambda, c []float64, floor float64) (Fit, error) {
 	if len(lambda) != len(c) {
 		panic(fmt.Sprintf("awd: FitPowerLaw: %d eigenvalues, %d projections", len(lambda), len(c)))
 	}
@@ -31,16 +110,23 @@ func FitPowerLaw(lambda, c []float64) (Fit, error) {
 	ys := make([]float64, 0, len(c))
 	for i, l := range lambda {
 		ci := c[i]
-		if l > 0 && ci > 0 && !math.IsInf(l, 0) && !math.IsInf(ci, 0) {
+		if l > 0 && l > floor && ci > 0 && !math.IsInf(l, 0) && !math.IsInf(ci, 0) {
 			xs = append(xs, math.Log(l))
 			ys = append(ys, math.Log(ci))
 		} else {
 			f.Dropped++
+			if math.Abs(l) <= floor {
+				f.Null++
+			}
 		}
 	}
 	f.Used = len(xs)
 	if f.Used < 2 {
-		return f, fmt.Errorf("power-law fit: %d positive pairs of %d, need 2", f.Used, len(c))
+		what := "positive pairs"
+		if f.Null > 0 {
+			what = fmt.Sprintf("positive pairs above H's null floor (%d in its null space)", f.Null)
+		}
+		return f, fmt.Errorf("power-law fit: %d %s of %d, need 2", f.Used, what, len(c))
 	}
 	n := float64(f.Used)
 	var mx, my float64

@@ -3,6 +3,7 @@ package awd
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -84,5 +85,51 @@ func TestSummarize(t *testing.T) {
 	}
 	if s := Summarize([]float64{7}); s.Std != 0 || s.Mean != 7 {
 		t.Errorf("single value: %+v", s)
+	}
+}
+
+// TestFitPowerLawNullFloor checks the null floor: NullFloor's closed form,
+// and a fit over an exact power law followed by directions of a null space
+// (eigenvalues of rounding size, either sign, with rounding-size c_i of
+// either sign). FitPowerLawAbove(NullFloor) must return the exact law over
+// the range alone and count the null directions, where the fit above 0
+// takes the positive noise in.
+func TestFitPowerLawNullFloor(t *testing.T) {
+	if got, want := NullFloor([]float64{3, -5, 1, math.Inf(1)}, 10), 10*0x1p-52*5.0; got != want {
+		t.Errorf("NullFloor %v, want %v", got, want)
+	}
+	if got := NullFloor(nil, 10); got != 0 {
+		t.Errorf("NullFloor of nothing %v", got)
+	}
+	const rangeN, null, gamma = 40, 12, 1.3
+	lambda, c := make([]float64, rangeN+null), make([]float64, rangeN+null)
+	for i := range rangeN {
+		lambda[i] = math.Pow(float64(i+1), -1.5)
+		c[i] = 0.7 * math.Pow(lambda[i], gamma)
+	}
+	rng := rand.New(rand.NewPCG(3, 1))
+	for i := rangeN; i < rangeN+null; i++ {
+		lambda[i] = 1e-17 * rng.NormFloat64()
+		c[i] = 1e-18 * rng.NormFloat64()
+	}
+	floor := NullFloor(lambda, 100)
+	f, err := FitPowerLawAbove(lambda, c, floor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Used != rangeN || f.Null != null || f.Dropped != null || math.Abs(f.Gamma-gamma) > 1e-12 || math.Abs(f.R2-1) > 1e-12 {
+		t.Errorf("fit above the floor: %+v, want gamma %v over %d with %d null", f, gamma, rangeN, null)
+	}
+	// The premise: above 0 the positive noise pairs enter and move gamma.
+	g, err := FitPowerLaw(lambda, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Used <= rangeN || g.Null != 0 || math.Abs(g.Gamma-gamma) < 1e-3 {
+		t.Errorf("premise: fit above 0 %+v", g)
+	}
+	// Below two points the error names the null space.
+	if _, err := FitPowerLawAbove(lambda[rangeN-1:], c[rangeN-1:], floor); err == nil || !strings.Contains(err.Error(), "null") {
+		t.Errorf("one point above the floor: %v", err)
 	}
 }

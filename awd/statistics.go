@@ -107,6 +107,9 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 	}
 	fullBasis := alignFull(cfg, d) && len(cfg.AlignWith) > 0
 	e := topOf(eAll, k)
+	// H's null space (NullFloor) is left out of the fits and the alignment.
+	floor := NullFloor(eAll.Values, d)
+	keep := inRange(e.Values, floor)
 	t0 = time.Now()
 	r.Arrays.Lambda = e.Values
 	sum := &r.Spectrum
@@ -189,7 +192,7 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		r.Arrays.C[NameCAWD] = ca
 	}
 	for name, c := range r.Arrays.C {
-		f, err := FitPowerLaw(e.Values, c)
+		f, err := FitPowerLawAbove(e.Values, c, floor)
 		if err != nil {
 			r.addFitError(name, err)
 			continue
@@ -215,7 +218,7 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 			r.addAlignError(label, fmt.Errorf("k=%d has no pairs", k))
 			continue
 		}
-		a, xr := Align(label, cv.X[name], xt, frame, cfg.Seed)
+		a, xr := Align(label, cv.X[name], xt, keep, frame, cfg.Seed)
 		if a.M == 0 || math.IsNaN(a.KEff) {
 			r.addAlignError(label, fmt.Errorf("%s has no positive diagonal pairs in H's eigenbasis", label))
 			continue

@@ -319,7 +319,7 @@ func (iv *Intervention) finish(ss *SampleSpectra, h, m2 linalg.Dense, mu []float
 	}
 	iv.Lambda = e.Values
 	iv.S, _ = Project(m2, e.Vectors, false)
-	if iv.Fit, err = FitPowerLaw(iv.Lambda, iv.S); err != nil {
+	if iv.Fit, err = FitPowerLawAbove(iv.Lambda, iv.S, NullFloor(iv.Lambda, h.Rows)); err != nil {
 		iv.FitErr = err.Error()
 	}
 	if kc := min(k, cfg.CorrK); kc > 0 {

@@ -49,6 +49,9 @@ func printFits(w io.Writer, r *awd.Result) {
 			if b, ok := r.Bootstrap[name]; ok {
 				ci = fmt.Sprintf(", bootstrap %.0f%% [%.3f, %.3f]", 100*b.Level, float64(b.BasicLow), float64(b.BasicHigh))
 			}
+			if f.Null > 0 {
+				ci = fmt.Sprintf(", %d in H's null space%s", f.Null, ci)
+			}
 			fmt.Fprintf(w, "  gamma %-19s %s  (R2 %.3f, %d of %d directions used%s)\n", name, f.Short(), f.R2, f.Used, f.Used+f.Dropped, ci)
 		} else if e, ok := r.FitErrors[name]; ok {
 			fmt.Fprintf(w, "  gamma %-19s n/a: %s\n", name, e)
@@ -72,8 +75,12 @@ func printStatistics(w io.Writer, r *awd.Result) {
 	fmt.Fprintf(w, "  Thm 5.1  lambda_i^2 <= s_i: %d/%d;  s_i <= lambda_loc_max*lambda_i: %d/%d%s  (lambda_loc_max %.4g)\n",
 		b.Lower.Holds, b.Lower.Total, b.Upper.Holds, b.Upper.Total, applies, b.LocMax)
 	for _, a := range r.Alignment {
-		fmt.Fprintf(w, "  alignment %-6s rbar %.4f, random frame %.4f, null mu0 %.4f ± %.4f (k_eff %.1f): z = %.1f, p = %.2g\n",
-			a.Of, a.RBar, a.RBarRand, a.Mu0, a.SE, a.KEff, a.Z, a.P)
+		null := ""
+		if a.Null > 0 {
+			null = fmt.Sprintf(" (%d directions of H's null space left out)", a.Null)
+		}
+		fmt.Fprintf(w, "  alignment %-6s rbar %.4f, random frame %.4f, null mu0 %.4f ± %.4f (k_eff %.1f): z = %.1f, p = %.2g%s\n",
+			a.Of, a.RBar, a.RBarRand, a.Mu0, a.SE, a.KEff, a.Z, a.P, null)
 	}
 	for of, e := range r.AlignErrors {
 		fmt.Fprintf(w, "  alignment %-6s n/a: %s\n", of, e)
@@ -119,3 +126,4 @@ func printLayers(w io.Writer, rep *awd.Report, path string) {
 		r.Dataset, r.Model, r.Loss, r.Head, len(r.Classes), r.N, r.K, r.Batch, r.KernelLevel)
 	fmt.Fprintf(w, "results: %s (arrays_epochNNNN_<layer>.npz beside it; 'awd plot' draws gamma_layers)\n", path)
 }
+
