@@ -325,9 +325,10 @@ func TestAnalyzeWithoutSampleSpectra(t *testing.T) {
 // 0 never fires (its weights zeroed): fc2's input a_n[0] is 0 for every
 // sample, so the 12 weights W2[:, 0] span a null space of H. The fits and
 // the full-basis alignment must leave at least those 12 directions out and
-// say so.
+// say so. With 61 samples of each class, the odd one of each is left out of
+// the balanced batches (B = 10), and the results say that too.
 func TestAnalyzeDeadUnit(t *testing.T) {
-	model, sub := trained(t, "ce", 3, 60, 12, 2, 2)
+	model, sub := trained(t, "ce", 3, 61, 12, 2, 2)
 	p, ok := model.Param("fc1.weight")
 	if !ok {
 		t.Fatal("no fc1.weight")
@@ -339,6 +340,9 @@ func TestAnalyzeDeadUnit(t *testing.T) {
 	r, err := Analyze(context.Background(), model, sub, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.N != 180 || r.Spectrum.LeftOut != 3 || r.Spectrum.Pairs != 90 {
+		t.Errorf("N %d, left out %d, matched pairs %d; want 180, 3, 90", r.N, r.Spectrum.LeftOut, r.Spectrum.Pairs)
 	}
 	floor := NullFloor(r.Arrays.Lambda, d)
 	null := 0

@@ -71,6 +71,7 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 		r.Spectrum.NegativeHn = ss.NegativeSamples()
 	}
 	r.Spectrum.Pairs = in.Pairs
+	r.Spectrum.LeftOut = max(in.DataN-mats.N, 0)
 	// For CE every Lambda_n = diag(p) - p p^T is PSD: the upper bound of
 	// Thm 5.1 applies whatever rounding makes of the tiniest eigenvalues.
 	r.AllPSD = cfg.Loss == nn.CE.String() || r.Spectrum.NegativeHn == 0

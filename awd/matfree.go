@@ -252,6 +252,7 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 		r.Arrays.SampleIndices = indices
 		r.Timings.Pairs, r.Timings.PerSample = timePairs, timePer
 		r.Spectrum.Pairs = matched / 2
+		r.Spectrum.LeftOut = pairs.Dropped
 		r.MatrixFree = &MatrixFreeInfo{Memory: need}
 		if err := analyzeLayerMF(ctx, r, model, ls, partner, plans[i], lc, prog); err != nil {
 			return nil, fmt.Errorf("analyze %s: %w", ls.Layer, err)
@@ -495,7 +496,7 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	if len(info.KEffEstimated) > 0 {
 		r.addNote(fmt.Sprintf("k_eff of %v: ||X||_F^2 estimated from the Haar frame", info.KEffEstimated))
 	}
-	r.Commutator = Float(math.NaN())
+	r.Commutator, r.CommutatorCode = Float(math.NaN()), Float(math.NaN())
 	r.addNote("commutator ||HC - CH||_F not computed on the matrix-free path")
 	prog.Add(1)
 

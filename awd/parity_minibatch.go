@@ -12,13 +12,15 @@ import (
 // ShuffledBatches returns the batches of one shuffled pass over the
 // positions 0..n-1, as PyTorch's DataLoader(shuffle=True) cuts them in the
 // paper's code (utils.cal_fisher_information): a permutation drawn from
-// PCG(seed, "awdshufb") cut into ceil(n/B) batches of B, the last one
+// PCG(seed, 0x617764736875666) (the ASCII of "awdshuf" and a hex 6; the
+// constant stays as it is so that C_mb is reproducible) cut into
+// ceil(n/B) batches of B, the last one
 // smaller when B does not divide n. Every position is in exactly one batch.
 func ShuffledBatches(n, batch int, seed uint64) [][]int {
 	if n < 0 || batch < 1 {
 		panic(fmt.Sprintf("awd: ShuffledBatches: n=%d, batch=%d", n, batch))
 	}
-	perm := rand.New(rand.NewPCG(seed, 0x617764736875666)).Perm(n) // "awdshuf"
+	perm := rand.New(rand.NewPCG(seed, 0x617764736875666)).Perm(n)
 	var out [][]int
 	for b0 := 0; b0 < n; b0 += batch {
 		out = append(out, perm[b0:min(n, b0+batch)])

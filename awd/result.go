@@ -77,10 +77,14 @@ type SpectrumSummary struct {
 	Positive   int     `json:"positive"` // eigenvalues > 0 among the top k
 	TraceH     float64 `json:"trace_h"`
 	TraceC     float64 `json:"trace_c"`
-	LocMax     float64 `json:"loc_max"` // max_n lambda_1(H_n)
-	Sigma2     float64 `json:"sigma2"`  // mean ||dtheta_n||^2 / d
-	Pairs      int     `json:"matched_pairs"`
-	NegativeHn int     `json:"negative_hn"` // samples whose H_n has a negative eigenvalue; -1: not computed (no per-sample spectra)
+	LocMax     float64 `json:"loc_max"`       // max_n lambda_1(H_n)
+	Sigma2     float64 `json:"sigma2"`        // mean ||dtheta_n||^2 / d
+	Pairs      int     `json:"matched_pairs"` // couples of matched samples (each couple is two samples)
+	NegativeHn int     `json:"negative_hn"`   // samples whose H_n has a negative eigenvalue; -1: not computed (no per-sample spectra)
+	// LeftOut counts the samples of the analysis set in no balanced batch
+	// (the odd sample of a class, the couples short of a last pair of
+	// batches: MatchPairs): the analysis uses N of DataN.
+	LeftOut int `json:"samples_left_out"`
 }
 
 // CorrSummary summarises the eigenvalue-alignment correlations r_i

@@ -26,8 +26,8 @@ func printSummary(w io.Writer, rep *awd.Report, path string) {
 	}
 	last := rep.Checkpoints[len(rep.Checkpoints)-1]
 	r := last.Analysis
-	fmt.Fprintf(w, "\n%s %s, layer %s (%dx%d, d=%d), %s loss, %d logits, K=%d, N=%d, k=%d, B=%d, kernels %s\n",
-		r.Dataset, r.Model, r.Layer, r.M, r.In, r.D, r.Loss, r.Head, len(r.Classes), r.N, r.K, r.Batch, r.KernelLevel)
+	fmt.Fprintf(w, "\n%s %s, layer %s (%dx%d, d=%d), %s loss, %d logits, K=%d, N=%s, k=%d, B=%d, kernels %s\n",
+		r.Dataset, r.Model, r.Layer, r.M, r.In, r.D, r.Loss, r.Head, len(r.Classes), samplesUsed(r), r.K, r.Batch, r.KernelLevel)
 	printFits(w, r)
 	printStatistics(w, r)
 	t := r.Timings
@@ -122,8 +122,16 @@ func printLayers(w io.Writer, rep *awd.Report, path string) {
 		fmt.Fprintf(w, "%-12s %-9d %-18s %-22s %-6.3f %.1fs\n", r.Layer, r.D, g.Short(), ga.Short()+which, g.R2, r.Timings.Eigensolve)
 	}
 	r := rep.Checkpoints[0].Analysis
-	fmt.Fprintf(w, "%s %s, %s loss, %d logits, K=%d, N=%d, k=%d, B=%d, kernels %s, matrix-free\n",
-		r.Dataset, r.Model, r.Loss, r.Head, len(r.Classes), r.N, r.K, r.Batch, r.KernelLevel)
+	fmt.Fprintf(w, "%s %s, %s loss, %d logits, K=%d, N=%s, k=%d, B=%d, kernels %s, matrix-free\n",
+		r.Dataset, r.Model, r.Loss, r.Head, len(r.Classes), samplesUsed(r), r.K, r.Batch, r.KernelLevel)
 	fmt.Fprintf(w, "results: %s (arrays_epochNNNN_<layer>.npz beside it; 'awd plot' draws gamma_layers)\n", path)
 }
 
+// samplesUsed is N, with the samples of the analysis set that no balanced
+// batch holds when there are any.
+func samplesUsed(r *awd.Result) string {
+	if n := r.Spectrum.LeftOut; n > 0 {
+		return fmt.Sprintf("%d (%d of %d samples left out of the balanced batches)", r.N, n, r.N+n)
+	}
+	return fmt.Sprint(r.N)
+}
