@@ -82,6 +82,13 @@ func TestMatrixFreeMatchesDense(t *testing.T) {
 				}
 			}
 			compareResults(t, got, want)
+			if got.Spectrum.LeftOut != want.Spectrum.LeftOut {
+				t.Errorf("samples left out %d, dense %d", got.Spectrum.LeftOut, want.Spectrum.LeftOut)
+			}
+			// No commutator on this path: both forms are null, not 0.
+			if !math.IsNaN(float64(got.Commutator)) || !math.IsNaN(float64(got.CommutatorCode)) {
+				t.Errorf("commutators %v, %v; want NaN (not computed)", got.Commutator, got.CommutatorCode)
+			}
 			for _, name := range []string{NameC, NameCAWD, NameCPair, NameCPair2, NameCPair2Code, NameCMb, NameM2} {
 				if _, ok := got.Fits[name]; !ok {
 					t.Errorf("no fit for %s", name)
