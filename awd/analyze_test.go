@@ -1,9 +1,12 @@
 package awd
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -121,6 +124,21 @@ func TestAnalyzeSmall(t *testing.T) {
 	}
 	if _, err := ReadMatrix(filepath.Join(dir, "a.npz"), "rho_C"); err != nil {
 		t.Error(err)
+	}
+	// One byte of H_eigenvalues changed: the entry's CRC-32 refuses it.
+	b, err := os.ReadFile(filepath.Join(dir, "a.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(b, []byte("H_eigenvalues.npy"))
+	at += bytes.Index(b[at:], []byte("\x93NUMPY"))
+	b[at+10+int(binary.LittleEndian.Uint16(b[at+8:]))+5] ^= 0x01
+	bad := filepath.Join(dir, "bad.npz")
+	if err := os.WriteFile(bad, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadArrays(bad, "H_eigenvalues"); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("a damaged array read with error %v, want a checksum error", err)
 	}
 }
 

@@ -120,6 +120,11 @@ func readNPYEntry(f *zip.File) (npyArray, error) {
 	if _, err := io.ReadFull(r, raw); err != nil {
 		return npyArray{}, fmt.Errorf("truncated data: %w", err)
 	}
+	// archive/zip compares the entry's CRC-32 only at its end: read to it,
+	// so that a damaged byte in the data is an error, not a changed value.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return npyArray{}, err
+	}
 	data := make([]float64, n)
 	for i := range data {
 		u := binary.LittleEndian.Uint64(raw[8*i:])

@@ -303,8 +303,10 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 // would read whatever length a damaged file claims.
 const maxNPYHeader = 1 << 16
 
-// checkNPYPreambles reads the first bytes of every archive entry and checks
-// the .npy magic and a sane header length before npyio parses it.
+// checkNPYPreambles reads every archive entry to its end, so that
+// archive/zip compares its CRC-32 (a damaged byte in the data is an error,
+// not a changed weight), and checks the .npy magic and a sane header length
+// before npyio parses it.
 func checkNPYPreambles(r io.ReaderAt, size int64) error {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
@@ -317,6 +319,12 @@ func checkNPYPreambles(r io.ReaderAt, size int64) error {
 		}
 		var pre [12]byte
 		_, err = io.ReadFull(rc, pre[:])
+		if err == nil {
+			if _, cerr := io.Copy(io.Discard, rc); cerr != nil {
+				rc.Close()
+				return fmt.Errorf("%s: %w", f.Name, cerr)
+			}
+		}
 		rc.Close()
 		if err != nil {
 			return fmt.Errorf("%s: truncated .npy header: %w", f.Name, err)

@@ -116,6 +116,17 @@ func TestCheckpointErrors(t *testing.T) {
 			WriteNPZ(&buf, m)
 			return os.WriteFile(p, buf.Bytes()[:buf.Len()/2], 0o644)
 		}, "zip"},
+		{"crc", func(p string) error {
+			// A converted PyTorch checkpoint (no JSON, so no sha256) with one
+			// byte of its first array's data changed: the zip's CRC-32 says so.
+			var buf bytes.Buffer
+			WriteNPZ(&buf, m)
+			b := buf.Bytes()
+			at := bytes.Index(b, []byte("\x93NUMPY"))
+			hlen := int(b[at+8]) | int(b[at+9])<<8
+			b[at+10+hlen+3] ^= 0x10
+			return os.WriteFile(p, b, 0o644)
+		}, "checksum"},
 		{"schema", func(p string) error {
 			if err := SaveCheckpoint(p, m, CheckpointMeta{}); err != nil {
 				return err
