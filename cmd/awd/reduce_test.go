@@ -48,6 +48,22 @@ func sameAnalysis(t *testing.T, a, b string, rel float64) {
 	}
 	near("lambda_1", x.Spectrum.Lambda1, y.Spectrum.Lambda1)
 	near("sigma2", x.Spectrum.Sigma2, y.Spectrum.Sigma2)
+	// The alignment reads every eigenvector of H, down to the smallest
+	// eigenvalues above its null floor, which rounding turns most: it
+	// agrees to about 1e-7 (before H's null space was left out, the
+	// arbitrary basis there moved rbar by 6-24%).
+	if len(x.Alignment) != len(y.Alignment) {
+		t.Fatalf("%d alignments vs %d", len(x.Alignment), len(y.Alignment))
+	}
+	for i, al := range x.Alignment {
+		bl := y.Alignment[i]
+		if al.Of != bl.Of || al.Null != bl.Null || al.M != bl.M {
+			t.Errorf("alignment %d: %s with %d null directions and %d pairs vs %s, %d, %d", i, al.Of, al.Null, al.M, bl.Of, bl.Null, bl.M)
+		}
+		if math.Abs(al.RBar-bl.RBar) > 1e-5*math.Abs(bl.RBar) {
+			t.Errorf("alignment of %s: rbar %.17g vs %.17g", al.Of, al.RBar, bl.RBar)
+		}
+	}
 	names := []string{"H_eigenvalues", "c_C", "c_Cawd", "c_Cpair", "c_Cpair2", "c_Cmb", "s_i"}
 	aa, err := awd.ReadArrays(filepath.Join(filepath.Dir(a), ra.Checkpoints[0].Arrays), names...)
 	if err != nil {
