@@ -5,6 +5,7 @@
 package figures
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -57,7 +58,8 @@ var (
 // looked up in the report's folder only: an arrays name with a folder in it
 // is refused. A figure whose data cannot be drawn (no positive value for a
 // log axis, a missing or malformed array) is skipped with a note rather
-// than failing the others.
+// than failing the others; a file that cannot be written (a read-only or
+// full disk) is an error, returned with the files written so far.
 func Draw(rep *awd.Report, reportPath, dir string) (files, notes []string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("figures: %w", err)
@@ -100,12 +102,26 @@ func Draw(rep *awd.Report, reportPath, dir string) (files, notes []string, err e
 		fs, err := guarded(sm.name, func() ([]string, error) {
 			return savePlot(sm.p(), dir, sm.name, 6*vg.Inch, 4*vg.Inch)
 		})
-		if err != nil {
+		files = append(files, fs...)
+		if isWriteError(err) {
+			return files, notes, err
+		} else if err != nil {
 			notes = append(notes, err.Error())
 		}
-		files = append(files, fs...)
 	}
 	return files, notes, nil
+}
+
+// writeError is a figure file that could not be written: unlike data that
+// cannot be drawn, it is not skipped with a note but fails Draw.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+func isWriteError(err error) bool {
+	var w *writeError
+	return errors.As(err, &w)
 }
 
 // multiLayer reports whether the report holds more than one layer.
@@ -138,14 +154,17 @@ func guarded(name string, f func() ([]string, error)) (files []string, err error
 		}
 	}()
 	files, err = f()
-	if err != nil {
+	if isWriteError(err) {
+		err = fmt.Errorf("figure %s: %w", name, err)
+	} else if err != nil {
 		err = fmt.Errorf("%s skipped: %v", name, err)
 	}
 	return files, err
 }
 
 // checkpointFigures draws the figures of one analysed epoch; a figure that
-// fails is skipped with a note.
+// cannot be drawn is skipped with a note, one that cannot be written is an
+// error.
 func checkpointFigures(ck awd.Checkpoint, npzPath, dir, tag string) (files, notes []string, err error) {
 	r := ck.Analysis
 	names := []string{"H_eigenvalues", "c_C", "c_Cawd", "c_M2"}
@@ -172,10 +191,12 @@ func checkpointFigures(ck awd.Checkpoint, npzPath, dir, tag string) (files, note
 		draw func() ([]string, error)
 	}{{"powerlaw" + tag, f.powerLaw}, {"spectra" + tag, f.spectra}, {"rho" + tag, f.rho}, {"suppression" + tag, f.suppression}} {
 		fs, err := guarded(fig.name, fig.draw)
-		if err != nil {
+		files = append(files, fs...)
+		if isWriteError(err) {
+			return files, notes, err
+		} else if err != nil {
 			notes = append(notes, err.Error())
 		}
-		files = append(files, fs...)
 	}
 	return files, notes, nil
 }
@@ -593,7 +614,7 @@ func savePlot(p *plot.Plot, dir, name string, w, h vg.Length) ([]string, error) 
 		}
 		path := filepath.Join(dir, name+"."+ext)
 		if err := atomicfile.Write(path, func(out io.Writer) error { _, err := wt.WriteTo(out); return err }); err != nil {
-			return files, err
+			return files, &writeError{err}
 		}
 		files = append(files, path)
 	}
@@ -615,7 +636,7 @@ func saveRow(ps []*plot.Plot, dir, name string, w, h vg.Length) ([]string, error
 		}
 		path := filepath.Join(dir, name+"."+ext)
 		if err := atomicfile.Write(path, func(out io.Writer) error { _, err := c.WriteTo(out); return err }); err != nil {
-			return files, err
+			return files, &writeError{err}
 		}
 		files = append(files, path)
 	}

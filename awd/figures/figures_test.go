@@ -48,6 +48,25 @@ func TestDraw(t *testing.T) {
 	}
 }
 
+// A figure that cannot be written is an error, not a note: here a folder
+// stands where spectra_e0001.png should go (a read-only or full disk fails
+// the same way, and a folder blocks the write even for root).
+func TestDrawWriteError(t *testing.T) {
+	dir := t.TempDir()
+	rep := report(t, dir, []float64{4, 2, 1, 0.5}, []float64{8, 3, 1, 0.2}, 3)
+	fig := filepath.Join(dir, "fig")
+	if err := os.MkdirAll(filepath.Join(fig, "spectra_e0001.png", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), fig)
+	if err == nil || !strings.Contains(err.Error(), "spectra_e0001") || strings.Contains(err.Error(), "skipped") {
+		t.Fatalf("err %v; want the write error of spectra_e0001", err)
+	}
+	if len(notes) != 0 || len(files) != 2 {
+		t.Errorf("files %v, notes %v; want the two powerlaw files written before, no note", files, notes)
+	}
+}
+
 // Results that awd itself writes for degenerate networks, and damaged or
 // hostile arrays, skip figures with a note; nothing panics.
 func TestDrawDegenerate(t *testing.T) {

@@ -30,7 +30,8 @@ const plotHelp = `plot reads a results.json written by 'awd run' or 'awd analyze
 
 and, when more than one epoch was analysed, gamma_epochs: gamma of C and
 C_awd (± SE) over training. A figure that cannot be drawn (no positive
-values for a log axis, arrays missing) is skipped with a note.`
+values for a log axis, arrays missing) is skipped with a note; a file that
+cannot be written (read-only or full disk) ends the command with an error.`
 
 func init() {
 	var out string

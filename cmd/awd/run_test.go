@@ -85,6 +85,15 @@ func checkPlot(t *testing.T, out string) {
 			t.Errorf("plot did not write %s (%v)\n%s", f, err, so)
 		}
 	}
+	// A figure that cannot be written (a folder in its place) is an error.
+	blocked := filepath.Join(out, "blocked")
+	if err := os.MkdirAll(filepath.Join(blocked, "rho_e0002.svg", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, se, code = awdCmd(t, "plot", filepath.Join(out, "results.json"), "--out", blocked)
+	if lines := strings.Split(strings.TrimSpace(se), "\n"); code != 1 || !strings.HasPrefix(lines[len(lines)-1], "awd: figure rho_e0002: ") {
+		t.Errorf("plot into a blocked folder: exit %d\n%s", code, se)
+	}
 }
 
 // checkAnalyzeAgain analyses the run's last checkpoint with our JSON (no
