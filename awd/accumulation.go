@@ -280,7 +280,7 @@ func (acc *Accumulation) Merge(o *Accumulation) error {
 	}
 	for _, s := range o.Info.Have {
 		if slices.Contains(acc.Info.Have, s) {
-			return fmt.Errorf("merge: shard %d of %d given twice", s, acc.Info.Shards)
+			return fmt.Errorf("merge: shard %d of %d given twice", s+1, acc.Info.Shards)
 		}
 	}
 	if (acc.Spectra == nil) != (o.Spectra == nil) {
@@ -407,16 +407,45 @@ func dataSHA256(data *nn.Dataset) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// infoDiff names the first field in which a and b differ ("" when equal).
+// infoDiff names the first field in which a and b differ ("" when equal),
+// by its path in the JSON, e.g. "config.seed: 5 vs 1" or
+// "config.extras.ml_reps: 100 vs 50".
 func infoDiff(a, b AccumulationInfo) string {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
+	return fieldDiff("", ja, jb)
+}
+
+// fieldDiff names the first field, in key order and descending into
+// objects, in which the JSON values a and b differ ("" when equal).
+func fieldDiff(path string, a, b json.RawMessage) string {
+	if bytes.Equal(a, b) {
+		return ""
+	}
 	var ma, mb map[string]json.RawMessage
-	json.Unmarshal(ja, &ma)
-	json.Unmarshal(jb, &mb)
-	for _, k := range sortedKeys(ma) {
-		if !bytes.Equal(ma[k], mb[k]) {
-			return fmt.Sprintf("%s: %s vs %s", k, shorten(ma[k]), shorten(mb[k]))
+	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil || ma == nil || mb == nil {
+		return fmt.Sprintf("%s: %s vs %s", path, shorten(a), shorten(b))
+	}
+	keys := sortedKeys(ma)
+	for _, k := range sortedKeys(mb) {
+		if _, ok := ma[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		p := k
+		if path != "" {
+			p = path + "." + k
+		}
+		va, vb := ma[k], mb[k]
+		if va == nil {
+			va = json.RawMessage("(none)")
+		}
+		if vb == nil {
+			vb = json.RawMessage("(none)")
+		}
+		if d := fieldDiff(p, va, vb); d != "" {
+			return d
 		}
 	}
 	return ""

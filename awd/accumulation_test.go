@@ -222,3 +222,41 @@ func TestDataSHA256Layout(t *testing.T) {
 		t.Fatalf("dataSHA256 = %s, want %x", got, want)
 	}
 }
+
+// TestInfoDiffNamesTheField checks that Merge's refusal names the first
+// option in which two shards differ, with both values, for options at
+// every depth of the config (not the config's JSON cut short).
+func TestInfoDiffNamesTheField(t *testing.T) {
+	base := AccumulationInfo{Dataset: "mnist", Model: "mlp", Config: DefaultConfig("ce")}
+	base.Config.Layer, base.Config.Interventions = "fc2", []string{"mean", "rank1"}
+	for _, tc := range []struct {
+		change func(c *Config)
+		want   string
+	}{
+		{func(c *Config) { c.Seed = 5 }, "config.seed: 1 vs 5"},
+		{func(c *Config) { c.Pair2 = false }, "config.pair2: true vs false"},
+		{func(c *Config) { c.Extras.MLReps = 7 }, "config.extras.ml_reps: 100 vs 7"},
+		{func(c *Config) { c.Extras.Bootstrap = 20 }, "config.extras.bootstrap: 0 vs 20"},
+		{func(c *Config) { c.Extras.PowerLawML = false }, "config.extras.powerlaw_ml: true vs false"},
+		{func(c *Config) { c.RhoBlock = 0 }, "config.rho_block: 100 vs 0"},
+		{func(c *Config) { c.Interventions = nil }, `config.interventions: ["mean","rank1"] vs null`},
+		{func(c *Config) { c.Suppression.Tau = 0.25 }, "config.suppression.tau: "},
+		{func(c *Config) { c.Centered = true }, "config.centered: false vs true"},
+	} {
+		b := base
+		b.Config.Interventions = slices.Clone(base.Config.Interventions)
+		tc.change(&b.Config)
+		got := infoDiff(base, b)
+		if !strings.HasPrefix(got, tc.want) || strings.Contains(got, "...") {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+	if d := infoDiff(base, base); d != "" {
+		t.Errorf("equal infos differ: %q", d)
+	}
+	other := base
+	other.Epoch = 3
+	if d := infoDiff(base, other); d != "epoch: (none) vs 3" {
+		t.Errorf("epoch: got %q", d)
+	}
+}

@@ -22,8 +22,10 @@ eigenpairs, the power-law fits, bounds, alignment and correlations. The
 result equals the unsharded analysis to rounding (1e-12 relative).
 
 It refuses shards of different analyses (another checkpoint, data subset or
-analysis option: the message names the first difference), a shard given
-twice, and an incomplete set (it names the missing shards).
+analysis option: the message names the first differing setting as in
+results.json's config, with both values, e.g. "config.seed: 1 vs 5" for
+another --analysis-seed), a shard given twice, and an incomplete set (it
+names the missing shards).
 
 Writes OUT/results.json and OUT/arrays_epochNNNN.npz as 'awd analyze'.`,
 		Args: cobra.MinimumNArgs(1),
