@@ -1,0 +1,106 @@
+package awd
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// BatchPairs returns the number of pairs of AWD batches of size batch that
+// MatchPairs forms from samples with these labels: every class gives
+// floor(n_c/2) same-class couples, and B couples fill one pair of batches.
+// It needs no distance, so callers can check a shard or batch size before
+// any work.
+func BatchPairs(labels []int, batch int) int {
+	if batch < 1 {
+		return 0
+	}
+	count := map[int]int{}
+	for _, y := range labels {
+		count[y]++
+	}
+	couples := 0
+	for _, n := range count {
+		couples += n / 2
+	}
+	return couples / batch
+}
+
+// Preflight checks, before any work, what the analysis of data would
+// refuse: Analyze of cfg's layer (layers nil, shards 0), AnalyzeLayers of
+// layers, or Accumulate of shard of shards (0-based, shards >= 1; errors
+// number it from 1, as "--shard i/n"). It
+// checks the layers and k against each layer's d, the labels, the memory
+// budget, that the samples form at least one pair of AWD batches and that
+// the shard holds at least one of them. Errors name the option at fault.
+func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, shard, shards int) error {
+	switch {
+	case layers != nil:
+		for i, name := range layers {
+			c := cfg
+			c.Layer = name
+			if _, err := c.ForModel(model); err != nil {
+				return err
+			}
+			if slices.Contains(layers[:i], name) {
+				return nn.BadOption("layers", name, "listed twice")
+			}
+		}
+		if err := checkSamples(model, data); err != nil {
+			return err
+		}
+		c := cfg
+		c.Layer, c.MatrixFree = layers[0], true
+		if c, err := c.ForModel(model); err != nil {
+			return err
+		} else if err := matFreeFits(model, layers, data.N, c); err != nil {
+			return err
+		}
+	case shards > 0:
+		if _, err := newAccumulation(model, data, cfg, AccumulateOptions{Shard: shard, Shards: shards}); err != nil {
+			return err
+		}
+	default:
+		c, err := cfg.ForModel(model)
+		if err != nil {
+			return err
+		}
+		if err := checkSamples(model, data); err != nil {
+			return err
+		}
+		if err := analysisFits(model, c, data.N, data.Dim()); err != nil {
+			return err
+		}
+	}
+	nbp := BatchPairs(data.Y, cfg.Batch)
+	if nbp == 0 {
+		return nn.BadOption("batch", cfg.Batch, "the %d analysis samples form %d same-class couples, fewer than the %d of one pair of balanced batches (give a smaller --batch or more samples)", data.N, BatchPairs(data.Y, 1), cfg.Batch)
+	}
+	if shards > 0 && shard*nbp/shards == (shard+1)*nbp/shards {
+		return nn.BadOption("shard", fmt.Sprintf("%d/%d", shard+1, shards), "shard %d of %d holds no batch pair: there are %d batch pairs, so at most %d shards", shard+1, shards, nbp, nbp)
+	}
+	return nil
+}
+
+// checkSamples refuses NaN weights, inputs of the wrong size, labels
+// outside the model's head and fewer than 2 classes.
+func checkSamples(model *nn.Model, data *nn.Dataset) error {
+	if err := checkWeights(model); err != nil {
+		return err
+	}
+	if dim := model.Arch.In[0] * model.Arch.In[1] * model.Arch.In[2]; dim != data.Dim() {
+		return fmt.Errorf("inputs of size %d, the model takes %d", data.Dim(), dim)
+	}
+	present := map[int]bool{}
+	for i, y := range data.Y {
+		if y < 0 || y >= model.Arch.Outputs {
+			return fmt.Errorf("sample %d has label %d but the model's head has %d outputs", i, y, model.Arch.Outputs)
+		}
+		present[y] = true
+	}
+	if len(present) < 2 {
+		return fmt.Errorf("the analysis samples hold %d class(es), need at least 2", len(present))
+	}
+	return nil
+}
