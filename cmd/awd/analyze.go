@@ -40,6 +40,12 @@ OUT/shard_i_of_n.acc (versioned, checksummed); run the n shards anywhere
 analysis, equal to the unsharded one to rounding:
   awd analyze ckpt.npz --shard 1/2 --out s1 & awd analyze ckpt.npz --shard 2/2 --out s2
   awd reduce s1/shard_1_of_2.acc s2/shard_2_of_2.acc --out whole
+A shard is a range of the dense path's sums for one fully connected layer:
+--shard refuses --layers, --matrix-free and a convolution layer, and n at
+most the number of batch pairs (the message gives it).
+
+Every input is checked (data subset, layers, k against each analysed
+layer's d, batch size, memory, the shard) before OUT is created or claimed.
 
 Layers too wide for the dense path (its d x d matrices: a 1000 x 1000
 layer has d = 10^6) and convolution layers (features.0, .3, .6, .8 of the
@@ -104,37 +110,75 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 	if err != nil {
 		return in, err
 	}
+	var layers []string
+	if o.layers != "" {
+		if layers, err = layerList(o.layers, model); err != nil {
+			return in, err
+		}
+		// --layers analyses these layers, not --layer's: k is checked
+		// against each of them (awd.Preflight), the first is recorded.
+		cfg.Layer = layers[0]
+	}
 	if cfg, err = cfg.ForModel(model); err != nil {
 		return in, flagError(err)
 	}
-	in = analyzeInput{model: model, data: data, cfg: cfg}
+	if o.shard != "" {
+		if err := shardable(o, model, cfg); err != nil {
+			return in, err
+		}
+	}
+	in = analyzeInput{model: model, data: data, cfg: cfg, layers: layers}
 	if meta != nil {
 		in.epoch = meta.Epoch
 	}
-	if o.layers != "" {
-		in.layers, err = layerList(o.layers, model)
+	return in, nil
+}
+
+// shardable refuses --shard with what only the matrix-free path analyses
+// (--layers, --matrix-free, a convolution layer): shards accumulate the
+// dense path's sums for one fully connected layer.
+func shardable(o *options, model *nn.Model, cfg awd.Config) error {
+	const why = "a sharded analysis accumulates the dense path's sums of one fully connected layer; the matrix-free path is not sharded"
+	switch info, _ := model.LayerInfo(cfg.Layer); {
+	case o.layers != "":
+		return fmt.Errorf("--shard %s with --layers %s: %s (analyse the layers without --shard, or one layer with --layer)", o.shard, o.layers, why)
+	case o.matrixFree:
+		return fmt.Errorf("--shard %s with --matrix-free: %s (drop one of them)", o.shard, why)
+	case info.Conv:
+		return fmt.Errorf("--shard %s with --layer %s: a convolution is analysed matrix-free only; %s (drop --shard)", o.shard, cfg.Layer, why)
 	}
-	return in, err
+	return nil
 }
 
 func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
+	// Signals first: a SIGTERM while the data loads ends the command with
+	// a message, not silently.
+	ctx, stop := signalContext()
+	defer stop()
 	in, err := analyzeInputs(cmd, o, path)
 	if err != nil {
 		return err
 	}
 	model, data, cfg, epoch, layers := in.model, in.data, in.cfg, in.epoch, in.layers
+	train, _, err := data.Load()
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Everything the analysis would refuse is checked before the folder is
+	// claimed, so that a refused command does not block the corrected one.
+	i, n, _ := o.shardOf()
+	if err := awd.Preflight(model, train, cfg, layers, i-1, n); err != nil {
+		return flagError(err)
+	}
 	sha, _ := awd.FileSHA256(path)
 	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, o.shard, layers}, o.fresh)
 	if err != nil {
 		return err
 	}
 	defer folder.Close()
-	train, _, err := data.Load()
-	if err != nil {
-		return err
-	}
-	ctx, stop := signalContext()
-	defer stop()
 	switch {
 	case o.shard != "":
 		return analyzeShard(ctx, cmd, o, folder, model, train, cfg, epoch)

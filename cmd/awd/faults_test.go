@@ -203,8 +203,9 @@ func TestFolderOwnership(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(b) != "mine" {
 		t.Error("--fresh removed a file awd did not write")
 	}
-	// An analysis never lands in a run's folder.
-	if _, se, code := awdCmd(t, "analyze", filepath.Join(dir, "final.npz"), "--k", "10", "--out", dir, "--quiet"); code != 1 || !strings.Contains(se, "awd train") {
+	// An analysis never lands in a run's folder (--batch 10: inputs the
+	// analysis accepts, which are checked before the folder).
+	if _, se, code := awdCmd(t, "analyze", filepath.Join(dir, "final.npz"), "--k", "10", "--batch", "10", "--out", dir, "--quiet"); code != 1 || !strings.Contains(se, "awd train") {
 		t.Errorf("analyze --out into a train folder: exit %d, %q", code, se)
 	}
 }

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCLIAnalyzeRefusesBeforeClaiming checks that analyze refuses bad
+// input with one line before it creates the output folder, so that the
+// corrected command can use the same folder, and that --layers checks k
+// against the layers it analyses, not --layer's.
+func TestCLIAnalyzeRefusesBeforeClaiming(t *testing.T) {
+	dir := shardFixture(t) // 3 x 100 samples, fc1 784x12 (d 9408), fc2 12x12 (d 144)
+	ck := filepath.Join(dir, "t", "final.npz")
+	out := filepath.Join(dir, "a")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--per-class", "9000"}, "class 0 has 5923 samples, 9000 asked"},
+		{[]string{"--batch", "200"}, "--batch 200: the 300 analysis samples form 150 same-class couples, fewer than the 200 of one pair"},
+		{[]string{"--layers", "fc2,fc2"}, "--layers fc2: listed twice"},
+		{[]string{"--mem", "1KiB"}, "more than the memory budget of 1.0 KiB"},
+		{[]string{"--shard", "1/16"}, "--shard 1/16: shard 1 of 16 holds no batch pair: there are 15 batch pairs, so at most 15 shards"},
+		{[]string{"--shard", "1/2", "--layers", "fc1"}, "--shard 1/2 with --layers fc1: a sharded analysis accumulates"},
+		{[]string{"--shard", "1/2", "--matrix-free"}, "--shard 1/2 with --matrix-free: "},
+		{[]string{"--layers", "fc1,fc2", "--k", "145"}, "--k 145: layer fc2 has d=144 weights"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, se, code := awdCmd(t, append([]string{"analyze", ck, "--k", "20", "--quiet", "--out", out}, tc.args...)...)
+			lines := strings.Split(strings.TrimSpace(se), "\n")
+			if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "awd: ") || !strings.Contains(se, tc.want) {
+				t.Errorf("exit %d:\n%s\nwant one awd: line with %q", code, se, tc.want)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("the refused command left %s (%v)", out, err)
+			}
+		})
+	}
+	// The corrected command uses the folder; --layers fc1 takes k = 145,
+	// more than --layer fc2's d = 144.
+	if _, se, code := awdCmd(t, "analyze", ck, "--layers", "fc1", "--k", "145", "--no-ml-fit", "--quiet", "--out", out); code != 0 {
+		t.Fatalf("analyze --layers fc1 --k 145: exit %d\n%s", code, se)
+	}
+	if _, err := os.Stat(filepath.Join(out, "arrays_epoch0002_fc1.npz")); err != nil {
+		t.Error(err)
+	}
+}
