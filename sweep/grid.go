@@ -272,6 +272,11 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 	if sh := s.Shards; sh.Set && (sh.V < 1 || sh.V > 10000) {
 		return sp, c.errf(sh.Line, "shards %d: want 1..10000", sh.V)
 	}
+	// Each shard takes a range of the AWD batch pairs: K floor(P/2)
+	// same-class couples, B to a pair of batches.
+	if n, nbp := s.Shards.Or(c.Resources.Shards.Or(1)), k*(sp.Data.PerClass/2)/tc.Batch; n > 1 && n > nbp {
+		return sp, c.errf(lineOr(max(s.Shards.Line, c.Resources.Shards.Line)), "%s: shards %d: the %d samples (P*K) form %d batch pairs of B = %d, so at most %d shards", where, n, sp.Data.PerClass*k, nbp, tc.Batch, nbp)
+	}
 	if s.Memory.Set {
 		if _, err := parseMemory(s.Memory.V); err != nil {
 			return sp, c.errf(s.Memory.Line, "memory: %v", err)

@@ -106,6 +106,8 @@ func TestCLISweepBadInput(t *testing.T) {
 	}{
 		{"k>d", func(c string) []string { return []string{"sweep", c} }, strings.Replace(tinySweep, "k: 20", "k: 100", 1), "tiny.yaml:11: k 100 for K=3 exceeds d = 64 of layer fc2 (8x8)"},
 		{"unknown", func(c string) []string { return []string{"sweep", c} }, strings.Replace(tinySweep, "epochs: 2", "epoch: 2", 1), `tiny.yaml:10: unknown setting "epoch"`},
+		{"shards>pairs", func(c string) []string { return []string{"sweep", c} }, strings.Replace(tinySweep, "  - loss: [ce, mse]\n", "  - loss: [ce, mse]\n    shards: 12\n", 1),
+			"tiny.yaml:15: cell 1 (loss ce, K=3): shards 12: the 180 samples (P*K) form 9 batch pairs of B = 10, so at most 9 shards"},
 		{"dry-run", func(c string) []string { return []string{"sweep", "--dry-run", c} }, tinySweep, "--dry-run: only with --slurm"},
 		{"no-folder", func(c string) []string { return []string{"sweep", "status", filepath.Dir(c)} }, tinySweep, "is not a sweep folder"},
 		{"covs", func(c string) []string { return []string{"table", "--covs", "C,bogus", c} }, tinySweep, `--covs C,bogus: unknown covariance "bogus"`},
