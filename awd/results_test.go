@@ -153,3 +153,33 @@ func TestTableCI(t *testing.T) {
 		t.Errorf("csv:\n%s", csv)
 	}
 }
+
+// A report of awd analyze --layers gives a row per layer, named in a layer
+// column, never only its last layer.
+func TestTableLayers(t *testing.T) {
+	rep := &Report{Config: json.RawMessage(`{"seed": 7}`)}
+	for i, layer := range []string{"fc1", "fc2", "fc3"} {
+		r := &Result{Dataset: "mnist", Model: "mlp", Layer: layer, Loss: "ce", Classes: make([]int, 3),
+			Fits: map[string]Fit{NameC: {Gamma: 1.1 + 0.1*float64(i), SE: Float(math.NaN())}}, Config: DefaultConfig("ce")}
+		rep.Checkpoints = append(rep.Checkpoints, Checkpoint{Epoch: 4, Analysis: r})
+	}
+	tb := MakeTable([]*Report{rep}, []string{"r"}, []string{NameC})
+	if len(tb.Rows) != 3 {
+		t.Fatalf("%d rows, want one per layer:\n%s", len(tb.Rows), tb.Markdown())
+	}
+	md := tb.Markdown()
+	for _, want := range []string{"| data | model | layer | K |", "| mnist | mlp | fc1 | 3 | n/a | 1.100 (1) |",
+		"| mnist | mlp | fc2 | 3 | n/a | 1.200 (1) |", "| mnist | mlp | fc3 | 3 | n/a | 1.300 (1) |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	csv, err := tb.CSV()
+	if err != nil || !strings.HasPrefix(csv, "data,model,layer,K,") || !strings.Contains(csv, "\nmnist,mlp,fc2,3,") {
+		t.Errorf("csv (%v):\n%s", err, csv)
+	}
+	// One layer: no layer column, as before.
+	if md := MakeTable([]*Report{fakeReport("mnist", "mlp", "ce", 3, nil)}, []string{"a"}, []string{NameC}).Markdown(); strings.Contains(md, "layer") {
+		t.Errorf("a one-layer table has a layer column:\n%s", md)
+	}
+}

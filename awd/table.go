@@ -38,6 +38,7 @@ type Table struct {
 type TableRow struct {
 	Data, Model string
 	K           int
+	Layer       string // the layer analysed (a report of awd analyze --layers gives a row per layer)
 	Variant     string
 	Cells       map[string]MeanStd // key "<loss>/<covariance>", e.g. "ce/C"
 	CIs         map[string]CellCI  // same keys
@@ -94,8 +95,8 @@ func (c *cellCI) result() CellCI {
 // protocol is a report's protocol: what determines its results except the
 // seeds (and where its files are). Two reports with the same protocol are
 // replicates, and only those are averaged.
-func protocol(rep *Report) (key string, fields map[string]string) {
-	r := rep.Checkpoints[len(rep.Checkpoints)-1].Analysis
+func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string) {
+	r := ck.Analysis
 	var cfg any
 	json.Unmarshal(rep.Config, &cfg)
 	var an any
@@ -103,7 +104,7 @@ func protocol(rep *Report) (key string, fields map[string]string) {
 	json.Unmarshal(b, &an)
 	doc := map[string]any{"config": dropSeeds(cfg), "analysis": dropSeeds(an), "dataset": r.Dataset, "model": r.Model,
 		"layer": r.Layer, "loss": r.Loss, "head": r.Head, "classes": r.Classes, "samples": r.N, "k": r.K, "batch": r.Batch,
-		"epoch": rep.Checkpoints[len(rep.Checkpoints)-1].Epoch}
+		"epoch": ck.Epoch}
 	fields = map[string]string{}
 	flatten("", doc, fields)
 	delete(fields, "loss")
@@ -152,13 +153,34 @@ func flatten(prefix string, v any, out map[string]string) {
 	out[prefix] = string(b)
 }
 
+// lastEpoch returns the analyses of the report's last analysed epoch: one,
+// or one per layer for a report of awd analyze --layers.
+func lastEpoch(rep *Report) []Checkpoint {
+	last := rep.Checkpoints[len(rep.Checkpoints)-1].Epoch
+	var out []Checkpoint
+	for _, ck := range rep.Checkpoints {
+		if ck.Epoch != last {
+			continue
+		}
+		if i := slices.IndexFunc(out, func(o Checkpoint) bool { return o.Analysis.Layer == ck.Analysis.Layer }); i >= 0 {
+			out[i] = ck
+		} else {
+			out = append(out, ck)
+		}
+	}
+	return out
+}
+
 // MakeTable groups the last analysed epoch of every report (names, for the
 // notes, are their paths) by protocol and summarises gamma for the
 // covariances covs (Table 1: C and C_awd; Table 3 adds C_pair, C_pair2).
+// Each layer of a report that analysed several (awd analyze --layers) is
+// its own row, and a table of more than one layer has a layer column.
 func MakeTable(reps []*Report, names []string, covs []string) *Table {
 	t := &Table{Covs: covs}
 	type group struct {
 		data, model, loss string
+		layer             string
 		k                 int
 		fields            map[string]string
 		vals              map[string][]float64
@@ -171,37 +193,44 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: no analysed epoch, left out", names[i]))
 			continue
 		}
-		key, fields := protocol(rep)
-		r := rep.Checkpoints[len(rep.Checkpoints)-1].Analysis
-		g, ok := groups[r.Loss+"\x00"+key]
-		if !ok {
-			g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, k: len(r.Classes), fields: fields, vals: map[string][]float64{}, cis: map[string]*cellCI{}}
-			groups[r.Loss+"\x00"+key] = g
-			order = append(order, r.Loss+"\x00"+key)
-		}
-		for _, c := range covs {
-			if f, ok := r.Fits[c]; ok && !math.IsNaN(f.Gamma) {
-				g.vals[c] = append(g.vals[c], f.Gamma)
-				if g.cis[c] == nil {
-					g.cis[c] = &cellCI{}
+		cks := lastEpoch(rep)
+		for _, ck := range cks {
+			key, fields := protocol(rep, ck)
+			r := ck.Analysis
+			g, ok := groups[r.Loss+"\x00"+key]
+			if !ok {
+				g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, layer: r.Layer, k: len(r.Classes), fields: fields, vals: map[string][]float64{}, cis: map[string]*cellCI{}}
+				groups[r.Loss+"\x00"+key] = g
+				order = append(order, r.Loss+"\x00"+key)
+			}
+			name := names[i]
+			if len(cks) > 1 {
+				name += " (layer " + r.Layer + ")"
+			}
+			for _, c := range covs {
+				if f, ok := r.Fits[c]; ok && !math.IsNaN(f.Gamma) {
+					g.vals[c] = append(g.vals[c], f.Gamma)
+					if g.cis[c] == nil {
+						g.cis[c] = &cellCI{}
+					}
+					g.cis[c].add(r, c)
+				} else if e, ok := r.FitErrors[c]; ok {
+					t.Notes = append(t.Notes, fmt.Sprintf("%s: gamma(%s) fit failed (%s), left out of its cell", name, c, e))
 				}
-				g.cis[c].add(r, c)
-			} else if e, ok := r.FitErrors[c]; ok {
-				t.Notes = append(t.Notes, fmt.Sprintf("%s: gamma(%s) fit failed (%s), left out of its cell", names[i], c, e))
 			}
 		}
 	}
 	// Rows: the groups of one data set, model and K; a loss with several
 	// protocols there gets a row per protocol, labelled by what differs.
 	type bucketKey struct {
-		data, model string
-		k           int
+		data, model, layer string
+		k                  int
 	}
 	buckets := map[bucketKey][]*group{}
 	var bks []bucketKey
 	for _, key := range order {
 		g := groups[key]
-		bk := bucketKey{g.data, g.model, g.k}
+		bk := bucketKey{g.data, g.model, g.layer, g.k}
 		if _, ok := buckets[bk]; !ok {
 			bks = append(bks, bk)
 		}
@@ -214,7 +243,10 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 		if c := strings.Compare(a.model, b.model); c != 0 {
 			return c
 		}
-		return a.k - b.k
+		if a.k != b.k {
+			return a.k - b.k
+		}
+		return strings.Compare(a.layer, b.layer)
 	})
 	for _, bk := range bks {
 		byLoss := map[string][]*group{}
@@ -226,7 +258,7 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 			n = max(n, len(gs))
 		}
 		for i := 0; i < n; i++ {
-			row := TableRow{Data: bk.data, Model: bk.model, K: bk.k, Cells: map[string]MeanStd{}, CIs: map[string]CellCI{}}
+			row := TableRow{Data: bk.data, Model: bk.model, K: bk.k, Layer: bk.layer, Cells: map[string]MeanStd{}, CIs: map[string]CellCI{}}
 			var labels []string
 			for _, loss := range []string{"mse", "ce"} {
 				gs := byLoss[loss]
@@ -267,13 +299,35 @@ func variant(mine map[string]string, at func(int) map[string]string, n, i int) s
 }
 
 func (t *Table) header() []string {
-	h := []string{"data", "model", "K"}
+	h := t.keyHeader()
 	for _, loss := range []string{"mse", "ce"} {
 		for _, c := range t.Covs {
 			h = append(h, fmt.Sprintf("gamma(%s) %s", c, strings.ToUpper(loss)))
 		}
 	}
 	return h
+}
+
+// keyHeader is the header of the columns that name a row: data, model, K,
+// and the layer when the table holds more than one.
+func (t *Table) keyHeader() []string {
+	if t.layered() {
+		return []string{"data", "model", "layer", "K"}
+	}
+	return []string{"data", "model", "K"}
+}
+
+// key is the row's cells under keyHeader.
+func (t *Table) key(r TableRow) []string {
+	if t.layered() {
+		return []string{r.Data, r.Model, r.Layer, strconv.Itoa(r.K)}
+	}
+	return []string{r.Data, r.Model, strconv.Itoa(r.K)}
+}
+
+// layered reports whether the rows are of more than one layer.
+func (t *Table) layered() bool {
+	return slices.ContainsFunc(t.Rows, func(r TableRow) bool { return r.Layer != t.Rows[0].Layer })
 }
 
 func (t *Table) hasVariants() bool {
@@ -295,7 +349,7 @@ func (t *Table) Markdown() string {
 	}
 	b.WriteString("\n")
 	for _, r := range t.Rows {
-		cells := []string{r.Data, r.Model, strconv.Itoa(r.K)}
+		cells := t.key(r)
 		for _, loss := range []string{"mse", "ce"} {
 			for _, c := range t.Covs {
 				s, ok := r.Cells[loss+"/"+c]
@@ -338,7 +392,7 @@ func (c CellCI) text() string {
 func (t *Table) CSV() (string, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	h := []string{"data", "model", "K"}
+	h := t.keyHeader()
 	for _, loss := range []string{"mse", "ce"} {
 		for _, c := range t.Covs {
 			p := "gamma_" + npzLabel(c) + "_" + loss
@@ -359,7 +413,7 @@ func (t *Table) CSV() (string, error) {
 		return strconv.FormatFloat(v, 'f', 4, 64)
 	}
 	for _, r := range t.Rows {
-		rec := []string{r.Data, r.Model, strconv.Itoa(r.K)}
+		rec := t.key(r)
 		for _, loss := range []string{"mse", "ce"} {
 			for _, c := range t.Covs {
 				s, ok := r.Cells[loss+"/"+c]

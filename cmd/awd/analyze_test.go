@@ -48,3 +48,17 @@ func TestCLIAnalyzeRefusesBeforeClaiming(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestCLITableLayers checks that awd table names every layer of a results
+// file written by analyze --layers (a row each, a layer column).
+func TestCLITableLayers(t *testing.T) {
+	dir := shardFixture(t)
+	out := filepath.Join(dir, "layers")
+	if _, se, code := awdCmd(t, "analyze", filepath.Join(dir, "t", "final.npz"), "--layers", "fc2,fc3", "--k", "10", "--no-ml-fit", "--quiet", "--out", out); code != 0 {
+		t.Fatalf("analyze --layers: exit %d\n%s", code, se)
+	}
+	so, se, code := awdCmd(t, "table", filepath.Join(out, "results.json"))
+	if code != 0 || !strings.Contains(so, "| data | model | layer | K |") || !strings.Contains(so, "| mnist | mlp | fc2 | 3 |") || !strings.Contains(so, "| mnist | mlp | fc3 | 3 |") {
+		t.Errorf("table: exit %d\n%s%s", code, so, se)
+	}
+}

@@ -23,7 +23,8 @@ of each covariance as mean ± sample std over the files of a group, with n.
 Runs of two protocols are never averaged: when several share a data set,
 model and K, each gets a row and the protocol column names what differs.
 Files that cannot be used (no analysis, a failed fit) are listed, not
-dropped silently.
+dropped silently. A file of 'awd analyze --layers' gives a row per layer;
+a table of more than one layer has a layer column (Markdown and CSV).
 
 SWEEP is a sweep folder or sweep file (awd sweep): the table of its finished
 jobs, the others listed as left out. Otherwise the arguments are results.json
