@@ -127,7 +127,7 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 	if info, _ := model.LayerInfo(cfg.Layer); info.Conv {
 		return nil, nn.BadOption("layer", cfg.Layer, "a convolution: its accumulation is matrix-free only (AnalyzeMatrixFree, --matrix-free)")
 	}
-	if err := checkWeights(model); err != nil {
+	if err := checkSamples(model, data); err != nil {
 		return nil, err
 	}
 	shards := max(opt.Shards, 1)
@@ -135,18 +135,9 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 		return nil, fmt.Errorf("shard %d of %d: want 0 <= shard < %d", opt.Shard, shards, shards)
 	}
 	L := model.Arch.Outputs
-	if dim := model.Arch.In[0] * model.Arch.In[1] * model.Arch.In[2]; dim != data.Dim() {
-		return nil, fmt.Errorf("inputs of size %d, the model takes %d", data.Dim(), dim)
-	}
 	present := map[int]bool{}
-	for i, y := range data.Y {
-		if y < 0 || y >= L {
-			return nil, fmt.Errorf("sample %d has label %d but the model's head has %d outputs", i, y, L)
-		}
+	for _, y := range data.Y {
 		present[y] = true
-	}
-	if len(present) < 2 {
-		return nil, fmt.Errorf("the analysis samples hold %d class(es), need at least 2", len(present))
 	}
 	m, in, _ := model.LayerShape(cfg.Layer)
 	info := AccumulationInfo{Dataset: data.Name, Model: model.Arch.Model, Head: L, M: m, In: in, Config: cfg,
