@@ -196,6 +196,12 @@ func (r *runner) resume(ctx context.Context) error {
 	if err := r.readReport(r.start); err != nil {
 		return err
 	}
+	// results.json (with the training log) is written before last.npz, so
+	// a last.npz without the report's log up to its epoch was not left by
+	// a kill: going on would drop the lost epochs from metrics.jsonl.
+	if !slices.ContainsFunc(r.rep.Training, func(l EpochLog) bool { return l.Epoch == r.start }) {
+		return fmt.Errorf("resume: checkpoints/last.npz is at epoch %d but %s is missing or has no log of that epoch; use --fresh to start over", r.start, r.folder.Path("results.json"))
+	}
 	r.opt.Log("resuming %s at epoch %d (%d analyses done)", r.folder.Dir, r.start, len(r.rep.Checkpoints))
 	for _, e := range r.cfg.AnalyzeAt {
 		if e <= r.start && !r.analysed(e) {

@@ -377,3 +377,31 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestResumeWithoutReport: a folder whose results.json was removed after
+// the checkpoints were written is refused (the log of the epochs before
+// checkpoints/last.npz would be lost), and nothing in it is rewritten.
+func TestResumeWithoutReport(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"train", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10",
+		"--epochs", "3", "--quiet", "--out", dir}
+	tiny := tinyMNIST(t)
+	if _, se, code := awdEnv(t, []string{tiny}, args...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, se)
+	}
+	metrics, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if n := strings.Count(string(metrics), "\n"); n != 3 {
+		t.Fatalf("metrics.jsonl has %d lines, want 3", n)
+	}
+	os.Remove(filepath.Join(dir, "results.json"))
+	_, se, code := awdEnv(t, []string{tiny}, args...)
+	if code != 1 || !strings.HasPrefix(se, "awd: ") || strings.Count(se, "\n") != 1 || !strings.Contains(se, "results.json") || !strings.Contains(se, "--fresh") {
+		t.Fatalf("resume without results.json: exit %d, stderr %q; want one awd: line naming results.json and --fresh", code, se)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl")); !bytes.Equal(b, metrics) {
+		t.Errorf("the refused resume rewrote metrics.jsonl:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
+		t.Error("the refused resume wrote a results.json")
+	}
+}
