@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/awd-toolkit/awd/internal/atomicfile"
@@ -59,7 +57,10 @@ var ErrFolderBusy = errors.New("output folder in use")
 // id. Temporary files left by a killed writer are removed. A folder that
 // holds awd's files but no owner file (written by an older awd) is refused
 // unless fresh. Close releases the lock.
-func OpenFolder(dir, command string, config any, fresh bool) (*Folder, error) {
+//
+// inputs are the files the command reads: a fresh start that would remove
+// one of them is refused.
+func OpenFolder(dir, command string, config any, fresh bool, inputs ...string) (*Folder, error) {
 	cfg, err := json.Marshal(config)
 	if err != nil {
 		return nil, err
@@ -72,6 +73,12 @@ func OpenFolder(dir, command string, config any, fresh bool) (*Folder, error) {
 		return nil, err
 	}
 	f := &Folder{Dir: dir, lock: lock}
+	if fresh {
+		if err := checkInputs(dir, inputs); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 	if err := f.claim(command, cfg, fresh); err != nil {
 		f.Close()
 		return nil, err
@@ -136,46 +143,76 @@ func (f *Folder) Path(name ...string) string {
 	return filepath.Join(append([]string{f.Dir}, name...)...)
 }
 
-// ownedFiles lists the files and folders in dir that awd writes.
+// ownedFiles lists the files in dir that awd writes (relative paths, the
+// files of checkpoints/ and figures/ included).
 func ownedFiles(dir string) []string {
-	entries, _ := os.ReadDir(dir)
 	var out []string
-	for _, e := range entries {
-		if isOwned(e.Name()) {
-			out = append(out, e.Name())
+	for _, sub := range []string{"", "checkpoints", "figures"} {
+		entries, _ := os.ReadDir(filepath.Join(dir, sub))
+		for _, e := range entries {
+			if !e.IsDir() && isOwned(sub, e.Name()) {
+				out = append(out, filepath.Join(sub, e.Name()))
+			}
 		}
 	}
 	return out
 }
 
-func isOwned(name string) bool {
-	for _, p := range []string{"arrays_epoch*.npz", "final.npz", "final.json", "final.next.npz", "final.next.json", "shard_*_of_*.acc", "*.awdacc"} {
+// ownedPatterns are the names of the files awd writes in an output folder
+// (""), in its checkpoints/ and in its figures/ (`awd plot`'s default).
+var ownedPatterns = map[string][]string{
+	"": {"arrays_epoch*.npz", "final.npz", "final.json", "final.next.npz", "final.next.json", "shard_*_of_*.acc", "*.awdacc",
+		"results.json", "metrics.jsonl", OwnerFile},
+	"checkpoints": {"epoch_*.npz", "epoch_*.json", "last.npz", "last.json", "last.next.npz", "last.next.json"},
+	"figures": {"powerlaw*.png", "powerlaw*.svg", "spectra*.png", "spectra*.svg", "rho*.png", "rho*.svg",
+		"suppression*.png", "suppression*.svg", "gamma_epochs*.png", "gamma_epochs*.svg", "gamma_layers*.png", "gamma_layers*.svg"},
+}
+
+func isOwned(sub, name string) bool {
+	for _, p := range ownedPatterns[sub] {
 		if ok, _ := filepath.Match(p, name); ok {
 			return true
 		}
 	}
-	return slices.Contains([]string{"results.json", "metrics.jsonl", "checkpoints", "figures", OwnerFile}, name)
+	return false
 }
 
-// removeOwned removes what awd wrote in dir (never other files).
+// removeOwned removes what awd wrote in dir, and checkpoints/ and figures/
+// when nothing else is left in them (never other files).
 func removeOwned(dir string) error {
 	for _, name := range ownedFiles(dir) {
-		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("--fresh: %w", err)
+		}
+	}
+	for _, sub := range []string{"checkpoints", "figures"} {
+		cleanTemporaries(filepath.Join(dir, sub))
+		os.Remove(filepath.Join(dir, sub)) // fails, as it should, when the user keeps files there
+	}
+	return nil
+}
+
+// checkInputs refuses a fresh start that would remove one of the command's
+// input files.
+func checkInputs(dir string, inputs []string) error {
+	for _, in := range inputs {
+		fi, err := os.Stat(in)
+		if err != nil {
+			continue
+		}
+		for _, name := range ownedFiles(dir) {
+			if o, err := os.Stat(filepath.Join(dir, name)); err == nil && os.SameFile(fi, o) {
+				return fmt.Errorf("--fresh would remove %s, an input of this command; use another --out", in)
+			}
 		}
 	}
 	return nil
 }
 
-// cleanTemporaries removes the temporary files of atomicfile (".name.tmp*")
-// left by a killed writer.
+// cleanTemporaries removes the temporary files of atomicfile left by a
+// killed writer.
 func cleanTemporaries(dir string) {
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if n := e.Name(); strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp") && !e.IsDir() {
-			os.Remove(filepath.Join(dir, n))
-		}
-	}
+	atomicfile.RemoveTemporaries(dir, nil)
 }
 
 // jsonDiff names the first path at which two JSON documents differ ("" when

@@ -174,7 +174,7 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 		return flagError(err)
 	}
 	sha, _ := awd.FileSHA256(path)
-	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, o.shard, layers}, o.fresh)
+	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, o.shard, layers}, o.fresh, path)
 	if err != nil {
 		return err
 	}

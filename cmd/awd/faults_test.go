@@ -405,3 +405,71 @@ func TestResumeWithoutReport(t *testing.T) {
 		t.Error("the refused resume wrote a results.json")
 	}
 }
+
+// TestFreshRemovesOnlyAwdFiles: --fresh removes the files awd writes in
+// the folder, checkpoints/ and figures/, and leaves the user's files there
+// (and those folders, when they still hold some); it refuses to remove an
+// input of the command itself.
+func TestFreshRemovesOnlyAwdFiles(t *testing.T) {
+	dir := shardFixture(t)
+	p := func(s ...string) string { return filepath.Join(append([]string{dir}, s...)...) }
+	tz := p("t")
+	os.MkdirAll(filepath.Join(tz, "figures"), 0o755)
+	user := map[string]string{"checkpoints/NOTES.txt": "notes", "figures/paper_draft.tex": "draft", "notes.txt": "mine"}
+	for name, content := range user {
+		os.WriteFile(filepath.Join(tz, name), []byte(content), 0o644)
+	}
+	os.WriteFile(filepath.Join(tz, "figures", "powerlaw_e0002.png"), []byte("old figure"), 0o644)
+	os.WriteFile(filepath.Join(tz, "figures", ".powerlaw_e0002.svg.tmp123"), []byte("half"), 0o644)
+
+	// The inputs of analyze and reduce are never removed by their --fresh.
+	before := fingerprint(t, tz)
+	for _, args := range [][]string{
+		{"analyze", filepath.Join(tz, "final.npz"), "--k", "10", "--out", tz, "--fresh", "--quiet"},
+		{"analyze", filepath.Join(tz, "checkpoints", "epoch_0001.npz"), "--k", "10", "--out", tz, "--fresh", "--quiet"},
+	} {
+		_, se, code := awdCmd(t, args...)
+		if code != 1 || !strings.HasPrefix(se, "awd: ") || strings.Count(se, "\n") != 1 || !strings.Contains(se, "an input of this command") {
+			t.Errorf("%v: exit %d, stderr %q; want one awd: line refusing to remove the input", args, code, se)
+		}
+	}
+	if after := fingerprint(t, tz); !mapsEqual(after, before) {
+		t.Fatalf("a refused --fresh changed the folder:\n%s", mapDiff(after, before))
+	}
+	for i := 1; i <= 2; i++ {
+		if _, se, code := awdCmd(t, "analyze", filepath.Join(tz, "final.npz"), "--k", "10", "--shard", fmt.Sprintf("%d/2", i), "--out", p(fmt.Sprint("s", i)), "--quiet"); code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", i, code, se)
+		}
+	}
+	shards := []string{p("s1", "shard_1_of_2.acc"), p("s2", "shard_2_of_2.acc")}
+	_, se, code := awdCmd(t, append(append([]string{"reduce"}, shards...), "--out", p("s1"), "--fresh", "--quiet")...)
+	if code != 1 || !strings.Contains(se, "shard_1_of_2.acc, an input of this command") {
+		t.Errorf("reduce --fresh over its own shard: exit %d, stderr %q", code, se)
+	}
+	if _, err := os.Stat(shards[0]); err != nil {
+		t.Fatalf("the refused reduce removed its input: %v", err)
+	}
+
+	// A fresh train keeps the user's files and replaces awd's.
+	if _, se, code := awdCmd(t, "train", "--classes", "3", "--per-class", "100", "--widths", "12,12", "--batch", "10", "--epochs", "1", "--out", tz, "--fresh", "--quiet"); code != 0 {
+		t.Fatalf("train --fresh: exit %d\n%s", code, se)
+	}
+	for name, content := range user {
+		if b, err := os.ReadFile(filepath.Join(tz, name)); err != nil || string(b) != content {
+			t.Errorf("--fresh removed or changed the user's %s (%v)", name, err)
+		}
+	}
+	for _, name := range []string{"figures/powerlaw_e0002.png", "figures/.powerlaw_e0002.svg.tmp123", "checkpoints/epoch_0001.npz", "checkpoints/epoch_0001.json"} {
+		if _, err := os.Stat(filepath.Join(tz, name)); err == nil {
+			t.Errorf("--fresh kept the old run's %s", name)
+		}
+	}
+	// With the user's file gone, --fresh removes the emptied folder too.
+	os.Remove(filepath.Join(tz, "figures", "paper_draft.tex"))
+	if _, se, code := awdCmd(t, "train", "--classes", "3", "--per-class", "100", "--widths", "12,12", "--batch", "10", "--epochs", "1", "--out", tz, "--fresh", "--quiet"); code != 0 {
+		t.Fatalf("train --fresh: exit %d\n%s", code, se)
+	}
+	if _, err := os.Stat(filepath.Join(tz, "figures")); err == nil {
+		t.Error("--fresh left awd's emptied figures/")
+	}
+}

@@ -44,7 +44,7 @@ func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
 	if acc.Info.Config.Memory, err = o.memBudget(); err != nil {
 		return err
 	}
-	folder, err := awd.OpenFolder(o.out, "reduce", acc.Info, o.fresh)
+	folder, err := awd.OpenFolder(o.out, "reduce", acc.Info, o.fresh, paths...)
 	if err != nil {
 		return err
 	}

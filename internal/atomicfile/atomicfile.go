@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -72,3 +73,31 @@ var (
 	faultAt, _ = strconv.ParseInt(os.Getenv("AWD_FAULT_AT"), 10, 64)
 	renames    atomic.Int64
 )
+
+// IsTemporary reports whether name is the name of one of Write's temporary
+// files (".<base>.tmp<digits>").
+func IsTemporary(name string) bool {
+	i := strings.LastIndex(name, ".tmp")
+	if len(name) < 2 || name[0] != '.' || i < 2 || i+4 == len(name) {
+		return false
+	}
+	for _, c := range name[i+4:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveTemporaries removes the temporary files of Write in dir (not in
+// its subfolders) that a killed writer left, except those for which skip
+// returns true (nil: none). Call it only while no other process may be
+// writing the same files in dir.
+func RemoveTemporaries(dir string, skip func(name string) bool) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if n := e.Name(); !e.IsDir() && IsTemporary(n) && (skip == nil || !skip(n)) {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
+}

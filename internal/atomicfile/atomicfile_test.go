@@ -48,3 +48,26 @@ func TestWriteReplacesAndIsReadable(t *testing.T) {
 		t.Error("writing into a missing folder succeeded")
 	}
 }
+
+func TestRemoveTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	// A temporary file of a killed writer, named as Write names it.
+	f, err := os.CreateTemp(dir, ".results.json.tmp*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	keep := []string{"results.json", ".hidden", ".notes.tmp", ".notes.tmpx1", "x.tmp123", ".job.json.tmp42"}
+	for _, n := range keep {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
+	}
+	RemoveTemporaries(dir, func(n string) bool { return n == ".job.json.tmp42" })
+	if _, err := os.Stat(f.Name()); err == nil {
+		t.Errorf("%s was not removed", f.Name())
+	}
+	for _, n := range keep {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s was removed", n)
+		}
+	}
+}
