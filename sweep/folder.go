@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/awd-toolkit/awd/internal/atomicfile"
@@ -124,6 +125,15 @@ func Prepare(cfg *Config) (*Sweep, error) {
 	if err := os.MkdirAll(filepath.Join(dir, jobsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("sweep folder: %w", err)
 	}
+	// The sweep's lock keeps two Prepares apart: what one finds of
+	// atomicfile's temporary files of sweep.json, sweep.yaml and job.json
+	// (the files only Prepare writes) was left by a killed writer.
+	lk, err := lockWait(filepath.Join(dir, lockFile))
+	if err != nil {
+		return nil, fmt.Errorf("sweep folder: %w", err)
+	}
+	defer lk.Close()
+	atomicfile.RemoveTemporaries(dir, nil)
 	var old Manifest
 	if err := readJSON(filepath.Join(dir, manifestFile), &old); err == nil && old.Name != cfg.Name {
 		return nil, fmt.Errorf("%s holds sweep %q, this config is %q: choose another out", dir, old.Name, cfg.Name)
@@ -138,6 +148,7 @@ func Prepare(cfg *Config) (*Sweep, error) {
 		if err := os.MkdirAll(jd, 0o755); err != nil {
 			return nil, err
 		}
+		atomicfile.RemoveTemporaries(jd, func(name string) bool { return !isJobRecordTemp(name) })
 		path := filepath.Join(jd, jobFile)
 		var prev jobRecord
 		prev.Job = new(Job)
@@ -163,6 +174,33 @@ func Prepare(cfg *Config) (*Sweep, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// isJobRecordTemp reports whether name is a temporary file of job.json,
+// which Prepare writes under the sweep's lock (the job's process, under
+// the job's lock, writes the folder's other files).
+func isJobRecordTemp(name string) bool { return strings.HasPrefix(name, "."+jobFile+".tmp") }
+
+// cleanJob removes the temporary files that killed writers left in job
+// id's folder and its shards/: with shard 0 (the whole job, its training or
+// its reduction, under the job's lock) all but job.json's and those of
+// the shards whose step holds its lock; with shard i > 0 (under shard i's
+// lock) only those of shard i's files.
+func (s *Sweep) cleanJob(id string, shard int) {
+	jd := s.JobDir(id)
+	if shard == 0 {
+		atomicfile.RemoveTemporaries(jd, isJobRecordTemp)
+	}
+	atomicfile.RemoveTemporaries(filepath.Join(jd, shardsDir), func(name string) bool {
+		var e, i, n int
+		if _, err := fmt.Sscanf(name, ".e%d_%d_of_%d.acc.tmp", &e, &i, &n); err != nil {
+			return shard != 0 // not a shard's: only the job's step removes it
+		}
+		if shard != 0 {
+			return i != shard
+		}
+		return locked(filepath.Join(jd, shardLock(i)))
+	})
 }
 
 // Open reads a sweep folder written by Prepare.

@@ -347,3 +347,76 @@ func TestStatusQueued(t *testing.T) {
 		}
 	}
 }
+
+// TestTemporariesCleaned: the temporary files that killed writers left in
+// the sweep folder, a job's folder and its shards/ are removed when the
+// sweep or the job starts again; those of a step that still runs (its
+// shard's lock held) and the user's files are kept.
+func TestTemporariesCleaned(t *testing.T) {
+	s := prepare(t, minimal)
+	j := s.Jobs[0]
+	if err := RunJob(context.Background(), s, j.ID, fakeExec); err != nil {
+		t.Fatal(err)
+	}
+	jd := s.JobDir(j.ID)
+	touch := func(names ...string) {
+		for _, n := range names {
+			os.MkdirAll(filepath.Dir(n), 0o755)
+			if err := os.WriteFile(n, []byte("partial"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p := func(dir string, names ...string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = filepath.Join(dir, n)
+		}
+		return out
+	}
+	sweepTmp := p(s.Dir, ".sweep.json.tmp123", ".sweep.yaml.tmp456")
+	jobJSONTmp := p(jd, ".job.json.tmp7")
+	jobTmp := append(p(jd, ".state.json.tmp8", ".arrays_epoch0003.npz.tmp9", ".results.json.tmp10"),
+		p(filepath.Join(jd, shardsDir), ".e0001_1_of_2.acc.tmp11")...)
+	running := p(filepath.Join(jd, shardsDir), ".e0001_2_of_2.acc.tmp12")
+	user := append(p(s.Dir, "notes.tmp", ".notes"), p(jd, "mine.txt.tmp1")...)
+	touch(append(append(append(append(sweepTmp, jobJSONTmp...), jobTmp...), running...), user...)...)
+
+	exists := func(what string, paths []string, want bool) {
+		t.Helper()
+		for _, path := range paths {
+			if _, err := os.Stat(path); (err == nil) != want {
+				t.Errorf("%s %s: exists %v, want %v", what, path, err == nil, want)
+			}
+		}
+	}
+	// The sweep started again: Prepare cleans what only it writes.
+	cfg, err := Load(filepath.Join(filepath.Dir(s.Dir), "s.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Prepare(cfg); err != nil {
+		t.Fatal(err)
+	}
+	exists("after Prepare", append(sweepTmp, jobJSONTmp...), false)
+	exists("after Prepare", append(append(jobTmp, running...), user...), true)
+
+	// The job started again (done: it returns at once, its folder cleaned)
+	// while shard 2's step runs elsewhere.
+	lk, err := lock(filepath.Join(jd, shardLock(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.Close()
+	if err := RunJob(context.Background(), s, j.ID, fakeExec); err != nil {
+		t.Fatal(err)
+	}
+	exists("after the job's start", jobTmp, false)
+	exists("after the job's start", append(running, user...), true)
+
+	// Shard 2's own step removes its own.
+	lk.Close()
+	s.cleanJob(j.ID, 2)
+	exists("after shard 2's start", running, false)
+	exists("after shard 2's start", user, true)
+}

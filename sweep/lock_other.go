@@ -11,3 +11,5 @@ func lock(path string) (*os.File, error) {
 }
 
 func locked(string) bool { return false }
+
+func lockWait(path string) (*os.File, error) { return lock(path) }

@@ -76,7 +76,7 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 	}
 	name := lockFile
 	if kind == StepShard {
-		name = fmt.Sprintf("%s-shard%d", lockFile, shard)
+		name = shardLock(shard)
 	}
 	lk, err := lock(filepath.Join(s.JobDir(id), name))
 	if errors.Is(err, errLocked) {
@@ -89,6 +89,7 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 		return fmt.Errorf("job %s: %w", id, err)
 	}
 	defer lk.Close()
+	s.cleanJob(id, shard)
 	if st := s.Status(j); st.State == StateDone {
 		return nil
 	}
@@ -109,6 +110,9 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 	}
 	return s.recordRun(ctx, j, kind, exec, logf)
 }
+
+// shardLock is the name of the lock of shard i's step in the job's folder.
+func shardLock(i int) string { return fmt.Sprintf("%s-shard%d", lockFile, i) }
 
 // loadAverage is the 1-minute load average (0 where /proc/loadavg is
 // missing).

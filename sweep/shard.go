@@ -43,8 +43,11 @@ func (j *Job) trainOnly() awd.RunConfig {
 	return rc
 }
 
+// shardsDir holds a sharded job's accumulations.
+const shardsDir = "shards"
+
 func (s *Sweep) shardPath(id string, e, i, n int) string {
-	return filepath.Join(s.JobDir(id), "shards", fmt.Sprintf("e%04d_%d_of_%d.acc", e, i, n))
+	return filepath.Join(s.JobDir(id), shardsDir, fmt.Sprintf("e%04d_%d_of_%d.acc", e, i, n))
 }
 
 // analysedEpochs returns the epochs a sharded job analyses, with their
