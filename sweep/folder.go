@@ -250,8 +250,13 @@ type JobState struct {
 	Load  [2]float64 `json:"load,omitempty"`
 	Error string     `json:"error,omitempty"`
 	// ResultsSHA256 is the checksum of results.json when the job finished:
-	// a done job whose results changed or vanished is run again.
+	// a done job whose results changed or vanished is run again, from
+	// scratch.
 	ResultsSHA256 string `json:"results_sha256,omitempty"`
+	// Restart: this start runs the job from scratch (its results changed
+	// after it was done); a start that fails or is killed leaves it set,
+	// and the next start starts over again.
+	Restart bool `json:"restart,omitempty"`
 }
 
 // Job states.
@@ -319,9 +324,9 @@ func (s *Sweep) Status(j *Job) Status {
 		sum, err := fileSHA256(s.ResultsPath(j))
 		switch {
 		case err != nil:
-			st.State, st.Detail = StateInterrupted, "recorded done but "+ResultsFile+" is unreadable: "+err.Error()
+			st.State, st.Detail = StateInterrupted, "recorded done but "+ResultsFile+" is unreadable ("+err.Error()+"); the next start runs it from scratch"
 		case sum != rec.ResultsSHA256:
-			st.State, st.Detail = StateInterrupted, "recorded done but "+ResultsFile+" changed since"
+			st.State, st.Detail = StateInterrupted, "recorded done but "+ResultsFile+" changed since; the next start runs it from scratch"
 		default:
 			st.State = StateDone
 		}

@@ -65,7 +65,7 @@ func fakeAwd(args []string) int {
 // fakeExec stands for a training run: it counts its starts in the job
 // folder's starts file, sleeps SWEEP_TEST_SLEEP, fails for the job ids in
 // SWEEP_TEST_FAIL and writes results.json.
-func fakeExec(ctx context.Context, j *Job, dir string, log io.Writer) error {
+func fakeExec(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
 	f, err := os.OpenFile(filepath.Join(dir, "starts"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err

@@ -17,9 +17,10 @@ import (
 
 // Executor runs one job's Spec with dir as its run folder, writing its
 // progress to log; it must leave dir/results.json when it succeeds and be
-// resumable from what it left in dir when it was killed. RunJob's executor
-// in the CLI is awd.Run.
-type Executor func(ctx context.Context, j *Job, dir string, log io.Writer) error
+// resumable from what it left in dir when it was killed. With fresh it
+// starts over, replacing what dir holds (awd.RunOptions.Fresh). RunJob's
+// executor in the CLI is awd.Run.
+type Executor func(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error
 
 var errLocked = errors.New("locked")
 
@@ -142,6 +143,11 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	cpu0 := cpuSeconds()
 	if prev, err := s.readState(id); err == nil {
 		rec.Attempt = prev.Attempt + 1
+		// A job recorded done is run again only because its results
+		// changed or vanished since (Status): what its folder holds can
+		// no longer be trusted, so it starts over, and so does the next
+		// start until one succeeds.
+		rec.Restart = kind != StepReduce && (prev.State == StateDone || prev.Restart)
 		if kind == StepReduce {
 			rec.Attempt, rec.Started, rec.Seconds, rec.CPUSeconds = prev.Attempt, prev.Started, prev.Seconds, prev.CPUSeconds
 		}
@@ -151,8 +157,11 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	}
 	fmt.Fprintf(logf, "=== %s %s attempt %d on %s (pid %d%s), %d threads\n", time.Now().UTC().Format(time.RFC3339), map[string]string{"": "job", StepTrain: "training", StepReduce: "reduction"}[kind],
 		rec.Attempt, rec.Host, rec.PID, slurmNote(rec.Slurm), j.Threads)
+	if rec.Restart {
+		fmt.Fprintf(logf, "=== %s was changed or removed after the job was done: the job starts over\n", ResultsFile)
+	}
 	t0 := time.Now()
-	runErr := s.execute(ctx, j, kind, exec, logf)
+	runErr := s.execute(ctx, j, kind, rec.Restart, exec, logf)
 	rec.Ended = time.Now().UTC()
 	rec.Seconds += time.Since(t0).Seconds()
 	rec.CPUSeconds += cpuSeconds() - cpu0
@@ -166,6 +175,9 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 		} else {
 			rec.State = StateDone
 		}
+	}
+	if runErr == nil {
+		rec.Restart = false // the folder is the new start's
 	}
 	if runErr != nil {
 		rec.State, rec.Error = StateFailed, runErr.Error()
@@ -185,18 +197,25 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 }
 
 // execute runs the whole job (a sharded one: training, every shard,
-// reduction), or a sharded job's training or reduction.
-func (s *Sweep) execute(ctx context.Context, j *Job, kind string, exec Executor, log io.Writer) error {
+// reduction), or a sharded job's training or reduction. With fresh the job
+// starts over: its run folder (awd.Run's fresh start) and a sharded job's
+// shards, results.json and arrays.
+func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, exec Executor, log io.Writer) error {
 	if err := os.MkdirAll(s.RunDir(j.ID), 0o755); err != nil {
 		return err
 	}
 	if j.Shards <= 1 {
-		return runProtected(ctx, exec, j, s.RunDir(j.ID), log)
+		return runProtected(ctx, exec, j, s.RunDir(j.ID), fresh, log)
 	}
 	if kind != StepReduce {
+		if fresh {
+			if err := s.removeAnalyses(j); err != nil {
+				return err
+			}
+		}
 		jt := *j
 		jt.Spec = j.trainOnly()
-		if err := runProtected(ctx, exec, &jt, s.RunDir(j.ID), log); err != nil {
+		if err := runProtected(ctx, exec, &jt, s.RunDir(j.ID), fresh, log); err != nil {
 			return err
 		}
 		if kind == StepTrain {
@@ -262,13 +281,13 @@ func BuildCommit() string {
 
 // runProtected turns a panic of the executor into an error, so that the
 // job is recorded as failed with the reason.
-func runProtected(ctx context.Context, exec Executor, j *Job, dir string, log io.Writer) (err error) {
+func runProtected(ctx context.Context, exec Executor, j *Job, dir string, fresh bool, log io.Writer) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	return exec(ctx, j, dir, log)
+	return exec(ctx, j, dir, fresh, log)
 }
 
 func slurmTaskID() string {

@@ -168,6 +168,22 @@ func (s *Sweep) reduce(ctx context.Context, j *Job, log io.Writer) error {
 	return awd.WriteReport(s.ResultsPath(j), rep)
 }
 
+// removeAnalyses removes what the shard and reduce steps of sharded job j
+// wrote (the shards, the job's results.json and arrays), for a start over.
+func (s *Sweep) removeAnalyses(j *Job) error {
+	var files []string
+	for _, pat := range []string{filepath.Join(s.JobDir(j.ID), shardsDir, "e*_*_of_*.acc"), filepath.Join(s.JobDir(j.ID), "arrays_epoch*.npz")} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	for _, f := range append(files, s.ResultsPath(j)) {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
 // shardsDone reports whether every shard of every analysed epoch is saved.
 func (s *Sweep) shardsDone(j *Job) bool {
 	epochs, _, err := s.analysedEpochs(j)

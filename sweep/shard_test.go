@@ -2,9 +2,11 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -13,8 +15,8 @@ import (
 )
 
 // libraryExec runs a job with awd.Run, as the CLI does.
-func libraryExec(ctx context.Context, j *Job, dir string, log io.Writer) error {
-	_, err := awd.Run(ctx, j.Spec, dir, awd.RunOptions{Command: "sweep", Log: func(f string, a ...any) { fmt.Fprintf(log, f+"\n", a...) }})
+func libraryExec(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
+	_, err := awd.Run(ctx, j.Spec, dir, awd.RunOptions{Command: "sweep", Fresh: fresh, Log: func(f string, a ...any) { fmt.Fprintf(log, f+"\n", a...) }})
 	return err
 }
 
@@ -105,5 +107,77 @@ func TestShardedJob(t *testing.T) {
 	}
 	if err := RunStep(ctx, plain, j.ID, StepTrain, libraryExec); err == nil {
 		t.Error("a train step of an unsharded job accepted")
+	}
+}
+
+// TestDamagedResultsRunAgain: a job recorded done whose results.json was
+// damaged since is run again from scratch by the next start (awd.Run
+// refuses to resume a folder with a damaged report), and a start that
+// fails on the way leaves the next one starting from scratch too. The
+// sharded job's results (its reduction's) are redone the same way.
+func TestDamagedResultsRunAgain(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	cases := []string{tinyReal}
+	if !testing.Short() {
+		cases = append(cases, tinyReal+"    shards: 2\n")
+	}
+	for _, src := range cases {
+		s := prepare(t, src)
+		j := s.Jobs[0]
+		if err := RunJob(ctx, s, j.ID, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+		want, err := awd.ReadReport(s.ResultsPath(j))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(s.ResultsPath(j))
+		os.WriteFile(s.ResultsPath(j), b[:len(b)/2], 0o644)
+		if st := s.Status(j); st.State != StateInterrupted || !strings.Contains(st.Detail, "from scratch") {
+			t.Fatalf("damaged results: %s %q", st.State, st.Detail)
+		}
+		// A start that fails before it gets anywhere.
+		var freshes []bool
+		failing := func(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
+			freshes = append(freshes, fresh)
+			return errors.New("out of memory")
+		}
+		if err := RunJob(ctx, s, j.ID, failing); err == nil {
+			t.Fatal("the failing start succeeded")
+		}
+		recording := func(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
+			freshes = append(freshes, fresh)
+			return libraryExec(ctx, j, dir, fresh, log)
+		}
+		if err := RunJob(ctx, s, j.ID, recording); err != nil {
+			t.Fatalf("shards %d: the retry: %v", j.Shards, err)
+		}
+		if len(freshes) != 2 || !freshes[0] || !freshes[1] {
+			t.Errorf("shards %d: fresh starts %v, want [true true]", j.Shards, freshes)
+		}
+		if st := s.Status(j); st.State != StateDone {
+			t.Fatalf("shards %d: after the retry: %s %q", j.Shards, st.State, st.Detail)
+		}
+		got, err := awd.ReadReport(s.ResultsPath(j))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Checkpoints) != len(want.Checkpoints) || len(got.Training) != len(want.Training) {
+			t.Fatalf("shards %d: the retry's report has %d analyses and %d epochs, the first %d and %d", j.Shards,
+				len(got.Checkpoints), len(got.Training), len(want.Checkpoints), len(want.Training))
+		}
+		for i, c := range got.Checkpoints {
+			if g, w := c.Analysis.Fits[awd.NameC].Gamma, want.Checkpoints[i].Analysis.Fits[awd.NameC].Gamma; g != w {
+				t.Errorf("shards %d: epoch %d: gamma %v after the retry, %v before", j.Shards, c.Epoch, g, w)
+			}
+		}
+		if rec, _ := s.readState(j.ID); rec.Restart || rec.Attempt != 3 {
+			t.Errorf("shards %d: state after the retry: restart %v, attempt %d", j.Shards, rec.Restart, rec.Attempt)
+		}
+		// A done job is left alone again.
+		if err := RunJob(ctx, s, j.ID, failing); err != nil {
+			t.Errorf("a done job was started again: %v", err)
+		}
 	}
 }

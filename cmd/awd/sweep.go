@@ -292,9 +292,9 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 
 // runSweepJob runs one job's RunConfig with awd.Run into dir (the job's
 // run folder), logging its events to the job's log.
-func runSweepJob(ctx context.Context, j *sweep.Job, dir string, log io.Writer) error {
+func runSweepJob(ctx context.Context, j *sweep.Job, dir string, fresh bool, log io.Writer) error {
 	u := newUI(log, true)
 	u.epochLines = true
-	_, err := awd.Run(ctx, j.Spec, dir, awd.RunOptions{Command: "sweep", Log: u.logf, Epoch: u.epoch})
+	_, err := awd.Run(ctx, j.Spec, dir, awd.RunOptions{Command: "sweep", Fresh: fresh, Log: u.logf, Epoch: u.epoch})
 	return flagError(err)
 }
