@@ -3,6 +3,7 @@ package awd
 import (
 	"archive/zip"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -209,4 +210,28 @@ func ReadMatrix(path, name string) (linalg.Dense, error) {
 		return linalg.Dense{}, fmt.Errorf("%s: array %s has shape %v, want a matrix", path, name, a.shape)
 	}
 	return linalg.DenseOf(a.shape[0], a.shape[1], a.data), nil
+}
+
+// checkNPZ reads every entry of a .npz to its end, so that archive/zip
+// checks its CRC-32: a missing, truncated or damaged file is an error.
+func checkNPZ(path string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	if len(zr.File) == 0 {
+		return errors.New("no arrays")
+	}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err == nil {
+			_, err = io.Copy(io.Discard, rc)
+			rc.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+	}
+	return nil
 }

@@ -202,6 +202,9 @@ func (r *runner) resume(ctx context.Context) error {
 	if !slices.ContainsFunc(r.rep.Training, func(l EpochLog) bool { return l.Epoch == r.start }) {
 		return fmt.Errorf("resume: checkpoints/last.npz is at epoch %d but %s is missing or has no log of that epoch; use --fresh to start over", r.start, r.folder.Path("results.json"))
 	}
+	if err := r.checkWritten(); err != nil {
+		return err
+	}
 	r.opt.Log("resuming %s at epoch %d (%d analyses done)", r.folder.Dir, r.start, len(r.rep.Checkpoints))
 	for _, e := range r.cfg.AnalyzeAt {
 		if e <= r.start && !r.analysed(e) {
@@ -214,6 +217,36 @@ func (r *runner) resume(ctx context.Context) error {
 			}
 		}
 	}
+	return nil
+}
+
+// checkWritten checks the files written up to epoch r.start that the
+// report relies on: a kept checkpoint missing or damaged (it cannot be
+// made again without training again) is refused; an analysis whose arrays
+// are missing or unreadable is dropped from the report, to be done again.
+func (r *runner) checkWritten() error {
+	for _, e := range r.kept() {
+		if e > r.start {
+			break
+		}
+		path := r.epochPath(e)
+		if _, _, err := r.loadOwn(path); errors.Is(err, os.ErrNotExist) {
+			rel, _ := filepath.Rel(r.folder.Dir, path)
+			return fmt.Errorf("resume: %s (kept at epoch %d, before checkpoints/last.npz at epoch %d) is missing; use --fresh to start over", rel, e, r.start)
+		} else if err != nil {
+			return err
+		}
+	}
+	r.rep.Checkpoints = slices.DeleteFunc(r.rep.Checkpoints, func(c Checkpoint) bool {
+		if c.Arrays == "" {
+			return false
+		}
+		if err := checkNPZ(r.folder.Path(c.Arrays)); err != nil {
+			r.opt.Log("resume: %s is missing or damaged (%v): epoch %d is analysed again", c.Arrays, err, c.Epoch)
+			return true
+		}
+		return false
+	})
 	return nil
 }
 

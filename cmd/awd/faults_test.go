@@ -473,3 +473,64 @@ func TestFreshRemovesOnlyAwdFiles(t *testing.T) {
 		t.Error("--fresh left awd's emptied figures/")
 	}
 }
+
+// TestResumeChecksWrittenFiles: the files written before the last
+// checkpoint are checked when a run resumes (after a kill, or finished): an
+// analysis whose arrays are missing, truncated or damaged is done again
+// and the folder ends as an uninterrupted run's; a kept checkpoint missing
+// or damaged (it cannot be made again without training again) is refused.
+func TestResumeChecksWrittenFiles(t *testing.T) {
+	tiny := tinyMNIST(t)
+	args := []string{"run", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--k", "10",
+		"--epochs", "3", "--analyze-at", "1,3", "--suppress", "rank1", "--quiet"}
+	ref := t.TempDir()
+	if _, se, code := awdEnv(t, []string{tiny}, append(args, "--out", ref)...); code != 0 {
+		t.Fatalf("reference: exit %d\n%s", code, se)
+	}
+	want := fingerprint(t, ref)
+	damage := map[string]func(string){
+		"delete":   func(p string) { os.Remove(p) },
+		"truncate": func(p string) { b, _ := os.ReadFile(p); os.WriteFile(p, b[:len(b)/2], 0o644) },
+		"flip": func(p string) {
+			b, _ := os.ReadFile(p)
+			b[len(b)/3] ^= 0x40
+			os.WriteFile(p, b, 0o644)
+		},
+	}
+	for _, kill := range []int{0, 16} { // finished, and killed in epoch 2
+		for how, f := range damage {
+			for _, name := range []string{"arrays_epoch0001.npz", "arrays_epoch0003.npz", "checkpoints/epoch_0001.npz", "checkpoints/epoch_0003.npz"} {
+				if kill > 0 && strings.Contains(name, "0003") {
+					continue
+				}
+				dir := t.TempDir()
+				env := []string{tiny}
+				if kill > 0 {
+					env = append(env, fmt.Sprintf("AWD_FAULT_AT=%d", kill))
+				}
+				if _, se, code := awdEnv(t, env, append(args, "--out", dir)...); code != map[bool]int{true: 3, false: 0}[kill > 0] {
+					t.Fatalf("first run (fault at %d): exit %d\n%s", kill, code, se)
+				}
+				p := filepath.Join(dir, name)
+				if _, err := os.Stat(p); err != nil {
+					t.Fatalf("killed at rename %d: no %s to damage", kill, name)
+				}
+				f(p)
+				_, se, code := awdEnv(t, []string{tiny}, append(args, "--out", dir)...)
+				if strings.HasPrefix(name, "checkpoints/") {
+					if code != 1 || !strings.HasPrefix(se, "awd: ") || strings.Count(se, "\n") != 1 || !strings.Contains(se, filepath.Base(name)) || !strings.Contains(se, "--fresh") {
+						t.Errorf("%s %s (fault at %d): exit %d, stderr %q; want one awd: line naming it and --fresh", how, name, kill, code, se)
+					}
+					continue
+				}
+				if code != 0 || !strings.Contains(se, name+" is missing or damaged") {
+					t.Errorf("%s %s (fault at %d): exit %d\n%s", how, name, kill, code, se)
+					continue
+				}
+				if got := fingerprint(t, dir); !mapsEqual(got, want) {
+					t.Errorf("%s %s (fault at %d): the folder differs from an uninterrupted run:\n%s", how, name, kill, mapDiff(got, want))
+				}
+			}
+		}
+	}
+}
