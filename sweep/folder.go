@@ -21,12 +21,15 @@ const SchemaVersion = 1
 
 // The sweep folder:
 //
+//	.lock                 held while Prepare writes sweep.json, sweep.yaml and job.json
 //	sweep.json            the sweep's name, config file and job list (Manifest)
 //	sweep.yaml            a copy of the config as it was last used
 //	jobs/<id>/job.json    the job (Job)
 //	jobs/<id>/state.json  what its process recorded (JobState)
 //	jobs/<id>/job.log     its output, appended by every attempt
 //	jobs/<id>/run/        the run's own folder (awd.Run: results.json, arrays, checkpoints)
+//	jobs/<id>/shards/     a sharded job's accumulations (shard.go)
+//	jobs/<id>/.lock       held by the job's process (.lock-shardI: by shard i's step)
 //	slurm/<n>/            the scripts, task lists and Slurm output of submission n
 //	tables/               the tables and figures of `awd table`
 const (
