@@ -61,4 +61,9 @@ func TestCLITableLayers(t *testing.T) {
 	if code != 0 || !strings.Contains(so, "| data | model | layer | K |") || !strings.Contains(so, "| mnist | mlp | fc2 | 3 |") || !strings.Contains(so, "| mnist | mlp | fc3 | 3 |") {
 		t.Errorf("table: exit %d\n%s%s", code, so, se)
 	}
+	// Another file of the folder is neither a sweep nor a results file: the
+	// message says what table reads.
+	if _, se, code := awdCmd(t, "table", filepath.Join(dir, "t", "metrics.jsonl")); code != 1 || !strings.HasPrefix(se, "awd: table reads a sweep folder or sweep file, or results .json files: ") {
+		t.Errorf("table metrics.jsonl: exit %d\n%s", code, se)
+	}
 }
