@@ -92,6 +92,12 @@ func Run(ctx context.Context, s *Sweep, opt LocalOptions) (*Summary, error) {
 				case ctx.Err() != nil:
 					report("stopped %s: it resumes on the next run", j.ID)
 				default:
+					if st.State == StateRunning && st.Detail == "" {
+						// The job's lock is held: another sweep (or a
+						// Slurm task) runs it, and its process said so
+						// only by its exit status.
+						st.Detail = "running in another process, which holds the job's lock"
+					}
 					if st.Detail == "" && err != nil {
 						st.Detail = err.Error()
 					}

@@ -420,3 +420,40 @@ func TestTemporariesCleaned(t *testing.T) {
 	exists("after shard 2's start", running, false)
 	exists("after shard 2's start", user, true)
 }
+
+// TestRunJobTakenMeanwhile checks the skip of a job that another process
+// locks after this run listed it (two sweeps started together): the job's
+// own process can only exit with an error, and the progress line says why
+// instead of "exit status 1".
+func TestRunJobTakenMeanwhile(t *testing.T) {
+	s := prepare(t, minimal)
+	target := s.Jobs[0].ID
+	var held io.Closer
+	defer func() {
+		if held != nil {
+			held.Close()
+		}
+	}()
+	next := command(s)
+	var out strings.Builder
+	sum, err := Run(context.Background(), s, LocalOptions{Workers: 1, Out: &out, Command: func(j *Job) *exec.Cmd {
+		if j.ID != target {
+			return next(j)
+		}
+		lk, err := lock(filepath.Join(s.JobDir(j.ID), lockFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = lk
+		return exec.Command("false") // what a job's process does when its lock is taken
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Elsewhere) != 1 || len(sum.Failed) != 0 {
+		t.Errorf("%d elsewhere, %d failed; want 1, 0", len(sum.Elsewhere), len(sum.Failed))
+	}
+	if want := "skip  " + target + ": running in another process"; !strings.Contains(out.String(), want) {
+		t.Errorf("progress lines do not say %q:\n%s", want, out.String())
+	}
+}
