@@ -115,3 +115,17 @@ func (a Dense) Mat() *mat.Dense {
 
 // FromMat wraps m's storage without copying.
 func FromMat(m *mat.Dense) Dense { return FromGeneral(m.RawMatrix()) }
+
+// checkView panics unless a rows x cols view with this stride over n
+// values is well formed: sizes not negative, rows that do not overlap
+// (stride >= cols) and values up to the last entry of the last row. The
+// products and eigensolvers trust all three: a short Data would otherwise
+// fail inside a worker goroutine, where the caller cannot recover it, and
+// overlapping rows would be computed on silently.
+func checkView(op, name string, rows, cols, stride, n int) {
+	if rows < 0 || cols < 0 || rows > 1 && stride < cols || rows > 0 && cols > 0 && n < (rows-1)*stride+cols {
+		panic(fmt.Sprintf("linalg: %s: %s is %dx%d with stride %d over %d values (want stride >= cols and at least (rows-1)*stride+cols values)", op, name, rows, cols, stride, n))
+	}
+}
+
+func (d Dense) check(op, name string) { checkView(op, name, d.Rows, d.Cols, d.Stride, len(d.Data)) }

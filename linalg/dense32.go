@@ -50,6 +50,9 @@ func (a Dense32) View(i, j, r, c int) Dense32 {
 // Gemm32 is Gemm in float32: C = alpha op(A) op(B) + beta C, with op(A)
 // m x k, op(B) k x n, C m x n, on kernels.SgemmMicro. Cost 2*m*n*k flops.
 func Gemm32(tA, tB bool, alpha float32, a, b Dense32, beta float32, c Dense32) {
+	a.check("Gemm32", "A")
+	b.check("Gemm32", "B")
+	c.check("Gemm32", "C")
 	m, k := a.Rows, a.Cols
 	if tA {
 		m, k = k, m
@@ -69,3 +72,5 @@ func Gemm32(tA, tB bool, alpha float32, a, b Dense32, beta float32, c Dense32) {
 	}
 	g.do()
 }
+
+func (d Dense32) check(op, name string) { checkView(op, name, d.Rows, d.Cols, d.Stride, len(d.Data)) }

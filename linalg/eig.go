@@ -151,6 +151,7 @@ func (t tridiag) reflector(i int) []float64 {
 }
 
 func checkSquare(op string, a Dense) int {
+	a.check(op, "A")
 	if a.Rows != a.Cols {
 		panic(fmt.Sprintf("linalg: %s: matrix is %dx%d, not square", op, a.Rows, a.Cols))
 	}

@@ -44,6 +44,9 @@ const (
 // does not depend on the thread count (every element sums its k products in
 // the same order).
 func Gemm(tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
+	a.check("Gemm", "A")
+	b.check("Gemm", "B")
+	c.check("Gemm", "C")
 	m, k := a.Rows, a.Cols
 	if tA {
 		m, k = k, m

@@ -265,6 +265,49 @@ func TestGemmShapePanics(t *testing.T) {
 	Syrk(Lower, true, 1, NewDense(4, 2), 0, NewDense(3, 3), false)
 }
 
+// TestViewPanics checks that the products and eigensolvers refuse, on the
+// caller's goroutine with a message naming the view, a view whose rows
+// overlap (stride < cols) or whose Data ends before its last row: a large
+// product used to fail inside a worker goroutine, which no recover can
+// catch, and overlapping rows were computed on silently.
+func TestViewPanics(t *testing.T) {
+	overlap := Dense{Rows: 3, Cols: 4, Stride: 2, Data: make([]float64, 12)}
+	short := Dense{Rows: 300, Cols: 300, Stride: 300, Data: make([]float64, 300*299)}
+	big := NewDense(300, 300)
+	for _, tc := range []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"gemm/overlap", func() { Gemm(false, false, 1, overlap, NewDense(4, 1), 0, NewDense(3, 1)) }, "Gemm: A is 3x4 with stride 2"},
+		{"gemm/short", func() { Gemm(false, false, 1, short, big, 0, NewDense(300, 300)) }, "Gemm: A is 300x300 with stride 300 over 89700 values"},
+		{"gemm/c", func() { Gemm(false, false, 1, big, big, 0, short) }, "Gemm: C is 300x300"},
+		{"gemm32", func() {
+			Gemm32(false, false, 1, Dense32{Rows: 3, Cols: 4, Stride: 2, Data: make([]float32, 12)}, NewDense32(4, 1), 0, NewDense32(3, 1))
+		}, "Gemm32: A is 3x4 with stride 2"},
+		{"syrk", func() { Syrk(Lower, true, 1, overlap, 0, NewDense(4, 4), false) }, "Syrk: A is 3x4 with stride 2"},
+		{"gemmt", func() { Gemmt(Lower, false, true, 1, overlap, overlap, 0, NewDense(3, 3)) }, "Gemmt: A is 3x4 with stride 2"},
+		{"eigsym", func() { EigSym(Dense{Rows: 3, Cols: 3, Stride: 1, Data: make([]float64, 9)}, true) }, "EigSym: A is 3x3 with stride 1"},
+		{"eigsymtop", func() { EigSymTop(Dense{Rows: 3, Cols: 3, Stride: 3, Data: make([]float64, 8)}, 1, true) }, "EigSymTop: A is 3x3 with stride 3 over 8 values"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if s, _ := r.(string); !strings.Contains(s, tc.want) {
+					t.Fatalf("panic %v, want one saying %q", r, tc.want)
+				}
+			}()
+			tc.call()
+		})
+	}
+	// Well-formed views: a strided view of a larger matrix, an empty one
+	// and a single row whose stride is irrelevant.
+	w := NewDense(6, 6)
+	Gemm(false, false, 1, w.View(1, 1, 3, 4), w.View(0, 0, 4, 2), 0, NewDense(3, 2))
+	Gemm(false, false, 1, Dense{Rows: 0, Cols: 4}, NewDense(4, 2), 0, Dense{Rows: 0, Cols: 2})
+	Gemm(false, false, 1, Dense{Rows: 1, Cols: 4, Stride: 0, Data: make([]float64, 4)}, NewDense(4, 2), 0, NewDense(1, 2))
+}
+
 func TestSyrk(t *testing.T) {
 	type syrkCase struct {
 		n, k int

@@ -27,6 +27,8 @@ import (
 // so it does half of Gemm's work. The columns are split over Threads()
 // goroutines in parts of equal area of the triangle.
 func Syrk(uplo Uplo, trans bool, alpha float64, a Dense, beta float64, c Dense, mirror bool) {
+	a.check("Syrk", "A")
+	c.check("Syrk", "C")
 	n, k := a.Rows, a.Cols
 	if trans {
 		n, k = k, n
@@ -64,6 +66,9 @@ func Syrk(uplo Uplo, trans bool, alpha float64, a Dense, beta float64, c Dense, 
 // it computes, so each equals Gemm's bit for bit. Mirror copies the
 // triangle onto the other.
 func Gemmt(uplo Uplo, tA, tB bool, alpha float64, a, b Dense, beta float64, c Dense) {
+	a.check("Gemmt", "A")
+	b.check("Gemmt", "B")
+	c.check("Gemmt", "C")
 	m, k := a.Rows, a.Cols
 	if tA {
 		m, k = k, m
