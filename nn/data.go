@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -31,6 +32,28 @@ type Dataset struct {
 
 // Dim is the size of one input, C*H*W.
 func (d *Dataset) Dim() int { return d.C * d.H * d.W }
+
+// Check reports what makes d unusable: a nil or empty set, inputs that are
+// not N of C x H x W values, labels that are not N, or an input value that
+// is NaN or infinite (which the distances of the pair matching and every
+// gradient would carry silently). It reads every value once.
+func (d *Dataset) Check() error {
+	if d == nil || d.N == 0 {
+		return errors.New("empty data set")
+	}
+	if d.C < 1 || d.H < 1 || d.W < 1 || len(d.X) != d.N*d.Dim() {
+		return fmt.Errorf("%s: %d input values for %d samples of %dx%dx%d", d.Name, len(d.X), d.N, d.C, d.H, d.W)
+	}
+	if len(d.Y) != d.N {
+		return fmt.Errorf("%s: %d labels for %d samples", d.Name, len(d.Y), d.N)
+	}
+	for i, v := range d.X {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("%s: sample %d: input value %d is %v", d.Name, i/d.Dim(), i%d.Dim(), v)
+		}
+	}
+	return nil
+}
 
 // Sample returns input i, sharing storage.
 func (d *Dataset) Sample(i int) []float32 {

@@ -28,6 +28,15 @@ func (l Loss) String() string {
 	return fmt.Sprintf("Loss(%d)", int(l))
 }
 
+// check refuses a Loss other than CE and MSE (a conversion of any int),
+// before the workers that would panic on it start.
+func (l Loss) check(op string) error {
+	if l != CE && l != MSE {
+		return fmt.Errorf("%s: unknown loss %v (want CE or MSE)", op, l)
+	}
+	return nil
+}
+
 // MarshalJSON writes the loss as "ce" or "mse".
 func (l Loss) MarshalJSON() ([]byte, error) {
 	if l != CE && l != MSE {

@@ -187,6 +187,9 @@ func (m *Model) LayerSamples(layers []string, x []float64, labels []int, loss Lo
 // cancellation: an error from each stops the pass and is returned. The
 // factors are written in place, so a long pass needs no blocks of its own.
 func (m *Model) LayerSamplesEach(layers []string, x []float64, labels []int, loss Loss, each func(done int) error) ([]*LayerSamples, error) {
+	if err := loss.check("layer samples"); err != nil {
+		return nil, err
+	}
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("layer samples: no layers")
 	}

@@ -46,6 +46,9 @@ func (m *Model) PerSample(layer string, x []float64, labels []int, loss Loss) (*
 // and large enough) for the result, which it returns: a caller streaming
 // blocks of samples allocates (and faults in) one block's worth once.
 func (m *Model) PerSampleInto(dst *PerSample, layer string, x []float64, labels []int, loss Loss) (*PerSample, error) {
+	if err := loss.check("per-sample"); err != nil {
+		return nil, err
+	}
 	li, err := m.linear(layer)
 	if err != nil {
 		return nil, fmt.Errorf("per-sample: %w", err)

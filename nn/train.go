@@ -150,6 +150,9 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 	if cfg.StopRule != "" && cfg.StopRule != StopFull && cfg.StopRule != StopRunning {
 		return 0, fmt.Errorf("train: unknown stop rule %q (want %s or %s)", cfg.StopRule, StopFull, StopRunning)
 	}
+	if err := cfg.Loss.check("train"); err != nil {
+		return 0, err
+	}
 	full := cfg.StopLoss > 0 && cfg.StopRule != StopRunning
 	accs := append([]float64(nil), cfg.PrevFullAcc...)
 	b := min(cfg.Batch, train.N)
@@ -253,8 +256,11 @@ func meanLast(x []float64, n int) float64 {
 }
 
 func checkData(m *Model, ds *Dataset) error {
-	if ds == nil || ds.N == 0 {
-		return errors.New("empty data set")
+	if m == nil {
+		return errors.New("no model (nil)")
+	}
+	if err := ds.Check(); err != nil {
+		return err
 	}
 	if ds.C*ds.H*ds.W != m.Arch.In[0]*m.Arch.In[1]*m.Arch.In[2] ||
 		(m.Arch.Model == "cnn" && [3]int{ds.C, ds.H, ds.W} != m.Arch.In) {
@@ -374,6 +380,9 @@ func Evaluate(m *Model, ds *Dataset, loss Loss) (meanLoss, acc float64, err erro
 	if err := checkData(m, ds); err != nil {
 		return 0, 0, fmt.Errorf("evaluate: %w", err)
 	}
+	if err := loss.check("evaluate"); err != nil {
+		return 0, 0, err
+	}
 	l, a := evaluate(newNet[float32](m, min(256, ds.N)), ds, loss, nil)
 	return l, a, nil
 }
@@ -403,5 +412,5 @@ func (c TrainConfig) Validate() error {
 	case c.StartEpoch < 0:
 		return fmt.Errorf("start epoch %d", c.StartEpoch)
 	}
-	return nil
+	return c.Loss.check("train")
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -189,17 +190,53 @@ func TestTrainErrors(t *testing.T) {
 	wrong := randDataset(3, 10, 1, 5, 4, 3)
 	labels := randDataset(3, 10, 1, 4, 4, 5)
 	cfg := DefaultTrainConfig(CE)
+	// Inputs that do not add up to N samples, whether or not the slice's
+	// spare capacity hides it, labels short of N, and a NaN input.
+	short := *ds
+	short.X = ds.X[:len(ds.X)-5]
+	fewY := *ds
+	fewY.Y = ds.Y[:len(ds.Y)-1]
+	nan := *ds
+	nan.X = slices.Clone(ds.X)
+	nan.X[2*16+9] = float32(math.NaN())
 	for name, c := range map[string]struct {
-		ds  *Dataset
-		cfg TrainConfig
+		ds   *Dataset
+		cfg  TrainConfig
+		want string
 	}{
-		"shape":  {wrong, cfg},
-		"labels": {labels, cfg},
-		"batch":  {ds, TrainConfig{LR: 0.1}},
+		"shape":  {wrong, cfg, "inputs are"},
+		"labels": {labels, cfg, "label"},
+		"batch":  {ds, TrainConfig{LR: 0.1}, "batch"},
+		"short":  {&short, cfg, "155 input values for 10 samples of 1x4x4"},
+		"few-y":  {&fewY, cfg, "9 labels for 10 samples"},
+		"nan":    {&nan, cfg, "sample 2: input value 9 is NaN"},
+		"nil":    {nil, cfg, "empty data set"},
 	} {
-		if _, err := Train(m, c.ds, nil, c.cfg, nil); err == nil {
-			t.Errorf("%s: no error", name)
+		if _, err := Train(m, c.ds, nil, c.cfg, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %q", name, err, c.want)
 		}
+	}
+	if _, _, err := Evaluate(m, &short, CE); err == nil || !strings.Contains(err.Error(), "input values") {
+		t.Errorf("Evaluate of short inputs: %v", err)
+	}
+	if _, _, err := Evaluate(nil, ds, CE); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("Evaluate without a model: %v", err)
+	}
+	// A Loss that is neither CE nor MSE is an error, not a panic in a
+	// worker goroutine.
+	bad := cfg
+	bad.Loss = Loss(2)
+	if _, err := Train(m, ds, nil, bad, nil); err == nil || !strings.Contains(err.Error(), "unknown loss Loss(2)") {
+		t.Errorf("Train with Loss(2): %v", err)
+	}
+	if _, _, err := Evaluate(m, ds, Loss(2)); err == nil || !strings.Contains(err.Error(), "unknown loss") {
+		t.Errorf("Evaluate with Loss(2): %v", err)
+	}
+	if _, err := m.PerSample("fc1", make([]float64, 16), []int{0}, Loss(2)); err == nil || !strings.Contains(err.Error(), "unknown loss") {
+		t.Errorf("PerSample with Loss(2): %v", err)
+	}
+	if _, err := m.LayerSamples([]string{"fc1"}, make([]float64, 16), []int{0}, Loss(-1)); err == nil || !strings.Contains(err.Error(), "unknown loss") {
+		t.Errorf("LayerSamples with Loss(-1): %v", err)
 	}
 }
 
