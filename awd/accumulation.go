@@ -120,6 +120,9 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 
 // newAccumulation validates everything and returns an empty Accumulation.
 func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) (*Accumulation, error) {
+	if err := noInputs(model, data); err != nil {
+		return nil, err
+	}
 	cfg, err := cfg.ForModel(model)
 	if err != nil {
 		return nil, err

@@ -173,6 +173,9 @@ func MatrixFreeReason(model *nn.Model, cfg Config, n, dim int) string {
 // Inf in the weights, an unknown loss or intervention, or a problem that
 // needs more memory than the limit (see MemoryBudget).
 func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
+	if err := noInputs(model, data); err != nil {
+		return nil, err
+	}
 	if c, err := cfg.ForModel(model); err == nil {
 		if why := MatrixFreeReason(model, c, data.N, data.Dim()); why != "" {
 			r, err := AnalyzeMatrixFree(ctx, model, data, c, prog)

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/awd-toolkit/awd/nn"
 )
@@ -183,6 +186,39 @@ func TestAnalyzeErrors(t *testing.T) {
 			t.Errorf("error %v", err)
 		}
 	})
+	// Bad data sets and nil arguments are errors, on both paths, and come
+	// back at once: a NaN input used to keep the optimal matching busy
+	// forever, deaf to the context.
+	withX := func(f func(x []float32) []float32) *nn.Dataset {
+		d := *sub
+		d.X = f(slices.Clone(sub.X))
+		return &d
+	}
+	for _, tc := range []struct {
+		name  string
+		model *nn.Model
+		data  *nn.Dataset
+		want  string
+	}{
+		{"nan-input", model, withX(func(x []float32) []float32 { x[5*784+7] = float32(math.NaN()); return x }), "sample 5: input value 7 is NaN"},
+		{"inf-input", model, withX(func(x []float32) []float32 { x[3] = float32(math.Inf(-1)); return x }), "sample 0: input value 3 is -Inf"},
+		{"short-inputs", model, withX(func(x []float32) []float32 { return x[:len(x)-1] }), "input values for 120 samples"},
+		{"nil-model", nil, sub, "no model"},
+		{"nil-data", model, nil, "no data set"},
+	} {
+		for _, mf := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/matrix-free=%v", tc.name, mf), func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				cfg := smallConfig("ce", 10, 10)
+				cfg.MatrixFree = mf
+				_, err := Analyze(ctx, tc.model, tc.data, cfg, nil)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("error %v, want one saying %q", err, tc.want)
+				}
+			})
+		}
+	}
 }
 
 // TestPaperQualitative is the end-to-end check of the paper's result on a

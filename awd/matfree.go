@@ -129,6 +129,9 @@ func AnalyzeMatrixFree(ctx context.Context, model *nn.Model, data *nn.Dataset, c
 func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, layers []string, prog Progress) ([]*Result, error) {
 	prog = orNop(prog)
 	t00 := time.Now()
+	if err := noInputs(model, data); err != nil {
+		return nil, err
+	}
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("analyze: no layers")
 	}
@@ -145,24 +148,10 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	loss, _ := nn.ParseLoss(cfg.Loss)
 	cfg.Loss = loss.String()
 	cfg.MatrixFree = true
-	if err := checkWeights(model); err != nil {
+	if err := checkSamples(model, data); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	L := model.Arch.Outputs
-	classes := map[int]bool{}
-	for i, y := range data.Y {
-		if y < 0 || y >= L {
-			return nil, fmt.Errorf("analyze: sample %d has label %d but the model's head has %d outputs", i, y, L)
-		}
-		classes[y] = true
-	}
-	if len(classes) < 2 {
-		return nil, fmt.Errorf("analyze: the analysis samples hold %d class(es), need at least 2", len(classes))
-	}
-	dim := model.Arch.In[0] * model.Arch.In[1] * model.Arch.In[2]
-	if dim != data.Dim() {
-		return nil, fmt.Errorf("analyze: inputs of size %d, the model takes %d", data.Dim(), dim)
-	}
 
 	tPairs := time.Now()
 	pairs, err := MatchPairs(linalg.DenseOf(data.N, data.Dim(), data.Float64(nil)), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
@@ -236,8 +225,10 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 		}
 	}
 	var cls []int
-	for c := range classes {
-		cls = append(cls, c)
+	for _, y := range data.Y {
+		if !slices.Contains(cls, y) {
+			cls = append(cls, y)
+		}
 	}
 	slices.Sort(cls)
 

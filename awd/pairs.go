@@ -45,9 +45,14 @@ type Pairs struct {
 // couples that do not fill a last pair of batches are dropped, as is the odd
 // sample of a class with an odd count; Dropped says how many.
 //
-// Errors: shapes that disagree, B < 1, negative labels, or fewer than 2B
-// usable samples (no pair of batches).
+// Errors: shapes that disagree, a NaN or infinite input, B < 1, negative
+// labels, or fewer than 2B usable samples (no pair of batches).
 func MatchPairs(x linalg.Dense, labels []int, batch int, seed uint64, greedy bool) (*Pairs, error) {
+	for r := 0; r < x.Rows; r++ {
+		if err := finiteInput(r, x.Row(r)); err != nil {
+			return nil, err
+		}
+	}
 	return matchPairs(x.Rows, labels, batch, seed, greedy, func(u, w int) float64 { return dist(x.Row(u), x.Row(w)) })
 }
 
@@ -60,6 +65,11 @@ func MatchPairs32(x []float32, dim int, labels []int, batch int, seed uint64, gr
 	if dim < 1 || len(x) != len(labels)*dim {
 		return nil, fmt.Errorf("awd: match pairs: %d input values for %d samples of %d", len(x), len(labels), dim)
 	}
+	for s := range len(labels) {
+		if err := finiteInput(s, x[s*dim:(s+1)*dim]); err != nil {
+			return nil, err
+		}
+	}
 	return matchPairs(len(labels), labels, batch, seed, greedy, func(u, w int) float64 {
 		var s float64
 		for i, v := range x[u*dim : (u+1)*dim] {
@@ -68,6 +78,17 @@ func MatchPairs32(x []float32, dim int, labels []int, batch int, seed uint64, gr
 		}
 		return math.Sqrt(s)
 	})
+}
+
+// finiteInput refuses a NaN or infinite input value of sample s: its
+// distances would be NaN, and the optimal assignment never settles on them.
+func finiteInput[T float32 | float64](s int, x []T) error {
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("awd: match pairs: sample %d: input value %d is %v", s, i, v)
+		}
+	}
+	return nil
 }
 
 // matchPairs is MatchPairs with the distance of samples u and w given by dist.

@@ -1,6 +1,7 @@
 package awd
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -35,6 +36,9 @@ func BatchPairs(labels []int, batch int) int {
 // budget, that the samples form at least one pair of AWD batches and that
 // the shard holds at least one of them. Errors name the option at fault.
 func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, shard, shards int) error {
+	if err := noInputs(model, data); err != nil {
+		return err
+	}
 	switch {
 	case layers != nil:
 		for i, name := range layers {
@@ -83,10 +87,28 @@ func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, s
 	return nil
 }
 
-// checkSamples refuses NaN weights, inputs of the wrong size, labels
-// outside the model's head and fewer than 2 classes.
+// noInputs refuses a nil model or data set, before anything reads them.
+func noInputs(model *nn.Model, data *nn.Dataset) error {
+	switch {
+	case model == nil:
+		return errors.New("analyze: no model (nil)")
+	case data == nil:
+		return errors.New("analyze: no data set (nil)")
+	}
+	return nil
+}
+
+// checkSamples refuses NaN weights, a data set whose inputs or labels do
+// not add up or hold a NaN or Inf (nn.Dataset.Check), inputs of the wrong
+// size, labels outside the model's head and fewer than 2 classes.
 func checkSamples(model *nn.Model, data *nn.Dataset) error {
+	if err := noInputs(model, data); err != nil {
+		return err
+	}
 	if err := checkWeights(model); err != nil {
+		return err
+	}
+	if err := data.Check(); err != nil {
 		return err
 	}
 	if dim := model.Arch.In[0] * model.Arch.In[1] * model.Arch.In[2]; dim != data.Dim() {
