@@ -1,7 +1,6 @@
 package awd
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -407,42 +406,13 @@ func dataSHA256(data *nn.Dataset) string {
 func infoDiff(a, b AccumulationInfo) string {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
-	return fieldDiff("", ja, jb)
-}
-
-// fieldDiff names the first field, in key order and descending into
-// objects, in which the JSON values a and b differ ("" when equal).
-func fieldDiff(path string, a, b json.RawMessage) string {
-	if bytes.Equal(a, b) {
+	va, _ := decodeJSON(ja)
+	vb, _ := decodeJSON(jb)
+	path, x, y, ok := firstDiff("", va, vb, absentKey{})
+	if !ok {
 		return ""
 	}
-	var ma, mb map[string]json.RawMessage
-	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil || ma == nil || mb == nil {
-		return fmt.Sprintf("%s: %s vs %s", path, shorten(a), shorten(b))
-	}
-	keys := sortedKeys(ma)
-	for _, k := range sortedKeys(mb) {
-		if _, ok := ma[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
-		p := k
-		if path != "" {
-			p = path + "." + k
-		}
-		va, vb := ma[k], mb[k]
-		if va == nil {
-			va = json.RawMessage("(none)")
-		}
-		if vb == nil {
-			vb = json.RawMessage("(none)")
-		}
-		if d := fieldDiff(p, va, vb); d != "" {
-			return d
-		}
-	}
-	return ""
+	return fmt.Sprintf("%s: %s vs %s", path, jsonText(x, "(none)"), jsonText(y, "(none)"))
 }
 
 func shorten(b []byte) string {

@@ -216,24 +216,51 @@ func cleanTemporaries(dir string) {
 }
 
 // jsonDiff names the first path at which two JSON documents differ ("" when
-// they are equal), e.g. `train.lr: 0.1 vs 0.05`.
+// they are equal), e.g. `train.lr: 0.1 here, 0.05 asked`.
 func jsonDiff(a, b []byte) string {
-	var va, vb any
-	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+	va, errA := decodeJSON(a)
+	vb, errB := decodeJSON(b)
+	if errA != nil || errB != nil {
 		if bytes.Equal(a, b) {
 			return ""
 		}
 		return "unreadable settings"
 	}
-	return valueDiff("", va, vb)
+	// A key one side lacks counts as null, as it always has here.
+	path, x, y, ok := firstDiff("", va, vb, nil)
+	if !ok {
+		return ""
+	}
+	if path == "" {
+		path = "settings"
+	}
+	return fmt.Sprintf("%s: %s here, %s asked", path, jsonText(x, "null"), jsonText(y, "null"))
 }
 
-func valueDiff(path string, a, b any) string {
+// decodeJSON decodes a JSON document keeping numbers as written (json.Number),
+// so that a 64-bit seed compares and prints exactly.
+func decodeJSON(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	err := d.Decode(&v)
+	return v, err
+}
+
+// absentKey can stand, in firstDiff, for a key that one object lacks.
+type absentKey struct{}
+
+// firstDiff walks two decoded JSON values, objects key by key (sorted, the
+// keys only b has last), and returns the path of the first value in which
+// they differ and the two values there, absent standing for a key one
+// object lacks (nil: it equals null; absentKey{}: it equals nothing); ok
+// is false when they are equal.
+func firstDiff(path string, a, b, absent any) (string, any, any, bool) {
 	ma, okA := a.(map[string]any)
 	mb, okB := b.(map[string]any)
 	if okA && okB {
 		keys := sortedKeys(ma)
-		for k := range mb {
+		for _, k := range sortedKeys(mb) {
 			if _, ok := ma[k]; !ok {
 				keys = append(keys, k)
 			}
@@ -243,21 +270,37 @@ func valueDiff(path string, a, b any) string {
 			if path != "" {
 				p = path + "." + k
 			}
-			if d := valueDiff(p, ma[k], mb[k]); d != "" {
-				return d
+			va, inA := ma[k]
+			vb, inB := mb[k]
+			if !inA {
+				va = absent
+			}
+			if !inB {
+				vb = absent
+			}
+			if q, x, y, ok := firstDiff(p, va, vb, absent); ok {
+				return q, x, y, true
 			}
 		}
-		return ""
+		return "", nil, nil, false
+	}
+	_, absA := a.(absentKey)
+	_, absB := b.(absentKey)
+	if absA || absB {
+		return path, a, b, absA != absB
 	}
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
-	if bytes.Equal(ja, jb) {
-		return ""
+	return path, a, b, !bytes.Equal(ja, jb)
+}
+
+// jsonText is v as (shortened) JSON, or absent for a missing key.
+func jsonText(v any, absent string) string {
+	if _, ok := v.(absentKey); ok {
+		return absent
 	}
-	if path == "" {
-		path = "settings"
-	}
-	return fmt.Sprintf("%s: %s here, %s asked", path, shorten(ja), shorten(jb))
+	b, _ := json.Marshal(v)
+	return shorten(b)
 }
 
 // FileSHA256 returns the hex SHA-256 of a file's content.
