@@ -37,12 +37,35 @@ func TableMarkdown(f *Finished, covs []string) string {
 	return b.String()
 }
 
+// tablesLock is held, inside tables/, by the process writing the tables
+// and their figures (LockTables).
+const tablesLock = ".lock"
+
+// LockTables takes the lock of the sweep's tables/ folder (waiting for
+// another collect to finish) and removes the temporary files that a killed
+// collect left in tables/ and tables/figures/. Collect and the figures
+// drawn after it run under it; release it with the returned function.
+func (s *Sweep) LockTables() (release func(), err error) {
+	dir := filepath.Join(s.Dir, TablesDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	lk, err := lockWait(filepath.Join(dir, tablesLock))
+	if err != nil {
+		return nil, fmt.Errorf("tables: %w", err)
+	}
+	atomicfile.RemoveTemporaries(dir, nil)
+	atomicfile.RemoveTemporaries(filepath.Join(dir, "figures"), nil)
+	return func() { lk.Close() }, nil
+}
+
 // Collect writes the sweep's tables into its tables/ folder: Table 1
 // (table1.md, table1.csv: gamma of C and C_awd), Table 3 (table3.md,
 // table3.csv: also C_pair and C_pair2) and gamma over training per
 // protocol (gamma_epochs.csv). Jobs that are not done are left out and
 // listed; the Markdown files end with Provenance. It returns the files
-// written and the series, for the figures.
+// written and the series, for the figures. Where another process may
+// collect the same sweep, call it under LockTables.
 func Collect(s *Sweep) ([]string, []Series, error) {
 	dir := filepath.Join(s.Dir, TablesDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -21,7 +21,7 @@ const SchemaVersion = 1
 
 // The sweep folder:
 //
-//	.lock                 held while Prepare writes sweep.json, sweep.yaml and job.json
+//	.lock                 held while Prepare writes sweep.json, sweep.yaml and job.json, and WriteSlurm a submission
 //	sweep.json            the sweep's name, config file and job list (Manifest)
 //	sweep.yaml            a copy of the config as it was last used
 //	jobs/<id>/job.json    the job (Job)
@@ -31,7 +31,7 @@ const SchemaVersion = 1
 //	jobs/<id>/shards/     a sharded job's accumulations (shard.go)
 //	jobs/<id>/.lock       held by the job's process (.lock-shardI: by shard i's step)
 //	slurm/<n>/            the scripts, task lists and Slurm output of submission n
-//	tables/               the tables and figures of `awd table`
+//	tables/               the tables and figures of `awd sweep collect` (tables/.lock: held while they are written)
 const (
 	manifestFile = "sweep.json"
 	configCopy   = "sweep.yaml"

@@ -457,3 +457,57 @@ func TestRunJobTakenMeanwhile(t *testing.T) {
 		t.Errorf("progress lines do not say %q:\n%s", want, out.String())
 	}
 }
+
+// TestTablesAndSlurmTemporariesCleaned: the temporary files that a killed
+// collect left in tables/ and tables/figures/, and a killed submission in
+// slurm/NNN/, are removed under the locks that keep a running collect or
+// submission out (LockTables, WriteSlurm); the user's files and Slurm's
+// output stay.
+func TestTablesAndSlurmTemporariesCleaned(t *testing.T) {
+	s := prepare(t, minimal)
+	tables := filepath.Join(s.Dir, TablesDir)
+	sub1 := filepath.Join(s.Dir, "slurm", "001")
+	tmp := []string{filepath.Join(tables, ".table1.md.tmp12"), filepath.Join(tables, "figures", ".gamma_epochs_x.png.tmp3"),
+		filepath.Join(sub1, ".array1.sbatch.tmp45")}
+	keep := []string{filepath.Join(tables, "notes.tmp"), filepath.Join(sub1, "slurm-7_0.out")}
+	for _, p := range append(append([]string{}, tmp...), keep...) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release, err := s.LockTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !locked(filepath.Join(tables, tablesLock)) {
+		t.Error("LockTables: tables/.lock is not held")
+	}
+	files, _, err := Collect(s)
+	release()
+	if err != nil || len(files) == 0 {
+		t.Fatalf("Collect under the lock: %v, %d files", err, len(files))
+	}
+	if locked(filepath.Join(tables, tablesLock)) {
+		t.Error("tables/.lock still held after release")
+	}
+	sub, err := WriteSlurm(s, s.Jobs[:2], SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(s.Dir, "slurm", "002"); sub.Dir != want {
+		t.Errorf("submission folder %s, want %s", sub.Dir, want)
+	}
+	for _, p := range tmp {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s: left behind", p)
+		}
+	}
+	for _, p := range keep {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v (a user's or Slurm's file)", p, err)
+		}
+	}
+}

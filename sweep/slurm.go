@@ -83,6 +83,19 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
+	// Under the sweep's lock no other submission is being written: the
+	// temporary files in earlier submissions' folders were left by a
+	// killed one.
+	lk, err := lockWait(filepath.Join(absDir, lockFile))
+	if err != nil {
+		return nil, fmt.Errorf("slurm: %w", err)
+	}
+	defer lk.Close()
+	if old, err := filepath.Glob(filepath.Join(root, "[0-9][0-9][0-9]*")); err == nil {
+		for _, d := range old {
+			atomicfile.RemoveTemporaries(d, nil)
+		}
+	}
 	// The next free number; Mkdir fails when another submission took it.
 	var dir string
 	for n := 1; ; n++ {

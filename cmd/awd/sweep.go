@@ -157,6 +157,11 @@ func collectSweep(s *sweep.Sweep) ([]string, error) {
 	ctx, stop := signalContext()
 	defer stop()
 	rerrs := sweep.ReduceReady(ctx, s)
+	release, err := s.LockTables()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	files, series, err := sweep.Collect(s)
 	if err == nil && len(rerrs) > 0 {
 		err = fmt.Errorf("%d sharded jobs failed to reduce: %w", len(rerrs), rerrs[0])
