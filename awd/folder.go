@@ -61,6 +61,9 @@ var ErrFolderBusy = errors.New("output folder in use")
 // inputs are the files the command reads: a fresh start that would remove
 // one of them is refused.
 func OpenFolder(dir, command string, config any, fresh bool, inputs ...string) (*Folder, error) {
+	if dir == "" {
+		return nil, errors.New("output folder: no path given")
+	}
 	cfg, err := json.Marshal(config)
 	if err != nil {
 		return nil, err
