@@ -75,6 +75,31 @@ func TestTableSeparatesProtocols(t *testing.T) {
 	}
 }
 
+// TestTableUnusedSettings: a run that left the layer to the model's
+// default and one that named it, or two that differ only in settings of a
+// bootstrap or goodness-of-fit test neither ran, are one protocol; a
+// bootstrap that ran with other groups is another.
+func TestTableUnusedSettings(t *testing.T) {
+	mk := func(g float64, layer string, groups, boot int) *Report {
+		r := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: g})
+		an := *r.Checkpoints[1].Analysis
+		an.Layer, an.Config.Layer = "fc2", layer
+		an.Config.Extras.BootstrapShards, an.Config.Extras.Bootstrap = groups, boot
+		an.Config.Extras.PowerLawML, an.Config.Extras.MLReps = false, groups
+		cfg, _ := json.Marshal(map[string]any{"seed": 7, "analysis": an.Config})
+		r.Config, r.Checkpoints[1].Analysis = cfg, &an
+		return r
+	}
+	tb := MakeTable([]*Report{mk(1.2, "", 10, 0), mk(1.4, "fc2", 20, 0)}, []string{"cli", "sweep"}, []string{NameC})
+	if len(tb.Rows) != 1 || tb.Rows[0].Cells["ce/C"].N != 2 {
+		t.Errorf("%d rows, want one of 2 runs:\n%s", len(tb.Rows), tb.Markdown())
+	}
+	tb = MakeTable([]*Report{mk(1.2, "", 10, 100), mk(1.4, "fc2", 20, 100)}, []string{"a", "b"}, []string{NameC})
+	if len(tb.Rows) != 2 || !strings.Contains(tb.Markdown(), "bootstrap_shards") {
+		t.Errorf("bootstraps of 10 and 20 groups share a row:\n%s", tb.Markdown())
+	}
+}
+
 func TestReadReportErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct {

@@ -107,12 +107,35 @@ func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string)
 		"epoch": ck.Epoch}
 	fields = map[string]string{}
 	flatten("", doc, fields)
+	unusedSettings(fields, r.Layer)
 	delete(fields, "loss")
 	delete(fields, "config.train.loss")
 	delete(fields, "analysis.loss")
 	delete(fields, "config.analysis.loss")
 	kb, _ := json.Marshal(fields)
 	return string(kb), fields
+}
+
+// unusedSettings makes the settings that cannot change a result equal in
+// every protocol: the layer left to the model's default ("") is the layer
+// analysed, and the bootstrap's groups and level without a bootstrap, or
+// the goodness-of-fit replicates without the maximum-likelihood fits, are
+// dropped. A run of the CLI's defaults and one of the library's (or a
+// sweep's) then share a row.
+func unusedSettings(fields map[string]string, layer string) {
+	for _, p := range []string{"analysis.", "config.analysis."} {
+		if v, ok := fields[p+"layer"]; ok && v == `""` {
+			b, _ := json.Marshal(layer)
+			fields[p+"layer"] = string(b)
+		}
+		if v, ok := fields[p+"extras.bootstrap"]; ok && v == "0" {
+			delete(fields, p+"extras.bootstrap_shards")
+			delete(fields, p+"extras.bootstrap_level")
+		}
+		if v, ok := fields[p+"extras.powerlaw_ml"]; ok && v == "false" {
+			delete(fields, p+"extras.ml_reps")
+		}
+	}
 }
 
 // dropSeeds removes the seeds, data folders and checkpoint hashes from a

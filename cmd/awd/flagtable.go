@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/awd-toolkit/awd/awd"
@@ -153,7 +154,7 @@ var flagTable = map[string]flagDef{
 	"bootstrap": {def: "0", usage: "bootstrap replicates of gamma over the samples (0: none)",
 		bind:  intFlag(func(o *options) *int { return &o.bootstrap }),
 		check: atLeast("bootstrap", func(o *options) int { return o.bootstrap }, 0, " (0: none)")},
-	"bootstrap-groups": {def: "10", usage: "bootstrap: random groups of samples that are resampled (each keeps 3 d^2/4 numbers)",
+	"bootstrap-groups": {def: strconv.Itoa(awd.DefaultExtras.BootstrapShards), usage: "bootstrap: random groups of samples that are resampled (each keeps 3 d^2/4 numbers)",
 		bind: intFlag(func(o *options) *int { return &o.bootGroups })},
 	"bootstrap-level": {def: "0.95", usage: "bootstrap: level of the interval",
 		bind: floatFlag(func(o *options) *float64 { return &o.bootLevel })},
