@@ -93,7 +93,7 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	// The data's hash (SHA-256 over tens of MB: serial, 50 ms for 20,000
 	// MNIST images) runs beside the matching.
 	hashed := make(chan string, 1)
-	go func() { hashed <- dataSHA256(data) }()
+	go func() { hashed <- nn.DataSHA256(data) }()
 	// Balanced batches and matched pairs on the inputs (float32 rows,
 	// distances in float64: no N x D float64 copy to fault in).
 	pairs, err := MatchPairs32(data.X, data.Dim(), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
@@ -368,33 +368,6 @@ func weightsSHA256(model *nn.Model) string {
 		for _, v := range p.Data {
 			binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
 			h.Write(buf[:4])
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// dataSHA256 hashes the inputs, labels and original indices of data.
-func dataSHA256(data *nn.Dataset) string {
-	h := sha256.New()
-	var buf [8]byte
-	fmt.Fprintf(h, "%s %d %d %d %d;", data.Name, data.N, data.C, data.H, data.W)
-	// The inputs (tens of MB) in 64 KiB writes: the same bytes as one
-	// 4-byte write per value, without a call per value.
-	chunk := make([]byte, 0, 64<<10)
-	for _, v := range data.X {
-		chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(v))
-		if len(chunk) == cap(chunk) {
-			h.Write(chunk)
-			chunk = chunk[:0]
-		}
-	}
-	h.Write(chunk)
-	for i, y := range data.Y {
-		binary.LittleEndian.PutUint64(buf[:], uint64(y))
-		h.Write(buf[:])
-		if data.Index != nil {
-			binary.LittleEndian.PutUint64(buf[:], uint64(data.Index[i]))
-			h.Write(buf[:])
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))

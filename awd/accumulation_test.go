@@ -218,7 +218,7 @@ func TestDataSHA256Layout(t *testing.T) {
 		raw = binary.LittleEndian.AppendUint64(raw, uint64(d.Index[i]))
 	}
 	want := sha256.Sum256(raw)
-	if got := dataSHA256(d); got != hex.EncodeToString(want[:]) {
+	if got := nn.DataSHA256(d); got != hex.EncodeToString(want[:]) {
 		t.Fatalf("dataSHA256 = %s, want %x", got, want)
 	}
 }

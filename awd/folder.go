@@ -37,6 +37,10 @@ type Owner struct {
 	Created time.Time       `json:"created"`
 	Tool    string          `json:"tool"`
 	Config  json.RawMessage `json:"config"`
+	// Data is the fingerprint of the data the folder's run read
+	// (nn.Fingerprint, set by CheckData): settings do not name the data,
+	// whose folder (data.dir) may move while its content must not change.
+	Data string `json:"data_sha256,omitempty"`
 }
 
 // Folder is an output folder opened for writing: locked, owned, clean.
@@ -125,6 +129,23 @@ func (f *Folder) claim(command string, cfg []byte, fresh bool) error {
 	f.Owner = Owner{Schema: OwnerSchema, Command: command, RunID: hex.EncodeToString(id[:]), Created: time.Now().UTC(), Tool: Tool, Config: cfg}
 	js, _ := json.MarshalIndent(f.Owner, "", "  ")
 	return atomicfile.WriteBytes(path, append(js, '\n'))
+}
+
+// CheckData checks that the data of this command are those of the run the
+// folder holds, by their fingerprint fp (nn.Fingerprint), and records fp
+// in a folder that has none yet (a new one, or one an older awd wrote).
+// Another folder of the same data (data.dir moved or spelled otherwise) is
+// fine; other files where the data were are not.
+func (f *Folder) CheckData(fp string) error {
+	switch f.Owner.Data {
+	case fp:
+		return nil
+	case "":
+		f.Owner.Data = fp
+		js, _ := json.MarshalIndent(f.Owner, "", "  ")
+		return atomicfile.WriteBytes(filepath.Join(f.Dir, OwnerFile), append(js, '\n'))
+	}
+	return fmt.Errorf("%s holds a %s of other data than these (fingerprint %.12s there, %.12s here): the files of the data folder changed; give the folder of the run's data, another --out, or --fresh", f.Dir, f.Owner.Command, f.Owner.Data, fp)
 }
 
 // Tool names this awd in owner files and reports ("awd <version>"); the
@@ -228,6 +249,15 @@ func jsonDiff(a, b []byte) string {
 			return ""
 		}
 		return "unreadable settings"
+	}
+	// The data's folder is not part of the settings (nn.DataSpec.Dir):
+	// CheckData compares the data themselves.
+	for _, v := range []any{va, vb} {
+		if m, ok := v.(map[string]any); ok {
+			if d, ok := m["data"].(map[string]any); ok {
+				delete(d, "dir")
+			}
+		}
 	}
 	// A key one side lacks counts as null, as it always has here.
 	path, x, y, ok := firstDiff("", va, vb, nil)

@@ -31,3 +31,41 @@ func TestOpenFolderEmptyPath(t *testing.T) {
 	}
 	f.Close()
 }
+
+// TestFolderChecksDataByContent: the folder of the data (data.dir) is not
+// a setting of the run (a run whose data moved resumes), its content is:
+// CheckData records the fingerprint in the owner file and refuses another.
+func TestFolderChecksDataByContent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	cfg := func(dataDir string) any {
+		return map[string]any{"seed": 1, "data": map[string]any{"name": "mnist", "dir": dataDir}}
+	}
+	f, err := OpenFolder(dir, "run", cfg("/data/a"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.CheckData("fp1"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b, _ := os.ReadFile(filepath.Join(dir, OwnerFile))
+	if !strings.Contains(string(b), `"data_sha256": "fp1"`) {
+		t.Errorf("owner file does not record the fingerprint:\n%s", b)
+	}
+	f, err = OpenFolder(dir, "run", cfg("/elsewhere/a"), false)
+	if err != nil {
+		t.Fatalf("the data moved: %v", err)
+	}
+	if err := f.CheckData("fp1"); err != nil {
+		t.Errorf("same data, another folder: %v", err)
+	}
+	err = f.CheckData("fp2")
+	if err == nil || !strings.Contains(err.Error(), "other data") {
+		t.Errorf("other data: %v", err)
+	}
+	f.Close()
+	// Another setting still counts.
+	if _, err := OpenFolder(dir, "run", map[string]any{"seed": 2, "data": map[string]any{"name": "mnist"}}, false); err == nil || !strings.Contains(err.Error(), "seed") {
+		t.Errorf("another seed: %v", err)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/awd-toolkit/awd/nn"
 )
 
 // TestSpectraTopOnly: spectra keeping gamma_1 alone hold the same values
@@ -86,8 +88,8 @@ func TestShardsTopOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h := acc.Info.DataSHA256; h == "" || h != dataSHA256(sub) {
-			t.Fatalf("shard %d: data hash %q, want %q", i, h, dataSHA256(sub))
+		if h := acc.Info.DataSHA256; h == "" || h != nn.DataSHA256(sub) {
+			t.Fatalf("shard %d: data hash %q, want %q", i, h, nn.DataSHA256(sub))
 		}
 		if ss := acc.Spectra; ss.V != 1 || len(ss.G) != ss.N*ss.M {
 			t.Fatalf("shard %d: V = %d, %d vector numbers for %d samples", i, ss.V, len(ss.G), ss.N)

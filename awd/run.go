@@ -162,6 +162,10 @@ func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
 	if r.folder, err = OpenFolder(dir, opt.Command, cfg, opt.Fresh); err != nil {
 		return nil, err
 	}
+	if err := r.folder.CheckData(nn.Fingerprint(r.train, r.test)); err != nil {
+		r.folder.Close()
+		return nil, err
+	}
 	if err := os.MkdirAll(r.folder.Path("checkpoints"), 0o755); err != nil {
 		r.folder.Close()
 		return nil, err

@@ -2,6 +2,8 @@ package nn
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +15,11 @@ import (
 type DataSpec struct {
 	Name string `json:"name"` // "mnist", "fashion" or "cifar10"
 	// Dir is the folder of the data files; "" takes the default location
-	// (see Load). It is recorded but not part of a run's identity.
+	// (see Load). Normalized makes it absolute and fills it in from the
+	// data set's environment variable ($AWD_MNIST_DIR, $AWD_FASHION_DIR,
+	// $AWD_CIFAR10_DIR) when that is set, so that a run records the folder
+	// it read. It is not part of a run's identity (folders move between
+	// machines): the content of the data is, see Fingerprint.
 	Dir      string `json:"dir,omitempty"`
 	Classes  []int  `json:"classes"`   // the K classes of the subset
 	PerClass int    `json:"per_class"` // P samples of each class; 0 takes all
@@ -35,6 +41,10 @@ const (
 
 // DataSets are the names Load knows, with the aliases ParseDataName accepts.
 var DataSets = []string{"mnist", "fashion", "cifar10"}
+
+// DataDirEnv names, for each data set, the environment variable that gives
+// its folder when DataSpec.Dir is empty.
+var DataDirEnv = map[string]string{"mnist": "AWD_MNIST_DIR", "fashion": "AWD_FASHION_DIR", "cifar10": "AWD_CIFAR10_DIR"}
 
 // DataClasses is the number of classes of every supported data set.
 const DataClasses = 10
@@ -72,6 +82,16 @@ func (s DataSpec) Normalized() (DataSpec, error) {
 		return s, BadOption("data", s.Name, "%v", err)
 	}
 	s.Name = name
+	if s.Dir == "" {
+		s.Dir = os.Getenv(DataDirEnv[name])
+	}
+	if s.Dir != "" {
+		abs, err := filepath.Abs(s.Dir)
+		if err != nil {
+			return s, BadOption("data-dir", s.Dir, "%v", err)
+		}
+		s.Dir = abs
+	}
 	s.Classes = slices.Clone(s.Classes)
 	slices.Sort(s.Classes)
 	if len(s.Classes) < 2 || len(s.Classes) > DataClasses {

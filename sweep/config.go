@@ -53,7 +53,7 @@ type Config struct {
 // value, as the paper's table gives k per K.
 type Settings struct {
 	Data    Value[string]  `yaml:"data"`     // mnist, fashion or cifar10
-	DataDir Value[string]  `yaml:"data_dir"` // folder of the data files ("" the default place)
+	DataDir Value[string]  `yaml:"data_dir"` // folder of the data files, relative to the config file ("" the default place)
 	Model   Value[string]  `yaml:"model"`    // mlp or cnn
 	Widths  Value[[]int]   `yaml:"widths"`   // MLP hidden widths
 	Loss    Axis[string]   `yaml:"loss"`     // ce, mse, or a list

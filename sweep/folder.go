@@ -156,8 +156,13 @@ func Prepare(cfg *Config) (*Sweep, error) {
 		var prev jobRecord
 		prev.Job = new(Job)
 		if err := readJSON(path, &prev); err == nil {
-			a, _ := json.Marshal(prev.Job.Spec)
-			b, _ := json.Marshal(j.Spec)
+			// The data's folder is not part of a job (nn.DataSpec.Dir):
+			// a sweep moved to a machine that keeps them elsewhere goes on
+			// (its runs check the data by content).
+			was, now := prev.Job.Spec, j.Spec
+			was.Data.Dir, now.Data.Dir = "", ""
+			a, _ := json.Marshal(was)
+			b, _ := json.Marshal(now)
 			if !bytes.Equal(a, b) {
 				return nil, fmt.Errorf("job %s: %s describes another run than the config (was the folder copied between sweeps?); move it away to run it anew", j.ID, path)
 			}

@@ -2,6 +2,8 @@ package sweep
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -145,7 +147,17 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 		}
 		return v, nil
 	}
-	sp.Data = nn.DataSpec{Name: data, Dir: s.DataDir.V, Classes: nn.FirstClasses(k), Seed: s.DataSeed.Or(1)}
+	// data_dir, like out, is relative to the config file's folder.
+	dir := s.DataDir.V
+	if dir != "" && !filepath.IsAbs(dir) && c.path != "" {
+		dir = filepath.Join(filepath.Dir(c.path), dir)
+	}
+	if dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return sp, c.errf(s.DataDir.Line, "data_dir %q: no such folder (%s; a relative data_dir is read from the config file's folder)", s.DataDir.V, dir)
+		}
+	}
+	sp.Data = nn.DataSpec{Name: data, Dir: dir, Classes: nn.FirstClasses(k), Seed: s.DataSeed.Or(1)}
 	if sp.Data.PerClass, err = perK("per_class", s.PerK, -1, 1, shape.minPerClass); err != nil {
 		return sp, err
 	}

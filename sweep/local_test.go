@@ -511,3 +511,55 @@ func TestTablesAndSlurmTemporariesCleaned(t *testing.T) {
 		}
 	}
 }
+
+// TestDataDirOfTheConfig: data_dir, like out, is read from the config
+// file's folder (not the working directory), a missing one is refused with
+// its line before any job starts, and a sweep whose data moved (data_dir
+// changed) goes on with the same jobs, their job.json naming the new one.
+func TestDataDirOfTheConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.yaml")
+	write := func(dataDir string) {
+		src := strings.Replace(strings.TrimLeft(minimal, "\n"), "data: mnist", "data: mnist\n  data_dir: "+dataDir, 1)
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(t.TempDir())
+	for _, d := range []string{"data", "moved"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("data")
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Jobs[0].Spec.Data.Dir, filepath.Join(dir, "data"); got != want {
+		t.Errorf("data_dir: data read as %q, want %q (the config file's folder)", got, want)
+	}
+	write("moved")
+	if cfg, err = Load(path); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Prepare(cfg)
+	if err != nil {
+		t.Fatalf("the data moved: %v", err)
+	}
+	if s2.Jobs[0].ID != s.Jobs[0].ID {
+		t.Errorf("the data moved: job %s became %s", s.Jobs[0].ID, s2.Jobs[0].ID)
+	}
+	b, _ := os.ReadFile(filepath.Join(s2.JobDir(s2.Jobs[0].ID), jobFile))
+	if !strings.Contains(string(b), filepath.Join(dir, "moved")) {
+		t.Errorf("job.json does not name the new folder:\n%s", b)
+	}
+	write("nowhere")
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "s.yaml:") || !strings.Contains(err.Error(), "no such folder") {
+		t.Errorf("missing data_dir: %v", err)
+	}
+}

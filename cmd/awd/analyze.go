@@ -21,17 +21,20 @@ suppression experiments (docs/math.md).
 
 The checkpoint is an .npz of float32 arrays named as PyTorch's state_dict
 (fc1.weight, ...). A checkpoint written by 'awd run' or 'awd train' has a
-JSON beside it that records the architecture, the data subset, the loss, the
-batch size and the layer: they are the defaults here, so
+JSON beside it that records the architecture, the data subset (and the
+folder it was read from), the loss, the batch size and the layer: they are
+the defaults here, so
   awd train --out t1 && awd analyze t1/final.npz
-needs no other flag. A PyTorch model converted with
+needs no other flag (with --data another data set, the checkpoint's folder
+and CIFAR standardisation are not taken). A PyTorch model converted with
   numpy.savez("m.npz", **{k: v.numpy() for k, v in model.state_dict().items()})
 is recognised from its names and shapes; then give --loss, --batch and the
 data flags that were used for training.
 
 Writes OUT/results.json (schema_version, config, fits, bounds, alignment,
 suppression, timings) and OUT/arrays_epochNNNN.npz (sample_indices,
-H_eigenvalues, c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cmb, c_M2, s_i, ...).
+H_eigenvalues, c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cpair2code, c_Cmb, c_M2,
+s_i, ...).
 
 With --shard i/n it accumulates only the i-th of n ranges of the AWD batch
 pairs (the sums over samples are additive) and writes
@@ -65,8 +68,11 @@ func init() {
 	}
 	addFlags(cmd, &o, map[string]string{"per-class": "2000", "suppress": "", "out": "out/analyze"},
 		concat(dataFlags, []string{"loss", "batch"}, analysisFlags, []string{"shard", "layers"}, outFlags)...)
-	cmd.Flags().Lookup("loss").Usage += " (default: the checkpoint's)"
-	cmd.Flags().Lookup("batch").Usage += " (default: the checkpoint's)"
+	// The checkpoint's JSON gives these (checkpointDefaults); the
+	// defaults printed are for a checkpoint without one.
+	for _, name := range []string{"loss", "batch", "layer", "data", "data-dir", "classes", "per-class", "head", "data-seed", "cifar-std"} {
+		cmd.Flags().Lookup(name).Usage += " (the checkpoint's when its JSON has it; otherwise this default)"
+	}
 	rootCmd.AddCommand(cmd)
 }
 
@@ -101,14 +107,17 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 	}
 	data, err := o.dataSpec()
 	if err != nil {
-		return in, err
+		return in, checkpointError(o, err)
 	}
-	if data.Outputs() != model.Arch.Outputs {
-		return in, fmt.Errorf("--head %d: the checkpoint has %d logits, the data %d classes; give --head %d with %d classes", data.Head, model.Arch.Outputs, len(data.Classes), model.Arch.Outputs, model.Arch.Outputs)
+	if l := model.Arch.Outputs; data.Outputs() != l {
+		if l > nn.DataClasses {
+			return in, fmt.Errorf("%s: the checkpoint has %d logits, more than the %d classes of any data set awd reads", path, l, nn.DataClasses)
+		}
+		return in, checkpointError(o, fmt.Errorf("--head %d: the checkpoint has %d logits, the data %d classes; give --head %d with %d classes", data.Head, l, len(data.Classes), l, l))
 	}
 	cfg, err := o.analysisConfig(o.loss, o.batch)
 	if err != nil {
-		return in, err
+		return in, checkpointError(o, err)
 	}
 	var layers []string
 	if o.layers != "" {
@@ -120,7 +129,7 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 		cfg.Layer = layers[0]
 	}
 	if cfg, err = cfg.ForModel(model); err != nil {
-		return in, flagError(err)
+		return in, checkpointError(o, flagError(err))
 	}
 	if o.shard != "" {
 		if err := shardable(o, model, cfg); err != nil {
@@ -179,6 +188,9 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 		return err
 	}
 	defer folder.Close()
+	if err := folder.CheckData(nn.Fingerprint(train)); err != nil {
+		return err
+	}
 	switch {
 	case o.shard != "":
 		return analyzeShard(ctx, cmd, o, folder, model, train, cfg, epoch)
@@ -189,7 +201,7 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 		}
 		return writeLayers(cmd, folder, path, epoch, rs)
 	}
-	sayMatrixFree(cmd, o, model, train, cfg)
+	sayMatrixFree(cmd, model, train, cfg)
 	r, err := awd.Analyze(ctx, model, train, cfg, newUI(cmd.ErrOrStderr(), o.quiet))
 	if err != nil {
 		return flagError(err)
@@ -199,8 +211,9 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 
 // sayMatrixFree says on stderr when Analyze will take the matrix-free path,
 // and why.
-func sayMatrixFree(cmd *cobra.Command, o *options, model *nn.Model, train *nn.Dataset, cfg awd.Config) {
-	if why := awd.MatrixFreeReason(model, cfg, train.N, train.Dim()); why != "" && !o.quiet {
+func sayMatrixFree(cmd *cobra.Command, model *nn.Model, train *nn.Dataset, cfg awd.Config) {
+	// A one-line note: --quiet hides progress, not notes (README).
+	if why := awd.MatrixFreeReason(model, cfg, train.N, train.Dim()); why != "" {
 		fmt.Fprintf(cmd.ErrOrStderr(), "matrix-free path for %s: %s\n", cfg.Layer, why)
 	}
 }
@@ -310,8 +323,13 @@ func checkpointDefaults(fs *pflag.FlagSet, o *options, model *nn.Model, meta *nn
 	}
 	vals := [][2]string{{"loss", meta.Train.Loss.String()}, {"batch", fmt.Sprint(meta.Train.Batch)}, {"layer", meta.Layer}}
 	if d := meta.Data; d != nil {
-		vals = append(vals, [2]string{"data", d.Name}, [2]string{"data-dir", d.Dir}, [2]string{"classes", listString(d.Classes)},
+		vals = append(vals, [2]string{"data", d.Name}, [2]string{"classes", listString(d.Classes)},
 			[2]string{"per-class", fmt.Sprint(d.PerClass)}, [2]string{"head", fmt.Sprint(d.Head)}, [2]string{"data-seed", fmt.Sprint(d.Seed)})
+		// The checkpoint's folder and standardisation are those of its
+		// data set: not for another one asked with --data.
+		if asked, err := nn.ParseDataName(o.data); !fs.Changed("data") || err == nil && asked == d.Name {
+			vals = append(vals, [2]string{"data-dir", d.Dir}, [2]string{"cifar-std", d.CIFARStd})
+		}
 	}
 	for _, v := range vals {
 		if v[1] == "" || v[1] == "0" && v[0] == "batch" {
@@ -320,8 +338,29 @@ func checkpointDefaults(fs *pflag.FlagSet, o *options, model *nn.Model, meta *nn
 		if err := set(v[0], v[1]); err != nil {
 			return err
 		}
+		if !fs.Changed(v[0]) {
+			o.fromCheckpoint = append(o.fromCheckpoint, v[0])
+		}
 	}
 	return nil
+}
+
+// checkpointError names a value that the checkpoint's JSON gave, not the
+// user, as such: "--head 5: ..." becomes "the checkpoint's head 5 (its
+// JSON; give --head to override): ...".
+func checkpointError(o *options, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, name := range o.fromCheckpoint {
+		if rest, ok := strings.CutPrefix(msg, "--"+name+" "); ok {
+			if val, reason, ok := strings.Cut(rest, ": "); ok {
+				return fmt.Errorf("the checkpoint's %s %s (from its JSON; give --%s to override): %s", name, val, name, reason)
+			}
+		}
+	}
+	return err
 }
 
 func listString(v []int) string {

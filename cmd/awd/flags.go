@@ -18,6 +18,13 @@ import (
 // name, one meaning and one check wherever it appears (the flags table);
 // only its default may differ between commands.
 type options struct {
+	// fromCheckpoint are the flags that awd analyze took from the
+	// checkpoint's JSON (checkpointDefaults), for the messages.
+	fromCheckpoint []string
+	// changed reports whether the user gave a flag (set before the
+	// checks run; nil in code that builds options directly).
+	changed func(name string) bool
+
 	data, dataDir, classes, model, widths, loss string
 	perClass, head                              int
 	dataSeed, seed                              uint64
@@ -160,7 +167,8 @@ func addFlags(cmd *cobra.Command, o *options, defaults map[string]string, names 
 			checks = append(checks, d.check)
 		}
 	}
-	cmd.PreRunE = func(*cobra.Command, []string) error {
+	cmd.PreRunE = func(c *cobra.Command, _ []string) error {
+		o.changed = c.Flags().Changed
 		for _, c := range checks {
 			if err := c(o); err != nil {
 				return err

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/awd-toolkit/awd/awd"
+)
+
+// copyDir copies the files of src into a new folder dst.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// ownerData is the data spec an output folder's owner file records.
+func ownerData(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, awd.OwnerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o struct {
+		Config struct {
+			Data map[string]any `json:"data"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatal(err)
+	}
+	return o.Config.Data
+}
+
+// TestDataFolderFollowsTheRun: a run records the folder it read (from
+// $AWD_MNIST_DIR too), so that `awd analyze CHECKPOINT` with no flags
+// analyses the training's data; the data may move (the run resumes from
+// another folder of the same files) but not change (other files in the
+// folder are refused); a checkpoint's folder is not taken for another
+// data set; a value from the checkpoint's JSON is named as such.
+func TestDataFolderFollowsTheRun(t *testing.T) {
+	env := tinyMNIST(t)
+	tiny := strings.TrimPrefix(env, "AWD_MNIST_DIR=")
+	out := t.TempDir()
+	train := []string{"train", "--classes", "3", "--per-class", "20", "--widths", "8,8", "--batch", "10", "--epochs", "1", "--quiet", "--out", out}
+	if _, se, code := awdEnv(t, []string{env}, train...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, se)
+	}
+	if got := ownerData(t, out)["dir"]; got != tiny {
+		t.Errorf("train under $AWD_MNIST_DIR recorded data.dir %v, want %s", got, tiny)
+	}
+	an := filepath.Join(t.TempDir(), "an")
+	ckpt := filepath.Join(out, "final.npz")
+	if _, se, code := awdCmd(t, "analyze", ckpt, "--k", "10", "--corr-k", "5", "--ml-reps", "0", "--quiet", "--out", an); code != 0 {
+		t.Fatalf("analyze without $AWD_MNIST_DIR: exit %d: %s", code, se)
+	}
+	if got := ownerData(t, an)["dir"]; got != tiny {
+		t.Errorf("analyze of the checkpoint read data.dir %v, want the training's %s", got, tiny)
+	}
+
+	// The same files elsewhere: the run goes on; other files: refused.
+	moved := filepath.Join(t.TempDir(), "moved")
+	copyDir(t, tiny, moved)
+	if _, se, code := awdEnv(t, []string{"AWD_MNIST_DIR=" + moved}, train...); code != 0 {
+		t.Errorf("the data moved: exit %d: %s", code, se)
+	}
+	lab := filepath.Join(moved, "train-labels-idx1-ubyte")
+	b, _ := os.ReadFile(lab)
+	for i := 8; i < len(b); i++ {
+		b[i] = (b[i] + 1) % 10
+	}
+	os.WriteFile(lab, b, 0o644)
+	_, se, code := awdEnv(t, []string{"AWD_MNIST_DIR=" + moved}, train...)
+	if code != 1 || !strings.Contains(se, "other data") {
+		t.Errorf("other files in the data folder: exit %d, %q; want a refusal naming other data", code, se)
+	}
+
+	// Another data set: not the checkpoint's folder (Fashion-MNIST's
+	// default place, installed or not, never the MNIST folder).
+	fa := filepath.Join(t.TempDir(), "fa")
+	_, se, code = awdEnv(t, []string{"AWD_FASHION_DIR="}, "analyze", ckpt, "--data", "fashion", "--k", "10", "--corr-k", "5", "--ml-reps", "0", "--quiet", "--out", fa)
+	if strings.Contains(se, tiny) {
+		t.Errorf("--data fashion read the checkpoint's MNIST folder: %s", se)
+	}
+	if code == 0 {
+		if got := ownerData(t, fa)["dir"]; got == tiny {
+			t.Errorf("--data fashion recorded the MNIST folder %v", got)
+		}
+	}
+
+	// A value the checkpoint's JSON gives is named as the checkpoint's.
+	js := filepath.Join(out, "final.json")
+	meta, _ := os.ReadFile(js)
+	bad := strings.Replace(string(meta), `"classes": [
+      0,
+      1,
+      2
+    ]`, `"classes": [0, 1, 12]`, 1)
+	if bad == string(meta) {
+		t.Fatalf("final.json has no classes list to edit:\n%s", meta)
+	}
+	os.WriteFile(js, []byte(bad), 0o644)
+	_, se, code = awdCmd(t, "analyze", ckpt, "--k", "10", "--quiet", "--out", filepath.Join(t.TempDir(), "x"))
+	if code != 1 || !strings.Contains(se, "the checkpoint's classes") || strings.Contains(se, "--classes 0,1,12") {
+		t.Errorf("class 12 in the checkpoint's JSON: exit %d, %q; want it named as the checkpoint's", code, se)
+	}
+}
