@@ -9,8 +9,8 @@ import (
 	"github.com/awd-toolkit/awd/linalg"
 )
 
-// Alignment measures how nearly a covariance X is diagonal in H's top-k
-// eigenbasis U_k (paper 2.2, App. C-D). With Xt = U_k^T X U_k and
+// Alignment measures how nearly a covariance X is diagonal in H's
+// eigenbasis, written here for the top-k block U_k (paper 2.2, App. C-D). With Xt = U_k^T X U_k and
 // rho_ij = Xt_ij / sqrt(Xt_ii Xt_jj), RBar is the mean of |rho_ij| over the
 // M = k(k-1)/2 pairs i < j. RBarRand is the same for a Haar-random
 // orthonormal d x k frame R (seeded by Seed). Under the null hypothesis that
@@ -19,6 +19,11 @@ import (
 // the mean over M pairs has SE = sqrt((1 - 2/pi) / (k_eff M)).
 // Z = (RBar - Mu0) / SE and P = Phi(Z) is the one-sided p-value for "more
 // aligned than random"; ZRand is the same statistic for the random frame.
+// This is the paper's null, right for large k_eff only (its pairs are not
+// independent, and at small k_eff E|rho| < Mu0): ZRand far from 0 says how
+// far off it is, and RBar against RBarRand is the direct comparison. With
+// Basis AlignFull the pairs are those of H's full eigenbasis (above its
+// null floor), with AlignTopK those of the top-k block.
 type Alignment struct {
 	Of       string  `json:"of"`
 	K        int     `json:"k"`

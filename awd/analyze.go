@@ -20,7 +20,7 @@ type Config struct {
 	Centered  bool     `json:"centered"`     // subtract gbar gbar^T from C and C_mb
 	Greedy    bool     `json:"greedy_pairs"` // greedy instead of optimal matching
 	Pair2     bool     `json:"pair2"`        // accumulate C_pair2 (N d^2 more flops, d^2 more memory)
-	MiniBatch bool     `json:"minibatch"`    // accumulate C_mb from the AWD batches
+	MiniBatch bool     `json:"minibatch"`    // accumulate C_mb (its batches: MiniBatchRule)
 	Chunk     int      `json:"chunk"`        // samples per per-sample pass (rounded to pairs of batches)
 	Seed      uint64   `json:"seed"`         // batches and pairs, Haar frame, shuffle
 	RhoBlock  int      `json:"rho_block"`    // leading block of rho kept for the heat maps

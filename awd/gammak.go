@@ -41,8 +41,9 @@ type GammaK struct {
 	Gamma []Float `json:"gamma"`
 }
 
-// summarizeGammaK samples the curve g at k' = 10, 20, 50, 100, 200, 300,
-// 500, 1000, 1500, 2000, 3000, 5000, ... below its length, and its length.
+// summarizeGammaK samples the curve g at k' = 10, 20, 30, 50, 100, 200,
+// 300, 500, 1000, ... (1, 2, 3, 5 times a power of ten) below its length,
+// and at its length.
 func summarizeGammaK(g []float64) GammaK {
 	var s GammaK
 	add := func(k int) {

@@ -218,7 +218,9 @@ func FormatBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", v, "KMGT"[i])
 }
 
-// ParseBytes reads a size such as "8GiB", "512MiB", "2G" or "1e9".
+// ParseBytes reads a size such as "8GiB", "512MiB", "2G" or "1e9": KiB,
+// MiB, GiB, TiB and, as in Slurm's --mem, K, M, G, T are powers of 1024;
+// KB, MB, GB, TB powers of 1000; no suffix (or B) is bytes.
 func ParseBytes(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	mult := 1.0

@@ -101,8 +101,9 @@ func ReadReport(path string) (*Report, error) {
 	return &rep, nil
 }
 
-// npzName maps a covariance name to its array name: c_C, c_Cawd, c_Cpair,
-// c_Cpair2, c_Cmb, c_M2.
+// npzName maps a covariance name to its array name, "c_" and the name
+// without its "_": c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cpair2code, c_Cmb,
+// c_M2, and c_Cpairanchor for C_pair_anchor.
 func npzName(cov string) string {
 	return "c_" + npzLabel(cov)
 }
@@ -111,7 +112,8 @@ func npzName(cov string) string {
 //
 //	sample_indices   data-set indices of the N analysis samples, in accumulation order
 //	H_eigenvalues    lambda_1 >= ... >= lambda_k
-//	c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cmb, c_M2   c_i = u_i^T X u_i
+//	c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cpair2code, c_Cmb, c_M2   c_i = u_i^T X u_i
+//	                 (c_Cpairanchor, ... with the anchor pairs: npzName)
 //	s_i              = c_M2 (Thm 5.1)
 //	lambda1_samples  lambda_1(H_n) per sample
 //	corr             eigenvalue-alignment correlation per direction

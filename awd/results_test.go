@@ -46,7 +46,7 @@ func TestTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(csv, "mnist,mlp,3,1.0000,0.0000,1,,,0,1.3000,0.1414,2,1.2000,0.1414,2") {
+	if !strings.Contains(csv, "mnist,mlp,3,1.0000,,1,,,0,1.3000,0.1414,2,1.2000,0.1414,2") {
 		t.Errorf("csv:\n%s", csv)
 	}
 }

@@ -447,7 +447,11 @@ func (t *Table) CSV() (string, error) {
 					}
 					continue
 				}
-				rec = append(rec, f(s.Mean), f(s.Std), strconv.Itoa(s.N))
+				std := s.Std
+				if s.N < 2 {
+					std = math.NaN() // the sample std of one run is undefined
+				}
+				rec = append(rec, f(s.Mean), f(std), strconv.Itoa(s.N))
 				if t.CI {
 					ci := r.CIs[loss+"/"+c]
 					rec = append(rec, f(ci.BootSE), f(ci.KLow), f(ci.KHigh))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -30,6 +31,16 @@ func (o *options) trainConfig() nn.TrainConfig {
 
 // analysisConfig is the analysis of the flags, for loss and batch size.
 func (o *options) analysisConfig(loss string, batch int) (awd.Config, error) {
+	// The correlations and the heat maps take the top k directions at
+	// most: their defaults are cut to a smaller --k, a value given is not.
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"corr-k", o.corrK}, {"rho-block", o.rhoBlock}} {
+		if o.changed != nil && o.changed(f.name) && f.v > o.k {
+			return awd.Config{}, fmt.Errorf("--%s %d: more than the top k = %d directions analysed (give at most --k, or a larger --k)", f.name, f.v, o.k)
+		}
+	}
 	c := awd.DefaultConfig(loss)
 	c.Layer, c.K, c.Batch, c.Seed = o.layer, o.k, batch, o.analysisSeed
 	c.Centered, c.Greedy, c.Pair2, c.MiniBatch, c.Correlation = o.centered, o.greedy, !o.noPair2, !o.noMinibatch, !o.noCorr

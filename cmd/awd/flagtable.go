@@ -121,10 +121,10 @@ var flagTable = map[string]flagDef{
 			_, err := o.analysisConfig("ce", 1)
 			return err
 		}},
-	"corr-k": {def: "200", usage: "directions for the eigenvalue-alignment correlations",
+	"corr-k": {def: "200", usage: "directions for the eigenvalue-alignment correlations (at most --k; the default is cut to a smaller --k)",
 		bind:  intFlag(func(o *options) *int { return &o.corrK }),
 		check: atLeast("corr-k", func(o *options) int { return o.corrK }, 1, "")},
-	"rho-block": {def: "100", usage: "size of the leading block of rho kept for the heat maps (0: none)",
+	"rho-block": {def: "100", usage: "size of the leading block of rho kept for the heat maps (0: none; at most --k, the default is cut to a smaller --k)",
 		bind:  intFlag(func(o *options) *int { return &o.rhoBlock }),
 		check: atLeast("rho-block", func(o *options) int { return o.rhoBlock }, 0, "")},
 	"tau": {def: "0.001", usage: "suppression: stiff samples have lambda_1 >= tau * max lambda_1 (0.001 in the paper's notebook)",
@@ -168,9 +168,9 @@ var flagTable = map[string]flagDef{
 		bind: boolFlag(func(o *options) *bool { return &o.matrixFree })},
 	"jacobian-float32": {def: "false", usage: "matrix-free, convolution layers: keep the formed per-sample Jacobian in float32 and apply it in float32 (half the memory, so more of it is kept instead of formed again, and twice the product rate; relative error near 1e-6 in the operators' products, 1e-7 measured on eigenvalues and gammas)",
 		bind: boolFlag(func(o *options) *bool { return &o.jacobianF32 })},
-	"layers": {usage: "analyse several layers at once, matrix-free, sharing the per-sample passes: all, or a comma-separated list (e.g. features.0,features.3,fc); gamma per layer in results.json and the figure gamma_layers",
+	"layers": {usage: "analyse several layers at once, matrix-free, sharing the per-sample passes: all, or a comma-separated list (e.g. features.0,features.3,fc); gamma per layer in results.json and the figure gamma_layers_eNNNN (awd plot)",
 		bind: strFlag(func(o *options) *string { return &o.layers })},
-	"mem": {usage: "memory the analysis may use, e.g. 8GiB (default: GOMEMLIMIT, else 90% of the machine's memory or of its control group's limit under Slurm or a container); bigger problems are refused before any work",
+	"mem": {usage: "memory the analysis may use, e.g. 8GiB or 8G (powers of 1024; 8GB is 8e9 bytes) (default: GOMEMLIMIT, else 90% of the machine's memory or of its control group's limit under Slurm or a container); bigger problems are refused before any work",
 		bind: strFlag(func(o *options) *string { return &o.mem }),
 		check: func(o *options) error {
 			_, err := o.memBudget()

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 
 	"github.com/awd-toolkit/awd/awd"
@@ -47,7 +48,7 @@ func printFits(w io.Writer, r *awd.Result) {
 		if f, ok := r.Fits[name]; ok {
 			ci := ""
 			if b, ok := r.Bootstrap[name]; ok {
-				ci = fmt.Sprintf(", bootstrap %.0f%% [%.3f, %.3f]", 100*b.Level, float64(b.BasicLow), float64(b.BasicHigh))
+				ci = fmt.Sprintf(", bootstrap %.0f%% basic interval [%.3f, %.3f]", 100*b.Level, float64(b.BasicLow), float64(b.BasicHigh))
 			}
 			if f.Null > 0 {
 				ci = fmt.Sprintf(", %d in H's null space%s", f.Null, ci)
@@ -85,7 +86,7 @@ func printStatistics(w io.Writer, r *awd.Result) {
 	for of, e := range r.AlignErrors {
 		fmt.Fprintf(w, "  alignment %-6s n/a: %s\n", of, e)
 	}
-	fmt.Fprintf(w, "  commutator ||HC-CH||/(||H|| ||C||) = %.3g, ||HC-CH||/||CH|| = %.3g\n", float64(r.Commutator), float64(r.CommutatorCode))
+	fmt.Fprintf(w, "  commutator ||HC-CH||/(||H|| ||C||) = %s, ||HC-CH||/||CH|| = %s\n", orNA(r.Commutator), orNA(r.CommutatorCode))
 	if c := r.Correlation; c != nil {
 		fmt.Fprintf(w, "  eigenvalue-alignment correlation: r_1 %.3f, mean of top 10 %.3f, positive %d/%d\n",
 			float64(c.First), float64(c.MeanTop), c.Positive, min(r.K, r.Config.CorrK))
@@ -124,7 +125,7 @@ func printLayers(w io.Writer, rep *awd.Report, path string) {
 	r := rep.Checkpoints[0].Analysis
 	fmt.Fprintf(w, "%s %s, %s loss, %d logits, K=%d, N=%s, k=%d, B=%d, kernels %s, matrix-free\n",
 		r.Dataset, r.Model, r.Loss, r.Head, len(r.Classes), samplesUsed(r), r.K, r.Batch, r.KernelLevel)
-	fmt.Fprintf(w, "results: %s (arrays_epochNNNN_<layer>.npz beside it; 'awd plot' draws gamma_layers)\n", path)
+	fmt.Fprintf(w, "results: %s (arrays_epochNNNN_<layer>.npz beside it; 'awd plot' draws gamma_layers_eNNNN)\n", path)
 }
 
 // samplesUsed is N, with the samples of the analysis set that no balanced
@@ -134,4 +135,12 @@ func samplesUsed(r *awd.Result) string {
 		return fmt.Sprintf("%d (%d of %d samples left out of the balanced batches)", r.N, n, r.N+n)
 	}
 	return fmt.Sprint(r.N)
+}
+
+// orNA is v as %.3g, or n/a for a value not computed (NaN, null in the JSON).
+func orNA(v awd.Float) string {
+	if math.IsNaN(float64(v)) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.3g", float64(v))
 }

@@ -19,15 +19,15 @@ the suppression experiments (docs/math.md has every formula).
 
 The default is the paper's MNIST MLP (784-50-50-10, layer fc2, d = 2500)
 with cross-entropy on K = 3 classes and a small P = 500 per class, so that
-it finishes in about a minute. The paper's Table 1 settings are e.g.
+it finishes in 15-25 s on 2 cores. The paper's Table 1 settings are e.g.
   awd run --classes 3 --per-class 2000 --epochs 100 --k 300
   awd run --loss mse --classes 10 --per-class 2000 --epochs 100 --k 1000
 
 Outputs in --out: results.json (schema_version, config, training log, per
 analysed epoch the fits, bounds, alignment, suppression and timings),
 metrics.jsonl, arrays_epochNNNN.npz (sample_indices, H_eigenvalues, c_C,
-c_Cawd, c_Cpair, c_Cpair2, c_Cmb, c_M2, s_i, rho blocks, ...), checkpoints/
-(PyTorch-named .npz + JSON) and final.npz. Plot them with 'awd plot
+c_Cawd, c_Cpair, c_Cpair2, c_Cpair2code, c_Cmb, c_M2, s_i, rho blocks,
+...), checkpoints/ (PyTorch-named .npz + JSON) and final.npz. Plot them with 'awd plot
 OUT/results.json'.
 
 The folder belongs to this run (awd-owner.json) and is locked while it runs.

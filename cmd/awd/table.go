@@ -22,13 +22,17 @@ analysis settings: everything but the seeds) and prints, for MSE and CE, gamma
 of each covariance as mean ± sample std over the files of a group, with n.
 Runs of two protocols are never averaged: when several share a data set,
 model and K, each gets a row and the protocol column names what differs.
+Settings that cannot change a result do not split rows: the layer left to
+the model's default and the same layer named, or a bootstrap's groups and
+level when no bootstrap ran.
 Files that cannot be used (no analysis, a failed fit) are listed, not
 dropped silently. A file of 'awd analyze --layers' gives a row per layer;
 a table of more than one layer has a layer column (Markdown and CSV).
 
 SWEEP is a sweep folder or sweep file (awd sweep): the table of its finished
 jobs, the others listed as left out. Otherwise the arguments are results.json
-files of awd run.
+files of awd run, awd analyze or awd reduce. A cell of one run has no std
+(blank in the CSV).
 
 Table 1 is gamma of C and C_awd (the default, --table 1); Table 3 adds the
 pair covariances C_pair and C_pair2 (--table 3); --covs chooses any of
