@@ -14,9 +14,12 @@ func fakeReport(data, model, loss string, k int, gammas map[string]float64) *Rep
 	for name, g := range gammas {
 		r.Fits[name] = Fit{Gamma: g, SE: Float(math.NaN())}
 	}
-	cfg, _ := json.Marshal(map[string]any{"seed": 7, "data": map[string]any{"per_class": 500, "seed": 3}})
+	fakeSeed++ // each fake report is another run (MakeTable leaves out a run given twice)
+	cfg, _ := json.Marshal(map[string]any{"seed": 7, "data": map[string]any{"per_class": 500, "seed": fakeSeed}})
 	return &Report{Config: cfg, Checkpoints: []Checkpoint{{Epoch: 1, Analysis: r}, {Epoch: 2, Analysis: r}}}
 }
+
+var fakeSeed = 100
 
 func TestTable(t *testing.T) {
 	reps := []*Report{
@@ -86,7 +89,8 @@ func TestTableUnusedSettings(t *testing.T) {
 		an.Layer, an.Config.Layer = "fc2", layer
 		an.Config.Extras.BootstrapShards, an.Config.Extras.Bootstrap = groups, boot
 		an.Config.Extras.PowerLawML, an.Config.Extras.MLReps = false, groups
-		cfg, _ := json.Marshal(map[string]any{"seed": 7, "analysis": an.Config})
+		fakeSeed++
+		cfg, _ := json.Marshal(map[string]any{"seed": fakeSeed, "analysis": an.Config})
 		r.Config, r.Checkpoints[1].Analysis = cfg, &an
 		return r
 	}
@@ -97,6 +101,21 @@ func TestTableUnusedSettings(t *testing.T) {
 	tb = MakeTable([]*Report{mk(1.2, "", 10, 100), mk(1.4, "fc2", 20, 100)}, []string{"a", "b"}, []string{NameC})
 	if len(tb.Rows) != 2 || !strings.Contains(tb.Markdown(), "bootstrap_shards") {
 		t.Errorf("bootstraps of 10 and 20 groups share a row:\n%s", tb.Markdown())
+	}
+}
+
+// TestTableLeavesOutRepeats: a report given twice (or a copy, or the
+// same checkpoint analysed again) is one run, listed as left out, not a
+// second replicate.
+func TestTableLeavesOutRepeats(t *testing.T) {
+	a := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.2})
+	b := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.4})
+	tb := MakeTable([]*Report{a, a, b}, []string{"a", "a again", "b"}, []string{NameC})
+	if c := tb.Rows[0].Cells["ce/C"]; len(tb.Rows) != 1 || c.N != 2 || math.Abs(c.Mean-1.3) > 1e-12 {
+		t.Errorf("rows %+v, want one cell of the 2 runs", tb.Rows)
+	}
+	if notes := strings.Join(tb.Notes, "\n"); !strings.Contains(notes, "a again: the same run as a") {
+		t.Errorf("notes:\n%s", notes)
 	}
 }
 
@@ -156,8 +175,8 @@ func FuzzReadReport(f *testing.F) {
 func TestTableCI(t *testing.T) {
 	a := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.2})
 	b := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.3})
+	a.Config, _ = json.Marshal(map[string]any{"seed": 7})
 	b.Config, _ = json.Marshal(map[string]any{"seed": 8})
-	a.Config = b.Config
 	for i, rep := range []*Report{a, b} {
 		cp := *rep.Checkpoints[1].Analysis
 		r := &cp

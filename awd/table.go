@@ -108,12 +108,47 @@ func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string)
 	fields = map[string]string{}
 	flatten("", doc, fields)
 	unusedSettings(fields, r.Layer)
+	ids := map[string]string{}
+	seeds("config", cfg, ids)
+	seeds("analysis", an, ids)
+	ib, _ := json.Marshal(ids)
+	fields[identityField] = string(ib)
 	delete(fields, "loss")
 	delete(fields, "config.train.loss")
 	delete(fields, "analysis.loss")
 	delete(fields, "config.analysis.loss")
+	id := fields[identityField]
+	delete(fields, identityField)
 	kb, _ := json.Marshal(fields)
+	fields[identityField] = id
 	return string(kb), fields
+}
+
+// identityField holds, among a protocol's fields, what tells its runs
+// apart: their seeds and the checkpoint analysed. It is not part of the
+// protocol key; two reports of one protocol with the same identity are the
+// same run (a copy, or one checkpoint analysed twice).
+const identityField = "\x00identity"
+
+// seeds collects the values that dropSeeds removes (seeds, checkpoint
+// hashes; not the data folder) from a decoded JSON document, by path.
+func seeds(path string, v any, out map[string]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := path + "." + k
+			if k == "seed" || strings.HasSuffix(k, "_seed") || k == "checkpoint_sha256" {
+				b, _ := json.Marshal(e)
+				out[p] = string(b)
+				continue
+			}
+			seeds(p, e, out)
+		}
+	case []any:
+		for i, e := range x {
+			seeds(fmt.Sprintf("%s[%d]", path, i), e, out)
+		}
+	}
 }
 
 // unusedSettings makes the settings that cannot change a result equal in
@@ -208,6 +243,7 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 		fields            map[string]string
 		vals              map[string][]float64
 		cis               map[string]*cellCI
+		runs              map[string]string // identity -> the report's name
 	}
 	groups := map[string]*group{}
 	var order []string
@@ -219,10 +255,13 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 		cks := lastEpoch(rep)
 		for _, ck := range cks {
 			key, fields := protocol(rep, ck)
+			id := fields[identityField]
+			delete(fields, identityField)
 			r := ck.Analysis
 			g, ok := groups[r.Loss+"\x00"+key]
 			if !ok {
-				g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, layer: r.Layer, k: len(r.Classes), fields: fields, vals: map[string][]float64{}, cis: map[string]*cellCI{}}
+				g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, layer: r.Layer, k: len(r.Classes), fields: fields,
+					vals: map[string][]float64{}, cis: map[string]*cellCI{}, runs: map[string]string{}}
 				groups[r.Loss+"\x00"+key] = g
 				order = append(order, r.Loss+"\x00"+key)
 			}
@@ -230,6 +269,11 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 			if len(cks) > 1 {
 				name += " (layer " + r.Layer + ")"
 			}
+			if first, dup := g.runs[id]; dup {
+				t.Notes = append(t.Notes, fmt.Sprintf("%s: the same run as %s (same protocol, seeds and checkpoint: a copy, or one run analysed twice), left out", name, first))
+				continue
+			}
+			g.runs[id] = name
 			for _, c := range covs {
 				if f, ok := r.Fits[c]; ok && !math.IsNaN(f.Gamma) {
 					g.vals[c] = append(g.vals[c], f.Gamma)

@@ -136,6 +136,22 @@ func TestParseErrorsHaveLines(t *testing.T) {
 }
 
 // TestExpand checks the grid's order, ids, seeds and protocols.
+// TestAnalyzeAtEmpty: analyze_at: [] is the last epoch alone (the last is
+// always analysed), not a crash.
+func TestAnalyzeAtEmpty(t *testing.T) {
+	cfg, err := parse(t, strings.Replace(minimal, "k: 20", "k: 20\n  analyze_at: []", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := cfg.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := jobs[0].Spec.AnalyzeAt; len(at) != 1 || at[0] != 3 {
+		t.Errorf("analyze_at: [] gives epochs %v, want [3]", at)
+	}
+}
+
 func TestExpand(t *testing.T) {
 	cfg, err := parse(t, minimal)
 	if err != nil {

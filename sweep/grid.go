@@ -272,7 +272,7 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 		}
 		slices.Sort(at)
 		at = slices.Compact(at)
-		if at[len(at)-1] != tc.Epochs {
+		if len(at) == 0 || at[len(at)-1] != tc.Epochs { // analyze_at: [] is the last epoch alone
 			at = append(at, tc.Epochs)
 		}
 	}

@@ -196,9 +196,14 @@ var flagTable = map[string]flagDef{
 		bind: boolFlag(func(o *options) *bool { return &o.slurm })},
 	"dry-run": {def: "false", usage: "with --slurm: write the scripts and print the sbatch commands, submit nothing",
 		bind: boolFlag(func(o *options) *bool { return &o.dryRun })},
-	"workers": {def: "0", usage: "jobs at a time on this machine (0: local.workers of the sweep file)",
-		bind:  intFlag(func(o *options) *int { return &o.workers }),
-		check: atLeast("workers", func(o *options) int { return o.workers }, 0, " (0: the sweep file's)")},
+	"workers": {def: "0", usage: "jobs at a time on this machine, 1..1024 as local.workers (0: local.workers of the sweep file)",
+		bind: intFlag(func(o *options) *int { return &o.workers }),
+		check: func(o *options) error {
+			if o.workers < 0 || o.workers > 1024 {
+				return fmt.Errorf("--workers %d: want 1..1024 (0: the sweep file's local.workers)", o.workers)
+			}
+			return nil
+		}},
 	"failed": {def: "false", usage: "list only the failed and interrupted jobs",
 		bind: boolFlag(func(o *options) *bool { return &o.failed })},
 	"shard": {usage: "accumulate only shard i of n of the analysis (i/n, 1-based) and save it for awd reduce",
@@ -212,10 +217,15 @@ var flagTable = map[string]flagDef{
 	"covs": {usage: "covariances of the table, comma-separated: C, C_awd, C_pair, C_pair2, C_mb, M2 (overrides --table)",
 		bind: strFlag(func(o *options) *string { return &o.covs }),
 		check: func(o *options) error {
+			seen := map[string]bool{}
 			for _, c := range strings.Split(o.covs, ",") {
 				if o.covs != "" && !awd.IsCovariance(c) {
 					return fmt.Errorf("--covs %s: unknown covariance %q (known: %s)", o.covs, c, strings.Join(awd.CovarianceNames, ", "))
 				}
+				if seen[c] {
+					return fmt.Errorf("--covs %s: %s given twice", o.covs, c)
+				}
+				seen[c] = true
 			}
 			return nil
 		}},

@@ -112,6 +112,8 @@ func TestCLISweepBadInput(t *testing.T) {
 		{"no-folder", func(c string) []string { return []string{"sweep", "status", filepath.Dir(c)} }, tinySweep, "is not a sweep folder"},
 		{"covs", func(c string) []string { return []string{"table", "--covs", "C,bogus", c} }, tinySweep, `--covs C,bogus: unknown covariance "bogus"`},
 		{"missing", func(c string) []string { return []string{"sweep", c + ".nope"} }, tinySweep, "no such file"},
+		{"covs-twice", func(c string) []string { return []string{"table", "--covs", "C,C", c} }, tinySweep, "--covs C,C: C given twice"},
+		{"workers", func(c string) []string { return []string{"sweep", "--workers", "1000000", c} }, tinySweep, "--workers 1000000: want 1..1024"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := writeSweep(t, tc.src)

@@ -24,7 +24,9 @@ Runs of two protocols are never averaged: when several share a data set,
 model and K, each gets a row and the protocol column names what differs.
 Settings that cannot change a result do not split rows: the layer left to
 the model's default and the same layer named, or a bootstrap's groups and
-level when no bootstrap ran.
+level when no bootstrap ran. A run given twice (the same file, a copy, or
+one checkpoint analysed twice: same protocol, seeds and checkpoint) counts
+once; the others are listed as left out.
 Files that cannot be used (no analysis, a failed fit) are listed, not
 dropped silently. A file of 'awd analyze --layers' gives a row per layer;
 a table of more than one layer has a layer column (Markdown and CSV).
