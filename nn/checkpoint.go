@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -251,6 +252,9 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 	}
 	arrs = make(map[string]npzArray)
 	for _, key := range zr.Keys() {
+		if isDirEntry(key) {
+			continue
+		}
 		name := strings.TrimSuffix(key, ".npy")
 		if _, dup := arrs[name]; dup {
 			return nil, fmt.Errorf("array %s appears twice", name)
@@ -258,9 +262,6 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 		h := zr.Header(key)
 		if h == nil {
 			return nil, fmt.Errorf("array %s: not a NumPy array", name)
-		}
-		if h.Descr.Fortran {
-			return nil, fmt.Errorf("array %s: Fortran order is not supported", name)
 		}
 		shape := slices.Clone(h.Descr.Shape)
 		n := 1
@@ -274,7 +275,8 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 			}
 		}
 		var data []float32
-		switch strings.Trim(h.Descr.Type, "<|='\"") {
+		// Either byte order: npyio decodes a big-endian ('>') array.
+		switch strings.Trim(h.Descr.Type, "<>|='\"") {
 		case "f4":
 			if err := zr.Read(key, &data); err != nil {
 				return nil, err
@@ -286,6 +288,9 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 			}
 			data = make([]float32, len(d64))
 			for i, v := range d64 {
+				if f := float32(v); math.IsInf(float64(f), 0) && !math.IsInf(v, 0) {
+					return nil, fmt.Errorf("array %s: value %g at flat index %d does not fit float32", name, v, i)
+				}
 				data[i] = float32(v)
 			}
 		default:
@@ -294,9 +299,42 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 		if len(data) != n {
 			return nil, fmt.Errorf("array %s: %d values for shape %v", name, len(data), shape)
 		}
+		if h.Descr.Fortran {
+			data = fromFortran(data, shape) // np.savez of a transposed array
+		}
 		arrs[name] = npzArray{shape: shape, data: data}
 	}
 	return arrs, nil
+}
+
+// fromFortran returns the values of an array stored in Fortran order (the
+// first index fastest) in C order (the last index fastest).
+func fromFortran(data []float32, shape []int) []float32 {
+	if len(shape) < 2 {
+		return data
+	}
+	out := make([]float32, len(data))
+	fstride := make([]int, len(shape)) // Fortran strides
+	s := 1
+	for d := range shape {
+		fstride[d] = s
+		s *= shape[d]
+	}
+	idx := make([]int, len(shape))
+	for c := range out {
+		f := 0
+		for d, i := range idx {
+			f += i * fstride[d]
+		}
+		out[c] = data[f]
+		for d := len(shape) - 1; d >= 0; d-- { // the next C-order index
+			if idx[d]++; idx[d] < shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return out
 }
 
 // maxNPYHeader bounds an .npy header; ours are under 128 bytes, and npyio
@@ -313,39 +351,76 @@ func checkNPYPreambles(r io.ReaderAt, size int64) error {
 		return err
 	}
 	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
+		if isDirEntry(f.Name) {
+			continue
+		}
+		if err := checkNPYEntry(f); err != nil {
 			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		var pre [12]byte
-		_, err = io.ReadFull(rc, pre[:])
-		if err == nil {
-			if _, cerr := io.Copy(io.Discard, rc); cerr != nil {
-				rc.Close()
-				return fmt.Errorf("%s: %w", f.Name, cerr)
-			}
-		}
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("%s: truncated .npy header: %w", f.Name, err)
-		}
-		if string(pre[:6]) != "\x93NUMPY" {
-			return fmt.Errorf("%s: not a .npy array (magic %q)", f.Name, pre[:6])
-		}
-		var hlen int
-		switch pre[6] {
-		case 1:
-			hlen = int(binary.LittleEndian.Uint16(pre[8:10]))
-		case 2, 3:
-			hlen = int(binary.LittleEndian.Uint32(pre[8:12]))
-		default:
-			return fmt.Errorf("%s: .npy version %d.%d", f.Name, pre[6], pre[7])
-		}
-		if hlen > maxNPYHeader {
-			return fmt.Errorf("%s: .npy header of %d bytes", f.Name, hlen)
 		}
 	}
 	return nil
+}
+
+// isDirEntry reports whether an archive entry is a folder (numpy skips
+// them; zip tools add them).
+func isDirEntry(name string) bool { return strings.HasSuffix(name, "/") }
+
+// checkNPYEntry reads one archive entry to its end (archive/zip checks the
+// CRC-32 there) and checks its .npy preamble and header: magic, version, a
+// sane length, and a header that reads as the dict npyio parses (a damaged
+// one made npyio's parser fail with an index out of range).
+func checkNPYEntry(f *zip.File) error {
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	var pre [10]byte
+	if _, err := io.ReadFull(rc, pre[:]); err != nil {
+		return fmt.Errorf("truncated .npy header: %w", err)
+	}
+	if string(pre[:6]) != "\x93NUMPY" {
+		return fmt.Errorf("not a .npy array (magic %q)", pre[:6])
+	}
+	var hlen int
+	switch pre[6] {
+	case 1:
+		hlen = int(binary.LittleEndian.Uint16(pre[8:10]))
+	case 2, 3:
+		var more [2]byte
+		if _, err := io.ReadFull(rc, more[:]); err != nil {
+			return fmt.Errorf("truncated .npy header: %w", err)
+		}
+		hlen = int(binary.LittleEndian.Uint32(append(pre[8:10:10], more[:]...)))
+	default:
+		return fmt.Errorf(".npy version %d.%d", pre[6], pre[7])
+	}
+	if hlen > maxNPYHeader {
+		return fmt.Errorf(".npy header of %d bytes", hlen)
+	}
+	head := make([]byte, hlen)
+	if _, err := io.ReadFull(rc, head); err != nil {
+		return fmt.Errorf("truncated .npy header: %w", err)
+	}
+	if !npyHeader.Match(bytes.TrimRight(head, " \n\x00")) {
+		return fmt.Errorf("damaged .npy header %q", shortText(head, 80))
+	}
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return err
+	}
+	return nil
+}
+
+// npyHeader is the dict of an .npy header: its three keys, each with a
+// value of the form numpy writes, in any order.
+var npyHeader = regexp.MustCompile(`^\{\s*(?:'(?:descr|fortran_order|shape)'\s*:\s*(?:'[^']*'|\[[^\]]*\]|True|False|\((?:\s*\d+L?\s*,?)*\s*\))\s*,?\s*){3}\}$`)
+
+// shortText is b as text, cut to n bytes.
+func shortText(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
 }
 
 // ReadNPZ reads model parameters from an npz archive. With arch nil the

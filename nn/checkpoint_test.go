@@ -246,9 +246,11 @@ func npzWriter(w io.Writer) *npz.Writer { return npz.NewWriter(w) }
 // TestNumPyFiles loads archives written by NumPy 1.24 (numpy.savez of
 // float32 arrays, numpy.savez_compressed of float64 ones), as a converted
 // PyTorch state_dict is: fc1.weight = arange(12).reshape(3,4)/8,
-// fc2.weight = arange(6).reshape(2,3)/4 - 1.
+// fc2.weight = arange(6).reshape(2,3)/4 - 1; also big-endian ('>f4',
+// '>f8'), Fortran-order (np.asfortranarray: a transposed tensor's numpy())
+// and an archive with a folder entry, all of which numpy reads.
 func TestNumPyFiles(t *testing.T) {
-	for _, name := range []string{"numpy_mlp.npz", "numpy_mlp_f64_compressed.npz"} {
+	for _, name := range []string{"numpy_mlp.npz", "numpy_mlp_f64_compressed.npz", "numpy_mlp_bigendian.npz", "numpy_mlp_fortran.npz", "numpy_mlp_dirent.npz"} {
 		m, meta, err := LoadCheckpoint(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)
@@ -267,6 +269,21 @@ func TestNumPyFiles(t *testing.T) {
 			if v != float32(i)/4-1 {
 				t.Fatalf("%s: fc2.weight[%d] = %g", name, i, v)
 			}
+		}
+	}
+}
+
+// TestNumPyFilesRefused: a float64 value beyond float32's range and a
+// damaged .npy header (written by numpy, then edited) are refused with
+// messages that say so, naming the array or the entry.
+func TestNumPyFilesRefused(t *testing.T) {
+	for name, want := range map[string]string{
+		"numpy_mlp_f64_overflow.npz": "array fc2.weight: value 1e+39 at flat index 0 does not fit float32",
+		"numpy_mlp_badheader.npz":    "fc2.weight.npy: damaged .npy header",
+	} {
+		_, _, err := LoadCheckpoint(filepath.Join("testdata", name))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", name, err, want)
 		}
 	}
 }
