@@ -246,7 +246,8 @@ func readIDXFile(path string) ([]int, []byte, error) {
 	return dims, data, nil
 }
 
-// findFile returns dir/base or dir/base.gz, whichever exists.
+// findFile returns dir/base or dir/base.gz, whichever exists (the plain
+// one when both do).
 func findFile(dir, base string) (string, error) {
 	for _, name := range []string{base, base + ".gz"} {
 		p := filepath.Join(dir, name)
@@ -319,7 +320,8 @@ func loadIDXPair(name, dir, prefix string) (*Dataset, error) {
 	defer fl.Close()
 	ds, err := IDXDataset(name, fi, fl, 10)
 	if err != nil {
-		return nil, fmt.Errorf("%s (%s): %w", name, dir, err)
+		// The files read (the plain one when both it and its .gz exist).
+		return nil, fmt.Errorf("%s (%s, %s): %w", name, ip, filepath.Base(lp), err)
 	}
 	return ds, nil
 }

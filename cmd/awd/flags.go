@@ -128,9 +128,12 @@ func inRange(name string, p func(*options) float64, lo, hi float64, openLo bool)
 
 func parseList(name, s string) ([]int, error) {
 	var out []int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(f); f == "" {
-			continue
+			return nil, fmt.Errorf("--%s %s: an empty entry (a comma too many?)", name, s)
 		}
 		v, err := strconv.Atoi(f)
 		if err != nil {

@@ -13,7 +13,7 @@ func TestFlagBadValues(t *testing.T) {
 		"per-class": {"-1"}, "head": {"-2"}, "epochs": {"0", "-3"}, "batch": {"0"}, "lr": {"0", "-1", "NaN", "Inf", "1e308"},
 		"t-max": {"-1"}, "clip": {"-1", "NaN"}, "stop-loss": {"-1", "NaN"}, "k": {"1", "-5"}, "corr-k": {"-5", "0", "5000"},
 		"rho-block": {"-1", "400"}, "tau": {"2", "-1", "0", "NaN"}, "tail-eps": {"-1", "2", "NaN"}, "nonstiff-eps": {"-1", "NaN"},
-		"classes": {"1", "11", "0,x", "0,0", "3,12"}, "widths": {"8,x"}, "checkpoints": {"x"}, "analyze-at": {"0", "99", "x"},
+		"classes": {"1", "11", "0,x", "0,0", "3,12", "0,,1", "0,1,"}, "widths": {"8,x"}, "checkpoints": {"x"}, "analyze-at": {"0", "99", "x"},
 		"data": {"imagenet"}, "model": {"resnet"}, "loss": {"hinge"}, "mem": {"lots", "-1GiB"}, "suppress": {"rank2"},
 		"out": {""},
 	}
