@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/awd-toolkit/awd/internal/npyhead"
 	"github.com/awd-toolkit/awd/linalg"
 )
 
@@ -75,32 +76,9 @@ func readNPYEntry(f *zip.File) (npyArray, error) {
 	}
 	defer rc.Close()
 	r := io.LimitReader(rc, int64(min(size, math.MaxInt64)))
-	var pre [10]byte
-	if _, err := io.ReadFull(r, pre[:]); err != nil {
-		return npyArray{}, fmt.Errorf("truncated header: %w", err)
-	}
-	if string(pre[:6]) != "\x93NUMPY" {
-		return npyArray{}, fmt.Errorf("not a .npy array")
-	}
-	var hlen uint64
-	switch pre[6] {
-	case 1:
-		hlen = uint64(binary.LittleEndian.Uint16(pre[8:10]))
-	case 2, 3:
-		var ext [2]byte
-		if _, err := io.ReadFull(r, ext[:]); err != nil {
-			return npyArray{}, fmt.Errorf("truncated header: %w", err)
-		}
-		hlen = uint64(binary.LittleEndian.Uint32(append(pre[8:10:10], ext[:]...)))
-	default:
-		return npyArray{}, fmt.Errorf(".npy version %d", pre[6])
-	}
-	if hlen > 1<<16 || hlen > size {
-		return npyArray{}, fmt.Errorf("header of %d bytes in an entry of %d", hlen, size)
-	}
-	head := make([]byte, hlen)
-	if _, err := io.ReadFull(r, head); err != nil {
-		return npyArray{}, fmt.Errorf("truncated header: %w", err)
+	head, pre, err := npyhead.Read(r)
+	if err != nil {
+		return npyArray{}, err
 	}
 	shape, isInt, err := parseNPYHeader(string(head))
 	if err != nil {
@@ -110,10 +88,7 @@ func readNPYEntry(f *zip.File) (npyArray, error) {
 	for _, s := range shape {
 		n *= s
 	}
-	consumed := uint64(10 + hlen)
-	if pre[6] != 1 {
-		consumed += 2
-	}
+	consumed := uint64(pre + len(head))
 	if size-consumed != 8*uint64(n) {
 		return npyArray{}, fmt.Errorf("shape %v needs %d bytes of data, the entry has %d", shape, 8*n, size-consumed)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"codeberg.org/sbinet/npyio/npz"
 	"github.com/awd-toolkit/awd/internal/atomicfile"
+	"github.com/awd-toolkit/awd/internal/npyhead"
 )
 
 // CheckpointSchema is the version of the checkpoint JSON. Version 1 (awd
@@ -337,10 +338,6 @@ func fromFortran(data []float32, shape []int) []float32 {
 	return out
 }
 
-// maxNPYHeader bounds an .npy header; ours are under 128 bytes, and npyio
-// would read whatever length a damaged file claims.
-const maxNPYHeader = 1 << 16
-
 // checkNPYPreambles reads every archive entry to its end, so that
 // archive/zip compares its CRC-32 (a damaged byte in the data is an error,
 // not a changed weight), and checks the .npy magic and a sane header length
@@ -375,32 +372,9 @@ func checkNPYEntry(f *zip.File) error {
 		return err
 	}
 	defer rc.Close()
-	var pre [10]byte
-	if _, err := io.ReadFull(rc, pre[:]); err != nil {
-		return fmt.Errorf("truncated .npy header: %w", err)
-	}
-	if string(pre[:6]) != "\x93NUMPY" {
-		return fmt.Errorf("not a .npy array (magic %q)", pre[:6])
-	}
-	var hlen int
-	switch pre[6] {
-	case 1:
-		hlen = int(binary.LittleEndian.Uint16(pre[8:10]))
-	case 2, 3:
-		var more [2]byte
-		if _, err := io.ReadFull(rc, more[:]); err != nil {
-			return fmt.Errorf("truncated .npy header: %w", err)
-		}
-		hlen = int(binary.LittleEndian.Uint32(append(pre[8:10:10], more[:]...)))
-	default:
-		return fmt.Errorf(".npy version %d.%d", pre[6], pre[7])
-	}
-	if hlen > maxNPYHeader {
-		return fmt.Errorf(".npy header of %d bytes", hlen)
-	}
-	head := make([]byte, hlen)
-	if _, err := io.ReadFull(rc, head); err != nil {
-		return fmt.Errorf("truncated .npy header: %w", err)
+	head, _, err := npyhead.Read(rc)
+	if err != nil {
+		return err
 	}
 	if !npyHeader.Match(bytes.TrimRight(head, " \n\x00")) {
 		return fmt.Errorf("damaged .npy header %q", shortText(head, 80))

@@ -85,20 +85,23 @@ func fakeExec(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer
 
 func prepare(t *testing.T, src string) *Sweep {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "s.yaml")
-	if err := os.WriteFile(path, []byte(strings.TrimLeft(src, "\n")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Prepare(cfg)
+	s, err := prepareAt(filepath.Join(t.TempDir(), "s.yaml"), src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// prepareAt writes the config src to path, loads it and prepares its sweep.
+func prepareAt(path, src string) (*Sweep, error) {
+	if err := os.WriteFile(path, []byte(strings.TrimLeft(src, "\n")), 0o644); err != nil {
+		return nil, err
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return Prepare(cfg)
 }
 
 // command returns the pool's Command: this test binary as the job process.
@@ -519,11 +522,8 @@ func TestTablesAndSlurmTemporariesCleaned(t *testing.T) {
 func TestDataDirOfTheConfig(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.yaml")
-	write := func(dataDir string) {
-		src := strings.Replace(strings.TrimLeft(minimal, "\n"), "data: mnist", "data: mnist\n  data_dir: "+dataDir, 1)
-		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	src := func(dataDir string) string {
+		return strings.Replace(minimal, "data: mnist", "data: mnist\n  data_dir: "+dataDir, 1)
 	}
 	t.Chdir(t.TempDir())
 	for _, d := range []string{"data", "moved"} {
@@ -531,23 +531,14 @@ func TestDataDirOfTheConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("data")
-	cfg, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Prepare(cfg)
+	s, err := prepareAt(path, src("data"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := s.Jobs[0].Spec.Data.Dir, filepath.Join(dir, "data"); got != want {
 		t.Errorf("data_dir: data read as %q, want %q (the config file's folder)", got, want)
 	}
-	write("moved")
-	if cfg, err = Load(path); err != nil {
-		t.Fatal(err)
-	}
-	s2, err := Prepare(cfg)
+	s2, err := prepareAt(path, src("moved"))
 	if err != nil {
 		t.Fatalf("the data moved: %v", err)
 	}
@@ -558,8 +549,7 @@ func TestDataDirOfTheConfig(t *testing.T) {
 	if !strings.Contains(string(b), filepath.Join(dir, "moved")) {
 		t.Errorf("job.json does not name the new folder:\n%s", b)
 	}
-	write("nowhere")
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "s.yaml:") || !strings.Contains(err.Error(), "no such folder") {
+	if _, err := prepareAt(path, src("nowhere")); err == nil || !strings.Contains(err.Error(), "s.yaml:") || !strings.Contains(err.Error(), "no such folder") {
 		t.Errorf("missing data_dir: %v", err)
 	}
 }
