@@ -153,6 +153,11 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 		dir = filepath.Join(filepath.Dir(c.path), dir)
 	}
 	if dir != "" {
+		// Absolute: the jobs run elsewhere (Slurm tasks start in the
+		// submission's folder).
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return sp, c.errf(s.DataDir.Line, "data_dir %q: no such folder (%s; a relative data_dir is read from the config file's folder)", s.DataDir.V, dir)
 		}

@@ -549,6 +549,16 @@ func TestDataDirOfTheConfig(t *testing.T) {
 	if !strings.Contains(string(b), filepath.Join(dir, "moved")) {
 		t.Errorf("job.json does not name the new folder:\n%s", b)
 	}
+	// A config named by a relative path: the job still names the folder
+	// absolutely (its process may start anywhere).
+	t.Chdir(filepath.Dir(dir))
+	s3, err := prepareAt(filepath.Join(filepath.Base(dir), "s.yaml"), src("data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s3.Jobs[0].Spec.Data.Dir, filepath.Join(dir, "data"); got != want {
+		t.Errorf("config given as a relative path: data_dir read as %q, want %q", got, want)
+	}
 	if _, err := prepareAt(path, src("nowhere")); err == nil || !strings.Contains(err.Error(), "s.yaml:") || !strings.Contains(err.Error(), "no such folder") {
 		t.Errorf("missing data_dir: %v", err)
 	}
