@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/awd-toolkit/awd/kernels"
@@ -37,7 +39,8 @@ type Accumulation struct {
 }
 
 // AccumulationInfo says what an Accumulation is of; shards merge only when
-// everything but Shards and Pairs agrees.
+// everything but the shards held (Have, Counts), Pairs, KernelLevel and the
+// settings only Finalize reads (see Merge) agrees.
 type AccumulationInfo struct {
 	Dataset string `json:"dataset"`
 	Model   string `json:"model"`
@@ -61,6 +64,43 @@ type AccumulationInfo struct {
 	// caller knows it (0 otherwise); the report of the merged shards
 	// names it.
 	Epoch int `json:"epoch,omitempty"`
+	// Build names the awd that accumulated (BuildID): shards of different
+	// builds, whose accumulation may differ, do not merge. Files before
+	// version 4 have none; they merge with each other only.
+	Build string `json:"build,omitempty"`
+}
+
+// BuildID names this build of awd in the shards it accumulates: Tool, and
+// the VCS revision the binary was built from (VCSRevision) when the Go
+// toolchain recorded it.
+func BuildID() string {
+	if rev := VCSRevision(); rev != "" {
+		return Tool + " " + rev
+	}
+	return Tool
+}
+
+// VCSRevision is the VCS commit the running binary was built from, with
+// "-dirty" when the tree had local changes, or "" when the build did not
+// record it (go run, go test, a build outside a repository).
+func VCSRevision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev != "" && dirty {
+		rev += "-dirty"
+	}
+	return rev
 }
 
 // AccumulateOptions select a shard and receive progress.
@@ -119,37 +159,11 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 
 // newAccumulation validates everything and returns an empty Accumulation.
 func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) (*Accumulation, error) {
-	if err := noInputs(model, data); err != nil {
-		return nil, err
-	}
-	cfg, err := cfg.ForModel(model)
+	info, err := accumulationInfo(model, data, cfg, opt)
 	if err != nil {
 		return nil, err
 	}
-	if info, _ := model.LayerInfo(cfg.Layer); info.Conv {
-		return nil, nn.BadOption("layer", cfg.Layer, "a convolution: its accumulation is matrix-free only (AnalyzeMatrixFree, --matrix-free)")
-	}
-	if err := checkSamples(model, data); err != nil {
-		return nil, err
-	}
-	shards := max(opt.Shards, 1)
-	if opt.Shard < 0 || opt.Shard >= shards {
-		return nil, fmt.Errorf("shard %d of %d: want 0 <= shard < %d", opt.Shard, shards, shards)
-	}
-	L := model.Arch.Outputs
-	present := map[int]bool{}
-	for _, y := range data.Y {
-		present[y] = true
-	}
-	m, in, _ := model.LayerShape(cfg.Layer)
-	info := AccumulationInfo{Dataset: data.Name, Model: model.Arch.Model, Head: L, M: m, In: in, Config: cfg,
-		WeightsSHA256: weightsSHA256(model), DataN: data.N, // DataSHA256: Accumulate, beside the matching
-		Shards: shards, Have: []int{opt.Shard}, Counts: []int{0}, KernelLevel: kernels.Current().String()}
-	for c := range present {
-		info.Classes = append(info.Classes, c)
-	}
-	slices.Sort(info.Classes)
-	info.Estimate = MemoryEstimate(m, in, L, data.N, data.Dim(), cfg)
+	cfg, m, in, L := info.Config, info.M, info.In, info.Head
 	if budget := MemoryBudget(cfg.Memory); info.Estimate > budget {
 		return nil, memoryError(model, cfg, info.Estimate, budget, data.N, data.Dim())
 	}
@@ -165,6 +179,43 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 		acc.Spectra = NewSampleSpectraTop(m, in, L)
 	}
 	return acc, nil
+}
+
+// accumulationInfo validates everything and returns the info of the
+// accumulation of opt's shard, all but DataSHA256 (and the counts).
+func accumulationInfo(model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) (AccumulationInfo, error) {
+	if err := noInputs(model, data); err != nil {
+		return AccumulationInfo{}, err
+	}
+	cfg, err := cfg.ForModel(model)
+	if err != nil {
+		return AccumulationInfo{}, err
+	}
+	if info, _ := model.LayerInfo(cfg.Layer); info.Conv {
+		return AccumulationInfo{}, nn.BadOption("layer", cfg.Layer, "a convolution: its accumulation is matrix-free only (AnalyzeMatrixFree, --matrix-free)")
+	}
+	if err := checkSamples(model, data); err != nil {
+		return AccumulationInfo{}, err
+	}
+	shards := max(opt.Shards, 1)
+	if opt.Shard < 0 || opt.Shard >= shards {
+		return AccumulationInfo{}, fmt.Errorf("shard %d of %d: want 0 <= shard < %d", opt.Shard, shards, shards)
+	}
+	L := model.Arch.Outputs
+	present := map[int]bool{}
+	for _, y := range data.Y {
+		present[y] = true
+	}
+	m, in, _ := model.LayerShape(cfg.Layer)
+	info := AccumulationInfo{Dataset: data.Name, Model: model.Arch.Model, Head: L, M: m, In: in, Config: cfg,
+		WeightsSHA256: weightsSHA256(model), DataN: data.N, // DataSHA256: Accumulate, beside the matching
+		Shards: shards, Have: []int{opt.Shard}, Counts: []int{0}, KernelLevel: kernels.Current().String(), Build: BuildID()}
+	for c := range present {
+		info.Classes = append(info.Classes, c)
+	}
+	slices.Sort(info.Classes)
+	info.Estimate = MemoryEstimate(m, in, L, data.N, data.Dim(), cfg)
+	return info, nil
 }
 
 // accumulate streams the batches [b0, b1) of pairs (an even range: whole
@@ -262,12 +313,24 @@ func seq(start, n int) []int {
 }
 
 // Merge adds the shards of o to acc. Both must be of the same analysis (the
-// same model weights, samples and options, see AccumulationInfo) and hold
-// different shards; samples are kept in shard order, so merging every shard
-// gives the order of one pass.
+// same model weights, samples and options, see AccumulationInfo), written
+// by the same build of awd (Build; files without one merge only with each
+// other), and hold different shards; samples are kept in shard order, so
+// merging every shard gives the order of one pass.
+//
+// The settings that only Finalize reads may differ: the gamma(k) curves,
+// the maximum-likelihood fits and their replicates (ml_reps), the number
+// of bootstrap replicates and the interval's level, and, without the
+// bootstrap, its groups (the groups are accumulated only when the bootstrap
+// runs). The merged accumulation keeps acc's (the first shard's), which
+// ConfigDiff names.
 func (acc *Accumulation) Merge(o *Accumulation) error {
+	if a, b := acc.Info.Build, o.Info.Build; a != b {
+		return fmt.Errorf("merge: the shards were accumulated by different builds of awd (%s vs %s), whose sums may differ; accumulate every shard with one build", buildText(a), buildText(b))
+	}
 	a, b := acc.Info, o.Info
 	a.Have, b.Have, a.Counts, b.Counts, a.Pairs, b.Pairs, a.KernelLevel, b.KernelLevel = nil, nil, nil, nil, 0, 0, "", ""
+	b.Config = finishAs(a.Config, b.Config)
 	if diff := infoDiff(a, b); diff != "" {
 		return fmt.Errorf("merge: the shards are of different analyses (%s)", diff)
 	}
@@ -331,6 +394,39 @@ func (acc *Accumulation) interleave(o *Accumulation) {
 	if ss != nil {
 		acc.Spectra = ss
 	}
+}
+
+// finishAs returns b with the settings that only Finalize reads (see
+// Merge) taken from a, those that change the accumulated sums kept: the
+// bootstrap's replicates only when both run it (0 against n > 0 changes
+// what is accumulated), its groups only when neither does.
+func finishAs(a, b Config) Config {
+	ea, eb := a.Extras, &b.Extras
+	eb.GammaK, eb.PowerLawML, eb.MLReps, eb.BootstrapLevel = ea.GammaK, ea.PowerLawML, ea.MLReps, ea.BootstrapLevel
+	switch {
+	case ea.Bootstrap > 0 && eb.Bootstrap > 0:
+		eb.Bootstrap = ea.Bootstrap
+	case ea.Bootstrap == 0 && eb.Bootstrap == 0:
+		eb.BootstrapShards = ea.BootstrapShards
+	}
+	return b
+}
+
+// ConfigDiff names the first setting in which the analysis options a and b
+// differ ("" when equal), by its path in results.json's config with both
+// values, e.g. "extras.ml_reps: 100 vs 3". Shards that Merge accepts may
+// still differ in the settings only Finalize reads; the caller can say
+// which are used.
+func ConfigDiff(a, b Config) string {
+	return strings.TrimPrefix(infoDiff(AccumulationInfo{Config: a}, AccumulationInfo{Config: b}), "config.")
+}
+
+// buildText is a shard's build for a message.
+func buildText(b string) string {
+	if b == "" {
+		return "not recorded: written before awd recorded its build"
+	}
+	return b
 }
 
 // Complete reports whether every shard of the analysis is in acc.

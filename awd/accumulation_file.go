@@ -31,9 +31,11 @@ import (
 
 // AccumulationVersion is the schema version of the partial-analysis file
 // (2: the per-sample labels and the code's estimators; 3: spectra_v, the
-// eigenvectors kept per sample, which version 2 files keep all of). This
-// build reads versions 2 and 3.
-const AccumulationVersion = 3
+// eigenvectors kept per sample, which version 2 files keep all of; 4: the
+// info's build, the awd that accumulated, which older files lack: they
+// merge only with each other). This build reads versions 2 to 4; builds
+// before version 4 refuse its files rather than merge them unchecked.
+const AccumulationVersion = 4
 
 const accumMagic = "AWDACCUM"
 
@@ -120,8 +122,8 @@ func decodeAccumulation(data []byte) (*Accumulation, error) {
 	if string(data[:8]) != accumMagic {
 		return nil, fmt.Errorf("%w: magic %q, want %q (a partial analysis written by awd analyze --shard)", ErrStateFormat, data[:8], accumMagic)
 	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != AccumulationVersion && v != 2 {
-		return nil, fmt.Errorf("%w: version %d, this build reads 2 and %d", ErrStateFormat, v, AccumulationVersion)
+	if v := binary.LittleEndian.Uint32(data[8:]); v < 2 || v > AccumulationVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads 2 to %d", ErrStateFormat, v, AccumulationVersion)
 	}
 	body := data[:len(data)-sha256.Size]
 	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], data[len(body):]) {

@@ -260,3 +260,112 @@ func TestInfoDiffNamesTheField(t *testing.T) {
 		t.Errorf("epoch: got %q", d)
 	}
 }
+
+// TestMergeFinishOnlySettings: shards that differ only in settings Finalize
+// alone reads (the fits, ml_reps, gamma(k), the bootstrap's replicates and
+// level, its groups when it does not run) merge, and the merged analysis
+// keeps the first shard's; settings that change the sums are refused.
+func TestMergeFinishOnlySettings(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 6)
+	ctx := context.Background()
+	acc := func(c Config, shard int) *Accumulation {
+		t.Helper()
+		a, err := Accumulate(ctx, model, sub, c, AccumulateOptions{Shard: shard, Shards: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	cfg := smallConfig("ce", 10, 10)
+	finish := cfg
+	finish.Extras = Extras{GammaK: false, BootstrapShards: 5, BootstrapLevel: 0.5, PowerLawML: true, MLReps: 3}
+	a := acc(cfg, 0)
+	if err := a.Merge(acc(finish, 1)); err != nil {
+		t.Fatalf("shards differing in finish-only settings: %v", err)
+	}
+	if a.Info.Config.Extras != cfg.Extras {
+		t.Errorf("merged extras %+v, want the first shard's %+v", a.Info.Config.Extras, cfg.Extras)
+	}
+	if d := ConfigDiff(cfg, finish); !strings.HasPrefix(d, "extras.") {
+		t.Errorf("ConfigDiff: %q", d)
+	}
+	if _, err := Finalize(ctx, a, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	boot := func(replicates, groups int) Config {
+		c := cfg
+		c.Extras.Bootstrap, c.Extras.BootstrapShards = replicates, groups
+		return c
+	}
+	a = acc(boot(4, 3), 0)
+	if err := a.Merge(acc(boot(9, 3), 1)); err != nil {
+		t.Errorf("bootstrap 4 and 9 replicates of the same groups: %v", err)
+	} else if a.Info.Config.Extras.Bootstrap != 4 || a.Boot == nil {
+		t.Errorf("merged: %d replicates, groups %v", a.Info.Config.Extras.Bootstrap, a.Boot != nil)
+	}
+	for name, c := range map[string]struct {
+		a, b Config
+		want string
+	}{
+		"groups":    {boot(4, 3), boot(4, 5), "config.extras.bootstrap_shards: 3 vs 5"},
+		"bootstrap": {cfg, boot(4, 3), "config.extras.bootstrap: 0 vs 4"},
+		"k":         {cfg, func() Config { c := finish; c.K = 11; return c }(), "config.k: 10 vs 11"},
+	} {
+		if err := acc(c.a, 0).Merge(acc(c.b, 1)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %q", name, err, c.want)
+		}
+	}
+}
+
+// TestMergeBuilds: shards of different builds of awd are refused with a
+// message naming both; files written before the build was recorded
+// (version 3) load and merge with each other, not with a recorded build.
+func TestMergeBuilds(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 6)
+	cfg := smallConfig("ce", 10, 10)
+	dir := t.TempDir()
+	// load saves shard i, rewritten as a version 3 file without its build
+	// when old.
+	load := func(i int, old bool) *Accumulation {
+		t.Helper()
+		a, err := Accumulate(context.Background(), model, sub, cfg, AccumulateOptions{Shard: i, Shards: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Info.Build != BuildID() || a.Info.Build == "" {
+			t.Fatalf("build %q, want %q", a.Info.Build, BuildID())
+		}
+		p := filepath.Join(dir, "s")
+		if err := a.Save(p); err != nil {
+			t.Fatal(err)
+		}
+		if old {
+			data, _ := os.ReadFile(p)
+			os.WriteFile(p, rewriteHeader(t, data, 3, func(js string) string {
+				return strings.Replace(js, `,"build":"`+BuildID()+`"`, "", 1)
+			}), 0o644)
+		}
+		b, err := LoadAccumulation(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a := load(0, true)
+	if err := a.Merge(load(1, true)); err != nil || a.Info.Build != "" {
+		t.Errorf("two shards without a build: %v (build %q)", err, a.Info.Build)
+	}
+	if err := load(0, false).Merge(load(1, false)); err != nil {
+		t.Errorf("two shards of this build: %v", err)
+	}
+	other := load(1, false)
+	other.Info.Build = "awd 0.9 0123abcd"
+	err := load(0, false).Merge(other)
+	if err == nil || !strings.Contains(err.Error(), "different builds of awd ("+BuildID()+" vs awd 0.9 0123abcd)") {
+		t.Errorf("other build: %v", err)
+	}
+	if err := load(0, true).Merge(load(1, false)); err == nil || !strings.Contains(err.Error(), "not recorded") {
+		t.Errorf("a shard without a build and one with: %v", err)
+	}
+}

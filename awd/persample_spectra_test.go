@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -191,7 +192,8 @@ func TestLoadSpectraVersions(t *testing.T) {
 	if ss := got.Spectra; ss.V != 10 || !slices.Equal(ss.G, a.Spectra.G) {
 		t.Errorf("version 2: V = %d, vectors equal %v", ss.V, slices.Equal(ss.G, a.Spectra.G))
 	}
-	if _, err := load(rewriteHeader(t, data, 4, func(js string) string { return js + " " })); !errors.Is(err, ErrStateFormat) || !strings.Contains(err.Error(), "version 4") {
-		t.Errorf("version 4: %v", err)
+	next := uint32(AccumulationVersion + 1)
+	if _, err := load(rewriteHeader(t, data, next, func(js string) string { return js + " " })); !errors.Is(err, ErrStateFormat) || !strings.Contains(err.Error(), fmt.Sprintf("version %d", next)) {
+		t.Errorf("version %d: %v", next, err)
 	}
 }

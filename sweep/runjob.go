@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"time"
 
+	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/linalg"
 )
@@ -253,30 +253,13 @@ var Commit string
 // BuildCommit is the VCS commit the running binary was built from, with
 // "-dirty" when the tree had local changes, or Commit, or "unknown".
 func BuildCommit() string {
-	unknown := "unknown"
+	if rev := awd.VCSRevision(); rev != "" {
+		return rev
+	}
 	if Commit != "" {
-		unknown = Commit
+		return Commit
 	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return unknown
-	}
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return unknown
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return rev
+	return "unknown"
 }
 
 // runProtected turns a panic of the executor into an error, so that the

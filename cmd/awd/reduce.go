@@ -26,8 +26,13 @@ eigenvector of H) to about 1e-7.
 It refuses shards of different analyses (another checkpoint, data subset or
 analysis option: the message names the first differing setting as in
 results.json's config, with both values, e.g. "config.seed: 1 vs 5" for
-another --analysis-seed), a shard given twice, and an incomplete set (it
-names the missing shards).
+another --analysis-seed), shards accumulated by different builds of awd
+(their version and commit; shards written before awd recorded its build
+merge only with each other), a shard given twice, and an incomplete set
+(it names the missing shards). The settings only the finish reads may
+differ between shards (the power-law fits, --ml-reps, gamma(k), the
+bootstrap's replicates and level, and its groups when --bootstrap is 0):
+the reduce uses the first shard's and says so on stderr.
 
 Writes OUT/results.json and OUT/arrays_epochNNNN.npz as 'awd analyze'.`,
 		Args: cobra.MinimumNArgs(1),
@@ -39,7 +44,7 @@ Writes OUT/results.json and OUT/arrays_epochNNNN.npz as 'awd analyze'.`,
 
 // reduceCommand is `awd reduce`.
 func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
-	acc, err := loadShards(paths)
+	acc, err := loadShards(cmd, paths)
 	if err != nil {
 		return err
 	}
@@ -63,7 +68,9 @@ func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
 
 // loadShards loads and merges the shards, naming the files in every
 // refusal: a shard given twice, shards of other analyses, missing shards.
-func loadShards(paths []string) (*awd.Accumulation, error) {
+// Settings only the finish reads are the first shard's; a shard that asked
+// for others is named on stderr.
+func loadShards(cmd *cobra.Command, paths []string) (*awd.Accumulation, error) {
 	var acc *awd.Accumulation
 	seen := map[int]string{}
 	for _, p := range paths {
@@ -86,6 +93,9 @@ func loadShards(paths []string) (*awd.Accumulation, error) {
 		}
 		if err := acc.Merge(a); err != nil {
 			return nil, fmt.Errorf("%s and %s: %w", paths[0], p, err)
+		}
+		if d := awd.ConfigDiff(acc.Info.Config, a.Info.Config); d != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "note: %s and %s differ in settings only the finish reads (%s): the reduce uses %s's\n", paths[0], p, d, paths[0])
 		}
 	}
 	if !acc.Complete() {

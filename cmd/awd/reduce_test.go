@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -148,4 +149,25 @@ func TestCLIShardReduce(t *testing.T) {
 			}
 		})
 	}
+
+	// Settings only the finish reads may differ (here the bootstrap's
+	// groups without the bootstrap, and the goodness-of-fit replicates):
+	// the reduce uses the first shard's, says so, and equals the reduce of
+	// shards made alike.
+	if _, se, code := awdCmd(t, "analyze", ck, "--k", "30", "--shard", "2/3", "--bootstrap-groups", "5", "--ml-reps", "3", "--out", p("ml"), "--quiet"); code != 0 {
+		t.Fatal(se)
+	}
+	_, se, code := awdCmd(t, "reduce", s1, p("ml", "shard_2_of_3.acc"), s3, "--out", p("red-ml"), "--quiet")
+	if code != 0 || !strings.Contains(se, "differ in settings only the finish reads (extras.bootstrap_shards: 20 vs 5)") {
+		t.Fatalf("reduce with other finish-only settings: exit %d\n%s", code, se)
+	}
+	rep, err := awd.ReadReport(p("red-ml", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info awd.AccumulationInfo
+	if err := json.Unmarshal(rep.Config, &info); err != nil || info.Config.Extras.MLReps != 100 || info.Config.Extras.BootstrapShards != 20 {
+		t.Errorf("the reduce's config is not the first shard's (%v): %+v", err, info.Config.Extras)
+	}
+	sameAnalysis(t, p("red", "results.json"), p("red-ml", "results.json"), 1e-12)
 }
