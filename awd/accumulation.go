@@ -429,6 +429,27 @@ func buildText(b string) string {
 	return b
 }
 
+// Matches checks that info, that of a saved shard, is what
+// Accumulate(model, data, cfg, opt) would accumulate now with this build:
+// the same weights, samples, analysis options (every one, those only
+// Finalize reads included), shard and build. It returns an error naming
+// the first difference (saved value first), or nil. The epoch is not
+// compared: the caller knows which it asked for.
+func (info AccumulationInfo) Matches(model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) error {
+	want, err := accumulationInfo(model, data, cfg, opt)
+	if err != nil {
+		return err
+	}
+	want.DataSHA256 = nn.DataSHA256(data)
+	got := info
+	got.Counts, want.Counts, got.Pairs, want.Pairs = nil, nil, 0, 0
+	got.KernelLevel, want.KernelLevel, got.Epoch, want.Epoch = "", "", 0, 0
+	if diff := infoDiff(got, want); diff != "" {
+		return fmt.Errorf("not this analysis (%s, saved vs now)", diff)
+	}
+	return nil
+}
+
 // Complete reports whether every shard of the analysis is in acc.
 func (acc *Accumulation) Complete() bool { return len(acc.Info.Have) == acc.Info.Shards }
 

@@ -369,3 +369,51 @@ func TestMergeBuilds(t *testing.T) {
 		t.Errorf("a shard without a build and one with: %v", err)
 	}
 }
+
+// TestInfoMatches: a saved shard matches the accumulation it was made by,
+// and not one of other weights, options (one only Finalize reads
+// included), shard or build.
+func TestInfoMatches(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 6)
+	other, _ := trained(t, "ce", 3, 40, 6, 2, 6)
+	cfg := smallConfig("ce", 10, 10)
+	opt := AccumulateOptions{Shard: 1, Shards: 2}
+	a, err := Accumulate(context.Background(), model, sub, cfg, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Info.Epoch = 3
+	p := filepath.Join(t.TempDir(), "s")
+	if err := a.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := LoadAccumulation(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := saved.Info
+	if err := info.Matches(model, sub, cfg, opt); err != nil {
+		t.Fatalf("the same accumulation: %v", err)
+	}
+	reps := cfg
+	reps.Extras.MLReps = 3
+	built := info
+	built.Build = "awd 0.9"
+	for name, c := range map[string]struct {
+		info  AccumulationInfo
+		model *nn.Model
+		cfg   Config
+		opt   AccumulateOptions
+		want  string
+	}{
+		"weights": {info, other, cfg, opt, "weights_sha256"},
+		"ml_reps": {info, model, reps, opt, "config.extras.ml_reps: 100 vs 3"},
+		"shard":   {info, model, cfg, AccumulateOptions{Shard: 0, Shards: 2}, "have: [1] vs [0]"},
+		"shards":  {info, model, cfg, AccumulateOptions{Shard: 1, Shards: 3}, "shards: 2 vs 3"},
+		"build":   {built, model, cfg, opt, `build: "awd 0.9" vs`},
+	} {
+		if err := c.info.Matches(c.model, sub, c.cfg, c.opt); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %q", name, err, c.want)
+		}
+	}
+}

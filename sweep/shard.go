@@ -87,7 +87,12 @@ func (j *Job) analysisAt(e int, epochs []int) awd.Config {
 }
 
 // runShard accumulates shard i of n of every analysed epoch of a trained
-// sharded job (a shard already saved is kept).
+// sharded job. A shard already saved is kept when it is what this step
+// would accumulate (the checkpoint's weights, the data, the analysis
+// settings, the shard and the build: awd.AccumulationInfo.Matches, and the
+// epoch); otherwise (the run was trained again, the sweep's settings or
+// awd changed, the file is damaged) it is accumulated again, and the log
+// says why.
 func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) error {
 	epochs, files, err := s.analysedEpochs(j)
 	if err != nil {
@@ -99,14 +104,24 @@ func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) e
 	}
 	for k, e := range epochs {
 		path := s.shardPath(j.ID, e, i, n)
-		if _, err := awd.LoadAccumulation(path); err == nil {
-			continue
-		}
 		model, _, err := nn.LoadCheckpoint(files[k])
 		if err != nil {
 			return err
 		}
-		acc, err := awd.Accumulate(ctx, model, train, j.analysisAt(e, epochs), awd.AccumulateOptions{Shard: i - 1, Shards: n})
+		cfg, opt := j.analysisAt(e, epochs), awd.AccumulateOptions{Shard: i - 1, Shards: n}
+		old, err := awd.LoadAccumulation(path)
+		if err == nil {
+			if err = old.Info.Matches(model, train, cfg, opt); err == nil && old.Info.Epoch != e {
+				err = fmt.Errorf("of epoch %d", old.Info.Epoch)
+			}
+			if err == nil {
+				continue
+			}
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(log, "epoch %d: shard %d of %d in %s not kept, accumulated again: %v\n", e, i, n, path, err)
+		}
+		acc, err := awd.Accumulate(ctx, model, train, cfg, opt)
 		if err != nil {
 			return err
 		}

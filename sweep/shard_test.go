@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -179,5 +180,56 @@ func TestDamagedResultsRunAgain(t *testing.T) {
 		if err := RunJob(ctx, s, j.ID, failing); err != nil {
 			t.Errorf("a done job was started again: %v", err)
 		}
+	}
+}
+
+// TestStaleShardRecomputed: a saved shard that is not what its step would
+// accumulate (here the shard of another checkpoint, as after the job's run
+// was trained again, and a damaged one) is accumulated again, the log
+// saying why; a shard that matches is kept as it is, and the reduction then
+// succeeds.
+func TestStaleShardRecomputed(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s := prepare(t, tinyReal+"    shards: 2\n")
+	j := s.Jobs[0]
+	steps := []string{StepTrain, "shard 1/2", "shard 2/2"}
+	for _, step := range steps {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale, damaged, kept := s.shardPath(j.ID, 1, 1, 2), s.shardPath(j.ID, 2, 2, 2), s.shardPath(j.ID, 1, 2, 2)
+	other, _ := os.ReadFile(s.shardPath(j.ID, 2, 1, 2))
+	os.WriteFile(stale, other, 0o644)
+	b, _ := os.ReadFile(damaged)
+	os.WriteFile(damaged, b[:len(b)-1], 0o644)
+	before, _ := os.Stat(kept)
+	for _, step := range steps[1:] {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(s.JobDir(j.ID), logFile))
+	for _, want := range []string{"epoch 1: shard 1 of 2 in " + stale + " not kept, accumulated again: not this analysis (",
+		"epoch 2: shard 2 of 2 in " + damaged + " not kept, accumulated again: "} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("the log does not say %q:\n%s", want, log)
+		}
+	}
+	if n := strings.Count(string(log), "not kept"); n != 2 {
+		t.Errorf("%d shards not kept, want 2:\n%s", n, log)
+	}
+	if after, _ := os.Stat(kept); !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("the matching shard %s was accumulated again", kept)
+	}
+	if acc, err := awd.LoadAccumulation(stale); err != nil || acc.Info.Epoch != 1 {
+		t.Fatalf("the recomputed shard of epoch 1: %v (or of another epoch)", err)
+	}
+	if errs := ReduceReady(ctx, s); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if st := s.Status(j); st.State != StateDone {
+		t.Fatalf("after the reduction: %s %s", st.State, st.Detail)
 	}
 }
