@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -183,7 +186,13 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 		return flagError(err)
 	}
 	sha, _ := awd.FileSHA256(path)
-	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, o.shard, layers}, o.fresh, path)
+	shard := ""
+	if n > 0 {
+		if shard, err = ownShard(o.out, i, n, o.fresh); err != nil {
+			return err
+		}
+	}
+	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, shard, layers}, o.fresh, path)
 	if err != nil {
 		return err
 	}
@@ -260,6 +269,40 @@ func writeReport(folder *awd.Folder, cks ...awd.Checkpoint) (*awd.Report, error)
 		rep.Checkpoints = append(rep.Checkpoints, ck)
 	}
 	return rep, awd.WriteReport(folder.Path("results.json"), rep)
+}
+
+// ownShard returns shard i of n as the owner of the analyze folder out
+// records it: "i/n" however --shard spelled it (a folder written before
+// that keeps its spelling, e.g. "01/02"). It refuses a folder of another
+// shard: each shard needs its own --out. With --fresh too while the other
+// shard's accumulation is there, which --fresh would delete.
+func ownShard(out string, i, n int, fresh bool) (string, error) {
+	shard := fmt.Sprintf("%d/%d", i, n)
+	b, err := os.ReadFile(filepath.Join(out, awd.OwnerFile))
+	if err != nil {
+		return shard, nil // no owner yet (or unreadable: OpenFolder says so)
+	}
+	var owner awd.Owner
+	var there analysisOwner
+	if json.Unmarshal(b, &owner) != nil || owner.Command != "analyze" || json.Unmarshal(owner.Config, &there) != nil || there.Shard == "" {
+		return shard, nil
+	}
+	ti, tn, err := parseShard(there.Shard)
+	switch {
+	case err != nil:
+		return shard, nil
+	case ti == i && tn == n:
+		return there.Shard, nil
+	}
+	file := fmt.Sprintf("shard_%d_of_%d.acc", ti, tn)
+	other := fmt.Sprintf("--out %s-%d", strings.TrimRight(out, "/"), i)
+	if _, err := os.Stat(filepath.Join(out, file)); err == nil {
+		return "", fmt.Errorf("--shard %s: %s holds shard %d/%d (%s); each shard needs its own --out (e.g. %s): --fresh would delete that shard", shard, out, ti, tn, file, other)
+	}
+	if fresh {
+		return shard, nil // nothing of the other shard to lose
+	}
+	return "", fmt.Errorf("--shard %s: %s is the folder of shard %d/%d; each shard needs its own --out (e.g. %s), or --fresh to replace it", shard, out, ti, tn, other)
 }
 
 // analyzeShard accumulates shard i of n and saves it for awd reduce.

@@ -196,11 +196,16 @@ func (o *options) shardOf() (i, n int, err error) {
 	if o.shard == "" {
 		return 0, 0, nil
 	}
-	a, b, ok := strings.Cut(o.shard, "/")
+	return parseShard(o.shard)
+}
+
+// parseShard reads i/n (1 <= i <= n, spaces and leading zeros allowed).
+func parseShard(s string) (i, n int, err error) {
+	a, b, ok := strings.Cut(s, "/")
 	i, e1 := strconv.Atoi(strings.TrimSpace(a))
 	n, e2 := strconv.Atoi(strings.TrimSpace(b))
 	if !ok || e1 != nil || e2 != nil || n < 1 || n > 100000 || i < 1 || i > n {
-		return 0, 0, fmt.Errorf("--shard %q: want i/n with 1 <= i <= n, e.g. 2/4 (the second of four shards)", o.shard)
+		return 0, 0, fmt.Errorf("--shard %q: want i/n with 1 <= i <= n, e.g. 2/4 (the second of four shards)", s)
 	}
 	return i, n, nil
 }

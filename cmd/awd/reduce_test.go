@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -170,4 +171,51 @@ func TestCLIShardReduce(t *testing.T) {
 		t.Errorf("the reduce's config is not the first shard's (%v): %+v", err, info.Config.Extras)
 	}
 	sameAnalysis(t, p("red", "results.json"), p("red-ml", "results.json"), 1e-12)
+}
+
+// TestCLIShardFolder: the shard an analyze folder holds is recorded as
+// i/n however --shard spells it, and a second shard into the same --out is
+// refused with one line saying that each shard needs its own --out, with
+// --fresh too (it would delete the first shard).
+func TestCLIShardFolder(t *testing.T) {
+	dir := shardFixture(t)
+	ck, out := filepath.Join(dir, "t", "final.npz"), filepath.Join(dir, "s")
+	for _, shard := range []string{"01/02", "1/2", "1 /2"} {
+		if _, se, code := awdCmd(t, "analyze", ck, "--k", "30", "--shard", shard, "--out", out, "--quiet"); code != 0 {
+			t.Fatalf("--shard %q: exit %d\n%s", shard, code, se)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, awd.OwnerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owner awd.Owner
+	var an analysisOwner
+	if err := json.Unmarshal(b, &owner); err != nil || json.Unmarshal(owner.Config, &an) != nil || an.Shard != "1/2" {
+		t.Errorf("recorded shard %q (%v), want 1/2", an.Shard, err)
+	}
+	first := filepath.Join(out, "shard_1_of_2.acc")
+	for _, fresh := range []bool{false, true} {
+		args := []string{"analyze", ck, "--k", "30", "--shard", "2/2", "--out", out}
+		if fresh {
+			args = append(args, "--fresh")
+		}
+		_, se, code := awdCmd(t, args...)
+		want := fmt.Sprintf("awd: --shard 2/2: %s holds shard 1/2 (shard_1_of_2.acc); each shard needs its own --out (e.g. --out %s-2): --fresh would delete that shard\n", out, out)
+		if code != 1 || se != want {
+			t.Errorf("fresh %v: exit %d\n%s\nwant\n%s", fresh, code, se, want)
+		}
+		if _, err := os.Stat(first); err != nil {
+			t.Fatalf("fresh %v: the first shard is gone: %v", fresh, err)
+		}
+	}
+	// Without the first shard's file there is nothing to lose: --fresh
+	// replaces the folder.
+	os.Remove(first)
+	if _, se, code := awdCmd(t, "analyze", ck, "--k", "30", "--shard", "2/2", "--out", out, "--quiet"); code != 1 || !strings.Contains(se, "each shard needs its own --out") {
+		t.Errorf("the folder of shard 1/2 without its file: exit %d\n%s", code, se)
+	}
+	if _, se, code := awdCmd(t, "analyze", ck, "--k", "30", "--shard", "2/2", "--out", out, "--fresh", "--quiet"); code != 0 {
+		t.Errorf("--fresh: exit %d\n%s", code, se)
+	}
 }
