@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,7 +45,11 @@ Writes OUT/results.json and OUT/arrays_epochNNNN.npz as 'awd analyze'.`,
 
 // reduceCommand is `awd reduce`.
 func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
-	acc, err := loadShards(cmd, paths)
+	// Signals first: a SIGTERM while the shards load ends the command with
+	// a message, not silently.
+	ctx, stop := signalContext()
+	defer stop()
+	acc, err := loadShards(ctx, cmd, paths)
 	if err != nil {
 		return err
 	}
@@ -56,8 +61,6 @@ func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
 		return err
 	}
 	defer folder.Close()
-	ctx, stop := signalContext()
-	defer stop()
 	epoch := acc.Info.Epoch
 	r, err := awd.Finalize(ctx, acc, newUI(cmd.ErrOrStderr(), o.quiet))
 	if err != nil {
@@ -69,12 +72,15 @@ func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
 // loadShards loads and merges the shards, naming the files in every
 // refusal: a shard given twice, shards of other analyses, missing shards.
 // Settings only the finish reads are the first shard's; a shard that asked
-// for others is named on stderr.
-func loadShards(cmd *cobra.Command, paths []string) (*awd.Accumulation, error) {
+// for others is named on stderr. ctx stops it between shards.
+func loadShards(ctx context.Context, cmd *cobra.Command, paths []string) (*awd.Accumulation, error) {
 	var acc *awd.Accumulation
 	seen := map[int]string{}
 	for _, p := range paths {
 		a, err := awd.LoadAccumulation(p)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err != nil {
 			return nil, err
 		}

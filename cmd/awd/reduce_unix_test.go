@@ -1,0 +1,69 @@
+//go:build unix
+
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestReduceSignalWhileLoading: a SIGTERM while awd reduce loads its shards
+// ends it with exit status 1 and the interrupted message, not killed by the
+// signal. The shard is a FIFO, so that reduce is held in the loading until
+// the test writes to it.
+func TestReduceSignalWhileLoading(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "shard_1_of_2.acc")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO: %v", err)
+	}
+	cmd := exec.Command(os.Args[0], "reduce", fifo, "--out", filepath.Join(dir, "red"))
+	cmd.Env = append(os.Environ(), "AWD_CLI_MAIN=1")
+	stderr := new(syncBuffer)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Opening the FIFO for writing without blocking succeeds once reduce
+	// has it open for reading: it is loading the shard.
+	var w *os.File
+	for start := time.Now(); w == nil; {
+		f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		switch {
+		case err == nil:
+			w = f
+		case !errors.Is(err, syscall.ENXIO):
+			t.Fatal(err)
+		case time.Since(start) > time.Minute:
+			t.Fatalf("reduce did not open the shard within a minute:\n%s", stderr.String())
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("reduce exited (%v) before it loaded the shard:\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(200 * time.Millisecond)
+	w.WriteString("not a shard")
+	w.Close()
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("reduce did not end within a minute of the signal")
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "awd: interrupted") {
+		t.Fatalf("after SIGTERM: %v\n%s", err, stderr.String())
+	}
+}
