@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/awd-toolkit/awd/internal/atomicfile"
@@ -109,7 +110,7 @@ func (f *Folder) claim(command string, cfg []byte, fresh bool) error {
 			return fmt.Errorf("%s holds the output of `awd %s`; use another --out (or --fresh to replace it)", f.Dir, f.Owner.Command)
 		}
 		if diff := jsonDiff(f.Owner.Config, cfg); diff != "" {
-			return fmt.Errorf("%s holds a %s with other settings (%s); use the same flags to resume, another --out, or --fresh", f.Dir, command, diff)
+			return fmt.Errorf("%s holds %s with other settings (%s); use the same flags to resume, another --out, or --fresh", f.Dir, withArticle(command), diff)
 		}
 		return nil
 	case err != nil && !errors.Is(err, os.ErrNotExist):
@@ -145,7 +146,16 @@ func (f *Folder) CheckData(fp string) error {
 		js, _ := json.MarshalIndent(f.Owner, "", "  ")
 		return atomicfile.WriteBytes(filepath.Join(f.Dir, OwnerFile), append(js, '\n'))
 	}
-	return fmt.Errorf("%s holds a %s of other data than these (fingerprint %.12s there, %.12s here): the files of the data folder changed; give the folder of the run's data, another --out, or --fresh", f.Dir, f.Owner.Command, f.Owner.Data, fp)
+	return fmt.Errorf("%s holds %s of other data than these (fingerprint %.12s there, %.12s here): the files of the data folder changed; give the folder of the run's data, another --out, or --fresh", f.Dir, withArticle(f.Owner.Command), f.Owner.Data, fp)
+}
+
+// withArticle is a command's name with its indefinite article, as the
+// folder's messages say it: "an analyze", "a reduce", "a run", "a train".
+func withArticle(command string) string {
+	if command != "" && strings.ContainsRune("aeiou", rune(command[0])) {
+		return "an " + command
+	}
+	return "a " + command
 }
 
 // Tool names this awd in owner files and reports ("awd <version>"); the

@@ -69,3 +69,26 @@ func TestFolderChecksDataByContent(t *testing.T) {
 		t.Errorf("another seed: %v", err)
 	}
 }
+
+// TestFolderMessagesRead: the refusals name the folder's command with the
+// right article for every command.
+func TestFolderMessagesRead(t *testing.T) {
+	for _, c := range []struct{ command, want string }{
+		{"analyze", "an analyze"}, {"reduce", "a reduce"}, {"run", "a run"}, {"train", "a train"},
+	} {
+		dir := filepath.Join(t.TempDir(), "out")
+		f, err := OpenFolder(dir, c.command, map[string]int{"k": 1}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.CheckData("fp1")
+		if err := f.CheckData("fp2"); err == nil || !strings.Contains(err.Error(), " holds "+c.want+" of other data") {
+			t.Errorf("%s, other data: %v", c.command, err)
+		}
+		f.Close()
+		_, err = OpenFolder(dir, c.command, map[string]int{"k": 2}, false)
+		if err == nil || !strings.Contains(err.Error(), " holds "+c.want+" with other settings (k: 1 here, 2 asked)") {
+			t.Errorf("%s, other settings: %v", c.command, err)
+		}
+	}
+}

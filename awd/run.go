@@ -286,7 +286,7 @@ func (r *runner) loadOwn(path string) (*nn.Model, *nn.CheckpointMeta, error) {
 		}
 		return nil, nil, fmt.Errorf("resume: %s was written by another run (run id %s, this folder's is %s); use --fresh to start over", rel, id, r.folder.Owner.RunID)
 	case !sameArch(meta.Arch, r.model.Arch) || meta.Epoch < 1 || meta.Epoch > r.cfg.Train.Epochs:
-		return nil, nil, fmt.Errorf("resume: %s holds a %s at epoch %d, not this run's model; use --fresh to start over", rel, meta.Arch.Model, meta.Epoch)
+		return nil, nil, fmt.Errorf("resume: %s holds the %s of epoch %d, not this run's model; use --fresh to start over", rel, meta.Arch.Model, meta.Epoch)
 	}
 	return m, meta, nil
 }
