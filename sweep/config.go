@@ -427,6 +427,10 @@ func (c *Config) check() error {
 	return err
 }
 
+// maxMemoryMB bounds a memory request: Slurm reads --mem in megabytes into
+// a 64-bit count, and no node has more than an exabyte.
+const maxMemoryMB = int64(1) << 40
+
 // parseMemory accepts Slurm's --mem values: a number with an optional unit
 // K, M, G or T (megabytes when none), and returns megabytes.
 func parseMemory(s string) (int64, error) {
@@ -438,15 +442,14 @@ func parseMemory(s string) (int64, error) {
 	if err != nil || v <= 0 {
 		return 0, fmt.Errorf("%q: want a positive size", s)
 	}
-	switch m[2] {
-	case "K":
-		v = (v + 1023) / 1024
-	case "G":
-		v *= 1024
-	case "T":
-		v *= 1024 * 1024
+	if m[2] == "K" {
+		v = v/1024 + min(v%1024, 1)
 	}
-	return v, nil
+	mult := map[string]int64{"K": 1, "": 1, "M": 1, "G": 1024, "T": 1024 * 1024}[m[2]]
+	if v > maxMemoryMB/mult {
+		return 0, fmt.Errorf("%q: more than Slurm can ask for (at most %dT)", s, maxMemoryMB/(1024*1024))
+	}
+	return v * mult, nil
 }
 
 // parseSlurmTime accepts Slurm's --time formats "M", "M:S", "H:M:S",

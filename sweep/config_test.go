@@ -118,6 +118,7 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"head", strings.Replace(minimal, "k: 20", "k: 20\n  head: 3", 1), `s.yaml:9: head "3": want all`},
 		{"threads", minimal + "resources:\n  threads: 0\n", "s.yaml:13: threads 0: want 1..1024"},
 		{"memory", minimal + "resources:\n  memory: lots\n", `s.yaml:13: memory: "lots": want a size`},
+		{"memory-overflow", minimal + "resources:\n  memory: 99999999999999T\n", `s.yaml:13: memory: "99999999999999T": more than Slurm can ask for`},
 		{"time", minimal + "resources:\n  time: 1:2:3:4\n", `s.yaml:13: time: "1:2:3:4"`},
 		{"sbatch", minimal + "slurm:\n  sbatch: [account=x]\n", `s.yaml:13: sbatch: "account=x" is not one long option`},
 		{"name", strings.Replace(minimal, "name: t", "name: a b", 1), `s.yaml: name "a b"`},

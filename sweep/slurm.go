@@ -24,7 +24,16 @@ type SlurmOptions struct {
 	Sbatch      []string // more #SBATCH options
 	// CollectMemory and CollectTime are the collect job's resources.
 	CollectMemory, CollectTime string
+	// MaxArrayTasks is the most tasks of one job array; 0 is
+	// DefaultMaxArrayTasks. A resource shape with more tasks is split into
+	// several arrays, each with its own task list.
+	MaxArrayTasks int
 }
+
+// DefaultMaxArrayTasks is the most tasks WriteSlurm puts into one job
+// array: Slurm's default MaxArraySize of 1001 allows the indices 0..1000,
+// and sbatch rejects a larger --array.
+const DefaultMaxArrayTasks = 1000
 
 // SlurmOptionsOf returns the options of cfg's slurm section; awd is used
 // when the config names no binary.
@@ -65,7 +74,8 @@ func shellQuote(s string) string {
 }
 
 // WriteSlurm writes the scripts that run jobs as Slurm job arrays, one
-// array per resource shape (threads, memory, time), one task per job, and
+// array per resource shape (threads, memory, time; several when the shape
+// has more than opt.MaxArrayTasks tasks), one task per job, and
 // the collect job that writes the tables once every task succeeded. It
 // writes them into a new folder slurm/NNN of the sweep and submits nothing.
 func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
@@ -142,12 +152,29 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 			fmt.Fprintf(b, "#SBATCH %s\n", o)
 		}
 	}
-	for i, sh := range shapes {
+	maxTasks := opt.MaxArrayTasks
+	if maxTasks <= 0 {
+		maxTasks = DefaultMaxArrayTasks
+	}
+	type chunk struct {
+		shape
+		lines []string
+	}
+	var chunks []chunk
+	for _, sh := range shapes {
+		for lines := byShape[sh]; len(lines) > 0; {
+			n := min(len(lines), maxTasks)
+			chunks = append(chunks, chunk{sh, lines[:n]})
+			lines = lines[n:]
+		}
+	}
+	for i, ch := range chunks {
+		sh := ch.shape
 		a := Array{Phase: sh.phase, Threads: sh.threads, Memory: sh.memory, Time: sh.time,
 			Script: filepath.Join(dir, fmt.Sprintf("array%d.sbatch", i+1)),
 			Tasks:  filepath.Join(dir, fmt.Sprintf("tasks%d.txt", i+1))}
 		var list bytes.Buffer
-		for _, line := range byShape[sh] {
+		for _, line := range ch.lines {
 			a.Jobs = append(a.Jobs, line)
 			list.WriteString(line + "\n")
 		}

@@ -1,0 +1,83 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeSbatch writes a stand-in for sbatch that logs its arguments, one
+// call per line, to the returned file and prints the job ids 101, 102, ...
+func fakeSbatch(t *testing.T) (cmd, calls string) {
+	t.Helper()
+	dir := t.TempDir()
+	cmd, calls = filepath.Join(dir, "sbatch"), filepath.Join(dir, "calls")
+	script := fmt.Sprintf("#!/bin/sh\nn=$(cat %[1]s/n 2>/dev/null || echo 100)\nn=$((n+1))\necho $n > %[1]s/n\necho \"$*\" >> %[2]s\necho $n\n", dir, calls)
+	if err := os.WriteFile(cmd, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, calls
+}
+
+// TestSlurmArraysSplit: a resource shape with more tasks than one array
+// may hold (Slurm's default MaxArraySize 1001: indices 0..1000) is written
+// as several arrays of at most 1000 tasks, each with its own task list
+// naming its own jobs, and the collect job depends on all of them.
+func TestSlurmArraysSplit(t *testing.T) {
+	seeds := make([]string, 251)
+	for i := range seeds {
+		seeds[i] = fmt.Sprint(i + 1)
+	}
+	s := prepare(t, strings.Replace(minimal, "seeds: [1, 2]", "seeds: ["+strings.Join(seeds, ", ")+"]", 1))
+	if len(s.Jobs) != 1004 {
+		t.Fatalf("%d jobs, want 1004", len(s.Jobs))
+	}
+	sub, err := WriteSlurm(s, s.Jobs, SlurmOptions{Awd: "/usr/bin/awd", MaxParallel: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub.Arrays) != 2 || len(sub.Arrays[0].Jobs) != 1000 || len(sub.Arrays[1].Jobs) != 4 {
+		t.Fatalf("arrays: %d, want 2 of 1000 and 4 tasks", len(sub.Arrays))
+	}
+	seen := map[string]bool{}
+	for i, a := range sub.Arrays {
+		script, _ := os.ReadFile(a.Script)
+		if want := fmt.Sprintf("#SBATCH --array=0-%d%%8\n", len(a.Jobs)-1); !strings.Contains(string(script), want) {
+			t.Errorf("array %d lacks %q:\n%s", i+1, want, script)
+		}
+		if !strings.Contains(string(script), "--tasks '"+a.Tasks+"'") {
+			t.Errorf("array %d does not read its own task list %s:\n%s", i+1, a.Tasks, script)
+		}
+		for k := range a.Jobs {
+			id, err := TaskJob(a.Tasks, k)
+			if err != nil || id != a.Jobs[k] {
+				t.Fatalf("array %d task %d: %q %v, want %q", i+1, k, id, err, a.Jobs[k])
+			}
+			seen[id] = true
+		}
+	}
+	if len(seen) != len(s.Jobs) {
+		t.Errorf("the arrays run %d distinct jobs, want %d", len(seen), len(s.Jobs))
+	}
+
+	// A smaller limit; the collect job waits for every array.
+	sub, err = WriteSlurm(s, s.Jobs[:8], SlurmOptions{Awd: "/usr/bin/awd", MaxArrayTasks: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub.Arrays) != 3 || len(sub.Arrays[2].Jobs) != 2 {
+		t.Fatalf("8 tasks at most 3 per array: %d arrays", len(sub.Arrays))
+	}
+	sbatch, calls := fakeSbatch(t)
+	if err := Submit(context.Background(), sub, sbatch); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(calls)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[3], "--parsable --dependency=afterok:101:102:103 ") || sub.CollectID != "104" {
+		t.Errorf("sbatch calls (collect %s):\n%s", sub.CollectID, b)
+	}
+}
