@@ -261,6 +261,12 @@ type JobState struct {
 	// a done job whose results changed or vanished is run again, from
 	// scratch.
 	ResultsSHA256 string `json:"results_sha256,omitempty"`
+	// Results is the results file ResultsSHA256 is of, relative to the
+	// job's folder ("run/results.json", or "results.json" for a sharded
+	// job): a done job stays done when only its resources change, its
+	// shard count among them. Empty in records of older versions: the
+	// job's ResultsPath.
+	Results string `json:"results,omitempty"`
 	// Restart: this start runs the job from scratch (its results changed
 	// after it was done); a start that fails or is killed leaves it set,
 	// and the next start starts over again.
@@ -302,6 +308,16 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// resultsOf is the results file of job j that its record rec names: the
+// one it recorded when it was done (whatever its shard count is now), or
+// ResultsPath.
+func (s *Sweep) resultsOf(j *Job, rec *JobState) string {
+	if rec != nil && rec.State == StateDone && rec.Results != "" {
+		return filepath.Join(s.JobDir(j.ID), filepath.FromSlash(rec.Results))
+	}
+	return s.ResultsPath(j)
+}
+
 // Status is one job's state as seen from the sweep folder.
 type Status struct {
 	Job    *Job
@@ -329,7 +345,7 @@ func (s *Sweep) Status(j *Job) Status {
 	st.Record = rec
 	switch rec.State {
 	case StateDone:
-		sum, err := fileSHA256(s.ResultsPath(j))
+		sum, err := fileSHA256(s.resultsOf(j, rec))
 		switch {
 		case err != nil:
 			st.State, st.Detail = StateInterrupted, "recorded done but "+ResultsFile+" is unreadable ("+err.Error()+"); the next start runs it from scratch"

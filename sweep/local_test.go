@@ -563,3 +563,56 @@ func TestDataDirOfTheConfig(t *testing.T) {
 		t.Errorf("missing data_dir: %v", err)
 	}
 }
+
+// TestResourcesChangeKeepsDone: a done job stays done when the config
+// changes only its resources, its shard count among them (the results
+// file it recorded is checked, not the one the new count would write),
+// and is neither trained again nor left out of the tables.
+func TestResourcesChangeKeepsDone(t *testing.T) {
+	s := prepare(t, minimal)
+	j := s.Jobs[0]
+	if err := RunJob(context.Background(), s, j.ID, fakeExec); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(filepath.Dir(s.Dir), "s.yaml")
+	src := strings.TrimLeft(minimal, "\n") + "    shards: 2\nresources: {threads: 2, memory: 1G}\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j2, err := s2.Job(j.ID)
+	if err != nil || j2.Shards != 2 || j2.Threads != 2 {
+		t.Fatalf("job after the change: %v, %+v", err, j2)
+	}
+	if st := s2.Status(j2); st.State != StateDone {
+		t.Fatalf("done job after its shard count changed: %s %q", st.State, st.Detail)
+	}
+	retrain := func(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
+		t.Errorf("job %s trained again (fresh %v)", j.ID, fresh)
+		return nil
+	}
+	if err := RunJob(context.Background(), s2, j.ID, retrain); err != nil {
+		t.Fatal(err)
+	}
+	if err := RunStep(context.Background(), s2, j.ID, StepTrain, retrain); err != nil {
+		t.Fatal(err)
+	}
+	if n := starts(t, s2)[j.ID]; n != 1 {
+		t.Errorf("job started %d times, want 1", n)
+	}
+	if f := s2.Finished(); len(f.Jobs) != 1 || f.Jobs[0].ID != j.ID {
+		t.Errorf("the tables read %d jobs, want %s: %v", len(f.Jobs), j.ID, f.Notes)
+	}
+	// Its results changed after all: run again, from scratch.
+	os.WriteFile(filepath.Join(s2.RunDir(j.ID), ResultsFile), []byte("{}"), 0o644)
+	if st := s2.Status(j2); st.State != StateInterrupted || !strings.Contains(st.Detail, "changed") {
+		t.Errorf("tampered results: %s %q", st.State, st.Detail)
+	}
+}

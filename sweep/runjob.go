@@ -173,7 +173,8 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 		if rec.ResultsSHA256, runErr = fileSHA256(s.ResultsPath(j)); runErr != nil {
 			runErr = fmt.Errorf("the run left no readable %s: %w", ResultsFile, runErr)
 		} else {
-			rec.State = StateDone
+			rel, _ := filepath.Rel(s.JobDir(id), s.ResultsPath(j))
+			rec.State, rec.Results = StateDone, filepath.ToSlash(rel)
 		}
 	}
 	if runErr == nil {

@@ -37,7 +37,7 @@ func (s *Sweep) Finished() *Finished {
 			f.Notes = append(f.Notes, j.ID+": "+reason+", left out")
 			continue
 		}
-		rep, err := awd.ReadReport(s.ResultsPath(j))
+		rep, err := awd.ReadReport(s.resultsOf(j, st.Record))
 		if err != nil {
 			f.Notes = append(f.Notes, j.ID+": "+err.Error()+", left out")
 			continue
