@@ -236,7 +236,7 @@ func Open(dir string) (*Sweep, error) {
 // JobState is state.json: what the job's process last recorded.
 type JobState struct {
 	SchemaVersion int       `json:"schema_version"`
-	State         string    `json:"state"` // running, done or failed
+	State         string    `json:"state"` // running, analysing, done, interrupted (stopped by a signal) or failed
 	Host          string    `json:"host"`
 	PID           int       `json:"pid"`
 	Slurm         string    `json:"slurm,omitempty"` // array job and task id, "1234_5", or job id
@@ -325,11 +325,28 @@ type Status struct {
 	Detail string // the error of a failed job, why a done job is not, the host of a running one
 	Record *JobState
 	Log    string // path of the job's log
+
+	// slurmTask is the Slurm task to ask squeue about (checkSlurm): the
+	// record of another host says running, and its lock is not visible.
+	slurmTask string
 }
 
 // Status returns the state of job j: done only when its process recorded
-// success and results.json still has the checksum it recorded.
+// success and results.json still has the checksum it recorded; running
+// when its lock is held, or when the record of another host (whose lock
+// may not be visible here) says so and Slurm still holds the task it
+// names (squeue; per its record when it names none or squeue cannot
+// tell).
 func (s *Sweep) Status(j *Job) Status {
+	sts := []Status{s.status(j)}
+	checkSlurm(sts)
+	return sts[0]
+}
+
+// status is Status without asking Slurm: the status of a record of another
+// host that says running and names a Slurm task is "running (per its
+// record)" with slurmTask set, for checkSlurm.
+func (s *Sweep) status(j *Job) Status {
 	st := Status{Job: j, State: StatePending, Log: filepath.Join(s.JobDir(j.ID), logFile)}
 	rec, err := s.readState(j.ID)
 	if errors.Is(err, os.ErrNotExist) {
@@ -359,8 +376,19 @@ func (s *Sweep) Status(j *Job) Status {
 		if locked(filepath.Join(s.JobDir(j.ID), lockFile)) {
 			st.State, st.Detail = StateRunning, fmt.Sprintf("process %d on %s", rec.PID, rec.Host)
 		} else if host, _ := os.Hostname(); host != rec.Host {
-			// Another node's lock may not be visible here: trust its record.
+			// Another node's lock may not be visible here: trust its
+			// record, unless Slurm no longer has its task (checkSlurm).
 			st.State, st.Detail = StateRunning, fmt.Sprintf("process %d on %s (per its record)", rec.PID, rec.Host)
+			st.slurmTask = rec.Slurm
+		}
+	case StateInterrupted:
+		what := "resumes it"
+		if rec.Restart {
+			what = "runs it from scratch"
+		}
+		st.State, st.Detail = StateInterrupted, fmt.Sprintf("stopped by a signal on %s at %s; the next start %s", rec.Host, rec.Ended.Format(time.RFC3339), what)
+		if locked(filepath.Join(s.JobDir(j.ID), lockFile)) {
+			st.State, st.Detail = StateRunning, ""
 		}
 	case StateAnalysing:
 		st.State, st.Detail = StateAnalysing, "trained; analysis shards or their reduction pending"
@@ -375,13 +403,47 @@ func (s *Sweep) Status(j *Job) Status {
 	return st
 }
 
-// Statuses returns the status of every job, in grid order.
+// Statuses returns the status of every job, in grid order (asking squeue
+// at most once).
 func (s *Sweep) Statuses() []Status {
 	out := make([]Status, len(s.Jobs))
 	for i, j := range s.Jobs {
-		out[i] = s.Status(j)
+		out[i] = s.status(j)
 	}
+	checkSlurm(out)
 	return out
+}
+
+// checkSlurm asks squeue, once, about the Slurm tasks of the statuses that
+// are running per the record of another host: a task Slurm no longer holds
+// was stopped or killed before its process could record it, so its job is
+// interrupted. When squeue cannot answer the records are trusted.
+func checkSlurm(sts []Status) {
+	var tasks []string
+	for _, st := range sts {
+		if st.slurmTask != "" {
+			tasks = append(tasks, st.slurmTask)
+		}
+	}
+	if len(tasks) == 0 {
+		return
+	}
+	held, ok := slurmHolds(tasks)
+	for i := range sts {
+		st := &sts[i]
+		task := st.slurmTask
+		if task == "" || !ok {
+			st.slurmTask = ""
+			continue
+		}
+		st.slurmTask = ""
+		r := st.Record
+		if state, ok := held[task]; ok {
+			st.Detail = fmt.Sprintf("process %d on %s (Slurm task %s %s)", r.PID, r.Host, task, state)
+			continue
+		}
+		st.State, st.Detail = StateInterrupted, fmt.Sprintf("process %d on %s ended without a word: Slurm no longer has its task %s (stopped or killed); the next start resumes it", r.PID, r.Host, task)
+	}
 }
 
 // Count tallies statuses by state.

@@ -616,3 +616,81 @@ func TestResourcesChangeKeepsDone(t *testing.T) {
 		t.Errorf("tampered results: %s %q", st.State, st.Detail)
 	}
 }
+
+// TestStoppedOrKilledElsewhere: a job stopped by a signal (Slurm's SIGTERM
+// at the time limit) is recorded interrupted, not running, whatever host
+// reads it; a record of another host that says running is trusted only
+// while Slurm still holds the task it names (squeue, a stand-in here), or
+// when it names none or squeue cannot tell.
+func TestStoppedOrKilledElsewhere(t *testing.T) {
+	s := prepare(t, minimal)
+	j := s.Jobs[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := func(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
+		cancel()
+		return ctx.Err()
+	}
+	if err := RunJob(ctx, s, j.ID, stopped); err == nil {
+		t.Fatal("a stopped job returned no error")
+	}
+	rec, err := s.readState(j.ID)
+	if err != nil || rec.State != StateInterrupted {
+		t.Fatalf("stopped job recorded %v %v", rec, err)
+	}
+	rec.Host = "node7"
+	s.writeState(j.ID, rec)
+	if st := s.Status(j); st.State != StateInterrupted || !strings.Contains(st.Detail, "stopped by a signal on node7") {
+		t.Errorf("stopped on another host: %s %q", st.State, st.Detail)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.JobDir(j.ID), logFile)); !strings.Contains(string(b), " stopped after ") {
+		t.Errorf("log of the stopped job:\n%s", b)
+	}
+
+	// Killed on node7 (SIGKILL): its record says running.
+	rec.State, rec.Slurm = StateRunning, "555_3"
+	s.writeState(j.ID, rec)
+	fake := filepath.Join(t.TempDir(), "squeue")
+	defer func(old string) { squeue = old }(squeue)
+	squeue = fake
+	for _, tc := range []struct {
+		script, slurm, state, detail string
+	}{
+		{"echo '555 3 RUNNING'", "555_3", StateRunning, "(Slurm task 555_3 RUNNING)"},
+		{"echo '555 4 PENDING'", "555_3", StateInterrupted, "Slurm no longer has its task 555_3"},
+		{"echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1", "555_3", StateInterrupted, "Slurm no longer has its task 555_3"},
+		{"echo 'slurm_load_jobs error: Unable to contact slurm controller' >&2; exit 1", "555_3", StateRunning, "(per its record)"},
+		{"echo '555 N/A RUNNING'", "555", StateRunning, "(Slurm task 555 RUNNING)"},
+		{"exit 0", "", StateRunning, "(per its record)"},
+	} {
+		os.WriteFile(fake, []byte("#!/bin/sh\n"+tc.script+"\n"), 0o755)
+		rec.Slurm = tc.slurm
+		s.writeState(j.ID, rec)
+		st := s.Status(j)
+		if st.State != tc.state || !strings.Contains(st.Detail, tc.detail) {
+			t.Errorf("squeue %q, task %q: %s %q, want %s with %q", tc.script, tc.slurm, st.State, st.Detail, tc.state, tc.detail)
+		}
+		if sts := s.Statuses(); sts[0].State != tc.state {
+			t.Errorf("squeue %q: Statuses says %s", tc.script, sts[0].State)
+		}
+	}
+	squeue = filepath.Join(t.TempDir(), "missing")
+	rec.Slurm = "555_3"
+	s.writeState(j.ID, rec)
+	if st := s.Status(j); st.State != StateRunning || !strings.Contains(st.Detail, "(per its record)") {
+		t.Errorf("without squeue: %s %q", st.State, st.Detail)
+	}
+
+	// The interrupted job resumes (not from scratch) on the next start.
+	squeue = fake
+	os.WriteFile(fake, []byte("#!/bin/sh\nexit 0\n"), 0o755)
+	var freshes []bool
+	if err := RunJob(context.Background(), s, j.ID, func(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
+		freshes = append(freshes, fresh)
+		return fakeExec(ctx, j, dir, fresh, log)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(freshes) != 1 || freshes[0] {
+		t.Errorf("resumed with fresh %v", freshes)
+	}
+}

@@ -64,7 +64,8 @@ func parseStep(step string, j *Job) (kind string, i int, err error) {
 // step its shard's), returns at once when the job is done, sets GOMAXPROCS
 // and the linear-algebra threads to the job's thread count, records the
 // state (running, then done with the results' checksum, analysing after a
-// sharded job's training, or failed with the error) and appends the output
+// sharded job's training, interrupted when ctx ends first, or failed with
+// the error) and appends the output
 // to the job's log. exec runs the training (awd.Run in the CLI).
 func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) error {
 	j, err := s.Job(id)
@@ -183,14 +184,23 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	if runErr != nil {
 		rec.State, rec.Error = StateFailed, runErr.Error()
 		if ctx.Err() != nil {
-			// Stopped, not failed: the next start resumes it.
-			rec.State, rec.Error = StateRunning, ""
+			// Stopped (Ctrl-C, or Slurm's SIGTERM at the time limit),
+			// not failed: the next start resumes it. A stopped reduction
+			// leaves the job trained, its shards kept.
+			rec.State, rec.Error = StateInterrupted, ""
+			if kind == StepReduce {
+				rec.State = StateAnalysing
+			}
 		}
 	}
 	if err := s.writeState(id, rec); err != nil && runErr == nil {
 		runErr = err
 	}
-	fmt.Fprintf(logf, "=== %s %s after %.1fs%s\n", rec.Ended.Format(time.RFC3339), map[bool]string{true: rec.State, false: "failed"}[runErr == nil], time.Since(t0).Seconds(), errNote(runErr))
+	end := map[bool]string{true: rec.State, false: "failed"}[runErr == nil]
+	if runErr != nil && rec.State != StateFailed {
+		end = "stopped"
+	}
+	fmt.Fprintf(logf, "=== %s %s after %.1fs%s\n", rec.Ended.Format(time.RFC3339), end, time.Since(t0).Seconds(), errNote(runErr))
 	if runErr != nil {
 		return fmt.Errorf("job %s: %w", id, runErr)
 	}

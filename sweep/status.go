@@ -102,15 +102,8 @@ func queued(subs []*Submission) map[string]string {
 	if len(ids) == 0 {
 		return out
 	}
-	b, err := exec.Command(squeue, "-h", "-r", "-j", strings.Join(ids, ","), "-o", "%F %K %T").Output()
-	if err != nil {
-		return out
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			continue
-		}
+	lines, _ := runSqueue(ids)
+	for _, f := range lines {
 		a, ok := arrays[f[0]]
 		k, err := strconv.Atoi(f[1])
 		if !ok || err != nil || k < 0 || k >= len(a.Jobs) {
@@ -120,4 +113,50 @@ func queued(subs []*Submission) map[string]string {
 		out[id] = fmt.Sprintf("task %s_%d %s", f[0], k, f[2])
 	}
 	return out
+}
+
+// runSqueue asks squeue about the Slurm jobs ids (array jobs: every task)
+// and returns a line per job or task it holds: the (array) job id, the
+// array task id ("N/A" for a job that is no array) and the state. ok is
+// false when squeue is missing or fails for another reason than not
+// knowing the jobs (Slurm forgets a job some minutes after it ended).
+func runSqueue(ids []string) (lines [][3]string, ok bool) {
+	var stderr strings.Builder
+	cmd := exec.Command(squeue, "-h", "-r", "-j", strings.Join(ids, ","), "-o", "%F %K %T")
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return nil, strings.Contains(stderr.String(), "Invalid job id")
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 {
+			lines = append(lines, [3]string{f[0], f[1], f[2]})
+		}
+	}
+	return lines, true
+}
+
+// slurmHolds asks squeue which of the Slurm tasks ("A_a": task a of array
+// job A; or a job id) it still holds, queued or running, and returns their
+// states. ok is false when squeue cannot tell.
+func slurmHolds(tasks []string) (held map[string]string, ok bool) {
+	var ids []string
+	for _, t := range tasks {
+		if id, _, _ := strings.Cut(t, "_"); !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	lines, ok := runSqueue(ids)
+	if !ok {
+		return nil, false
+	}
+	held = map[string]string{}
+	for _, f := range lines {
+		if f[1] == "N/A" {
+			held[f[0]] = f[2]
+		} else {
+			held[f[0]+"_"+f[1]] = f[2]
+		}
+	}
+	return held, true
 }
