@@ -394,6 +394,8 @@ func (s *Sweep) status(j *Job) Status {
 		st.State, st.Detail = StateAnalysing, "trained; analysis shards or their reduction pending"
 		if locked(filepath.Join(s.JobDir(j.ID), lockFile)) {
 			st.State = StateRunning
+		} else if fails := s.shardFailures(j); len(fails) > 0 {
+			st.State, st.Detail = StateFailed, strings.Join(fails, "\n")
 		}
 	case StateFailed:
 		st.State, st.Detail = StateFailed, rec.Error

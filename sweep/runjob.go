@@ -105,7 +105,14 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 	if kind == StepShard {
 		fmt.Fprintf(logf, "=== %s shard %d/%d on %s (pid %d%s)\n", time.Now().UTC().Format(time.RFC3339), shard, j.Shards, hostname(), os.Getpid(), slurmNote(slurmTaskID()))
 		if err := s.runShard(ctx, j, shard, j.Shards, logf); err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintf(logf, "=== shard %d/%d stopped: %v\n", shard, j.Shards, err)
+				return fmt.Errorf("job %s: shard %d/%d: %w", id, shard, j.Shards, err)
+			}
 			fmt.Fprintf(logf, "=== shard %d/%d failed: %v\n", shard, j.Shards, err)
+			if rerr := s.recordShardFailure(j, shard, err); rerr != nil {
+				fmt.Fprintf(logf, "=== %v\n", rerr)
+			}
 			return fmt.Errorf("job %s: shard %d/%d: %w", id, shard, j.Shards, err)
 		}
 		return nil
@@ -243,10 +250,15 @@ func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, ex
 
 // ReduceReady reduces the sharded jobs whose shards are all saved (the
 // Slurm collect job does this before it writes the tables) and returns
-// the errors of those that failed.
+// the errors of those that failed, and of those it could not reduce
+// because a shard step failed.
 func ReduceReady(ctx context.Context, s *Sweep) []error {
 	var errs []error
 	for _, st := range s.Statuses() {
+		if st.State == StateFailed && st.Record != nil && st.Record.State == StateAnalysing {
+			errs = append(errs, fmt.Errorf("job %s: not reduced: %s", st.Job.ID, firstLine(st.Detail)))
+			continue
+		}
 		if st.State == StateAnalysing && s.shardsDone(st.Job) {
 			if err := RunStep(ctx, s, st.Job.ID, StepReduce, nil); err != nil {
 				errs = append(errs, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/nn"
@@ -134,7 +135,56 @@ func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) e
 		}
 		fmt.Fprintf(log, "epoch %d: shard %d of %d accumulated (%d samples)\n", e, i, n, len(acc.Samples))
 	}
+	if err := os.Remove(s.shardFailurePath(j.ID, i, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	return nil
+}
+
+// shardFailure is jobs/ID/shards/shard_i_of_n.failed: what the last failed
+// step of shard i recorded. A shard step does not hold the job's lock and
+// so does not write state.json; its success removes the file.
+type shardFailure struct {
+	SchemaVersion int       `json:"schema_version"`
+	Shard         string    `json:"shard"` // "i/n"
+	Error         string    `json:"error"`
+	Host          string    `json:"host"`
+	PID           int       `json:"pid"`
+	Slurm         string    `json:"slurm,omitempty"`
+	Ended         time.Time `json:"ended"`
+}
+
+func (s *Sweep) shardFailurePath(id string, i, n int) string {
+	return filepath.Join(s.JobDir(id), shardsDir, fmt.Sprintf("shard_%d_of_%d.failed", i, n))
+}
+
+// recordShardFailure records that shard i's step of job j failed with err
+// (under shard i's lock).
+func (s *Sweep) recordShardFailure(j *Job, i int, err error) error {
+	path := s.shardFailurePath(j.ID, i, j.Shards)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return writeJSON(path, shardFailure{SchemaVersion: SchemaVersion, Shard: fmt.Sprintf("%d/%d", i, j.Shards), Error: err.Error(),
+		Host: hostname(), PID: os.Getpid(), Slurm: slurmTaskID(), Ended: time.Now().UTC()})
+}
+
+// shardFailures returns the recorded failures of the shard steps of job
+// j's current shard count, as "shard i/n failed on HOST: error".
+func (s *Sweep) shardFailures(j *Job) []string {
+	var out []string
+	for i := 1; i <= j.Shards; i++ {
+		var f shardFailure
+		path := s.shardFailurePath(j.ID, i, j.Shards)
+		if err := readJSON(path, &f); errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			out = append(out, fmt.Sprintf("shard %d/%d failed: %v", i, j.Shards, err))
+			continue
+		}
+		out = append(out, fmt.Sprintf("shard %s failed on %s%s: %s", f.Shard, f.Host, slurmNote(f.Slurm), f.Error))
+	}
+	return out
 }
 
 // reduce merges the shards of every analysed epoch of a sharded job,
@@ -187,7 +237,8 @@ func (s *Sweep) reduce(ctx context.Context, j *Job, log io.Writer) error {
 // wrote (the shards, the job's results.json and arrays), for a start over.
 func (s *Sweep) removeAnalyses(j *Job) error {
 	var files []string
-	for _, pat := range []string{filepath.Join(s.JobDir(j.ID), shardsDir, "e*_*_of_*.acc"), filepath.Join(s.JobDir(j.ID), "arrays_epoch*.npz")} {
+	for _, pat := range []string{filepath.Join(s.JobDir(j.ID), shardsDir, "e*_*_of_*.acc"), filepath.Join(s.JobDir(j.ID), shardsDir, "shard_*_of_*.failed"),
+		filepath.Join(s.JobDir(j.ID), "arrays_epoch*.npz")} {
 		m, _ := filepath.Glob(pat)
 		files = append(files, m...)
 	}

@@ -233,3 +233,65 @@ func TestStaleShardRecomputed(t *testing.T) {
 		t.Fatalf("after the reduction: %s %s", st.State, st.Detail)
 	}
 }
+
+// TestFailedShardRecorded: a failed shard step (as a Slurm task runs it)
+// is recorded: the job shows failed with the shard's error, is listed by
+// status --failed, is not reduced (ReduceReady says why), and a retry of
+// the shard that succeeds clears it.
+func TestFailedShardRecorded(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s := prepare(t, tinyReal+"    shards: 2\n")
+	j := s.Jobs[0]
+	if err := RunStep(ctx, s, j.ID, StepTrain, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(s.RunDir(j.ID), "checkpoints", "epoch_0002.npz")
+	good, err := os.ReadFile(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(ck, good[:len(good)/2], 0o644)
+	err = RunStep(ctx, s, j.ID, "shard 2/2", libraryExec)
+	if err == nil {
+		t.Fatal("the shard of a damaged checkpoint succeeded")
+	}
+	st := s.Status(j)
+	if st.State != StateFailed || !strings.Contains(st.Detail, "shard 2/2 failed on ") {
+		t.Errorf("after a failed shard: %s %q", st.State, st.Detail)
+	}
+	var b strings.Builder
+	if err := WriteStatus(&b, s, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "failed  "+j.ID) || !strings.Contains(b.String(), "shard 2/2 failed") {
+		t.Errorf("status --failed:\n%s", b.String())
+	}
+	errs := ReduceReady(ctx, s)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "job "+j.ID+": not reduced: shard 2/2 failed") {
+		t.Errorf("ReduceReady: %v", errs)
+	}
+	// The submission runs its shards again, not its training.
+	sub, err := WriteSlurm(s, []*Job{j}, SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub.Arrays) != 1 || strings.Join(sub.Arrays[0].Jobs, ",") != j.ID+" shard 1/2,"+j.ID+" shard 2/2" {
+		t.Errorf("resubmission: %+v", sub.Arrays)
+	}
+	os.WriteFile(ck, good, 0o644)
+	for _, step := range []string{"shard 2/2", "shard 1/2"} {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := s.Status(j); st.State != StateAnalysing {
+		t.Errorf("after the retried shard: %s %q", st.State, st.Detail)
+	}
+	if errs := ReduceReady(ctx, s); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if st := s.Status(j); st.State != StateDone {
+		t.Errorf("after the reduction: %s %q", st.State, st.Detail)
+	}
+}

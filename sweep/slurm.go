@@ -136,7 +136,7 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 			add(j, 0, j.ID)
 			continue
 		}
-		if s.Status(j).State != StateAnalysing {
+		if rec := s.Status(j).Record; rec == nil || rec.State != StateAnalysing {
 			add(j, 0, j.ID+" "+StepTrain)
 		}
 		for i := 1; i <= j.Shards; i++ {

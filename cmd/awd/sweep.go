@@ -164,7 +164,7 @@ func collectSweep(s *sweep.Sweep) ([]string, error) {
 	defer release()
 	files, series, err := sweep.Collect(s)
 	if err == nil && len(rerrs) > 0 {
-		err = fmt.Errorf("%d sharded jobs failed to reduce: %w", len(rerrs), rerrs[0])
+		err = fmt.Errorf("%d sharded jobs could not be reduced (`awd sweep status --failed %s` lists them; run the sweep again to retry them): %w", len(rerrs), s.Dir, rerrs[0])
 	}
 	if err != nil {
 		return files, err
