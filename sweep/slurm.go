@@ -303,25 +303,32 @@ func runSbatch(ctx context.Context, sbatch string, args ...string) (string, erro
 	return id, nil
 }
 
-// Submissions reads the sweep's submissions, oldest first.
+// Submissions reads the sweep's submissions, oldest first, skipping those
+// whose submission.json is damaged.
 func (s *Sweep) Submissions() ([]*Submission, error) {
+	subs, _, err := s.submissions()
+	return subs, err
+}
+
+// submissions is Submissions, with a note for every submission skipped
+// because its submission.json cannot be read.
+func (s *Sweep) submissions() (subs []*Submission, notes []string, err error) {
 	dirs, err := filepath.Glob(filepath.Join(s.Dir, "slurm", "[0-9][0-9][0-9]*"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.Sort(dirs)
-	var subs []*Submission
 	for _, d := range dirs {
 		var sub Submission
 		if err := readJSON(filepath.Join(d, "submission.json"), &sub); err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				continue
+			if !errors.Is(err, os.ErrNotExist) {
+				notes = append(notes, fmt.Sprintf("submission %s skipped: %v", d, err))
 			}
-			return nil, err
+			continue
 		}
 		subs = append(subs, &sub)
 	}
-	return subs, nil
+	return subs, notes, nil
 }
 
 // SlurmLog returns the Slurm output file of a task recorded as "A_a" (array

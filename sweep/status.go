@@ -15,7 +15,7 @@ import (
 // jobs with their error, then the counts; failedOnly keeps the failed and
 // interrupted jobs.
 func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
-	subs, err := s.Submissions()
+	subs, notes, err := s.submissions()
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,9 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.State, st.Job.ID, att, sec, log)
 		if st.Detail != "" && st.State != StateDone {
-			fmt.Fprintf(tw, "\t  %s\t\t\t\n", firstLine(st.Detail))
+			// The last cell of a line sets no column's width: the
+			// detail does not widen the JOB column.
+			fmt.Fprintf(tw, "\t  %s\n", firstLine(st.Detail))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -69,10 +71,19 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 	if len(subs) > 0 {
 		last := subs[len(subs)-1]
 		var ids []string
+		submitted := last.CollectID != ""
 		for _, a := range last.Arrays {
-			ids = append(ids, a.ID)
+			ids = append(ids, cmpOr(a.ID, "not submitted"))
+			submitted = submitted || a.ID != ""
 		}
-		fmt.Fprintf(w, "last Slurm submission: %s (arrays %s, collect %s)\n", last.Dir, strings.Join(ids, ", "), last.CollectID)
+		if !submitted {
+			fmt.Fprintf(w, "last Slurm submission: %s (written, not submitted: --dry-run, or sbatch failed)\n", last.Dir)
+		} else {
+			fmt.Fprintf(w, "last Slurm submission: %s (arrays %s, collect %s)\n", last.Dir, strings.Join(ids, ", "), cmpOr(last.CollectID, "not submitted"))
+		}
+	}
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
 }

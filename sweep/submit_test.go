@@ -81,3 +81,44 @@ func TestSlurmArraysSplit(t *testing.T) {
 		t.Errorf("sbatch calls (collect %s):\n%s", sub.CollectID, b)
 	}
 }
+
+// TestStatusListing: a failed job's long error does not widen the JOB
+// column, a submission written but never submitted (--dry-run) says so,
+// and a damaged submission.json is skipped with a note instead of failing
+// the status.
+func TestStatusListing(t *testing.T) {
+	s := prepare(t, minimal)
+	rec := &JobState{State: StateFailed, Host: "h", Attempt: 1, Error: strings.Repeat("very long error ", 10)}
+	if err := s.writeState(s.Jobs[0].ID, rec); err != nil {
+		t.Fatal(err)
+	}
+	bad, err := WriteSlurm(s, s.Jobs[:2], SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(bad.Dir, "submission.json"), []byte(`{"schema_version": 1, "arr`), 0o644)
+	dry, err := WriteSlurm(s, s.Jobs[:2], SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WriteStatus(&b, s, false); err != nil {
+		t.Fatalf("status with a damaged submission: %v", err)
+	}
+	out := b.String()
+	width := 0
+	for _, j := range s.Jobs {
+		width = max(width, len(j.ID))
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "pending  ") && strings.Index(line, " -")+1 != len("pending  ")+width+2 {
+			t.Errorf("JOB column not %d wide:\n%s", width, out)
+			break
+		}
+	}
+	for _, want := range []string{"very long error", "last Slurm submission: " + dry.Dir + " (written, not submitted", "note: submission " + bad.Dir + " skipped: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+}
