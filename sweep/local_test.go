@@ -43,10 +43,10 @@ func fakeAwd(args []string) int {
 			err = RunJob(context.Background(), s, args[1], fakeExec)
 		}
 	case len(args) == 5 && args[1] == "run-job" && args[3] == "--tasks":
-		var id string
-		if id, err = TaskFromEnv(args[4]); err == nil {
+		var line string
+		if line, err = TaskFromEnv(args[4]); err == nil {
 			if s, err = Open(args[2]); err == nil {
-				err = RunJob(context.Background(), s, id, fakeExec)
+				err = RunTask(context.Background(), s, line, fakeExec, os.Stderr)
 			}
 		}
 	case len(args) == 3 && args[1] == "collect":

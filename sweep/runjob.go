@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/awd-toolkit/awd/awd"
@@ -118,6 +119,41 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 		return nil
 	}
 	return s.recordRun(ctx, j, kind, exec, logf)
+}
+
+// RunTask runs one line of a Slurm task list ("ID", "ID train", "ID shard
+// i/n") as RunStep does, except that a job (or shard) that another process
+// runs, or that is done already, is no failure: a line in the job's log
+// and in out says so and RunTask returns nil, so that the task's
+// dependents (the shard arrays, the collect job) are not held back by a
+// duplicate task.
+func RunTask(ctx context.Context, s *Sweep, line string, exec Executor, out io.Writer) error {
+	id, step, _ := strings.Cut(line, " ")
+	j, err := s.Job(id)
+	if err != nil {
+		return err
+	}
+	what := "task " + strings.TrimSpace(id+" "+step) + slurmNote(slurmTaskID())
+	if st := s.Status(j); st.State == StateDone {
+		s.note(id, out, "%s: the job is done already; nothing to do", what)
+		return nil
+	}
+	err = RunStep(ctx, s, id, step, exec)
+	if errors.Is(err, ErrJobRunning) {
+		s.note(id, out, "%s: %v; left to that process", what, err)
+		return nil
+	}
+	return err
+}
+
+// note writes a line to out and appends it, dated, to job id's log.
+func (s *Sweep) note(id string, out io.Writer, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	fmt.Fprintln(out, msg)
+	if f, err := os.OpenFile(filepath.Join(s.JobDir(id), logFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+		fmt.Fprintf(f, "=== %s %s\n", time.Now().UTC().Format(time.RFC3339), msg)
+		f.Close()
+	}
 }
 
 // shardLock is the name of the lock of shard i's step in the job's folder.

@@ -88,6 +88,17 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 	return nil
 }
 
+// Queued asks Slurm which jobs of the sweep it still holds (a task of one
+// of the sweep's submissions, queued or running) and returns, per job id,
+// "task A_a PENDING" (or RUNNING, ...); empty when squeue cannot tell.
+func (s *Sweep) Queued() map[string]string {
+	subs, _, err := s.submissions()
+	if err != nil {
+		return map[string]string{}
+	}
+	return queued(subs)
+}
+
 // StateQueued is shown for a job that is not done and that Slurm holds in
 // its queue (a task of one of the sweep's submissions).
 const StateQueued = "queued"

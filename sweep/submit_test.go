@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,46 @@ func TestSlurmArraysSplit(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(lines) != 4 || !strings.HasPrefix(lines[3], "--parsable --dependency=afterok:101:102:103 ") || sub.CollectID != "104" {
 		t.Errorf("sbatch calls (collect %s):\n%s", sub.CollectID, b)
+	}
+}
+
+// TestRunTaskDuplicate: a Slurm task whose job another process runs, or
+// whose job is done, exits without error (its dependents still run) and
+// says so in its output and the job's log; a task whose job fails still
+// fails.
+func TestRunTaskDuplicate(t *testing.T) {
+	s := prepare(t, minimal)
+	j := s.Jobs[0]
+	log := filepath.Join(s.JobDir(j.ID), logFile)
+	lk, err := lock(filepath.Join(s.JobDir(j.ID), lockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := RunTask(context.Background(), s, j.ID, fakeExec, &out); err != nil {
+		t.Errorf("task of a job running elsewhere: %v", err)
+	}
+	b, _ := os.ReadFile(log)
+	if !strings.Contains(out.String(), "job is running in another process; left to that process") || !strings.Contains(string(b), "left to that process") {
+		t.Errorf("output %q, log:\n%s", out.String(), b)
+	}
+	lk.Close()
+	if n := starts(t, s)[j.ID]; n != 0 {
+		t.Errorf("the duplicate task ran the job %d times", n)
+	}
+	if err := RunTask(context.Background(), s, j.ID, fakeExec, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := RunTask(context.Background(), s, j.ID, fakeExec, &out); err != nil || !strings.Contains(out.String(), "done already") {
+		t.Errorf("task of a done job: %v, %q", err, out.String())
+	}
+	if n := starts(t, s)[j.ID]; n != 1 {
+		t.Errorf("job started %d times, want 1", n)
+	}
+	t.Setenv("SWEEP_TEST_FAIL", s.Jobs[1].ID)
+	if err := RunTask(context.Background(), s, s.Jobs[1].ID, fakeExec, io.Discard); err == nil || !strings.Contains(err.Error(), "loss is NaN") {
+		t.Errorf("task of a failing job: %v", err)
 	}
 }
 

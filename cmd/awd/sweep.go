@@ -35,7 +35,9 @@ With --slurm it writes a job array (one task per job that is not done,
 collect job that runs after it succeeded (--dependency=afterok) and writes
 the tables, submits both with sbatch and prints their ids; --dry-run writes
 the scripts and prints the sbatch commands without submitting. Submitting
-again resubmits only the jobs that are not done.
+again resubmits only the jobs that are not done, not running and not still
+queued in Slurm (squeue); a task whose job another process runs, or that is
+done, exits 0 and says so, so the jobs after it still run.
 
   awd sweep status SWEEP    done, running, failed and pending jobs with their logs
   awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file)`
@@ -146,6 +148,11 @@ func runJobCommand(args []string, tasks string) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
+	if tasks != "" {
+		// A Slurm task: a duplicate of a task that runs elsewhere or
+		// finished exits 0, so the arrays' dependents still run.
+		return sweep.RunTask(ctx, s, line, runSweepJob, os.Stderr)
+	}
 	id, step, _ := strings.Cut(line, " ")
 	return sweep.RunStep(ctx, s, id, step, runSweepJob)
 }
@@ -246,23 +253,32 @@ func runSweep(cmd *cobra.Command, s *sweep.Sweep, self string, workers int) erro
 }
 
 // submitSweep writes (and unless dryRun submits) the Slurm job arrays of
-// the jobs that are neither done nor running, and the collect job.
+// the jobs that are neither done nor running nor still queued in Slurm (a
+// task of an earlier submission, per squeue), and the collect job.
 func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self string, dryRun bool) error {
 	out := cmd.OutOrStdout()
 	var todo []*sweep.Job
-	running := 0
+	running, queued := 0, 0
+	inQueue := s.Queued()
 	for _, st := range s.Statuses() {
 		switch st.State {
 		case sweep.StateDone:
 		case sweep.StateRunning:
 			running++
 		default:
+			if _, ok := inQueue[st.Job.ID]; ok {
+				queued++
+				continue
+			}
 			todo = append(todo, st.Job)
 		}
 	}
 	if len(todo) == 0 {
-		fmt.Fprintf(out, "sweep %s: nothing to submit (%d jobs, %d running)\n", s.Manifest.Name, len(s.Jobs), running)
+		fmt.Fprintf(out, "sweep %s: nothing to submit (%d jobs, %d running, %d queued in Slurm)\n", s.Manifest.Name, len(s.Jobs), running, queued)
 		return nil
+	}
+	if queued > 0 {
+		fmt.Fprintf(out, "%d jobs still queued in Slurm are not submitted again (awd sweep status %s)\n", queued, s.Dir)
 	}
 	sub, err := sweep.WriteSlurm(s, todo, sweep.SlurmOptionsOf(cfg, self))
 	if err != nil {
