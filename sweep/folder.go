@@ -271,6 +271,8 @@ type JobState struct {
 	// after it was done); a start that fails or is killed leaves it set,
 	// and the next start starts over again.
 	Restart bool `json:"restart,omitempty"`
+	// ResetAt is when `awd sweep reset` (Reset) set Restart.
+	ResetAt time.Time `json:"reset_at,omitzero"`
 }
 
 // Job states.
@@ -387,6 +389,9 @@ func (s *Sweep) status(j *Job) Status {
 			what = "runs it from scratch"
 		}
 		st.State, st.Detail = StateInterrupted, fmt.Sprintf("stopped by a signal on %s at %s; the next start %s", rec.Host, rec.Ended.Format(time.RFC3339), what)
+		if !rec.ResetAt.IsZero() {
+			st.Detail = fmt.Sprintf("reset at %s; the next start runs it from scratch", rec.ResetAt.Format(time.RFC3339))
+		}
 		if locked(filepath.Join(s.JobDir(j.ID), lockFile)) {
 			st.State, st.Detail = StateRunning, ""
 		}

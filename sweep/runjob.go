@@ -202,7 +202,7 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	fmt.Fprintf(logf, "=== %s %s attempt %d on %s (pid %d%s), %d threads\n", time.Now().UTC().Format(time.RFC3339), map[string]string{"": "job", StepTrain: "training", StepReduce: "reduction"}[kind],
 		rec.Attempt, rec.Host, rec.PID, slurmNote(rec.Slurm), j.Threads)
 	if rec.Restart {
-		fmt.Fprintf(logf, "=== %s was changed or removed after the job was done: the job starts over\n", ResultsFile)
+		fmt.Fprintf(logf, "=== the job starts over from scratch (reset, or its %s changed after it was done)\n", ResultsFile)
 	}
 	t0 := time.Now()
 	runErr := s.execute(ctx, j, kind, rec.Restart, exec, logf)
@@ -223,6 +223,10 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	}
 	if runErr == nil {
 		rec.Restart = false // the folder is the new start's
+	} else if msg := runErr.Error(); strings.Contains(msg, freshRemedy) {
+		// awd.Run's remedy is a flag of awd run; a sweep's job starts
+		// over with awd sweep reset.
+		runErr = &remedyError{runErr, strings.ReplaceAll(msg, freshRemedy, fmt.Sprintf("run `awd sweep reset %s %s` to start the job over", s.Dir, id))}
 	}
 	if runErr != nil {
 		rec.State, rec.Error = StateFailed, runErr.Error()
@@ -247,6 +251,54 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	if runErr != nil {
 		return fmt.Errorf("job %s: %w", id, runErr)
 	}
+	return nil
+}
+
+// freshRemedy is how awd.Run's errors of a folder it cannot resume name
+// the remedy.
+const freshRemedy = "use --fresh to start over"
+
+// remedyError is err with its message rewritten to name a sweep's remedy.
+type remedyError struct {
+	err error
+	msg string
+}
+
+func (e *remedyError) Error() string { return e.msg }
+func (e *remedyError) Unwrap() error { return e.err }
+
+// Reset marks job id so that its next start runs it from scratch (its run
+// folder cleared as --fresh would, and a sharded job's shards, results.json
+// and arrays), the remedy for a job whose checkpoints or results are
+// damaged: a done job is done no more. It refuses a job whose lock, or one
+// of whose shards' locks, another process holds.
+func (s *Sweep) Reset(id string) error {
+	j, err := s.Job(id)
+	if err != nil {
+		return err
+	}
+	lk, err := lock(filepath.Join(s.JobDir(id), lockFile))
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("job %s: %w; stop it before resetting it", id, ErrJobRunning)
+	}
+	if err != nil {
+		return fmt.Errorf("job %s: %w", id, err)
+	}
+	defer lk.Close()
+	for i := 1; i <= j.Shards; i++ {
+		if locked(filepath.Join(s.JobDir(id), shardLock(i))) {
+			return fmt.Errorf("job %s: shard %d/%d is running in another process; stop it before resetting the job", id, i, j.Shards)
+		}
+	}
+	rec, err := s.readState(id)
+	if err != nil {
+		rec = &JobState{Threads: j.Threads} // never started, or state.json damaged: replaced
+	}
+	rec.State, rec.Error, rec.Restart, rec.ResetAt = StateInterrupted, "", true, time.Now().UTC()
+	if err := s.writeState(id, rec); err != nil {
+		return fmt.Errorf("job %s: %w", id, err)
+	}
+	s.note(id, io.Discard, "reset: the next start runs the job from scratch")
 	return nil
 }
 

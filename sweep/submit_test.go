@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -161,5 +162,73 @@ func TestStatusListing(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestReset: a job whose folder cannot be resumed fails with an error that
+// names `awd sweep reset` (not awd run's --fresh); Reset refuses a job
+// that runs, and makes the next start of a failed or done job run it from
+// scratch, once.
+func TestReset(t *testing.T) {
+	s := prepare(t, minimal)
+	j := s.Jobs[0]
+	damaged := func(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
+		if fresh {
+			return fakeExec(ctx, j, dir, fresh, log)
+		}
+		return errors.New("resume: checkpoints/last.npz: damaged (use --fresh to start over)")
+	}
+	err := RunJob(context.Background(), s, j.ID, damaged)
+	want := "run `awd sweep reset " + s.Dir + " " + j.ID + "` to start the job over"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "--fresh") {
+		t.Fatalf("error of an unresumable job: %v", err)
+	}
+	if st := s.Status(j); st.State != StateFailed || !strings.Contains(st.Detail, want) {
+		t.Errorf("status: %s %q", st.State, st.Detail)
+	}
+	if err := RunJob(context.Background(), s, j.ID, damaged); err == nil {
+		t.Fatal("the retry resumed the damaged folder")
+	}
+
+	lk, err := lock(filepath.Join(s.JobDir(j.ID), lockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reset(j.ID); !errors.Is(err, ErrJobRunning) {
+		t.Errorf("reset of a running job: %v", err)
+	}
+	lk.Close()
+	if err := s.Reset(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Status(j); st.State != StateInterrupted || !strings.Contains(st.Detail, "the next start runs it from scratch") {
+		t.Errorf("after reset: %s %q", st.State, st.Detail)
+	}
+	if err := RunJob(context.Background(), s, j.ID, damaged); err != nil {
+		t.Fatalf("the start after the reset: %v", err)
+	}
+	if st := s.Status(j); st.State != StateDone {
+		t.Fatalf("after the fresh start: %s %q", st.State, st.Detail)
+	}
+	// A done job reset runs again, from scratch; afterwards it resumes.
+	if err := s.Reset(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	var freshes []bool
+	record := func(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
+		freshes = append(freshes, fresh)
+		return fakeExec(ctx, j, dir, fresh, log)
+	}
+	if err := RunJob(context.Background(), s, j.ID, record); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reset("nope"); err == nil || !strings.Contains(err.Error(), `no job "nope"`) {
+		t.Errorf("reset of an unknown job: %v", err)
+	}
+	if len(freshes) != 1 || !freshes[0] || starts(t, s)[j.ID] != 2 {
+		t.Errorf("done job reset: fresh starts %v, %d starts", freshes, starts(t, s)[j.ID])
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.JobDir(j.ID), logFile)); !strings.Contains(string(b), "reset: the next start runs the job from scratch") {
+		t.Errorf("log:\n%s", b)
 	}
 }

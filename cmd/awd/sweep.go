@@ -40,7 +40,11 @@ queued in Slurm (squeue); a task whose job another process runs, or that is
 done, exits 0 and says so, so the jobs after it still run.
 
   awd sweep status SWEEP    done, running, failed and pending jobs with their logs
-  awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file)`
+  awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file)
+  awd sweep reset SWEEP JOB...
+                            start these jobs over from scratch on their next start
+                            (a job whose checkpoints or results are damaged: its
+                            error says so); refused while the job runs`
 
 func init() {
 	var o options
@@ -56,7 +60,8 @@ func init() {
 	rootCmd.AddCommand(cmd)
 }
 
-// sweepSubcommands are awd sweep status, collect and the hidden run-job.
+// sweepSubcommands are awd sweep status, collect, reset and the hidden
+// run-job.
 func sweepSubcommands() []*cobra.Command {
 	var so options
 	status := &cobra.Command{
@@ -99,7 +104,37 @@ func sweepSubcommands() []*cobra.Command {
 			return err
 		},
 	}
-	return []*cobra.Command{status, runJob, collect}
+	reset := &cobra.Command{
+		Use:   "reset SWEEP JOB...",
+		Short: "make jobs of a sweep (folder or file) start over from scratch on their next start",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openSweep(args[0])
+			if err != nil {
+				return err
+			}
+			return resetJobs(cmd.OutOrStdout(), s, args[1:])
+		},
+	}
+	return []*cobra.Command{status, runJob, collect, reset}
+}
+
+// resetJobs is `awd sweep reset SWEEP JOB...`: every job given is reset
+// (sweep.Reset); those that cannot be are named in the error.
+func resetJobs(out io.Writer, s *sweep.Sweep, ids []string) error {
+	var errs []string
+	for _, id := range ids {
+		if err := s.Reset(id); err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		fmt.Fprintf(out, "job %s: reset; its next start runs it from scratch\n", id)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%d of %d jobs not reset: %s", len(errs), len(ids), strings.Join(errs, "; "))
+	}
+	fmt.Fprintf(out, "run `awd sweep %s` (or with --slurm) to run them\n", s.Manifest.Config)
+	return nil
 }
 
 // sweepCommand is `awd sweep CONFIG`: here, or on Slurm.

@@ -71,6 +71,28 @@ func TestCLISweep(t *testing.T) {
 	if code != 0 || !strings.Contains(so, "nothing to submit") {
 		t.Errorf("dry run of a finished sweep: exit %d\n%s", code, so)
 	}
+	// A job reset runs again, from scratch.
+	ids, _ := filepath.Glob(filepath.Join(dir, "jobs", "mnist-mlp-ce-*"))
+	if len(ids) != 1 {
+		t.Fatalf("jobs: %v", ids)
+	}
+	id := filepath.Base(ids[0])
+	if so, se, code := awdCmd(t, "sweep", "reset", cfg, id); code != 0 || !strings.Contains(so, "job "+id+": reset") {
+		t.Errorf("reset: exit %d\n%s%s", code, so, se)
+	}
+	if so, _, _ := awdCmd(t, "sweep", "status", dir); !strings.Contains(so, "interrupted  "+id) || !strings.Contains(so, "the next start runs it from scratch") {
+		t.Errorf("status after the reset:\n%s", so)
+	}
+	if _, se, code := awdCmd(t, "sweep", cfg); code != 0 || !strings.Contains(se, "2 jobs, 1 done, 0 running elsewhere, 1 to run") {
+		t.Errorf("sweep after the reset: exit %d\n%s", code, se)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ids[0], "job.log")); !strings.Contains(string(b), "starts over from scratch") {
+		t.Errorf("the reset job's log:\n%s", b)
+	}
+	_, se, code = awdCmd(t, "sweep", "reset", dir, id, "nope")
+	if lines := strings.Split(strings.TrimSpace(se), "\n"); code != 1 || len(lines) != 1 || !strings.Contains(se, `awd: 1 of 2 jobs not reset: sweep `) || !strings.Contains(se, `no job "nope"`) {
+		t.Errorf("reset of an unknown job: exit %d\n%s", code, se)
+	}
 }
 
 // TestCLISweepSlurmDryRun checks the scripts of a Slurm submission.
