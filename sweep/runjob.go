@@ -319,6 +319,13 @@ func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, ex
 				return err
 			}
 		}
+		// Shard steps that failed before this training are stale: their
+		// shards run again after it.
+		if old, err := filepath.Glob(filepath.Join(s.JobDir(j.ID), shardsDir, "shard_*_of_*.failed")); err == nil {
+			for _, f := range old {
+				os.Remove(f)
+			}
+		}
 		jt := *j
 		jt.Spec = j.trainOnly()
 		if err := runProtected(ctx, exec, &jt, s.RunDir(j.ID), fresh, log); err != nil {
