@@ -9,8 +9,8 @@
 // the sweep folder and executed in its own process, because the thread
 // count of the linear algebra and GOMAXPROCS are process-wide and come from
 // the job's resources. The job's process records its state (state.json:
-// running, done with the checksum of its results, or failed with the
-// error), so that a sweep started again skips finished jobs and resumes the
+// running, done with the path and checksum of its results, interrupted
+// when stopped by a signal, or failed with the error), so that a sweep started again skips finished jobs and resumes the
 // others, and `awd sweep status` can list them with their logs.
 //
 // Locally a bounded pool of worker processes runs the jobs (Run); on Slurm
