@@ -575,15 +575,7 @@ func TestResourcesChangeKeepsDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(filepath.Dir(s.Dir), "s.yaml")
-	src := strings.TrimLeft(minimal, "\n") + "    shards: 2\nresources: {threads: 2, memory: 1G}\n"
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s2, err := Prepare(cfg)
+	s2, err := prepareAt(path, minimal+"    shards: 2\nresources: {threads: 2, memory: 1G}\n")
 	if err != nil {
 		t.Fatal(err)
 	}

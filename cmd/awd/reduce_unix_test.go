@@ -23,15 +23,7 @@ func TestReduceSignalWhileLoading(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("no FIFO: %v", err)
 	}
-	cmd := exec.Command(os.Args[0], "reduce", fifo, "--out", filepath.Join(dir, "red"))
-	cmd.Env = append(os.Environ(), "AWD_CLI_MAIN=1")
-	stderr := new(syncBuffer)
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	cmd, exited, stderr := startUntil(t, []string{"reduce", fifo, "--out", filepath.Join(dir, "red")}, nil, func(string) bool { return true })
 	// Opening the FIFO for writing without blocking succeeds once reduce
 	// has it open for reading: it is loading the shard.
 	var w *os.File
