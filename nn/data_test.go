@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -300,4 +301,51 @@ func FuzzCIFAR(f *testing.F) {
 			t.Fatalf("%d bytes gave %d records", len(b), ds.N)
 		}
 	})
+}
+
+// TestLoadTrain: LoadTrain reads the training split alone (an analysis
+// needs no test files): the same subset as Load's where both splits are
+// there, and no error where the test files are missing, which Load
+// reports. MNIST's IDX files and CIFAR-10's batches, written here.
+func TestLoadTrain(t *testing.T) {
+	idx := t.TempDir()
+	img, lab := tinyIDX(40)
+	os.WriteFile(filepath.Join(idx, "train-images-idx3-ubyte"), img, 0o644)
+	os.WriteFile(filepath.Join(idx, "train-labels-idx1-ubyte"), lab, 0o644)
+	cif := t.TempDir()
+	for i := 1; i <= 5; i++ {
+		os.WriteFile(filepath.Join(cif, fmt.Sprintf("data_batch_%d.bin", i)), cifarBytes(20), 0o644)
+	}
+	for _, tc := range []struct {
+		spec     DataSpec
+		dir      string
+		testFile string
+		test     []byte
+	}{
+		{DataSpec{Name: "mnist", Classes: []int{1, 3}, PerClass: 2, Head: 2}, idx, "t10k-images-idx3-ubyte", nil},
+		{DataSpec{Name: "cifar10", Classes: []int{0, 4}, PerClass: 3}, cif, "test_batch.bin", cifarBytes(10)},
+	} {
+		tc.spec.Dir = tc.dir
+		train, err := tc.spec.LoadTrain()
+		if err != nil {
+			t.Fatalf("%s without test files: %v", tc.spec.Name, err)
+		}
+		if _, _, err := tc.spec.Load(); err == nil || !strings.Contains(err.Error(), tc.testFile) {
+			t.Errorf("%s: Load without test files: %v, want %s named", tc.spec.Name, err, tc.testFile)
+		}
+		if tc.spec.Name == "mnist" {
+			img, lab := tinyIDX(20)
+			os.WriteFile(filepath.Join(tc.dir, "t10k-images-idx3-ubyte"), img, 0o644)
+			os.WriteFile(filepath.Join(tc.dir, "t10k-labels-idx1-ubyte"), lab, 0o644)
+		} else {
+			os.WriteFile(filepath.Join(tc.dir, tc.testFile), tc.test, 0o644)
+		}
+		full, _, err := tc.spec.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if Fingerprint(train) != Fingerprint(full) || train.N != len(tc.spec.Classes)*tc.spec.PerClass {
+			t.Errorf("%s: LoadTrain's subset (%d samples) is not Load's (%d)", tc.spec.Name, train.N, full.N)
+		}
+	}
 }

@@ -151,21 +151,33 @@ func (s DataSpec) SameData(o DataSpec) bool {
 // s.Dir) and returns the balanced training subset of Subset and the test
 // samples of the same classes, both relabelled 0..K-1 when Head is K.
 func (s DataSpec) Load() (train, test *Dataset, err error) {
+	return s.load(true)
+}
+
+// LoadTrain is Load without the test split, for what reads only the
+// training subset (an analysis): its files need not be there.
+func (s DataSpec) LoadTrain() (*Dataset, error) {
+	train, _, err := s.load(false)
+	return train, err
+}
+
+// load is Load, with the test split only when withTest.
+func (s DataSpec) load(withTest bool) (train, test *Dataset, err error) {
 	if s, err = s.Normalized(); err != nil {
 		return nil, nil, err
 	}
 	var full, fullTest *Dataset
 	switch s.Name {
 	case "mnist":
-		full, fullTest, err = LoadMNIST(s.Dir)
+		full, fullTest, err = loadMNIST(s.Dir, withTest)
 	case "fashion":
-		full, fullTest, err = LoadFashionMNIST(s.Dir)
+		full, fullTest, err = loadFashionMNIST(s.Dir, withTest)
 	case "cifar10":
 		std := CIFARStd
 		if s.CIFARStd == CIFARStdOfData {
 			std = CIFARStdData
 		}
-		full, fullTest, err = LoadCIFAR10Norm(s.Dir, CIFARMean, std)
+		full, fullTest, err = loadCIFAR10(s.Dir, CIFARMean, std, withTest)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -173,13 +185,18 @@ func (s DataSpec) Load() (train, test *Dataset, err error) {
 	if train, _, err = Subset(full, s.Classes, s.PerClass, s.Seed); err != nil {
 		return nil, nil, err
 	}
-	if test, _, err = Subset(fullTest, s.Classes, 0, s.Seed); err != nil {
-		return nil, nil, err
-	}
 	if s.Head > 0 {
 		if train, err = Relabel(train, s.Classes); err != nil {
 			return nil, nil, err
 		}
+	}
+	if !withTest {
+		return train, nil, nil
+	}
+	if test, _, err = Subset(fullTest, s.Classes, 0, s.Seed); err != nil {
+		return nil, nil, err
+	}
+	if s.Head > 0 {
 		if test, err = Relabel(test, s.Classes); err != nil {
 			return nil, nil, err
 		}

@@ -99,7 +99,7 @@ func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) e
 	if err != nil {
 		return err
 	}
-	train, _, err := j.Spec.Data.Load()
+	train, err := j.Spec.Data.LoadTrain()
 	if err != nil {
 		return err
 	}

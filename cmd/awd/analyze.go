@@ -29,7 +29,8 @@ folder it was read from), the loss, the batch size and the layer: they are
 the defaults here, so
   awd train --out t1 && awd analyze t1/final.npz
 needs no other flag (with --data another data set, the checkpoint's folder
-and CIFAR standardisation are not taken). A PyTorch model converted with
+and CIFAR standardisation are not taken). Only the training files of the
+data set are read. A PyTorch model converted with
   numpy.savez("m.npz", **{k: v.numpy() for k, v in model.state_dict().items()})
 is recognised from its names and shapes; then give --loss, --batch and the
 data flags that were used for training.
@@ -172,7 +173,7 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 		return err
 	}
 	model, data, cfg, epoch, layers := in.model, in.data, in.cfg, in.epoch, in.layers
-	train, _, err := data.Load()
+	train, err := data.LoadTrain()
 	if err != nil {
 		return err
 	}
