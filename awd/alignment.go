@@ -100,8 +100,13 @@ func meanAbsRho(xt linalg.Dense, keep []bool) (rbar float64, pairs int) {
 	return rbar / float64(pairs), pairs
 }
 
-// KEff returns the effective rank (tr X)^2 / ||X||_F^2 of the square matrix x.
+// KEff returns the effective rank (tr X)^2 / ||X||_F^2 of the square matrix
+// x (NaN for x = 0); another shape is a programming error and panics, as
+// the package's other shape mismatches do.
 func KEff(x linalg.Dense) float64 {
+	if x.Rows != x.Cols {
+		panic(fmt.Sprintf("awd: KEff of a %dx%d matrix", x.Rows, x.Cols))
+	}
 	var tr, f2 float64
 	for i := 0; i < x.Rows; i++ {
 		for _, v := range x.Row(i) {

@@ -413,3 +413,24 @@ func TestAlignNullSpace(t *testing.T) {
 		t.Errorf("top-k form: null %d, pairs %d, rbar %v; full form %d, %d, %v", ak.Null, ak.M, ak.RBar, a1.Null, a1.M, a1.RBar)
 	}
 }
+
+// TestKEff: (tr X)^2 / ||X||_F^2 is the number of equal eigenvalues of a
+// scaled identity block, NaN for zero, and a non-square matrix panics.
+func TestKEff(t *testing.T) {
+	x := linalg.NewDense(4, 4)
+	for i := 0; i < 3; i++ {
+		x.Set(i, i, 2.5)
+	}
+	if k := KEff(x); math.Abs(k-3) > 1e-15 {
+		t.Errorf("KEff of diag(2.5, 2.5, 2.5, 0) = %v, want 3", k)
+	}
+	if k := KEff(linalg.NewDense(3, 3)); !math.IsNaN(k) {
+		t.Errorf("KEff of zero = %v, want NaN", k)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("KEff of a 3x4 matrix did not panic")
+		}
+	}()
+	KEff(linalg.NewDense(3, 4))
+}
