@@ -58,6 +58,9 @@ type Sweep struct {
 	Dir      string
 	Manifest Manifest
 	Jobs     []*Job
+	// Repaired are the damaged sweep.json and job.json files (not JSON)
+	// that Prepare wrote anew.
+	Repaired []string
 }
 
 // JobDir is the folder of job id.
@@ -91,7 +94,7 @@ func readJSON(path string, v any) error {
 		SchemaVersion *int `json:"schema_version"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return fmt.Errorf("%s: not valid JSON: %w", path, err)
+		return fmt.Errorf("%s: not valid JSON (%w): %w", path, errDamaged, err)
 	}
 	if probe.SchemaVersion == nil || *probe.SchemaVersion != SchemaVersion {
 		got := "missing"
@@ -107,6 +110,10 @@ func readJSON(path string, v any) error {
 	}
 	return nil
 }
+
+// errDamaged marks a file that is not JSON at all (truncated, overwritten):
+// not a file of another awd version, whose schema is refused instead.
+var errDamaged = errors.New("damaged")
 
 // jobRecord is job.json.
 type jobRecord struct {
@@ -137,13 +144,18 @@ func Prepare(cfg *Config) (*Sweep, error) {
 	}
 	defer lk.Close()
 	atomicfile.RemoveTemporaries(dir, nil)
+	// sweep.json and job.json are Prepare's own: a damaged one (not JSON)
+	// is written anew, each job checked against its job.json where that
+	// reads, and its run against the owner of its run folder.
+	s := &Sweep{Dir: dir, Jobs: jobs}
 	var old Manifest
 	if err := readJSON(filepath.Join(dir, manifestFile), &old); err == nil && old.Name != cfg.Name {
 		return nil, fmt.Errorf("%s holds sweep %q, this config is %q: choose another out", dir, old.Name, cfg.Name)
+	} else if errors.Is(err, errDamaged) {
+		s.Repaired = append(s.Repaired, filepath.Join(dir, manifestFile))
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	s := &Sweep{Dir: dir, Jobs: jobs}
 	s.Manifest = Manifest{SchemaVersion: SchemaVersion, Name: cfg.Name, Config: cfg.Path()}
 	for _, j := range jobs {
 		s.Manifest.Jobs = append(s.Manifest.Jobs, j.ID)
@@ -166,6 +178,8 @@ func Prepare(cfg *Config) (*Sweep, error) {
 			if !bytes.Equal(a, b) {
 				return nil, fmt.Errorf("job %s: %s describes another run than the config (was the folder copied between sweeps?); move it away to run it anew", j.ID, path)
 			}
+		} else if errors.Is(err, errDamaged) {
+			s.Repaired = append(s.Repaired, path)
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
@@ -211,6 +225,15 @@ func (s *Sweep) cleanJob(id string, shard int) {
 	})
 }
 
+// withRemedy adds to the error of a damaged sweep.json or job.json what
+// writes it anew.
+func withRemedy(err error) error {
+	if errors.Is(err, errDamaged) {
+		return fmt.Errorf("%w; `awd sweep CONFIG` (the sweep's config file) writes it anew", err)
+	}
+	return err
+}
+
 // Open reads a sweep folder written by Prepare.
 func Open(dir string) (*Sweep, error) {
 	s := &Sweep{Dir: dir}
@@ -218,12 +241,12 @@ func Open(dir string) (*Sweep, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s is not a sweep folder (no %s)", dir, manifestFile)
 		}
-		return nil, err
+		return nil, withRemedy(err)
 	}
 	for _, id := range s.Manifest.Jobs {
 		rec := jobRecord{Job: new(Job)}
 		if err := readJSON(filepath.Join(s.JobDir(id), jobFile), &rec); err != nil {
-			return nil, fmt.Errorf("sweep %s: job %s: %w", dir, id, err)
+			return nil, fmt.Errorf("sweep %s: job %s: %w", dir, id, withRemedy(err))
 		}
 		if rec.Job.ID != id {
 			return nil, fmt.Errorf("sweep %s: jobs/%s/%s names job %q", dir, id, jobFile, rec.Job.ID)

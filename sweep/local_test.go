@@ -686,3 +686,38 @@ func TestStoppedOrKilledElsewhere(t *testing.T) {
 		t.Errorf("resumed with fresh %v", freshes)
 	}
 }
+
+// TestDamagedRecordsRewritten: a sweep.json or job.json that is not JSON
+// (truncated) makes Open say what writes it anew, and Prepare writes it
+// anew from the config, keeping the job's state; one of another schema
+// version is refused, not overwritten.
+func TestDamagedRecordsRewritten(t *testing.T) {
+	s := prepare(t, minimal)
+	j := s.Jobs[0]
+	if err := RunJob(context.Background(), s, j.ID, fakeExec); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(filepath.Dir(s.Dir), "s.yaml")
+	manifest, record := filepath.Join(s.Dir, manifestFile), filepath.Join(s.JobDir(j.ID), jobFile)
+	for _, f := range []string{manifest, record} {
+		b, _ := os.ReadFile(f)
+		os.WriteFile(f, b[:len(b)/2], 0o644)
+		if _, err := Open(s.Dir); err == nil || !strings.Contains(err.Error(), "writes it anew") {
+			t.Errorf("%s damaged: Open: %v", f, err)
+		}
+		s2, err := prepareAt(path, minimal)
+		if err != nil {
+			t.Fatalf("%s damaged: Prepare: %v", f, err)
+		}
+		if len(s2.Repaired) != 1 || s2.Repaired[0] != f {
+			t.Errorf("Repaired %v, want [%s]", s2.Repaired, f)
+		}
+		if st := s2.Status(j); st.State != StateDone {
+			t.Errorf("after the repair of %s the job is %s %q", f, st.State, st.Detail)
+		}
+	}
+	os.WriteFile(manifest, []byte(`{"schema_version": 99}`), 0o644)
+	if _, err := prepareAt(path, minimal); err == nil || !strings.Contains(err.Error(), "schema_version 99") {
+		t.Errorf("sweep.json of another version: %v", err)
+	}
+}

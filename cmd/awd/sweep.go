@@ -150,6 +150,9 @@ func sweepCommand(cmd *cobra.Command, o *options, path string) error {
 	if err != nil {
 		return err
 	}
+	for _, f := range s.Repaired {
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s was damaged (not JSON) and is written anew from the config\n", f)
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("the awd binary: %w", err)
