@@ -128,7 +128,8 @@ type runner struct {
 	train, test *nn.Dataset
 	model       *nn.Model
 	rep         *Report
-	start       int // epochs done
+	start       int    // epochs done
+	trainSHA    string // nn.DataSHA256 of train, recorded in the checkpoints
 }
 
 func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
@@ -166,6 +167,7 @@ func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
 		r.folder.Close()
 		return nil, err
 	}
+	r.trainSHA = nn.DataSHA256(r.train)
 	if err := os.MkdirAll(r.folder.Path("checkpoints"), 0o755); err != nil {
 		r.folder.Close()
 		return nil, err

@@ -107,7 +107,7 @@ func (r *runner) epochDone(ctx context.Context, st nn.EpochStats, m *nn.Model) e
 }
 
 func (r *runner) meta(e int) nn.CheckpointMeta {
-	meta := nn.CheckpointMeta{Epoch: e, InitSeed: r.cfg.Seed, Train: r.cfg.Train, Data: &r.cfg.Data, RunID: r.folder.Owner.RunID}
+	meta := nn.CheckpointMeta{Epoch: e, InitSeed: r.cfg.Seed, Train: r.cfg.Train, Data: &r.cfg.Data, DataSHA256: r.trainSHA, RunID: r.folder.Owner.RunID}
 	if a := r.cfg.Analysis; a != nil {
 		meta.Layer = a.Layer
 	}

@@ -41,7 +41,11 @@ type CheckpointMeta struct {
 	InitSeed uint64      `json:"init_seed"`
 	Train    TrainConfig `json:"train"`
 	Data     *DataSpec   `json:"data,omitempty"`
-	Layer    string      `json:"layer,omitempty"`
+	// DataSHA256 is DataSHA256 of the training subset (Data) the weights
+	// were trained on: an analysis of the same subset checks that its
+	// folder still holds those data (absent in older checkpoints).
+	DataSHA256 string `json:"data_sha256,omitempty"`
+	Layer      string `json:"layer,omitempty"`
 	// RunID names the run folder that wrote the checkpoint, so that a
 	// resume never continues another run's weights.
 	RunID     string `json:"run_id,omitempty"`

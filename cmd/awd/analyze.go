@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -98,6 +99,7 @@ type analyzeInput struct {
 	cfg    awd.Config
 	epoch  int
 	layers []string
+	meta   *nn.CheckpointMeta // the checkpoint's JSON, nil without one
 }
 
 // analyzeInputs loads the checkpoint and checks the flags against it.
@@ -140,11 +142,37 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 			return in, err
 		}
 	}
-	in = analyzeInput{model: model, data: data, cfg: cfg, layers: layers}
+	in = analyzeInput{model: model, data: data, cfg: cfg, layers: layers, meta: meta}
 	if meta != nil {
 		in.epoch = meta.Epoch
 	}
 	return in, nil
+}
+
+// trainedOn refuses to analyse train as the subset the checkpoint was
+// trained on when its folder now holds other data: the checkpoint's JSON
+// records the training subset's SHA-256 (nn.DataSHA256), and the analysis
+// asks for the same subset (the same data set, classes, samples, seed,
+// head and standardisation; the folder aside). Another subset, or a
+// checkpoint without the record, is not checked.
+func trainedOn(meta *nn.CheckpointMeta, data nn.DataSpec, train *nn.Dataset) error {
+	if meta == nil || meta.Data == nil || meta.DataSHA256 == "" {
+		return nil
+	}
+	was, err := meta.Data.Normalized()
+	if err != nil {
+		return nil
+	}
+	was.Dir, data.Dir = "", ""
+	a, _ := json.Marshal(was)
+	b, _ := json.Marshal(data)
+	if string(a) != string(b) {
+		return nil
+	}
+	if sum := nn.DataSHA256(train); sum != meta.DataSHA256 {
+		return fmt.Errorf("the data read are not those the checkpoint was trained on (its JSON records the training subset's SHA-256 %.12s, these are %.12s): give --data-dir where the training data are", meta.DataSHA256, sum)
+	}
+	return nil
 }
 
 // shardable refuses --shard with what only the matrix-free path analyses
@@ -175,6 +203,12 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 	model, data, cfg, epoch, layers := in.model, in.data, in.cfg, in.epoch, in.layers
 	train, err := data.LoadTrain()
 	if err != nil {
+		if slices.Contains(o.fromCheckpoint, "data-dir") {
+			return fmt.Errorf("the checkpoint's data folder %s (from its JSON): %w; give --data-dir where the training data are now", data.Dir, err)
+		}
+		return err
+	}
+	if err := trainedOn(in.meta, data, train); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

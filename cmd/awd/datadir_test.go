@@ -122,3 +122,47 @@ func TestDataFolderFollowsTheRun(t *testing.T) {
 		t.Errorf("class 12 in the checkpoint's JSON: exit %d, %q; want it named as the checkpoint's", code, se)
 	}
 }
+
+// TestAnalyzeChecksTrainingData: the checkpoint's JSON records the
+// training subset's SHA-256, so awd analyze of the same subset refuses a
+// folder that now holds other data; a recorded folder that is gone is
+// named as the checkpoint's, with the flag that points elsewhere.
+func TestAnalyzeChecksTrainingData(t *testing.T) {
+	tiny := strings.TrimPrefix(tinyMNIST(t), "AWD_MNIST_DIR=")
+	own := filepath.Join(t.TempDir(), "data")
+	copyDir(t, tiny, own)
+	out := t.TempDir()
+	if _, se, code := awdCmd(t, "train", "--data-dir", own, "--classes", "3", "--per-class", "20", "--widths", "8,8", "--batch", "10", "--epochs", "1", "--quiet", "--out", out); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, se)
+	}
+	ckpt := filepath.Join(out, "final.npz")
+	analyze := func(extra ...string) (string, int) {
+		args := append([]string{"analyze", ckpt, "--k", "10", "--corr-k", "5", "--ml-reps", "0", "--quiet", "--out", filepath.Join(t.TempDir(), "a")}, extra...)
+		_, se, code := awdCmd(t, args...)
+		return se, code
+	}
+	if se, code := analyze(); code != 0 {
+		t.Fatalf("analyze of the training data: exit %d: %s", code, se)
+	}
+	// Other labels in the training files: refused, also through --data-dir.
+	other := filepath.Join(t.TempDir(), "other")
+	copyDir(t, own, other)
+	lab := filepath.Join(other, "train-labels-idx1-ubyte")
+	b, _ := os.ReadFile(lab)
+	for i := 8; i < len(b); i++ {
+		b[i] = 9 - b[i]
+	}
+	os.WriteFile(lab, b, 0o644)
+	if se, code := analyze("--data-dir", other); code != 1 || !strings.Contains(se, "not those the checkpoint was trained on") {
+		t.Errorf("other data: exit %d, %q", code, se)
+	}
+	// Another subset of those data is another analysis: not checked.
+	if se, code := analyze("--data-dir", other, "--per-class", "10"); code != 0 {
+		t.Errorf("another subset: exit %d: %s", code, se)
+	}
+	// The recorded folder gone.
+	os.RemoveAll(own)
+	if se, code := analyze(); code != 1 || !strings.Contains(se, "the checkpoint's data folder "+own) || !strings.Contains(se, "--data-dir") {
+		t.Errorf("folder gone: exit %d, %q", code, se)
+	}
+}
