@@ -163,8 +163,17 @@ func (s DataSpec) LoadTrain() (*Dataset, error) {
 
 // load is Load, with the test split only when withTest.
 func (s DataSpec) load(withTest bool) (train, test *Dataset, err error) {
+	given := s.Dir
 	if s, err = s.Normalized(); err != nil {
 		return nil, nil, err
+	}
+	if given == "" && s.Dir != "" {
+		// The folder came from the environment: say so when it fails.
+		defer func() {
+			if err != nil {
+				err = fmt.Errorf("%w (the folder of $%s)", err, DataDirEnv[s.Name])
+			}
+		}()
 	}
 	var full, fullTest *Dataset
 	switch s.Name {

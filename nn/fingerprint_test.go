@@ -2,6 +2,7 @@ package nn
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +66,15 @@ func TestDataSpecRecordsFolder(t *testing.T) {
 	f.Name = "fashion"
 	if got, _ := f.Normalized(); got.Dir != "" {
 		t.Errorf("fashion without a folder or $AWD_FASHION_DIR: dir %q, want the default place", got.Dir)
+	}
+}
+
+// TestEnvFolderNamed: a data folder taken from the environment that cannot
+// be read is named as the variable's.
+func TestEnvFolderNamed(t *testing.T) {
+	t.Setenv("AWD_MNIST_DIR", filepath.Join(t.TempDir(), "nowhere"))
+	_, err := DataSpec{Name: "mnist", Classes: []int{0, 1}}.LoadTrain()
+	if err == nil || !strings.Contains(err.Error(), "$AWD_MNIST_DIR") {
+		t.Errorf("%v, want the variable named", err)
 	}
 }

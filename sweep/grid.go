@@ -158,8 +158,10 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 		if abs, err := filepath.Abs(dir); err == nil {
 			dir = abs
 		}
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if fi, err := os.Stat(dir); err != nil {
 			return sp, c.errf(s.DataDir.Line, "data_dir %q: no such folder (%s; a relative data_dir is read from the config file's folder)", s.DataDir.V, dir)
+		} else if !fi.IsDir() {
+			return sp, c.errf(s.DataDir.Line, "data_dir %q: %s is a file, not a folder", s.DataDir.V, dir)
 		}
 	}
 	sp.Data = nn.DataSpec{Name: data, Dir: dir, Classes: nn.FirstClasses(k), Seed: s.DataSeed.Or(1)}
