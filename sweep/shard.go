@@ -99,7 +99,7 @@ func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) e
 	if err != nil {
 		return err
 	}
-	train, err := j.Spec.Data.LoadTrain()
+	train, err := s.trainedData(j)
 	if err != nil {
 		return err
 	}
@@ -139,6 +139,44 @@ func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) e
 		return err
 	}
 	return nil
+}
+
+// trainedData loads the training split of job j's data, after checking
+// that the data are those its run was trained on: the fingerprint of both
+// splits, as awd.Run computes it, against the one the run folder's owner
+// file records. Shards of other data (the data folder's files changed or
+// moved to other ones since the training) would be reduced into results
+// of a run that never saw them.
+func (s *Sweep) trainedData(j *Job) (*nn.Dataset, error) {
+	train, test, err := j.Spec.Data.Load()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(s.RunDir(j.ID), awd.OwnerFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the run's owner file: %w", err)
+	}
+	var owner awd.Owner
+	if err := json.Unmarshal(b, &owner); err != nil {
+		return nil, fmt.Errorf("the run's owner file %s: %w", path, err)
+	}
+	if fp := nn.Fingerprint(train, test); owner.Data != "" && owner.Data != fp {
+		return nil, fmt.Errorf("the run in %s was trained on other data than %s holds now (fingerprint %.12s there, %.12s here): restore the data it was trained on, or run `awd sweep reset %s %s` to train the job anew",
+			s.RunDir(j.ID), dataFolder(j.Spec.Data), owner.Data, fp, s.Dir, j.ID)
+	}
+	return train, nil
+}
+
+// dataFolder names the folder the data of d are read from.
+func dataFolder(d nn.DataSpec) string {
+	if d.Dir != "" {
+		return "the data folder " + d.Dir
+	}
+	if env := nn.DataDirEnv[d.Name]; env != "" {
+		return fmt.Sprintf("the %s data folder (%s, or the default location)", d.Name, env)
+	}
+	return "the data folder"
 }
 
 // shardFailure is jobs/ID/shards/shard_i_of_n.failed: what the last failed

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -293,5 +294,48 @@ func TestFailedShardRecorded(t *testing.T) {
 	}
 	if st := s.Status(j); st.State != StateDone {
 		t.Errorf("after the reduction: %s %q", st.State, st.Detail)
+	}
+}
+
+// TestShardOfOtherData: a shard step refuses data that are not those the
+// job's run was trained on (the run folder's owner records another
+// fingerprint), naming the data folder and `awd sweep reset`, so that the
+// job cannot be reduced into results of data it never saw.
+func TestShardOfOtherData(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s := prepare(t, tinyReal+"    shards: 2\n")
+	j := s.Jobs[0]
+	if err := RunStep(ctx, s, j.ID, StepTrain, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.RunDir(j.ID), awd.OwnerFile)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owner awd.Owner
+	if err := json.Unmarshal(good, &owner); err != nil || owner.Data == "" {
+		t.Fatalf("owner %s: %v, data %q", path, err, owner.Data)
+	}
+	other := strings.Replace(string(good), owner.Data, strings.Repeat("0", len(owner.Data)), 1)
+	os.WriteFile(path, []byte(other), 0o644)
+	err = RunStep(ctx, s, j.ID, "shard 1/2", libraryExec)
+	for _, want := range []string{"trained on other data than the ", "awd sweep reset " + s.Dir + " " + j.ID} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("shard of other data: %v, want %q", err, want)
+		}
+	}
+	if _, err := os.Stat(s.shardPath(j.ID, 1, 1, 2)); err == nil {
+		t.Error("the shard of other data was saved")
+	}
+	if st := s.Status(j); st.State != StateFailed || !strings.Contains(st.Detail, "trained on other data") {
+		t.Errorf("status: %s %q", st.State, st.Detail)
+	}
+	os.WriteFile(path, good, 0o644)
+	for _, step := range []string{"shard 1/2", "shard 2/2"} {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
