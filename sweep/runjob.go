@@ -28,6 +28,10 @@ var errLocked = errors.New("locked")
 // ErrJobRunning is returned by RunJob when another process runs the job.
 var ErrJobRunning = errors.New("job is running in another process")
 
+// ErrNeverStarted is returned by Reset for a job that never started: its
+// first start runs it from scratch anyway.
+var ErrNeverStarted = errors.New("the job never started")
+
 // RunJob runs job id of the sweep in this process, as the local pool's
 // workers do: RunStep with the whole job.
 func RunJob(ctx context.Context, s *Sweep, id string, exec Executor) error {
@@ -270,12 +274,18 @@ func (e *remedyError) Unwrap() error { return e.err }
 // Reset marks job id so that its next start runs it from scratch (its run
 // folder cleared as --fresh would, and a sharded job's shards, results.json
 // and arrays), the remedy for a job whose checkpoints or results are
-// damaged: a done job is done no more. It refuses a job whose lock, or one
-// of whose shards' locks, another process holds.
+// damaged: a done job is done no more. It refuses a job that Status calls
+// running (its lock held here, or the record of another host that says
+// so and that Slurm does not contradict), or one of whose shards' locks
+// another process holds, and a job that never started (ErrNeverStarted).
 func (s *Sweep) Reset(id string) error {
 	j, err := s.Job(id)
 	if err != nil {
 		return err
+	}
+	// Before the job's lock is taken here: Status would see it held.
+	if st := s.Status(j); st.State == StateRunning {
+		return fmt.Errorf("job %s: %w (%s); stop it before resetting it", id, ErrJobRunning, cmpOr(st.Detail, "its lock is held"))
 	}
 	lk, err := lock(filepath.Join(s.JobDir(id), lockFile))
 	if errors.Is(err, errLocked) {
@@ -291,8 +301,11 @@ func (s *Sweep) Reset(id string) error {
 		}
 	}
 	rec, err := s.readState(id)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("job %s: %w; nothing to reset", id, ErrNeverStarted)
+	}
 	if err != nil {
-		rec = &JobState{Threads: j.Threads} // never started, or state.json damaged: replaced
+		rec = &JobState{Threads: j.Threads} // state.json damaged: replaced
 	}
 	rec.State, rec.Error, rec.Restart, rec.ResetAt = StateInterrupted, "", true, time.Now().UTC()
 	if err := s.writeState(id, rec); err != nil {

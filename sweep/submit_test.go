@@ -225,6 +225,26 @@ func TestReset(t *testing.T) {
 	if err := s.Reset("nope"); err == nil || !strings.Contains(err.Error(), `no job "nope"`) {
 		t.Errorf("reset of an unknown job: %v", err)
 	}
+	// A job another host runs (per its record: its lock is not visible
+	// here, and there is no squeue to contradict it) is not reset.
+	t.Setenv("PATH", t.TempDir())
+	elsewhere := &JobState{State: StateRunning, Host: "node-7", PID: 4242, Attempt: 1}
+	if err := s.writeState(s.Jobs[1].ID, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reset(s.Jobs[1].ID); !errors.Is(err, ErrJobRunning) || !strings.Contains(err.Error(), "process 4242 on node-7") {
+		t.Errorf("reset of a job another host runs: %v", err)
+	}
+	if rec, _ := s.readState(s.Jobs[1].ID); rec.State != StateRunning || rec.Restart {
+		t.Errorf("the refused reset changed the record: %+v", rec)
+	}
+	// A job that never started has nothing to reset.
+	if err := s.Reset(s.Jobs[2].ID); !errors.Is(err, ErrNeverStarted) || !strings.Contains(err.Error(), "nothing to reset") {
+		t.Errorf("reset of a job that never started: %v", err)
+	}
+	if st := s.Status(s.Jobs[2]); st.State != StatePending {
+		t.Errorf("a job that never started after its reset: %s %q", st.State, st.Detail)
+	}
 	if len(freshes) != 1 || !freshes[0] || starts(t, s)[j.ID] != 2 {
 		t.Errorf("done job reset: fresh starts %v, %d starts", freshes, starts(t, s)[j.ID])
 	}

@@ -107,7 +107,15 @@ func sweepSubcommands() []*cobra.Command {
 	reset := &cobra.Command{
 		Use:   "reset SWEEP JOB...",
 		Short: "make jobs of a sweep (folder or file) start over from scratch on their next start",
-		Args:  cobra.MinimumNArgs(2),
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch len(args) {
+			case 0:
+				return errors.New("sweep reset: name the sweep and the jobs to reset: `awd sweep reset SWEEP JOB...`")
+			case 1:
+				return fmt.Errorf("sweep reset: name the jobs to reset: `awd sweep reset %s JOB...` (`awd sweep status %s` lists their ids)", args[0], args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openSweep(args[0])
 			if err != nil {
@@ -120,11 +128,15 @@ func sweepSubcommands() []*cobra.Command {
 }
 
 // resetJobs is `awd sweep reset SWEEP JOB...`: every job given is reset
-// (sweep.Reset); those that cannot be are named in the error.
+// (sweep.Reset); those that cannot be are named in the error, those that
+// never started (nothing to reset) in a line.
 func resetJobs(out io.Writer, s *sweep.Sweep, ids []string) error {
 	var errs []string
 	for _, id := range ids {
-		if err := s.Reset(id); err != nil {
+		if err := s.Reset(id); errors.Is(err, sweep.ErrNeverStarted) {
+			fmt.Fprintf(out, "job %s: never started; nothing to reset (its first start runs it from scratch)\n", id)
+			continue
+		} else if err != nil {
 			errs = append(errs, err.Error())
 			continue
 		}

@@ -135,6 +135,7 @@ func TestCLISweepBadInput(t *testing.T) {
 		{"covs", func(c string) []string { return []string{"table", "--covs", "C,bogus", c} }, tinySweep, `--covs C,bogus: unknown covariance "bogus"`},
 		{"missing", func(c string) []string { return []string{"sweep", c + ".nope"} }, tinySweep, "no such file"},
 		{"covs-twice", func(c string) []string { return []string{"table", "--covs", "C,C", c} }, tinySweep, "--covs C,C: C given twice"},
+		{"reset-no-job", func(c string) []string { return []string{"sweep", "reset", c} }, tinySweep, "sweep reset: name the jobs to reset: `awd sweep reset "},
 		{"workers", func(c string) []string { return []string{"sweep", "--workers", "1000000", c} }, tinySweep, "--workers 1000000: want 1..1024"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
