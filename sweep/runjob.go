@@ -227,10 +227,13 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	}
 	if runErr == nil {
 		rec.Restart = false // the folder is the new start's
-	} else if msg := runErr.Error(); strings.Contains(msg, freshRemedy) {
-		// awd.Run's remedy is a flag of awd run; a sweep's job starts
-		// over with awd sweep reset.
-		runErr = &remedyError{runErr, strings.ReplaceAll(msg, freshRemedy, fmt.Sprintf("run `awd sweep reset %s %s` to start the job over", s.Dir, id))}
+	} else if msg := runErr.Error(); strings.Contains(msg, freshRemedy) || strings.Contains(msg, otherDataRemedy) {
+		// awd.Run's remedies are flags of awd run; a sweep's job reads
+		// the config's data_dir and starts over with awd sweep reset.
+		reset := fmt.Sprintf("`awd sweep reset %s %s`", s.Dir, id)
+		msg = strings.ReplaceAll(msg, freshRemedy, "run "+reset+" to start the job over")
+		msg = strings.ReplaceAll(msg, otherDataRemedy, "set the config's data_dir to the folder of the run's data, or run "+reset+" to start the job over")
+		runErr = &remedyError{runErr, msg}
 	}
 	if runErr != nil {
 		rec.State, rec.Error = StateFailed, runErr.Error()
@@ -261,6 +264,10 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 // freshRemedy is how awd.Run's errors of a folder it cannot resume name
 // the remedy.
 const freshRemedy = "use --fresh to start over"
+
+// otherDataRemedy is how awd.Run's error of a folder of other data than
+// its data folder holds (awd.Folder.CheckData) names the remedies.
+const otherDataRemedy = "give the folder of the run's data, another --out, or --fresh"
 
 // remedyError is err with its message rewritten to name a sweep's remedy.
 type remedyError struct {

@@ -339,3 +339,43 @@ func TestShardOfOtherData(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOfOtherData: a job whose run folder holds a run of other data
+// than its data folder (awd.Run refuses to resume it) fails with the
+// sweep's remedies, the config's data_dir or `awd sweep reset`, not awd
+// run's --out or --fresh.
+func TestRunOfOtherData(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s := prepare(t, tinyReal)
+	j := s.Jobs[0]
+	if err := RunJob(ctx, s, j.ID, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.RunDir(j.ID), awd.OwnerFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owner awd.Owner
+	if err := json.Unmarshal(b, &owner); err != nil || owner.Data == "" {
+		t.Fatalf("owner %s: %v, data %q", path, err, owner.Data)
+	}
+	os.WriteFile(path, []byte(strings.Replace(string(b), owner.Data, strings.Repeat("0", len(owner.Data)), 1)), 0o644)
+	// Interrupted before its end: the next start resumes the folder.
+	rec, _ := s.readState(j.ID)
+	rec.State = StateInterrupted
+	s.writeState(j.ID, rec)
+	err = RunJob(ctx, s, j.ID, libraryExec)
+	for _, want := range []string{"of other data than these", "set the config's data_dir to the folder of the run's data, or run `awd sweep reset " + s.Dir + " " + j.ID + "`"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("resume of other data: %v, want %q", err, want)
+		}
+	}
+	if err != nil && (strings.Contains(err.Error(), "--out") || strings.Contains(err.Error(), "--fresh")) {
+		t.Errorf("the error names awd run's flags: %v", err)
+	}
+	if st := s.Status(j); st.State != StateFailed || !strings.Contains(st.Detail, "data_dir") {
+		t.Errorf("status: %s %q", st.State, st.Detail)
+	}
+}
