@@ -58,8 +58,8 @@ type Sweep struct {
 	Dir      string
 	Manifest Manifest
 	Jobs     []*Job
-	// Repaired are the damaged sweep.json and job.json files (not JSON)
-	// that Prepare wrote anew.
+	// Repaired are the damaged sweep.json and job.json files (not JSON,
+	// or without a schema_version) that Prepare wrote anew.
 	Repaired []string
 }
 
@@ -96,12 +96,13 @@ func readJSON(path string, v any) error {
 	if err := json.Unmarshal(b, &probe); err != nil {
 		return fmt.Errorf("%s: not valid JSON (%w): %w", path, errDamaged, err)
 	}
-	if probe.SchemaVersion == nil || *probe.SchemaVersion != SchemaVersion {
-		got := "missing"
-		if probe.SchemaVersion != nil {
-			got = fmt.Sprint(*probe.SchemaVersion)
-		}
-		return fmt.Errorf("%s: schema_version %s, this awd reads %d", path, got, SchemaVersion)
+	if probe.SchemaVersion == nil {
+		// Every version of awd writes it: JSON without it ({}, null) was
+		// not written by awd.
+		return fmt.Errorf("%s: no schema_version (%w)", path, errDamaged)
+	}
+	if *probe.SchemaVersion != SchemaVersion {
+		return fmt.Errorf("%s: schema_version %d, this awd reads %d", path, *probe.SchemaVersion, SchemaVersion)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -111,8 +112,9 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// errDamaged marks a file that is not JSON at all (truncated, overwritten):
-// not a file of another awd version, whose schema is refused instead.
+// errDamaged marks a file that is not JSON at all (truncated, overwritten)
+// or JSON without a schema_version: not a file of another awd version,
+// whose schema is refused instead.
 var errDamaged = errors.New("damaged")
 
 // jobRecord is job.json.
@@ -245,7 +247,10 @@ func Open(dir string) (*Sweep, error) {
 	}
 	for _, id := range s.Manifest.Jobs {
 		rec := jobRecord{Job: new(Job)}
-		if err := readJSON(filepath.Join(s.JobDir(id), jobFile), &rec); err != nil {
+		path := filepath.Join(s.JobDir(id), jobFile)
+		if err := readJSON(path, &rec); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("sweep %s: job %s: %s is missing; `awd sweep CONFIG` (the sweep's config file) writes it", dir, id, path)
+		} else if err != nil {
 			return nil, fmt.Errorf("sweep %s: job %s: %w", dir, id, withRemedy(err))
 		}
 		if rec.Job.ID != id {

@@ -688,9 +688,10 @@ func TestStoppedOrKilledElsewhere(t *testing.T) {
 }
 
 // TestDamagedRecordsRewritten: a sweep.json or job.json that is not JSON
-// (truncated) makes Open say what writes it anew, and Prepare writes it
-// anew from the config, keeping the job's state; one of another schema
-// version is refused, not overwritten.
+// (truncated) or has no schema_version ({}, null) makes Open say what
+// writes it anew, and Prepare writes it anew from the config, keeping the
+// job's state; a missing job.json makes Open name what writes it; one of
+// another schema version is refused, not overwritten.
 func TestDamagedRecordsRewritten(t *testing.T) {
 	s := prepare(t, minimal)
 	j := s.Jobs[0]
@@ -715,6 +716,30 @@ func TestDamagedRecordsRewritten(t *testing.T) {
 		if st := s2.Status(j); st.State != StateDone {
 			t.Errorf("after the repair of %s the job is %s %q", f, st.State, st.Detail)
 		}
+	}
+	// JSON without a schema_version was not written by awd: damaged too.
+	for _, f := range []string{manifest, record} {
+		for _, src := range []string{`{}`, `null`} {
+			os.WriteFile(f, []byte(src), 0o644)
+			if _, err := Open(s.Dir); err == nil || !strings.Contains(err.Error(), "no schema_version") || !strings.Contains(err.Error(), "writes it anew") {
+				t.Errorf("%s %s: Open: %v", f, src, err)
+			}
+			s2, err := prepareAt(path, minimal)
+			if err != nil {
+				t.Fatalf("%s %s: Prepare: %v", f, src, err)
+			}
+			if len(s2.Repaired) != 1 || s2.Repaired[0] != f {
+				t.Errorf("%s %s: Repaired %v", f, src, s2.Repaired)
+			}
+		}
+	}
+	// A missing job.json: Open names what writes it.
+	os.Remove(record)
+	if _, err := Open(s.Dir); err == nil || !strings.Contains(err.Error(), record+" is missing; `awd sweep CONFIG`") {
+		t.Errorf("job.json missing: Open: %v", err)
+	}
+	if _, err := prepareAt(path, minimal); err != nil {
+		t.Fatalf("job.json missing: Prepare: %v", err)
 	}
 	os.WriteFile(manifest, []byte(`{"schema_version": 99}`), 0o644)
 	if _, err := prepareAt(path, minimal); err == nil || !strings.Contains(err.Error(), "schema_version 99") {

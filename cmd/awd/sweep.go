@@ -163,7 +163,7 @@ func sweepCommand(cmd *cobra.Command, o *options, path string) error {
 		return err
 	}
 	for _, f := range s.Repaired {
-		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s was damaged (not JSON) and is written anew from the config\n", f)
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s was damaged (not JSON, or no schema_version) and is written anew from the config\n", f)
 	}
 	self, err := os.Executable()
 	if err != nil {
