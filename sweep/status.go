@@ -26,8 +26,13 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 			sts[i].State, sts[i].Detail = StateQueued, "Slurm "+q
 		}
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// The job rows are aligned alone: a detail line in the tabwriter
+	// would end its columns' block, and the rows after it would align
+	// apart. The details are put under their rows afterwards.
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tJOB\tATTEMPTS\tSECONDS\tLOG")
+	var details []string // per row
 	for _, st := range sts {
 		if failedOnly && st.State != StateFailed && st.State != StateInterrupted {
 			continue
@@ -47,14 +52,25 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 			log = ""
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st.State, st.Job.ID, att, sec, log)
+		detail := ""
 		if st.Detail != "" && st.State != StateDone {
-			// The last cell of a line sets no column's width: the
-			// detail does not widen the JOB column.
-			fmt.Fprintf(tw, "\t  %s\n", firstLine(st.Detail))
+			detail = firstLine(st.Detail)
 		}
+		details = append(details, detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	lines := strings.SplitAfter(table.String(), "\n")
+	indent := strings.Repeat(" ", strings.Index(lines[0], "JOB")+2) // under the JOB column
+	if _, err := io.WriteString(w, lines[0]); err != nil {
+		return err
+	}
+	for i, d := range details {
+		fmt.Fprint(w, lines[i+1])
+		if d != "" {
+			fmt.Fprintf(w, "%s%s\n", indent, d)
+		}
 	}
 	c := Count(sts)
 	var parts []string

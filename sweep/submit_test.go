@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -157,6 +158,29 @@ func TestStatusListing(t *testing.T) {
 			t.Errorf("JOB column not %d wide:\n%s", width, out)
 			break
 		}
+	}
+	// Every job row, before and after the failed job's detail line, has
+	// the header's columns.
+	lines := strings.Split(out, "\n")
+	header := lines[0]
+	rows := 0
+	for _, line := range lines[1:] {
+		state, _, _ := strings.Cut(line, " ")
+		if !slices.Contains(orderedStates, state) || strings.HasPrefix(line, " ") {
+			continue
+		}
+		rows++
+		for _, col := range []string{"JOB", "ATTEMPTS", "SECONDS"} {
+			if i := strings.Index(header, col); i >= len(line) || line[i-1] != ' ' || line[i] == ' ' {
+				t.Errorf("row %q: no cell under %s:\n%s", line, col, out)
+			}
+		}
+	}
+	if rows != len(s.Jobs) {
+		t.Errorf("%d job rows, want %d:\n%s", rows, len(s.Jobs), out)
+	}
+	if !strings.Contains(out, "\n"+strings.Repeat(" ", strings.Index(header, "JOB")+2)+"very long error") {
+		t.Errorf("the detail is not under the JOB column:\n%s", out)
 	}
 	for _, want := range []string{"very long error", "last Slurm submission: " + dry.Dir + " (written, not submitted", "note: submission " + bad.Dir + " skipped: "} {
 		if !strings.Contains(out, want) {
