@@ -21,11 +21,14 @@ type LocalOptions struct {
 
 // Summary is what Run did.
 type Summary struct {
-	Done      int // finished in this run
-	Skipped   int // already done before
-	Failed    []Status
-	Elsewhere []Status // running in another process (its lock is held)
-	Seconds   float64
+	Done    int // finished in this run
+	Skipped int // already done before
+	Failed  []Status
+	// Interrupted are the jobs whose process was stopped by a signal (or
+	// killed) that this Run did not send: they resume on the next Run.
+	Interrupted []Status
+	Elsewhere   []Status // running in another process (its lock is held)
+	Seconds     float64
 }
 
 // Run runs every job of the sweep that is not done, at most Workers at a
@@ -101,10 +104,17 @@ func Run(ctx context.Context, s *Sweep, opt LocalOptions) (*Summary, error) {
 					if st.Detail == "" && err != nil {
 						st.Detail = err.Error()
 					}
-					if st.State == StateRunning {
+					switch st.State {
+					case StateRunning:
 						sum.Elsewhere = append(sum.Elsewhere, st)
 						report("skip  %s: %s", j.ID, st.Detail)
-					} else {
+					case StateInterrupted:
+						// Its process was stopped by a signal of
+						// someone else's: as status says, not failed.
+						sum.Interrupted = append(sum.Interrupted, st)
+						eta.finished(j, time.Since(tj))
+						report("interrupted %s: %s (log %s)", j.ID, firstLine(st.Detail), st.Log)
+					default:
 						sum.Failed = append(sum.Failed, st)
 						eta.finished(j, time.Since(tj))
 						report("FAILED %s: %s (log %s)", j.ID, firstLine(st.Detail), st.Log)

@@ -687,6 +687,32 @@ func TestStoppedOrKilledElsewhere(t *testing.T) {
 	}
 }
 
+// TestRunInterruptedJob: a job whose process was stopped by a signal the
+// pool did not send (its record says interrupted) is reported as
+// interrupted, as status says, not as failed.
+func TestRunInterruptedJob(t *testing.T) {
+	s := prepare(t, minimal)
+	stopped := s.Jobs[0]
+	rec := `{"schema_version": 1, "state": "interrupted", "host": "h", "pid": 1, "threads": 1, "attempt": 1, "started": "2026-01-01T00:00:00Z", "ended": "2026-01-01T00:00:01Z"}`
+	others := command(s)
+	var out syncBuffer
+	sum, err := Run(context.Background(), s, LocalOptions{Workers: 2, Out: &out, Command: func(j *Job) *exec.Cmd {
+		if j != stopped {
+			return others(j)
+		}
+		return exec.Command("sh", "-c", "printf '%s' \"$1\" > \"$2\"; exit 130", "sh", rec, filepath.Join(s.JobDir(j.ID), stateFile))
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Interrupted) != 1 || sum.Interrupted[0].Job != stopped || len(sum.Failed) != 0 || sum.Done != 7 {
+		t.Fatalf("%d done, interrupted %v, failed %v\n%s", sum.Done, sum.Interrupted, sum.Failed, out.String())
+	}
+	if o := out.String(); !strings.Contains(o, "interrupted "+stopped.ID+": stopped by a signal on h") || strings.Contains(o, "FAILED") {
+		t.Errorf("progress:\n%s", o)
+	}
+}
+
 // TestDamagedRecordsRewritten: a sweep.json or job.json that is not JSON
 // (truncated) or has no schema_version ({}, null) makes Open say what
 // writes it anew, and Prepare writes it anew from the config, keeping the

@@ -297,7 +297,14 @@ func runSweep(cmd *cobra.Command, s *sweep.Sweep, self string, workers int) erro
 		fmt.Fprintf(stderr, "%d jobs are running in other processes (awd sweep status %s)\n", n, s.Dir)
 	}
 	if n := len(sum.Failed); n > 0 {
-		return fmt.Errorf("%d of %d jobs failed: `awd sweep status --failed %s` lists them with their logs; run the sweep again to retry", n, len(s.Jobs), s.Dir)
+		also := ""
+		if m := len(sum.Interrupted); m > 0 {
+			also = fmt.Sprintf(", %d interrupted", m)
+		}
+		return fmt.Errorf("%d of %d jobs failed%s: `awd sweep status --failed %s` lists them with their logs; run the sweep again to retry", n, len(s.Jobs), also, s.Dir)
+	}
+	if n := len(sum.Interrupted); n > 0 {
+		return fmt.Errorf("%d of %d jobs interrupted (stopped by a signal): run the sweep again to resume them (`awd sweep status %s` lists them)", n, len(s.Jobs), s.Dir)
 	}
 	return nil
 }
