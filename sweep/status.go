@@ -107,12 +107,14 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 // Queued asks Slurm which jobs of the sweep it still holds (a task of one
 // of the sweep's submissions, queued or running) and returns, per job id,
 // "task A_a PENDING" (or RUNNING, ...); empty when squeue cannot tell.
-func (s *Sweep) Queued() map[string]string {
-	subs, _, err := s.submissions()
+// notes name the submissions it skipped because their submission.json
+// cannot be read: Slurm may still hold their tasks.
+func (s *Sweep) Queued() (jobs map[string]string, notes []string) {
+	subs, notes, err := s.submissions()
 	if err != nil {
-		return map[string]string{}
+		return map[string]string{}, []string{err.Error()}
 	}
-	return queued(subs)
+	return queued(subs), notes
 }
 
 // StateQueued is shown for a job that is not done and that Slurm holds in

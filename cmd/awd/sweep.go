@@ -316,7 +316,10 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 	out := cmd.OutOrStdout()
 	var todo []*sweep.Job
 	running, queued := 0, 0
-	inQueue := s.Queued()
+	inQueue, notes := s.Queued()
+	for _, n := range notes {
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s; the jobs of its tasks that Slurm may still hold are submitted again\n", n)
+	}
 	for _, st := range s.Statuses() {
 		switch st.State {
 		case sweep.StateDone:

@@ -115,6 +115,13 @@ func TestCLISweepSlurmDryRun(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(sub, "collect.sbatch")); !strings.Contains(string(b), " sweep collect '") {
 		t.Errorf("collect.sbatch:\n%s", b)
 	}
+	// A damaged submission.json: the jobs of that submission are not
+	// known to be queued, and the submission says so, as status does.
+	os.WriteFile(filepath.Join(sub, "submission.json"), []byte(`{"schema_version": 1, "arr`), 0o644)
+	so, se, code = awdCmd(t, "sweep", "--slurm", "--dry-run", cfg)
+	if code != 0 || !strings.Contains(se, "note: submission "+sub+" skipped: ") || !strings.Contains(se, "submitted again") || !strings.Contains(so, "array of 2 jobs") {
+		t.Errorf("dry run with a damaged submission: exit %d\n%s%s", code, so, se)
+	}
 }
 
 // TestCLISweepBadInput checks that bad sweep files and flags end with one
