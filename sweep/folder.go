@@ -427,8 +427,10 @@ func (s *Sweep) status(j *Job) Status {
 		st.State, st.Detail = StateAnalysing, "trained; analysis shards or their reduction pending"
 		if locked(filepath.Join(s.JobDir(j.ID), lockFile)) {
 			st.State = StateRunning
-		} else if fails := s.shardFailures(j); len(fails) > 0 {
+		} else if fails, stopped := s.shardFailures(j); len(fails) > 0 {
 			st.State, st.Detail = StateFailed, strings.Join(fails, "\n")
+		} else if len(stopped) > 0 {
+			st.State, st.Detail = StateInterrupted, strings.Join(stopped, "; ")+"; the next start of the shard (or of the sweep) resumes it"
 		}
 	case StateFailed:
 		st.State, st.Detail = StateFailed, rec.Error

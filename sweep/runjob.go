@@ -110,12 +110,15 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 	if kind == StepShard {
 		fmt.Fprintf(logf, "=== %s shard %d/%d on %s (pid %d%s)\n", time.Now().UTC().Format(time.RFC3339), shard, j.Shards, hostname(), os.Getpid(), slurmNote(slurmTaskID()))
 		if err := s.runShard(ctx, j, shard, j.Shards, logf); err != nil {
-			if ctx.Err() != nil {
+			stopped := ctx.Err() != nil
+			if stopped {
 				fmt.Fprintf(logf, "=== shard %d/%d stopped: %v\n", shard, j.Shards, err)
-				return fmt.Errorf("job %s: shard %d/%d: %w", id, shard, j.Shards, err)
+			} else {
+				fmt.Fprintf(logf, "=== shard %d/%d failed: %v\n", shard, j.Shards, err)
 			}
-			fmt.Fprintf(logf, "=== shard %d/%d failed: %v\n", shard, j.Shards, err)
-			if rerr := s.recordShardFailure(j, shard, err); rerr != nil {
+			// Recorded either way: status shows the job failed or
+			// interrupted, and collect does not reduce it silently.
+			if rerr := s.recordShardFailure(j, shard, err, stopped); rerr != nil {
 				fmt.Fprintf(logf, "=== %v\n", rerr)
 			}
 			return fmt.Errorf("job %s: shard %d/%d: %w", id, shard, j.Shards, err)
@@ -366,11 +369,11 @@ func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, ex
 // ReduceReady reduces the sharded jobs whose shards are all saved (the
 // Slurm collect job does this before it writes the tables) and returns
 // the errors of those that failed, and of those it could not reduce
-// because a shard step failed.
+// because a shard step failed or was stopped by a signal.
 func ReduceReady(ctx context.Context, s *Sweep) []error {
 	var errs []error
 	for _, st := range s.Statuses() {
-		if st.State == StateFailed && st.Record != nil && st.Record.State == StateAnalysing {
+		if (st.State == StateFailed || st.State == StateInterrupted) && st.Record != nil && st.Record.State == StateAnalysing {
 			errs = append(errs, fmt.Errorf("job %s: not reduced: %s", st.Job.ID, firstLine(st.Detail)))
 			continue
 		}

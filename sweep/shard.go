@@ -180,49 +180,63 @@ func dataFolder(d nn.DataSpec) string {
 }
 
 // shardFailure is jobs/ID/shards/shard_i_of_n.failed: what the last failed
-// step of shard i recorded. A shard step does not hold the job's lock and
-// so does not write state.json; its success removes the file.
+// or interrupted step of shard i recorded. A shard step does not hold the
+// job's lock and so does not write state.json; its success removes the
+// file.
 type shardFailure struct {
-	SchemaVersion int       `json:"schema_version"`
-	Shard         string    `json:"shard"` // "i/n"
-	Error         string    `json:"error"`
-	Host          string    `json:"host"`
-	PID           int       `json:"pid"`
-	Slurm         string    `json:"slurm,omitempty"`
-	Ended         time.Time `json:"ended"`
+	SchemaVersion int    `json:"schema_version"`
+	Shard         string `json:"shard"` // "i/n"
+	Error         string `json:"error"`
+	// Interrupted: the step was stopped by a signal (Ctrl-C, Slurm's
+	// SIGTERM at the time limit), not failed; Error is empty.
+	Interrupted bool      `json:"interrupted,omitempty"`
+	Host        string    `json:"host"`
+	PID         int       `json:"pid"`
+	Slurm       string    `json:"slurm,omitempty"`
+	Ended       time.Time `json:"ended"`
 }
 
 func (s *Sweep) shardFailurePath(id string, i, n int) string {
 	return filepath.Join(s.JobDir(id), shardsDir, fmt.Sprintf("shard_%d_of_%d.failed", i, n))
 }
 
-// recordShardFailure records that shard i's step of job j failed with err
-// (under shard i's lock).
-func (s *Sweep) recordShardFailure(j *Job, i int, err error) error {
+// recordShardFailure records that shard i's step of job j failed with err,
+// or with interrupted that it was stopped by a signal (under shard i's
+// lock).
+func (s *Sweep) recordShardFailure(j *Job, i int, err error, interrupted bool) error {
 	path := s.shardFailurePath(j.ID, i, j.Shards)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeJSON(path, shardFailure{SchemaVersion: SchemaVersion, Shard: fmt.Sprintf("%d/%d", i, j.Shards), Error: err.Error(),
-		Host: hostname(), PID: os.Getpid(), Slurm: slurmTaskID(), Ended: time.Now().UTC()})
+	f := shardFailure{SchemaVersion: SchemaVersion, Shard: fmt.Sprintf("%d/%d", i, j.Shards), Error: err.Error(),
+		Host: hostname(), PID: os.Getpid(), Slurm: slurmTaskID(), Ended: time.Now().UTC()}
+	if interrupted {
+		f.Error, f.Interrupted = "", true
+	}
+	return writeJSON(path, f)
 }
 
 // shardFailures returns the recorded failures of the shard steps of job
-// j's current shard count, as "shard i/n failed on HOST: error".
-func (s *Sweep) shardFailures(j *Job) []string {
-	var out []string
+// j's current shard count, as "shard i/n failed on HOST: error", and the
+// steps stopped by a signal, as "shard i/n stopped by a signal on HOST at
+// TIME".
+func (s *Sweep) shardFailures(j *Job) (failed, interrupted []string) {
 	for i := 1; i <= j.Shards; i++ {
 		var f shardFailure
 		path := s.shardFailurePath(j.ID, i, j.Shards)
 		if err := readJSON(path, &f); errors.Is(err, os.ErrNotExist) {
 			continue
 		} else if err != nil {
-			out = append(out, fmt.Sprintf("shard %d/%d failed: %v", i, j.Shards, err))
+			failed = append(failed, fmt.Sprintf("shard %d/%d failed: %v", i, j.Shards, err))
 			continue
 		}
-		out = append(out, fmt.Sprintf("shard %s failed on %s%s: %s", f.Shard, f.Host, slurmNote(f.Slurm), f.Error))
+		if f.Interrupted {
+			interrupted = append(interrupted, fmt.Sprintf("shard %s stopped by a signal on %s%s at %s", f.Shard, f.Host, slurmNote(f.Slurm), f.Ended.Format(time.RFC3339)))
+			continue
+		}
+		failed = append(failed, fmt.Sprintf("shard %s failed on %s%s: %s", f.Shard, f.Host, slurmNote(f.Slurm), f.Error))
 	}
-	return out
+	return failed, interrupted
 }
 
 // reduce merges the shards of every analysed epoch of a sharded job,

@@ -238,7 +238,8 @@ func TestStaleShardRecomputed(t *testing.T) {
 // TestFailedShardRecorded: a failed shard step (as a Slurm task runs it)
 // is recorded: the job shows failed with the shard's error, is listed by
 // status --failed, is not reduced (ReduceReady says why), and a retry of
-// the shard that succeeds clears it.
+// the shard that succeeds clears it. A shard step stopped by a signal is
+// recorded too, as interrupted.
 func TestFailedShardRecorded(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	ctx := context.Background()
@@ -281,10 +282,24 @@ func TestFailedShardRecorded(t *testing.T) {
 		t.Errorf("resubmission: %+v", sub.Arrays)
 	}
 	os.WriteFile(ck, good, 0o644)
-	for _, step := range []string{"shard 2/2", "shard 1/2"} {
-		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
-			t.Fatal(err)
-		}
+	if err := RunStep(ctx, s, j.ID, "shard 2/2", libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	// A shard step stopped by a signal: the job shows interrupted, and
+	// is not reduced without a word.
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := RunStep(stopped, s, j.ID, "shard 1/2", libraryExec); err == nil {
+		t.Fatal("a stopped shard step returned no error")
+	}
+	if st := s.Status(j); st.State != StateInterrupted || !strings.Contains(st.Detail, "shard 1/2 stopped by a signal on ") {
+		t.Errorf("after a stopped shard: %s %q", st.State, st.Detail)
+	}
+	if errs := ReduceReady(ctx, s); len(errs) != 1 || !strings.Contains(errs[0].Error(), "job "+j.ID+": not reduced: shard 1/2 stopped by a signal") {
+		t.Errorf("ReduceReady after a stopped shard: %v", errs)
+	}
+	if err := RunStep(ctx, s, j.ID, "shard 1/2", libraryExec); err != nil {
+		t.Fatal(err)
 	}
 	if st := s.Status(j); st.State != StateAnalysing {
 		t.Errorf("after the retried shard: %s %q", st.State, st.Detail)
