@@ -147,10 +147,10 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	}
 	acc.Timings.Pairs = time.Since(t00).Seconds()
 	nbp := len(pairs.Batches) / 2 // batch pairs
-	lo, hi := acc.Info.Have[0]*nbp/acc.Info.Shards, (acc.Info.Have[0]+1)*nbp/acc.Info.Shards
-	if hi == lo {
-		return nil, fmt.Errorf("analyze: shard %d of %d holds no batch pair: there are %d batch pairs, so at most %d shards", acc.Info.Have[0]+1, acc.Info.Shards, nbp, nbp)
+	if acc.Info.Shards > nbp { // then some shard of the set holds no batch pair
+		return nil, fmt.Errorf("analyze: shard %d of %d: there are %d batch pairs, so at most %d shards (of %d, some would hold no batch pair)", acc.Info.Have[0]+1, acc.Info.Shards, nbp, nbp, acc.Info.Shards)
 	}
+	lo, hi := acc.Info.Have[0]*nbp/acc.Info.Shards, (acc.Info.Have[0]+1)*nbp/acc.Info.Shards
 	if err := acc.accumulate(ctx, model, data, pairs, par, 2*lo, 2*hi, prog); err != nil {
 		return nil, err
 	}

@@ -81,8 +81,11 @@ func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, s
 	if nbp == 0 {
 		return nn.BadOption("batch", cfg.Batch, "the %d analysis samples form %d same-class couples, fewer than the %d of one pair of balanced batches (give a smaller --batch or more samples)", data.N, BatchPairs(data.Y, 1), cfg.Batch)
 	}
-	if shards > 0 && shard*nbp/shards == (shard+1)*nbp/shards {
-		return nn.BadOption("shard", fmt.Sprintf("%d/%d", shard+1, shards), "shard %d of %d holds no batch pair: there are %d batch pairs, so at most %d shards", shard+1, shards, nbp, nbp)
+	// Every shard of the set, not only this one, must hold a batch pair:
+	// with more shards than pairs one of them holds none, and the set
+	// could never be reduced.
+	if shards > nbp {
+		return nn.BadOption("shard", fmt.Sprintf("%d/%d", shard+1, shards), "there are %d batch pairs, so at most %d shards (of %d, some would hold no batch pair)", nbp, nbp, shards)
 	}
 	return nil
 }

@@ -23,7 +23,11 @@ func TestCLIAnalyzeRefusesBeforeClaiming(t *testing.T) {
 		{[]string{"--batch", "200"}, "--batch 200: the 300 analysis samples form 150 same-class couples, fewer than the 200 of one pair"},
 		{[]string{"--layers", "fc2,fc2"}, "--layers fc2: listed twice"},
 		{[]string{"--mem", "1KiB"}, "more than the memory budget of 1.0 KiB"},
-		{[]string{"--shard", "1/16"}, "--shard 1/16: shard 1 of 16 holds no batch pair: there are 15 batch pairs, so at most 15 shards"},
+		{[]string{"--shard", "1/16"}, "--shard 1/16: there are 15 batch pairs, so at most 15 shards (of 16, some would hold no batch pair)"},
+		// Not only the first shard: every shard of too many is refused (16/16
+		// holds a batch pair, but the set of 16 could never be complete).
+		{[]string{"--shard", "16/16"}, "--shard 16/16: there are 15 batch pairs, so at most 15 shards"},
+		{[]string{"--shard", "2/16"}, "--shard 2/16: there are 15 batch pairs, so at most 15 shards"},
 		{[]string{"--shard", "1/2", "--layers", "fc1"}, "--shard 1/2 with --layers fc1: a sharded analysis accumulates"},
 		{[]string{"--shard", "1/2", "--matrix-free"}, "--shard 1/2 with --matrix-free: "},
 		{[]string{"--layers", "fc1,fc2", "--k", "145"}, "--k 145: layer fc2 has d=144 weights"},
