@@ -7,10 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/awd-toolkit/awd/kernels"
@@ -72,13 +75,38 @@ type AccumulationInfo struct {
 
 // BuildID names this build of awd in the shards it accumulates: Tool, and
 // the VCS revision the binary was built from (VCSRevision) when the Go
-// toolchain recorded it.
+// toolchain recorded it; otherwise (-buildvcs=false, go run, go test, a
+// build outside a repository) "exe:" and the first 16 hex digits of the
+// SHA-256 of the running executable, so that shards of different binaries
+// are still told apart. The executable is read once per process.
 func BuildID() string {
 	if rev := VCSRevision(); rev != "" {
 		return Tool + " " + rev
 	}
+	if h := executableSHA256(); h != "" {
+		return Tool + " exe:" + h
+	}
 	return Tool
 }
+
+// executableSHA256 is the first 16 hex digits of the SHA-256 of the running
+// executable, or "" when it cannot be read; computed once.
+var executableSHA256 = sync.OnceValue(func() string {
+	path, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+})
 
 // VCSRevision is the VCS commit the running binary was built from, with
 // "-dirty" when the tree had local changes, or "" when the build did not

@@ -28,8 +28,9 @@ It refuses shards of different analyses (another checkpoint, data subset or
 analysis option: the message names the first differing setting as in
 results.json's config, with both values, e.g. "config.seed: 1 vs 5" for
 another --analysis-seed), shards accumulated by different builds of awd
-(their version and commit; shards written before awd recorded its build
-merge only with each other), a shard given twice, and an incomplete set
+(their version and commit, or the executable's SHA-256 for a binary
+built without VCS information; shards written before awd recorded its
+build merge only with each other), a shard given twice, and an incomplete set
 (it names the missing shards). The settings only the finish reads may
 differ between shards (the power-law fits, --ml-reps, gamma(k), the
 bootstrap's replicates and level, and its groups when --bootstrap is 0):
