@@ -227,3 +227,25 @@ func TestTableLayers(t *testing.T) {
 		t.Errorf("a one-layer table has a layer column:\n%s", md)
 	}
 }
+
+// TestTableEffectiveSettings: corr_k and rho_block above k count as k, and
+// the epochs analysed before the last do not split a row.
+func TestTableEffectiveSettings(t *testing.T) {
+	mk := func(g float64, corrK, rho int, at []int) *Report {
+		r := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: g})
+		an := *r.Checkpoints[1].Analysis
+		an.K, an.Config.K, an.Config.CorrK, an.Config.RhoBlock = 10, 10, corrK, rho
+		fakeSeed++
+		cfg, _ := json.Marshal(map[string]any{"seed": fakeSeed, "analysis": an.Config, "analyze_at": at})
+		r.Config, r.Checkpoints[1].Analysis = cfg, &an
+		return r
+	}
+	tb := MakeTable([]*Report{mk(1.2, 200, 100, []int{1, 2}), mk(1.4, 10, 10, []int{2})}, []string{"a", "b"}, []string{NameC})
+	if len(tb.Rows) != 1 || tb.Rows[0].Cells["ce/C"].N != 2 {
+		t.Errorf("%d rows, want one of 2 runs:\n%s", len(tb.Rows), tb.Markdown())
+	}
+	tb = MakeTable([]*Report{mk(1.2, 5, 100, nil), mk(1.4, 10, 100, nil)}, []string{"a", "b"}, []string{NameC})
+	if len(tb.Rows) != 2 {
+		t.Errorf("corr_k 5 and 10 with k 10 share a row:\n%s", tb.Markdown())
+	}
+}

@@ -107,7 +107,7 @@ func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string)
 		"epoch": ck.Epoch}
 	fields = map[string]string{}
 	flatten("", doc, fields)
-	unusedSettings(fields, r.Layer)
+	unusedSettings(fields, r.Layer, r.K)
 	ids := map[string]string{}
 	seeds("config", cfg, ids)
 	seeds("analysis", an, ids)
@@ -155,10 +155,26 @@ func seeds(path string, v any, out map[string]string) {
 // every protocol: the layer left to the model's default ("") is the layer
 // analysed, and the bootstrap's groups and level without a bootstrap, or
 // the goodness-of-fit replicates without the maximum-likelihood fits, are
-// dropped. A run of the CLI's defaults and one of the library's (or a
-// sweep's) then share a row.
-func unusedSettings(fields map[string]string, layer string) {
+// dropped. The correlations' and the heat map's number of directions
+// count up to k (the result's): corr_k and rho_block are taken as their
+// minimum with k, and corr_k is dropped without correlations. The epochs a
+// run analysed (config.analyze_at) are dropped: the table reads the last,
+// which the protocol's epoch names. A run of the CLI's defaults and one of
+// the library's (or a sweep's) then share a row.
+func unusedSettings(fields map[string]string, layer string, k int) {
+	delete(fields, "config.analyze_at")
+	atMostK := func(key string) {
+		if v, err := strconv.Atoi(fields[key]); err == nil && v > k {
+			fields[key] = strconv.Itoa(k)
+		}
+	}
 	for _, p := range []string{"analysis.", "config.analysis."} {
+		if v, ok := fields[p+"correlation"]; ok && v == "false" {
+			delete(fields, p+"corr_k")
+		}
+		atMostK(p + "corr_k")
+		atMostK(p + "rho_block")
+		atMostK(p + "suppression.corr_k")
 		if v, ok := fields[p+"layer"]; ok && v == `""` {
 			b, _ := json.Marshal(layer)
 			fields[p+"layer"] = string(b)
