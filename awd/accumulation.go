@@ -71,7 +71,45 @@ type AccumulationInfo struct {
 	// builds, whose accumulation may differ, do not merge. Files before
 	// version 4 have none; they merge with each other only.
 	Build string `json:"build,omitempty"`
+	// Origin is what the caller knows of the checkpoint beyond its
+	// weights (awd analyze --shard: its architecture, training settings
+	// and data subset), for the report of the merged shards; nil when
+	// unknown.
+	Origin *Origin `json:"origin,omitempty"`
 }
+
+// Origin is what a report records of the checkpoint it analysed beyond its
+// weights: the architecture and the training settings of the checkpoint's
+// JSON (nn.CheckpointMeta) and, in a shard, the data subset (its folder
+// left out: shards run on other machines). awd table tells protocols apart
+// by it, so that analyses of networks of other widths or trained with
+// another learning rate are never averaged, while those of other seeds
+// are.
+type Origin struct {
+	Arch     *nn.Arch        `json:"arch,omitempty"`
+	Train    *nn.TrainConfig `json:"train,omitempty"`
+	InitSeed uint64          `json:"init_seed,omitempty"`
+	Data     *nn.DataSpec    `json:"data,omitempty"`
+}
+
+// CheckpointOrigin is the Origin of a checkpoint with JSON meta (nil
+// without one): its architecture, its training settings (the epoch a
+// resume started from left out: it does not change the training) and its
+// init seed.
+func CheckpointOrigin(meta *nn.CheckpointMeta) *Origin {
+	if meta == nil {
+		return nil
+	}
+	arch, train := meta.Arch, meta.Train
+	train.StartEpoch = 0
+	return &Origin{Arch: &arch, Train: &train, InitSeed: meta.InitSeed}
+}
+
+// WeightsSHA256 is the hash of the model's parameters (names, shapes and
+// values) that identifies the weights in a shard's AccumulationInfo; awd
+// analyze records it too, so that an analysis and a reduce of one
+// checkpoint are known as one run.
+func WeightsSHA256(model *nn.Model) string { return weightsSHA256(model) }
 
 // BuildID names this build of awd in the shards it accumulates: Tool, and
 // the VCS revision the binary was built from (VCSRevision) when the Go
@@ -175,7 +213,7 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	}
 	acc.Timings.Pairs = time.Since(t00).Seconds()
 	nbp := len(pairs.Batches) / 2 // batch pairs
-	if acc.Info.Shards > nbp { // then some shard of the set holds no batch pair
+	if acc.Info.Shards > nbp {    // then some shard of the set holds no batch pair
 		return nil, fmt.Errorf("analyze: shard %d of %d: there are %d batch pairs, so at most %d shards (of %d, some would hold no batch pair)", acc.Info.Have[0]+1, acc.Info.Shards, nbp, nbp, acc.Info.Shards)
 	}
 	lo, hi := acc.Info.Have[0]*nbp/acc.Info.Shards, (acc.Info.Have[0]+1)*nbp/acc.Info.Shards
@@ -461,8 +499,8 @@ func buildText(b string) string {
 // Accumulate(model, data, cfg, opt) would accumulate now with this build:
 // the same weights, samples, analysis options (every one, those only
 // Finalize reads included), shard and build. It returns an error naming
-// the first difference (saved value first), or nil. The epoch is not
-// compared: the caller knows which it asked for.
+// the first difference (saved value first), or nil. The epoch and the
+// Origin are not compared: the caller knows which it asked for.
 func (info AccumulationInfo) Matches(model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) error {
 	want, err := accumulationInfo(model, data, cfg, opt)
 	if err != nil {
@@ -472,6 +510,7 @@ func (info AccumulationInfo) Matches(model *nn.Model, data *nn.Dataset, cfg Conf
 	got := info
 	got.Counts, want.Counts, got.Pairs, want.Pairs = nil, nil, 0, 0
 	got.KernelLevel, want.KernelLevel, got.Epoch, want.Epoch = "", "", 0, 0
+	got.Origin, want.Origin = nil, nil
 	if diff := infoDiff(got, want); diff != "" {
 		return fmt.Errorf("not this analysis (%s, saved vs now)", diff)
 	}

@@ -2,11 +2,14 @@ package awd
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awd-toolkit/awd/nn"
 )
 
 func fakeReport(data, model, loss string, k int, gammas map[string]float64) *Report {
@@ -225,6 +228,100 @@ func TestTableLayers(t *testing.T) {
 	// One layer: no layer column, as before.
 	if md := MakeTable([]*Report{fakeReport("mnist", "mlp", "ce", 3, nil)}, []string{"a"}, []string{NameC}).Markdown(); strings.Contains(md, "layer") {
 		t.Errorf("a one-layer table has a layer column:\n%s", md)
+	}
+}
+
+// analyzeConfig is the config of a report of awd analyze of a checkpoint
+// with these weights (hash), widths, learning rate and seed.
+func analyzeConfig(weights string, widths []int, lr float64, seed uint64) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"checkpoint_sha256": "file-" + weights, "weights_sha256": weights, "data_sha256": "samples",
+		"data":     map[string]any{"name": "mnist", "dir": "/data", "classes": []int{0, 1, 2}, "per_class": 500, "head": 3, "seed": 1},
+		"analysis": DefaultConfig("ce"),
+		"origin": Origin{Arch: &nn.Arch{Model: "mlp", Widths: widths, Outputs: 3},
+			Train: &nn.TrainConfig{Epochs: 4, Batch: 50, LR: lr, Seed: seed}, InitSeed: seed}})
+	return b
+}
+
+// reduceConfig is the config of a report of awd reduce (an
+// AccumulationInfo) of the same analysis in shards shards.
+func reduceConfig(weights string, widths []int, lr float64, seed uint64, shards int) json.RawMessage {
+	data := nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: 500, Head: 3, Seed: 1}
+	info := AccumulationInfo{Dataset: "mnist/train", Model: "mlp", Head: 3, Classes: []int{0, 1, 2}, M: 3, In: 8, Config: DefaultConfig("ce"),
+		WeightsSHA256: weights, DataSHA256: "samples", DataN: 1500, Shards: shards, Have: make([]int, shards), Counts: make([]int, shards),
+		Pairs: 700 + shards, KernelLevel: "avx2", Estimate: int64(1000 * shards), Epoch: 4, Build: fmt.Sprint("awd ", shards),
+		Origin: &Origin{Arch: &nn.Arch{Model: "mlp", Widths: widths, Outputs: 3},
+			Train: &nn.TrainConfig{Epochs: 4, Batch: 50, LR: lr, Seed: seed}, InitSeed: seed, Data: &data}}
+	b, _ := json.Marshal(info)
+	return b
+}
+
+func withConfig(g float64, cfg json.RawMessage) *Report {
+	r := fakeReport("mnist/train", "mlp", "ce", 3, map[string]float64{NameC: g})
+	r.Config = cfg
+	return r
+}
+
+// TestTableNetworksAndTraining: analyses of checkpoints of other widths or
+// learning rates are other rows; of other seeds, one row.
+func TestTableNetworksAndTraining(t *testing.T) {
+	reps := []*Report{
+		withConfig(1.0, analyzeConfig("w1", []int{8, 8}, 0.1, 1)),
+		withConfig(1.2, analyzeConfig("w2", []int{8, 8}, 0.1, 2)),
+		withConfig(2.0, analyzeConfig("w3", []int{8, 8}, 0.5, 3)),
+		withConfig(3.0, analyzeConfig("w4", []int{16, 8}, 0.1, 4)),
+	}
+	tb := MakeTable(reps, []string{"s1", "s2", "lr", "wide"}, []string{NameC})
+	if len(tb.Rows) != 3 {
+		t.Fatalf("%d rows, want 3 (seeds averaged, lr and widths apart):\n%s", len(tb.Rows), tb.Markdown())
+	}
+	md := tb.Markdown()
+	for _, want := range []string{"1.100 ± 0.141 (2)", "config.origin.train.lr=0.5", "config.origin.arch.widths=[16,8]"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestTableReduce: reduces of other seeds are replicates, the same
+// checkpoint reduced from 2 and from 3 shards or analysed unsharded is one
+// run, and a reduce of another network is another row.
+func TestTableReduce(t *testing.T) {
+	reps := []*Report{
+		withConfig(1.0, reduceConfig("w1", []int{8, 8}, 0.1, 1, 2)),
+		withConfig(1.2, reduceConfig("w2", []int{8, 8}, 0.1, 2, 3)),
+		withConfig(1.0, reduceConfig("w1", []int{8, 8}, 0.1, 1, 3)),
+		withConfig(1.0, analyzeConfig("w1", []int{8, 8}, 0.1, 1)),
+		withConfig(1.4, analyzeConfig("w5", []int{8, 8}, 0.1, 5)),
+		withConfig(2.0, reduceConfig("w3", []int{16, 8}, 0.1, 3, 2)),
+	}
+	for _, r := range reps {
+		r.Checkpoints[1].Analysis.M, r.Checkpoints[1].Analysis.In = 3, 8
+	}
+	tb := MakeTable(reps, []string{"r1", "r2", "r1 again", "a1", "a5", "wide"}, []string{NameC})
+	if len(tb.Rows) != 2 {
+		t.Fatalf("%d rows, want 2:\n%s\n%s", len(tb.Rows), tb.Markdown(), strings.Join(tb.Notes, "\n"))
+	}
+	if c := tb.Rows[0].Cells["ce/C"]; c.N != 3 || math.Abs(c.Mean-1.2) > 1e-12 {
+		t.Errorf("cell %+v, want the 3 runs w1, w2, w5:\n%s", c, tb.Markdown())
+	}
+	notes := strings.Join(tb.Notes, "\n")
+	for _, want := range []string{"r1 again: the same run as r1", "a1: the same run as r1"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+}
+
+// TestTableLayerShape: without the checkpoint's JSON, analyses of layers
+// of other shapes are still other rows.
+func TestTableLayerShape(t *testing.T) {
+	a := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.2})
+	b := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.4})
+	an := *b.Checkpoints[1].Analysis
+	an.M, an.In = 16, 784
+	b.Checkpoints[1].Analysis = &an
+	if tb := MakeTable([]*Report{a, b}, []string{"a", "b"}, []string{NameC}); len(tb.Rows) != 2 {
+		t.Errorf("layers of other shapes share a row:\n%s", tb.Markdown())
 	}
 }
 

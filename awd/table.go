@@ -99,29 +99,83 @@ func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string)
 	r := ck.Analysis
 	var cfg any
 	json.Unmarshal(rep.Config, &cfg)
+	cfg = canonicalConfig(cfg)
 	var an any
 	b, _ := json.Marshal(r.Config)
 	json.Unmarshal(b, &an)
 	doc := map[string]any{"config": dropSeeds(cfg), "analysis": dropSeeds(an), "dataset": r.Dataset, "model": r.Model,
 		"layer": r.Layer, "loss": r.Loss, "head": r.Head, "classes": r.Classes, "samples": r.N, "k": r.K, "batch": r.Batch,
-		"epoch": ck.Epoch}
+		"m": r.M, "n": r.In, "epoch": ck.Epoch}
 	fields = map[string]string{}
 	flatten("", doc, fields)
 	unusedSettings(fields, r.Layer, r.K)
 	ids := map[string]string{}
 	seeds("config", cfg, ids)
 	seeds("analysis", an, ids)
+	if _, ok := ids["config.weights_sha256"]; ok {
+		// The weights identify the checkpoint, whatever its file's bytes:
+		// a reduce knows only them.
+		delete(ids, "config.checkpoint_sha256")
+	}
 	ib, _ := json.Marshal(ids)
 	fields[identityField] = string(ib)
 	delete(fields, "loss")
 	delete(fields, "config.train.loss")
 	delete(fields, "analysis.loss")
 	delete(fields, "config.analysis.loss")
+	delete(fields, "config.origin.train.loss")
 	id := fields[identityField]
 	delete(fields, identityField)
 	kb, _ := json.Marshal(fields)
 	fields[identityField] = id
 	return string(kb), fields
+}
+
+// notProtocol are the keys of a report's config that do not define its
+// protocol: the bookkeeping of awd reduce (how the sums were split into
+// shards and counted, the build and kernels that computed them, the memory
+// estimate, the samples again) and the epoch, which the table takes from
+// the analysed checkpoint.
+var notProtocol = []string{"build", "kernels", "estimate", "shards", "have", "counts", "pairs", "data_n", "epoch", "shard"}
+
+// canonicalConfig gives the config of a report of awd reduce (an
+// AccumulationInfo) the layout of one of awd analyze: its analysis options
+// under "analysis", its copies of the result's data set, model, head,
+// classes and layer shape dropped (the protocol has the result's), the
+// data subset its shards recorded under "data", and its
+// bookkeeping (notProtocol) dropped from every report. A reduce and an
+// analyze of one checkpoint with the same settings are then one protocol,
+// and, by the weights' and samples' hashes, one run.
+func canonicalConfig(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := map[string]any{}
+	for k, e := range m {
+		if !slices.Contains(notProtocol, k) {
+			out[k] = e
+		}
+	}
+	if _, reduce := out["weights_sha256"]; reduce {
+		if _, ok := out["analysis"]; !ok {
+			if an, ok := out["config"]; ok {
+				out["analysis"] = an
+				delete(out, "config")
+			}
+		}
+		for _, k := range []string{"dataset", "model", "head", "classes", "m", "n"} {
+			delete(out, k)
+		}
+		// The data subset a shard recorded is where analyze has it.
+		if o, ok := out["origin"].(map[string]any); ok && o["data"] != nil {
+			if _, ok := out["data"]; !ok {
+				out["data"] = o["data"]
+				delete(o, "data")
+			}
+		}
+	}
+	return out
 }
 
 // identityField holds, among a protocol's fields, what tells its runs
@@ -130,14 +184,22 @@ func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string)
 // same run (a copy, or one checkpoint analysed twice).
 const identityField = "\x00identity"
 
-// seeds collects the values that dropSeeds removes (seeds, checkpoint
-// hashes; not the data folder) from a decoded JSON document, by path.
+// isIdentity reports whether a config key holds what tells the runs of
+// one protocol apart: a seed, or the hash of the checkpoint, its weights
+// or the analysis samples.
+func isIdentity(k string) bool {
+	return k == "seed" || strings.HasSuffix(k, "_seed") || k == "checkpoint_sha256" || k == "weights_sha256" || k == "data_sha256"
+}
+
+// seeds collects the values that dropSeeds removes (seeds, checkpoint,
+// weights and data hashes; not the data folder) from a decoded JSON
+// document, by path.
 func seeds(path string, v any, out map[string]string) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
 			p := path + "." + k
-			if k == "seed" || strings.HasSuffix(k, "_seed") || k == "checkpoint_sha256" {
+			if isIdentity(k) {
 				b, _ := json.Marshal(e)
 				out[p] = string(b)
 				continue
@@ -189,14 +251,14 @@ func unusedSettings(fields map[string]string, layer string, k int) {
 	}
 }
 
-// dropSeeds removes the seeds, data folders and checkpoint hashes from a
-// decoded JSON document.
+// dropSeeds removes the seeds, data folders and checkpoint, weights and
+// data hashes from a decoded JSON document.
 func dropSeeds(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, e := range x {
-			if k == "seed" || strings.HasSuffix(k, "_seed") || k == "dir" || k == "checkpoint_sha256" {
+			if isIdentity(k) || k == "dir" {
 				continue
 			}
 			out[k] = dropSeeds(e)
