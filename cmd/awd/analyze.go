@@ -100,6 +100,7 @@ type analyzeInput struct {
 	epoch  int
 	layers []string
 	meta   *nn.CheckpointMeta // the checkpoint's JSON, nil without one
+	origin *awd.Origin        // the checkpoint's architecture and training settings (nil without its JSON)
 }
 
 // analyzeInputs loads the checkpoint and checks the flags against it.
@@ -142,7 +143,7 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 			return in, err
 		}
 	}
-	in = analyzeInput{model: model, data: data, cfg: cfg, layers: layers, meta: meta}
+	in = analyzeInput{model: model, data: data, cfg: cfg, layers: layers, meta: meta, origin: awd.CheckpointOrigin(meta)}
 	if meta != nil {
 		in.epoch = meta.Epoch
 	}
@@ -235,22 +236,65 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 	if err := folder.CheckData(nn.Fingerprint(train)); err != nil {
 		return err
 	}
-	switch {
-	case o.shard != "":
-		return analyzeShard(ctx, cmd, o, folder, model, train, cfg, epoch)
-	case layers != nil:
+	if o.shard != "" {
+		return analyzeShard(ctx, cmd, o, folder, model, train, cfg, epoch, shardOrigin(in.origin, data))
+	}
+	config := analysisReportConfig(folder.Owner.Config, model, train, in.origin)
+	if layers != nil {
 		rs, err := awd.AnalyzeLayers(ctx, model, train, cfg, layers, newUI(cmd.ErrOrStderr(), o.quiet))
 		if err != nil {
 			return flagError(err)
 		}
-		return writeLayers(cmd, folder, path, epoch, rs)
+		return writeLayers(cmd, folder, config, path, epoch, rs)
 	}
 	sayMatrixFree(cmd, model, train, cfg)
 	r, err := awd.Analyze(ctx, model, train, cfg, newUI(cmd.ErrOrStderr(), o.quiet))
 	if err != nil {
 		return flagError(err)
 	}
-	return writeAnalysis(cmd, folder, awd.Checkpoint{Epoch: epoch, File: path, Analysis: r})
+	return writeAnalysis(cmd, folder, config, awd.Checkpoint{Epoch: epoch, File: path, Analysis: r})
+}
+
+// analysisReportConfig is the config of an analyze report: the folder's
+// owner's (the checkpoint file's hash, the data, the analysis options) and
+// what a reduce's report records of the same analysis: the hashes of the
+// weights and of the samples, and the checkpoint's origin (its JSON's
+// architecture and training settings). awd table then averages only
+// analyses of one network and training protocol, and knows an analysis
+// and a reduce of one checkpoint as one run.
+func analysisReportConfig(owner json.RawMessage, model *nn.Model, train *nn.Dataset, origin *awd.Origin) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(owner, &m) != nil || m == nil {
+		return owner
+	}
+	add := func(key string, v any) {
+		if b, err := json.Marshal(v); err == nil {
+			m[key] = b
+		}
+	}
+	add("weights_sha256", awd.WeightsSHA256(model))
+	add("data_sha256", nn.DataSHA256(train))
+	if origin != nil {
+		add("origin", origin)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return owner
+	}
+	return b
+}
+
+// shardOrigin is the Origin a shard records for awd reduce's report: the
+// checkpoint's and the data subset without its folder (the shards of one
+// analysis may read the data from other folders).
+func shardOrigin(origin *awd.Origin, data nn.DataSpec) *awd.Origin {
+	out := &awd.Origin{}
+	if origin != nil {
+		*out = *origin
+	}
+	data.Dir = ""
+	out.Data = &data
+	return out
 }
 
 // sayMatrixFree says on stderr when Analyze will take the matrix-free path,
@@ -264,9 +308,9 @@ func sayMatrixFree(cmd *cobra.Command, model *nn.Model, train *nn.Dataset, cfg a
 
 // writeAnalysis writes the report of one analysed checkpoint and its
 // arrays into the folder, and prints the summary.
-func writeAnalysis(cmd *cobra.Command, folder *awd.Folder, ck awd.Checkpoint) error {
+func writeAnalysis(cmd *cobra.Command, folder *awd.Folder, config json.RawMessage, ck awd.Checkpoint) error {
 	ck.Arrays = awd.ArraysName(ck.Epoch)
-	rep, err := writeReport(folder, ck)
+	rep, err := writeReport(folder, config, ck)
 	if err != nil {
 		return err
 	}
@@ -277,12 +321,12 @@ func writeAnalysis(cmd *cobra.Command, folder *awd.Folder, ck awd.Checkpoint) er
 // writeLayers writes the analyses of several layers of one checkpoint (awd
 // analyze --layers): one arrays file per layer, one report, the per-layer
 // summary.
-func writeLayers(cmd *cobra.Command, folder *awd.Folder, path string, epoch int, rs []*awd.Result) error {
+func writeLayers(cmd *cobra.Command, folder *awd.Folder, config json.RawMessage, path string, epoch int, rs []*awd.Result) error {
 	cks := make([]awd.Checkpoint, len(rs))
 	for i, r := range rs {
 		cks[i] = awd.Checkpoint{Epoch: epoch, File: path, Analysis: r, Arrays: awd.LayerArraysName(epoch, r.Layer)}
 	}
-	rep, err := writeReport(folder, cks...)
+	rep, err := writeReport(folder, config, cks...)
 	if err != nil {
 		return err
 	}
@@ -291,10 +335,10 @@ func writeLayers(cmd *cobra.Command, folder *awd.Folder, path string, epoch int,
 }
 
 // writeReport writes the arrays of the checkpoints' analyses and the
-// report holding them (loss and accuracy on the analysis samples, no test
-// set).
-func writeReport(folder *awd.Folder, cks ...awd.Checkpoint) (*awd.Report, error) {
-	rep := &awd.Report{Tool: awd.Tool, RunID: folder.Owner.RunID, Config: folder.Owner.Config, Finished: true}
+// report holding them (its config: config; loss and accuracy on the
+// analysis samples, no test set).
+func writeReport(folder *awd.Folder, config json.RawMessage, cks ...awd.Checkpoint) (*awd.Report, error) {
+	rep := &awd.Report{Tool: awd.Tool, RunID: folder.Owner.RunID, Config: config, Finished: true}
 	for _, ck := range cks {
 		r := ck.Analysis
 		ck.TrainLoss, ck.TrainAcc, ck.TestLoss, ck.TestAcc = r.SampleLoss, r.SampleAcc, awd.Float(math.NaN()), awd.Float(math.NaN())
@@ -341,13 +385,13 @@ func ownShard(out string, i, n int, fresh bool) (string, error) {
 }
 
 // analyzeShard accumulates shard i of n and saves it for awd reduce.
-func analyzeShard(ctx context.Context, cmd *cobra.Command, o *options, folder *awd.Folder, model *nn.Model, train *nn.Dataset, cfg awd.Config, epoch int) error {
+func analyzeShard(ctx context.Context, cmd *cobra.Command, o *options, folder *awd.Folder, model *nn.Model, train *nn.Dataset, cfg awd.Config, epoch int, origin *awd.Origin) error {
 	i, n, _ := o.shardOf()
 	acc, err := awd.Accumulate(ctx, model, train, cfg, awd.AccumulateOptions{Shard: i - 1, Shards: n, Progress: newUI(cmd.ErrOrStderr(), o.quiet)})
 	if err != nil {
 		return flagError(err)
 	}
-	acc.Info.Epoch = epoch
+	acc.Info.Epoch, acc.Info.Origin = epoch, origin
 	path := folder.Path(fmt.Sprintf("shard_%d_of_%d.acc", i, n))
 	if err := acc.Save(path); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,5 +70,35 @@ func TestCLITableLayers(t *testing.T) {
 	// message says what table reads.
 	if _, se, code := awdCmd(t, "table", filepath.Join(dir, "t", "metrics.jsonl")); code != 1 || !strings.HasPrefix(se, "awd: table reads a sweep folder or sweep file, or results .json files: ") {
 		t.Errorf("table metrics.jsonl: exit %d\n%s", code, se)
+	}
+}
+
+// TestCLITableProtocols: awd table averages the analyses of checkpoints
+// that differ only in their seed, and keeps apart those of another
+// learning rate or other widths (the checkpoint's JSON, recorded by
+// analyze), though the layer analysed has the same shape.
+func TestCLITableProtocols(t *testing.T) {
+	dir := shardFixture(t) // widths 12,12, seed 1, lr 0.1
+	var files []string
+	for i, extra := range [][]string{nil, {"--seed", "2"}, {"--lr", "0.05"}, {"--widths", "20,12"}} {
+		ck := filepath.Join(dir, "t", "final.npz")
+		if extra != nil {
+			out := filepath.Join(dir, fmt.Sprint("t", i))
+			args := append([]string{"train", "--classes", "3", "--per-class", "100", "--widths", "12,12", "--batch", "10", "--epochs", "2", "--checkpoints", "1", "--out", out, "--quiet"}, extra...)
+			if _, se, code := awdCmd(t, args...); code != 0 {
+				t.Fatalf("train %v: exit %d\n%s", extra, code, se)
+			}
+			ck = filepath.Join(out, "final.npz")
+		}
+		out := filepath.Join(dir, fmt.Sprint("a", i))
+		if _, se, code := awdCmd(t, "analyze", ck, "--layer", "fc3", "--k", "10", "--no-ml-fit", "--quiet", "--out", out); code != 0 {
+			t.Fatalf("analyze %v: exit %d\n%s", extra, code, se)
+		}
+		files = append(files, filepath.Join(out, "results.json"))
+	}
+	so, se, code := awdCmd(t, append([]string{"table"}, files...)...)
+	if code != 0 || strings.Count(so, "| mnist | mlp | 3 |") != 3 || !strings.Contains(so, "(2)") ||
+		!strings.Contains(so, "config.origin.train.lr=0.05") || !strings.Contains(so, "config.origin.arch.widths=[20,12]") {
+		t.Errorf("table: exit %d, want 3 rows (the two seeds in one):\n%s%s", code, so, se)
 	}
 }

@@ -67,7 +67,7 @@ func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
 	if err != nil {
 		return flagError(err)
 	}
-	return writeAnalysis(cmd, folder, awd.Checkpoint{Epoch: epoch, Analysis: r})
+	return writeAnalysis(cmd, folder, folder.Owner.Config, awd.Checkpoint{Epoch: epoch, Analysis: r})
 }
 
 // loadShards loads and merges the shards, naming the files in every

@@ -114,6 +114,13 @@ func TestCLIShardReduce(t *testing.T) {
 		t.Fatalf("reduce: exit %d\n%s", code, se)
 	}
 	sameAnalysis(t, p("full", "results.json"), p("red", "results.json"), 1e-12)
+	// For awd table the reduce and the unsharded analysis of one
+	// checkpoint are one protocol and one run (by the weights' and the
+	// samples' hashes), not two replicates nor two rows.
+	so, se, code := awdCmd(t, "table", p("full", "results.json"), p("red", "results.json"))
+	if code != 0 || strings.Count(so, "| mnist |") != 1 || strings.Contains(so, "(2)") || !strings.Contains(se, "the same run as") {
+		t.Errorf("table of the analysis and the reduce: exit %d\n%s%s", code, so, se)
+	}
 
 	if testing.Short() {
 		return // the refusals below analyse two more shards; the full run checks them
@@ -158,7 +165,7 @@ func TestCLIShardReduce(t *testing.T) {
 	if _, se, code := awdCmd(t, "analyze", ck, "--k", "30", "--shard", "2/3", "--bootstrap-groups", "5", "--ml-reps", "3", "--out", p("ml"), "--quiet"); code != 0 {
 		t.Fatal(se)
 	}
-	_, se, code := awdCmd(t, "reduce", s1, p("ml", "shard_2_of_3.acc"), s3, "--out", p("red-ml"), "--quiet")
+	_, se, code = awdCmd(t, "reduce", s1, p("ml", "shard_2_of_3.acc"), s3, "--out", p("red-ml"), "--quiet")
 	if code != 0 || !strings.Contains(se, "differ in settings only the finish reads (extras.bootstrap_shards: 20 vs 5)") {
 		t.Fatalf("reduce with other finish-only settings: exit %d\n%s", code, se)
 	}
