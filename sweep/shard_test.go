@@ -235,6 +235,18 @@ func TestStaleShardRecomputed(t *testing.T) {
 	}
 }
 
+// trainedSharded prepares a sweep of one real job in two shards and runs
+// its training step (the shard steps are the tests').
+func trainedSharded(t *testing.T) (*Sweep, *Job) {
+	t.Helper()
+	s := prepare(t, tinyReal+"    shards: 2\n")
+	j := s.Jobs[0]
+	if err := RunStep(context.Background(), s, j.ID, StepTrain, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	return s, j
+}
+
 // TestFailedShardRecorded: a failed shard step (as a Slurm task runs it)
 // is recorded: the job shows failed with the shard's error, is listed by
 // status --failed, is not reduced (ReduceReady says why), and a retry of
@@ -243,11 +255,7 @@ func TestStaleShardRecomputed(t *testing.T) {
 func TestFailedShardRecorded(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	ctx := context.Background()
-	s := prepare(t, tinyReal+"    shards: 2\n")
-	j := s.Jobs[0]
-	if err := RunStep(ctx, s, j.ID, StepTrain, libraryExec); err != nil {
-		t.Fatal(err)
-	}
+	s, j := trainedSharded(t)
 	ck := filepath.Join(s.RunDir(j.ID), "checkpoints", "epoch_0002.npz")
 	good, err := os.ReadFile(ck)
 	if err != nil {
@@ -319,11 +327,7 @@ func TestFailedShardRecorded(t *testing.T) {
 func TestShardOfOtherData(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	ctx := context.Background()
-	s := prepare(t, tinyReal+"    shards: 2\n")
-	j := s.Jobs[0]
-	if err := RunStep(ctx, s, j.ID, StepTrain, libraryExec); err != nil {
-		t.Fatal(err)
-	}
+	s, j := trainedSharded(t)
 	path := filepath.Join(s.RunDir(j.ID), awd.OwnerFile)
 	good, err := os.ReadFile(path)
 	if err != nil {
