@@ -233,19 +233,6 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 	return dims, data, nil
 }
 
-func readIDXFile(path string) ([]int, []byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	dims, data, err := ReadIDX(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return dims, data, nil
-}
-
 // findFile returns dir/base or dir/base.gz, whichever exists (the plain
 // one when both do).
 func findFile(dir, base string) (string, error) {

@@ -320,14 +320,10 @@ func TestFailedShardRecorded(t *testing.T) {
 	}
 }
 
-// TestShardOfOtherData: a shard step refuses data that are not those the
-// job's run was trained on (the run folder's owner records another
-// fingerprint), naming the data folder and `awd sweep reset`, so that the
-// job cannot be reduced into results of data it never saw.
-func TestShardOfOtherData(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	ctx := context.Background()
-	s, j := trainedSharded(t)
+// otherRunData makes job j's run folder the run of other data: its
+// owner's data fingerprint is replaced. It returns what restores it.
+func otherRunData(t *testing.T, s *Sweep, j *Job) (restore func()) {
+	t.Helper()
 	path := filepath.Join(s.RunDir(j.ID), awd.OwnerFile)
 	good, err := os.ReadFile(path)
 	if err != nil {
@@ -337,9 +333,20 @@ func TestShardOfOtherData(t *testing.T) {
 	if err := json.Unmarshal(good, &owner); err != nil || owner.Data == "" {
 		t.Fatalf("owner %s: %v, data %q", path, err, owner.Data)
 	}
-	other := strings.Replace(string(good), owner.Data, strings.Repeat("0", len(owner.Data)), 1)
-	os.WriteFile(path, []byte(other), 0o644)
-	err = RunStep(ctx, s, j.ID, "shard 1/2", libraryExec)
+	os.WriteFile(path, []byte(strings.Replace(string(good), owner.Data, strings.Repeat("0", len(owner.Data)), 1)), 0o644)
+	return func() { os.WriteFile(path, good, 0o644) }
+}
+
+// TestShardOfOtherData: a shard step refuses data that are not those the
+// job's run was trained on (the run folder's owner records another
+// fingerprint), naming the data folder and `awd sweep reset`, so that the
+// job cannot be reduced into results of data it never saw.
+func TestShardOfOtherData(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s, j := trainedSharded(t)
+	restore := otherRunData(t, s, j)
+	err := RunStep(ctx, s, j.ID, "shard 1/2", libraryExec)
 	for _, want := range []string{"trained on other data than the ", "awd sweep reset " + s.Dir + " " + j.ID} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("shard of other data: %v, want %q", err, want)
@@ -351,7 +358,7 @@ func TestShardOfOtherData(t *testing.T) {
 	if st := s.Status(j); st.State != StateFailed || !strings.Contains(st.Detail, "trained on other data") {
 		t.Errorf("status: %s %q", st.State, st.Detail)
 	}
-	os.WriteFile(path, good, 0o644)
+	restore()
 	for _, step := range []string{"shard 1/2", "shard 2/2"} {
 		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
 			t.Fatal(err)
@@ -371,21 +378,12 @@ func TestRunOfOtherData(t *testing.T) {
 	if err := RunJob(ctx, s, j.ID, libraryExec); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(s.RunDir(j.ID), awd.OwnerFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var owner awd.Owner
-	if err := json.Unmarshal(b, &owner); err != nil || owner.Data == "" {
-		t.Fatalf("owner %s: %v, data %q", path, err, owner.Data)
-	}
-	os.WriteFile(path, []byte(strings.Replace(string(b), owner.Data, strings.Repeat("0", len(owner.Data)), 1)), 0o644)
+	otherRunData(t, s, j)
 	// Interrupted before its end: the next start resumes the folder.
 	rec, _ := s.readState(j.ID)
 	rec.State = StateInterrupted
 	s.writeState(j.ID, rec)
-	err = RunJob(ctx, s, j.ID, libraryExec)
+	err := RunJob(ctx, s, j.ID, libraryExec)
 	for _, want := range []string{"of other data than these", "set the config's data_dir to the folder of the run's data, or run `awd sweep reset " + s.Dir + " " + j.ID + "`"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("resume of other data: %v, want %q", err, want)
