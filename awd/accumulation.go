@@ -197,9 +197,11 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	defer release()
 
 	// The data's hash (SHA-256 over tens of MB: serial, 50 ms for 20,000
-	// MNIST images) runs beside the matching.
-	hashed := make(chan string, 1)
+	// MNIST images) and the build's (the executable's when it records no
+	// VCS revision: 60-80 ms for a test binary) run beside the matching.
+	hashed, built := make(chan string, 1), make(chan string, 1)
 	go func() { hashed <- nn.DataSHA256(data) }()
+	go func() { built <- BuildID() }()
 	// Balanced batches and matched pairs on the inputs (float32 rows,
 	// distances in float64: no N x D float64 copy to fault in).
 	pairs, err := MatchPairs32(data.X, data.Dim(), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
@@ -207,7 +209,7 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	if err == nil {
 		par, err = acc.prepareParity(model, data, pairs)
 	}
-	acc.Info.DataSHA256 = <-hashed
+	acc.Info.DataSHA256, acc.Info.Build = <-hashed, <-built
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
@@ -248,7 +250,8 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 }
 
 // accumulationInfo validates everything and returns the info of the
-// accumulation of opt's shard, all but DataSHA256 (and the counts).
+// accumulation of opt's shard, all but DataSHA256 and Build (and the
+// counts).
 func accumulationInfo(model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) (AccumulationInfo, error) {
 	if err := noInputs(model, data); err != nil {
 		return AccumulationInfo{}, err
@@ -275,7 +278,7 @@ func accumulationInfo(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumul
 	m, in, _ := model.LayerShape(cfg.Layer)
 	info := AccumulationInfo{Dataset: data.Name, Model: model.Arch.Model, Head: L, M: m, In: in, Config: cfg,
 		WeightsSHA256: weightsSHA256(model), DataN: data.N, // DataSHA256: Accumulate, beside the matching
-		Shards: shards, Have: []int{opt.Shard}, Counts: []int{0}, KernelLevel: kernels.Current().String(), Build: BuildID()}
+		Shards: shards, Have: []int{opt.Shard}, Counts: []int{0}, KernelLevel: kernels.Current().String()}
 	for c := range present {
 		info.Classes = append(info.Classes, c)
 	}
@@ -506,7 +509,7 @@ func (info AccumulationInfo) Matches(model *nn.Model, data *nn.Dataset, cfg Conf
 	if err != nil {
 		return err
 	}
-	want.DataSHA256 = nn.DataSHA256(data)
+	want.DataSHA256, want.Build = nn.DataSHA256(data), BuildID()
 	got := info
 	got.Counts, want.Counts, got.Pairs, want.Pairs = nil, nil, 0, 0
 	got.KernelLevel, want.KernelLevel, got.Epoch, want.Epoch = "", "", 0, 0
