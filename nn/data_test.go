@@ -349,3 +349,25 @@ func TestLoadTrain(t *testing.T) {
 		}
 	}
 }
+
+// TestMNISTDirNotFound: with an empty module cache the error names each
+// folder it looked in once (GOMODCACHE and `go env GOMODCACHE` are the
+// same folder) and says how to get the files.
+func TestMNISTDirNotFound(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("AWD_MNIST_DIR", "")
+	t.Setenv("GOMODCACHE", cache)
+	t.Setenv("GOPATH", "")
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("GOFLAGS", "-mod=mod")
+	t.Setenv("GOPROXY", "off")
+	_, err := MNISTDir()
+	if err == nil {
+		t.Fatal("found MNIST in an empty module cache")
+	}
+	msg := err.Error()
+	want := filepath.Join(cache, "github.com", "petar", "!go!m!n!i!s!t@"+gomnistVersion, "data")
+	if strings.Count(msg, want) != 1 || !strings.Contains(msg, "AWD_MNIST_DIR") || !strings.Contains(msg, "go mod download") {
+		t.Fatalf("want %s named once and the remedies, got: %v", want, err)
+	}
+}

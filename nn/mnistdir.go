@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -41,17 +42,22 @@ func MNISTDir() (string, error) {
 	var tried []string
 	for _, cache := range modCaches() {
 		d := filepath.Join(cache, escapeModPath(gomnist)+"@"+version, "data")
+		if slices.Contains(tried, d) {
+			continue // the same cache named twice (GOMODCACHE and go env)
+		}
 		if ok := hasMNIST(d); ok {
 			return d, nil
 		}
 		tried = append(tried, d)
 	}
-	if out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", gomnist).Output(); err == nil {
+	if out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", gomnist).Output(); err == nil && strings.TrimSpace(string(out)) != "" {
 		d := filepath.Join(strings.TrimSpace(string(out)), "data")
 		if hasMNIST(d) {
 			return d, nil
 		}
-		tried = append(tried, d)
+		if !slices.Contains(tried, d) {
+			tried = append(tried, d)
+		}
 	}
 	return "", errors.New("mnist: data not found (tried " + strings.Join(tried, ", ") +
 		"); run `go mod download " + gomnist + "` or set AWD_MNIST_DIR to a folder with the IDX files")
