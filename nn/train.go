@@ -134,7 +134,8 @@ var ErrNonFinite = errors.New("non-finite loss")
 // the same for a seed and kernel level, and resuming from the checkpoint of
 // epoch e (StartEpoch = e) continues exactly as the uninterrupted run.
 // A NaN or Inf loss stops with an error naming the epoch; m then keeps the
-// weights of the last good epoch.
+// weights of the last good epoch. cfg is checked first (TrainConfig.Validate;
+// StartEpoch may equal Epochs: nothing left to run).
 func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochStats, *Model) error) (int, error) {
 	if err := checkData(m, train); err != nil {
 		return 0, fmt.Errorf("train: %w", err)
@@ -144,14 +145,11 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 			return 0, fmt.Errorf("train: test set: %w", err)
 		}
 	}
-	if cfg.Batch < 1 || cfg.LR <= 0 || cfg.Epochs < 0 || math.IsNaN(cfg.LR) {
-		return 0, fmt.Errorf("train: bad config: batch %d, lr %g, epochs %d", cfg.Batch, cfg.LR, cfg.Epochs)
+	if err := cfg.Validate(); err != nil {
+		return 0, fmt.Errorf("train: %w", err)
 	}
-	if cfg.StopRule != "" && cfg.StopRule != StopFull && cfg.StopRule != StopRunning {
-		return 0, fmt.Errorf("train: unknown stop rule %q (want %s or %s)", cfg.StopRule, StopFull, StopRunning)
-	}
-	if err := cfg.Loss.check("train"); err != nil {
-		return 0, err
+	if cfg.StartEpoch > cfg.Epochs {
+		return 0, fmt.Errorf("train: start epoch %d is past the last epoch %d", cfg.StartEpoch, cfg.Epochs)
 	}
 	full := cfg.StopLoss > 0 && cfg.StopRule != StopRunning
 	accs := append([]float64(nil), cfg.PrevFullAcc...)

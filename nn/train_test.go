@@ -206,7 +206,7 @@ func TestTrainErrors(t *testing.T) {
 	}{
 		"shape":  {wrong, cfg, "inputs are"},
 		"labels": {labels, cfg, "label"},
-		"batch":  {ds, TrainConfig{LR: 0.1}, "batch"},
+		"batch":  {ds, TrainConfig{LR: 0.1, Epochs: 1}, "batch"},
 		"short":  {&short, cfg, "155 input values for 10 samples of 1x4x4"},
 		"few-y":  {&fewY, cfg, "9 labels for 10 samples"},
 		"nan":    {&nan, cfg, "sample 2: input value 9 is NaN"},
@@ -214,6 +214,36 @@ func TestTrainErrors(t *testing.T) {
 	} {
 		if _, err := Train(m, c.ds, nil, c.cfg, nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one saying %q", name, err, c.want)
+		}
+	}
+	// Every field TrainConfig.Validate checks is checked by Train too: a
+	// negative start epoch ran extra epochs, a negative minimum learning
+	// rate climbed the loss, a start past the end trained nothing, all
+	// without an error.
+	for name, c := range map[string]struct {
+		edit func(*TrainConfig)
+		want string
+	}{
+		"start<0":    {func(c *TrainConfig) { c.StartEpoch = -3 }, "start epoch -3"},
+		"start>end":  {func(c *TrainConfig) { c.Epochs, c.StartEpoch = 1, 5 }, "start epoch 5 is past the last epoch 1"},
+		"epochs=0":   {func(c *TrainConfig) { c.Epochs = 0 }, "epochs=0"},
+		"clip=NaN":   {func(c *TrainConfig) { c.ClipNorm = math.NaN() }, "clip=NaN"},
+		"clip<0":     {func(c *TrainConfig) { c.ClipNorm = -1 }, "clip=-1"},
+		"min-lr<0":   {func(c *TrainConfig) { c.MinLR = -5 }, "min-lr=-5"},
+		"min-lr=NaN": {func(c *TrainConfig) { c.MinLR = math.NaN() }, "min-lr=NaN"},
+		"t-max<0":    {func(c *TrainConfig) { c.TMax = -4 }, "t-max=-4"},
+		"lr=Inf":     {func(c *TrainConfig) { c.LR = math.Inf(1) }, "lr=+Inf"},
+		"stop=NaN":   {func(c *TrainConfig) { c.StopLoss = math.NaN() }, "stop-loss=NaN"},
+	} {
+		bad := DefaultTrainConfig(CE)
+		bad.Epochs = 2
+		c.edit(&bad)
+		before := npzBytes(t, m)
+		if _, err := Train(m, ds, nil, bad, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %q", name, err, c.want)
+		}
+		if !bytes.Equal(before, npzBytes(t, m)) {
+			t.Errorf("%s: the refused config changed the model", name)
 		}
 	}
 	if _, _, err := Evaluate(m, &short, CE); err == nil || !strings.Contains(err.Error(), "input values") {
