@@ -27,8 +27,11 @@ type RunConfig struct {
 	Checkpoints []int `json:"checkpoints,omitempty"`
 	// AnalyzeAt are the epochs analysed; the suppression experiments run
 	// at the last of them only. None: the run only trains (`awd train`).
-	AnalyzeAt []int   `json:"analyze_at,omitempty"`
-	Analysis  *Config `json:"analysis,omitempty"` // required with AnalyzeAt
+	AnalyzeAt []int `json:"analyze_at,omitempty"`
+	// Analysis is required with AnalyzeAt. Its Loss and Batch are the
+	// training's: Batch is set to Train.Batch (the AWD batch B is the SGD
+	// batch), and a Loss other than Train.Loss (or empty) is refused.
+	Analysis *Config `json:"analysis,omitempty"`
 }
 
 // Normalized checks cfg and returns it with the data normalised, the epoch
@@ -63,7 +66,12 @@ func (cfg RunConfig) Normalized() (RunConfig, error) {
 	if cfg.Analysis == nil {
 		return cfg, errors.New("analysis: no analysis options for the epochs to analyse")
 	}
+	// The analysis is of this training's SGD: its loss (another one is
+	// refused) and its B, the SGD batch (taken from the training).
 	an := *cfg.Analysis
+	if loss := cfg.Train.Loss.String(); an.Loss != "" && an.Loss != loss {
+		return cfg, fmt.Errorf("analysis: loss %q, but the training's loss is %q: the analysis is of the training's loss (DefaultConfig(%q), or leave Analysis.Loss empty)", an.Loss, loss, loss)
+	}
 	an.Loss, an.Batch = cfg.Train.Loss.String(), cfg.Train.Batch
 	if err := an.Validate(); err != nil {
 		return cfg, err

@@ -1,0 +1,43 @@
+package awd
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/awd-toolkit/awd/nn"
+)
+
+// TestRunConfigAnalysisOfTheTraining: the analysis of a run is of the
+// training's SGD. An analysis loss other than the training's is refused
+// (it was replaced without a word); the AWD batch is the SGD batch, taken
+// from the training whatever DefaultConfig set.
+func TestRunConfigAnalysisOfTheTraining(t *testing.T) {
+	base := RunConfig{
+		Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: 60, Seed: 1},
+		Model:     nn.ModelSpec{Kind: "mlp", Widths: []int{8, 8}},
+		Seed:      1,
+		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
+		AnalyzeAt: []int{3},
+	}
+	mse := DefaultConfig("mse")
+	mse.K = 20
+	cfg := base
+	cfg.Analysis = &mse
+	if _, err := cfg.Normalized(); err == nil || !strings.Contains(err.Error(), `the training's loss is "ce"`) {
+		t.Fatalf("an MSE analysis of a CE training: %v", err)
+	}
+	ce := DefaultConfig("ce")
+	ce.K = 20 // Batch: DefaultConfig's 50
+	cfg.Analysis = &ce
+	got, err := cfg.Normalized()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Analysis.Batch != 10 || got.Analysis.Loss != "ce" {
+		t.Fatalf("analysis batch %d, loss %q; want the training's 10 and ce", got.Analysis.Batch, got.Analysis.Loss)
+	}
+	ce.Loss = ""
+	if got, err = cfg.Normalized(); err != nil || got.Analysis.Loss != "ce" {
+		t.Fatalf("an empty analysis loss: %v, loss %q", err, got.Analysis.Loss)
+	}
+}
