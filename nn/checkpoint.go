@@ -70,8 +70,20 @@ func nextPath(npzPath string) string {
 // The two files are one unit: both are first written (each atomically) as
 // x.next.npz and x.next.json, then renamed over x.npz and x.json. A crash
 // leaves either the old pair, or a staged pair that RecoverCheckpoint
-// completes: never a new .npz with an old .json.
+// completes: never a new .npz with an old .json. Weights that are NaN or
+// infinite are refused, as LoadCheckpoint refuses them: a checkpoint that
+// cannot be read back is not written.
 func SaveCheckpoint(path string, m *Model, meta CheckpointMeta) error {
+	if m == nil {
+		return fmt.Errorf("checkpoint %s: no model (nil)", path)
+	}
+	for _, p := range m.params {
+		for k, v := range p.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("checkpoint %s: parameter %s: non-finite value %g at flat index %d", path, p.Name, v, k)
+			}
+		}
+	}
 	var buf bytes.Buffer
 	if err := WriteNPZ(&buf, m); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)

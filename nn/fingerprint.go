@@ -12,7 +12,11 @@ import (
 // shape, inputs (float32 bits), labels and, for a subset, the indices of
 // its samples in the full set. It names the samples an analysis used (the
 // shards of one analysis must agree on it) whatever folder they came from.
+// A nil data set hashes as an empty one.
 func DataSHA256(data *Dataset) string {
+	if data == nil {
+		data = &Dataset{}
+	}
 	h := sha256.New()
 	var buf [8]byte
 	fmt.Fprintf(h, "%s %d %d %d %d;", data.Name, data.N, data.C, data.H, data.W)
