@@ -117,6 +117,10 @@ func checkSamples(model *nn.Model, data *nn.Dataset) error {
 	if dim := model.Arch.In[0] * model.Arch.In[1] * model.Arch.In[2]; dim != data.Dim() {
 		return fmt.Errorf("inputs of size %d, the model takes %d", data.Dim(), dim)
 	}
+	// A CNN reads images: the same size in another shape is other data.
+	if in := [3]int{data.C, data.H, data.W}; model.Arch.Model == "cnn" && in != model.Arch.In {
+		return fmt.Errorf("inputs are %dx%dx%d images, the model takes %dx%dx%d", in[0], in[1], in[2], model.Arch.In[0], model.Arch.In[1], model.Arch.In[2])
+	}
 	present := map[int]bool{}
 	for i, y := range data.Y {
 		if y < 0 || y >= model.Arch.Outputs {

@@ -1,9 +1,11 @@
 package awd
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/awd-toolkit/awd/linalg"
+	"github.com/awd-toolkit/awd/nn"
 )
 
 // TestBatchPairs checks that BatchPairs counts the pairs of batches that
@@ -30,5 +32,22 @@ func TestBatchPairs(t *testing.T) {
 		if got := BatchPairs(labels, tc.batch); got != want {
 			t.Errorf("sizes %v, batch %d: %d batch pairs, MatchPairs forms %d", tc.sizes, tc.batch, got, want)
 		}
+	}
+}
+
+// TestCheckSamplesImageShape: a CNN's inputs must be images of its shape,
+// not only of its size (an 8x8 model took 64x1 images and analysed them).
+func TestCheckSamplesImageShape(t *testing.T) {
+	m := tinyCNN(t, 1)
+	ds := &nn.Dataset{Name: "t", N: 10, C: 1, H: 64, W: 1, Classes: 5, X: make([]float32, 10*64), Y: make([]int, 10)}
+	for i := range ds.Y {
+		ds.Y[i] = i % 5
+	}
+	if err := checkSamples(m, ds); err == nil || !strings.Contains(err.Error(), "inputs are 1x64x1 images, the model takes 1x8x8") {
+		t.Fatalf("64x1 images for an 8x8 CNN: %v", err)
+	}
+	ds.H, ds.W = 8, 8
+	if err := checkSamples(m, ds); err != nil {
+		t.Fatalf("8x8 images: %v", err)
 	}
 }
