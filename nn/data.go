@@ -309,12 +309,19 @@ func IDXDataset(name string, images, labels io.Reader, classes int) (*Dataset, e
 	return ds, nil
 }
 
+// idxPair names the image and label files of one split of an IDX data set
+// ("train" or "t10k"), each of which may also be gzipped (findFile).
+func idxPair(prefix string) []string {
+	return []string{prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte"}
+}
+
 func loadIDXPair(name, dir, prefix string) (*Dataset, error) {
-	ip, err := findFile(dir, prefix+"-images-idx3-ubyte")
+	pair := idxPair(prefix)
+	ip, err := findFile(dir, pair[0])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	lp, err := findFile(dir, prefix+"-labels-idx1-ubyte")
+	lp, err := findFile(dir, pair[1])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -479,18 +486,58 @@ func loadCIFAR10(dir string, mean, std [3]float32, withTest bool) (train, test *
 		}
 		return ds, nil
 	}
-	var files []string
-	for i := 1; i <= 5; i++ {
-		files = append(files, fmt.Sprintf("data_batch_%d.bin", i))
-	}
-	if train, err = load("cifar10/train", files); err != nil {
+	if train, err = load("cifar10/train", cifarTrainFiles()); err != nil {
 		return nil, nil, err
 	}
 	if !withTest {
 		return train, nil, nil
 	}
-	if test, err = load("cifar10/test", []string{"test_batch.bin"}); err != nil {
+	if test, err = load("cifar10/test", cifarTestFiles); err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// cifarTrainFiles are the batches of CIFAR-10's training split, and
+// cifarTestFiles its test split's (the binary version).
+func cifarTrainFiles() []string {
+	var files []string
+	for i := 1; i <= 5; i++ {
+		files = append(files, fmt.Sprintf("data_batch_%d.bin", i))
+	}
+	return files
+}
+
+var cifarTestFiles = []string{"test_batch.bin"}
+
+// CheckFiles reports the first file that Load would read from the data
+// folder s.Dir and that is not there, without reading any: a sweep checks
+// its data folder before any job starts instead of finding a missing test
+// split when a job loads it. The names are those of the loaders (an IDX
+// file may also be gzipped). It checks nothing when s.Dir is "" (the data
+// set's default place, resolved where the data are loaded).
+func (s DataSpec) CheckFiles() error {
+	if s.Dir == "" {
+		return nil
+	}
+	name, err := ParseDataName(s.Name)
+	if err != nil {
+		return err
+	}
+	if name == "cifar10" {
+		for _, f := range append(cifarTrainFiles(), cifarTestFiles...) {
+			if _, err := os.Stat(filepath.Join(s.Dir, f)); err != nil {
+				return fmt.Errorf("no %s in %s (%s reads data_batch_1.bin .. data_batch_5.bin and test_batch.bin)", f, s.Dir, name)
+			}
+		}
+		return nil
+	}
+	for _, prefix := range []string{"train", "t10k"} {
+		for _, f := range idxPair(prefix) {
+			if _, err := findFile(s.Dir, f); err != nil {
+				return fmt.Errorf("%w (%s reads the IDX files train-images, train-labels, t10k-images and t10k-labels)", err, name)
+			}
+		}
+	}
+	return nil
 }

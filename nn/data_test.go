@@ -397,3 +397,49 @@ func TestMNISTDirNotFound(t *testing.T) {
 		t.Fatalf("want %s named once and the remedies, got: %v", want, err)
 	}
 }
+
+// TestCheckFiles: CheckFiles names the file Load misses, for every file of
+// MNIST's (gzipped or not) and CIFAR-10's folders, and accepts a complete
+// folder, which Load then reads.
+func TestCheckFiles(t *testing.T) {
+	idx := t.TempDir()
+	img, lab := tinyIDX(40)
+	files := map[string][]byte{"train-images-idx3-ubyte": img, "train-labels-idx1-ubyte": lab, "t10k-images-idx3-ubyte.gz": gz(img), "t10k-labels-idx1-ubyte": lab}
+	cif := t.TempDir()
+	cfiles := map[string][]byte{"test_batch.bin": cifarBytes(10)}
+	for i := 1; i <= 5; i++ {
+		cfiles[fmt.Sprintf("data_batch_%d.bin", i)] = cifarBytes(20)
+	}
+	for _, tc := range []struct {
+		spec  DataSpec
+		files map[string][]byte
+	}{
+		{DataSpec{Name: "mnist", Dir: idx, Classes: []int{1, 3}, PerClass: 2}, files},
+		{DataSpec{Name: "cifar10", Dir: cif, Classes: []int{0, 4}, PerClass: 3}, cfiles},
+	} {
+		for name, b := range tc.files {
+			os.WriteFile(filepath.Join(tc.spec.Dir, name), b, 0o644)
+		}
+		if err := tc.spec.CheckFiles(); err != nil {
+			t.Fatalf("%s complete: %v", tc.spec.Name, err)
+		}
+		if _, _, err := tc.spec.Load(); err != nil {
+			t.Fatalf("%s complete: Load: %v", tc.spec.Name, err)
+		}
+		for name := range tc.files {
+			path := filepath.Join(tc.spec.Dir, name)
+			os.Rename(path, path+".away")
+			base := strings.TrimSuffix(name, ".gz")
+			if err := tc.spec.CheckFiles(); err == nil || !strings.Contains(err.Error(), "no "+base) || !strings.Contains(err.Error(), tc.spec.Dir) {
+				t.Errorf("%s without %s: %v", tc.spec.Name, name, err)
+			}
+			if _, _, err := tc.spec.Load(); err == nil || !strings.Contains(err.Error(), base) {
+				t.Errorf("%s without %s: Load: %v (CheckFiles and Load disagree)", tc.spec.Name, name, err)
+			}
+			os.Rename(path+".away", path)
+		}
+	}
+	if err := (DataSpec{Name: "mnist"}).CheckFiles(); err != nil {
+		t.Errorf("no folder given (the default place): %v", err)
+	}
+}

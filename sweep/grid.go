@@ -165,6 +165,12 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 		}
 	}
 	sp.Data = nn.DataSpec{Name: data, Dir: dir, Classes: nn.FirstClasses(k), Seed: s.DataSeed.Or(1)}
+	// Every job reads both splits (awd.Run tests after each epoch): a
+	// file missing from the folder would otherwise fail each job of the
+	// data set when it starts, perhaps hours into a Slurm submission.
+	if err := sp.Data.CheckFiles(); err != nil {
+		return sp, c.errf(s.DataDir.Line, "data_dir %q: %v; put the %s files there or point data_dir to their folder", s.DataDir.V, err, data)
+	}
 	if sp.Data.PerClass, err = perK("per_class", s.PerK, -1, 1, shape.minPerClass); err != nil {
 		return sp, err
 	}

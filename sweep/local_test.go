@@ -527,9 +527,7 @@ func TestDataDirOfTheConfig(t *testing.T) {
 	}
 	t.Chdir(t.TempDir())
 	for _, d := range []string{"data", "moved"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		mnistFiles(t, filepath.Join(dir, d))
 	}
 	s, err := prepareAt(path, src("data"))
 	if err != nil {
@@ -561,6 +559,55 @@ func TestDataDirOfTheConfig(t *testing.T) {
 	}
 	if _, err := prepareAt(path, src("nowhere")); err == nil || !strings.Contains(err.Error(), "s.yaml:") || !strings.Contains(err.Error(), "no such folder") {
 		t.Errorf("missing data_dir: %v", err)
+	}
+}
+
+// mnistFiles makes dir a data folder that Prepare accepts for MNIST: the
+// four IDX files' names, empty (the jobs of these tests do not read them).
+func mnistFiles(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDataDirMissingFiles: a data_dir that lacks a file the jobs read (the
+// test split of MNIST, a batch of CIFAR-10) is refused when the sweep is
+// prepared, before any job starts, naming the file and the config's line.
+func TestDataDirMissingFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.yaml")
+	mnist := filepath.Join(dir, "mnist")
+	mnistFiles(t, mnist)
+	os.Remove(filepath.Join(mnist, "t10k-labels-idx1-ubyte"))
+	src := strings.Replace(minimal, "data: mnist", "data: mnist\n  data_dir: mnist", 1)
+	_, err := prepareAt(path, src)
+	for _, want := range []string{"s.yaml:6: data_dir \"mnist\": no t10k-labels-idx1-ubyte(.gz) in " + mnist} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("MNIST without its test labels: %v, want %q", err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("the sweep folder was made although the data are incomplete")
+	}
+	os.WriteFile(filepath.Join(mnist, "t10k-labels-idx1-ubyte.gz"), nil, 0o644)
+	if _, err := prepareAt(path, src); err != nil {
+		t.Errorf("MNIST complete (a gzipped file among them): %v", err)
+	}
+
+	cifar := filepath.Join(dir, "cifar")
+	os.Mkdir(cifar, 0o755)
+	for _, f := range []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"} {
+		os.WriteFile(filepath.Join(cifar, f), nil, 0o644)
+	}
+	src = strings.Replace(src, "data: mnist\n  data_dir: mnist", "data: cifar10\n  data_dir: cifar", 1)
+	if _, err := prepareAt(path, src); err == nil || !strings.Contains(err.Error(), "s.yaml:6: data_dir \"cifar\": no data_batch_3.bin in "+cifar) {
+		t.Errorf("CIFAR-10 without its third batch: %v", err)
 	}
 }
 

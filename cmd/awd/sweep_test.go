@@ -143,6 +143,8 @@ func TestCLISweepBadInput(t *testing.T) {
 		{"missing", func(c string) []string { return []string{"sweep", c + ".nope"} }, tinySweep, "no such file"},
 		{"covs-twice", func(c string) []string { return []string{"table", "--covs", "C,C", c} }, tinySweep, "--covs C,C: C given twice"},
 		{"reset-no-job", func(c string) []string { return []string{"sweep", "reset", c} }, tinySweep, "sweep reset: name the jobs to reset: `awd sweep reset "},
+		{"data-files", func(c string) []string { return []string{"sweep", c} }, strings.Replace(tinySweep, "  data: mnist\n", "  data: mnist\n  data_dir: .\n", 1),
+			`tiny.yaml:6: data_dir ".": no train-images-idx3-ubyte(.gz) in `},
 		{"workers", func(c string) []string { return []string{"sweep", "--workers", "1000000", c} }, tinySweep, "--workers 1000000: want 1..1024"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
