@@ -282,9 +282,11 @@ func (e *remedyError) Error() string { return e.msg }
 func (e *remedyError) Unwrap() error { return e.err }
 
 // Reset marks job id so that its next start runs it from scratch (its run
-// folder cleared as --fresh would, and a sharded job's shards, results.json
-// and arrays), the remedy for a job whose checkpoints or results are
-// damaged: a done job is done no more. It refuses a job that Status calls
+// folder cleared as --fresh would), the remedy for a job whose checkpoints
+// or results are damaged: a done job is done no more. It removes the job's
+// results at once, of every shard count (removeResults), so that nothing
+// reads them in the meantime.
+// It refuses a job that Status calls
 // running (its lock held here, or the record of another host that says
 // so and that Slurm does not contradict), or one of whose shards' locks
 // another process holds, and a job that never started (ErrNeverStarted).
@@ -321,27 +323,32 @@ func (s *Sweep) Reset(id string) error {
 	if err := s.writeState(id, rec); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
+	// After the record: a removal cut short leaves the job to start over
+	// all the same.
+	if err := s.removeResults(j); err != nil {
+		return fmt.Errorf("job %s: reset, but its results are not all removed: %w", id, err)
+	}
 	s.note(id, io.Discard, "reset: the next start runs the job from scratch")
 	return nil
 }
 
 // execute runs the whole job (a sharded one: training, every shard,
 // reduction), or a sharded job's training or reduction. With fresh the job
-// starts over: its run folder (awd.Run's fresh start) and a sharded job's
-// shards, results.json and arrays.
+// starts over: its results of every shard count (removeResults) and its
+// run folder (awd.Run's fresh start).
 func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, exec Executor, log io.Writer) error {
 	if err := os.MkdirAll(s.RunDir(j.ID), 0o755); err != nil {
 		return err
+	}
+	if fresh && kind != StepReduce {
+		if err := s.removeResults(j); err != nil {
+			return err
+		}
 	}
 	if j.Shards <= 1 {
 		return runProtected(ctx, exec, j, s.RunDir(j.ID), fresh, log)
 	}
 	if kind != StepReduce {
-		if fresh {
-			if err := s.removeAnalyses(j); err != nil {
-				return err
-			}
-		}
 		// Shard steps that failed before this training are stale: their
 		// shards run again after it.
 		if old, err := filepath.Glob(filepath.Join(s.JobDir(j.ID), shardsDir, "shard_*_of_*.failed")); err == nil {

@@ -285,16 +285,22 @@ func (s *Sweep) reduce(ctx context.Context, j *Job, log io.Writer) error {
 	return awd.WriteReport(s.ResultsPath(j), rep)
 }
 
-// removeAnalyses removes what the shard and reduce steps of sharded job j
-// wrote (the shards, the job's results.json and arrays), for a start over.
-func (s *Sweep) removeAnalyses(j *Job) error {
-	var files []string
-	for _, pat := range []string{filepath.Join(s.JobDir(j.ID), shardsDir, "e*_*_of_*.acc"), filepath.Join(s.JobDir(j.ID), shardsDir, "shard_*_of_*.failed"),
-		filepath.Join(s.JobDir(j.ID), "arrays_epoch*.npz")} {
+// removeResults removes every result of job j, whatever its shard count
+// was when they were written: the shards (of any count) and their
+// failures, the reduction's results.json and arrays beside the run, and
+// the run's own results.json and arrays. A job's shard count may change
+// while it is kept (a resource), so a start over or a reset that removed
+// only the current layout's would leave an earlier one's results, from a
+// training that no longer exists, to whatever reads them.
+func (s *Sweep) removeResults(j *Job) error {
+	jd, run := s.JobDir(j.ID), s.RunDir(j.ID)
+	files := []string{filepath.Join(jd, ResultsFile), filepath.Join(run, ResultsFile)}
+	for _, pat := range []string{filepath.Join(jd, shardsDir, "e*_*_of_*.acc"), filepath.Join(jd, shardsDir, "shard_*_of_*.failed"),
+		filepath.Join(jd, "arrays_epoch*.npz"), filepath.Join(run, "arrays_epoch*.npz")} {
 		m, _ := filepath.Glob(pat)
 		files = append(files, m...)
 	}
-	for _, f := range append(files, s.ResultsPath(j)) {
+	for _, f := range files {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}

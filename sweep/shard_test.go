@@ -396,3 +396,68 @@ func TestRunOfOtherData(t *testing.T) {
 		t.Errorf("status: %s %q", st.State, st.Detail)
 	}
 }
+
+// TestResetClearsEveryLayout: a job once sharded whose config is now
+// unsharded keeps no result of its sharded layout (shards, failures, the
+// reduction's results.json and arrays) once reset, nor after a start over
+// because its results changed; nor a sharded job one of another shard
+// count.
+func TestResetClearsEveryLayout(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s := prepare(t, tinyReal+"    shards: 2\n")
+	j := s.Jobs[0]
+	if err := RunJob(ctx, s, j.ID, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	jd := s.JobDir(j.ID)
+	os.WriteFile(s.shardFailurePath(j.ID, 1, 3), []byte("{}"), 0o644) // of an earlier count
+	sharded := func() []string {
+		var left []string
+		for _, pat := range []string{ResultsFile, "arrays_epoch*.npz", filepath.Join(shardsDir, "*")} {
+			m, _ := filepath.Glob(filepath.Join(jd, pat))
+			left = append(left, m...)
+		}
+		return left
+	}
+	if len(sharded()) < 6 {
+		t.Fatalf("the sharded job left %v", sharded())
+	}
+	config := filepath.Join(filepath.Dir(s.Dir), "s.yaml")
+	for _, change := range []struct{ name, src string }{{"unsharded", tinyReal}, {"3 shards", tinyReal + "    shards: 3\n"}} {
+		s2, err := prepareAt(config, change.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s2.Reset(j.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range append(sharded(), filepath.Join(s2.RunDir(j.ID), ResultsFile)) {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("%s: %s left by the reset", change.name, f)
+			}
+		}
+		if err := RunJob(ctx, s2, j.ID, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+		if f := s2.Finished(); len(f.Jobs) != 1 {
+			t.Fatalf("%s: %v", change.name, f.Notes)
+		}
+	}
+	// Done with 3 shards; unsharded, and its results changed: the start
+	// over clears the sharded layout too.
+	s3, err := prepareAt(config, tinyReal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(jd, ResultsFile), []byte("{}"), 0o644)
+	if err := RunJob(ctx, s3, j.ID, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	if left := sharded(); len(left) > 0 {
+		t.Errorf("the start over left %v", left)
+	}
+	if st := s3.Status(j); st.State != StateDone || st.Record.Results != runDir+"/"+ResultsFile {
+		t.Errorf("after the start over: %s %q, results %s", st.State, st.Detail, st.Record.Results)
+	}
+}
