@@ -264,7 +264,7 @@ func Open(dir string) (*Sweep, error) {
 // JobState is state.json: what the job's process last recorded.
 type JobState struct {
 	SchemaVersion int       `json:"schema_version"`
-	State         string    `json:"state"` // running, analysing, done, interrupted (stopped by a signal) or failed
+	State         string    `json:"state"` // running, analysing (with Error: its reduction failed), done, interrupted (stopped by a signal) or failed
 	Host          string    `json:"host"`
 	PID           int       `json:"pid"`
 	Slurm         string    `json:"slurm,omitempty"` // array job and task id, "1234_5", or job id
@@ -431,6 +431,8 @@ func (s *Sweep) status(j *Job) Status {
 			st.State, st.Detail = StateFailed, strings.Join(fails, "\n")
 		} else if len(stopped) > 0 {
 			st.State, st.Detail = StateInterrupted, strings.Join(stopped, "; ")+"; the next start of the shard (or of the sweep) resumes it"
+		} else if rec.Error != "" {
+			st.State, st.Detail = StateFailed, "reduction failed: "+rec.Error
 		}
 	case StateFailed:
 		st.State, st.Detail = StateFailed, rec.Error

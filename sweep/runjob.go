@@ -240,6 +240,13 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	}
 	if runErr != nil {
 		rec.State, rec.Error = StateFailed, runErr.Error()
+		if errors.As(runErr, new(*reduceError)) {
+			// Trained, its shards saved: it stays analysing with the
+			// error, so that status shows it failed, every collect
+			// retries the reduction and names the job until it
+			// succeeds, and a submission runs only its shards again.
+			rec.State = StateAnalysing
+		}
 		if ctx.Err() != nil {
 			// Stopped (Ctrl-C, or Slurm's SIGTERM at the time limit),
 			// not failed: the next start resumes it. A stopped reduction
@@ -280,6 +287,12 @@ type remedyError struct {
 
 func (e *remedyError) Error() string { return e.msg }
 func (e *remedyError) Unwrap() error { return e.err }
+
+// reduceError is the error of a sharded job's reduction.
+type reduceError struct{ err error }
+
+func (e *reduceError) Error() string { return e.err.Error() }
+func (e *reduceError) Unwrap() error { return e.err }
 
 // Reset marks job id so that its next start runs it from scratch (its run
 // folder cleared as --fresh would), the remedy for a job whose checkpoints
@@ -370,24 +383,46 @@ func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, ex
 			}
 		}
 	}
-	return s.reduce(ctx, j, log)
+	if err := s.reduce(ctx, j, log); err != nil {
+		return &reduceError{err}
+	}
+	return nil
 }
 
-// ReduceReady reduces the sharded jobs whose shards are all saved (the
-// Slurm collect job does this before it writes the tables) and returns
-// the errors of those that failed, and of those it could not reduce
-// because a shard step failed or was stopped by a signal.
+// ReduceReady reduces the trained sharded jobs whose shards are all saved
+// (the Slurm collect job does this before it writes the tables), a
+// reduction that failed before among them, and returns an error naming
+// each job whose results are missing: its reduction failed; it could not
+// be reduced because a shard step failed, was stopped by a signal or has
+// not saved its shard; or it was recorded done and its results file is
+// gone or changed since. A collect thus fails for as long as such a job
+// is not mended, not only the first time.
 func ReduceReady(ctx context.Context, s *Sweep) []error {
 	var errs []error
 	for _, st := range s.Statuses() {
-		if (st.State == StateFailed || st.State == StateInterrupted) && st.Record != nil && st.Record.State == StateAnalysing {
-			errs = append(errs, fmt.Errorf("job %s: not reduced: %s", st.Job.ID, firstLine(st.Detail)))
+		j, rec := st.Job, st.Record
+		switch {
+		case rec == nil:
+			continue
+		case rec.State == StateDone && st.State != StateDone:
+			errs = append(errs, fmt.Errorf("job %s: no results: %s", j.ID, firstLine(st.Detail)))
+			continue
+		case rec.State != StateAnalysing:
+			continue
+		case st.State == StateRunning:
+			errs = append(errs, fmt.Errorf("job %s: not reduced: another process holds its lock (%s)", j.ID, cmpOr(st.Detail, "its reduction runs")))
 			continue
 		}
-		if st.State == StateAnalysing && s.shardsDone(st.Job) {
-			if err := RunStep(ctx, s, st.Job.ID, StepReduce, nil); err != nil {
-				errs = append(errs, err)
-			}
+		if fails, stopped := s.shardFailures(j); len(fails)+len(stopped) > 0 {
+			errs = append(errs, fmt.Errorf("job %s: not reduced: %s", j.ID, firstLine(st.Detail)))
+			continue
+		}
+		if missing := s.missingShard(j); missing != "" {
+			errs = append(errs, fmt.Errorf("job %s: not reduced: %s", j.ID, missing))
+			continue
+		}
+		if err := RunStep(ctx, s, j.ID, StepReduce, nil); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs

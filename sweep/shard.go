@@ -308,18 +308,25 @@ func (s *Sweep) removeResults(j *Job) error {
 	return nil
 }
 
-// shardsDone reports whether every shard of every analysed epoch is saved.
-func (s *Sweep) shardsDone(j *Job) bool {
+// missingShard names the first shard of an analysed epoch of trained job j
+// that is not saved, or why the analysed epochs are unknown; "" when every
+// shard is saved.
+func (s *Sweep) missingShard(j *Job) string {
 	epochs, _, err := s.analysedEpochs(j)
 	if err != nil {
-		return false
+		return err.Error()
 	}
 	for _, e := range epochs {
 		for i := 1; i <= j.Shards; i++ {
-			if _, err := os.Stat(s.shardPath(j.ID, e, i, j.Shards)); err != nil {
-				return false
+			if path := s.shardPath(j.ID, e, i, j.Shards); !exists(path) {
+				return fmt.Sprintf("shard %d/%d of epoch %d is not saved (%s): its step has not run, or runs now", i, j.Shards, e, path)
 			}
 		}
 	}
-	return true
+	return ""
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

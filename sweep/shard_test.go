@@ -461,3 +461,47 @@ func TestResetClearsEveryLayout(t *testing.T) {
 		t.Errorf("after the start over: %s %q, results %s", st.State, st.Detail, st.Record.Results)
 	}
 }
+
+// TestFailedReduceStaysFailed: a reduction that failed (here of a damaged
+// shard) is named by every later ReduceReady, not only the first, until
+// the job is mended (the shard run again); the status shows the job
+// failed with the reduction's error.
+func TestFailedReduceStaysFailed(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s, j := trainedSharded(t)
+	for _, step := range []string{"shard 1/2", "shard 2/2"} {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := s.shardPath(j.ID, 2, 2, 2)
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, b[:len(b)/2], 0o644)
+	for n := 1; n <= 2; n++ {
+		errs := ReduceReady(ctx, s)
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), "job "+j.ID+": ") || !strings.Contains(errs[0].Error(), path) {
+			t.Errorf("collect %d after the failed reduction: %v", n, errs)
+		}
+		if st := s.Status(j); st.State != StateFailed || !strings.Contains(st.Detail, "reduction failed") {
+			t.Errorf("collect %d: status %s %q", n, st.State, st.Detail)
+		}
+	}
+	// Submitting again runs the shards, not the training.
+	sub, err := WriteSlurm(s, []*Job{j}, SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub.Arrays) != 1 || strings.Join(sub.Arrays[0].Jobs, ",") != j.ID+" shard 1/2,"+j.ID+" shard 2/2" {
+		t.Errorf("resubmission: %+v", sub.Arrays)
+	}
+	if err := RunStep(ctx, s, j.ID, "shard 2/2", libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	if errs := ReduceReady(ctx, s); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if st := s.Status(j); st.State != StateDone {
+		t.Errorf("after the shard ran again: %s %q", st.State, st.Detail)
+	}
+}

@@ -209,7 +209,11 @@ func runJobCommand(args []string, tasks string) error {
 
 // collectSweep reduces the sharded jobs whose shards are all done, then
 // writes the sweep's tables and its gamma-over-training figures
-// (tables/figures/gamma_epochs_*.png and .svg).
+// (tables/figures/gamma_epochs_*.png and .svg). It fails, after writing
+// them, while a job's results are missing (sweep.ReduceReady), naming
+// every such job: each collect does until the jobs are mended, so that a
+// script or the Slurm collect job never takes tables without them for
+// complete.
 func collectSweep(s *sweep.Sweep) ([]string, error) {
 	ctx, stop := signalContext()
 	defer stop()
@@ -220,9 +224,6 @@ func collectSweep(s *sweep.Sweep) ([]string, error) {
 	}
 	defer release()
 	files, series, err := sweep.Collect(s)
-	if err == nil && len(rerrs) > 0 {
-		err = fmt.Errorf("%d sharded jobs could not be reduced (`awd sweep status --failed %s` lists them; run the sweep again to retry them): %w", len(rerrs), s.Dir, rerrs[0])
-	}
 	if err != nil {
 		return files, err
 	}
@@ -233,6 +234,13 @@ func collectSweep(s *sweep.Sweep) ([]string, error) {
 		if err != nil {
 			return files, err
 		}
+	}
+	if len(rerrs) > 0 {
+		msgs := make([]string, len(rerrs))
+		for i, e := range rerrs {
+			msgs[i] = e.Error()
+		}
+		return files, fmt.Errorf("%d jobs have no results, the tables leave them out (`awd sweep status %s` lists them; run the sweep again to mend them): %s", len(rerrs), s.Dir, strings.Join(msgs, "; "))
 	}
 	return files, nil
 }
@@ -286,12 +294,17 @@ func runSweep(cmd *cobra.Command, s *sweep.Sweep, self string, workers int) erro
 		return err
 	}
 	if sum.Done+sum.Skipped > 0 {
-		files, err := collectSweep(s)
-		if err != nil {
+		_, err := collectSweep(s)
+		switch {
+		case err != nil && len(sum.Failed)+len(sum.Interrupted) == 0:
 			return err
+		case err != nil:
+			// Jobs failed here, which the collect may name too: the
+			// error below about them, the collect's with the tables.
+			fmt.Fprintf(stderr, "tables and figures: %s (%v)\n", filepath.Join(s.Dir, sweep.TablesDir), err)
+		default:
+			fmt.Fprintf(stderr, "tables and figures: %s\n", filepath.Join(s.Dir, sweep.TablesDir))
 		}
-		fmt.Fprintf(stderr, "tables and figures: %s\n", filepath.Join(s.Dir, sweep.TablesDir))
-		_ = files
 	}
 	if n := len(sum.Elsewhere); n > 0 {
 		fmt.Fprintf(stderr, "%d jobs are running in other processes (awd sweep status %s)\n", n, s.Dir)

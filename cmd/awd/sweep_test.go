@@ -95,6 +95,51 @@ func TestCLISweep(t *testing.T) {
 	}
 }
 
+// TestCLICollectFailedReduce: while a sharded job's reduction fails (a
+// damaged shard), every `awd sweep collect` exits 1 naming the job, not
+// only the first; once the shard is run again, collect reduces it and
+// exits 0.
+func TestCLICollectFailedReduce(t *testing.T) {
+	cfg := writeSweep(t, strings.Replace(tinySweep, "  - loss: [ce, mse]\n", "  - loss: ce\n    shards: 2\n", 1))
+	dir := filepath.Join(filepath.Dir(cfg), "out")
+	if _, se, code := awdCmd(t, "sweep", "--slurm", "--dry-run", cfg); code != 0 {
+		t.Fatalf("prepare: exit %d\n%s", code, se)
+	}
+	ids, _ := filepath.Glob(filepath.Join(dir, "jobs", "mnist-*"))
+	if len(ids) != 1 {
+		t.Fatalf("jobs: %v", ids)
+	}
+	id := filepath.Base(ids[0])
+	for _, step := range []string{"train", "shard 1/2", "shard 2/2"} {
+		if _, se, code := awdCmd(t, "sweep", "run-job", dir, id+" "+step); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", step, code, se)
+		}
+	}
+	shard := filepath.Join(ids[0], "shards", "e0002_2_of_2.acc")
+	b, err := os.ReadFile(shard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(shard, b[:len(b)/2], 0o644)
+	for n := 1; n <= 3; n++ {
+		if _, se, code := awdCmd(t, "sweep", "collect", dir); code != 1 || !strings.Contains(se, "job "+id+": ") || !strings.Contains(se, "1 jobs have no results") {
+			t.Errorf("collect %d after the failed reduction: exit %d\n%s", n, code, se)
+		}
+	}
+	if so, _, _ := awdCmd(t, "sweep", "status", dir); !strings.Contains(so, "failed  "+id) || !strings.Contains(so, "reduction failed") {
+		t.Errorf("status:\n%s", so)
+	}
+	if _, se, code := awdCmd(t, "sweep", "run-job", dir, id+" shard 2/2"); code != 0 {
+		t.Fatalf("shard 2/2 again: exit %d\n%s", code, se)
+	}
+	if _, se, code := awdCmd(t, "sweep", "collect", dir); code != 0 {
+		t.Errorf("collect after the shard ran again: exit %d\n%s", code, se)
+	}
+	if md, _ := os.ReadFile(filepath.Join(dir, "tables", "table1.md")); !strings.Contains(string(md), "| mnist | mlp | 3 |") {
+		t.Errorf("table1.md:\n%s", md)
+	}
+}
+
 // TestCLISweepSlurmDryRun checks the scripts of a Slurm submission.
 func TestCLISweepSlurmDryRun(t *testing.T) {
 	cfg := writeSweep(t, strings.Replace(tinySweep, "local:", "slurm: {max_parallel: 3, partition: short, sbatch: [--account=lab]}\nlocal:", 1))
