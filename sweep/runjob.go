@@ -109,7 +109,15 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 	linalg.SetThreads(j.Threads)
 	if kind == StepShard {
 		fmt.Fprintf(logf, "=== %s shard %d/%d on %s (pid %d%s)\n", time.Now().UTC().Format(time.RFC3339), shard, j.Shards, hostname(), os.Getpid(), slurmNote(slurmTaskID()))
-		if err := s.runShard(ctx, j, shard, j.Shards, logf); err != nil {
+		err := s.checkTrained(j)
+		if err == nil {
+			err = s.runShard(ctx, j, shard, j.Shards, true, logf)
+		}
+		if errors.Is(err, errRetraining) {
+			fmt.Fprintf(logf, "=== shard %d/%d refused: %v\n", shard, j.Shards, err)
+			return fmt.Errorf("shard %d/%d: %w", shard, j.Shards, err)
+		}
+		if err != nil {
 			stopped := ctx.Err() != nil
 			if stopped {
 				fmt.Fprintf(logf, "=== shard %d/%d stopped: %v\n", shard, j.Shards, err)
@@ -298,7 +306,8 @@ func (e *reduceError) Unwrap() error { return e.err }
 // folder cleared as --fresh would), the remedy for a job whose checkpoints
 // or results are damaged: a done job is done no more. It removes the job's
 // results at once, of every shard count (removeResults), so that nothing
-// reads them in the meantime.
+// reads them in the meantime, and until the job's training ran again its
+// shard steps refuse to analyse the checkpoints it keeps (checkTrained).
 // It refuses a job that Status calls
 // running (its lock held here, or the record of another host that says
 // so and that Slurm does not contradict), or one of whose shards' locks
@@ -336,8 +345,7 @@ func (s *Sweep) Reset(id string) error {
 	if err := s.writeState(id, rec); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
-	// After the record: a removal cut short leaves the job to start over
-	// all the same.
+	// After the record: a shard step that starts now is refused.
 	if err := s.removeResults(j); err != nil {
 		return fmt.Errorf("job %s: reset, but its results are not all removed: %w", id, err)
 	}
@@ -378,7 +386,7 @@ func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, ex
 			return nil
 		}
 		for i := 1; i <= j.Shards; i++ {
-			if err := s.runShard(ctx, j, i, j.Shards, log); err != nil {
+			if err := s.runShard(ctx, j, i, j.Shards, false, log); err != nil {
 				return fmt.Errorf("shard %d/%d: %w", i, j.Shards, err)
 			}
 		}

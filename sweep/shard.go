@@ -93,8 +93,9 @@ func (j *Job) analysisAt(e int, epochs []int) awd.Config {
 // settings, the shard and the build: awd.AccumulationInfo.Matches, and the
 // epoch); otherwise (the run was trained again, the sweep's settings or
 // awd changed, the file is damaged) it is accumulated again, and the log
-// says why.
-func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) error {
+// says why. alone is a shard step run in a process of its own (RunStep),
+// not by the job's process after its training (execute).
+func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, alone bool, log io.Writer) error {
 	epochs, files, err := s.analysedEpochs(j)
 	if err != nil {
 		return err
@@ -112,10 +113,7 @@ func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) e
 		cfg, opt := j.analysisAt(e, epochs), awd.AccumulateOptions{Shard: i - 1, Shards: n}
 		old, err := awd.LoadAccumulation(path)
 		if err == nil {
-			if err = old.Info.Matches(model, train, cfg, opt); err == nil && old.Info.Epoch != e {
-				err = fmt.Errorf("of epoch %d", old.Info.Epoch)
-			}
-			if err == nil {
+			if err = shardOf(old, e, model, train, cfg, opt); err == nil {
 				continue
 			}
 		}
@@ -125,6 +123,14 @@ func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) e
 		acc, err := awd.Accumulate(ctx, model, train, cfg, opt)
 		if err != nil {
 			return err
+		}
+		// A shard step on its own: the job may have been reset, or its
+		// training begun again, while this shard was accumulated; its
+		// checkpoint is then condemned, and the shard is not saved.
+		if alone {
+			if err := s.checkTrained(j); err != nil {
+				return err
+			}
 		}
 		acc.Info.Epoch = e
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -137,6 +143,53 @@ func (s *Sweep) runShard(ctx context.Context, j *Job, i, n int, log io.Writer) e
 	}
 	if err := os.Remove(s.shardFailurePath(j.ID, i, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
+	}
+	return nil
+}
+
+// errRetraining marks the refusal of a shard step whose job's checkpoints
+// are condemned (checkTrained): no shard failure is recorded, since the
+// job has not failed and its training, when it runs, starts the shards
+// over anyway.
+var errRetraining = errors.New("its training must run first")
+
+// checkTrained refuses the shard steps of job j while the checkpoints in
+// its run folder are those of a training that its next start replaces:
+// the job was reset, its results changed after it was done (both start
+// it over from scratch), or such a start is under way or failed. A shard
+// of those checkpoints would mix an analysis of the condemned training into
+// the results of the next one.
+func (s *Sweep) checkTrained(j *Job) error {
+	st := s.status(j)
+	rec := st.Record
+	var why string
+	switch {
+	case rec == nil:
+		return nil // never trained: the shard step finds no training's report
+	case rec.Restart && !rec.ResetAt.IsZero():
+		why = fmt.Sprintf("job %s was reset at %s and its training has not run since", j.ID, rec.ResetAt.Format(time.RFC3339))
+	case rec.Restart && rec.State == StateRunning:
+		why = fmt.Sprintf("job %s is being trained again from scratch (process %d on %s)", j.ID, rec.PID, rec.Host)
+	case rec.Restart:
+		why = fmt.Sprintf("job %s starts over from scratch on its next start (its last start over did not finish: %s)", j.ID, cmpOr(firstLine(rec.Error), rec.State))
+	case rec.State == StateDone && st.State != StateDone:
+		why = fmt.Sprintf("job %s: %s", j.ID, st.Detail)
+	default:
+		return nil
+	}
+	return fmt.Errorf("%s: %w (`awd sweep %s`, or its train step), then its shards; the checkpoints in %s are not analysed, the training replaces them",
+		why, errRetraining, s.Manifest.Config, s.RunDir(j.ID))
+}
+
+// shardOf reports why acc is not what the shard step of opt would
+// accumulate of epoch e's checkpoint model on train with cfg (nil when it
+// is).
+func shardOf(acc *awd.Accumulation, e int, model *nn.Model, train *nn.Dataset, cfg awd.Config, opt awd.AccumulateOptions) error {
+	if err := acc.Info.Matches(model, train, cfg, opt); err != nil {
+		return err
+	}
+	if acc.Info.Epoch != e {
+		return fmt.Errorf("of epoch %d", acc.Info.Epoch)
 	}
 	return nil
 }
@@ -241,8 +294,19 @@ func (s *Sweep) shardFailures(j *Job) (failed, interrupted []string) {
 
 // reduce merges the shards of every analysed epoch of a sharded job,
 // finishes the analyses and writes the job's results.json and arrays.
+//
+// Every shard is checked against what its step would accumulate now (the
+// checkpoint's weights, the data, the settings and the shard, as runShard
+// keeps one, but not the build): a shard saved by a step that ran before the
+// job's training ran again (reset, or started over) is of condemned
+// checkpoints, and merged with the others, or alone, would give results
+// the job's training never had.
 func (s *Sweep) reduce(ctx context.Context, j *Job, log io.Writer) error {
-	epochs, _, err := s.analysedEpochs(j)
+	epochs, files, err := s.analysedEpochs(j)
+	if err != nil {
+		return err
+	}
+	train, err := s.trainedData(j)
 	if err != nil {
 		return err
 	}
@@ -252,12 +316,26 @@ func (s *Sweep) reduce(ctx context.Context, j *Job, log io.Writer) error {
 	}
 	rep.Config, _ = json.Marshal(j.Spec)
 	rep.Checkpoints = nil
-	for _, e := range epochs {
+	for k, e := range epochs {
+		model, _, err := nn.LoadCheckpoint(files[k])
+		if err != nil {
+			return fmt.Errorf("epoch %d: %w", e, err)
+		}
+		cfg := j.analysisAt(e, epochs)
 		var acc *awd.Accumulation
 		for i := 1; i <= j.Shards; i++ {
-			a, err := awd.LoadAccumulation(s.shardPath(j.ID, e, i, j.Shards))
+			path := s.shardPath(j.ID, e, i, j.Shards)
+			a, err := awd.LoadAccumulation(path)
 			if err != nil {
-				return fmt.Errorf("epoch %d: %w", e, err)
+				return fmt.Errorf("epoch %d: %w; run shard %d/%d again (submitting the sweep again does)", e, err, i, j.Shards)
+			}
+			// Shards of one build merge whichever awd reduces them
+			// (Merge checks that they share theirs).
+			saved := *a
+			saved.Info.Build = awd.BuildID()
+			if err := shardOf(&saved, e, model, train, cfg, awd.AccumulateOptions{Shard: i - 1, Shards: j.Shards}); err != nil {
+				return fmt.Errorf("epoch %d: shard %d/%d in %s is not an analysis of the checkpoint %s (%v), so it is not merged (a shard step that ran before the job's training ran again saves such a shard); run shard %d/%d again (submitting the sweep again does)",
+					e, i, j.Shards, path, files[k], err, i, j.Shards)
 			}
 			if acc == nil {
 				acc = a

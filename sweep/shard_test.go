@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/nn"
 )
 
 // libraryExec runs a job with awd.Run, as the CLI does.
@@ -394,6 +395,105 @@ func TestRunOfOtherData(t *testing.T) {
 	}
 	if st := s.Status(j); st.State != StateFailed || !strings.Contains(st.Detail, "data_dir") {
 		t.Errorf("status: %s %q", st.State, st.Detail)
+	}
+}
+
+// otherWeights replaces the weights of job j's analysed checkpoints with
+// others (every weight of fc1 scaled), as a training that is not the one
+// the job's next start makes again.
+func otherWeights(t *testing.T, s *Sweep, j *Job) {
+	t.Helper()
+	_, files, err := s.analysedEpochs(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		m, meta, err := nn.LoadCheckpoint(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := m.Param("fc1.weight")
+		for i := range p.Data {
+			p.Data[i] *= 1.5
+		}
+		if err := nn.SaveCheckpoint(f, m, *meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestShardAfterReset: a shard step of a job that was reset refuses to run
+// until the job's training ran again, naming the reset, so that the
+// checkpoints the reset condemned are never analysed; and a shard of those
+// checkpoints saved after the training ran again (by a shard step that was
+// past its check when the reset came) is never reduced into the job's
+// results: the reduction fails naming it, and the shard step run again
+// replaces it.
+func TestShardAfterReset(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s, j := trainedSharded(t)
+	otherWeights(t, s, j)
+	for _, step := range []string{"shard 1/2", "shard 2/2"} {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := map[string][]byte{}
+	for _, e := range []int{1, 2} {
+		for i := 1; i <= 2; i++ {
+			path := s.shardPath(j.ID, e, i, 2)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			old[path] = b
+		}
+	}
+	if err := s.Reset(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range []func(step string) error{
+		func(step string) error { return RunStep(ctx, s, j.ID, step, libraryExec) },
+		func(step string) error { return RunTask(ctx, s, j.ID+" "+step, libraryExec, io.Discard) }, // the Slurm shard task
+	} {
+		err := run("shard 1/2")
+		for _, want := range []string{"job " + j.ID + " was reset", "its training must run first"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("a shard step after the reset: %v, want %q", err, want)
+			}
+		}
+	}
+	for path := range old {
+		if _, err := os.Stat(path); err == nil {
+			t.Errorf("%s of the checkpoints before the reset is still there", path)
+		}
+	}
+	if err := RunStep(ctx, s, j.ID, StepTrain, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	// The shards of the old checkpoints, saved now by a step that had
+	// started before.
+	for path, b := range old {
+		os.WriteFile(path, b, 0o644)
+	}
+	errs := ReduceReady(ctx, s)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "job "+j.ID+": ") || !strings.Contains(errs[0].Error(), "not an analysis of the checkpoint") {
+		t.Errorf("reduction of the shards of the checkpoints before the reset: %v", errs)
+	}
+	if _, err := os.Stat(s.ResultsPath(j)); err == nil {
+		t.Fatalf("%s written from the shards of the checkpoints before the reset", s.ResultsPath(j))
+	}
+	for _, step := range []string{"shard 1/2", "shard 2/2"} {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if errs := ReduceReady(ctx, s); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if st := s.Status(j); st.State != StateDone {
+		t.Errorf("after the shards ran again: %s %q", st.State, st.Detail)
 	}
 }
 
