@@ -40,7 +40,9 @@ queued in Slurm (squeue); a task whose job another process runs, or that is
 done, exits 0 and says so, so the jobs after it still run.
 
   awd sweep status SWEEP    done, running, failed and pending jobs with their logs
-  awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file)
+  awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file);
+                            exits 1 naming the jobs whose results are missing
+                            (a failed reduction, a done job's vanished results)
   awd sweep reset SWEEP JOB...
                             start these jobs over from scratch on their next start
                             (a job whose checkpoints or results are damaged: its
