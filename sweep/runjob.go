@@ -253,7 +253,8 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 			// error, so that status shows it failed, every collect
 			// retries the reduction and names the job until it
 			// succeeds, and a submission runs only its shards again.
-			rec.State = StateAnalysing
+			// Its training is this start's: a start over is done.
+			rec.State, rec.Restart = StateAnalysing, false
 		}
 		if ctx.Err() != nil {
 			// Stopped (Ctrl-C, or Slurm's SIGTERM at the time limit),

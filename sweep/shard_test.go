@@ -605,3 +605,45 @@ func TestFailedReduceStaysFailed(t *testing.T) {
 		t.Errorf("after the shard ran again: %s %q", st.State, st.Detail)
 	}
 }
+
+// TestFailedReduceAfterStartOver: a job that starts over from scratch (it
+// was reset) and whose reduction fails after its training and shards
+// succeeded keeps them: it stays analysing, its shard steps are not
+// refused as those of a condemned training, and the next collect reduces
+// it without training it again.
+func TestFailedReduceAfterStartOver(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s, j := trainedSharded(t)
+	if err := s.Reset(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The reduction cannot write the job's results.json: a folder is
+	// there (made after the start over cleared the job's results).
+	blocker := filepath.Join(s.ResultsPath(j), "x")
+	trains := 0
+	blocking := func(ctx context.Context, j *Job, dir string, fresh bool, log io.Writer) error {
+		trains++
+		if err := os.MkdirAll(blocker, 0o755); err != nil {
+			return err
+		}
+		return libraryExec(ctx, j, dir, fresh, log)
+	}
+	if err := RunJob(ctx, s, j.ID, blocking); err == nil {
+		t.Fatal("the reduction wrote over a folder")
+	}
+	rec, _ := s.readState(j.ID)
+	if rec.State != StateAnalysing || rec.Restart || rec.Error == "" {
+		t.Errorf("after the failed reduction: state %s, restart %v, error %q", rec.State, rec.Restart, rec.Error)
+	}
+	if err := RunStep(ctx, s, j.ID, "shard 1/2", libraryExec); err != nil {
+		t.Errorf("a shard step after the failed reduction: %v", err)
+	}
+	os.RemoveAll(s.ResultsPath(j))
+	if errs := ReduceReady(ctx, s); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if st := s.Status(j); st.State != StateDone || trains != 1 {
+		t.Errorf("after the collect: %s %q, trained %d times", st.State, st.Detail, trains)
+	}
+}
