@@ -134,7 +134,7 @@ func (a *CodePair2Acc) Merge(o *CodePair2Acc) error {
 // Cost 2 nb d^2 flops (one SYRK).
 func (a *CodePair2Acc) Finish() (linalg.Dense, error) {
 	if a.Count == 0 || a.Pairs == 0 {
-		return linalg.Dense{}, fmt.Errorf("awd: C_pair2 (code): %d samples, %d with a partner", a.Count, a.Pairs)
+		return linalg.Dense{}, fmt.Errorf("C_pair2 (code): %d samples, none with a partner and a nonzero layer input a_n (a layer whose inputs are all zero): no pair to measure", a.Count)
 	}
 	nb, d := a.S.Rows, a.M*a.In
 	r := linalg.NewDense(2*nb, d)

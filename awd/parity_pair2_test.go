@@ -1,7 +1,9 @@
 package awd
 
 import (
+	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -169,5 +171,35 @@ func TestPairCovariancesFD(t *testing.T) {
 				t.Errorf("diagonal in a random basis differs from the code's matrix by %.3g (relative)", num/den)
 			}
 		})
+	}
+}
+
+// TestCodePair2WithoutPairs: a model whose studied layer sees only zeros
+// (all weights zero) has no pair for the code's C_pair2 to measure; the
+// analysis says so in FitErrors, as for any fit that cannot be made,
+// instead of failing whole.
+func TestCodePair2WithoutPairs(t *testing.T) {
+	sub, _, err := nn.Subset(mnist(t), []int{0, 1, 2}, 40, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := nn.NewMLP(784, []int{8, 8}, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range model.Params() {
+		clear(p.Data)
+	}
+	cfg := DefaultConfig("ce")
+	cfg.K, cfg.Batch = 10, 10
+	if !cfg.Pair2Code {
+		t.Fatal("the default no longer measures the code's C_pair2: this test checks nothing")
+	}
+	r, err := Analyze(context.Background(), model, sub, cfg, nil)
+	if err != nil {
+		t.Fatalf("an all-zero layer input failed the analysis: %v", err)
+	}
+	if msg := r.FitErrors[NameCPair2Code]; !strings.Contains(msg, "none with a partner and a nonzero layer input") {
+		t.Fatalf("fit error of %s: %q", NameCPair2Code, msg)
 	}
 }

@@ -58,11 +58,14 @@ func finalizeParity(acc *Accumulation, mats *Matrices, cv *Covariances, r *Resul
 		}
 	}
 	if acc.Code != nil {
-		c, err := acc.Code.Finish()
-		if err != nil {
-			return err
+		// Without a single pair to measure (a layer whose inputs are all
+		// zero) the code's C_pair2 is a fit that cannot be made: said in
+		// FitErrors, and the rest of the analysis stands.
+		if c, err := acc.Code.Finish(); err != nil {
+			r.addFitError(NameCPair2Code, err)
+		} else {
+			cv.X[NameCPair2Code] = c
 		}
-		cv.X[NameCPair2Code] = c
 	}
 	first := PairRule{Rule: cfg.stateRule(), Pairs: mats.NPairs, Sigma2D: mats.Sigma2, Sigma2M: mats.Sigma2 * float64(acc.Info.In)}
 	for _, n := range []string{NameCPair, NameCPair2, NameCPair2Code, NameCAWD} {
