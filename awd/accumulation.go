@@ -394,6 +394,9 @@ func seq(start, n int) []int {
 // runs). The merged accumulation keeps acc's (the first shard's), which
 // ConfigDiff names.
 func (acc *Accumulation) Merge(o *Accumulation) error {
+	if acc == nil || o == nil || acc.Info.Shards == 0 || o.Info.Shards == 0 {
+		return fmt.Errorf("merge: no accumulation (make each with Accumulate or LoadAccumulation)")
+	}
 	if a, b := acc.Info.Build, o.Info.Build; a != b {
 		return fmt.Errorf("merge: the shards were accumulated by different builds of awd (%s vs %s), whose sums may differ; accumulate every shard with one build", buildText(a), buildText(b))
 	}

@@ -124,6 +124,8 @@ func TestMergeRefuses(t *testing.T) {
 		"weights":   {acc(true, cfg, 1), "weights_sha256"},
 		"options":   {acc(nil, k11, 1), "config"},
 		"duplicate": {acc(nil, cfg, 0), "given twice"},
+		"nil":       {nil, "no accumulation"},
+		"zero":      {&Accumulation{}, "no accumulation"},
 	} {
 		a := acc(nil, cfg, 0)
 		if err := a.Merge(c.b); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -132,6 +134,12 @@ func TestMergeRefuses(t *testing.T) {
 	}
 	if _, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{Shard: 2, Shards: 2}); err == nil {
 		t.Error("shard 2 of 2 accepted")
+	}
+	// Neither nil nor a zero Accumulation is mistaken for a finished one.
+	for _, a := range []*Accumulation{nil, {}} {
+		if _, err := Finalize(ctx, a, nil); err == nil || !strings.Contains(err.Error(), "no accumulation") {
+			t.Errorf("Finalize(%v): %v", a, err)
+		}
 	}
 }
 

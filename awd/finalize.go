@@ -17,6 +17,9 @@ import (
 // second at any stage (an eigensolve in flight then finishes in the
 // background and its result is dropped); prog may be nil.
 func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, error) {
+	if acc == nil || acc.Info.Shards == 0 {
+		return nil, fmt.Errorf("analyze: finalize: no accumulation (make one with Accumulate or LoadAccumulation)")
+	}
 	if !acc.Complete() {
 		return nil, fmt.Errorf("analyze: finalize: %d of %d shards accumulated (have %v)", len(acc.Info.Have), acc.Info.Shards, acc.Info.Have)
 	}
