@@ -148,7 +148,8 @@ func Phi(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
 // is kept when w^T w is the identity to 16 eps per entry, else the step
 // runs again on it (the Gram matrix tested is the second step's first
 // product). Cost about 2 d k^2 flops for k up to about 3d/4 (twice that
-// near k = d), all in GEMM and SYRK.
+// near k = d), all in GEMM and SYRK. It panics when k is outside [0, d]
+// (no such frame exists).
 func HaarFrame(d, k int, seed uint64) linalg.Dense {
 	return haarFrameInto(nil, d, k, seed)
 }

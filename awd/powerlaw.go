@@ -91,9 +91,11 @@ func withoutNull(x []float64, keep []bool) []float64 {
 }
 
 // FitPowerLaw fits c_i ~ exp(Intercept) lambda_i^Gamma by least squares in
-// log-log coordinates over the pairs with lambda_i > 0 and c_i > 0. It
-// returns an error when fewer than two such pairs remain or all the
-// remaining lambda_i are equal. Cost O(k).
+// log-log coordinates over the pairs with lambda_i > 0 and c_i > 0, both
+// finite (the others, NaN and infinite ones included, are left out and
+// counted in Dropped). It returns an error when fewer than two such pairs
+// remain or all the remaining lambda_i are equal, and panics when lambda
+// and c differ in length (a programming error, as in linalg). Cost O(k).
 func FitPowerLaw(lambda, c []float64) (Fit, error) {
 	return FitPowerLawAbove(lambda, c, 0)
 }
