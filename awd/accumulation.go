@@ -266,6 +266,9 @@ func accumulationInfo(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumul
 	if err := checkSamples(model, data); err != nil {
 		return AccumulationInfo{}, err
 	}
+	if opt.Shards < 0 {
+		return AccumulationInfo{}, fmt.Errorf("%d shards: want 0 or 1 (everything) or more", opt.Shards)
+	}
 	shards := max(opt.Shards, 1)
 	if opt.Shard < 0 || opt.Shard >= shards {
 		return AccumulationInfo{}, fmt.Errorf("shard %d of %d: want 0 <= shard < %d", opt.Shard, shards, shards)

@@ -135,6 +135,9 @@ func TestMergeRefuses(t *testing.T) {
 	if _, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{Shard: 2, Shards: 2}); err == nil {
 		t.Error("shard 2 of 2 accepted")
 	}
+	if _, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{Shards: -3}); err == nil || !strings.Contains(err.Error(), "-3 shards") {
+		t.Errorf("-3 shards: %v", err)
+	}
 	// Neither nil nor a zero Accumulation is mistaken for a finished one.
 	for _, a := range []*Accumulation{nil, {}} {
 		if _, err := Finalize(ctx, a, nil); err == nil || !strings.Contains(err.Error(), "no accumulation") {
