@@ -174,7 +174,7 @@ func MatrixFreeReason(model *nn.Model, cfg Config, n, dim int) string {
 // needs more memory than the limit (see MemoryBudget).
 func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
 	if err := noInputs(model, data); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	if c, err := cfg.ForModel(model); err == nil {
 		if why := MatrixFreeReason(model, c, data.N, data.Dim()); why != "" {

@@ -130,7 +130,7 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	prog = orNop(prog)
 	t00 := time.Now()
 	if err := noInputs(model, data); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("analyze: no layers")

@@ -37,7 +37,7 @@ func BatchPairs(labels []int, batch int) int {
 // the shard holds at least one of them. Errors name the option at fault.
 func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, shard, shards int) error {
 	if err := noInputs(model, data); err != nil {
-		return err
+		return fmt.Errorf("analyze: %w", err)
 	}
 	switch {
 	case layers != nil:
@@ -94,9 +94,9 @@ func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, s
 func noInputs(model *nn.Model, data *nn.Dataset) error {
 	switch {
 	case model == nil:
-		return errors.New("analyze: no model (nil)")
+		return errors.New("no model (nil)")
 	case data == nil:
-		return errors.New("analyze: no data set (nil)")
+		return errors.New("no data set (nil)")
 	}
 	return nil
 }

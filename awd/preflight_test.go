@@ -1,6 +1,7 @@
 package awd
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -49,5 +50,23 @@ func TestCheckSamplesImageShape(t *testing.T) {
 	ds.H, ds.W = 8, 8
 	if err := checkSamples(m, ds); err != nil {
 		t.Fatalf("8x8 images: %v", err)
+	}
+}
+
+// TestNoInputsSaidOnce: every entry point names a missing model or data
+// set once, with one "analyze:" (Accumulate said it twice).
+func TestNoInputsSaidOnce(t *testing.T) {
+	ctx := context.Background()
+	model := tinyCNN(t, 1)
+	cfg := DefaultConfig("ce")
+	for name, err := range map[string]error{
+		"Accumulate": func() error { _, err := Accumulate(ctx, nil, &nn.Dataset{}, cfg, AccumulateOptions{}); return err }(),
+		"Analyze":    func() error { _, err := Analyze(ctx, nil, &nn.Dataset{}, cfg, nil); return err }(),
+		"Layers":     func() error { _, err := AnalyzeLayers(ctx, model, nil, cfg, []string{"fc"}, nil); return err }(),
+		"Preflight":  Preflight(nil, &nn.Dataset{}, cfg, nil, 0, 1),
+	} {
+		if err == nil || strings.Count(err.Error(), "analyze:") != 1 || !strings.Contains(err.Error(), "(nil)") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
