@@ -410,5 +410,5 @@ func (c TrainConfig) Validate() error {
 	case c.StartEpoch < 0:
 		return fmt.Errorf("start epoch %d", c.StartEpoch)
 	}
-	return c.Loss.check("train")
+	return c.Loss.check("loss")
 }
