@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -133,6 +134,24 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 		}
 		return nil
 	}
+	if kind == StepReduce {
+		// Only a job trained with its shards to merge is reduced: a
+		// reduction of a job reset meanwhile (a collect reduces the jobs
+		// of its snapshot one after another) would record it analysing
+		// and drop its reset.
+		if rec, err := s.readState(id); err != nil || rec.State != StateAnalysing || rec.Restart {
+			what := "never started"
+			if rec != nil {
+				what = rec.State
+				if rec.Restart {
+					what += ", to start over from scratch"
+				}
+			}
+			err := fmt.Errorf("job %s: nothing to reduce: the job is %s, not trained with shards to merge; its training and shards run first", id, what)
+			fmt.Fprintf(logf, "=== reduction refused: %v\n", err)
+			return err
+		}
+	}
 	return s.recordRun(ctx, j, kind, exec, logf)
 }
 
@@ -221,6 +240,13 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	}
 	t0 := time.Now()
 	runErr := s.execute(ctx, j, kind, rec.Restart, exec, logf)
+	if rec.Restart && s.ownedSince(j, rec.Started) {
+		// The start over cleared the run folder (its owner file is this
+		// start's): it is over, whatever happened next. The next start
+		// resumes the new training instead of throwing it away again; a
+		// training longer than Slurm's time limit would never end.
+		rec.Restart = false
+	}
 	rec.Ended = time.Now().UTC()
 	rec.Seconds += time.Since(t0).Seconds()
 	rec.CPUSeconds += cpuSeconds() - cpu0
@@ -278,6 +304,17 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 		return fmt.Errorf("job %s: %w", id, runErr)
 	}
 	return nil
+}
+
+// ownedSince reports whether job j's run folder has an owner file created
+// at or after t: a fresh start of awd.Run since t cleared the folder.
+func (s *Sweep) ownedSince(j *Job, t time.Time) bool {
+	b, err := os.ReadFile(filepath.Join(s.RunDir(j.ID), awd.OwnerFile))
+	if err != nil {
+		return false
+	}
+	var o awd.Owner
+	return json.Unmarshal(b, &o) == nil && !o.Created.Before(t)
 }
 
 // freshRemedy is how awd.Run's errors of a folder it cannot resume name

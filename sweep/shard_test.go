@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -645,5 +646,75 @@ func TestFailedReduceAfterStartOver(t *testing.T) {
 	}
 	if st := s.Status(j); st.State != StateDone || trains != 1 {
 		t.Errorf("after the collect: %s %q, trained %d times", st.State, st.Detail, trains)
+	}
+}
+
+// TestReduceRefusedAfterReset: a reduction of a job reset meanwhile (a
+// collect reduces the jobs of its snapshot one by one) is refused and
+// leaves the reset as it was: the job's next start trains it from scratch
+// and its shard steps wait for that (the reduction recorded it analysing
+// and dropped the reset).
+func TestReduceRefusedAfterReset(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s, j := trainedSharded(t)
+	for _, step := range []string{"shard 1/2", "shard 2/2"} {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Reset(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := RunStep(ctx, s, j.ID, StepReduce, nil); err == nil || !strings.Contains(err.Error(), "nothing to reduce") {
+		t.Fatalf("reduction of a reset job: %v", err)
+	}
+	rec, err := s.readState(j.ID)
+	if err != nil || !rec.Restart || rec.ResetAt.IsZero() || rec.State != StateInterrupted {
+		t.Fatalf("after the refused reduction: %+v, %v", rec, err)
+	}
+	if err := RunStep(ctx, s, j.ID, "shard 1/2", libraryExec); !errors.Is(err, errRetraining) {
+		t.Errorf("a shard step of the reset job: %v", err)
+	}
+}
+
+// TestStartOverOnceTrained: a start over whose training ran (the run
+// folder is its own) is over even when a shard fails after it: the next
+// start resumes that training instead of clearing it again.
+func TestStartOverOnceTrained(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s, j := trainedSharded(t)
+	if err := s.Reset(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	var fresh []bool
+	block := true
+	exec := func(ctx context.Context, j *Job, dir string, f bool, log io.Writer) error {
+		fresh = append(fresh, f)
+		if err := libraryExec(ctx, j, dir, f, log); err != nil {
+			return err
+		}
+		if block { // shard 1's file of epoch 1 cannot be written: a folder is there
+			return os.MkdirAll(filepath.Join(s.shardPath(j.ID, 1, 1, 2), "x"), 0o755)
+		}
+		return nil
+	}
+	if err := RunJob(ctx, s, j.ID, exec); err == nil {
+		t.Fatal("shard 1 was saved over a folder")
+	}
+	if rec, _ := s.readState(j.ID); rec == nil || rec.Restart {
+		t.Fatalf("after the trained start over whose shard failed: %+v", rec)
+	}
+	block = false
+	os.RemoveAll(s.shardPath(j.ID, 1, 1, 2))
+	if err := RunJob(ctx, s, j.ID, exec); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(fresh, []bool{true, false}) {
+		t.Errorf("fresh starts %v, want [true false]: the second start threw the new training away", fresh)
+	}
+	if st := s.Status(j); st.State != StateDone {
+		t.Errorf("after the second start: %s %q", st.State, st.Detail)
 	}
 }
