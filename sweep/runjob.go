@@ -264,12 +264,13 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	}
 	if runErr == nil {
 		rec.Restart = false // the folder is the new start's
-	} else if msg := runErr.Error(); strings.Contains(msg, freshRemedy) || strings.Contains(msg, otherDataRemedy) {
+	} else if msg := runErr.Error(); strings.Contains(msg, freshRemedy) || strings.Contains(msg, otherDataRemedy) || strings.Contains(msg, otherSettingsRemedy) {
 		// awd.Run's remedies are flags of awd run; a sweep's job reads
 		// the config's data_dir and starts over with awd sweep reset.
 		reset := fmt.Sprintf("`awd sweep reset %s %s`", s.Dir, id)
 		msg = strings.ReplaceAll(msg, freshRemedy, "run "+reset+" to start the job over")
 		msg = strings.ReplaceAll(msg, otherDataRemedy, "set the config's data_dir to the folder of the run's data, or run "+reset+" to start the job over")
+		msg = strings.ReplaceAll(msg, otherSettingsRemedy, "give the job its settings back in the config (a sharded job's training has no analyses, an unsharded job's run has them), or run "+reset+" to start the job over")
 		runErr = &remedyError{runErr, msg}
 	}
 	if runErr != nil {
@@ -320,6 +321,10 @@ func (s *Sweep) ownedSince(j *Job, t time.Time) bool {
 // freshRemedy is how awd.Run's errors of a folder it cannot resume name
 // the remedy.
 const freshRemedy = "use --fresh to start over"
+
+// otherSettingsRemedy is how awd.Run's error of a folder of a run with
+// other settings names the remedies.
+const otherSettingsRemedy = "use the same flags to resume, another --out, or --fresh"
 
 // otherDataRemedy is how awd.Run's error of a folder of other data than
 // its data folder holds (awd.Folder.CheckData) names the remedies.

@@ -390,6 +390,11 @@ func (s *Sweep) removeResults(j *Job) error {
 // that is not saved, or why the analysed epochs are unknown; "" when every
 // shard is saved.
 func (s *Sweep) missingShard(j *Job) string {
+	if j.Shards <= 1 {
+		// Trained as a sharded job's training, its config now unsharded:
+		// no shard step exists, and the whole job's run has analyses.
+		return fmt.Sprintf("the job was trained for a sharded analysis and the config now has shards: 1; set its shards back, or run `awd sweep reset %s %s` to run it whole", s.Dir, j.ID)
+	}
 	epochs, _, err := s.analysedEpochs(j)
 	if err != nil {
 		return err.Error()

@@ -718,3 +718,26 @@ func TestStartOverOnceTrained(t *testing.T) {
 		t.Errorf("after the second start: %s %q", st.State, st.Detail)
 	}
 }
+
+// TestShardsDroppedWhileAnalysing: a job trained for a sharded analysis
+// whose config then drops its shards is named with its remedies (set the
+// shards back, or reset it), by collect and by a start of the whole job;
+// collect spoke of a shard 1/1 step that does not exist, and the start
+// of awd run's flags.
+func TestShardsDroppedWhileAnalysing(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s, j := trainedSharded(t)
+	s, err := prepareAt(s.Manifest.Config, tinyReal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := ReduceReady(ctx, s)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "trained for a sharded analysis") || !strings.Contains(errs[0].Error(), "awd sweep reset") {
+		t.Errorf("collect: %v", errs)
+	}
+	err = RunJob(ctx, s, j.ID, libraryExec)
+	if err == nil || !strings.Contains(err.Error(), "awd sweep reset") || strings.Contains(err.Error(), "--fresh") || strings.Contains(err.Error(), "--out") {
+		t.Errorf("the whole job's start: %v", err)
+	}
+}
