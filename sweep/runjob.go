@@ -445,20 +445,25 @@ func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, ex
 // reduction that failed before among them, and returns an error naming
 // each job whose results are missing: its reduction failed; it could not
 // be reduced because a shard step failed, was stopped by a signal or has
-// not saved its shard; or it was recorded done and its results file is
-// gone or changed since. A collect thus fails for as long as such a job
-// is not mended, not only the first time.
+// not saved its shard; it was recorded done and its results file is gone
+// or changed since; or it is not done at all (never started, running,
+// failed, interrupted or reset). A collect thus fails for as long as
+// such a job is not mended, not only the first time.
 func ReduceReady(ctx context.Context, s *Sweep) []error {
 	var errs []error
 	for _, st := range s.Statuses() {
 		j, rec := st.Job, st.Record
 		switch {
 		case rec == nil:
+			errs = append(errs, fmt.Errorf("job %s: not run yet", j.ID))
 			continue
 		case rec.State == StateDone && st.State != StateDone:
 			errs = append(errs, fmt.Errorf("job %s: no results: %s", j.ID, firstLine(st.Detail)))
 			continue
 		case rec.State != StateAnalysing:
+			if st.State != StateDone {
+				errs = append(errs, fmt.Errorf("job %s: %s: %s", j.ID, st.State, cmpOr(firstLine(st.Detail), "no results")))
+			}
 			continue
 		case st.State == StateRunning:
 			errs = append(errs, fmt.Errorf("job %s: not reduced: another process holds its lock (%s)", j.ID, cmpOr(st.Detail, "its reduction runs")))

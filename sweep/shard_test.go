@@ -741,3 +741,31 @@ func TestShardsDroppedWhileAnalysing(t *testing.T) {
 		t.Errorf("the whole job's start: %v", err)
 	}
 }
+
+// TestCollectNamesEveryJobWithoutResults: ReduceReady, whose errors make a
+// collect exit 1, names the jobs that never ran and the jobs reset since
+// they were done, not only those whose reduction failed: tables without
+// them are never taken for complete.
+func TestCollectNamesEveryJobWithoutResults(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	s, j := trainedSharded(t)
+	fresh := prepare(t, tinyReal)
+	if errs := ReduceReady(ctx, fresh); len(errs) != 1 || !strings.Contains(errs[0].Error(), "not run yet") {
+		t.Errorf("a sweep never run: %v", errs)
+	}
+	for _, step := range []string{"shard 1/2", "shard 2/2"} {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if errs := ReduceReady(ctx, s); len(errs) != 0 {
+		t.Fatalf("a complete sweep: %v", errs)
+	}
+	if err := s.Reset(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if errs := ReduceReady(ctx, s); len(errs) != 1 || !strings.Contains(errs[0].Error(), "job "+j.ID+": "+StateInterrupted) {
+		t.Errorf("a reset job: %v", errs)
+	}
+}

@@ -42,7 +42,8 @@ done, exits 0 and says so, so the jobs after it still run.
   awd sweep status SWEEP    done, running, failed and pending jobs with their logs
   awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file);
                             exits 1 naming the jobs whose results are missing
-                            (a failed reduction, a done job's vanished results)
+                            (not done yet, failed, reset, a failed reduction,
+                            a done job's vanished results)
   awd sweep reset SWEEP JOB...
                             start these jobs over from scratch on their next start
                             (a job whose checkpoints or results are damaged: its
@@ -212,8 +213,9 @@ func runJobCommand(args []string, tasks string) error {
 // collectSweep reduces the sharded jobs whose shards are all done, then
 // writes the sweep's tables and its gamma-over-training figures
 // (tables/figures/gamma_epochs_*.png and .svg). It fails, after writing
-// them, while a job's results are missing (sweep.ReduceReady), naming
-// every such job: each collect does until the jobs are mended, so that a
+// them, while a job's results are missing (sweep.ReduceReady: a job not
+// done, or whose reduction failed or cannot run), naming every such job:
+// each collect does until the jobs are mended, so that a
 // script or the Slurm collect job never takes tables without them for
 // complete.
 func collectSweep(s *sweep.Sweep) ([]string, error) {
