@@ -168,7 +168,7 @@ func (s *Sweep) checkTrained(j *Job) error {
 		return nil // never trained: the shard step finds no training's report
 	case rec.Restart && !rec.ResetAt.IsZero():
 		why = fmt.Sprintf("job %s was reset at %s and its training has not run since", j.ID, rec.ResetAt.Format(time.RFC3339))
-	case rec.Restart && rec.State == StateRunning:
+	case rec.Restart && st.State == StateRunning: // its lock held, or Slurm runs it
 		why = fmt.Sprintf("job %s is being trained again from scratch (process %d on %s)", j.ID, rec.PID, rec.Host)
 	case rec.Restart:
 		why = fmt.Sprintf("job %s starts over from scratch on its next start (its last start over did not finish: %s)", j.ID, cmpOr(firstLine(rec.Error), rec.State))
