@@ -97,12 +97,18 @@ type LanczosStatus struct {
 // restart: (m - p)/b calls of op on n x b blocks plus about 4 n m^2 flops
 // of GEMM (m the basis size, p the kept Ritz vectors).
 func LanczosTop(op SymOp, k int, opt LanczosOptions) (Eigen, error) {
+	if op == nil {
+		return Eigen{}, fmt.Errorf("linalg: LanczosTop: no operator (nil)")
+	}
 	n := op.Dim()
 	if k < 0 || k > n {
 		return Eigen{}, fmt.Errorf("linalg: LanczosTop: k=%d outside [0, %d]", k, n)
 	}
 	if k == 0 {
 		return Eigen{Values: []float64{}, Vectors: NewDense(n, 0)}, nil
+	}
+	if opt.Block < 0 || opt.Basis < 0 || opt.MaxRestarts < 0 || opt.Tol < 0 || math.IsNaN(opt.Tol) {
+		return Eigen{}, fmt.Errorf("linalg: LanczosTop: block %d, basis %d, max restarts %d, tol %g: want each >= 0 (0: the default)", opt.Block, opt.Basis, opt.MaxRestarts, opt.Tol)
 	}
 	b := opt.Block
 	if b <= 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -198,5 +199,15 @@ func TestLanczosErrors(t *testing.T) {
 	full, _ := EigSym(b, false)
 	if r := valueRatio(b, e.Values, full.Values[:3]); r > eigThresh {
 		t.Errorf("n=7: values %v, want %v", e.Values, full.Values[:3])
+	}
+	// Negative options were taken as the defaults, which only zero means;
+	// no operator crashed.
+	for _, opt := range []LanczosOptions{{Tol: -1}, {Tol: math.NaN()}, {Block: -2}, {Basis: -1}, {MaxRestarts: -3}} {
+		if _, err := LanczosTop(DenseOp{b}, 3, opt); err == nil || !strings.Contains(err.Error(), "want each >= 0") {
+			t.Errorf("%+v: %v", opt, err)
+		}
+	}
+	if _, err := LanczosTop(nil, 3, LanczosOptions{}); err == nil || !strings.Contains(err.Error(), "no operator") {
+		t.Errorf("nil operator: %v", err)
 	}
 }
