@@ -454,6 +454,9 @@ func ReduceReady(ctx context.Context, s *Sweep) []error {
 	for _, st := range s.Statuses() {
 		j, rec := st.Job, st.Record
 		switch {
+		case rec == nil && st.State == StateRunning:
+			errs = append(errs, fmt.Errorf("job %s: %s: %s", j.ID, st.State, cmpOr(firstLine(st.Detail), "another process holds its lock")))
+			continue
 		case rec == nil:
 			errs = append(errs, fmt.Errorf("job %s: not run yet", j.ID))
 			continue

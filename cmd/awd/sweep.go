@@ -300,11 +300,12 @@ func runSweep(cmd *cobra.Command, s *sweep.Sweep, self string, workers int) erro
 	if sum.Done+sum.Skipped > 0 {
 		_, err := collectSweep(s)
 		switch {
-		case err != nil && len(sum.Failed)+len(sum.Interrupted) == 0:
+		case err != nil && len(sum.Failed)+len(sum.Interrupted)+len(sum.Elsewhere) == 0:
 			return err
 		case err != nil:
-			// Jobs failed here, which the collect may name too: the
-			// error below about them, the collect's with the tables.
+			// Jobs failed here or run in other processes, which the
+			// collect names too: the lines below about them, the
+			// collect's with the tables.
 			fmt.Fprintf(stderr, "tables and figures: %s (%v)\n", filepath.Join(s.Dir, sweep.TablesDir), err)
 		default:
 			fmt.Fprintf(stderr, "tables and figures: %s\n", filepath.Join(s.Dir, sweep.TablesDir))

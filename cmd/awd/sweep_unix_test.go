@@ -68,3 +68,32 @@ func TestCLISweepSlurmQueued(t *testing.T) {
 		t.Error("the duplicate task ran the job")
 	}
 }
+
+// TestCLISweepJobElsewhere: a local sweep one of whose jobs another
+// process holds runs the others, writes the tables and exits 0, saying
+// that the job runs elsewhere and that the tables leave it out.
+func TestCLISweepJobElsewhere(t *testing.T) {
+	cfg := writeSweep(t, tinySweep)
+	dir := filepath.Join(filepath.Dir(cfg), "out")
+	so, se, code := awdCmd(t, "sweep", "--slurm", "--dry-run", cfg)
+	if code != 0 {
+		t.Fatalf("dry run: exit %d\n%s%s", code, so, se)
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "jobs"))
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("jobs: %v %v", entries, err)
+	}
+	id := entries[0].Name()
+	lk, err := os.OpenFile(filepath.Join(dir, "jobs", id, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.Close()
+	if err := syscall.Flock(int(lk.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	_, se, code = awdCmd(t, "sweep", cfg)
+	if code != 0 || !strings.Contains(se, "1 jobs are running in other processes") || !strings.Contains(se, "tables and figures: ") || !strings.Contains(se, "job "+id+": running") {
+		t.Errorf("exit %d\n%s", code, se)
+	}
+}
