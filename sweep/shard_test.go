@@ -249,6 +249,17 @@ func trainedSharded(t *testing.T) (*Sweep, *Job) {
 	return s, j
 }
 
+// runShards runs both shard steps of the 2-shard job j, as the Slurm
+// array tasks do, failing the test on an error.
+func runShards(t *testing.T, ctx context.Context, s *Sweep, j *Job) {
+	t.Helper()
+	for _, step := range []string{"shard 1/2", "shard 2/2"} {
+		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestFailedShardRecorded: a failed shard step (as a Slurm task runs it)
 // is recorded: the job shows failed with the shard's error, is listed by
 // status --failed, is not reduced (ReduceReady says why), and a retry of
@@ -361,11 +372,7 @@ func TestShardOfOtherData(t *testing.T) {
 		t.Errorf("status: %s %q", st.State, st.Detail)
 	}
 	restore()
-	for _, step := range []string{"shard 1/2", "shard 2/2"} {
-		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runShards(t, ctx, s, j)
 }
 
 // TestRunOfOtherData: a job whose run folder holds a run of other data
@@ -435,11 +442,7 @@ func TestShardAfterReset(t *testing.T) {
 	ctx := context.Background()
 	s, j := trainedSharded(t)
 	otherWeights(t, s, j)
-	for _, step := range []string{"shard 1/2", "shard 2/2"} {
-		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runShards(t, ctx, s, j)
 	old := map[string][]byte{}
 	for _, e := range []int{1, 2} {
 		for i := 1; i <= 2; i++ {
@@ -485,11 +488,7 @@ func TestShardAfterReset(t *testing.T) {
 	if _, err := os.Stat(s.ResultsPath(j)); err == nil {
 		t.Fatalf("%s written from the shards of the checkpoints before the reset", s.ResultsPath(j))
 	}
-	for _, step := range []string{"shard 1/2", "shard 2/2"} {
-		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runShards(t, ctx, s, j)
 	if errs := ReduceReady(ctx, s); len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -571,11 +570,7 @@ func TestFailedReduceStaysFailed(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	ctx := context.Background()
 	s, j := trainedSharded(t)
-	for _, step := range []string{"shard 1/2", "shard 2/2"} {
-		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runShards(t, ctx, s, j)
 	path := s.shardPath(j.ID, 2, 2, 2)
 	b, _ := os.ReadFile(path)
 	os.WriteFile(path, b[:len(b)/2], 0o644)
@@ -658,11 +653,7 @@ func TestReduceRefusedAfterReset(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	ctx := context.Background()
 	s, j := trainedSharded(t)
-	for _, step := range []string{"shard 1/2", "shard 2/2"} {
-		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runShards(t, ctx, s, j)
 	if err := s.Reset(j.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -754,11 +745,7 @@ func TestCollectNamesEveryJobWithoutResults(t *testing.T) {
 	if errs := ReduceReady(ctx, fresh); len(errs) != 1 || !strings.Contains(errs[0].Error(), "not run yet") {
 		t.Errorf("a sweep never run: %v", errs)
 	}
-	for _, step := range []string{"shard 1/2", "shard 2/2"} {
-		if err := RunStep(ctx, s, j.ID, step, libraryExec); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runShards(t, ctx, s, j)
 	if errs := ReduceReady(ctx, s); len(errs) != 0 {
 		t.Fatalf("a complete sweep: %v", errs)
 	}

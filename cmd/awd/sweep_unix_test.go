@@ -52,14 +52,7 @@ func TestCLISweepSlurmQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, _, _ := strings.Cut(string(b), "\n")
-	lk, err := os.OpenFile(filepath.Join(dir, "jobs", id, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lk.Close()
-	if err := syscall.Flock(int(lk.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		t.Fatal(err)
-	}
+	defer holdJobLock(t, dir, id).Close()
 	_, se, code = awdEnv(t, append(env, "SLURM_ARRAY_JOB_ID=101", "SLURM_ARRAY_TASK_ID=0"), "sweep", "run-job", dir, "--tasks", tasks)
 	if code != 0 || !strings.Contains(se, "task "+id+", Slurm 101_0: job "+id+": job is running in another process; left to that process") {
 		t.Errorf("duplicate task: exit %d\n%s", code, se)
@@ -84,16 +77,24 @@ func TestCLISweepJobElsewhere(t *testing.T) {
 		t.Fatalf("jobs: %v %v", entries, err)
 	}
 	id := entries[0].Name()
-	lk, err := os.OpenFile(filepath.Join(dir, "jobs", id, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lk.Close()
-	if err := syscall.Flock(int(lk.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		t.Fatal(err)
-	}
+	defer holdJobLock(t, dir, id).Close()
 	_, se, code = awdCmd(t, "sweep", cfg)
 	if code != 0 || !strings.Contains(se, "1 jobs are running in other processes") || !strings.Contains(se, "tables and figures: ") || !strings.Contains(se, "job "+id+": running") {
 		t.Errorf("exit %d\n%s", code, se)
 	}
+}
+
+// holdJobLock takes job id's lock in sweep dir, as another process running
+// the job holds it; Close releases it.
+func holdJobLock(t *testing.T, dir, id string) *os.File {
+	t.Helper()
+	lk, err := os.OpenFile(filepath.Join(dir, "jobs", id, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lk.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lk.Close()
+		t.Fatal(err)
+	}
+	return lk
 }
