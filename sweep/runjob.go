@@ -280,8 +280,9 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 			// error, so that status shows it failed, every collect
 			// retries the reduction and names the job until it
 			// succeeds, and a submission runs only its shards again.
-			// Its training is this start's: a start over is done.
-			rec.State, rec.Restart = StateAnalysing, false
+			// (A start over is done already: its training cleared the
+			// run folder, see ownedSince above.)
+			rec.State = StateAnalysing
 		}
 		if ctx.Err() != nil {
 			// Stopped (Ctrl-C, or Slurm's SIGTERM at the time limit),
