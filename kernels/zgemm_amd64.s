@@ -247,10 +247,11 @@ dgemm14x16AVX512_loop:
 	PREFETCHT0   1216(CX)
 	PREFETCHT0   1280(CX)
 
-	// In the last 14 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 14 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x0000000e
 	JA         dgemm14x16AVX512_nopf
 	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
 	PREFETCHT0 127(DI)
 	ADDQ       SI, DI
 
@@ -635,10 +636,11 @@ dgemm14x16AVX512Store_loop:
 	PREFETCHT0   1216(CX)
 	PREFETCHT0   1280(CX)
 
-	// In the last 14 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 14 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x0000000e
 	JA         dgemm14x16AVX512Store_nopf
 	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
 	PREFETCHT0 127(DI)
 	ADDQ       SI, DI
 
@@ -995,10 +997,11 @@ dsyrk14x16LowerAVX512_loop:
 	PREFETCHT0   1216(CX)
 	PREFETCHT0   1280(CX)
 
-	// In the last 14 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 14 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x0000000e
 	JA         dsyrk14x16LowerAVX512_nopf
 	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
 	PREFETCHT0 127(DI)
 	ADDQ       SI, DI
 
@@ -1566,10 +1569,11 @@ dsyrk14x16UpperAVX512_loop:
 	PREFETCHT0   1216(CX)
 	PREFETCHT0   1280(CX)
 
-	// In the last 14 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 14 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x0000000e
 	JA         dsyrk14x16UpperAVX512_nopf
 	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
 	PREFETCHT0 127(DI)
 	ADDQ       SI, DI
 
@@ -2312,10 +2316,11 @@ sgemm14x32AVX512_loop:
 	PREFETCHT0   576(CX)
 	PREFETCHT0   640(CX)
 
-	// In the last 14 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 14 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x0000000e
 	JA         sgemm14x32AVX512_nopf
 	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
 	PREFETCHT0 127(DI)
 	ADDQ       SI, DI
 
@@ -2697,10 +2702,11 @@ sgemm14x32AVX512Store_loop:
 	PREFETCHT0   576(CX)
 	PREFETCHT0   640(CX)
 
-	// In the last 14 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 14 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x0000000e
 	JA         sgemm14x32AVX512Store_nopf
 	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
 	PREFETCHT0 127(DI)
 	ADDQ       SI, DI
 
@@ -3110,7 +3116,7 @@ dgemm6x8AVX2_loop:
 	PREFETCHT0   448(CX)
 	PREFETCHT0   512(CX)
 
-	// In the last 6 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 6 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x00000006
 	JA         dgemm6x8AVX2_nopf
 	PREFETCHT0 (DI)
@@ -3318,7 +3324,7 @@ dgemm6x8AVX2Store_loop:
 	PREFETCHT0   448(CX)
 	PREFETCHT0   512(CX)
 
-	// In the last 6 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 6 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x00000006
 	JA         dgemm6x8AVX2Store_nopf
 	PREFETCHT0 (DI)
@@ -3514,7 +3520,7 @@ dsyrk6x8LowerAVX2_loop:
 	PREFETCHT0   448(CX)
 	PREFETCHT0   512(CX)
 
-	// In the last 6 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 6 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x00000006
 	JA         dsyrk6x8LowerAVX2_nopf
 	PREFETCHT0 (DI)
@@ -3844,7 +3850,7 @@ dsyrk6x8UpperAVX2_loop:
 	PREFETCHT0   448(CX)
 	PREFETCHT0   512(CX)
 
-	// In the last 6 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 6 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x00000006
 	JA         dsyrk6x8UpperAVX2_nopf
 	PREFETCHT0 (DI)
@@ -4321,7 +4327,7 @@ sgemm6x16AVX2_loop:
 	PREFETCHT0   192(CX)
 	PREFETCHT0   256(CX)
 
-	// In the last 6 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 6 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x00000006
 	JA         sgemm6x16AVX2_nopf
 	PREFETCHT0 (DI)
@@ -4528,7 +4534,7 @@ sgemm6x16AVX2Store_loop:
 	PREFETCHT0   192(CX)
 	PREFETCHT0   256(CX)
 
-	// In the last 6 trips, prefetch one row of the C tile each (first and last byte).
+	// In the last 6 trips, prefetch one row of the C tile each (every cache line it spans).
 	CMPQ       R8, $0x00000006
 	JA         sgemm6x16AVX2Store_nopf
 	PREFETCHT0 (DI)
