@@ -55,6 +55,89 @@ type Folder struct {
 // the folder.
 var ErrFolderBusy = errors.New("output folder in use")
 
+// Remedy is what can be done about an output folder that a command refuses
+// to resume or to write into (FolderError).
+type Remedy int
+
+const (
+	// StartOver: the folder cannot be resumed (a damaged or foreign
+	// file); a fresh start (RunOptions.Fresh, OpenFolder's fresh) replaces
+	// what it holds.
+	StartOver Remedy = iota + 1
+	// OtherFolder: the folder holds the output of another command, or
+	// files of awd without an owner file: use another folder, or start
+	// over to replace them.
+	OtherFolder
+	// SameSettings: the folder holds a run with other settings: resume it
+	// with its settings, use another folder, or start over.
+	SameSettings
+	// SameData: the folder holds a run of other data: give the folder of
+	// that run's data, use another folder, or start over.
+	SameData
+	// NewFolder: a fresh start would remove an input of the command: use
+	// another folder.
+	NewFolder
+)
+
+// String is the remedy in the library's terms, as FolderError says it.
+func (r Remedy) String() string {
+	switch r {
+	case StartOver:
+		return "set RunOptions.Fresh to start over"
+	case OtherFolder:
+		return "use another output folder, or set RunOptions.Fresh to replace what it holds"
+	case SameSettings:
+		return "use the same settings to resume, another output folder, or RunOptions.Fresh to start over"
+	case SameData:
+		return "give the folder of the run's data, another output folder, or RunOptions.Fresh to start over"
+	case NewFolder:
+		return "use another output folder"
+	}
+	return fmt.Sprintf("remedy %d", int(r))
+}
+
+// FolderError is the error of an output folder that OpenFolder,
+// Folder.CheckData or Run refuses to resume or to write into: Err says
+// what the folder holds, Remedy what can be done about it. Its message is
+// Err's followed by the remedy in the library's terms ("...; set
+// RunOptions.Fresh to start over"). A front end that names the remedies
+// otherwise (a command line's flags, a sweep's reset) says them in its own
+// terms with SayRemedy, whatever wraps the error.
+type FolderError struct {
+	Err    error
+	Remedy Remedy
+}
+
+func (e *FolderError) Error() string { return e.Err.Error() + "; " + e.Remedy.String() }
+func (e *FolderError) Unwrap() error { return e.Err }
+
+// folderError is a FolderError of remedy with a formatted message.
+func folderError(remedy Remedy, format string, args ...any) error {
+	return &FolderError{Err: fmt.Errorf(format, args...), Remedy: remedy}
+}
+
+// SayRemedy returns err with the remedy of the FolderError it wraps said
+// as say says it (e.g. "use --fresh to start over"), or err itself when it
+// wraps none. The result wraps err, so errors.Is and errors.As see what err
+// holds.
+func SayRemedy(err error, say func(Remedy) string) error {
+	var fe *FolderError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	msg := strings.Replace(err.Error(), fe.Error(), fe.Err.Error()+"; "+say(fe.Remedy), 1)
+	return &remedySaid{err, msg}
+}
+
+// remedySaid is an error whose message says its remedy otherwise.
+type remedySaid struct {
+	err error
+	msg string
+}
+
+func (e *remedySaid) Error() string { return e.msg }
+func (e *remedySaid) Unwrap() error { return e.err }
+
 // OpenFolder creates dir if needed, locks it for this process (another
 // process holding it is an error naming the holder), and checks that it
 // belongs to command with config, or is new. With fresh, the files of the
@@ -64,7 +147,8 @@ var ErrFolderBusy = errors.New("output folder in use")
 // unless fresh. Close releases the lock.
 //
 // inputs are the files the command reads: a fresh start that would remove
-// one of them is refused.
+// one of them is refused. A refused folder's error is a FolderError, whose
+// Remedy says what can be done about it.
 func OpenFolder(dir, command string, config any, fresh bool, inputs ...string) (*Folder, error) {
 	if dir == "" {
 		return nil, errors.New("output folder: no path given")
@@ -104,20 +188,20 @@ func (f *Folder) claim(command string, cfg []byte, fresh bool) error {
 	switch {
 	case err == nil && !fresh:
 		if err := json.Unmarshal(b, &f.Owner); err != nil || f.Owner.Schema != OwnerSchema {
-			return fmt.Errorf("%s: damaged or from another awd version (%v); use --fresh to start over", path, err)
+			return folderError(StartOver, "%s: damaged or from another awd version (%v)", path, err)
 		}
 		if f.Owner.Command != command {
-			return fmt.Errorf("%s holds the output of `awd %s`; use another --out (or --fresh to replace it)", f.Dir, f.Owner.Command)
+			return folderError(OtherFolder, "%s holds the output of `awd %s`", f.Dir, f.Owner.Command)
 		}
 		if diff := jsonDiff(f.Owner.Config, cfg); diff != "" {
-			return fmt.Errorf("%s holds %s with other settings (%s); use the same flags to resume, another --out, or --fresh", f.Dir, withArticle(command), diff)
+			return folderError(SameSettings, "%s holds %s with other settings (%s)", f.Dir, withArticle(command), diff)
 		}
 		return nil
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("output folder: %w", err)
 	case err != nil && !fresh:
 		if old := ownedFiles(f.Dir); len(old) > 0 {
-			return fmt.Errorf("%s holds files of another awd run or an older awd (%s) but no %s; use another --out, or --fresh to replace them", f.Dir, old[0], OwnerFile)
+			return folderError(OtherFolder, "%s holds files of another awd run or an older awd (%s) but no %s", f.Dir, old[0], OwnerFile)
 		}
 	}
 	if fresh {
@@ -146,7 +230,7 @@ func (f *Folder) CheckData(fp string) error {
 		js, _ := json.MarshalIndent(f.Owner, "", "  ")
 		return atomicfile.WriteBytes(filepath.Join(f.Dir, OwnerFile), append(js, '\n'))
 	}
-	return fmt.Errorf("%s holds %s of other data than these (fingerprint %.12s there, %.12s here): the files of the data folder changed; give the folder of the run's data, another --out, or --fresh", f.Dir, withArticle(f.Owner.Command), f.Owner.Data, fp)
+	return folderError(SameData, "%s holds %s of other data than these (fingerprint %.12s there, %.12s here): the files of the data folder changed", f.Dir, withArticle(f.Owner.Command), f.Owner.Data, fp)
 }
 
 // withArticle is a command's name with its indefinite article, as the
@@ -216,7 +300,7 @@ func isOwned(sub, name string) bool {
 func removeOwned(dir string) error {
 	for _, name := range ownedFiles(dir) {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("--fresh: %w", err)
+			return fmt.Errorf("fresh start: %w", err)
 		}
 	}
 	for _, sub := range []string{"checkpoints", "figures"} {
@@ -236,7 +320,7 @@ func checkInputs(dir string, inputs []string) error {
 		}
 		for _, name := range ownedFiles(dir) {
 			if o, err := os.Stat(filepath.Join(dir, name)); err == nil && os.SameFile(fi, o) {
-				return fmt.Errorf("--fresh would remove %s, an input of this command; use another --out", in)
+				return folderError(NewFolder, "a fresh start would remove %s, an input of this command", in)
 			}
 		}
 	}

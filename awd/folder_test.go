@@ -1,10 +1,15 @@
 package awd
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awd-toolkit/awd/nn"
 )
 
 // TestOpenFolderEmptyPath: an empty output path is refused with a message
@@ -91,4 +96,66 @@ func TestFolderMessagesRead(t *testing.T) {
 			t.Errorf("%s, other settings: %v", c.command, err)
 		}
 	}
+}
+
+// TestFolderErrorsSayRemedies: every refusal of a folder is a FolderError
+// whose Remedy says what can be done, in the library's terms (no flag of
+// the command line), and SayRemedy says it in a front end's own terms
+// through whatever wraps the error.
+func TestFolderErrorsSayRemedies(t *testing.T) {
+	check := func(what string, err error, want Remedy) {
+		t.Helper()
+		var fe *FolderError
+		if !errors.As(err, &fe) || fe.Remedy != want {
+			t.Errorf("%s: %v, want a FolderError with remedy %v", what, err, want)
+			return
+		}
+		if msg := err.Error(); strings.Contains(msg, "--") || !strings.HasSuffix(msg, "; "+want.String()) {
+			t.Errorf("%s: %q does not end with the library's remedy %q", what, msg, want)
+		}
+		said := SayRemedy(fmt.Errorf("wrapped: %w", err), func(r Remedy) string { return fmt.Sprintf("front end's remedy %d", int(r)) })
+		if msg := said.Error(); msg != "wrapped: "+fe.Err.Error()+fmt.Sprintf("; front end's remedy %d", int(want)) || !errors.Is(said, err) {
+			t.Errorf("%s: SayRemedy gives %q", what, msg)
+		}
+	}
+	cfg := map[string]int{"k": 1}
+	dir := filepath.Join(t.TempDir(), "out")
+	f, err := OpenFolder(dir, "run", cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.CheckData("fp1")
+	check("other data", f.CheckData("fp2"), SameData)
+	f.Close()
+	_, err = OpenFolder(dir, "run", map[string]int{"k": 2}, false)
+	check("other settings", err, SameSettings)
+	_, err = OpenFolder(dir, "train", cfg, false)
+	check("another command", err, OtherFolder)
+	os.WriteFile(filepath.Join(dir, "final.npz"), []byte("x"), 0o644)
+	_, err = OpenFolder(dir, "run", cfg, true, filepath.Join(dir, "final.npz"))
+	check("an input removed", err, NewFolder)
+	os.WriteFile(filepath.Join(dir, OwnerFile), []byte("{"), 0o644)
+	_, err = OpenFolder(dir, "run", cfg, false)
+	check("a damaged owner file", err, StartOver)
+	os.Remove(filepath.Join(dir, OwnerFile))
+	_, err = OpenFolder(dir, "run", cfg, false)
+	check("files without an owner", err, OtherFolder)
+	if SayRemedy(nil, Remedy.String) != nil {
+		t.Error("SayRemedy(nil) is not nil")
+	}
+
+	// Run's refusal of a folder it cannot resume (a damaged report).
+	run := RunConfig{
+		Data:  nn.DataSpec{Name: "mnist", Classes: []int{0, 1}, PerClass: 20, Seed: 1},
+		Model: nn.ModelSpec{Kind: "mlp", Widths: []int{4}},
+		Seed:  1,
+		Train: nn.TrainConfig{Loss: nn.CE, Epochs: 1, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
+	}
+	dir = filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), run, dir, RunOptions{Command: "train"}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "results.json"), []byte("{"), 0o644)
+	_, err = Run(context.Background(), run, dir, RunOptions{Command: "train"})
+	check("a damaged report", err, StartOver)
 }

@@ -108,7 +108,9 @@ type RunOptions struct {
 // first completes any analysis the kill interrupted. Every file is written
 // atomically, in an order that a kill at any point leaves resumable:
 // checkpoint, arrays, metrics and report, then last.npz. ctx cancels within
-// about a second.
+// about a second. A folder that cannot be resumed (of another command,
+// other settings or data, damaged or foreign files) is refused with a
+// FolderError, whose Remedy says what can be done about it.
 func Run(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (*Report, error) {
 	r, err := newRunner(cfg, dir, opt)
 	if err != nil {
@@ -196,7 +198,7 @@ func (r *runner) epochPath(e int) string {
 func (r *runner) resume(ctx context.Context) error {
 	for _, p := range append([]string{r.lastPath(), r.folder.Path("final.npz")}, r.keptPaths()...) {
 		if _, err := nn.RecoverCheckpoint(p); err != nil {
-			return fmt.Errorf("resume: %w (use --fresh to start over)", err)
+			return folderError(StartOver, "resume: %w", err)
 		}
 	}
 	m, meta, err := r.loadOwn(r.lastPath())
@@ -214,7 +216,7 @@ func (r *runner) resume(ctx context.Context) error {
 	// a last.npz without the report's log up to its epoch was not left by
 	// a kill: going on would drop the lost epochs from metrics.jsonl.
 	if !slices.ContainsFunc(r.rep.Training, func(l EpochLog) bool { return l.Epoch == r.start }) {
-		return fmt.Errorf("resume: checkpoints/last.npz is at epoch %d but %s is missing or has no log of that epoch; use --fresh to start over", r.start, r.folder.Path("results.json"))
+		return folderError(StartOver, "resume: checkpoints/last.npz is at epoch %d but %s is missing or has no log of that epoch", r.start, r.folder.Path("results.json"))
 	}
 	if err := r.checkWritten(); err != nil {
 		return err
@@ -246,7 +248,7 @@ func (r *runner) checkWritten() error {
 		path := r.epochPath(e)
 		if _, _, err := r.loadOwn(path); errors.Is(err, os.ErrNotExist) {
 			rel, _ := filepath.Rel(r.folder.Dir, path)
-			return fmt.Errorf("resume: %s (kept at epoch %d, before checkpoints/last.npz at epoch %d) is missing; use --fresh to start over", rel, e, r.start)
+			return folderError(StartOver, "resume: %s (kept at epoch %d, before checkpoints/last.npz at epoch %d) is missing", rel, e, r.start)
 		} else if err != nil {
 			return err
 		}
@@ -285,7 +287,7 @@ func (r *runner) loadOwn(path string) (*nn.Model, *nn.CheckpointMeta, error) {
 	}
 	m, meta, err := nn.LoadCheckpoint(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("resume: %w (use --fresh to start over)", err)
+		return nil, nil, folderError(StartOver, "resume: %w", err)
 	}
 	rel, _ := filepath.Rel(r.folder.Dir, path)
 	switch {
@@ -294,9 +296,9 @@ func (r *runner) loadOwn(path string) (*nn.Model, *nn.CheckpointMeta, error) {
 		if meta != nil {
 			id = meta.RunID
 		}
-		return nil, nil, fmt.Errorf("resume: %s was written by another run (run id %s, this folder's is %s); use --fresh to start over", rel, id, r.folder.Owner.RunID)
+		return nil, nil, folderError(StartOver, "resume: %s was written by another run (run id %s, this folder's is %s)", rel, id, r.folder.Owner.RunID)
 	case !sameArch(meta.Arch, r.model.Arch) || meta.Epoch < 1 || meta.Epoch > r.cfg.Train.Epochs:
-		return nil, nil, fmt.Errorf("resume: %s holds the %s of epoch %d, not this run's model; use --fresh to start over", rel, meta.Arch.Model, meta.Epoch)
+		return nil, nil, folderError(StartOver, "resume: %s holds the %s of epoch %d, not this run's model", rel, meta.Arch.Model, meta.Epoch)
 	}
 	return m, meta, nil
 }
@@ -316,10 +318,10 @@ func (r *runner) readReport(start int) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("resume: %w (use --fresh to start over)", err)
+		return folderError(StartOver, "resume: %w", err)
 	}
 	if old.RunID != r.folder.Owner.RunID {
-		return fmt.Errorf("resume: %s was written by another run (run id %q, this folder's is %s); use --fresh to start over", path, old.RunID, r.folder.Owner.RunID)
+		return folderError(StartOver, "resume: %s was written by another run (run id %q, this folder's is %s)", path, old.RunID, r.folder.Owner.RunID)
 	}
 	old.Tool, old.Config = r.rep.Tool, r.rep.Config
 	old.Training = slices.DeleteFunc(old.Training, func(l EpochLog) bool { return l.Epoch > start })

@@ -264,14 +264,20 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 	}
 	if runErr == nil {
 		rec.Restart = false // the folder is the new start's
-	} else if msg := runErr.Error(); strings.Contains(msg, freshRemedy) || strings.Contains(msg, otherDataRemedy) || strings.Contains(msg, otherSettingsRemedy) {
-		// awd.Run's remedies are flags of awd run; a sweep's job reads
-		// the config's data_dir and starts over with awd sweep reset.
+	} else {
+		// awd.Run names its remedies in the library's terms; a sweep's job
+		// has no folder of its own choosing, reads the config's data_dir
+		// and starts over with awd sweep reset.
 		reset := fmt.Sprintf("`awd sweep reset %s %s`", s.Dir, id)
-		msg = strings.ReplaceAll(msg, freshRemedy, "run "+reset+" to start the job over")
-		msg = strings.ReplaceAll(msg, otherDataRemedy, "set the config's data_dir to the folder of the run's data, or run "+reset+" to start the job over")
-		msg = strings.ReplaceAll(msg, otherSettingsRemedy, "give the job its settings back in the config (a sharded job's training has no analyses, an unsharded job's run has them), or run "+reset+" to start the job over")
-		runErr = &remedyError{runErr, msg}
+		runErr = awd.SayRemedy(runErr, func(r awd.Remedy) string {
+			switch r {
+			case awd.SameData:
+				return "set the config's data_dir to the folder of the run's data, or run " + reset + " to start the job over"
+			case awd.SameSettings:
+				return "give the job its settings back in the config (a sharded job's training has no analyses, an unsharded job's run has them), or run " + reset + " to start the job over"
+			}
+			return "run " + reset + " to start the job over"
+		})
 	}
 	if runErr != nil {
 		rec.State, rec.Error = StateFailed, runErr.Error()
@@ -318,27 +324,6 @@ func (s *Sweep) ownedSince(j *Job, t time.Time) bool {
 	var o awd.Owner
 	return json.Unmarshal(b, &o) == nil && !o.Created.Before(t)
 }
-
-// freshRemedy is how awd.Run's errors of a folder it cannot resume name
-// the remedy.
-const freshRemedy = "use --fresh to start over"
-
-// otherSettingsRemedy is how awd.Run's error of a folder of a run with
-// other settings names the remedies.
-const otherSettingsRemedy = "use the same flags to resume, another --out, or --fresh"
-
-// otherDataRemedy is how awd.Run's error of a folder of other data than
-// its data folder holds (awd.Folder.CheckData) names the remedies.
-const otherDataRemedy = "give the folder of the run's data, another --out, or --fresh"
-
-// remedyError is err with its message rewritten to name a sweep's remedy.
-type remedyError struct {
-	err error
-	msg string
-}
-
-func (e *remedyError) Error() string { return e.msg }
-func (e *remedyError) Unwrap() error { return e.err }
 
 // reduceError is the error of a sharded job's reduction.
 type reduceError struct{ err error }

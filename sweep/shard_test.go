@@ -377,8 +377,8 @@ func TestShardOfOtherData(t *testing.T) {
 
 // TestRunOfOtherData: a job whose run folder holds a run of other data
 // than its data folder (awd.Run refuses to resume it) fails with the
-// sweep's remedies, the config's data_dir or `awd sweep reset`, not awd
-// run's --out or --fresh.
+// sweep's remedies, the config's data_dir or `awd sweep reset`, not the
+// library's (RunOptions.Fresh, another output folder) nor awd run's flags.
 func TestRunOfOtherData(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	ctx := context.Background()
@@ -398,11 +398,30 @@ func TestRunOfOtherData(t *testing.T) {
 			t.Errorf("resume of other data: %v, want %q", err, want)
 		}
 	}
-	if err != nil && (strings.Contains(err.Error(), "--out") || strings.Contains(err.Error(), "--fresh")) {
-		t.Errorf("the error names awd run's flags: %v", err)
+	if err != nil && (strings.Contains(err.Error(), "--out") || strings.Contains(err.Error(), "--fresh") || strings.Contains(err.Error(), "Fresh") || strings.Contains(err.Error(), "output folder")) {
+		t.Errorf("the error names awd run's flags or the library's remedies: %v", err)
 	}
 	if st := s.Status(j); st.State != StateFailed || !strings.Contains(st.Detail, "data_dir") {
 		t.Errorf("status: %s %q", st.State, st.Detail)
+	}
+}
+
+// TestRunOfAnotherCommand: a job whose run folder holds the output of
+// another command (awd train into it by hand) fails with the sweep's
+// remedy, `awd sweep reset`, not the library's (another output folder,
+// RunOptions.Fresh) nor awd run's flags.
+func TestRunOfAnotherCommand(t *testing.T) {
+	s := prepare(t, tinyReal)
+	j := s.Jobs[0]
+	f, err := awd.OpenFolder(s.RunDir(j.ID), "train", j.Spec, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	err = RunJob(context.Background(), s, j.ID, libraryExec)
+	want := "holds the output of `awd train`; run `awd sweep reset " + s.Dir + " " + j.ID + "` to start the job over"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "--") || strings.Contains(err.Error(), "Fresh") {
+		t.Errorf("run into another command's folder: %v, want %q", err, want)
 	}
 }
 

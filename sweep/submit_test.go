@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/awd-toolkit/awd/awd"
 )
 
 // fakeSbatch writes a stand-in for sbatch that logs its arguments, one
@@ -200,11 +202,11 @@ func TestReset(t *testing.T) {
 		if fresh {
 			return fakeExec(ctx, j, dir, fresh, log)
 		}
-		return errors.New("resume: checkpoints/last.npz: damaged (use --fresh to start over)")
+		return &awd.FolderError{Err: errors.New("resume: checkpoints/last.npz: damaged"), Remedy: awd.StartOver}
 	}
 	err := RunJob(context.Background(), s, j.ID, damaged)
 	want := "run `awd sweep reset " + s.Dir + " " + j.ID + "` to start the job over"
-	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "--fresh") {
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "Fresh") || !errors.As(err, new(*awd.FolderError)) {
 		t.Fatalf("error of an unresumable job: %v", err)
 	}
 	if st := s.Status(j); st.State != StateFailed || !strings.Contains(st.Detail, want) {

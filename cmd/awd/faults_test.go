@@ -395,7 +395,7 @@ func TestResumeWithoutReport(t *testing.T) {
 	}
 	os.Remove(filepath.Join(dir, "results.json"))
 	_, se, code := awdEnv(t, []string{tiny}, args...)
-	if code != 1 || !strings.HasPrefix(se, "awd: ") || strings.Count(se, "\n") != 1 || !strings.Contains(se, "results.json") || !strings.Contains(se, "--fresh") {
+	if code != 1 || !strings.HasPrefix(se, "awd: ") || strings.Count(se, "\n") != 1 || !strings.Contains(se, "results.json") || !strings.HasSuffix(se, "; use --fresh to start over\n") {
 		t.Fatalf("resume without results.json: exit %d, stderr %q; want one awd: line naming results.json and --fresh", code, se)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl")); !bytes.Equal(b, metrics) {
@@ -403,6 +403,32 @@ func TestResumeWithoutReport(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
 		t.Error("the refused resume wrote a results.json")
+	}
+}
+
+// TestFolderRemediesNameFlags: the remedies of a folder the library
+// refuses, which it names in its own terms (RunOptions.Fresh, another
+// output folder), are said with the flags that apply them.
+func TestFolderRemediesNameFlags(t *testing.T) {
+	dir := t.TempDir()
+	tiny := tinyMNIST(t)
+	args := []string{"train", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--epochs", "1", "--quiet", "--out", dir}
+	if _, se, code := awdEnv(t, []string{tiny}, args...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, se)
+	}
+	for _, c := range []struct {
+		what string
+		args []string
+		want string
+	}{
+		{"other flags", append(slices.Clone(args), "--lr", "0.05"), "; use the same flags to resume, another --out, or --fresh\n"},
+		{"another command", []string{"analyze", filepath.Join(dir, "final.npz"), "--k", "10", "--out", dir, "--quiet"}, "; use another --out, or --fresh to replace what it holds\n"},
+		{"an input removed", []string{"analyze", filepath.Join(dir, "final.npz"), "--k", "10", "--out", dir, "--fresh", "--quiet"}, "final.npz, an input of this command; use another --out\n"},
+	} {
+		_, se, code := awdEnv(t, []string{tiny}, c.args...)
+		if code != 1 || strings.Count(se, "\n") != 1 || !strings.HasSuffix(se, c.want) || strings.Contains(se, "RunOptions") {
+			t.Errorf("%s: exit %d, stderr %q; want one line ending %q", c.what, code, se, c.want)
+		}
 	}
 }
 

@@ -191,6 +191,24 @@ func flagError(err error) error {
 	return err
 }
 
+// flagRemedy says the remedy of an output folder that the library refuses
+// (awd.FolderError) with the flags that apply it.
+func flagRemedy(r awd.Remedy) string {
+	switch r {
+	case awd.StartOver:
+		return "use --fresh to start over"
+	case awd.OtherFolder:
+		return "use another --out, or --fresh to replace what it holds"
+	case awd.SameSettings:
+		return "use the same flags to resume, another --out, or --fresh"
+	case awd.SameData:
+		return "give the folder of the run's data (--data-dir), another --out, or --fresh"
+	case awd.NewFolder:
+		return "use another --out"
+	}
+	return r.String()
+}
+
 // shardOf reads --shard i/n (1 <= i <= n); 0, 0 when not given.
 func (o *options) shardOf() (i, n int, err error) {
 	if o.shard == "" {

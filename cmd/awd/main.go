@@ -41,7 +41,9 @@ func main() {
 	awd.Tool = "awd " + version
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	if err := rootCmd.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "awd:", oneLine(err))
+		// The library names the remedies of a refused output folder in its
+		// terms (RunOptions.Fresh); here they are flags.
+		fmt.Fprintln(os.Stderr, "awd:", oneLine(awd.SayRemedy(err, flagRemedy)))
 		os.Exit(1)
 	}
 }
