@@ -23,10 +23,12 @@ type Config struct {
 	MiniBatch bool     `json:"minibatch"`    // accumulate C_mb (its batches: MiniBatchRule)
 	Chunk     int      `json:"chunk"`        // samples per per-sample pass (rounded to pairs of batches)
 	Seed      uint64   `json:"seed"`         // batches and pairs, Haar frame, shuffle
-	RhoBlock  int      `json:"rho_block"`    // leading block of rho kept for the heat maps
+	RhoBlock  int      `json:"rho_block"`    // leading block of rho kept for the heat maps (at most K: see CorrK)
 	AlignWith []string `json:"align_with"`   // covariances whose alignment is measured
 	// Correlation computes the eigenvalue-alignment correlations for the
-	// top CorrK directions (2 N d CorrK flops).
+	// top CorrK directions (2 N d CorrK flops). Only the top K are
+	// computed: a larger CorrK (RhoBlock, Suppression.CorrK) takes them
+	// all, and a Result's Config records K, the number used (atMostK).
 	Correlation   bool              `json:"correlation"`
 	CorrK         int               `json:"corr_k"`
 	Interventions []string          `json:"interventions"` // suppression interventions to run
@@ -138,6 +140,15 @@ func (c Config) ForModel(model *nn.Model) (Config, error) {
 		return c, nn.BadOption("k", c.K, "layer %s has d=%d weights, so k must be in [2, %d]", c.Layer, d, d)
 	}
 	return c, nil
+}
+
+// atMostK returns c with the numbers of H's top directions that the
+// correlations and the heat maps take (CorrK, Suppression.CorrK, RhoBlock)
+// cut to K, the directions computed: it is the Config of a Result, so that
+// the recorded settings are those the numbers were computed with.
+func (c Config) atMostK() Config {
+	c.CorrK, c.Suppression.CorrK, c.RhoBlock = min(c.CorrK, c.K), min(c.Suppression.CorrK, c.K), min(c.RhoBlock, c.K)
+	return c
 }
 
 // MatrixFreeReason says why the analysis of cfg's layer takes the

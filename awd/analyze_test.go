@@ -375,6 +375,39 @@ func TestAnalyzeWithoutSampleSpectra(t *testing.T) {
 	}
 }
 
+// TestAnalyzeRecordsDirectionsUsed: the correlations and the heat maps
+// take at most the top k directions, and a Result's Config records the
+// numbers used (a larger corr_k, rho_block or suppression corr_k is cut to
+// k) on the dense and the matrix-free path; smaller ones are kept.
+func TestAnalyzeRecordsDirectionsUsed(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 4)
+	cfg := smallConfig("ce", 20, 10)
+	cfg.CorrK, cfg.RhoBlock, cfg.Suppression.CorrK = 200, 100, 300
+	cfg.Interventions, cfg.Suppression.Protocol = []string{InterventionRank1}, ProtocolRebuild
+	for _, mf := range []bool{false, true} {
+		cfg.MatrixFree = mf
+		r, err := Analyze(context.Background(), model, sub, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := r.Config
+		if c.CorrK != 20 || c.RhoBlock != 20 || c.Suppression.CorrK != 20 || len(r.Arrays.Corr) != 20 {
+			t.Errorf("matrix-free %v: recorded corr_k %d, rho_block %d, suppression corr_k %d for k = 20; %d correlations", mf, c.CorrK, c.RhoBlock, c.Suppression.CorrK, len(r.Arrays.Corr))
+		}
+		if !mf && (r.SuppressionCfg.CorrK != 20 || len(r.Suppression) != 1 || len(r.Suppression[0].Corr) != 20) {
+			t.Errorf("suppression: recorded corr_k %d, %d interventions", r.SuppressionCfg.CorrK, len(r.Suppression))
+		}
+	}
+	cfg.MatrixFree, cfg.CorrK, cfg.RhoBlock, cfg.Suppression.CorrK = false, 5, 6, 7
+	r, err := Analyze(context.Background(), model, sub, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Config; c.CorrK != 5 || c.RhoBlock != 6 || c.Suppression.CorrK != 7 || len(r.Arrays.Corr) != 5 {
+		t.Errorf("numbers below k changed: corr_k %d, rho_block %d, suppression corr_k %d; %d correlations", c.CorrK, c.RhoBlock, c.Suppression.CorrK, len(r.Arrays.Corr))
+	}
+}
+
 // TestAnalyzeDeadUnit runs the pipeline with k = d on an MLP whose fc1 unit
 // 0 never fires (its weights zeroed): fc2's input a_n[0] is 0 for every
 // sample, so the 12 weights W2[:, 0] span a null space of H. The fits and

@@ -28,7 +28,7 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 	}
 	t00 := time.Now()
 	in := acc.Info
-	cfg := in.Config
+	cfg := in.Config.atMostK()
 	release := holdMemory(in.Estimate)
 	defer release()
 	r := &Result{Dataset: in.Dataset, Model: in.Model, Layer: cfg.Layer, Loss: cfg.Loss, Head: in.Head,

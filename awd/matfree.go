@@ -235,7 +235,7 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	out := make([]*Result, len(layers))
 	for i, ls := range all {
 		t0 := time.Now()
-		lc := cfg
+		lc := cfg.atMostK()
 		lc.Layer = ls.Layer
 		r := &Result{Dataset: data.Name, Model: model.Arch.Model, Layer: ls.Layer, Loss: cfg.Loss, Head: L,
 			Classes: cls, M: ls.Out, In: ls.K(), Config: lc, KernelLevel: kernels.Current().String(),

@@ -24,7 +24,7 @@ type Result struct {
 	K       int    `json:"k"`
 	Batch   int    `json:"batch"`
 
-	Config      Config `json:"config"`
+	Config      Config `json:"config"` // the options used: CorrK, RhoBlock and Suppression.CorrK at most K
 	KernelLevel string `json:"kernel_level"`
 
 	// Loss and accuracy of the model on the analysis samples.

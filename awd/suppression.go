@@ -32,7 +32,7 @@ type SuppressionConfig struct {
 	TailEps     float64 `json:"tail_eps"`     // every intervention: lambda_k, k >= 2, times TailEps
 	NonStiffEps float64 `json:"nonstiff_eps"` // stiff: lambda_1 of the non-stiff samples times NonStiffEps
 	Seed        uint64  `json:"seed"`         // shuffle: the permutation's seed; paper protocol: the samples' draw
-	CorrK       int     `json:"corr_k"`       // rebuild protocol: correlations after the intervention for the top CorrK directions (0: none)
+	CorrK       int     `json:"corr_k"`       // rebuild protocol: correlations after the intervention for the top CorrK directions (0: none; at most k, see Config.CorrK)
 	// Protocol is ProtocolPaper (SuppressInBasis; "" reads as this) or
 	// ProtocolRebuild (SuppressAll).
 	Protocol string `json:"protocol"`
