@@ -408,6 +408,41 @@ func TestAnalyzeRecordsDirectionsUsed(t *testing.T) {
 	}
 }
 
+// TestSuppressionPerClassAboveData: a suppression per_class larger than a
+// class's analysis samples takes all of that class (as the paper code's
+// slice of its first 20 does), and the Result says so: a note naming the
+// setting and the samples of each such class, and the number of samples
+// modified. A per_class the data have leaves no note.
+func TestSuppressionPerClassAboveData(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 4)
+	cfg := smallConfig("ce", 20, 10)
+	cfg.Interventions = []string{InterventionRank1}
+	for _, c := range []struct {
+		perClass, samples int
+		note              string
+	}{{50, 120, "suppression: per_class 50 is more than the analysis samples of classes 0 (40), 1 (40), 2 (40): all of theirs are modified, 120 samples in all"}, {30, 90, ""}} {
+		cfg.Suppression.PerClass = c.perClass
+		r, err := Analyze(context.Background(), model, sub, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var notes []string
+		for _, n := range r.Notes {
+			if strings.Contains(n, "per_class") {
+				notes = append(notes, n)
+			}
+		}
+		if c.note == "" && len(notes) > 0 || c.note != "" && (len(notes) != 1 || notes[0] != c.note) {
+			t.Errorf("per_class %d: notes %q, want %q", c.perClass, notes, c.note)
+		}
+		for _, iv := range r.Suppression {
+			if iv.Samples != c.samples {
+				t.Errorf("per_class %d: %s modified %d samples, want %d", c.perClass, iv.Name, iv.Samples, c.samples)
+			}
+		}
+	}
+}
+
 // TestAnalyzeDeadUnit runs the pipeline with k = d on an MLP whose fc1 unit
 // 0 never fires (its weights zeroed): fc2's input a_n[0] is 0 for every
 // sample, so the 12 weights W2[:, 0] span a null space of H. The fits and

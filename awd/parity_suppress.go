@@ -2,11 +2,13 @@ package awd
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/awd-toolkit/awd/linalg"
@@ -66,6 +68,36 @@ func SubsetPerClass(labels []int, perClass int, seed uint64) []int {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// perClassNote says which classes of labels have fewer samples than
+// perClass, of which SubsetPerClass then takes all (as the paper code's
+// slice of the first 20 of each class does), and how many samples are
+// taken in all; "" when every class has perClass (or perClass is 0).
+func perClassNote(labels []int, perClass int) string {
+	if perClass <= 0 {
+		return ""
+	}
+	count := map[int]int{}
+	for _, y := range labels {
+		count[y]++
+	}
+	var short []string
+	taken := 0
+	for _, c := range slices.Sorted(maps.Keys(count)) {
+		taken += min(count[c], perClass)
+		if count[c] < perClass {
+			short = append(short, fmt.Sprintf("%d (%d)", c, count[c]))
+		}
+	}
+	if len(short) == 0 {
+		return ""
+	}
+	classes := "class "
+	if len(short) > 1 {
+		classes = "classes "
+	}
+	return fmt.Sprintf("suppression: per_class %d is more than the analysis samples of %s%s: all of theirs are modified, %d samples in all", perClass, classes, strings.Join(short, ", "), taken)
 }
 
 // Subset returns the per-sample spectra of the samples idx (positions in ss).

@@ -267,6 +267,13 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 	if ss != nil && len(cfg.Interventions) > 0 {
 		t0 = time.Now()
 		r.SuppressionCfg = cfg.Suppression
+		if sp := cfg.Suppression; sp.PerClass > 0 && len(ss.Label) == ss.N {
+			// A per_class above a class's samples takes them all: said
+			// here, as the recorded per_class is not what that class gave.
+			if note := perClassNote(ss.Label, sp.PerClass); note != "" {
+				r.addNote(note)
+			}
+		}
 		r.Arrays.Suppressed = map[string][3][]float64{}
 		prog.Start("suppression", len(cfg.Interventions))
 		var ivs []Intervention

@@ -37,7 +37,10 @@ type SuppressionConfig struct {
 	// ProtocolRebuild (SuppressAll).
 	Protocol string `json:"protocol"`
 	// PerClass is the number of samples per class whose spectra are
-	// modified (0: every analysis sample); the code takes 20.
+	// modified (0: every analysis sample); the code takes 20. A class with
+	// fewer analysis samples (those in the AWD batches) gives all of them,
+	// as the code's slice of its first 20 does: the Result's Notes name
+	// such classes, and Intervention.Samples counts the samples modified.
 	PerClass int `json:"per_class"`
 }
 

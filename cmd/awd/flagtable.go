@@ -138,7 +138,7 @@ var flagTable = map[string]flagDef{
 		check: inRange("nonstiff-eps", func(o *options) float64 { return o.nonstiffEps }, 0, 1, false)},
 	"suppress-protocol": {def: awd.ProtocolPaper, usage: "suppression protocol: paper (the code's: diagonals in the original H basis, on --suppress-per-class samples per class) or rebuild (H' rebuilt and re-diagonalised)",
 		bind: strFlag(func(o *options) *string { return &o.suppProtocol })},
-	"suppress-per-class": {def: "20", usage: "suppression: samples per class whose spectra are modified (0: every analysis sample; the code takes 20)",
+	"suppress-per-class": {def: "20", usage: "suppression: samples per class whose spectra are modified (0: every analysis sample; the code takes 20; a class with fewer gives all of its, as a note says)",
 		bind:  intFlag(func(o *options) *int { return &o.suppPerClass }),
 		check: atLeast("suppress-per-class", func(o *options) int { return o.suppPerClass }, 0, " (0: all)")},
 	"minibatch-rule": {def: awd.MBShuffled, usage: "batches of C_mb: shuffled (one seeded shuffled pass, centred on the full gradient: the code's Covar) or stratified (the balanced AWD batches)",
