@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -50,15 +49,7 @@ var PaperInterventions = []string{InterventionNone, InterventionRank1, Intervent
 // in increasing order. The paper's code takes the first 20 of each class
 // of its (randomly permuted) training set.
 func SubsetPerClass(labels []int, perClass int, seed uint64) []int {
-	by := map[int][]int{}
-	for i, y := range labels {
-		by[y] = append(by[y], i)
-	}
-	classes := make([]int, 0, len(by))
-	for c := range by {
-		classes = append(classes, c)
-	}
-	sort.Ints(classes)
+	classes, by := byClass(labels)
 	rng := rand.New(rand.NewPCG(seed, 0x6177647375627374))
 	var out []int
 	for _, c := range classes {
@@ -70,6 +61,17 @@ func SubsetPerClass(labels []int, perClass int, seed uint64) []int {
 	return out
 }
 
+// byClass returns the distinct labels in ascending order and the positions
+// of each in labels: the grouping that SubsetPerClass draws from and
+// perClassNote counts.
+func byClass(labels []int) ([]int, map[int][]int) {
+	by := map[int][]int{}
+	for i, y := range labels {
+		by[y] = append(by[y], i)
+	}
+	return slices.Sorted(maps.Keys(by)), by
+}
+
 // perClassNote says which classes of labels have fewer samples than
 // perClass, of which SubsetPerClass then takes all (as the paper code's
 // slice of the first 20 of each class does), and how many samples are
@@ -78,26 +80,24 @@ func perClassNote(labels []int, perClass int) string {
 	if perClass <= 0 {
 		return ""
 	}
-	count := map[int]int{}
-	for _, y := range labels {
-		count[y]++
-	}
+	classes, by := byClass(labels)
 	var short []string
 	taken := 0
-	for _, c := range slices.Sorted(maps.Keys(count)) {
-		taken += min(count[c], perClass)
-		if count[c] < perClass {
-			short = append(short, fmt.Sprintf("%d (%d)", c, count[c]))
+	for _, c := range classes {
+		n := len(by[c])
+		taken += min(n, perClass)
+		if n < perClass {
+			short = append(short, fmt.Sprintf("%d (%d)", c, n))
 		}
 	}
 	if len(short) == 0 {
 		return ""
 	}
-	classes := "class "
+	noun := "class "
 	if len(short) > 1 {
-		classes = "classes "
+		noun = "classes "
 	}
-	return fmt.Sprintf("suppression: per_class %d is more than the analysis samples of %s%s: all of theirs are modified, %d samples in all", perClass, classes, strings.Join(short, ", "), taken)
+	return fmt.Sprintf("suppression: per_class %d is more than the analysis samples of %s%s: all of theirs are modified, %d samples in all", perClass, noun, strings.Join(short, ", "), taken)
 }
 
 // Subset returns the per-sample spectra of the samples idx (positions in ss).
