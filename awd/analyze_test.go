@@ -203,6 +203,7 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"nan-input", model, withX(func(x []float32) []float32 { x[5*784+7] = float32(math.NaN()); return x }), "sample 5: input value 7 is NaN"},
 		{"inf-input", model, withX(func(x []float32) []float32 { x[3] = float32(math.Inf(-1)); return x }), "sample 0: input value 3 is -Inf"},
 		{"short-inputs", model, withX(func(x []float32) []float32 { return x[:len(x)-1] }), "input values for 120 samples"},
+		{"short-index", model, func() *nn.Dataset { d := *sub; d.Index = sub.Index[:10]; return &d }(), "Index has 10 entries for 120 samples"},
 		{"nil-model", nil, sub, "no model"},
 		{"nil-data", model, nil, "no data set"},
 	} {

@@ -34,8 +34,9 @@ type Dataset struct {
 func (d *Dataset) Dim() int { return d.C * d.H * d.W }
 
 // Check reports what makes d unusable: a nil or empty set, inputs that are
-// not N of C x H x W values, labels that are not N, or an input value that
-// is NaN or infinite (which the distances of the pair matching and every
+// not N of C x H x W values, labels that are not N, an Index that is not N
+// non-negative entries (when set), or an input value that is NaN or
+// infinite (which the distances of the pair matching and every
 // gradient would carry silently). It reads every value once.
 func (d *Dataset) Check() error { return d.checkFinite() }
 
@@ -49,6 +50,14 @@ func (d *Dataset) checkShape() error {
 	}
 	if len(d.Y) != d.N {
 		return fmt.Errorf("%s: %d labels for %d samples", d.Name, len(d.Y), d.N)
+	}
+	if d.Index != nil && len(d.Index) != d.N {
+		return fmt.Errorf("%s: Index has %d entries for %d samples", d.Name, len(d.Index), d.N)
+	}
+	for i, s := range d.Index {
+		if s < 0 {
+			return fmt.Errorf("%s: Index[%d] = %d is negative", d.Name, i, s)
+		}
 	}
 	return nil
 }
