@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -216,7 +217,7 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	acc.Timings.Pairs = time.Since(t00).Seconds()
 	nbp := len(pairs.Batches) / 2 // batch pairs
 	if acc.Info.Shards > nbp {    // then some shard of the set holds no batch pair
-		return nil, fmt.Errorf("analyze: shard %d of %d: there are %d batch pairs, so at most %d shards (of %d, some would hold no batch pair)", acc.Info.Have[0]+1, acc.Info.Shards, nbp, nbp, acc.Info.Shards)
+		return nil, fmt.Errorf("analyze: %d shards: there are %d batch pairs, so at most %d shards (with more, some would hold no batch pair)", acc.Info.Shards, nbp, nbp)
 	}
 	lo, hi := acc.Info.Have[0]*nbp/acc.Info.Shards, (acc.Info.Have[0]+1)*nbp/acc.Info.Shards
 	if err := acc.accumulate(ctx, model, data, pairs, par, 2*lo, 2*hi, prog); err != nil {
@@ -271,7 +272,7 @@ func accumulationInfo(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumul
 	}
 	shards := max(opt.Shards, 1)
 	if opt.Shard < 0 || opt.Shard >= shards {
-		return AccumulationInfo{}, fmt.Errorf("shard %d of %d: want 0 <= shard < %d", opt.Shard, shards, shards)
+		return AccumulationInfo{}, fmt.Errorf("AccumulateOptions.Shard %d outside [0, %d): Shard counts from 0 (shard 1 of %d is Shard 0)", opt.Shard, shards, shards)
 	}
 	L := model.Arch.Outputs
 	present := map[int]bool{}
@@ -399,6 +400,9 @@ func seq(start, n int) []int {
 func (acc *Accumulation) Merge(o *Accumulation) error {
 	if acc == nil || o == nil || acc.Info.Shards == 0 || o.Info.Shards == 0 {
 		return fmt.Errorf("merge: no accumulation (make each with Accumulate or LoadAccumulation)")
+	}
+	if acc.State == nil || o.State == nil {
+		return fmt.Errorf("merge: an accumulation was already finalised (Finalize takes over its sums): merge the shards first, then finalise")
 	}
 	if a, b := acc.Info.Build, o.Info.Build; a != b {
 		return fmt.Errorf("merge: the shards were accumulated by different builds of awd (%s vs %s), whose sums may differ; accumulate every shard with one build", buildText(a), buildText(b))
@@ -586,4 +590,18 @@ func shorten(b []byte) string {
 		return string(b[:57]) + "..."
 	}
 	return string(b)
+}
+
+// shardList names the shards of have (0-based) as messages count them,
+// from 1: "shard 1 of 3", "shards 1, 3 of 4".
+func shardList(have []int, shards int) string {
+	nums := make([]string, len(have))
+	for i, s := range have {
+		nums[i] = strconv.Itoa(s + 1)
+	}
+	noun := "shard "
+	if len(have) > 1 {
+		noun = "shards "
+	}
+	return fmt.Sprintf("%s%s of %d", noun, strings.Join(nums, ", "), shards)
 }

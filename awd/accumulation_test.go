@@ -132,8 +132,27 @@ func TestMergeRefuses(t *testing.T) {
 			t.Errorf("%s: %v, want an error naming %q", name, err, c.want)
 		}
 	}
-	if _, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{Shard: 2, Shards: 2}); err == nil {
-		t.Error("shard 2 of 2 accepted")
+	if _, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{Shard: 2, Shards: 2}); err == nil || !strings.Contains(err.Error(), "Shard counts from 0") {
+		t.Errorf("Shard 2 of 2: %v, want an error saying Shard counts from 0", err)
+	}
+	// Messages count shards from 1, as the command line does: the one
+	// shard of two accumulated here (Shard 1) is "shard 2 of 2".
+	if _, err := Finalize(ctx, acc(nil, cfg, 1), nil); err == nil || !strings.Contains(err.Error(), "1 of 2 shards accumulated (have shard 2 of 2;") {
+		t.Errorf("Finalize of one shard of two: %v", err)
+	}
+	// A finalised accumulation has handed its sums over: merging into it
+	// or from it says so, not that the shards differ.
+	whole, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Finalize(ctx, whole, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]*Accumulation{{whole, acc(nil, cfg, 1)}, {acc(nil, cfg, 0), whole}} {
+		if err := pair[0].Merge(pair[1]); err == nil || !strings.Contains(err.Error(), "already finalised") {
+			t.Errorf("merge with a finalised accumulation: %v", err)
+		}
 	}
 	if _, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{Shards: -3}); err == nil || !strings.Contains(err.Error(), "-3 shards") {
 		t.Errorf("-3 shards: %v", err)

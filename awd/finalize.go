@@ -21,7 +21,7 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 		return nil, fmt.Errorf("analyze: finalize: no accumulation (make one with Accumulate or LoadAccumulation)")
 	}
 	if !acc.Complete() {
-		return nil, fmt.Errorf("analyze: finalize: %d of %d shards accumulated (have %v)", len(acc.Info.Have), acc.Info.Shards, acc.Info.Have)
+		return nil, fmt.Errorf("analyze: finalize: %d of %d shards accumulated (have %s; merge the others first)", len(acc.Info.Have), acc.Info.Shards, shardList(acc.Info.Have, acc.Info.Shards))
 	}
 	if acc.State == nil {
 		return nil, fmt.Errorf("analyze: finalize: the accumulation was already finalised")
