@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +70,20 @@ func TestRemoveTemporaries(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
 			t.Errorf("%s was removed", n)
 		}
+	}
+}
+
+// TestMissingFolderNamed: a write into a folder that does not exist names
+// the path asked for and the folder, not the temporary file.
+func TestMissingFolderNamed(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "absent")
+	path := filepath.Join(dir, "a.bin")
+	err := WriteBytes(path, []byte("x"))
+	if err == nil {
+		t.Fatal("write into a missing folder succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, path) || !strings.Contains(msg, "create a file in "+dir) || strings.Contains(msg, ".tmp") || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("error %q", msg)
 	}
 }
