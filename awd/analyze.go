@@ -179,10 +179,18 @@ func MatrixFreeReason(model *nn.Model, cfg Config, n, dim int) string {
 // set): Accumulate over every sample, then Finalize. ctx cancels it within
 // about a second at any stage; prog may be nil.
 //
+// A convolution layer, Config.MatrixFree, or a dense analysis whose
+// MemoryEstimate exceeds the memory budget (see MemoryBudget) runs on the
+// matrix-free path instead (AnalyzeMatrixFree; MatrixFreeReason says why,
+// and so does the Result's first note). That path computes no commutator
+// (NaN) and no suppression experiments, and its notes say so; callers who
+// need the dense path's every output check MatrixFreeReason first, or call
+// Accumulate and Finalize, which refuse what does not fit.
+//
 // Errors, with the offending value: an unknown layer, k outside [2, d], a
 // label outside the model's head, fewer than 2 classes or 2B samples, NaN or
-// Inf in the weights, an unknown loss or intervention, or a problem that
-// needs more memory than the limit (see MemoryBudget).
+// Inf in the weights or data, an unknown loss or intervention, or a problem
+// that needs more memory than the budget even on the matrix-free path.
 func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
 	if err := noInputs(model, data); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)

@@ -199,9 +199,9 @@ func memoryError(model *nn.Model, cfg Config, need, budget int64, N, dim int) er
 		}
 	}
 	if best != "" {
-		return fmt.Errorf("%s; the largest layer that fits is %s (d=%d); fewer samples (--per-class) also need less", msg, best, bestD)
+		return fmt.Errorf("%s; the largest layer that fits is %s (d=%d); fewer samples (--per-class, or a smaller data set) also need less", msg, best, bestD)
 	}
-	return fmt.Errorf("%s; no layer of this model fits: use fewer samples (--per-class)", msg)
+	return fmt.Errorf("%s; no layer of this model fits: use fewer samples (--per-class, or a smaller data set)", msg)
 }
 
 // FormatBytes writes n bytes with a binary unit (KiB, MiB, GiB, TiB).

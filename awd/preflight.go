@@ -35,6 +35,10 @@ func BatchPairs(labels []int, batch int) int {
 // checks the layers and k against each layer's d, the labels, the memory
 // budget, that the samples form at least one pair of AWD batches and that
 // the shard holds at least one of them. Errors name the option at fault.
+// As Analyze takes the matrix-free path for a dense analysis that does not
+// fit, Preflight of Analyze checks the budget against that path then;
+// Accumulate (shards >= 1) has no such path and is held to the dense
+// estimate.
 func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, shard, shards int) error {
 	if err := noInputs(model, data); err != nil {
 		return fmt.Errorf("analyze: %w", err)
