@@ -319,18 +319,40 @@ func TestThm51RandomNetworks(t *testing.T) {
 	}
 }
 
+// recProgress records the stages and checks the Progress contract: Start,
+// then Adds, then Finish, every stage's steps adding up to its total (an
+// interrupted stage may end short), nothing outside a stage.
 type recProgress struct {
-	stages []string
-	open   bool
-	adds   int
+	stages      []string
+	open        bool
+	adds        int // all stages
+	total, done int // the open stage
+	bad         []string
 }
 
 func (p *recProgress) Start(stage string, total int) {
+	if p.open {
+		p.bad = append(p.bad, fmt.Sprintf("Start(%s) inside %s", stage, p.stages[len(p.stages)-1]))
+	}
 	p.stages = append(p.stages, stage)
-	p.open = true
+	p.open, p.total, p.done = true, total, 0
 }
-func (p *recProgress) Add(n int) { p.adds += n }
-func (p *recProgress) Finish()   { p.open = false }
+func (p *recProgress) Add(n int) {
+	if !p.open {
+		p.bad = append(p.bad, fmt.Sprintf("Add(%d) outside a stage (after %v)", n, p.stages))
+	}
+	p.adds += n
+	p.done += n
+}
+func (p *recProgress) Finish() {
+	switch {
+	case !p.open:
+		p.bad = append(p.bad, fmt.Sprintf("Finish outside a stage (after %v)", p.stages))
+	case p.done != p.total:
+		p.bad = append(p.bad, fmt.Sprintf("%s: %d of %d steps", p.stages[len(p.stages)-1], p.done, p.total))
+	}
+	p.open = false
+}
 
 func TestAnalyzeProgressAndCancel(t *testing.T) {
 	model, sub := trained(t, "ce", 3, 40, 6, 1, 3)
@@ -341,8 +363,34 @@ func TestAnalyzeProgressAndCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"accumulate", "eigensolve", "statistics", "suppression"}
-	if strings.Join(p.stages, ",") != strings.Join(want, ",") || p.open || p.adds == 0 {
-		t.Errorf("stages %v (open %v, %d steps), want %v", p.stages, p.open, p.adds, want)
+	if strings.Join(p.stages, ",") != strings.Join(want, ",") || p.open || p.adds == 0 || len(p.bad) > 0 {
+		t.Errorf("stages %v (open %v, %d steps; %v), want %v", p.stages, p.open, p.adds, p.bad, want)
+	}
+	mf := cfg
+	mf.MatrixFree, mf.Interventions = true, nil
+	p = &recProgress{}
+	if _, err := Analyze(context.Background(), model, sub, mf, p); err != nil {
+		t.Fatal(err)
+	}
+	if p.open || len(p.bad) > 0 || len(p.stages) == 0 {
+		t.Errorf("matrix-free: stages %v (open %v; %v)", p.stages, p.open, p.bad)
+	}
+	// Run: training, then each analysis's stages between training stages.
+	run := RunConfig{
+		Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: 20, Seed: 1},
+		Model:     nn.ModelSpec{Kind: "mlp", Widths: []int{6, 6}},
+		Seed:      1,
+		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
+		Analysis:  &cfg,
+		AnalyzeAt: []int{1, 3},
+	}
+	p = &recProgress{}
+	if _, err := Run(context.Background(), run, t.TempDir(), RunOptions{Command: "run", Progress: p}); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"training", "accumulate", "eigensolve", "statistics", "training", "accumulate", "eigensolve", "statistics", "suppression"}
+	if strings.Join(p.stages, ",") != strings.Join(want, ",") || p.open || len(p.bad) > 0 {
+		t.Errorf("Run: stages %v (open %v; %v), want %v", p.stages, p.open, p.bad, want)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -140,6 +140,9 @@ type runner struct {
 	rep         *Report
 	start       int    // epochs done
 	trainSHA    string // nn.DataSHA256 of train, recorded in the checkpoints
+	perEpoch    int    // mini-batches per epoch (progress steps)
+	training    bool   // a training progress stage is open
+	trainUntil  int    // the epoch that ends it
 }
 
 func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {

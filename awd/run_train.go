@@ -23,9 +23,13 @@ func (r *runner) trainEpochs(ctx context.Context) error {
 	if r.finished() {
 		return nil
 	}
-	perEpoch := (r.train.N + tc.Batch - 1) / tc.Batch
-	r.prog.Start("training", (tc.Epochs-r.start)*perEpoch)
-	tc.OnBatch = func(int, int) { r.prog.Add(1) }
+	r.perEpoch = (r.train.N + tc.Batch - 1) / tc.Batch
+	r.startTraining(r.start)
+	tc.OnBatch = func(int, int) {
+		if r.training {
+			r.prog.Add(1)
+		}
+	}
 	tc.Done = ctx.Done()
 	_, err := nn.Train(r.model, r.train, r.test, tc, func(st nn.EpochStats, m *nn.Model) error {
 		if err := ctx.Err(); err != nil {
@@ -33,7 +37,7 @@ func (r *runner) trainEpochs(ctx context.Context) error {
 		}
 		return r.epochDone(ctx, st, m)
 	})
-	r.prog.Finish()
+	r.endTraining()
 	if errors.Is(err, nn.ErrStopped) && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -44,6 +48,32 @@ func (r *runner) trainEpochs(ctx context.Context) error {
 		return fmt.Errorf("%w (no checkpoint was written: try a smaller learning rate)", err)
 	}
 	return err
+}
+
+// startTraining opens the progress stage of the epochs after epoch from,
+// up to the next analysis or the end, when any are left. (An early stop
+// ends it short.)
+func (r *runner) startTraining(from int) {
+	until := r.cfg.Train.Epochs
+	if r.cfg.Analysis != nil {
+		for _, e := range r.cfg.AnalyzeAt {
+			if e > from && e < until {
+				until = e
+			}
+		}
+	}
+	if until > from {
+		r.prog.Start("training", (until-from)*r.perEpoch)
+		r.training, r.trainUntil = true, until
+	}
+}
+
+// endTraining closes the training stage if one is open.
+func (r *runner) endTraining() {
+	if r.training {
+		r.prog.Finish()
+		r.training = false
+	}
 }
 
 // finished reports whether training is over: all epochs done, or stopped
@@ -85,13 +115,21 @@ func (r *runner) epochDone(ctx context.Context, st nn.EpochStats, m *nn.Model) e
 	}
 	analyse := slices.Contains(r.cfg.AnalyzeAt, st.Epoch) || stop && len(r.cfg.AnalyzeAt) > 0
 	if analyse && !r.analysed(st.Epoch) {
-		r.prog.Finish()
+		// The analysis's stages come between two training stages: the
+		// one so far ends here, and the epochs left make a new one.
+		r.endTraining()
 		if stop && st.Epoch < r.cfg.Train.Epochs {
 			r.opt.Log("stopped early at epoch %d (train loss below %g, rule %s)", st.Epoch, r.cfg.Train.StopLoss, stopRuleName(r.cfg.Train))
 		}
 		if err := r.analyse(ctx, st.Epoch, m, l, st.Epoch == r.lastAnalysis() || stop); err != nil {
 			return err
 		}
+	}
+	if !stop && (!r.training || st.Epoch >= r.trainUntil) {
+		// The training stage so far is over (at an analysis epoch, done
+		// now or on an earlier start): the next one runs to the next.
+		r.endTraining()
+		r.startTraining(st.Epoch)
 	}
 	if err := r.save(); err != nil {
 		return err

@@ -71,6 +71,9 @@ func SolveH(ctx context.Context, h linalg.Dense, cfg Config, prog Progress) (lin
 		}
 		return err
 	})
+	if err == nil {
+		prog.Add(1)
+	}
 	return e, err
 }
 
@@ -275,7 +278,11 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 			}
 		}
 		r.Arrays.Suppressed = map[string][3][]float64{}
-		prog.Start("suppression", len(cfg.Interventions))
+		steps := len(cfg.Interventions)
+		if cfg.Suppression.Protocol != ProtocolRebuild {
+			steps = len(suppressionNames(cfg)) // the paper protocol's baseline too
+		}
+		prog.Start("suppression", steps)
 		var ivs []Intervention
 		err := cancellable(ctx, func() error {
 			var err error
