@@ -128,6 +128,15 @@ func TestAnalyzeSmall(t *testing.T) {
 	if _, err := ReadMatrix(filepath.Join(dir, "a.npz"), "rho_C"); err != nil {
 		t.Error(err)
 	}
+	names, err := ArrayNames(filepath.Join(dir, "a.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"H_eigenvalues", "c_C", "s_i", "rho_C"} {
+		if !slices.Contains(names, n) {
+			t.Errorf("ArrayNames: %v has no %s", names, n)
+		}
+	}
 	// One byte of H_eigenvalues changed: the entry's CRC-32 refuses it.
 	b, err := os.ReadFile(filepath.Join(dir, "a.npz"))
 	if err != nil {

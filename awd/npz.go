@@ -153,9 +153,27 @@ func parseNPYHeader(h string) (shape []int, isInt bool, err error) {
 	return shape, isInt, nil
 }
 
+// ArrayNames lists the arrays of a .npz file (written by WriteArrays or
+// by numpy), in the file's order: what ReadArrays and ReadMatrix can read.
+func ArrayNames(path string) ([]string, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer zr.Close()
+	var names []string
+	for _, f := range zr.File {
+		if name, ok := strings.CutSuffix(f.Name, ".npy"); ok {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
 // ReadArrays reads the named 1-D arrays of a .npz file written by
 // WriteArrays (for plots and independent checks); absent names are left
-// out. An array of another rank is an error.
+// out (ArrayNames lists the present ones). An array of another rank is an
+// error.
 func ReadArrays(path string, names ...string) (map[string][]float64, error) {
 	arrs, err := readNPZArrays(path, names...)
 	if err != nil {

@@ -63,7 +63,7 @@ func MatchPairs(x linalg.Dense, labels []int, batch int, seed uint64, greedy boo
 // float64 copy (125 MB for 20,000 MNIST images).
 func MatchPairs32(x []float32, dim int, labels []int, batch int, seed uint64, greedy bool) (*Pairs, error) {
 	if dim < 1 || len(x) != len(labels)*dim {
-		return nil, fmt.Errorf("awd: match pairs: %d input values for %d samples of %d", len(x), len(labels), dim)
+		return nil, fmt.Errorf("match pairs: %d input values for %d samples of %d", len(x), len(labels), dim)
 	}
 	for s := range len(labels) {
 		if err := finiteInput(s, x[s*dim:(s+1)*dim]); err != nil {
@@ -85,7 +85,7 @@ func MatchPairs32(x []float32, dim int, labels []int, batch int, seed uint64, gr
 func finiteInput[T float32 | float64](s int, x []T) error {
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("awd: match pairs: sample %d: input value %d is %v", s, i, v)
+			return fmt.Errorf("match pairs: sample %d: input value %d is %v", s, i, v)
 		}
 	}
 	return nil
@@ -94,15 +94,15 @@ func finiteInput[T float32 | float64](s int, x []T) error {
 // matchPairs is MatchPairs with the distance of samples u and w given by dist.
 func matchPairs(n int, labels []int, batch int, seed uint64, greedy bool, dist func(u, w int) float64) (*Pairs, error) {
 	if len(labels) != n {
-		return nil, fmt.Errorf("awd: match pairs: %d labels for %d samples", len(labels), n)
+		return nil, fmt.Errorf("match pairs: %d labels for %d samples", len(labels), n)
 	}
 	if batch < 1 {
-		return nil, fmt.Errorf("awd: match pairs: batch size %d", batch)
+		return nil, fmt.Errorf("match pairs: batch size %d", batch)
 	}
 	byClass := map[int][]int{}
 	for i, y := range labels {
 		if y < 0 {
-			return nil, fmt.Errorf("awd: match pairs: sample %d has label %d", i, y)
+			return nil, fmt.Errorf("match pairs: sample %d has label %d", i, y)
 		}
 		byClass[y] = append(byClass[y], i)
 	}
@@ -137,7 +137,7 @@ func matchPairs(n int, labels []int, batch int, seed uint64, greedy bool, dist f
 	})
 	npairs := len(couples) / batch
 	if npairs == 0 {
-		return nil, fmt.Errorf("awd: match pairs: %d samples in %d classes give %d same-class couples, fewer than one pair of batches of %d", n, len(classes), len(couples), batch)
+		return nil, fmt.Errorf("match pairs: %d samples in %d classes give %d same-class couples, fewer than one pair of batches of %d", n, len(classes), len(couples), batch)
 	}
 	// Dropping the tail of the stratified order drops the latest couples of
 	// every class in turn: the classes stay balanced.
