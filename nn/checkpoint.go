@@ -392,8 +392,12 @@ func checkNPYEntry(f *zip.File) error {
 	if err != nil {
 		return err
 	}
-	if !npyHeader.Match(bytes.TrimRight(head, " \n\x00")) {
+	dict := bytes.TrimRight(head, " \n\x00")
+	if !npyHeader.Match(dict) {
 		return fmt.Errorf("damaged .npy header %q", shortText(head, 80))
+	}
+	if !npyLayout.Match(dict) {
+		return fmt.Errorf(".npy header %q is not laid out as numpy writes it (the keys descr, fortran_order, shape in that order, ending in \", }\"), which this reader needs: save the arrays with numpy.savez (README, PyTorch checkpoints)", shortText(head, 80))
 	}
 	if _, err := io.Copy(io.Discard, rc); err != nil {
 		return err
@@ -404,6 +408,11 @@ func checkNPYEntry(f *zip.File) error {
 // npyHeader is the dict of an .npy header: its three keys, each with a
 // value of the form numpy writes, in any order.
 var npyHeader = regexp.MustCompile(`^\{\s*(?:'(?:descr|fortran_order|shape)'\s*:\s*(?:'[^']*'|\[[^\]]*\]|True|False|\((?:\s*\d+L?\s*,?)*\s*\))\s*,?\s*){3}\}$`)
+
+// npyLayout is the exact layout numpy writes, which npyio's parser
+// assumes (it cuts the values at fixed separators: another order or a
+// missing trailing comma made it read a wrong shape, or panic on "()").
+var npyLayout = regexp.MustCompile(`^\{'descr': '[^']*', 'fortran_order': (?:True|False), 'shape': \((?:\d+(?:, \d+)*,?)?\), \}$`)
 
 // shortText is b as text, cut to n bytes.
 func shortText(b []byte, n int) string {
