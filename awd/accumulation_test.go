@@ -140,6 +140,15 @@ func TestMergeRefuses(t *testing.T) {
 	if _, err := Finalize(ctx, acc(nil, cfg, 1), nil); err == nil || !strings.Contains(err.Error(), "1 of 2 shards accumulated (have shard 2 of 2;") {
 		t.Errorf("Finalize of one shard of two: %v", err)
 	}
+	// Finalize holds the memory budget of its own process.
+	small, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small.Info.Config.Memory = 1 << 20
+	if _, err := Finalize(ctx, small, nil); err == nil || !strings.Contains(err.Error(), "more than the memory budget of 1.0 MiB") {
+		t.Errorf("Finalize over the budget: %v", err)
+	}
 	// A finalised accumulation has handed its sums over: merging into it
 	// or from it says so, not that the shards differ.
 	whole, err := Accumulate(ctx, model, sub, cfg, AccumulateOptions{})

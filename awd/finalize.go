@@ -26,6 +26,12 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 	if acc.State == nil {
 		return nil, fmt.Errorf("analyze: finalize: the accumulation was already finalised")
 	}
+	// The budget of this process: shards accumulated on larger machines
+	// may be finished on a smaller one (Config.Memory is the finisher's).
+	if budget := MemoryBudget(acc.Info.Config.Memory); acc.Info.Estimate > budget {
+		return nil, fmt.Errorf("analyze: finalize: the analysis needs about %s, more than the memory budget of %s (set it with --mem, Config.Memory in the library, or GOMEMLIMIT)",
+			FormatBytes(acc.Info.Estimate), FormatBytes(budget))
+	}
 	t00 := time.Now()
 	in := acc.Info
 	cfg := in.Config.atMostK()

@@ -85,6 +85,10 @@ func loadShards(ctx context.Context, cmd *cobra.Command, paths []string) (*awd.A
 		if err != nil {
 			return nil, err
 		}
+		// Shards of another count first: their numbers mean other shards.
+		if acc != nil && a.Info.Shards != acc.Info.Shards {
+			return nil, fmt.Errorf("%s is a shard of %d, %s of %d: not one analysis", p, a.Info.Shards, paths[0], acc.Info.Shards)
+		}
 		for _, s := range a.Info.Have {
 			if prev, ok := seen[s]; ok {
 				return nil, fmt.Errorf("shard %d of %d given twice: %s and %s", s+1, a.Info.Shards, prev, p)
@@ -94,9 +98,6 @@ func loadShards(ctx context.Context, cmd *cobra.Command, paths []string) (*awd.A
 		if acc == nil {
 			acc = a
 			continue
-		}
-		if a.Info.Shards != acc.Info.Shards {
-			return nil, fmt.Errorf("%s is a shard of %d, %s of %d: not one analysis", p, a.Info.Shards, paths[0], acc.Info.Shards)
 		}
 		if err := acc.Merge(a); err != nil {
 			return nil, fmt.Errorf("%s and %s: %w", paths[0], p, err)

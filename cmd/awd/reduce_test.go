@@ -132,6 +132,10 @@ func TestCLIShardReduce(t *testing.T) {
 	if _, se, code := awdCmd(t, "analyze", p("t", "checkpoints", "epoch_0001.npz"), "--k", "30", "--shard", "2/3", "--out", p("e1"), "--quiet"); code != 0 {
 		t.Fatal(se)
 	}
+	// The whole analysis as its one shard: shard 1 of 1, not shard 1 of 3.
+	if _, se, code := awdCmd(t, "analyze", ck, "--k", "30", "--shard", "1/1", "--out", p("one"), "--quiet"); code != 0 {
+		t.Fatal(se)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -142,6 +146,8 @@ func TestCLIShardReduce(t *testing.T) {
 		{"other-k", []string{s1, p("k31", "shard_2_of_3.acc"), s3}, "the shards are of different analyses (config.k: 30 vs 31)"},
 		{"other-weights", []string{s1, p("e1", "shard_2_of_3.acc"), s3}, "the shards are of different analyses (epoch: 2 vs 1)"},
 		{"not-a-shard", []string{s1, ck}, "not a valid awd state file"},
+		{"other-count", []string{p("one", "shard_1_of_1.acc"), s1}, "is a shard of 3, " + p("one", "shard_1_of_1.acc") + " of 1: not one analysis"},
+		{"memory", []string{s1, s2, s3, "--mem", "1MiB"}, "more than the memory budget of 1.0 MiB"},
 		{"bad-flag", []string{"--shard", "4/3"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
