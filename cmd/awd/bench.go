@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/bench"
 	"github.com/awd-toolkit/awd/bench/openblas"
 	"github.com/awd-toolkit/awd/kernels"
@@ -105,6 +106,11 @@ func init() {
 			if err := positiveSizes("n", sizes, 1); err != nil {
 				return err
 			}
+			for _, n := range sizes { // A, B, C and a reference's C
+				if err := benchFits(fmt.Sprintf("gemm --n %d", n), 4*float64(n)*float64(n)); err != nil {
+					return err
+				}
+			}
 			b := newBencher(cmd.OutOrStdout(), benchTime)
 			for _, n := range sizes {
 				b.gemm(n, false)
@@ -123,6 +129,11 @@ func init() {
 			if err := positiveSizes("n", sizes32, 1); err != nil {
 				return err
 			}
+			for _, n := range sizes32 { // float32: half the words
+				if err := benchFits(fmt.Sprintf("sgemm --n %d", n), 2*float64(n)*float64(n)); err != nil {
+					return err
+				}
+			}
 			b := newBencher(cmd.OutOrStdout(), benchTime)
 			for _, n := range sizes32 {
 				b.gemm(n, true)
@@ -140,6 +151,13 @@ func init() {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := errors.Join(positiveSizes("n", dims, 1), positiveSizes("N", samples, 1)); err != nil {
 				return err
+			}
+			for _, N := range samples { // A, C and a reference's C
+				for _, n := range dims {
+					if err := benchFits(fmt.Sprintf("syrk --N %d --n %d", N, n), float64(N)*float64(n)+2*float64(n)*float64(n)); err != nil {
+						return err
+					}
+				}
 			}
 			b := newBencher(cmd.OutOrStdout(), benchTime)
 			for _, N := range samples {
@@ -287,6 +305,19 @@ func (b *bencher) print(r benchResult) {
 
 // positiveSizes checks that every value of the list flag name is at least
 // lo.
+// benchFits refuses a case whose operands (words float64 numbers, or
+// their bytes' worth) would not fit the memory budget (awd.MemoryBudget:
+// GOMEMLIMIT, else 90% of this machine's memory), before they are
+// allocated: an out-of-memory crash of the runtime is no answer.
+func benchFits(what string, words float64) error {
+	need, budget := 8*words*1.1, awd.MemoryBudget(0)
+	if need > float64(budget) {
+		return fmt.Errorf("%s needs about %s, more than the memory budget of %s (GOMEMLIMIT, else 90%% of this machine's memory)",
+			what, awd.FormatBytes(int64(min(need, 1<<62))), awd.FormatBytes(budget))
+	}
+	return nil
+}
+
 func positiveSizes(name string, v []int, lo int) error {
 	for _, x := range v {
 		if x < lo {

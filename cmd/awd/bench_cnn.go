@@ -58,6 +58,11 @@ and prints its rows below ours. awd itself never needs Python.`,
 			if n < 1 || batch < 1 {
 				return fmt.Errorf("--n %d, --batch %d: want at least 1", n, batch)
 			}
+			// float32 images (784 values each) and a batch's activations
+			// and gradients (about 60,000 values per sample).
+			if err := benchFits(fmt.Sprintf("cnn --n %d --batch %d", n, batch), (784*float64(n)+60000*float64(batch))/2); err != nil {
+				return err
+			}
 			w := cmd.OutOrStdout()
 			header := false
 			peaks := map[int]float64{}

@@ -63,6 +63,11 @@ is skipped above --gonum-max (it needs minutes at n = 2500) or with
 			if err := positiveSizes("n", sizes, 2); err != nil {
 				return err
 			}
+			for _, n := range sizes { // the matrix, vectors and work of two solvers
+				if err := benchFits(fmt.Sprintf("eig --n %d", n), 6*float64(n)*float64(n)); err != nil {
+					return err
+				}
+			}
 			for _, n := range sizes {
 				if k < 0 || k > n {
 					return fmt.Errorf("--k %d: want 0 (all pairs) up to --n %d", k, n)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -94,6 +95,10 @@ func randSym(n int) linalg.Dense {
 func runScaling(w io.Writer, n, gemmN, k int) error {
 	if n < 2 || gemmN < 1 || k < 1 || k > n {
 		return fmt.Errorf("--n %d, --gemm-n %d, --k %d: want n >= 2, gemm-n >= 1 and 1 <= k <= n", n, gemmN, k)
+	}
+	if err := errors.Join(benchFits(fmt.Sprintf("scaling --n %d", n), 8*float64(n)*float64(n)+2000*float64(n)),
+		benchFits(fmt.Sprintf("scaling --gemm-n %d", gemmN), 4*float64(gemmN)*float64(gemmN))); err != nil {
+		return err
 	}
 	p := slices.Max(benchThreads)
 	if p < 2 {

@@ -102,6 +102,14 @@ func TestBenchErrors(t *testing.T) {
 		{[]string{"eig", "--n", "-3"}, "--n -3"},
 		{[]string{"eig", "--n", "10", "--k", "11"}, "--k 11"},
 		{[]string{"scaling", "--n", "0"}, "--n 0"},
+		// Sizes beyond the memory budget are refused before allocating
+		// (the runtime's out-of-memory crash was the answer before).
+		{[]string{"gemm", "--n", "1000000", "--threads", "1"}, "gemm --n 1000000 needs about 32.0 TiB, more than the memory budget"},
+		{[]string{"sgemm", "--n", "2000000", "--threads", "1"}, "sgemm --n 2000000 needs about"},
+		{[]string{"syrk", "--N", "100000000", "--n", "100000", "--threads", "1"}, "syrk --N 100000000 --n 100000 needs about"},
+		{[]string{"eig", "--n", "300000", "--threads", "1"}, "eig --n 300000 needs about"},
+		{[]string{"scaling", "--n", "1000000", "--k", "10"}, "scaling --n 1000000 needs about"},
+		{[]string{"cnn", "--n", "1000000000", "--threads", "1"}, "cnn --n 1000000000 --batch 128 needs about"},
 	} {
 		out, err := runBench(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
