@@ -549,3 +549,21 @@ func TestAnalyzeDeadUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestBootstrapLevelChecked: a bootstrap level outside (0, 1) is refused
+// whenever it is set, with the bootstrap off too (a NaN level reached
+// results.json and broke its JSON); unset (0) without a bootstrap is fine.
+func TestBootstrapLevelChecked(t *testing.T) {
+	for _, tc := range []struct {
+		boot  int
+		level float64
+		ok    bool
+	}{{0, math.NaN(), false}, {0, 1.5, false}, {0, -0.1, false}, {3, 0, false}, {0, 0, true}, {0, 0.9, true}, {3, 0.9, true}} {
+		cfg := DefaultConfig("ce")
+		cfg.Extras.Bootstrap, cfg.Extras.BootstrapLevel = tc.boot, tc.level
+		err := cfg.Validate()
+		if (err == nil) != tc.ok || err != nil && !strings.Contains(err.Error(), "bootstrap-level") {
+			t.Errorf("bootstrap %d, level %v: %v", tc.boot, tc.level, err)
+		}
+	}
+}

@@ -87,7 +87,9 @@ func (c Config) validateParity() error {
 		return nn.BadOption("bootstrap", c.Extras.Bootstrap, "must be at least 0 (0: none)")
 	case c.Extras.Bootstrap > 0 && c.Extras.BootstrapShards < 2:
 		return nn.BadOption("bootstrap-groups", c.Extras.BootstrapShards, "must be at least 2")
-	case c.Extras.Bootstrap > 0 && !(c.Extras.BootstrapLevel > 0 && c.Extras.BootstrapLevel < 1):
+	case (c.Extras.Bootstrap > 0 || c.Extras.BootstrapLevel != 0) && !(c.Extras.BootstrapLevel > 0 && c.Extras.BootstrapLevel < 1):
+		// Checked whenever set, bootstrap or not: a NaN level reached the
+		// results file and broke its JSON.
 		return nn.BadOption("bootstrap-level", c.Extras.BootstrapLevel, "must be in (0, 1)")
 	case c.Extras.MLReps < 0:
 		return nn.BadOption("ml-reps", c.Extras.MLReps, "must be at least 0 (0: no goodness-of-fit test)")
