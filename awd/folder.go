@@ -361,7 +361,15 @@ func jsonDiff(a, b []byte) string {
 	if path == "" {
 		path = "settings"
 	}
-	return fmt.Sprintf("%s: %s here, %s asked", path, jsonText(x, "null"), jsonText(y, "null"))
+	xs, ys := jsonText(x, "null"), jsonText(y, "null")
+	if strings.HasSuffix(path, ".layer") { // "" is the model's default layer
+		for _, v := range []*string{&xs, &ys} {
+			if *v == `""` {
+				*v = "the default layer"
+			}
+		}
+	}
+	return fmt.Sprintf("%s: %s here, %s asked", path, xs, ys)
 }
 
 // decodeJSON decodes a JSON document keeping numbers as written (json.Number),

@@ -35,14 +35,16 @@ type RunConfig struct {
 }
 
 // Normalized checks cfg and returns it with the data normalised, the epoch
-// lists sorted and deduplicated, Train.Seed set from Seed, and the
-// analysis's loss and batch size those of the training.
+// lists sorted and deduplicated, Train.Seed set from Seed, the analysis's
+// loss and batch size those of the training, and its layer "" when it
+// names the model's default layer (so that naming it or not is one run).
 func (cfg RunConfig) Normalized() (RunConfig, error) {
 	var err error
 	if cfg.Data, err = cfg.Data.Normalized(); err != nil {
 		return cfg, err
 	}
-	if _, err := cfg.Model.Arch(cfg.Data); err != nil {
+	arch, err := cfg.Model.Arch(cfg.Data)
+	if err != nil {
 		return cfg, err
 	}
 	cfg.Train.Seed, cfg.Train.StartEpoch, cfg.Train.OnBatch = cfg.Seed, 0, nil
@@ -75,6 +77,13 @@ func (cfg RunConfig) Normalized() (RunConfig, error) {
 	an.Loss, an.Batch = cfg.Train.Loss.String(), cfg.Train.Batch
 	if err := an.Validate(); err != nil {
 		return cfg, err
+	}
+	// The model's default layer named is the default layer: one run
+	// whether it is named or not (a folder records it as "").
+	if an.Layer != "" {
+		if m, err := nn.NewModel(arch, 1); err == nil && an.Layer == m.DefaultLayer() {
+			an.Layer = ""
+		}
 	}
 	cfg.Analysis = &an
 	if k, p := len(cfg.Data.Classes), cfg.Data.PerClass; p > 0 && k*(p/2) < an.Batch {

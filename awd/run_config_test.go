@@ -41,3 +41,37 @@ func TestRunConfigAnalysisOfTheTraining(t *testing.T) {
 		t.Fatalf("an empty analysis loss: %v, loss %q", err, got.Analysis.Loss)
 	}
 }
+
+// TestRunConfigDefaultLayer: naming the model's default layer is the same
+// run as leaving it empty (the folder of one is resumed by the other);
+// another layer is kept.
+func TestRunConfigDefaultLayer(t *testing.T) {
+	for _, tc := range []struct {
+		model        nn.ModelSpec
+		layer, other string
+	}{
+		{nn.ModelSpec{Kind: "mlp", Widths: []int{8, 8}}, "fc2", "fc1"},
+		{nn.ModelSpec{Kind: "cnn"}, "fc", "classifier"},
+	} {
+		an := DefaultConfig("ce")
+		an.K = 5
+		cfg := RunConfig{
+			Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: 60, Seed: 1},
+			Model:     tc.model,
+			Seed:      1,
+			Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
+			AnalyzeAt: []int{3},
+			Analysis:  &an,
+		}
+		for layer, want := range map[string]string{"": "", tc.layer: "", tc.other: tc.other} {
+			an.Layer = layer
+			got, err := cfg.Normalized()
+			if err != nil {
+				t.Fatalf("%s layer %q: %v", tc.model.Kind, layer, err)
+			}
+			if got.Analysis.Layer != want {
+				t.Errorf("%s layer %q: normalised to %q, want %q", tc.model.Kind, layer, got.Analysis.Layer, want)
+			}
+		}
+	}
+}
