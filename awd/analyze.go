@@ -83,14 +83,20 @@ func (c Config) Validate() error {
 	case c.Memory < 0:
 		return nn.BadOption("mem", c.Memory, "must be positive")
 	}
-	for _, name := range c.AlignWith {
+	for i, name := range c.AlignWith {
 		if !slices.Contains([]string{NameC, NameCAWD, NameCPair, NameCPair2, NameCMb, NameM2}, name) {
 			return nn.BadOption("align-with", name, "unknown covariance (known: C, C_awd, C_pair, C_pair2, C_mb, M2)")
 		}
+		if slices.Contains(c.AlignWith[:i], name) {
+			return nn.BadOption("align-with", strings.Join(c.AlignWith, ","), "%s given twice", name)
+		}
 	}
-	for _, name := range c.Interventions {
+	for i, name := range c.Interventions {
 		if !slices.Contains(Interventions, name) && name != InterventionNone {
 			return nn.BadOption("suppress", name, "unknown intervention (known: %s)", strings.Join(Interventions, ", "))
+		}
+		if slices.Contains(c.Interventions[:i], name) {
+			return nn.BadOption("suppress", strings.Join(c.Interventions, ","), "%s given twice", name)
 		}
 	}
 	if err := c.validateParity(); err != nil {

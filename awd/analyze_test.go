@@ -567,3 +567,18 @@ func TestBootstrapLevelChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestListsGivenTwice: an intervention or an aligned covariance listed
+// twice is refused (the suppression ran twice and was listed twice).
+func TestListsGivenTwice(t *testing.T) {
+	cfg := DefaultConfig("ce")
+	cfg.Interventions = []string{InterventionRank1, InterventionRank1}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "rank1 given twice") {
+		t.Errorf("interventions twice: %v", err)
+	}
+	cfg = DefaultConfig("ce")
+	cfg.AlignWith = []string{NameC, NameM2, NameC}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "C given twice") {
+		t.Errorf("align-with twice: %v", err)
+	}
+}
