@@ -2,6 +2,7 @@ package awd
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,7 +82,11 @@ func ReadReport(path string) (*Report, error) {
 		SchemaVersion *int `json:"schema_version"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, fmt.Errorf("%s: not a results JSON: %w", path, err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("%s: not a results file (its JSON is %s, not an object)", path, te.Value)
+		}
+		return nil, fmt.Errorf("%s: not a results file: %w", path, err)
 	}
 	if probe.SchemaVersion == nil {
 		return nil, fmt.Errorf("%s: field schema_version is missing", path)

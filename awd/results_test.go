@@ -127,7 +127,8 @@ func TestReadReportErrors(t *testing.T) {
 	for _, c := range []struct {
 		name, body, want string
 	}{
-		{"not-json", "{", "not a results JSON"},
+		{"not-json", "{", "not a results file: unexpected end of JSON input"},
+		{"array", "[]", "not a results file (its JSON is array, not an object)"},
 		{"no-version", `{"checkpoints": []}`, "schema_version is missing"},
 		{"other-version", `{"schema_version": 7}`, "schema_version is 7"},
 		{"no-analysis", `{"schema_version": 1, "checkpoints": [{"epoch": 3}]}`, "checkpoints[0].analysis"},

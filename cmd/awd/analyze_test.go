@@ -71,6 +71,11 @@ func TestCLITableLayers(t *testing.T) {
 	if _, se, code := awdCmd(t, "table", filepath.Join(dir, "t", "metrics.jsonl")); code != 1 || !strings.HasPrefix(se, "awd: table reads a sweep folder or sweep file, or results .json files: ") {
 		t.Errorf("table metrics.jsonl: exit %d\n%s", code, se)
 	}
+	// The results of a training alone have no analysis: nothing to
+	// tabulate is an error, not an empty table and exit status 0.
+	if _, se, code := awdCmd(t, "table", filepath.Join(dir, "t", "results.json")); code != 1 || !strings.Contains(se, "awd: nothing to tabulate: none of them holds an analysed checkpoint") {
+		t.Errorf("table of a training's results: exit %d\n%s", code, se)
+	}
 }
 
 // TestCLITableProtocols: awd table averages the analyses of checkpoints

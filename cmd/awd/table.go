@@ -78,6 +78,17 @@ func tableCommand(cmd *cobra.Command, o *options, args []string) error {
 	}
 	t := awd.MakeTable(reps, names, covs)
 	t.CI = o.ci
+	if len(t.Rows) == 0 {
+		// An empty table with exit status 0 reads as success.
+		why := "none of them holds an analysed checkpoint (results of awd train alone have none)"
+		if len(reps) == 0 {
+			why = "no job of the sweep has finished yet"
+		}
+		for _, n := range append(notes, t.Notes...) {
+			fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
+		}
+		return fmt.Errorf("nothing to tabulate: %s", why)
+	}
 	if o.csv {
 		s, err := t.CSV()
 		if err != nil {
