@@ -178,6 +178,17 @@ func checkpointFigures(ck awd.Checkpoint, npzPath, dir, tag string) (files, note
 	if arr["H_eigenvalues"] == nil {
 		return nil, []string{fmt.Sprintf("epoch %d: %s has no H_eigenvalues; its figures skipped", ck.Epoch, npzPath)}, nil
 	}
+	// The arrays must be this analysis's: its k eigenvalues, the first and
+	// last as the results file records them (a file copied from another
+	// analysis was drawn under this one's title and fits).
+	if h, sp := arr["H_eigenvalues"], r.Spectrum; len(h) != r.K || len(h) > 0 && (h[0] != sp.Lambda1 || h[len(h)-1] != sp.LambdaK) {
+		first, last := math.NaN(), math.NaN()
+		if len(h) > 0 {
+			first, last = h[0], h[len(h)-1]
+		}
+		return nil, []string{fmt.Sprintf("epoch %d: %s holds the arrays of another analysis (%d eigenvalues from %.6g to %.6g; the results record k=%d from %.6g to %.6g); its figures skipped",
+			ck.Epoch, npzPath, len(h), first, last, r.K, sp.Lambda1, sp.LambdaK)}, nil
+	}
 	for _, name := range names[1:] {
 		if v, ok := arr[name]; ok && !strings.HasPrefix(name, "supp_") && len(v) != len(arr["H_eigenvalues"]) {
 			notes = append(notes, fmt.Sprintf("epoch %d: %s has %d values for %d eigenvalues; drawn over the first %d",

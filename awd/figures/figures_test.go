@@ -20,6 +20,9 @@ func report(t *testing.T, dir string, lambda, c []float64, rhoBlock int) *awd.Re
 	t.Helper()
 	r := &awd.Result{Dataset: "mnist", Model: "mlp", Layer: "fc2", Loss: "ce", Batch: 10, K: len(lambda),
 		Fits: map[string]awd.Fit{}, Spectrum: awd.SpectrumSummary{Sigma2: 0.1}}
+	if len(lambda) > 0 {
+		r.Spectrum.Lambda1, r.Spectrum.LambdaK = lambda[0], lambda[len(lambda)-1]
+	}
 	if len(lambda) == len(c) {
 		if f, err := awd.FitPowerLaw(lambda, c); err == nil {
 			r.Fits[awd.NameC] = f
@@ -157,4 +160,24 @@ func FuzzArrays(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestDrawOtherArrays: an arrays file of another analysis put in place of
+// this one's (copied by hand) is not drawn under this analysis's title and
+// fits: a note says so.
+func TestDrawOtherArrays(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	rep := report(t, dir, []float64{4, 2, 1, 0.5}, []float64{8, 3, 1, 0.2}, 3)
+	report(t, other, []float64{5, 3, 2, 1, 0.5}, []float64{9, 4, 2, 1, 0.3}, 3)
+	b, err := os.ReadFile(filepath.Join(other, "arrays_epoch0001.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "arrays_epoch0001.npz"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"))
+	if err != nil || len(files) != 0 || len(notes) != 1 || !strings.Contains(notes[0], "holds the arrays of another analysis (5 eigenvalues from 5 to 0.5; the results record k=4 from 4 to 0.5)") {
+		t.Errorf("files %v, notes %v, err %v", files, notes, err)
+	}
 }
