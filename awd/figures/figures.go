@@ -488,6 +488,16 @@ func heat(m linalg.Dense, title string) *plot.Plot {
 	return p
 }
 
+// barSE is the half-length of a gamma's error bar: its SE, or none (0)
+// for a NaN, negative or absurd one (an SE of 1e308 made the axis's range
+// overflow to Inf and the tick search never end).
+func barSE(se float64) float64 {
+	if !(se >= 0 && se <= 1e100) {
+		return 0
+	}
+	return se
+}
+
 func gammaEpochs(rep *awd.Report) *plot.Plot {
 	p := plot.New()
 	r0 := rep.Checkpoints[0].Analysis
@@ -500,10 +510,7 @@ func gammaEpochs(rep *awd.Report) *plot.Plot {
 		for _, ck := range rep.Checkpoints {
 			if f, ok := ck.Analysis.Fits[name]; ok && !math.IsNaN(f.Gamma) && !math.IsInf(f.Gamma, 0) {
 				xy = append(xy, plotter.XY{X: float64(ck.Epoch), Y: f.Gamma})
-				se := float64(f.SE)
-				if math.IsNaN(se) {
-					se = 0
-				}
+				se := barSE(float64(f.SE))
 				errs = append(errs, struct{ Low, High float64 }{se, se})
 			}
 		}
@@ -573,10 +580,7 @@ func gammaLayers(rep *awd.Report, e int) *plot.Plot {
 			}
 			if f, ok := series.fit(ck.Analysis); ok && !math.IsNaN(f.Gamma) && !math.IsInf(f.Gamma, 0) {
 				xy = append(xy, plotter.XY{X: float64(i), Y: f.Gamma})
-				se := float64(f.SE)
-				if math.IsNaN(se) {
-					se = 0
-				}
+				se := barSE(float64(f.SE))
 				errs = append(errs, struct{ Low, High float64 }{se, se})
 			}
 			i++

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/linalg"
@@ -179,5 +180,27 @@ func TestDrawOtherArrays(t *testing.T) {
 	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"))
 	if err != nil || len(files) != 0 || len(notes) != 1 || !strings.Contains(notes[0], "holds the arrays of another analysis (5 eigenvalues from 5 to 0.5; the results record k=4 from 4 to 0.5)") {
 		t.Errorf("files %v, notes %v, err %v", files, notes, err)
+	}
+}
+
+// TestGammaEpochsAbsurdSE: an SE of 1e308 or Inf in a results file (edited
+// by hand) made the error bars' range overflow and drawing never end; such
+// bars are left out and the figure is drawn.
+func TestGammaEpochsAbsurdSE(t *testing.T) {
+	var rep awd.Report
+	for e, se := range []float64{1e308, 0.02, 0.01} {
+		r := &awd.Result{Dataset: "mnist", Model: "mlp", Layer: "fc2", Loss: "ce",
+			Fits: map[string]awd.Fit{awd.NameC: {Gamma: 1.2, SE: awd.Float(se)}, awd.NameCAWD: {Gamma: 1.1, SE: awd.Float(se)}}}
+		rep.Checkpoints = append(rep.Checkpoints, awd.Checkpoint{Epoch: e + 1, Analysis: r})
+	}
+	done := make(chan error, 1)
+	go func() { done <- gammaEpochs(&rep).Save(300, 200, filepath.Join(t.TempDir(), "g.png")) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("drawing gamma over epochs with an SE of 1e308 did not end in a minute")
 	}
 }
