@@ -158,4 +158,12 @@ func TestFolderErrorsSayRemedies(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "results.json"), []byte("{"), 0o644)
 	_, err = Run(context.Background(), run, dir, RunOptions{Command: "train"})
 	check("a damaged report", err, StartOver)
+	// A folder of the user's where the run writes a file: a fresh start
+	// keeps it, so it cannot be the remedy.
+	dir = filepath.Join(t.TempDir(), "run")
+	os.MkdirAll(filepath.Join(dir, "results.json"), 0o755)
+	for _, fresh := range []bool{false, true} {
+		_, err = Run(context.Background(), run, dir, RunOptions{Command: "train", Fresh: fresh})
+		check(fmt.Sprintf("a folder named results.json (fresh %v)", fresh), err, NewFolder)
+	}
 }

@@ -208,6 +208,11 @@ func (r *runner) epochPath(e int) string {
 // report if the folder holds them (checking that both are this run's), and
 // runs the analyses a kill left owed.
 func (r *runner) resume(ctx context.Context) error {
+	for _, p := range append([]string{r.lastPath(), r.folder.Path("final.npz"), r.folder.Path("results.json")}, r.keptPaths()...) {
+		if err := notAFile(p); err != nil {
+			return err
+		}
+	}
 	for _, p := range append([]string{r.lastPath(), r.folder.Path("final.npz")}, r.keptPaths()...) {
 		if _, err := nn.RecoverCheckpoint(p); err != nil {
 			return folderError(StartOver, "resume: %w", err)
@@ -317,6 +322,20 @@ func (r *runner) loadOwn(path string) (*nn.Model, *nn.CheckpointMeta, error) {
 
 func sameArch(a, b nn.Arch) bool {
 	return a.Model == b.Model && a.In == b.In && a.Outputs == b.Outputs && slices.Equal(a.Widths, b.Widths)
+}
+
+// notAFile refuses something other than a file (a folder of the user's,
+// which a fresh start keeps) where the run writes one of its files:
+// neither resuming nor starting over can write there.
+func notAFile(path string) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		what := "not a regular file"
+		if fi.IsDir() {
+			what = "a folder"
+		}
+		return folderError(NewFolder, "%s is %s, where the run writes its file: move it away", path, what)
+	}
+	return nil
 }
 
 // readReport loads results.json when it exists, checks it is this run's,
