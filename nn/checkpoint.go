@@ -213,21 +213,33 @@ func writeNPY(w io.Writer, shape []int, data []float32) error {
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint, or an .npz
 // converted from a PyTorch state_dict with no JSON beside it (then the
 // architecture is inferred from the names and shapes, see InferArch, and
-// meta is nil). It checks the JSON's schema and checksum, every parameter's
-// presence, shape and finiteness, and says what is wrong.
+// meta is nil). The JSON is the one beside path, or beside the file a
+// link at path points to. It checks the JSON's schema and checksum, every
+// parameter's presence, shape and finiteness, and says what is wrong.
 func LoadCheckpoint(path string) (*Model, *CheckpointMeta, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	var meta *CheckpointMeta
-	if js, err := os.ReadFile(MetaPath(path)); err == nil {
+	mp := MetaPath(path)
+	js, err := os.ReadFile(mp)
+	if errors.Is(err, os.ErrNotExist) {
+		// A link to a checkpoint: its JSON is beside the target (without
+		// it the checkpoint read as a bare PyTorch one, of other data).
+		if target, terr := filepath.EvalSymlinks(path); terr == nil && target != path {
+			if tjs, terr := os.ReadFile(MetaPath(target)); terr == nil {
+				mp, js, err = MetaPath(target), tjs, nil
+			}
+		}
+	}
+	if err == nil {
 		if meta, err = decodeMeta(js); err != nil {
-			return nil, nil, fmt.Errorf("checkpoint %s: %w", MetaPath(path), err)
+			return nil, nil, fmt.Errorf("checkpoint %s: %w", mp, err)
 		}
 		sum := sha256.Sum256(data)
 		if got := hex.EncodeToString(sum[:]); got != meta.NPZSHA256 {
-			return nil, nil, fmt.Errorf("checkpoint %s: sha256 %s, but %s records %s (file damaged or replaced)", path, got, MetaPath(path), meta.NPZSHA256)
+			return nil, nil, fmt.Errorf("checkpoint %s: sha256 %s, but %s records %s (file damaged or replaced)", path, got, mp, meta.NPZSHA256)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("checkpoint: %w", err)

@@ -102,3 +102,23 @@ func TestNPYHeaderLayouts(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointThroughLink: a link to a checkpoint reads the JSON beside
+// its target (it was read as a bare PyTorch checkpoint without one, and
+// awd analyze then took another subset of the data).
+func TestCheckpointThroughLink(t *testing.T) {
+	m := testModels(t)["mlp"]
+	dir, other := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "final.npz")
+	if err := SaveCheckpoint(path, m, CheckpointMeta{Epoch: 7, Layer: "fc1"}); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(other, "ck.npz")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	_, meta, err := LoadCheckpoint(link)
+	if err != nil || meta == nil || meta.Epoch != 7 || meta.Layer != "fc1" {
+		t.Fatalf("through a link: meta %+v, err %v", meta, err)
+	}
+}
