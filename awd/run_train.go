@@ -162,6 +162,24 @@ func (r *runner) analyse(ctx context.Context, e int, m *nn.Model, l EpochLog, fi
 	if cfg.Layer == "" {
 		cfg.Layer = m.DefaultLayer()
 	}
+	// One path for every epoch of a run. The memory budget is not a
+	// setting of the run, so a resume with a smaller one would analyse the
+	// later epochs matrix-free (no commutator, no suppression) beside
+	// dense earlier ones: refused. After matrix-free epochs the later ones
+	// stay matrix-free, whatever the budget.
+	for _, c := range r.rep.Checkpoints {
+		if c.Epoch == e || c.Analysis == nil {
+			continue
+		}
+		if c.Analysis.Config.MatrixFree {
+			cfg.MatrixFree = true
+		} else if fc, err := cfg.ForModel(m); err == nil {
+			if why := MatrixFreeReason(m, fc, r.train.N, r.train.Dim()); why != "" {
+				return folderError(StartOver, "analysis of epoch %d: %s, but epoch %d of this run was analysed on the dense path, and a run analyses every epoch one way: give it the budget it had", e, why, c.Epoch)
+			}
+		}
+		break
+	}
 	info, _ := m.LayerInfo(cfg.Layer)
 	r.opt.Log("epoch %d: analysing %s (d=%d, k=%d)", e, cfg.Layer, info.D(), cfg.K)
 	res, err := Analyze(ctx, m, r.train, cfg, r.opt.Progress)
