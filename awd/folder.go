@@ -55,6 +55,10 @@ type Folder struct {
 // the folder.
 var ErrFolderBusy = errors.New("output folder in use")
 
+// SweepManifest is the file that marks a sweep's folder (package sweep
+// writes it): no command's output folder may be one.
+const SweepManifest = "sweep.json"
+
 // Remedy is what can be done about an output folder that a command refuses
 // to resume or to write into (FolderError).
 type Remedy int
@@ -156,6 +160,12 @@ func OpenFolder(dir, command string, config any, fresh bool, inputs ...string) (
 	cfg, err := json.Marshal(config)
 	if err != nil {
 		return nil, err
+	}
+	// A sweep's folder (package sweep) is its own: its runs live in
+	// jobs/<id>/run. A fresh start keeps what is not awd's output, so it
+	// is no remedy.
+	if _, err := os.Stat(filepath.Join(dir, SweepManifest)); err == nil {
+		return nil, folderError(NewFolder, "%s is the folder of a sweep (it holds %s)", dir, SweepManifest)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)

@@ -140,6 +140,13 @@ func TestFolderErrorsSayRemedies(t *testing.T) {
 	os.Remove(filepath.Join(dir, OwnerFile))
 	_, err = OpenFolder(dir, "run", cfg, false)
 	check("files without an owner", err, OtherFolder)
+	sw := filepath.Join(t.TempDir(), "sweep")
+	os.MkdirAll(sw, 0o755)
+	os.WriteFile(filepath.Join(sw, SweepManifest), []byte("{}"), 0o644)
+	for _, fresh := range []bool{false, true} {
+		_, err = OpenFolder(sw, "run", cfg, fresh)
+		check(fmt.Sprintf("a sweep's folder (fresh %v)", fresh), err, NewFolder)
+	}
 	if SayRemedy(nil, Remedy.String) != nil {
 		t.Error("SayRemedy(nil) is not nil")
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/internal/atomicfile"
 )
 
@@ -33,7 +34,7 @@ const SchemaVersion = 1
 //	slurm/<n>/            the scripts, task lists and Slurm output of submission n
 //	tables/               the tables and figures of `awd sweep collect` (tables/.lock: held while they are written)
 const (
-	manifestFile = "sweep.json"
+	manifestFile = awd.SweepManifest
 	configCopy   = "sweep.yaml"
 	jobsDir      = "jobs"
 	jobFile      = "job.json"
@@ -134,6 +135,15 @@ func Prepare(cfg *Config) (*Sweep, error) {
 		return nil, err
 	}
 	dir := cfg.Dir()
+	// The output folder of a command (a run, an analysis) is not a
+	// sweep's: the sweep's files would mix with the command's.
+	if b, err := os.ReadFile(filepath.Join(dir, awd.OwnerFile)); err == nil {
+		var o awd.Owner
+		if json.Unmarshal(b, &o) == nil && o.Command != "" {
+			return nil, fmt.Errorf("%s holds the output of `awd %s` (%s): choose another out", dir, o.Command, awd.OwnerFile)
+		}
+		return nil, fmt.Errorf("%s holds the output of an awd command (%s): choose another out", dir, awd.OwnerFile)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, jobsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("sweep folder: %w", err)
 	}

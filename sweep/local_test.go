@@ -819,3 +819,27 @@ func TestDamagedRecordsRewritten(t *testing.T) {
 		t.Errorf("sweep.json of another version: %v", err)
 	}
 }
+
+// TestPrepareRefusesCommandFolder: a sweep whose out is the output folder
+// of a command (here a run's) is refused: its jobs/, sweep.json and
+// tables/ would mix with the run's files.
+func TestPrepareRefusesCommandFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	if err := os.WriteFile(path, []byte(strings.TrimLeft(minimal, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.Dir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(cfg.Dir(), awd.OwnerFile), []byte(`{"schema": 1, "command": "run"}`), 0o644)
+	if _, err := Prepare(cfg); err == nil || !strings.Contains(err.Error(), "holds the output of `awd run`") {
+		t.Errorf("a run's folder as the sweep's out: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Dir(), jobsDir)); err == nil {
+		t.Error("jobs/ made in the run's folder")
+	}
+}
