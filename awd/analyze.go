@@ -203,6 +203,9 @@ func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config,
 	}
 	if c, err := cfg.ForModel(model); err == nil {
 		if why := MatrixFreeReason(model, c, data.N, data.Dim()); why != "" {
+			if err := noBootstrap(c, "it runs matrix-free ("+why+")"); err != nil {
+				return nil, fmt.Errorf("analyze: %w", err)
+			}
 			r, err := AnalyzeMatrixFree(ctx, model, data, c, prog)
 			if err != nil {
 				return nil, err

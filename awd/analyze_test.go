@@ -582,3 +582,30 @@ func TestListsGivenTwice(t *testing.T) {
 		t.Errorf("align-with twice: %v", err)
 	}
 }
+
+// TestBootstrapNeedsDensePath: a bootstrap asked of an analysis that runs
+// matrix-free (asked for, or over the memory budget) is refused; it was
+// skipped with a note inside the results.
+func TestBootstrapNeedsDensePath(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 3)
+	cfg := smallConfig("ce", 10, 10)
+	cfg.Extras.Bootstrap = 3
+	mf := cfg
+	mf.MatrixFree = true
+	if _, err := Analyze(context.Background(), model, sub, mf, nil); err == nil || !strings.Contains(err.Error(), "bootstrap=3: needs the dense path") {
+		t.Errorf("bootstrap, matrix-free asked: %v", err)
+	}
+	over := cfg
+	c, err := cfg.ForModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, in, _ := model.LayerShape(c.Layer)
+	over.Memory = MemoryEstimate(m, in, model.Arch.Outputs, sub.N, sub.Dim(), c) - 1
+	if _, err := Analyze(context.Background(), model, sub, over, nil); err == nil || !strings.Contains(err.Error(), "it runs matrix-free (the dense path needs about") {
+		t.Errorf("bootstrap over the dense budget: %v", err)
+	}
+	if err := Preflight(model, sub, over, nil, 0, 0); err == nil || !strings.Contains(err.Error(), "needs the dense path") {
+		t.Errorf("Preflight: %v", err)
+	}
+}

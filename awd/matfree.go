@@ -151,6 +151,9 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	if err := checkSamples(model, data); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
+	if err := noBootstrap(cfg, "it is matrix-free"); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
 	L := model.Arch.Outputs
 
 	tPairs := time.Now()

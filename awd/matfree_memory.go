@@ -141,8 +141,21 @@ func (p mfPlan) jacobianCache(need, budget, avail int64) int64 {
 // layers fits the memory budget for n samples (an upper bound on those
 // that enter the AWD batches).
 func matFreeFits(model *nn.Model, layers []string, n int, cfg Config) error {
+	if err := noBootstrap(cfg, "it is matrix-free"); err != nil {
+		return err
+	}
 	_, err := matFreeNeed(model, layers, n, cfg)
 	return err
+}
+
+// noBootstrap refuses a bootstrap asked of a matrix-free analysis (why
+// says why it is one): its groups' sums are d x d matrices, which that
+// path never forms. A note in the results was all it got.
+func noBootstrap(cfg Config, why string) error {
+	if cfg.boot() {
+		return nn.BadOption("bootstrap", cfg.Extras.Bootstrap, "needs the dense path (d x d sums per group), and this analysis cannot take it: %s", why)
+	}
+	return nil
 }
 
 // matFreeMemoryError says how much the analysis needs, the budget and the
