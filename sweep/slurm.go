@@ -68,6 +68,27 @@ type Submission struct {
 	Submitted     time.Time `json:"submitted,omitzero"`
 }
 
+// sbatchOutput is the value of an #SBATCH --output line for the file
+// name (a Slurm pattern, %A, %a, %j) in the folder dir. sbatch reads an
+// #SBATCH line's argument up to a blank or an unquoted '#' (the rest is a
+// comment); double quotes group, and a backslash escapes the next
+// character (Slurm 22.05 honours it inside quotes only). So the path is
+// double-quoted with its '"' and '\' escaped, and its '%' doubled (Slurm
+// expands % in --output): a folder with a blank, a quote or '#' in its
+// path was cut there.
+func sbatchOutput(dir, name string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range strings.ReplaceAll(dir, "%", "%%") + string(filepath.Separator) + name {
+		if r == '"' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
 // shellQuote quotes s for bash.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -188,7 +209,7 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 		fmt.Fprintf(&b, "#SBATCH --array=0-%d%s\n", len(a.Jobs)-1, throttle)
 		fmt.Fprintf(&b, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", sh.threads)
 		fmt.Fprintf(&b, "#SBATCH --mem=%s\n#SBATCH --time=%s\n", sh.memory, sh.time)
-		fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, fmt.Sprintf("array%d-%%A_%%a.out", i+1)))
+		fmt.Fprintf(&b, "#SBATCH --output=%s\n", sbatchOutput(dir, fmt.Sprintf("array%d-%%A_%%a.out", i+1)))
 		common(&b)
 		if sh.phase == 1 {
 			fmt.Fprintf(&b, "# Analysis shards: submitted with --dependency=afterok on the arrays that train their jobs.\n")
@@ -209,7 +230,7 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 	fmt.Fprintf(&b, "#SBATCH --job-name=awd-%s-collect\n", s.Manifest.Name)
 	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n")
 	fmt.Fprintf(&b, "#SBATCH --mem=%s\n#SBATCH --time=%s\n", cmpOr(opt.CollectMemory, "2G"), cmpOr(opt.CollectTime, "1:00:00"))
-	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, "collect-%j.out"))
+	fmt.Fprintf(&b, "#SBATCH --output=%s\n", sbatchOutput(dir, "collect-%j.out"))
 	common(&b)
 	fmt.Fprintf(&b, "# Submitted with --dependency=afterok on the arrays: runs once every task succeeded,\n")
 	fmt.Fprintf(&b, "# reduces the analysis shards of sharded jobs and writes the tables.\n")

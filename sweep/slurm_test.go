@@ -46,7 +46,16 @@ func TestSlurmArrayAndCollect(t *testing.T) {
 	if os.Getenv("SLURM_CONF") == "" {
 		t.Fatal("SLURM_CONF is not set: run scripts/test-slurm.sh")
 	}
-	s := prepare(t, minimal)
+	// A folder with a blank, a quote and '#' in its path: sbatch reads the
+	// #SBATCH lines' paths whole only escaped (sbatchOutput).
+	parent := filepath.Join(t.TempDir(), "it's a #sweep")
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := prepareAt(filepath.Join(parent, "s.yaml"), minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bad := s.Jobs[2].ID
 	t.Setenv("SWEEP_TEST_JOB", "1") // sbatch passes the environment on to the tasks
 	t.Setenv("SWEEP_TEST_FAIL", bad)
@@ -54,6 +63,9 @@ func TestSlurmArrayAndCollect(t *testing.T) {
 	sub, err := WriteSlurm(s, s.Jobs, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(sub.Dir, "it's a #sweep") {
+		t.Fatalf("submission folder %s", sub.Dir)
 	}
 	script, _ := os.ReadFile(sub.Arrays[0].Script)
 	for _, want := range []string{"#SBATCH --array=0-7%4\n", "#SBATCH --cpus-per-task=1\n", "#SBATCH --mem=4G\n", "#SBATCH --time=4:00:00\n", " sweep run-job "} {
@@ -101,6 +113,9 @@ func TestSlurmArrayAndCollect(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantLog := filepath.Join(sub.Dir, "array1-"+sub.Arrays[0].ID+"_2.out")
+	if _, err := os.Stat(wantLog); err != nil {
+		t.Errorf("Slurm's task log is not where the script says: %v", err)
+	}
 	if !strings.Contains(st.String(), "failed  "+bad) || !strings.Contains(st.String(), "(Slurm: "+wantLog+")") ||
 		!strings.Contains(st.String(), "loss is NaN at epoch 3") {
 		t.Errorf("status:\n%s", st.String())
