@@ -193,6 +193,11 @@ func shardable(o *options, model *nn.Model, cfg awd.Config) error {
 }
 
 func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
+	// --layers analyses its own layers: a --layer beside it would be
+	// dropped without a word.
+	if fs := cmd.Flags(); fs.Changed("layer") && fs.Changed("layers") {
+		return fmt.Errorf("--layer %s with --layers %s: give one of them (--layers analyses the layers it lists)", o.layer, o.layers)
+	}
 	// Signals first: a SIGTERM while the data loads ends the command with
 	// a message, not silently.
 	ctx, stop := signalContext()
@@ -410,7 +415,7 @@ func layerList(s string, model *nn.Model) ([]string, error) {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(f); f == "" {
-			continue
+			return nil, fmt.Errorf("--layers %q: an empty name (names are separated by single commas)", s)
 		}
 		if _, err := model.LayerInfo(f); err != nil {
 			return nil, fmt.Errorf("--layers %s: %v", s, err)

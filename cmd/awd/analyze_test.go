@@ -23,6 +23,9 @@ func TestCLIAnalyzeRefusesBeforeClaiming(t *testing.T) {
 		{[]string{"--per-class", "9000"}, "class 0 has 5923 samples, 9000 asked"},
 		{[]string{"--batch", "200"}, "--batch 200: the 300 analysis samples form 150 same-class couples, fewer than the 200 of one pair"},
 		{[]string{"--layers", "fc2,fc2"}, "--layers fc2: listed twice"},
+		{[]string{"--layers", "fc1,"}, `--layers "fc1,": an empty name`},
+		{[]string{"--layer", "fc1", "--layers", "fc2"}, "--layer fc1 with --layers fc2: give one of them"},
+		{[]string{"--bootstrap", "3", "--matrix-free"}, "--bootstrap 3: needs the dense path"},
 		{[]string{"--mem", "1KiB"}, "more than the memory budget of 1.0 KiB"},
 		{[]string{"--shard", "1/16"}, "--shard 1/16: there are 15 batch pairs, so at most 15 shards (of 16, some would hold no batch pair)"},
 		// Not only the first shard: every shard of too many is refused (16/16
