@@ -194,7 +194,7 @@ func TestTableCI(t *testing.T) {
 	if ci.BootN != 2 || math.Abs(ci.BootSE-math.Sqrt((0.03*0.03+0.04*0.04)/2)) > 1e-15 || ci.KLow != 1.1 || ci.KHigh != 1.2 {
 		t.Fatalf("CI %+v", ci)
 	}
-	if md := tb.Markdown(); !strings.Contains(md, "[boot se 0.035; k/2..k: 1.100-1.200]") {
+	if md := tb.Markdown(); !strings.Contains(md, "[boot se 0.035; k/2..k: 1.100 to 1.200]") {
 		t.Errorf("markdown:\n%s", md)
 	}
 	if csv, _ := tb.CSV(); !strings.Contains(csv, "gamma_C_ce_boot_se") || !strings.Contains(csv, "0.0354,1.1000,1.2000") {

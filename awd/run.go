@@ -238,7 +238,11 @@ func (r *runner) resume(ctx context.Context) error {
 	if err := r.checkWritten(); err != nil {
 		return err
 	}
-	r.opt.Log("resuming %s at epoch %d (%d analyses done)", r.folder.Dir, r.start, len(r.rep.Checkpoints))
+	if r.cfg.Analysis != nil {
+		r.opt.Log("resuming %s at epoch %d (%d of %d analyses done)", r.folder.Dir, r.start, len(r.rep.Checkpoints), len(r.cfg.AnalyzeAt))
+	} else {
+		r.opt.Log("resuming %s at epoch %d", r.folder.Dir, r.start)
+	}
 	for _, e := range r.cfg.AnalyzeAt {
 		if e <= r.start && !r.analysed(e) {
 			m, _, err := r.loadOwn(r.epochPath(e))

@@ -524,7 +524,7 @@ func (c CellCI) text() string {
 		parts = append(parts, fmt.Sprintf("boot se %.3f", c.BootSE))
 	}
 	if !math.IsNaN(c.KLow) {
-		parts = append(parts, fmt.Sprintf("k/2..k: %.3f-%.3f", c.KLow, c.KHigh))
+		parts = append(parts, fmt.Sprintf("k/2..k: %.3f to %.3f", c.KLow, c.KHigh)) // "-0.1--0.2" read badly
 	}
 	if len(parts) == 0 {
 		return ""

@@ -477,7 +477,7 @@ func loadCIFAR10(dir string, mean, std [3]float32, withTest bool) (train, test *
 		dir = os.Getenv("AWD_CIFAR10_DIR")
 	}
 	if dir == "" {
-		return nil, nil, errors.New("cifar10: no directory given (the binary version: data_batch_1.bin .. test_batch.bin)")
+		return nil, nil, errors.New("cifar10: no folder given: CIFAR-10 does not ship with awd; give the folder of its binary version (data_batch_1.bin .. test_batch.bin) as DataSpec.Dir (the command line's --data-dir) or $AWD_CIFAR10_DIR")
 	}
 	load := func(name string, files []string) (*Dataset, error) {
 		ds := &Dataset{Name: name, C: 3, H: 32, W: 32, Classes: 10}
