@@ -443,8 +443,11 @@ func ReduceReady(ctx context.Context, s *Sweep) []error {
 		case rec == nil && st.State == StateRunning:
 			errs = append(errs, fmt.Errorf("job %s: %s: %s", j.ID, st.State, cmpOr(firstLine(st.Detail), "another process holds its lock")))
 			continue
-		case rec == nil:
+		case rec == nil && st.State == StatePending:
 			errs = append(errs, fmt.Errorf("job %s: not run yet", j.ID))
+			continue
+		case rec == nil: // a state file that does not read: as status says
+			errs = append(errs, fmt.Errorf("job %s: %s: %s", j.ID, st.State, firstLine(st.Detail)))
 			continue
 		case rec.State == StateDone && st.State != StateDone:
 			errs = append(errs, fmt.Errorf("job %s: no results: %s", j.ID, firstLine(st.Detail)))

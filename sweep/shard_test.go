@@ -764,6 +764,16 @@ func TestCollectNamesEveryJobWithoutResults(t *testing.T) {
 	if errs := ReduceReady(ctx, fresh); len(errs) != 1 || !strings.Contains(errs[0].Error(), "not run yet") {
 		t.Errorf("a sweep never run: %v", errs)
 	}
+	// A state file that does not read: failed, as status says, not "not
+	// run yet".
+	fj := fresh.Jobs[0]
+	os.WriteFile(filepath.Join(fresh.JobDir(fj.ID), stateFile), []byte("{"), 0o644)
+	if st := fresh.Status(fj); st.State != StateFailed {
+		t.Fatalf("status of a damaged state file: %s", st.State)
+	}
+	if errs := ReduceReady(ctx, fresh); len(errs) != 1 || !strings.Contains(errs[0].Error(), "job "+fj.ID+": "+StateFailed+": ") {
+		t.Errorf("a damaged state file: %v", errs)
+	}
 	runShards(t, ctx, s, j)
 	if errs := ReduceReady(ctx, s); len(errs) != 0 {
 		t.Fatalf("a complete sweep: %v", errs)
