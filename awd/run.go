@@ -152,6 +152,7 @@ type runner struct {
 	perEpoch    int    // mini-batches per epoch (progress steps)
 	training    bool   // a training progress stage is open
 	trainUntil  int    // the epoch that ends it
+	matrixFree  string // why every analysis of the run is matrix-free ("": dense)
 }
 
 func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
@@ -181,6 +182,9 @@ func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
 		if err := analysisFits(r.model, c, r.train.N, r.train.Dim()); err != nil {
 			return nil, err
 		}
+		// The last analysis (with the interventions) needs the most: when
+		// it must run matrix-free, every epoch does.
+		r.matrixFree = MatrixFreeReason(r.model, c, r.train.N, r.train.Dim())
 	}
 	if r.folder, err = OpenFolder(dir, opt.Command, cfg, opt.Fresh); err != nil {
 		return nil, err

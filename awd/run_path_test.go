@@ -59,3 +59,36 @@ func TestRunOnePathPerRun(t *testing.T) {
 		t.Errorf("%d analyses, want 2", len(rep.Checkpoints))
 	}
 }
+
+// TestRunMatrixFreeThroughout: when only the last analysis (the one with
+// the interventions) is over the dense budget, every epoch of the run is
+// analysed matrix-free, from the first, and its note says why; the last
+// one alone used to go matrix-free after dense ones.
+func TestRunMatrixFreeThroughout(t *testing.T) {
+	an := DefaultConfig("ce")
+	an.K, an.Batch, an.Interventions = 10, 10, []string{InterventionRank1}
+	plain := an
+	plain.Interventions = nil
+	last, other := MemoryEstimate(12, 12, 10, 120, 784, an), MemoryEstimate(12, 12, 10, 120, 784, plain)
+	if last <= other {
+		t.Fatalf("the interventions' analysis needs %d bytes, the others %d", last, other)
+	}
+	an.Memory = (last + other) / 2
+	run := RunConfig{
+		Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: 40, Seed: 1},
+		Model:     nn.ModelSpec{Kind: "mlp", Widths: []int{12, 12}},
+		Seed:      1,
+		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
+		Analysis:  &an,
+		AnalyzeAt: []int{1, 3},
+	}
+	rep, err := Run(context.Background(), run, filepath.Join(t.TempDir(), "run"), RunOptions{Command: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rep.Checkpoints {
+		if !c.Analysis.Config.MatrixFree || len(c.Analysis.Notes) == 0 || !strings.Contains(c.Analysis.Notes[0], "for every epoch of the run: the dense path needs about") {
+			t.Errorf("epoch %d: matrix-free %v, notes %q", c.Epoch, c.Analysis.Config.MatrixFree, c.Analysis.Notes)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/awd-toolkit/awd/internal/atomicfile"
 	"github.com/awd-toolkit/awd/nn"
@@ -162,29 +163,34 @@ func (r *runner) analyse(ctx context.Context, e int, m *nn.Model, l EpochLog, fi
 	if cfg.Layer == "" {
 		cfg.Layer = m.DefaultLayer()
 	}
-	// One path for every epoch of a run. The memory budget is not a
-	// setting of the run, so a resume with a smaller one would analyse the
-	// later epochs matrix-free (no commutator, no suppression) beside
-	// dense earlier ones: refused. After matrix-free epochs the later ones
-	// stay matrix-free, whatever the budget.
+	// One path for every epoch of a run: matrix-free for all when the
+	// largest analysis must be (r.matrixFree), or when earlier epochs
+	// were. The memory budget is not a setting of the run, so a resume
+	// with a smaller one would analyse the later epochs matrix-free (no
+	// commutator, no suppression) beside dense earlier ones: refused.
+	why := r.matrixFree
 	for _, c := range r.rep.Checkpoints {
 		if c.Epoch == e || c.Analysis == nil {
 			continue
 		}
-		if c.Analysis.Config.MatrixFree {
-			cfg.MatrixFree = true
-		} else if fc, err := cfg.ForModel(m); err == nil {
-			if why := MatrixFreeReason(m, fc, r.train.N, r.train.Dim()); why != "" {
-				return folderError(StartOver, "analysis of epoch %d: %s, but epoch %d of this run was analysed on the dense path, and a run analyses every epoch one way: give it the budget it had", e, why, c.Epoch)
-			}
+		if c.Analysis.Config.MatrixFree && why == "" {
+			why = fmt.Sprintf("as epoch %d of this run", c.Epoch)
+		} else if !c.Analysis.Config.MatrixFree && why != "" {
+			return folderError(StartOver, "analysis of epoch %d: %s, but epoch %d of this run was analysed on the dense path, and a run analyses every epoch one way: give it the budget it had", e, why, c.Epoch)
 		}
 		break
+	}
+	if why != "" {
+		cfg.MatrixFree = true
 	}
 	info, _ := m.LayerInfo(cfg.Layer)
 	r.opt.Log("epoch %d: analysing %s (d=%d, k=%d)", e, cfg.Layer, info.D(), cfg.K)
 	res, err := Analyze(ctx, m, r.train, cfg, r.opt.Progress)
 	if err != nil {
 		return err
+	}
+	if why != "" && len(res.Notes) > 0 && strings.HasPrefix(res.Notes[0], "matrix-free path: ") && !r.cfg.Analysis.MatrixFree {
+		res.Notes[0] = "matrix-free path, for every epoch of the run: " + why // not "asked for"
 	}
 	ck := Checkpoint{Epoch: e, TrainLoss: l.TrainLoss, TrainAcc: l.TrainAcc, TestLoss: l.TestLoss, TestAcc: l.TestAcc,
 		File: filepath.Join("checkpoints", filepath.Base(r.epochPath(e))), Arrays: ArraysName(e), Analysis: res}
