@@ -120,6 +120,9 @@ type Value[T any] struct {
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (v *Value[T]) UnmarshalYAML(n *yaml.Node) error {
+	if err := wholeNumbers[T](n); err != nil {
+		return err
+	}
 	if err := n.Decode(&v.V); err != nil {
 		return err
 	}
@@ -146,6 +149,9 @@ type Axis[T comparable] struct {
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (a *Axis[T]) UnmarshalYAML(n *yaml.Node) error {
 	a.Set, a.Line = true, n.Line
+	if err := wholeNumbers[T](n); err != nil {
+		return err
+	}
 	if n.Kind == yaml.SequenceNode {
 		if len(n.Content) == 0 {
 			return fmt.Errorf("line %d: empty list", n.Line)
@@ -181,9 +187,46 @@ type PerK[T any] struct {
 func (p *PerK[T]) UnmarshalYAML(n *yaml.Node) error {
 	p.Set, p.Line = true, n.Line
 	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := errors.Join(wholeNumbers[int](n.Content[i]), wholeNumbers[T](n.Content[i+1])); err != nil {
+				return err
+			}
+		}
 		return n.Decode(&p.ByK)
 	}
+	if err := wholeNumbers[T](n); err != nil {
+		return err
+	}
 	return n.Decode(&p.All)
+}
+
+// wholeNumbers refuses a number with a fraction or an exponent (a YAML
+// float) in n where T wants integers: yaml.v3 truncates 2.9 to 2, so
+// 'seeds: [1.5, 1.9]' became seed 1 twice and 'k: 10.5' k 10.
+func wholeNumbers[T any](n *yaml.Node) error {
+	t := reflect.TypeFor[T]()
+	for t.Kind() == reflect.Slice || t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	default:
+		return nil
+	}
+	var walk func(n *yaml.Node) error
+	walk = func(n *yaml.Node) error {
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
+			return fmt.Errorf("line %d: %s: want a whole number", n.Line, n.Value)
+		}
+		for _, c := range n.Content {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(n)
 }
 
 // at returns the value for K: the map's entry, or the single value.
@@ -342,6 +385,11 @@ func Parse(path string, data []byte) (*Config, error) {
 			if top.Content[i].Value == "cells" {
 				for _, cell := range top.Content[i+1].Content {
 					c.cellLines = append(c.cellLines, cell.Line)
+				}
+			}
+			if top.Content[i].Value == "seeds" {
+				if err := wholeNumbers[uint64](top.Content[i+1]); err != nil {
+					return nil, &LineError{File: path, Line: top.Content[i+1].Line, Msg: "seeds: " + strings.TrimPrefix(err.Error(), fmt.Sprintf("line %d: ", top.Content[i+1].Line))}
 				}
 			}
 		}

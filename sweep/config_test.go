@@ -123,6 +123,11 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"sbatch", minimal + "slurm:\n  sbatch: [account=x]\n", `s.yaml:13: sbatch: "account=x" is not one long option`},
 		{"name", strings.Replace(minimal, "name: t", "name: a b", 1), `s.yaml: name "a b"`},
 		{"seeds", strings.Replace(minimal, "[1, 2]", "[1, 1]", 1), "s.yaml: seeds: 1 listed twice"},
+		// yaml.v3 truncates a float into an int: 1.5 and 1.9 were seed 1 twice.
+		{"seed-float", strings.Replace(minimal, "[1, 2]", "[1.5, 1.9]", 1), "1.5: want a whole number"},
+		{"epochs-float", strings.Replace(minimal, "epochs: 3", "epochs: 2.9", 1), "s.yaml:7: 2.9: want a whole number"},
+		{"K-float", strings.Replace(minimal, "[2, 3]", "[2, 3.7]", 1), "s.yaml:11: 3.7: want a whole number"},
+		{"k-key-float", strings.Replace(minimal, "k: 20", "k: {2.5: 20}", 1), "s.yaml:8: 2.5: want a whole number"},
 		{"no-cells", "name: t\nout: o\nseeds: [1]\n", "s.yaml: cells: the grid has no cell"},
 		{"two-docs", minimal + "---\nname: u\n", "s.yaml:12: a second YAML document"},
 		{"empty", "", "s.yaml: empty file"},
