@@ -15,6 +15,7 @@ import (
 
 	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/internal/atomicfile"
+	"github.com/awd-toolkit/awd/nn"
 )
 
 // SchemaVersion is the version of sweep.json, job.json and state.json.
@@ -190,6 +191,15 @@ func Prepare(cfg *Config) (*Sweep, error) {
 			if !bytes.Equal(a, b) {
 				return nil, fmt.Errorf("job %s: %s describes another run than the config (was the folder copied between sweeps?); move it away to run it anew", j.ID, path)
 			}
+			// A data folder changed under a job that has run: its run
+			// checks the data when it resumes, but a done job never runs
+			// again, and its results would share a table cell with runs
+			// of other data. Its data are checked here instead.
+			if prev.Job.Spec.Data.Dir != j.Spec.Data.Dir {
+				if err := s.sameData(j); err != nil {
+					return nil, err
+				}
+			}
 		} else if errors.Is(err, errDamaged) {
 			s.Repaired = append(s.Repaired, path)
 		} else if !errors.Is(err, os.ErrNotExist) {
@@ -208,6 +218,31 @@ func Prepare(cfg *Config) (*Sweep, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// sameData checks that the data job j's spec gives now are those its run
+// folder recorded (awd.Owner.Data), when it has run.
+func (s *Sweep) sameData(j *Job) error {
+	b, err := os.ReadFile(filepath.Join(s.RunDir(j.ID), awd.OwnerFile))
+	if err != nil {
+		return nil // not run yet: its run will read the data given now
+	}
+	var o awd.Owner
+	if json.Unmarshal(b, &o) != nil || o.Data == "" {
+		return nil
+	}
+	spec, err := j.Spec.Normalized()
+	if err != nil {
+		return err
+	}
+	train, test, err := spec.Data.Load()
+	if err != nil {
+		return fmt.Errorf("job %s: data_dir changed, and its data cannot be read to compare: %w", j.ID, err)
+	}
+	if fp := nn.Fingerprint(train, test); fp != o.Data {
+		return fmt.Errorf("job %s ran on other data than data_dir %q now gives (fingerprint %.12s there, %.12s here): its results would be tabulated with runs of these data; restore data_dir, or reset the job (awd sweep reset %s) to run it on them", j.ID, j.Spec.Data.Dir, o.Data, fp, j.ID)
+	}
+	return nil
 }
 
 // isJobRecordTemp reports whether name is a temporary file of job.json,

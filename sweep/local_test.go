@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -841,5 +843,71 @@ func TestPrepareRefusesCommandFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cfg.Dir(), jobsDir)); err == nil {
 		t.Error("jobs/ made in the run's folder")
+	}
+}
+
+// TestDataDirChangedUnderDoneJob: when data_dir changes under a job that
+// has run, Prepare compares the data it now gives with those its run
+// folder recorded: a folder that only moved goes on, other data are
+// refused (a done job never runs again to check them, and its results
+// were tabulated beside runs of the other data).
+func TestDataDirChangedUnderDoneJob(t *testing.T) {
+	src, err := nn.MNISTDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
+	for _, d := range []string{"a", "moved", "other"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(src, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d == "other" && f == "t10k-labels-idx1-ubyte.gz" {
+				// Other data: the test labels with the first 0 made a 1
+				// (both are classes of the jobs' K = 2 and 3).
+				zr, err := gzip.NewReader(bytes.NewReader(b))
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, err := io.ReadAll(zr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw[8+bytes.IndexByte(raw[8:], 0)] = 1
+				os.WriteFile(filepath.Join(dir, d, "t10k-labels-idx1-ubyte"), raw, 0o644)
+				continue
+			}
+			os.WriteFile(filepath.Join(dir, d, f), b, 0o644)
+		}
+	}
+	path := filepath.Join(dir, "s.yaml")
+	cfg := func(d string) string {
+		return strings.Replace(minimal, "data: mnist", "data: mnist\n  data_dir: "+d, 1)
+	}
+	s, err := prepareAt(path, cfg("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The job has run on a's data: its run folder says so.
+	j := s.Jobs[0]
+	spec, err := j.Spec.Normalized()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := spec.Data.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(s.RunDir(j.ID), 0o755)
+	owner, _ := json.Marshal(awd.Owner{Schema: awd.OwnerSchema, Command: "run", Data: nn.Fingerprint(train, test)})
+	os.WriteFile(filepath.Join(s.RunDir(j.ID), awd.OwnerFile), owner, 0o644)
+	if _, err := prepareAt(path, cfg("moved")); err != nil {
+		t.Errorf("the data moved: %v", err)
+	}
+	if _, err := prepareAt(path, cfg("other")); err == nil || !strings.Contains(err.Error(), "job "+j.ID+" ran on other data than data_dir") {
+		t.Errorf("other data under a job that ran: %v", err)
 	}
 }
