@@ -19,7 +19,19 @@ func fakeReport(data, model, loss string, k int, gammas map[string]float64) *Rep
 	}
 	fakeSeed++ // each fake report is another run (MakeTable leaves out a run given twice)
 	cfg, _ := json.Marshal(map[string]any{"seed": 7, "data": map[string]any{"per_class": 500, "seed": fakeSeed}})
-	return &Report{Config: cfg, Checkpoints: []Checkpoint{{Epoch: 1, Analysis: r}, {Epoch: 2, Analysis: r}}}
+	return &Report{Config: cfg, Finished: true, Checkpoints: []Checkpoint{{Epoch: 1, Analysis: r}, {Epoch: 2, Analysis: r}}}
+}
+
+// TestTableNotesUnfinishedRuns: a run that did not finish (killed during
+// its last analysis) is tabulated at its last analysed epoch, with a note
+// saying so.
+func TestTableNotesUnfinishedRuns(t *testing.T) {
+	rep := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1.2})
+	rep.Finished = false
+	tb := MakeTable([]*Report{rep}, []string{"a"}, []string{NameC})
+	if len(tb.Rows) != 1 || !strings.Contains(strings.Join(tb.Notes, "\n"), "a: the run did not finish (killed or stopped): its last analysed epoch, 2, is tabulated") {
+		t.Errorf("rows %d, notes %q", len(tb.Rows), tb.Notes)
+	}
 }
 
 var fakeSeed = 100

@@ -331,6 +331,11 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 			continue
 		}
 		cks := lastEpoch(rep)
+		if !rep.Finished {
+			// Killed or stopped: its last analysed epoch may not be the
+			// one the run planned last.
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: the run did not finish (killed or stopped): its last analysed epoch, %d, is tabulated", names[i], cks[0].Epoch))
+		}
 		for _, ck := range cks {
 			key, fields := protocol(rep, ck)
 			id := fields[identityField]

@@ -110,3 +110,21 @@ func TestCLITableProtocols(t *testing.T) {
 		t.Errorf("table: exit %d, want 3 rows (the two seeds in one):\n%s%s", code, so, se)
 	}
 }
+
+// TestCLIPlotNothingDrawn: a results file whose arrays are all missing
+// draws nothing; the command says so with exit status 1, not 0.
+func TestCLIPlotNothingDrawn(t *testing.T) {
+	dir := shardFixture(t)
+	out := filepath.Join(dir, "an")
+	if _, se, code := awdCmd(t, "analyze", filepath.Join(dir, "t", "final.npz"), "--k", "10", "--no-ml-fit", "--quiet", "--out", out); code != 0 {
+		t.Fatalf("analyze: exit %d\n%s", code, se)
+	}
+	arrays, _ := filepath.Glob(filepath.Join(out, "arrays_*.npz"))
+	for _, a := range arrays {
+		os.Remove(a)
+	}
+	_, se, code := awdCmd(t, "plot", filepath.Join(out, "results.json"), "--out", filepath.Join(dir, "figs"))
+	if code != 1 || !strings.Contains(se, "its figures skipped") || !strings.Contains(se, "no figure drawn") {
+		t.Errorf("plot without arrays: exit %d\n%s", code, se)
+	}
+}

@@ -58,6 +58,10 @@ func init() {
 			for _, n := range notes {
 				fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
 			}
+			if err == nil && len(files) == 0 {
+				// Exit status 0 with nothing drawn reads as success.
+				return fmt.Errorf("%s: no figure drawn (the notes above say why)", args[0])
+			}
 			return err
 		},
 	}
