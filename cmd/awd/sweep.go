@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -72,7 +73,7 @@ func sweepSubcommands() []*cobra.Command {
 		Short: "list the jobs of a sweep (folder or file): state, attempts, seconds, log",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openSweep(args[0])
+			s, err := openSweep(args[0], cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -96,7 +97,7 @@ func sweepSubcommands() []*cobra.Command {
 		Short: "write the tables of a sweep (folder or file) into its tables/ folder",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openSweep(args[0])
+			s, err := openSweep(args[0], cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -120,7 +121,7 @@ func sweepSubcommands() []*cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openSweep(args[0])
+			s, err := openSweep(args[0], cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -266,15 +267,38 @@ func slug(s string) string {
 }
 
 // openSweep opens a sweep folder, or the folder a sweep file names.
-func openSweep(arg string) (*sweep.Sweep, error) {
+func openSweep(arg string, notes io.Writer) (*sweep.Sweep, error) {
 	if fi, err := os.Stat(arg); err == nil && !fi.IsDir() {
 		cfg, err := sweep.Load(arg)
 		if err != nil {
 			return nil, err
 		}
-		return sweep.Open(cfg.Dir())
+		s, err := sweep.Open(cfg.Dir())
+		if err != nil {
+			return nil, err
+		}
+		// The folder holds the grid of the file as it was last run: an
+		// edit since is not in it until `awd sweep FILE` prepares it.
+		if jobs, err := cfg.Expand(); err == nil && !sameJobs(jobs, s.Jobs) {
+			fmt.Fprintf(notes, "note: %s was edited since the sweep last ran (%d jobs in the file, %d in %s): this shows the folder's jobs; `awd sweep %s` runs the edited grid\n",
+				arg, len(jobs), len(s.Jobs), s.Dir, arg)
+		}
+		return s, nil
 	}
 	return sweep.Open(arg)
+}
+
+// sameJobs reports whether a and b hold the same job ids.
+func sameJobs(a, b []*sweep.Job) bool {
+	ids := func(js []*sweep.Job) []string {
+		var out []string
+		for _, j := range js {
+			out = append(out, j.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(ids(a), ids(b))
 }
 
 // runSweep runs the sweep's jobs here, each as `awd sweep run-job` with its

@@ -251,3 +251,21 @@ func TestCLISweepKilled(t *testing.T) {
 		t.Errorf("the resumed sweep did not skip the finished jobs:\n%s", se)
 	}
 }
+
+// TestCLISweepFileEdited: status, table and collect of a sweep file
+// edited since the sweep was prepared show the folder's jobs, and say so
+// (they silently showed the old grid as if it were the file's).
+func TestCLISweepFileEdited(t *testing.T) {
+	cfg := writeSweep(t, tinySweep)
+	if _, se, code := awdCmd(t, "sweep", "--slurm", "--dry-run", cfg); code != 0 {
+		t.Fatalf("prepare: exit %d\n%s", code, se)
+	}
+	if _, se, _ := awdCmd(t, "sweep", "status", cfg); strings.Contains(se, "was edited") {
+		t.Errorf("status of the unedited file:\n%s", se)
+	}
+	os.WriteFile(cfg, []byte(strings.Replace(tinySweep, "seeds: [7]", "seeds: [7, 8]", 1)), 0o644)
+	_, se, code := awdCmd(t, "sweep", "status", cfg)
+	if code != 0 || !strings.Contains(se, "was edited since the sweep last ran (4 jobs in the file, 2 in ") {
+		t.Errorf("status of the edited file: exit %d\n%s", code, se)
+	}
+}

@@ -58,7 +58,7 @@ func tableCommand(cmd *cobra.Command, o *options, args []string) error {
 	var reps []*awd.Report
 	names, notes := args, []string(nil)
 	if fi, err := os.Stat(args[0]); len(args) == 1 && err == nil && (fi.IsDir() || !strings.HasSuffix(args[0], ".json")) {
-		s, err := openSweep(args[0])
+		s, err := openSweep(args[0], cmd.ErrOrStderr())
 		if err != nil {
 			if !fi.IsDir() {
 				return fmt.Errorf("table reads a sweep folder or sweep file, or results .json files: %w", err)
