@@ -525,6 +525,13 @@ func parseSlurmTime(s string) (int64, error) {
 		}
 		v = append(v, x)
 	}
+	// Minutes and seconds after the first field are below 60, hours after
+	// a day below 24: "25:99:00" is a typo, not 26 hours 39 minutes.
+	for i, x := range v {
+		if i > 0 && x >= 60 || i == 0 && s != rest && x >= 24 {
+			return 0, bad
+		}
+	}
 	var sec int64
 	switch {
 	case s != rest: // D-H, D-H:M, D-H:M:S

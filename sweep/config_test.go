@@ -120,6 +120,8 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"memory", minimal + "resources:\n  memory: lots\n", `s.yaml:13: memory: "lots": want a size`},
 		{"memory-overflow", minimal + "resources:\n  memory: 99999999999999T\n", `s.yaml:13: memory: "99999999999999T": more than Slurm can ask for`},
 		{"time", minimal + "resources:\n  time: 1:2:3:4\n", `s.yaml:13: time: "1:2:3:4"`},
+		{"time-minutes", minimal + "resources:\n  time: \"25:99:00\"\n", `s.yaml:13: time: "25:99:00"`},
+		{"time-hours", minimal + "resources:\n  time: 1-24:00\n", `s.yaml:13: time: "1-24:00"`},
 		{"sbatch", minimal + "slurm:\n  sbatch: [account=x]\n", `s.yaml:13: sbatch: "account=x" is not one long option`},
 		{"name", strings.Replace(minimal, "name: t", "name: a b", 1), `s.yaml: name "a b"`},
 		{"seeds", strings.Replace(minimal, "[1, 2]", "[1, 1]", 1), "s.yaml: seeds: 1 listed twice"},

@@ -74,6 +74,10 @@ func TestCLITableLayers(t *testing.T) {
 	if _, se, code := awdCmd(t, "table", filepath.Join(dir, "t", "metrics.jsonl")); code != 1 || !strings.HasPrefix(se, "awd: table reads a sweep folder or sweep file, or results .json files: ") {
 		t.Errorf("table metrics.jsonl: exit %d\n%s", code, se)
 	}
+	// A folder among several arguments: table reads one sweep alone.
+	if _, se, code := awdCmd(t, "table", filepath.Join(dir, "t"), filepath.Join(out, "results.json")); code != 1 || !strings.Contains(se, "is a folder: table reads one sweep (given alone) or results .json files") {
+		t.Errorf("table of a folder and a file: exit %d\n%s", code, se)
+	}
 	// The results of a training alone have no analysis: nothing to
 	// tabulate is an error, not an empty table and exit status 0.
 	if _, se, code := awdCmd(t, "table", filepath.Join(dir, "t", "results.json")); code != 1 || !strings.Contains(se, "awd: nothing to tabulate: none of them holds an analysed checkpoint") {

@@ -69,6 +69,9 @@ func tableCommand(cmd *cobra.Command, o *options, args []string) error {
 		reps, names, notes = f.Reports, f.IDs(), f.Notes
 	} else {
 		for _, p := range args {
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+				return fmt.Errorf("%s is a folder: table reads one sweep (given alone) or results .json files", p)
+			}
 			r, err := awd.ReadReport(p)
 			if err != nil {
 				return err
