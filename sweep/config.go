@@ -424,7 +424,7 @@ func (c *Config) check() error {
 		return &LineError{File: c.path, Line: line, Msg: fmt.Sprintf(format, a...)}
 	}
 	if !nameRE.MatchString(c.Name) {
-		return e(0, "name %q: want 1 to 64 letters, digits, '.', '_' or '-' (it names the jobs)", c.Name)
+		return e(0, "name %q: want 1 to 64 ASCII letters, digits, '.', '_' or '-' (it names the jobs on Slurm)", c.Name)
 	}
 	if c.Out == "" {
 		return e(0, "out: the sweep folder is required")
