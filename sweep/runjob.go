@@ -341,14 +341,22 @@ func (e *reduceError) Unwrap() error { return e.err }
 // running (its lock held here, or the record of another host that says
 // so and that Slurm does not contradict), or one of whose shards' locks
 // another process holds, and a job that never started (ErrNeverStarted).
-func (s *Sweep) Reset(id string) error {
+func (s *Sweep) Reset(id string) error { return s.reset(id, false) }
+
+// ResetStale is Reset for a job whose record says it runs in a process of
+// another host that is gone (a node that crashed outside Slurm, whose
+// record nothing else can clear): that record does not stop it. A lock
+// held on this file system still does.
+func (s *Sweep) ResetStale(id string) error { return s.reset(id, true) }
+
+func (s *Sweep) reset(id string, stale bool) error {
 	j, err := s.Job(id)
 	if err != nil {
 		return err
 	}
 	// Before the job's lock is taken here: Status would see it held.
-	if st := s.Status(j); st.State == StateRunning {
-		return fmt.Errorf("job %s: %w (%s); stop it before resetting it", id, ErrJobRunning, cmpOr(st.Detail, "its lock is held"))
+	if st := s.Status(j); st.State == StateRunning && !stale {
+		return fmt.Errorf("job %s: %w (%s); stop it before resetting it (a record of a host that is gone: awd sweep reset --stale)", id, ErrJobRunning, cmpOr(st.Detail, "its lock is held"))
 	}
 	lk, err := lock(filepath.Join(s.JobDir(id), lockFile))
 	if errors.Is(err, errLocked) {

@@ -264,6 +264,22 @@ func TestReset(t *testing.T) {
 	if rec, _ := s.readState(s.Jobs[1].ID); rec.State != StateRunning || rec.Restart {
 		t.Errorf("the refused reset changed the record: %+v", rec)
 	}
+	// ...unless the host is known to be gone: ResetStale clears the record
+	// (nothing else could), but not a lock held here.
+	lk, err = lock(filepath.Join(s.JobDir(s.Jobs[1].ID), lockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ResetStale(s.Jobs[1].ID); !errors.Is(err, ErrJobRunning) {
+		t.Errorf("stale reset of a job whose lock is held here: %v", err)
+	}
+	lk.Close()
+	if err := s.ResetStale(s.Jobs[1].ID); err != nil {
+		t.Errorf("stale reset of a job of a gone host: %v", err)
+	}
+	if rec, _ := s.readState(s.Jobs[1].ID); rec.State != StateInterrupted || !rec.Restart {
+		t.Errorf("after the stale reset: %+v", rec)
+	}
 	// A job that never started has nothing to reset.
 	if err := s.Reset(s.Jobs[2].ID); !errors.Is(err, ErrNeverStarted) || !strings.Contains(err.Error(), "nothing to reset") {
 		t.Errorf("reset of a job that never started: %v", err)

@@ -48,6 +48,7 @@ type options struct {
 	csv, ci                   bool
 
 	slurm, dryRun, failed bool // awd sweep
+	stale                 bool // awd sweep reset
 	workers               int
 	tasks, table          string
 	shard                 string // awd analyze --shard i/n

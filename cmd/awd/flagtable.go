@@ -206,6 +206,8 @@ var flagTable = map[string]flagDef{
 		}},
 	"failed": {def: "false", usage: "list only the failed and interrupted jobs",
 		bind: boolFlag(func(o *options) *bool { return &o.failed })},
+	"stale": {def: "false", usage: "reset jobs that a record says run on another host that is gone (a node that crashed outside Slurm); a lock held here still refuses",
+		bind: boolFlag(func(o *options) *bool { return &o.stale })},
 	"shard": {usage: "accumulate only shard i of n of the analysis (i/n, 1-based) and save it for awd reduce",
 		bind: strFlag(func(o *options) *string { return &o.shard }),
 		check: func(o *options) error {

@@ -108,6 +108,7 @@ func sweepSubcommands() []*cobra.Command {
 			return err
 		},
 	}
+	var rs options
 	reset := &cobra.Command{
 		Use:   "reset SWEEP JOB...",
 		Short: "make jobs of a sweep (folder or file) start over from scratch on their next start",
@@ -125,19 +126,24 @@ func sweepSubcommands() []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			return resetJobs(cmd.OutOrStdout(), s, args[1:])
+			return resetJobs(cmd.OutOrStdout(), s, args[1:], rs.stale)
 		},
 	}
+	addFlags(reset, &rs, nil, "stale")
 	return []*cobra.Command{status, runJob, collect, reset}
 }
 
 // resetJobs is `awd sweep reset SWEEP JOB...`: every job given is reset
 // (sweep.Reset); those that cannot be are named in the error, those that
 // never started (nothing to reset) in a line.
-func resetJobs(out io.Writer, s *sweep.Sweep, ids []string) error {
+func resetJobs(out io.Writer, s *sweep.Sweep, ids []string, stale bool) error {
 	var errs []string
+	reset := s.Reset
+	if stale {
+		reset = s.ResetStale
+	}
 	for _, id := range ids {
-		if err := s.Reset(id); errors.Is(err, sweep.ErrNeverStarted) {
+		if err := reset(id); errors.Is(err, sweep.ErrNeverStarted) {
 			fmt.Fprintf(out, "job %s: never started; nothing to reset (its first start runs it from scratch)\n", id)
 			continue
 		} else if err != nil {
