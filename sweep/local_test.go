@@ -315,7 +315,7 @@ func TestPrepareKeepsJobs(t *testing.T) {
 // epoch per gamma given (gamma of C; C_awd = C + 0.1).
 func report(cfg awd.RunConfig, k int, epochs []int, gammas ...float64) *awd.Report {
 	b, _ := json.Marshal(cfg)
-	rep := &awd.Report{SchemaVersion: awd.SchemaVersion, Config: b}
+	rep := &awd.Report{SchemaVersion: awd.SchemaVersion, Config: b, Finished: true}
 	for i, g := range gammas {
 		r := &awd.Result{Dataset: cfg.Data.Name, Model: cfg.Model.Kind, Layer: "fc2", Loss: cfg.Analysis.Loss, Head: 10,
 			Classes: nn.FirstClasses(k), N: cfg.Data.PerClass * k, K: cfg.Analysis.K, Batch: cfg.Analysis.Batch, Config: *cfg.Analysis,
