@@ -385,14 +385,7 @@ func TestAnalyzeProgressAndCancel(t *testing.T) {
 		t.Errorf("matrix-free: stages %v (open %v; %v)", p.stages, p.open, p.bad)
 	}
 	// Run: training, then each analysis's stages between training stages.
-	run := RunConfig{
-		Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: 20, Seed: 1},
-		Model:     nn.ModelSpec{Kind: "mlp", Widths: []int{6, 6}},
-		Seed:      1,
-		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
-		Analysis:  &cfg,
-		AnalyzeAt: []int{1, 3},
-	}
+	run := threeEpochRun(&cfg, 20, 6)
 	p = &recProgress{}
 	if _, err := Run(context.Background(), run, t.TempDir(), RunOptions{Command: "run", Progress: p}); err != nil {
 		t.Fatal(err)

@@ -17,14 +17,7 @@ import (
 func TestRunOnePathPerRun(t *testing.T) {
 	an := DefaultConfig("ce")
 	an.K, an.Interventions, an.Batch = 10, nil, 10
-	run := RunConfig{
-		Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: 40, Seed: 1},
-		Model:     nn.ModelSpec{Kind: "mlp", Widths: []int{12, 12}},
-		Seed:      1,
-		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
-		Analysis:  &an,
-		AnalyzeAt: []int{1, 3},
-	}
+	run := threeEpochRun(&an, 40, 12)
 	dir := filepath.Join(t.TempDir(), "run")
 	// Killed after epoch 1 (analysed): the context ends at its callback.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -74,14 +67,7 @@ func TestRunMatrixFreeThroughout(t *testing.T) {
 		t.Fatalf("the interventions' analysis needs %d bytes, the others %d", last, other)
 	}
 	an.Memory = (last + other) / 2
-	run := RunConfig{
-		Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: 40, Seed: 1},
-		Model:     nn.ModelSpec{Kind: "mlp", Widths: []int{12, 12}},
-		Seed:      1,
-		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
-		Analysis:  &an,
-		AnalyzeAt: []int{1, 3},
-	}
+	run := threeEpochRun(&an, 40, 12)
 	rep, err := Run(context.Background(), run, filepath.Join(t.TempDir(), "run"), RunOptions{Command: "run"})
 	if err != nil {
 		t.Fatal(err)
@@ -90,5 +76,18 @@ func TestRunMatrixFreeThroughout(t *testing.T) {
 		if !c.Analysis.Config.MatrixFree || len(c.Analysis.Notes) == 0 || !strings.Contains(c.Analysis.Notes[0], "for every epoch of the run: the dense path needs about") {
 			t.Errorf("epoch %d: matrix-free %v, notes %q", c.Epoch, c.Analysis.Config.MatrixFree, c.Analysis.Notes)
 		}
+	}
+}
+
+// threeEpochRun is a run of 3 epochs of a 784-w-w-10 MLP on MNIST classes
+// 0-2 (perClass each, batch 10), analysed with an after epochs 1 and 3.
+func threeEpochRun(an *Config, perClass, w int) RunConfig {
+	return RunConfig{
+		Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: perClass, Seed: 1},
+		Model:     nn.ModelSpec{Kind: "mlp", Widths: []int{w, w}},
+		Seed:      1,
+		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
+		Analysis:  an,
+		AnalyzeAt: []int{1, 3},
 	}
 }
