@@ -123,14 +123,20 @@ func folderError(remedy Remedy, format string, args ...any) error {
 // SayRemedy returns err with the remedy of the FolderError it wraps said
 // as say says it (e.g. "use --fresh to start over"), or err itself when it
 // wraps none. The result wraps err, so errors.Is and errors.As see what err
-// holds.
+// holds; its message is err's, rebuilt along the chain of wrapped errors
+// from each wrapper's own words around the error it wraps, with the
+// FolderError's text replaced by its Err and the remedy said. So the
+// remedy is said wherever the chain wraps the FolderError (twice under
+// fmt.Errorf's two %w), never where a wrapper merely quotes the same text,
+// and a remedy said before (an earlier SayRemedy) is said again. A wrapper
+// whose message does not hold that of the error it wraps keeps its
+// message.
 func SayRemedy(err error, say func(Remedy) string) error {
 	var fe *FolderError
 	if !errors.As(err, &fe) {
 		return err
 	}
-	msg := strings.Replace(err.Error(), fe.Error(), fe.Err.Error()+"; "+say(fe.Remedy), 1)
-	return &remedySaid{err, msg}
+	return &remedySaid{err, sayIn(err, say)}
 }
 
 // remedySaid is an error whose message says its remedy otherwise.
@@ -141,6 +147,69 @@ type remedySaid struct {
 
 func (e *remedySaid) Error() string { return e.msg }
 func (e *remedySaid) Unwrap() error { return e.err }
+
+// sayIn is the message of err with the remedy of every FolderError it
+// wraps said by say: a wrapper's message is its own words around the
+// messages of the errors it wraps, each said again by sayIn.
+func sayIn(err error, say func(Remedy) string) string {
+	switch e := err.(type) {
+	case *FolderError:
+		return e.Err.Error() + "; " + say(e.Remedy)
+	case *remedySaid:
+		return sayIn(e.err, say)
+	}
+	var inner []error
+	switch e := err.(type) {
+	case interface{ Unwrap() error }:
+		if in := e.Unwrap(); in != nil {
+			inner = []error{in}
+		}
+	case interface{ Unwrap() []error }:
+		inner = e.Unwrap()
+	}
+	msg := err.Error()
+	// The wrapped messages are found from the end of the wrapper's,
+	// last first, so that words of the wrapper that quote one of them
+	// (before it, as in "%v: %w") are left as they are.
+	end := len(msg)
+	var parts []string // the message's pieces, from the end
+	for i := len(inner) - 1; i >= 0; i-- {
+		if inner[i] == nil {
+			continue
+		}
+		var fe *FolderError
+		if !errors.As(inner[i], &fe) {
+			continue // nothing to say there: its text stays in the wrapper's words
+		}
+		text := inner[i].Error()
+		at := wrappedAt(msg[:end], text, len(inner) == 1)
+		if at < 0 {
+			return msg // the wrapper changed the text: keep its words
+		}
+		parts = append(parts, msg[at+len(text):end], sayIn(inner[i], say))
+		end = at
+	}
+	parts = append(parts, msg[:end])
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
+
+// wrappedAt is where a wrapper's message msg holds the message text of an
+// error it wraps, -1 when nowhere: at its end ("context: %w"), else, for
+// the only wrapped error, at its start ("%w (context)"), else at its last
+// place.
+func wrappedAt(msg, text string, only bool) int {
+	switch {
+	case strings.HasSuffix(msg, text):
+		return len(msg) - len(text)
+	case only && strings.HasPrefix(msg, text):
+		return 0
+	}
+	return strings.LastIndex(msg, text)
+}
 
 // OpenFolder creates dir if needed, locks it for this process (another
 // process holding it is an error naming the holder), and checks that it

@@ -98,6 +98,34 @@ func TestFolderMessagesRead(t *testing.T) {
 	}
 }
 
+// TestSayRemedyWhereWrapped: SayRemedy says the remedy where the chain
+// wraps the FolderError, also when its text appears twice in the message
+// (wrapped twice, or quoted by a wrapper besides), and says it again over
+// a remedy said before; errors.Is still sees the FolderError.
+func TestSayRemedyWhereWrapped(t *testing.T) {
+	fe := &FolderError{Err: errors.New("out holds a run with other settings (k: 1 here, 2 asked)"), Remedy: SameSettings}
+	lib, front := fe.Err.Error()+"; "+SameSettings.String(), fe.Err.Error()+"; use the same flags"
+	say := func(Remedy) string { return "use the same flags" }
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"wrapped-twice", fmt.Errorf("%w; again: %w", fe, fe), front + "; again: " + front},
+		{"quoted-then-wrapped", fmt.Errorf("open %v: %w", fe, fe), "open " + lib + ": " + front},
+		{"wrapped-then-quoted", fmt.Errorf("%w (first try: %v)", fe, fe), front + " (first try: " + lib + ")"},
+		{"joined", errors.Join(errors.New("sweep job 1"), fmt.Errorf("job 2: %w", fe), fmt.Errorf("job 3: %w", fe)), "sweep job 1\njob 2: " + front + "\njob 3: " + front},
+		{"said-before", fmt.Errorf("outer: %w", SayRemedy(fmt.Errorf("inner: %w", fe), func(Remedy) string { return "run reset" })), "outer: inner: " + front},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			said := SayRemedy(c.err, say)
+			if said.Error() != c.want || !errors.Is(said, fe) {
+				t.Errorf("SayRemedy gives\n%q\nwant\n%q", said.Error(), c.want)
+			}
+		})
+	}
+}
+
 // TestFolderErrorsSayRemedies: every refusal of a folder is a FolderError
 // whose Remedy says what can be done, in the library's terms (no flag of
 // the command line), and SayRemedy says it in a front end's own terms
