@@ -500,6 +500,19 @@ func ConfigDiff(a, b Config) string {
 	return strings.TrimPrefix(infoDiff(AccumulationInfo{Config: a}, AccumulationInfo{Config: b}), "config.")
 }
 
+// AnalysisDiff names the first difference between the analyses of a and b
+// (weights, samples, options, build, epoch, origin) by its path in
+// results.json's config with both values, e.g. "config.k: 30 vs 31", or
+// "" when they are one analysis. How it was split into shards and
+// accumulated (shards, have, counts, pairs, kernels, estimate) is left
+// out: the caller says that in its own words.
+func AnalysisDiff(a, b AccumulationInfo) string {
+	for _, info := range []*AccumulationInfo{&a, &b} {
+		info.Shards, info.Have, info.Counts, info.Pairs, info.KernelLevel, info.Estimate = 0, nil, nil, 0, "", 0
+	}
+	return infoDiff(a, b)
+}
+
 // buildText is a shard's build for a message.
 func buildText(b string) string {
 	if b == "" {

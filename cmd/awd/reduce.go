@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -36,7 +39,10 @@ differ between shards (the power-law fits, --ml-reps, gamma(k), the
 bootstrap's replicates and level, and its groups when --bootstrap is 0):
 the reduce uses the first shard's and says so on stderr.
 
-Writes OUT/results.json and OUT/arrays_epochNNNN.npz as 'awd analyze'.`,
+Writes OUT/results.json and OUT/arrays_epochNNNN.npz as 'awd analyze'. An
+OUT that holds the reduce of another analysis (the message names the first
+differing setting, there vs here), or of this one from another number of
+shards, is refused: use another --out, or --fresh to replace it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return reduceCommand(cmd, &o, args) },
 	}
@@ -57,6 +63,9 @@ func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
 	if acc.Info.Config.Memory, err = o.memBudget(); err != nil {
 		return err
 	}
+	if err := reduceFolder(o.out, acc.Info, o.fresh); err != nil {
+		return err
+	}
 	folder, err := awd.OpenFolder(o.out, "reduce", acc.Info, o.fresh, paths...)
 	if err != nil {
 		return err
@@ -68,6 +77,42 @@ func reduceCommand(cmd *cobra.Command, o *options, paths []string) error {
 		return flagError(err)
 	}
 	return writeAnalysis(cmd, folder, folder.Owner.Config, awd.Checkpoint{Epoch: epoch, Analysis: r})
+}
+
+// reduceFolder refuses, unless fresh, an output folder that holds the
+// reduce of another analysis, or of this one from other shards, saying
+// which in the terms of the shards (OpenFolder would name the first field
+// of the folder's config that differs, such as the samples per shard).
+func reduceFolder(out string, here awd.AccumulationInfo, fresh bool) error {
+	b, err := os.ReadFile(filepath.Join(out, awd.OwnerFile))
+	if fresh || err != nil {
+		return nil // a new folder (or an unreadable owner: OpenFolder says so)
+	}
+	var owner awd.Owner
+	var there awd.AccumulationInfo
+	if json.Unmarshal(b, &owner) != nil || owner.Command != "reduce" || json.Unmarshal(owner.Config, &there) != nil {
+		return nil
+	}
+	var what string
+	switch {
+	case awd.AnalysisDiff(there, here) != "":
+		what = fmt.Sprintf("the reduce of another analysis (%s, there vs here)", awd.AnalysisDiff(there, here))
+	case there.Shards != here.Shards:
+		what = fmt.Sprintf("the reduce of this analysis from %s, these are %s", shardCount(there.Shards), shardCount(here.Shards))
+	case there.KernelLevel != here.KernelLevel:
+		what = fmt.Sprintf("the reduce of this analysis from shards accumulated with %s kernels, these with %s", there.KernelLevel, here.KernelLevel)
+	default:
+		return nil
+	}
+	return &awd.FolderError{Err: fmt.Errorf("%s holds %s", out, what), Remedy: awd.OtherFolder}
+}
+
+// shardCount is n shards for a message: "1 shard", "3 shards".
+func shardCount(n int) string {
+	if n == 1 {
+		return "1 shard"
+	}
+	return fmt.Sprintf("%d shards", n)
 }
 
 // loadShards loads and merges the shards, naming the files in every

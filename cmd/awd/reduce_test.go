@@ -232,3 +232,42 @@ func TestCLIShardFolder(t *testing.T) {
 		t.Errorf("--fresh: exit %d\n%s", code, se)
 	}
 }
+
+// TestCLIReduceFolderOfAnotherReduce: a reduce into a folder that holds
+// the reduce of another analysis, or of this one from other shards, is
+// refused with one line that says which, in the terms of the shards (not
+// a field of the folder's config such as "counts"), and names the remedies;
+// --fresh replaces it.
+func TestCLIReduceFolderOfAnotherReduce(t *testing.T) {
+	dir := shardFixture(t)
+	ck := filepath.Join(dir, "t", "final.npz")
+	p := func(s ...string) string { return filepath.Join(append([]string{dir}, s...)...) }
+	for _, a := range [][]string{{"k30", "30", "1/1"}, {"k31", "31", "1/1"}, {"h1", "30", "1/2"}, {"h2", "30", "2/2"}} {
+		if _, se, code := awdCmd(t, "analyze", ck, "--k", a[1], "--shard", a[2], "--out", p(a[0]), "--quiet"); code != 0 {
+			t.Fatalf("analyze %v: exit %d\n%s", a, code, se)
+		}
+	}
+	red := p("red")
+	for _, c := range []struct {
+		name  string
+		shard []string
+		want  string
+	}{
+		{"other-analysis", []string{p("k31", "shard_1_of_1.acc")}, "holds the reduce of another analysis (config.k: 30 vs 31, there vs here)"},
+		{"other-shards", []string{p("h1", "shard_1_of_2.acc"), p("h2", "shard_2_of_2.acc")}, "holds the reduce of this analysis from 1 shard, these are 2 shards"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, se, code := awdCmd(t, "reduce", p("k30", "shard_1_of_1.acc"), "--out", red, "--fresh", "--quiet"); code != 0 {
+				t.Fatalf("reduce: exit %d\n%s", code, se)
+			}
+			_, se, code := awdCmd(t, append(append([]string{"reduce"}, c.shard...), "--out", red, "--quiet")...)
+			want := "awd: " + red + " " + c.want + "; use another --out, or --fresh to replace what it holds\n"
+			if code != 1 || se != want || strings.Contains(se, "counts") {
+				t.Errorf("exit %d:\n%s\nwant\n%s", code, se, want)
+			}
+			if _, se, code := awdCmd(t, append(append([]string{"reduce"}, c.shard...), "--out", red, "--fresh", "--quiet")...); code != 0 {
+				t.Errorf("--fresh: exit %d\n%s", code, se)
+			}
+		})
+	}
+}
