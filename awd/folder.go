@@ -362,8 +362,17 @@ var ownedPatterns = map[string][]string{
 		"results.json", "metrics.jsonl", OwnerFile},
 	"checkpoints": {"epoch_*.npz", "epoch_*.json", "last.npz", "last.json", "last.next.npz", "last.next.json"},
 	"figures": {"powerlaw*.png", "powerlaw*.svg", "spectra*.png", "spectra*.svg", "rho*.png", "rho*.svg",
-		"suppression*.png", "suppression*.svg", "gamma_epochs*.png", "gamma_epochs*.svg", "gamma_layers*.png", "gamma_layers*.svg"},
+		"suppression*.png", "suppression*.svg", "gamma_epochs*.png", "gamma_epochs*.svg", "gamma_layers*.png", "gamma_layers*.svg",
+		FiguresFile},
 }
+
+// FiguresFile records, in a folder of figures (`awd plot`), the run whose
+// figures it holds and the files drawn (package figures writes it).
+const FiguresFile = "awd-figures.json"
+
+// IsFigure reports whether name is that of a figure awd draws (package
+// figures) or of FiguresFile.
+func IsFigure(name string) bool { return isOwned("figures", name) }
 
 func isOwned(sub, name string) bool {
 	for _, p := range ownedPatterns[sub] {

@@ -40,7 +40,8 @@ import (
 //	                 per-epoch figures above then carry the layer in their name
 //	suppression_eNNNN  s'_i vs lambda'_i after each intervention, log-log (Fig. 3)
 //
-// Each figure is written as .png and .svg, atomically.
+// Each figure is written as .png and .svg, atomically. A folder of figures
+// holds those of one run (see Draw and awd.FiguresFile).
 
 var (
 	colC     = color.RGBA{R: 31, G: 119, B: 180, A: 255}
@@ -60,10 +61,33 @@ var (
 // log axis, a missing or malformed array) is skipped with a note rather
 // than failing the others; a file that cannot be written (a read-only or
 // full disk) is an error, returned with the files written so far.
-func Draw(rep *awd.Report, reportPath, dir string) (files, notes []string, err error) {
+//
+// dir holds the figures of one run (awd.FiguresFile records which, and the
+// files drawn): a dir with figures of another run, or figures without a
+// record, is refused with an awd.FolderError unless fresh, which removes
+// them first. Figures of the same run's earlier plot that this one does
+// not draw again are removed. No other file of dir is ever removed.
+func Draw(rep *awd.Report, reportPath, dir string, fresh bool) (files, notes []string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("figures: %w", err)
 	}
+	abs, err := filepath.Abs(reportPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("figures: %w", err)
+	}
+	earlier, err := claim(dir, rep, abs, fresh)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, notes, err = drawAll(rep, reportPath, dir)
+	if serr := settle(dir, rep, abs, earlier, files, err == nil); err == nil {
+		err = serr
+	}
+	return files, notes, err
+}
+
+// drawAll draws the figures of Draw.
+func drawAll(rep *awd.Report, reportPath, dir string) (files, notes []string, err error) {
 	base := filepath.Dir(reportPath)
 	layered := multiLayer(rep)
 	for _, ck := range rep.Checkpoints {

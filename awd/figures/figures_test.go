@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ func report(t *testing.T, dir string, lambda, c []float64, rhoBlock int) *awd.Re
 func TestDraw(t *testing.T) {
 	dir := t.TempDir()
 	rep := report(t, dir, []float64{4, 2, 1, 0.5}, []float64{8, 3, 1, 0.2}, 3)
-	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"))
+	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"), false)
 	if err != nil || len(notes) != 0 {
 		t.Fatalf("err %v, notes %v", err, notes)
 	}
@@ -62,7 +63,7 @@ func TestDrawWriteError(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(fig, "spectra_e0001.png", "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), fig)
+	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), fig, false)
 	if err == nil || !strings.Contains(err.Error(), "spectra_e0001") || strings.Contains(err.Error(), "skipped") {
 		t.Fatalf("err %v; want the write error of spectra_e0001", err)
 	}
@@ -109,7 +110,7 @@ func TestDrawDegenerate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			rep := mk(dir)
-			_, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"))
+			_, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"), false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +158,7 @@ func FuzzArrays(f *testing.F) {
 		os.WriteFile(filepath.Join(d, "a.npz"), b, 0o644)
 		awd.ReadArrays(filepath.Join(d, "a.npz"), "H_eigenvalues", "c_C")
 		awd.ReadMatrix(filepath.Join(d, "a.npz"), "rho_C")
-		if _, _, err := Draw(rep(), filepath.Join(d, "results.json"), filepath.Join(d, "fig")); err != nil {
+		if _, _, err := Draw(rep(), filepath.Join(d, "results.json"), filepath.Join(d, "fig"), false); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -177,7 +178,7 @@ func TestDrawOtherArrays(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "arrays_epoch0001.npz"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"))
+	files, notes, err := Draw(rep, filepath.Join(dir, "results.json"), filepath.Join(dir, "fig"), false)
 	if err != nil || len(files) != 0 || len(notes) != 1 || !strings.Contains(notes[0], "holds the arrays of another analysis (5 eigenvalues from 5 to 0.5; the results record k=4 from 4 to 0.5)") {
 		t.Errorf("files %v, notes %v, err %v", files, notes, err)
 	}
@@ -203,4 +204,75 @@ func TestGammaEpochsAbsurdSE(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("drawing gamma over epochs with an SE of 1e308 did not end in a minute")
 	}
+}
+
+// TestDrawOneRunPerFolder: a folder of figures holds those of one run.
+// Figures of another run, or figures without the record of their run, are
+// refused (an awd.FolderError naming the other results file) and left as
+// they are; fresh replaces them; a redraw of the same run removes its
+// earlier figures that it does not draw again; a file awd did not write
+// is never removed.
+func TestDrawOneRunPerFolder(t *testing.T) {
+	dirA, dirB, fig := t.TempDir(), t.TempDir(), filepath.Join(t.TempDir(), "fig")
+	repA := report(t, dirA, []float64{4, 2, 1, 0.5}, []float64{8, 3, 1, 0.2}, 3)
+	repB := report(t, dirB, []float64{4, 2, 1, 0.5}, []float64{8, 3, 1, 0.2}, 3)
+	repA.RunID, repB.RunID = "aaaa", "bbbb"
+	repB.Checkpoints[0].Epoch = 2
+	resA, resB := filepath.Join(dirA, "results.json"), filepath.Join(dirB, "results.json")
+	has := func(names ...string) {
+		t.Helper()
+		for _, n := range names {
+			if _, err := os.Stat(filepath.Join(fig, n)); err != nil {
+				t.Errorf("%s is gone: %v", n, err)
+			}
+		}
+	}
+	hasNot := func(names ...string) {
+		t.Helper()
+		for _, n := range names {
+			if _, err := os.Stat(filepath.Join(fig, n)); err == nil {
+				t.Errorf("%s is still there", n)
+			}
+		}
+	}
+	refused := func(err error, want string) {
+		t.Helper()
+		var fe *awd.FolderError
+		if !errors.As(err, &fe) || fe.Remedy != awd.OtherFolder || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want a FolderError (another folder) saying %q", err, want)
+		}
+	}
+	if _, _, err := Draw(repA, resA, fig, false); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(fig, "notes.txt"), []byte("mine"), 0o644)
+
+	_, _, err := Draw(repB, resB, fig, false)
+	refused(err, fig+" holds the figures of another run ("+resA+", run aaaa)")
+	has("powerlaw_e0001.png", "rho_e0001.svg")
+	hasNot("powerlaw_e0002.png")
+
+	if _, _, err := Draw(repB, resB, fig, true); err != nil {
+		t.Fatal(err)
+	}
+	has("powerlaw_e0002.png", "rho_e0002.svg", "notes.txt", awd.FiguresFile)
+	hasNot("powerlaw_e0001.png", "powerlaw_e0001.svg", "spectra_e0001.png", "rho_e0001.svg")
+
+	// The same run drawn again without its epoch 2 (here: as epoch 3).
+	repB.Checkpoints[0].Epoch = 3
+	if _, _, err := Draw(repB, resB, fig, false); err != nil {
+		t.Fatal(err)
+	}
+	has("powerlaw_e0003.png", "notes.txt")
+	hasNot("powerlaw_e0002.png", "rho_e0002.svg")
+
+	// Figures without a record (an older awd): whose they are is unknown.
+	os.Remove(filepath.Join(fig, awd.FiguresFile))
+	_, _, err = Draw(repA, resA, fig, false)
+	refused(err, "but no "+awd.FiguresFile)
+	if _, _, err := Draw(repA, resA, fig, true); err != nil {
+		t.Fatal(err)
+	}
+	has("powerlaw_e0001.png", "notes.txt")
+	hasNot("powerlaw_e0003.png")
 }

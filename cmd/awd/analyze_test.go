@@ -132,3 +132,39 @@ func TestCLIPlotNothingDrawn(t *testing.T) {
 		t.Errorf("plot without arrays: exit %d\n%s", code, se)
 	}
 }
+
+// TestCLIPlotFolderOfAnotherRun: awd plot into a folder that holds another
+// run's figures is refused with one line naming that run's results file
+// and the remedies, and leaves them; --fresh replaces them, keeping files
+// awd did not write.
+func TestCLIPlotFolderOfAnotherRun(t *testing.T) {
+	dir := shardFixture(t)
+	for _, a := range [][]string{{"e1", filepath.Join(dir, "t", "checkpoints", "epoch_0001.npz")}, {"e2", filepath.Join(dir, "t", "final.npz")}} {
+		if _, se, code := awdCmd(t, "analyze", a[1], "--k", "10", "--no-ml-fit", "--quiet", "--out", filepath.Join(dir, a[0])); code != 0 {
+			t.Fatalf("analyze %s: exit %d\n%s", a[0], code, se)
+		}
+	}
+	figs := filepath.Join(dir, "figs")
+	res1, res2 := filepath.Join(dir, "e1", "results.json"), filepath.Join(dir, "e2", "results.json")
+	if _, se, code := awdCmd(t, "plot", res1, "--out", figs); code != 0 {
+		t.Fatalf("plot: exit %d\n%s", code, se)
+	}
+	os.WriteFile(filepath.Join(figs, "mine.txt"), nil, 0o644)
+	_, se, code := awdCmd(t, "plot", res2, "--out", figs)
+	lines := strings.Split(strings.TrimSpace(se), "\n")
+	if code != 1 || len(lines) != 1 || !strings.HasPrefix(se, "awd: "+figs+" holds the figures of another run ("+res1) ||
+		!strings.HasSuffix(lines[0], "; use another --out, or --fresh to replace what it holds") {
+		t.Errorf("plot of another run: exit %d\n%s", code, se)
+	}
+	if got, _ := filepath.Glob(filepath.Join(figs, "*_e0002.*")); len(got) != 0 {
+		t.Errorf("the refused plot drew %v", got)
+	}
+	if _, se, code := awdCmd(t, "plot", res2, "--out", figs, "--fresh"); code != 0 {
+		t.Fatalf("plot --fresh: exit %d\n%s", code, se)
+	}
+	old, _ := filepath.Glob(filepath.Join(figs, "*_e0001.*"))
+	now, _ := filepath.Glob(filepath.Join(figs, "*_e0002.*"))
+	if _, err := os.Stat(filepath.Join(figs, "mine.txt")); len(old) != 0 || len(now) == 0 || err != nil {
+		t.Errorf("after --fresh: the first run's %v, the second's %v, mine.txt: %v", old, now, err)
+	}
+}

@@ -31,10 +31,18 @@ const plotHelp = `plot reads a results.json written by 'awd run' or 'awd analyze
 and, when more than one epoch was analysed, gamma_epochs: gamma of C and
 C_awd (± SE) over training. A figure that cannot be drawn (no positive
 values for a log axis, arrays missing) is skipped with a note; a file that
-cannot be written (read-only or full disk) ends the command with an error.`
+cannot be written (read-only or full disk) ends the command with an error.
+
+The folder of figures holds those of one run: awd-figures.json records
+which (its run id and results file) and the figures drawn. A folder with
+another run's figures, or with figures but no record (an older awd), is
+refused: use another --out, or --fresh to remove those figures first.
+Drawing the same run again removes its earlier figures that it does not
+draw again. Files that plot did not write are never removed.`
 
 func init() {
 	var out string
+	var o options
 	cmd := &cobra.Command{
 		Use:   "plot RESULTS.json",
 		Short: "draw the figures (PNG and SVG) of a results file",
@@ -51,7 +59,7 @@ func init() {
 			if out == "" {
 				out = filepath.Join(filepath.Dir(args[0]), "figures")
 			}
-			files, notes, err := figures.Draw(rep, args[0], out)
+			files, notes, err := figures.Draw(rep, args[0], out, o.fresh)
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
 			}
@@ -66,5 +74,6 @@ func init() {
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "folder for the figures (default: figures/ beside the results file)")
+	addFlags(cmd, &o, nil, "fresh")
 	rootCmd.AddCommand(cmd)
 }
