@@ -275,4 +275,19 @@ func TestDrawOneRunPerFolder(t *testing.T) {
 	}
 	has("powerlaw_e0001.png", "notes.txt")
 	hasNot("powerlaw_e0003.png")
+
+	// In figures/ beside the results file (plot's default) figures
+	// without a record are the run's own: drawn again, not refused.
+	own := filepath.Join(filepath.Dir(resA), "figures")
+	if _, _, err := Draw(repA, resA, own, false); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(own, awd.FiguresFile))
+	os.WriteFile(filepath.Join(own, "powerlaw_e0009.png"), []byte("older"), 0o644)
+	if _, _, err := Draw(repA, resA, own, false); err != nil {
+		t.Errorf("the run's own figures/ without a record: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(own, "powerlaw_e0009.png")); err == nil {
+		t.Error("the run's earlier figure not drawn again is still there")
+	}
 }

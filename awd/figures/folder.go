@@ -43,7 +43,8 @@ func (r *record) sameRun(rep *awd.Report, abs string) bool {
 // abs) and returns the figures of that run's earlier plot. Unless fresh,
 // figures of another run, a damaged record, or figures without a record
 // (an older awd) are refused with an awd.FolderError; with fresh they are
-// removed.
+// removed. Figures without a record in the folder figures/ beside the
+// results file are the run's own (its folder holds one run).
 func claim(dir string, rep *awd.Report, abs string, fresh bool) (earlier []string, err error) {
 	path := filepath.Join(dir, awd.FiguresFile)
 	b, err := os.ReadFile(path)
@@ -69,10 +70,23 @@ func claim(dir string, rep *awd.Report, abs string, fresh bool) (earlier []strin
 		return nil, fmt.Errorf("figures: %w", err)
 	}
 	old := figureFiles(dir)
+	if beside(dir, abs) {
+		// figures/ beside the results file, plot's default: a run folder
+		// holds one run, so its figures without a record (drawn by an
+		// older awd) are this run's.
+		return old, nil
+	}
 	if len(old) > 0 && !fresh {
 		return nil, &awd.FolderError{Err: fmt.Errorf("%s holds figures (%s) but no %s saying of which run", dir, old[0], awd.FiguresFile), Remedy: awd.OtherFolder}
 	}
 	return nil, removeFigures(dir, old)
+}
+
+// beside reports whether dir is the folder figures/ beside the results
+// file abs.
+func beside(dir, abs string) bool {
+	d, err := filepath.Abs(dir)
+	return err == nil && d == filepath.Join(filepath.Dir(abs), "figures")
 }
 
 // figureFiles lists the files in dir named as awd's figures.

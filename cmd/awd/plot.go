@@ -36,7 +36,9 @@ cannot be written (read-only or full disk) ends the command with an error.
 The folder of figures holds those of one run: awd-figures.json records
 which (its run id and results file) and the figures drawn. A folder with
 another run's figures, or with figures but no record (an older awd), is
-refused: use another --out, or --fresh to remove those figures first.
+refused: use another --out, or --fresh to remove those figures first. (The
+default folder, figures/ beside the results file, is the run's own: its
+figures without a record are taken as this run's.)
 Drawing the same run again removes its earlier figures that it does not
 draw again. Files that plot did not write are never removed.`
 
