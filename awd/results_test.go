@@ -359,3 +359,38 @@ func TestTableEffectiveSettings(t *testing.T) {
 		t.Errorf("corr_k 5 and 10 with k 10 share a row:\n%s", tb.Markdown())
 	}
 }
+
+// TestTableVariantsDistinct: rows of protocols that differ only in a key
+// late in the order (here the learning rate, after four keys in which a
+// third protocol differs) still say how they differ, in Markdown and CSV.
+func TestTableVariantsDistinct(t *testing.T) {
+	mk := func(g float64, perClass, k int, lr float64) *Report {
+		r := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: g})
+		fakeSeed++
+		r.Config, _ = json.Marshal(map[string]any{"seed": fakeSeed,
+			"data":  map[string]any{"per_class": perClass, "head": perClass / 100, "cifar_std": fmt.Sprint(perClass), "classes": []int{0, 1, perClass}},
+			"train": map[string]any{"lr": lr, "batch": k}})
+		return r
+	}
+	tb := MakeTable([]*Report{mk(1.1, 500, 50, 0.1), mk(1.2, 500, 50, 0.05), mk(1.3, 200, 20, 0.1)}, []string{"a", "b", "c"}, []string{NameC})
+	if len(tb.Rows) != 3 {
+		t.Fatalf("%d rows, want 3:\n%s", len(tb.Rows), tb.Markdown())
+	}
+	seen := map[string]bool{}
+	for _, r := range tb.Rows {
+		if seen[r.Variant] {
+			t.Errorf("two rows read %q:\n%s", r.Variant, tb.Markdown())
+		}
+		seen[r.Variant] = true
+	}
+	md := tb.Markdown()
+	csv, err := tb.CSV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"config.train.lr=0.1", "config.train.lr=0.05"} {
+		if !strings.Contains(md, want) || !strings.Contains(csv, want) {
+			t.Errorf("lacks %q:\n%s\n%s", want, md, csv)
+		}
+	}
+}

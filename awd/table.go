@@ -431,7 +431,8 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 }
 
 // variant names the fields of group i whose values are not shared by all n
-// groups (fields of group j given by at).
+// groups (fields of group j given by at): every one of them, so that two
+// rows that differ only in a late key (in sorted order) still read apart.
 func variant(mine map[string]string, at func(int) map[string]string, n, i int) string {
 	var diff []string
 	for _, k := range sortedKeys(mine) {
@@ -441,9 +442,6 @@ func variant(mine map[string]string, at func(int) map[string]string, n, i int) s
 				break
 			}
 		}
-	}
-	if len(diff) > 4 {
-		diff = append(diff[:4], "...")
 	}
 	return strings.Join(diff, ", ")
 }
@@ -515,7 +513,8 @@ func (t *Table) Markdown() string {
 			}
 		}
 		if t.hasVariants() {
-			cells = append(cells, r.Variant)
+			// A "|" in a value (a folder's name) would end the cell.
+			cells = append(cells, strings.ReplaceAll(r.Variant, "|", `\|`))
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}

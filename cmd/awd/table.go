@@ -21,7 +21,8 @@ protocol (data, classes, samples, model, widths, head, loss, training and
 analysis settings: everything but the seeds) and prints, for MSE and CE, gamma
 of each covariance as mean ± sample std over the files of a group, with n.
 Runs of two protocols are never averaged: when several share a data set,
-model and K, each gets a row and the protocol column names what differs.
+model and K, each gets a row and the protocol column names every setting in
+which its protocol differs from another row's (in Markdown and CSV).
 Settings that cannot change a result do not split rows: the layer left to
 the model's default and the same layer named, or a bootstrap's groups and
 level when no bootstrap ran. A run given twice (the same file, a copy, or
