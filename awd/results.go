@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npz"
@@ -27,6 +28,12 @@ type Report struct {
 	Finished      bool            `json:"finished"` // the command ran to its end
 	Training      []EpochLog      `json:"training,omitempty"`
 	Checkpoints   []Checkpoint    `json:"checkpoints"`
+	// Owner is the owner file of the folder ReadReport read the report
+	// from, when that file names the report's run (nil otherwise: an
+	// older folder, or a results file copied elsewhere). Its Data, the
+	// fingerprint of the data the run read, tells MakeTable runs of
+	// different data under one data set's name apart. Not in the file.
+	Owner *Owner `json:"-"`
 }
 
 // EpochLog is one training epoch: train loss and accuracy as seen during
@@ -103,7 +110,25 @@ func ReadReport(path string) (*Report, error) {
 			return nil, fmt.Errorf("%s: checkpoints[%d].analysis is missing", path, i)
 		}
 	}
+	rep.Owner = ownerOf(filepath.Dir(path), rep.RunID)
 	return &rep, nil
+}
+
+// ownerOf returns the owner file of folder dir when it is of run id (nil
+// when there is none, it is unreadable, or it is of another run).
+func ownerOf(dir, id string) *Owner {
+	if id == "" {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, OwnerFile))
+	if err != nil {
+		return nil
+	}
+	var o Owner
+	if json.Unmarshal(b, &o) != nil || o.RunID != id {
+		return nil
+	}
+	return &o
 }
 
 // npzName maps a covariance name to its array name, "c_" and the name

@@ -394,3 +394,87 @@ func TestTableVariantsDistinct(t *testing.T) {
 		}
 	}
 }
+
+// TestTableDataSources: runs that read other files under one data set's
+// name are never averaged. Two runs that draw the same subset from two
+// folders and record other fingerprints of the data read (their folders'
+// owner files) are two rows, named by folder; runs of the same data are
+// one row, also when each draws its own subset (whose fingerprints then
+// differ by design); results without the record tabulate as before.
+func TestTableDataSources(t *testing.T) {
+	type run struct {
+		seed, dataSeed int
+		dir, fp        string // fp "": no owner file
+	}
+	mk := func(r run) *Report {
+		rep := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1 + float64(r.seed)/10})
+		rep.Config, _ = json.Marshal(map[string]any{"seed": r.seed, "data": map[string]any{"name": "mnist", "dir": r.dir, "per_class": 500, "seed": r.dataSeed}})
+		if r.fp != "" {
+			rep.Owner = &Owner{Command: "run", Data: r.fp}
+		}
+		return rep
+	}
+	for _, c := range []struct {
+		name  string
+		runs  []run
+		rows  []int  // runs per row
+		label string // in the protocol column
+		note  string
+	}{
+		{"same-draw/other-folders", []run{{1, 1, "/x", "fx"}, {2, 1, "/y", "fy"}}, []int{1, 1}, `data_dir="/y"`, "a and b read other data under the name mnist"},
+		{"same-draw/same-data", []run{{1, 1, "/x", "f"}, {2, 1, "/y", "f"}}, []int{2}, "", ""},
+		{"own-draws/same-folder", []run{{1, 1, "/x", "f1"}, {2, 2, "/x", "f2"}, {3, 3, "/x", "f3"}}, []int{3}, "", ""},
+		{"own-draws/two-folders", []run{{1, 1, "/x", "fx1"}, {2, 2, "/x", "fx2"}, {1, 1, "/y", "fy1"}, {2, 2, "/y", "fy2"}}, []int{2, 2}, `data_dir="/x"`, "a and c read other data"},
+		{"no-record", []run{{1, 1, "/x", ""}, {2, 1, "/y", ""}}, []int{2}, "", ""},
+		{"folder-changed", []run{{1, 1, "/x", "fa"}, {2, 1, "/x", "fb"}, {3, 1, "/y", "fa"}}, []int{1, 1, 1}, `data_fingerprint="fb"`, "a and b read other data from the folder \"/x\""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var reps []*Report
+			var names []string
+			for i, r := range c.runs {
+				reps = append(reps, mk(r))
+				names = append(names, string(rune('a'+i)))
+			}
+			tb := MakeTable(reps, names, []string{NameC})
+			md, notes := tb.Markdown(), strings.Join(tb.Notes, "\n")
+			var got []int
+			for _, r := range tb.Rows {
+				got = append(got, r.Cells["ce/C"].N)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.rows) || !strings.Contains(md, c.label) || !strings.Contains(notes, c.note) || (c.note == "") != (notes == "") {
+				t.Errorf("runs per row %v, want %v (label %q, note %q):\n%s\n%s", got, c.rows, c.label, c.note, md, notes)
+			}
+		})
+	}
+}
+
+// TestReadReportOwner: ReadReport takes the data's fingerprint from the
+// owner file of the report's folder, only when that file is of the
+// report's run.
+func TestReadReportOwner(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "results.json")
+	if err := WriteReport(p, &Report{RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ owner, want string }{
+		{"", ""},
+		{`{"schema": 1, "command": "run", "run_id": "r2", "data_sha256": "fp"}`, ""},
+		{`{"schema": 1, "command": "run", "run_id": "r1", "data_sha256": "fp"}`, "fp"},
+	} {
+		if c.owner != "" {
+			os.WriteFile(filepath.Join(dir, OwnerFile), []byte(c.owner), 0o644)
+		}
+		rep, err := ReadReport(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if rep.Owner != nil {
+			got = rep.Owner.Data
+		}
+		if got != c.want {
+			t.Errorf("owner %s: data %q, want %q", c.owner, got, c.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -95,7 +96,7 @@ func (c *cellCI) result() CellCI {
 // protocol is a report's protocol: what determines its results except the
 // seeds (and where its files are). Two reports with the same protocol are
 // replicates, and only those are averaged.
-func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string) {
+func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string, src dataSource) {
 	r := ck.Analysis
 	var cfg any
 	json.Unmarshal(rep.Config, &cfg)
@@ -128,7 +129,36 @@ func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string)
 	delete(fields, identityField)
 	kb, _ := json.Marshal(fields)
 	fields[identityField] = id
-	return string(kb), fields
+	return string(kb), fields, sourceOf(rep, cfg, ids["config.data.seed"])
+}
+
+// dataSource is what a report says of the data its run read: the data
+// folder (its config's data.dir; "" when not recorded) and a hash of the
+// data read ("" when not recorded), which is the same for two runs of one
+// protocol that read the same files and draw the same subset (draw: the
+// kind of hash and the subset's seed).
+type dataSource struct {
+	dir, hash, draw string
+}
+
+// sourceOf is the dataSource of a report with the canonical config cfg
+// and the subset's seed seed: the hash is the analysed samples' (the
+// data_sha256 of a report of awd analyze or awd reduce), or else the
+// fingerprint of the data the run read that the owner file of its folder
+// records (Report.Owner).
+func sourceOf(rep *Report, cfg any, seed string) dataSource {
+	var src dataSource
+	m, _ := cfg.(map[string]any)
+	if d, ok := m["data"].(map[string]any); ok {
+		src.dir, _ = d["dir"].(string)
+	}
+	switch h, _ := m["data_sha256"].(string); {
+	case h != "":
+		src.hash, src.draw = h, "samples "+seed
+	case rep.Owner != nil && rep.Owner.Data != "":
+		src.hash, src.draw = rep.Owner.Data, rep.Owner.Command+" "+seed
+	}
+	return src
 }
 
 // notProtocol are the keys of a report's config that do not define its
@@ -312,6 +342,9 @@ func lastEpoch(rep *Report) []Checkpoint {
 // covariances covs (Table 1: C and C_awd; Table 3 adds C_pair, C_pair2).
 // Each layer of a report that analysed several (awd analyze --layers) is
 // its own row, and a table of more than one layer has a layer column.
+// Runs of one protocol that read other data under one data set's name are
+// split by data folder (splitByData; the hashes come from Report.Owner, so
+// read the reports with ReadReport).
 func MakeTable(reps []*Report, names []string, covs []string) *Table {
 	t := &Table{Covs: covs}
 	type group struct {
@@ -323,8 +356,11 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 		cis               map[string]*cellCI
 		runs              map[string]string // identity -> the report's name
 	}
-	groups := map[string]*group{}
-	var order []string
+	// First every run (a layer of a report) with its protocol, then the
+	// runs of one protocol split by the data they read, then the cells.
+	var runs []*tableRun
+	byKey := map[string][]*tableRun{}
+	var keys []string
 	for i, rep := range reps {
 		if len(rep.Checkpoints) == 0 {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: no analysed epoch, left out", names[i]))
@@ -337,36 +373,49 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: the run did not finish (killed or stopped): its last analysed epoch, %d, is tabulated", names[i], cks[0].Epoch))
 		}
 		for _, ck := range cks {
-			key, fields := protocol(rep, ck)
-			id := fields[identityField]
+			key, fields, src := protocol(rep, ck)
+			run := &tableRun{r: ck.Analysis, name: names[i], key: ck.Analysis.Loss + "\x00" + key, fields: fields, id: fields[identityField], src: src}
 			delete(fields, identityField)
-			r := ck.Analysis
-			g, ok := groups[r.Loss+"\x00"+key]
-			if !ok {
-				g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, layer: r.Layer, k: len(r.Classes), fields: fields,
-					vals: map[string][]float64{}, cis: map[string]*cellCI{}, runs: map[string]string{}}
-				groups[r.Loss+"\x00"+key] = g
-				order = append(order, r.Loss+"\x00"+key)
-			}
-			name := names[i]
 			if len(cks) > 1 {
-				name += " (layer " + r.Layer + ")"
+				run.name += " (layer " + ck.Analysis.Layer + ")"
 			}
-			if first, dup := g.runs[id]; dup {
-				t.Notes = append(t.Notes, fmt.Sprintf("%s: the same run as %s (same protocol, seeds and checkpoint: a copy, or one run analysed twice), left out", name, first))
-				continue
+			if _, ok := byKey[run.key]; !ok {
+				keys = append(keys, run.key)
 			}
-			g.runs[id] = name
-			for _, c := range covs {
-				if f, ok := r.Fits[c]; ok && !math.IsNaN(f.Gamma) {
-					g.vals[c] = append(g.vals[c], f.Gamma)
-					if g.cis[c] == nil {
-						g.cis[c] = &cellCI{}
-					}
-					g.cis[c].add(r, c)
-				} else if e, ok := r.FitErrors[c]; ok {
-					t.Notes = append(t.Notes, fmt.Sprintf("%s: gamma(%s) fit failed (%s), left out of its cell", name, c, e))
+			byKey[run.key] = append(byKey[run.key], run)
+			runs = append(runs, run)
+		}
+	}
+	for _, key := range keys {
+		t.Notes = append(t.Notes, splitByData(byKey[key])...)
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, run := range runs {
+		r := run.r
+		gkey := run.key + "\x00" + run.source
+		g, ok := groups[gkey]
+		if !ok {
+			g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, layer: r.Layer, k: len(r.Classes), fields: run.fields,
+				vals: map[string][]float64{}, cis: map[string]*cellCI{}, runs: map[string]string{}}
+			groups[gkey] = g
+			order = append(order, gkey)
+		}
+		name := run.name
+		if first, dup := g.runs[run.id]; dup {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: the same run as %s (same protocol, seeds and checkpoint: a copy, or one run analysed twice), left out", name, first))
+			continue
+		}
+		g.runs[run.id] = name
+		for _, c := range covs {
+			if f, ok := r.Fits[c]; ok && !math.IsNaN(f.Gamma) {
+				g.vals[c] = append(g.vals[c], f.Gamma)
+				if g.cis[c] == nil {
+					g.cis[c] = &cellCI{}
 				}
+				g.cis[c].add(r, c)
+			} else if e, ok := r.FitErrors[c]; ok {
+				t.Notes = append(t.Notes, fmt.Sprintf("%s: gamma(%s) fit failed (%s), left out of its cell", name, c, e))
 			}
 		}
 	}
@@ -428,6 +477,89 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 		}
 	}
 	return t
+}
+
+// tableRun is one analysed layer of one report in MakeTable: its result,
+// name (for the notes), loss and protocol key, protocol fields, identity
+// (what tells the runs of one protocol apart), the data it read and, set
+// by splitByData, the data source that sets it apart from other runs of
+// its protocol ("" when none does).
+type tableRun struct {
+	r       *Result
+	name    string
+	key, id string
+	fields  map[string]string
+	src     dataSource
+	source  string
+}
+
+// splitByData gives the runs of one protocol their data sources, and
+// returns notes that say why they were split. Runs of one protocol read
+// the same data unless two that draw the same subset have other hashes of
+// the data read: then the data set's name stands for other files, and
+// the runs are told apart by their data folder (field data_dir), and
+// within a folder whose files changed between two such runs by the hash
+// (field data_fingerprint). Hashes of other draws cannot be compared, so
+// without such a pair the runs stay together, as runs that record no
+// hash do.
+func splitByData(runs []*tableRun) []string {
+	a, b := otherData(runs)
+	if a == nil {
+		return nil
+	}
+	notes := []string{fmt.Sprintf("%s and %s read other data under the name %s (the same subset drawn, data fingerprints %.12s and %.12s): the runs of their protocol are split by data folder",
+		a.name, b.name, strings.TrimSuffix(a.r.Dataset, "/train"), a.src.hash, b.src.hash)}
+	byDir := map[string][]*tableRun{}
+	var dirs []string
+	for _, r := range runs {
+		if _, ok := byDir[r.src.dir]; !ok {
+			dirs = append(dirs, r.src.dir)
+		}
+		byDir[r.src.dir] = append(byDir[r.src.dir], r)
+	}
+	for _, dir := range dirs {
+		rs := byDir[dir]
+		d, _ := json.Marshal(dir)
+		for _, r := range rs {
+			r.source = dir
+			r.fields = maps.Clone(r.fields)
+			r.fields["data_dir"] = string(d)
+		}
+		a, b := otherData(rs)
+		if a == nil {
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s and %s read other data from the folder %s (the same subset drawn, data fingerprints %.12s and %.12s): its files changed between the runs, so each fingerprint gets its own row",
+			a.name, b.name, d, a.src.hash, b.src.hash))
+		for _, r := range rs {
+			fp := "unknown"
+			if r.src.hash != "" {
+				fp = r.src.hash[:min(12, len(r.src.hash))]
+			}
+			r.source += "\x00" + r.src.hash
+			r.fields["data_fingerprint"] = strconv.Quote(fp)
+		}
+	}
+	return notes
+}
+
+// otherData returns two runs that draw the same subset but record other
+// hashes of the data read (nil, nil when there are none).
+func otherData(runs []*tableRun) (*tableRun, *tableRun) {
+	first := map[string]*tableRun{}
+	for _, r := range runs {
+		if r.src.hash == "" {
+			continue
+		}
+		f, ok := first[r.src.draw]
+		switch {
+		case !ok:
+			first[r.src.draw] = r
+		case f.src.hash != r.src.hash:
+			return f, r
+		}
+	}
+	return nil, nil
 }
 
 // variant names the fields of group i whose values are not shared by all n

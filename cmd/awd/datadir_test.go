@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,5 +165,36 @@ func TestAnalyzeChecksTrainingData(t *testing.T) {
 	os.RemoveAll(own)
 	if se, code := analyze(); code != 1 || !strings.Contains(se, "the checkpoint's data folder "+own) || !strings.Contains(se, "--data-dir") {
 		t.Errorf("folder gone: exit %d, %q", code, se)
+	}
+}
+
+// TestCLITableDataSources: awd table keeps apart runs that read other
+// files under one data set's name (two folders, one with other labels),
+// which their run folders' owner files tell, and averages the seeds of
+// one folder.
+func TestCLITableDataSources(t *testing.T) {
+	tiny := strings.TrimPrefix(tinyMNIST(t), "AWD_MNIST_DIR=")
+	own, other := filepath.Join(t.TempDir(), "own"), filepath.Join(t.TempDir(), "other")
+	copyDir(t, tiny, own)
+	copyDir(t, tiny, other)
+	lab := filepath.Join(other, "train-labels-idx1-ubyte")
+	b, _ := os.ReadFile(lab)
+	for i := 8; i < len(b); i++ {
+		b[i] = 9 - b[i]
+	}
+	os.WriteFile(lab, b, 0o644)
+	var files []string
+	for i, r := range []struct{ dir, seed string }{{own, "1"}, {own, "2"}, {other, "3"}} {
+		out := filepath.Join(t.TempDir(), fmt.Sprint("run", i))
+		if _, se, code := awdCmd(t, "run", "--data-dir", r.dir, "--seed", r.seed, "--classes", "3", "--per-class", "20", "--widths", "8,8", "--batch", "10",
+			"--k", "10", "--corr-k", "5", "--ml-reps", "0", "--epochs", "1", "--quiet", "--out", out); code != 0 {
+			t.Fatalf("run %s: exit %d: %s", r.dir, code, se)
+		}
+		files = append(files, filepath.Join(out, "results.json"))
+	}
+	so, se, code := awdCmd(t, append([]string{"table"}, files...)...)
+	if code != 0 || strings.Count(so, "| mnist | mlp | 3 |") != 2 || !strings.Contains(so, " (2) |") ||
+		!strings.Contains(so, `data_dir="`+own+`"`) || !strings.Contains(so, `data_dir="`+other+`"`) || !strings.Contains(se, "read other data under the name mnist") {
+		t.Errorf("table: exit %d, want a row of the 2 runs of %s and one of %s:\n%s%s", code, own, other, so, se)
 	}
 }

@@ -23,6 +23,11 @@ of each covariance as mean ± sample std over the files of a group, with n.
 Runs of two protocols are never averaged: when several share a data set,
 model and K, each gets a row and the protocol column names every setting in
 which its protocol differs from another row's (in Markdown and CSV).
+Runs that read other files under one data set's name are never averaged:
+when two runs of a protocol that draw the same subset record other
+fingerprints of the data read (the owner file of a run's folder beside its
+results.json, or the samples' hash of awd analyze and awd reduce), its runs
+are split by data folder (protocol column data_dir), and said in a note.
 Settings that cannot change a result do not split rows: the layer left to
 the model's default and the same layer named, or a bootstrap's groups and
 level when no bootstrap ran. A run given twice (the same file, a copy, or
