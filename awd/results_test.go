@@ -478,3 +478,41 @@ func TestReadReportOwner(t *testing.T) {
 		}
 	}
 }
+
+// TestTableLayersList: a layer of awd analyze --layers is the analysis of
+// that layer alone matrix-free, whatever the other layers listed and the
+// layer asked: one row with the same layer of --layers fc3 and of --layer
+// fc3 --matrix-free; the dense analysis of fc3 is another row.
+func TestTableLayersList(t *testing.T) {
+	mk := func(seed int, asked string, list []string, matrixFree bool, g float64) *Report {
+		cfg := DefaultConfig("ce")
+		cfg.Layer, cfg.MatrixFree = asked, matrixFree && list == nil
+		b, _ := json.Marshal(map[string]any{"seed": seed, "analysis": cfg, "layers": list})
+		if list == nil {
+			b, _ = json.Marshal(map[string]any{"seed": seed, "analysis": cfg})
+		}
+		rep := &Report{Config: b, Finished: true}
+		for _, layer := range append(list, asked)[:max(len(list), 1)] {
+			c := DefaultConfig("ce")
+			c.Layer, c.MatrixFree = layer, matrixFree
+			r := &Result{Dataset: "mnist", Model: "mlp", Layer: layer, Loss: "ce", Classes: make([]int, 3), Config: c,
+				Fits: map[string]Fit{NameC: {Gamma: g, SE: Float(math.NaN())}}}
+			rep.Checkpoints = append(rep.Checkpoints, Checkpoint{Epoch: 2, Analysis: r})
+		}
+		return rep
+	}
+	reps := []*Report{
+		mk(1, "fc2", []string{"fc2", "fc3"}, true, 1.1),
+		mk(2, "fc2", []string{"fc3"}, true, 1.2),
+		mk(3, "fc3", nil, true, 1.3),
+		mk(4, "fc3", nil, false, 1.4),
+	}
+	tb := MakeTable(reps, []string{"fc2,fc3", "fc3", "one", "dense"}, []string{NameC})
+	var got []string
+	for _, r := range tb.Rows {
+		got = append(got, fmt.Sprintf("%s:%d", r.Layer, r.Cells["ce/C"].N))
+	}
+	if fmt.Sprint(got) != "[fc2:1 fc3:3 fc3:1]" {
+		t.Errorf("rows %v, want [fc2:1 fc3:3 fc3:1]:\n%s", got, tb.Markdown())
+	}
+}

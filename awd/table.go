@@ -245,7 +245,8 @@ func seeds(path string, v any, out map[string]string) {
 
 // unusedSettings makes the settings that cannot change a result equal in
 // every protocol: the layer left to the model's default ("") is the layer
-// analysed, and the bootstrap's groups and level without a bootstrap, or
+// analysed, the layers of awd analyze --layers (config.layers) are the
+// row's layer asked matrix-free, and the bootstrap's groups and level without a bootstrap, or
 // the goodness-of-fit replicates without the maximum-likelihood fits, are
 // dropped. The correlations' and the heat map's number of directions
 // count up to k (the result's): corr_k and rho_block are taken as their
@@ -255,6 +256,17 @@ func seeds(path string, v any, out map[string]string) {
 // the library's (or a sweep's) then share a row.
 func unusedSettings(fields map[string]string, layer string, k int) {
 	delete(fields, "config.analyze_at")
+	// awd analyze --layers analyses each layer it lists as --layer with
+	// --matrix-free does, whatever the others and the layer asked
+	// (AnalyzeLayers): the list, when it holds the row's layer, does not
+	// change the row's result.
+	var layers []string
+	if json.Unmarshal([]byte(fields["config.layers"]), &layers) == nil && slices.Contains(layers, layer) {
+		delete(fields, "config.layers")
+		b, _ := json.Marshal(layer)
+		fields["config.analysis.layer"] = string(b)
+		fields["config.analysis.matrix_free"] = "true"
+	}
 	atMostK := func(key string) {
 		if v, err := strconv.Atoi(fields[key]); err == nil && v > k {
 			fields[key] = strconv.Itoa(k)

@@ -29,8 +29,9 @@ fingerprints of the data read (the owner file of a run's folder beside its
 results.json, or the samples' hash of awd analyze and awd reduce), its runs
 are split by data folder (protocol column data_dir), and said in a note.
 Settings that cannot change a result do not split rows: the layer left to
-the model's default and the same layer named, or a bootstrap's groups and
-level when no bootstrap ran. A run given twice (the same file, a copy, or
+the model's default and the same layer named, the other layers of
+'analyze --layers' (a layer of it is that layer analysed alone with
+--matrix-free), or a bootstrap's groups and level when no bootstrap ran. A run given twice (the same file, a copy, or
 one checkpoint analysed twice: same protocol, seeds and checkpoint) counts
 once; the others are listed as left out.
 Files that cannot be used (no analysis, a failed fit) are listed, not
