@@ -95,27 +95,45 @@ func TestTableSeparatesProtocols(t *testing.T) {
 
 // TestTableUnusedSettings: a run that left the layer to the model's
 // default and one that named it, or two that differ only in settings of a
-// bootstrap or goodness-of-fit test neither ran, are one protocol; a
-// bootstrap that ran with other groups is another.
+// bootstrap or goodness-of-fit test neither ran, are one protocol. A
+// bootstrap changes no gamma: without error bars, runs of any bootstrap
+// share a row; with them (MakeTableCI), a bootstrap of other groups or
+// replicates, whose SE the cells show, is another row, and one of another
+// level (the percentile interval, not shown) is not.
 func TestTableUnusedSettings(t *testing.T) {
-	mk := func(g float64, layer string, groups, boot int) *Report {
+	mk := func(g float64, layer string, groups, boot int, level float64) *Report {
 		r := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: g})
 		an := *r.Checkpoints[1].Analysis
 		an.Layer, an.Config.Layer = "fc2", layer
-		an.Config.Extras.BootstrapShards, an.Config.Extras.Bootstrap = groups, boot
+		an.Config.Extras.BootstrapShards, an.Config.Extras.Bootstrap, an.Config.Extras.BootstrapLevel = groups, boot, level
 		an.Config.Extras.PowerLawML, an.Config.Extras.MLReps = false, groups
 		fakeSeed++
 		cfg, _ := json.Marshal(map[string]any{"seed": fakeSeed, "analysis": an.Config})
 		r.Config, r.Checkpoints[1].Analysis = cfg, &an
 		return r
 	}
-	tb := MakeTable([]*Report{mk(1.2, "", 10, 0), mk(1.4, "fc2", 20, 0)}, []string{"cli", "sweep"}, []string{NameC})
-	if len(tb.Rows) != 1 || tb.Rows[0].Cells["ce/C"].N != 2 {
-		t.Errorf("%d rows, want one of 2 runs:\n%s", len(tb.Rows), tb.Markdown())
-	}
-	tb = MakeTable([]*Report{mk(1.2, "", 10, 100), mk(1.4, "fc2", 20, 100)}, []string{"a", "b"}, []string{NameC})
-	if len(tb.Rows) != 2 || !strings.Contains(tb.Markdown(), "bootstrap_shards") {
-		t.Errorf("bootstraps of 10 and 20 groups share a row:\n%s", tb.Markdown())
+	for _, c := range []struct {
+		name   string
+		a, b   *Report
+		ci     bool
+		rows   int
+		differ string // named in the protocol column
+	}{
+		{"default-layer/no-bootstrap", mk(1.2, "", 10, 0, 0.95), mk(1.4, "fc2", 20, 0, 0.9), true, 1, ""},
+		{"groups", mk(1.2, "", 10, 100, 0.95), mk(1.4, "fc2", 20, 100, 0.95), false, 1, ""},
+		{"groups/ci", mk(1.2, "", 10, 100, 0.95), mk(1.4, "fc2", 20, 100, 0.95), true, 2, "bootstrap_shards"},
+		{"replicates", mk(1.2, "", 10, 0, 0.95), mk(1.4, "fc2", 10, 100, 0.95), false, 1, ""},
+		{"replicates/ci", mk(1.2, "", 10, 50, 0.95), mk(1.4, "fc2", 10, 100, 0.95), true, 2, "extras.bootstrap=50"},
+		{"level/ci", mk(1.2, "", 10, 100, 0.9), mk(1.4, "fc2", 10, 100, 0.95), true, 1, ""},
+	} {
+		tabulate := MakeTable
+		if c.ci {
+			tabulate = MakeTableCI
+		}
+		tb := tabulate([]*Report{c.a, c.b}, []string{"a", "b"}, []string{NameC})
+		if md := tb.Markdown(); len(tb.Rows) != c.rows || !strings.Contains(md, c.differ) {
+			t.Errorf("%s: %d rows, want %d (%q named):\n%s", c.name, len(tb.Rows), c.rows, c.differ, md)
+		}
 	}
 }
 
@@ -200,8 +218,7 @@ func TestTableCI(t *testing.T) {
 		r.Bootstrap = map[string]BootstrapCI{NameC: {SE: Float(0.03 + 0.01*float64(i))}}
 		r.GammaK = map[string]GammaK{NameC: {K: []int{10, 50, 100, 200}, Gamma: []Float{0.9, 1.0, []Float{1.1, 1.15}[i], 1.2}}}
 	}
-	tb := MakeTable([]*Report{a, b}, []string{"a", "b"}, []string{NameC})
-	tb.CI = true
+	tb := MakeTableCI([]*Report{a, b}, []string{"a", "b"}, []string{NameC})
 	ci := tb.Rows[0].CIs["ce/C"]
 	if ci.BootN != 2 || math.Abs(ci.BootSE-math.Sqrt((0.03*0.03+0.04*0.04)/2)) > 1e-15 || ci.KLow != 1.1 || ci.KHigh != 1.2 {
 		t.Fatalf("CI %+v", ci)

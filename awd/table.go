@@ -29,7 +29,9 @@ type Table struct {
 	Rows  []TableRow
 	Notes []string
 	// CI adds to every cell the error bars beyond the spread over seeds
-	// (see CellCI).
+	// (see CellCI). MakeTableCI sets it; its rows, unlike MakeTable's,
+	// tell apart runs of other bootstrap replicates or groups, which
+	// change the bootstrap SE.
 	CI bool
 }
 
@@ -96,7 +98,7 @@ func (c *cellCI) result() CellCI {
 // protocol is a report's protocol: what determines its results except the
 // seeds (and where its files are). Two reports with the same protocol are
 // replicates, and only those are averaged.
-func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string, src dataSource) {
+func protocol(rep *Report, ck Checkpoint, ci bool) (key string, fields map[string]string, src dataSource) {
 	r := ck.Analysis
 	var cfg any
 	json.Unmarshal(rep.Config, &cfg)
@@ -109,7 +111,7 @@ func protocol(rep *Report, ck Checkpoint) (key string, fields map[string]string,
 		"m": r.M, "n": r.In, "epoch": ck.Epoch}
 	fields = map[string]string{}
 	flatten("", doc, fields)
-	unusedSettings(fields, r.Layer, r.K)
+	unusedSettings(fields, r.Layer, r.K, ci)
 	ids := map[string]string{}
 	seeds("config", cfg, ids)
 	seeds("analysis", an, ids)
@@ -246,15 +248,18 @@ func seeds(path string, v any, out map[string]string) {
 // unusedSettings makes the settings that cannot change a result equal in
 // every protocol: the layer left to the model's default ("") is the layer
 // analysed, the layers of awd analyze --layers (config.layers) are the
-// row's layer asked matrix-free, and the bootstrap's groups and level without a bootstrap, or
-// the goodness-of-fit replicates without the maximum-likelihood fits, are
-// dropped. The correlations' and the heat map's number of directions
+// row's layer asked matrix-free, and the goodness-of-fit replicates
+// without the maximum-likelihood fits are dropped. So are the bootstrap's
+// settings, which change no gamma (the fits are the full sample's): its
+// level always (it sets the percentile interval, which no column shows),
+// and its replicates and groups, which change the bootstrap SE, unless the
+// table shows it (ci), and then its groups without a bootstrap. The correlations' and the heat map's number of directions
 // count up to k (the result's): corr_k and rho_block are taken as their
 // minimum with k, and corr_k is dropped without correlations. The epochs a
 // run analysed (config.analyze_at) are dropped: the table reads the last,
 // which the protocol's epoch names. A run of the CLI's defaults and one of
 // the library's (or a sweep's) then share a row.
-func unusedSettings(fields map[string]string, layer string, k int) {
+func unusedSettings(fields map[string]string, layer string, k int, ci bool) {
 	delete(fields, "config.analyze_at")
 	// awd analyze --layers analyses each layer it lists as --layer with
 	// --matrix-free does, whatever the others and the layer asked
@@ -283,9 +288,12 @@ func unusedSettings(fields map[string]string, layer string, k int) {
 			b, _ := json.Marshal(layer)
 			fields[p+"layer"] = string(b)
 		}
-		if v, ok := fields[p+"extras.bootstrap"]; ok && v == "0" {
+		delete(fields, p+"extras.bootstrap_level")
+		if !ci || fields[p+"extras.bootstrap"] == "0" {
 			delete(fields, p+"extras.bootstrap_shards")
-			delete(fields, p+"extras.bootstrap_level")
+		}
+		if !ci {
+			delete(fields, p+"extras.bootstrap")
 		}
 		if v, ok := fields[p+"extras.powerlaw_ml"]; ok && v == "false" {
 			delete(fields, p+"extras.ml_reps")
@@ -356,9 +364,21 @@ func lastEpoch(rep *Report) []Checkpoint {
 // its own row, and a table of more than one layer has a layer column.
 // Runs of one protocol that read other data under one data set's name are
 // split by data folder (splitByData; the hashes come from Report.Owner, so
-// read the reports with ReadReport).
+// read the reports with ReadReport). Runs that differ only in the
+// settings of a bootstrap share a row: the table shows no bootstrap SE.
 func MakeTable(reps []*Report, names []string, covs []string) *Table {
-	t := &Table{Covs: covs}
+	return makeTable(reps, names, covs, false)
+}
+
+// MakeTableCI is MakeTable with error bars in every cell (Table.CI): runs
+// of other bootstrap replicates or groups, whose bootstrap SE those show,
+// are rows apart.
+func MakeTableCI(reps []*Report, names []string, covs []string) *Table {
+	return makeTable(reps, names, covs, true)
+}
+
+func makeTable(reps []*Report, names []string, covs []string, ci bool) *Table {
+	t := &Table{Covs: covs, CI: ci}
 	type group struct {
 		data, model, loss string
 		layer             string
@@ -385,7 +405,7 @@ func MakeTable(reps []*Report, names []string, covs []string) *Table {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: the run did not finish (killed or stopped): its last analysed epoch, %d, is tabulated", names[i], cks[0].Epoch))
 		}
 		for _, ck := range cks {
-			key, fields, src := protocol(rep, ck)
+			key, fields, src := protocol(rep, ck, ci)
 			run := &tableRun{r: ck.Analysis, name: names[i], key: ck.Analysis.Loss + "\x00" + key, fields: fields, id: fields[identityField], src: src}
 			delete(fields, identityField)
 			if len(cks) > 1 {

@@ -31,7 +31,9 @@ are split by data folder (protocol column data_dir), and said in a note.
 Settings that cannot change a result do not split rows: the layer left to
 the model's default and the same layer named, the other layers of
 'analyze --layers' (a layer of it is that layer analysed alone with
---matrix-free), or a bootstrap's groups and level when no bootstrap ran. A run given twice (the same file, a copy, or
+--matrix-free), or a bootstrap's settings (a bootstrap changes no gamma),
+except with --ci its replicates and groups, which change the bootstrap SE
+that --ci shows. A run given twice (the same file, a copy, or
 one checkpoint analysed twice: same protocol, seeds and checkpoint) counts
 once; the others are listed as left out.
 Files that cannot be used (no analysis, a failed fit) are listed, not
@@ -87,7 +89,9 @@ func tableCommand(cmd *cobra.Command, o *options, args []string) error {
 		}
 	}
 	t := awd.MakeTable(reps, names, covs)
-	t.CI = o.ci
+	if o.ci {
+		t = awd.MakeTableCI(reps, names, covs)
+	}
 	if len(t.Rows) == 0 {
 		// An empty table with exit status 0 reads as success.
 		why := "none of them holds an analysed checkpoint (results of awd train alone have none)"
