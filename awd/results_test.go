@@ -533,3 +533,42 @@ func TestTableLayersList(t *testing.T) {
 		t.Errorf("rows %v, want [fc2:1 fc3:3 fc3:1]:\n%s", got, tb.Markdown())
 	}
 }
+
+// TestTableRunAndAnalyze: a report of awd run records its network and
+// training as model, train and seed; one of awd analyze or awd reduce of
+// a checkpoint as origin.arch, origin.train and origin.init_seed. Runs
+// that say the same thing in the two layouts are one protocol (another
+// seed a replicate, the analysis of the run's own checkpoint the same
+// run); another learning rate is another row.
+func TestTableRunAndAnalyze(t *testing.T) {
+	data := nn.DataSpec{Name: "mnist", Dir: "/data", Classes: []int{0, 1, 2}, PerClass: 500, Head: 3, Seed: 1}
+	an := DefaultConfig("ce")
+	train := func(seed uint64, lr float64) nn.TrainConfig {
+		return nn.TrainConfig{Loss: nn.CE, Epochs: 4, Batch: 50, LR: lr, Seed: seed, StartEpoch: 2}
+	}
+	run := func(seed uint64, lr float64) json.RawMessage {
+		b, _ := json.Marshal(RunConfig{Data: data, Model: nn.ModelSpec{Kind: "mlp", Widths: []int{8, 8}}, Seed: seed, Train: train(seed, lr),
+			Checkpoints: []int{int(seed)}, AnalyzeAt: []int{2, 4}, Analysis: &an})
+		return b
+	}
+	analyze := func(seed uint64, lr float64, weights string) json.RawMessage {
+		arch, err := nn.ModelSpec{Kind: "mlp", Widths: []int{8, 8}}.Arch(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc := train(seed, lr)
+		tc.StartEpoch = 0
+		b, _ := json.Marshal(map[string]any{"checkpoint_sha256": "file-" + weights, "weights_sha256": weights, "data_sha256": "samples",
+			"data": data, "analysis": an, "origin": Origin{Arch: &arch, Train: &tc, InitSeed: seed}})
+		return b
+	}
+	reps := []*Report{withConfig(1.0, run(1, 0.1)), withConfig(1.2, analyze(2, 0.1, "w2")), withConfig(1.0, analyze(1, 0.1, "w1")), withConfig(2.0, run(3, 0.05))}
+	tb := MakeTable(reps, []string{"run1", "an2", "an1", "lr"}, []string{NameC})
+	md, notes := tb.Markdown(), strings.Join(tb.Notes, "\n")
+	if len(tb.Rows) != 2 || tb.Rows[0].Cells["ce/C"].N != 2 || !strings.Contains(md, "config.origin.train.lr=0.05") {
+		t.Errorf("%d rows, want 2 (run1 and an2 averaged, lr apart):\n%s\n%s", len(tb.Rows), md, notes)
+	}
+	if !strings.Contains(notes, "an1: the same run as run1") {
+		t.Errorf("notes lack an1 as the same run as run1:\n%s", notes)
+	}
+}

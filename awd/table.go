@@ -175,9 +175,10 @@ var notProtocol = []string{"build", "kernels", "estimate", "shards", "have", "co
 // under "analysis", its copies of the result's data set, model, head,
 // classes and layer shape dropped (the protocol has the result's), the
 // data subset its shards recorded under "data", and its
-// bookkeeping (notProtocol) dropped from every report. A reduce and an
-// analyze of one checkpoint with the same settings are then one protocol,
-// and, by the weights' and samples' hashes, one run.
+// bookkeeping (notProtocol) dropped from every report, and a report of
+// awd run given the layout of origin (runOrigin). A reduce and an analyze
+// of one checkpoint with the same settings are then one protocol, and, by
+// the weights' and samples' hashes, one run.
 func canonicalConfig(v any) any {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -207,7 +208,45 @@ func canonicalConfig(v any) any {
 			}
 		}
 	}
+	runOrigin(out)
 	return out
+}
+
+// runOrigin gives the config of a report of awd run (or a sweep's job) the
+// layout that awd analyze and awd reduce record of the checkpoint they
+// analysed (Origin, CheckpointOrigin): the model's architecture for its
+// data, the training settings without the epoch a resume started from,
+// and the seed as init_seed, under "origin"; the epochs whose checkpoints
+// it kept are dropped. An analysis of a run's checkpoint and the run's own
+// analysis of it then have one protocol, and the same seeds make them one
+// run. A config it cannot read is left as it is.
+func runOrigin(cfg map[string]any) {
+	if cfg["origin"] != nil || cfg["weights_sha256"] != nil || cfg["model"] == nil || cfg["train"] == nil {
+		return
+	}
+	var run RunConfig
+	if b, err := json.Marshal(cfg); err != nil || json.Unmarshal(b, &run) != nil {
+		return
+	}
+	data, err := run.Data.Normalized()
+	if err != nil {
+		return
+	}
+	arch, err := run.Model.Arch(data)
+	if err != nil {
+		return
+	}
+	train := run.Train
+	train.StartEpoch = 0
+	b, _ := json.Marshal(Origin{Arch: &arch, Train: &train, InitSeed: run.Seed})
+	var o any
+	if json.Unmarshal(b, &o) != nil {
+		return
+	}
+	cfg["origin"] = o
+	for _, k := range []string{"model", "train", "seed", "checkpoints"} {
+		delete(cfg, k)
+	}
 }
 
 // identityField holds, among a protocol's fields, what tells its runs
@@ -386,7 +425,7 @@ func makeTable(reps []*Report, names []string, covs []string, ci bool) *Table {
 		fields            map[string]string
 		vals              map[string][]float64
 		cis               map[string]*cellCI
-		runs              map[string]string // identity -> the report's name
+		runs              []*tableRun // those counted
 	}
 	// First every run (a layer of a report) with its protocol, then the
 	// runs of one protocol split by the data they read, then the cells.
@@ -406,7 +445,8 @@ func makeTable(reps []*Report, names []string, covs []string, ci bool) *Table {
 		}
 		for _, ck := range cks {
 			key, fields, src := protocol(rep, ck, ci)
-			run := &tableRun{r: ck.Analysis, name: names[i], key: ck.Analysis.Loss + "\x00" + key, fields: fields, id: fields[identityField], src: src}
+			run := &tableRun{r: ck.Analysis, name: names[i], key: ck.Analysis.Loss + "\x00" + key, fields: fields, src: src}
+			json.Unmarshal([]byte(fields[identityField]), &run.id)
 			delete(fields, identityField)
 			if len(cks) > 1 {
 				run.name += " (layer " + ck.Analysis.Layer + ")"
@@ -429,16 +469,16 @@ func makeTable(reps []*Report, names []string, covs []string, ci bool) *Table {
 		g, ok := groups[gkey]
 		if !ok {
 			g = &group{data: strings.TrimSuffix(r.Dataset, "/train"), model: r.Model, loss: r.Loss, layer: r.Layer, k: len(r.Classes), fields: run.fields,
-				vals: map[string][]float64{}, cis: map[string]*cellCI{}, runs: map[string]string{}}
+				vals: map[string][]float64{}, cis: map[string]*cellCI{}}
 			groups[gkey] = g
 			order = append(order, gkey)
 		}
 		name := run.name
-		if first, dup := g.runs[run.id]; dup {
-			t.Notes = append(t.Notes, fmt.Sprintf("%s: the same run as %s (same protocol, seeds and checkpoint: a copy, or one run analysed twice), left out", name, first))
+		if i := slices.IndexFunc(g.runs, run.same); i >= 0 {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: the same run as %s (same protocol, seeds and checkpoint: a copy, or one run analysed twice), left out", name, g.runs[i].name))
 			continue
 		}
-		g.runs[run.id] = name
+		g.runs = append(g.runs, run)
 		for _, c := range covs {
 			if f, ok := r.Fits[c]; ok && !math.IsNaN(f.Gamma) {
 				g.vals[c] = append(g.vals[c], f.Gamma)
@@ -517,12 +557,13 @@ func makeTable(reps []*Report, names []string, covs []string, ci bool) *Table {
 // by splitByData, the data source that sets it apart from other runs of
 // its protocol ("" when none does).
 type tableRun struct {
-	r       *Result
-	name    string
-	key, id string
-	fields  map[string]string
-	src     dataSource
-	source  string
+	r      *Result
+	name   string
+	key    string
+	id     map[string]string
+	fields map[string]string
+	src    dataSource
+	source string
 }
 
 // splitByData gives the runs of one protocol their data sources, and
@@ -574,6 +615,53 @@ func splitByData(runs []*tableRun) []string {
 	}
 	return notes
 }
+
+// same reports whether o is the same run as r, in one protocol: the same
+// seeds, and the same checkpoint, weights and samples where both record
+// their hashes. A report of awd run records none of them: the analysis of
+// its checkpoint by awd analyze, whose hashes name that checkpoint, is
+// the same run as its own by the seeds (training is reproducible for
+// them) and the data folder, not a second replicate.
+func (r *tableRun) same(o *tableRun) bool {
+	hashes := 0
+	for k, v := range r.id {
+		w, ok := o.id[k]
+		switch {
+		case ok && w != v, !ok && !isHash(k):
+			return false
+		case ok && isHash(k):
+			hashes++
+		}
+	}
+	for k := range o.id {
+		if _, ok := r.id[k]; !ok && !isHash(k) {
+			return false
+		}
+	}
+	switch rh, oh := hasHash(r.id), hasHash(o.id); {
+	case rh && oh:
+		return hashes > 0
+	case rh != oh:
+		// One of them (awd run's) records no hash: only the data folder
+		// can tell other data apart.
+		return r.src.dir == o.src.dir
+	}
+	return true
+}
+
+// hasHash reports whether an identity records a hash.
+func hasHash(id map[string]string) bool {
+	for k := range id {
+		if isHash(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// isHash reports whether an identity key is a hash (of a checkpoint file,
+// weights or samples), which not every report records.
+func isHash(k string) bool { return strings.HasSuffix(k, "_sha256") }
 
 // otherData returns two runs that draw the same subset but record other
 // hashes of the data read (nil, nil when there are none).

@@ -33,9 +33,12 @@ the model's default and the same layer named, the other layers of
 'analyze --layers' (a layer of it is that layer analysed alone with
 --matrix-free), or a bootstrap's settings (a bootstrap changes no gamma),
 except with --ci its replicates and groups, which change the bootstrap SE
-that --ci shows. A run given twice (the same file, a copy, or
-one checkpoint analysed twice: same protocol, seeds and checkpoint) counts
-once; the others are listed as left out.
+that --ci shows. The network and training of a run's results (model,
+train, seed) and those awd analyze and awd reduce record of the checkpoint
+(origin) are compared as one. A run given twice (the same file, a copy,
+one checkpoint analysed twice, or a run's checkpoint analysed again: same
+protocol, seeds and checkpoint or data folder) counts once; the others
+are listed as left out.
 Files that cannot be used (no analysis, a failed fit) are listed, not
 dropped silently. A file of 'awd analyze --layers' gives a row per layer;
 a table of more than one layer has a layer column (Markdown and CSV).
