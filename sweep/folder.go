@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,6 +146,9 @@ func Prepare(cfg *Config) (*Sweep, error) {
 		}
 		return nil, fmt.Errorf("%s holds the output of an awd command (%s): choose another out", dir, awd.OwnerFile)
 	}
+	if err := checkForeign(dir, jobs); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(dir, jobsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("sweep folder: %w", err)
 	}
@@ -218,6 +222,50 @@ func Prepare(cfg *Config) (*Sweep, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkForeign refuses an existing folder that holds files but no sweep.json:
+// the sweep would write its jobs, tables and Slurm scripts among files that
+// are not its own (a home folder, a folder of data). A folder that holds only
+// what a first Prepare killed before it wrote sweep.json leaves (its lock,
+// sweep.yaml, the folders of these jobs, temporary files) is the sweep's.
+func checkForeign(dir string, jobs []*Job) error {
+	if _, err := os.Lstat(filepath.Join(dir, manifestFile)); err == nil {
+		return nil // the sweep's own folder: Prepare checks its name
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil // a new folder (or one MkdirAll will name the problem of)
+	}
+	for _, e := range entries {
+		if !ownEntry(dir, e, jobs) {
+			return fmt.Errorf("out: %s already holds files (%s, ...) and is no sweep's folder (no %s): the sweep would write among them; choose another out, or empty the folder", dir, e.Name(), manifestFile)
+		}
+	}
+	return nil
+}
+
+// ownEntry reports whether an entry of a sweep folder without sweep.json is
+// one a first Prepare of these jobs writes before sweep.json.
+func ownEntry(dir string, e os.DirEntry, jobs []*Job) bool {
+	switch name := e.Name(); {
+	case name == lockFile || name == configCopy:
+		return !e.IsDir()
+	case atomicfile.IsTemporary(name) && (strings.HasPrefix(name, "."+configCopy) || strings.HasPrefix(name, "."+manifestFile)):
+		return !e.IsDir()
+	case name == jobsDir && e.IsDir():
+		ids, err := os.ReadDir(filepath.Join(dir, jobsDir))
+		if err != nil {
+			return false
+		}
+		for _, id := range ids {
+			if !id.IsDir() || !slices.ContainsFunc(jobs, func(j *Job) bool { return j.ID == id.Name() }) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // sameData checks that the data job j's spec gives now are those its run

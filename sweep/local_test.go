@@ -846,6 +846,51 @@ func TestPrepareRefusesCommandFolder(t *testing.T) {
 	}
 }
 
+// TestPrepareRefusesForeignFolder: an out folder that holds other files
+// and no sweep.json (a home folder) is refused, naming the folder and what
+// to do, and nothing is written into it; an empty folder, a new one, the
+// sweep's own folder and what a first Prepare killed before sweep.json
+// left are taken.
+func TestPrepareRefusesForeignFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	out := filepath.Join(filepath.Dir(path), "out")
+	os.MkdirAll(out, 0o755)
+	os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine\n"), 0o644)
+	_, err := prepareAt(path, minimal)
+	if err == nil || !strings.Contains(err.Error(), out) || !strings.Contains(err.Error(), "notes.txt") || !strings.Contains(err.Error(), "choose another out, or empty the folder") {
+		t.Errorf("a folder of other files as out: %v", err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 1 {
+		t.Errorf("the sweep wrote into the foreign folder: %v", entries)
+	}
+	// A jobs/ folder of other jobs is not the sweep's either.
+	os.Remove(filepath.Join(out, "notes.txt"))
+	os.MkdirAll(filepath.Join(out, jobsDir, "someone-else"), 0o755)
+	if _, err := prepareAt(path, minimal); err == nil || !strings.Contains(err.Error(), "no "+manifestFile) {
+		t.Errorf("a jobs/ of other jobs: %v", err)
+	}
+	os.RemoveAll(filepath.Join(out, jobsDir))
+
+	// Empty: taken. Again: its own folder, taken.
+	s, err := prepareAt(path, minimal)
+	if err != nil {
+		t.Fatalf("an empty folder as out: %v", err)
+	}
+	if _, err := prepareAt(path, minimal); err != nil {
+		t.Fatalf("the sweep's own folder: %v", err)
+	}
+	// What a first Prepare killed before it wrote sweep.json leaves.
+	os.Remove(filepath.Join(s.Dir, manifestFile))
+	os.WriteFile(filepath.Join(s.Dir, "."+configCopy+".tmp123"), nil, 0o644)
+	if _, err := prepareAt(path, minimal); err != nil {
+		t.Fatalf("a first Prepare's leftovers: %v", err)
+	}
+	// A new folder.
+	if _, err := prepareAt(path, strings.Replace(minimal, "out: out", "out: new/deeper", 1)); err != nil {
+		t.Fatalf("a new folder as out: %v", err)
+	}
+}
+
 // TestDataDirChangedUnderDoneJob: when data_dir changes under a job that
 // has run, Prepare compares the data it now gives with those its run
 // folder recorded: a folder that only moved goes on, other data are
