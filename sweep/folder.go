@@ -64,6 +64,9 @@ type Sweep struct {
 	// Repaired are the damaged sweep.json and job.json files (not JSON,
 	// or without a schema_version) that Prepare wrote anew.
 	Repaired []string
+	// Unreadable are the jobs whose job.json is missing or damaged
+	// (OpenForStatus; Open refuses them).
+	Unreadable []Unreadable
 }
 
 // JobDir is the folder of job id.
@@ -331,6 +334,31 @@ func withRemedy(err error) error {
 
 // Open reads a sweep folder written by Prepare.
 func Open(dir string) (*Sweep, error) {
+	s, err := open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Unreadable) > 0 {
+		u := s.Unreadable[0]
+		return nil, fmt.Errorf("sweep %s: job %s: %w", dir, u.ID, u.Err)
+	}
+	return s, nil
+}
+
+// OpenForStatus reads a sweep folder as Open does, except that a job whose
+// job.json is missing or damaged does not fail the whole sweep: it is left
+// out of Jobs and listed in Unreadable, so that status shows it (with what
+// writes it anew) beside the others.
+func OpenForStatus(dir string) (*Sweep, error) { return open(dir) }
+
+// Unreadable is a job of the manifest whose job.json cannot be read.
+type Unreadable struct {
+	ID   string
+	Path string // its job.json
+	Err  error  // what is wrong, and what writes it anew
+}
+
+func open(dir string) (*Sweep, error) {
 	s := &Sweep{Dir: dir}
 	if err := readJSON(filepath.Join(dir, manifestFile), &s.Manifest); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -341,13 +369,17 @@ func Open(dir string) (*Sweep, error) {
 	for _, id := range s.Manifest.Jobs {
 		rec := jobRecord{Job: new(Job)}
 		path := filepath.Join(s.JobDir(id), jobFile)
-		if err := readJSON(path, &rec); errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("sweep %s: job %s: %s is missing; `awd sweep CONFIG` (the sweep's config file) writes it", dir, id, path)
+		var err error
+		if err = readJSON(path, &rec); errors.Is(err, os.ErrNotExist) {
+			err = fmt.Errorf("%s is missing; `awd sweep CONFIG` (the sweep's config file) writes it", path)
 		} else if err != nil {
-			return nil, fmt.Errorf("sweep %s: job %s: %w", dir, id, withRemedy(err))
+			err = withRemedy(err)
+		} else if rec.Job.ID != id {
+			err = fmt.Errorf("%s names job %q", path, rec.Job.ID)
 		}
-		if rec.Job.ID != id {
-			return nil, fmt.Errorf("sweep %s: jobs/%s/%s names job %q", dir, id, jobFile, rec.Job.ID)
+		if err != nil {
+			s.Unreadable = append(s.Unreadable, Unreadable{ID: id, Path: path, Err: err})
+			continue
 		}
 		s.Jobs = append(s.Jobs, rec.Job)
 	}

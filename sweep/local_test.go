@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -819,6 +820,61 @@ func TestDamagedRecordsRewritten(t *testing.T) {
 	os.WriteFile(manifest, []byte(`{"schema_version": 99}`), 0o644)
 	if _, err := prepareAt(path, minimal); err == nil || !strings.Contains(err.Error(), "schema_version 99") {
 		t.Errorf("sweep.json of another version: %v", err)
+	}
+}
+
+// TestStatusOfUnreadableJobRecord: a missing or damaged job.json makes its
+// job a failed row of the status, with the file and what writes it anew,
+// as a damaged state.json does, and the other jobs are still listed; Open,
+// which runs and collects jobs, still refuses the folder.
+func TestStatusOfUnreadableJobRecord(t *testing.T) {
+	s := prepare(t, minimal)
+	done, missing, damaged := s.Jobs[0], s.Jobs[1], s.Jobs[2]
+	if err := RunJob(context.Background(), s, done.ID, fakeExec); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(s.JobDir(missing.ID), jobFile))
+	os.WriteFile(filepath.Join(s.JobDir(damaged.ID), jobFile), []byte("{"), 0o644)
+	if _, err := Open(s.Dir); err == nil {
+		t.Error("Open took a sweep with a missing job.json")
+	}
+	got, err := OpenForStatus(s.Dir)
+	if err != nil {
+		t.Fatalf("OpenForStatus: %v", err)
+	}
+	if len(got.Jobs) != len(s.Jobs)-2 || len(got.Unreadable) != 2 {
+		t.Fatalf("%d jobs, %d unreadable", len(got.Jobs), len(got.Unreadable))
+	}
+	var out strings.Builder
+	if err := WriteStatus(&out, got, false); err != nil {
+		t.Fatalf("WriteStatus: %v", err)
+	}
+	o := out.String()
+	for _, want := range []string{
+		"done     " + done.ID,
+		"failed   " + missing.ID,
+		filepath.Join(s.JobDir(missing.ID), jobFile) + " is missing; `awd sweep CONFIG`",
+		"failed   " + damaged.ID,
+		filepath.Join(s.JobDir(damaged.ID), jobFile) + ": not valid JSON (damaged)",
+		"pending  " + s.Jobs[3].ID,
+		"t: 8 jobs: 1 done, 2 failed, 5 pending",
+	} {
+		if !strings.Contains(o, want) {
+			t.Errorf("status lacks %q:\n%s", want, o)
+		}
+	}
+	// The rows keep the grid's order.
+	var order []int
+	for _, j := range s.Jobs {
+		order = append(order, strings.Index(o, j.ID))
+	}
+	if !slices.IsSorted(order) {
+		t.Errorf("rows out of the grid's order:\n%s", o)
+	}
+	out.Reset()
+	WriteStatus(&out, got, true)
+	if o := out.String(); !strings.Contains(o, missing.ID) || strings.Contains(o, done.ID) {
+		t.Errorf("status --failed:\n%s", o)
 	}
 }
 

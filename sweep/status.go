@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,14 +13,15 @@ import (
 
 // WriteStatus lists every job with its state, attempts, run time and log
 // (and its Slurm output when a submission of the sweep ran it), failed
-// jobs with their error, then the counts; failedOnly keeps the failed and
-// interrupted jobs.
+// jobs with their error (a job whose job.json cannot be read, in
+// Sweep.Unreadable, among them), then the counts; failedOnly keeps the
+// failed and interrupted jobs.
 func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 	subs, notes, err := s.submissions()
 	if err != nil {
 		return err
 	}
-	sts := s.Statuses()
+	sts := withUnreadable(s, s.Statuses())
 	inQueue := queued(subs)
 	for i, st := range sts {
 		if q, ok := inQueue[st.Job.ID]; ok && st.State != StateDone && st.State != StateRunning {
@@ -102,6 +104,31 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
+}
+
+// withUnreadable adds to sts, in the manifest's order, a failed status for
+// every job whose job.json cannot be read (Sweep.Unreadable), as a job whose
+// state.json cannot be read is failed: its detail says what is wrong and
+// what writes it anew.
+func withUnreadable(s *Sweep, sts []Status) []Status {
+	if len(s.Unreadable) == 0 {
+		return sts
+	}
+	byID := map[string]Status{}
+	for _, st := range sts {
+		byID[st.Job.ID] = st
+	}
+	for _, u := range s.Unreadable {
+		byID[u.ID] = Status{Job: &Job{ID: u.ID}, State: StateFailed, Detail: u.Err.Error(), Log: filepath.Join(s.JobDir(u.ID), logFile)}
+	}
+	out := make([]Status, 0, len(byID))
+	for _, id := range s.Manifest.Jobs {
+		if st, ok := byID[id]; ok {
+			out = append(out, st)
+			delete(byID, id)
+		}
+	}
+	return out
 }
 
 // Queued asks Slurm which jobs of the sweep it still holds (a task of one

@@ -41,6 +41,9 @@ queued in Slurm (squeue); a task whose job another process runs, or that is
 done, exits 0 and says so, so the jobs after it still run.
 
   awd sweep status SWEEP    done, running, failed and pending jobs with their logs
+                            (a job whose job.json or state.json is missing or
+                            damaged is failed, with the file; the others are
+                            still listed)
   awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file);
                             exits 1 naming the jobs whose results are missing
                             (not done yet, failed, reset, a failed reduction,
@@ -73,7 +76,9 @@ func sweepSubcommands() []*cobra.Command {
 		Short: "list the jobs of a sweep (folder or file): state, attempts, seconds, log",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openSweep(args[0], cmd.ErrOrStderr())
+			// A job whose job.json is missing or damaged is a row of the
+			// status, not the end of it.
+			s, err := openSweepWith(sweep.OpenForStatus, args[0], cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -274,37 +279,41 @@ func slug(s string) string {
 
 // openSweep opens a sweep folder, or the folder a sweep file names.
 func openSweep(arg string, notes io.Writer) (*sweep.Sweep, error) {
+	return openSweepWith(sweep.Open, arg, notes)
+}
+
+// openSweepWith is openSweep with open reading the folder.
+func openSweepWith(open func(string) (*sweep.Sweep, error), arg string, notes io.Writer) (*sweep.Sweep, error) {
 	if fi, err := os.Stat(arg); err == nil && !fi.IsDir() {
 		cfg, err := sweep.Load(arg)
 		if err != nil {
 			return nil, err
 		}
-		s, err := sweep.Open(cfg.Dir())
+		s, err := open(cfg.Dir())
 		if err != nil {
 			return nil, err
 		}
 		// The folder holds the grid of the file as it was last run: an
 		// edit since is not in it until `awd sweep FILE` prepares it.
-		if jobs, err := cfg.Expand(); err == nil && !sameJobs(jobs, s.Jobs) {
+		if jobs, err := cfg.Expand(); err == nil && !sameJobs(jobs, s.Manifest.Jobs) {
 			fmt.Fprintf(notes, "note: %s was edited since the sweep last ran (%d jobs in the file, %d in %s): this shows the folder's jobs; `awd sweep %s` runs the edited grid\n",
-				arg, len(jobs), len(s.Jobs), s.Dir, arg)
+				arg, len(jobs), len(s.Manifest.Jobs), s.Dir, arg)
 		}
 		return s, nil
 	}
-	return sweep.Open(arg)
+	return open(arg)
 }
 
-// sameJobs reports whether a and b hold the same job ids.
-func sameJobs(a, b []*sweep.Job) bool {
-	ids := func(js []*sweep.Job) []string {
-		var out []string
-		for _, j := range js {
-			out = append(out, j.ID)
-		}
-		slices.Sort(out)
-		return out
+// sameJobs reports whether jobs are the jobs of the ids (a manifest's).
+func sameJobs(jobs []*sweep.Job, ids []string) bool {
+	var a []string
+	for _, j := range jobs {
+		a = append(a, j.ID)
 	}
-	return slices.Equal(ids(a), ids(b))
+	b := slices.Clone(ids)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // runSweep runs the sweep's jobs here, each as `awd sweep run-job` with its

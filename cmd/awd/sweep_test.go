@@ -269,3 +269,24 @@ func TestCLISweepFileEdited(t *testing.T) {
 		t.Errorf("status of the edited file: exit %d\n%s", code, se)
 	}
 }
+
+// TestCLISweepStatusUnreadableJob: status of a sweep with a job.json
+// missing lists that job as failed with the file and the remedy, and the
+// other job beside it, with the exit status of a sweep with a failed job
+// (0: status reports, collect fails).
+func TestCLISweepStatusUnreadableJob(t *testing.T) {
+	cfg := writeSweep(t, tinySweep)
+	dir := filepath.Join(filepath.Dir(cfg), "out")
+	if _, se, code := awdCmd(t, "sweep", "--slurm", "--dry-run", cfg); code != 0 {
+		t.Fatalf("prepare: exit %d\n%s", code, se)
+	}
+	jobs, _ := filepath.Glob(filepath.Join(dir, "jobs", "*-ce-*", "job.json"))
+	if len(jobs) != 1 {
+		t.Fatalf("job.json of the CE job: %v", jobs)
+	}
+	os.Remove(jobs[0])
+	so, se, code := awdCmd(t, "sweep", "status", dir)
+	if code != 0 || !strings.Contains(so, jobs[0]+" is missing; `awd sweep CONFIG`") || !strings.Contains(so, "\npending  mnist-mlp-mse-") || !strings.Contains(so, "tiny: 2 jobs: 1 failed, 1 pending") {
+		t.Errorf("status: exit %d\n%s%s", code, so, se)
+	}
+}
