@@ -42,6 +42,12 @@ type Config struct {
 	Local     Local     `yaml:"local"`
 	Slurm     Slurm     `yaml:"slurm"`
 
+	// Extensions are the top-level keys that start with "x-" (as in
+	// Docker Compose files): they hold YAML anchors for the settings
+	// (x-common: &common {lr: 0.1} ... <<: *common) and are not read
+	// otherwise. Any other unknown key is an error.
+	Extensions map[string]any `yaml:",inline"`
+
 	path      string // the file read
 	cellLines []int  // line of each cell
 }
@@ -371,7 +377,10 @@ func Parse(path string, data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &LineError{File: path, Msg: "empty file"}
 		}
-		return nil, lineErrors(path, err)
+		return nil, errors.Join(unknownTopKeys(path, data), lineErrors(path, err))
+	}
+	if err := unknownTopKeys(path, data); err != nil {
+		return nil, err
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -398,6 +407,51 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// extensionPrefix starts the top-level keys that only hold YAML anchors
+// (Config.Extensions).
+const extensionPrefix = "x-"
+
+// unknownTopKeys refuses the top-level keys of a sweep file that are neither
+// settings nor extensions (x-...): the inline map of Config.Extensions takes
+// every unknown key, so yaml.v3's KnownFields no longer catches them there.
+func unknownTopKeys(path string, data []byte) error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
+		return nil // the decoder names what is wrong
+	}
+	known := yamlKeys(Config{})
+	var errs []error
+	var check func(m *yaml.Node)
+	check = func(m *yaml.Node) {
+		for m.Kind == yaml.AliasNode && m.Alias != nil {
+			m = m.Alias
+		}
+		if m.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k, v := m.Content[i], m.Content[i+1]
+			switch {
+			case k.Value == "<<": // a merge: the keys merged are top-level keys too
+				if v.Kind == yaml.SequenceNode {
+					for _, e := range v.Content {
+						check(e)
+					}
+				} else {
+					check(v)
+				}
+			case strings.HasPrefix(k.Value, extensionPrefix) || slices.Contains(known, k.Value):
+			default:
+				errs = append(errs, &LineError{File: path, Line: k.Line, Msg: fmt.Sprintf(
+					"unknown setting %q in the sweep file (known: %s; keys that start with %q only hold YAML anchors)",
+					k.Value, strings.Join(known, ", "), extensionPrefix)})
+			}
+		}
+	}
+	check(root.Content[0])
+	return errors.Join(errs...)
 }
 
 // Path is the file the config was read from.

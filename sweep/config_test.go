@@ -133,6 +133,10 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"no-cells", "name: t\nout: o\nseeds: [1]\n", "s.yaml: cells: the grid has no cell"},
 		{"two-docs", minimal + "---\nname: u\n", "s.yaml:12: a second YAML document"},
 		{"empty", "", "s.yaml: empty file"},
+		// Keys that start with x- hold anchors at the top level only.
+		{"x-in-base", strings.Replace(minimal, "data: mnist", "data: mnist\n  x-lr: 0.1", 1), `s.yaml:6: unknown setting "x-lr" in base or a cell`},
+		{"unknown-beside-x", "x-common: &c {lr: 0.1}\nname: t\nout: o\nseedz: [1]\n", `s.yaml:4: unknown setting "seedz" in the sweep file`},
+		{"unknown-merged-top", "x-top: &t\n  seedz: [1]\nname: t\nout: o\n<<: *t\n", `s.yaml:2: unknown setting "seedz" in the sweep file`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parse(t, tc.src)
@@ -140,6 +144,44 @@ func TestParseErrorsHaveLines(t *testing.T) {
 				t.Errorf("error %v\nwant it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestAnchorExtensions: top-level keys that start with x- hold YAML anchors
+// that the settings merge (<<: *common) or name (*lr); the sweep is the one
+// written out in full.
+func TestAnchorExtensions(t *testing.T) {
+	anchored := `
+name: t
+out: out
+seeds: [1, 2]
+x-common: &common {per_class: 100, epochs: 3}
+x-k: &k 20
+base:
+  data: mnist
+  <<: *common
+  k: *k
+cells:
+  - loss: [ce, mse]
+    classes: [2, 3]
+`
+	got, err := parse(t, anchored)
+	if err != nil {
+		t.Fatalf("a sweep file with x- anchor keys: %v", err)
+	}
+	want, err := parse(t, minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gj, _ := got.Expand()
+	wj, _ := want.Expand()
+	if len(gj) != len(wj) {
+		t.Fatalf("%d jobs, want %d", len(gj), len(wj))
+	}
+	for i := range gj {
+		if gj[i].ID != wj[i].ID || gj[i].Protocol != wj[i].Protocol {
+			t.Errorf("job %d: %s, want %s", i, gj[i].ID, wj[i].ID)
+		}
 	}
 }
 
