@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awd-toolkit/awd/awd"
 )
 
 // paperRow is one row of the paper's protocol table (docs/math.md section 7), typed
@@ -133,6 +135,8 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"no-cells", "name: t\nout: o\nseeds: [1]\n", "s.yaml: cells: the grid has no cell"},
 		{"two-docs", minimal + "---\nname: u\n", "s.yaml:12: a second YAML document"},
 		{"empty", "", "s.yaml: empty file"},
+		{"rho-block-over-k", strings.Replace(minimal, "k: 20", "k: 20\n  rho_block: 21", 1), "s.yaml:9: cell 1 (loss ce, K=2): rho_block 21 exceeds k = 20"},
+		{"rho-block-over-k-of-K", strings.Replace(minimal, "k: 20", "k: {2: 30, 3: 20}\n  rho_block: 25", 1), "s.yaml:9: cell 1 (loss ce, K=3): rho_block 25 exceeds k = 20"},
 		// Keys that start with x- hold anchors at the top level only.
 		{"x-in-base", strings.Replace(minimal, "data: mnist", "data: mnist\n  x-lr: 0.1", 1), `s.yaml:6: unknown setting "x-lr" in base or a cell`},
 		{"unknown-beside-x", "x-common: &c {lr: 0.1}\nname: t\nout: o\nseedz: [1]\n", `s.yaml:4: unknown setting "seedz" in the sweep file`},
@@ -182,6 +186,30 @@ cells:
 		if gj[i].ID != wj[i].ID || gj[i].Protocol != wj[i].Protocol {
 			t.Errorf("job %d: %s, want %s", i, gj[i].ID, wj[i].ID)
 		}
+	}
+}
+
+// TestRhoBlockAtMostK: rho_block up to k is taken as given; unset, the
+// default is cut to k by the analysis.
+func TestRhoBlockAtMostK(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      int
+	}{
+		{"equal", strings.Replace(minimal, "k: 20", "k: 20\n  rho_block: 20", 1), 20},
+		{"below", strings.Replace(minimal, "k: 20", "k: 20\n  rho_block: 5", 1), 5},
+		{"default", minimal, awd.DefaultConfig("ce").RhoBlock},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parse(t, tc.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jobs, _ := cfg.Expand()
+			if got := jobs[0].Spec.Analysis.RhoBlock; got != tc.want {
+				t.Errorf("rho_block %d, want %d", got, tc.want)
+			}
+		})
 	}
 }
 

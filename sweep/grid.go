@@ -261,6 +261,12 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 	if cfg.CorrK < 1 || cfg.RhoBlock < 0 {
 		return sp, c.errf(lineOr(max(s.CorrK.Line, s.RhoBlock.Line)), "corr_k %d, rho_block %d: want corr_k >= 1 and rho_block >= 0", cfg.CorrK, cfg.RhoBlock)
 	}
+	// The heat maps take the top k directions at most: as `awd run
+	// --rho-block` does, a value given above k is refused (the default
+	// is cut to k), not silently cut.
+	if s.RhoBlock.Set && cfg.RhoBlock > cfg.K {
+		return sp, c.errf(s.RhoBlock.Line, "%s: rho_block %d exceeds k = %d, the top directions analysed: give rho_block at most k, or a larger k", where, cfg.RhoBlock, cfg.K)
+	}
 	cfg.Interventions = nil
 	for _, iv := range s.Suppress.V {
 		if !slices.Contains(awd.Interventions, iv) {
