@@ -34,7 +34,8 @@ const SchemaVersion = 1
 //	jobs/<id>/shards/     a sharded job's accumulations (shard.go)
 //	jobs/<id>/.lock       held by the job's process (.lock-shardI: by shard i's step)
 //	slurm/<n>/            the scripts, task lists and Slurm output of submission n
-//	tables/               the tables and figures of `awd sweep collect` (tables/.lock: held while they are written)
+//	tables/               the tables and figures of `awd sweep collect` (tables/.lock: held while they are written;
+//	                      tables/figures/.drawn.json: the figures drawn, RecordFigures)
 const (
 	manifestFile = awd.SweepManifest
 	configCopy   = "sweep.yaml"

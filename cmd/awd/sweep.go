@@ -44,7 +44,9 @@ done, exits 0 and says so, so the jobs after it still run.
                             (a job whose job.json or state.json is missing or
                             damaged is failed, with the file; the others are
                             still listed)
-  awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file);
+  awd sweep collect SWEEP   write the tables now (SWEEP: the folder or the file),
+                            removing the figures it drew of configurations no
+                            longer in the sweep file;
                             exits 1 naming the jobs whose results are missing
                             (not done yet, failed, reset, a failed reduction,
                             a done job's vanished results)
@@ -224,7 +226,9 @@ func runJobCommand(args []string, tasks string) error {
 
 // collectSweep reduces the sharded jobs whose shards are all done, then
 // writes the sweep's tables and its gamma-over-training figures
-// (tables/figures/gamma_epochs_*.png and .svg). It fails, after writing
+// (tables/figures/gamma_epochs_*.png and .svg), and removes the figures it
+// drew before of configurations no longer in the sweep
+// (sweep.RecordFigures). It fails, after writing
 // them, while a job's results are missing (sweep.ReduceReady: a job not
 // done, or whose reduction failed or cannot run), naming every such job:
 // each collect does until the jobs are mended, so that a
@@ -243,13 +247,23 @@ func collectSweep(s *sweep.Sweep) ([]string, error) {
 	if err != nil {
 		return files, err
 	}
-	dir := filepath.Join(s.Dir, sweep.TablesDir, "figures")
+	dir := filepath.Join(s.Dir, sweep.TablesDir, sweep.FiguresDir)
+	drawn := map[string]string{}
 	for _, se := range series {
 		fs, err := figures.DrawSeedSeries(figures.SeedSeries{Title: se.Label, Epochs: se.Epochs, Gamma: se.Gamma}, dir, "gamma_epochs_"+slug(se.Label))
 		files = append(files, fs...)
-		if err != nil {
-			return files, err
+		for _, f := range fs {
+			drawn[filepath.Base(f)] = se.Protocol
 		}
+		if err != nil {
+			_, rerr := s.RecordFigures(drawn, false)
+			return files, errors.Join(err, rerr)
+		}
+	}
+	// The figures of configurations gone from the sweep would read as
+	// current beside the new ones.
+	if _, err := s.RecordFigures(drawn, true); err != nil {
+		return files, err
 	}
 	if len(rerrs) > 0 {
 		msgs := make([]string, len(rerrs))

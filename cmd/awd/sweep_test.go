@@ -290,3 +290,30 @@ func TestCLISweepStatusUnreadableJob(t *testing.T) {
 		t.Errorf("status: exit %d\n%s%s", code, so, se)
 	}
 }
+
+// TestCLISweepStaleFigures: after the sweep file drops a configuration,
+// the next collect removes the figures it drew of it (they read as
+// current beside the others), and keeps a file the sweep did not write.
+func TestCLISweepStaleFigures(t *testing.T) {
+	cfg := writeSweep(t, tinySweep)
+	figs := filepath.Join(filepath.Dir(cfg), "out", "tables", "figures")
+	if _, se, code := awdCmd(t, "sweep", cfg); code != 0 {
+		t.Fatalf("sweep: exit %d\n%s", code, se)
+	}
+	mine := filepath.Join(figs, "gamma_epochs_mnist-mlp-mae-k3.png")
+	os.WriteFile(mine, []byte("not the sweep's"), 0o644)
+	os.WriteFile(cfg, []byte(strings.Replace(tinySweep, "loss: [ce, mse]", "loss: ce", 1)), 0o644)
+	if _, se, code := awdCmd(t, "sweep", cfg); code != 0 {
+		t.Fatalf("sweep of the edited file: exit %d\n%s", code, se)
+	}
+	for _, f := range []string{"gamma_epochs_mnist-mlp-mse-k3.png", "gamma_epochs_mnist-mlp-mse-k3.svg"} {
+		if _, err := os.Stat(filepath.Join(figs, f)); err == nil {
+			t.Errorf("%s of the configuration gone is still there", f)
+		}
+	}
+	for _, f := range []string{"gamma_epochs_mnist-mlp-ce-k3.png", "gamma_epochs_mnist-mlp-ce-k3.svg", filepath.Base(mine)} {
+		if _, err := os.Stat(filepath.Join(figs, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
