@@ -137,6 +137,9 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"empty", "", "s.yaml: empty file"},
 		{"rho-block-over-k", strings.Replace(minimal, "k: 20", "k: 20\n  rho_block: 21", 1), "s.yaml:9: cell 1 (loss ce, K=2): rho_block 21 exceeds k = 20"},
 		{"rho-block-over-k-of-K", strings.Replace(minimal, "k: 20", "k: {2: 30, 3: 20}\n  rho_block: 25", 1), "s.yaml:9: cell 1 (loss ce, K=3): rho_block 25 exceeds k = 20"},
+		{"corr-k-over-k", strings.Replace(minimal, "k: 20", "k: 20\n  corr_k: 21", 1), "s.yaml:9: cell 1 (loss ce, K=2): corr_k 21 exceeds k = 20, the top directions analysed: give corr_k at most k, or a larger k"},
+		{"corr-k-over-k-of-K", strings.Replace(minimal, "k: 20", "k: {2: 30, 3: 20}\n  corr_k: 25", 1), "s.yaml:9: cell 1 (loss ce, K=3): corr_k 25 exceeds k = 20"},
+		{"corr-k-over-k-in-cell", strings.Replace(minimal, "classes: [2, 3]", "classes: [2, 3]\n    corr_k: 50", 1), "s.yaml:12: cell 1 (loss ce, K=2): corr_k 50 exceeds k = 20"},
 		// Keys that start with x- hold anchors at the top level only.
 		{"x-in-base", strings.Replace(minimal, "data: mnist", "data: mnist\n  x-lr: 0.1", 1), `s.yaml:6: unknown setting "x-lr" in base or a cell`},
 		{"unknown-beside-x", "x-common: &c {lr: 0.1}\nname: t\nout: o\nseedz: [1]\n", `s.yaml:4: unknown setting "seedz" in the sweep file`},
@@ -208,6 +211,31 @@ func TestRhoBlockAtMostK(t *testing.T) {
 			jobs, _ := cfg.Expand()
 			if got := jobs[0].Spec.Analysis.RhoBlock; got != tc.want {
 				t.Errorf("rho_block %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCorrKAtMostK: corr_k up to k is taken as given, for the correlations
+// and the rebuild protocol's; unset, the default is cut to k by the analysis.
+func TestCorrKAtMostK(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      int
+	}{
+		{"equal", strings.Replace(minimal, "k: 20", "k: 20\n  corr_k: 20", 1), 20},
+		{"below", strings.Replace(minimal, "k: 20", "k: 20\n  corr_k: 5", 1), 5},
+		{"default", minimal, awd.DefaultConfig("ce").CorrK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parse(t, tc.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jobs, _ := cfg.Expand()
+			an := jobs[0].Spec.Analysis
+			if an.CorrK != tc.want || an.Suppression.CorrK != tc.want {
+				t.Errorf("corr_k %d, suppression corr_k %d, want %d", an.CorrK, an.Suppression.CorrK, tc.want)
 			}
 		})
 	}

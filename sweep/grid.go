@@ -261,11 +261,16 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 	if cfg.CorrK < 1 || cfg.RhoBlock < 0 {
 		return sp, c.errf(lineOr(max(s.CorrK.Line, s.RhoBlock.Line)), "corr_k %d, rho_block %d: want corr_k >= 1 and rho_block >= 0", cfg.CorrK, cfg.RhoBlock)
 	}
-	// The heat maps take the top k directions at most: as `awd run
-	// --rho-block` does, a value given above k is refused (the default
-	// is cut to k), not silently cut.
-	if s.RhoBlock.Set && cfg.RhoBlock > cfg.K {
-		return sp, c.errf(s.RhoBlock.Line, "%s: rho_block %d exceeds k = %d, the top directions analysed: give rho_block at most k, or a larger k", where, cfg.RhoBlock, cfg.K)
+	// The correlations and the heat maps take the top k directions at
+	// most: as `awd run --corr-k` and `--rho-block` do, a value given
+	// above k is refused (the defaults are cut to k), not silently cut.
+	for _, v := range []struct {
+		name string
+		set  Value[int]
+	}{{"corr_k", s.CorrK}, {"rho_block", s.RhoBlock}} {
+		if v.set.Set && v.set.V > cfg.K {
+			return sp, c.errf(v.set.Line, "%s: %s %d exceeds k = %d, the top directions analysed: give %s at most k, or a larger k", where, v.name, v.set.V, cfg.K, v.name)
+		}
 	}
 	cfg.Interventions = nil
 	for _, iv := range s.Suppress.V {
