@@ -63,9 +63,10 @@ func (s *Sweep) LockTables() (release func(), err error) {
 // (table1.md, table1.csv: gamma of C and C_awd), Table 3 (table3.md,
 // table3.csv: also C_pair and C_pair2) and gamma over training per
 // protocol (gamma_epochs.csv). Jobs that are not done are left out and
-// listed; the Markdown files end with Provenance. It returns the files
-// written and the series, for the figures. Where another process may
-// collect the same sweep, call it under LockTables.
+// listed (a job whose job.json cannot be read, in Sweep.Unreadable of
+// OpenForStatus, among them); the Markdown files end with Provenance. It
+// returns the files written and the series, for the figures. Where another
+// process may collect the same sweep, call it under LockTables.
 func Collect(s *Sweep) ([]string, []Series, error) {
 	dir := filepath.Join(s.Dir, TablesDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -124,7 +125,8 @@ func TaskFromEnv(tasks string) (string, error) {
 // Provenance describes how a sweep's results were made, for the table
 // files: the commands, the builds, CPUs and kernel levels of the finished
 // jobs, the wall time per cell (protocol) and the cells still missing
-// seeds.
+// seeds (and the jobs whose job.json cannot be read, whose cell is
+// unknown).
 func Provenance(s *Sweep) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## How these numbers were made\n\n")
@@ -146,7 +148,7 @@ func Provenance(s *Sweep) string {
 		return strings.Join(vs, "; ")
 	}
 	c := Count(sts)
-	fmt.Fprintf(&b, "- jobs: %d of %d done\n", c[StateDone], len(sts))
+	fmt.Fprintf(&b, "- jobs: %d of %d done\n", c[StateDone], len(sts)+len(s.Unreadable))
 	fmt.Fprintf(&b, "- awd built from commit: %s (%s)\n", set(func(r *JobState) string { return r.Build }), set(func(r *JobState) string { return r.Go }))
 	fmt.Fprintf(&b, "- CPU: %s; kernel level: %s; threads per job: %s\n", set(func(r *JobState) string { return r.CPU }),
 		set(func(r *JobState) string { return r.Kernels }), set(func(r *JobState) string { return fmt.Sprint(r.Threads) }))
@@ -207,6 +209,9 @@ func Provenance(s *Sweep) string {
 		if len(notDone) > 0 {
 			missing = append(missing, fmt.Sprintf("- %s: %d of %d seeds missing: %s", cl.label, len(notDone), len(cl.jobs), strings.Join(notDone, ", ")))
 		}
+	}
+	for _, u := range s.Unreadable {
+		missing = append(missing, fmt.Sprintf("- job %s (cell unknown): %s", u.ID, firstLine(u.Err.Error())))
 	}
 	if len(missing) == 0 {
 		fmt.Fprintf(&b, "\nMissing: none; every cell has all its seeds.\n")

@@ -29,9 +29,12 @@ type drawnFigures struct {
 // a configuration of the sweep: their protocol is no job's (the sweep file
 // was edited), or its series is drawn now under another name. A figure of a
 // configuration that has no finished job now is kept; a file the sweep
-// never drew is never touched. It returns the files removed. Call it under
-// LockTables.
+// never drew is never touched. A sweep with jobs whose job.json cannot be
+// read (Sweep.Unreadable) is never complete: their configurations are
+// unknown, so a figure of theirs would read as gone from the sweep. It
+// returns the files removed. Call it under LockTables.
 func (s *Sweep) RecordFigures(drawn map[string]string, complete bool) (removed []string, err error) {
+	complete = complete && len(s.Unreadable) == 0
 	dir := filepath.Join(s.Dir, TablesDir, FiguresDir)
 	path := filepath.Join(dir, figuresRecord)
 	var old drawnFigures

@@ -66,7 +66,7 @@ type Sweep struct {
 	// or without a schema_version) that Prepare wrote anew.
 	Repaired []string
 	// Unreadable are the jobs whose job.json is missing or damaged
-	// (OpenForStatus; Open refuses them).
+	// (OpenForStatus, for status and collect; Open refuses them).
 	Unreadable []Unreadable
 }
 
@@ -349,7 +349,8 @@ func Open(dir string) (*Sweep, error) {
 // OpenForStatus reads a sweep folder as Open does, except that a job whose
 // job.json is missing or damaged does not fail the whole sweep: it is left
 // out of Jobs and listed in Unreadable, so that status shows it (with what
-// writes it anew) beside the others.
+// writes it anew) beside the others, and collect tabulates the others and
+// names it.
 func OpenForStatus(dir string) (*Sweep, error) { return open(dir) }
 
 // Unreadable is a job of the manifest whose job.json cannot be read.

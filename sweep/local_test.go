@@ -1012,3 +1012,94 @@ func TestDataDirChangedUnderDoneJob(t *testing.T) {
 		t.Errorf("other data under a job that ran: %v", err)
 	}
 }
+
+// TestCollectWithUnreadableJobRecord: a collect of a sweep whose job.json
+// is missing or damaged for some jobs (OpenForStatus) tabulates the others,
+// notes those as left out with the file and what writes it anew, as for a
+// damaged state.json, and names them in ReduceReady's errors, which make
+// the collect fail; and, their configurations being unknown, it removes no
+// figure, here the one of the configuration whose every job.json is gone.
+func TestCollectWithUnreadableJobRecord(t *testing.T) {
+	s := prepare(t, minimal)
+	ctx := context.Background()
+	for _, i := range []int{0, 2} { // CE K=2 and CE K=3, seed 1
+		if err := RunJob(ctx, s, s.Jobs[i].ID, fakeExec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A figure an earlier collect drew of each configuration.
+	figs := map[string]string{}
+	for i := 0; i < len(s.Jobs); i += 2 {
+		figs[fmt.Sprintf("fig%d.png", i)] = s.Jobs[i].Protocol
+	}
+	fdir := filepath.Join(s.Dir, TablesDir, FiguresDir)
+	os.MkdirAll(fdir, 0o755)
+	for name := range figs {
+		os.WriteFile(filepath.Join(fdir, name), nil, 0o644)
+	}
+	if _, err := s.RecordFigures(figs, true); err != nil {
+		t.Fatal(err)
+	}
+	// Both jobs of MSE K=2: one job.json missing, one damaged.
+	missing, damaged := s.Jobs[4], s.Jobs[5]
+	missingPath, damagedPath := filepath.Join(s.JobDir(missing.ID), jobFile), filepath.Join(s.JobDir(damaged.ID), jobFile)
+	os.Remove(missingPath)
+	os.WriteFile(damagedPath, []byte("{"), 0o644)
+	got, err := OpenForStatus(s.Dir)
+	if err != nil {
+		t.Fatalf("OpenForStatus: %v", err)
+	}
+
+	if _, _, err := Collect(got); err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	if f := got.Finished(); len(f.Jobs) != 2 || f.Jobs[0].ID != s.Jobs[0].ID || f.Jobs[1].ID != s.Jobs[2].ID {
+		t.Errorf("finished jobs %v, want %s and %s", f.IDs(), s.Jobs[0].ID, s.Jobs[2].ID)
+	}
+	md, _ := os.ReadFile(filepath.Join(s.Dir, TablesDir, "table1.md"))
+	for _, want := range []string{
+		"| mnist | mlp | 2 |", "| mnist | mlp | 3 |",
+		"- " + missing.ID + ": failed: " + missingPath + " is missing; `awd sweep CONFIG` (the sweep's config file) writes it, left out",
+		"- " + damaged.ID + ": failed: " + damagedPath + ": not valid JSON (damaged)",
+		"- jobs: 2 of 8 done",
+		"- job " + missing.ID + " (cell unknown): " + missingPath + " is missing",
+		"- job " + damaged.ID + " (cell unknown): " + damagedPath + ": not valid JSON (damaged)",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("table1.md lacks %q:\n%s", want, md)
+		}
+	}
+
+	errs := ReduceReady(ctx, got)
+	var msgs []string
+	for _, e := range errs {
+		msgs = append(msgs, e.Error())
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		"job " + missing.ID + ": failed: " + missingPath + " is missing; `awd sweep CONFIG` (the sweep's config file) writes it",
+		"job " + damaged.ID + ": failed: " + damagedPath + ": not valid JSON (damaged)",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("ReduceReady lacks %q:\n%s", want, all)
+		}
+	}
+	if len(errs) != 6 { // the 4 jobs not run, the 2 unreadable
+		t.Errorf("%d errors, want 6:\n%s", len(errs), all)
+	}
+	if !strings.Contains(all, "writes it anew") {
+		t.Errorf("the damaged job.json's error lacks what writes it anew:\n%s", all)
+	}
+
+	// Asked to remove the stale figures, a collect with unreadable jobs
+	// keeps them all: the figure of MSE K=2 is of the sweep still.
+	drawn := map[string]string{"fig0.png": s.Jobs[0].Protocol, "fig2.png": s.Jobs[2].Protocol}
+	if removed, err := got.RecordFigures(drawn, true); err != nil || len(removed) != 0 {
+		t.Errorf("removed %v, %v", removed, err)
+	}
+	for name := range figs {
+		if _, err := os.Stat(filepath.Join(fdir, name)); err != nil {
+			t.Errorf("figure %s: %v", name, err)
+		}
+	}
+}

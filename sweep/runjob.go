@@ -441,11 +441,13 @@ func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, ex
 // be reduced because a shard step failed, was stopped by a signal or has
 // not saved its shard; it was recorded done and its results file is gone
 // or changed since; or it is not done at all (never started, running,
-// failed, interrupted or reset). A collect thus fails for as long as
-// such a job is not mended, not only the first time.
+// failed, interrupted or reset), or its job.json is missing or damaged
+// (Sweep.Unreadable, of OpenForStatus: the error names the file and what
+// writes it anew, as for a state.json that does not read). A collect thus
+// fails for as long as such a job is not mended, not only the first time.
 func ReduceReady(ctx context.Context, s *Sweep) []error {
 	var errs []error
-	for _, st := range s.Statuses() {
+	for _, st := range s.allStatuses() {
 		j, rec := st.Job, st.Record
 		switch {
 		case rec == nil && st.State == StateRunning:
@@ -454,7 +456,7 @@ func ReduceReady(ctx context.Context, s *Sweep) []error {
 		case rec == nil && st.State == StatePending:
 			errs = append(errs, fmt.Errorf("job %s: not run yet", j.ID))
 			continue
-		case rec == nil: // a state file that does not read: as status says
+		case rec == nil: // a job.json or state file that does not read: as status says
 			errs = append(errs, fmt.Errorf("job %s: %s: %s", j.ID, st.State, firstLine(st.Detail)))
 			continue
 		case rec.State == StateDone && st.State != StateDone:

@@ -21,7 +21,7 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 	if err != nil {
 		return err
 	}
-	sts := withUnreadable(s, s.Statuses())
+	sts := s.allStatuses()
 	inQueue := queued(subs)
 	for i, st := range sts {
 		if q, ok := inQueue[st.Job.ID]; ok && st.State != StateDone && st.State != StateRunning {
@@ -105,6 +105,10 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 	}
 	return nil
 }
+
+// allStatuses is Statuses with the jobs whose job.json cannot be read
+// (withUnreadable): every job of the manifest, in its order.
+func (s *Sweep) allStatuses() []Status { return withUnreadable(s, s.Statuses()) }
 
 // withUnreadable adds to sts, in the manifest's order, a failed status for
 // every job whose job.json cannot be read (Sweep.Unreadable), as a job whose

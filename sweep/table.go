@@ -24,10 +24,12 @@ func (f *Finished) IDs() []string {
 	return ids
 }
 
-// Finished reads the results of the jobs that are done.
+// Finished reads the results of the jobs that are done. A job whose
+// job.json cannot be read (Sweep.Unreadable) is left out with a note, as a
+// job whose state.json cannot be read is.
 func (s *Sweep) Finished() *Finished {
 	f := &Finished{}
-	for _, st := range s.Statuses() {
+	for _, st := range s.allStatuses() {
 		j := st.Job
 		if st.State != StateDone {
 			reason := st.State

@@ -49,7 +49,9 @@ done, exits 0 and says so, so the jobs after it still run.
                             longer in the sweep file;
                             exits 1 naming the jobs whose results are missing
                             (not done yet, failed, reset, a failed reduction,
-                            a done job's vanished results)
+                            a done job's vanished results, a missing or
+                            damaged job.json, with what writes it anew; then
+                            no figure is removed)
   awd sweep reset SWEEP JOB...
                             start these jobs over from scratch on their next start
                             (a job whose checkpoints or results are damaged: its
@@ -104,7 +106,9 @@ func sweepSubcommands() []*cobra.Command {
 		Short: "write the tables of a sweep (folder or file) into its tables/ folder",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openSweep(args[0], cmd.ErrOrStderr())
+			// A job whose job.json is missing or damaged is named in the
+			// error, after the tables of the others.
+			s, err := openSweepWith(sweep.OpenForStatus, args[0], cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -230,7 +234,9 @@ func runJobCommand(args []string, tasks string) error {
 // drew before of configurations no longer in the sweep
 // (sweep.RecordFigures). It fails, after writing
 // them, while a job's results are missing (sweep.ReduceReady: a job not
-// done, or whose reduction failed or cannot run), naming every such job:
+// done, or whose reduction failed or cannot run, or whose job.json cannot
+// be read, in s.Unreadable; the figures of a collect with such jobs are
+// not complete, so RecordFigures removes none), naming every such job:
 // each collect does until the jobs are mended, so that a
 // script or the Slurm collect job never takes tables without them for
 // complete.

@@ -317,3 +317,52 @@ func TestCLISweepStaleFigures(t *testing.T) {
 		}
 	}
 }
+
+// TestCLISweepCollectUnreadableJob: collect of a sweep whose MSE job has
+// its job.json missing, then damaged, writes the tables and figures of the
+// CE job, keeps the MSE job's figures (its configuration is unknown, not
+// gone) and exits 1 naming the file and what writes it anew; once `awd
+// sweep CONFIG` has written it anew, collect exits 0.
+func TestCLISweepCollectUnreadableJob(t *testing.T) {
+	cfg := writeSweep(t, tinySweep)
+	dir := filepath.Join(filepath.Dir(cfg), "out")
+	if _, se, code := awdCmd(t, "sweep", cfg); code != 0 {
+		t.Fatalf("sweep: exit %d\n%s", code, se)
+	}
+	jobs, _ := filepath.Glob(filepath.Join(dir, "jobs", "*-mse-*", "job.json"))
+	if len(jobs) != 1 {
+		t.Fatalf("job.json of the MSE job: %v", jobs)
+	}
+	record, id := jobs[0], filepath.Base(filepath.Dir(jobs[0]))
+	figs := filepath.Join(dir, "tables", "figures")
+	table := filepath.Join(dir, "tables", "table1.md")
+	for _, tc := range []struct {
+		name, want string
+		spoil      func()
+	}{
+		{"missing", record + " is missing; `awd sweep CONFIG` (the sweep's config file) writes it", func() { os.Remove(record) }},
+		{"damaged", record + ": not valid JSON (damaged): unexpected end of JSON input; `awd sweep CONFIG` (the sweep's config file) writes it anew", func() { os.WriteFile(record, []byte("{"), 0o644) }},
+	} {
+		tc.spoil()
+		os.Remove(table)
+		so, se, code := awdCmd(t, "sweep", "collect", dir)
+		if code != 1 || !strings.Contains(se, "1 jobs have no results") || !strings.Contains(se, "job "+id+": failed: "+tc.want) || !strings.Contains(so, table) {
+			t.Errorf("%s: collect: exit %d\n%s%s", tc.name, code, so, se)
+		}
+		md, err := os.ReadFile(table)
+		if err != nil || !strings.Contains(string(md), "gamma(C) CE") || !strings.Contains(string(md), "- "+id+": failed: "+tc.want+", left out") {
+			t.Errorf("%s: table1.md: %v\n%s", tc.name, err, md)
+		}
+		for _, f := range []string{"gamma_epochs_mnist-mlp-ce-k3.png", "gamma_epochs_mnist-mlp-mse-k3.png", "gamma_epochs_mnist-mlp-mse-k3.svg"} {
+			if _, err := os.Stat(filepath.Join(figs, f)); err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+		}
+	}
+	if _, se, code := awdCmd(t, "sweep", cfg); code != 0 {
+		t.Fatalf("sweep writing job.json anew: exit %d\n%s", code, se)
+	}
+	if _, se, code := awdCmd(t, "sweep", "collect", dir); code != 0 {
+		t.Errorf("collect after job.json was written anew: exit %d\n%s", code, se)
+	}
+}
