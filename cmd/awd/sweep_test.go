@@ -353,6 +353,10 @@ func TestCLISweepCollectUnreadableJob(t *testing.T) {
 		if err != nil || !strings.Contains(string(md), "gamma(C) CE") || !strings.Contains(string(md), "- "+id+": failed: "+tc.want+", left out") {
 			t.Errorf("%s: table1.md: %v\n%s", tc.name, err, md)
 		}
+		// awd table of the sweep tabulates the others, with the same note.
+		if so, se, code := awdCmd(t, "table", dir); code != 0 || !strings.Contains(so, "gamma(C) CE") || !strings.Contains(se, "note: "+id+": failed: "+tc.want+", left out") {
+			t.Errorf("%s: table: exit %d\n%s%s", tc.name, code, so, se)
+		}
 		for _, f := range []string{"gamma_epochs_mnist-mlp-ce-k3.png", "gamma_epochs_mnist-mlp-mse-k3.png", "gamma_epochs_mnist-mlp-mse-k3.svg"} {
 			if _, err := os.Stat(filepath.Join(figs, f)); err != nil {
 				t.Errorf("%s: %v", tc.name, err)

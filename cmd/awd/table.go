@@ -70,7 +70,9 @@ func tableCommand(cmd *cobra.Command, o *options, args []string) error {
 	var reps []*awd.Report
 	names, notes := args, []string(nil)
 	if fi, err := os.Stat(args[0]); len(args) == 1 && err == nil && (fi.IsDir() || !strings.HasSuffix(args[0], ".json")) {
-		s, err := openSweep(args[0], cmd.ErrOrStderr())
+		// A job whose job.json does not read is left out with a note, as
+		// one that has not finished is.
+		s, err := openSweepWith(sweep.OpenForStatus, args[0], cmd.ErrOrStderr())
 		if err != nil {
 			if !fi.IsDir() {
 				return fmt.Errorf("table reads a sweep folder or sweep file, or results .json files: %w", err)
@@ -91,10 +93,11 @@ func tableCommand(cmd *cobra.Command, o *options, args []string) error {
 			reps = append(reps, r)
 		}
 	}
-	t := awd.MakeTable(reps, names, covs)
+	tabulate := awd.MakeTable
 	if o.ci {
-		t = awd.MakeTableCI(reps, names, covs)
+		tabulate = awd.MakeTableCI
 	}
+	t := tabulate(reps, names, covs)
 	if len(t.Rows) == 0 {
 		// An empty table with exit status 0 reads as success.
 		why := "none of them holds an analysed checkpoint (results of awd train alone have none)"
