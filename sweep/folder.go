@@ -109,7 +109,7 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("%s: no schema_version (%w)", path, errDamaged)
 	}
 	if *probe.SchemaVersion != SchemaVersion {
-		return fmt.Errorf("%s: schema_version %d, this awd reads %d", path, *probe.SchemaVersion, SchemaVersion)
+		return fmt.Errorf("%s: schema_version %d, this awd reads %d: the folder was written by another version of awd; use that version, or give the sweep another out", path, *probe.SchemaVersion, SchemaVersion)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -377,7 +377,7 @@ func open(dir string) (*Sweep, error) {
 		} else if err != nil {
 			err = withRemedy(err)
 		} else if rec.Job.ID != id {
-			err = fmt.Errorf("%s names job %q", path, rec.Job.ID)
+			err = fmt.Errorf("%s names job %q (a copy of another job's record?); remove it, and `awd sweep CONFIG` (the sweep's config file) writes it anew", path, rec.Job.ID)
 		}
 		if err != nil {
 			s.Unreadable = append(s.Unreadable, Unreadable{ID: id, Path: path, Err: err})

@@ -1103,3 +1103,37 @@ func TestCollectWithUnreadableJobRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestJobRecordOfOtherJobOrVersion: a job.json that names another job (a
+// copy) or that another awd version wrote says what to do, and what it
+// says works: removed, the next Prepare writes it anew.
+func TestJobRecordOfOtherJobOrVersion(t *testing.T) {
+	s := prepare(t, minimal)
+	a, b := s.Jobs[0], s.Jobs[1]
+	rec := filepath.Join(s.JobDir(b.ID), jobFile)
+	data, err := os.ReadFile(filepath.Join(s.JobDir(a.ID), jobFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(rec, data, 0o644)
+	_, err = Open(s.Dir)
+	if err == nil || !strings.Contains(err.Error(), rec+` names job "`+a.ID+`"`) || !strings.Contains(err.Error(), "remove it, and `awd sweep CONFIG`") {
+		t.Fatalf("Open with a copied job.json: %v", err)
+	}
+	os.Remove(rec)
+	cfg, err := Load(filepath.Join(filepath.Dir(s.Dir), "s.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(cfg); err != nil {
+		t.Fatalf("Prepare after the copy was removed: %v", err)
+	}
+	if _, err := Open(s.Dir); err != nil {
+		t.Fatalf("Open after Prepare wrote job.json anew: %v", err)
+	}
+
+	os.WriteFile(rec, []byte(`{"schema_version": 99}`), 0o644)
+	if _, err := Open(s.Dir); err == nil || !strings.Contains(err.Error(), "schema_version 99, this awd reads") || !strings.Contains(err.Error(), "use that version, or give the sweep another out") {
+		t.Errorf("Open with a job.json of another version: %v", err)
+	}
+}
