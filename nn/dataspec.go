@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // DataSpec describes the data of a run: a data set, the balanced subset of
@@ -149,7 +150,8 @@ func (s DataSpec) SameData(o DataSpec) bool {
 
 // Load reads the data set (LoadMNIST, LoadFashionMNIST or LoadCIFAR10 from
 // s.Dir) and returns the balanced training subset of Subset and the test
-// samples of the same classes, both relabelled 0..K-1 when Head is K.
+// samples of the same classes, both relabelled 0..K-1 when Head is K. The
+// training subset's Source is the hash of the whole training set.
 func (s DataSpec) Load() (train, test *Dataset, err error) {
 	return s.load(true)
 }
@@ -175,22 +177,34 @@ func (s DataSpec) load(withTest bool) (train, test *Dataset, err error) {
 			}
 		}()
 	}
+	// The whole training set's hash (Dataset.Source: about 190 MB of
+	// inputs for MNIST, 170 ms) runs in the background from the moment the
+	// loader has read the training set (it calls hash), beside the test
+	// split's loading, the subsets' draw and whatever the caller does
+	// until it asks for the Source.
+	source := make(chan string, 1)
+	hash := func(full *Dataset) { go func() { source <- DataSHA256(full) }() }
 	var full, fullTest *Dataset
 	switch s.Name {
 	case "mnist":
-		full, fullTest, err = loadMNIST(s.Dir, withTest)
+		full, fullTest, err = loadMNIST(s.Dir, withTest, hash)
 	case "fashion":
-		full, fullTest, err = loadFashionMNIST(s.Dir, withTest)
+		full, fullTest, err = loadFashionMNIST(s.Dir, withTest, hash)
 	case "cifar10":
 		std := CIFARStd
 		if s.CIFARStd == CIFARStdOfData {
 			std = CIFARStdData
 		}
-		full, fullTest, err = loadCIFAR10(s.Dir, CIFARMean, std, withTest)
+		full, fullTest, err = loadCIFAR10(s.Dir, CIFARMean, std, withTest, hash)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
+	defer func() {
+		if train != nil {
+			train.source = sync.OnceValue(func() string { return <-source })
+		}
+	}()
 	if train, _, err = Subset(full, s.Classes, s.PerClass, s.Seed); err != nil {
 		return nil, nil, err
 	}

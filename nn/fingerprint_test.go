@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -76,5 +78,63 @@ func TestEnvFolderNamed(t *testing.T) {
 	_, err := DataSpec{Name: "mnist", Classes: []int{0, 1}}.LoadTrain()
 	if err == nil || !strings.Contains(err.Error(), "$AWD_MNIST_DIR") {
 		t.Errorf("%v, want the variable named", err)
+	}
+}
+
+// TestDataSource: the training subset carries the hash of the whole
+// training set it was drawn from (Dataset.Source): the same for two draws
+// (other seeds, other sizes) of the same files, also from a folder they
+// moved to and without the test split (LoadTrain), whose own hashes
+// differ; other for a folder whose training files differ in one label.
+func TestDataSource(t *testing.T) {
+	write := func(dir string, img, lab []byte) {
+		t.Helper()
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, b := range map[string][]byte{"train-images-idx3-ubyte": img, "train-labels-idx1-ubyte": lab,
+			"t10k-images-idx3-ubyte": img, "t10k-labels-idx1-ubyte": lab} {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	img, lab := tinyIDX(60)
+	own, moved, other := filepath.Join(t.TempDir(), "own"), filepath.Join(t.TempDir(), "moved"), filepath.Join(t.TempDir(), "other")
+	write(own, img, lab)
+	write(moved, img, lab)
+	altered := slices.Clone(lab)
+	altered[len(altered)-1] = (altered[len(altered)-1] + 1) % 10
+	write(other, img, altered)
+	load := func(dir string, seed uint64, perClass int, withTest bool) *Dataset {
+		t.Helper()
+		s := DataSpec{Name: "mnist", Dir: dir, Classes: FirstClasses(3), PerClass: perClass, Seed: seed}
+		var train *Dataset
+		var err error
+		if withTest {
+			train, _, err = s.Load()
+		} else {
+			train, err = s.LoadTrain()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return train
+	}
+	a, b := load(own, 1, 3, true), load(own, 2, 3, true)
+	if a.Source() == "" || len(a.Source()) != 64 {
+		t.Fatalf("source %q is not a hex SHA-256", a.Source())
+	}
+	if DataSHA256(a) == DataSHA256(b) {
+		t.Fatalf("data seeds 1 and 2 drew the same subset: the test does not tell the source from the subset")
+	}
+	for name, d := range map[string]*Dataset{"data seed 2": b, "moved": load(moved, 3, 3, true), "4 per class": load(own, 1, 4, true),
+		"no test split": load(own, 2, 3, false)} {
+		if d.Source() != a.Source() {
+			t.Errorf("%s: source %.12s, want %.12s (the same files)", name, d.Source(), a.Source())
+		}
+	}
+	if c := load(other, 1, 3, true); c.Source() == a.Source() {
+		t.Errorf("training files with another label: source %.12s, as the original's", c.Source())
 	}
 }
