@@ -57,13 +57,18 @@ type AccumulationInfo struct {
 	// analysis samples (inputs and labels).
 	WeightsSHA256 string `json:"weights_sha256"`
 	DataSHA256    string `json:"data_sha256"`
-	DataN         int    `json:"data_n"`   // samples in the whole analysis set
-	Shards        int    `json:"shards"`   // the analysis is split into this many shards
-	Have          []int  `json:"have"`     // the shards accumulated here, ascending
-	Counts        []int  `json:"counts"`   // samples of each shard of Have
-	Pairs         int    `json:"pairs"`    // matched pairs among these samples
-	KernelLevel   string `json:"kernels"`  // kernel level that accumulated
-	Estimate      int64  `json:"estimate"` // bytes the whole analysis needs (MemoryEstimate)
+	// DataSourceSHA256 is the hash of the whole training set the samples
+	// were drawn from (nn.Dataset.Source; "" when the samples were not
+	// loaded by nn.DataSpec, and in files written before awd recorded
+	// it): shards of one analysis read the same files.
+	DataSourceSHA256 string `json:"data_source_sha256,omitempty"`
+	DataN            int    `json:"data_n"`   // samples in the whole analysis set
+	Shards           int    `json:"shards"`   // the analysis is split into this many shards
+	Have             []int  `json:"have"`     // the shards accumulated here, ascending
+	Counts           []int  `json:"counts"`   // samples of each shard of Have
+	Pairs            int    `json:"pairs"`    // matched pairs among these samples
+	KernelLevel      string `json:"kernels"`  // kernel level that accumulated
+	Estimate         int64  `json:"estimate"` // bytes the whole analysis needs (MemoryEstimate)
 	// Epoch is the training epoch of the analysed checkpoint, when the
 	// caller knows it (0 otherwise); the report of the merged shards
 	// names it.
@@ -198,11 +203,14 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	defer release()
 
 	// The data's hash (SHA-256 over tens of MB: serial, 50 ms for 20,000
-	// MNIST images) and the build's (the executable's when it records no
-	// VCS revision: 60-80 ms for a test binary) run beside the matching.
-	hashed, built := make(chan string, 1), make(chan string, 1)
+	// MNIST images), the build's (the executable's when it records no
+	// VCS revision: 60-80 ms for a test binary) and the data source's
+	// (nn.Dataset.Source, which the loading started) run beside the
+	// matching.
+	hashed, built, sourced := make(chan string, 1), make(chan string, 1), make(chan string, 1)
 	go func() { hashed <- nn.DataSHA256(data) }()
 	go func() { built <- BuildID() }()
+	go func() { sourced <- data.Source() }()
 	// Balanced batches and matched pairs on the inputs (float32 rows,
 	// distances in float64: no N x D float64 copy to fault in).
 	pairs, err := MatchPairs32(data.X, data.Dim(), data.Y, cfg.Batch, cfg.Seed, cfg.Greedy)
@@ -210,7 +218,7 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 	if err == nil {
 		par, err = acc.prepareParity(model, data, pairs)
 	}
-	acc.Info.DataSHA256, acc.Info.Build = <-hashed, <-built
+	acc.Info.DataSHA256, acc.Info.Build, acc.Info.DataSourceSHA256 = <-hashed, <-built, <-sourced
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
@@ -251,8 +259,8 @@ func newAccumulation(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumula
 }
 
 // accumulationInfo validates everything and returns the info of the
-// accumulation of opt's shard, all but DataSHA256 and Build (and the
-// counts).
+// accumulation of opt's shard, all but DataSHA256, DataSourceSHA256 and
+// Build (and the counts).
 func accumulationInfo(model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) (AccumulationInfo, error) {
 	if err := noInputs(model, data); err != nil {
 		return AccumulationInfo{}, err
@@ -281,7 +289,7 @@ func accumulationInfo(model *nn.Model, data *nn.Dataset, cfg Config, opt Accumul
 	}
 	m, in, _ := model.LayerShape(cfg.Layer)
 	info := AccumulationInfo{Dataset: data.Name, Model: model.Arch.Model, Head: L, M: m, In: in, Config: cfg,
-		WeightsSHA256: weightsSHA256(model), DataN: data.N, // DataSHA256: Accumulate, beside the matching
+		WeightsSHA256: weightsSHA256(model), DataN: data.N, // DataSHA256, DataSourceSHA256: Accumulate, beside the matching
 		Shards: shards, Have: []int{opt.Shard}, Counts: []int{0}, KernelLevel: kernels.Current().String()}
 	for c := range present {
 		info.Classes = append(info.Classes, c)
@@ -532,7 +540,7 @@ func (info AccumulationInfo) Matches(model *nn.Model, data *nn.Dataset, cfg Conf
 	if err != nil {
 		return err
 	}
-	want.DataSHA256, want.Build = nn.DataSHA256(data), BuildID()
+	want.DataSHA256, want.Build, want.DataSourceSHA256 = nn.DataSHA256(data), BuildID(), data.Source()
 	got := info
 	got.Counts, want.Counts, got.Pairs, want.Pairs = nil, nil, 0, 0
 	got.KernelLevel, want.KernelLevel, got.Epoch, want.Epoch = "", "", 0, 0

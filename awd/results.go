@@ -114,6 +114,27 @@ func ReadReport(path string) (*Report, error) {
 	return &rep, nil
 }
 
+// DataSourceKey is the key of a report's config that holds the hash of the
+// whole training set its data were drawn from (nn.Dataset.Source), which
+// MakeTable compares between the runs of one protocol.
+const DataSourceKey = "data_source_sha256"
+
+// WithDataSource returns the report config cfg (a JSON object) with
+// DataSourceKey set to source; cfg as it is when source is "" or cfg is
+// not an object.
+func WithDataSource(cfg json.RawMessage, source string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if source == "" || json.Unmarshal(cfg, &m) != nil || m == nil {
+		return cfg
+	}
+	m[DataSourceKey], _ = json.Marshal(source)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return cfg
+	}
+	return b
+}
+
 // ownerOf returns the owner file of folder dir when it is of run id (nil
 // when there is none, it is unreadable, or it is of another run).
 func ownerOf(dir, id string) *Owner {

@@ -422,10 +422,15 @@ func TestTableDataSources(t *testing.T) {
 	type run struct {
 		seed, dataSeed int
 		dir, fp        string // fp "": no owner file
+		src            string // the training set's fingerprint ("": not recorded)
 	}
 	mk := func(r run) *Report {
 		rep := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: 1 + float64(r.seed)/10})
-		rep.Config, _ = json.Marshal(map[string]any{"seed": r.seed, "data": map[string]any{"name": "mnist", "dir": r.dir, "per_class": 500, "seed": r.dataSeed}})
+		cfg := map[string]any{"seed": r.seed, "data": map[string]any{"name": "mnist", "dir": r.dir, "per_class": 500, "seed": r.dataSeed}}
+		if r.src != "" {
+			cfg[DataSourceKey] = r.src
+		}
+		rep.Config, _ = json.Marshal(cfg)
 		if r.fp != "" {
 			rep.Owner = &Owner{Command: "run", Data: r.fp}
 		}
@@ -438,12 +443,19 @@ func TestTableDataSources(t *testing.T) {
 		label string // in the protocol column
 		note  string
 	}{
-		{"same-draw/other-folders", []run{{1, 1, "/x", "fx"}, {2, 1, "/y", "fy"}}, []int{1, 1}, `data_dir="/y"`, "a and b read other data under the name mnist"},
-		{"same-draw/same-data", []run{{1, 1, "/x", "f"}, {2, 1, "/y", "f"}}, []int{2}, "", ""},
-		{"own-draws/same-folder", []run{{1, 1, "/x", "f1"}, {2, 2, "/x", "f2"}, {3, 3, "/x", "f3"}}, []int{3}, "", ""},
-		{"own-draws/two-folders", []run{{1, 1, "/x", "fx1"}, {2, 2, "/x", "fx2"}, {1, 1, "/y", "fy1"}, {2, 2, "/y", "fy2"}}, []int{2, 2}, `data_dir="/x"`, "a and c read other data"},
-		{"no-record", []run{{1, 1, "/x", ""}, {2, 1, "/y", ""}}, []int{2}, "", ""},
-		{"folder-changed", []run{{1, 1, "/x", "fa"}, {2, 1, "/x", "fb"}, {3, 1, "/y", "fa"}}, []int{1, 1, 1}, `data_fingerprint="fb"`, "a and b read other data from the folder \"/x\""},
+		{"same-draw/other-folders", []run{{1, 1, "/x", "fx", ""}, {2, 1, "/y", "fy", ""}}, []int{1, 1}, `data_dir="/y"`, "a and b read other data under the name mnist"},
+		{"same-draw/same-data", []run{{1, 1, "/x", "f", ""}, {2, 1, "/y", "f", ""}}, []int{2}, "", ""},
+		{"own-draws/same-folder", []run{{1, 1, "/x", "f1", ""}, {2, 2, "/x", "f2", ""}, {3, 3, "/x", "f3", ""}}, []int{3}, "", ""},
+		{"own-draws/two-folders", []run{{1, 1, "/x", "fx1", ""}, {2, 2, "/x", "fx2", ""}, {1, 1, "/y", "fy1", ""}, {2, 2, "/y", "fy2", ""}}, []int{2, 2}, `data_dir="/x"`, "a and c read other data"},
+		{"no-record", []run{{1, 1, "/x", "", ""}, {2, 1, "/y", "", ""}}, []int{2}, "", ""},
+		{"folder-changed", []run{{1, 1, "/x", "fa", ""}, {2, 1, "/x", "fb", ""}, {3, 1, "/y", "fa", ""}}, []int{1, 1, 1}, `data_fingerprint="fb"`, "a and b read other data from the folder \"/x\""},
+		// The training set's fingerprint tells other files apart whatever
+		// the draws, and the same files wherever they are.
+		{"source/own-draws/other-files", []run{{1, 1, "/x", "fx1", "sA"}, {2, 2, "/y", "fy2", "sB"}}, []int{1, 1}, `data_source="sB"`, "a and b read other data under the name mnist (training sets of fingerprints sA and sB)"},
+		{"source/own-draws/same-files", []run{{1, 1, "/x", "fx1", "sA"}, {2, 2, "/y", "fy2", "sA"}, {3, 3, "/x", "fx3", "sA"}}, []int{3}, "", ""},
+		{"source/same-draw/same-files", []run{{1, 1, "/x", "fa", "sA"}, {2, 1, "/y", "fb", "sA"}}, []int{2}, "", ""},
+		{"source/one-folder-changed", []run{{1, 1, "/x", "f1", "sA"}, {2, 2, "/x", "f2", "sB"}, {3, 3, "/x", "f3", "sA"}}, []int{2, 1}, `data_source="sB"`, "a and b read other data"},
+		{"source/joined-by-folder", []run{{1, 1, "/x", "fx", "sA"}, {2, 1, "/y", "fy", "sB"}, {3, 2, "/x", "fx2", ""}}, []int{2, 1}, `data_dir="/y"`, "a and b read other data"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var reps []*Report
@@ -570,5 +582,14 @@ func TestTableRunAndAnalyze(t *testing.T) {
 	}
 	if !strings.Contains(notes, "an1: the same run as run1") {
 		t.Errorf("notes lack an1 as the same run as run1:\n%s", notes)
+	}
+	// The run's checkpoint analysed from another folder of the same files
+	// (the same training set's fingerprint) is the same run still.
+	r1 := withConfig(1.0, WithDataSource(run(1, 0.1), "S"))
+	data.Dir = "/moved"
+	a1 := withConfig(1.0, WithDataSource(analyze(1, 0.1, "w1"), "S"))
+	tb = MakeTable([]*Report{r1, a1}, []string{"run1", "an1"}, []string{NameC})
+	if notes := strings.Join(tb.Notes, "\n"); len(tb.Rows) != 1 || tb.Rows[0].Cells["ce/C"].N != 1 || !strings.Contains(notes, "an1: the same run as run1") {
+		t.Errorf("the run's checkpoint analysed from a moved folder: %d rows, want one of one run, an1 the same run as run1:\n%s\n%s", len(tb.Rows), tb.Markdown(), notes)
 	}
 }

@@ -2,6 +2,7 @@ package awd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -135,7 +136,16 @@ func Run(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (*Repor
 	if err := r.finish(ctx); err != nil {
 		return nil, err
 	}
+	r.rep.Config = r.reportConfig()
 	return r.rep, nil
+}
+
+// reportConfig is the config of the run's report: the owner's (the run's
+// identity, which a resume checks) and the data's source, which awd table
+// compares (DataSourceKey). It is asked for when the report is written,
+// long after the data's loading started to hash the source.
+func (r *runner) reportConfig() json.RawMessage {
+	return WithDataSource(r.folder.Owner.Config, r.train.Source())
 }
 
 // runner is the state of one Run.

@@ -226,6 +226,7 @@ func (r *runner) save() error {
 	if err := atomicfile.WriteBytes(r.folder.Path("metrics.jsonl"), buf.Bytes()); err != nil {
 		return err
 	}
+	r.rep.Config = r.reportConfig()
 	return WriteReport(r.folder.Path("results.json"), r.rep)
 }
 

@@ -135,19 +135,33 @@ func protocol(rep *Report, ck Checkpoint, ci bool) (key string, fields map[strin
 }
 
 // dataSource is what a report says of the data its run read: the data
-// folder (its config's data.dir; "" when not recorded) and a hash of the
+// folder (its config's data.dir; "" when not recorded), a hash of the
 // data read ("" when not recorded), which is the same for two runs of one
 // protocol that read the same files and draw the same subset (draw: the
-// kind of hash and the subset's seed).
+// kind of hash and the subset's seed), and the fingerprint of the whole
+// training set the subset was drawn from (its config's
+// data_source_sha256, DataSourceKey; "" when not recorded), which is the
+// same for every draw from the same files.
 type dataSource struct {
-	dir, hash, draw string
+	dir, hash, draw, source string
+}
+
+// differs reports whether s and o are of other data: other training sets
+// where both record their fingerprint, and else other hashes of one draw.
+// Where it cannot tell, they are of the same data.
+func (s dataSource) differs(o dataSource) bool {
+	if s.source != "" && o.source != "" {
+		return s.source != o.source
+	}
+	return s.hash != "" && o.hash != "" && s.draw == o.draw && s.hash != o.hash
 }
 
 // sourceOf is the dataSource of a report with the canonical config cfg
 // and the subset's seed seed: the hash is the analysed samples' (the
 // data_sha256 of a report of awd analyze or awd reduce), or else the
 // fingerprint of the data the run read that the owner file of its folder
-// records (Report.Owner).
+// records (Report.Owner); the training set's fingerprint is read from the
+// report's own config (canonicalConfig drops it).
 func sourceOf(rep *Report, cfg any, seed string) dataSource {
 	var src dataSource
 	m, _ := cfg.(map[string]any)
@@ -160,15 +174,21 @@ func sourceOf(rep *Report, cfg any, seed string) dataSource {
 	case rep.Owner != nil && rep.Owner.Data != "":
 		src.hash, src.draw = rep.Owner.Data, rep.Owner.Command+" "+seed
 	}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(rep.Config, &raw) == nil {
+		json.Unmarshal(raw[DataSourceKey], &src.source)
+	}
 	return src
 }
 
 // notProtocol are the keys of a report's config that do not define its
 // protocol: the bookkeeping of awd reduce (how the sums were split into
 // shards and counted, the build and kernels that computed them, the memory
-// estimate, the samples again) and the epoch, which the table takes from
-// the analysed checkpoint.
-var notProtocol = []string{"build", "kernels", "estimate", "shards", "have", "counts", "pairs", "data_n", "epoch", "shard"}
+// estimate, the samples again), the epoch, which the table takes from
+// the analysed checkpoint, and the fingerprint of the training set, which
+// splitByData compares (runs of one protocol whose training sets agree
+// are replicates, whatever their draws).
+var notProtocol = []string{"build", "kernels", "estimate", "shards", "have", "counts", "pairs", "data_n", "epoch", "shard", DataSourceKey}
 
 // canonicalConfig gives the config of a report of awd reduce (an
 // AccumulationInfo) the layout of one of awd analyze: its analysis options
@@ -402,9 +422,10 @@ func lastEpoch(rep *Report) []Checkpoint {
 // Each layer of a report that analysed several (awd analyze --layers) is
 // its own row, and a table of more than one layer has a layer column.
 // Runs of one protocol that read other data under one data set's name are
-// split by data folder (splitByData; the hashes come from Report.Owner, so
-// read the reports with ReadReport). Runs that differ only in the
-// settings of a bootstrap share a row: the table shows no bootstrap SE.
+// split by training set, or data folder where that is not recorded
+// (splitByData; some hashes come from Report.Owner, so read the reports
+// with ReadReport). Runs that differ only in the settings of a bootstrap
+// share a row: the table shows no bootstrap SE.
 func MakeTable(reps []*Report, names []string, covs []string) *Table {
 	return makeTable(reps, names, covs, false)
 }
@@ -568,33 +589,78 @@ type tableRun struct {
 
 // splitByData gives the runs of one protocol their data sources, and
 // returns notes that say why they were split. Runs of one protocol read
-// the same data unless two that draw the same subset have other hashes of
-// the data read: then the data set's name stands for other files, and
-// the runs are told apart by their data folder (field data_dir), and
-// within a folder whose files changed between two such runs by the hash
-// (field data_fingerprint). Hashes of other draws cannot be compared, so
-// without such a pair the runs stay together, as runs that record no
-// hash do.
+// the same data unless two of them record other data (dataSource.differs:
+// other fingerprints of the whole training set, or, where one does not
+// record it, other hashes of the same subset drawn): then the data set's
+// name stands for other files. The runs are then told apart by the
+// fingerprint of their training set (field data_source, beside the
+// folders that hold it, data_dir), and those that do not record it by
+// their data folder (data_dir; a run that does not record it joins the
+// runs of its folder that do, when they agree), and within a folder whose
+// files changed between two such runs by the hash (data_fingerprint).
+// Hashes of other draws cannot be compared, so without such a pair the
+// runs stay together, as runs that record no hash do.
 func splitByData(runs []*tableRun) []string {
 	a, b := otherData(runs)
 	if a == nil {
 		return nil
 	}
-	notes := []string{fmt.Sprintf("%s and %s read other data under the name %s (the same subset drawn, data fingerprints %.12s and %.12s): the runs of their protocol are split by data folder",
-		a.name, b.name, strings.TrimSuffix(a.r.Dataset, "/train"), a.src.hash, b.src.hash)}
-	byDir := map[string][]*tableRun{}
-	var dirs []string
+	what := fmt.Sprintf("the same subset drawn, data fingerprints %.12s and %.12s", a.src.hash, b.src.hash)
+	if a.src.source != "" && b.src.source != "" {
+		what = fmt.Sprintf("training sets of fingerprints %.12s and %.12s", a.src.source, b.src.source)
+	}
+	notes := []string{fmt.Sprintf("%s and %s read other data under the name %s (%s): the runs of their protocol are split by the fingerprint of their training set, or by data folder for runs that do not record it",
+		a.name, b.name, strings.TrimSuffix(a.r.Dataset, "/train"), what)}
+	// The sources recorded in each folder: a run that records none takes
+	// its folder's, when there is one.
+	inDir := map[string][]string{}
 	for _, r := range runs {
-		if _, ok := byDir[r.src.dir]; !ok {
-			dirs = append(dirs, r.src.dir)
+		if s := r.src.source; s != "" && !slices.Contains(inDir[r.src.dir], s) {
+			inDir[r.src.dir] = append(inDir[r.src.dir], s)
 		}
-		byDir[r.src.dir] = append(byDir[r.src.dir], r)
+	}
+	bySource, byDir := map[string][]*tableRun{}, map[string][]*tableRun{}
+	var sources, dirs []string
+	for _, r := range runs {
+		s := r.src.source
+		if s == "" && len(inDir[r.src.dir]) == 1 {
+			s = inDir[r.src.dir][0]
+		}
+		switch {
+		case s != "":
+			if _, ok := bySource[s]; !ok {
+				sources = append(sources, s)
+			}
+			bySource[s] = append(bySource[s], r)
+		default:
+			if _, ok := byDir[r.src.dir]; !ok {
+				dirs = append(dirs, r.src.dir)
+			}
+			byDir[r.src.dir] = append(byDir[r.src.dir], r)
+		}
+	}
+	for _, s := range sources {
+		rs := bySource[s]
+		var folders []string
+		for _, r := range rs {
+			if !slices.Contains(folders, r.src.dir) {
+				folders = append(folders, r.src.dir)
+			}
+		}
+		slices.Sort(folders)
+		d, _ := json.Marshal(strings.Join(folders, ", "))
+		for _, r := range rs {
+			r.source = "source\x00" + s
+			r.fields = maps.Clone(r.fields)
+			r.fields["data_dir"] = string(d)
+			r.fields["data_source"] = strconv.Quote(s[:min(12, len(s))])
+		}
 	}
 	for _, dir := range dirs {
 		rs := byDir[dir]
 		d, _ := json.Marshal(dir)
 		for _, r := range rs {
-			r.source = dir
+			r.source = "dir\x00" + dir
 			r.fields = maps.Clone(r.fields)
 			r.fields["data_dir"] = string(d)
 		}
@@ -642,8 +708,12 @@ func (r *tableRun) same(o *tableRun) bool {
 	case rh && oh:
 		return hashes > 0
 	case rh != oh:
-		// One of them (awd run's) records no hash: only the data folder
-		// can tell other data apart.
+		// One of them (awd run's) records no hash: only the training
+		// set's fingerprint, where both record it, or else the data
+		// folder can tell other data apart.
+		if r.src.source != "" && o.src.source != "" {
+			return r.src.source == o.src.source
+		}
 		return r.src.dir == o.src.dir
 	}
 	return true
@@ -663,20 +733,14 @@ func hasHash(id map[string]string) bool {
 // weights or samples), which not every report records.
 func isHash(k string) bool { return strings.HasSuffix(k, "_sha256") }
 
-// otherData returns two runs that draw the same subset but record other
-// hashes of the data read (nil, nil when there are none).
+// otherData returns the first two runs that record other data
+// (dataSource.differs; nil, nil when there are none).
 func otherData(runs []*tableRun) (*tableRun, *tableRun) {
-	first := map[string]*tableRun{}
-	for _, r := range runs {
-		if r.src.hash == "" {
-			continue
-		}
-		f, ok := first[r.src.draw]
-		switch {
-		case !ok:
-			first[r.src.draw] = r
-		case f.src.hash != r.src.hash:
-			return f, r
+	for i, a := range runs {
+		for _, b := range runs[i+1:] {
+			if a.src.differs(b.src) {
+				return a, b
+			}
 		}
 	}
 	return nil, nil

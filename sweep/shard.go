@@ -314,7 +314,8 @@ func (s *Sweep) reduce(ctx context.Context, j *Job, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep.Config, _ = json.Marshal(j.Spec)
+	spec, _ := json.Marshal(j.Spec)
+	rep.Config = awd.WithDataSource(spec, train.Source())
 	rep.Checkpoints = nil
 	for k, e := range epochs {
 		model, _, err := nn.LoadCheckpoint(files[k])

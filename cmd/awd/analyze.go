@@ -244,26 +244,29 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 	if o.shard != "" {
 		return analyzeShard(ctx, cmd, o, folder, model, train, cfg, epoch, shardOrigin(in.origin, data))
 	}
-	config := analysisReportConfig(folder.Owner.Config, model, train, in.origin)
+	// The report's config after the analysis: the data source's hash
+	// (train.Source) runs beside it.
+	config := func() json.RawMessage { return analysisReportConfig(folder.Owner.Config, model, train, in.origin) }
 	if layers != nil {
 		rs, err := awd.AnalyzeLayers(ctx, model, train, cfg, layers, newUI(cmd.ErrOrStderr(), o.quiet))
 		if err != nil {
 			return flagError(err)
 		}
-		return writeLayers(cmd, folder, config, path, epoch, rs)
+		return writeLayers(cmd, folder, config(), path, epoch, rs)
 	}
 	sayMatrixFree(cmd, model, train, cfg)
 	r, err := awd.Analyze(ctx, model, train, cfg, newUI(cmd.ErrOrStderr(), o.quiet))
 	if err != nil {
 		return flagError(err)
 	}
-	return writeAnalysis(cmd, folder, config, awd.Checkpoint{Epoch: epoch, File: path, Analysis: r})
+	return writeAnalysis(cmd, folder, config(), awd.Checkpoint{Epoch: epoch, File: path, Analysis: r})
 }
 
 // analysisReportConfig is the config of an analyze report: the folder's
 // owner's (the checkpoint file's hash, the data, the analysis options) and
 // what a reduce's report records of the same analysis: the hashes of the
-// weights and of the samples, and the checkpoint's origin (its JSON's
+// weights, of the samples and of the whole training set they were drawn
+// from, and the checkpoint's origin (its JSON's
 // architecture and training settings). awd table then averages only
 // analyses of one network and training protocol, and knows an analysis
 // and a reduce of one checkpoint as one run.
@@ -279,6 +282,9 @@ func analysisReportConfig(owner json.RawMessage, model *nn.Model, train *nn.Data
 	}
 	add("weights_sha256", awd.WeightsSHA256(model))
 	add("data_sha256", nn.DataSHA256(train))
+	if s := train.Source(); s != "" {
+		add(awd.DataSourceKey, s)
+	}
 	if origin != nil {
 		add("origin", origin)
 	}

@@ -198,3 +198,46 @@ func TestCLITableDataSources(t *testing.T) {
 		t.Errorf("table: exit %d, want a row of the 2 runs of %s and one of %s:\n%s%s", code, own, other, so, se)
 	}
 }
+
+// TestCLITableDataSourceAcrossDraws: runs that draw other subsets (other
+// --data-seed) are compared by the fingerprint of the whole training set
+// their results record (data_source_sha256): from two folders whose files
+// differ they are two rows, from the same files in another folder one row
+// of both runs.
+func TestCLITableDataSourceAcrossDraws(t *testing.T) {
+	tiny := strings.TrimPrefix(tinyMNIST(t), "AWD_MNIST_DIR=")
+	own, moved, other := filepath.Join(t.TempDir(), "own"), filepath.Join(t.TempDir(), "moved"), filepath.Join(t.TempDir(), "other")
+	copyDir(t, tiny, own)
+	copyDir(t, tiny, moved)
+	copyDir(t, tiny, other)
+	lab := filepath.Join(other, "train-labels-idx1-ubyte")
+	b, _ := os.ReadFile(lab)
+	for i := 8; i < len(b); i++ {
+		b[i] = 9 - b[i]
+	}
+	os.WriteFile(lab, b, 0o644)
+	results := map[string]string{}
+	for i, r := range []struct{ dir, seed string }{{own, "1"}, {moved, "2"}, {other, "2"}} {
+		out := filepath.Join(t.TempDir(), fmt.Sprint("run", i))
+		if _, se, code := awdCmd(t, "run", "--data-dir", r.dir, "--seed", r.seed, "--data-seed", r.seed, "--classes", "3", "--per-class", "20", "--widths", "8,8", "--batch", "10",
+			"--k", "10", "--corr-k", "5", "--ml-reps", "0", "--epochs", "1", "--quiet", "--out", out); code != 0 {
+			t.Fatalf("run %s: exit %d: %s", r.dir, code, se)
+		}
+		results[r.dir] = filepath.Join(out, "results.json")
+		rep, err := awd.ReadReport(results[r.dir])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(rep.Config), `"data_source_sha256":`) {
+			t.Fatalf("%s records no data_source_sha256 in its config: %s", results[r.dir], rep.Config)
+		}
+	}
+	so, se, code := awdCmd(t, "table", results[own], results[other])
+	if code != 0 || strings.Count(so, "| mnist | mlp | 3 |") != 2 || strings.Contains(so, " (2) |") || !strings.Contains(se, "read other data under the name mnist") {
+		t.Errorf("table of %s and %s (other files, other draws): exit %d, want two rows of one run each:\n%s%s", own, other, code, so, se)
+	}
+	so, se, code = awdCmd(t, "table", results[own], results[moved])
+	if code != 0 || strings.Count(so, "| mnist | mlp | 3 |") != 1 || !strings.Contains(so, " (2) |") || strings.Contains(se, "other data") {
+		t.Errorf("table of %s and %s (the same files, other draws): exit %d, want one row of both runs:\n%s%s", own, moved, code, so, se)
+	}
+}

@@ -27,8 +27,9 @@ result equals the unsharded analysis to rounding: eigenvalues, projections
 and gammas to 1e-12 relative, the full-basis alignment (which reads every
 eigenvector of H) to about 1e-7.
 
-It refuses shards of different analyses (another checkpoint, data subset or
-analysis option: the message names the first differing setting as in
+It refuses shards of different analyses (another checkpoint, data subset,
+training set the subset was drawn from (data_source_sha256: other files
+under the data set's name) or analysis option: the message names the first differing setting as in
 results.json's config, with both values, e.g. "config.seed: 1 vs 5" for
 another --analysis-seed), shards accumulated by different builds of awd
 (their version and commit, or the executable's SHA-256 for a binary

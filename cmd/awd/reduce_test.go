@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -269,5 +270,63 @@ func TestCLIReduceFolderOfAnotherReduce(t *testing.T) {
 				t.Errorf("--fresh: exit %d\n%s", code, se)
 			}
 		})
+	}
+}
+
+// TestCLIReduceDataSource: the shards of one analysis must read the same
+// training files, as they must analyse the same samples: a shard that
+// drew the same samples from files that differ elsewhere (an image of a
+// class not analysed) is refused, naming data_source_sha256; shards that
+// read the same files from two folders merge, and the reduce records the
+// files' fingerprint as awd analyze does.
+func TestCLIReduceDataSource(t *testing.T) {
+	tiny := strings.TrimPrefix(tinyMNIST(t), "AWD_MNIST_DIR=")
+	own, moved, other := filepath.Join(t.TempDir(), "own"), filepath.Join(t.TempDir(), "moved"), filepath.Join(t.TempDir(), "other")
+	copyDir(t, tiny, own)
+	copyDir(t, tiny, moved)
+	copyDir(t, tiny, other)
+	labels, _ := os.ReadFile(filepath.Join(other, "train-labels-idx1-ubyte"))
+	i := bytes.IndexByte(labels[8:], 9)
+	img := filepath.Join(other, "train-images-idx3-ubyte")
+	b, _ := os.ReadFile(img)
+	b[16+i*28*28+400] ^= 0xff
+	os.WriteFile(img, b, 0o644)
+	dir := t.TempDir()
+	p := func(s ...string) string { return filepath.Join(append([]string{dir}, s...)...) }
+	if _, se, code := awdCmd(t, "train", "--data-dir", own, "--classes", "3", "--per-class", "20", "--widths", "8,8", "--batch", "10", "--epochs", "1", "--quiet", "--out", p("t")); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, se)
+	}
+	ck := p("t", "final.npz")
+	an := []string{"--k", "10", "--corr-k", "5", "--ml-reps", "0", "--quiet"}
+	for _, s := range []struct{ out, data, shard string }{{"a", own, "1/2"}, {"b", moved, "2/2"}, {"c", other, "2/2"}, {"full", own, ""}} {
+		args := append([]string{"analyze", ck, "--data-dir", s.data, "--out", p(s.out)}, an...)
+		if s.shard != "" {
+			args = append(args, "--shard", s.shard)
+		}
+		if _, se, code := awdCmd(t, args...); code != 0 {
+			t.Fatalf("analyze --shard %q of %s: exit %d: %s", s.shard, s.data, code, se)
+		}
+	}
+	_, se, code := awdCmd(t, "reduce", p("a", "shard_1_of_2.acc"), p("c", "shard_2_of_2.acc"), "--out", p("x"), "--quiet")
+	if code != 1 || !strings.Contains(se, "the shards are of different analyses (data_source_sha256: ") {
+		t.Errorf("shards of other training files: exit %d, %q; want a refusal naming data_source_sha256", code, se)
+	}
+	if _, se, code := awdCmd(t, "reduce", p("a", "shard_1_of_2.acc"), p("b", "shard_2_of_2.acc"), "--out", p("red"), "--quiet"); code != 0 {
+		t.Fatalf("shards of the same files in two folders: exit %d: %s", code, se)
+	}
+	source := func(path string) string {
+		t.Helper()
+		rep, err := awd.ReadReport(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg struct {
+			Source string `json:"data_source_sha256"`
+		}
+		json.Unmarshal(rep.Config, &cfg)
+		return cfg.Source
+	}
+	if r, a := source(p("red", "results.json")), source(p("full", "results.json")); r == "" || r != a {
+		t.Errorf("data_source_sha256: reduce %q, analyze %q; want the same fingerprint in both", r, a)
 	}
 }

@@ -24,10 +24,16 @@ Runs of two protocols are never averaged: when several share a data set,
 model and K, each gets a row and the protocol column names every setting in
 which its protocol differs from another row's (in Markdown and CSV).
 Runs that read other files under one data set's name are never averaged:
-when two runs of a protocol that draw the same subset record other
+when two runs of a protocol record other fingerprints of the whole
+training set their subsets were drawn from (config.data_source_sha256 of
+awd run, awd analyze and awd reduce), whatever subsets they drew, or,
+where one does not record it, two that draw the same subset record other
 fingerprints of the data read (the owner file of a run's folder beside its
 results.json, or the samples' hash of awd analyze and awd reduce), its runs
-are split by data folder (protocol column data_dir), and said in a note.
+are split by training set (protocol column data_source, with the folders
+that hold it, data_dir), those that record none by data folder (data_dir),
+and said in a note. Runs whose training sets agree share a row, from any
+folder.
 Settings that cannot change a result do not split rows: the layer left to
 the model's default and the same layer named, the other layers of
 'analyze --layers' (a layer of it is that layer analysed alone with
@@ -37,7 +43,8 @@ that --ci shows. The network and training of a run's results (model,
 train, seed) and those awd analyze and awd reduce record of the checkpoint
 (origin) are compared as one. A run given twice (the same file, a copy,
 one checkpoint analysed twice, or a run's checkpoint analysed again: same
-protocol, seeds and checkpoint or data folder) counts once; the others
+protocol, seeds and checkpoint, or training set, or data folder where that
+is not recorded) counts once; the others
 are listed as left out.
 Files that cannot be used (no analysis, a failed fit) are listed, not
 dropped silently. A file of 'awd analyze --layers' gives a row per layer;
