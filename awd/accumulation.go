@@ -419,7 +419,7 @@ func (acc *Accumulation) Merge(o *Accumulation) error {
 	a.Have, b.Have, a.Counts, b.Counts, a.Pairs, b.Pairs, a.KernelLevel, b.KernelLevel = nil, nil, nil, nil, 0, 0, "", ""
 	b.Config = finishAs(a.Config, b.Config)
 	if diff := infoDiff(a, b); diff != "" {
-		return fmt.Errorf("merge: the shards are of different analyses (%s)", diff)
+		return fmt.Errorf("merge: the shards are of different analyses (%s): merge only the shards of one analysis, or accumulate the missing ones with the first shard's settings", diff)
 	}
 	for _, s := range o.Info.Have {
 		if slices.Contains(acc.Info.Have, s) {

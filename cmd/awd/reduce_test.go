@@ -144,7 +144,7 @@ func TestCLIShardReduce(t *testing.T) {
 	}{
 		{"missing", []string{s1, s3}, "missing shard(s) 2 of 3 (given: 1, 3)"},
 		{"twice", []string{s1, s2, s2, s3}, "shard 2 of 3 given twice"},
-		{"other-k", []string{s1, p("k31", "shard_2_of_3.acc"), s3}, "the shards are of different analyses (config.k: 30 vs 31)"},
+		{"other-k", []string{s1, p("k31", "shard_2_of_3.acc"), s3}, "the shards are of different analyses (config.k: 30 vs 31): merge only the shards of one analysis"},
 		{"other-weights", []string{s1, p("e1", "shard_2_of_3.acc"), s3}, "the shards are of different analyses (epoch: 2 vs 1)"},
 		{"not-a-shard", []string{s1, ck}, "not a valid awd state file"},
 		{"other-count", []string{p("one", "shard_1_of_1.acc"), s1}, "is a shard of 3, " + p("one", "shard_1_of_1.acc") + " of 1: not one analysis"},
