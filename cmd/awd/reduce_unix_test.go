@@ -59,3 +59,53 @@ func TestReduceSignalWhileLoading(t *testing.T) {
 		t.Fatalf("after SIGTERM: %v\n%s", err, stderr.String())
 	}
 }
+
+// TestStopWhenBlocked: a command blocked where it cannot see the
+// cancellation (here opening a data file that is a FIFO nobody writes, as
+// a hung network mount would hold it) still ends after Ctrl-C: stopGrace
+// later, or at once at a second signal, with exit status 1 and the
+// message that the folder resumes.
+func TestStopWhenBlocked(t *testing.T) {
+	src := strings.TrimPrefix(tinyMNIST(t), "AWD_MNIST_DIR=")
+	for _, tc := range []struct {
+		name    string
+		signals int
+		why     string
+		within  time.Duration
+	}{
+		{"grace", 1, "still running " + stopGrace.String() + " after the signal", stopGrace + 20*time.Second},
+		{"second-signal", 2, "a second signal", 20 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := filepath.Join(dir, "data")
+			os.Mkdir(data, 0o755)
+			for _, f := range []string{"train-images-idx3-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+				if err := os.Symlink(filepath.Join(src, f), filepath.Join(data, f)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := syscall.Mkfifo(filepath.Join(data, "train-labels-idx1-ubyte"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd, exited, stderr := startUntil(t, []string{"train", "--data-dir", data, "--classes", "3", "--per-class", "20", "--epochs", "1", "--out", filepath.Join(dir, "out")}, nil, func(string) bool { return true })
+			time.Sleep(1500 * time.Millisecond) // into the open of the FIFO
+			start := time.Now()
+			for i := 0; i < tc.signals; i++ {
+				cmd.Process.Signal(os.Interrupt)
+				time.Sleep(200 * time.Millisecond)
+			}
+			var err error
+			select {
+			case err = <-exited:
+			case <-time.After(tc.within):
+				cmd.Process.Kill()
+				t.Fatalf("still running %v after the signal:\n%s", tc.within, stderr.String())
+			}
+			t.Logf("ended %v after the first signal", time.Since(start))
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "awd: interrupted, exiting at once ("+tc.why+")") {
+				t.Fatalf("after SIGINT: %v\n%s", err, stderr.String())
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -82,7 +83,53 @@ func isTerminal(w io.Writer) bool {
 
 // signalContext is cancelled by Ctrl-C or SIGTERM (what Slurm sends at the
 // time limit), so a long stage stops within a second and the files already
-// written stay valid and resumable.
+// written stay valid and resumable. A command still running stopGrace
+// after the signal, or at a second signal, exits at once (stopNow): a step
+// that cannot see the cancellation (opening a FIFO or a file on a hung
+// network mount blocks in the kernel) would otherwise outlive the signal,
+// and Slurm's time limit with it.
 func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+		case <-done:
+			return
+		}
+		cancel()
+		why := fmt.Sprintf("still running %v after the signal", stopGrace)
+		select {
+		case <-done:
+			return
+		case <-sig:
+			why = "a second signal"
+		case <-time.After(stopGrace):
+		}
+		stopNow(why)
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(sig)
+			close(done)
+			cancel()
+		})
+	}
+}
+
+// stopGrace is how long an interrupted command may take to stop before it
+// exits anyway; every stage that sees the cancellation stops within about
+// a second.
+const stopGrace = 10 * time.Second
+
+// stopNow ends an interrupted command that did not stop by itself. Every
+// file awd writes is written atomically (a temporary file renamed into
+// place; a killed writer's temporary files are removed by the next
+// start), so the folder is left as a stop, or kill -9, leaves it.
+func stopNow(why string) {
+	fmt.Fprintf(os.Stderr, "awd: interrupted, exiting at once (%s); the output folder is consistent: the same command resumes it\n", why)
+	os.Exit(1)
 }
