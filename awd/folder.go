@@ -422,7 +422,8 @@ func cleanTemporaries(dir string) {
 }
 
 // jsonDiff names the first path at which two JSON documents differ ("" when
-// they are equal), e.g. `train.lr: 0.1 here, 0.05 asked`.
+// they are equal), e.g. `train.lr: 0.1 here, 0.05 asked` or
+// `data.cifar_std: not set (the default) here, "data" asked` (settingText).
 func jsonDiff(a, b []byte) string {
 	va, errA := decodeJSON(a)
 	vb, errB := decodeJSON(b)
@@ -449,7 +450,7 @@ func jsonDiff(a, b []byte) string {
 	if path == "" {
 		path = "settings"
 	}
-	xs, ys := jsonText(x, "null"), jsonText(y, "null")
+	xs, ys := settingText(x, y), settingText(y, x)
 	if strings.HasSuffix(path, ".layer") { // "" is the model's default layer
 		for _, v := range []*string{&xs, &ys} {
 			if *v == `""` {
@@ -458,6 +459,25 @@ func jsonDiff(a, b []byte) string {
 		}
 	}
 	return fmt.Sprintf("%s: %s here, %s asked", path, xs, ys)
+}
+
+// settingText is the value v of a setting for a message, other being the
+// setting's value on the other side. A setting absent (or null) is at its
+// default, as configs leave out a setting at its default (omitempty, e.g.
+// data.cifar_std for "code"): it reads "none" for a list or object (no
+// analysis, no checkpoints), "false (the default)" for a flag and "not set
+// (the default)" otherwise, never "null".
+func settingText(v, other any) string {
+	if v != nil {
+		return jsonText(v, "")
+	}
+	switch other.(type) {
+	case map[string]any, []any:
+		return "none"
+	case bool:
+		return "false (the default)"
+	}
+	return "not set (the default)"
 }
 
 // decodeJSON decodes a JSON document keeping numbers as written (json.Number),

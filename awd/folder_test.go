@@ -98,6 +98,28 @@ func TestFolderMessagesRead(t *testing.T) {
 	}
 }
 
+// TestFolderOtherSettingsSayTheDefault: a setting that one config leaves
+// out, or sets to null, is at its default, and the refusal says so (for a
+// flag, false; for a list or object, none) instead of JSON's null, in both
+// directions; absent and null are still the same setting.
+func TestFolderOtherSettingsSayTheDefault(t *testing.T) {
+	for _, c := range []struct {
+		here, asked, want string
+	}{
+		{`{"data":{"name":"cifar10"}}`, `{"data":{"name":"cifar10","cifar_std":"data"}}`, `data.cifar_std: not set (the default) here, "data" asked`},
+		{`{"data":{"name":"cifar10","cifar_std":"data"}}`, `{"data":{"name":"cifar10"}}`, `data.cifar_std: "data" here, not set (the default) asked`},
+		{`{"mf":{"tol":0}}`, `{"mf":{"tol":0,"jacobian_float32":true}}`, `mf.jacobian_float32: false (the default) here, true asked`},
+		{`{"mf":{"jacobian_float32":true}}`, `{"mf":{"jacobian_float32":null}}`, `mf.jacobian_float32: true here, false (the default) asked`},
+		{`{"seed":1}`, `{"seed":1,"analysis":{"k":3}}`, `analysis: none here, {"k":3} asked`},
+		{`{"checkpoints":[1,2]}`, `{}`, `checkpoints: [1,2] here, none asked`},
+		{`{"k":null}`, `{}`, ``},
+	} {
+		if got := jsonDiff([]byte(c.here), []byte(c.asked)); got != c.want {
+			t.Errorf("%s vs %s: %q, want %q", c.here, c.asked, got, c.want)
+		}
+	}
+}
+
 // TestSayRemedyWhereWrapped: SayRemedy says the remedy where the chain
 // wraps the FolderError, also when its text appears twice in the message
 // (wrapped twice, or quoted by a wrapper besides), and says it again over

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,6 +98,24 @@ func TestTrainCLIResume(t *testing.T) {
 // TestTrainCLICIFAR trains on CIFAR-10 files in the binary format, written
 // here (the data set cannot be downloaded in CI), both models, K head.
 func TestTrainCLICIFAR(t *testing.T) {
+	dir := fakeCIFAR(t)
+	for _, model := range []string{"mlp", "cnn"} {
+		out := t.TempDir()
+		msg, err := execTrain(t, "--data", "cifar10", "--data-dir", dir, "--model", model, "--classes", "1,4,7", "--head", "3",
+			"--per-class", "4", "--epochs", "2", "--batch", "4", "--quiet", "--out", out)
+		if err != nil {
+			t.Fatal(model, err, msg)
+		}
+		if _, err := os.Stat(filepath.Join(out, "final.npz")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fakeCIFAR writes CIFAR-10 files in the binary format (20 images, 2 of
+// each class, in every batch file) and returns their folder.
+func fakeCIFAR(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	rec := make([]byte, 0, 20*3073)
 	for i := 0; i < 20; i++ {
@@ -110,15 +129,41 @@ func TestTrainCLICIFAR(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, model := range []string{"mlp", "cnn"} {
-		out := t.TempDir()
-		msg, err := execTrain(t, "--data", "cifar10", "--data-dir", dir, "--model", model, "--classes", "1,4,7", "--head", "3",
-			"--per-class", "4", "--epochs", "2", "--batch", "4", "--quiet", "--out", out)
-		if err != nil {
-			t.Fatal(model, err, msg)
-		}
-		if _, err := os.Stat(filepath.Join(out, "final.npz")); err != nil {
-			t.Fatal(err)
+	return dir
+}
+
+// TestCLIOtherSettingsSayTheDefault: a resume refused for a setting the
+// folder's config leaves out (it is at its default) names the default, in
+// both directions, and never prints JSON's null (which read as a bug).
+func TestCLIOtherSettingsSayTheDefault(t *testing.T) {
+	data := fakeCIFAR(t)
+	out := t.TempDir()
+	args := []string{"--data", "cifar10", "--data-dir", data, "--classes", "1,4,7", "--per-class", "4", "--epochs", "1", "--batch", "4", "--quiet", "--out", out}
+	if msg, err := execTrain(t, args...); err != nil {
+		t.Fatal(err, msg)
+	}
+	_, err := execTrain(t, append(args, "--cifar-std", "data")...)
+	if err == nil || !strings.Contains(err.Error(), `(data.cifar_std: not set (the default) here, "data" asked)`) {
+		t.Errorf("--cifar-std data on a run with the default: %v", err)
+	}
+	// --cifar-std code is the default: the same settings.
+	if msg, err := execTrain(t, append(args, "--cifar-std", "code")...); err != nil {
+		t.Errorf("--cifar-std code on a run with the default: %v %s", err, msg)
+	}
+
+	dir := shardFixture(t)
+	ck := filepath.Join(dir, "t", "final.npz")
+	a := filepath.Join(dir, "a")
+	if _, se, code := awdCmd(t, "analyze", ck, "--k", "10", "--matrix-free", "--no-ml-fit", "--quiet", "--out", a); code != 0 {
+		t.Fatalf("analyze: exit %d\n%s", code, se)
+	}
+	_, se, code := awdCmd(t, "analyze", ck, "--k", "10", "--matrix-free", "--jacobian-float32", "--no-ml-fit", "--quiet", "--out", a)
+	if code == 0 || !strings.Contains(se, "(analysis.matrix_free_options.jacobian_float32: false (the default) here, true asked)") {
+		t.Errorf("--jacobian-float32 on an analysis without it: exit %d\n%s", code, se)
+	}
+	for _, s := range []string{se, fmt.Sprint(err)} {
+		if strings.Contains(s, "null") {
+			t.Errorf("message says null: %s", s)
 		}
 	}
 }
