@@ -17,11 +17,14 @@ import (
 	"github.com/awd-toolkit/awd/nn"
 )
 
-const analyzeHelp = `analyze loads a model checkpoint and measures, for one fully connected layer,
-the noise covariance C, the Hessian H, M2 and the AWD covariances on a
-balanced data subset, then fits c_i ~ lambda_i^gamma in H's eigenbasis and
-checks the Thm 5.1 bounds, the alignment and (with --suppress) the
-suppression experiments (docs/math.md).
+const analyzeHelp = `analyze loads a model checkpoint and measures, for one layer (--layer; with
+--layers, several), the noise covariance C, the Hessian H, M2 and, for a
+fully connected layer, the AWD covariances on a balanced data subset, then
+fits c_i ~ lambda_i^gamma in H's eigenbasis and checks the Thm 5.1 bounds,
+the alignment and (with --suppress) the suppression experiments
+(docs/math.md). A convolution layer has no C_awd (its matched pairs have no
+minimal-norm dW): its gamma_awd is M2's, which the summary names M2 and
+marks "(M2)" in the gamma_awd column.
 
 The checkpoint is an .npz of float32 arrays named as PyTorch's state_dict
 (fc1.weight, ...). A checkpoint written by 'awd run' or 'awd train' has a

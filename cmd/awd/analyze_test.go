@@ -168,3 +168,64 @@ func TestCLIPlotFolderOfAnotherRun(t *testing.T) {
 		t.Errorf("after --fresh: the first run's %v, the second's %v, mine.txt: %v", old, now, err)
 	}
 }
+
+// TestCLIConvSummaryNamesM2: the summary of one convolution layer names
+// what it measured as --layers does: M2's gamma in the gamma_awd column,
+// marked (M2), a gamma M2 line, and M2's alignment as M2, never as C_awd
+// (a convolution layer has none); a fully connected layer keeps C_awd.
+// The help no longer limits analyze to fully connected layers.
+func TestCLIConvSummaryNamesM2(t *testing.T) {
+	dir := t.TempDir()
+	data := []string{"--classes", "2", "--per-class", "20", "--batch", "10"}
+	train := filepath.Join(dir, "t")
+	if _, se, code := awdCmd(t, append([]string{"train", "--model", "cnn", "--epochs", "1", "--out", train, "--quiet"}, data...)...); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, se)
+	}
+	ck := filepath.Join(train, "final.npz")
+	analyze := func(out string, args ...string) string {
+		t.Helper()
+		so, se, code := awdCmd(t, append(append([]string{"analyze", ck, "--matrix-free", "--k", "10", "--no-ml-fit", "--quiet", "--out", filepath.Join(dir, out)}, data...), args...)...)
+		if code != 0 {
+			t.Fatalf("analyze %v: exit %d\n%s", args, code, se)
+		}
+		return so
+	}
+	// The gamma_awd column of a layer in the --layers table.
+	table := analyze("layers", "--layers", "features.0,fc")
+	column := map[string]string{}
+	for _, line := range strings.Split(table, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && (f[0] == "features.0" || f[0] == "fc") {
+			column[f[0]] = strings.Join(f[5:len(f)-2], " ")
+		}
+	}
+	if !strings.HasSuffix(column["features.0"], " (M2)") || column["fc"] == "" || strings.Contains(column["fc"], "M2") {
+		t.Fatalf("--layers table: gamma_awd %q of features.0, %q of fc:\n%s", column["features.0"], column["fc"], table)
+	}
+	for layer, want := range map[string]struct{ has, hasNot []string }{
+		"features.0": {[]string{" " + column["features.0"] + " ", "\n  gamma M2 ", "\n  alignment M2 "}, []string{"gamma C_awd", "alignment C_awd", "n/a "}},
+		"fc":         {[]string{" " + column["fc"] + " ", "\n  gamma C_awd ", "\n  alignment C_awd "}, []string{"(M2)", "gamma M2", "alignment M2"}},
+	} {
+		so := analyze("one_"+layer, "--layer", layer)
+		var row string // the epoch's, below the header
+		if _, after, ok := strings.Cut(so, "gamma_awd"); ok {
+			row = strings.Split(after, "\n")[1]
+		}
+		if !strings.Contains(" "+row+" ", want.has[0]) {
+			t.Errorf("%s: epoch row %q lacks the --layers table's gamma_awd %q:\n%s", layer, row, want.has[0], so)
+		}
+		for _, s := range want.has[1:] {
+			if !strings.Contains(so, s) {
+				t.Errorf("%s: summary lacks %q:\n%s", layer, s, so)
+			}
+		}
+		for _, s := range want.hasNot {
+			if strings.Contains(so, s) {
+				t.Errorf("%s: summary has %q:\n%s", layer, s, so)
+			}
+		}
+	}
+	help, _, _ := awdCmd(t, "analyze", "--help")
+	if strings.Contains(help, "for one fully connected layer,") || !strings.Contains(help, "A convolution layer has no C_awd") {
+		t.Errorf("analyze --help:\n%s", help)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"github.com/awd-toolkit/awd/awd"
 )
@@ -16,14 +17,14 @@ func printSummary(w io.Writer, rep *awd.Report, path string) {
 		fmt.Fprintf(w, "no analysed epoch; results: %s\n", path)
 		return
 	}
-	fmt.Fprintf(w, "\n%-6s %-10s %-8s %-18s %-18s %s\n", "epoch", "loss", "acc", "gamma (C)", "gamma_awd", "R2")
+	fmt.Fprintf(w, "\n%-6s %-10s %-8s %-18s %-22s %s\n", "epoch", "loss", "acc", "gamma (C)", "gamma_awd", "R2")
 	for _, c := range rep.Checkpoints {
-		g, ga := c.Analysis.Fits[awd.NameC], c.Analysis.Fits[awd.NameCAWD]
+		g := c.Analysis.Fits[awd.NameC]
 		r2 := "n/a"
 		if g.Used > 0 {
 			r2 = fmt.Sprintf("%.3f", g.R2)
 		}
-		fmt.Fprintf(w, "%-6d %-10.4g %-8.4f %-18s %-18s %s\n", c.Epoch, float64(c.TrainLoss), float64(c.TrainAcc), g.Short(), ga.Short(), r2)
+		fmt.Fprintf(w, "%-6d %-10.4g %-8.4f %-18s %-22s %s\n", c.Epoch, float64(c.TrainLoss), float64(c.TrainAcc), g.Short(), awdGamma(c.Analysis), r2)
 	}
 	last := rep.Checkpoints[len(rep.Checkpoints)-1]
 	r := last.Analysis
@@ -37,10 +38,42 @@ func printSummary(w io.Writer, rep *awd.Report, path string) {
 	fmt.Fprintf(w, "results: %s (arrays: %s)\n", path, filepath.Join(filepath.Dir(path), last.Arrays))
 }
 
+// awdGamma is the gamma_awd column of a summary: C_awd's fit, or M2's
+// with "(M2)" where C_awd has none (a convolution layer, whose matched
+// pairs have no dW: gamma of C_awd = (sigma^2/B) M2 is M2's).
+func awdGamma(r *awd.Result) string {
+	if withoutCAWD(r) {
+		return r.Fits[awd.NameM2].Short() + " (M2)"
+	}
+	return r.Fits[awd.NameCAWD].Short()
+}
+
+// withoutCAWD reports whether r has M2's fit but none of C_awd: then M2
+// stands for C_awd, and the summary names it M2.
+func withoutCAWD(r *awd.Result) bool {
+	_, cawd := r.Fits[awd.NameCAWD]
+	_, m2 := r.Fits[awd.NameM2]
+	return !cawd && m2
+}
+
+// alignmentName is the name an alignment of r is printed under: M2 for
+// the one labelled C_awd (measured on M2, rbar being invariant to the
+// scale sigma^2/B) where r has no fit of C_awd.
+func alignmentName(r *awd.Result, of string) string {
+	if of == awd.NameCAWD && withoutCAWD(r) {
+		return awd.NameM2
+	}
+	return of
+}
+
 // printFits writes every exponent, or n/a with the reason, with its
-// bootstrap interval when there is one.
+// bootstrap interval when there is one; M2's after C_awd where C_awd has
+// no fit (a convolution layer).
 func printFits(w io.Writer, r *awd.Result) {
 	names := []string{awd.NameC, awd.NameCAWD, awd.NameCPair, awd.NameCPair2, awd.NameCPair2Code, awd.NameCMb}
+	if withoutCAWD(r) {
+		names = slices.Insert(names, 2, awd.NameM2)
+	}
 	for _, n := range []string{awd.NameCPair, awd.NameCPair2, awd.NameCPair2Code} {
 		names = append(names, n+awd.AnchorSuffix)
 	}
@@ -81,10 +114,10 @@ func printStatistics(w io.Writer, r *awd.Result) {
 			null = fmt.Sprintf(" (%d directions of H's null space left out)", a.Null)
 		}
 		fmt.Fprintf(w, "  alignment %-6s rbar %.4f, random frame %.4f, null mu0 %.4f ± %.4f (k_eff %.1f): z = %.1f, p = %.2g%s\n",
-			a.Of, a.RBar, a.RBarRand, a.Mu0, a.SE, a.KEff, a.Z, a.P, null)
+			alignmentName(r, a.Of), a.RBar, a.RBarRand, a.Mu0, a.SE, a.KEff, a.Z, a.P, null)
 	}
 	for of, e := range r.AlignErrors {
-		fmt.Fprintf(w, "  alignment %-6s n/a: %s\n", of, e)
+		fmt.Fprintf(w, "  alignment %-6s n/a: %s\n", alignmentName(r, of), e)
 	}
 	fmt.Fprintf(w, "  commutator ||HC-CH||/(||H|| ||C||) = %s, ||HC-CH||/||CH|| = %s\n", orNA(r.Commutator), orNA(r.CommutatorCode))
 	if c := r.Correlation; c != nil {
@@ -116,11 +149,7 @@ func printLayers(w io.Writer, rep *awd.Report, path string) {
 	for _, c := range rep.Checkpoints {
 		r := c.Analysis
 		g := r.Fits[awd.NameC]
-		ga, which := r.Fits[awd.NameCAWD], ""
-		if _, ok := r.Fits[awd.NameCAWD]; !ok {
-			ga, which = r.Fits[awd.NameM2], " (M2)"
-		}
-		fmt.Fprintf(w, "%-12s %-9d %-18s %-22s %-6.3f %.1fs\n", r.Layer, r.D, g.Short(), ga.Short()+which, g.R2, r.Timings.Eigensolve)
+		fmt.Fprintf(w, "%-12s %-9d %-18s %-22s %-6.3f %.1fs\n", r.Layer, r.D, g.Short(), awdGamma(r), g.R2, r.Timings.Eigensolve)
 	}
 	r := rep.Checkpoints[0].Analysis
 	fmt.Fprintf(w, "%s %s, %s loss, %d logits, K=%d, N=%s, k=%d, B=%d, kernels %s, matrix-free\n",
