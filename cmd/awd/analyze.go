@@ -36,8 +36,8 @@ needs no other flag (with --data another data set, the checkpoint's folder
 and CIFAR standardisation are not taken), unless the training subset is
 too small for the analysis's batch pairs at the training's batch size:
 analyze says so before any work, naming the flag to change (awd run
-checks this before training; awd train does not analyse). Only the training files of the
-data set are read. A PyTorch model converted with
+checks this before training; awd train does not analyse). Only the
+training files of the data set are read. A PyTorch model converted with
   numpy.savez("m.npz", **{k: v.numpy() for k, v in model.state_dict().items()})
 is recognised from its names and shapes; then give --loss, --batch and the
 data flags that were used for training.
