@@ -161,7 +161,9 @@ func (d *Dataset) Pick(idx []int) *Dataset {
 // Subset draws a balanced subset: perClass samples of each of classes
 // (perClass <= 0 takes all of them), chosen by a PCG generator seeded with
 // seed, and returned in increasing original order. It also returns the
-// indices of the chosen samples in ds. Labels are kept (see Relabel).
+// indices of the chosen samples in ds. Labels are kept (see Relabel). A
+// class with no sample in ds is an error whatever perClass, as is one with
+// fewer than perClass.
 func Subset(ds *Dataset, classes []int, perClass int, seed uint64) (*Dataset, []int, error) {
 	if err := ds.checkShape(); err != nil {
 		return nil, nil, fmt.Errorf("subset: %w", err)
@@ -187,6 +189,9 @@ func Subset(ds *Dataset, classes []int, perClass int, seed uint64) (*Dataset, []
 	var idx []int
 	for _, c := range classes {
 		l := byClass[c]
+		if len(l) == 0 {
+			return nil, nil, fmt.Errorf("subset of %s: class %d has 0 samples; leave it out of the classes or use data that have it", ds.Name, c)
+		}
 		if perClass > 0 {
 			if len(l) < perClass {
 				return nil, nil, fmt.Errorf("subset of %s: class %d has %d samples, %d asked", ds.Name, c, len(l), perClass)

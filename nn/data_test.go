@@ -443,3 +443,46 @@ func TestCheckFiles(t *testing.T) {
 		t.Errorf("no folder given (the default place): %v", err)
 	}
 }
+
+// TestMissingClassRefused: a class with no sample in the training files is
+// refused with PerClass 0 (all samples) as with PerClass > 0, by Subset and
+// by DataSpec.Load and LoadTrain, which name the folder. PerClass 0 used
+// to train and analyse on the classes that were there, without a word.
+func TestMissingClassRefused(t *testing.T) {
+	dir := t.TempDir()
+	img, _ := tinyIDX(40)
+	lab := make([]byte, 40)
+	for i := range lab {
+		lab[i] = byte(i % 2) // classes 0 and 1 only
+	}
+	os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), img, 0o644)
+	os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), idxBytes([]int{40}, lab), 0o644)
+	img, lab = tinyIDX(20)
+	os.WriteFile(filepath.Join(dir, "t10k-images-idx3-ubyte"), img, 0o644)
+	os.WriteFile(filepath.Join(dir, "t10k-labels-idx1-ubyte"), lab, 0o644)
+	const want = "class 2 has 0 samples"
+	for _, per := range []int{0, 5} {
+		spec := DataSpec{Name: "mnist", Dir: dir, Classes: []int{0, 1, 2}, PerClass: per}
+		if _, _, err := spec.Load(); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), dir) {
+			t.Errorf("Load with PerClass %d: %v, want %q and the folder %s", per, err, want, dir)
+		}
+		if _, err := spec.LoadTrain(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LoadTrain with PerClass %d: %v, want %q", per, err, want)
+		}
+		spec.Classes = []int{0, 1}
+		train, test, err := spec.Load()
+		if err != nil {
+			t.Fatalf("the classes the data have, PerClass %d: %v", per, err)
+		}
+		if wantN := map[int]int{0: 40, 5: 10}[per]; train.N != wantN || test.N != 4 {
+			t.Errorf("PerClass %d: %d training and %d test samples, want %d and 4", per, train.N, test.N, wantN)
+		}
+	}
+	ds, err := IDXDataset("t", bytes.NewReader(img), bytes.NewReader(idxBytes([]int{20}, make([]byte, 20))), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Subset(ds, []int{0, 3}, 0, 1); err == nil || !strings.Contains(err.Error(), "class 3 has 0 samples") {
+		t.Errorf("Subset of all samples with class 3 missing: %v", err)
+	}
+}

@@ -151,7 +151,8 @@ func (s DataSpec) SameData(o DataSpec) bool {
 // Load reads the data set (LoadMNIST, LoadFashionMNIST or LoadCIFAR10 from
 // s.Dir) and returns the balanced training subset of Subset and the test
 // samples of the same classes, both relabelled 0..K-1 when Head is K. The
-// training subset's Source is the hash of the whole training set.
+// training subset's Source is the hash of the whole training set. A class
+// with no sample in either split is an error, with PerClass 0 too.
 func (s DataSpec) Load() (train, test *Dataset, err error) {
 	return s.load(true)
 }
@@ -206,7 +207,7 @@ func (s DataSpec) load(withTest bool) (train, test *Dataset, err error) {
 		}
 	}()
 	if train, _, err = Subset(full, s.Classes, s.PerClass, s.Seed); err != nil {
-		return nil, nil, err
+		return nil, nil, s.inFolder(err)
 	}
 	if s.Head > 0 {
 		if train, err = Relabel(train, s.Classes); err != nil {
@@ -217,7 +218,7 @@ func (s DataSpec) load(withTest bool) (train, test *Dataset, err error) {
 		return train, nil, nil
 	}
 	if test, _, err = Subset(fullTest, s.Classes, 0, s.Seed); err != nil {
-		return nil, nil, err
+		return nil, nil, s.inFolder(err)
 	}
 	if s.Head > 0 {
 		if test, err = Relabel(test, s.Classes); err != nil {
@@ -225,6 +226,14 @@ func (s DataSpec) load(withTest bool) (train, test *Dataset, err error) {
 		}
 	}
 	return train, test, nil
+}
+
+// inFolder names the data folder in err, when one is given.
+func (s DataSpec) inFolder(err error) error {
+	if s.Dir == "" {
+		return err
+	}
+	return fmt.Errorf("%w (data in %s)", err, s.Dir)
 }
 
 // ModelSpec chooses a model of docs/math.md section 2: Kind "mlp" with hidden

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -239,5 +240,64 @@ func TestCLITableDataSourceAcrossDraws(t *testing.T) {
 	so, se, code = awdCmd(t, "table", results[own], results[moved])
 	if code != 0 || strings.Count(so, "| mnist | mlp | 3 |") != 1 || !strings.Contains(so, " (2) |") || strings.Contains(se, "other data") {
 		t.Errorf("table of %s and %s (the same files, other draws): exit %d, want one row of both runs:\n%s%s", own, moved, code, so, se)
+	}
+}
+
+// writeIDX writes an MNIST-shaped IDX pair prefix-images-idx3-ubyte and
+// prefix-labels-idx1-ubyte into dir with the labels given.
+func writeIDX(t *testing.T, dir, prefix string, labels []byte) {
+	t.Helper()
+	n := len(labels)
+	img := binary.BigEndian.AppendUint32([]byte{0, 0, 8, 3}, uint32(n))
+	img = binary.BigEndian.AppendUint32(img, 28)
+	img = binary.BigEndian.AppendUint32(img, 28)
+	for i := 0; i < n*784; i++ {
+		img = append(img, byte(i*7+i/784))
+	}
+	lab := append(binary.BigEndian.AppendUint32([]byte{0, 0, 8, 1}, uint32(n)), labels...)
+	for name, b := range map[string][]byte{prefix + "-images-idx3-ubyte": img, prefix + "-labels-idx1-ubyte": lab} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMissingClassAllSamples: with --per-class 0 (all samples) a class the
+// training files do not have is refused by train, run and analyze, as it
+// is with --per-class 10, and nothing is written. It used to train and
+// analyse on the classes that were there, exit 0, with config.data.classes
+// [0,1,2] beside analysis.classes [0,1] in results.json.
+func TestMissingClassAllSamples(t *testing.T) {
+	data := t.TempDir()
+	two, ten := make([]byte, 40), make([]byte, 30)
+	for i := range two {
+		two[i] = byte(i % 2)
+	}
+	for i := range ten {
+		ten[i] = byte(i % 10)
+	}
+	writeIDX(t, data, "train", two)
+	writeIDX(t, data, "t10k", ten)
+	common := []string{"--data-dir", data, "--widths", "8,8", "--batch", "10", "--epochs", "1", "--quiet"}
+	ckpt := t.TempDir()
+	if _, se, code := awdCmd(t, append([]string{"train", "--classes", "2", "--per-class", "0", "--out", ckpt}, common...)...); code != 0 {
+		t.Fatalf("train on the classes the data have: exit %d: %s", code, se)
+	}
+	for _, per := range []string{"0", "10"} {
+		for _, args := range [][]string{
+			append([]string{"train"}, common...),
+			append([]string{"run", "--k", "5"}, common...),
+			{"analyze", filepath.Join(ckpt, "final.npz"), "--k", "5", "--quiet"},
+		} {
+			out := filepath.Join(t.TempDir(), "out")
+			args = append(args, "--classes", "3", "--per-class", per, "--out", out)
+			_, se, code := awdCmd(t, args...)
+			if code != 1 || !strings.Contains(se, "class 2 has 0 samples") {
+				t.Errorf("awd %s --per-class %s with class 2 missing: exit %d, %q; want a refusal naming class 2", args[0], per, code, se)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("awd %s --per-class %s refused but wrote %s", args[0], per, out)
+			}
+		}
 	}
 }

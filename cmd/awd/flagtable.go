@@ -29,7 +29,7 @@ var flagTable = map[string]flagDef{
 			_, err := o.classList()
 			return err
 		}},
-	"per-class": {def: "500", usage: "P, training samples per class (0: all of them)",
+	"per-class": {def: "500", usage: "P, training samples per class (0: all of them; a class with none is refused)",
 		bind:  intFlag(func(o *options) *int { return &o.perClass }),
 		check: atLeast("per-class", func(o *options) int { return o.perClass }, 0, " (0 takes all)")},
 	"head": {def: "0", usage: "logits of the output layer: 0 for one per class of the data set (10, as the paper's code), or K (labels become 0..K-1)",
