@@ -27,13 +27,28 @@ type Report struct {
 	Config        json.RawMessage `json:"config,omitempty"`
 	Finished      bool            `json:"finished"` // the command ran to its end
 	Training      []EpochLog      `json:"training,omitempty"`
-	Checkpoints   []Checkpoint    `json:"checkpoints"`
+	// StoppedEarly is the early stop of a training that ended before its
+	// last epoch (nn.TrainConfig.Stops); nil when it ran every epoch.
+	StoppedEarly *EarlyStop   `json:"stopped_early,omitempty"`
+	Checkpoints  []Checkpoint `json:"checkpoints"`
 	// Owner is the owner file of the folder ReadReport read the report
 	// from, when that file names the report's run (nil otherwise: an
 	// older folder, or a results file copied elsewhere). Its Data, the
 	// fingerprint of the data the run read, tells MakeTable runs of
 	// different data under one data set's name apart. Not in the file.
 	Owner *Owner `json:"-"`
+}
+
+// EarlyStop is an early stop: the epoch training stopped at, the rule's
+// train-loss threshold and name (nn.TrainConfig.StopLoss, StopRule), and
+// the epochs of the checkpoints asked for (RunConfig.Checkpoints) that
+// came after it, whose checkpoints were not written. The checkpoint of
+// the stop epoch is written instead.
+type EarlyStop struct {
+	Epoch      int     `json:"epoch"`
+	StopLoss   float64 `json:"stop_loss"`
+	StopRule   string  `json:"stop_rule"`
+	NotReached []int   `json:"checkpoints_not_reached,omitempty"`
 }
 
 // EpochLog is one training epoch: train loss and accuracy as seen during

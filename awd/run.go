@@ -24,7 +24,9 @@ type RunConfig struct {
 	Seed  uint64         `json:"seed"` // initialisation and SGD order (Train.Seed is set from it)
 	Train nn.TrainConfig `json:"train"`
 	// Checkpoints are the epochs whose checkpoint is kept
-	// (checkpoints/epoch_NNNN.npz); every analysed epoch is kept too.
+	// (checkpoints/epoch_NNNN.npz); every analysed epoch is kept too. An
+	// early stop keeps its epoch's instead of the later ones, and the
+	// report records those (Report.StoppedEarly).
 	Checkpoints []int `json:"checkpoints,omitempty"`
 	// AnalyzeAt are the epochs analysed; the suppression experiments run
 	// at the last of them only. None: the run only trains (`awd train`).
@@ -374,6 +376,9 @@ func (r *runner) readReport(start int) error {
 	}
 	old.Tool, old.Config = r.rep.Tool, r.rep.Config
 	old.Training = slices.DeleteFunc(old.Training, func(l EpochLog) bool { return l.Epoch > start })
+	if old.StoppedEarly != nil && old.StoppedEarly.Epoch > start {
+		old.StoppedEarly = nil // that epoch is trained again
+	}
 	r.rep = old
 	return nil
 }

@@ -109,6 +109,11 @@ func (r *runner) epochDone(ctx context.Context, st nn.EpochStats, m *nn.Model) e
 		FullAcc: Float(st.FullAcc), TestLoss: Float(st.TestLoss), TestAcc: Float(st.TestAcc), LR: st.LR, Seconds: st.Seconds}
 	r.rep.Training = append(slices.DeleteFunc(r.rep.Training, func(x EpochLog) bool { return x.Epoch >= st.Epoch }), l)
 	stop := r.cfg.Train.Stops(st, r.fullAccs(st.Epoch))
+	early := stop && st.Epoch < r.cfg.Train.Epochs
+	r.rep.StoppedEarly = nil
+	if early {
+		r.rep.StoppedEarly = r.earlyStop(st.Epoch)
+	}
 	if slices.Contains(r.kept(), st.Epoch) || stop {
 		if err := nn.SaveCheckpoint(r.epochPath(st.Epoch), m, r.meta(st.Epoch)); err != nil {
 			return err
@@ -119,8 +124,9 @@ func (r *runner) epochDone(ctx context.Context, st nn.EpochStats, m *nn.Model) e
 		// The analysis's stages come between two training stages: the
 		// one so far ends here, and the epochs left make a new one.
 		r.endTraining()
-		if stop && st.Epoch < r.cfg.Train.Epochs {
-			r.opt.Log("stopped early at epoch %d (train loss below %g, rule %s)", st.Epoch, r.cfg.Train.StopLoss, stopRuleName(r.cfg.Train))
+		if early {
+			r.logEarlyStop() // before the analysis it leads to
+			early = false
 		}
 		if err := r.analyse(ctx, st.Epoch, m, l, st.Epoch == r.lastAnalysis() || stop); err != nil {
 			return err
@@ -142,7 +148,33 @@ func (r *runner) epochDone(ctx context.Context, st nn.EpochStats, m *nn.Model) e
 	if r.opt.Epoch != nil {
 		r.opt.Epoch(l)
 	}
+	if early {
+		r.endTraining()
+		r.logEarlyStop() // after the epoch's line, with no analysis to lead to
+	}
 	return nil
+}
+
+// earlyStop describes an early stop after epoch e.
+func (r *runner) earlyStop(e int) *EarlyStop {
+	es := &EarlyStop{Epoch: e, StopLoss: r.cfg.Train.StopLoss, StopRule: stopRuleName(r.cfg.Train)}
+	for _, c := range r.cfg.Checkpoints {
+		if c > e {
+			es.NotReached = append(es.NotReached, c)
+		}
+	}
+	return es
+}
+
+// logEarlyStop says that training stopped early, and which checkpoints
+// asked for it did not reach, as the report records them.
+func (r *runner) logEarlyStop() {
+	es := r.rep.StoppedEarly
+	r.opt.Log("stopped early at epoch %d (train loss below %g, rule %s)", es.Epoch, es.StopLoss, es.StopRule)
+	if len(es.NotReached) > 0 {
+		rel, _ := filepath.Rel(r.folder.Dir, r.epochPath(es.Epoch))
+		r.opt.Log("the checkpoints asked for at epochs %s were not written (training stopped before them); the stop epoch's is %s", intList(es.NotReached), rel)
+	}
 }
 
 func (r *runner) meta(e int) nn.CheckpointMeta {

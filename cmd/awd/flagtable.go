@@ -90,7 +90,7 @@ var flagTable = map[string]flagDef{
 		check: inRange("stop-loss", func(o *options) float64 { return o.stopLoss }, 0, 1e300, false)},
 	"vanilla": {def: "false", usage: "constant learning rate and no clipping (the paper's text)",
 		bind: boolFlag(func(o *options) *bool { return &o.vanilla })},
-	"checkpoints": {usage: "epochs whose checkpoint is kept, comma-separated (e.g. 1,10,100)",
+	"checkpoints": {usage: "epochs whose checkpoint is kept, comma-separated (e.g. 1,10,100); an early stop keeps its epoch's instead of the later ones",
 		bind:  strFlag(func(o *options) *string { return &o.checkpoints }),
 		check: listCheck("checkpoints", func(o *options) string { return o.checkpoints })},
 	"analyze-at": {usage: "epochs to analyse, comma-separated (default: 1, half and the last)",

