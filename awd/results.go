@@ -49,6 +49,9 @@ type EarlyStop struct {
 	StopLoss   float64 `json:"stop_loss"`
 	StopRule   string  `json:"stop_rule"`
 	NotReached []int   `json:"checkpoints_not_reached,omitempty"`
+	// AnalysesNotReached are the epochs to analyse (awd run) after the
+	// stop: the stop epoch is analysed instead.
+	AnalysesNotReached []int `json:"analyses_not_reached,omitempty"`
 }
 
 // EpochLog is one training epoch: train loss and accuracy as seen during

@@ -53,6 +53,10 @@ func TestRunEarlyStopSaid(t *testing.T) {
 		if !slices.Contains(logs, stop) || !slices.Contains(logs, missed) {
 			t.Errorf("%s said %q, want %q and %q", c.command, logs, stop, missed)
 		}
+		skipped := fmt.Sprintf("the analyses asked for at epochs 200 were not run (training stopped before them); epoch %d is analysed instead", es.Epoch)
+		if want := c.command == "run"; slices.Contains(logs, skipped) != want || slices.Equal(es.AnalysesNotReached, []int{200}) != want {
+			t.Errorf("%s: analyses not reached %v, said %q", c.command, es.AnalysesNotReached, logs)
+		}
 		if stopLine == "" {
 			stopLine = stop
 		} else if stop != stopLine {

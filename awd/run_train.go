@@ -163,17 +163,25 @@ func (r *runner) earlyStop(e int) *EarlyStop {
 			es.NotReached = append(es.NotReached, c)
 		}
 	}
+	for _, a := range r.cfg.AnalyzeAt {
+		if a > e {
+			es.AnalysesNotReached = append(es.AnalysesNotReached, a)
+		}
+	}
 	return es
 }
 
 // logEarlyStop says that training stopped early, and which checkpoints
-// asked for it did not reach, as the report records them.
+// and analyses asked for it did not reach, as the report records them.
 func (r *runner) logEarlyStop() {
 	es := r.rep.StoppedEarly
 	r.opt.Log("stopped early at epoch %d (train loss below %g, rule %s)", es.Epoch, es.StopLoss, es.StopRule)
 	if len(es.NotReached) > 0 {
 		rel, _ := filepath.Rel(r.folder.Dir, r.epochPath(es.Epoch))
 		r.opt.Log("the checkpoints asked for at epochs %s were not written (training stopped before them); the stop epoch's is %s", intList(es.NotReached), rel)
+	}
+	if len(es.AnalysesNotReached) > 0 {
+		r.opt.Log("the analyses asked for at epochs %s were not run (training stopped before them); epoch %d is analysed instead", intList(es.AnalysesNotReached), es.Epoch)
 	}
 }
 
