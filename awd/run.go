@@ -122,7 +122,9 @@ type RunOptions struct {
 // checkpoint, arrays, metrics and report, then last.npz. ctx cancels within
 // about a second. A folder that cannot be resumed (of another command,
 // other settings or data, damaged or foreign files) is refused with a
-// FolderError, whose Remedy says what can be done about it.
+// FolderError, whose Remedy says what can be done about it. Settings that
+// are not valid and data the model cannot take are refused before dir is
+// created or claimed: such a refusal leaves no folder behind.
 func Run(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (*Report, error) {
 	r, err := newRunner(cfg, dir, opt)
 	if err != nil {
@@ -184,6 +186,12 @@ func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
 		return nil, err
 	}
 	if r.train, r.test, err = cfg.Data.Load(); err != nil {
+		return nil, err
+	}
+	// Everything that can be checked before training starts is checked
+	// before the folder is claimed: a refused start leaves no owner file
+	// that would bind the next start to its settings or data.
+	if err := nn.CheckData(r.model, r.train, r.test); err != nil {
 		return nil, err
 	}
 	if a := cfg.Analysis; a != nil {

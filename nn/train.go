@@ -137,13 +137,8 @@ var ErrNonFinite = errors.New("non-finite loss")
 // weights of the last good epoch. cfg is checked first (TrainConfig.Validate;
 // StartEpoch may equal Epochs: nothing left to run).
 func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochStats, *Model) error) (int, error) {
-	if err := checkData(m, train); err != nil {
-		return 0, fmt.Errorf("train: %w", err)
-	}
-	if test != nil {
-		if err := checkData(m, test); err != nil {
-			return 0, fmt.Errorf("train: test set: %w", err)
-		}
+	if err := CheckData(m, train, test); err != nil {
+		return 0, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return 0, fmt.Errorf("train: %w", err)
@@ -251,6 +246,23 @@ func meanLast(x []float64, n int) float64 {
 		s += v
 	}
 	return s / float64(len(x))
+}
+
+// CheckData checks what Train checks of its data before it starts: that
+// train, and test when not nil, hold finite inputs of the size the model
+// takes (a CNN's in its shape) and labels within its outputs. A caller that
+// prepares a training (an output folder) checks them first, so that data
+// the model cannot take leave nothing behind.
+func CheckData(m *Model, train, test *Dataset) error {
+	if err := checkData(m, train); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if test != nil {
+		if err := checkData(m, test); err != nil {
+			return fmt.Errorf("train: test set: %w", err)
+		}
+	}
+	return nil
 }
 
 func checkData(m *Model, ds *Dataset) error {

@@ -243,16 +243,16 @@ func TestCLITableDataSourceAcrossDraws(t *testing.T) {
 	}
 }
 
-// writeIDX writes an MNIST-shaped IDX pair prefix-images-idx3-ubyte and
-// prefix-labels-idx1-ubyte into dir with the labels given.
-func writeIDX(t *testing.T, dir, prefix string, labels []byte) {
+// writeIDX writes an IDX pair prefix-images-idx3-ubyte (side x side
+// pixels) and prefix-labels-idx1-ubyte into dir with the labels given.
+func writeIDX(t *testing.T, dir, prefix string, side int, labels []byte) {
 	t.Helper()
-	n := len(labels)
+	n, px := len(labels), side*side
 	img := binary.BigEndian.AppendUint32([]byte{0, 0, 8, 3}, uint32(n))
-	img = binary.BigEndian.AppendUint32(img, 28)
-	img = binary.BigEndian.AppendUint32(img, 28)
-	for i := 0; i < n*784; i++ {
-		img = append(img, byte(i*7+i/784))
+	img = binary.BigEndian.AppendUint32(img, uint32(side))
+	img = binary.BigEndian.AppendUint32(img, uint32(side))
+	for i := 0; i < n*px; i++ {
+		img = append(img, byte(i*7+i/px))
 	}
 	lab := append(binary.BigEndian.AppendUint32([]byte{0, 0, 8, 1}, uint32(n)), labels...)
 	for name, b := range map[string][]byte{prefix + "-images-idx3-ubyte": img, prefix + "-labels-idx1-ubyte": lab} {
@@ -276,8 +276,8 @@ func TestMissingClassAllSamples(t *testing.T) {
 	for i := range ten {
 		ten[i] = byte(i % 10)
 	}
-	writeIDX(t, data, "train", two)
-	writeIDX(t, data, "t10k", ten)
+	writeIDX(t, data, "train", 28, two)
+	writeIDX(t, data, "t10k", 28, ten)
 	common := []string{"--data-dir", data, "--widths", "8,8", "--batch", "10", "--epochs", "1", "--quiet"}
 	ckpt := t.TempDir()
 	if _, se, code := awdCmd(t, append([]string{"train", "--classes", "2", "--per-class", "0", "--out", ckpt}, common...)...); code != 0 {

@@ -207,3 +207,52 @@ func TestTrainCLIEarlyStop(t *testing.T) {
 		t.Errorf("train --help does not say what an early stop writes:\n%s", help)
 	}
 }
+
+// TestCLITrainRefusesBeforeClaiming: data the model cannot take are
+// refused before the output folder is created, so that the refused start
+// does not bind the next one: another model, and then the same command on
+// corrected data, use the folder without --fresh.
+func TestCLITrainRefusesBeforeClaiming(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	out := filepath.Join(t.TempDir(), "o")
+	// n training and n/4 test images of side x side pixels, labels i mod 10.
+	idx := func(n, side int) {
+		os.MkdirAll(data, 0o755)
+		for _, p := range []struct {
+			prefix string
+			n      int
+		}{{"train", n}, {"t10k", n / 4}} {
+			labels := make([]byte, p.n)
+			for i := range labels {
+				labels[i] = byte(i % 10)
+			}
+			writeIDX(t, data, p.prefix, side, labels)
+		}
+	}
+	idx(200, 32)
+	common := []string{"--data-dir", data, "--per-class", "20", "--classes", "3", "--batch", "10", "--epochs", "1", "--quiet", "--out", out}
+	train := append([]string{"train", "--widths", "8,8"}, common...)
+	for _, tc := range []struct {
+		cmd  []string
+		want string
+	}{
+		{train, "mnist/train inputs are 1x32x32, the model takes [1 1 784]"},
+		{append([]string{"train", "--model", "cnn"}, common...), "mnist/train inputs are 1x32x32, the model takes [1 28 28]"},
+		{append([]string{"run", "--widths", "8,8", "--k", "10", "--analyze-at", "1"}, common...), "mnist/train inputs are 1x32x32, the model takes [1 1 784]"},
+	} {
+		_, se, code := awdCmd(t, tc.cmd...)
+		if code != 1 || !strings.Contains(se, tc.want) {
+			t.Errorf("%v: exit %d, %q; want the data refused (%q)", tc.cmd[:3], code, se, tc.want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%v: the refused command left %s (%v)", tc.cmd[:3], out, err)
+		}
+	}
+	idx(200, 28)
+	if _, se, code := awdCmd(t, train...); code != 0 {
+		t.Fatalf("the same command on 28x28 data: exit %d, %q", code, se)
+	}
+	if _, err := os.Stat(filepath.Join(out, "final.npz")); err != nil {
+		t.Error(err)
+	}
+}
