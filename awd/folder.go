@@ -217,7 +217,11 @@ func wrappedAt(msg, text string, only bool) int {
 // folder's previous owner are removed first and the folder gets a new run
 // id. Temporary files left by a killed writer are removed. A folder that
 // holds awd's files but no owner file (written by an older awd) is refused
-// unless fresh. Close releases the lock.
+// unless fresh. A folder whose owner has done no work yet (it holds no file
+// awd writes but the owner file: no checkpoint, log, report, arrays or
+// shard) binds nobody to its command or config: it is taken over as a new
+// folder, with a new run id, and CheckData to the data. Close releases the
+// lock.
 //
 // inputs are the files the command reads: a fresh start that would remove
 // one of them is refused. A refused folder's error is a FolderError, whose
@@ -269,13 +273,16 @@ func (f *Folder) claim(command string, cfg []byte, fresh bool) error {
 		if err := json.Unmarshal(b, &f.Owner); err != nil || f.Owner.Schema != OwnerSchema {
 			return folderError(StartOver, "%s: damaged or from another awd version (%v)", path, err)
 		}
-		if f.Owner.Command != command {
-			return folderError(OtherFolder, "%s holds the output of `awd %s`", f.Dir, f.Owner.Command)
+		refusal := f.otherOwner(command, cfg)
+		if refusal == nil {
+			return nil
 		}
-		if diff := jsonDiff(f.Owner.Config, cfg); diff != "" {
-			return folderError(SameSettings, "%s holds %s with other settings (%s)", f.Dir, withArticle(command), diff)
+		if holdsWork(f.Dir) {
+			return refusal
 		}
-		return nil
+		// An owner that has done nothing yet (a start refused or killed
+		// before its first file) binds nobody: the folder is taken over
+		// as a new one.
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("output folder: %w", err)
 	case err != nil && !fresh:
@@ -295,16 +302,41 @@ func (f *Folder) claim(command string, cfg []byte, fresh bool) error {
 	return atomicfile.WriteBytes(path, append(js, '\n'))
 }
 
+// otherOwner refuses the folder's owner when it is not command with cfg.
+func (f *Folder) otherOwner(command string, cfg []byte) error {
+	if f.Owner.Command != command {
+		return folderError(OtherFolder, "%s holds the output of `awd %s`", f.Dir, f.Owner.Command)
+	}
+	if diff := jsonDiff(f.Owner.Config, cfg); diff != "" {
+		return folderError(SameSettings, "%s holds %s with other settings (%s)", f.Dir, withArticle(command), diff)
+	}
+	return nil
+}
+
+// holdsWork reports whether dir holds work of its owner: a file awd writes
+// (a checkpoint, even one half renamed, a report, a log, arrays, a shard,
+// a figure) other than the owner file. A folder without any has done
+// nothing that its settings or data could be needed to continue.
+func holdsWork(dir string) bool {
+	for _, name := range ownedFiles(dir) {
+		if name != OwnerFile {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckData checks that the data of this command are those of the run the
 // folder holds, by their fingerprint fp (nn.Fingerprint), and records fp
 // in a folder that has none yet (a new one, or one an older awd wrote).
 // Another folder of the same data (data.dir moved or spelled otherwise) is
-// fine; other files where the data were are not.
+// fine; other files where the data were are not, unless the folder holds
+// no work yet (see OpenFolder): then fp replaces the fingerprint recorded.
 func (f *Folder) CheckData(fp string) error {
-	switch f.Owner.Data {
-	case fp:
+	if f.Owner.Data == fp {
 		return nil
-	case "":
+	}
+	if f.Owner.Data == "" || !holdsWork(f.Dir) {
 		f.Owner.Data = fp
 		js, _ := json.MarshalIndent(f.Owner, "", "  ")
 		return atomicfile.WriteBytes(filepath.Join(f.Dir, OwnerFile), append(js, '\n'))

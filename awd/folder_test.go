@@ -2,6 +2,7 @@ package awd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -52,6 +53,7 @@ func TestFolderChecksDataByContent(t *testing.T) {
 	if err := f.CheckData("fp1"); err != nil {
 		t.Fatal(err)
 	}
+	didWork(t, dir)
 	f.Close()
 	b, _ := os.ReadFile(filepath.Join(dir, OwnerFile))
 	if !strings.Contains(string(b), `"data_sha256": "fp1"`) {
@@ -75,6 +77,15 @@ func TestFolderChecksDataByContent(t *testing.T) {
 	}
 }
 
+// didWork writes into the folder dir a file of its owner's work (a
+// training log): a folder without one binds no later start.
+func didWork(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "metrics.jsonl"), []byte("{\"epoch\":1}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestFolderMessagesRead: the refusals name the folder's command with the
 // right article for every command.
 func TestFolderMessagesRead(t *testing.T) {
@@ -87,6 +98,7 @@ func TestFolderMessagesRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.CheckData("fp1")
+		didWork(t, dir)
 		if err := f.CheckData("fp2"); err == nil || !strings.Contains(err.Error(), " holds "+c.want+" of other data") {
 			t.Errorf("%s, other data: %v", c.command, err)
 		}
@@ -175,6 +187,7 @@ func TestFolderErrorsSayRemedies(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.CheckData("fp1")
+	didWork(t, dir)
 	check("other data", f.CheckData("fp2"), SameData)
 	f.Close()
 	_, err = OpenFolder(dir, "run", map[string]int{"k": 2}, false)
@@ -223,4 +236,118 @@ func TestFolderErrorsSayRemedies(t *testing.T) {
 		_, err = Run(context.Background(), run, dir, RunOptions{Command: "train", Fresh: fresh})
 		check(fmt.Sprintf("a folder named results.json (fresh %v)", fresh), err, NewFolder)
 	}
+}
+
+// TestFolderWithoutWorkBindsNobody: a folder whose owner has written
+// nothing but its owner file (a start refused or killed before its first
+// file) is taken over by another command, other settings or other data as
+// a new folder; one that holds any work (a checkpoint, even half renamed,
+// a log, a report) still refuses them, and a user's file is no work.
+func TestFolderWithoutWorkBindsNobody(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	open := func(command string, k int) (*Folder, error) {
+		return OpenFolder(dir, command, map[string]int{"k": k}, false)
+	}
+	f, err := open("train", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.CheckData("fp1"); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(f.Path("checkpoints"), 0o755)
+	os.WriteFile(f.Path("notes.txt"), []byte("mine"), 0o644)
+	id := f.Owner.RunID
+	f.Close()
+	for _, c := range []struct {
+		command string
+		k       int
+		data    string
+	}{{"train", 2, "fp2"}, {"run", 3, "fp3"}} {
+		f, err := open(c.command, c.k)
+		if err != nil {
+			t.Fatalf("%s k=%d in a folder without work: %v", c.command, c.k, err)
+		}
+		if f.Owner.RunID == id || f.Owner.Command != c.command || f.Owner.Data != "" || jsonDiff(f.Owner.Config, fmt.Appendf(nil, `{"k":%d}`, c.k)) != "" {
+			t.Errorf("%s k=%d: the folder was not taken over as new: %+v", c.command, c.k, f.Owner)
+		}
+		if err := f.CheckData("fp1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.CheckData(c.data); err != nil {
+			t.Errorf("%s k=%d: other data in a folder without work: %v", c.command, c.k, err)
+		}
+		id = f.Owner.RunID
+		f.Close()
+		if o := readOwner(t, dir); o.Data != c.data || o.RunID != id {
+			t.Errorf("%s k=%d: owner file %+v, want data %s and run id %s", c.command, c.k, o, c.data, id)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(b) != "mine" {
+		t.Errorf("taking the folder over touched a user's file (%q, %v)", b, err)
+	}
+
+	for _, work := range []string{"metrics.jsonl", "results.json", filepath.Join("checkpoints", "last.next.npz")} {
+		os.WriteFile(filepath.Join(dir, work), []byte("x"), 0o644)
+		var fe *FolderError
+		if f, err := open("run", 4); !errors.As(err, &fe) || fe.Remedy != SameSettings {
+			t.Errorf("other settings in a folder with %s: %v, want them refused", work, err)
+			if err == nil {
+				f.Close()
+			}
+		}
+		f, err := open("run", 3)
+		if err != nil {
+			t.Fatalf("the same settings in a folder with %s: %v", work, err)
+		}
+		if err := f.CheckData("fp4"); !errors.As(err, &fe) || fe.Remedy != SameData {
+			t.Errorf("other data in a folder with %s: %v, want them refused", work, err)
+		}
+		f.Close()
+		os.Remove(filepath.Join(dir, work))
+	}
+}
+
+// TestRunFolderWithoutWork: a run folder that a start claimed and left
+// without training (its owner file only) takes a run of other settings and
+// data; once an epoch is trained, other settings are refused.
+func TestRunFolderWithoutWork(t *testing.T) {
+	run := RunConfig{
+		Data:  nn.DataSpec{Name: "mnist", Classes: []int{0, 1}, PerClass: 20, Seed: 1},
+		Model: nn.ModelSpec{Kind: "mlp", Widths: []int{4}},
+		Seed:  1,
+		Train: nn.TrainConfig{Loss: nn.CE, Epochs: 1, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
+	}
+	other := run
+	other.Seed, other.Data.Classes = 2, []int{3, 4}
+	dir := filepath.Join(t.TempDir(), "run")
+	// What a start refused or killed before its first epoch left.
+	f, err := OpenFolder(dir, "train", run, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.CheckData("the fingerprint of other data")
+	os.MkdirAll(f.Path("checkpoints"), 0o755)
+	f.Close()
+	if _, err := Run(context.Background(), other, dir, RunOptions{Command: "train"}); err != nil {
+		t.Fatalf("a run in a folder without work: %v", err)
+	}
+	var fe *FolderError
+	if _, err := Run(context.Background(), run, dir, RunOptions{Command: "train"}); !errors.As(err, &fe) || fe.Remedy != SameSettings || !strings.Contains(err.Error(), "other settings") {
+		t.Errorf("other settings after a trained epoch: %v, want them refused", err)
+	}
+}
+
+// readOwner reads the owner file of dir.
+func readOwner(t *testing.T, dir string) Owner {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, OwnerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o Owner
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

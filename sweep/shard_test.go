@@ -407,14 +407,18 @@ func TestRunOfOtherData(t *testing.T) {
 }
 
 // TestRunOfAnotherCommand: a job whose run folder holds the output of
-// another command (awd train into it by hand) fails with the sweep's
-// remedy, `awd sweep reset`, not the library's (another output folder,
-// RunOptions.Fresh) nor awd run's flags.
+// another command (awd train into it by hand, with work of its own) fails
+// with the sweep's remedy, `awd sweep reset`, not the library's (another
+// output folder, RunOptions.Fresh) nor awd run's flags.
 func TestRunOfAnotherCommand(t *testing.T) {
 	s := prepare(t, tinyReal)
 	j := s.Jobs[0]
 	f, err := awd.OpenFolder(s.RunDir(j.ID), "train", j.Spec, false)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Work of that train's (a folder with none binds nobody).
+	if err := os.WriteFile(f.Path("metrics.jsonl"), []byte("{\"epoch\":1}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()

@@ -32,7 +32,10 @@ OUT/results.json'.
 
 The folder belongs to this run (awd-owner.json) and is locked while it runs.
 A killed run started again with the same flags resumes from its last
-finished epoch; other flags are refused; --fresh starts over.`
+finished epoch; other flags are refused; --fresh starts over. A folder that
+holds no file of awd's but awd-owner.json (no epoch finished) binds no
+flags, and flags or data the model cannot take are refused before --out is
+created.`
 
 const trainHelp = `train is run without the analyses: it trains one of the paper's models on a
 balanced subset of MNIST, Fashion-MNIST or CIFAR-10 with SGD (lr 0.1, cosine
@@ -47,8 +50,8 @@ same log and the config), final.npz and checkpoints/epoch_NNNN.npz at the
 --checkpoints epochs that training reaches (PyTorch state_dict names and
 shapes, each with a .json of the architecture, the data, the training config
 and a sha256), and checkpoints/last.npz, from which a killed run resumes when
-started again with the same flags. 'awd analyze OUT/final.npz' analyses the
-result with no other flag.
+started again with the same flags (a folder with no epoch finished binds no
+flags). 'awd analyze OUT/final.npz' analyses the result with no other flag.
 
 An early stop (--stop-loss, --stop-rule) writes the checkpoint of the epoch
 it stops at, says so and names the --checkpoints epochs it did not reach,
