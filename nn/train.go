@@ -274,7 +274,11 @@ func checkData(m *Model, ds *Dataset) error {
 	}
 	if ds.C*ds.H*ds.W != m.Arch.In[0]*m.Arch.In[1]*m.Arch.In[2] ||
 		(m.Arch.Model == "cnn" && [3]int{ds.C, ds.H, ds.W} != m.Arch.In) {
-		return fmt.Errorf("%s inputs are %dx%dx%d, the model takes %v", ds.Name, ds.C, ds.H, ds.W, m.Arch.In)
+		takes := fmt.Sprintf("%dx%dx%d images", m.Arch.In[0], m.Arch.In[1], m.Arch.In[2])
+		if m.Arch.Model != "cnn" {
+			takes = fmt.Sprintf("%d inputs", m.Arch.In[0]*m.Arch.In[1]*m.Arch.In[2])
+		}
+		return fmt.Errorf("%s inputs are %dx%dx%d, the model takes %s: give the data set's own files (or a model built for these)", ds.Name, ds.C, ds.H, ds.W, takes)
 	}
 	for i, y := range ds.Y {
 		if y < 0 || y >= m.Arch.Outputs {
