@@ -369,9 +369,10 @@ func writeReport(folder *awd.Folder, config json.RawMessage, cks ...awd.Checkpoi
 
 // ownShard returns shard i of n as the owner of the analyze folder out
 // records it: "i/n" however --shard spelled it (a folder written before
-// that keeps its spelling, e.g. "01/02"). It refuses a folder of another
-// shard: each shard needs its own --out. With --fresh too while the other
-// shard's accumulation is there, which --fresh would delete.
+// that keeps its spelling, e.g. "01/02"). It refuses a folder that holds
+// another shard's accumulation, with --fresh too (which would delete it):
+// each shard needs its own --out. A folder of another shard that saved
+// nothing is taken over.
 func ownShard(out string, i, n int, fresh bool) (string, error) {
 	shard := fmt.Sprintf("%d/%d", i, n)
 	b, err := os.ReadFile(filepath.Join(out, awd.OwnerFile))
@@ -395,10 +396,9 @@ func ownShard(out string, i, n int, fresh bool) (string, error) {
 	if _, err := os.Stat(filepath.Join(out, file)); err == nil {
 		return "", fmt.Errorf("--shard %s: %s holds shard %d/%d (%s); each shard needs its own --out (e.g. %s): --fresh would delete that shard", shard, out, ti, tn, file, other)
 	}
-	if fresh {
-		return shard, nil // nothing of the other shard to lose
-	}
-	return "", fmt.Errorf("--shard %s: %s is the folder of shard %d/%d; each shard needs its own --out (e.g. %s), or --fresh to replace it", shard, out, ti, tn, other)
+	// No accumulation of the other shard: it did no work (killed before it
+	// saved), so, as any folder without work, it binds nobody.
+	return shard, nil
 }
 
 // analyzeShard accumulates shard i of n and saves it for awd reduce.
