@@ -313,6 +313,10 @@ func (f *Folder) otherOwner(command string, cfg []byte) error {
 	return nil
 }
 
+// HoldsWork reports whether the output folder dir holds work of its owner:
+// a folder without any binds no later start (see OpenFolder).
+func HoldsWork(dir string) bool { return holdsWork(dir) }
+
 // holdsWork reports whether dir holds work of its owner: a file awd writes
 // (a checkpoint, even one half renamed, a report, a log, arrays, a shard,
 // a figure) other than the owner file. A folder without any has done

@@ -280,8 +280,8 @@ func (s *Sweep) sameData(j *Job) error {
 		return nil // not run yet: its run will read the data given now
 	}
 	var o awd.Owner
-	if json.Unmarshal(b, &o) != nil || o.Data == "" {
-		return nil
+	if json.Unmarshal(b, &o) != nil || o.Data == "" || !awd.HoldsWork(s.RunDir(j.ID)) {
+		return nil // nothing run on the data recorded (killed before its first file)
 	}
 	spec, err := j.Spec.Normalized()
 	if err != nil {

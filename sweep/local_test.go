@@ -951,7 +951,8 @@ func TestPrepareRefusesForeignFolder(t *testing.T) {
 // has run, Prepare compares the data it now gives with those its run
 // folder recorded: a folder that only moved goes on, other data are
 // refused (a done job never runs again to check them, and its results
-// were tabulated beside runs of the other data).
+// were tabulated beside runs of the other data). A job killed before its
+// first file did no work on its data: other data are fine for it.
 func TestDataDirChangedUnderDoneJob(t *testing.T) {
 	src, err := nn.MNISTDir()
 	if err != nil {
@@ -1005,6 +1006,15 @@ func TestDataDirChangedUnderDoneJob(t *testing.T) {
 	os.MkdirAll(s.RunDir(j.ID), 0o755)
 	owner, _ := json.Marshal(awd.Owner{Schema: awd.OwnerSchema, Command: "run", Data: nn.Fingerprint(train, test)})
 	os.WriteFile(filepath.Join(s.RunDir(j.ID), awd.OwnerFile), owner, 0o644)
+	// Killed before its first file, the job did no work on those data:
+	// other data are fine.
+	if _, err := prepareAt(path, cfg("other")); err != nil {
+		t.Errorf("other data under a job that did no work: %v", err)
+	}
+	if _, err := prepareAt(path, cfg("a")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(s.RunDir(j.ID), "metrics.jsonl"), []byte("{}\n"), 0o644)
 	if _, err := prepareAt(path, cfg("moved")); err != nil {
 		t.Errorf("the data moved: %v", err)
 	}
