@@ -192,52 +192,35 @@ cells:
 	}
 }
 
-// TestRhoBlockAtMostK: rho_block up to k is taken as given; unset, the
-// default is cut to k by the analysis.
-func TestRhoBlockAtMostK(t *testing.T) {
-	for _, tc := range []struct {
-		name, src string
-		want      int
-	}{
-		{"equal", strings.Replace(minimal, "k: 20", "k: 20\n  rho_block: 20", 1), 20},
-		{"below", strings.Replace(minimal, "k: 20", "k: 20\n  rho_block: 5", 1), 5},
-		{"default", minimal, awd.DefaultConfig("ce").RhoBlock},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := parse(t, tc.src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			jobs, _ := cfg.Expand()
-			if got := jobs[0].Spec.Analysis.RhoBlock; got != tc.want {
-				t.Errorf("rho_block %d, want %d", got, tc.want)
-			}
-		})
-	}
-}
-
-// TestCorrKAtMostK: corr_k up to k is taken as given, for the correlations
-// and the rebuild protocol's; unset, the default is cut to k by the analysis.
-func TestCorrKAtMostK(t *testing.T) {
-	for _, tc := range []struct {
-		name, src string
-		want      int
-	}{
-		{"equal", strings.Replace(minimal, "k: 20", "k: 20\n  corr_k: 20", 1), 20},
-		{"below", strings.Replace(minimal, "k: 20", "k: 20\n  corr_k: 5", 1), 5},
-		{"default", minimal, awd.DefaultConfig("ce").CorrK},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := parse(t, tc.src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			jobs, _ := cfg.Expand()
-			an := jobs[0].Spec.Analysis
-			if an.CorrK != tc.want || an.Suppression.CorrK != tc.want {
-				t.Errorf("corr_k %d, suppression corr_k %d, want %d", an.CorrK, an.Suppression.CorrK, tc.want)
-			}
-		})
+// TestAtMostK: rho_block and corr_k up to k are taken as given (corr_k
+// for the correlations and the rebuild protocol's); unset, the default is
+// cut to k by the analysis.
+func TestAtMostK(t *testing.T) {
+	def := awd.DefaultConfig("ce")
+	for _, key := range []string{"rho_block", "corr_k"} {
+		for _, tc := range []struct {
+			name, src string
+			want      int
+		}{
+			{"equal", strings.Replace(minimal, "k: 20", "k: 20\n  "+key+": 20", 1), 20},
+			{"below", strings.Replace(minimal, "k: 20", "k: 20\n  "+key+": 5", 1), 5},
+			{"default", minimal, map[string]int{"rho_block": def.RhoBlock, "corr_k": def.CorrK}[key]},
+		} {
+			t.Run(key+"/"+tc.name, func(t *testing.T) {
+				cfg, err := parse(t, tc.src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				jobs, _ := cfg.Expand()
+				an := jobs[0].Spec.Analysis
+				got := map[string][]int{"rho_block": {an.RhoBlock}, "corr_k": {an.CorrK, an.Suppression.CorrK}}[key]
+				for _, g := range got {
+					if g != tc.want {
+						t.Errorf("%s %v, want %d", key, got, tc.want)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,29 +168,53 @@ func TestAnalyzeChecksTrainingData(t *testing.T) {
 	}
 }
 
+// tinyCopy is a copy of the tiny MNIST files (tinyMNIST) in a folder of
+// its own.
+func tinyCopy(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "data")
+	copyDir(t, strings.TrimPrefix(tinyMNIST(t), "AWD_MNIST_DIR="), dir)
+	return dir
+}
+
+// otherLabels makes the data of dir other data under the same name: every
+// training label y becomes 9 - y.
+func otherLabels(t *testing.T, dir string) {
+	t.Helper()
+	lab := filepath.Join(dir, "train-labels-idx1-ubyte")
+	b, err := os.ReadFile(lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 8; i < len(b); i++ {
+		b[i] = 9 - b[i]
+	}
+	os.WriteFile(lab, b, 0o644)
+}
+
+// tinyRun runs a one-epoch awd run of a small MLP on the data of dir with
+// the extra flags and returns its results.json.
+func tinyRun(t *testing.T, dir string, flags ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "run")
+	args := append([]string{"run", "--data-dir", dir, "--classes", "3", "--per-class", "20", "--widths", "8,8", "--batch", "10",
+		"--k", "10", "--corr-k", "5", "--ml-reps", "0", "--epochs", "1", "--quiet", "--out", out}, flags...)
+	if _, se, code := awdCmd(t, args...); code != 0 {
+		t.Fatalf("run on %s: exit %d: %s", dir, code, se)
+	}
+	return filepath.Join(out, "results.json")
+}
+
 // TestCLITableDataSources: awd table keeps apart runs that read other
 // files under one data set's name (two folders, one with other labels),
 // which their run folders' owner files tell, and averages the seeds of
 // one folder.
 func TestCLITableDataSources(t *testing.T) {
-	tiny := strings.TrimPrefix(tinyMNIST(t), "AWD_MNIST_DIR=")
-	own, other := filepath.Join(t.TempDir(), "own"), filepath.Join(t.TempDir(), "other")
-	copyDir(t, tiny, own)
-	copyDir(t, tiny, other)
-	lab := filepath.Join(other, "train-labels-idx1-ubyte")
-	b, _ := os.ReadFile(lab)
-	for i := 8; i < len(b); i++ {
-		b[i] = 9 - b[i]
-	}
-	os.WriteFile(lab, b, 0o644)
+	own, other := tinyCopy(t), tinyCopy(t)
+	otherLabels(t, other)
 	var files []string
-	for i, r := range []struct{ dir, seed string }{{own, "1"}, {own, "2"}, {other, "3"}} {
-		out := filepath.Join(t.TempDir(), fmt.Sprint("run", i))
-		if _, se, code := awdCmd(t, "run", "--data-dir", r.dir, "--seed", r.seed, "--classes", "3", "--per-class", "20", "--widths", "8,8", "--batch", "10",
-			"--k", "10", "--corr-k", "5", "--ml-reps", "0", "--epochs", "1", "--quiet", "--out", out); code != 0 {
-			t.Fatalf("run %s: exit %d: %s", r.dir, code, se)
-		}
-		files = append(files, filepath.Join(out, "results.json"))
+	for _, r := range []struct{ dir, seed string }{{own, "1"}, {own, "2"}, {other, "3"}} {
+		files = append(files, tinyRun(t, r.dir, "--seed", r.seed))
 	}
 	so, se, code := awdCmd(t, append([]string{"table"}, files...)...)
 	if code != 0 || strings.Count(so, "| mnist | mlp | 3 |") != 2 || !strings.Contains(so, " (2) |") ||
@@ -206,25 +229,11 @@ func TestCLITableDataSources(t *testing.T) {
 // differ they are two rows, from the same files in another folder one row
 // of both runs.
 func TestCLITableDataSourceAcrossDraws(t *testing.T) {
-	tiny := strings.TrimPrefix(tinyMNIST(t), "AWD_MNIST_DIR=")
-	own, moved, other := filepath.Join(t.TempDir(), "own"), filepath.Join(t.TempDir(), "moved"), filepath.Join(t.TempDir(), "other")
-	copyDir(t, tiny, own)
-	copyDir(t, tiny, moved)
-	copyDir(t, tiny, other)
-	lab := filepath.Join(other, "train-labels-idx1-ubyte")
-	b, _ := os.ReadFile(lab)
-	for i := 8; i < len(b); i++ {
-		b[i] = 9 - b[i]
-	}
-	os.WriteFile(lab, b, 0o644)
+	own, moved, other := tinyCopy(t), tinyCopy(t), tinyCopy(t)
+	otherLabels(t, other)
 	results := map[string]string{}
-	for i, r := range []struct{ dir, seed string }{{own, "1"}, {moved, "2"}, {other, "2"}} {
-		out := filepath.Join(t.TempDir(), fmt.Sprint("run", i))
-		if _, se, code := awdCmd(t, "run", "--data-dir", r.dir, "--seed", r.seed, "--data-seed", r.seed, "--classes", "3", "--per-class", "20", "--widths", "8,8", "--batch", "10",
-			"--k", "10", "--corr-k", "5", "--ml-reps", "0", "--epochs", "1", "--quiet", "--out", out); code != 0 {
-			t.Fatalf("run %s: exit %d: %s", r.dir, code, se)
-		}
-		results[r.dir] = filepath.Join(out, "results.json")
+	for _, r := range []struct{ dir, seed string }{{own, "1"}, {moved, "2"}, {other, "2"}} {
+		results[r.dir] = tinyRun(t, r.dir, "--seed", r.seed, "--data-seed", r.seed)
 		rep, err := awd.ReadReport(results[r.dir])
 		if err != nil {
 			t.Fatal(err)

@@ -281,11 +281,7 @@ func TestCLIReduceFolderOfAnotherReduce(t *testing.T) {
 // read the same files from two folders merge, and the reduce records the
 // files' fingerprint as awd analyze does.
 func TestCLIReduceDataSource(t *testing.T) {
-	tiny := strings.TrimPrefix(tinyMNIST(t), "AWD_MNIST_DIR=")
-	own, moved, other := filepath.Join(t.TempDir(), "own"), filepath.Join(t.TempDir(), "moved"), filepath.Join(t.TempDir(), "other")
-	copyDir(t, tiny, own)
-	copyDir(t, tiny, moved)
-	copyDir(t, tiny, other)
+	own, moved, other := tinyCopy(t), tinyCopy(t), tinyCopy(t)
 	labels, _ := os.ReadFile(filepath.Join(other, "train-labels-idx1-ubyte"))
 	i := bytes.IndexByte(labels[8:], 9)
 	img := filepath.Join(other, "train-images-idx3-ubyte")
