@@ -506,11 +506,17 @@ func loadCIFAR10(dir string, mean, std [3]float32, withTest bool, trained func(*
 	if dir == "" {
 		return nil, nil, errors.New("cifar10: no folder given: CIFAR-10 does not ship with awd; give the folder of its binary version (data_batch_1.bin .. test_batch.bin) as DataSpec.Dir (the command line's --data-dir) or $AWD_CIFAR10_DIR")
 	}
+	if dir, err = cifarFolder(dir); err != nil {
+		return nil, nil, err
+	}
 	load := func(name string, files []string) (*Dataset, error) {
 		ds := &Dataset{Name: name, C: 3, H: 32, W: 32, Classes: 10}
 		for _, f := range files {
 			p := filepath.Join(dir, f)
 			fh, err := os.Open(p)
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("cifar10: no %s in %s (%s)", f, dir, cifarLayout)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("cifar10: %w", err)
 			}
@@ -549,6 +555,38 @@ func cifarTrainFiles() []string {
 
 var cifarTestFiles = []string{"test_batch.bin"}
 
+// cifarLayout says what a folder of CIFAR-10's binary version holds.
+const cifarLayout = "CIFAR-10's binary version holds data_batch_1.bin .. data_batch_5.bin and test_batch.bin; its archive, cifar-10-binary.tar.gz, unpacks them into cifar-10-batches-bin"
+
+// cifarFolder returns the folder of CIFAR-10's binary batches for the data
+// folder dir: dir itself, or its subfolder cifar-10-batches-bin, where the
+// archive unpacks (so the folder the archive was unpacked in also works).
+// When neither holds data_batch_1.bin it says what dir is instead: not a
+// folder, CIFAR-10's Python version (pickled batches, which awd does not
+// read), or a folder without the batches.
+func cifarFolder(dir string) (string, error) {
+	exists := func(p string) bool {
+		_, err := os.Stat(p)
+		return err == nil
+	}
+	first := cifarTrainFiles()[0]
+	for _, d := range []string{dir, filepath.Join(dir, "cifar-10-batches-bin")} {
+		if exists(filepath.Join(d, first)) {
+			return d, nil
+		}
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("cifar10: data folder: %w", err)
+	case !st.IsDir():
+		return "", fmt.Errorf("cifar10: data folder %s is a file, not a folder (%s)", dir, cifarLayout)
+	case exists(filepath.Join(dir, "data_batch_1")) || exists(filepath.Join(dir, "cifar-10-batches-py")):
+		return "", fmt.Errorf("cifar10: %s holds CIFAR-10's Python version (pickled batches), which awd does not read: %s", dir, cifarLayout)
+	}
+	return "", fmt.Errorf("cifar10: no %s in %s (%s)", first, dir, cifarLayout)
+}
+
 // CheckFiles reports the first file that Load would read from the data
 // folder s.Dir and that is not there, without reading any: a sweep checks
 // its data folder before any job starts instead of finding a missing test
@@ -564,9 +602,13 @@ func (s DataSpec) CheckFiles() error {
 		return err
 	}
 	if name == "cifar10" {
+		dir, err := cifarFolder(s.Dir)
+		if err != nil {
+			return err
+		}
 		for _, f := range append(cifarTrainFiles(), cifarTestFiles...) {
-			if _, err := os.Stat(filepath.Join(s.Dir, f)); err != nil {
-				return fmt.Errorf("no %s in %s (%s reads data_batch_1.bin .. data_batch_5.bin and test_batch.bin)", f, s.Dir, name)
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				return fmt.Errorf("cifar10: no %s in %s (%s)", f, dir, cifarLayout)
 			}
 		}
 		return nil

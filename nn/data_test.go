@@ -486,3 +486,57 @@ func TestMissingClassRefused(t *testing.T) {
 		t.Errorf("Subset of all samples with class 3 missing: %v", err)
 	}
 }
+
+// TestCIFARFolder loads the batches from the folder the archive was
+// unpacked in (its cifar-10-batches-bin subfolder), and names what a
+// folder is when it holds no binary batches.
+func TestCIFARFolder(t *testing.T) {
+	writeBatches := func(dir string, skip string) {
+		os.MkdirAll(dir, 0o755)
+		for _, f := range append(cifarTrainFiles(), cifarTestFiles...) {
+			if f != skip {
+				os.WriteFile(filepath.Join(dir, f), cifarBytes(2), 0o644)
+			}
+		}
+	}
+	top := t.TempDir()
+	writeBatches(filepath.Join(top, "cifar-10-batches-bin"), "")
+	train, test, err := LoadCIFAR10(top)
+	if err != nil || train.N != 10 || test.N != 2 {
+		t.Fatalf("unpacked archive's parent folder: %v", err)
+	}
+	spec := DataSpec{Name: "cifar10", Dir: top}
+	if err := spec.CheckFiles(); err != nil {
+		t.Errorf("CheckFiles on the parent folder: %v", err)
+	}
+
+	py := filepath.Join(t.TempDir(), "cifar-10-batches-py")
+	os.MkdirAll(py, 0o755)
+	for _, f := range []string{"data_batch_1", "test_batch", "batches.meta"} {
+		os.WriteFile(filepath.Join(py, f), []byte("pickle"), 0o644)
+	}
+	noTest := filepath.Join(t.TempDir(), "b")
+	writeBatches(noTest, "test_batch.bin")
+	file := filepath.Join(t.TempDir(), "data_batch_1.bin")
+	os.WriteFile(file, cifarBytes(1), 0o644)
+	for _, tc := range []struct{ name, dir, want string }{
+		{"python version", py, "Python version"},
+		{"python version's parent", filepath.Dir(py), "Python version"},
+		{"empty folder", t.TempDir(), "no data_batch_1.bin in"},
+		{"no test split", noTest, "no test_batch.bin in " + noTest},
+		{"a file", file, "is a file, not a folder"},
+		{"missing", filepath.Join(top, "nothing"), "no such file"},
+	} {
+		_, _, err := LoadCIFAR10(tc.dir)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+		if tc.name != "missing" && !strings.Contains(err.Error(), "cifar-10-binary.tar.gz") {
+			t.Errorf("%s: %v does not say which archive to unpack", tc.name, err)
+		}
+		spec := DataSpec{Name: "cifar10", Dir: tc.dir}
+		if err := spec.CheckFiles(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: CheckFiles: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -609,7 +609,7 @@ func TestDataDirMissingFiles(t *testing.T) {
 		os.WriteFile(filepath.Join(cifar, f), nil, 0o644)
 	}
 	src = strings.Replace(src, "data: mnist\n  data_dir: mnist", "data: cifar10\n  data_dir: cifar", 1)
-	if _, err := prepareAt(path, src); err == nil || !strings.Contains(err.Error(), "s.yaml:6: data_dir \"cifar\": no data_batch_3.bin in "+cifar) {
+	if _, err := prepareAt(path, src); err == nil || !strings.Contains(err.Error(), "s.yaml:6: data_dir \"cifar\": cifar10: no data_batch_3.bin in "+cifar) {
 		t.Errorf("CIFAR-10 without its third batch: %v", err)
 	}
 }
