@@ -286,14 +286,27 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 	return dims, data, nil
 }
 
-// findFile returns dir/base or dir/base.gz, whichever exists (the plain
-// one when both do).
+// findFile returns dir/base or dir/base.gz, whichever is a file (the
+// plain one when both are). A directory under those names, and no file,
+// is an error of its own: archives that unpack each IDX file into a
+// directory of the same name leave the files one level down, where
+// reading the directory said only "truncated header".
 func findFile(dir, base string) (string, error) {
+	folder := ""
 	for _, name := range []string{base, base + ".gz"} {
 		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
+		switch fi, err := os.Stat(p); {
+		case err != nil:
+		case fi.IsDir():
+			if folder == "" {
+				folder = p
+			}
+		default:
 			return p, nil
 		}
+	}
+	if folder != "" {
+		return "", fmt.Errorf("%s is a directory, not an IDX file: point the data folder (--data-dir) at the folder that holds the IDX files themselves", folder)
 	}
 	return "", fmt.Errorf("no %s(.gz) in %s", base, dir)
 }

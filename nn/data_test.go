@@ -540,3 +540,32 @@ func TestCIFARFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestIDXDirectory: a directory where an IDX file belongs (as archives
+// that unpack each file into a directory of its name leave it) is named
+// as a directory, with the remedy, by Load, LoadTrain and CheckFiles; it
+// used to read as "truncated header: ... is a directory".
+func TestIDXDirectory(t *testing.T) {
+	dir := t.TempDir()
+	img, lab := tinyIDX(40)
+	nested := filepath.Join(dir, "train-images-idx3-ubyte")
+	os.Mkdir(nested, 0o755)
+	os.WriteFile(filepath.Join(nested, "train-images-idx3-ubyte"), img, 0o644)
+	os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), lab, 0o644)
+	os.WriteFile(filepath.Join(dir, "t10k-images-idx3-ubyte"), img, 0o644)
+	os.WriteFile(filepath.Join(dir, "t10k-labels-idx1-ubyte"), lab, 0o644)
+	spec := DataSpec{Name: "mnist", Dir: dir, Classes: []int{1, 3}, PerClass: 2}
+	want := nested + " is a directory, not an IDX file: point the data folder (--data-dir) at the folder that holds the IDX files"
+	_, _, errLoad := spec.Load()
+	_, errTrain := spec.LoadTrain()
+	for what, err := range map[string]error{"Load": errLoad, "LoadTrain": errTrain, "CheckFiles": spec.CheckFiles()} {
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "truncated") {
+			t.Errorf("%s: %v, want %q", what, err, want)
+		}
+	}
+	// A file beside the directory, under the other name, is read.
+	os.WriteFile(nested+".gz", gz(img), 0o644)
+	if _, err := spec.LoadTrain(); err != nil {
+		t.Errorf("with %s.gz beside the directory: %v", nested, err)
+	}
+}
