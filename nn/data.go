@@ -232,15 +232,11 @@ func Relabel(ds *Dataset, classes []int) (*Dataset, error) {
 // ReadIDX parses an IDX file (gzip-compressed or not) of unsigned bytes and
 // returns its dimensions and data.
 func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
-	br := bufio.NewReader(r)
-	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, fmt.Errorf("idx: gzip: %w", err)
-		}
-		defer zr.Close()
-		br = bufio.NewReader(zr)
+	src, err := gunzip(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("idx: %w", err)
 	}
+	br := bufio.NewReader(src)
 	var magic [4]byte
 	if _, err := io.ReadFull(br, magic[:]); err != nil {
 		return nil, nil, fmt.Errorf("idx: truncated header: %w", err)
@@ -286,12 +282,30 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 	return dims, data, nil
 }
 
-// findFile returns dir/base or dir/base.gz, whichever is a file (the
-// plain one when both are). A directory under those names, and no file,
-// is an error of its own: archives that unpack each IDX file into a
-// directory of the same name leave the files one level down, where
-// reading the directory said only "truncated header".
+// gunzip returns the bytes of r, decompressed when they start with gzip's
+// magic number, whatever the file's name.
+func gunzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, nil
+	}
+	return br, nil
+}
+
+// findFile returns dir/base or dir/base.gz, whichever is a file. When both
+// are, they must hold the same data once decompressed (the plain one is
+// returned): a user who replaced one of them would otherwise get numbers
+// from the other without a word. Only then are the files read. A
+// directory under those names, and no file, is an error of its own:
+// archives that unpack each IDX file into a directory of the same name
+// leave the files one level down, where reading the directory said only
+// "truncated header".
 func findFile(dir, base string) (string, error) {
+	var files []string
 	folder := ""
 	for _, name := range []string{base, base + ".gz"} {
 		p := filepath.Join(dir, name)
@@ -302,13 +316,56 @@ func findFile(dir, base string) (string, error) {
 				folder = p
 			}
 		default:
-			return p, nil
+			files = append(files, p)
 		}
 	}
-	if folder != "" {
+	switch {
+	case len(files) == 2:
+		if err := sameData(files[0], files[1]); err != nil {
+			return "", err
+		}
+		return files[0], nil
+	case len(files) == 1:
+		return files[0], nil
+	case folder != "":
 		return "", fmt.Errorf("%s is a directory, not an IDX file: point the data folder (--data-dir) at the folder that holds the IDX files themselves", folder)
 	}
 	return "", fmt.Errorf("no %s(.gz) in %s", base, dir)
+}
+
+// sameData refuses the files a and b unless they hold the same bytes once
+// decompressed (gunzip), which it compares as it reads them.
+func sameData(a, b string) error {
+	refuse := func(why string) error {
+		return fmt.Errorf("both %s and %s are in the data folder and %s: remove or rename the one you do not mean", a, filepath.Base(b), why)
+	}
+	var src [2]io.Reader
+	for i, p := range []string{a, b} {
+		f, err := os.Open(p)
+		if err != nil {
+			return refuse(fmt.Sprintf("%s cannot be read to compare them (%v)", filepath.Base(p), err))
+		}
+		defer f.Close()
+		if src[i], err = gunzip(f); err != nil {
+			return refuse(fmt.Sprintf("%s cannot be read to compare them (%v)", filepath.Base(p), err))
+		}
+	}
+	bufA, bufB := make([]byte, 1<<16), make([]byte, 1<<16)
+	for {
+		na, errA := io.ReadFull(src[0], bufA)
+		nb, errB := io.ReadFull(src[1], bufB)
+		for i, err := range []error{errA, errB} {
+			if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+				return refuse(fmt.Sprintf("%s cannot be read to compare them (%v)", filepath.Base([]string{a, b}[i]), err))
+			}
+		}
+		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
+			return refuse("they hold other data")
+		}
+		if errA != nil {
+			return nil // both ended (ReadFull read as much from each)
+		}
+	}
 }
 
 // IDXDataset builds a Dataset from an image IDX (N x H x W) and a label IDX
@@ -388,7 +445,8 @@ func loadIDXPair(name, dir, prefix string) (*Dataset, error) {
 
 // LoadIDXDir loads train and test sets from the standard file names
 // train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-... (each
-// optionally .gz) in dir.
+// optionally .gz; a file and its .gz both only when they hold the same
+// data) in dir.
 func LoadIDXDir(name, dir string) (train, test *Dataset, err error) {
 	return loadIDXDir(name, dir, true, nil)
 }

@@ -569,3 +569,52 @@ func TestIDXDirectory(t *testing.T) {
 		t.Errorf("with %s.gz beside the directory: %v", nested, err)
 	}
 }
+
+// TestIDXPlainAndGz: a file and its .gz twin in one data folder are read
+// when they hold the same data (also when the plain name holds gzipped
+// bytes of them), and refused, naming both, when they differ: the plain
+// one used to be read without a word, whichever the user had replaced.
+func TestIDXPlainAndGz(t *testing.T) {
+	img, lab := tinyIDX(20000) // 120 kB: more than one block of the comparison
+	other := slices.Clone(img)
+	other[len(other)-1] ^= 0xff // the last pixel
+	var level bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&level, gzip.BestSpeed)
+	w.Write(img)
+	w.Close()
+	for _, tc := range []struct {
+		name        string
+		plain, gzip []byte
+		ok          bool
+	}{
+		{"same", img, gz(img), true},
+		{"same/plain-name-gzipped", level.Bytes(), gz(img), true},
+		{"other-pixel", other, gz(img), false},
+		{"other-in-gz", img, gz(other), false},
+		{"gz-shorter", img, gz(img[:len(img)-6]), false},
+		{"gz-damaged", img, gz(img)[:30], false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			plain := filepath.Join(dir, "train-images-idx3-ubyte")
+			os.WriteFile(plain, tc.plain, 0o644)
+			os.WriteFile(plain+".gz", tc.gzip, 0o644)
+			os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), lab, 0o644)
+			spec := DataSpec{Name: "mnist", Dir: dir, Classes: []int{1, 3}, PerClass: 2}
+			_, err := spec.LoadTrain()
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("the same data in both files: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "both "+plain+" and train-images-idx3-ubyte.gz are in the data folder") ||
+				!strings.Contains(err.Error(), "remove or rename the one you do not mean") {
+				t.Fatalf("other data in %s and its .gz: %v, want both named and the remedy", plain, err)
+			}
+			if err := spec.CheckFiles(); err == nil || !strings.Contains(err.Error(), "both "+plain) {
+				t.Errorf("CheckFiles: %v, want both files named", err)
+			}
+		})
+	}
+}
