@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -616,5 +617,35 @@ func TestIDXPlainAndGz(t *testing.T) {
 				t.Errorf("CheckFiles: %v, want both files named", err)
 			}
 		})
+	}
+}
+
+// TestErrDataFiles: the errors of Load about the folder's files match
+// ErrDataFiles (also through the folder of the environment), those of the
+// subset asked of readable files do not.
+func TestErrDataFiles(t *testing.T) {
+	dir := t.TempDir()
+	img, lab := tinyIDX(40)
+	os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte"), img, 0o644)
+	os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte"), lab, 0o644)
+	t.Setenv("AWD_MNIST_DIR", filepath.Join(dir, "gone"))
+	for _, tc := range []struct {
+		spec  DataSpec
+		test  bool // Load, not LoadTrain
+		files bool
+	}{
+		{DataSpec{Name: "mnist", Dir: filepath.Join(dir, "gone"), Classes: []int{1, 3}}, false, true},
+		{DataSpec{Name: "mnist", Classes: []int{1, 3}}, false, true},          // $AWD_MNIST_DIR
+		{DataSpec{Name: "mnist", Dir: dir, Classes: []int{1, 3}}, true, true}, // no test files
+		{DataSpec{Name: "mnist", Dir: dir, Classes: []int{1, 3}, PerClass: 9}, false, false},
+		{DataSpec{Name: "mnist", Dir: dir, Classes: []int{1, 3}, Head: 5}, false, false},
+	} {
+		_, err := tc.spec.LoadTrain()
+		if tc.test {
+			_, _, err = tc.spec.Load()
+		}
+		if err == nil || errors.Is(err, ErrDataFiles) != tc.files {
+			t.Errorf("%+v: %v, ErrDataFiles %v, want %v", tc.spec, err, errors.Is(err, ErrDataFiles), tc.files)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -152,7 +153,8 @@ func (s DataSpec) SameData(o DataSpec) bool {
 // s.Dir) and returns the balanced training subset of Subset and the test
 // samples of the same classes, both relabelled 0..K-1 when Head is K. The
 // training subset's Source is the hash of the whole training set. A class
-// with no sample in either split is an error, with PerClass 0 too.
+// with no sample in either split is an error, with PerClass 0 too. An
+// error about the data files themselves matches ErrDataFiles.
 func (s DataSpec) Load() (train, test *Dataset, err error) {
 	return s.load(true)
 }
@@ -199,7 +201,7 @@ func (s DataSpec) load(withTest bool) (train, test *Dataset, err error) {
 		full, fullTest, err = loadCIFAR10(s.Dir, CIFARMean, std, withTest, hash)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, filesError{err}
 	}
 	defer func() {
 		if train != nil {
@@ -227,6 +229,21 @@ func (s DataSpec) load(withTest bool) (train, test *Dataset, err error) {
 	}
 	return train, test, nil
 }
+
+// ErrDataFiles is matched (errors.Is) by the errors of Load and LoadTrain
+// that are about the data folder's files: the folder or a file missing,
+// unreadable, a directory, damaged or of another format, or a file and its
+// .gz that differ. Another folder is their remedy; it is not for the
+// errors of the subset asked of readable files (a class they lack, fewer
+// samples than PerClass) or of the DataSpec itself.
+var ErrDataFiles = errors.New("data files")
+
+// filesError marks an error of a loader as ErrDataFiles.
+type filesError struct{ err error }
+
+func (e filesError) Error() string        { return e.err.Error() }
+func (e filesError) Unwrap() error        { return e.err }
+func (e filesError) Is(target error) bool { return target == ErrDataFiles }
 
 // inFolder names the data folder in err, when one is given.
 func (s DataSpec) inFolder(err error) error {

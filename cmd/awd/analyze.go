@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -215,7 +216,9 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 	model, data, cfg, epoch, layers := in.model, in.data, in.cfg, in.epoch, in.layers
 	train, err := data.LoadTrain()
 	if err != nil {
-		if slices.Contains(o.fromCheckpoint, "data-dir") {
+		// Another folder is the remedy only for an error of the folder's
+		// files, not for one of the subset the flags ask of them.
+		if slices.Contains(o.fromCheckpoint, "data-dir") && errors.Is(err, nn.ErrDataFiles) {
 			return fmt.Errorf("the checkpoint's data folder %s (from its JSON): %w; give --data-dir where the training data are now", data.Dir, err)
 		}
 		return err

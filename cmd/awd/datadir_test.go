@@ -310,3 +310,47 @@ func TestMissingClassAllSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeDataDirHint: awd analyze of a checkpoint whose JSON gives the
+// data folder adds "give --data-dir" to the errors of that folder's files
+// (the folder gone, a file missing) and to no other: a --classes or
+// --per-class the readable data cannot serve is refused without it, since
+// another folder is not the remedy. Every loading error used to get it.
+func TestAnalyzeDataDirHint(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	os.Mkdir(data, 0o755)
+	two := make([]byte, 40)
+	for i := range two {
+		two[i] = byte(i % 2)
+	}
+	writeIDX(t, data, "train", 28, two)
+	writeIDX(t, data, "t10k", 28, two)
+	ckpt := t.TempDir()
+	if _, se, code := awdCmd(t, "train", "--data-dir", data, "--classes", "2", "--per-class", "0", "--widths", "8,8", "--batch", "10", "--epochs", "1", "--quiet", "--out", ckpt); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, se)
+	}
+	const hint = "give --data-dir where the training data are now"
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		setup func()
+		want  string
+		hint  bool
+	}{
+		{"class-the-data-lack", []string{"--classes", "0,5"}, nil, "class 5 has 0 samples", false},
+		{"more-per-class", []string{"--per-class", "30"}, nil, "class 0 has 20 samples, 30 asked", false},
+		{"labels-file-missing", nil, func() { os.Remove(filepath.Join(data, "train-labels-idx1-ubyte")) }, "no train-labels-idx1-ubyte(.gz) in " + data, true},
+		{"folder-gone", nil, func() { os.RemoveAll(data) }, "the checkpoint's data folder " + data, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.setup != nil {
+				tc.setup()
+			}
+			args := append([]string{"analyze", filepath.Join(ckpt, "final.npz"), "--k", "5", "--quiet", "--out", filepath.Join(t.TempDir(), "a")}, tc.flags...)
+			_, se, code := awdCmd(t, args...)
+			if code != 1 || !strings.Contains(se, tc.want) || strings.Contains(se, hint) != tc.hint {
+				t.Errorf("exit %d, %q; want %q, with the hint %q: %v", code, se, tc.want, hint, tc.hint)
+			}
+		})
+	}
+}
