@@ -107,7 +107,8 @@ func noInputs(model *nn.Model, data *nn.Dataset) error {
 
 // checkSamples refuses NaN weights, a data set whose inputs or labels do
 // not add up or hold a NaN or Inf (nn.Dataset.Check), inputs of the wrong
-// size, labels outside the model's head and fewer than 2 classes.
+// size or, where the model knows it (nn.Arch.ImageShape), of another
+// image shape, labels outside the model's head and fewer than 2 classes.
 func checkSamples(model *nn.Model, data *nn.Dataset) error {
 	if err := noInputs(model, data); err != nil {
 		return err
@@ -121,9 +122,11 @@ func checkSamples(model *nn.Model, data *nn.Dataset) error {
 	if dim := model.Arch.In[0] * model.Arch.In[1] * model.Arch.In[2]; dim != data.Dim() {
 		return fmt.Errorf("inputs of size %d, the model takes %d", data.Dim(), dim)
 	}
-	// A CNN reads images: the same size in another shape is other data.
-	if in := [3]int{data.C, data.H, data.W}; model.Arch.Model == "cnn" && in != model.Arch.In {
-		return fmt.Errorf("inputs are %dx%dx%d images, the model takes %dx%dx%d", in[0], in[1], in[2], model.Arch.In[0], model.Arch.In[1], model.Arch.In[2])
+	// Where the model knows the shape of its images (a CNN's, an MLP's
+	// checkpoint that records it), the same size in another shape is
+	// other data.
+	if shape, known := model.Arch.ImageShape(); known && [3]int{data.C, data.H, data.W} != shape {
+		return fmt.Errorf("inputs are %dx%dx%d images, the model takes %dx%dx%d: give the data set's own files (or a model built for these)", data.C, data.H, data.W, shape[0], shape[1], shape[2])
 	}
 	present := map[int]bool{}
 	for i, y := range data.Y {

@@ -29,14 +29,19 @@ import (
 const CheckpointSchema = 2
 
 // CheckpointMeta is the JSON written beside a checkpoint's .npz: the
-// architecture, the training config and how far it got (all a resume
+// architecture (an MLP's with the shape of its images), the training config and how far it got (all a resume
 // needs: SGD without momentum has no optimizer state, and every shuffle is
 // derived from the seed and the epoch), the init seed, the data the model
 // was trained on, the layer under study, the run that wrote it, and the
 // sha256 of the .npz.
 type CheckpointMeta struct {
-	Schema   int         `json:"schema"`
-	Arch     Arch        `json:"arch"`
+	Schema int  `json:"schema"`
+	Arch   Arch `json:"arch"`
+	// Image is the Arch.Image of an MLP: the C, H, W of the images it was
+	// built for (absent for a CNN, whose Arch.In is its images' shape, and
+	// in checkpoints written before it was recorded, whose MLP then takes
+	// any images of its input size).
+	Image    *[3]int     `json:"image,omitempty"`
 	Epoch    int         `json:"epoch"`
 	InitSeed uint64      `json:"init_seed"`
 	Train    TrainConfig `json:"train"`
@@ -90,7 +95,10 @@ func SaveCheckpoint(path string, m *Model, meta CheckpointMeta) error {
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	meta.Schema = CheckpointSchema
-	meta.Arch = m.Arch
+	meta.Arch, meta.Image = m.Arch, nil
+	if im := m.Arch.Image; im != [3]int{} {
+		meta.Image = &im
+	}
 	meta.NPZSHA256 = hex.EncodeToString(sum[:])
 	js, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
@@ -246,6 +254,9 @@ func LoadCheckpoint(path string) (*Model, *CheckpointMeta, error) {
 	}
 	var arch *Arch
 	if meta != nil {
+		if meta.Image != nil {
+			meta.Arch.Image = *meta.Image
+		}
 		arch = &meta.Arch
 	}
 	m, err := ReadNPZ(bytes.NewReader(data), int64(len(data)), arch)

@@ -126,3 +126,104 @@ func TestModelSpecArch(t *testing.T) {
 		t.Fatal("200 x 20000 widths accepted")
 	}
 }
+
+// writeIDXImages writes the IDX pair prefix-images-idx3-ubyte (n images of
+// h x w pixels) and prefix-labels-idx1-ubyte (labels i mod 10) into dir.
+func writeIDXImages(t *testing.T, dir, prefix string, n, h, w int) {
+	t.Helper()
+	pix := make([]byte, n*h*w)
+	for i := range pix {
+		pix[i] = byte(i * 7)
+	}
+	lab := make([]byte, n)
+	for i := range lab {
+		lab[i] = byte(i % 10)
+	}
+	for name, b := range map[string][]byte{prefix + "-images-idx3-ubyte": idxBytes([]int{n, h, w}, pix), prefix + "-labels-idx1-ubyte": idxBytes([]int{n}, lab)} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMLPImageShape: an MLP built for MNIST's 28x28 images refuses 14x56
+// images (as many pixels) with both shapes and the remedy, when built
+// (ModelSpec.Arch) and when read from its checkpoint, whose JSON records
+// the shape; it used to take them as its 784 inputs. A checkpoint written
+// before the shape was recorded still loads and is held to the size alone,
+// and a recorded shape that does not fit the input is refused.
+func TestMLPImageShape(t *testing.T) {
+	load := func(h, w int) (*Dataset, *Dataset) {
+		dir := t.TempDir()
+		writeIDXImages(t, dir, "train", 40, h, w)
+		writeIDXImages(t, dir, "t10k", 20, h, w)
+		train, test, err := DataSpec{Name: "mnist", Dir: dir, Classes: []int{1, 3}}.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return train, test
+	}
+	square, wide := [2]*Dataset{}, [2]*Dataset{}
+	square[0], square[1] = load(28, 28)
+	wide[0], wide[1] = load(14, 56)
+	spec := DataSpec{Name: "mnist", Classes: []int{1, 3}}
+	arch, err := ModelSpec{Kind: "mlp", Widths: []int{4}}.Arch(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewModel(arch, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "mnist/train inputs are 1x14x56, the model takes 784 inputs of 1x28x28 images: give the data set's own files"
+	refused := func(what string, m *Model) {
+		t.Helper()
+		if err := CheckData(m, square[0], square[1]); err != nil {
+			t.Errorf("%s: 28x28 data: %v", what, err)
+		}
+		if err := CheckData(m, wide[0], wide[1]); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: 14x56 data: %v, want %q", what, err, want)
+		}
+	}
+	refused("built", m)
+
+	path := filepath.Join(t.TempDir(), "c.npz")
+	if err := SaveCheckpoint(path, m, CheckpointMeta{Epoch: 1, Data: &spec}); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := os.ReadFile(MetaPath(path))
+	if !strings.Contains(string(js), `"image": [`) {
+		t.Fatalf("the checkpoint's JSON records no image shape:\n%s", js)
+	}
+	lm, _, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused("loaded", lm)
+
+	rewrite := func(image any) {
+		var meta map[string]any
+		json.Unmarshal(js, &meta)
+		delete(meta, "image")
+		if image != nil {
+			meta["image"] = image
+		}
+		b, _ := json.Marshal(meta)
+		os.WriteFile(MetaPath(path), b, 0o644)
+	}
+	rewrite(nil) // as written before the shape was recorded
+	old, _, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatalf("a checkpoint without the image shape: %v", err)
+	}
+	if err := CheckData(old, wide[0], wide[1]); err != nil {
+		t.Errorf("a checkpoint without the image shape, 14x56 data (784 inputs): %v", err)
+	}
+	if err := CheckData(old, &Dataset{Name: "d", N: 1, C: 1, H: 32, W: 32, X: make([]float32, 1024), Y: []int{0}}, nil); err == nil || !strings.Contains(err.Error(), "the model takes 784 inputs: give") {
+		t.Errorf("a checkpoint without the image shape, 32x32 data: %v, want the size refused", err)
+	}
+	rewrite([]int{1, 28, 29})
+	if _, _, err := LoadCheckpoint(path); err == nil || !strings.Contains(err.Error(), "image shape [1 28 29]") {
+		t.Errorf("an image shape of 812 values for 784 inputs: %v", err)
+	}
+}

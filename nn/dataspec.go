@@ -262,7 +262,8 @@ type ModelSpec struct {
 }
 
 // Arch returns the architecture of the model for the data of d, applying
-// the default widths, and checks it.
+// the default widths, and checks it. An MLP's records the shape of d's
+// images (Arch.Image).
 func (ms ModelSpec) Arch(d DataSpec) (Arch, error) {
 	a := Arch{Model: strings.ToLower(ms.Kind), In: d.Input(), Outputs: d.Outputs(), Widths: slices.Clone(ms.Widths)}
 	switch a.Model {
@@ -273,6 +274,7 @@ func (ms ModelSpec) Arch(d DataSpec) (Arch, error) {
 				a.Widths = []int{1000, 50, 50}
 			}
 		}
+		a.Image = a.In
 		a.In = [3]int{1, 1, a.In[0] * a.In[1] * a.In[2]}
 	case "cnn":
 		if len(a.Widths) != 0 {

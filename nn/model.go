@@ -14,9 +14,31 @@ import (
 // Arch describes a model; it is what a checkpoint's JSON records.
 type Arch struct {
 	Model   string `json:"model"`            // "mlp" or "cnn"
-	In      [3]int `json:"input"`            // C, H, W of one input
+	In      [3]int `json:"input"`            // C, H, W of one input (an MLP's: 1, 1, its size)
 	Widths  []int  `json:"widths,omitempty"` // MLP hidden widths
 	Outputs int    `json:"outputs"`          // L, the number of logits
+	// Image is, for an MLP, the C, H, W of the images its flat input was
+	// built for (ModelSpec.Arch sets it from the data set), so that images
+	// of another shape with as many pixels (14x56 for 28x28) are refused
+	// (ImageShape). It is zero when not known: an MLP built from its size
+	// alone (NewMLP, InferArch) or read from a checkpoint written before
+	// it was recorded; then only the size is checked. A checkpoint's JSON
+	// records it beside the arch (CheckpointMeta.Image), not in it, so
+	// that the architecture reports compare (awd.Origin) stays the
+	// network's alone, as in the reports written before.
+	Image [3]int `json:"-"`
+}
+
+// ImageShape returns the C, H, W of the images the model was built for
+// and whether they are known: a CNN's In, an MLP's Image when set.
+func (a Arch) ImageShape() ([3]int, bool) {
+	switch {
+	case a.Model == "cnn":
+		return a.In, true
+	case a.Image != [3]int{}:
+		return a.Image, true
+	}
+	return [3]int{}, false
 }
 
 // CNNFeatures is the `features` configuration of docs/math.md section 2: 3x3 convs
@@ -101,6 +123,9 @@ func checkArch(a Arch) (int, error) {
 		a.In[0]*a.In[1]*a.In[2] > maxArray {
 		return 0, fmt.Errorf("model: input shape %v", a.In)
 	}
+	if im := a.Image; im != [3]int{} && (a.Model != "mlp" || !sizeIs(im, a.In[0]*a.In[1]*a.In[2])) {
+		return 0, fmt.Errorf("model: image shape %v for a %s with input %v (an MLP's images have as many values as its input)", im, a.Model, a.In)
+	}
 	total := 0
 	add := func(what string, n int) error {
 		if n > maxArray {
@@ -145,6 +170,22 @@ func checkArch(a Arch) (int, error) {
 		return total, add("the classifier", c*CNNHidden+CNNHidden*a.Outputs+a.Outputs)
 	}
 	return 0, fmt.Errorf("model: unknown kind %q (want mlp or cnn)", a.Model)
+}
+
+// sizeIs reports whether the C, H, W of shape are positive with product
+// n, without overflow.
+func sizeIs(shape [3]int, n int) bool {
+	p := 1
+	for _, v := range shape {
+		if v < 1 || v > n {
+			return false
+		}
+		p *= v
+		if p > n {
+			return false
+		}
+	}
+	return p == n
 }
 
 func buildModel(a Arch) (*Model, error) {

@@ -250,7 +250,9 @@ func meanLast(x []float64, n int) float64 {
 
 // CheckData checks what Train checks of its data before it starts: that
 // train, and test when not nil, hold finite inputs of the size the model
-// takes (a CNN's in its shape) and labels within its outputs. A caller that
+// takes, in the shape of its images where it knows it (Arch.ImageShape: a
+// CNN's, and an MLP's built by ModelSpec.Arch or read from a checkpoint
+// that records it), and labels within its outputs. A caller that
 // prepares a training (an output folder) checks them first, so that data
 // the model cannot take leave nothing behind.
 func CheckData(m *Model, train, test *Dataset) error {
@@ -272,11 +274,17 @@ func checkData(m *Model, ds *Dataset) error {
 	if err := ds.Check(); err != nil {
 		return err
 	}
-	if ds.C*ds.H*ds.W != m.Arch.In[0]*m.Arch.In[1]*m.Arch.In[2] ||
-		(m.Arch.Model == "cnn" && [3]int{ds.C, ds.H, ds.W} != m.Arch.In) {
-		takes := fmt.Sprintf("%dx%dx%d images", m.Arch.In[0], m.Arch.In[1], m.Arch.In[2])
-		if m.Arch.Model != "cnn" {
-			takes = fmt.Sprintf("%d inputs", m.Arch.In[0]*m.Arch.In[1]*m.Arch.In[2])
+	// Where the model knows the shape of its images, the same number of
+	// pixels in another shape (14x56 for 28x28) is other data too.
+	size := m.Arch.In[0] * m.Arch.In[1] * m.Arch.In[2]
+	shape, known := m.Arch.ImageShape()
+	if ds.Dim() != size || known && [3]int{ds.C, ds.H, ds.W} != shape {
+		takes := fmt.Sprintf("%d inputs", size)
+		switch {
+		case m.Arch.Model == "cnn":
+			takes = fmt.Sprintf("%dx%dx%d images", shape[0], shape[1], shape[2])
+		case known:
+			takes = fmt.Sprintf("%d inputs of %dx%dx%d images", size, shape[0], shape[1], shape[2])
 		}
 		return fmt.Errorf("%s inputs are %dx%dx%d, the model takes %s: give the data set's own files (or a model built for these)", ds.Name, ds.C, ds.H, ds.W, takes)
 	}

@@ -256,10 +256,16 @@ func TestCLITableDataSourceAcrossDraws(t *testing.T) {
 // pixels) and prefix-labels-idx1-ubyte into dir with the labels given.
 func writeIDX(t *testing.T, dir, prefix string, side int, labels []byte) {
 	t.Helper()
-	n, px := len(labels), side*side
+	writeIDXImages(t, dir, prefix, side, side, labels)
+}
+
+// writeIDXImages is writeIDX of images of h x w pixels.
+func writeIDXImages(t *testing.T, dir, prefix string, h, w int, labels []byte) {
+	t.Helper()
+	n, px := len(labels), h*w
 	img := binary.BigEndian.AppendUint32([]byte{0, 0, 8, 3}, uint32(n))
-	img = binary.BigEndian.AppendUint32(img, uint32(side))
-	img = binary.BigEndian.AppendUint32(img, uint32(side))
+	img = binary.BigEndian.AppendUint32(img, uint32(h))
+	img = binary.BigEndian.AppendUint32(img, uint32(w))
 	for i := 0; i < n*px; i++ {
 		img = append(img, byte(i*7+i/px))
 	}
@@ -352,5 +358,49 @@ func TestAnalyzeDataDirHint(t *testing.T) {
 				t.Errorf("exit %d, %q; want %q, with the hint %q: %v", code, se, tc.want, hint, tc.hint)
 			}
 		})
+	}
+}
+
+// TestMLPRefusesOtherImageShape: an MLP trained on MNIST's 28x28 images
+// is not trained further on, nor analysed on, 14x56 images, which have as
+// many pixels: awd train and awd analyze of its checkpoint (another
+// subset, which the training data's hash does not cover) refuse them with
+// both shapes and the remedy, before writing anything. They used to be
+// taken as the model's 784 inputs.
+func TestMLPRefusesOtherImageShape(t *testing.T) {
+	labels := make([]byte, 60)
+	for i := range labels {
+		labels[i] = byte(i % 10)
+	}
+	square, wide := filepath.Join(t.TempDir(), "square"), filepath.Join(t.TempDir(), "wide")
+	for _, d := range []struct {
+		dir  string
+		h, w int
+	}{{square, 28, 28}, {wide, 14, 56}} {
+		os.Mkdir(d.dir, 0o755)
+		writeIDXImages(t, d.dir, "train", d.h, d.w, labels)
+		writeIDXImages(t, d.dir, "t10k", d.h, d.w, labels[:20])
+	}
+	common := []string{"--classes", "2", "--per-class", "6", "--widths", "8,8", "--batch", "4", "--epochs", "1", "--quiet"}
+	ckpt := t.TempDir()
+	if _, se, code := awdCmd(t, append([]string{"train", "--data-dir", square, "--out", ckpt}, common...)...); code != 0 {
+		t.Fatalf("train on 28x28 images: exit %d: %s", code, se)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append([]string{"train", "--data-dir", wide}, common...), "mnist/train inputs are 1x14x56, the model takes 784 inputs of 1x28x28 images: give the data set's own files"},
+		{[]string{"analyze", filepath.Join(ckpt, "final.npz"), "--data-dir", wide, "--per-class", "5", "--k", "5", "--quiet"}, "inputs are 1x14x56 images, the model takes 1x28x28: give the data set's own files"},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		tc.args = append(tc.args, "--out", out)
+		_, se, code := awdCmd(t, tc.args...)
+		if code != 1 || !strings.Contains(se, tc.want) {
+			t.Errorf("awd %s on 14x56 images: exit %d, %q; want %q", tc.args[0], code, se, tc.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("awd %s refused but wrote %s", tc.args[0], out)
+		}
 	}
 }

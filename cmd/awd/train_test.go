@@ -236,9 +236,9 @@ func TestCLITrainRefusesBeforeClaiming(t *testing.T) {
 		cmd  []string
 		want string
 	}{
-		{train, "mnist/train inputs are 1x32x32, the model takes 784 inputs: give the data set's own files"},
+		{train, "mnist/train inputs are 1x32x32, the model takes 784 inputs of 1x28x28 images: give the data set's own files"},
 		{append([]string{"train", "--model", "cnn"}, common...), "mnist/train inputs are 1x32x32, the model takes 1x28x28 images: give the data set's own files"},
-		{append([]string{"run", "--widths", "8,8", "--k", "10", "--analyze-at", "1"}, common...), "mnist/train inputs are 1x32x32, the model takes 784 inputs: give the data set's own files"},
+		{append([]string{"run", "--widths", "8,8", "--k", "10", "--analyze-at", "1"}, common...), "mnist/train inputs are 1x32x32, the model takes 784 inputs of 1x28x28 images: give the data set's own files"},
 	} {
 		_, se, code := awdCmd(t, tc.cmd...)
 		if code != 1 || !strings.Contains(se, tc.want) {
