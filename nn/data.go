@@ -588,6 +588,10 @@ func loadCIFAR10(dir string, mean, std [3]float32, withTest bool, trained func(*
 			if errors.Is(err, os.ErrNotExist) {
 				return nil, fmt.Errorf("cifar10: no %s in %s (%s)", f, dir, cifarLayout)
 			}
+			if st, serr := os.Stat(p); err == nil && serr == nil && st.IsDir() {
+				fh.Close()
+				return nil, fmt.Errorf("cifar10: %s is a directory, not a batch file (%s)", p, cifarLayout)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("cifar10: %w", err)
 			}
@@ -678,8 +682,11 @@ func (s DataSpec) CheckFiles() error {
 			return err
 		}
 		for _, f := range append(cifarTrainFiles(), cifarTestFiles...) {
-			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			p := filepath.Join(dir, f)
+			if st, err := os.Stat(p); err != nil {
 				return fmt.Errorf("cifar10: no %s in %s (%s)", f, dir, cifarLayout)
+			} else if st.IsDir() {
+				return fmt.Errorf("cifar10: %s is a directory, not a batch file (%s)", p, cifarLayout)
 			}
 		}
 		return nil

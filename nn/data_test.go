@@ -518,6 +518,9 @@ func TestCIFARFolder(t *testing.T) {
 	}
 	noTest := filepath.Join(t.TempDir(), "b")
 	writeBatches(noTest, "test_batch.bin")
+	nested := filepath.Join(t.TempDir(), "n")
+	writeBatches(nested, "data_batch_3.bin")
+	os.MkdirAll(filepath.Join(nested, "data_batch_3.bin"), 0o755)
 	file := filepath.Join(t.TempDir(), "data_batch_1.bin")
 	os.WriteFile(file, cifarBytes(1), 0o644)
 	for _, tc := range []struct{ name, dir, want string }{
@@ -526,6 +529,7 @@ func TestCIFARFolder(t *testing.T) {
 		{"empty folder", t.TempDir(), "no data_batch_1.bin in"},
 		{"no test split", noTest, "no test_batch.bin in " + noTest},
 		{"a file", file, "is a file, not a folder"},
+		{"a batch's name on a directory", nested, "data_batch_3.bin is a directory, not a batch file"},
 		{"missing", filepath.Join(top, "nothing"), "no such file"},
 	} {
 		_, _, err := LoadCIFAR10(tc.dir)
