@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/awd-toolkit/awd/kernels"
 	"github.com/awd-toolkit/awd/linalg"
@@ -368,5 +369,65 @@ func symmetrize(a linalg.Dense) {
 			v := 0.5 * (a.Data[i*a.Stride+j] + a.Data[j*a.Stride+i])
 			a.Data[i*a.Stride+j], a.Data[j*a.Stride+i] = v, v
 		}
+	}
+}
+
+// alignmentLabel is the name the alignment of the covariance name is
+// recorded under in r (Alignment.Of, AlignErrors, rho_<X>): M2 for C_awd
+// where r measured no C_awd (a convolution layer, whose matched pairs have
+// no minimal-norm dW), for what is aligned there is M2 (rbar is invariant
+// to the scale sigma^2/B of C_awd = (sigma^2/B) M2).
+func alignmentLabel(r *Result, name string) string {
+	if name == NameCAWD && !r.measuresCAWD() {
+		return NameM2
+	}
+	return name
+}
+
+// measuresCAWD reports whether r measured C_awd: it has C_awd's fit or
+// the reason the fit failed.
+func (r *Result) measuresCAWD() bool {
+	_, fit := r.Fits[NameCAWD]
+	_, failed := r.FitErrors[NameCAWD]
+	return fit || failed
+}
+
+// relabelAlignments renames to M2 the alignment of a results file written
+// before awd named it so, which recorded M2's alignment as C_awd's where
+// there is no C_awd (alignmentLabel); an entry of M2 itself is kept and
+// the old one dropped (they are the same measurement).
+func (r *Result) relabelAlignments() {
+	if r.measuresCAWD() {
+		return
+	}
+	hasM2 := slices.ContainsFunc(r.Alignment, func(a Alignment) bool { return a.Of == NameM2 })
+	kept := r.Alignment[:0]
+	for _, a := range r.Alignment {
+		if a.Of == NameCAWD {
+			if hasM2 {
+				continue
+			}
+			a.Of = NameM2
+		}
+		kept = append(kept, a)
+	}
+	r.Alignment = kept
+	if e, ok := r.AlignErrors[NameCAWD]; ok {
+		delete(r.AlignErrors, NameCAWD)
+		if _, ok := r.AlignErrors[NameM2]; !ok && !hasM2 {
+			r.AlignErrors[NameM2] = e
+		}
+	}
+	if mf := r.MatrixFree; mf != nil && slices.Contains(mf.KEffEstimated, NameCAWD) {
+		names := []string{}
+		for _, n := range mf.KEffEstimated {
+			if n == NameCAWD {
+				n = NameM2
+			}
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		mf.KEffEstimated = names
 	}
 }

@@ -1,9 +1,13 @@
 package awd
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -433,4 +437,97 @@ func TestKEff(t *testing.T) {
 		}
 	}()
 	KEff(linalg.NewDense(3, 4))
+}
+
+// TestAlignmentLabelConv: the matrix-free path records the alignment it
+// measures on M2 as M2's where the layer has no C_awd (a convolution),
+// once when both C_awd and M2 are asked, and as C_awd's on a fully
+// connected layer, which has C_awd; a results file written before, which
+// labelled the convolution's C_awd, reads back as M2's.
+func TestAlignmentLabelConv(t *testing.T) {
+	model := tinyCNN(t, 61)
+	data := tinyImages(rand.New(rand.NewPCG(61, 62)), 40, 2)
+	cfg := smallConfig("ce", 6, 5)
+	cfg.MatFree = MatFreeConfig{Tol: 1e-9, Block: 2}
+	labels := func(r *Result) []string {
+		var of []string
+		for _, a := range r.Alignment {
+			of = append(of, a.Of)
+		}
+		for name := range r.AlignErrors {
+			of = append(of, "error "+name)
+		}
+		slices.Sort(of)
+		return of
+	}
+	layers := model.WeightLayers()
+	conv, fc := layers[0], layers[len(layers)-1]
+	for _, with := range [][]string{{NameC, NameCAWD}, {NameC, NameCAWD, NameM2}} {
+		cfg.AlignWith = with
+		rs, err := AnalyzeLayers(context.Background(), model, data, cfg, []string{conv, fc}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFC := []string{NameC, NameCAWD}
+		if slices.Contains(with, NameM2) {
+			wantFC = []string{NameC, NameCAWD, NameM2}
+		}
+		if got := labels(rs[0]); !slices.Equal(got, []string{NameC, NameM2}) {
+			t.Errorf("align %v: convolution %s: alignments of %q, want [C M2]", with, conv, got)
+		}
+		if _, ok := rs[0].Arrays.Rho[NameCAWD]; ok {
+			t.Errorf("align %v: convolution %s: an array rho_Cawd", with, conv)
+		}
+		if got := labels(rs[1]); !slices.Equal(got, wantFC) {
+			t.Errorf("align %v: fully connected %s: alignments of %q, want %q", with, fc, got, wantFC)
+		}
+	}
+
+	// A file of the old label: the convolution's M2 recorded as C_awd,
+	// alone or beside M2's own, and an alignment error so recorded.
+	cfg.AlignWith = []string{NameC, NameCAWD}
+	rs, err := AnalyzeLayers(context.Background(), model, data, cfg, []string{conv, fc}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := func(r *Result, both bool) *Result {
+		c := *r
+		c.Alignment = nil
+		for _, a := range r.Alignment {
+			if a.Of == NameM2 {
+				if both {
+					c.Alignment = append(c.Alignment, a)
+				}
+				a.Of = NameCAWD
+			}
+			c.Alignment = append(c.Alignment, a)
+		}
+		c.AlignErrors = map[string]string{NameCAWD: "an old error"}
+		return &c
+	}
+	path := filepath.Join(t.TempDir(), "results.json")
+	for _, both := range []bool{false, true} {
+		rep := &Report{Tool: Tool, Checkpoints: []Checkpoint{{Analysis: old(rs[0], both)}, {Analysis: rs[1]}}}
+		if err := WriteReport(path, rep); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		if !strings.Contains(string(b), `"of": "C_awd"`) {
+			t.Fatalf("the old file has no alignment of C_awd:\n%s", b)
+		}
+		back, err := ReadReport(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{NameC, NameM2}
+		if !both {
+			want = append(want, "error "+NameM2)
+		}
+		if got := labels(back.Checkpoints[0].Analysis); !slices.Equal(got, want) {
+			t.Errorf("old file (M2 recorded too: %v): convolution read with alignments of %q, want %q", both, got, want)
+		}
+		if got := labels(back.Checkpoints[1].Analysis); !slices.Equal(got, []string{NameC, NameCAWD}) {
+			t.Errorf("old file: fully connected read with alignments of %q, want [C C_awd]", got)
+		}
+	}
 }

@@ -437,7 +437,10 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 		case NameC:
 			targets = append(targets, target{name, QuantityC})
 		case NameCAWD, NameM2:
-			targets = append(targets, target{name, QuantityM2})
+			label := alignmentLabel(r, name)
+			if !slices.ContainsFunc(targets, func(t target) bool { return t.label == label }) {
+				targets = append(targets, target{label, QuantityM2})
+			}
 		case NameCPair:
 			if mf.NPairs > 0 {
 				targets = append(targets, target{name, QuantityCPair})

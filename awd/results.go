@@ -97,7 +97,9 @@ func WriteReport(path string, rep *Report) error {
 	})
 }
 
-// ReadReport reads a results JSON and checks its schema version.
+// ReadReport reads a results JSON and checks its schema version. The
+// alignment of M2 that older files recorded as C_awd's where there is no
+// C_awd (a convolution layer) is read as M2's, as awd now writes it.
 func ReadReport(path string) (*Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -127,6 +129,7 @@ func ReadReport(path string) (*Report, error) {
 		if c.Analysis == nil {
 			return nil, fmt.Errorf("%s: checkpoints[%d].analysis is missing", path, i)
 		}
+		c.Analysis.relabelAlignments()
 	}
 	rep.Owner = ownerOf(filepath.Dir(path), rep.RunID)
 	return &rep, nil

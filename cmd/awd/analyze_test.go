@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/awd-toolkit/awd/awd"
 )
 
 // TestCLIAnalyzeRefusesBeforeClaiming checks that analyze refuses bad
@@ -227,5 +230,61 @@ func TestCLIConvSummaryNamesM2(t *testing.T) {
 	help, _, _ := awdCmd(t, "analyze", "--help")
 	if strings.Contains(help, "for one fully connected layer,") || !strings.Contains(help, "A convolution layer has no C_awd") {
 		t.Errorf("analyze --help:\n%s", help)
+	}
+}
+
+// TestCLIConvAlignmentLabel: results.json records a convolution layer's
+// alignment of M2 as M2's, never as C_awd's, and a results file of the
+// older label (C_awd) is read by awd table and awd plot as the new one:
+// the same table, the same figures.
+func TestCLIConvAlignmentLabel(t *testing.T) {
+	dir := t.TempDir()
+	data := []string{"--classes", "2", "--per-class", "20", "--batch", "10"}
+	train := filepath.Join(dir, "t")
+	if _, se, code := awdCmd(t, append([]string{"train", "--model", "cnn", "--epochs", "1", "--out", train, "--quiet"}, data...)...); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, se)
+	}
+	out := filepath.Join(dir, "a")
+	if _, se, code := awdCmd(t, append([]string{"analyze", filepath.Join(train, "final.npz"), "--layer", "features.0", "--matrix-free", "--k", "10", "--no-ml-fit", "--quiet", "--out", out}, data...)...); code != 0 {
+		t.Fatalf("analyze: exit %d\n%s", code, se)
+	}
+	results := filepath.Join(out, "results.json")
+	b, err := os.ReadFile(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"of": "M2"`) || strings.Contains(string(b), `"of": "C_awd"`) {
+		t.Fatalf("results.json of a convolution layer: alignment not labelled M2:\n%s", b)
+	}
+	read := func() (table, figs string) {
+		t.Helper()
+		table, se, code := awdCmd(t, "table", results)
+		if code != 0 {
+			t.Fatalf("table: exit %d\n%s", code, se)
+		}
+		figs, se, code = awdCmd(t, "plot", results, "--out", filepath.Join(dir, "figures"), "--fresh")
+		if code != 0 {
+			t.Fatalf("plot: exit %d\n%s", code, se)
+		}
+		return table, figs
+	}
+	table, figs := read()
+	oldFile := strings.Replace(string(b), `"of": "M2"`, `"of": "C_awd"`, 1)
+	if err := os.WriteFile(results, []byte(oldFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := awd.ReadReport(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var of []string
+	for _, a := range rep.Checkpoints[0].Analysis.Alignment {
+		of = append(of, a.Of)
+	}
+	if !slices.Contains(of, awd.NameM2) || slices.Contains(of, awd.NameCAWD) {
+		t.Errorf("the file of the old label reads with alignments of %q, want M2's and no C_awd's", of)
+	}
+	if oldTable, oldFigs := read(); oldTable != table || oldFigs != figs {
+		t.Errorf("the file of the old label: table\n%s\nfigures\n%s\nthe new label's: table\n%s\nfigures\n%s", oldTable, oldFigs, table, figs)
 	}
 }

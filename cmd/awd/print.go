@@ -56,16 +56,6 @@ func withoutCAWD(r *awd.Result) bool {
 	return !cawd && m2
 }
 
-// alignmentName is the name an alignment of r is printed under: M2 for
-// the one labelled C_awd (measured on M2, rbar being invariant to the
-// scale sigma^2/B) where r has no fit of C_awd.
-func alignmentName(r *awd.Result, of string) string {
-	if of == awd.NameCAWD && withoutCAWD(r) {
-		return awd.NameM2
-	}
-	return of
-}
-
 // printFits writes every exponent, or n/a with the reason, with its
 // bootstrap interval when there is one; M2's after C_awd where C_awd has
 // no fit (a convolution layer).
@@ -114,10 +104,10 @@ func printStatistics(w io.Writer, r *awd.Result) {
 			null = fmt.Sprintf(" (%d directions of H's null space left out)", a.Null)
 		}
 		fmt.Fprintf(w, "  alignment %-6s rbar %.4f, random frame %.4f, null mu0 %.4f ± %.4f (k_eff %.1f): z = %.1f, p = %.2g%s\n",
-			alignmentName(r, a.Of), a.RBar, a.RBarRand, a.Mu0, a.SE, a.KEff, a.Z, a.P, null)
+			a.Of, a.RBar, a.RBarRand, a.Mu0, a.SE, a.KEff, a.Z, a.P, null)
 	}
 	for of, e := range r.AlignErrors {
-		fmt.Fprintf(w, "  alignment %-6s n/a: %s\n", alignmentName(r, of), e)
+		fmt.Fprintf(w, "  alignment %-6s n/a: %s\n", of, e)
 	}
 	fmt.Fprintf(w, "  commutator ||HC-CH||/(||H|| ||C||) = %s, ||HC-CH||/||CH|| = %s\n", orNA(r.Commutator), orNA(r.CommutatorCode))
 	if c := r.Correlation; c != nil {
