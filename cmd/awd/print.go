@@ -11,7 +11,9 @@ import (
 )
 
 // printSummary writes the one-screen summary of a report: gamma per
-// analysed epoch, then everything measured at the last one.
+// analysed epoch, then everything measured at the last one. Its columns
+// (and printLayers') are padded by fmt's widths, which count runes, not
+// bytes: the "±" of a gamma cell, two bytes, takes one character.
 func printSummary(w io.Writer, rep *awd.Report, path string) {
 	if len(rep.Checkpoints) == 0 {
 		fmt.Fprintf(w, "no analysed epoch; results: %s\n", path)
