@@ -371,6 +371,34 @@ func (f *Folder) Close() error {
 	return err
 }
 
+// FolderLock is the lock of a folder that a command writes into without
+// owning it as an output folder: the folder of awd plot's figures.
+type FolderLock struct{ f *os.File }
+
+// LockFolder takes the lock of dir (which must exist) that OpenFolder
+// takes, held until Unlock or the process's end, and records command as
+// its holder. Another holder, another process or another LockFolder or
+// OpenFolder of this one, is an error that wraps ErrFolderBusy and names
+// the holder; it does not wait. Where flock is not available (not unix)
+// the lock keeps nobody out.
+func LockFolder(dir, command string) (*FolderLock, error) {
+	f, err := lockFolder(dir, command)
+	if err != nil {
+		return nil, err
+	}
+	return &FolderLock{f}, nil
+}
+
+// Unlock releases the lock.
+func (l *FolderLock) Unlock() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := unlockFolder(l.f)
+	l.f = nil
+	return err
+}
+
 // Path returns the path of name inside the folder.
 func (f *Folder) Path(name ...string) string {
 	return filepath.Join(append([]string{f.Dir}, name...)...)
@@ -429,9 +457,27 @@ func removeOwned(dir string) error {
 	}
 	for _, sub := range []string{"checkpoints", "figures"} {
 		cleanTemporaries(filepath.Join(dir, sub))
+		if sub == "figures" {
+			removeIdleLock(filepath.Join(dir, sub))
+		}
 		os.Remove(filepath.Join(dir, sub)) // fails, as it should, when the user keeps files there
 	}
 	return nil
+}
+
+// removeIdleLock removes the lock file that awd plot left in dir (its
+// figures/), unless a plot holds it, so that the folder it leaves empty
+// can be removed.
+func removeIdleLock(dir string) {
+	if _, err := os.Stat(filepath.Join(dir, lockFile)); err != nil {
+		return
+	}
+	l, err := lockFolder(dir, "fresh start")
+	if err != nil {
+		return
+	}
+	os.Remove(filepath.Join(dir, lockFile))
+	unlockFolder(l)
 }
 
 // checkInputs refuses a fresh start that would remove one of the command's

@@ -351,3 +351,52 @@ func readOwner(t *testing.T, dir string) Owner {
 	}
 	return o
 }
+
+// TestFreshRemovesPlottedFigures: a fresh start removes the figures of
+// the run's folder and figures/ itself with the lock file awd plot left
+// there; a figures/ that a plot holds stays, with its lock.
+func TestFreshRemovesPlottedFigures(t *testing.T) {
+	dir := t.TempDir()
+	figs := filepath.Join(dir, "figures")
+	plotted := func() {
+		t.Helper()
+		f, err := OpenFolder(dir, "run", map[string]int{"k": 1}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		os.WriteFile(filepath.Join(dir, "results.json"), []byte("{}"), 0o644)
+		os.MkdirAll(figs, 0o755)
+		os.WriteFile(filepath.Join(figs, "powerlaw_e0001.png"), nil, 0o644)
+		lock, err := LockFolder(figs, "plot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lock.Unlock()
+	}
+	plotted()
+	f, err := OpenFolder(dir, "run", map[string]int{"k": 1}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := os.Stat(figs); !errors.Is(err, os.ErrNotExist) {
+		entries, _ := os.ReadDir(figs)
+		t.Errorf("after a fresh start figures/ is still there (%v), holding %v", err, entries)
+	}
+
+	plotted()
+	lock, err := LockFolder(figs, "plot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	f, err = OpenFolder(dir, "run", map[string]int{"k": 1}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := os.Stat(filepath.Join(figs, lockFile)); err != nil {
+		t.Errorf("a fresh start removed the lock of a plot in progress: %v", err)
+	}
+}

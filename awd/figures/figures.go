@@ -66,7 +66,10 @@ var (
 // files drawn): a dir with figures of another run, or figures without a
 // record, is refused with an awd.FolderError unless fresh, which removes
 // them first. Figures of the same run's earlier plot that this one does
-// not draw again are removed. No other file of dir is ever removed.
+// not draw again are removed. No other file of dir is ever removed. dir is
+// locked while Draw works in it (awd.LockFolder): a folder that another
+// plot (or any awd command) holds is refused with an error that wraps
+// awd.ErrFolderBusy and names the holder.
 func Draw(rep *awd.Report, reportPath, dir string, fresh bool) (files, notes []string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("figures: %w", err)
@@ -75,6 +78,13 @@ func Draw(rep *awd.Report, reportPath, dir string, fresh bool) (files, notes []s
 	if err != nil {
 		return nil, nil, fmt.Errorf("figures: %w", err)
 	}
+	// Two plots into one folder would interleave their figures and leave
+	// the record of one beside the figures of the other.
+	lock, err := awd.LockFolder(dir, "plot")
+	if err != nil {
+		return nil, nil, fmt.Errorf("figures: %w", err)
+	}
+	defer lock.Unlock()
 	earlier, err := claim(dir, rep, abs, fresh)
 	if err != nil {
 		return nil, nil, err

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -289,5 +290,49 @@ func TestDrawOneRunPerFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(own, "powerlaw_e0009.png")); err == nil {
 		t.Error("the run's earlier figure not drawn again is still there")
+	}
+}
+
+// TestDrawLockedFolder: a plot holds its folder's lock while it draws
+// (another goroutine here, taking the lock as Draw does), so a second
+// plot into the folder is refused, naming the holder, and writes nothing
+// there: no figure, no record of its run. Once the lock is released the
+// plot draws.
+func TestDrawLockedFolder(t *testing.T) {
+	dir := t.TempDir()
+	rep := report(t, dir, []float64{4, 2, 1, 0.5}, []float64{8, 3, 1, 0.2}, 3)
+	fig := filepath.Join(dir, "fig")
+	if err := os.MkdirAll(fig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	held, release, done := make(chan error), make(chan struct{}), make(chan error)
+	go func() {
+		lock, err := awd.LockFolder(fig, "plot")
+		held <- err
+		if err != nil {
+			return
+		}
+		<-release
+		done <- lock.Unlock()
+	}()
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	files, _, err := Draw(rep, filepath.Join(dir, "results.json"), fig, false)
+	if !errors.Is(err, awd.ErrFolderBusy) || !strings.Contains(err.Error(), fig) || !strings.Contains(err.Error(), "awd plot (pid") {
+		t.Errorf("plot into a folder another plot holds: err %v, want one that wraps ErrFolderBusy and names %s and its holder", err, fig)
+	}
+	if entries, _ := os.ReadDir(fig); len(files) != 0 || slices.ContainsFunc(entries, func(e os.DirEntry) bool { return awd.IsFigure(e.Name()) }) {
+		t.Errorf("the refused plot wrote %v; the folder holds %v", files, entries)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Draw(rep, filepath.Join(dir, "results.json"), fig, false); err != nil {
+		t.Errorf("plot after the other released the folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(fig, awd.FiguresFile)); err != nil {
+		t.Errorf("no record after the plot: %v", err)
 	}
 }

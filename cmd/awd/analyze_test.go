@@ -288,3 +288,40 @@ func TestCLIConvAlignmentLabel(t *testing.T) {
 		t.Errorf("the file of the old label: table\n%s\nfigures\n%s\nthe new label's: table\n%s\nfigures\n%s", oldTable, oldFigs, table, figs)
 	}
 }
+
+// TestCLIPlotFolderInUse: while one process plots into a folder (here
+// this test, holding the folder's lock as awd plot does), a second awd plot
+// into it is refused in one line that names the holder and says what to
+// do, and draws nothing there; once the first is done the plot draws.
+func TestCLIPlotFolderInUse(t *testing.T) {
+	out := t.TempDir()
+	if _, se, code := awdCmd(t, append(small, "--out", out)...); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, se)
+	}
+	figs := filepath.Join(out, "figures")
+	if err := os.MkdirAll(figs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := awd.LockFolder(figs, "plot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	_, se, code := awdCmd(t, "plot", filepath.Join(out, "results.json"))
+	holder := fmt.Sprintf("awd plot (pid %d", os.Getpid())
+	if code != 1 || !strings.Contains(se, "in use") || !strings.Contains(se, holder) || !strings.Contains(se, "another --out") || strings.Count(se, "\n") != 1 {
+		t.Errorf("plot into a folder another plot holds: exit %d, stderr %q; want one line naming %q and the remedy", code, se, holder)
+	}
+	if entries, _ := os.ReadDir(figs); slices.ContainsFunc(entries, func(e os.DirEntry) bool { return awd.IsFigure(e.Name()) }) {
+		t.Errorf("the refused plot wrote into %s: %v", figs, entries)
+	}
+	if err := lock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, se, code := awdCmd(t, "plot", filepath.Join(out, "results.json")); code != 0 {
+		t.Errorf("plot after the other is done: exit %d\n%s", code, se)
+	}
+	if _, err := os.Stat(filepath.Join(figs, awd.FiguresFile)); err != nil {
+		t.Errorf("no record after the plot: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -40,7 +41,9 @@ refused: use another --out, or --fresh to remove those figures first. (The
 default folder, figures/ beside the results file, is the run's own: its
 figures without a record are taken as this run's.)
 Drawing the same run again removes its earlier figures that it does not
-draw again. Files that plot did not write are never removed.`
+draw again. Files that plot did not write are never removed. A plot locks
+its folder while it draws: a second plot into the same folder at the same
+time is refused, naming the one that holds it.`
 
 func init() {
 	var out string
@@ -62,6 +65,9 @@ func init() {
 				out = filepath.Join(filepath.Dir(args[0]), "figures")
 			}
 			files, notes, err := figures.Draw(rep, args[0], out, o.fresh)
+			if errors.Is(err, awd.ErrFolderBusy) {
+				return fmt.Errorf("%w; wait for it to end, or give another --out", err)
+			}
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
 			}
