@@ -593,3 +593,75 @@ func TestTableRunAndAnalyze(t *testing.T) {
 		t.Errorf("the run's checkpoint analysed from a moved folder: %d rows, want one of one run, an1 the same run as run1:\n%s\n%s", len(tb.Rows), tb.Markdown(), notes)
 	}
 }
+
+// TestTableSuppressionSplitsNoRow: the suppression experiments run after
+// the fits and change none of the table's numbers (gamma, and with error
+// bars the bootstrap SE and gamma(k)), so runs that differ only in them,
+// on or off, their interventions, parameters, protocol or seed, share a
+// row, with error bars too; and an awd run of a checkpoint (suppression on
+// by default) and an awd analyze of it (off) are the same run.
+func TestTableSuppressionSplitsNoRow(t *testing.T) {
+	mk := func(g float64, ivs []string, sp SuppressionConfig) *Report {
+		r := fakeReport("mnist", "mlp", "ce", 3, map[string]float64{NameC: g})
+		an := *r.Checkpoints[1].Analysis
+		an.Config.Interventions, an.Config.Suppression = ivs, sp
+		fakeSeed++
+		cfg, _ := json.Marshal(map[string]any{"seed": fakeSeed, "analysis": an.Config})
+		r.Config, r.Checkpoints[1].Analysis = cfg, &an
+		return r
+	}
+	other := SuppressionConfig{Tau: 0.1, TailEps: 1e-3, NonStiffEps: 1e-2, Seed: 9, CorrK: 7, Protocol: ProtocolRebuild, PerClass: 0}
+	for _, c := range []struct {
+		name string
+		a, b *Report
+	}{
+		{"on/off", mk(1.2, Interventions, DefaultSuppression), mk(1.4, nil, DefaultSuppression)},
+		{"interventions", mk(1.2, Interventions, DefaultSuppression), mk(1.4, []string{InterventionRank1}, DefaultSuppression)},
+		{"parameters", mk(1.2, Interventions, DefaultSuppression), mk(1.4, Interventions, other)},
+	} {
+		for _, tabulate := range []func([]*Report, []string, []string) *Table{MakeTable, MakeTableCI} {
+			tb := tabulate([]*Report{c.a, c.b}, []string{"a", "b"}, []string{NameC})
+			if len(tb.Rows) != 1 || tb.Rows[0].Cells["ce/C"].N != 2 {
+				t.Errorf("%s (ci %v): %d rows, want one of 2 runs:\n%s", c.name, tb.CI, len(tb.Rows), tb.Markdown())
+			}
+		}
+	}
+
+	// One run whose suppression drew other samples (its seed) is the same
+	// run: it is counted once.
+	a := mk(1.2, Interventions, DefaultSuppression)
+	b := *a
+	an := *a.Checkpoints[1].Analysis
+	an.Config.Suppression.Seed++
+	b.Checkpoints = []Checkpoint{a.Checkpoints[0], {Epoch: 2, Analysis: &an}}
+	var cfg map[string]any
+	json.Unmarshal(a.Config, &cfg)
+	cfg["analysis"] = an.Config
+	b.Config, _ = json.Marshal(cfg)
+	tb := MakeTable([]*Report{a, &b}, []string{"a", "b"}, []string{NameC})
+	if notes := strings.Join(tb.Notes, "\n"); len(tb.Rows) != 1 || tb.Rows[0].Cells["ce/C"].N != 1 || !strings.Contains(notes, "b: the same run as a") {
+		t.Errorf("one run with another suppression seed: %d rows, want one of one run, b the same run as a:\n%s\n%s", len(tb.Rows), tb.Markdown(), notes)
+	}
+
+	// awd run's own analysis of its checkpoint, with the suppression, and
+	// awd analyze of that checkpoint without it: one run.
+	data := nn.DataSpec{Name: "mnist", Dir: "/data", Classes: []int{0, 1, 2}, PerClass: 500, Head: 3, Seed: 1}
+	tc := nn.TrainConfig{Loss: nn.CE, Epochs: 4, Batch: 50, LR: 0.1, Seed: 1}
+	withSupp, without := DefaultConfig("ce"), DefaultConfig("ce")
+	withSupp.Interventions = Interventions
+	rb, _ := json.Marshal(RunConfig{Data: data, Model: nn.ModelSpec{Kind: "mlp", Widths: []int{8, 8}}, Seed: 1, Train: tc, AnalyzeAt: []int{2, 4}, Analysis: &withSupp})
+	arch, err := nn.ModelSpec{Kind: "mlp", Widths: []int{8, 8}}.Arch(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, _ := json.Marshal(map[string]any{"checkpoint_sha256": "file-w1", "weights_sha256": "w1", "data_sha256": "samples",
+		"data": data, "analysis": without, "origin": Origin{Arch: &arch, Train: &tc, InitSeed: 1}})
+	run, analyze := withConfig(1.0, rb), withConfig(1.0, ab)
+	runResult := *run.Checkpoints[1].Analysis
+	runResult.Config = withSupp
+	run.Checkpoints[1].Analysis = &runResult
+	tb = MakeTable([]*Report{run, analyze}, []string{"run", "analyze"}, []string{NameC})
+	if notes := strings.Join(tb.Notes, "\n"); len(tb.Rows) != 1 || !strings.Contains(notes, "analyze: the same run as run") {
+		t.Errorf("a run with the suppression and an analyze of its checkpoint without: %d rows, want one, the analyze the same run:\n%s\n%s", len(tb.Rows), tb.Markdown(), notes)
+	}
+}

@@ -115,6 +115,11 @@ func protocol(rep *Report, ck Checkpoint, ci bool) (key string, fields map[strin
 	ids := map[string]string{}
 	seeds("config", cfg, ids)
 	seeds("analysis", an, ids)
+	for _, p := range []string{"analysis.", "config.analysis."} {
+		// The suppression's seed draws only its own samples: it tells
+		// apart no two runs of the table's numbers (unusedSettings).
+		delete(ids, p+"suppression.seed")
+	}
 	if _, ok := ids["config.weights_sha256"]; ok {
 		// The weights identify the checkpoint, whatever its file's bytes:
 		// a reduce knows only them.
@@ -312,7 +317,11 @@ func seeds(path string, v any, out map[string]string) {
 // settings, which change no gamma (the fits are the full sample's): its
 // level always (it sets the percentile interval, which no column shows),
 // and its replicates and groups, which change the bootstrap SE, unless the
-// table shows it (ci), and then its groups without a bootstrap. The correlations' and the heat map's number of directions
+// table shows it (ci), and then its groups without a bootstrap. So are
+// the suppression experiments' settings (interventions, suppression.*;
+// awd run runs them by default, awd analyze does not): they run after the
+// fits, on spectra of their own, and change no gamma, bootstrap SE or
+// gamma(k). The correlations' and the heat map's number of directions
 // count up to k (the result's): corr_k and rho_block are taken as their
 // minimum with k, and corr_k is dropped without correlations. The epochs a
 // run analysed (config.analyze_at) are dropped: the table reads the last,
@@ -356,6 +365,12 @@ func unusedSettings(fields map[string]string, layer string, k int, ci bool) {
 		}
 		if v, ok := fields[p+"extras.powerlaw_ml"]; ok && v == "false" {
 			delete(fields, p+"extras.ml_reps")
+		}
+		delete(fields, p+"interventions")
+		for key := range fields {
+			if strings.HasPrefix(key, p+"suppression.") {
+				delete(fields, key)
+			}
 		}
 	}
 }

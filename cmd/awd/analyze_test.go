@@ -325,3 +325,24 @@ func TestCLIPlotFolderInUse(t *testing.T) {
 		t.Errorf("no record after the plot: %v", err)
 	}
 }
+
+// TestCLITableRunAndAnalyzeOneRow: awd run analyses its last epoch with
+// the suppression experiments (its default) and awd analyze of the same
+// checkpoint without them (its default); the gammas are the same, and awd
+// table, with or without --ci, lists them as one row of one run.
+func TestCLITableRunAndAnalyzeOneRow(t *testing.T) {
+	dir := t.TempDir()
+	run, an := filepath.Join(dir, "run"), filepath.Join(dir, "analyze")
+	if _, se, code := awdCmd(t, append(small, "--out", run)...); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, se)
+	}
+	if _, se, code := awdCmd(t, "analyze", filepath.Join(run, "checkpoints", "epoch_0002.npz"), "--classes", "3", "--per-class", "60", "--batch", "10", "--k", "20", "--quiet", "--out", an); code != 0 {
+		t.Fatalf("analyze: exit %d\n%s", code, se)
+	}
+	for _, ci := range [][]string{nil, {"--ci"}} {
+		so, se, code := awdCmd(t, append([]string{"table", filepath.Join(run, "results.json"), filepath.Join(an, "results.json")}, ci...)...)
+		if code != 0 || strings.Count(so, "| mnist |") != 1 || strings.Contains(so, "interventions") || !strings.Contains(se, "the same run as") {
+			t.Errorf("table %v: exit %d, want one row, the analyze the same run as the run:\n%s\n%s", ci, code, so, se)
+		}
+	}
+}

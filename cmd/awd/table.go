@@ -39,7 +39,9 @@ the model's default and the same layer named, the other layers of
 'analyze --layers' (a layer of it is that layer analysed alone with
 --matrix-free), or a bootstrap's settings (a bootstrap changes no gamma),
 except with --ci its replicates and groups, which change the bootstrap SE
-that --ci shows. The network and training of a run's results (model,
+that --ci shows, or the suppression experiments (--suppress and its
+parameters, on by default in awd run, off in awd analyze), which change no
+number of the table. The network and training of a run's results (model,
 train, seed) and those awd analyze and awd reduce record of the checkpoint
 (origin) are compared as one. A run given twice (the same file, a copy,
 one checkpoint analysed twice, or a run's checkpoint analysed again: same
