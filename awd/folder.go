@@ -81,6 +81,9 @@ const (
 	// NewFolder: a fresh start would remove an input of the command: use
 	// another folder.
 	NewFolder
+	// Wait: another process holds the folder (ErrFolderBusy): wait for it
+	// to end, or use another folder.
+	Wait
 )
 
 // String is the remedy in the library's terms, as FolderError says it.
@@ -96,6 +99,8 @@ func (r Remedy) String() string {
 		return "give the folder of the run's data, another output folder, or RunOptions.Fresh to start over"
 	case NewFolder:
 		return "use another output folder"
+	case Wait:
+		return "wait for it to end, or use another output folder"
 	}
 	return fmt.Sprintf("remedy %d", int(r))
 }

@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// lockingFolders says whether lockFolder keeps other processes out.
+const lockingFolders = true
+
 // lockFolder takes an exclusive flock on dir's lock file, held until
 // unlockFolder or the process's end (the kernel drops it when the process
 // dies, so a killed run never leaves a stale lock), and writes who holds it.
@@ -25,7 +28,7 @@ func lockFolder(dir, command string) (*os.File, error) {
 		holder, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s is held by %s", ErrFolderBusy, dir, strings.TrimSpace(string(holder)))
+			return nil, folderError(Wait, "%w: %s is held by %s", ErrFolderBusy, dir, strings.TrimSpace(string(holder)))
 		}
 		return nil, fmt.Errorf("output folder %s: lock: %w", dir, err)
 	}

@@ -189,6 +189,13 @@ func TestFolderErrorsSayRemedies(t *testing.T) {
 	f.CheckData("fp1")
 	didWork(t, dir)
 	check("other data", f.CheckData("fp2"), SameData)
+	if lockingFolders {
+		_, err = OpenFolder(dir, "run", cfg, false)
+		check("held by another", err, Wait)
+		if !errors.Is(err, ErrFolderBusy) {
+			t.Errorf("held by another: %v does not wrap ErrFolderBusy", err)
+		}
+	}
 	f.Close()
 	_, err = OpenFolder(dir, "run", map[string]int{"k": 2}, false)
 	check("other settings", err, SameSettings)

@@ -275,6 +275,8 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 				return "set the config's data_dir to the folder of the run's data, or run " + reset + " to start the job over"
 			case awd.SameSettings:
 				return "give the job its settings back in the config (a sharded job's training has no analyses, an unsharded job's run has them), or run " + reset + " to start the job over"
+			case awd.Wait:
+				return "wait for it to end, then start the sweep again (it retries the failed jobs)"
 			}
 			return "run " + reset + " to start the job over"
 		})

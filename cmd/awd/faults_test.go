@@ -182,8 +182,9 @@ func TestFolderOwnership(t *testing.T) {
 	}
 	for _, args := range [][]string{slow, {"train", "--out", dir, "--epochs", "1", "--quiet"}} {
 		_, se, code := awdCmd(t, args...)
-		if code != 1 || !strings.Contains(se, "in use") || !strings.Contains(se, "pid") || strings.Count(se, "\n") != 1 {
-			t.Errorf("second process %v: exit %d, stderr %q; want one line naming the holder", args[0], code, se)
+		if code != 1 || !strings.Contains(se, "in use") || !strings.Contains(se, "pid") || strings.Count(se, "\n") != 1 ||
+			!strings.Contains(se, "wait for it to end, or give another --out") {
+			t.Errorf("second process %v: exit %d, stderr %q; want one line naming the holder and what to do", args[0], code, se)
 		}
 	}
 	cmd.Process.Kill()

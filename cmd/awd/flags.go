@@ -206,6 +206,8 @@ func flagRemedy(r awd.Remedy) string {
 		return "give the folder of the run's data (--data-dir), another --out, or --fresh"
 	case awd.NewFolder:
 		return "use another --out"
+	case awd.Wait:
+		return "wait for it to end, or give another --out"
 	}
 	return r.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -65,9 +64,6 @@ func init() {
 				out = filepath.Join(filepath.Dir(args[0]), "figures")
 			}
 			files, notes, err := figures.Draw(rep, args[0], out, o.fresh)
-			if errors.Is(err, awd.ErrFolderBusy) {
-				return fmt.Errorf("%w; wait for it to end, or give another --out", err)
-			}
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
 			}
