@@ -6,28 +6,29 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"text/tabwriter"
 
 	"github.com/awd-toolkit/awd/awd"
 )
 
 // printSummary writes the one-screen summary of a report: gamma per
-// analysed epoch, then everything measured at the last one. Its columns
-// (and printLayers') are padded by fmt's widths, which count runes, not
-// bytes: the "±" of a gamma cell, two bytes, takes one character.
+// analysed epoch, then everything measured at the last one.
 func printSummary(w io.Writer, rep *awd.Report, path string) {
 	if len(rep.Checkpoints) == 0 {
 		fmt.Fprintf(w, "no analysed epoch; results: %s\n", path)
 		return
 	}
-	fmt.Fprintf(w, "\n%-6s %-10s %-8s %-18s %-22s %s\n", "epoch", "loss", "acc", "gamma (C)", "gamma_awd", "R2")
+	tw := columns(w)
+	fmt.Fprintf(tw, "\n%-6s\t%-10s\t%-8s\t%-18s\t%-22s\t%s\n", "epoch", "loss", "acc", "gamma (C)", "gamma_awd", "R2")
 	for _, c := range rep.Checkpoints {
 		g := c.Analysis.Fits[awd.NameC]
 		r2 := "n/a"
 		if g.Used > 0 {
 			r2 = fmt.Sprintf("%.3f", g.R2)
 		}
-		fmt.Fprintf(w, "%-6d %-10.4g %-8.4f %-18s %-22s %s\n", c.Epoch, float64(c.TrainLoss), float64(c.TrainAcc), g.Short(), awdGamma(c.Analysis), r2)
+		fmt.Fprintf(tw, "%-6d\t%-10.4g\t%-8.4f\t%-18s\t%-22s\t%s\n", c.Epoch, float64(c.TrainLoss), float64(c.TrainAcc), g.Short(), awdGamma(c.Analysis), r2)
 	}
+	tw.Flush()
 	last := rep.Checkpoints[len(rep.Checkpoints)-1]
 	r := last.Analysis
 	fmt.Fprintf(w, "\n%s %s, layer %s (%dx%d, d=%d), %s loss, %d logits, K=%d, N=%s, k=%d, B=%d, kernels %s\n",
@@ -137,12 +138,14 @@ func printStatistics(w io.Writer, r *awd.Result) {
 // there are no matched pairs, as for a convolution) per layer, from input
 // to output.
 func printLayers(w io.Writer, rep *awd.Report, path string) {
-	fmt.Fprintf(w, "\n%-12s %-9s %-18s %-22s %-6s %s\n", "layer", "d", "gamma (C)", "gamma_awd", "R2", "eigensolve")
+	tw := columns(w)
+	fmt.Fprintf(tw, "\n%-12s\t%-9s\t%-18s\t%-22s\t%-6s\t%s\n", "layer", "d", "gamma (C)", "gamma_awd", "R2", "eigensolve")
 	for _, c := range rep.Checkpoints {
 		r := c.Analysis
 		g := r.Fits[awd.NameC]
-		fmt.Fprintf(w, "%-12s %-9d %-18s %-22s %-6.3f %.1fs\n", r.Layer, r.D, g.Short(), awdGamma(r), g.R2, r.Timings.Eigensolve)
+		fmt.Fprintf(tw, "%-12s\t%-9d\t%-18s\t%-22s\t%-6.3f\t%.1fs\n", r.Layer, r.D, g.Short(), awdGamma(r), g.R2, r.Timings.Eigensolve)
 	}
+	tw.Flush()
 	r := rep.Checkpoints[0].Analysis
 	fmt.Fprintf(w, "%s %s, %s loss, %d logits, K=%d, N=%s, k=%d, B=%d, kernels %s, matrix-free\n",
 		r.Dataset, r.Model, r.Loss, r.Head, len(r.Classes), samplesUsed(r), r.K, r.Batch, r.KernelLevel)
@@ -164,4 +167,14 @@ func orNA(v awd.Float) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.3g", float64(v))
+}
+
+// columns writes the tab-separated cells of a summary's table as columns
+// at least as wide as their format's width (a cell "%-12s\t" is padded to
+// 12 characters, then one space), widened where a cell is longer, such as
+// a PyTorch layer name like layer4.1.conv2, so that no cell pushes the
+// columns after it out of line. Widths count characters, not bytes: the
+// "±" of a gamma cell takes one.
+func columns(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 }

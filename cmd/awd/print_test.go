@@ -60,8 +60,10 @@ func TestSummaryColumnsAligned(t *testing.T) {
 	fit := func(g, se float64) awd.Fit { return awd.Fit{Gamma: g, SE: awd.Float(se), R2: 0.987, Used: 10} }
 	fc := &awd.Result{Layer: "fc2", D: 2500, Fits: map[string]awd.Fit{
 		awd.NameC: fit(1.059, 0.01), awd.NameCAWD: fit(1.127, 0.012), awd.NameM2: fit(1.127, 0.012)}}
-	conv := &awd.Result{Layer: "features.0", D: 216, Fits: map[string]awd.Fit{
-		awd.NameC: fit(-0.5, 0.25), awd.NameM2: fit(12.345, 1.5)}}
+	// A PyTorch layer name and a gamma cell wider than their columns'
+	// widths widen the columns instead of pushing the cells after them.
+	conv := &awd.Result{Layer: "layer4.1.conv2", D: 216, Fits: map[string]awd.Fit{
+		awd.NameC: fit(-0.5, 0.25), awd.NameM2: fit(12345.678, 1234.5)}}
 	rep := &awd.Report{Checkpoints: []awd.Checkpoint{
 		{Epoch: 1, TrainLoss: 1.28, TrainAcc: 0.5967, Analysis: conv},
 		{Epoch: 20, TrainLoss: 0.009017, TrainAcc: 0.9987, Analysis: fc},
@@ -69,14 +71,14 @@ func TestSummaryColumnsAligned(t *testing.T) {
 	var b bytes.Buffer
 	printSummary(&b, rep, "results.json")
 	columnsAligned(t, b.String(), []string{"epoch", "loss", "acc", "gamma (C)", "gamma_awd", "R2"}, [][]string{
-		{"1", "1.28", "0.5967", "-0.500 ± 0.250", "12.345 ± 1.500 (M2)", "0.987"},
+		{"1", "1.28", "0.5967", "-0.500 ± 0.250", "12345.678 ± 1234.500 (M2)", "0.987"},
 		{"20", "0.009017", "0.9987", "1.059 ± 0.010", "1.127 ± 0.012", "0.987"},
 	})
 	b.Reset()
 	rep.Checkpoints[0].Epoch = 20
 	printLayers(&b, rep, "results.json")
 	columnsAligned(t, b.String(), []string{"layer", "d", "gamma (C)", "gamma_awd", "R2", "eigensolve"}, [][]string{
-		{"features.0", "216", "-0.500 ± 0.250", "12.345 ± 1.500 (M2)", "0.987", "0.0s"},
+		{"layer4.1.conv2", "216", "-0.500 ± 0.250", "12345.678 ± 1234.500 (M2)", "0.987", "0.0s"},
 		{"fc2", "2500", "1.059 ± 0.010", "1.127 ± 0.012", "0.987", "0.0s"},
 	})
 }
