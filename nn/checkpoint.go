@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -384,7 +385,15 @@ func fromFortran(data []float32, shape []int) []float32 {
 func checkNPYPreambles(r io.ReaderAt, size int64) error {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return err
+		if isPickle(r, size) {
+			return errTorchSave
+		}
+		return fmt.Errorf("not an .npz archive (the zip of .npy arrays numpy.savez writes), or a truncated one (%w): %s", err, convertHint)
+	}
+	for _, f := range zr.File {
+		if path.Base(f.Name) == "data.pkl" {
+			return errTorchSave
+		}
 	}
 	for _, f := range zr.File {
 		if isDirEntry(f.Name) {
@@ -395,6 +404,26 @@ func checkNPYPreambles(r io.ReaderAt, size int64) error {
 		}
 	}
 	return nil
+}
+
+// convertHint says how to write a PyTorch state_dict as the .npz awd reads.
+const convertHint = `write the state_dict with np.savez("model.npz", **{k: v.detach().cpu().float().numpy() for k, v in sd.items()}) (README, PyTorch checkpoints)`
+
+// errTorchSave is the error for a file that torch.save wrote: a zip with
+// an archive/data.pkl entry (PyTorch 1.6 on) or a bare pickle (before).
+var errTorchSave = errors.New("a PyTorch file written by torch.save, not an .npz of arrays: load it with sd = torch.load(path, map_location=\"cpu\"), then " + convertHint)
+
+// isPickle reports whether r starts as a pickle of protocol 2 to 5 does
+// (PROTO opcode 0x80 and the protocol), as torch.save's legacy format does.
+func isPickle(r io.ReaderAt, size int64) bool {
+	var b [2]byte
+	if size < 2 {
+		return false
+	}
+	if _, err := r.ReadAt(b[:], 0); err != nil {
+		return false
+	}
+	return b[0] == 0x80 && b[1] >= 2 && b[1] <= 5
 }
 
 // isDirEntry reports whether an archive entry is a folder (numpy skips

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"archive/zip"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -301,6 +302,45 @@ func TestNumPyFilesRefused(t *testing.T) {
 		_, _, err := LoadCheckpoint(filepath.Join("testdata", name))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", name, err, want)
+		}
+	}
+}
+
+// TestTorchSaveRefused: a file written by torch.save (a zip with
+// archive/data.pkl since PyTorch 1.6, a bare pickle before) given in place
+// of an .npz is named as such, and the message says how to convert it; a
+// file that is no zip at all says it is not an .npz and how to write one.
+func TestTorchSaveRefused(t *testing.T) {
+	var pt bytes.Buffer
+	zw := zip.NewWriter(&pt)
+	for _, name := range []string{"archive/data.pkl", "archive/byteorder", "archive/data/0", "archive/version"} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("\x80\x02}q\x00."))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		b    []byte
+		want []string
+	}{
+		"model.pt":   {pt.Bytes(), []string{"written by torch.save", "torch.load", "np.savez("}},
+		"legacy.pt":  {[]byte("\x80\x02\x8a\x0alZ\xfc\x9cF\xf9 j\xa8P\x19.\x80\x02M\xe9\x03."), []string{"written by torch.save", "np.savez("}},
+		"model.npz":  {pt.Bytes(), []string{"written by torch.save", "np.savez("}},
+		"notzip.npz": {[]byte("weights as text, not an archive"), []string{"not an .npz archive", "np.savez("}},
+	} {
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, tc.b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := LoadCheckpoint(p)
+		for _, w := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v, want a message with %q", name, err, w)
+			}
 		}
 	}
 }
