@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path"
@@ -583,7 +584,33 @@ func InferArch(shapes map[string][]int) (Arch, error) {
 		}
 		return Arch{Model: "cnn", In: [3]int{c, hw, hw}, Outputs: cl[0]}, nil
 	}
-	return Arch{}, errors.New("unrecognised parameter names: want fc1.weight, ... (MLP) or features.0.weight, ... (CNN)")
+	return Arch{}, unrecognisedNames(shapes)
+}
+
+// unrecognisedNames says why InferArch found neither model in the names
+// of shapes: no arrays at all, the names of a wrapped model (the prefix
+// "module." of nn.DataParallel, or the attribute holding the network),
+// or other names, some of which it lists.
+func unrecognisedNames(shapes map[string][]int) error {
+	const want = "want fc1.weight, ... (MLP) or features.0.weight, ... (CNN)"
+	if len(shapes) == 0 {
+		return errors.New("the archive holds no arrays: " + want)
+	}
+	names := slices.Sorted(maps.Keys(shapes))
+	for _, n := range names {
+		for _, first := range []string{"fc1.weight", "features.0.weight"} {
+			if prefix, ok := strings.CutSuffix(n, "."+first); ok {
+				prefix += "."
+				return fmt.Errorf("the parameter names carry the prefix %q (%s, ...; nn.DataParallel adds \"module.\"): %s; write the arrays without it, np.savez(\"model.npz\", **{k.removeprefix(%q): v.detach().cpu().float().numpy() for k, v in sd.items()})", prefix, n, want, prefix)
+			}
+		}
+	}
+	shown := names[:min(len(names), 4)]
+	more := ""
+	if len(names) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(names)-len(shown))
+	}
+	return fmt.Errorf("unrecognised parameter names %s%s: %s; awd reads only the MLP and CNN of the paper's code (README, Commands), with their PyTorch names", strings.Join(shown, ", "), more, want)
 }
 
 // decodeMeta parses a checkpoint JSON of schema 2, or of schema 1, whose

@@ -344,3 +344,31 @@ func TestTorchSaveRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestUnrecognisedNames: an .npz whose names InferArch does not know says
+// why: no arrays at all; the prefix of a wrapped model (nn.DataParallel's
+// "module.") with the conversion that drops it; or other names, listed.
+func TestUnrecognisedNames(t *testing.T) {
+	w := [][]float32{{1, 2}}
+	for name, tc := range map[string]struct {
+		arrs map[string]any
+		want []string
+	}{
+		"empty":     {map[string]any{}, []string{"holds no arrays"}},
+		"module":    {map[string]any{"module.fc1.weight.npy": w, "module.fc2.weight.npy": w}, []string{`prefix "module."`, `k.removeprefix("module.")`}},
+		"cnn-model": {map[string]any{"model.features.0.weight.npy": w}, []string{`prefix "model."`, `k.removeprefix("model.")`}},
+		"other": {map[string]any{"conv1.weight.npy": w, "conv2.weight.npy": w, "bn1.bias.npy": w, "bn1.weight.npy": w, "head.weight.npy": w},
+			[]string{"unrecognised parameter names bn1.bias, bn1.weight, conv1.weight, conv2.weight and 1 more", "fc1.weight"}},
+	} {
+		p := filepath.Join(t.TempDir(), "m.npz")
+		if err := os.WriteFile(p, npzOf(t, tc.arrs), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := LoadCheckpoint(p)
+		for _, s := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: %v, want a message with %q", name, err, s)
+			}
+		}
+	}
+}
