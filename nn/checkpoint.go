@@ -336,7 +336,7 @@ func readArrays(r io.ReaderAt, size int64) (arrs map[string]npzArray, err error)
 				data[i] = float32(v)
 			}
 		default:
-			return nil, fmt.Errorf("array %s: dtype %s, want float32 or float64", name, h.Descr.Type)
+			return nil, fmt.Errorf("array %s: dtype %s, want float32 or float64: %s (its .float() makes every array float32)", name, h.Descr.Type, convertHint)
 		}
 		if len(data) != n {
 			return nil, fmt.Errorf("array %s: %d values for shape %v", name, len(data), shape)

@@ -372,3 +372,46 @@ func TestUnrecognisedNames(t *testing.T) {
 		}
 	}
 }
+
+// TestDtypeRefused: an array of another dtype than float32 or float64 (a
+// model.half() state_dict, an int64 num_batches_tracked, a bool mask) is
+// refused, naming the array and its dtype, with the conversion to float32.
+func TestDtypeRefused(t *testing.T) {
+	w := [][]float32{{1, 2}}
+	for name, b := range map[string][]byte{
+		"fc1.weight":              halfNPZ(t),
+		"bn1.num_batches_tracked": npzOf(t, map[string]any{"fc1.weight.npy": w, "bn1.num_batches_tracked.npy": []int64{3}}),
+		"mask":                    npzOf(t, map[string]any{"fc1.weight.npy": w, "mask.npy": []bool{true}}),
+	} {
+		p := filepath.Join(t.TempDir(), "m.npz")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := LoadCheckpoint(p)
+		for _, want := range []string{"array " + name + ": dtype", "want float32 or float64", ".float().numpy()"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want a message with %q", name, err, want)
+			}
+		}
+	}
+}
+
+// halfNPZ is an .npz of one float16 array fc1.weight of shape (1, 2), as
+// np.savez writes a model.half() state_dict.
+func halfNPZ(t *testing.T) []byte {
+	dict := "{'descr': '<f2', 'fortran_order': False, 'shape': (1, 2), }"
+	header := dict + strings.Repeat(" ", 64-(10+len(dict)+1)%64) + "\n"
+	npy := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), 0)
+	npy = append(append(npy, header...), 0x00, 0x3c, 0x00, 0x40) // 1.0, 2.0
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "fc1.weight.npy", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(npy)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

@@ -39,7 +39,7 @@ too small for the analysis's batch pairs at the training's batch size:
 analyze says so before any work, naming the flag to change (awd run
 checks this before training; awd train does not analyse). Only the
 training files of the data set are read. A PyTorch model converted with
-  numpy.savez("m.npz", **{k: v.numpy() for k, v in model.state_dict().items()})
+  numpy.savez("m.npz", **{k: v.detach().cpu().float().numpy() for k, v in model.state_dict().items()})
 is recognised from its names and shapes; then give --loss, --batch and the
 data flags that were used for training.
 
