@@ -524,9 +524,34 @@ func ReadNPZ(r io.ReaderAt, size int64, arch *Arch) (*Model, error) {
 	}
 	if len(extra) > 0 {
 		slices.Sort(extra)
-		return nil, fmt.Errorf("unexpected arrays %v for a %s", extra, a.Model)
+		return nil, extraArrays(m, extra)
 	}
 	return m, nil
+}
+
+// extraArrays says why the arrays extra, which are none of m's parameters,
+// are refused and what to do: a bias of a layer that has none in the
+// paper's models is another model; other names are a training
+// checkpoint's other entries (optimizer state, step counts) or layers awd
+// does not have (BatchNorm and its buffers).
+func extraArrays(m *Model, extra []string) error {
+	for _, e := range extra {
+		if layer, ok := strings.CutSuffix(e, ".bias"); ok {
+			if _, has := m.Param(layer + ".weight"); has {
+				return fmt.Errorf("unexpected arrays %v for the %s: its layer %s has no bias (nn.Linear(..., bias=False) in the paper's code, README, Commands), so a model trained with one is another model, which awd cannot analyse", extra, m.Arch.Model, layer)
+			}
+		}
+	}
+	return fmt.Errorf("unexpected arrays %v for the %s, whose parameters are %s: write the model's state_dict alone (not the optimizer's state or other entries of a training checkpoint); a model with other layers (BatchNorm and its running_mean, ...) is not one awd analyses", extra, m.Arch.Model, strings.Join(m.paramNames(), ", "))
+}
+
+// paramNames lists m's parameter names in state_dict order.
+func (m *Model) paramNames() []string {
+	names := make([]string, len(m.params))
+	for i, p := range m.params {
+		names[i] = p.Name
+	}
+	return names
 }
 
 // InferArch recognises the paper's models from state_dict names and shapes:

@@ -415,3 +415,31 @@ func halfNPZ(t *testing.T) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestExtraArraysRefused: arrays that are none of the model's parameters
+// are refused, listed, with the reason: a bias of a layer that has none is
+// another model; other arrays (BatchNorm buffers, a step count) are not
+// parameters of awd's models, whose parameter names the message gives.
+func TestExtraArraysRefused(t *testing.T) {
+	w1, w2 := [][]float32{{1, 2}, {3, 4}}, [][]float32{{1, 2}}
+	for name, tc := range map[string]struct {
+		arrs map[string]any
+		want []string
+	}{
+		"bias": {map[string]any{"fc1.weight.npy": w1, "fc2.weight.npy": w2, "fc1.bias.npy": []float32{0, 0}},
+			[]string{"unexpected arrays [fc1.bias] for the mlp", "layer fc1 has no bias", "bias=False"}},
+		"batchnorm": {map[string]any{"fc1.weight.npy": w1, "fc2.weight.npy": w2, "bn1.running_mean.npy": []float32{0, 0}, "step.npy": []float32{3}},
+			[]string{"unexpected arrays [bn1.running_mean step] for the mlp", "parameters are fc1.weight, fc2.weight", "state_dict alone"}},
+	} {
+		p := filepath.Join(t.TempDir(), "m.npz")
+		if err := os.WriteFile(p, npzOf(t, tc.arrs), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := LoadCheckpoint(p)
+		for _, s := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: %v, want a message with %q", name, err, s)
+			}
+		}
+	}
+}
