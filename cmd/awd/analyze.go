@@ -129,6 +129,9 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 		}
 		return in, checkpointError(o, fmt.Errorf("--head %d: the checkpoint has %d logits, the data %d classes; give --head %d with %d classes", data.Head, l, len(data.Classes), l, l))
 	}
+	if err := inputsFit(model, data); err != nil {
+		return in, checkpointError(o, err)
+	}
 	cfg, err := o.analysisConfig(o.loss, o.batch)
 	if err != nil {
 		return in, checkpointError(o, err)
@@ -441,6 +444,39 @@ func layerList(s string, model *nn.Model) ([]string, error) {
 		return nil, fmt.Errorf("--layers %q: no layer named (give all, or names such as %s)", s, strings.Join(model.WeightLayers(), ","))
 	}
 	return out, nil
+}
+
+// inputsFit refuses, before the data are read, a data set whose images
+// are not the model's inputs (a CIFAR-10 model, whose shape a bare
+// state_dict gives, with the default --data mnist), naming the data sets
+// whose images fit.
+func inputsFit(model *nn.Model, data nn.DataSpec) error {
+	in := data.Input()
+	want, known := model.Arch.ImageShape()
+	fits := func(s [3]int) bool {
+		if known {
+			return s == want
+		}
+		return s[0]*s[1]*s[2] == model.Arch.In[0]*model.Arch.In[1]*model.Arch.In[2]
+	}
+	if fits(in) {
+		return nil
+	}
+	takes := fmt.Sprintf("inputs of %d values", model.Arch.In[0]*model.Arch.In[1]*model.Arch.In[2])
+	if known {
+		takes = fmt.Sprintf("%dx%dx%d images", want[0], want[1], want[2])
+	}
+	var names []string
+	for _, name := range nn.DataSets {
+		if fits(nn.DataSpec{Name: name}.Input()) {
+			names = append(names, "--data "+name)
+		}
+	}
+	do := "no data set awd reads (" + strings.Join(nn.DataSets, ", ") + ") has such inputs"
+	if len(names) > 0 {
+		do = "give " + strings.Join(names, " or ")
+	}
+	return fmt.Errorf("--data %s: its images are %dx%dx%d, the model takes %s; %s", data.Name, in[0], in[1], in[2], takes, do)
 }
 
 // checkpointDefaults fills the flags the user did not give from the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/awd-toolkit/awd/awd"
+	"github.com/awd-toolkit/awd/nn"
 )
 
 // TestCLIAnalyzeRefusesBeforeClaiming checks that analyze refuses bad
@@ -343,6 +345,49 @@ func TestCLITableRunAndAnalyzeOneRow(t *testing.T) {
 		so, se, code := awdCmd(t, append([]string{"table", filepath.Join(run, "results.json"), filepath.Join(an, "results.json")}, ci...)...)
 		if code != 0 || strings.Count(so, "| mnist |") != 1 || strings.Contains(so, "interventions") || !strings.Contains(se, "the same run as") {
 			t.Errorf("table %v: exit %d, want one row, the analyze the same run as the run:\n%s\n%s", ci, code, so, se)
+		}
+	}
+}
+
+// TestCLIAnalyzeDataOfModel: a bare state_dict (no JSON) of a model for
+// other images than those of --data (the default mnist for a CIFAR-10
+// model) is refused before any data are read, with the --data that fits.
+func TestCLIAnalyzeDataOfModel(t *testing.T) {
+	dir := t.TempDir()
+	cnn3, err := nn.NewCNN(3, 32, 32, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnn1, err := nn.NewCNN(1, 28, 28, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mlp, err := nn.NewMLP(3072, []int{8, 8}, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		model *nn.Model
+		args  []string
+		want  string
+	}{
+		{"cnn3.npz", cnn3, nil, "--data mnist: its images are 1x28x28, the model takes 3x32x32 images; give --data cifar10"},
+		{"mlp3072.npz", mlp, nil, "--data mnist: its images are 1x28x28, the model takes inputs of 3072 values; give --data cifar10"},
+		{"cnn1.npz", cnn1, []string{"--data", "cifar10"}, "--data cifar10: its images are 3x32x32, the model takes 1x28x28 images; give --data mnist or --data fashion"},
+	} {
+		var b bytes.Buffer
+		if err := nn.WriteNPZ(&b, tc.model); err != nil {
+			t.Fatal(err)
+		}
+		ck := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(ck, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "out")
+		_, se, code := awdCmd(t, append([]string{"analyze", ck, "--k", "5", "--quiet", "--out", out}, tc.args...)...)
+		if code != 1 || !strings.Contains(se, tc.want) {
+			t.Errorf("%s: exit %d:\n%s\nwant %q", tc.name, code, se, tc.want)
 		}
 	}
 }

@@ -172,7 +172,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"unwritable-out", append(small, "--out", filepath.Join(blocker, "sub")), "output folder"},
 		{"unknown-model", append(small, "--model", "resnet", "--out", out), "resnet"},
 		{"checkpoint-missing", []string{"analyze", filepath.Join(dir, "none.npz"), "--out", out}, "none.npz"},
-		{"checkpoint-architecture", []string{"analyze", wrongArch, "--k", "20", "--per-class", "30", "--out", out}, "inputs of size 784"},
+		{"checkpoint-architecture", []string{"analyze", wrongArch, "--k", "20", "--per-class", "30", "--out", out}, "--data mnist: its images are 1x28x28, the model takes inputs of 100 values; no data set awd reads"},
 		{"checkpoint-nan", []string{"analyze", nanCk, "--k", "20", "--per-class", "30", "--out", out}, "NaN"},
 		{"plot-schema", []string{"plot", badSchema}, "schema_version"},
 	}
