@@ -556,7 +556,7 @@ func (m *Model) paramNames() []string {
 
 // InferArch recognises the paper's models from state_dict names and shapes:
 // fc1.weight, fc2.weight, ... make an MLP (input 1 x 1 x in, only the size
-// matters); features.0.weight ... classifier.weight the CNN, with 28 x 28
+// matters; each weight (out, in) takes the previous one's out); features.0.weight ... classifier.weight the CNN, with 28 x 28
 // inputs for one channel and 32 x 32 for three (the adaptive pool makes the
 // weights independent of the image size).
 func InferArch(shapes map[string][]int) (Arch, error) {
@@ -585,6 +585,9 @@ func InferArch(shapes map[string][]int) (Arch, error) {
 			}
 			if len(w) != 2 {
 				return Arch{}, fmt.Errorf("fc%d.weight has shape %v, want (out, in)", i, w)
+			}
+			if prev := shapes["fc"+strconv.Itoa(i-1)+".weight"]; i > 1 && w[1] != prev[0] {
+				return Arch{}, fmt.Errorf("fc%d.weight has shape %v and fc%d.weight %v: fc%d takes %d inputs but fc%d gives %d; a PyTorch Linear weight is (out, in): write a weight kept as (in, out) transposed (W.T)", i-1, prev, i, w, i, w[1], i-1, prev[0])
 			}
 			if _, next := shapes["fc"+strconv.Itoa(i+1)+".weight"]; next {
 				a.Widths = append(a.Widths, w[0])

@@ -443,3 +443,28 @@ func TestExtraArraysRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestTransposedWeightsRefused: fcN.weight arrays whose shapes do not
+// chain (a weight stored as (in, out), as JAX or Keras keep it) are
+// refused naming both arrays and the (out, in) layout, not as a wrong
+// shape of the next layer.
+func TestTransposedWeightsRefused(t *testing.T) {
+	for name, tc := range map[string]struct {
+		shapes map[string][]int
+		want   string
+	}{
+		"first":  {map[string][]int{"fc1.weight": {784, 32}, "fc2.weight": {24, 32}, "fc3.weight": {3, 24}}, "fc1.weight has shape [784 32] and fc2.weight [24 32]: fc2 takes 32 inputs but fc1 gives 784; a PyTorch Linear weight is (out, in)"},
+		"middle": {map[string][]int{"fc1.weight": {32, 784}, "fc2.weight": {32, 24}, "fc3.weight": {3, 24}}, "fc1.weight has shape [32 784] and fc2.weight [32 24]: fc2 takes 24 inputs but fc1 gives 32"},
+		"all":    {map[string][]int{"fc1.weight": {784, 32}, "fc2.weight": {32, 24}, "fc3.weight": {24, 3}}, "fc2 takes 24 inputs but fc1 gives 784"},
+	} {
+		_, err := InferArch(tc.shapes)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+	// Shapes that chain are an MLP.
+	a, err := InferArch(map[string][]int{"fc1.weight": {32, 784}, "fc2.weight": {24, 32}, "fc3.weight": {3, 24}})
+	if err != nil || a.In != [3]int{1, 1, 784} || !slices.Equal(a.Widths, []int{32, 24}) || a.Outputs != 3 {
+		t.Errorf("chained shapes: %+v, %v", a, err)
+	}
+}
