@@ -641,6 +641,9 @@ func unrecognisedNames(shapes map[string][]int) error {
 	return fmt.Errorf("unrecognised parameter names %s%s: %s; awd reads only the MLP and CNN of the paper's code (README, Commands), with their PyTorch names", strings.Join(shown, ", "), more, want)
 }
 
+// notOurs says what to do when the JSON beside an .npz is not awd's.
+const notOurs = "awd reads the JSON of the same name beside an .npz as the checkpoint's: if it is another program's, move it (or the .npz) away, and the .npz is read as a bare state_dict"
+
 // decodeMeta parses a checkpoint JSON of schema 2, or of schema 1, whose
 // data subset and layer are translated from the two shapes of its "extra"
 // object: {"data": {...}, "layer": "fc2"} written by `awd run` and
@@ -648,12 +651,14 @@ func unrecognisedNames(shapes map[string][]int) error {
 func decodeMeta(js []byte) (*CheckpointMeta, error) {
 	var meta CheckpointMeta
 	if err := json.Unmarshal(js, &meta); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w; %s", err, notOurs)
 	}
 	switch meta.Schema {
 	case CheckpointSchema:
 		return &meta, nil
 	case 1:
+	case 0:
+		return nil, errors.New("no \"schema\", so not the JSON awd writes beside a checkpoint; " + notOurs)
 	default:
 		return nil, fmt.Errorf("schema %d, this awd reads 1 and %d", meta.Schema, CheckpointSchema)
 	}

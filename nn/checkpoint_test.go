@@ -468,3 +468,43 @@ func TestTransposedWeightsRefused(t *testing.T) {
 		t.Errorf("chained shapes: %+v, %v", a, err)
 	}
 }
+
+// TestForeignJSONBeside: a JSON of the checkpoint's name that another
+// program wrote (a training config, or no JSON at all) is refused saying
+// that awd reads it as the checkpoint's and what to do; without it the
+// .npz reads as a bare state_dict.
+func TestForeignJSONBeside(t *testing.T) {
+	m := testModels(t)["mlp"]
+	for name, js := range map[string]string{
+		"config":  `{"hidden": [7, 5], "lr": 0.1}`,
+		"notjson": "lr = 0.1\n",
+	} {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "model.npz")
+		var b bytes.Buffer
+		if err := WriteNPZ(&b, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(MetaPath(p), []byte(js), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := LoadCheckpoint(p)
+		for _, want := range []string{MetaPath(p), "as the checkpoint's: if it is another program's, move it"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want a message with %q", name, err, want)
+			}
+		}
+		if name == "config" && (err == nil || !strings.Contains(err.Error(), `no "schema"`)) {
+			t.Errorf("%s: %v, want it to say the JSON has no schema", name, err)
+		}
+		os.Remove(MetaPath(p))
+		if got, meta, err := LoadCheckpoint(p); err != nil || meta != nil {
+			t.Errorf("%s: without the JSON: meta %v, %v", name, meta, err)
+		} else {
+			sameParams(t, m, got)
+		}
+	}
+}
