@@ -41,7 +41,8 @@ checks this before training; awd train does not analyse). Only the
 training files of the data set are read. A PyTorch model converted with
   numpy.savez("m.npz", **{k: v.detach().cpu().float().numpy() for k, v in model.state_dict().items()})
 is recognised from its names and shapes; then give --loss, --batch and the
-data flags that were used for training.
+data flags that were used for training (a head of K < 10 logits takes
+--classes with the K classes it was trained on).
 
 Writes OUT/results.json (schema_version, config, fits, bounds, alignment,
 suppression, timings) and OUT/arrays_epochNNNN.npz (sample_indices,
@@ -481,7 +482,8 @@ func inputsFit(model *nn.Model, data nn.DataSpec) error {
 
 // checkpointDefaults fills the flags the user did not give from the
 // checkpoint's JSON (data, loss, batch, layer); without a JSON (a converted
-// PyTorch state_dict) a head with fewer than 10 logits is taken as K.
+// PyTorch state_dict) a head with fewer than 10 logits is taken as K, and
+// --classes must select that many classes.
 func checkpointDefaults(fs *pflag.FlagSet, o *options, model *nn.Model, meta *nn.CheckpointMeta) error {
 	set := func(name, value string) error {
 		if fs.Changed(name) {
@@ -495,6 +497,11 @@ func checkpointDefaults(fs *pflag.FlagSet, o *options, model *nn.Model, meta *nn
 	}
 	if meta == nil {
 		if l := model.Arch.Outputs; l < nn.DataClasses && !fs.Changed("head") {
+			// A head of K logits was trained on K classes: which ones, no
+			// JSON says, so --classes must name K of them.
+			if classes, err := o.classList(); err == nil && len(classes) != l {
+				return fmt.Errorf("--classes %s: %d classes, but the checkpoint has %d logits and no JSON beside it to say which classes it was trained on: give --classes %d (classes 0..%d) or the list of its %d classes", o.classes, len(classes), l, l, l-1, l)
+			}
 			return set("head", fmt.Sprint(l))
 		}
 		return nil

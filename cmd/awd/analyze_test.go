@@ -391,3 +391,35 @@ func TestCLIAnalyzeDataOfModel(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIAnalyzeBareHeadClasses: a bare state_dict whose head has K < 10
+// logits is analysed with a K-logit head, so --classes must select K
+// classes; otherwise the message names --classes (not --head, which the
+// user did not give) and says what to give.
+func TestCLIAnalyzeBareHeadClasses(t *testing.T) {
+	dir := t.TempDir()
+	m, err := nn.NewMLP(784, []int{8, 8}, 5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := nn.WriteNPZ(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "five.npz")
+	if err := os.WriteFile(ck, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--classes 3: 3 classes, but the checkpoint has 5 logits and no JSON beside it to say which classes it was trained on: give --classes 5 (classes 0..4)"},
+		{[]string{"--classes", "0,1,2,3,4,5"}, "--classes 0,1,2,3,4,5: 6 classes, but the checkpoint has 5 logits"},
+	} {
+		_, se, code := awdCmd(t, append([]string{"analyze", ck, "--k", "5", "--quiet", "--out", filepath.Join(dir, "out")}, tc.args...)...)
+		if code != 1 || !strings.Contains(se, tc.want) {
+			t.Errorf("%v: exit %d:\n%s\nwant %q", tc.args, code, se, tc.want)
+		}
+	}
+}
