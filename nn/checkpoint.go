@@ -249,7 +249,7 @@ func LoadCheckpoint(path string) (*Model, *CheckpointMeta, error) {
 		}
 		sum := sha256.Sum256(data)
 		if got := hex.EncodeToString(sum[:]); got != meta.NPZSHA256 {
-			return nil, nil, fmt.Errorf("checkpoint %s: sha256 %s, but %s records %s (file damaged or replaced)", path, got, mp, meta.NPZSHA256)
+			return nil, nil, fmt.Errorf("checkpoint %s: sha256 %s, but %s records %s: the file was damaged or replaced since awd wrote it; weights written back from PyTorch on purpose go in an .npz of another name, read as a bare state_dict", path, got, mp, meta.NPZSHA256)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("checkpoint: %w", err)

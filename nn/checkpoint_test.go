@@ -508,3 +508,39 @@ func TestForeignJSONBeside(t *testing.T) {
 		}
 	}
 }
+
+// TestReplacedNPZ: an awd checkpoint whose .npz was overwritten with
+// weights written back from PyTorch no longer matches its JSON's sha256:
+// the message says so and where such weights go; under another name they
+// read as a bare state_dict.
+func TestReplacedNPZ(t *testing.T) {
+	m := testModels(t)["mlp"]
+	p := filepath.Join(t.TempDir(), "final.npz")
+	if err := SaveCheckpoint(p, m, CheckpointMeta{Epoch: 3}); err != nil {
+		t.Fatal(err)
+	}
+	tuned := m.Clone()
+	tuned.Params()[0].Data[0] += 0.5
+	var b bytes.Buffer
+	if err := WriteNPZ(&b, tuned); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := LoadCheckpoint(p)
+	for _, want := range []string{"records", "damaged or replaced since awd wrote it", "an .npz of another name, read as a bare state_dict"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v, want a message with %q", err, want)
+		}
+	}
+	other := filepath.Join(filepath.Dir(p), "tuned.npz")
+	if err := os.WriteFile(other, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, meta, err := LoadCheckpoint(other)
+	if err != nil || meta != nil {
+		t.Fatalf("under another name: meta %v, %v", meta, err)
+	}
+	sameParams(t, tuned, got)
+}
