@@ -83,7 +83,7 @@ func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, s
 	}
 	nbp := BatchPairs(data.Y, cfg.Batch)
 	if nbp == 0 {
-		return nn.BadOption("batch", cfg.Batch, "the %d analysis samples form %d same-class couples, fewer than the %d of one pair of balanced batches (give a smaller --batch or more samples)", data.N, BatchPairs(data.Y, 1), cfg.Batch)
+		return nn.BadOption("batch", cfg.Batch, "the %d analysis samples form %d same-class couples, fewer than the %d of one pair of balanced batches (give a smaller --batch, or more samples per class: --per-class)", data.N, BatchPairs(data.Y, 1), cfg.Batch)
 	}
 	// Every shard of the set, not only this one, must hold a batch pair:
 	// with more shards than pairs one of them holds none, and the set

@@ -26,7 +26,7 @@ func TestCLIAnalyzeRefusesBeforeClaiming(t *testing.T) {
 		want string
 	}{
 		{[]string{"--per-class", "9000"}, "class 0 has 5923 samples, 9000 asked"},
-		{[]string{"--batch", "200"}, "--batch 200: the 300 analysis samples form 150 same-class couples, fewer than the 200 of one pair"},
+		{[]string{"--batch", "200"}, "--batch 200: the 300 analysis samples form 150 same-class couples, fewer than the 200 of one pair of balanced batches (give a smaller --batch, or more samples per class: --per-class)"},
 		{[]string{"--layers", "fc2,fc2"}, "--layers fc2: listed twice"},
 		{[]string{"--layers", "fc1,"}, `--layers "fc1,": an empty name`},
 		{[]string{"--layer", "fc1", "--layers", "fc2"}, "--layer fc1 with --layers fc2: give one of them"},
