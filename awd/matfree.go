@@ -304,6 +304,9 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	}
 	sp := sampleSpectraL(mf)
 	r.Timings.Accumulate = time.Since(t0).Seconds()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 
 	// Top k of H.
 	t0 = time.Now()
@@ -348,6 +351,11 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	sum.LocMax, sum.NegativeHn = sp.locMax, sp.negative
 	r.AllPSD = cfg.Loss == nn.CE.String() || sp.negative == 0
 
+	// ctx is checked between the steps below, each a few operator
+	// applications at most, as the eigensolve checks it between its own.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	f := mf.Forward(e.Vectors)
 	prog.Add(1)
 	quantities := map[string]Quantity{NameC: QuantityC, NameM2: QuantityM2}
@@ -356,7 +364,13 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	}
 	blocks := map[string]linalg.Dense{}
 	for name, q := range quantities {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		blocks[name] = mf.Block(q, f)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if mf.NPairs > 0 && (cfg.Pair2 || cfg.Pair2Code) {
 		hd, dd := mf.pair2Parts(f, e.Vectors)
@@ -366,6 +380,9 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 		if cfg.Pair2Code {
 			blocks[NameCPair2Code] = pair2CodeBlock(hd, dd, cfg.Batch, cfg.Batch)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if cfg.MiniBatch {
 		gp := mf.GradProj(f)
@@ -451,6 +468,9 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	}
 	// In the dense path's order: by the matrix's name.
 	slices.SortStableFunc(targets, func(a, b target) int { return strings.Compare(a.q.String(), b.q.String()) })
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if len(targets) > 0 {
 		var spare []float64
 		if len(work) >= 2*d*k {
@@ -459,6 +479,9 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 		frame := haarFrameInto(spare, d, k, cfg.Seed)
 		fr := mf.Forward(frame)
 		for _, tg := range targets {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			xt := mf.Block(tg.q, f)
 			xr := mf.Block(tg.q, fr)
 			a := Alignment{Of: tg.label, K: k, Seed: cfg.Seed, Basis: AlignTopK, Null: nullCount(keep)}
@@ -497,6 +520,9 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	r.addNote("commutator ||HC - CH||_F not computed on the matrix-free path")
 	prog.Add(1)
 
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if cfg.Correlation {
 		r.Arrays.Lambda1 = sp.lambda1
 		kc := min(k, cfg.CorrK)

@@ -410,3 +410,39 @@ func TestMatrixFreeConvFloat32(t *testing.T) {
 		t.Fatal("no layer with a formed Jacobian")
 	}
 }
+
+// cancelAt cancels its context when the stage named stage starts.
+type cancelAt struct {
+	stage  string
+	cancel context.CancelFunc
+	seen   bool
+}
+
+func (p *cancelAt) Start(stage string, total int) {
+	if stage == p.stage {
+		p.seen = true
+		p.cancel()
+	}
+}
+func (p *cancelAt) Add(int) {}
+func (p *cancelAt) Finish() {}
+
+// TestMatrixFreeCancelInStatistics: a context cancelled while the
+// matrix-free path measures its statistics stops the analysis with
+// context.Canceled, as at every other stage, instead of finishing it and
+// returning a Result as if nothing had been asked.
+func TestMatrixFreeCancelInStatistics(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 8, 1, 1)
+	cfg := smallConfig("ce", 20, 10)
+	cfg.MatrixFree = true
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &cancelAt{stage: "statistics fc2", cancel: cancel}
+	r, err := Analyze(ctx, model, sub, cfg, p)
+	if !p.seen {
+		t.Fatal("no statistics stage started")
+	}
+	if !errors.Is(err, context.Canceled) || r != nil {
+		t.Errorf("cancelled in the statistics: result %v, err %v; want no result and context.Canceled", r != nil, err)
+	}
+}
