@@ -12,7 +12,8 @@ import (
 // shape, inputs (float32 bits), labels and, for a subset, the indices of
 // its samples in the full set. It names the samples an analysis used (the
 // shards of one analysis must agree on it) whatever folder they came from.
-// A nil data set hashes as an empty one.
+// A nil data set hashes as an empty one; a data set that Dataset.Check
+// refuses (say, an Index of another length than Y) hashes too.
 func DataSHA256(data *Dataset) string {
 	if data == nil {
 		data = &Dataset{}
@@ -34,10 +35,16 @@ func DataSHA256(data *Dataset) string {
 	for i, y := range data.Y {
 		binary.LittleEndian.PutUint64(buf[:], uint64(y))
 		h.Write(buf[:])
-		if data.Index != nil {
+		if i < len(data.Index) {
 			binary.LittleEndian.PutUint64(buf[:], uint64(data.Index[i]))
 			h.Write(buf[:])
 		}
+	}
+	// An Index of another length than Y (a data set that Check refuses)
+	// still hashes, each entry once, rather than panicking.
+	for _, s := range data.Index[min(len(data.Index), len(data.Y)):] {
+		binary.LittleEndian.PutUint64(buf[:], uint64(s))
+		h.Write(buf[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

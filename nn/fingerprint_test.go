@@ -138,3 +138,29 @@ func TestDataSource(t *testing.T) {
 		t.Errorf("training files with another label: source %.12s, as the original's", c.Source())
 	}
 }
+
+// TestDataSHA256MalformedIndex: a data set whose Index is shorter or
+// longer than its labels (one that Check refuses) hashes without a
+// panic, and the two hash apart from each other and from the well-formed
+// set.
+func TestDataSHA256MalformedIndex(t *testing.T) {
+	mk := func(index []int) *Dataset {
+		return &Dataset{Name: "a", N: 3, C: 1, H: 1, W: 2, X: []float32{1, 2, 3, 4, 5, 6}, Y: []int{0, 1, 0}, Classes: 2, Index: index}
+	}
+	seen := map[string]string{}
+	for name, index := range map[string][]int{"whole": {4, 7, 9}, "short": {4, 7}, "long": {4, 7, 9, 11}, "empty": {}} {
+		var h string
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%s index: DataSHA256 panics: %v", name, p)
+				}
+			}()
+			h = DataSHA256(mk(index))
+		}()
+		if other, ok := seen[h]; ok && h != "" {
+			t.Errorf("%s and %s index hash alike", name, other)
+		}
+		seen[h] = name
+	}
+}
