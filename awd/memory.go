@@ -245,8 +245,9 @@ func ParseBytes(s string) (int64, error) {
 // matrices linger until the heap doubles; a soft limit sized from the
 // problem keeps the peak near what the analysis really needs. It is set only
 // when nothing else set one (no GOMEMLIMIT, no debug.SetMemoryLimit), is the
-// largest estimate of the analyses running at once, and is lifted when the
-// last one ends.
+// sum of the estimates of the analyses running at once (each holds its own
+// matrices: a limit below their sum would keep the collector running
+// without end), and is lifted when the last one ends.
 var memLimit struct {
 	sync.Mutex
 	active []int64
@@ -291,9 +292,9 @@ func applyMemLimit() {
 	if !memLimit.set {
 		return
 	}
-	var top int64
+	var sum int64
 	for _, v := range memLimit.active {
-		top = max(top, v)
+		sum += min(v, math.MaxInt64-sum) // saturating: huge estimates do not wrap
 	}
-	debug.SetMemoryLimit(max(top, 256<<20))
+	debug.SetMemoryLimit(max(sum, 256<<20))
 }

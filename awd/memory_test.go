@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"github.com/awd-toolkit/awd/nn"
@@ -88,5 +89,37 @@ func TestJacobianCache(t *testing.T) {
 	stored := newMFPlan(model, "features.0", n, cfg)
 	if got := stored.jacobianCache(gib, 64*gib, 0); stored.jacobian == "formed" || got != 0 {
 		t.Errorf("features.0 (%s Jacobian): cache %d, want none", stored.jacobian, got)
+	}
+}
+
+// TestSoftLimitCoversConcurrentAnalyses: analyses running at once each hold
+// their own matrices, so the soft memory limit that holdMemory sets is the
+// sum of their estimates, not the largest one (under which the collector
+// would run without end), and it is lifted when the last one ends.
+func TestSoftLimitCoversConcurrentAnalyses(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	prev := debug.SetMemoryLimit(math.MaxInt64)
+	defer debug.SetMemoryLimit(prev)
+	const a, b = 3 << 30, 2 << 30
+	releaseA := holdMemory(a)
+	if got := debug.SetMemoryLimit(-1); got != a {
+		t.Errorf("one analysis of %d bytes: soft limit %d", int64(a), got)
+	}
+	releaseB := holdMemory(b)
+	if got := debug.SetMemoryLimit(-1); got != a+b {
+		t.Errorf("two analyses of %d and %d bytes at once: soft limit %d, want their sum %d", int64(a), int64(b), got, int64(a+b))
+	}
+	huge := holdMemory(math.MaxInt64 - 1)
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("estimates summing past MaxInt64: soft limit %d, want MaxInt64", got)
+	}
+	huge()
+	releaseA()
+	if got := debug.SetMemoryLimit(-1); got != b {
+		t.Errorf("after the first ended: soft limit %d, want %d", got, int64(b))
+	}
+	releaseB()
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("after the last ended: soft limit %d, want none", got)
 	}
 }
