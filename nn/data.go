@@ -207,13 +207,17 @@ func Subset(ds *Dataset, classes []int, perClass int, seed uint64) (*Dataset, []
 }
 
 // Relabel maps label classes[i] to i and sets Classes = len(classes), for a
-// K-logit head (`--head K`). Samples of other classes are an error.
+// K-logit head (`--head K`). Samples of other classes, and a class given
+// twice, are an error.
 func Relabel(ds *Dataset, classes []int) (*Dataset, error) {
 	if err := ds.checkShape(); err != nil {
 		return nil, fmt.Errorf("relabel: %w", err)
 	}
 	m := make(map[int]int, len(classes))
 	for i, c := range classes {
+		if _, ok := m[c]; ok {
+			return nil, fmt.Errorf("relabel %s: class %d given twice in %v: list each class once", ds.Name, c, classes)
+		}
 		m[c] = i
 	}
 	out := *ds

@@ -653,3 +653,14 @@ func TestErrDataFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestRelabelClassTwice: a class listed twice is refused; it mapped the
+// class to its last position and left the first label unused, a head of
+// K logits for fewer than K classes.
+func TestRelabelClassTwice(t *testing.T) {
+	ds := &Dataset{Name: "toy", N: 4, C: 1, H: 1, W: 1, X: []float32{1, 2, 3, 4}, Y: []int{0, 1, 1, 0}, Classes: 10}
+	rel, err := Relabel(ds, []int{0, 1, 1})
+	if err == nil || !strings.Contains(err.Error(), "class 1 given twice") {
+		t.Errorf("Relabel with class 1 twice: labels %v, err %v; want an error naming class 1", rel.Y, err)
+	}
+}
