@@ -102,6 +102,9 @@ func (c Config) Validate() error {
 	if err := c.validateParity(); err != nil {
 		return err
 	}
+	if err := c.MatFree.Validate(); err != nil {
+		return err
+	}
 	return c.Suppression.Validate()
 }
 

@@ -36,6 +36,22 @@ type MatFreeConfig struct {
 	JacobianFloat32 bool `json:"jacobian_float32,omitempty"`
 }
 
+// Validate checks the options of the matrix-free path: a finite Tol and
+// Block and Basis, each at least 0 (0: the default). A Tol of +Inf took
+// any vectors for converged eigenpairs, and its results file could not be
+// written (JSON has no infinity).
+func (c MatFreeConfig) Validate() error {
+	switch {
+	case !(c.Tol >= 0) || math.IsInf(c.Tol, 0):
+		return nn.BadOption("MatFree.Tol", c.Tol, "must be finite and at least 0 (0: the default 1e-9)")
+	case c.Block < 0:
+		return nn.BadOption("MatFree.Block", c.Block, "must be at least 0 (0: the default)")
+	case c.Basis < 0:
+		return nn.BadOption("MatFree.Basis", c.Basis, "must be at least 0 (0: the default)")
+	}
+	return nil
+}
+
 func (c MatFreeConfig) withDefaults(k, d int) MatFreeConfig {
 	if c.Tol <= 0 {
 		c.Tol = 1e-9

@@ -446,3 +446,36 @@ func TestMatrixFreeCancelInStatistics(t *testing.T) {
 		t.Errorf("cancelled in the statistics: result %v, err %v; want no result and context.Canceled", r != nil, err)
 	}
 }
+
+// TestMatFreeConfigChecked: the matrix-free options are checked with the
+// rest of the Config. A Tol of +Inf took any vectors for converged
+// eigenpairs and returned a Result whose report could not be written (JSON
+// has no infinity); NaN failed deep in the eigensolve without naming the
+// option.
+func TestMatFreeConfigChecked(t *testing.T) {
+	for name, c := range map[string]struct {
+		mc   MatFreeConfig
+		want string
+	}{
+		"tol +Inf":   {MatFreeConfig{Tol: math.Inf(1)}, "MatFree.Tol=+Inf"},
+		"tol NaN":    {MatFreeConfig{Tol: math.NaN()}, "MatFree.Tol=NaN"},
+		"tol -1":     {MatFreeConfig{Tol: -1}, "MatFree.Tol=-1"},
+		"block -1":   {MatFreeConfig{Block: -1}, "MatFree.Block=-1"},
+		"basis -1":   {MatFreeConfig{Basis: -1}, "MatFree.Basis=-1"},
+		"defaults":   {MatFreeConfig{}, ""},
+		"tol chosen": {MatFreeConfig{Tol: 1e-6, Block: 4, Basis: 100}, ""},
+	} {
+		cfg := DefaultConfig("ce")
+		cfg.MatrixFree, cfg.MatFree = true, c.mc
+		err := cfg.Validate()
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: %v, want an error naming %q", name, err, c.want)
+		}
+	}
+	model, sub := trained(t, "ce", 3, 40, 8, 1, 1)
+	cfg := smallConfig("ce", 20, 10)
+	cfg.MatrixFree, cfg.MatFree.Tol = true, math.Inf(1)
+	if r, err := Analyze(context.Background(), model, sub, cfg, nil); err == nil || r != nil {
+		t.Errorf("Analyze with Tol +Inf: result %v, err %v; want an error", r != nil, err)
+	}
+}
