@@ -238,6 +238,11 @@ func ParseBytes(s string) (int64, error) {
 	if err != nil || !(v > 0) || v*mult >= math.MaxInt64 {
 		return 0, fmt.Errorf("%q is not a positive size (e.g. 8GiB, 512MiB)", s)
 	}
+	// Below one byte the size would be 0, which Config.Memory takes for
+	// "no budget given".
+	if v*mult < 1 {
+		return 0, fmt.Errorf("%q is less than one byte: give a size of at least 1 (e.g. 8GiB, 512MiB)", s)
+	}
 	return int64(v * mult), nil
 }
 

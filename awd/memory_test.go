@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/awd-toolkit/awd/nn"
@@ -121,5 +122,21 @@ func TestSoftLimitCoversConcurrentAnalyses(t *testing.T) {
 	releaseB()
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("after the last ended: soft limit %d, want none", got)
+	}
+}
+
+// TestParseBytesBelowOneByte: a size that rounds to 0 bytes is refused;
+// it was returned as 0 with no error, which Config.Memory (and --mem)
+// takes for no budget at all.
+func TestParseBytesBelowOneByte(t *testing.T) {
+	for _, s := range []string{"0.5", "0.4B", "1e-4KiB"} {
+		if v, err := ParseBytes(s); err == nil || !strings.Contains(err.Error(), "less than one byte") {
+			t.Errorf("ParseBytes(%q) = %d, %v; want an error saying it is less than one byte", s, v, err)
+		}
+	}
+	for s, want := range map[string]int64{"1": 1, "1.5": 1, "0.5KiB": 512, "2G": 2 << 30} {
+		if v, err := ParseBytes(s); err != nil || v != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", s, v, err, want)
+		}
 	}
 }
