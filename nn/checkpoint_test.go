@@ -332,15 +332,23 @@ func TestTorchSaveRefused(t *testing.T) {
 		"model.npz":  {pt.Bytes(), []string{"written by torch.save", "np.savez("}},
 		"notzip.npz": {[]byte("weights as text, not an archive"), []string{"not an .npz archive", "np.savez("}},
 	} {
-		p := filepath.Join(t.TempDir(), name)
-		if err := os.WriteFile(p, tc.b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, _, err := LoadCheckpoint(p)
-		for _, w := range tc.want {
-			if err == nil || !strings.Contains(err.Error(), w) {
-				t.Errorf("%s: %v, want a message with %q", name, err, w)
-			}
+		loadRefuses(t, name, name, tc.b, tc.want...)
+	}
+}
+
+// loadRefuses writes b as the file file in a new folder and checks that
+// LoadCheckpoint refuses it with a message holding every string of want;
+// what names the case in the test's errors.
+func loadRefuses(t *testing.T, what, file string, b []byte, want ...string) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), file)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := LoadCheckpoint(p)
+	for _, w := range want {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: %v, want a message with %q", what, err, w)
 		}
 	}
 }
@@ -360,16 +368,7 @@ func TestUnrecognisedNames(t *testing.T) {
 		"other": {map[string]any{"conv1.weight.npy": w, "conv2.weight.npy": w, "bn1.bias.npy": w, "bn1.weight.npy": w, "head.weight.npy": w},
 			[]string{"unrecognised parameter names bn1.bias, bn1.weight, conv1.weight, conv2.weight and 1 more", "fc1.weight"}},
 	} {
-		p := filepath.Join(t.TempDir(), "m.npz")
-		if err := os.WriteFile(p, npzOf(t, tc.arrs), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, _, err := LoadCheckpoint(p)
-		for _, s := range tc.want {
-			if err == nil || !strings.Contains(err.Error(), s) {
-				t.Errorf("%s: %v, want a message with %q", name, err, s)
-			}
-		}
+		loadRefuses(t, name, "m.npz", npzOf(t, tc.arrs), tc.want...)
 	}
 }
 
@@ -383,16 +382,7 @@ func TestDtypeRefused(t *testing.T) {
 		"bn1.num_batches_tracked": npzOf(t, map[string]any{"fc1.weight.npy": w, "bn1.num_batches_tracked.npy": []int64{3}}),
 		"mask":                    npzOf(t, map[string]any{"fc1.weight.npy": w, "mask.npy": []bool{true}}),
 	} {
-		p := filepath.Join(t.TempDir(), "m.npz")
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, _, err := LoadCheckpoint(p)
-		for _, want := range []string{"array " + name + ": dtype", "want float32 or float64", ".float().numpy()"} {
-			if err == nil || !strings.Contains(err.Error(), want) {
-				t.Errorf("%s: %v, want a message with %q", name, err, want)
-			}
-		}
+		loadRefuses(t, name, "m.npz", b, "array "+name+": dtype", "want float32 or float64", ".float().numpy()")
 	}
 }
 
@@ -431,16 +421,7 @@ func TestExtraArraysRefused(t *testing.T) {
 		"batchnorm": {map[string]any{"fc1.weight.npy": w1, "fc2.weight.npy": w2, "bn1.running_mean.npy": []float32{0, 0}, "step.npy": []float32{3}},
 			[]string{"unexpected arrays [bn1.running_mean step] for the mlp", "parameters are fc1.weight, fc2.weight", "state_dict alone"}},
 	} {
-		p := filepath.Join(t.TempDir(), "m.npz")
-		if err := os.WriteFile(p, npzOf(t, tc.arrs), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, _, err := LoadCheckpoint(p)
-		for _, s := range tc.want {
-			if err == nil || !strings.Contains(err.Error(), s) {
-				t.Errorf("%s: %v, want a message with %q", name, err, s)
-			}
-		}
+		loadRefuses(t, name, "m.npz", npzOf(t, tc.arrs), tc.want...)
 	}
 }
 
