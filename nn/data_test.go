@@ -385,7 +385,16 @@ func TestMNISTDirNotFound(t *testing.T) {
 	t.Setenv("AWD_MNIST_DIR", "")
 	t.Setenv("GOMODCACHE", cache)
 	t.Setenv("GOPATH", "")
-	t.Setenv("HOME", t.TempDir())
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	// The go command's telemetry starts a detached child that writes under
+	// the config folder after go exits, racing the TempDir cleanup. A
+	// regular file where the folder would be leaves it nowhere to write.
+	cfg := filepath.Join(home, "config-is-a-file")
+	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CONFIG_HOME", cfg)
 	t.Setenv("GOFLAGS", "-mod=mod")
 	t.Setenv("GOPROXY", "off")
 	_, err := MNISTDir()
