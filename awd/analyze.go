@@ -2,6 +2,7 @@ package awd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -64,8 +65,19 @@ func DefaultConfig(loss string) Config {
 }
 
 // Validate checks every option that does not depend on the model, naming
-// the option and the allowed range.
+// the option and the allowed range. A Config whose k, batch and chunk are
+// all unset (a zero Config, or one built field by field) is told to start
+// from DefaultConfig, as its first error alone would not say so.
 func (c Config) Validate() error {
+	err := c.validate()
+	var oe *nn.OptionError
+	if err != nil && c.K == 0 && c.Batch == 0 && c.Chunk == 0 && errors.As(err, &oe) {
+		oe.Reason += " (k, batch and chunk are unset too: start from awd.DefaultConfig(loss) and change the fields that differ)"
+	}
+	return err
+}
+
+func (c Config) validate() error {
 	if _, err := nn.ParseLoss(c.Loss); err != nil {
 		return nn.BadOption("loss", c.Loss, "%v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -600,5 +601,23 @@ func TestBootstrapNeedsDensePath(t *testing.T) {
 	}
 	if err := Preflight(model, sub, over, nil, 0, 0); err == nil || !strings.Contains(err.Error(), "needs the dense path") {
 		t.Errorf("Preflight: %v", err)
+	}
+}
+
+// TestZeroConfigHint: a zero Config (or one with loss set but k, batch and
+// chunk unset) is told to start from DefaultConfig; one from DefaultConfig
+// with a bad field is not.
+func TestZeroConfigHint(t *testing.T) {
+	for _, cfg := range []Config{{}, {Loss: "ce"}, {Loss: "mse", AlignWith: []string{NameC}}} {
+		err := cfg.Validate()
+		var oe *nn.OptionError
+		if !errors.As(err, &oe) || !strings.Contains(err.Error(), "DefaultConfig") {
+			t.Errorf("%+v: %v, want an option error naming DefaultConfig", cfg, err)
+		}
+	}
+	cfg := DefaultConfig("ce")
+	cfg.K = 0
+	if err := cfg.Validate(); err == nil || strings.Contains(err.Error(), "DefaultConfig") {
+		t.Errorf("k=0 from DefaultConfig: %v, want the k error alone", err)
 	}
 }
