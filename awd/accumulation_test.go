@@ -479,3 +479,45 @@ func TestBuildIDWithoutVCS(t *testing.T) {
 		t.Errorf("BuildID %q, then %q; want %q", got, BuildID(), want)
 	}
 }
+
+// TestFinalizeAfterCancel: a Finalize cancelled during the eigensolve has
+// not consumed the accumulation, and finalising it again gives the Result
+// of an uninterrupted Finalize; one cancelled during the statistics has,
+// and a second Finalize is refused instead of reading consumed sums.
+func TestFinalizeAfterCancel(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 5)
+	cfg := smallConfig("ce", 10, 10)
+	accumulate := func() *Accumulation {
+		acc, err := Accumulate(context.Background(), model, sub, cfg, AccumulateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return acc
+	}
+	want, err := Finalize(context.Background(), accumulate(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := accumulate()
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := Finalize(ctx, acc, &cancelAt{stage: "eigensolve", cancel: cancel}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled in the eigensolve: %v, want context.Canceled", err)
+	}
+	got, err := Finalize(context.Background(), acc, nil)
+	if err != nil {
+		t.Fatalf("finalising again after a cancelled eigensolve: %v", err)
+	}
+	if !slices.Equal(got.Arrays.Lambda, want.Arrays.Lambda) || !slices.Equal(got.Arrays.C[NameC], want.Arrays.C[NameC]) ||
+		!slices.Equal(got.Arrays.C[NameM2], want.Arrays.C[NameM2]) || got.Fits[NameC] != want.Fits[NameC] {
+		t.Errorf("the second Finalize differs from an uninterrupted one: gamma %v vs %v", got.Fits[NameC].Gamma, want.Fits[NameC].Gamma)
+	}
+
+	acc = accumulate()
+	ctx, cancel = context.WithCancel(context.Background())
+	if _, err := Finalize(ctx, acc, &cancelAt{stage: "statistics", cancel: cancel}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled in the statistics: %v, want context.Canceled", err)
+	}
+	if _, err := Finalize(context.Background(), acc, nil); err == nil || !strings.Contains(err.Error(), "already finalised") {
+		t.Errorf("finalising a consumed accumulation: %v, want a refusal", err)
+	}
+}

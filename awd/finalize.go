@@ -11,11 +11,14 @@ import (
 
 // Finalize turns a complete Accumulation into the Result: the sums become
 // the d x d matrices (C, H, M2, C_pair, C_pair2, C_mb), H is diagonalised
-// and everything of Statistics is measured. It consumes acc: its State
-// hands its largest sums over to the matrices instead of copying them, so
-// acc cannot be finalised or merged again. ctx cancels it within about a
-// second at any stage (an eigensolve in flight then finishes in the
-// background and its result is dropped); prog may be nil.
+// and everything of Statistics is measured. It consumes acc once H is
+// diagonalised: its State hands its largest sums over to the matrices
+// instead of copying them, so acc cannot be finalised or merged again
+// (both refuse it). A Finalize refused before that, or cancelled
+// during the eigensolve, leaves acc whole, and finalising it again gives
+// the same Result. ctx cancels it within about a second at any stage (an
+// eigensolve in flight then finishes in the background and its result is
+// dropped); prog may be nil.
 func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, error) {
 	if acc == nil || acc.Info.Shards == 0 {
 		return nil, fmt.Errorf("analyze: finalize: no accumulation (make one with Accumulate or LoadAccumulation)")
