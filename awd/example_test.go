@@ -22,7 +22,10 @@ var exampleRun = awd.RunConfig{
 // Analyse a checkpoint: its JSON says on which data the model was trained,
 // with which loss and batch size.
 func ExampleAnalyze() {
-	dir, _ := os.MkdirTemp("", "awd-example")
+	dir, err := os.MkdirTemp("", "awd-example")
+	if err != nil {
+		panic(err)
+	}
 	defer os.RemoveAll(dir)
 	if _, err := awd.Run(context.Background(), exampleRun, dir, awd.RunOptions{Command: "train"}); err != nil {
 		panic(err)
@@ -52,7 +55,10 @@ func ExampleAnalyze() {
 
 // Train and analyse in one call; a killed Run started again resumes.
 func ExampleRun() {
-	dir, _ := os.MkdirTemp("", "awd-example")
+	dir, err := os.MkdirTemp("", "awd-example")
+	if err != nil {
+		panic(err)
+	}
 	defer os.RemoveAll(dir)
 	cfg := exampleRun
 	cfg.AnalyzeAt = []int{1, 3}
@@ -78,21 +84,41 @@ func ExampleRun() {
 // and merge: the result equals one pass over all samples.
 func ExampleAccumulation_Merge() {
 	ctx := context.Background()
-	train, _, _ := exampleRun.Data.Load()
-	model, _ := nn.NewMLP(784, []int{8, 8}, 10, 1)
+	train, _, err := exampleRun.Data.Load()
+	if err != nil {
+		panic(err)
+	}
+	model, err := nn.NewMLP(784, []int{8, 8}, 10, 1)
+	if err != nil {
+		panic(err)
+	}
 	cfg := awd.DefaultConfig("ce")
 	cfg.K, cfg.Batch = 20, 10
-	dir, _ := os.MkdirTemp("", "awd-example")
+	dir, err := os.MkdirTemp("", "awd-example")
+	if err != nil {
+		panic(err)
+	}
 	defer os.RemoveAll(dir)
+	var files []string
 	for shard := range 2 {
 		acc, err := awd.Accumulate(ctx, model, train, cfg, awd.AccumulateOptions{Shard: shard, Shards: 2})
 		if err != nil {
 			panic(err)
 		}
-		acc.Save(filepath.Join(dir, fmt.Sprintf("shard%d.awdacc", shard)))
+		file := filepath.Join(dir, fmt.Sprintf("shard%d.awdacc", shard))
+		if err := acc.Save(file); err != nil {
+			panic(err)
+		}
+		files = append(files, file)
 	}
-	acc, _ := awd.LoadAccumulation(filepath.Join(dir, "shard0.awdacc"))
-	other, _ := awd.LoadAccumulation(filepath.Join(dir, "shard1.awdacc"))
+	acc, err := awd.LoadAccumulation(files[0])
+	if err != nil {
+		panic(err)
+	}
+	other, err := awd.LoadAccumulation(files[1])
+	if err != nil {
+		panic(err)
+	}
 	if err := acc.Merge(other); err != nil {
 		panic(err)
 	}
@@ -100,7 +126,10 @@ func ExampleAccumulation_Merge() {
 	if err != nil {
 		panic(err)
 	}
-	whole, _ := awd.Analyze(ctx, model, train, cfg, nil)
+	whole, err := awd.Analyze(ctx, model, train, cfg, nil)
+	if err != nil {
+		panic(err)
+	}
 	g, w := merged.Fits[awd.NameC].Gamma, whole.Fits[awd.NameC].Gamma
 	fmt.Println("shards:", acc.Info.Have, "of", acc.Info.Shards)
 	fmt.Println("gamma equal to 1e-12:", math.Abs(g-w) <= 1e-12*math.Abs(w))
