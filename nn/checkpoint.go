@@ -268,9 +268,11 @@ func LoadCheckpoint(path string) (*Model, *CheckpointMeta, error) {
 	return m, meta, nil
 }
 
-// maxArray bounds the values of one array (the largest default layer,
-// CIFAR-10's fc1, has 3072000), so a damaged header cannot ask for gigabytes.
-const maxArray = 1 << 24
+// maxArray bounds the values of one array: 2^28, 1 GiB of float32 (an MLP
+// layer of 16384 x 16384; the largest default layer, CIFAR-10's fc1, has
+// 3072000). An .npy header must also match the data its entry holds
+// (checkNPYEntry), so a damaged one cannot ask for more than the file has.
+const maxArray = 1 << 28
 
 type npzArray struct {
 	shape []int
@@ -452,11 +454,49 @@ func checkNPYEntry(f *zip.File) error {
 	if !npyLayout.Match(dict) {
 		return fmt.Errorf(".npy header %q is not laid out as numpy writes it (the keys descr, fortran_order, shape in that order, ending in \", }\"), which this reader needs: save the arrays with numpy.savez (README, PyTorch checkpoints)", shortText(head, 80))
 	}
-	if _, err := io.Copy(io.Discard, rc); err != nil {
+	n, err := io.Copy(io.Discard, rc)
+	if err != nil {
 		return err
+	}
+	// The data the header describes must be there: readArrays allocates
+	// from the shape before reading.
+	if want, ok := npyDataBytes(dict); ok && n < want {
+		return fmt.Errorf(".npy header %q describes %d bytes of data, but the entry holds %d: the file is damaged or truncated", shortText(head, 80), want, n)
 	}
 	return nil
 }
+
+// npyDataBytes returns the bytes of data an .npy header dict (in numpy's
+// layout) describes, and false when its dtype has no size in its name
+// (objects, strings) or the size exceeds any array awd reads.
+func npyDataBytes(dict []byte) (int64, bool) {
+	m := npyShapeType.FindSubmatch(dict)
+	if m == nil {
+		return 0, false
+	}
+	size, err := strconv.ParseInt(string(m[1]), 10, 64)
+	if err != nil || size < 1 {
+		return 0, false
+	}
+	n := size
+	for _, f := range strings.Split(string(m[2]), ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		s, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || s > maxArray {
+			return 0, false
+		}
+		if n *= s; n > 8*maxArray {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// npyShapeType picks the element size of the dtype (the digits that end
+// its descr, e.g. 4 of '<f4') and the shape's numbers.
+var npyShapeType = regexp.MustCompile(`'descr': '[<>|=]?[a-zA-Z](\d+)', 'fortran_order': (?:True|False), 'shape': \(([\d, ]*)\)`)
 
 // npyHeader is the dict of an .npy header: its three keys, each with a
 // value of the form numpy writes, in any order.

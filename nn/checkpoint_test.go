@@ -389,10 +389,16 @@ func TestDtypeRefused(t *testing.T) {
 // halfNPZ is an .npz of one float16 array fc1.weight of shape (1, 2), as
 // np.savez writes a model.half() state_dict.
 func halfNPZ(t *testing.T) []byte {
-	dict := "{'descr': '<f2', 'fortran_order': False, 'shape': (1, 2), }"
+	return rawNPZ(t, "<f2", "(1, 2)", []byte{0x00, 0x3c, 0x00, 0x40}) // 1.0, 2.0
+}
+
+// rawNPZ is an .npz of one stored entry fc1.weight.npy whose header (in
+// numpy's layout) says descr and shape, followed by data as given.
+func rawNPZ(t *testing.T, descr, shape string, data []byte) []byte {
+	dict := "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }"
 	header := dict + strings.Repeat(" ", 64-(10+len(dict)+1)%64) + "\n"
 	npy := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), 0)
-	npy = append(append(npy, header...), 0x00, 0x3c, 0x00, 0x40) // 1.0, 2.0
+	npy = append(append(npy, header...), data...)
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	w, err := zw.CreateHeader(&zip.FileHeader{Name: "fc1.weight.npy", Method: zip.Store})
@@ -404,6 +410,28 @@ func halfNPZ(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestHeaderBeyondData: an .npy header whose shape needs more data than
+// its entry holds is refused before anything is allocated, naming both
+// sizes (a 16384 x 16384 float32 header over 8 bytes asked for 1 GiB).
+func TestHeaderBeyondData(t *testing.T) {
+	eight := []byte{0, 0, 128, 63, 0, 0, 0, 64}
+	for _, tc := range []struct{ descr, shape, want string }{
+		{"<f4", "(16384, 16384)", "describes 1073741824 bytes of data, but the entry holds 8"},
+		{"<f4", "(3, 2)", "describes 24 bytes of data, but the entry holds 8"},
+		{"<f8", "(2,)", "describes 16 bytes of data, but the entry holds 8"},
+	} {
+		loadRefuses(t, tc.descr+" "+tc.shape, "m.npz", rawNPZ(t, tc.descr, tc.shape, eight), tc.want, "damaged or truncated")
+	}
+	// The header matching its data still loads (as far as the model check).
+	p := filepath.Join(t.TempDir(), "m.npz")
+	if err := os.WriteFile(p, rawNPZ(t, "<f4", "(1, 2)", eight), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadCheckpoint(p); err != nil && strings.Contains(err.Error(), "damaged") {
+		t.Errorf("(1, 2) over 8 bytes: %v", err)
+	}
 }
 
 // TestExtraArraysRefused: arrays that are none of the model's parameters

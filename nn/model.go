@@ -108,10 +108,10 @@ func NewModel(a Arch, seed uint64) (*Model, error) {
 	return m, nil
 }
 
-// maxParams bounds the total number of parameters of a model (256 MB of
-// float32), so that a damaged or hostile checkpoint JSON is refused before
-// anything is allocated.
-const maxParams = 1 << 26
+// maxParams bounds the total number of parameters of a model (2^28, 1 GiB
+// of float32, as maxArray bounds one layer), so that a damaged or hostile
+// checkpoint JSON is refused before anything is allocated.
+const maxParams = 1 << 28
 
 // checkArch checks a without allocating anything and returns the number of
 // parameters of the model it describes.
@@ -119,8 +119,10 @@ func checkArch(a Arch) (int, error) {
 	if a.Outputs < 1 || a.Outputs > maxArray {
 		return 0, fmt.Errorf("model: %d outputs", a.Outputs)
 	}
+	// Each factor and the first product are bounded before the next
+	// multiplication, so the product cannot wrap around.
 	if a.In[0] < 1 || a.In[1] < 1 || a.In[2] < 1 || a.In[0] > maxArray || a.In[1] > maxArray || a.In[2] > maxArray ||
-		a.In[0]*a.In[1]*a.In[2] > maxArray {
+		a.In[0]*a.In[1] > maxArray || a.In[0]*a.In[1]*a.In[2] > maxArray {
 		return 0, fmt.Errorf("model: input shape %v", a.In)
 	}
 	if im := a.Image; im != [3]int{} && (a.Model != "mlp" || !sizeIs(im, a.In[0]*a.In[1]*a.In[2])) {
@@ -129,10 +131,10 @@ func checkArch(a Arch) (int, error) {
 	total := 0
 	add := func(what string, n int) error {
 		if n > maxArray {
-			return fmt.Errorf("model: %s would have %d values, more than %d", what, n, maxArray)
+			return fmt.Errorf("model: %s would have %d values, more than the %d (1 GiB of float32) awd holds in one layer: make the layer narrower", what, n, maxArray)
 		}
 		if total += n; total > maxParams {
-			return fmt.Errorf("model: more than %d parameters", maxParams)
+			return fmt.Errorf("model: more than %d parameters (1 GiB of float32), the most awd builds: make the layers narrower or fewer", maxParams)
 		}
 		return nil
 	}
