@@ -126,7 +126,7 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 	}
 	if l := model.Arch.Outputs; data.Outputs() != l {
 		if l > nn.DataClasses {
-			return in, fmt.Errorf("%s: the checkpoint has %d logits, more than the %d classes of any data set awd reads", path, l, nn.DataClasses)
+			return in, fmt.Errorf("%s: the checkpoint has %d logits, more than the %d classes of any data set awd reads%s", path, l, nn.DataClasses, lostHead(model, meta))
 		}
 		return in, checkpointError(o, fmt.Errorf("--head %d: the checkpoint has %d logits, the data %d classes; give --head %d with %d classes", data.Head, l, len(data.Classes), l, l))
 	}
@@ -159,6 +159,19 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 		in.epoch = meta.Epoch
 	}
 	return in, nil
+}
+
+// lostHead is the hint for a bare .npz MLP with more logits than any data
+// set has classes: its arrays were read as the whole model, so a
+// state_dict that lost its output layer reads as a shorter MLP whose last
+// hidden layer gives the logits.
+func lostHead(model *nn.Model, meta *nn.CheckpointMeta) string {
+	n := len(model.Arch.Widths) + 1
+	if meta != nil || model.Arch.Model != "mlp" {
+		return ""
+	}
+	w, _ := model.Param(fmt.Sprintf("fc%d.weight", n))
+	return fmt.Sprintf(": its last array, fc%d.weight (%d x %d), was taken as the output layer; if the state_dict lost its output layer (fc%d.weight), save it with every layer", n, w.Shape[0], w.Shape[1], n+1)
 }
 
 // trainedOn refuses to analyse train as the subset the checkpoint was

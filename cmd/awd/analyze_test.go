@@ -392,6 +392,30 @@ func TestCLIAnalyzeDataOfModel(t *testing.T) {
 	}
 }
 
+// TestCLIAnalyzeLostHead: a bare state_dict of an MLP 784-50-50-10 that
+// lost its output layer reads as 784-50-50 with 50 logits; the refusal
+// says which array was taken as the output layer and which is missing.
+func TestCLIAnalyzeLostHead(t *testing.T) {
+	dir := t.TempDir()
+	m, err := nn.NewMLP(784, []int{50}, 50, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := nn.WriteNPZ(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "short.npz")
+	if err := os.WriteFile(ck, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, se, code := awdCmd(t, "analyze", ck, "--quiet", "--out", filepath.Join(dir, "out"))
+	want := "50 logits, more than the 10 classes of any data set awd reads: its last array, fc2.weight (50 x 50), was taken as the output layer; if the state_dict lost its output layer (fc3.weight), save it with every layer"
+	if code != 1 || !strings.Contains(se, want) {
+		t.Errorf("exit %d:\n%s\nwant %q", code, se, want)
+	}
+}
+
 // TestCLIAnalyzeBareHeadClasses: a bare state_dict whose head has K < 10
 // logits is analysed with a K-logit head, so --classes must select K
 // classes; otherwise the message names --classes (not --head, which the
