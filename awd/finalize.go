@@ -32,8 +32,8 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 	// The budget of this process: shards accumulated on larger machines
 	// may be finished on a smaller one (Config.Memory is the finisher's).
 	if budget := MemoryBudget(acc.Info.Config.Memory); acc.Info.Estimate > budget {
-		return nil, fmt.Errorf("analyze: finalize: the analysis needs about %s, more than the memory budget of %s (set it with --mem, Config.Memory in the library, or GOMEMLIMIT)",
-			FormatBytes(acc.Info.Estimate), FormatBytes(budget))
+		return nil, fmt.Errorf("analyze: finalize: the analysis needs about %s, more than the memory budget of %s (%s)",
+			FormatBytes(acc.Info.Estimate), FormatBytes(budget), budgetHint)
 	}
 	t00 := time.Now()
 	in := acc.Info

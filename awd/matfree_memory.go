@@ -184,8 +184,8 @@ func matFreeMemoryError(layers []string, plans []mfPlan, factors, need, budget i
 			worst = p
 		}
 	}
-	msg := fmt.Sprintf("matrix-free analysis of %s with k=%d on N=%d samples needs about %s (per-sample factors %s, Lanczos basis %d x %d of layer %s), more than the memory budget of %s (set it with --mem, Config.Memory in the library, or GOMEMLIMIT)",
-		strings.Join(layers, ", "), worst.k, worst.n, FormatBytes(need), FormatBytes(factors), worst.info.D(), worst.mc.Basis+worst.mc.Block, worst.info.Layer, FormatBytes(budget))
+	msg := fmt.Sprintf("matrix-free analysis of %s with k=%d on N=%d samples needs about %s (per-sample factors %s, Lanczos basis %d x %d of layer %s), more than the memory budget of %s (%s)",
+		strings.Join(layers, ", "), worst.k, worst.n, FormatBytes(need), FormatBytes(factors), worst.info.D(), worst.mc.Basis+worst.mc.Block, worst.info.Layer, FormatBytes(budget), budgetHint)
 	if largest >= 2 {
 		return fmt.Errorf("%s; the largest k that fits is %d", msg, largest)
 	}

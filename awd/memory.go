@@ -57,6 +57,11 @@ func MemoryEstimate(m, in, L, N, dim int, cfg Config) int64 {
 	return int64(b) + 64<<20
 }
 
+// budgetHint says how to set the memory budget. GOMEMLIMIT takes Go's
+// units only (8GiB, not 8G, which --mem takes): the Go runtime refuses any
+// other form at start-up, before awd can say anything.
+const budgetHint = "set it with --mem, Config.Memory in the library, or GOMEMLIMIT in Go's units (GOMEMLIMIT=8GiB; Go stops at start-up on 8G)"
+
 // MemoryBudget returns the bytes an analysis may use: limit when it is
 // positive, else the soft limit of GOMEMLIMIT when set, else 90% of the
 // physical memory (MemTotal of /proc/meminfo, or the control group's limit
@@ -171,8 +176,8 @@ func analysisFits(model *nn.Model, cfg Config, n, dim int) error {
 func memoryError(model *nn.Model, cfg Config, need, budget int64, N, dim int) error {
 	m, in, _ := model.LayerShape(cfg.Layer)
 	L := model.Arch.Outputs
-	msg := fmt.Sprintf("layer %s (%dx%d, d=%d) with k=%d on N=%d samples needs about %s, more than the memory budget of %s (set it with --mem, Config.Memory in the library, or GOMEMLIMIT; or take the matrix-free path, --matrix-free or AnalyzeMatrixFree, which needs no d x d matrix)",
-		cfg.Layer, m, in, m*in, cfg.K, N, FormatBytes(need), FormatBytes(budget))
+	msg := fmt.Sprintf("layer %s (%dx%d, d=%d) with k=%d on N=%d samples needs about %s, more than the memory budget of %s (%s; or take the matrix-free path, --matrix-free or AnalyzeMatrixFree, which needs no d x d matrix)",
+		cfg.Layer, m, in, m*in, cfg.K, N, FormatBytes(need), FormatBytes(budget), budgetHint)
 	lo, hi := 1, cfg.K
 	for lo < hi { // the largest k that fits
 		mid := (lo + hi + 1) / 2

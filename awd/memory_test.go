@@ -1,8 +1,10 @@
 package awd
 
 import (
+	"context"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -137,6 +139,35 @@ func TestParseBytesBelowOneByte(t *testing.T) {
 	for s, want := range map[string]int64{"1": 1, "1.5": 1, "0.5KiB": 512, "2G": 2 << 30} {
 		if v, err := ParseBytes(s); err != nil || v != want {
 			t.Errorf("ParseBytes(%q) = %d, %v; want %d", s, v, err, want)
+		}
+	}
+}
+
+// TestBudgetHintGoUnits: the refusals' hint on GOMEMLIMIT is true of the Go
+// runtime (a process starts with GOMEMLIMIT=8GiB and stops at start-up
+// with 8G, which --mem takes), and a refusal over the budget gives it.
+func TestBudgetHintGoUnits(t *testing.T) {
+	if os.Getenv("AWD_TEST_GOMEMLIMIT_CHILD") != "" {
+		return
+	}
+	for v, starts := range map[string]bool{"8GiB": true, "8G": false} {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestBudgetHintGoUnits$")
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT="+v, "AWD_TEST_GOMEMLIMIT_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if (err == nil) != starts || !starts && !strings.Contains(string(out), "malformed GOMEMLIMIT") {
+			t.Errorf("GOMEMLIMIT=%s: err %v, output %.200s; want started %v", v, err, out, starts)
+		}
+	}
+	if !strings.Contains(budgetHint, "GOMEMLIMIT=8GiB") || !strings.Contains(budgetHint, "8G") {
+		t.Errorf("hint %q does not give both forms", budgetHint)
+	}
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 5)
+	cfg := smallConfig("ce", 10, 10)
+	cfg.Memory = 1 << 10
+	for _, mf := range []bool{false, true} {
+		cfg.MatrixFree = mf
+		if _, err := Analyze(context.Background(), model, sub, cfg, nil); err == nil || !strings.Contains(err.Error(), budgetHint) {
+			t.Errorf("matrix-free %v: %v, want the hint", mf, err)
 		}
 	}
 }

@@ -303,8 +303,6 @@ func (b *bencher) print(r benchResult) {
 		r.Op, r.N, samples, r.Threads, r.OursGFLOPS, gonum, ratio, ob, r.PeakGFLOPS, r.PctPeak)
 }
 
-// positiveSizes checks that every value of the list flag name is at least
-// lo.
 // benchFits refuses a case whose operands (words float64 numbers, or
 // their bytes' worth) would not fit the memory budget (awd.MemoryBudget:
 // GOMEMLIMIT, else 90% of this machine's memory), before they are
@@ -312,12 +310,14 @@ func (b *bencher) print(r benchResult) {
 func benchFits(what string, words float64) error {
 	need, budget := 8*words*1.1, awd.MemoryBudget(0)
 	if need > float64(budget) {
-		return fmt.Errorf("%s needs about %s, more than the memory budget of %s (GOMEMLIMIT, else 90%% of this machine's memory)",
+		return fmt.Errorf("%s needs about %s, more than the memory budget of %s (GOMEMLIMIT in Go's units, such as 8GiB, else 90%% of this machine's memory)",
 			what, awd.FormatBytes(int64(min(need, 1<<62))), awd.FormatBytes(budget))
 	}
 	return nil
 }
 
+// positiveSizes checks that every value of the list flag name is at least
+// lo.
 func positiveSizes(name string, v []int, lo int) error {
 	for _, x := range v {
 		if x < lo {

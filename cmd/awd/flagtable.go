@@ -170,7 +170,7 @@ var flagTable = map[string]flagDef{
 		bind: boolFlag(func(o *options) *bool { return &o.jacobianF32 })},
 	"layers": {usage: "analyse several layers at once, matrix-free, sharing the per-sample passes: all, or a comma-separated list (e.g. features.0,features.3,fc); gamma per layer in results.json and the figure gamma_layers_eNNNN (awd plot)",
 		bind: strFlag(func(o *options) *string { return &o.layers })},
-	"mem": {usage: "memory the analysis may use, e.g. 8GiB or 8G (powers of 1024; 8GB is 8e9 bytes) (default: GOMEMLIMIT, else 90% of the machine's memory or of its control group's limit under Slurm or a container); bigger problems are refused before any work",
+	"mem": {usage: "memory the analysis may use, e.g. 8GiB or 8G (powers of 1024; 8GB is 8e9 bytes) (default: GOMEMLIMIT, in Go's units such as 8GiB, else 90% of the machine's memory or of its control group's limit under Slurm or a container); bigger problems are refused before any work",
 		bind: strFlag(func(o *options) *string { return &o.mem }),
 		check: func(o *options) error {
 			_, err := o.memBudget()
