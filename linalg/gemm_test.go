@@ -729,13 +729,20 @@ func TestParallelHelp(t *testing.T) {
 		want := j.c.Clone()
 		withThreads(1, func() { j.run(want) })
 		for _, th := range []int{2, 3} {
+			// The first worker to publish its tail waits until another has
+			// helped with it: every other worker publishes its own tail
+			// after it, and then finds this one's blocks. (A fixed sleep
+			// failed under emulation on a loaded machine, where a partner
+			// could take longer than the sleep to come round.)
 			var first atomic.Bool
+			helped := helpedBlocks.Load()
 			tailHook = func() {
 				if first.CompareAndSwap(false, true) {
-					time.Sleep(50 * time.Millisecond)
+					for end := time.Now().Add(20 * time.Second); helpedBlocks.Load() == helped && time.Now().Before(end); {
+						time.Sleep(time.Millisecond)
+					}
 				}
 			}
-			helped := helpedBlocks.Load()
 			got := j.c.Clone()
 			withThreads(th, func() { j.run(got) })
 			tailHook = nil
