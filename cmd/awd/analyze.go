@@ -76,7 +76,7 @@ func init() {
 		Use:   "analyze CHECKPOINT.npz",
 		Short: "analyse one checkpoint (ours, or a PyTorch state_dict saved as .npz)",
 		Long:  analyzeHelp,
-		Args:  cobra.ExactArgs(1),
+		Args:  argCount(1, 1),
 		RunE:  func(cmd *cobra.Command, args []string) error { return analyzeCommand(cmd, &o, args[0]) },
 	}
 	addFlags(cmd, &o, map[string]string{"per-class": "2000", "suppress": "", "out": "out/analyze"},

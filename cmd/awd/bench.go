@@ -45,7 +45,7 @@ same operands; run it with OPENBLAS_CORETYPE=SKYLAKEX on AVX-512 machines that
 OpenBLAS 0.3.21 does not recognise.
 
 Flops: gemm 2 n^3; syrk (C = A^T A, A N x n) N n (n+1).`,
-	Args: cobra.NoArgs,
+	Args: argCount(0, 0),
 	PersistentPreRunE: func(*cobra.Command, []string) error {
 		if err := kernels.InitError(); err != nil {
 			return err
@@ -101,7 +101,7 @@ func init() {
 	gemm := &cobra.Command{
 		Use:   "gemm",
 		Short: "C = A B for n x n matrices (float64)",
-		Args:  cobra.NoArgs,
+		Args:  argCount(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := positiveSizes("n", sizes, 1); err != nil {
 				return err
@@ -124,7 +124,7 @@ func init() {
 	sgemm := &cobra.Command{
 		Use:   "sgemm",
 		Short: "C = A B for n x n matrices (float32, the training precision)",
-		Args:  cobra.NoArgs,
+		Args:  argCount(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := positiveSizes("n", sizes32, 1); err != nil {
 				return err
@@ -147,7 +147,7 @@ func init() {
 	syrk := &cobra.Command{
 		Use:   "syrk",
 		Short: "the lower triangle of C = A^T A for an N x n matrix A (N samples of n features)",
-		Args:  cobra.NoArgs,
+		Args:  argCount(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := errors.Join(positiveSizes("n", dims, 1), positiveSizes("N", samples, 1)); err != nil {
 				return err

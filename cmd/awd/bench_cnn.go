@@ -53,7 +53,7 @@ With --torch PATH (bench/torch_cnn.py of the repository) it then runs the
 same model and training step in PyTorch on the CPU with the same sizes and
 thread counts (--python, Debian's python3-torch), in the same process tree,
 and prints its rows below ours. awd itself never needs Python.`,
-		Args: cobra.NoArgs,
+		Args: argCount(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if n < 1 || batch < 1 {
 				return fmt.Errorf("--n %d, --batch %d: want at least 1", n, batch)

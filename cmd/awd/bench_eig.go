@@ -56,7 +56,7 @@ one untimed warm-up run of ours and of LAPACK (first touches of fresh memory
 are expensive on virtual machines and would favour whichever runs second). gonum
 is skipped above --gonum-max (it needs minutes at n = 2500) or with
 --no-gonum.`,
-		Args: cobra.NoArgs,
+		Args: argCount(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			header := false

@@ -50,7 +50,7 @@ func init() {
 		Use:   "scaling",
 		Short: "one-thread against p-thread times of each kernel, the serial fraction and the predicted many-core speed-up",
 		Long:  scalingHelp,
-		Args:  cobra.NoArgs,
+		Args:  argCount(0, 0),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runScaling(cmd.OutOrStdout(), n, gemmN, k) },
 	}
 	scaling.Flags().IntVar(&n, "n", 2500, "order of the eigenproblems and of SYRK's result")

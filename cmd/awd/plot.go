@@ -51,7 +51,7 @@ func init() {
 		Use:   "plot RESULTS.json",
 		Short: "draw the figures (PNG and SVG) of a results file",
 		Long:  plotHelp,
-		Args:  cobra.ExactArgs(1),
+		Args:  argCount(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := awd.ReadReport(args[0])
 			if err != nil {

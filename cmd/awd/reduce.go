@@ -44,7 +44,7 @@ Writes OUT/results.json and OUT/arrays_epochNNNN.npz as 'awd analyze'. An
 OUT that holds the reduce of another analysis (the message names the first
 differing setting, there vs here), or of this one from another number of
 shards, is refused: use another --out, or --fresh to replace it.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: argCount(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error { return reduceCommand(cmd, &o, args) },
 	}
 	addFlags(cmd, &o, map[string]string{"out": "out/reduce"}, "mem", "out", "fresh", "quiet")

@@ -68,7 +68,7 @@ func init() {
 		Use:   "run",
 		Short: "train a network and analyse it at chosen epochs (gamma over training in one command)",
 		Long:  runHelp,
-		Args:  cobra.NoArgs,
+		Args:  argCount(0, 0),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runCommand(cmd, &o, "run") },
 	}
 	addFlags(run, &o, nil, concat(dataFlags, modelFlags, trainFlags, []string{"analyze-at"}, analysisFlags, outFlags)...)
@@ -79,7 +79,7 @@ func init() {
 		Use:   "train",
 		Short: "train an MLP or the CNN with SGD and write metrics and PyTorch-compatible checkpoints",
 		Long:  trainHelp,
-		Args:  cobra.NoArgs,
+		Args:  argCount(0, 0),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runCommand(cmd, &t, "train") },
 	}
 	addFlags(train, &t, map[string]string{"classes": "10", "per-class": "2000", "epochs": "100", "out": "out/train"},

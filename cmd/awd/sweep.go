@@ -63,7 +63,7 @@ func init() {
 		Use:   "sweep CONFIG.yaml",
 		Short: "run a grid of training-and-analysis jobs (the paper's Table 1 and 3) here or on Slurm",
 		Long:  sweepHelp,
-		Args:  cobra.ExactArgs(1),
+		Args:  argCount(1, 1),
 		RunE:  func(cmd *cobra.Command, args []string) error { return sweepCommand(cmd, &o, args[0]) },
 	}
 	addFlags(cmd, &o, nil, "slurm", "dry-run", "workers")
@@ -78,7 +78,7 @@ func sweepSubcommands() []*cobra.Command {
 	status := &cobra.Command{
 		Use:   "status SWEEP",
 		Short: "list the jobs of a sweep (folder or file): state, attempts, seconds, log",
-		Args:  cobra.ExactArgs(1),
+		Args:  argCount(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A job whose job.json is missing or damaged is a row of the
 			// status, not the end of it.
@@ -96,7 +96,7 @@ func sweepSubcommands() []*cobra.Command {
 		Use:    "run-job SWEEP [JOB]",
 		Short:  "run one job of a sweep in this process (what the workers and Slurm tasks call)",
 		Hidden: true,
-		Args:   cobra.RangeArgs(1, 2),
+		Args:   argCount(1, 2),
 		RunE:   func(cmd *cobra.Command, args []string) error { return runJobCommand(args, ro.tasks) },
 	}
 	addFlags(runJob, &ro, nil, "tasks")
@@ -104,7 +104,7 @@ func sweepSubcommands() []*cobra.Command {
 	collect := &cobra.Command{
 		Use:   "collect SWEEP",
 		Short: "write the tables of a sweep (folder or file) into its tables/ folder",
-		Args:  cobra.ExactArgs(1),
+		Args:  argCount(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A job whose job.json is missing or damaged is named in the
 			// error, after the tables of the others.

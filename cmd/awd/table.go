@@ -60,7 +60,7 @@ files of awd run, awd analyze or awd reduce. A cell of one run has no std
 Table 1 is gamma of C and C_awd (the default, --table 1); Table 3 adds the
 pair covariances C_pair and C_pair2 (--table 3); --covs chooses any of
 C, C_awd, C_pair, C_pair2, C_mb, M2.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: argCount(1, -1),
 		RunE: func(cmd *cobra.Command, args []string) error { return tableCommand(cmd, &o, args) },
 	}
 	addFlags(table, &o, nil, "table", "covs", "csv", "ci")

@@ -17,7 +17,7 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "print the version, Go version, CPU and kernel level (--verbose: the tuning derived from this CPU)",
-		Args:  cobra.NoArgs,
+		Args:  argCount(0, 0),
 		Run: func(cmd *cobra.Command, _ []string) {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "awd %s\n", version)

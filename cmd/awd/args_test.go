@@ -1,0 +1,43 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestArgCountSaysUsage gives every command too few or too many arguments
+// and checks the one line: it names the command, what it takes, what was
+// given and the usage line to follow, with exit status 1.
+func TestArgCountSaysUsage(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"analyze"}, []string{"analyze takes one argument, CHECKPOINT.npz, none given", "usage: awd analyze CHECKPOINT.npz [flags]"}},
+		{[]string{"analyze", "a.npz", "b.npz"}, []string{"2 given (\"a.npz\" \"b.npz\")", "usage: awd analyze CHECKPOINT.npz"}},
+		{[]string{"plot"}, []string{"plot takes one argument, RESULTS.json, none given", "usage: awd plot RESULTS.json"}},
+		{[]string{"reduce"}, []string{"reduce takes at least one argument, SHARD.acc..., none given", "usage: awd reduce SHARD.acc..."}},
+		{[]string{"table"}, []string{"table takes at least one argument", "usage: awd table SWEEP | RESULTS.json..."}},
+		{[]string{"sweep"}, []string{"sweep takes one argument, CONFIG.yaml", "awd sweep COMMAND (collect, reset, status)"}},
+		{[]string{"sweep", "status"}, []string{"sweep status takes one argument, SWEEP", "usage: awd sweep status SWEEP"}},
+		{[]string{"sweep", "collect"}, []string{"sweep collect takes one argument, SWEEP"}},
+		{[]string{"sweep", "run-job", "a", "b", "c"}, []string{"sweep run-job takes 1 or 2 arguments, SWEEP [JOB], 3 given"}},
+		{[]string{"run", "extra"}, []string{"run takes no arguments, 1 given (\"extra\")", "usage: awd run [flags]"}},
+		{[]string{"train", "x"}, []string{"train takes no arguments", "usage: awd train [flags]"}},
+		{[]string{"version", "x"}, []string{"version takes no arguments"}},
+		{[]string{"bench", "gemmm"}, []string{"bench takes no arguments, 1 given (\"gemmm\")", "awd bench COMMAND (cnn, eig, gemm, scaling, sgemm, syrk)"}},
+	}
+	for _, c := range cases {
+		_, se, code := awdCmd(t, c.args...)
+		lines := strings.Split(strings.TrimSpace(se), "\n")
+		if code != 1 || len(lines) != 1 || !strings.HasPrefix(se, "awd: ") || strings.Contains(se, "arg(s)") {
+			t.Errorf("awd %s: exit %d, stderr %q; want one line 'awd: ...' and exit 1", strings.Join(c.args, " "), code, se)
+			continue
+		}
+		for _, w := range append(c.want, "--help says more") {
+			if !strings.Contains(se, w) {
+				t.Errorf("awd %s: %q does not say %q", strings.Join(c.args, " "), se, w)
+			}
+		}
+	}
+}
