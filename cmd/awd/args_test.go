@@ -41,3 +41,38 @@ func TestArgCountSaysUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagParseErrorsSayWhatFlagTakes gives flags values of the wrong type,
+// no value, and flags a command does not have: the one line names the
+// flag and value, what the flag takes and where the flags are listed,
+// with no Go parser's wording.
+func TestFlagParseErrorsSayWhatFlagTakes(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"run", "--seed", "-1"}, []string{`--seed "-1": want a whole number, 0 or more (default 1;`, "awd run --help"}},
+		{[]string{"run", "--data-seed", "x"}, []string{`--data-seed "x": want a whole number, 0 or more`}},
+		{[]string{"train", "--lr", "abc"}, []string{`--lr "abc": want a number`, "default 0.1", "awd train --help"}},
+		{[]string{"run", "--k", "3.5"}, []string{`--k "3.5": want a whole number (default 300;`}},
+		{[]string{"analyze", "x.npz", "--quiet=maybe"}, []string{`--quiet "maybe": want true or false`}},
+		{[]string{"bench", "--time", "5"}, []string{`--time "5": want a duration, e.g. 500ms or 2s (default 1s;`}},
+		{[]string{"bench", "--threads", "a"}, []string{`--threads "a": want comma-separated whole numbers`}},
+		{[]string{"run", "--k"}, []string{"--k needs a value: a whole number (default 300;"}},
+		{[]string{"analyze", "x.npz", "--model", "cnn"}, []string{"analyze: unknown flag: --model", "awd analyze --help lists its flags"}},
+		{[]string{"train", "--k", "5"}, []string{"train: unknown flag: --k", "awd train --help"}},
+	}
+	for _, c := range cases {
+		_, se, code := awdCmd(t, c.args...)
+		lines := strings.Split(strings.TrimSpace(se), "\n")
+		if code != 1 || len(lines) != 1 || !strings.HasPrefix(se, "awd: ") || strings.Contains(se, "strconv") || strings.Contains(se, "invalid syntax") {
+			t.Errorf("awd %s: exit %d, stderr %q; want one line 'awd: ...' in the CLI's terms and exit 1", strings.Join(c.args, " "), code, se)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(se, w) {
+				t.Errorf("awd %s: %q does not say %q", strings.Join(c.args, " "), se, w)
+			}
+		}
+	}
+}

@@ -242,3 +242,45 @@ func (o *options) memBudget() (int64, error) {
 	}
 	return b, nil
 }
+
+// flagParseError rewords pflag's errors (an unknown flag, a value of the
+// wrong type, a missing value) into the CLI's terms: the flag, the value,
+// what the flag takes and where its flags are listed, instead of
+// "strconv.ParseUint: parsing "-1": invalid syntax".
+func flagParseError(cmd *cobra.Command, err error) error {
+	help := cmd.CommandPath() + " --help"
+	var inv *pflag.InvalidValueError
+	var req *pflag.ValueRequiredError
+	var unk *pflag.NotExistError
+	switch {
+	case errors.As(err, &inv):
+		f := inv.GetFlag()
+		return fmt.Errorf("--%s %q: want %s (default %s; %s lists the flags)", f.Name, inv.GetValue(), valueKind(f.Value.Type()), f.DefValue, help)
+	case errors.As(err, &req):
+		f := req.GetFlag()
+		return fmt.Errorf("--%s needs a value: %s (default %s; %s lists the flags)", f.Name, valueKind(f.Value.Type()), f.DefValue, help)
+	case errors.As(err, &unk):
+		name := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+		return fmt.Errorf("%s: %v (%s lists its flags)", name, err, help)
+	}
+	return fmt.Errorf("%v (%s lists the flags)", err, help)
+}
+
+// valueKind says in words what a flag of a pflag value type takes.
+func valueKind(typ string) string {
+	switch typ {
+	case "int":
+		return "a whole number"
+	case "uint64":
+		return "a whole number, 0 or more"
+	case "float64":
+		return "a number, e.g. 0.5 or 1e-3"
+	case "bool":
+		return "true or false"
+	case "duration":
+		return "a duration, e.g. 500ms or 2s"
+	case "intSlice":
+		return "comma-separated whole numbers, e.g. 1,2"
+	}
+	return "a " + typ
+}

@@ -39,7 +39,7 @@ to force one.`,
 
 func main() {
 	awd.Tool = "awd " + version
-	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	rootCmd.SetFlagErrorFunc(flagParseError)
 	if err := rootCmd.Execute(); err != nil {
 		// The library names the remedies of a refused output folder in its
 		// terms (RunOptions.Fresh); here they are flags.
