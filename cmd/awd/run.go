@@ -45,13 +45,15 @@ Training runs in float32 and is bit-for-bit reproducible for a seed and
 kernel level.
 
 Outputs in --out: metrics.jsonl (one JSON object per epoch: epoch,
-train_loss, train_acc, test_loss, test_acc, lr, seconds), results.json (the
-same log and the config), final.npz and checkpoints/epoch_NNNN.npz at the
---checkpoints epochs that training reaches (PyTorch state_dict names and
-shapes, each with a .json of the architecture, the data, the training config
-and a sha256), and checkpoints/last.npz, from which a killed run resumes when
-started again with the same flags (a folder with no epoch finished binds no
-flags). 'awd analyze OUT/final.npz' analyses the result with no other flag.
+train_loss and train_acc (means over the epoch's batches), full_loss and
+full_acc (the whole training set after the epoch, what --stop-rule full
+reads; null with --stop-rule running), test_loss, test_acc, lr, seconds),
+results.json (the same log and the config), final.npz and
+checkpoints/epoch_NNNN.npz at the --checkpoints epochs that training reaches
+(PyTorch state_dict names and shapes, each with a .json of the architecture,
+the data, the training config and a sha256), and checkpoints/last.npz, from
+which a killed run resumes when started again with the same flags (a folder
+with no epoch finished binds no flags). 'awd analyze OUT/final.npz' analyses the result with no other flag.
 
 An early stop (--stop-loss, --stop-rule) writes the checkpoint of the epoch
 it stops at, says so and names the --checkpoints epochs it did not reach,

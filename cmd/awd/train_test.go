@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -254,5 +255,57 @@ func TestCLITrainRefusesBeforeClaiming(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "final.npz")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestTrainMetricsFieldsDocumented trains two epochs under each stop rule
+// and checks every field of metrics.jsonl: the set is the one the train
+// help lists (each of its names is there), and full_loss and full_acc are
+// numbers under --stop-rule full and null under running, as it says.
+func TestTrainMetricsFieldsDocumented(t *testing.T) {
+	want := []string{"epoch", "train_loss", "train_acc", "full_loss", "full_acc", "test_loss", "test_acc", "lr", "seconds"}
+	for _, f := range want {
+		if !strings.Contains(trainHelp, f) {
+			t.Errorf("awd train --help does not name the metrics.jsonl field %s", f)
+		}
+	}
+	if !strings.Contains(trainHelp, "null with --stop-rule running") {
+		t.Errorf("awd train --help does not say when full_loss is null")
+	}
+	for _, rule := range []string{"full", "running"} {
+		out := t.TempDir()
+		_, se, code := awdEnv(t, []string{tinyMNIST(t)}, "train", "--classes", "3", "--per-class", "40", "--widths", "8,8",
+			"--batch", "10", "--epochs", "2", "--stop-rule", rule, "--quiet", "--out", out)
+		if code != 0 {
+			t.Fatalf("train --stop-rule %s: exit %d\n%s", rule, code, se)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("--stop-rule %s: %d lines in metrics.jsonl, want 2", rule, len(lines))
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for k := range m {
+			got = append(got, k)
+		}
+		slices.Sort(got)
+		w := slices.Clone(want)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Errorf("--stop-rule %s: metrics.jsonl fields %v, the help documents %v", rule, got, w)
+		}
+		for _, f := range []string{"full_loss", "full_acc"} {
+			_, isNum := m[f].(float64)
+			if rule == "full" && !isNum || rule == "running" && m[f] != nil {
+				t.Errorf("--stop-rule %s: %s = %v; want a number under full, null under running", rule, f, m[f])
+			}
+		}
 	}
 }
