@@ -245,8 +245,10 @@ func OpenFolder(dir, command string, config any, fresh bool, inputs ...string) (
 	if _, err := os.Stat(filepath.Join(dir, SweepManifest)); err == nil {
 		return nil, folderError(NewFolder, "%s is the folder of a sweep (it holds %s)", dir, SweepManifest)
 	}
+	// A path that is a file, or under one, or where awd may not write:
+	// only another folder helps.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("output folder: %w", err)
+		return nil, folderError(NewFolder, "output folder %s cannot be made or used (%v)", dir, err)
 	}
 	lock, err := lockFolder(dir, command)
 	if err != nil {

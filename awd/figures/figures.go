@@ -72,7 +72,7 @@ var (
 // awd.ErrFolderBusy and names the holder.
 func Draw(rep *awd.Report, reportPath, dir string, fresh bool) (files, notes []string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("figures: %w", err)
+		return nil, nil, &awd.FolderError{Err: fmt.Errorf("folder of the figures %s cannot be made or used (%v)", dir, err), Remedy: awd.NewFolder}
 	}
 	abs, err := filepath.Abs(reportPath)
 	if err != nil {

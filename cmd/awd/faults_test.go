@@ -561,3 +561,36 @@ func TestResumeChecksWrittenFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestOutIsAFile: an --out that is a file, or lies under one, is refused
+// by every command that writes a folder with one line that names the path
+// and says to give another --out.
+func TestOutIsAFile(t *testing.T) {
+	dir := t.TempDir()
+	tiny := tinyMNIST(t)
+	run := filepath.Join(dir, "run")
+	if _, se, code := awdEnv(t, []string{tiny}, "run", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10",
+		"--epochs", "1", "--k", "10", "--suppress", "", "--quiet", "--out", run); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, se)
+	}
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{file, filepath.Join(file, "sub")} {
+		for _, args := range [][]string{
+			{"run", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--epochs", "1", "--k", "10", "--quiet"},
+			{"train", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--epochs", "1", "--quiet"},
+			{"analyze", filepath.Join(run, "final.npz"), "--k", "10", "--quiet"},
+			{"plot", filepath.Join(run, "results.json")},
+		} {
+			_, se, code := awdEnv(t, []string{tiny}, append(args, "--out", out)...)
+			if code != 1 || strings.Count(se, "\n") != 1 || !strings.Contains(se, out+" cannot be made or used") || !strings.HasSuffix(se, "; use another --out\n") {
+				t.Errorf("awd %s --out %s: exit %d, stderr %q; want one line naming the path and ending \"; use another --out\"", args[0], out, code, se)
+			}
+		}
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != "mine\n" {
+		t.Errorf("the file given as --out changed: %q, %v", b, err)
+	}
+}
