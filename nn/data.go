@@ -419,15 +419,37 @@ func idxPair(prefix string) []string {
 	return []string{prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte"}
 }
 
+// idxLayout says what an IDX data folder holds, for the errors about one.
+const idxLayout = "give the folder that holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each plain or .gz, as DataSpec.Dir (the command line's --data-dir)"
+
+// idxFolder refuses a data folder that does not exist or is a file with
+// its own words: "no train-images-idx3-ubyte in /etc/passwd" hid that the
+// folder itself was wrong.
+func idxFolder(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("data folder %s does not exist (%s)", dir, idxLayout)
+	case err != nil:
+		return fmt.Errorf("data folder: %w", err)
+	case !st.IsDir():
+		return fmt.Errorf("data folder %s is a file, not a folder (%s)", dir, idxLayout)
+	}
+	return nil
+}
+
 func loadIDXPair(name, dir, prefix string) (*Dataset, error) {
+	if err := idxFolder(dir); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	pair := idxPair(prefix)
 	ip, err := findFile(dir, pair[0])
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w (%s)", name, err, idxLayout)
 	}
 	lp, err := findFile(dir, pair[1])
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w (%s)", name, err, idxLayout)
 	}
 	fi, err := os.Open(ip)
 	if err != nil {

@@ -404,3 +404,35 @@ func TestMLPRefusesOtherImageShape(t *testing.T) {
 		}
 	}
 }
+
+// TestDataDirNotAFolder: a --data-dir that does not exist, is a file, or
+// holds no IDX files is refused before any work with one line that says
+// which of them it is and what the folder must hold.
+func TestDataDirNotAFolder(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ dataDir, want string }{
+		{filepath.Join(dir, "none"), "data folder " + filepath.Join(dir, "none") + " does not exist"},
+		{file, "data folder " + file + " is a file, not a folder"},
+		{empty, "no train-images-idx3-ubyte(.gz) in " + empty},
+	} {
+		for _, data := range []string{"mnist", "fashion"} {
+			out := filepath.Join(dir, "out")
+			_, se, code := awdCmd(t, "train", "--data", data, "--data-dir", c.dataDir, "--epochs", "1", "--quiet", "--out", out)
+			if code != 1 || strings.Count(se, "\n") != 1 || !strings.Contains(se, c.want) ||
+				!strings.Contains(se, "give the folder that holds train-images-idx3-ubyte") || !strings.Contains(se, "--data-dir") {
+				t.Errorf("--data %s --data-dir %s: exit %d, stderr %q; want one line saying %q and what the folder holds", data, c.dataDir, code, se, c.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("--data %s --data-dir %s: the refused start created --out", data, c.dataDir)
+			}
+		}
+	}
+}
