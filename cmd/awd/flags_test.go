@@ -1,8 +1,11 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestFlagBadValues gives every checked flag of every command values
@@ -46,5 +49,64 @@ func TestFlagBadValues(t *testing.T) {
 	}
 	if n < 50 {
 		t.Fatalf("only %d cases", n)
+	}
+}
+
+// TestFlagHelpStatesRange: the help line of every flag with a checked
+// range states that range, and the check agrees with it at its ends: the
+// value just outside is refused, naming the flag, and the end itself is
+// taken.
+func TestFlagHelpStatesRange(t *testing.T) {
+	cases := []struct {
+		flag, says string
+		refused    []string
+		taken      []string
+		with       []string
+	}{
+		{"epochs", "at least 1", []string{"0"}, []string{"1"}, nil},
+		{"batch", "at least 1", []string{"0"}, []string{"1"}, nil},
+		{"lr", "in (0, 1e6]", []string{"0", "1.000001e6"}, []string{"1e6", "1e-9"}, nil},
+		{"clip", "at least 0", []string{"-1e-9"}, []string{"0"}, nil},
+		{"stop-loss", "at least 0", []string{"-1e-9"}, []string{"0"}, nil},
+		{"t-max", "at least 0", []string{"-1"}, []string{"0"}, nil},
+		{"k", "2 to the layer's d", []string{"1"}, []string{"2"}, []string{"--corr-k", "1", "--rho-block", "0"}},
+		{"corr-k", "1 to --k", []string{"0", "301"}, []string{"1", "300"}, nil},
+		{"tau", "in (0, 1]", []string{"0", "1.01"}, []string{"1", "1e-9"}, nil},
+		{"tail-eps", "in [0, 1]", []string{"-1e-9", "1.01"}, []string{"0", "1"}, nil},
+		{"nonstiff-eps", "in [0, 1]", []string{"-1e-9", "1.01"}, []string{"0", "1"}, nil},
+		{"bootstrap", "at least 0", []string{"-1"}, []string{"0", "5"}, nil},
+		{"bootstrap-groups", "at least 2", []string{"1"}, []string{"2"}, []string{"--bootstrap", "5"}},
+		{"bootstrap-level", "in (0, 1)", []string{"1", "-0.5"}, []string{"0.5", "0.999"}, []string{"--bootstrap", "5"}},
+		{"ml-reps", "at least 0", []string{"-1"}, []string{"0"}, nil},
+	}
+	run := func(args ...string) error {
+		var o options
+		cmd := &cobra.Command{Use: "run", RunE: func(*cobra.Command, []string) error { return nil }}
+		addFlags(cmd, &o, nil, concat(dataFlags, modelFlags, trainFlags, []string{"analyze-at"}, analysisFlags, outFlags)...)
+		if err := cmd.ParseFlags(args); err != nil {
+			return err
+		}
+		if err := cmd.PreRunE(cmd, nil); err != nil {
+			return err
+		}
+		if _, err := o.analysisConfig("ce", 50); err != nil {
+			return flagError(err)
+		}
+		return nil
+	}
+	for _, c := range cases {
+		if u := flagTable[c.flag].usage; !strings.Contains(u, c.says) {
+			t.Errorf("--%s: the help line %q does not say %q", c.flag, u, c.says)
+		}
+		for _, v := range c.refused {
+			if err := run(append(slices.Clone(c.with), "--"+c.flag, v)...); err == nil || !strings.Contains(err.Error(), "--"+c.flag) {
+				t.Errorf("--%s %s (help: %s): error %v; want a refusal naming --%s", c.flag, v, c.says, err, c.flag)
+			}
+		}
+		for _, v := range c.taken {
+			if err := run(append(slices.Clone(c.with), "--"+c.flag, v)...); err != nil {
+				t.Errorf("--%s %s (help: %s): refused: %v", c.flag, v, c.says, err)
+			}
+		}
 	}
 }
