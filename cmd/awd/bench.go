@@ -53,10 +53,10 @@ Flops: gemm 2 n^3; syrk (C = A^T A, A N x n) N n (n+1).`,
 		if benchLevel != "" {
 			l, err := kernels.ParseLevel(benchLevel)
 			if err != nil {
-				return err
+				return fmt.Errorf("--level: %v", err)
 			}
 			if err := kernels.SetLevel(l); err != nil {
-				return err
+				return fmt.Errorf("--level %s: %v; 'awd version' lists the levels this CPU has", benchLevel, err)
 			}
 		}
 		if err := positiveSizes("threads", benchThreads, 1); err != nil {

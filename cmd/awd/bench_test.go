@@ -92,7 +92,8 @@ func TestBenchErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"gemm", "--n", "4", "--threads", "1", "--level", "sse9"}, "sse9"},
+		{[]string{"gemm", "--n", "4", "--threads", "1", "--level", "sse9"}, `--level: unknown kernel level "sse9" (want generic, avx2, avx512 or neon)`},
+		{[]string{"gemm", "--n", "4", "--threads", "1", "--level", unsupportedLevel()}, "--level " + unsupportedLevel() + ": kernel level " + unsupportedLevel() + " is not supported"},
 		{[]string{"gemm", "--n", "4", "--threads", "0"}, "--threads"},
 		{[]string{"frobnicate"}, "frobnicate"},
 		{[]string{"gemm", "--n", "-5"}, "--n -5"},
@@ -180,4 +181,15 @@ func TestBenchCNN(t *testing.T) {
 	if _, err := runBench(t, "cnn", "--n", "6", "--batch", "4", "--threads", "1", "--time", "1ms", "--torch", bad, "--python", "/bin/sh"); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("failing reference: err %v, want its stderr", err)
 	}
+}
+
+// unsupportedLevel is a kernel level this CPU or build lacks: neon on
+// amd64, avx512 elsewhere.
+func unsupportedLevel() string {
+	for _, l := range []string{"neon", "avx512"} {
+		if lv, err := kernels.ParseLevel(l); err == nil && !kernels.Supported(lv) {
+			return l
+		}
+	}
+	return "neon"
 }
