@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/nn"
@@ -93,4 +94,38 @@ func diffMaps(path string, x, y map[string]any) []string {
 		}
 	}
 	return out
+}
+
+// TestCommandDefaultsAsREADME: the defaults that differ between commands
+// are those the README's "One meaning per flag" lists, and every other
+// flag a command shares with awd run has run's default.
+func TestCommandDefaultsAsREADME(t *testing.T) {
+	differ := map[string]map[string]string{
+		"train":   {"classes": "10", "per-class": "2000", "epochs": "100", "out": "out/train"},
+		"analyze": {"per-class": "2000", "suppress": "", "out": "out/analyze"},
+		"reduce":  {"out": "out/reduce"},
+	}
+	run, _, err := rootCmd.Find([]string{"run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range differ {
+		cmd, _, err := rootCmd.Find([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			r := run.Flags().Lookup(f.Name)
+			if r == nil {
+				return
+			}
+			if w, ok := want[f.Name]; ok {
+				if f.DefValue != w {
+					t.Errorf("awd %s --%s defaults to %q, the README says %q", name, f.Name, f.DefValue, w)
+				}
+			} else if f.DefValue != r.DefValue {
+				t.Errorf("awd %s --%s defaults to %q, awd run's to %q, and the README does not list it among the defaults that differ", name, f.Name, f.DefValue, r.DefValue)
+			}
+		})
+	}
 }
