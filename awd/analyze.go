@@ -157,7 +157,11 @@ func (c Config) ForModel(model *nn.Model) (Config, error) {
 	if err != nil {
 		return c, nn.BadOption("layer", c.Layer, "%v", err)
 	}
-	if d := info.D(); c.K > d {
+	// A fit needs two directions: a layer with fewer weights has no k to
+	// give, and "k must be in [2, 1]" said nothing of what to change.
+	if d := info.D(); d < 2 {
+		return c, nn.BadOption("layer", c.Layer, "has d=%d weight, fewer than the 2 directions a power-law fit needs: study another layer, or make this one wider", d)
+	} else if c.K > d {
 		return c, nn.BadOption("k", c.K, "layer %s has d=%d weights, so k must be in [2, %d]", c.Layer, d, d)
 	}
 	return c, nil

@@ -621,3 +621,22 @@ func TestZeroConfigHint(t *testing.T) {
 		t.Errorf("k=0 from DefaultConfig: %v, want the k error alone", err)
 	}
 }
+
+// TestForModelLayerTooSmall: a layer of one weight has no k a fit can take;
+// it is refused naming the layer, not with an empty range of k.
+func TestForModelLayerTooSmall(t *testing.T) {
+	model, err := nn.NewMLP(784, []int{1, 1}, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig("ce")
+	cfg.Layer = "fc2"
+	_, err = cfg.ForModel(model)
+	if err == nil || !strings.Contains(err.Error(), "fc2") || !strings.Contains(err.Error(), "fewer than the 2 directions") || strings.Contains(err.Error(), "[2, 1]") {
+		t.Errorf("fc2 of d = 1: %v; want a refusal of the layer", err)
+	}
+	cfg.Layer = "fc1"
+	if _, err := cfg.ForModel(model); err != nil {
+		t.Errorf("fc1 of d = 784: %v", err)
+	}
+}
