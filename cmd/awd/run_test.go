@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -297,5 +298,41 @@ func TestCLIMatrixFree(t *testing.T) {
 	_, se, code = awdCmd(t, append([]string{"analyze", ck, "--layers", "features.0,conv9", "--k", "10", "--out", filepath.Join(dir, "bad")}, data...)...)
 	if lines := strings.Split(strings.TrimSpace(se), "\n"); code == 0 || len(lines) != 1 || !strings.Contains(se, "conv9") {
 		t.Errorf("bad --layers: exit %d, stderr %q", code, se)
+	}
+}
+
+// TestSuppressionArraysAsREADME: the suppression arrays are those the
+// README lists: supp_<name>_lambda and _s for every intervention (and the
+// paper protocol's baseline none), supp_<name>_corr only with
+// --suppress-protocol rebuild.
+func TestSuppressionArraysAsREADME(t *testing.T) {
+	for _, protocol := range []string{"paper", "rebuild"} {
+		out := t.TempDir()
+		args := []string{"run", "--classes", "3", "--per-class", "40", "--widths", "8,8", "--batch", "10", "--k", "20",
+			"--epochs", "1", "--suppress-protocol", protocol, "--quiet", "--out", out}
+		if _, se, code := awdEnv(t, []string{tinyMNIST(t)}, args...); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", protocol, code, se)
+		}
+		z, err := zip.OpenReader(filepath.Join(out, "arrays_epoch0001.npz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for _, f := range z.File {
+			have[strings.TrimSuffix(f.Name, ".npy")] = true
+		}
+		z.Close()
+		names := strings.Split(flagTable["suppress"].def, ",")
+		if protocol == "paper" {
+			names = append(names, "none")
+		}
+		for _, n := range names {
+			for _, suffix := range []string{"_lambda", "_s", "_corr"} {
+				a := "supp_" + n + suffix
+				if want := suffix != "_corr" || protocol == "rebuild"; have[a] != want {
+					t.Errorf("--suppress-protocol %s: array %s written %v, the README says %v", protocol, a, have[a], want)
+				}
+			}
+		}
 	}
 }
