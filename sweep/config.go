@@ -370,6 +370,9 @@ func Load(path string) (*Config, error) {
 // Parse reads and checks a sweep file's content; path names it in errors
 // and anchors Out.
 func Parse(path string, data []byte) (*Config, error) {
+	if err := notAMapping(path, data); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var c Config
@@ -407,6 +410,23 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// notAMapping refuses a YAML file whose top level is not a mapping (a
+// list, a single value): yaml.v3 said "cannot unmarshal !!seq into
+// Config", naming a Go type instead of what a sweep file is.
+func notAMapping(path string, data []byte) error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) != 1 {
+		return nil
+	}
+	top := root.Content[0]
+	what := map[yaml.Kind]string{yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value", yaml.AliasNode: "an alias"}[top.Kind]
+	if top.Kind == yaml.MappingNode || what == "" {
+		return nil
+	}
+	return &LineError{File: path, Line: top.Line, Msg: "not a sweep file: its top level is " + what +
+		", not a mapping of settings (name, out, seeds, base, cells; README.md, Sweeps, documents them and examples/sweeps/ has the paper's grids)"}
 }
 
 // extensionPrefix starts the top-level keys that only hold YAML anchors

@@ -135,6 +135,10 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"no-cells", "name: t\nout: o\nseeds: [1]\n", "s.yaml: cells: the grid has no cell"},
 		{"two-docs", minimal + "---\nname: u\n", "s.yaml:12: a second YAML document"},
 		{"empty", "", "s.yaml: empty file"},
+		// A file that is YAML but no mapping named the Go type it could not
+		// fill ("cannot unmarshal !!seq into Config").
+		{"top-list", "- name: t\n- out: o\n", "s.yaml:1: not a sweep file: its top level is a list, not a mapping of settings (name, out, seeds, base, cells;"},
+		{"top-scalar", "root:x:0:0:root:/root:/bin/bash\n", "s.yaml:1: not a sweep file: its top level is a single value"},
 		{"rho-block-over-k", strings.Replace(minimal, "k: 20", "k: 20\n  rho_block: 21", 1), "s.yaml:9: cell 1 (loss ce, K=2): rho_block 21 exceeds k = 20"},
 		{"rho-block-over-k-of-K", strings.Replace(minimal, "k: 20", "k: {2: 30, 3: 20}\n  rho_block: 25", 1), "s.yaml:9: cell 1 (loss ce, K=3): rho_block 25 exceeds k = 20"},
 		{"corr-k-over-k", strings.Replace(minimal, "k: 20", "k: 20\n  corr_k: 21", 1), "s.yaml:9: cell 1 (loss ce, K=2): corr_k 21 exceeds k = 20, the top directions analysed: give corr_k at most k, or a larger k"},
