@@ -97,13 +97,17 @@ func WriteReport(path string, rep *Report) error {
 	})
 }
 
+// resultsFileHint says which file a results file is, for the errors of a
+// path that is none.
+const resultsFileHint = "give the results.json that awd run, train, analyze or reduce wrote in its output folder"
+
 // ReadReport reads a results JSON and checks its schema version. The
 // alignment of M2 that older files recorded as C_awd's where there is no
 // C_awd (a convolution layer) is read as M2's, as awd now writes it.
 func ReadReport(path string) (*Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("results file: %w (%s)", err, resultsFileHint)
 	}
 	var probe struct {
 		SchemaVersion *int `json:"schema_version"`
@@ -111,9 +115,9 @@ func ReadReport(path string) (*Report, error) {
 	if err := json.Unmarshal(b, &probe); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, fmt.Errorf("%s: not a results file (its JSON is %s, not an object)", path, te.Value)
+			return nil, fmt.Errorf("%s: not a results file (its JSON is %s, not an object; %s)", path, te.Value, resultsFileHint)
 		}
-		return nil, fmt.Errorf("%s: not a results file: %w", path, err)
+		return nil, fmt.Errorf("%s: not a results file: %w (%s)", path, err, resultsFileHint)
 	}
 	if probe.SchemaVersion == nil {
 		return nil, fmt.Errorf("%s: field schema_version is missing", path)

@@ -157,8 +157,8 @@ func TestReadReportErrors(t *testing.T) {
 	for _, c := range []struct {
 		name, body, want string
 	}{
-		{"not-json", "{", "not a results file: unexpected end of JSON input"},
-		{"array", "[]", "not a results file (its JSON is array, not an object)"},
+		{"not-json", "{", "not a results file: unexpected end of JSON input (give the results.json that awd run, train, analyze or reduce wrote"},
+		{"array", "[]", "not a results file (its JSON is array, not an object; give the results.json"},
 		{"no-version", `{"checkpoints": []}`, "schema_version is missing"},
 		{"other-version", `{"schema_version": 7}`, "schema_version is 7"},
 		{"no-analysis", `{"schema_version": 1, "checkpoints": [{"epoch": 3}]}`, "checkpoints[0].analysis"},
@@ -167,6 +167,12 @@ func TestReadReportErrors(t *testing.T) {
 		os.WriteFile(p, []byte(c.body), 0o644)
 		if _, err := ReadReport(p); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+	// A path that is no file says which file is wanted.
+	for _, p := range []string{filepath.Join(dir, "none.json"), dir} {
+		if _, err := ReadReport(p); err == nil || !strings.HasPrefix(err.Error(), "results file: ") || !strings.Contains(err.Error(), "give the results.json that awd run, train, analyze or reduce wrote") {
+			t.Errorf("%s: error %v, want one that says a results file is wanted and which", p, err)
 		}
 	}
 }

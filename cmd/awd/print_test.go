@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -81,4 +82,24 @@ func TestSummaryColumnsAligned(t *testing.T) {
 		{"layer4.1.conv2", "216", "-0.500 ± 0.250", "12345.678 ± 1234.500 (M2)", "0.987", "0.0s"},
 		{"fc2", "2500", "1.059 ± 0.010", "1.127 ± 0.012", "0.987", "0.0s"},
 	})
+}
+
+// TestMissingResultsFile: plot and table of a path that does not exist say
+// which file they read, in one line.
+func TestMissingResultsFile(t *testing.T) {
+	dir := t.TempDir()
+	none := filepath.Join(dir, "none.json")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plot", none}, "results file: open " + none + ": no such file or directory (give the results.json that awd run, train, analyze or reduce wrote"},
+		{[]string{"table", none}, none + " does not exist: table reads one sweep folder or sweep file (given alone), or results .json files"},
+		{[]string{"table", filepath.Join(dir, "sweepdir")}, "does not exist: table reads one sweep folder or sweep file"},
+	} {
+		_, se, code := awdCmd(t, c.args...)
+		if code != 1 || strings.Count(se, "\n") != 1 || !strings.Contains(se, c.want) {
+			t.Errorf("awd %s: exit %d, stderr %q; want one line with %q", strings.Join(c.args, " "), code, se, c.want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -92,7 +93,11 @@ func tableCommand(cmd *cobra.Command, o *options, args []string) error {
 		reps, names, notes = f.Reports, f.IDs(), f.Notes
 	} else {
 		for _, p := range args {
-			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			fi, err := os.Stat(p)
+			switch {
+			case errors.Is(err, os.ErrNotExist):
+				return fmt.Errorf("%s does not exist: table reads one sweep folder or sweep file (given alone), or results .json files (the results.json that awd run, train, analyze or reduce wrote)", p)
+			case err == nil && fi.IsDir():
 				return fmt.Errorf("%s is a folder: table reads one sweep (given alone) or results .json files", p)
 			}
 			r, err := awd.ReadReport(p)
