@@ -86,12 +86,12 @@ func init() {
 	if c := runtime.NumCPU(); c > 1 {
 		def = append(def, c)
 	}
-	pf.IntSliceVar(&benchThreads, "threads", def, "goroutine counts to measure (comma-separated)")
+	pf.IntSliceVar(&benchThreads, "threads", def, "goroutine counts to measure, comma-separated, each at least 1")
 	pf.BoolVar(&benchJSON, "json", false, "print one JSON object per line instead of a table")
 	pf.StringVar(&benchLevel, "level", "", "kernel level: generic, avx2, avx512 or neon (default: the best this CPU has, or AWD_KERNELS)")
-	pf.DurationVar(&benchTime, "time", time.Second, "measuring time per case (best of the runs in it)")
+	pf.DurationVar(&benchTime, "time", time.Second, "measuring time per case, positive (best of the runs in it)")
 	pf.BoolVar(&benchNoGonum, "no-gonum", false, "skip gonum's implementation")
-	pf.IntVar(&benchGonumTo, "gonum-max", 2048, "skip gonum above this matrix size (it runs at a few GFLOP/s)")
+	pf.IntVar(&benchGonumTo, "gonum-max", 2048, "skip gonum above this matrix size, at least 0 (it runs at a few GFLOP/s)")
 	rootCmd.AddCommand(benchCmd)
 }
 
@@ -118,7 +118,7 @@ func init() {
 			return nil
 		},
 	}
-	gemm.Flags().IntSliceVar(&sizes, "n", []int{256, 1024, 2048}, "matrix sizes")
+	gemm.Flags().IntSliceVar(&sizes, "n", []int{256, 1024, 2048}, "matrix sizes n, comma-separated, each at least 1")
 
 	var sizes32 []int
 	sgemm := &cobra.Command{
@@ -141,7 +141,7 @@ func init() {
 			return nil
 		},
 	}
-	sgemm.Flags().IntSliceVar(&sizes32, "n", []int{256, 1024, 2048}, "matrix sizes")
+	sgemm.Flags().IntSliceVar(&sizes32, "n", []int{256, 1024, 2048}, "matrix sizes n, comma-separated, each at least 1")
 
 	var dims, samples []int
 	syrk := &cobra.Command{
@@ -168,8 +168,8 @@ func init() {
 			return nil
 		},
 	}
-	syrk.Flags().IntSliceVar(&dims, "n", []int{2500}, "sizes n of C (features)")
-	syrk.Flags().IntSliceVar(&samples, "N", []int{2000}, "rows N of A (samples)")
+	syrk.Flags().IntSliceVar(&dims, "n", []int{2500}, "sizes n of C (features), comma-separated, each at least 1")
+	syrk.Flags().IntSliceVar(&samples, "N", []int{2000}, "rows N of A (samples), comma-separated, each at least 1")
 
 	benchCmd.AddCommand(gemm, sgemm, syrk)
 }

@@ -86,8 +86,8 @@ and prints its rows below ours. awd itself never needs Python.`,
 			return nil
 		},
 	}
-	cnn.Flags().IntVar(&n, "n", 1024, "training samples per epoch")
-	cnn.Flags().IntVar(&batch, "batch", 128, "mini-batch size")
+	cnn.Flags().IntVar(&n, "n", 1024, "training samples per epoch, at least 1")
+	cnn.Flags().IntVar(&batch, "batch", 128, "mini-batch size, at least 1")
 	cnn.Flags().StringVar(&script, "torch", "", "path of bench/torch_cnn.py: also time PyTorch")
 	cnn.Flags().StringVar(&python, "python", "/usr/bin/python3", "the Python that has torch (for --torch)")
 	benchCmd.AddCommand(cnn)

@@ -84,8 +84,8 @@ is skipped above --gonum-max (it needs minutes at n = 2500) or with
 			return nil
 		},
 	}
-	eig.Flags().IntSliceVar(&sizes, "n", []int{500, 2500}, "matrix sizes")
-	eig.Flags().IntVar(&k, "k", 0, "compute only the k largest pairs (0: all)")
+	eig.Flags().IntSliceVar(&sizes, "n", []int{500, 2500}, "matrix sizes n, comma-separated, each at least 2")
+	eig.Flags().IntVar(&k, "k", 0, "compute only the k largest pairs, 0 to the smallest --n (0: all)")
 	eig.Flags().BoolVar(&vectors, "vectors", true, "compute eigenvectors too")
 	benchCmd.AddCommand(eig)
 }

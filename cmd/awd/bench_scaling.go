@@ -53,9 +53,9 @@ func init() {
 		Args:  argCount(0, 0),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runScaling(cmd.OutOrStdout(), n, gemmN, k) },
 	}
-	scaling.Flags().IntVar(&n, "n", 2500, "order of the eigenproblems and of SYRK's result")
-	scaling.Flags().IntVar(&gemmN, "gemm-n", 2048, "order of the GEMM")
-	scaling.Flags().IntVar(&k, "k", 1000, "pairs of the top-k case")
+	scaling.Flags().IntVar(&n, "n", 2500, "order of the eigenproblems and of SYRK's result, at least 2")
+	scaling.Flags().IntVar(&gemmN, "gemm-n", 2048, "order of the GEMM, at least 1")
+	scaling.Flags().IntVar(&k, "k", 1000, "pairs of the top-k case, 1 to --n")
 	benchCmd.AddCommand(scaling)
 }
 

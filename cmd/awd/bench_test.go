@@ -193,3 +193,26 @@ func unsupportedLevel() string {
 	}
 	return "neon"
 }
+
+// TestBenchHelpStatesRanges: every numeric flag of awd bench and its
+// subcommands says in its help line the range its check enforces.
+func TestBenchHelpStatesRanges(t *testing.T) {
+	bench, _, err := rootCmd.Find([]string{"bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(path string, f *pflag.Flag) {
+		switch f.Value.Type() {
+		case "int", "intSlice", "duration":
+		default:
+			return
+		}
+		if !strings.Contains(f.Usage, "at least") && !strings.Contains(f.Usage, "positive") && !strings.Contains(f.Usage, " to ") {
+			t.Errorf("%s --%s: the help line %q does not state the allowed range", path, f.Name, f.Usage)
+		}
+	}
+	bench.PersistentFlags().VisitAll(func(f *pflag.Flag) { check("awd bench", f) })
+	for _, c := range bench.Commands() {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) { check(c.CommandPath(), f) })
+	}
+}
