@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,4 +67,39 @@ func quoteAll(s []string) []string {
 		q[i] = fmt.Sprintf("%q", v)
 	}
 	return q
+}
+
+// unknownCommand is the error of a word that is no command of cmd: the
+// commands there are, and the nearest ones when the word looks like a typo.
+func unknownCommand(cmd *cobra.Command, word string) error {
+	var subs []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			subs = append(subs, c.Name())
+		}
+	}
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	msg := fmt.Sprintf("unknown command %q; the commands are %s (%s --help says more)", word, strings.Join(subs, ", "), cmd.CommandPath())
+	if near := cmd.SuggestionsFor(word); len(near) > 0 {
+		msg = fmt.Sprintf("unknown command %q: did you mean %s? The commands are %s (%s --help says more)", word, strings.Join(near, " or "), strings.Join(subs, ", "), cmd.CommandPath())
+	}
+	return errors.New(msg)
+}
+
+// cobraUnknownCommand recognises cobra's error for an unknown command of
+// awd itself (`unknown command "plto" for "awd"`, which cobra raises
+// before any command runs) and returns the word.
+func cobraUnknownCommand(err error) (string, bool) {
+	rest, ok := strings.CutPrefix(err.Error(), "unknown command ")
+	if !ok {
+		return "", false
+	}
+	q, err2 := strconv.QuotedPrefix(rest)
+	if err2 != nil || !strings.HasPrefix(rest[len(q):], ` for "`+rootCmd.Name()+`"`) {
+		return "", false
+	}
+	word, err2 := strconv.Unquote(q)
+	return word, err2 == nil
 }

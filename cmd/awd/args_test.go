@@ -76,3 +76,25 @@ func TestFlagParseErrorsSayWhatFlagTakes(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownCommandListsCommands: a word that is no command is refused
+// naming the commands, and the nearest one when it looks like a typo;
+// awd alone still prints its help.
+func TestUnknownCommandListsCommands(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plto", "out/run/results.json"}, `unknown command "plto": did you mean plot? The commands are analyze, bench,`},
+		{[]string{"xyz"}, `unknown command "xyz"; the commands are analyze, bench, completion, plot, reduce, run, sweep, table, train, version (awd --help says more)`},
+	} {
+		_, se, code := awdCmd(t, c.args...)
+		if code != 1 || strings.Count(se, "\n") != 1 || !strings.Contains(se, c.want) {
+			t.Errorf("awd %s: exit %d, stderr %q; want one line with %q", strings.Join(c.args, " "), code, se, c.want)
+		}
+	}
+	so, se, code := awdCmd(t)
+	if code != 0 || !strings.Contains(so, "Available Commands:") || se != "" {
+		t.Errorf("awd alone: exit %d, stdout %q, stderr %q; want its help", code, so, se)
+	}
+}

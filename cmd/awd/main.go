@@ -41,6 +41,9 @@ func main() {
 	awd.Tool = "awd " + version
 	rootCmd.SetFlagErrorFunc(flagParseError)
 	if err := rootCmd.Execute(); err != nil {
+		if word, ok := cobraUnknownCommand(err); ok {
+			err = unknownCommand(rootCmd, word)
+		}
 		// The library names the remedies of a refused output folder in its
 		// terms (RunOptions.Fresh); here they are flags.
 		fmt.Fprintln(os.Stderr, "awd:", oneLine(awd.SayRemedy(err, flagRemedy)))
