@@ -133,3 +133,26 @@ func TestFitPowerLawNullFloor(t *testing.T) {
 		t.Errorf("one point above the floor: %v", err)
 	}
 }
+
+// TestFitShortTwoPoints: a fit through two points has no standard error,
+// and its short form says n/a instead of printing NaN; with three it has
+// one, and a failed fit is n/a.
+func TestFitShortTwoPoints(t *testing.T) {
+	two, err := FitPowerLaw([]float64{4, 1}, []float64{16, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := two.Short(); got != "2.000 ± n/a" {
+		t.Errorf("two points: %q, want %q", got, "2.000 ± n/a")
+	}
+	three, err := FitPowerLaw([]float64{4, 2, 1}, []float64{16, 5, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := three.Short(); strings.Contains(got, "n/a") || strings.Contains(got, "NaN") || !strings.Contains(got, " ± ") {
+		t.Errorf("three points: %q", got)
+	}
+	if got := (Fit{Gamma: math.NaN()}).Short(); got != "n/a" {
+		t.Errorf("failed fit: %q", got)
+	}
+}

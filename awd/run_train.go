@@ -292,10 +292,15 @@ func (r *runner) finish(ctx context.Context) error {
 	return nn.SaveCheckpoint(r.folder.Path("final.npz"), r.model, r.meta(last))
 }
 
-// Short formats a fit as "1.234 ± 0.005", or "n/a" for a failed fit.
+// Short formats a fit as "1.234 ± 0.005", or "n/a" for a failed fit; a
+// fit through two points has no standard error: "1.234 ± n/a", not
+// "± NaN".
 func (f Fit) Short() string {
 	if f.Used == 0 || math.IsNaN(f.Gamma) {
 		return "n/a"
+	}
+	if math.IsNaN(float64(f.SE)) {
+		return fmt.Sprintf("%.3f ± n/a", f.Gamma)
 	}
 	return fmt.Sprintf("%.3f ± %.3f", f.Gamma, float64(f.SE))
 }
