@@ -498,7 +498,8 @@ func (g absGrid) X(c int) float64    { return float64(c + 1) }
 func (g absGrid) Y(r int) float64    { return float64(r + 1) }
 func (g absGrid) Z(c, r int) float64 { return math.Abs(g.m.At(r, c)) }
 
-// reversed is a palette in the opposite order: white for 0, dark for 1.
+// reversed is a palette in the opposite order: with palette.Heat, white
+// for 0 through yellow to red for 1.
 type reversed struct{ p palette.Palette }
 
 func (r reversed) Colors() []color.Color {

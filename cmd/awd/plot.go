@@ -22,8 +22,8 @@ const plotHelp = `plot reads a results.json written by 'awd run' or 'awd analyze
                 and 2 = the superlinear relation of the paper (Fig. 2).
   spectra_eE    lambda_i of H and c_i of C against i.
   rho_eE        |rho_ij| of C in H's top eigenbasis (left) and in a random
-                orthonormal frame (right), white 0 to dark 1: a pale left panel
-                with a dark diagonal means C is nearly diagonal in H's
+                orthonormal frame (right), white 0 through yellow to red 1: a
+                pale left panel with a red diagonal means C is nearly diagonal in H's
                 eigenbasis; the right panel shows the chance level (Fig. 1).
   suppression_eE  s'_i against lambda'_i after each intervention (Fig. 3):
                 'mean' forces gamma = 1, 'rank1' should change little.
