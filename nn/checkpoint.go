@@ -229,7 +229,7 @@ func writeNPY(w io.Writer, shape []int, data []float32) error {
 func LoadCheckpoint(path string) (*Model, *CheckpointMeta, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, nil, checkpointReadError(path, err)
 	}
 	var meta *CheckpointMeta
 	mp := MetaPath(path)
@@ -266,6 +266,28 @@ func LoadCheckpoint(path string) (*Model, *CheckpointMeta, error) {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	return m, meta, nil
+}
+
+// checkpointReadError says why the checkpoint file path could not be read
+// and which file to give: a run's folder names its final.npz.
+func checkpointReadError(path string, err error) error {
+	const which = "give the .npz that awd run or awd train wrote (OUT/final.npz, OUT/checkpoints/epoch_NNNN.npz) or a PyTorch state_dict saved as .npz"
+	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+		if f := filepath.Join(path, "final.npz"); fileExists(f) {
+			return fmt.Errorf("checkpoint %s is a folder: give its checkpoint, %s", path, f)
+		}
+		return fmt.Errorf("checkpoint %s is a folder, not an .npz file: %s", path, which)
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("checkpoint %s: no such file: %s", path, which)
+	}
+	return fmt.Errorf("checkpoint: %w", err)
+}
+
+// fileExists reports whether path names a regular file.
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // maxArray bounds the values of one array: 2^28, 1 GiB of float32 (an MLP

@@ -553,3 +553,26 @@ func TestReplacedNPZ(t *testing.T) {
 	}
 	sameParams(t, tuned, got)
 }
+
+// TestCheckpointPathRefused: a checkpoint path that does not exist, or a
+// folder, says so and which file to give; a run's folder names its
+// final.npz.
+func TestCheckpointPathRefused(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(run, "final.npz"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		filepath.Join(dir, "missing.npz"): "checkpoint " + filepath.Join(dir, "missing.npz") + ": no such file: give the .npz that awd run or awd train wrote",
+		dir:                               "checkpoint " + dir + " is a folder, not an .npz file: give the .npz",
+		run:                               "checkpoint " + run + " is a folder: give its checkpoint, " + filepath.Join(run, "final.npz"),
+	} {
+		if _, _, err := LoadCheckpoint(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", path, err, want)
+		}
+	}
+}
