@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/awd-toolkit/awd/internal/atomicfile"
 )
@@ -95,13 +98,29 @@ func (acc *Accumulation) Save(path string) error {
 	return nil
 }
 
+// accumulationReadError says why the accumulation file path could not be
+// read and which file to give: a shard's folder names its shard files.
+func accumulationReadError(path string, err error) error {
+	const which = "give a file Accumulation.Save wrote (awd analyze --shard i/n writes OUT/shard_i_of_n.acc)"
+	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+		if shards, _ := filepath.Glob(filepath.Join(path, "shard_*_of_*.acc")); len(shards) > 0 {
+			return fmt.Errorf("awd: load accumulation: %s is a folder: give its shard file, %s", path, strings.Join(shards, " "))
+		}
+		return fmt.Errorf("awd: load accumulation: %s is a folder, not an accumulation file: %s", path, which)
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("awd: load accumulation: %s: no such file: %s", path, which)
+	}
+	return fmt.Errorf("awd: load accumulation: %w", err)
+}
+
 // LoadAccumulation reads a file written by Accumulation.Save, verifying the
 // magic, the version, the sizes and the checksum before it allocates
 // anything large.
 func LoadAccumulation(path string) (*Accumulation, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("awd: load accumulation: %w", err)
+		return nil, accumulationReadError(path, err)
 	}
 	acc, err := decodeAccumulation(data)
 	if err != nil {

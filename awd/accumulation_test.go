@@ -521,3 +521,27 @@ func TestFinalizeAfterCancel(t *testing.T) {
 		t.Errorf("finalising a consumed accumulation: %v, want a refusal", err)
 	}
 }
+
+// TestLoadAccumulationPathRefused: a missing accumulation file, or a
+// folder, says so and which file to give; a shard's folder names its
+// shard file.
+func TestLoadAccumulationPathRefused(t *testing.T) {
+	dir := t.TempDir()
+	shard := filepath.Join(dir, "s1")
+	if err := os.Mkdir(shard, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(shard, "shard_1_of_2.acc")
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		filepath.Join(dir, "none.acc"): filepath.Join(dir, "none.acc") + ": no such file: give a file Accumulation.Save wrote (awd analyze --shard i/n writes OUT/shard_i_of_n.acc)",
+		dir:                            dir + " is a folder, not an accumulation file",
+		shard:                          shard + " is a folder: give its shard file, " + f,
+	} {
+		if _, err := LoadAccumulation(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", path, err, want)
+		}
+	}
+}
