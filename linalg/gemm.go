@@ -113,9 +113,28 @@ const (
 
 // blockSizes returns kc, mc and nc for a micro-kernel of shape mr x nr on
 // elements of elem bytes, from kernels.CacheSizes (with defaults for caches
-// cpuid does not report).
+// cpuid does not report), or the sizes SetBlockSizes gave.
 func blockSizes(mr, nr, elem int) (kc, mc, nc int) {
 	l1, l2, l3 := kernels.CacheSizes()
+	kc, mc, nc = blockSizesFor(l1, l2, l3, mr, nr, elem)
+	if o := blockOverride.Load(); o != nil {
+		kc, mc, nc = o[0], o[1], o[2]
+		mc, nc = max(mc/mr, 1)*mr, max(nc/nr, 1)*nr
+	}
+	return kc, mc, nc
+}
+
+// blockSizesFor is blockSizes for caches of l1, l2 and l3 bytes (0 or less:
+// not reported, the defaults).
+//
+// A small L2 (256 KiB: Haswell and Broadwell Xeons, Intel client cores)
+// gives the quarter-L2 A block only two micro-panels at kc = 512 (mc = 12
+// for 6 x 8), so every B micro-panel brought into L1 would serve two tiles
+// before the next one streams in. Below minMCPanels panels kc is halved
+// (down to 128) and the A block may take half of L2: at 256 KiB that is
+// kc = 256, mc = 60, near BLIS's Haswell choice (kc 256, mc 72). Not
+// measured here (this machine's L2 is 1 MiB, where nothing changes).
+func blockSizesFor(l1, l2, l3, mr, nr, elem int) (kc, mc, nc int) {
 	if l1 <= 0 {
 		l1 = defaultL1
 	}
@@ -126,14 +145,19 @@ func blockSizes(mr, nr, elem int) (kc, mc, nc int) {
 		l3 = defaultL3
 	}
 	kc = min(max(l1*4/3/(nr*elem)/8*8, 64), maxKC)
-	mc = max(l2/4/(kc*elem)/mr*mr, mr)
-	nc = min(max(l3/2/(kc*elem)/nr*nr, nr), maxNC/nr*nr)
-	if o := blockOverride.Load(); o != nil {
-		kc, mc, nc = o[0], o[1], o[2]
-		mc, nc = max(mc/mr, 1)*mr, max(nc/nr, 1)*nr
+	mc = l2 / 4 / (kc * elem) / mr * mr
+	for mc < minMCPanels*mr && kc > 128 {
+		kc /= 2
+		mc = l2 / 2 / (kc * elem) / mr * mr
 	}
+	mc = max(mc, mr)
+	nc = min(max(l3/2/(kc*elem)/nr*nr, nr), maxNC/nr*nr)
 	return kc, mc, nc
 }
+
+// minMCPanels is the fewest micro-panels of A an mc block should hold (the
+// AVX-512 14 x 16 kernel on this machine's 1 MiB L2 has 4).
+const minMCPanels = 4
 
 // SetBlockSizes replaces the cache-derived block sizes kc, mc and nc of
 // Gemm, Gemm32 and Syrk (mc and nc are rounded down to multiples of the

@@ -2,6 +2,8 @@ package linalg
 
 import (
 	"bytes"
+	"cmp"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -103,5 +105,47 @@ func TestCurrentTuning(t *testing.T) {
 	}
 	if tu.Cores <= 0 || tu.Threads <= 0 || tu.TwoStageMin < calibrateMin || tu.TwoStageFrom == "" {
 		t.Errorf("tuning %+v", tu)
+	}
+}
+
+// TestBlockSizesFromCaches: the block sizes of the kernels' shapes for the
+// caches of this project's machine are the ones bench/README.md reports,
+// and for every cache configuration the kc x nr micro-panel of B fits 4/3
+// of L1, the mc x kc block of A fits half of L2 and holds at least
+// minMCPanels micro-panels where kc may shrink for it: on a 256 KiB L2 the
+// 6 x 8 AVX2 kernel gets kc 256 and mc 60 (BLIS: 256 and 72), not mc 12.
+func TestBlockSizesFromCaches(t *testing.T) {
+	const kib = 1 << 10
+	for _, tc := range []struct {
+		l1, l2, l3, mr, nr, elem int
+		kc, mc, nc               int // 0: not pinned
+	}{
+		{48 * kib, 1024 * kib, 0, 6, 8, 8, 512, 60, 1024},       // this machine, AVX2
+		{48 * kib, 1024 * kib, 0, 14, 16, 8, 512, 56, 1024},     // this machine, AVX-512
+		{48 * kib, 1024 * kib, 0, 14, 32, 4, 512, 126, 2048},    // this machine, AVX-512 float32
+		{32 * kib, 256 * kib, 20 << 20, 6, 8, 8, 256, 60, 0},    // Haswell/Broadwell Xeon
+		{32 * kib, 256 * kib, 8 << 20, 6, 16, 4, 512, 30, 0},    // float32 keeps kc: 5 panels
+		{32 * kib, 512 * kib, 16 << 20, 6, 8, 8, 512, 30, 0},    // Zen 2/3
+		{32 * kib, 1024 * kib, 32 << 20, 14, 16, 8, 336, 84, 0}, // Skylake-SP, Zen 4
+		{32 * kib, 2048 * kib, 0, 14, 16, 8, 336, 182, 0},
+		{0, 0, 0, 6, 8, 8, 0, 0, 0},
+		{16 * kib, 128 * kib, 0, 14, 16, 8, 0, 0, 0},
+	} {
+		kc, mc, nc := blockSizesFor(tc.l1, tc.l2, tc.l3, tc.mr, tc.nr, tc.elem)
+		name := fmt.Sprintf("L1 %d KiB, L2 %d KiB, %dx%d, %d bytes", tc.l1/kib, tc.l2/kib, tc.mr, tc.nr, tc.elem)
+		if tc.kc != 0 && (kc != tc.kc || mc != tc.mc) || tc.nc != 0 && nc != tc.nc {
+			t.Errorf("%s: kc %d, mc %d, nc %d; want %d, %d, %d", name, kc, mc, nc, tc.kc, tc.mc, tc.nc)
+		}
+		l1, l2 := cmp.Or(max(tc.l1, 0), defaultL1), cmp.Or(max(tc.l2, 0), defaultL2)
+		switch {
+		case kc*tc.nr*tc.elem > l1*4/3 || kc < 64 || kc > maxKC:
+			t.Errorf("%s: kc %d: B micro-panel of %d bytes", name, kc, kc*tc.nr*tc.elem)
+		case mc%tc.mr != 0 || mc < tc.mr || mc > tc.mr && mc*kc*tc.elem > l2/2:
+			t.Errorf("%s: mc %d (kc %d): A block of %d bytes", name, mc, kc, mc*kc*tc.elem)
+		case mc < minMCPanels*tc.mr && kc > 128:
+			t.Errorf("%s: mc %d holds %d micro-panels with kc %d still above 128", name, mc, mc/tc.mr, kc)
+		case nc%tc.nr != 0 || nc < tc.nr || nc > maxNC:
+			t.Errorf("%s: nc %d", name, nc)
+		}
 	}
 }
