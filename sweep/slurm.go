@@ -43,8 +43,8 @@ func SlurmOptionsOf(cfg *Config, awd string) SlurmOptions {
 }
 
 // Array is one job array of a submission: the tasks of one resource shape
-// and phase (0: jobs and the training of sharded jobs; 1: analysis shards,
-// after every array of phase 0).
+// and phase (0: jobs and the training of sharded jobs; 1: the analysis
+// shards of one sharded job, after the task that trains it, if any).
 type Array struct {
 	Script  string   `json:"script"`
 	Tasks   string   `json:"tasks"` // one task per line ("ID", "ID train", "ID shard i/n"); task i runs line i+1
@@ -53,7 +53,16 @@ type Array struct {
 	Threads int      `json:"threads"`
 	Memory  string   `json:"memory"`
 	Time    string   `json:"time"`
-	ID      string   `json:"slurm_id,omitempty"` // set by Submit
+	// After is the task this array waits for (--dependency=afterok on
+	// that one task): the training of the job whose shards it runs.
+	After *TaskRef `json:"after,omitempty"`
+	ID    string   `json:"slurm_id,omitempty"` // set by Submit
+}
+
+// TaskRef is task Task of array Array (an index into Submission.Arrays).
+type TaskRef struct {
+	Array int `json:"array"`
+	Task  int `json:"task"`
 }
 
 // Submission is one `awd sweep --slurm`: its folder slurm/NNN holds the
@@ -138,15 +147,23 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 		}
 	}
 	sub := &Submission{SchemaVersion: SchemaVersion, Dir: dir}
+	// The shards of a job wait for its own training task only: on an
+	// array of other jobs too, one failure anywhere in the grid would
+	// keep every sharded job's analysis from running (afterok is never
+	// satisfied).
 	type shape struct {
 		phase        int
 		threads      int
 		memory, time string
+		job          string // phase 1: the sharded job
 	}
 	var shapes []shape
 	byShape := map[shape][]string{}
 	add := func(j *Job, phase int, line string) {
-		k := shape{phase, j.Threads, j.Memory, j.Time}
+		k := shape{phase, j.Threads, j.Memory, j.Time, ""}
+		if phase == 1 {
+			k.job = j.ID
+		}
 		if _, ok := byShape[k]; !ok {
 			shapes = append(shapes, k)
 		}
@@ -189,19 +206,38 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 			lines = lines[n:]
 		}
 	}
+	shardArrays := 0
+	for _, ch := range chunks {
+		if ch.phase == 1 {
+			shardArrays++
+		}
+	}
+	trainedBy := map[string]TaskRef{} // job id -> its training task
 	for i, ch := range chunks {
 		sh := ch.shape
 		a := Array{Phase: sh.phase, Threads: sh.threads, Memory: sh.memory, Time: sh.time,
 			Script: filepath.Join(dir, fmt.Sprintf("array%d.sbatch", i+1)),
 			Tasks:  filepath.Join(dir, fmt.Sprintf("tasks%d.txt", i+1))}
+		if t, ok := trainedBy[sh.job]; ok && sh.phase == 1 {
+			a.After = &t
+		}
 		var list bytes.Buffer
-		for _, line := range ch.lines {
+		for k, line := range ch.lines {
 			a.Jobs = append(a.Jobs, line)
 			list.WriteString(line + "\n")
+			if id, ok := strings.CutSuffix(line, " "+StepTrain); ok {
+				trainedBy[id] = TaskRef{Array: i, Task: k}
+			}
 		}
 		throttle := ""
 		if opt.MaxParallel > 0 {
 			throttle = "%" + strconv.Itoa(opt.MaxParallel)
+			if sh.phase == 1 {
+				// The shards of all sharded jobs share the throttle that
+				// one array of them had: max_parallel split over their
+				// arrays, at least 1 each.
+				throttle = "%" + strconv.Itoa(max(1, opt.MaxParallel/shardArrays))
+			}
 		}
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "#!/bin/bash\n")
@@ -212,7 +248,11 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 		fmt.Fprintf(&b, "#SBATCH --output=%s\n", sbatchOutput(dir, fmt.Sprintf("array%d-%%A_%%a.out", i+1)))
 		common(&b)
 		if sh.phase == 1 {
-			fmt.Fprintf(&b, "# Analysis shards: submitted with --dependency=afterok on the arrays that train their jobs.\n")
+			fmt.Fprintf(&b, "# Analysis shards of job %s", sh.job)
+			if a.After != nil {
+				fmt.Fprintf(&b, ": submitted with --dependency=afterok on task %d of array%d, its training", a.After.Task, a.After.Array+1)
+			}
+			fmt.Fprintf(&b, ".\n")
 		}
 		fmt.Fprintf(&b, "# Task i runs line i+1 of %s (a job, or a step of a sharded job); the job's own log,\n", filepath.Base(a.Tasks))
 		fmt.Fprintf(&b, "# state and results are in %s/jobs/<id>/.\n", absDir)
@@ -256,31 +296,37 @@ func writeScript(path string, b []byte) error {
 	return os.Chmod(path, 0o755)
 }
 
-// SbatchCommands returns the commands Submit runs, for --dry-run: the
-// arrays (those of analysis shards depending on the training arrays,
-// TRAIN_IDS), then the collect job depending on all of them (ARRAY_IDS
-// stands for their ids, joined by ':').
+// SbatchCommands returns the commands Submit runs, for --dry-run, as bash
+// lines that run as they are: each array's id is kept in a variable
+// (ARRAY1, ARRAY2, ...) for the dependencies of the arrays of analysis
+// shards (on their job's training task, ${ARRAY1}_3) and of the collect
+// job (on every array).
 func (sub *Submission) SbatchCommands() []string {
-	var cmds []string
-	for _, a := range sub.Arrays {
+	var cmds, all []string
+	for i, a := range sub.Arrays {
+		v := fmt.Sprintf("ARRAY%d", i+1)
 		dep := ""
-		if a.Phase == 1 && sub.Arrays[0].Phase == 0 {
-			dep = "--dependency=afterok:$TRAIN_IDS "
+		if a.After != nil {
+			dep = fmt.Sprintf("--dependency=afterok:${ARRAY%d}_%d ", a.After.Array+1, a.After.Task)
 		}
-		cmds = append(cmds, "sbatch --parsable "+dep+shellQuote(a.Script))
+		cmds = append(cmds, fmt.Sprintf("%s=$(sbatch --parsable %s%s | cut -d';' -f1)", v, dep, shellQuote(a.Script)))
+		all = append(all, "$"+v)
 	}
-	return append(cmds, "sbatch --parsable --dependency=afterok:$ARRAY_IDS "+shellQuote(sub.Collect))
+	return append(cmds, "sbatch --parsable --dependency=afterok:"+strings.Join(all, ":")+" "+shellQuote(sub.Collect))
 }
 
 // Submit submits the arrays with sbatch, then the collect job with
 // --dependency=afterok on all of them, and records the ids in the
 // submission's submission.json. sbatch is the command to run ("sbatch").
 func Submit(ctx context.Context, sub *Submission, sbatch string) error {
-	var ids, train []string
+	var ids []string
 	for i := range sub.Arrays {
 		args := []string{sub.Arrays[i].Script}
-		if sub.Arrays[i].Phase == 1 && len(train) > 0 {
-			args = append([]string{"--dependency=afterok:" + strings.Join(train, ":")}, args...)
+		if t := sub.Arrays[i].After; t != nil {
+			if t.Array >= i {
+				return fmt.Errorf("slurm: array %d waits for array %d, submitted after it", i+1, t.Array+1)
+			}
+			args = append([]string{fmt.Sprintf("--dependency=afterok:%s_%d", ids[t.Array], t.Task)}, args...)
 		}
 		id, err := runSbatch(ctx, sbatch, args...)
 		if err != nil {
@@ -288,9 +334,6 @@ func Submit(ctx context.Context, sub *Submission, sbatch string) error {
 		}
 		sub.Arrays[i].ID = id
 		ids = append(ids, id)
-		if sub.Arrays[i].Phase == 0 {
-			train = append(train, id)
-		}
 		if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -292,5 +293,71 @@ func TestReset(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(s.JobDir(j.ID), logFile)); !strings.Contains(string(b), "reset: the next start runs the job from scratch") {
 		t.Errorf("log:\n%s", b)
+	}
+}
+
+// TestShardArraysWaitForTheirOwnTraining: the analysis shards of a sharded
+// job run in an array of their own that waits (afterok) for that job's
+// training task alone, not for whole arrays that also hold other jobs: a
+// failure elsewhere in the grid would otherwise keep every sharded job's
+// analysis from ever running. The dry run's commands, run by bash, make
+// the same sbatch calls as Submit.
+func TestShardArraysWaitForTheirOwnTraining(t *testing.T) {
+	src := strings.Replace(minimal, "  - loss: [ce, mse]\n    classes: [2, 3]\n",
+		"  - {loss: ce, classes: 2}\n  - {loss: mse, classes: 2, shards: 2}\n", 1)
+	s := prepare(t, src)
+	sub, err := WriteSlurm(s, s.Jobs, SlurmOptions{Awd: "/usr/bin/awd", MaxParallel: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbatch, calls := fakeSbatch(t)
+	if err := Submit(context.Background(), sub, sbatch); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(calls)
+	call := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(call) != len(sub.Arrays)+1 {
+		t.Fatalf("%d sbatch calls for %d arrays and the collect job:\n%s", len(call), len(sub.Arrays), b)
+	}
+	shardArrays := 0
+	for i, a := range sub.Arrays {
+		if a.Phase == 0 {
+			if strings.Contains(call[i], "--dependency") {
+				t.Errorf("array %d (%v) waits: %s", i+1, a.Jobs, call[i])
+			}
+			continue
+		}
+		shardArrays++
+		id, _, _ := strings.Cut(a.Jobs[0], " ")
+		for _, line := range a.Jobs {
+			if !strings.HasPrefix(line, id+" "+StepShard+" ") {
+				t.Errorf("array %d runs %q beside the shards of %s", i+1, line, id)
+			}
+		}
+		if a.After == nil || sub.Arrays[a.After.Array].Jobs[a.After.Task] != id+" "+StepTrain {
+			t.Fatalf("array %d (shards of %s) waits for %+v, not its training", i+1, id, a.After)
+		}
+		// The shard arrays share max_parallel (3) as one array did.
+		if script, _ := os.ReadFile(a.Script); !strings.Contains(string(script), "#SBATCH --array=0-1%1\n") {
+			t.Errorf("array %d (shards of %s) is not throttled to 3/2 tasks:\n%s", i+1, id, script)
+		}
+		want := fmt.Sprintf("--parsable --dependency=afterok:%s_%d ", sub.Arrays[a.After.Array].ID, a.After.Task)
+		if !strings.HasPrefix(call[i], want) {
+			t.Errorf("array %d (shards of %s): sbatch %s, want %s...", i+1, id, call[i], want)
+		}
+	}
+	if shardArrays != 2 {
+		t.Errorf("%d arrays of shards, want one per sharded job (2)", shardArrays)
+	}
+
+	// The dry run's commands, as printed, make the same calls.
+	sbatch2, calls2 := fakeSbatch(t)
+	script := "set -e\nPATH=" + filepath.Dir(sbatch2) + ":$PATH\n" + strings.Join(sub.SbatchCommands(), "\n") + "\n"
+	if out, err := exec.Command("bash", "-c", script).CombinedOutput(); err != nil {
+		t.Fatalf("the dry run's commands: %v\n%s\n%s", err, script, out)
+	}
+	b2, _ := os.ReadFile(calls2)
+	if string(b2) != string(b) {
+		t.Errorf("the dry run's commands call\n%s\nSubmit calls\n%s", b2, b)
 	}
 }

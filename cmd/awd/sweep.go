@@ -34,8 +34,10 @@ At the end the tables are written to the sweep folder's tables/.
 With --slurm it writes a job array (one task per job that is not done,
 --array throttled by slurm.max_parallel, resources from the file) and a
 collect job that runs after it succeeded (--dependency=afterok) and writes
-the tables, submits both with sbatch and prints their ids; --dry-run writes
-the scripts and prints the sbatch commands without submitting. Submitting
+the tables, submits both with sbatch and prints their ids; the analysis
+shards of a sharded job run in an array of their own after that job's
+training task. --dry-run writes the scripts and prints the sbatch commands
+(bash lines that submit them as they are) without submitting. Submitting
 again resubmits only the jobs that are not done, not running and not still
 queued in Slurm (squeue); a task whose job another process runs, or that is
 done, exits 0 and says so, so the jobs after it still run.
@@ -424,7 +426,11 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 	for _, a := range sub.Arrays {
 		what := "jobs"
 		if a.Phase == 1 {
-			what = "analysis shards, after the training"
+			id, _, _ := strings.Cut(a.Jobs[0], " ")
+			what = "analysis shards of " + id + ", trained already"
+			if a.After != nil {
+				what = fmt.Sprintf("analysis shards of %s, after its training (task %d of array %d)", id, a.After.Task, a.After.Array+1)
+			}
 		}
 		fmt.Fprintf(out, "array of %d %s (%d threads, %s, %s): %s\n", len(a.Jobs), what, a.Threads, a.Memory, a.Time, a.Script)
 	}

@@ -24,7 +24,7 @@ func TestCLISweepSlurm(t *testing.T) {
 	// Sharded jobs: a training array, an array of analysis shards after it,
 	// the reduction in the collect job.
 	t.Run("sharded", func(t *testing.T) {
-		sweepSlurm(t, strings.Replace(tinySweep, "  - loss: [ce, mse]\n", "  - loss: [ce, mse]\n    shards: 2\n", 1), "array of 4 analysis shards, after the training")
+		sweepSlurm(t, strings.Replace(tinySweep, "  - loss: [ce, mse]\n", "  - loss: [ce, mse]\n    shards: 2\n", 1), "array of 2 analysis shards of mnist-mlp-ce-K3-s7-")
 	})
 }
 

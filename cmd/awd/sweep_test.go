@@ -144,7 +144,7 @@ func TestCLICollectFailedReduce(t *testing.T) {
 func TestCLISweepSlurmDryRun(t *testing.T) {
 	cfg := writeSweep(t, strings.Replace(tinySweep, "local:", "slurm: {max_parallel: 3, partition: short, sbatch: [--account=lab]}\nlocal:", 1))
 	so, se, code := awdCmd(t, "sweep", "--slurm", "--dry-run", cfg)
-	if code != 0 || !strings.Contains(so, "array of 2 jobs (1 threads, 500M, 10)") || !strings.Contains(so, "sbatch --parsable --dependency=afterok:$ARRAY_IDS") {
+	if code != 0 || !strings.Contains(so, "array of 2 jobs (1 threads, 500M, 10)") || !strings.Contains(so, "sbatch --parsable --dependency=afterok:$ARRAY1 ") {
 		t.Fatalf("dry run: exit %d\n%s%s", code, so, se)
 	}
 	sub := filepath.Join(filepath.Dir(cfg), "out", "slurm", "001")
