@@ -541,6 +541,11 @@ func (c *Config) check() error {
 		if !strings.HasPrefix(o, "--") || strings.ContainsAny(o, "\n\r") {
 			return e(c.Slurm.Sbatch.Line, "sbatch: %q is not one long option such as --account=abc", o)
 		}
+		// The value of --name=value is quoted in the scripts; a blank
+		// or '#' elsewhere would end the option there.
+		if name, _, _ := strings.Cut(o, "="); strings.ContainsAny(name, sbatchUnsafe) {
+			return e(c.Slurm.Sbatch.Line, "sbatch: %q: write the option as one --name=value (a blank, '#' or quote before the '=' would end or change the option in the #SBATCH line)", o)
+		}
 	}
 	if c.Slurm.Awd.Set && !filepath.IsAbs(c.Slurm.Awd.V) {
 		return e(c.Slurm.Awd.Line, "awd: %q must be an absolute path (the nodes run it from their own folder)", c.Slurm.Awd.V)

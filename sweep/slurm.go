@@ -86,9 +86,15 @@ type Submission struct {
 // expands % in --output): a folder with a blank, a quote or '#' in its
 // path was cut there.
 func sbatchOutput(dir, name string) string {
+	return sbatchQuote(strings.ReplaceAll(dir, "%", "%%") + string(filepath.Separator) + name)
+}
+
+// sbatchQuote double-quotes s for an #SBATCH line, its '"' and '\\'
+// escaped (sbatchOutput).
+func sbatchQuote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
-	for _, r := range strings.ReplaceAll(dir, "%", "%%") + string(filepath.Separator) + name {
+	for _, r := range s {
 		if r == '"' || r == '\\' {
 			b.WriteByte('\\')
 		}
@@ -96,6 +102,23 @@ func sbatchOutput(dir, name string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// sbatchUnsafe are the characters that end or change an #SBATCH line's
+// argument when unquoted (sbatchOutput).
+const sbatchUnsafe = " \t#\"'\\"
+
+// sbatchOption is an option of the sweep file (slurm.partition,
+// slurm.sbatch) as an #SBATCH line's argument: the value of --name=value
+// quoted when it holds a blank, '#', a quote or a backslash, which would
+// otherwise cut it short ("--comment=a b" became --comment=a). Config
+// refuses such characters in an option without '='.
+func sbatchOption(o string) string {
+	name, value, ok := strings.Cut(o, "=")
+	if !ok || !strings.ContainsAny(value, sbatchUnsafe) {
+		return o
+	}
+	return name + "=" + sbatchQuote(value)
 }
 
 // shellQuote quotes s for bash.
@@ -184,10 +207,10 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 	slices.SortStableFunc(shapes, func(a, b shape) int { return a.phase - b.phase })
 	common := func(b *bytes.Buffer) {
 		if opt.Partition != "" {
-			fmt.Fprintf(b, "#SBATCH --partition=%s\n", opt.Partition)
+			fmt.Fprintf(b, "#SBATCH %s\n", sbatchOption("--partition="+opt.Partition))
 		}
 		for _, o := range opt.Sbatch {
-			fmt.Fprintf(b, "#SBATCH %s\n", o)
+			fmt.Fprintf(b, "#SBATCH %s\n", sbatchOption(o))
 		}
 	}
 	maxTasks := opt.MaxArrayTasks
