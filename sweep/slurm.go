@@ -69,12 +69,16 @@ type TaskRef struct {
 // array scripts, their task lists, the collect script, submission.json and
 // the Slurm output of every task.
 type Submission struct {
-	SchemaVersion int       `json:"schema_version"`
-	Dir           string    `json:"dir"`
-	Arrays        []Array   `json:"arrays"`
-	Collect       string    `json:"collect"`
-	CollectID     string    `json:"collect_slurm_id,omitempty"`
-	Submitted     time.Time `json:"submitted,omitzero"`
+	SchemaVersion int     `json:"schema_version"`
+	Dir           string  `json:"dir"`
+	Arrays        []Array `json:"arrays"`
+	Collect       string  `json:"collect"`
+	// CollectWaits are the array jobs of earlier submissions that Slurm
+	// still held when this one was written: the collect job waits for
+	// them to end too (afterany).
+	CollectWaits []string  `json:"collect_waits,omitempty"`
+	CollectID    string    `json:"collect_slurm_id,omitempty"`
+	Submitted    time.Time `json:"submitted,omitzero"`
 }
 
 // sbatchOutput is the value of an #SBATCH --output line for the file
@@ -288,6 +292,15 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 		}
 		sub.Arrays = append(sub.Arrays, a)
 	}
+	// A submission leaves out the jobs whose tasks Slurm still holds from
+	// an earlier one; its collect job waits for those tasks too, or it
+	// writes the tables without their jobs, and the earlier collect job
+	// may never run (afterok: a failed task of its arrays holds it back).
+	prev, _, err := s.submissions()
+	if err != nil {
+		return nil, err
+	}
+	sub.CollectWaits = heldArrays(prev)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "#!/bin/bash\n")
 	fmt.Fprintf(&b, "#SBATCH --job-name=awd-%s-collect\n", s.Manifest.Name)
@@ -296,6 +309,9 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 	fmt.Fprintf(&b, "#SBATCH --output=%s\n", sbatchOutput(dir, "collect-%j.out"))
 	common(&b)
 	fmt.Fprintf(&b, "# Submitted with --dependency=afterok on the arrays: runs once every task succeeded,\n")
+	if len(sub.CollectWaits) > 0 {
+		fmt.Fprintf(&b, "# and after the arrays %s of earlier submissions ended (afterany),\n", strings.Join(sub.CollectWaits, ", "))
+	}
 	fmt.Fprintf(&b, "# reduces the analysis shards of sharded jobs and writes the tables.\n")
 	fmt.Fprintf(&b, "exec %s sweep collect %s\n", shellQuote(opt.Awd), shellQuote(absDir))
 	sub.Collect = filepath.Join(dir, "collect.sbatch")
@@ -335,7 +351,17 @@ func (sub *Submission) SbatchCommands() []string {
 		cmds = append(cmds, fmt.Sprintf("%s=$(sbatch --parsable %s%s | cut -d';' -f1)", v, dep, shellQuote(a.Script)))
 		all = append(all, "$"+v)
 	}
-	return append(cmds, "sbatch --parsable --dependency=afterok:"+strings.Join(all, ":")+" "+shellQuote(sub.Collect))
+	return append(cmds, "sbatch --parsable "+sub.collectDependency(all)+" "+shellQuote(sub.Collect))
+}
+
+// collectDependency is the collect job's --dependency option: afterok on
+// the arrays ids, afterany on the earlier arrays Slurm still held.
+func (sub *Submission) collectDependency(ids []string) string {
+	dep := "--dependency=afterok:" + strings.Join(ids, ":")
+	if len(sub.CollectWaits) > 0 {
+		dep += ",afterany:" + strings.Join(sub.CollectWaits, ":")
+	}
+	return dep
 }
 
 // Submit submits the arrays with sbatch, then the collect job with
@@ -361,7 +387,7 @@ func Submit(ctx context.Context, sub *Submission, sbatch string) error {
 			return err
 		}
 	}
-	id, err := runSbatch(ctx, sbatch, "--dependency=afterok:"+strings.Join(ids, ":"), sub.Collect)
+	id, err := runSbatch(ctx, sbatch, sub.collectDependency(ids), sub.Collect)
 	if err != nil {
 		return fmt.Errorf("%w (the arrays %s are submitted)", err, strings.Join(ids, ", "))
 	}

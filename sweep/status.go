@@ -186,6 +186,35 @@ func queued(subs []*Submission) map[string]string {
 	return out
 }
 
+// heldArrays returns the array jobs of the submissions of which Slurm
+// still holds a task (squeue), in submission order; none when squeue
+// cannot tell.
+func heldArrays(subs []*Submission) []string {
+	var ids []string
+	for _, sub := range subs {
+		for _, a := range sub.Arrays {
+			if a.ID != "" {
+				ids = append(ids, a.ID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	lines, _ := runSqueue(ids)
+	held := map[string]bool{}
+	for _, f := range lines {
+		held[f[0]] = true
+	}
+	var out []string
+	for _, id := range ids {
+		if held[id] && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // runSqueue asks squeue about the Slurm jobs ids (array jobs: every task)
 // and returns a line per job or task it holds: the (array) job id, the
 // array task id ("N/A" for a job that is no array) and the state. ok is

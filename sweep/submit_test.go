@@ -361,3 +361,45 @@ func TestShardArraysWaitForTheirOwnTraining(t *testing.T) {
 		t.Errorf("the dry run's commands call\n%s\nSubmit calls\n%s", b2, b)
 	}
 }
+
+// TestCollectWaitsForEarlierTasks: a submission leaves out the jobs whose
+// tasks Slurm still holds from an earlier one (squeue, a stand-in here);
+// its collect job waits for those arrays to end too (afterany), as well as
+// for its own (afterok), so that it does not write the tables without
+// their jobs (the earlier collect job may never run: a failed task of its
+// arrays holds it back). Arrays Slurm no longer holds are not waited for.
+func TestCollectWaitsForEarlierTasks(t *testing.T) {
+	s := prepare(t, minimal)
+	for i, id := range []string{"77", "78"} {
+		first, err := WriteSlurm(s, s.Jobs[2*i:2*i+2], SlurmOptions{Awd: "/usr/bin/awd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first.Arrays[0].ID = id
+		if err := writeJSON(filepath.Join(first.Dir, "submission.json"), first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := filepath.Join(t.TempDir(), "squeue")
+	os.WriteFile(fake, []byte("#!/bin/sh\necho '77 1 RUNNING'\n"), 0o755)
+	defer func(old string) { squeue = old }(squeue)
+	squeue = fake
+
+	sub, err := WriteSlurm(s, s.Jobs[4:], SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbatch, calls := fakeSbatch(t)
+	if err := Submit(context.Background(), sub, sbatch); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(calls)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if want := "--parsable --dependency=afterok:101,afterany:77 " + sub.Collect; lines[len(lines)-1] != want {
+		t.Errorf("the collect job: sbatch %s, want %s", lines[len(lines)-1], want)
+	}
+	cmds := sub.SbatchCommands()
+	if last := cmds[len(cmds)-1]; !strings.Contains(last, "--dependency=afterok:$ARRAY1,afterany:77 ") {
+		t.Errorf("the dry run's collect command: %s", last)
+	}
+}

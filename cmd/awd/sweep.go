@@ -39,8 +39,10 @@ shards of a sharded job run in an array of their own after that job's
 training task. --dry-run writes the scripts and prints the sbatch commands
 (bash lines that submit them as they are) without submitting. Submitting
 again resubmits only the jobs that are not done, not running and not still
-queued in Slurm (squeue); a task whose job another process runs, or that is
-done, exits 0 and says so, so the jobs after it still run.
+queued in Slurm (squeue), and its collect job also waits for the arrays of
+earlier submissions that Slurm still holds; a task whose job another
+process runs, or that is done, exits 0 and says so, so the jobs after it
+still run.
 
   awd sweep status SWEEP    done, running, failed and pending jobs with their logs
                             (a job whose job.json or state.json is missing or
@@ -435,6 +437,9 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 		fmt.Fprintf(out, "array of %d %s (%d threads, %s, %s): %s\n", len(a.Jobs), what, a.Threads, a.Memory, a.Time, a.Script)
 	}
 	fmt.Fprintf(out, "collect job: %s\n", sub.Collect)
+	if len(sub.CollectWaits) > 0 {
+		fmt.Fprintf(out, "  it also waits for the arrays %s of earlier submissions, which Slurm still holds\n", strings.Join(sub.CollectWaits, ", "))
+	}
 	if dryRun {
 		fmt.Fprintln(out, "dry run; to submit:")
 		for _, c := range sub.SbatchCommands() {
