@@ -292,7 +292,7 @@ func (s *Sweep) sameData(j *Job) error {
 		return fmt.Errorf("job %s: data_dir changed, and its data cannot be read to compare: %w", j.ID, err)
 	}
 	if fp := nn.Fingerprint(train, test); fp != o.Data {
-		return fmt.Errorf("job %s ran on other data than data_dir %q now gives (fingerprint %.12s there, %.12s here): its results would be tabulated with runs of these data; restore data_dir, or reset the job (awd sweep reset %s) to run it on them", j.ID, j.Spec.Data.Dir, o.Data, fp, j.ID)
+		return fmt.Errorf("job %s ran on other data than data_dir %q now gives (fingerprint %.12s there, %.12s here): its results would be tabulated with runs of these data; restore data_dir, or run `awd sweep reset %s %s` to run it on them", j.ID, j.Spec.Data.Dir, o.Data, fp, s.Dir, j.ID)
 	}
 	return nil
 }

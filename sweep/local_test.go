@@ -1020,6 +1020,9 @@ func TestDataDirChangedUnderDoneJob(t *testing.T) {
 	}
 	if _, err := prepareAt(path, cfg("other")); err == nil || !strings.Contains(err.Error(), "job "+j.ID+" ran on other data than data_dir") {
 		t.Errorf("other data under a job that ran: %v", err)
+	} else if reset := "`awd sweep reset " + s.Dir + " " + j.ID + "`"; !strings.Contains(err.Error(), reset) {
+		// The command it names runs as given: the sweep, then the job.
+		t.Errorf("other data under a job that ran: %v; want the remedy %s", err, reset)
 	}
 }
 
