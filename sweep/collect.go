@@ -131,7 +131,7 @@ func Provenance(s *Sweep) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## How these numbers were made\n\n")
 	fmt.Fprintf(&b, "Commands: `awd sweep %s` (each job: `awd sweep run-job %s JOB`), then `awd sweep collect %s`.\n",
-		s.Manifest.Config, s.Dir, s.Dir)
+		ShellWord(s.Manifest.Config), ShellWord(s.Dir), ShellWord(s.Dir))
 	fmt.Fprintf(&b, "The sweep folder keeps the config used (sweep.yaml) and each job's job.json, state.json and job.log.\n\n")
 	sts := s.Statuses()
 	set := func(get func(*JobState) string) string {

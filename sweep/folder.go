@@ -80,7 +80,7 @@ func (s *Sweep) Job(id string) (*Job, error) {
 			return j, nil
 		}
 	}
-	return nil, fmt.Errorf("sweep %s: no job %q (see `awd sweep status %s`)", s.Dir, id, s.Dir)
+	return nil, fmt.Errorf("sweep %s: no job %q (see `awd sweep status %s`)", s.Dir, id, ShellWord(s.Dir))
 }
 
 func writeJSON(path string, v any) error {
@@ -292,7 +292,7 @@ func (s *Sweep) sameData(j *Job) error {
 		return fmt.Errorf("job %s: data_dir changed, and its data cannot be read to compare: %w", j.ID, err)
 	}
 	if fp := nn.Fingerprint(train, test); fp != o.Data {
-		return fmt.Errorf("job %s ran on other data than data_dir %q now gives (fingerprint %.12s there, %.12s here): its results would be tabulated with runs of these data; restore data_dir, or run `awd sweep reset %s %s` to run it on them", j.ID, j.Spec.Data.Dir, o.Data, fp, s.Dir, j.ID)
+		return fmt.Errorf("job %s ran on other data than data_dir %q now gives (fingerprint %.12s there, %.12s here): its results would be tabulated with runs of these data; restore data_dir, or run `awd sweep reset %s %s` to run it on them", j.ID, j.Spec.Data.Dir, o.Data, fp, ShellWord(s.Dir), j.ID)
 	}
 	return nil
 }

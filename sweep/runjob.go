@@ -268,7 +268,7 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 		// awd.Run names its remedies in the library's terms; a sweep's job
 		// has no folder of its own choosing, reads the config's data_dir
 		// and starts over with awd sweep reset.
-		reset := fmt.Sprintf("`awd sweep reset %s %s`", s.Dir, id)
+		reset := fmt.Sprintf("`awd sweep reset %s %s`", ShellWord(s.Dir), id)
 		runErr = awd.SayRemedy(runErr, func(r awd.Remedy) string {
 			switch r {
 			case awd.SameData:

@@ -178,7 +178,7 @@ func (s *Sweep) checkTrained(j *Job) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w (`awd sweep %s`, or its train step), then its shards; the checkpoints in %s are not analysed, the training replaces them",
-		why, errRetraining, s.Manifest.Config, s.RunDir(j.ID))
+		why, errRetraining, ShellWord(s.Manifest.Config), s.RunDir(j.ID))
 }
 
 // shardOf reports why acc is not what the shard step of opt would
@@ -216,7 +216,7 @@ func (s *Sweep) trainedData(j *Job) (*nn.Dataset, error) {
 	}
 	if fp := nn.Fingerprint(train, test); owner.Data != "" && owner.Data != fp {
 		return nil, fmt.Errorf("the run in %s was trained on other data than %s holds now (fingerprint %.12s there, %.12s here): restore the data it was trained on, or run `awd sweep reset %s %s` to train the job anew",
-			s.RunDir(j.ID), dataFolder(j.Spec.Data), owner.Data, fp, s.Dir, j.ID)
+			s.RunDir(j.ID), dataFolder(j.Spec.Data), owner.Data, fp, ShellWord(s.Dir), j.ID)
 	}
 	return train, nil
 }
@@ -394,7 +394,7 @@ func (s *Sweep) missingShard(j *Job) string {
 	if j.Shards <= 1 {
 		// Trained as a sharded job's training, its config now unsharded:
 		// no shard step exists, and the whole job's run has analyses.
-		return fmt.Sprintf("the job was trained for a sharded analysis and the config now has shards: 1; set its shards back, or run `awd sweep reset %s %s` to run it whole", s.Dir, j.ID)
+		return fmt.Sprintf("the job was trained for a sharded analysis and the config now has shards: 1; set its shards back, or run `awd sweep reset %s %s` to run it whole", ShellWord(s.Dir), j.ID)
 	}
 	epochs, _, err := s.analysedEpochs(j)
 	if err != nil {

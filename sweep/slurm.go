@@ -130,6 +130,19 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// ShellWord is s as one word of a command that a message or a table's
+// provenance gives to be run: as it is when it holds only characters no
+// shell reads specially, quoted otherwise (a sweep folder "out dir" is
+// 'out dir'), so that the command runs when pasted.
+func ShellWord(s string) string {
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-./:=@%+,", r))
+	}) {
+		return shellQuote(s)
+	}
+	return s
+}
+
 // WriteSlurm writes the scripts that run jobs as Slurm job arrays, one
 // array per resource shape (threads, memory, time; several when the shape
 // has more than opt.MaxArrayTasks tasks), one task per job, and

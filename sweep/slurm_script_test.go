@@ -1,8 +1,14 @@
 package sweep
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -85,6 +91,43 @@ func TestSbatchOptionsQuoted(t *testing.T) {
 		_, err := Parse("s.yaml", []byte(strings.TrimLeft(src, "\n")))
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("s.yaml:12: sbatch: %q: write the option as one --name=value", bad)) {
 			t.Errorf("sbatch option %q: %v", bad, err)
+		}
+	}
+}
+
+// TestSuggestedCommandsRun: the commands that the tables' provenance and
+// the status give to be run name a sweep folder and config file whose
+// paths hold a blank or a quote as one word each (they were written
+// unquoted, and a pasted command split them).
+func TestSuggestedCommandsRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my cfg")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := prepareAt(filepath.Join(dir, "s.yaml"), strings.Replace(minimal, "out: out", `out: "out dir/it's"`, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := func(context.Context, *Job, string, bool, io.Writer) error { return errors.New("boom") }
+	if err := RunJob(context.Background(), s, s.Jobs[0].ID, failing); err == nil {
+		t.Fatal("the failing job succeeded")
+	}
+	var status strings.Builder
+	if err := WriteStatus(&status, s, false); err != nil {
+		t.Fatal(err)
+	}
+	cmds := regexp.MustCompile("`(awd [^`]*)`").FindAllStringSubmatch(Provenance(s)+status.String(), -1)
+	if len(cmds) != 4 {
+		t.Fatalf("%d commands in the provenance and the status, want 4: %q", len(cmds), cmds)
+	}
+	for _, c := range cmds {
+		out, err := exec.Command("bash", "-c", "set -- "+c[1]+"\nprintf '%s\\n' \"$@\"").Output()
+		if err != nil {
+			t.Fatalf("bash reads %s: %v", c[1], err)
+		}
+		words := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+		if !slices.Contains(words, s.Dir) && !slices.Contains(words, s.Manifest.Config) {
+			t.Errorf("%s: the shell reads the words %q, none of them the sweep folder %q or its config %q", c[1], words, s.Dir, s.Manifest.Config)
 		}
 	}
 }

@@ -84,7 +84,7 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 	}
 	fmt.Fprintf(w, "\n%s: %d jobs: %s\n", s.Manifest.Name, len(sts), strings.Join(parts, ", "))
 	if c[StateFailed]+c[StateInterrupted] > 0 {
-		fmt.Fprintf(w, "run `awd sweep %s` again (or with --slurm) to retry the failed and interrupted jobs\n", s.Manifest.Config)
+		fmt.Fprintf(w, "run `awd sweep %s` again (or with --slurm) to retry the failed and interrupted jobs\n", ShellWord(s.Manifest.Config))
 	}
 	if len(subs) > 0 {
 		last := subs[len(subs)-1]

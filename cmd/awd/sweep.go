@@ -132,7 +132,7 @@ func sweepSubcommands() []*cobra.Command {
 			case 0:
 				return errors.New("sweep reset: name the sweep and the jobs to reset: `awd sweep reset SWEEP JOB...`")
 			case 1:
-				return fmt.Errorf("sweep reset: name the jobs to reset: `awd sweep reset %s JOB...` (`awd sweep status %s` lists their ids)", args[0], args[0])
+				return fmt.Errorf("sweep reset: name the jobs to reset: `awd sweep reset %s JOB...` (`awd sweep status %s` lists their ids)", sweep.ShellWord(args[0]), sweep.ShellWord(args[0]))
 			}
 			return nil
 		},
@@ -170,7 +170,7 @@ func resetJobs(out io.Writer, s *sweep.Sweep, ids []string, stale bool) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("%d of %d jobs not reset: %s", len(errs), len(ids), strings.Join(errs, "; "))
 	}
-	fmt.Fprintf(out, "run `awd sweep %s` (or with --slurm) to run them\n", s.Manifest.Config)
+	fmt.Fprintf(out, "run `awd sweep %s` (or with --slurm) to run them\n", sweep.ShellWord(s.Manifest.Config))
 	return nil
 }
 
@@ -280,7 +280,7 @@ func collectSweep(s *sweep.Sweep) ([]string, error) {
 		for i, e := range rerrs {
 			msgs[i] = e.Error()
 		}
-		return files, fmt.Errorf("%d jobs have no results, the tables leave them out (`awd sweep status %s` lists them; run the sweep again to mend them): %s", len(rerrs), s.Dir, strings.Join(msgs, "; "))
+		return files, fmt.Errorf("%d jobs have no results, the tables leave them out (`awd sweep status %s` lists them; run the sweep again to mend them): %s", len(rerrs), sweep.ShellWord(s.Dir), strings.Join(msgs, "; "))
 	}
 	return files, nil
 }
@@ -321,7 +321,7 @@ func openSweepWith(open func(string) (*sweep.Sweep, error), arg string, notes io
 		// edit since is not in it until `awd sweep FILE` prepares it.
 		if jobs, err := cfg.Expand(); err == nil && !sameJobs(jobs, s.Manifest.Jobs) {
 			fmt.Fprintf(notes, "note: %s was edited since the sweep last ran (%d jobs in the file, %d in %s): this shows the folder's jobs; `awd sweep %s` runs the edited grid\n",
-				arg, len(jobs), len(s.Manifest.Jobs), s.Dir, arg)
+				arg, len(jobs), len(s.Manifest.Jobs), s.Dir, sweep.ShellWord(arg))
 		}
 		return s, nil
 	}
@@ -375,17 +375,17 @@ func runSweep(cmd *cobra.Command, s *sweep.Sweep, self string, workers int) erro
 		}
 	}
 	if n := len(sum.Elsewhere); n > 0 {
-		fmt.Fprintf(stderr, "%d jobs are running in other processes (awd sweep status %s)\n", n, s.Dir)
+		fmt.Fprintf(stderr, "%d jobs are running in other processes (`awd sweep status %s`)\n", n, sweep.ShellWord(s.Dir))
 	}
 	if n := len(sum.Failed); n > 0 {
 		also := ""
 		if m := len(sum.Interrupted); m > 0 {
 			also = fmt.Sprintf(", %d interrupted", m)
 		}
-		return fmt.Errorf("%d of %d jobs failed%s: `awd sweep status --failed %s` lists them with their logs; run the sweep again to retry", n, len(s.Jobs), also, s.Dir)
+		return fmt.Errorf("%d of %d jobs failed%s: `awd sweep status --failed %s` lists them with their logs; run the sweep again to retry", n, len(s.Jobs), also, sweep.ShellWord(s.Dir))
 	}
 	if n := len(sum.Interrupted); n > 0 {
-		return fmt.Errorf("%d of %d jobs interrupted (stopped by a signal): run the sweep again to resume them (`awd sweep status %s` lists them)", n, len(s.Jobs), s.Dir)
+		return fmt.Errorf("%d of %d jobs interrupted (stopped by a signal): run the sweep again to resume them (`awd sweep status %s` lists them)", n, len(s.Jobs), sweep.ShellWord(s.Dir))
 	}
 	return nil
 }
@@ -419,7 +419,7 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 		return nil
 	}
 	if queued > 0 {
-		fmt.Fprintf(out, "%d jobs still queued in Slurm are not submitted again (awd sweep status %s)\n", queued, s.Dir)
+		fmt.Fprintf(out, "%d jobs still queued in Slurm are not submitted again (`awd sweep status %s`)\n", queued, sweep.ShellWord(s.Dir))
 	}
 	sub, err := sweep.WriteSlurm(s, todo, sweep.SlurmOptionsOf(cfg, self))
 	if err != nil {
@@ -455,7 +455,7 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 		ids = append(ids, a.ID)
 	}
 	fmt.Fprintf(out, "submitted: array job %s, collect job %s (after the arrays succeed)\n", strings.Join(ids, ", "), sub.CollectID)
-	fmt.Fprintf(out, "follow with `squeue` and `awd sweep status %s`\n", s.Dir)
+	fmt.Fprintf(out, "follow with `squeue` and `awd sweep status %s`\n", sweep.ShellWord(s.Dir))
 	return nil
 }
 
