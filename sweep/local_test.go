@@ -347,7 +347,8 @@ func TestStatusQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"queued   " + s.Jobs[3].ID, "Slurm task 77_1 PENDING", "queued   " + s.Jobs[4].ID, "Slurm task 77_2 RUNNING", "pending  " + s.Jobs[2].ID, "8 jobs: 2 queued, 6 pending"} {
+	// A task Slurm runs is running, though its job has recorded nothing yet.
+	for _, want := range []string{"queued   " + s.Jobs[3].ID, "Slurm task 77_1 PENDING", "running  " + s.Jobs[4].ID, "Slurm task 77_2 RUNNING", "pending  " + s.Jobs[2].ID, "8 jobs: 1 running, 1 queued, 6 pending"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}

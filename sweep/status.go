@@ -26,6 +26,11 @@ func WriteStatus(w io.Writer, s *Sweep, failedOnly bool) error {
 	for i, st := range sts {
 		if q, ok := inQueue[st.Job.ID]; ok && st.State != StateDone && st.State != StateRunning {
 			sts[i].State, sts[i].Detail = StateQueued, "Slurm "+q
+			// A task that runs a step that records no state (a shard
+			// of a trained job) runs: it is not waiting in the queue.
+			if strings.HasSuffix(q, " "+slurmRunning) {
+				sts[i].State = StateRunning
+			}
 		}
 	}
 	// The job rows are aligned alone: a detail line in the tabwriter
@@ -181,10 +186,17 @@ func queued(subs []*Submission) map[string]string {
 			continue
 		}
 		id, _, _ := strings.Cut(a.Jobs[k], " ")
-		out[id] = fmt.Sprintf("task %s_%d %s", f[0], k, f[2])
+		// A job with several tasks held (its shards) is shown by one
+		// that runs, if any.
+		if prev, ok := out[id]; !ok || !strings.HasSuffix(prev, " "+slurmRunning) {
+			out[id] = fmt.Sprintf("task %s_%d %s", f[0], k, f[2])
+		}
 	}
 	return out
 }
+
+// slurmRunning is the state squeue gives a task that runs.
+const slurmRunning = "RUNNING"
 
 // heldArrays returns the array jobs of the submissions of which Slurm
 // still holds a task (squeue), in submission order; none when squeue

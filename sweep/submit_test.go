@@ -403,3 +403,41 @@ func TestCollectWaitsForEarlierTasks(t *testing.T) {
 		t.Errorf("the dry run's collect command: %s", last)
 	}
 }
+
+// TestStatusShardsRunningInSlurm: a trained sharded job whose shard tasks
+// Slurm runs (squeue, a stand-in here) is counted running, not queued (its
+// shard steps record no state of their own); one whose shard tasks all
+// wait in the queue is queued.
+func TestStatusShardsRunningInSlurm(t *testing.T) {
+	s := prepare(t, strings.Replace(minimal, "    classes: [2, 3]\n", "    classes: 2\n    shards: 2\n", 1))
+	for _, j := range s.Jobs[:2] {
+		if err := s.writeState(j.ID, &JobState{State: StateAnalysing, Attempt: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub, err := WriteSlurm(s, s.Jobs[:2], SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub.Arrays) != 2 || sub.Arrays[0].Phase != 1 {
+		t.Fatalf("arrays %+v, want the shards of 2 trained jobs", sub.Arrays)
+	}
+	sub.Arrays[0].ID, sub.Arrays[1].ID = "88", "89"
+	if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(t.TempDir(), "squeue")
+	os.WriteFile(fake, []byte("#!/bin/sh\necho '88 0 PENDING'\necho '88 1 RUNNING'\necho '89 0 PENDING'\necho '89 1 PENDING'\n"), 0o755)
+	defer func(old string) { squeue = old }(squeue)
+	squeue = fake
+	var b strings.Builder
+	if err := WriteStatus(&b, s, false); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"running  " + s.Jobs[0].ID, "Slurm task 88_1 RUNNING", "queued   " + s.Jobs[1].ID, ": 1 running, 1 queued, 2 pending"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+}
