@@ -313,6 +313,10 @@ func openSweepWith(open func(string) (*sweep.Sweep, error), arg string, notes io
 		if err != nil {
 			return nil, err
 		}
+		if _, err := os.Stat(filepath.Join(cfg.Dir(), awd.SweepManifest)); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("the sweep of %s has not run yet (its folder %s holds no %s): `awd sweep %s` prepares and runs it, `awd sweep --slurm %s` submits it",
+				arg, cfg.Dir(), awd.SweepManifest, sweep.ShellWord(arg), sweep.ShellWord(arg))
+		}
 		s, err := open(cfg.Dir())
 		if err != nil {
 			return nil, err

@@ -370,3 +370,16 @@ func TestCLISweepCollectUnreadableJob(t *testing.T) {
 		t.Errorf("collect after job.json was written anew: exit %d\n%s", code, se)
 	}
 }
+
+// TestCLISweepNotRunYet: status, collect, reset and table of a sweep file
+// whose sweep has not run say so and name the command that runs it
+// (they said only that its folder was no sweep folder).
+func TestCLISweepNotRunYet(t *testing.T) {
+	cfg := writeSweep(t, tinySweep)
+	for _, args := range [][]string{{"sweep", "status", cfg}, {"sweep", "collect", cfg}, {"sweep", "reset", cfg, "x"}, {"table", cfg}} {
+		_, se, code := awdCmd(t, args...)
+		if want := "has not run yet"; code == 0 || !strings.Contains(se, want) || !strings.Contains(se, "`awd sweep "+cfg+"` prepares and runs it") {
+			t.Errorf("%v: exit %d, want 1 with %q and the command:\n%s", args, code, want, se)
+		}
+	}
+}
