@@ -105,6 +105,7 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"type", strings.Replace(minimal, "epochs: 3", "epochs: three", 1), "s.yaml:7: cannot unmarshal !!str `three` into int"},
 		{"syntax", "name: t\nout: o\nseeds: [1\n", "s.yaml:2: did not find expected ',' or ']'"},
 		{"bad-loss", strings.Replace(minimal, "[ce, mse]", "[ce, mae]", 1), `s.yaml:10: loss "mae": want ce or mse`},
+		{"loss-twice", strings.Replace(minimal, "[ce, mse]", "[ce, mse, CE]", 1), `s.yaml:10: loss: "ce" and "CE" are one loss (names ignore case): list each loss once`},
 		{"k-too-big", strings.Replace(minimal, "k: 20", "k: 3000", 1), "s.yaml:8: k 3000 for K=2 exceeds d = 2500 of layer fc2 (50x50)"},
 		{"k-missing-K", strings.Replace(minimal, "k: 20", "k: {2: 20}", 1), "s.yaml:8: k: no value for K=3 (given for K = 2)"},
 		{"k-required", strings.Replace(minimal, "  k: 20\n", "", 1), "s.yaml:9: cell 1 (loss ce, K=2): k is required"},

@@ -46,6 +46,16 @@ func (c *Config) Expand() ([]*Job, error) {
 		if !s.Classes.Set {
 			return nil, c.errf(c.cellLine(ci), "cell %d: classes (K, or a list of K) is required", ci+1)
 		}
+		// The loss list names each loss once: ce and CE are one loss, and
+		// its jobs would be listed twice.
+		named := map[nn.Loss]string{}
+		for _, name := range losses {
+			l, err := nn.ParseLoss(name)
+			if prev, dup := named[l]; err == nil && dup {
+				return nil, c.errf(s.Loss.Line, "loss: %q and %q are one loss (names ignore case): list each loss once", prev, name)
+			}
+			named[l] = name
+		}
 		for _, lossName := range losses {
 			for _, k := range s.Classes.V {
 				spec, err := c.spec(ci, s, lossName, k, models)
