@@ -108,6 +108,7 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"loss-twice", strings.Replace(minimal, "[ce, mse]", "[ce, mse, CE]", 1), `s.yaml:10: loss: "ce" and "CE" are one loss (names ignore case): list each loss once`},
 		{"k-too-big", strings.Replace(minimal, "k: 20", "k: 3000", 1), "s.yaml:8: k 3000 for K=2 exceeds d = 2500 of layer fc2 (50x50)"},
 		{"k-missing-K", strings.Replace(minimal, "k: 20", "k: {2: 20}", 1), "s.yaml:8: k: no value for K=3 (given for K = 2)"},
+		{"k-empty-map", strings.Replace(minimal, "k: 20", "k: {}", 1), "s.yaml:8: k: the empty map {} gives no value for K=2: give one value for every K, or one per K such as {3: 300, 6: 1000}"},
 		{"k-required", strings.Replace(minimal, "  k: 20\n", "", 1), "s.yaml:9: cell 1 (loss ce, K=2): k is required"},
 		{"classes-required", strings.Replace(minimal, "    classes: [2, 3]\n", "", 1), "s.yaml:10: cell 1: classes (K, or a list of K) is required"},
 		{"K-range", strings.Replace(minimal, "[2, 3]", "[2, 11]", 1), "s.yaml:11: classes 11: K must be 2..10"},

@@ -144,6 +144,9 @@ func (c *Config) spec(ci int, s Settings, lossName string, k int, models map[str
 			return def, nil
 		}
 		v, ok := p.at(k)
+		if !ok && len(p.ByK) == 0 {
+			return 0, c.errf(p.Line, "%s: the empty map {} gives no value for K=%d: give one value for every K, or one per K such as {3: 300, 6: 1000}", name, k)
+		}
 		if !ok {
 			var ks []string
 			for kk := range p.ByK {
