@@ -183,6 +183,9 @@ func sweepCommand(cmd *cobra.Command, o *options, path string) error {
 	if o.dryRun && !o.slurm {
 		return errors.New("--dry-run: only with --slurm")
 	}
+	if o.workers != 0 && o.slurm {
+		return errors.New("--workers: only without --slurm (on Slurm, slurm.max_parallel of the sweep file limits the tasks that run at a time)")
+	}
 	s, err := sweep.Prepare(cfg)
 	if err != nil {
 		return err

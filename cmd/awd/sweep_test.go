@@ -383,3 +383,16 @@ func TestCLISweepNotRunYet(t *testing.T) {
 		}
 	}
 }
+
+// TestCLISweepWorkersNotWithSlurm: --workers, which only a local sweep
+// reads, is refused with --slurm instead of being ignored.
+func TestCLISweepWorkersNotWithSlurm(t *testing.T) {
+	cfg := writeSweep(t, tinySweep)
+	_, se, code := awdCmd(t, "sweep", "--slurm", "--dry-run", "--workers", "3", cfg)
+	if code == 0 || !strings.Contains(se, "--workers: only without --slurm") {
+		t.Errorf("exit %d, want 1 naming --workers:\n%s", code, se)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(cfg), "out", "slurm")); err == nil {
+		t.Error("the refused submission wrote its scripts")
+	}
+}
