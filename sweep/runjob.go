@@ -110,9 +110,16 @@ func RunStep(ctx context.Context, s *Sweep, id, step string, exec Executor) erro
 	linalg.SetThreads(j.Threads)
 	if kind == StepShard {
 		fmt.Fprintf(logf, "=== %s shard %d/%d on %s (pid %d%s)\n", time.Now().UTC().Format(time.RFC3339), shard, j.Shards, hostname(), os.Getpid(), slurmNote(slurmTaskID()))
+		t0, cpu0 := time.Now(), cpuSeconds()
 		err := s.checkTrained(j)
 		if err == nil {
 			err = s.runShard(ctx, j, shard, j.Shards, true, logf)
+		}
+		if err == nil {
+			// The reduction adds it to the job's seconds: the tables'
+			// wall time per job includes its analyses.
+			err = writeJSON(s.shardTimePath(j.ID, shard, j.Shards), shardTime{SchemaVersion: SchemaVersion,
+				Seconds: time.Since(t0).Seconds(), CPUSeconds: cpuSeconds() - cpu0})
 		}
 		if errors.Is(err, errRetraining) {
 			fmt.Fprintf(logf, "=== shard %d/%d refused: %v\n", shard, j.Shards, err)
@@ -262,6 +269,12 @@ func (s *Sweep) recordRun(ctx context.Context, j *Job, kind string, exec Executo
 			rec.State, rec.Results = StateDone, filepath.ToSlash(rel)
 		}
 	}
+	if runErr == nil && kind == StepReduce {
+		// The shard steps ran in processes of their own, which record
+		// no state: their time is the job's too.
+		sec, cpu := s.shardSeconds(j)
+		rec.Seconds, rec.CPUSeconds = rec.Seconds+sec, rec.CPUSeconds+cpu
+	}
 	if runErr == nil {
 		rec.Restart = false // the folder is the new start's
 	} else {
@@ -409,11 +422,13 @@ func (s *Sweep) execute(ctx context.Context, j *Job, kind string, fresh bool, ex
 		return runProtected(ctx, exec, j, s.RunDir(j.ID), fresh, log)
 	}
 	if kind != StepReduce {
-		// Shard steps that failed before this training are stale: their
-		// shards run again after it.
-		if old, err := filepath.Glob(filepath.Join(s.JobDir(j.ID), shardsDir, "shard_*_of_*.failed")); err == nil {
-			for _, f := range old {
-				os.Remove(f)
+		// Shard steps that failed, or ran, before this training are
+		// stale: their shards run again after it.
+		for _, pat := range []string{"shard_*_of_*.failed", "shard_*_of_*.time"} {
+			if old, err := filepath.Glob(filepath.Join(s.JobDir(j.ID), shardsDir, pat)); err == nil {
+				for _, f := range old {
+					os.Remove(f)
+				}
 			}
 		}
 		jt := *j

@@ -232,6 +232,31 @@ func dataFolder(d nn.DataSpec) string {
 	return "the data folder"
 }
 
+// shardTime is jobs/ID/shards/shard_i_of_n.time: the seconds of the last
+// successful step of shard i in a process of its own (a Slurm task), which
+// the reduction adds to the job's (JobState.Seconds, CPUSeconds).
+type shardTime struct {
+	SchemaVersion int     `json:"schema_version"`
+	Seconds       float64 `json:"seconds"`
+	CPUSeconds    float64 `json:"cpu_seconds"`
+}
+
+func (s *Sweep) shardTimePath(id string, i, n int) string {
+	return filepath.Join(s.JobDir(id), shardsDir, fmt.Sprintf("shard_%d_of_%d.time", i, n))
+}
+
+// shardSeconds sums the recorded seconds of job j's shard steps (those run
+// in the job's own process record none: its seconds hold them).
+func (s *Sweep) shardSeconds(j *Job) (sec, cpu float64) {
+	for i := 1; i <= j.Shards; i++ {
+		var t shardTime
+		if readJSON(s.shardTimePath(j.ID, i, j.Shards), &t) == nil {
+			sec, cpu = sec+t.Seconds, cpu+t.CPUSeconds
+		}
+	}
+	return sec, cpu
+}
+
 // shardFailure is jobs/ID/shards/shard_i_of_n.failed: what the last failed
 // or interrupted step of shard i recorded. A shard step does not hold the
 // job's lock and so does not write state.json; its success removes the
@@ -375,6 +400,7 @@ func (s *Sweep) removeResults(j *Job) error {
 	jd, run := s.JobDir(j.ID), s.RunDir(j.ID)
 	files := []string{filepath.Join(jd, ResultsFile), filepath.Join(run, ResultsFile)}
 	for _, pat := range []string{filepath.Join(jd, shardsDir, "e*_*_of_*.acc"), filepath.Join(jd, shardsDir, "shard_*_of_*.failed"),
+		filepath.Join(jd, shardsDir, "shard_*_of_*.time"),
 		filepath.Join(jd, "arrays_epoch*.npz"), filepath.Join(run, "arrays_epoch*.npz")} {
 		m, _ := filepath.Glob(pat)
 		files = append(files, m...)

@@ -789,3 +789,36 @@ func TestCollectNamesEveryJobWithoutResults(t *testing.T) {
 		t.Errorf("a reset job: %v", errs)
 	}
 }
+
+// TestShardSecondsCounted: the shard steps that run in processes of their
+// own (Slurm tasks) record their seconds, and the reduction adds them to
+// the job's, so that the tables' wall time per job includes its analyses
+// (it held the training and the reduction alone).
+func TestShardSecondsCounted(t *testing.T) {
+	ctx := context.Background()
+	s, j := trainedSharded(t)
+	trained, err := s.readState(j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runShards(t, ctx, s, j)
+	var st shardTime
+	if err := readJSON(s.shardTimePath(j.ID, 1, 2), &st); err != nil || !(st.Seconds > 0) {
+		t.Fatalf("shard 1/2's seconds: %+v, %v", st, err)
+	}
+	// Shard 2 as a long step would have been.
+	if err := writeJSON(s.shardTimePath(j.ID, 2, 2), shardTime{SchemaVersion: SchemaVersion, Seconds: 1000, CPUSeconds: 900}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RunStep(ctx, s, j.ID, StepReduce, libraryExec); err != nil {
+		t.Fatal(err)
+	}
+	done, err := s.readState(j.ID)
+	if err != nil || done.State != StateDone {
+		t.Fatalf("after the reduction: %+v, %v", done, err)
+	}
+	if min := trained.Seconds + st.Seconds + 1000; done.Seconds < min || done.CPUSeconds < trained.CPUSeconds+900 {
+		t.Errorf("the job's seconds %.3f (CPU %.3f), want at least the training's %.3f and the shards' %.3f + 1000 (CPU 900 more)",
+			done.Seconds, done.CPUSeconds, trained.Seconds, st.Seconds)
+	}
+}
