@@ -317,8 +317,9 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "#!/bin/bash\n")
 	fmt.Fprintf(&b, "#SBATCH --job-name=awd-%s-collect\n", s.Manifest.Name)
-	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n")
-	fmt.Fprintf(&b, "#SBATCH --mem=%s\n#SBATCH --time=%s\n", cmpOr(opt.CollectMemory, "2G"), cmpOr(opt.CollectTime, "1:00:00"))
+	mem, tm, cpus := collectResources(sub.Arrays, opt)
+	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", cpus)
+	fmt.Fprintf(&b, "#SBATCH --mem=%s\n#SBATCH --time=%s\n", mem, tm)
 	fmt.Fprintf(&b, "#SBATCH --output=%s\n", sbatchOutput(dir, "collect-%j.out"))
 	common(&b)
 	fmt.Fprintf(&b, "# Submitted with --dependency=afterok on the arrays: runs once every task succeeded,\n")
@@ -332,6 +333,32 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 		return nil, err
 	}
 	return sub, writeJSON(filepath.Join(dir, "submission.json"), sub)
+}
+
+// collectResources are the collect job's memory, time and CPUs: opt's, or
+// 2G, 1:00:00 and one CPU, raised to the largest of the analysis-shard
+// arrays'. The collect job finishes every sharded job's analysis (its
+// d x d matrices and H's eigensolve, with the job's threads): at d = 10^4
+// that is several GB, which the fixed 2G made Slurm kill.
+func collectResources(arrays []Array, opt SlurmOptions) (mem, tm string, cpus int) {
+	mem, tm, cpus = cmpOr(opt.CollectMemory, "2G"), cmpOr(opt.CollectTime, "1:00:00"), 1
+	for _, a := range arrays {
+		if a.Phase != 1 {
+			continue
+		}
+		if m, err := parseMemory(a.Memory); err == nil {
+			if have, err := parseMemory(mem); err != nil || m > have {
+				mem = a.Memory
+			}
+		}
+		if t, err := parseSlurmTime(a.Time); err == nil {
+			if have, err := parseSlurmTime(tm); err != nil || t > have {
+				tm = a.Time
+			}
+		}
+		cpus = max(cpus, a.Threads)
+	}
+	return mem, tm, cpus
 }
 
 func cmpOr(s, def string) string {

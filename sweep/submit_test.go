@@ -441,3 +441,32 @@ func TestStatusShardsRunningInSlurm(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectResourcesCoverReductions: the collect job finishes the
+// analyses of the sharded jobs, so it asks for the largest memory, time and
+// threads of their shard arrays (a fixed 2G made Slurm kill the reduction
+// of a large layer); without sharded jobs it keeps 2G, 1:00:00, one CPU.
+func TestCollectResourcesCoverReductions(t *testing.T) {
+	for _, tc := range []struct {
+		cells, want string
+	}{
+		{"  - {loss: ce, classes: 2}\n  - {loss: mse, classes: 2, shards: 2, memory: 24G, time: 6:00:00, threads: 8}\n  - {loss: mse, classes: 3, shards: 2, memory: 16000M, threads: 4}\n",
+			"#SBATCH --cpus-per-task=8\n#SBATCH --mem=24G\n#SBATCH --time=6:00:00\n"},
+		{"  - {loss: ce, classes: 2, memory: 64G, threads: 8}\n", "#SBATCH --cpus-per-task=1\n#SBATCH --mem=2G\n#SBATCH --time=1:00:00\n"},
+	} {
+		src := strings.Replace(minimal, "  - loss: [ce, mse]\n    classes: [2, 3]\n", tc.cells, 1)
+		s := prepare(t, src)
+		sub, err := WriteSlurm(s, s.Jobs, SlurmOptions{Awd: "/usr/bin/awd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(sub.Collect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.ReplaceAll(string(b), "#SBATCH --ntasks=1\n", "")
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("cells\n%scollect.sbatch:\n%s\nwant\n%s", tc.cells, b, tc.want)
+		}
+	}
+}
