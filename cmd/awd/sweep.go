@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -401,6 +402,15 @@ func runSweep(cmd *cobra.Command, s *sweep.Sweep, self string, workers int) erro
 // the jobs that are neither done nor running nor still queued in Slurm (a
 // task of an earlier submission, per squeue), and the collect job.
 func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self string, dryRun bool) error {
+	if !cfg.Slurm.Awd.Set {
+		const build = "build awd (go build -o ~/bin/awd ./cmd/awd) and run the sweep with that binary, or set slurm.awd in the sweep file to a path the nodes see"
+		switch goRunBinary(self) {
+		case goRunTemp:
+			return fmt.Errorf("the awd binary %s is go run's temporary build, deleted when it exits, so the Slurm tasks would not find it: %s", self, build)
+		case goRunCached:
+			fmt.Fprintf(cmd.ErrOrStderr(), "note: the Slurm tasks run %s, go run's build in Go's build cache, which go clean -cache or the cache's trimming of files unused for days removes while tasks may still wait: %s\n", self, build)
+		}
+	}
 	out := cmd.OutOrStdout()
 	var todo []*sweep.Job
 	running, queued := 0, 0
@@ -474,3 +484,26 @@ func runSweepJob(ctx context.Context, j *sweep.Job, dir string, fresh bool, log 
 	_, err := awd.Run(ctx, j.Spec, dir, awd.RunOptions{Command: "sweep", Fresh: fresh, Log: u.logf, Epoch: u.epoch})
 	return flagError(err)
 }
+
+// Kinds of binaries go run builds (goRunBinary).
+const (
+	goRunNot    = iota
+	goRunTemp   // GOTMPDIR/go-buildNNN/bNNN/exe/NAME, removed when go run exits
+	goRunCached // GOCACHE/XX/HASH-d/NAME (Go 1.24 on), removed when the cache is trimmed
+)
+
+// goRunBinary says whether path is an executable that go run built, and
+// which kind.
+func goRunBinary(path string) int {
+	dir := filepath.Dir(path)
+	switch {
+	case filepath.Base(dir) == "exe" && strings.HasPrefix(filepath.Base(filepath.Dir(filepath.Dir(dir))), "go-build"):
+		return goRunTemp
+	case goCacheEntry.MatchString(filepath.Base(dir)) && len(filepath.Base(filepath.Dir(dir))) == 2:
+		return goRunCached
+	}
+	return goRunNot
+}
+
+// goCacheEntry is the folder of an executable in Go's build cache.
+var goCacheEntry = regexp.MustCompile(`^[0-9a-f]{64}-d$`)

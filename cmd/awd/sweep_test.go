@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -394,5 +395,62 @@ func TestCLISweepWorkersNotWithSlurm(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(cfg), "out", "slurm")); err == nil {
 		t.Error("the refused submission wrote its scripts")
+	}
+}
+
+// TestGoRunBinary: the binaries of go run, the temporary one (deleted when
+// it exits) and the one in Go's build cache, are told from installed ones;
+// `awd sweep --slurm` refuses the first as the tasks' binary and notes the
+// second.
+func TestGoRunBinary(t *testing.T) {
+	for path, want := range map[string]int{
+		"/tmp/go-build2779326594/b001/exe/awd": goRunTemp,
+		"/root/.cache/go-build/02/02843149c1f773d10c03d00c2cef1c03f8665f5cfe78bfc6b2b6c2e58dd5cf81-d/awd": goRunCached,
+		"/home/u/bin/awd":                goRunNot,
+		"/tmp/go-build123/b001/awd.test": goRunNot, // go test's binary
+		"/opt/exe/awd":                   goRunNot,
+		"/cache/02/not-a-hash-d/awd":     goRunNot,
+	} {
+		if got := goRunBinary(path); got != want {
+			t.Errorf("%s: %d, want %d", path, got, want)
+		}
+	}
+}
+
+// TestCLISweepSlurmRefusesGoRunBinary: run as go run's temporary build,
+// `awd sweep --slurm --dry-run` is refused (the tasks would exec a deleted
+// file) unless slurm.awd names the binary.
+func TestCLISweepSlurmRefusesGoRunBinary(t *testing.T) {
+	exe := filepath.Join(t.TempDir(), "go-build123", "b001", "exe", "awd")
+	if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		src  string
+		want string
+		code int
+	}{
+		{tinySweep, "is go run's temporary build, deleted when it exits", 1},
+		{tinySweep + "slurm: {awd: /opt/awd/bin/awd}\n", "", 0},
+	} {
+		cmd := exec.Command(exe, "sweep", "--slurm", "--dry-run", writeSweep(t, tc.src))
+		cmd.Env = append(os.Environ(), "AWD_CLI_MAIN=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("exit %d, stderr:\n%s\nwant exit %d with %q", code, stderr.String(), tc.code, tc.want)
+		}
 	}
 }
