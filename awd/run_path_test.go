@@ -3,6 +3,7 @@ package awd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,5 +90,46 @@ func threeEpochRun(an *Config, perClass, w int) RunConfig {
 		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
 		Analysis:  an,
 		AnalyzeAt: []int{1, 3},
+	}
+}
+
+// TestRunLogsGammaAWDOfConvolution: the line each analysis of a run logs
+// gives, for a convolution layer (no C_awd), M2's gamma marked "(M2)" as
+// the gamma_awd of the summary's table; it said "gamma_awd n/a", as if
+// the fit had failed.
+func TestRunLogsGammaAWDOfConvolution(t *testing.T) {
+	an := DefaultConfig("ce")
+	an.K, an.Interventions, an.Layer = 5, nil, "features.0"
+	run := RunConfig{
+		Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1, 2}, PerClass: 10, Seed: 1},
+		Model:     nn.ModelSpec{Kind: "cnn"},
+		Seed:      1,
+		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 1, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
+		Analysis:  &an,
+		AnalyzeAt: []int{1},
+	}
+	var logs []string
+	opt := RunOptions{Command: "run", Log: func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }}
+	rep, err := Run(context.Background(), run, filepath.Join(t.TempDir(), "run"), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Checkpoints[0].Analysis
+	if _, ok := r.Fits[NameCAWD]; ok {
+		t.Fatalf("layer %s has a C_awd fit", r.Layer)
+	}
+	m2 := r.Fits[NameM2]
+	if m2.Short() == "n/a" {
+		t.Fatalf("M2's fit failed: %+v", m2)
+	}
+	want := "gamma_awd " + m2.Short() + " (M2)"
+	var line string
+	for _, l := range logs {
+		if strings.HasPrefix(l, "epoch 1: gamma ") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, want) {
+		t.Errorf("epoch line %q, want %q in it (logs %q)", line, want, logs)
 	}
 }

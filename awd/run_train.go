@@ -239,9 +239,21 @@ func (r *runner) analyse(ctx context.Context, e int, m *nn.Model, l EpochLog, fi
 	}
 	r.rep.Checkpoints = append(slices.DeleteFunc(r.rep.Checkpoints, func(c Checkpoint) bool { return c.Epoch == e }), ck)
 	slices.SortFunc(r.rep.Checkpoints, func(a, b Checkpoint) int { return a.Epoch - b.Epoch })
-	g, ga := res.Fits[NameC], res.Fits[NameCAWD]
-	r.opt.Log("epoch %d: gamma %s, gamma_awd %s (%.1fs)", e, g.Short(), ga.Short(), res.Timings.Total)
+	r.opt.Log("epoch %d: gamma %s, gamma_awd %s (%.1fs)", e, res.Fits[NameC].Short(), awdGammaShort(res), res.Timings.Total)
 	return r.save()
+}
+
+// awdGammaShort is gamma_awd as the epoch line gives it: C_awd's fit,
+// or M2's marked "(M2)" where C_awd has none (a convolution layer, whose
+// matched pairs have no dW; C_awd = (sigma^2/B) M2 has M2's gamma), as
+// the summary's gamma_awd column does.
+func awdGammaShort(res *Result) string {
+	if _, ok := res.Fits[NameCAWD]; !ok {
+		if m2, ok := res.Fits[NameM2]; ok {
+			return m2.Short() + " (M2)"
+		}
+	}
+	return res.Fits[NameCAWD].Short()
 }
 
 // ArraysName is the .npz of the analysis of epoch e.
