@@ -45,7 +45,8 @@ func compareResults(t *testing.T, got, want *Result) {
 // TestMatrixFreeMatchesDense analyses the same trained MLP layer (d = 900,
 // small enough for the dense path) both ways: eigenvalues to 1e-9
 // relative, every gamma (C, C_awd, C_pair, C_pair2, C_mb, M2) to 1e-6, and
-// the scalars, bounds, alignment statistics and correlations alike. The
+// the scalars, bounds, alignment statistics and correlations alike, and
+// the estimators of C and C_mb described as the dense path's. The
 // Lanczos basis is smaller than d, so restarts and locking run.
 func TestMatrixFreeMatchesDense(t *testing.T) {
 	for _, tc := range []struct {
@@ -92,6 +93,13 @@ func TestMatrixFreeMatchesDense(t *testing.T) {
 			for _, name := range []string{NameC, NameCAWD, NameCPair, NameCPair2, NameCPair2Code, NameCMb, NameM2} {
 				if _, ok := got.Fits[name]; !ok {
 					t.Errorf("no fit for %s", name)
+				}
+			}
+			// The same estimators, described in the same words: the
+			// matrix-free C was said to be centered whether it was or not.
+			for _, name := range []string{NameC, NameCMb} {
+				if g, w := got.Estimators[name], want.Estimators[name]+", matrix-free"; g != w {
+					t.Errorf("estimator of %s: %q, dense %q", name, g, w)
 				}
 			}
 			if len(got.PairRules) != 1 || !pairRuleClose(got.PairRules[0], want.PairRules[0]) {

@@ -101,11 +101,7 @@ func finalizeParity(acc *Accumulation, mats *Matrices, cv *Covariances, r *Resul
 func describeEstimators(cfg Config, acc *Accumulation, r *Result) map[string]string {
 	d := acc.Info.M * acc.Info.In
 	e := map[string]string{}
-	c := "C = (1/B)(1/N) sum_n g_n g_n^T, uncentered (Eq. 2 as the paper's text; the code's Covar is C_mb)"
-	if cfg.Centered {
-		c = "C = (1/B)((1/N) sum_n g_n g_n^T - gbar gbar^T), centered"
-	}
-	e[NameC] = c
+	e[NameC] = cEstimator(cfg)
 	e[NameM2] = "M2 = (1/N) sum_n H_n^2 (the code's H_2_d up to 1/B)"
 	sig := "sigma^2 = mean ||dtheta_n||^2 / d"
 	if cfg.Sigma2Per == Sigma2PerM {
@@ -130,14 +126,7 @@ func describeEstimators(cfg Config, acc *Accumulation, r *Result) map[string]str
 		e[NameCPair2Code+suf] = fmt.Sprintf("the code's C_pair2 ('C' = C1 + C2 + C3 of AWD_cuda.cal_C_cuda): per batch s = sum H_n dtheta_n, t = sum vec(delta_n da_n^T), sum_b (s s^T + s t^T + t t^T)/(%d N), symmetric part, on the %s", div, pairs[pr.Rule])
 	}
 	if cfg.MiniBatch {
-		if cfg.MiniBatchRule == MBShuffled {
-			e[NameCMb] = fmt.Sprintf("C_mb = (1/nb) sum_b g_b g_b^T - gbar gbar^T over one shuffled pass in batches of %d, gbar the full gradient (the code's Covar, utils.cal_noise_covar_minibatch)", cfg.Batch)
-		} else {
-			e[NameCMb] = "C_mb = (1/nb) sum_b g_b g_b^T over the balanced AWD batches (stratified: no between-class variance)"
-			if cfg.Centered {
-				e[NameCMb] += ", minus the mean batch gradient's outer product"
-			}
-		}
+		e[NameCMb] = cmbEstimator(cfg)
 	}
 	if alignFull(cfg, d) {
 		e["alignment"] = "rbar over the n(n-1)/2 pairs of X in H's full eigenbasis outside its null space (n = d - null_directions), R_ij = X_ij/sqrt(|X_ii X_jj|) (the code's compute_scale_invariant_stats, App. D, which takes all d directions)"
@@ -155,6 +144,27 @@ func describeEstimators(cfg Config, acc *Accumulation, r *Result) map[string]str
 		}
 	}
 	return e
+}
+
+// cEstimator says which C cfg asks for, in the words of both paths:
+// uncentered (the paper's text) or, with Centered, minus gbar gbar^T / B.
+func cEstimator(cfg Config) string {
+	if cfg.Centered {
+		return "C = (1/B)((1/N) sum_n g_n g_n^T - gbar gbar^T), centered"
+	}
+	return "C = (1/B)(1/N) sum_n g_n g_n^T, uncentered (Eq. 2 as the paper's text; the code's Covar is C_mb)"
+}
+
+// cmbEstimator says which C_mb cfg asks for, in the words of both paths.
+func cmbEstimator(cfg Config) string {
+	if cfg.MiniBatchRule == MBShuffled {
+		return fmt.Sprintf("C_mb = (1/nb) sum_b g_b g_b^T - gbar gbar^T over one shuffled pass in batches of %d, gbar the full gradient (the code's Covar, utils.cal_noise_covar_minibatch)", cfg.Batch)
+	}
+	c := "C_mb = (1/nb) sum_b g_b g_b^T over the balanced AWD batches (stratified: no between-class variance)"
+	if cfg.Centered {
+		c += ", minus the mean batch gradient's outer product"
+	}
+	return c
 }
 
 func perClassWords(p int) string {
@@ -397,7 +407,7 @@ func matrixFreeEstimators(cfg Config, conv bool) map[string]string {
 		sig = "mean ||dtheta_n||^2 / m"
 	}
 	e := map[string]string{
-		NameC:        "C = (1/B)(1/N) sum_n g_n g_n^T, matrix-free (centered: minus gbar gbar^T)",
+		NameC:        cEstimator(cfg) + ", matrix-free",
 		NameM2:       "M2 = (1/N) sum_n H_n^2, matrix-free",
 		NameCAWD:     "C_awd = (sigma^2/B) M2, sigma^2 = " + sig + " over the balanced pairs",
 		NameCPair:    "C_pair on the balanced pairs, matrix-free",
@@ -409,11 +419,7 @@ func matrixFreeEstimators(cfg Config, conv bool) map[string]string {
 		e[NameCPair2Code] = fmt.Sprintf("the code's C_pair2 (batch sums s, t of the two terms, sum_b (s s^T + s t^T + t t^T)/(%d N), symmetric part) on the balanced pairs, matrix-free", cfg.Batch)
 	}
 	if cfg.MiniBatch {
-		if cfg.MiniBatchRule == MBShuffled {
-			e[NameCMb] = fmt.Sprintf("C_mb = (1/nb) sum_b g_b g_b^T - gbar gbar^T over one shuffled pass in batches of %d, gbar the full gradient (the code's Covar), matrix-free", cfg.Batch)
-		} else {
-			e[NameCMb] = "C_mb over the balanced AWD batches (stratified), matrix-free"
-		}
+		e[NameCMb] = cmbEstimator(cfg) + ", matrix-free"
 	}
 	if conv {
 		for _, n := range []string{NameCAWD, NameCPair, NameCPair2, NameCPair2Code} {
