@@ -148,18 +148,8 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 	if err := noInputs(model, data); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	if len(layers) == 0 {
-		return nil, fmt.Errorf("analyze: no layers")
-	}
-	for i, name := range layers {
-		c := cfg
-		c.Layer = name
-		if _, err := c.ForModel(model); err != nil {
-			return nil, err
-		}
-		if slices.Contains(layers[:i], name) {
-			return nil, nn.BadOption("layers", name, "listed twice")
-		}
+	if _, err := cfg.ForLayers(model, layers); err != nil {
+		return nil, err
 	}
 	loss, _ := nn.ParseLoss(cfg.Loss)
 	cfg.Loss = loss.String()

@@ -487,3 +487,26 @@ func TestMatFreeConfigChecked(t *testing.T) {
 		t.Errorf("Analyze with Tol +Inf: result %v, err %v; want an error", r != nil, err)
 	}
 }
+
+// TestLayersKAgainstSmallestD: a k above the d of several of the layers
+// listed is refused naming the smallest of them, whose d bounds the k
+// that fits every layer; the first listed was named, and the k its error
+// gave was refused again by the next layer.
+func TestLayersKAgainstSmallestD(t *testing.T) {
+	model := tinyCNN(t, 63)
+	rng := rand.New(rand.NewPCG(63, 64))
+	data := tinyImages(rng, 40, 2)
+	layers := []string{"features.3", "features.0", "fc"} // d = 54, 18, 80
+	cfg := smallConfig("ce", 60, 5)
+	want := "layer features.0 has d=18 weights, so k must be in [2, 18]"
+	if _, err := AnalyzeLayers(context.Background(), model, data, cfg, layers, nil); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("AnalyzeLayers with k=60: err = %v, want %q", err, want)
+	}
+	if err := Preflight(model, data, cfg, layers, 0, 0); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Preflight with k=60: err = %v, want %q", err, want)
+	}
+	cfg.K = 18
+	if err := Preflight(model, data, cfg, layers, 0, 0); err != nil {
+		t.Errorf("Preflight with k=18, the smallest d: %v", err)
+	}
+}

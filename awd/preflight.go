@@ -45,15 +45,8 @@ func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, s
 	}
 	switch {
 	case layers != nil:
-		for i, name := range layers {
-			c := cfg
-			c.Layer = name
-			if _, err := c.ForModel(model); err != nil {
-				return err
-			}
-			if slices.Contains(layers[:i], name) {
-				return nn.BadOption("layers", name, "listed twice")
-			}
+		if _, err := cfg.ForLayers(model, layers); err != nil {
+			return err
 		}
 		if err := checkSamples(model, data); err != nil {
 			return err
@@ -92,6 +85,37 @@ func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, s
 		return nn.BadOption("shard", fmt.Sprintf("%d/%d", shard+1, shards), "there are %d batch pairs, so at most %d shards (of %d, some would hold no batch pair)", nbp, nbp, shards)
 	}
 	return nil
+}
+
+// ForLayers is ForModel for an analysis of several layers (AnalyzeLayers):
+// each of layers must be a weight layer of the model, listed once, and k
+// at most its d. Where k exceeds the d of several layers the error names
+// the smallest, so that the k it gives fits every layer (naming the first
+// listed, the k its error gave could be refused by the next). It returns
+// c checked, with the first of layers as its Layer.
+func (c Config) ForLayers(model *nn.Model, layers []string) (Config, error) {
+	if len(layers) == 0 {
+		return c, errors.New("analyze: no layers")
+	}
+	smallest, dmin := "", 0
+	for i, name := range layers {
+		info, err := model.LayerInfo(name)
+		if err != nil {
+			return c, nn.BadOption("layer", name, "%v", err)
+		}
+		if slices.Contains(layers[:i], name) {
+			return c, nn.BadOption("layers", name, "listed twice")
+		}
+		if smallest == "" || info.D() < dmin {
+			smallest, dmin = name, info.D()
+		}
+	}
+	c.Layer = smallest
+	if _, err := c.ForModel(model); err != nil {
+		return c, err
+	}
+	c.Layer = layers[0]
+	return c.ForModel(model)
 }
 
 // noInputs refuses a nil model or data set, before anything reads them.

@@ -142,11 +142,15 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 		if layers, err = layerList(o.layers, model); err != nil {
 			return in, err
 		}
-		// --layers analyses these layers, not --layer's: k is checked
-		// against each of them (awd.Preflight), the first is recorded.
-		cfg.Layer = layers[0]
 	}
-	if cfg, err = cfg.ForModel(model); err != nil {
+	// --layers analyses these layers, not --layer's: k is checked against
+	// each of them, the first is recorded.
+	if layers != nil {
+		cfg, err = cfg.ForLayers(model, layers)
+	} else {
+		cfg, err = cfg.ForModel(model)
+	}
+	if err != nil {
 		return in, checkpointError(o, flagError(err))
 	}
 	if o.shard != "" {

@@ -40,6 +40,10 @@ func TestCLIAnalyzeRefusesBeforeClaiming(t *testing.T) {
 		{[]string{"--shard", "1/2", "--layers", "fc1"}, "--shard 1/2 with --layers fc1: a sharded analysis accumulates"},
 		{[]string{"--shard", "1/2", "--matrix-free"}, "--shard 1/2 with --matrix-free: "},
 		{[]string{"--layers", "fc1,fc2", "--k", "145"}, "--k 145: layer fc2 has d=144 weights"},
+		// k above the d of several layers: the smallest d is named, the
+		// bound of a k that fits them all (fc2's 144 was named, then
+		// --k 144 was refused by fc3).
+		{[]string{"--layers", "fc2,fc3", "--k", "145"}, "--k 145: layer fc3 has d=120 weights, so k must be in [2, 120]"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, se, code := awdCmd(t, append([]string{"analyze", ck, "--k", "20", "--quiet", "--out", out}, tc.args...)...)
