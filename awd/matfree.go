@@ -410,7 +410,12 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	if cfg.Sigma2Per == Sigma2PerM {
 		sigma2 = sigma2M
 	}
-	sum.Sigma2 = sigma2
+	// Without matched pairs (a convolution layer has no minimal-norm dW)
+	// there is no dtheta_n, so no sigma^2: null, not 0.
+	sum.Sigma2 = Float(math.NaN())
+	if mf.NPairs > 0 {
+		sum.Sigma2 = Float(sigma2)
+	}
 	if s, ok := r.Arrays.C[NameM2]; ok && mf.NPairs > 0 {
 		ca := make([]float64, k)
 		for i, v := range s {

@@ -2,6 +2,7 @@ package awd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -125,7 +126,7 @@ func TestMatrixFreeMatchesDense(t *testing.T) {
 				got, want float64
 			}{
 				{"trace H", gs.TraceH, ws.TraceH}, {"trace C", gs.TraceC, ws.TraceC}, {"loc max", gs.LocMax, ws.LocMax},
-				{"sigma2", gs.Sigma2, ws.Sigma2}, {"sample loss", float64(got.SampleLoss), float64(want.SampleLoss)},
+				{"sigma2", float64(gs.Sigma2), float64(ws.Sigma2)}, {"sample loss", float64(got.SampleLoss), float64(want.SampleLoss)},
 			} {
 				if relDiff(v.got, v.want, 1e-300) > 1e-10 {
 					t.Errorf("%s: matrix-free %.15g, dense %.15g", v.name, v.got, v.want)
@@ -508,5 +509,33 @@ func TestLayersKAgainstSmallestD(t *testing.T) {
 	cfg.K = 18
 	if err := Preflight(model, data, cfg, layers, 0, 0); err != nil {
 		t.Errorf("Preflight with k=18, the smallest d: %v", err)
+	}
+}
+
+// TestConvSigma2Null: a convolution layer has no matched-pair dtheta_n,
+// so its sigma^2 is null in results.json, not the 0 it was recorded as
+// (from which C_awd = (sigma^2/B) M2 would read as zero); a fully
+// connected layer of the same analysis has its sigma^2 > 0.
+func TestConvSigma2Null(t *testing.T) {
+	model := tinyCNN(t, 65)
+	rng := rand.New(rand.NewPCG(65, 66))
+	data := tinyImages(rng, 40, 2)
+	rs, err := AnalyzeLayers(context.Background(), model, data, smallConfig("ce", 6, 5), []string{"features.0", "fc"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, fc := rs[0].Spectrum.Sigma2, rs[1].Spectrum.Sigma2
+	if !math.IsNaN(float64(conv)) {
+		t.Errorf("features.0: sigma2 %v, want NaN (no matched-pair dtheta)", conv)
+	}
+	if !(fc > 0) || math.IsInf(float64(fc), 0) {
+		t.Errorf("fc: sigma2 %v, want > 0", fc)
+	}
+	b, err := json.Marshal(rs[0].Spectrum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"sigma2":null`) {
+		t.Errorf("features.0 spectrum in JSON: %s, want sigma2 null", b)
 	}
 }

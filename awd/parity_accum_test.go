@@ -97,7 +97,7 @@ func TestParityAlternatives(t *testing.T) {
 		t.Fatal(err)
 	}
 	pr := r.PairRules[0]
-	if len(r.PairRules) != 1 || pr.Rule != PairsAnchor || r.Spectrum.Pairs != pr.Pairs || math.Abs(r.Spectrum.Sigma2-pr.Sigma2M) > 1e-15*pr.Sigma2M {
+	if len(r.PairRules) != 1 || pr.Rule != PairsAnchor || r.Spectrum.Pairs != pr.Pairs || math.Abs(float64(r.Spectrum.Sigma2)-pr.Sigma2M) > 1e-15*pr.Sigma2M {
 		t.Errorf("pair rules %+v, spectrum %+v", r.PairRules, r.Spectrum)
 	}
 	if !strings.Contains(r.Estimators[NameCPair], "anchor") || !strings.Contains(r.Estimators[NameCMb], "stratified") || !strings.Contains(r.Estimators[NameCAWD], "/ m") {

@@ -78,7 +78,7 @@ type SpectrumSummary struct {
 	TraceH     float64 `json:"trace_h"`
 	TraceC     float64 `json:"trace_c"`
 	LocMax     float64 `json:"loc_max"`       // max_n lambda_1(H_n)
-	Sigma2     float64 `json:"sigma2"`        // mean ||dtheta_n||^2 / d
+	Sigma2     Float   `json:"sigma2"`        // mean ||dtheta_n||^2 / d (or / m); null without matched-pair dtheta_n (a convolution layer)
 	Pairs      int     `json:"matched_pairs"` // couples of matched samples (each couple is two samples)
 	NegativeHn int     `json:"negative_hn"`   // samples whose H_n has a negative eigenvalue; -1: not computed (no per-sample spectra)
 	// LeftOut counts the samples of the analysis set in no balanced batch

@@ -126,7 +126,7 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 	if c, ok := cv.X[NameC]; ok {
 		sum.TraceC = trace(c)
 	}
-	sum.Sigma2 = cv.Sigma2
+	sum.Sigma2 = Float(cv.Sigma2)
 
 	// Projections; Xt only for the covariances whose alignment is asked.
 	alignOf := map[string]string{} // matrix name -> alignment label

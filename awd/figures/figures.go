@@ -276,7 +276,7 @@ func (f *epochFigures) powerLaw() ([]string, error) {
 		return nil, fmt.Errorf("no positive (lambda_i, c_i) to draw on log axes")
 	}
 	if r.Batch > 0 && r.Spectrum.Sigma2 > 0 {
-		s := r.Spectrum.Sigma2 / float64(r.Batch)
+		s := float64(r.Spectrum.Sigma2) / float64(r.Batch)
 		lo, hi := posRange(lambda)
 		if err := boundLine(p, lo, hi, func(l float64) float64 { return s * l * l }, "Thm 5.1 lower (σ²/B) λ²"); err != nil {
 			return nil, err

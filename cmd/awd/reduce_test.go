@@ -50,7 +50,7 @@ func sameAnalysis(t *testing.T, a, b string, rel float64) {
 		near("gamma("+name+")", f.Gamma, y.Fits[name].Gamma)
 	}
 	near("lambda_1", x.Spectrum.Lambda1, y.Spectrum.Lambda1)
-	near("sigma2", x.Spectrum.Sigma2, y.Spectrum.Sigma2)
+	near("sigma2", float64(x.Spectrum.Sigma2), float64(y.Spectrum.Sigma2))
 	// The alignment reads every eigenvector of H, down to the smallest
 	// eigenvalues above its null floor, which rounding turns most: it
 	// agrees to about 1e-7 (before H's null space was left out, the
