@@ -117,9 +117,11 @@ func (s *scratch) get(i, r, c int, zero bool) linalg.Dense {
 // m x b blocks (2 of them, c m b numbers each) stay near 100 MB.
 func kronChunk(m, b int) int { return max(16, min(DefaultChunk, (12<<20)/max(1, m*b))) }
 
+// chunkBytes is the scratch of one application to b vectors; a chunk
+// holds at most the N samples there are, as apply allocates it.
 func (j *kronJac) chunkBytes(b int) int64 {
 	ls := j.ls
-	c := kronChunk(ls.Out, b)
+	c := min(kronChunk(ls.Out, b), max(ls.N, 1))
 	return 8 * int64(2*ls.D()*b+2*c*ls.Out*b+c*ls.L*b)
 }
 
@@ -333,10 +335,14 @@ func (j *explicitJac) size() int {
 // it compute-bound.
 func explicitChunk(l, d int) int { return max(1, min(DefaultChunk, (32<<20)/max(1, l*d))) }
 
+// chunkBytes is the scratch of one application to b vectors; a chunk
+// holds at most the N samples there are, as apply allocates it (counting
+// a whole chunk of J, some 256 MB, for a few samples refused analyses
+// that fit, with the remedy of fewer samples, which changed nothing).
 func (j *explicitJac) chunkBytes(b int) int64 {
 	ls := j.ls
 	d := ls.D()
-	c := explicitChunk(ls.L, d)
+	c := min(explicitChunk(ls.L, d), max(ls.N, 1))
 	n := 8 * int64(c*ls.L*d+c*ls.L*b+2*ls.P()*ls.K())
 	if j.f32 {
 		n += 4 * int64(2*d*b+c*ls.L*b)

@@ -398,3 +398,28 @@ func (r *jacRun) run(j *explicitJac, scale bool) (fwd, hv, adj linalg.Dense, gra
 	j.gram(gram)
 	return
 }
+
+// TestMatFreeChunkOfFewSamples: the memory plan of a formed Jacobian
+// counts, per operator application, one chunk of J and of F = J X for the
+// samples there are: below a chunk, each sample adds its own L x d rows
+// of J and L x b of F. A whole chunk (about 256 MB of J on the MNIST
+// CNN's features.3, 182 samples) was counted for 30 samples, so small
+// analyses that fit were refused, with fewer samples as the remedy.
+func TestMatFreeChunkOfFewSamples(t *testing.T) {
+	model, err := nn.NewCNN(1, 28, 28, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := smallConfig("ce", 10, 10)
+	plan := func(n int) mfPlan { return newMFPlan(model, "features.3", n, cfg) }
+	p30, p31 := plan(30), plan(31)
+	if p30.jacobian != "formed" || explicitChunk(p30.l, p30.info.D()) <= 31 {
+		t.Fatalf("features.3: Jacobian %s, chunk %d samples: not the case tested", p30.jacobian, explicitChunk(p30.l, p30.info.D()))
+	}
+	const b = 10
+	got := p31.chunkBytes(b) - p30.chunkBytes(b)
+	want := int64(8 * p30.l * (p30.info.D() + b))
+	if got != want {
+		t.Errorf("one sample more adds %d bytes to an application's scratch, want %d (its rows of J and F)", got, want)
+	}
+}
