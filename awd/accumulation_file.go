@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/awd-toolkit/awd/internal/atomicfile"
+	"github.com/awd-toolkit/awd/nn"
 )
 
 // The partial-analysis file: an Accumulation saved so that the shards of one
@@ -104,12 +105,12 @@ func accumulationReadError(path string, err error) error {
 	const which = "give a file Accumulation.Save wrote (awd analyze --shard i/n writes OUT/shard_i_of_n.acc)"
 	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
 		if shards, _ := filepath.Glob(filepath.Join(path, "shard_*_of_*.acc")); len(shards) > 0 {
-			return fmt.Errorf("awd: load accumulation: %s is a folder: give its shard file, %s", path, strings.Join(shards, " "))
+			return nn.Reworded(err, fmt.Sprintf("awd: load accumulation: %s is a folder: give its shard file, %s", path, strings.Join(shards, " ")))
 		}
-		return fmt.Errorf("awd: load accumulation: %s is a folder, not an accumulation file: %s", path, which)
+		return nn.Reworded(err, fmt.Sprintf("awd: load accumulation: %s is a folder, not an accumulation file: %s", path, which))
 	}
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("awd: load accumulation: %s: no such file: %s", path, which)
+		return nn.Reworded(err, fmt.Sprintf("awd: load accumulation: %s: no such file: %s", path, which))
 	}
 	return fmt.Errorf("awd: load accumulation: %w", err)
 }

@@ -544,4 +544,9 @@ func TestLoadAccumulationPathRefused(t *testing.T) {
 			t.Errorf("%s: %v, want %q", path, err, want)
 		}
 	}
+	// The message is new; the error behind it is still os's (the sweep's
+	// shard steps tell a missing shard from a damaged one by it).
+	if _, err := LoadAccumulation(filepath.Join(dir, "none.acc")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v does not wrap os.ErrNotExist", err)
+	}
 }

@@ -274,15 +274,28 @@ func checkpointReadError(path string, err error) error {
 	const which = "give the .npz that awd run or awd train wrote (OUT/final.npz, OUT/checkpoints/epoch_NNNN.npz) or a PyTorch state_dict saved as .npz"
 	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
 		if f := filepath.Join(path, "final.npz"); fileExists(f) {
-			return fmt.Errorf("checkpoint %s is a folder: give its checkpoint, %s", path, f)
+			return Reworded(err, fmt.Sprintf("checkpoint %s is a folder: give its checkpoint, %s", path, f))
 		}
-		return fmt.Errorf("checkpoint %s is a folder, not an .npz file: %s", path, which)
+		return Reworded(err, fmt.Sprintf("checkpoint %s is a folder, not an .npz file: %s", path, which))
 	}
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("checkpoint %s: no such file: %s", path, which)
+		return Reworded(err, fmt.Sprintf("checkpoint %s: no such file: %s", path, which))
 	}
 	return fmt.Errorf("checkpoint: %w", err)
 }
+
+// Reworded returns an error whose text is msg and which wraps err, so that
+// errors.Is and errors.As still see err (os.ErrNotExist, say) behind a
+// message that says what to do instead of repeating err's text.
+func Reworded(err error, msg string) error { return &reworded{msg, err} }
+
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e *reworded) Error() string { return e.msg }
+func (e *reworded) Unwrap() error { return e.err }
 
 // fileExists reports whether path names a regular file.
 func fileExists(path string) bool {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 
 	"codeberg.org/sbinet/npyio/npz"
@@ -574,5 +575,9 @@ func TestCheckpointPathRefused(t *testing.T) {
 		if _, _, err := LoadCheckpoint(path); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", path, err, want)
 		}
+	}
+	// The message is new; the error behind it is still os's.
+	if _, _, err := LoadCheckpoint(filepath.Join(dir, "missing.npz")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v does not wrap os.ErrNotExist", err)
 	}
 }
