@@ -114,8 +114,9 @@ func printStatistics(w io.Writer, r *awd.Result) {
 	}
 	fmt.Fprintf(w, "  commutator ||HC-CH||/(||H|| ||C||) = %s, ||HC-CH||/||CH|| = %s\n", orNA(r.Commutator), orNA(r.CommutatorCode))
 	if c := r.Correlation; c != nil {
-		fmt.Fprintf(w, "  eigenvalue-alignment correlation: r_1 %.3f, mean of top 10 %.3f, positive %d/%d\n",
-			float64(c.First), float64(c.MeanTop), c.Positive, min(r.K, r.Config.CorrK))
+		n := min(r.K, r.Config.CorrK) // the directions correlated; the mean is of the first 10
+		fmt.Fprintf(w, "  eigenvalue-alignment correlation: r_1 %.3f, mean of top %d %.3f, positive %d/%d\n",
+			float64(c.First), min(10, n), float64(c.MeanTop), c.Positive, n)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)

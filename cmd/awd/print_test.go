@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,22 @@ func TestMissingResultsFile(t *testing.T) {
 		_, se, code := awdCmd(t, c.args...)
 		if code != 1 || strings.Count(se, "\n") != 1 || !strings.Contains(se, c.want) {
 			t.Errorf("awd %s: exit %d, stderr %q; want one line with %q", strings.Join(c.args, " "), code, se, c.want)
+		}
+	}
+}
+
+// TestCorrelationLineCountsDirections: with fewer than 10 directions
+// correlated (k = 5) the summary's mean is of the top 5, as results.json's
+// mean_top10 is (the line said "top 10").
+func TestCorrelationLineCountsDirections(t *testing.T) {
+	for _, tc := range []struct{ k, corrK, top, of int }{{5, 200, 5, 5}, {300, 200, 10, 200}, {300, 8, 8, 8}} {
+		r := &awd.Result{K: tc.k, Config: awd.Config{CorrK: tc.corrK},
+			Correlation: &awd.CorrSummary{First: 0.5, MeanTop: 0.25, MeanAll: 0.1, Positive: 3}}
+		var b bytes.Buffer
+		printStatistics(&b, r)
+		want := fmt.Sprintf("mean of top %d 0.250, positive 3/%d", tc.top, tc.of)
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("k %d, corr-k %d: %q, want %q", tc.k, tc.corrK, b.String(), want)
 		}
 	}
 }
