@@ -184,10 +184,16 @@ func matFreeMemoryError(layers []string, plans []mfPlan, factors, need, budget i
 			worst = p
 		}
 	}
-	msg := fmt.Sprintf("matrix-free analysis of %s with k=%d on N=%d samples needs about %s (per-sample factors %s, Lanczos basis %d x %d of layer %s), more than the memory budget of %s (%s)",
+	// N is the samples given: the estimate is made before the balanced
+	// batches are formed, which may leave a few out, so it is an upper bound.
+	msg := fmt.Sprintf("matrix-free analysis of %s with k=%d on the N=%d samples given needs about %s (per-sample factors %s, Lanczos basis %d x %d of layer %s), more than the memory budget of %s (%s)",
 		strings.Join(layers, ", "), worst.k, worst.n, FormatBytes(need), FormatBytes(factors), worst.info.D(), worst.mc.Basis+worst.mc.Block, worst.info.Layer, FormatBytes(budget), budgetHint)
 	if largest >= 2 {
 		return fmt.Errorf("%s; the largest k that fits is %d", msg, largest)
 	}
-	return fmt.Errorf("%s; no k >= 2 fits: use fewer samples (--per-class, or a smaller data set) or layers", msg)
+	fewer := "use fewer samples (--per-class, or a smaller data set)"
+	if len(layers) > 1 {
+		fewer += " or fewer layers"
+	}
+	return fmt.Errorf("%s; no k >= 2 fits: %s", msg, fewer)
 }

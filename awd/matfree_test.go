@@ -539,3 +539,21 @@ func TestConvSigma2Null(t *testing.T) {
 		t.Errorf("features.0 spectrum in JSON: %s, want sigma2 null", b)
 	}
 }
+
+// TestMatFreeNoKFits: when no k fits the budget, the refusal names the
+// samples given and says to use fewer, and fewer layers only when several
+// were asked.
+func TestMatFreeNoKFits(t *testing.T) {
+	model := tinyCNN(t, 61)
+	data := tinyImages(rand.New(rand.NewPCG(61, 62)), 40, 2)
+	cfg := smallConfig("ce", 12, 5)
+	cfg.Memory = 1 << 10
+	for _, layers := range [][]string{{"features.8"}, {"features.0", "features.8"}} {
+		_, err := AnalyzeLayers(context.Background(), model, data, cfg, layers, nil)
+		if err == nil || !strings.Contains(err.Error(), "on the N=40 samples given") ||
+			!strings.Contains(err.Error(), "no k >= 2 fits: use fewer samples (--per-class, or a smaller data set)") ||
+			strings.Contains(err.Error(), "fewer layers") != (len(layers) > 1) {
+			t.Errorf("layers %v: %v", layers, err)
+		}
+	}
+}

@@ -176,7 +176,7 @@ func analysisFits(model *nn.Model, cfg Config, n, dim int) error {
 func memoryError(model *nn.Model, cfg Config, need, budget int64, N, dim int) error {
 	m, in, _ := model.LayerShape(cfg.Layer)
 	L := model.Arch.Outputs
-	msg := fmt.Sprintf("layer %s (%dx%d, d=%d) with k=%d on N=%d samples needs about %s, more than the memory budget of %s (%s; or take the matrix-free path, --matrix-free or AnalyzeMatrixFree, which needs no d x d matrix)",
+	msg := fmt.Sprintf("layer %s (%dx%d, d=%d) with k=%d on the N=%d samples given needs about %s, more than the memory budget of %s (%s; or take the matrix-free path, --matrix-free or AnalyzeMatrixFree, which needs no d x d matrix)",
 		cfg.Layer, m, in, m*in, cfg.K, N, FormatBytes(need), FormatBytes(budget), budgetHint)
 	lo, hi := 1, cfg.K
 	for lo < hi { // the largest k that fits
