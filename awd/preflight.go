@@ -104,7 +104,7 @@ func (c Config) ForLayers(model *nn.Model, layers []string) (Config, error) {
 			return c, nn.BadOption("layer", name, "%v", err)
 		}
 		if slices.Contains(layers[:i], name) {
-			return c, nn.BadOption("layers", name, "listed twice")
+			return c, nn.BadOption("layers", name, "listed twice: list each layer once")
 		}
 		if smallest == "" || info.D() < dmin {
 			smallest, dmin = name, info.D()

@@ -453,6 +453,9 @@ func layerList(s string, model *nn.Model) ([]string, error) {
 		if f = strings.TrimSpace(f); f == "" {
 			return nil, fmt.Errorf("--layers %q: an empty name (names are separated by single commas)", s)
 		}
+		if f == "all" {
+			return nil, fmt.Errorf("--layers %s: all stands alone (every layer with weights): give --layers all, or the names, such as %s", s, strings.Join(model.WeightLayers(), ","))
+		}
 		if _, err := model.LayerInfo(f); err != nil {
 			return nil, fmt.Errorf("--layers %s: %v", s, err)
 		}

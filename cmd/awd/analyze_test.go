@@ -27,7 +27,8 @@ func TestCLIAnalyzeRefusesBeforeClaiming(t *testing.T) {
 	}{
 		{[]string{"--per-class", "9000"}, "class 0 has 5923 samples, 9000 asked"},
 		{[]string{"--batch", "200"}, "--batch 200: the 300 analysis samples form 150 same-class couples, fewer than the 200 of one pair of balanced batches (give a smaller --batch, or more samples per class: --per-class)"},
-		{[]string{"--layers", "fc2,fc2"}, "--layers fc2: listed twice"},
+		{[]string{"--layers", "fc2,fc2"}, "--layers fc2: listed twice: list each layer once"},
+		{[]string{"--layers", "all,fc2"}, "--layers all,fc2: all stands alone (every layer with weights): give --layers all, or the names, such as fc1,fc2"},
 		{[]string{"--layers", "fc1,"}, `--layers "fc1,": an empty name`},
 		{[]string{"--layer", "fc1", "--layers", "fc2"}, "--layer fc1 with --layers fc2: give one of them"},
 		{[]string{"--bootstrap", "3", "--matrix-free"}, "--bootstrap 3: needs the dense path"},
