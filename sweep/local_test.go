@@ -338,10 +338,7 @@ func TestStatusQueued(t *testing.T) {
 	if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
 		t.Fatal(err)
 	}
-	fake := filepath.Join(t.TempDir(), "squeue")
-	os.WriteFile(fake, []byte("#!/bin/sh\necho '77 1 PENDING'\necho '77 2 RUNNING'\necho '99 0 PENDING'\n"), 0o755)
-	defer func(old string) { squeue = old }(squeue)
-	squeue = fake
+	fakeSqueue(t, "echo '77 1 PENDING'\necho '77 2 RUNNING'\necho '99 0 PENDING'")
 	var b strings.Builder
 	if err := WriteStatus(&b, s, false); err != nil {
 		t.Fatal(err)
@@ -692,9 +689,7 @@ func TestStoppedOrKilledElsewhere(t *testing.T) {
 	// Killed on node7 (SIGKILL): its record says running.
 	rec.State, rec.Slurm = StateRunning, "555_3"
 	s.writeState(j.ID, rec)
-	fake := filepath.Join(t.TempDir(), "squeue")
-	defer func(old string) { squeue = old }(squeue)
-	squeue = fake
+	fake := fakeSqueue(t, "exit 0")
 	for _, tc := range []struct {
 		script, slurm, state, detail string
 	}{

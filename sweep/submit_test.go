@@ -28,6 +28,32 @@ func fakeSbatch(t *testing.T) (cmd, calls string) {
 	return cmd, calls
 }
 
+// submitFake submits sub to a stand-in sbatch (fakeSbatch) and returns its
+// calls, as written and one per line.
+func submitFake(t *testing.T, sub *Submission) ([]byte, []string) {
+	t.Helper()
+	sbatch, calls := fakeSbatch(t)
+	if err := Submit(context.Background(), sub, sbatch); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(calls)
+	return b, strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// fakeSqueue puts a stand-in squeue that runs script (sh) in place of
+// squeue until the test ends, and returns its path.
+func fakeSqueue(t *testing.T, script string) string {
+	t.Helper()
+	fake := filepath.Join(t.TempDir(), "squeue")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := squeue
+	t.Cleanup(func() { squeue = old })
+	squeue = fake
+	return fake
+}
+
 // TestSlurmArraysSplit: a resource shape with more tasks than one array
 // may hold (Slurm's default MaxArraySize 1001: indices 0..1000) is written
 // as several arrays of at most 1000 tasks, each with its own task list
@@ -77,12 +103,7 @@ func TestSlurmArraysSplit(t *testing.T) {
 	if len(sub.Arrays) != 3 || len(sub.Arrays[2].Jobs) != 2 {
 		t.Fatalf("8 tasks at most 3 per array: %d arrays", len(sub.Arrays))
 	}
-	sbatch, calls := fakeSbatch(t)
-	if err := Submit(context.Background(), sub, sbatch); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(calls)
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	b, lines := submitFake(t, sub)
 	if len(lines) != 4 || !strings.HasPrefix(lines[3], "--parsable --dependency=afterok:101:102:103 ") || sub.CollectID != "104" {
 		t.Errorf("sbatch calls (collect %s):\n%s", sub.CollectID, b)
 	}
@@ -310,12 +331,7 @@ func TestShardArraysWaitForTheirOwnTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sbatch, calls := fakeSbatch(t)
-	if err := Submit(context.Background(), sub, sbatch); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(calls)
-	call := strings.Split(strings.TrimSpace(string(b)), "\n")
+	b, call := submitFake(t, sub)
 	if len(call) != len(sub.Arrays)+1 {
 		t.Fatalf("%d sbatch calls for %d arrays and the collect job:\n%s", len(call), len(sub.Arrays), b)
 	}
@@ -380,21 +396,13 @@ func TestCollectWaitsForEarlierTasks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fake := filepath.Join(t.TempDir(), "squeue")
-	os.WriteFile(fake, []byte("#!/bin/sh\necho '77 1 RUNNING'\n"), 0o755)
-	defer func(old string) { squeue = old }(squeue)
-	squeue = fake
+	fakeSqueue(t, "echo '77 1 RUNNING'")
 
 	sub, err := WriteSlurm(s, s.Jobs[4:], SlurmOptions{Awd: "/usr/bin/awd"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sbatch, calls := fakeSbatch(t)
-	if err := Submit(context.Background(), sub, sbatch); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(calls)
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	_, lines := submitFake(t, sub)
 	if want := "--parsable --dependency=afterok:101,afterany:77 " + sub.Collect; lines[len(lines)-1] != want {
 		t.Errorf("the collect job: sbatch %s, want %s", lines[len(lines)-1], want)
 	}
@@ -426,10 +434,7 @@ func TestStatusShardsRunningInSlurm(t *testing.T) {
 	if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
 		t.Fatal(err)
 	}
-	fake := filepath.Join(t.TempDir(), "squeue")
-	os.WriteFile(fake, []byte("#!/bin/sh\necho '88 0 PENDING'\necho '88 1 RUNNING'\necho '89 0 PENDING'\necho '89 1 PENDING'\n"), 0o755)
-	defer func(old string) { squeue = old }(squeue)
-	squeue = fake
+	fakeSqueue(t, "echo '88 0 PENDING'\necho '88 1 RUNNING'\necho '89 0 PENDING'\necho '89 1 PENDING'")
 	var b strings.Builder
 	if err := WriteStatus(&b, s, false); err != nil {
 		t.Fatal(err)
