@@ -335,15 +335,7 @@ func TestStatusQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub.Arrays[0].ID = "77"
-	if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
-		t.Fatal(err)
-	}
-	fakeSqueue(t, "echo '77 1 PENDING'\necho '77 2 RUNNING'\necho '99 0 PENDING'")
-	var b strings.Builder
-	if err := WriteStatus(&b, s, false); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
+	out := statusSubmitted(t, s, sub, "echo '77 1 PENDING'\necho '77 2 RUNNING'\necho '99 0 PENDING'")
 	// A task Slurm runs is running, though its job has recorded nothing yet.
 	for _, want := range []string{"queued   " + s.Jobs[3].ID, "Slurm task 77_1 PENDING", "running  " + s.Jobs[4].ID, "Slurm task 77_2 RUNNING", "pending  " + s.Jobs[2].ID, "8 jobs: 1 running, 1 queued, 6 pending"} {
 		if !strings.Contains(out, want) {

@@ -54,6 +54,21 @@ func fakeSqueue(t *testing.T, script string) string {
 	return fake
 }
 
+// statusSubmitted records sub as submitted and returns the sweep's status
+// as WriteStatus writes it while a stand-in squeue runs queue (sh).
+func statusSubmitted(t *testing.T, s *Sweep, sub *Submission, queue string) string {
+	t.Helper()
+	if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
+		t.Fatal(err)
+	}
+	fakeSqueue(t, queue)
+	var b strings.Builder
+	if err := WriteStatus(&b, s, false); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 // TestSlurmArraysSplit: a resource shape with more tasks than one array
 // may hold (Slurm's default MaxArraySize 1001: indices 0..1000) is written
 // as several arrays of at most 1000 tasks, each with its own task list
@@ -431,15 +446,7 @@ func TestStatusShardsRunningInSlurm(t *testing.T) {
 		t.Fatalf("arrays %+v, want the shards of 2 trained jobs", sub.Arrays)
 	}
 	sub.Arrays[0].ID, sub.Arrays[1].ID = "88", "89"
-	if err := writeJSON(filepath.Join(sub.Dir, "submission.json"), sub); err != nil {
-		t.Fatal(err)
-	}
-	fakeSqueue(t, "echo '88 0 PENDING'\necho '88 1 RUNNING'\necho '89 0 PENDING'\necho '89 1 PENDING'")
-	var b strings.Builder
-	if err := WriteStatus(&b, s, false); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
+	out := statusSubmitted(t, s, sub, "echo '88 0 PENDING'\necho '88 1 RUNNING'\necho '89 0 PENDING'\necho '89 1 PENDING'")
 	for _, want := range []string{"running  " + s.Jobs[0].ID, "Slurm task 88_1 RUNNING", "queued   " + s.Jobs[1].ID, ": 1 running, 1 queued, 2 pending"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)

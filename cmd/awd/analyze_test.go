@@ -381,14 +381,7 @@ func TestCLIAnalyzeDataOfModel(t *testing.T) {
 		{"mlp3072.npz", mlp, nil, "--data mnist: its images are 1x28x28, the model takes inputs of 3072 values; give --data cifar10"},
 		{"cnn1.npz", cnn1, []string{"--data", "cifar10"}, "--data cifar10: its images are 3x32x32, the model takes 1x28x28 images; give --data mnist or --data fashion"},
 	} {
-		var b bytes.Buffer
-		if err := nn.WriteNPZ(&b, tc.model); err != nil {
-			t.Fatal(err)
-		}
-		ck := filepath.Join(dir, tc.name)
-		if err := os.WriteFile(ck, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		ck := writeBareNPZ(t, filepath.Join(dir, tc.name), tc.model)
 		out := filepath.Join(dir, "out")
 		_, se, code := awdCmd(t, append([]string{"analyze", ck, "--k", "5", "--quiet", "--out", out}, tc.args...)...)
 		if code != 1 || !strings.Contains(se, tc.want) {
@@ -406,14 +399,7 @@ func TestCLIAnalyzeLostHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := nn.WriteNPZ(&b, m); err != nil {
-		t.Fatal(err)
-	}
-	ck := filepath.Join(dir, "short.npz")
-	if err := os.WriteFile(ck, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ck := writeBareNPZ(t, filepath.Join(dir, "short.npz"), m)
 	_, se, code := awdCmd(t, "analyze", ck, "--quiet", "--out", filepath.Join(dir, "out"))
 	want := "50 logits, more than the 10 classes of any data set awd reads: its last array, fc2.weight (50 x 50), was taken as the output layer; if the state_dict lost its output layer (fc3.weight), save it with every layer"
 	if code != 1 || !strings.Contains(se, want) {
@@ -431,14 +417,7 @@ func TestCLIAnalyzeBareHeadClasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := nn.WriteNPZ(&b, m); err != nil {
-		t.Fatal(err)
-	}
-	ck := filepath.Join(dir, "five.npz")
-	if err := os.WriteFile(ck, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ck := writeBareNPZ(t, filepath.Join(dir, "five.npz"), m)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -451,4 +430,18 @@ func TestCLIAnalyzeBareHeadClasses(t *testing.T) {
 			t.Errorf("%v: exit %d:\n%s\nwant %q", tc.args, code, se, tc.want)
 		}
 	}
+}
+
+// writeBareNPZ writes m's parameters as a bare .npz (a state_dict with no
+// JSON beside it) at path and returns path.
+func writeBareNPZ(t *testing.T, path string, m *nn.Model) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := nn.WriteNPZ(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
