@@ -3,22 +3,33 @@ package linalg
 import (
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/awd-toolkit/awd/internal/hugepage"
 )
 
 // The warm cache lends the solvers' large scratch buffers (tens to hundreds
-// of megabytes for n in the thousands) and keeps them for warmKeep after
-// their last return, so that a run of calls reuses memory whose pages are
-// mapped. A fresh buffer costs its page faults on first touch, measured
-// here at about 3 ms per megabyte: a third of divide and conquer's time at
-// n = 2500, paid or not depending on when the garbage collector last
-// returned memory to the system. (A sync.Pool is emptied by every other
-// collection, and these calls trigger several.) The contents of a lent
-// buffer are arbitrary.
+// of megabytes for n in the thousands) and keeps them after their return,
+// so that a run of calls reuses memory whose pages are mapped. A fresh
+// buffer costs its page faults on first touch, measured here at about 3 ms
+// per megabyte: a third of divide and conquer's time at n = 2500, paid or
+// not depending on when the garbage collector last returned memory to the
+// system. (A sync.Pool is emptied by every other collection, and these
+// calls trigger several.) The contents of a lent buffer are arbitrary.
+//
+// How long the buffers are kept follows how long they were in use: twice
+// the longest loan among the returns (warmKeep at least, warmKeepMax at
+// most), counted from the last return. Calls that alternate with other
+// work of about their own length (another solver, an epoch of training)
+// then find their memory mapped, while the memory held idle is at most
+// twice what the calls held while working. A fixed 2 s made every
+// eigensolve of n = 2500 on one thread (2 s) fault in its 100 MB of
+// buffers again after a reference solver's turn of the same length.
 const (
-	warmKeep = 2 * time.Second
-	warmMax  = 8 // buffers kept at most
+	warmKeep    = 2 * time.Second
+	warmKeepMax = time.Minute
+	warmMax     = 8  // buffers kept at most
+	warmLoans   = 16 // loans remembered (the newest) for their length
 )
 
 // warmSplitMin is the smallest rest (in numbers: 8 MiB) worth keeping when
@@ -29,6 +40,47 @@ var warm struct {
 	mu    sync.Mutex
 	free  [][]float64
 	timer *time.Timer
+	until time.Time // when the kept buffers are dropped
+	loans []loan    // the newest loans, oldest first
+}
+
+// loan records when a buffer was lent. The address is kept as a number so
+// that a buffer its borrower keeps (a result handed to the caller) can be
+// collected; its record ages out of loans.
+type loan struct {
+	p  uintptr
+	at time.Time
+}
+
+// lend records the loan of b; warm.mu is held.
+func lend(b []float64, now time.Time) {
+	if len(b) == 0 {
+		return
+	}
+	if len(warm.loans) == warmLoans {
+		warm.loans = append(warm.loans[:0], warm.loans[1:]...)
+	}
+	warm.loans = append(warm.loans, loan{p: uintptr(unsafe.Pointer(&b[0])), at: now})
+}
+
+// keepFor is how long the cache keeps its buffers after the return of a
+// buffer that was out for d (zero for one it did not lend).
+func keepFor(d time.Duration) time.Duration {
+	return min(max(warmKeep, 2*d), warmKeepMax)
+}
+
+// returned removes b's loan and says how long b was out (zero for a
+// buffer the cache did not lend); warm.mu is held.
+func returned(b []float64, now time.Time) time.Duration {
+	p := uintptr(unsafe.Pointer(&b[:1][0]))
+	for i := len(warm.loans) - 1; i >= 0; i-- {
+		if warm.loans[i].p == p {
+			at := warm.loans[i].at
+			warm.loans = append(warm.loans[:i], warm.loans[i+1:]...)
+			return now.Sub(at)
+		}
+	}
+	return 0
 }
 
 // getWarm returns a buffer of length n: the smallest kept one that is
@@ -52,6 +104,19 @@ func getWarmZero(n int) []float64 {
 
 // takeWarm is getWarm that also says whether the buffer is new.
 func takeWarm(n int) (b []float64, fresh bool) {
+	b, fresh = takeKept(n)
+	if fresh {
+		b = hugepage.Make[float64](n)
+	}
+	warm.mu.Lock()
+	lend(b, time.Now())
+	warm.mu.Unlock()
+	return b, fresh
+}
+
+// takeKept lends the smallest kept buffer of length at least n, or says
+// there is none (fresh).
+func takeKept(n int) (b []float64, fresh bool) {
 	warm.mu.Lock()
 	best := -1
 	for i, b := range warm.free {
@@ -75,17 +140,22 @@ func takeWarm(n int) (b []float64, fresh bool) {
 		return b[:n], false
 	}
 	warm.mu.Unlock()
-	return hugepage.Make[float64](n), true
+	return nil, true
 }
 
-// putWarm returns a buffer from getWarm to the cache, which drops all its
-// buffers warmKeep after the last return (the smallest first when full).
+// putWarm returns a buffer from getWarm to the cache (the smallest kept
+// one makes room when it is full), which drops all its buffers keepFor
+// the longest loan after the last return.
 func putWarm(b []float64) {
 	if cap(b) == 0 {
 		return
 	}
 	warm.mu.Lock()
 	defer warm.mu.Unlock()
+	now := time.Now()
+	if until := now.Add(keepFor(returned(b, now))); until.After(warm.until) {
+		warm.until = until
+	}
 	if len(warm.free) == warmMax {
 		small := 0
 		for i, f := range warm.free {
@@ -101,9 +171,9 @@ func putWarm(b []float64) {
 		warm.free = append(warm.free, b)
 	}
 	if warm.timer == nil {
-		warm.timer = time.AfterFunc(warmKeep, dropWarm)
+		warm.timer = time.AfterFunc(warm.until.Sub(now), dropWarm)
 	} else {
-		warm.timer.Reset(warmKeep)
+		warm.timer.Reset(warm.until.Sub(now))
 	}
 }
 
@@ -111,6 +181,7 @@ func dropWarm() {
 	warm.mu.Lock()
 	clear(warm.free)
 	warm.free = warm.free[:0]
+	warm.until = time.Time{}
 	warm.mu.Unlock()
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -29,6 +30,60 @@ func TestWarm(t *testing.T) {
 		t.Errorf("empty cache: length %d", len(c))
 	}
 	dropWarm()
+}
+
+// The cache keeps its buffers twice as long as the longest loan among the
+// returns (2 s to a minute), from the last return; a buffer it did not
+// lend counts as a short loan, and a loan never returned (a result kept
+// by the caller) is forgotten among the newest warmLoans.
+func TestWarmKeep(t *testing.T) {
+	dropWarm()
+	defer dropWarm()
+	for _, c := range []struct{ out, keep time.Duration }{
+		{0, warmKeep}, {time.Second, warmKeep}, {1500 * time.Millisecond, 3 * time.Second},
+		{10 * time.Second, 20 * time.Second}, {10 * time.Minute, warmKeepMax},
+	} {
+		if got := keepFor(c.out); got != c.keep {
+			t.Errorf("keepFor(%v) = %v, want %v", c.out, got, c.keep)
+		}
+	}
+	// left is how long the cache will keep its buffers; the calls between
+	// take some of it (a loan backdated by 10 s is out a little longer).
+	left := func() time.Duration {
+		warm.mu.Lock()
+		defer warm.mu.Unlock()
+		return time.Until(warm.until)
+	}
+	near := func(what string, got, want time.Duration) {
+		t.Helper()
+		if got > want+100*time.Millisecond || got < want-time.Second {
+			t.Errorf("%s: kept for %v more, want %v", what, got, want)
+		}
+	}
+	putWarm(make([]float64, 1000))
+	near("a buffer not lent", left(), warmKeep)
+	b := getWarm(1000)
+	warm.mu.Lock()
+	warm.loans[len(warm.loans)-1].at = time.Now().Add(-10 * time.Second)
+	warm.mu.Unlock()
+	putWarm(b)
+	near("a buffer out for 10 s", left(), 20*time.Second)
+	putWarm(getWarm(1000)) // a short loan does not shorten the keep
+	near("then a short loan", left(), 20*time.Second)
+
+	dropWarm()
+	kept := make([][]float64, 3*warmLoans)
+	for i := range kept {
+		kept[i] = getWarm(100)
+	}
+	warm.mu.Lock()
+	n := len(warm.loans)
+	warm.mu.Unlock()
+	if n != warmLoans {
+		t.Errorf("%d loans never returned are remembered, want the newest %d", n, warmLoans)
+	}
+	putWarm(kept[0]) // forgotten: counted as not lent
+	near("a forgotten loan", left(), warmKeep)
 }
 
 // The solvers overwrite what they borrow: with NaN in every cached buffer
