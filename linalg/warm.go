@@ -194,13 +194,15 @@ func dropWarm() {
 func Scratch(n int) []float64 { return getWarm(n) }
 
 // Recycle gives b to the warm cache, to be lent by Scratch or to the
-// solvers within a few seconds or dropped: a buffer from Scratch, or any
+// solvers, or dropped when the cache expires: twice the time a returned
+// buffer was out after its return (at least 2 s, at most a minute), the
+// latest such time over the returns. b is a buffer from Scratch, or any
 // large buffer the caller has filled and will not touch again (the caller
 // must hold no other reference to it).
 func Recycle(b []float64) { putWarm(b) }
 
-// DropScratch empties the warm cache now instead of a few seconds after
-// its last use: for a program about to need the memory for something else.
+// DropScratch empties the warm cache now instead of when it expires (see
+// Recycle): for a program about to need the memory for something else.
 func DropScratch() { dropWarm() }
 
 // touchMin is the size (in numbers: 8 MiB) from which clearing or copying
