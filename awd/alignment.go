@@ -315,12 +315,13 @@ func gramSchmidt(w linalg.Dense) {
 
 // Sandwich returns R^T X R (k x k) for the d x d symmetric X and the d x k
 // frame R (its lower triangle computed, mirrored). Cost 2 d^2 k + d k^2 flops.
+// The result comes from the warm cache, like Project's Xt.
 func Sandwich(x, r linalg.Dense) linalg.Dense {
 	xr := linalg.DenseOf(x.Rows, r.Cols, linalg.Scratch(x.Rows*r.Cols)) // every entry written
 	defer linalg.Recycle(xr.Data)
 	linalg.Gemm(false, false, 1, x, r, 0, xr)
-	out := linalg.NewDense(r.Cols, r.Cols)
-	linalg.Gemmt(linalg.Lower, true, false, 1, r, xr, 0, out) // symmetric: half the product
+	out := linalg.DenseOf(r.Cols, r.Cols, linalg.Scratch(r.Cols*r.Cols)) // every entry written
+	linalg.Gemmt(linalg.Lower, true, false, 1, r, xr, 0, out)            // symmetric: half the product
 	linalg.Mirror(linalg.Lower, out)
 	return out
 }

@@ -27,7 +27,9 @@ type Spectrum struct {
 
 // Project returns c_i = u_i^T X u_i for the k columns u_i of U (d x k) and,
 // when full is set, Xt = U^T X U (k x k, its lower triangle computed and mirrored). X is d x d symmetric.
-// Cost 2 d^2 k flops, plus d k^2 for Xt.
+// Cost 2 d^2 k flops, plus d k^2 for Xt. Xt comes from the warm cache
+// (linalg.Scratch): a caller done with it may give it back with
+// linalg.Recycle.
 func Project(x, u linalg.Dense, full bool) ([]float64, linalg.Dense) {
 	d, k := u.Rows, u.Cols
 	if x.Rows != d || x.Cols != d {
@@ -46,7 +48,9 @@ func Project(x, u linalg.Dense, full bool) ([]float64, linalg.Dense) {
 	if !full {
 		return c, linalg.Dense{}
 	}
-	xt := linalg.NewDense(k, k)
+	// Every entry is written (the triangle by the product, the rest by
+	// Mirror); fresh memory would cost its page faults (8 MB at k = 1000).
+	xt := linalg.DenseOf(k, k, linalg.Scratch(k*k))
 	linalg.Gemmt(linalg.Lower, true, false, 1, u, xu, 0, xt) // symmetric: half the product
 	linalg.Mirror(linalg.Lower, xt)
 	return c, xt

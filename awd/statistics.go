@@ -230,8 +230,10 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 		b := min(cfg.RhoBlock, k)
 		r.Arrays.Rho[label] = Rho(xt.View(0, 0, b, b))
 		r.Arrays.RhoRand[label] = Rho(xr.View(0, 0, b, b))
+		linalg.Recycle(xr.Data)
 	}
-	for name := range xts {
+	for name, xt := range xts {
+		linalg.Recycle(xt.Data) // the heat maps are copies (Rho)
 		if name != NameC {
 			cv.release(cv.X[name])
 		}
