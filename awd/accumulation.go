@@ -185,7 +185,8 @@ type AccumulateOptions struct {
 }
 
 // Accumulate checks the model, the data and cfg, estimates the memory the
-// analysis needs (refusing when it exceeds the budget, see MemoryBudget),
+// analysis needs (refusing when it exceeds the budget, see MemoryBudget, or
+// the budget minus what the other analyses of the process hold),
 // splits the samples into balanced AWD batches and matched pairs
 // (MatchPairs, always over the whole analysis set so that every shard sees
 // the same batches), and streams the batch pairs of the chosen shard in
@@ -199,7 +200,10 @@ func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Conf
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	cfg = acc.Info.Config
-	release := holdMemory(acc.Info.Estimate)
+	ctx, release, err := reserveMemory(ctx, acc.Info.Estimate, MemoryBudget(cfg.Memory), true)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
 	defer release()
 
 	// The data's hash (SHA-256 over tens of MB: serial, 50 ms for 20,000

@@ -214,14 +214,32 @@ func MatrixFreeReason(model *nn.Model, cfg Config, n, dim int) string {
 //
 // Errors, with the offending value: an unknown layer, k outside [2, d], a
 // label outside the model's head, fewer than 2 classes or 2B samples, NaN or
-// Inf in the weights or data, an unknown loss or intervention, or a problem
-// that needs more memory than the budget even on the matrix-free path.
+// Inf in the weights or data, an unknown loss or intervention, a problem
+// that needs more memory than the budget even on the matrix-free path, or
+// one that does not fit beside the analyses running in the process
+// (HeldMemoryError; the dense path holds its estimate from Accumulate to
+// Finalize).
 func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
 	if err := noInputs(model, data); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	if c, err := cfg.ForModel(model); err == nil {
-		if why := MatrixFreeReason(model, c, data.N, data.Dim()); why != "" {
+		why := MatrixFreeReason(model, c, data.N, data.Dim())
+		if why == "" {
+			// The dense plan is held from Accumulate to Finalize: released
+			// between them, another analysis could take its room.
+			m, in, _ := model.LayerShape(c.Layer)
+			est, budget := MemoryEstimate(m, in, model.Arch.Outputs, data.N, data.Dim(), c), MemoryBudget(c.Memory)
+			if est <= budget { // else Accumulate says what fits
+				held, release, err := reserveMemory(ctx, est, budget, false)
+				if err != nil {
+					return nil, fmt.Errorf("analyze: %w", err)
+				}
+				defer release()
+				ctx = held
+			}
+		}
+		if why != "" {
 			if err := noBootstrap(c, "it runs matrix-free ("+why+")"); err != nil {
 				return nil, fmt.Errorf("analyze: %w", err)
 			}

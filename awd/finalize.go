@@ -18,7 +18,9 @@ import (
 // during the eigensolve, leaves acc whole, and finalising it again gives
 // the same Result. ctx cancels it within about a second at any stage (an
 // eigensolve in flight then finishes in the background and its result is
-// dropped); prog may be nil.
+// dropped); prog may be nil. Like Accumulate it is refused
+// (HeldMemoryError) when the analysis does not fit beside the others
+// running in the process.
 func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, error) {
 	if acc == nil || acc.Info.Shards == 0 {
 		return nil, fmt.Errorf("analyze: finalize: no accumulation (make one with Accumulate or LoadAccumulation)")
@@ -38,7 +40,10 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 	t00 := time.Now()
 	in := acc.Info
 	cfg := in.Config.atMostK()
-	release := holdMemory(in.Estimate)
+	ctx, release, err := reserveMemory(ctx, in.Estimate, MemoryBudget(in.Config.Memory), true)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: finalize: %w", err)
+	}
 	defer release()
 	r := &Result{Dataset: in.Dataset, Model: in.Model, Layer: cfg.Layer, Loss: cfg.Loss, Head: in.Head,
 		Classes: in.Classes, M: in.M, In: in.In, Config: cfg, KernelLevel: in.KernelLevel, Timings: acc.Timings}

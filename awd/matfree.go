@@ -123,7 +123,8 @@ type MatrixFreeInfo struct {
 // Each is said in Notes. Memory: the per-sample factors, O(N (L m + n))
 // for a fully connected layer, plus the Lanczos basis d (m + b) and a
 // d x k frame; an error says how much is needed and the largest k that fits
-// when that exceeds the memory available.
+// when that exceeds the memory available, or how much the other analyses
+// of the process hold when it does not fit beside them (HeldMemoryError).
 func AnalyzeMatrixFree(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
 	layer := cfg.Layer
 	if layer == "" {
@@ -190,16 +191,31 @@ func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg C
 		return nil, err
 	}
 	// The formed Jacobians keep what they can of J in the budget's room
-	// (one layer at a time: a finished layer's cache goes with its factors).
+	// beside the other analyses of the process (one layer at a time: a
+	// finished layer's cache goes with its factors).
 	budget, avail := MemoryBudget(cfg.Memory), availableMemory()
+	room := budget
+	if budget != math.MaxInt64 { // unknown stays unknown
+		room -= memoryHeldByOthers(ctx)
+	}
 	plans := make([]mfPlan, len(layers))
 	var cache int64
 	for i, name := range layers {
 		plans[i] = newMFPlan(model, name, N, cfg)
-		plans[i].cache = plans[i].jacobianCache(need, budget, avail)
+		plans[i].cache = plans[i].jacobianCache(need, room, avail)
 		cache = max(cache, plans[i].cache)
 	}
-	release := holdMemory(need + cache)
+	ctx, release, err := reserveMemory(ctx, need+cache, budget, true)
+	if err != nil && cache > 0 {
+		// Another analysis took the room meanwhile: go without the caches.
+		for i := range plans {
+			plans[i].cache = 0
+		}
+		ctx, release, err = reserveMemory(ctx, need, budget, true)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
 	defer release()
 
 	tPer := time.Now()

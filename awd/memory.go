@@ -2,6 +2,7 @@ package awd
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -24,8 +25,8 @@ import (
 // per-sample spectra (N (in + 2 + L + V m): V = L eigenvectors per sample
 // for the interventions, 1 for the correlations alone), the float64 copy
 // of the inputs for the matching (N dim) and the chunk buffers; plus 25%
-// for the garbage collector's slack under the soft limit that holdMemory
-// sets.
+// for the garbage collector's slack under the soft limit that
+// reserveMemory sets.
 func MemoryEstimate(m, in, L, N, dim int, cfg Config) int64 {
 	d := float64(m) * float64(in)
 	squares := 1.0 + 4 + 1 // packed sums, C H M2 C_pair, eigensolver work
@@ -65,7 +66,9 @@ const budgetHint = "set it with --mem, Config.Memory in the library, or GOMEMLIM
 // MemoryBudget returns the bytes an analysis may use: limit when it is
 // positive, else the soft limit of GOMEMLIMIT when set, else 90% of the
 // physical memory (MemTotal of /proc/meminfo, or the control group's limit
-// when smaller; no limit where neither is available).
+// when smaller; no limit where neither is available). Analyses running at
+// once in the process share it: each is refused (HeldMemoryError) when its
+// estimate exceeds the budget minus what the others hold.
 func MemoryBudget(limit int64) int64 {
 	if limit > 0 {
 		return limit
@@ -160,14 +163,25 @@ func meminfo(key string) int64 {
 // budget: the dense one, or the matrix-free one when MatrixFreeReason says
 // so.
 func analysisFits(model *nn.Model, cfg Config, n, dim int) error {
+	_, err := analysisNeed(model, cfg, n, dim)
+	return err
+}
+
+// analysisNeed is analysisFits that also returns the bytes the analysis
+// needs at its peak.
+func analysisNeed(model *nn.Model, cfg Config, n, dim int) (int64, error) {
 	if MatrixFreeReason(model, cfg, n, dim) != "" {
-		return matFreeFits(model, []string{cfg.Layer}, n, cfg)
+		if err := noBootstrap(cfg, "it is matrix-free"); err != nil {
+			return 0, err
+		}
+		return matFreeNeed(model, []string{cfg.Layer}, n, cfg)
 	}
 	m, in, _ := model.LayerShape(cfg.Layer)
-	if est, budget := MemoryEstimate(m, in, model.Arch.Outputs, n, dim, cfg), MemoryBudget(cfg.Memory); est > budget {
-		return memoryError(model, cfg, est, budget, n, dim)
+	est, budget := MemoryEstimate(m, in, model.Arch.Outputs, n, dim, cfg), MemoryBudget(cfg.Memory)
+	if est > budget {
+		return est, memoryError(model, cfg, est, budget, n, dim)
 	}
-	return nil
+	return est, nil
 }
 
 // memoryError says how much the analysis would need and what fits: the
@@ -251,43 +265,84 @@ func ParseBytes(s string) (int64, error) {
 	return int64(v * mult), nil
 }
 
-// The soft memory limit of the running analyses. Go's GC lets dead d x d
+// The ledger of the analyses running in this process. Each holds the bytes
+// its plan needs at its peak, from its start to its end (on error, cancel
+// or panic too); a new analysis is checked against its memory budget minus
+// what the others hold. Checked against the whole budget, analyses run in
+// goroutines that each fit alone but not together were all started, and
+// the process ran out of memory.
+//
+// The ledger also sets the soft memory limit. Go's GC lets dead d x d
 // matrices linger until the heap doubles; a soft limit sized from the
-// problem keeps the peak near what the analysis really needs. It is set only
-// when nothing else set one (no GOMEMLIMIT, no debug.SetMemoryLimit), is the
-// sum of the estimates of the analyses running at once (each holds its own
-// matrices: a limit below their sum would keep the collector running
-// without end), and is lifted when the last one ends.
+// problem keeps the peak near what the analysis really needs. It is set
+// only when nothing else set one (no GOMEMLIMIT, no debug.SetMemoryLimit),
+// is the sum of the plans of the analyses computing at once (each holds
+// its own matrices: a limit below their sum would keep the collector
+// running without end), and is lifted when the last one ends. A plan held
+// for later (a Run's while it trains, Analyze's between Accumulate and
+// Finalize) counts in the ledger but not in the soft limit.
 var memLimit struct {
 	sync.Mutex
-	active []int64
-	prev   int64
-	set    bool
+	holds []*memHold
+	prev  int64
+	set   bool
 }
 
-// holdMemory applies the soft limit for an analysis estimated at est bytes
-// and returns the function that releases it.
-func holdMemory(est int64) func() {
+// memHold is one entry of the ledger.
+type memHold struct {
+	bytes   int64 // the plan's peak
+	running int   // analyses computing under it; while > 0 it counts in the soft limit
+}
+
+// memHoldKey is the context key of the ledger entry an analysis runs
+// under (reserveMemory).
+type memHoldKey struct{}
+
+// reserveMemory enters an analysis whose plan needs need bytes in the
+// ledger when need fits budget minus what the other analyses of the process
+// hold, and returns a context that carries the entry and the function that
+// releases it (idempotent: callers defer it). Under an entry of ctx (a
+// Run's, or Analyze's for its Accumulate and Finalize) the analysis counts
+// in that entry, which grows to need until it is released, instead of
+// holding a second one. running says the analysis computes now (its plan
+// counts in the soft limit); false holds the bytes for later.
+func reserveMemory(ctx context.Context, need, budget int64, running bool) (context.Context, func(), error) {
 	memLimit.Lock()
 	defer memLimit.Unlock()
-	if len(memLimit.active) == 0 {
+	h, _ := ctx.Value(memHoldKey{}).(*memHold)
+	others, n := heldByOthers(h)
+	if need > budget-others {
+		return ctx, func() {}, &HeldMemoryError{Need: need, Held: others, Analyses: n, Budget: budget}
+	}
+	if len(memLimit.holds) == 0 {
 		memLimit.prev = debug.SetMemoryLimit(-1)
 		memLimit.set = memLimit.prev == math.MaxInt64 && os.Getenv("GOMEMLIMIT") == ""
 	}
-	memLimit.active = append(memLimit.active, est)
+	own := h == nil
+	if own {
+		h = &memHold{}
+		memLimit.holds = append(memLimit.holds, h)
+		ctx = context.WithValue(ctx, memHoldKey{}, h)
+	}
+	before := h.bytes
+	h.bytes = max(h.bytes, need)
+	if running {
+		h.running++
+	}
 	applyMemLimit()
 	var once sync.Once
-	return func() {
+	return ctx, func() {
 		once.Do(func() {
 			memLimit.Lock()
 			defer memLimit.Unlock()
-			for i, v := range memLimit.active {
-				if v == est {
-					memLimit.active = append(memLimit.active[:i], memLimit.active[i+1:]...)
-					break
-				}
+			if running {
+				h.running--
 			}
-			if len(memLimit.active) == 0 {
+			h.bytes = before
+			if own {
+				memLimit.holds = slices.DeleteFunc(memLimit.holds, func(o *memHold) bool { return o == h })
+			}
+			if len(memLimit.holds) == 0 {
 				if memLimit.set {
 					debug.SetMemoryLimit(memLimit.prev)
 				}
@@ -295,7 +350,52 @@ func holdMemory(est int64) func() {
 			}
 			applyMemLimit()
 		})
+	}, nil
+}
+
+// memoryHeldByOthers returns the bytes the analyses of the process other
+// than ctx's own (its ledger entry, if any) hold.
+func memoryHeldByOthers(ctx context.Context) int64 {
+	memLimit.Lock()
+	defer memLimit.Unlock()
+	h, _ := ctx.Value(memHoldKey{}).(*memHold)
+	held, _ := heldByOthers(h)
+	return held
+}
+
+// heldByOthers sums the ledger but for h and counts the analyses holding
+// those bytes; memLimit must be locked.
+func heldByOthers(h *memHold) (int64, int) {
+	var held int64
+	n := 0
+	for _, o := range memLimit.holds {
+		if o != h {
+			held += min(o.bytes, math.MaxInt64-held) // saturating: huge plans do not wrap
+			n++
+		}
 	}
+	return held, n
+}
+
+// HeldMemoryError refuses an analysis that fits the memory budget alone
+// but not beside the analyses already running in the process.
+type HeldMemoryError struct {
+	Need     int64 // bytes the refused analysis needs
+	Held     int64 // bytes the running analyses hold
+	Analyses int   // how many analyses hold them
+	Budget   int64 // the refused analysis's memory budget
+}
+
+func (e *HeldMemoryError) Error() string {
+	if e.Analyses == 0 {
+		return fmt.Sprintf("the analysis needs about %s, more than the memory budget of %s (%s)", FormatBytes(e.Need), FormatBytes(e.Budget), budgetHint)
+	}
+	others := "1 other analysis running in this process holds"
+	if e.Analyses > 1 {
+		others = fmt.Sprintf("%d other analyses running in this process hold", e.Analyses)
+	}
+	return fmt.Sprintf("the analysis needs about %s, but %s %s of the memory budget of %s, leaving %s: wait for them to finish (run the analyses one after another), or make this one smaller (a smaller k, fewer samples, or the matrix-free path)",
+		FormatBytes(e.Need), others, FormatBytes(e.Held), FormatBytes(e.Budget), FormatBytes(max(e.Budget-e.Held, 0)))
 }
 
 func applyMemLimit() {
@@ -303,8 +403,14 @@ func applyMemLimit() {
 		return
 	}
 	var sum int64
-	for _, v := range memLimit.active {
-		sum += min(v, math.MaxInt64-sum) // saturating: huge estimates do not wrap
+	for _, h := range memLimit.holds {
+		if h.running > 0 {
+			sum += min(h.bytes, math.MaxInt64-sum) // saturating: huge estimates do not wrap
+		}
+	}
+	if sum == 0 {
+		debug.SetMemoryLimit(memLimit.prev)
+		return
 	}
 	debug.SetMemoryLimit(max(sum, 256<<20))
 }

@@ -2,6 +2,7 @@ package awd
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"os/exec"
@@ -96,34 +97,217 @@ func TestJacobianCache(t *testing.T) {
 }
 
 // TestSoftLimitCoversConcurrentAnalyses: analyses running at once each hold
-// their own matrices, so the soft memory limit that holdMemory sets is the
-// sum of their estimates, not the largest one (under which the collector
-// would run without end), and it is lifted when the last one ends.
+// their own matrices, so the soft memory limit that reserveMemory sets is
+// the sum of their plans, not the largest one (under which the collector
+// would run without end); a plan held for later does not count in it, and
+// it is lifted when the last one ends.
 func TestSoftLimitCoversConcurrentAnalyses(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
 	prev := debug.SetMemoryLimit(math.MaxInt64)
 	defer debug.SetMemoryLimit(prev)
-	const a, b = 3 << 30, 2 << 30
-	releaseA := holdMemory(a)
+	const a, b, later = 3 << 30, 2 << 30, 5 << 30
+	hold := func(need int64, running bool) func() {
+		t.Helper()
+		_, release, err := reserveMemory(context.Background(), need, math.MaxInt64, running)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return release
+	}
+	releaseA := hold(a, true)
 	if got := debug.SetMemoryLimit(-1); got != a {
 		t.Errorf("one analysis of %d bytes: soft limit %d", int64(a), got)
 	}
-	releaseB := holdMemory(b)
+	releaseB := hold(b, true)
 	if got := debug.SetMemoryLimit(-1); got != a+b {
 		t.Errorf("two analyses of %d and %d bytes at once: soft limit %d, want their sum %d", int64(a), int64(b), got, int64(a+b))
 	}
-	huge := holdMemory(math.MaxInt64 - 1)
-	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
-		t.Errorf("estimates summing past MaxInt64: soft limit %d, want MaxInt64", got)
+	releaseLater := hold(later, false)
+	if got := debug.SetMemoryLimit(-1); got != a+b {
+		t.Errorf("a plan held for later beside them: soft limit %d, want still %d", got, int64(a+b))
 	}
-	huge()
+	releaseLater()
 	releaseA()
 	if got := debug.SetMemoryLimit(-1); got != b {
 		t.Errorf("after the first ended: soft limit %d, want %d", got, int64(b))
 	}
 	releaseB()
+	releaseB() // idempotent
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("after the last ended: soft limit %d, want none", got)
+	}
+}
+
+// blockingProgress holds the analysis that reports to it at the start of
+// its first stage until release is closed (or panics there).
+type blockingProgress struct {
+	started, release chan struct{}
+	panics           bool
+}
+
+func newBlockingProgress() *blockingProgress {
+	return &blockingProgress{started: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (p *blockingProgress) Start(string, int) {
+	select {
+	case <-p.started:
+		return // a later stage
+	default:
+	}
+	close(p.started)
+	if p.panics {
+		panic("progress")
+	}
+	<-p.release
+}
+func (p *blockingProgress) Add(int) {}
+func (p *blockingProgress) Finish() {}
+
+// ledgerBytes returns the bytes the ledger holds for every analysis.
+func ledgerBytes() int64 {
+	held, _ := heldByOthers(nil)
+	return held
+}
+
+// TestConcurrentAnalysesShareTheBudget: analyses run in goroutines of one
+// process are each checked against the memory budget minus what the others
+// hold. Each was checked against the whole budget, so two that fit alone
+// but not together were both started and could exhaust the memory. The
+// second is refused with what the first holds and what to do, runs once the
+// first has finished, and the first's hold is given back on an error, a
+// cancel or a panic too.
+func TestConcurrentAnalysesShareTheBudget(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 6, 1, 5)
+	cfg := smallConfig("ce", 10, 10)
+	cfg, err := cfg.ForModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, in, _ := model.LayerShape(cfg.Layer)
+	est := MemoryEstimate(m, in, model.Arch.Outputs, sub.N, sub.Dim(), cfg)
+	cfg.Memory = est + est/2 // one fits, two do not
+	if ledgerBytes() != 0 {
+		t.Fatalf("the ledger holds %d bytes before the test", ledgerBytes())
+	}
+
+	// first starts the dense analysis of cfg in a goroutine and returns when
+	// it holds its plan and waits on prog.
+	type outcome struct {
+		r   *Result
+		err error
+		pan any
+	}
+	first := func(ctx context.Context, prog *blockingProgress) chan outcome {
+		done := make(chan outcome, 1)
+		go func() {
+			var o outcome
+			defer func() { o.pan = recover(); done <- o }()
+			o.r, o.err = Analyze(ctx, model, sub, cfg, prog)
+		}()
+		<-prog.started
+		return done
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		var held *HeldMemoryError
+		if !errors.As(err, &held) || held.Held != est || held.Analyses != 1 ||
+			!strings.Contains(err.Error(), "1 other analysis running in this process holds "+FormatBytes(est)) ||
+			!strings.Contains(err.Error(), "wait for them to finish") {
+			t.Errorf("%s beside a running analysis of %s under a budget of %s: %v; want a refusal that says what the other holds and to wait", what, FormatBytes(est), FormatBytes(cfg.Memory), err)
+		}
+	}
+
+	prog := newBlockingProgress()
+	done := first(context.Background(), prog)
+	if got := ledgerBytes(); got != est {
+		t.Errorf("the running analysis holds %d bytes, want its plan %d", got, est)
+	}
+	_, err = Analyze(context.Background(), model, sub, cfg, nil)
+	refused("Analyze", err)
+	_, err = Accumulate(context.Background(), model, sub, cfg, AccumulateOptions{})
+	refused("Accumulate", err)
+	close(prog.release)
+	if o := <-done; o.err != nil || o.pan != nil {
+		t.Fatalf("the first analysis: %v %v", o.err, o.pan)
+	}
+	if got := ledgerBytes(); got != 0 {
+		t.Errorf("after the first analysis ended the ledger holds %d bytes, want 0", got)
+	}
+	acc, err := Accumulate(context.Background(), model, sub, cfg, AccumulateOptions{})
+	if err != nil {
+		t.Fatalf("Accumulate once the first has finished: %v", err)
+	}
+	// Finalize is checked as well: another analysis between Accumulate and
+	// Finalize takes the room.
+	prog = newBlockingProgress()
+	done = first(context.Background(), prog)
+	_, err = Finalize(context.Background(), acc, nil)
+	refused("Finalize", err)
+	close(prog.release)
+	<-done
+	if _, err := Finalize(context.Background(), acc, nil); err != nil {
+		t.Fatalf("Finalize once the other has finished: %v", err)
+	}
+
+	// A cancelled analysis and one that panics give their hold back.
+	ctx, cancel := context.WithCancel(context.Background())
+	prog = newBlockingProgress()
+	done = first(ctx, prog)
+	cancel()
+	close(prog.release)
+	if o := <-done; o.err == nil {
+		t.Error("the cancelled analysis did not fail")
+	}
+	if got := ledgerBytes(); got != 0 {
+		t.Errorf("after a cancelled analysis the ledger holds %d bytes, want 0", got)
+	}
+	prog = newBlockingProgress()
+	prog.panics = true
+	if o := <-first(context.Background(), prog); o.pan == nil {
+		t.Error("the analysis did not panic")
+	}
+	if got := ledgerBytes(); got != 0 {
+		t.Errorf("after a panic the ledger holds %d bytes, want 0", got)
+	}
+}
+
+// TestConcurrentRunsShareTheBudget: a Run holds its analyses' plan from its
+// start, so a run that does not fit beside the analyses already running is
+// refused before it trains or claims its folder, and starts once they end.
+func TestConcurrentRunsShareTheBudget(t *testing.T) {
+	an := DefaultConfig("ce")
+	an.K, an.Memory = 4, 1<<40
+	run := RunConfig{
+		Data:      nn.DataSpec{Name: "mnist", Classes: []int{0, 1}, PerClass: 20, Seed: 1},
+		Model:     nn.ModelSpec{Kind: "mlp", Widths: []int{4}},
+		Seed:      1,
+		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 1, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
+		AnalyzeAt: []int{1},
+		Analysis:  &an,
+	}
+	// Another analysis holds all of the run's budget but 1 MiB, less than
+	// any plan (MemoryEstimate counts 64 MiB beside the matrices).
+	_, release, err := reserveMemory(context.Background(), an.Memory-1<<20, math.MaxInt64, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	dir := filepath.Join(t.TempDir(), "run")
+	_, err = Run(context.Background(), run, dir, RunOptions{})
+	var held *HeldMemoryError
+	if !errors.As(err, &held) || !strings.Contains(err.Error(), "wait for them to finish") {
+		t.Errorf("a run beside an analysis holding its budget: %v; want a refusal that says to wait", err)
+	}
+	if _, serr := os.Stat(dir); serr == nil {
+		t.Errorf("the refused run left %s", dir)
+	}
+	release()
+	if _, err := Run(context.Background(), run, dir, RunOptions{}); err != nil {
+		t.Fatalf("the run once the other analysis ended: %v", err)
+	}
+	if got := ledgerBytes(); got != 0 {
+		t.Errorf("after the run the ledger holds %d bytes, want 0", got)
 	}
 }
 

@@ -124,12 +124,16 @@ type RunOptions struct {
 // other settings or data, damaged or foreign files) is refused with a
 // FolderError, whose Remedy says what can be done about it. Settings that
 // are not valid and data the model cannot take are refused before dir is
-// created or claimed: such a refusal leaves no folder behind.
+// created or claimed: such a refusal leaves no folder behind. So is an
+// analysis that does not fit the memory budget beside the analyses
+// running in the process (HeldMemoryError): the run holds its analyses'
+// estimate from its start to its end, training included.
 func Run(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (*Report, error) {
-	r, err := newRunner(cfg, dir, opt)
+	r, ctx, err := newRunner(ctx, cfg, dir, opt)
 	if err != nil {
 		return nil, err
 	}
+	defer r.release()
 	defer r.folder.Close()
 	if err := r.resume(ctx); err != nil {
 		return nil, err
@@ -167,12 +171,13 @@ type runner struct {
 	training    bool   // a training progress stage is open
 	trainUntil  int    // the epoch that ends it
 	matrixFree  string // why every analysis of the run is matrix-free ("": dense)
+	release     func() // gives back the memory the run's analyses hold
 }
 
-func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
+func newRunner(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (*runner, context.Context, error) {
 	cfg, err := cfg.Normalized()
 	if err != nil {
-		return nil, err
+		return nil, ctx, err
 	}
 	if opt.Command == "" {
 		opt.Command = "run"
@@ -180,46 +185,56 @@ func newRunner(cfg RunConfig, dir string, opt RunOptions) (*runner, error) {
 	if opt.Log == nil {
 		opt.Log = func(string, ...any) {}
 	}
-	r := &runner{cfg: cfg, opt: opt, prog: orNop(opt.Progress)}
+	r := &runner{cfg: cfg, opt: opt, prog: orNop(opt.Progress), release: func() {}}
 	arch, _ := cfg.Model.Arch(cfg.Data)
 	if r.model, err = nn.NewModel(arch, cfg.Seed); err != nil {
-		return nil, err
+		return nil, ctx, err
 	}
 	if r.train, r.test, err = cfg.Data.Load(); err != nil {
-		return nil, err
+		return nil, ctx, err
 	}
 	// Everything that can be checked before training starts is checked
 	// before the folder is claimed: a refused start leaves no owner file
 	// that would bind the next start to its settings or data.
 	if err := nn.CheckData(r.model, r.train, r.test); err != nil {
-		return nil, err
+		return nil, ctx, err
 	}
 	if a := cfg.Analysis; a != nil {
 		c, err := a.ForModel(r.model)
 		if err != nil {
-			return nil, err
+			return nil, ctx, err
 		}
-		if err := analysisFits(r.model, c, r.train.N, r.train.Dim()); err != nil {
-			return nil, err
+		need, err := analysisNeed(r.model, c, r.train.N, r.train.Dim())
+		if err != nil {
+			return nil, ctx, err
 		}
 		// The last analysis (with the interventions) needs the most: when
 		// it must run matrix-free, every epoch does.
 		r.matrixFree = MatrixFreeReason(r.model, c, r.train.N, r.train.Dim())
+		// Its plan is held from the start, so that runs in goroutines that
+		// each fit alone but not together are refused before they train,
+		// not after; the run's analyses count in it.
+		if ctx, r.release, err = reserveMemory(ctx, need, MemoryBudget(c.Memory), false); err != nil {
+			return nil, ctx, fmt.Errorf("analysis: %w", err)
+		}
 	}
 	if r.folder, err = OpenFolder(dir, opt.Command, cfg, opt.Fresh); err != nil {
-		return nil, err
+		r.release()
+		return nil, ctx, err
 	}
 	if err := r.folder.CheckData(nn.Fingerprint(r.train, r.test)); err != nil {
 		r.folder.Close()
-		return nil, err
+		r.release()
+		return nil, ctx, err
 	}
 	r.trainSHA = nn.DataSHA256(r.train)
 	if err := os.MkdirAll(r.folder.Path("checkpoints"), 0o755); err != nil {
 		r.folder.Close()
-		return nil, err
+		r.release()
+		return nil, ctx, err
 	}
 	r.rep = &Report{Tool: Tool, RunID: r.folder.Owner.RunID, Config: r.folder.Owner.Config}
-	return r, nil
+	return r, ctx, nil
 }
 
 func (r *runner) lastPath() string { return r.folder.Path("checkpoints", "last.npz") }
