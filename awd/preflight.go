@@ -129,10 +129,10 @@ func noInputs(model *nn.Model, data *nn.Dataset) error {
 	return nil
 }
 
-// checkSamples refuses NaN weights, a data set whose inputs or labels do
-// not add up or hold a NaN or Inf (nn.Dataset.Check), inputs of the wrong
-// size or, where the model knows it (nn.Arch.ImageShape), of another
-// image shape, labels outside the model's head and fewer than 2 classes.
+// checkSamples refuses NaN weights, data the model cannot take
+// (nn.CheckSamples: sizes that do not add up, a NaN or Inf, inputs of
+// another size or image shape, labels outside the model's head) and fewer
+// than 2 classes.
 func checkSamples(model *nn.Model, data *nn.Dataset) error {
 	if err := noInputs(model, data); err != nil {
 		return err
@@ -140,23 +140,11 @@ func checkSamples(model *nn.Model, data *nn.Dataset) error {
 	if err := checkWeights(model); err != nil {
 		return err
 	}
-	if err := data.Check(); err != nil {
+	if err := nn.CheckSamples(model, data); err != nil {
 		return err
 	}
-	if dim := model.Arch.In[0] * model.Arch.In[1] * model.Arch.In[2]; dim != data.Dim() {
-		return fmt.Errorf("inputs of size %d, the model takes %d", data.Dim(), dim)
-	}
-	// Where the model knows the shape of its images (a CNN's, an MLP's
-	// checkpoint that records it), the same size in another shape is
-	// other data.
-	if shape, known := model.Arch.ImageShape(); known && [3]int{data.C, data.H, data.W} != shape {
-		return fmt.Errorf("inputs are %dx%dx%d images, the model takes %dx%dx%d: give the data set's own files (or a model built for these)", data.C, data.H, data.W, shape[0], shape[1], shape[2])
-	}
 	present := map[int]bool{}
-	for i, y := range data.Y {
-		if y < 0 || y >= model.Arch.Outputs {
-			return fmt.Errorf("sample %d has label %d but the model's head has %d outputs", i, y, model.Arch.Outputs)
-		}
+	for _, y := range data.Y {
 		present[y] = true
 	}
 	if len(present) < 2 {

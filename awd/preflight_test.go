@@ -2,6 +2,7 @@ package awd
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -44,12 +45,53 @@ func TestCheckSamplesImageShape(t *testing.T) {
 	for i := range ds.Y {
 		ds.Y[i] = i % 5
 	}
-	if err := checkSamples(m, ds); err == nil || !strings.Contains(err.Error(), "inputs are 1x64x1 images, the model takes 1x8x8") {
+	if err := checkSamples(m, ds); err == nil || !strings.Contains(err.Error(), "t inputs are 1x64x1, the model takes 1x8x8 images: give the data set's own files") {
 		t.Fatalf("64x1 images for an 8x8 CNN: %v", err)
 	}
 	ds.H, ds.W = 8, 8
 	if err := checkSamples(m, ds); err != nil {
 		t.Fatalf("8x8 images: %v", err)
+	}
+}
+
+// TestCheckSamplesSaysWhatNNSays: the analysis refuses data the model
+// cannot take with the check and the words of training (nn.CheckSamples),
+// which name the data set and what the model takes; it had a copy of the
+// check whose messages named neither the data set nor, for a size, the
+// shape.
+func TestCheckSamplesSaysWhatNNSays(t *testing.T) {
+	m, err := nn.NewMLP(16, []int{4}, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := func() *nn.Dataset {
+		ds := &nn.Dataset{Name: "toy", N: 6, C: 1, H: 4, W: 4, Classes: 3, X: make([]float32, 6*16), Y: make([]int, 6)}
+		for i := range ds.Y {
+			ds.Y[i] = i % 3
+		}
+		return ds
+	}
+	wide := good()
+	wide.H, wide.W, wide.X = 5, 5, make([]float32, 6*25)
+	label := good()
+	label.Y[4] = 3
+	nan := good()
+	nan.X[17] = float32(math.NaN())
+	for name, c := range map[string]struct {
+		ds   *nn.Dataset
+		want string
+	}{
+		"size":  {wide, "toy inputs are 1x5x5, the model takes 16 inputs: give the data set's own files"},
+		"label": {label, "toy sample 4: label 3 but the model's head has 3 outputs (labels 0 to 2)"},
+		"nan":   {nan, "sample 1"},
+	} {
+		got, want := checkSamples(m, c.ds), nn.CheckSamples(m, c.ds)
+		if got == nil || want == nil || got.Error() != want.Error() || !strings.Contains(got.Error(), c.want) {
+			t.Errorf("%s: the analysis says %v, training %v; want both to say %q", name, got, want, c.want)
+		}
+	}
+	if err := checkSamples(m, good()); err != nil {
+		t.Errorf("data the model takes: %v", err)
 	}
 }
 

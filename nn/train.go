@@ -256,23 +256,33 @@ func meanLast(x []float64, n int) float64 {
 // prepares a training (an output folder) checks them first, so that data
 // the model cannot take leave nothing behind.
 func CheckData(m *Model, train, test *Dataset) error {
-	if err := checkData(m, train); err != nil {
+	if err := CheckSamples(m, train); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	if test != nil {
-		if err := checkData(m, test); err != nil {
+		if err := CheckSamples(m, test); err != nil {
 			return fmt.Errorf("train: test set: %w", err)
 		}
 	}
 	return nil
 }
 
-func checkData(m *Model, ds *Dataset) error {
+// CheckSamples checks that m can take the samples of ds: sizes that add
+// up and finite inputs (Dataset.Check), inputs of the size m takes, in the
+// shape of its images where it knows it (Arch.ImageShape), and labels
+// within its outputs. Errors name the data set, the sample and what the
+// model takes. Train, Evaluate and the analyses of package awd all check
+// their data with it.
+func CheckSamples(m *Model, ds *Dataset) error {
 	if m == nil {
 		return errors.New("no model (nil)")
 	}
 	if err := ds.Check(); err != nil {
 		return err
+	}
+	name := ""
+	if ds.Name != "" {
+		name = ds.Name + " "
 	}
 	// Where the model knows the shape of its images, the same number of
 	// pixels in another shape (14x56 for 28x28) is other data too.
@@ -286,11 +296,11 @@ func checkData(m *Model, ds *Dataset) error {
 		case known:
 			takes = fmt.Sprintf("%d inputs of %dx%dx%d images", size, shape[0], shape[1], shape[2])
 		}
-		return fmt.Errorf("%s inputs are %dx%dx%d, the model takes %s: give the data set's own files (or a model built for these)", ds.Name, ds.C, ds.H, ds.W, takes)
+		return fmt.Errorf("%sinputs are %dx%dx%d, the model takes %s: give the data set's own files (or a model built for these)", name, ds.C, ds.H, ds.W, takes)
 	}
 	for i, y := range ds.Y {
 		if y < 0 || y >= m.Arch.Outputs {
-			return fmt.Errorf("%s sample %d: label %d but the model has %d outputs", ds.Name, i, y, m.Arch.Outputs)
+			return fmt.Errorf("%ssample %d: label %d but the model's head has %d outputs (labels 0 to %d)", name, i, y, m.Arch.Outputs, m.Arch.Outputs-1)
 		}
 	}
 	return nil
@@ -399,7 +409,7 @@ func evaluate[T num](n *net[T], ds *Dataset, loss Loss, done <-chan struct{}) (f
 // Evaluate returns the mean loss and the accuracy of m on ds (float32, as
 // in training).
 func Evaluate(m *Model, ds *Dataset, loss Loss) (meanLoss, acc float64, err error) {
-	if err := checkData(m, ds); err != nil {
+	if err := CheckSamples(m, ds); err != nil {
 		return 0, 0, fmt.Errorf("evaluate: %w", err)
 	}
 	if err := loss.check("evaluate"); err != nil {

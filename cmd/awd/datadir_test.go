@@ -391,7 +391,7 @@ func TestMLPRefusesOtherImageShape(t *testing.T) {
 		want string
 	}{
 		{append([]string{"train", "--data-dir", wide}, common...), "mnist/train inputs are 1x14x56, the model takes 784 inputs of 1x28x28 images: give the data set's own files"},
-		{[]string{"analyze", filepath.Join(ckpt, "final.npz"), "--data-dir", wide, "--per-class", "5", "--k", "5", "--quiet"}, "inputs are 1x14x56 images, the model takes 1x28x28: give the data set's own files"},
+		{[]string{"analyze", filepath.Join(ckpt, "final.npz"), "--data-dir", wide, "--per-class", "5", "--k", "5", "--quiet"}, "inputs are 1x14x56, the model takes 784 inputs of 1x28x28 images: give the data set's own files"},
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		tc.args = append(tc.args, "--out", out)
