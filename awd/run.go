@@ -37,7 +37,9 @@ type RunConfig struct {
 	Analysis *Config `json:"analysis,omitempty"`
 }
 
-// Normalized checks cfg and returns it with the data normalised, the epoch
+// Normalized checks cfg (a batch larger than the training set is refused
+// here when Data.PerClass fixes its size, and by Run once the data are
+// read otherwise) and returns it with the data normalised, the epoch
 // lists sorted and deduplicated, Train.Seed set from Seed, the analysis's
 // loss and batch size those of the training, and its layer "" when it
 // names the model's default layer (so that naming it or not is one run).
@@ -53,6 +55,13 @@ func (cfg RunConfig) Normalized() (RunConfig, error) {
 	cfg.Train.Seed, cfg.Train.StartEpoch, cfg.Train.OnBatch = cfg.Seed, 0, nil
 	if err := cfg.Train.Validate(); err != nil {
 		return cfg, err
+	}
+	// With samples per class the training set's size is known before the
+	// data are read (Subset takes exactly that many of each class).
+	if p := cfg.Data.PerClass; p > 0 {
+		if err := nn.CheckBatch(cfg.Train.Batch, len(cfg.Data.Classes)*p); err != nil {
+			return cfg, err
+		}
 	}
 	for _, l := range []*[]int{&cfg.Checkpoints, &cfg.AnalyzeAt} {
 		*l = slices.Compact(slices.Sorted(slices.Values(*l)))
@@ -197,6 +206,9 @@ func newRunner(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (
 	// before the folder is claimed: a refused start leaves no owner file
 	// that would bind the next start to its settings or data.
 	if err := nn.CheckData(r.model, r.train, r.test); err != nil {
+		return nil, ctx, err
+	}
+	if err := nn.CheckBatch(cfg.Train.Batch, r.train.N); err != nil {
 		return nil, ctx, err
 	}
 	if a := cfg.Analysis; a != nil {

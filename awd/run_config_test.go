@@ -1,6 +1,10 @@
 package awd
 
 import (
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,6 +76,63 @@ func TestRunConfigDefaultLayer(t *testing.T) {
 			if got.Analysis.Layer != want {
 				t.Errorf("%s layer %q: normalised to %q, want %q", tc.model.Kind, layer, got.Analysis.Layer, want)
 			}
+		}
+	}
+}
+
+// TestRunRefusesBatchAboveN: a batch larger than the training set is
+// refused before the data are read when per-class fixes N, and once they
+// are read otherwise (per-class 0, all samples), before the folder is
+// claimed. Training used to run full-batch while the report recorded the
+// larger B, which C_awd = (sigma^2/B) M2 divides by.
+func TestRunRefusesBatchAboveN(t *testing.T) {
+	data := t.TempDir()
+	writeTinyIDX(t, data, "train", 30)
+	writeTinyIDX(t, data, "t10k", 9)
+	cfg := RunConfig{
+		Data:  nn.DataSpec{Name: "mnist", Dir: data, Classes: []int{0, 1, 2}, PerClass: 10, Seed: 1},
+		Model: nn.ModelSpec{Kind: "mlp", Widths: []int{4, 4}},
+		Seed:  1,
+		Train: nn.TrainConfig{Loss: nn.CE, Epochs: 1, Batch: 31, LR: 0.1, TMax: 500, ClipNorm: 5},
+	}
+	want := "batch=31: more than the 30 training samples: give --batch 30 or less"
+	if _, err := cfg.Normalized(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("per-class 10 x 3 classes, batch 31: Normalized gave %v, want %q", err, want)
+	}
+	for _, perClass := range []int{10, 0} {
+		cfg.Data.PerClass = perClass
+		dir := filepath.Join(t.TempDir(), "run")
+		_, err := Run(context.Background(), cfg, dir, RunOptions{Command: "train"})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("per-class %d, batch 31: Run gave %v, want %q", perClass, err, want)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("per-class %d: the refused run left %s (%v)", perClass, dir, err)
+		}
+	}
+	cfg.Train.Batch = 30
+	if _, err := Run(context.Background(), cfg, filepath.Join(t.TempDir(), "run"), RunOptions{Command: "train"}); err != nil {
+		t.Errorf("batch N = 30: %v", err)
+	}
+}
+
+// writeTinyIDX writes an MNIST-shaped IDX pair prefix-images-idx3-ubyte
+// and prefix-labels-idx1-ubyte of n 28x28 images, labels i mod 3.
+func writeTinyIDX(t *testing.T, dir, prefix string, n int) {
+	t.Helper()
+	img := binary.BigEndian.AppendUint32([]byte{0, 0, 8, 3}, uint32(n))
+	img = binary.BigEndian.AppendUint32(img, 28)
+	img = binary.BigEndian.AppendUint32(img, 28)
+	lab := binary.BigEndian.AppendUint32([]byte{0, 0, 8, 1}, uint32(n))
+	for i := range n {
+		for p := range 28 * 28 {
+			img = append(img, byte(i*31+p*7))
+		}
+		lab = append(lab, byte(i%3))
+	}
+	for name, b := range map[string][]byte{prefix + "-images-idx3-ubyte": img, prefix + "-labels-idx1-ubyte": lab} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

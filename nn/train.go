@@ -16,7 +16,7 @@ import (
 type TrainConfig struct {
 	Loss     Loss    `json:"loss"`
 	Epochs   int     `json:"epochs"`    // last epoch to run (1-based)
-	Batch    int     `json:"batch"`     // mini-batch size B; the last batch of an epoch may be smaller
+	Batch    int     `json:"batch"`     // mini-batch size B, at most the training samples; the last batch of an epoch may be smaller
 	LR       float64 `json:"lr"`        // initial learning rate
 	TMax     int     `json:"t_max"`     // cosine period in epochs
 	MinLR    float64 `json:"min_lr"`    // eta_min; 0 means LR/100
@@ -135,7 +135,8 @@ var ErrNonFinite = errors.New("non-finite loss")
 // epoch e (StartEpoch = e) continues exactly as the uninterrupted run.
 // A NaN or Inf loss stops with an error naming the epoch; m then keeps the
 // weights of the last good epoch. cfg is checked first (TrainConfig.Validate;
-// StartEpoch may equal Epochs: nothing left to run).
+// StartEpoch may equal Epochs: nothing left to run), and a Batch larger
+// than the training set is refused (CheckBatch).
 func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochStats, *Model) error) (int, error) {
 	if err := CheckData(m, train, test); err != nil {
 		return 0, err
@@ -143,12 +144,15 @@ func Train(m *Model, train, test *Dataset, cfg TrainConfig, onEpoch func(EpochSt
 	if err := cfg.Validate(); err != nil {
 		return 0, fmt.Errorf("train: %w", err)
 	}
+	if err := CheckBatch(cfg.Batch, train.N); err != nil {
+		return 0, fmt.Errorf("train: %w", err)
+	}
 	if cfg.StartEpoch > cfg.Epochs {
 		return 0, fmt.Errorf("train: start epoch %d is past the last epoch %d", cfg.StartEpoch, cfg.Epochs)
 	}
 	full := cfg.StopLoss > 0 && cfg.StopRule != StopRunning
 	accs := append([]float64(nil), cfg.PrevFullAcc...)
-	b := min(cfg.Batch, train.N)
+	b := cfg.Batch
 	n := newNet[float32](m, b)
 	n.prof = cfg.Profile
 	dim := train.Dim()
@@ -246,6 +250,17 @@ func meanLast(x []float64, n int) float64 {
 		s += v
 	}
 	return s / float64(len(x))
+}
+
+// CheckBatch refuses a mini-batch size batch larger than the n samples of
+// the training set. SGD cannot draw such a batch: it would train
+// full-batch while batch, the B that the analysis divides by
+// (C_awd = (sigma^2/B) M2), is recorded as given.
+func CheckBatch(batch, n int) error {
+	if batch > n {
+		return BadOption("batch", batch, "more than the %d training samples: give --batch %d or less (%d trains full-batch), or more training samples (--per-class)", n, n, n)
+	}
+	return nil
 }
 
 // CheckData checks what Train checks of its data before it starts: that

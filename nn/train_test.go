@@ -3,6 +3,7 @@ package nn
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -236,7 +237,7 @@ func TestTrainErrors(t *testing.T) {
 		"stop=NaN":   {func(c *TrainConfig) { c.StopLoss = math.NaN() }, "stop-loss=NaN"},
 	} {
 		bad := DefaultTrainConfig(CE)
-		bad.Epochs = 2
+		bad.Epochs, bad.Batch = 2, 5
 		c.edit(&bad)
 		before := npzBytes(t, m)
 		if _, err := Train(m, ds, nil, bad, nil); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -360,5 +361,35 @@ func TestStopRules(t *testing.T) {
 	cfg.StopRule = "never"
 	if _, err := Train(newModel(), ds, nil, cfg, nil); err == nil {
 		t.Error("unknown stop rule accepted")
+	}
+}
+
+// TestTrainRefusesBatchAboveN: a mini-batch larger than the training set
+// is refused before any step, naming the batch, the samples and what to
+// give (it used to train full-batch while the larger B was recorded); a
+// batch of exactly N trains.
+func TestTrainRefusesBatchAboveN(t *testing.T) {
+	ds := randDataset(3, 20, 1, 4, 4, 3)
+	m, _ := NewMLP(16, []int{8}, 3, 1)
+	cfg := DefaultTrainConfig(CE)
+	cfg.Epochs, cfg.Batch = 1, ds.N+1
+	before := npzBytes(t, m)
+	var oe *OptionError
+	_, err := Train(m, ds, nil, cfg, func(EpochStats, *Model) error {
+		t.Error("an epoch ran with a batch larger than the training set")
+		return nil
+	})
+	if !errors.As(err, &oe) || oe.Option != "batch" || oe.Value != fmt.Sprint(ds.N+1) {
+		t.Fatalf("batch %d of %d samples: error %v, want an OptionError of batch", ds.N+1, ds.N, err)
+	}
+	if want := fmt.Sprintf("more than the %d training samples: give --batch %d or less", ds.N, ds.N); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q, want it to say %q", err, want)
+	}
+	if !bytes.Equal(before, npzBytes(t, m)) {
+		t.Error("the refused batch changed the model")
+	}
+	cfg.Batch = ds.N
+	if _, err := Train(m, ds, nil, cfg, nil); err != nil {
+		t.Errorf("batch N = %d: %v", ds.N, err)
 	}
 }

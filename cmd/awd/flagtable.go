@@ -69,7 +69,7 @@ var flagTable = map[string]flagDef{
 	"epochs": {def: "20", usage: "training epochs (at least 1)",
 		bind:  intFlag(func(o *options) *int { return &o.epochs }),
 		check: atLeast("epochs", func(o *options) int { return o.epochs }, 1, "")},
-	"batch": {def: "50", usage: "SGD batch size B, at least 1 (also the B of C = (1/B) mean g g^T and of the AWD batches)",
+	"batch": {def: "50", usage: "SGD batch size B, at least 1 and at most the training samples (also the B of C = (1/B) mean g g^T and of the AWD batches)",
 		bind:  intFlag(func(o *options) *int { return &o.batch }),
 		check: atLeast("batch", func(o *options) int { return o.batch }, 1, "")},
 	"lr": {def: "0.1", usage: "initial learning rate, in (0, 1e6]",

@@ -309,3 +309,51 @@ func TestTrainMetricsFieldsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIRefusesBatchAboveN: awd train and awd run with --batch above the
+// training samples stop with one line naming --batch, the value, the
+// samples and what to give, and leave no folder; they used to train
+// full-batch and record the larger batch. A checkpoint's batch above the
+// samples that awd analyze is given is refused as the checkpoint's.
+func TestCLIRefusesBatchAboveN(t *testing.T) {
+	data := t.TempDir()
+	for _, p := range []struct {
+		prefix string
+		n      int
+	}{{"train", 60}, {"t10k", 15}} {
+		labels := make([]byte, p.n)
+		for i := range labels {
+			labels[i] = byte(i % 3)
+		}
+		writeIDX(t, data, p.prefix, 28, labels)
+	}
+	out := filepath.Join(t.TempDir(), "o")
+	common := []string{"--data-dir", data, "--classes", "3", "--widths", "4,4", "--epochs", "1", "--quiet", "--out", out}
+	want := "--batch 31: more than the 30 training samples: give --batch 30 or less"
+	for _, cmd := range [][]string{
+		append([]string{"train", "--per-class", "10", "--batch", "31"}, common...),
+		append([]string{"run", "--per-class", "10", "--batch", "31", "--k", "4", "--analyze-at", "1"}, common...),
+		append([]string{"train", "--per-class", "0", "--batch", "61"}, common...),
+	} {
+		w := want
+		if cmd[2] == "0" {
+			w = "--batch 61: more than the 60 training samples: give --batch 60 or less"
+		}
+		_, se, code := awdCmd(t, cmd...)
+		if code != 1 || !strings.Contains(se, w) || strings.Count(strings.TrimSpace(se), "\n") > 0 {
+			t.Errorf("%v: exit %d, %q; want one line saying %q", cmd[:5], code, se, w)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%v: the refused command left %s (%v)", cmd[:5], out, err)
+		}
+	}
+	// A checkpoint of batch 10 analysed on 3 x 3 samples: refused before
+	// any accumulation (no pair of AWD batches).
+	if _, se, code := awdCmd(t, append([]string{"train", "--per-class", "10", "--batch", "10"}, common...)...); code != 0 {
+		t.Fatalf("train: exit %d, %s", code, se)
+	}
+	_, se, code := awdCmd(t, "analyze", "--data-dir", data, "--per-class", "3", "--k", "4", "--quiet", "--out", filepath.Join(t.TempDir(), "a"), filepath.Join(out, "final.npz"))
+	if code != 1 || !strings.Contains(se, "batch 10: the 9 analysis samples form 3 same-class couples") {
+		t.Errorf("analyze of a batch-10 checkpoint on 9 samples: exit %d, %q; want its batch refused", code, se)
+	}
+}
