@@ -454,7 +454,7 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 			r.addNote(jacobianNote(plan))
 		}
 	} else if mf.NPairs == 0 {
-		r.addFitError(NameCAWD, fmt.Errorf("no matched pairs with a_n != 0"))
+		r.addFitError(NameCAWD, errNoPairs)
 	}
 	r.Bounds = CheckBounds(lambda, r.Arrays.C[NameM2], sum.LocMax, r.AllPSD, d, N)
 	if !ls.Conv {

@@ -557,3 +557,58 @@ func TestMatFreeNoKFits(t *testing.T) {
 		}
 	}
 }
+
+// TestNoMatchedPairSameRecord: with fc1 zeroed, fc2's input a_n is 0 for
+// every sample, so no pair is matched with a dtheta_n. Both paths record
+// sigma^2 as null, no C_awd and the same fit error saying why, for sigma^2
+// per d and per m. The dense path recorded sigma^2 = 0 and a C_awd of
+// zeros, while the matrix-free path recorded null and no C_awd.
+func TestNoMatchedPairSameRecord(t *testing.T) {
+	model, sub := trained(t, "ce", 3, 40, 12, 1, 1)
+	p, ok := model.Param("fc1.weight")
+	if !ok {
+		t.Fatal("no fc1.weight")
+	}
+	clear(p.Data) // the MLP has no biases: fc1's outputs are ReLU(0) = 0
+	for _, per := range []string{Sigma2PerD, Sigma2PerM} {
+		t.Run("sigma2-per="+per, func(t *testing.T) {
+			cfg := smallConfig("ce", 20, 10)
+			cfg.Layer, cfg.AlignBasis, cfg.Sigma2Per = "fc2", AlignTopK, per
+			dense, err := Analyze(context.Background(), model, sub, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mf, err := AnalyzeMatrixFree(context.Background(), model, sub, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []struct {
+				path string
+				r    *Result
+			}{{"dense", dense}, {"matrix-free", mf}} {
+				b, err := json.Marshal(r.r.Spectrum)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(b), `"sigma2":null`) {
+					t.Errorf("%s: spectrum %s, want sigma2 null", r.path, b)
+				}
+				if c, ok := r.r.Arrays.C[NameCAWD]; ok {
+					t.Errorf("%s: C_awd recorded (%v) without a matched pair", r.path, c)
+				}
+				if f, ok := r.r.Fits[NameCAWD]; ok {
+					t.Errorf("%s: C_awd fitted (%+v) without a matched pair", r.path, f)
+				}
+				if got := r.r.FitErrors[NameCAWD]; got != errNoPairs.Error() {
+					t.Errorf("%s: C_awd's fit error %q, want %q", r.path, got, errNoPairs)
+				}
+				if got, ok := r.r.FitErrors["ml_"+NameCAWD]; ok {
+					t.Errorf("%s: an ML fit of C_awd was tried (%q)", r.path, got)
+				}
+				if len(r.r.PairRules) != 1 || r.r.PairRules[0].Pairs != 0 || len(r.r.PairRules[0].Feeds) != 0 {
+					t.Errorf("%s: pair rules %+v, want one with no pair feeding nothing", r.path, r.r.PairRules)
+				}
+			}
+		})
+	}
+}

@@ -69,7 +69,7 @@ func finalizeParity(acc *Accumulation, mats *Matrices, cv *Covariances, r *Resul
 	}
 	first := PairRule{Rule: cfg.stateRule(), Pairs: mats.NPairs, Sigma2D: mats.Sigma2, Sigma2M: mats.Sigma2 * float64(acc.Info.In)}
 	for _, n := range []string{NameCPair, NameCPair2, NameCPair2Code, NameCAWD} {
-		if _, ok := cv.X[n]; ok || n == NameCAWD {
+		if _, ok := cv.X[n]; ok || n == NameCAWD && mats.NPairs > 0 {
 			first.Feeds = append(first.Feeds, n)
 		}
 	}
@@ -91,6 +91,11 @@ func finalizeParity(acc *Accumulation, mats *Matrices, cv *Covariances, r *Resul
 	cv.sigma2D, cv.sigma2M = first.Sigma2D, first.Sigma2M
 	if cfg.Sigma2Per == Sigma2PerM {
 		cv.Sigma2 = first.Sigma2M
+	}
+	if mats.NPairs == 0 {
+		// No dtheta_n to average: sigma^2 is undefined, not 0 (the
+		// pair rules keep their 0, a count of nothing).
+		cv.Sigma2 = math.NaN()
 	}
 	cv.boot = acc.Boot
 	r.Estimators = describeEstimators(cfg, acc, r)

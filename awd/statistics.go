@@ -2,6 +2,7 @@ package awd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -14,7 +15,8 @@ import (
 // statistics need. X holds the covariances by name (NameC, NameCPair,
 // NameCPair2, NameCMb, NameM2; absent ones are skipped; C_mb may come as
 // factors instead, when only its c_i are measured); C_awd is not stored,
-// its projections are (Sigma2/B) s_i.
+// its projections are (Sigma2/B) s_i. Sigma2 is NaN when no pair was
+// matched (errNoPairs): there is then no C_awd.
 type Covariances struct {
 	H      linalg.Dense
 	X      map[string]linalg.Dense
@@ -76,6 +78,12 @@ func SolveH(ctx context.Context, h linalg.Dense, cfg Config, prog Progress) (lin
 	}
 	return e, err
 }
+
+// errNoPairs is the fit error of C_awd when no pair of samples was
+// matched with a nonzero layer input a_n (a layer whose inputs are zero for
+// every matched sample): without a dtheta_n there is no sigma^2, recorded
+// as null, and no C_awd.
+var errNoPairs = errors.New("no matched pair has a nonzero layer input a_n, so no dtheta_n: sigma^2 and C_awd = (sigma^2/B) M2 are undefined (gamma_awd is M2's gamma; for C_awd, analyse a layer whose inputs are not all zero)")
 
 // Statistics fills r with everything docs/math.md section 5 derives from the
 // matrices and the per-sample spectra ss (nil skips the suppression
@@ -187,7 +195,9 @@ func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectr
 			cv.release(cv.X[name]) // C stays for the commutator
 		}
 	}
-	if s, ok := r.Arrays.C[NameM2]; ok && cv.B > 0 {
+	if _, ok := r.Arrays.C[NameM2]; ok && math.IsNaN(cv.Sigma2) {
+		r.addFitError(NameCAWD, errNoPairs)
+	} else if s, ok := r.Arrays.C[NameM2]; ok && cv.B > 0 {
 		ca := make([]float64, k)
 		for i, v := range s {
 			ca[i] = cv.Sigma2 / float64(cv.B) * v
