@@ -67,7 +67,8 @@ Layers too wide for the dense path (its d x d matrices: a 1000 x 1000
 layer has d = 10^6) and convolution layers (features.0, .3, .6, .8 of the
 cnn) are analysed matrix-free, which is said on stderr and in the results'
 notes; --matrix-free asks for it. --layers all analyses every layer of the
-model in one pass over the data: one entry per layer in results.json,
+model in one pass over the data: one entry per layer in results.json
+(whose config records the layers, matrix-free, and no single layer),
 arrays_epochNNNN_<layer>.npz, and 'awd plot' draws gamma against depth.`
 
 func init() {
@@ -90,13 +91,31 @@ func init() {
 }
 
 // analysisOwner is what an analyze folder is of: a checkpoint (by
-// content), the data and the analysis options.
+// content), the data and the analysis options (ownerAnalysis).
 type analysisOwner struct {
 	Checkpoint string      `json:"checkpoint_sha256"`
 	Data       nn.DataSpec `json:"data"`
-	Analysis   awd.Config  `json:"analysis"`
+	Analysis   any         `json:"analysis"`
 	Shard      string      `json:"shard,omitempty"` // i/n: the folder holds one shard's accumulation
 	Layers     []string    `json:"layers,omitempty"`
+}
+
+// ownerAnalysis is the analysis options an analyze folder (and its
+// report's config) records: cfg for one layer; for --layers, those every
+// layer was analysed with, matrix-free (AnalyzeLayers) and no single
+// layer: the list is the owner's Layers, and each result's config names
+// its own. cfg as it is would say that the first layer listed was
+// analysed, on the dense path unless --matrix-free was given.
+func ownerAnalysis(cfg awd.Config, layers []string) any {
+	if layers == nil {
+		return cfg
+	}
+	cfg.MatrixFree = true
+	b, _ := json.Marshal(cfg)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	delete(m, "layer")
+	return m
 }
 
 // analyzeInput is what `awd analyze` analyses: the checkpoint's model,
@@ -144,7 +163,7 @@ func analyzeInputs(cmd *cobra.Command, o *options, path string) (in analyzeInput
 		}
 	}
 	// --layers analyses these layers, not --layer's: k is checked against
-	// each of them, the first is recorded.
+	// each of them (the folder records the list: ownerAnalysis).
 	if layers != nil {
 		cfg, err = cfg.ForLayers(model, layers)
 	} else {
@@ -263,7 +282,7 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 			return err
 		}
 	}
-	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, cfg, shard, layers}, o.fresh, path)
+	folder, err := awd.OpenFolder(o.out, "analyze", analysisOwner{sha, data, ownerAnalysis(cfg, layers), shard, layers}, o.fresh, path)
 	if err != nil {
 		return err
 	}

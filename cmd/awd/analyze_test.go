@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,6 +93,58 @@ func TestCLITableLayers(t *testing.T) {
 	// tabulate is an error, not an empty table and exit status 0.
 	if _, se, code := awdCmd(t, "table", filepath.Join(dir, "t", "results.json")); code != 1 || !strings.Contains(se, "awd: nothing to tabulate: none of them holds an analysed checkpoint") {
 		t.Errorf("table of a training's results: exit %d\n%s", code, se)
+	}
+}
+
+// TestCLILayersConfig: the config of a results file of analyze --layers
+// records the layers listed, matrix-free (as each was analysed) and no
+// single layer; it recorded the first layer listed and matrix_free false,
+// as if that layer alone had been analysed on the dense path. Each
+// result's config names its own layer; awd table gives each layer the row
+// of that layer analysed alone with --matrix-free, and awd plot draws the
+// gamma per layer.
+func TestCLILayersConfig(t *testing.T) {
+	dir := shardFixture(t)
+	ck := filepath.Join(dir, "t", "final.npz")
+	layers, single := filepath.Join(dir, "layers"), filepath.Join(dir, "fc3")
+	for _, a := range [][]string{{"--layers", "fc2,fc3", "--out", layers}, {"--layer", "fc3", "--matrix-free", "--out", single}} {
+		if _, se, code := awdCmd(t, append([]string{"analyze", ck, "--k", "10", "--no-ml-fit", "--quiet"}, a...)...); code != 0 {
+			t.Fatalf("analyze %v: exit %d\n%s", a, code, se)
+		}
+	}
+	rep, err := awd.ReadReport(filepath.Join(layers, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var config struct {
+		Layers   []string       `json:"layers"`
+		Analysis map[string]any `json:"analysis"`
+	}
+	if err := json.Unmarshal(rep.Config, &config); err != nil {
+		t.Fatal(err)
+	}
+	if layer, ok := config.Analysis["layer"]; ok || config.Analysis["matrix_free"] != true || !slices.Equal(config.Layers, []string{"fc2", "fc3"}) {
+		t.Errorf("config: layers %v, analysis.layer %v (recorded %v), analysis.matrix_free %v; want [fc2 fc3], no layer, true",
+			config.Layers, layer, ok, config.Analysis["matrix_free"])
+	}
+	if config.Analysis["k"] != 10.0 || config.Analysis["loss"] != "ce" {
+		t.Errorf("config.analysis lost the options: %v", config.Analysis)
+	}
+	for i, c := range rep.Checkpoints {
+		if want := []string{"fc2", "fc3"}[i]; c.Analysis.Layer != want || c.Analysis.Config.Layer != want || !c.Analysis.Config.MatrixFree {
+			t.Errorf("result %d: layer %q, config layer %q, matrix-free %v; want %s matrix-free", i, c.Analysis.Layer, c.Analysis.Config.Layer, c.Analysis.Config.MatrixFree, want)
+		}
+	}
+	so, se, code := awdCmd(t, "table", filepath.Join(layers, "results.json"), filepath.Join(single, "results.json"))
+	if code != 0 || !strings.Contains(so, "| mnist | mlp | fc2 | 3 |") || strings.Count(so, "| mnist | mlp | fc3 | 3 |") != 1 || strings.Contains(so, "config.") {
+		t.Errorf("table of --layers fc2,fc3 and --layer fc3 --matrix-free: exit %d, want a row of fc2 and one of fc3 (both files), no setting apart:\n%s%s", code, so, se)
+	}
+	figs := filepath.Join(dir, "figs")
+	if _, se, code := awdCmd(t, "plot", filepath.Join(layers, "results.json"), "--out", figs); code != 0 {
+		t.Fatalf("plot: exit %d\n%s", code, se)
+	}
+	if got, _ := filepath.Glob(filepath.Join(figs, "gamma_layers_e*")); len(got) == 0 {
+		t.Errorf("plot drew no gamma_layers figure")
 	}
 }
 
