@@ -273,7 +273,7 @@ func analyzeCommand(cmd *cobra.Command, o *options, path string) error {
 	// claimed, so that a refused command does not block the corrected one.
 	i, n, _ := o.shardOf()
 	if err := awd.Preflight(model, train, cfg, layers, i-1, n); err != nil {
-		return flagError(err)
+		return checkpointError(o, flagError(err))
 	}
 	sha, _ := awd.FileSHA256(path)
 	shard := ""

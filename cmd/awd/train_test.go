@@ -353,7 +353,8 @@ func TestCLIRefusesBatchAboveN(t *testing.T) {
 		t.Fatalf("train: exit %d, %s", code, se)
 	}
 	_, se, code := awdCmd(t, "analyze", "--data-dir", data, "--per-class", "3", "--k", "4", "--quiet", "--out", filepath.Join(t.TempDir(), "a"), filepath.Join(out, "final.npz"))
-	if code != 1 || !strings.Contains(se, "batch 10: the 9 analysis samples form 3 same-class couples") {
-		t.Errorf("analyze of a batch-10 checkpoint on 9 samples: exit %d, %q; want its batch refused", code, se)
+	// The batch is the checkpoint's, not a flag the user gave.
+	if code != 1 || !strings.Contains(se, "the checkpoint's batch 10 (from its JSON; give --batch to override): the 9 analysis samples form 3 same-class couples") {
+		t.Errorf("analyze of a batch-10 checkpoint on 9 samples: exit %d, %q; want its batch refused as the checkpoint's", code, se)
 	}
 }
