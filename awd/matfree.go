@@ -458,7 +458,7 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 	}
 	r.Bounds = CheckBounds(lambda, r.Arrays.C[NameM2], sum.LocMax, r.AllPSD, d, N)
 	if !ls.Conv {
-		pr := PairRule{Rule: PairsBalanced, Pairs: mf.NPairs, Sigma2D: sigma2D, Sigma2M: sigma2M}
+		pr := newPairRule(PairsBalanced, mf.NPairs, sigma2D, sigma2M)
 		for _, n := range []string{NameCPair, NameCPair2, NameCPair2Code, NameCAWD} {
 			if _, ok := r.Arrays.C[n]; ok {
 				pr.Feeds = append(pr.Feeds, n)

@@ -168,7 +168,7 @@ func TestMatrixFreeMatchesDense(t *testing.T) {
 }
 
 func pairRuleClose(a, b PairRule) bool {
-	return a.Rule == b.Rule && a.Pairs == b.Pairs && relDiff(a.Sigma2D, b.Sigma2D, 0) < 1e-12 && relDiff(a.Sigma2M, b.Sigma2M, 0) < 1e-12 &&
+	return a.Rule == b.Rule && a.Pairs == b.Pairs && relDiff(float64(a.Sigma2D), float64(b.Sigma2D), 0) < 1e-12 && relDiff(float64(a.Sigma2M), float64(b.Sigma2M), 0) < 1e-12 &&
 		slices.Equal(a.Feeds, b.Feeds)
 }
 
@@ -607,6 +607,8 @@ func TestNoMatchedPairSameRecord(t *testing.T) {
 				}
 				if len(r.r.PairRules) != 1 || r.r.PairRules[0].Pairs != 0 || len(r.r.PairRules[0].Feeds) != 0 {
 					t.Errorf("%s: pair rules %+v, want one with no pair feeding nothing", r.path, r.r.PairRules)
+				} else if b, err := json.Marshal(r.r.PairRules[0]); err != nil || !strings.Contains(string(b), `"sigma2_d":null,"sigma2_m":null`) {
+					t.Errorf("%s: pair rule recorded as %s (%v), want sigma^2 null: a mean over no pair", r.path, b, err)
 				}
 			}
 		})

@@ -66,7 +66,7 @@ func TestParityShardsMergeAndFile(t *testing.T) {
 		}
 	}
 	if len(one.PairRules) != 2 || one.PairRules[1].Rule != PairsAnchor || one.PairRules[1].Pairs == 0 ||
-		math.Abs(one.PairRules[1].Sigma2D-sharded.PairRules[1].Sigma2D) > 1e-12*one.PairRules[1].Sigma2D {
+		math.Abs(float64(one.PairRules[1].Sigma2D-sharded.PairRules[1].Sigma2D)) > 1e-12*float64(one.PairRules[1].Sigma2D) {
 		t.Errorf("pair rules %+v / %+v", one.PairRules, sharded.PairRules)
 	}
 	if len(one.Suppression) != len(sharded.Suppression) || one.Suppression[0].Name != InterventionNone || one.Suppression[0].Protocol != ProtocolPaper {
@@ -97,7 +97,7 @@ func TestParityAlternatives(t *testing.T) {
 		t.Fatal(err)
 	}
 	pr := r.PairRules[0]
-	if len(r.PairRules) != 1 || pr.Rule != PairsAnchor || r.Spectrum.Pairs != pr.Pairs || math.Abs(float64(r.Spectrum.Sigma2)-pr.Sigma2M) > 1e-15*pr.Sigma2M {
+	if len(r.PairRules) != 1 || pr.Rule != PairsAnchor || r.Spectrum.Pairs != pr.Pairs || math.Abs(float64(r.Spectrum.Sigma2-pr.Sigma2M)) > 1e-15*float64(pr.Sigma2M) {
 		t.Errorf("pair rules %+v, spectrum %+v", r.PairRules, r.Spectrum)
 	}
 	if !strings.Contains(r.Estimators[NameCPair], "anchor") || !strings.Contains(r.Estimators[NameCMb], "stratified") || !strings.Contains(r.Estimators[NameCAWD], "/ m") {

@@ -10,13 +10,23 @@ import (
 
 // PairRule summarises the matched pairs of one rule: how many samples have
 // a partner (Pairs; a_n = 0 excluded), sigma^2 = mean ||dtheta_n||^2
-// divided by d (Sigma2D) and by m (Sigma2M), and the covariances it feeds.
+// divided by d (Sigma2D) and by m (Sigma2M; both null without a pair), and
+// the covariances it feeds.
 type PairRule struct {
 	Rule    string   `json:"rule"`
 	Pairs   int      `json:"pairs"`
-	Sigma2D float64  `json:"sigma2_d"`
-	Sigma2M float64  `json:"sigma2_m"`
+	Sigma2D Float    `json:"sigma2_d"`
+	Sigma2M Float    `json:"sigma2_m"`
 	Feeds   []string `json:"feeds"`
+}
+
+// newPairRule records a rule's pairs and sigma^2: the mean over no pairs is
+// undefined (NaN, null in the JSON), not 0.
+func newPairRule(rule string, pairs int, sigma2D, sigma2M float64) PairRule {
+	if pairs == 0 {
+		sigma2D, sigma2M = math.NaN(), math.NaN()
+	}
+	return PairRule{Rule: rule, Pairs: pairs, Sigma2D: Float(sigma2D), Sigma2M: Float(sigma2M)}
 }
 
 // Scales compares the sizes of the covariances in H's eigenbasis: each ratio
@@ -67,7 +77,7 @@ func finalizeParity(acc *Accumulation, mats *Matrices, cv *Covariances, r *Resul
 			cv.X[NameCPair2Code] = c
 		}
 	}
-	first := PairRule{Rule: cfg.stateRule(), Pairs: mats.NPairs, Sigma2D: mats.Sigma2, Sigma2M: mats.Sigma2 * float64(acc.Info.In)}
+	first := newPairRule(cfg.stateRule(), mats.NPairs, mats.Sigma2, mats.Sigma2*float64(acc.Info.In))
 	for _, n := range []string{NameCPair, NameCPair2, NameCPair2Code, NameCAWD} {
 		if _, ok := cv.X[n]; ok || n == NameCAWD && mats.NPairs > 0 {
 			first.Feeds = append(first.Feeds, n)
@@ -79,7 +89,7 @@ func finalizeParity(acc *Accumulation, mats *Matrices, cv *Covariances, r *Resul
 		if err != nil {
 			return err
 		}
-		pr := PairRule{Rule: PairsAnchor, Pairs: pm.NPairs, Sigma2D: pm.Sigma2, Sigma2M: pm.Sigma2 * float64(acc.Info.In)}
+		pr := newPairRule(PairsAnchor, pm.NPairs, pm.Sigma2, pm.Sigma2*float64(acc.Info.In))
 		for n, x := range map[string]linalg.Dense{NameCPair: pm.CPair, NameCPair2: pm.CPair2, NameCPair2Code: pm.CPair2Code} {
 			if x.Data != nil {
 				cv.X[n+AnchorSuffix] = x
@@ -88,13 +98,12 @@ func finalizeParity(acc *Accumulation, mats *Matrices, cv *Covariances, r *Resul
 		}
 		r.PairRules = append(r.PairRules, pr)
 	}
-	cv.sigma2D, cv.sigma2M = first.Sigma2D, first.Sigma2M
+	cv.sigma2D, cv.sigma2M = float64(first.Sigma2D), float64(first.Sigma2M)
 	if cfg.Sigma2Per == Sigma2PerM {
-		cv.Sigma2 = first.Sigma2M
+		cv.Sigma2 = float64(first.Sigma2M)
 	}
 	if mats.NPairs == 0 {
-		// No dtheta_n to average: sigma^2 is undefined, not 0 (the
-		// pair rules keep their 0, a count of nothing).
+		// No dtheta_n to average: sigma^2 is undefined, not 0.
 		cv.Sigma2 = math.NaN()
 	}
 	cv.boot = acc.Boot

@@ -86,8 +86,8 @@ func printFits(w io.Writer, r *awd.Result) {
 	}
 	if sc := r.Scales; sc != nil && len(r.PairRules) > 0 {
 		p := r.PairRules[0]
-		fmt.Fprintf(w, "  sigma^2 per d %.4g, per m %.4g (%s pairs); c_C/c_Cawd %.3g with sigma^2 per d, %.3g per m; c_Cpair/c_Cawd %.3g, %.3g\n",
-			p.Sigma2D, p.Sigma2M, p.Rule, float64(sc.COverCAWDD), float64(sc.COverCAWDM), float64(sc.CPairOverCAWDD), float64(sc.CPairOverCAWDM))
+		fmt.Fprintf(w, "  sigma^2 per d %s, per m %s (%s pairs); c_C/c_Cawd %s with sigma^2 per d, %s per m; c_Cpair/c_Cawd %s, %s\n",
+			orNA(p.Sigma2D), orNA(p.Sigma2M), p.Rule, orNA(sc.COverCAWDD), orNA(sc.COverCAWDM), orNA(sc.CPairOverCAWDD), orNA(sc.CPairOverCAWDM))
 	}
 }
 
