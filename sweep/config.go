@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/awd-toolkit/awd/awd"
 	"gopkg.in/yaml.v3"
 )
 
@@ -389,6 +390,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &LineError{File: path, Line: extra.Line, Msg: "a second YAML document; a sweep file holds one"}
 	}
+	if err := nullEntries(path, data); err != nil {
+		return nil, err
+	}
 	c.path = path
 	var root yaml.Node
 	if yaml.Unmarshal(data, &root) == nil && len(root.Content) == 1 {
@@ -427,6 +431,103 @@ func notAMapping(path string, data []byte) error {
 	}
 	return &LineError{File: path, Line: top.Line, Msg: "not a sweep file: its top level is " + what +
 		", not a mapping of settings (name, out, seeds, base, cells; README.md, Sweeps, documents them and examples/sweeps/ has the paper's grids)"}
+}
+
+// nullWhat says what to give for one entry of a list setting.
+var nullWhat = map[string]string{
+	"cells":      "a cell's settings, such as {classes: 3}",
+	"seeds":      "a seed (a whole number)",
+	"loss":       "ce or mse",
+	"classes":    "a K (2..10)",
+	"widths":     "a hidden width (a whole number)",
+	"suppress":   "an intervention (" + strings.Join(awd.Interventions, ", ") + ")",
+	"analyze_at": "an epoch (1..epochs)",
+	"sbatch":     "one long option such as --account=abc",
+}
+
+// nullEntries refuses a null (an empty '-' entry, a key with no value,
+// '~' or null) anywhere in a sweep file but under the x- keys: yaml.v3
+// drops a null list entry and leaves a null setting unset, so
+// 'cells: [null]' said "the grid has no cell", 'seeds: [1, ~]' ran seed 1
+// alone, and 'lr:' with its value forgotten ran the default.
+func nullEntries(path string, data []byte) error {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) != 1 {
+		return nil // the decoder names what is wrong
+	}
+	seen := map[*yaml.Node]bool{} // an anchor's value is checked once, where first used
+	var walk func(n *yaml.Node, where, key string) error
+	walk = func(n *yaml.Node, where, key string) error {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		if seen[n] {
+			return nil
+		}
+		seen[n] = true
+		e := func(line int, format string, a ...any) error {
+			return &LineError{File: path, Line: line, Msg: where + fmt.Sprintf(format, a...)}
+		}
+		switch n.Kind {
+		case yaml.SequenceNode:
+			for i, v := range n.Content {
+				if isNull(v) {
+					what := cmpOr(nullWhat[key], "a value")
+					return e(v.Line, "entry %d of %d is empty (null): give %s, or remove the entry", i+1, len(n.Content), what)
+				}
+				in := where + fmt.Sprintf("entry %d: ", i+1)
+				if key == "cells" {
+					in = fmt.Sprintf("cell %d: ", i+1)
+				}
+				if err := walk(v, in, key); err != nil {
+					return err
+				}
+			}
+		case yaml.MappingNode:
+			perK := slices.Contains(perKKeys, key)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				switch {
+				case where == "" && strings.HasPrefix(k.Value, extensionPrefix):
+					continue // anchors, checked where they are used
+				case k.Value == "<<" && !isNull(v):
+					if err := walk(v, where, key); err != nil {
+						return err
+					}
+					continue
+				case perK && isNull(k):
+					return e(k.Line, "a key is empty (null): the keys are K (the number of classes), such as %s: {3: 300, 6: 1000}", key)
+				case isNull(k):
+					return e(k.Line, "a key is empty (null): give the setting's name")
+				case perK && isNull(v):
+					return e(v.Line, "K=%s has no value (null): give one, or remove K=%s", k.Value, k.Value)
+				case isNull(v):
+					return e(v.Line, "%s has no value (null): give one, or remove %s to keep the default", k.Value, k.Value)
+				}
+				in, sub := where+k.Value+": ", k.Value
+				if perK {
+					in, sub = where+"K="+k.Value+": ", key
+				}
+				if err := walk(v, in, sub); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(root.Content[0], "", "")
+}
+
+// perKKeys are the settings that may be maps from K to a value (PerK).
+var perKKeys = []string{"per_class", "batch", "epochs", "k", "analyze_at"}
+
+// isNull tells whether n is YAML's null (an empty value, '~' or null),
+// through aliases.
+func isNull(n *yaml.Node) bool {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
 // extensionPrefix starts the top-level keys that only hold YAML anchors

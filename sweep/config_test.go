@@ -160,6 +160,48 @@ func TestParseErrorsHaveLines(t *testing.T) {
 	}
 }
 
+// TestNullEntries checks that a null anywhere in a sweep file (an empty
+// '-' entry, '~', null, a key with no value) is refused with the file, the
+// line, the key, the entry's index and what to give: yaml.v3 dropped a
+// null list entry and left a null setting unset, so 'cells: [null]' said
+// "the grid has no cell" and 'seeds: [1, null]' ran seed 1 alone.
+func TestNullEntries(t *testing.T) {
+	cell := "  - loss: [ce, mse]\n    classes: [2, 3]\n"
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"cells-null", strings.Replace(minimal, cell, "", 1) + "  - null\n",
+			"s.yaml:10: cells: entry 1 of 1 is empty (null): give a cell's settings, such as {classes: 3}, or remove the entry"},
+		{"cells-flow", "name: t\nout: o\nseeds: [1]\ncells: [null]\n", "s.yaml:4: cells: entry 1 of 1 is empty (null)"},
+		{"cells-dash", minimal + "  -\n", "s.yaml:12: cells: entry 2 of 2 is empty (null): give a cell's settings"},
+		{"cells-tilde", minimal + "  - ~\n", "s.yaml:12: cells: entry 2 of 2 is empty (null)"},
+		{"seeds", strings.Replace(minimal, "[1, 2]", "[1, null]", 1), "s.yaml:3: seeds: entry 2 of 2 is empty (null): give a seed (a whole number), or remove the entry"},
+		{"classes", strings.Replace(minimal, "[2, 3]", "[2, ~]", 1), "s.yaml:11: cell 1: classes: entry 2 of 2 is empty (null): give a K (2..10), or remove the entry"},
+		{"loss", strings.Replace(minimal, "[ce, mse]", "[null, mse]", 1), "s.yaml:10: cell 1: loss: entry 1 of 2 is empty (null): give ce or mse"},
+		{"widths", strings.Replace(minimal, "k: 20", "k: 20\n  widths: [50, null]", 1), "s.yaml:9: base: widths: entry 2 of 2 is empty (null): give a hidden width"},
+		{"suppress", strings.Replace(minimal, "k: 20", "k: 20\n  suppress: [null]", 1), "s.yaml:9: base: suppress: entry 1 of 1 is empty (null): give an intervention (rank1"},
+		{"analyze-at", strings.Replace(minimal, "k: 20", "k: 20\n  analyze_at: [1, null]", 1), "s.yaml:9: base: analyze_at: entry 2 of 2 is empty (null): give an epoch"},
+		{"analyze-at-of-K", strings.Replace(minimal, "k: 20", "k: 20\n  analyze_at: {2: [null], 3: [1]}", 1), "s.yaml:9: base: analyze_at: K=2: entry 1 of 1 is empty (null)"},
+		{"k-value", strings.Replace(minimal, "k: 20", "k: {2: 20, 3: null}", 1), "s.yaml:8: base: k: K=3 has no value (null): give one, or remove K=3"},
+		{"k-key", strings.Replace(minimal, "k: 20", "k: {2: 20, null: 30}", 1), "s.yaml:8: base: k: a key is empty (null): the keys are K (the number of classes), such as k: {3: 300, 6: 1000}"},
+		{"sbatch", minimal + "slurm:\n  sbatch: [--account=a, null]\n", "s.yaml:13: slurm: sbatch: entry 2 of 2 is empty (null): give one long option such as --account=abc"},
+		{"setting", strings.Replace(minimal, "epochs: 3", "epochs: 3\n  lr:", 1), "s.yaml:8: base: lr has no value (null): give one, or remove lr to keep the default"},
+		{"section", minimal + "slurm:\n", "s.yaml:12: slurm has no value (null)"},
+		{"merged", "x-c: &c {lr: ~}\n" + strings.Replace(minimal, "classes: [2, 3]", "classes: [2, 3]\n    <<: *c", 1), "s.yaml:1: cell 1: lr has no value (null)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse(t, tc.src)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+	// An anchor under an x- key that no setting uses is not read.
+	if _, err := parse(t, "x-unused: {lr: null}\n"+minimal); err != nil {
+		t.Errorf("an unused x- anchor with a null: %v", err)
+	}
+}
+
 // TestAnchorExtensions: top-level keys that start with x- hold YAML anchors
 // that the settings merge (<<: *common) or name (*lr); the sweep is the one
 // written out in full.
