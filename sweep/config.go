@@ -100,7 +100,7 @@ type Settings struct {
 type Resources struct {
 	Threads Value[int]    `yaml:"threads"` // default 1
 	Memory  Value[string] `yaml:"memory"`  // default 4G
-	Time    Value[string] `yaml:"time"`    // default 4:00:00
+	Time    Value[string] `yaml:"time"`    // default 4:00:00; every form of sbatch's --time, UNLIMITED among them
 	Shards  Value[int]    `yaml:"shards"`  // default 1 (no sharding)
 }
 
@@ -680,57 +680,90 @@ func parseMemory(s string) (int64, error) {
 	return v * mult, nil
 }
 
-// parseSlurmTime accepts Slurm's --time formats "M", "M:S", "H:M:S",
-// "D-H", "D-H:M", "D-H:M:S" and returns seconds.
+// slurmTimeForms are the values of Slurm's --time (sbatch(1)), for the
+// errors.
+const slurmTimeForms = "minutes (90), minutes:seconds (90:30), hours:minutes:seconds (1:30:00), " +
+	"days-hours (2-12), days-hours:minutes (2-12:30), days-hours:minutes:seconds (2-12:30:00), " +
+	"or UNLIMITED, INFINITE or 0 for no limit"
+
+// noTimeLimit is parseSlurmTime's value of UNLIMITED, INFINITE and 0: more
+// than any limit, so that the collect job, which takes the largest time of
+// the shard arrays, takes it too.
+const noTimeLimit = int64(math.MaxInt64)
+
+// slurmTimeRE matches Slurm's --time forms: [D-]H, [D-]H:M, [D-]H:M:S
+// with a day, M, M:S, H:M:S without.
+var slurmTimeRE = regexp.MustCompile(`^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$`)
+
+// parseSlurmTime accepts Slurm's --time values, as sbatch(1) gives them:
+// "M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S", and UNLIMITED, INFINITE
+// (any case, as Slurm reads them) or a zero time for no limit; blanks
+// around the value are ignored. It returns seconds, noTimeLimit for no
+// limit.
 func parseSlurmTime(s string) (int64, error) {
-	bad := fmt.Errorf("%q: want minutes, H:MM:SS or D-HH:MM:SS", s)
-	days := int64(0)
-	rest := strings.TrimSpace(s)
-	if i := strings.IndexByte(rest, '-'); i >= 0 {
-		d, err := strconv.ParseInt(rest[:i], 10, 64)
-		if err != nil || d < 0 {
-			return 0, bad
-		}
-		days, rest = d, rest[i+1:]
+	bad := fmt.Errorf("%q: want Slurm's --time: %s", s, slurmTimeForms)
+	t := strings.TrimSpace(s)
+	if strings.EqualFold(t, "UNLIMITED") || strings.EqualFold(t, "INFINITE") {
+		return noTimeLimit, nil
 	}
-	parts := strings.Split(rest, ":")
-	if len(parts) > 3 || rest == "" {
+	m := slurmTimeRE.FindStringSubmatch(t)
+	if m == nil {
 		return 0, bad
 	}
-	var v []int64
-	for _, p := range parts {
-		x, err := strconv.ParseInt(p, 10, 64)
-		if err != nil || x < 0 {
+	var v [4]int64 // days, then the fields after it
+	n := 0         // fields after the day
+	for i, f := range m[1:] {
+		if f == "" {
+			continue
+		}
+		x, err := strconv.ParseInt(f, 10, 32)
+		if err != nil {
 			return 0, bad
 		}
-		v = append(v, x)
+		v[i] = x
+		if i > 0 {
+			n++
+		}
 	}
+	days, f := v[0], v[1:1+n]
 	// Minutes and seconds after the first field are below 60, hours after
 	// a day below 24: "25:99:00" is a typo, not 26 hours 39 minutes.
-	for i, x := range v {
-		if i > 0 && x >= 60 || i == 0 && s != rest && x >= 24 {
+	for i, x := range f {
+		if i > 0 && x >= 60 || i == 0 && m[1] != "" && x >= 24 {
 			return 0, bad
 		}
 	}
 	var sec int64
 	switch {
-	case s != rest: // D-H, D-H:M, D-H:M:S
-		for len(v) < 3 {
-			v = append(v, 0)
+	case m[1] != "": // D-H, D-H:M, D-H:M:S
+		sec = days*86400 + f[0]*3600
+		if n > 1 {
+			sec += f[1] * 60
 		}
-		sec = v[0]*3600 + v[1]*60 + v[2]
-	case len(v) == 1:
-		sec = v[0] * 60
-	case len(v) == 2:
-		sec = v[0]*60 + v[1]
-	default:
-		sec = v[0]*3600 + v[1]*60 + v[2]
+		if n > 2 {
+			sec += f[2]
+		}
+	case n == 1: // M
+		sec = f[0] * 60
+	case n == 2: // M:S
+		sec = f[0]*60 + f[1]
+	default: // H:M:S
+		sec = f[0]*3600 + f[1]*60 + f[2]
 	}
-	sec += days * 86400
-	if sec <= 0 {
-		return 0, bad
+	if sec == 0 { // sbatch(1): a time limit of zero imposes none
+		return noTimeLimit, nil
 	}
 	return sec, nil
+}
+
+// slurmTime is the --time value written for s (checked by
+// parseSlurmTime): without blanks around it, which would cut the #SBATCH
+// line's argument short, and UNLIMITED for every form of no limit.
+func slurmTime(s string) string {
+	if sec, err := parseSlurmTime(s); err == nil && sec == noTimeLimit {
+		return "UNLIMITED"
+	}
+	return strings.TrimSpace(s)
 }
 
 // yamlKeys lists the yaml tags of a struct's fields, sorted.

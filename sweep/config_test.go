@@ -126,6 +126,8 @@ func TestParseErrorsHaveLines(t *testing.T) {
 		{"time", minimal + "resources:\n  time: 1:2:3:4\n", `s.yaml:13: time: "1:2:3:4"`},
 		{"time-minutes", minimal + "resources:\n  time: \"25:99:00\"\n", `s.yaml:13: time: "25:99:00"`},
 		{"time-hours", minimal + "resources:\n  time: 1-24:00\n", `s.yaml:13: time: "1-24:00"`},
+		{"time-forms", minimal + "resources:\n  time: forever\n", `s.yaml:13: time: "forever": want Slurm's --time: minutes (90), minutes:seconds (90:30),`},
+		{"time-cell", strings.Replace(minimal, "classes: [2, 3]", "classes: [2, 3]\n    time: 1 day", 1), `s.yaml:12: time: "1 day": want Slurm's --time: minutes (90),`},
 		{"sbatch", minimal + "slurm:\n  sbatch: [account=x]\n", `s.yaml:13: sbatch: "account=x" is not one long option`},
 		{"name", strings.Replace(minimal, "name: t", "name: a b", 1), `s.yaml: name "a b"`},
 		{"seeds", strings.Replace(minimal, "[1, 2]", "[1, 1]", 1), "s.yaml: seeds: 1 listed twice"},
@@ -354,14 +356,28 @@ func TestExpand(t *testing.T) {
 }
 
 func TestParseSlurmTimeAndMemory(t *testing.T) {
-	for s, want := range map[string]int64{"30": 1800, "1:30": 90, "2:00:00": 7200, "1-0": 86400, "1-2:30": 95400, "2-00:00:00": 172800} {
+	// Every form of sbatch(1)'s --time: minutes, minutes:seconds,
+	// hours:minutes:seconds, days-hours, days-hours:minutes,
+	// days-hours:minutes:seconds; UNLIMITED and INFINITE in any case, as
+	// Slurm reads them, and a zero time for no limit; blanks around.
+	for s, want := range map[string]int64{
+		"30": 1800, "1:30": 90, "90:30": 5430, "2:00:00": 7200, "1-0": 86400, "1-2:30": 95400,
+		"2-00:00:00": 172800, "2-12:30:15": 2*86400 + 12*3600 + 30*60 + 15,
+		" 1:00:00": 3600, "1:00:00 \t": 3600, " 1:30": 90, " 2-0 ": 2 * 86400,
+		"UNLIMITED": noTimeLimit, "unlimited": noTimeLimit, "INFINITE": noTimeLimit, "Infinite": noTimeLimit,
+		" UNLIMITED ": noTimeLimit, "0": noTimeLimit, "0:00:00": noTimeLimit,
+	} {
 		if got, err := parseSlurmTime(s); err != nil || got != want {
 			t.Errorf("parseSlurmTime(%q) = %d, %v; want %d", s, got, err, want)
 		}
 	}
-	for _, s := range []string{"", "0", "x", "1:2:3:4", "-1", "1-2-3", "1:-1"} {
-		if _, err := parseSlurmTime(s); err == nil {
-			t.Errorf("parseSlurmTime(%q) accepted", s)
+	for _, s := range []string{"", " ", "x", "1:2:3:4", "-1", "1-2-3", "1:-1", "1 :00", "1-", "-1:00",
+		"UNLIMITED1", "NONE", "1-24", "1:60", "99999999999", "1h", "+5"} {
+		_, err := parseSlurmTime(s)
+		want := fmt.Sprintf("%q: want Slurm's --time: minutes (90), minutes:seconds (90:30), hours:minutes:seconds (1:30:00), days-hours (2-12), "+
+			"days-hours:minutes (2-12:30), days-hours:minutes:seconds (2-12:30:00), or UNLIMITED, INFINITE or 0 for no limit", s)
+		if err == nil || err.Error() != want {
+			t.Errorf("parseSlurmTime(%q): %v, want %s", s, err, want)
 		}
 	}
 	for s, want := range map[string]int64{"4G": 4096, "500M": 500, "500": 500, "2048K": 2, "1T": 1 << 20, "3gb": 3072} {

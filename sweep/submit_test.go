@@ -124,6 +124,36 @@ func TestSlurmArraysSplit(t *testing.T) {
 	}
 }
 
+// TestSlurmTimeWritten: the time of a job is written as sbatch reads it:
+// a value with blanks around (time: " 1:00:00") without them (the blank
+// after --time= ended the #SBATCH line's argument there), and every form
+// of no limit (unlimited, INFINITE, 0) as UNLIMITED, one array for all.
+func TestSlurmTimeWritten(t *testing.T) {
+	src := strings.Replace(minimal, "  - loss: [ce, mse]\n    classes: [2, 3]\n",
+		"  - {loss: ce, classes: 2, time: \" 1:00:00\"}\n  - {loss: ce, classes: 3, time: unlimited}\n"+
+			"  - {loss: mse, classes: 2, time: INFINITE}\n  - {loss: mse, classes: 3, time: \"0\"}\n", 1)
+	s := prepare(t, src)
+	sub, err := WriteSlurm(s, s.Jobs, SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var times []string
+	for _, a := range sub.Arrays {
+		script, err := os.ReadFile(a.Script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "#SBATCH --time=" + a.Time + "\n"
+		if !strings.Contains(string(script), want) {
+			t.Errorf("%s lacks %q:\n%s", a.Script, want, script)
+		}
+		times = append(times, fmt.Sprintf("%s x%d", a.Time, len(a.Jobs)))
+	}
+	if got, want := strings.Join(times, ", "), "1:00:00 x2, UNLIMITED x6"; got != want {
+		t.Errorf("arrays' times %s, want %s", got, want)
+	}
+}
+
 // TestRunTaskDuplicate: a Slurm task whose job another process runs, or
 // whose job is done, exits without error (its dependents still run) and
 // says so in its output and the job's log; a task whose job fails still
@@ -465,6 +495,13 @@ func TestCollectResourcesCoverReductions(t *testing.T) {
 		{"  - {loss: ce, classes: 2}\n  - {loss: mse, classes: 2, shards: 2, memory: 24G, time: 6:00:00, threads: 8}\n  - {loss: mse, classes: 3, shards: 2, memory: 16000M, threads: 4}\n",
 			"#SBATCH --cpus-per-task=8\n#SBATCH --mem=24G\n#SBATCH --time=6:00:00\n"},
 		{"  - {loss: ce, classes: 2, memory: 64G, threads: 8}\n", "#SBATCH --cpus-per-task=1\n#SBATCH --mem=2G\n#SBATCH --time=1:00:00\n"},
+		// No limit (any form of it) is the largest time.
+		{"  - {loss: mse, classes: 2, shards: 2, time: 30-00:00:00}\n  - {loss: mse, classes: 3, shards: 2, time: unlimited}\n",
+			"#SBATCH --mem=4G\n#SBATCH --time=UNLIMITED\n"},
+		{"  - {loss: mse, classes: 2, shards: 2, time: Infinite}\n  - {loss: mse, classes: 3, shards: 2, time: 30-00:00:00}\n",
+			"#SBATCH --mem=4G\n#SBATCH --time=UNLIMITED\n"},
+		{"  - {loss: mse, classes: 2, shards: 2, time: \"0\"}\n  - {loss: mse, classes: 3, shards: 2, time: 30-00:00:00}\n",
+			"#SBATCH --mem=4G\n#SBATCH --time=UNLIMITED\n"},
 	} {
 		src := strings.Replace(minimal, "  - loss: [ce, mse]\n    classes: [2, 3]\n", tc.cells, 1)
 		s := prepare(t, src)
