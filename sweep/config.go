@@ -112,7 +112,7 @@ type Local struct {
 // Slurm is how `awd sweep --slurm CONFIG` submits the jobs.
 type Slurm struct {
 	Partition   Value[string]   `yaml:"partition"`    // --partition ("" the cluster's default)
-	MaxParallel Value[int]      `yaml:"max_parallel"` // --array=...%N (0: no throttle)
+	MaxParallel Value[int]      `yaml:"max_parallel"` // tasks of a whole submission at a time (0: no throttle); WriteSlurm splits it among the arrays
 	Awd         Value[string]   `yaml:"awd"`          // the awd binary as the nodes see it (default: this one)
 	Sbatch      Value[[]string] `yaml:"sbatch"`       // more #SBATCH options, e.g. --account=abc
 }

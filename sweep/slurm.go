@@ -20,7 +20,7 @@ import (
 type SlurmOptions struct {
 	Awd         string   // the awd binary as the nodes see it (absolute)
 	Partition   string   // --partition; "" the cluster's default
-	MaxParallel int      // --array throttle %N; 0 none
+	MaxParallel int      // tasks of the submission at a time, split among the arrays (shareMaxParallel); 0 none
 	Sbatch      []string // more #SBATCH options
 	// CollectMemory and CollectTime are the collect job's resources.
 	CollectMemory, CollectTime string
@@ -56,7 +56,15 @@ type Array struct {
 	// After is the task this array waits for (--dependency=afterok on
 	// that one task): the training of the job whose shards it runs.
 	After *TaskRef `json:"after,omitempty"`
-	ID    string   `json:"slurm_id,omitempty"` // set by Submit
+	// Throttle is the most tasks of this array that run at a time
+	// (--array=...%N; 0 none), its share of slurm.max_parallel.
+	Throttle int `json:"throttle,omitempty"`
+	// Waits are the arrays (indices into Submission.Arrays) that end
+	// before this one starts (--dependency=afterany), so that the
+	// throttles of the arrays that may run at once add up to at most
+	// slurm.max_parallel.
+	Waits []int  `json:"waits,omitempty"`
+	ID    string `json:"slurm_id,omitempty"` // set by Submit
 }
 
 // TaskRef is task Task of array Array (an index into Submission.Arrays).
@@ -146,8 +154,10 @@ func ShellWord(s string) string {
 // WriteSlurm writes the scripts that run jobs as Slurm job arrays, one
 // array per resource shape (threads, memory, time; several when the shape
 // has more than opt.MaxArrayTasks tasks), one task per job, and
-// the collect job that writes the tables once every task succeeded. It
-// writes them into a new folder slurm/NNN of the sweep and submits nothing.
+// the collect job that writes the tables once every task succeeded.
+// opt.MaxParallel bounds the tasks of all the arrays together
+// (shareMaxParallel). It writes them into a new folder slurm/NNN of the
+// sweep and submits nothing.
 func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 	if len(jobs) == 0 {
 		return nil, errors.New("slurm: no job to submit")
@@ -246,12 +256,11 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 			lines = lines[n:]
 		}
 	}
-	shardArrays := 0
-	for _, ch := range chunks {
-		if ch.phase == 1 {
-			shardArrays++
-		}
+	phases, sizes := make([]int, len(chunks)), make([]int, len(chunks))
+	for i, ch := range chunks {
+		phases[i], sizes[i] = ch.phase, len(ch.lines)
 	}
+	throttles, waits := shareMaxParallel(phases, sizes, opt.MaxParallel)
 	trainedBy := map[string]TaskRef{} // job id -> its training task
 	for i, ch := range chunks {
 		sh := ch.shape
@@ -269,15 +278,10 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 				trainedBy[id] = TaskRef{Array: i, Task: k}
 			}
 		}
+		a.Throttle, a.Waits = throttles[i], waits[i]
 		throttle := ""
-		if opt.MaxParallel > 0 {
-			throttle = "%" + strconv.Itoa(opt.MaxParallel)
-			if sh.phase == 1 {
-				// The shards of all sharded jobs share the throttle that
-				// one array of them had: max_parallel split over their
-				// arrays, at least 1 each.
-				throttle = "%" + strconv.Itoa(max(1, opt.MaxParallel/shardArrays))
-			}
+		if a.Throttle > 0 {
+			throttle = "%" + strconv.Itoa(a.Throttle)
 		}
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "#!/bin/bash\n")
@@ -286,11 +290,25 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 		fmt.Fprintf(&b, "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", sh.threads)
 		fmt.Fprintf(&b, "#SBATCH --mem=%s\n#SBATCH --time=%s\n", sh.memory, sh.time)
 		fmt.Fprintf(&b, "#SBATCH --output=%s\n", sbatchOutput(dir, fmt.Sprintf("array%d-%%A_%%a.out", i+1)))
+		if a.After != nil && a.Throttle > 0 {
+			// When its training fails, the array is cancelled rather
+			// than left pending for ever (DependencyNeverSatisfied), so
+			// that the arrays that wait for it to end (shareMaxParallel)
+			// still run.
+			fmt.Fprintf(&b, "#SBATCH --kill-on-invalid-dep=yes\n")
+		}
 		common(&b)
 		if sh.phase == 1 {
 			fmt.Fprintf(&b, "# Analysis shards of job %s", sh.job)
 			if a.After != nil {
 				fmt.Fprintf(&b, ": submitted with --dependency=afterok on task %d of array%d, its training", a.After.Task, a.After.Array+1)
+			}
+			fmt.Fprintf(&b, ".\n")
+		}
+		if a.Throttle > 0 {
+			fmt.Fprintf(&b, "# slurm.max_parallel %d holds for the whole submission: at most %d tasks of this array run at a time", opt.MaxParallel, a.Throttle)
+			if len(a.Waits) > 0 {
+				fmt.Fprintf(&b, ",\n# and it starts once the arrays %s ended (--dependency=afterany)", arrayNames(a.Waits))
 			}
 			fmt.Fprintf(&b, ".\n")
 		}
@@ -333,6 +351,131 @@ func WriteSlurm(s *Sweep, jobs []*Job, opt SlurmOptions) (*Submission, error) {
 		return nil, err
 	}
 	return sub, writeJSON(filepath.Join(dir, "submission.json"), sub)
+}
+
+// shareMaxParallel makes maxParallel (0: no throttle) bound the tasks of a
+// whole submission that run at a time, not those of each array: Slurm's
+// throttle (--array=...%N) holds per array, and a sweep submits one array
+// per resource shape and phase (phases[i], with sizes[i] tasks), so with
+// %maxParallel on each, several times maxParallel tasks ran at once.
+//
+// The arrays of each phase are dealt out, in order, to lanes (each array
+// to the lane with the fewest tasks so far): as many as maxParallel over
+// the arrays' mean size, at least 1, at most maxParallel and the number of
+// arrays. An array waits for the one before it in its lane to end
+// (afterany), and the first arrays of phase 1's lanes wait for every
+// array of phase 0, so that at any time one array per lane of one phase
+// runs. maxParallel is split among the lanes, at least 1 each, in
+// proportion to their tasks and no more than a lane's largest array can
+// use; the throttles of the arrays that may run at once thus add up to at
+// most maxParallel.
+func shareMaxParallel(phases, sizes []int, maxParallel int) (throttles []int, waits [][]int) {
+	throttles, waits = make([]int, len(phases)), make([][]int, len(phases))
+	if maxParallel <= 0 {
+		return throttles, waits
+	}
+	var before []int // the arrays of the phases before
+	for _, phase := range []int{0, 1} {
+		var idx []int
+		for i, p := range phases {
+			if p == phase {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		total := 0
+		for _, i := range idx {
+			total += sizes[i]
+		}
+		// As many lanes as the arrays' mean size fits into max_parallel:
+		// one lane for arrays of max_parallel tasks or more (each runs
+		// max_parallel of them at a time, one array after another),
+		// more for small ones (the shards of a job).
+		p := min(maxParallel, total)
+		n := min(max(1, (p*len(idx)+total-1)/total), p, len(idx))
+		last := make([]int, n) // each lane's last array, -1 none yet
+		tasks, most := make([]int, n), make([]int, n)
+		for l := range last {
+			last[l] = -1
+		}
+		lane := make([]int, len(idx))
+		for k, i := range idx {
+			l := 0
+			for m := range tasks {
+				if last[m] < 0 { // an empty lane first
+					l = m
+					break
+				}
+				if tasks[m] < tasks[l] {
+					l = m
+				}
+			}
+			if last[l] >= 0 {
+				waits[i] = []int{last[l]}
+			} else {
+				waits[i] = slices.Clone(before)
+			}
+			last[l], lane[k] = i, l
+			tasks[l] += sizes[i]
+			most[l] = max(most[l], sizes[i])
+		}
+		share := make([]int, n)
+		for l := range share {
+			share[l] = 1
+		}
+		for left := p - n; left > 0; left-- {
+			best := -1
+			for l := range share {
+				// The lane with the most tasks per unit of its share
+				// (tasks/share, compared as cross products).
+				if share[l] < most[l] && (best < 0 || tasks[l]*share[best] > tasks[best]*share[l]) {
+					best = l
+				}
+			}
+			if best < 0 {
+				break // every lane's share covers its largest array
+			}
+			share[best]++
+		}
+		for k, i := range idx {
+			throttles[i] = min(share[lane[k]], sizes[i])
+		}
+		before = append(before, idx...)
+	}
+	return throttles, waits
+}
+
+// arrayNames names arrays by their scripts' numbers: "array1, array3".
+func arrayNames(idx []int) string {
+	var names []string
+	for _, i := range idx {
+		names = append(names, fmt.Sprintf("array%d", i+1))
+	}
+	return strings.Join(names, ", ")
+}
+
+// dependency is the --dependency option of array i, with ids the job ids
+// of the arrays before it ("" when it depends on none): afterok on the
+// training task of a shard array, afterany on the arrays it waits for.
+func (sub *Submission) dependency(i int, ids []string) string {
+	a := sub.Arrays[i]
+	var deps []string
+	if a.After != nil {
+		deps = append(deps, fmt.Sprintf("afterok:%s_%d", ids[a.After.Array], a.After.Task))
+	}
+	if len(a.Waits) > 0 {
+		var w []string
+		for _, k := range a.Waits {
+			w = append(w, ids[k])
+		}
+		deps = append(deps, "afterany:"+strings.Join(w, ":"))
+	}
+	if len(deps) == 0 {
+		return ""
+	}
+	return "--dependency=" + strings.Join(deps, ",")
 }
 
 // collectResources are the collect job's memory, time and CPUs: opt's, or
@@ -378,18 +521,21 @@ func writeScript(path string, b []byte) error {
 // SbatchCommands returns the commands Submit runs, for --dry-run, as bash
 // lines that run as they are: each array's id is kept in a variable
 // (ARRAY1, ARRAY2, ...) for the dependencies of the arrays of analysis
-// shards (on their job's training task, ${ARRAY1}_3) and of the collect
-// job (on every array).
+// shards (on their job's training task, ${ARRAY1}_3), of the arrays that
+// wait for others to end (shareMaxParallel) and of the collect job (on
+// every array).
 func (sub *Submission) SbatchCommands() []string {
-	var cmds, all []string
+	var cmds, all, vars []string
+	for i := range sub.Arrays {
+		vars = append(vars, fmt.Sprintf("${ARRAY%d}", i+1))
+	}
 	for i, a := range sub.Arrays {
-		v := fmt.Sprintf("ARRAY%d", i+1)
-		dep := ""
-		if a.After != nil {
-			dep = fmt.Sprintf("--dependency=afterok:${ARRAY%d}_%d ", a.After.Array+1, a.After.Task)
+		dep := sub.dependency(i, vars)
+		if dep != "" {
+			dep += " "
 		}
-		cmds = append(cmds, fmt.Sprintf("%s=$(sbatch --parsable %s%s | cut -d';' -f1)", v, dep, shellQuote(a.Script)))
-		all = append(all, "$"+v)
+		cmds = append(cmds, fmt.Sprintf("ARRAY%d=$(sbatch --parsable %s%s | cut -d';' -f1)", i+1, dep, shellQuote(a.Script)))
+		all = append(all, fmt.Sprintf("$ARRAY%d", i+1))
 	}
 	return append(cmds, "sbatch --parsable "+sub.collectDependency(all)+" "+shellQuote(sub.Collect))
 }
@@ -409,13 +555,19 @@ func (sub *Submission) collectDependency(ids []string) string {
 // submission's submission.json. sbatch is the command to run ("sbatch").
 func Submit(ctx context.Context, sub *Submission, sbatch string) error {
 	var ids []string
-	for i := range sub.Arrays {
-		args := []string{sub.Arrays[i].Script}
-		if t := sub.Arrays[i].After; t != nil {
-			if t.Array >= i {
-				return fmt.Errorf("slurm: array %d waits for array %d, submitted after it", i+1, t.Array+1)
+	for i, a := range sub.Arrays {
+		args := []string{a.Script}
+		waits := slices.Clone(a.Waits)
+		if a.After != nil {
+			waits = append(waits, a.After.Array)
+		}
+		for _, k := range waits {
+			if k < 0 || k >= i {
+				return fmt.Errorf("slurm: array %d waits for array %d, submitted after it; write the submission again with awd sweep --slurm", i+1, k+1)
 			}
-			args = append([]string{fmt.Sprintf("--dependency=afterok:%s_%d", ids[t.Array], t.Task)}, args...)
+		}
+		if dep := sub.dependency(i, ids); dep != "" {
+			args = append([]string{dep}, args...)
 		}
 		id, err := runSbatch(ctx, sbatch, args...)
 		if err != nil {

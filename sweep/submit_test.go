@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,7 +94,9 @@ func TestSlurmArraysSplit(t *testing.T) {
 	seen := map[string]bool{}
 	for i, a := range sub.Arrays {
 		script, _ := os.ReadFile(a.Script)
-		if want := fmt.Sprintf("#SBATCH --array=0-%d%%8\n", len(a.Jobs)-1); !strings.Contains(string(script), want) {
+		// One after the other, each with max_parallel (8), or fewer when
+		// it has fewer tasks.
+		if want := fmt.Sprintf("#SBATCH --array=0-%d%%%d\n", len(a.Jobs)-1, min(8, len(a.Jobs))); !strings.Contains(string(script), want) {
 			t.Errorf("array %d lacks %q:\n%s", i+1, want, script)
 		}
 		if !strings.Contains(string(script), "--tasks '"+a.Tasks+"'") {
@@ -398,11 +402,9 @@ func TestShardArraysWaitForTheirOwnTraining(t *testing.T) {
 		if a.After == nil || sub.Arrays[a.After.Array].Jobs[a.After.Task] != id+" "+StepTrain {
 			t.Fatalf("array %d (shards of %s) waits for %+v, not its training", i+1, id, a.After)
 		}
-		// The shard arrays share max_parallel (3) as one array did.
-		if script, _ := os.ReadFile(a.Script); !strings.Contains(string(script), "#SBATCH --array=0-1%1\n") {
-			t.Errorf("array %d (shards of %s) is not throttled to 3/2 tasks:\n%s", i+1, id, script)
-		}
-		want := fmt.Sprintf("--parsable --dependency=afterok:%s_%d ", sub.Arrays[a.After.Array].ID, a.After.Task)
+		// max_parallel also has it wait for the training arrays to end
+		// (TestMaxParallelHoldsForTheSubmission).
+		want := fmt.Sprintf("--parsable --dependency=afterok:%s_%d,afterany:", sub.Arrays[a.After.Array].ID, a.After.Task)
 		if !strings.HasPrefix(call[i], want) {
 			t.Errorf("array %d (shards of %s): sbatch %s, want %s...", i+1, id, call[i], want)
 		}
@@ -420,6 +422,121 @@ func TestShardArraysWaitForTheirOwnTraining(t *testing.T) {
 	b2, _ := os.ReadFile(calls2)
 	if string(b2) != string(b) {
 		t.Errorf("the dry run's commands call\n%s\nSubmit calls\n%s", b2, b)
+	}
+}
+
+// TestMaxParallelHoldsForTheSubmission: slurm.max_parallel bounds the
+// tasks of a whole submission that run at a time, not those of each
+// array. A sweep of several resource shapes and sharded jobs submits
+// several arrays; each had --array=...%max_parallel, so several times
+// max_parallel tasks ran at once. Read back from the stand-in sbatch's
+// calls and the scripts: the throttles (%N) of every set of arrays that
+// may run at once (none waits, afterany, for another) add up to at most
+// max_parallel, and to max_parallel where the tasks allow it.
+func TestMaxParallelHoldsForTheSubmission(t *testing.T) {
+	src := strings.Replace(minimal, "  - loss: [ce, mse]\n    classes: [2, 3]\n",
+		"  - {loss: ce, classes: 2}\n  - {loss: ce, classes: 3, memory: 8G}\n"+
+			"  - {loss: mse, classes: 2, shards: 2}\n  - {loss: mse, classes: 3, shards: 3, time: \"2:00:00\"}\n", 1)
+	s := prepare(t, src)
+	for _, p := range []int{1, 2, 3, 5, 8, 100} {
+		t.Run(fmt.Sprintf("max_parallel=%d", p), func(t *testing.T) {
+			sub, err := WriteSlurm(s, s.Jobs, SlurmOptions{Awd: "/usr/bin/awd", MaxParallel: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(sub.Arrays)
+			if n != 7 {
+				t.Fatalf("%d arrays, want 3 resource shapes and the shards of 4 jobs", n)
+			}
+			b, calls := submitFake(t, sub)
+			// after[i][k]: array i starts after array k ended.
+			after := make([][]bool, n)
+			throttle := make([]int, n)
+			phaseTasks := map[int]int{}
+			for i, a := range sub.Arrays {
+				after[i] = make([]bool, n)
+				script, err := os.ReadFile(a.Script)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := regexp.MustCompile(`#SBATCH --array=0-(\d+)%(\d+)\n`).FindStringSubmatch(string(script))
+				if m == nil {
+					t.Fatalf("array %d is not throttled:\n%s", i+1, script)
+				}
+				throttle[i], _ = strconv.Atoi(m[2])
+				if throttle[i] < 1 {
+					t.Errorf("array %d: %%%d", i+1, throttle[i])
+				}
+				phaseTasks[a.Phase] += len(a.Jobs)
+				fields := strings.Fields(calls[i])
+				for _, f := range fields {
+					dep, ok := strings.CutPrefix(f, "--dependency=")
+					if !ok {
+						continue
+					}
+					for _, d := range strings.Split(dep, ",") {
+						ids, ok := strings.CutPrefix(d, "afterany:")
+						if !ok {
+							continue
+						}
+						for _, id := range strings.Split(ids, ":") {
+							k, _ := strconv.Atoi(id)
+							k -= 101 // the stand-in's ids: 101, 102, ...
+							if k < 0 || k >= i {
+								t.Fatalf("array %d waits for %s, not an array before it:\n%s", i+1, id, b)
+							}
+							after[i][k] = true
+						}
+					}
+				}
+				// A shard array that waits for other arrays and whose
+				// training failed is cancelled, not left pending for
+				// ever: the arrays after it in its lane would never run.
+				if a.After != nil && !strings.Contains(string(script), "#SBATCH --kill-on-invalid-dep=yes\n") {
+					t.Errorf("array %d waits for its training but is not cancelled when that fails:\n%s", i+1, script)
+				}
+			}
+			for k := range n { // transitive: after array j, which is after k
+				for i := range n {
+					for j := range n {
+						after[i][j] = after[i][j] || after[i][k] && after[k][j]
+					}
+				}
+			}
+			// The largest sum of throttles over a set of arrays that may
+			// run at once: none of them after another.
+			most, which := 0, ""
+			for set := 1; set < 1<<n; set++ {
+				sum, names := 0, ""
+				for i := range n {
+					if set&(1<<i) == 0 {
+						continue
+					}
+					for k := range i {
+						if set&(1<<k) != 0 && after[i][k] {
+							sum = -1 << 30
+						}
+					}
+					sum += throttle[i]
+					names += fmt.Sprintf(" array%d%%%d", i+1, throttle[i])
+				}
+				if sum > most {
+					most, which = sum, names
+				}
+			}
+			if want := min(p, max(phaseTasks[0], phaseTasks[1])); most != want {
+				t.Errorf("up to %d tasks at a time (%s), want %d:\n%s", most, which, want, b)
+			}
+			// The dry run's commands, as printed, make the same calls.
+			sbatch2, calls2 := fakeSbatch(t)
+			script := "set -e\nPATH=" + filepath.Dir(sbatch2) + ":$PATH\n" + strings.Join(sub.SbatchCommands(), "\n") + "\n"
+			if out, err := exec.Command("bash", "-c", script).CombinedOutput(); err != nil {
+				t.Fatalf("the dry run's commands: %v\n%s\n%s", err, script, out)
+			}
+			if b2, _ := os.ReadFile(calls2); string(b2) != string(b) {
+				t.Errorf("the dry run's commands call\n%s\nSubmit calls\n%s", b2, b)
+			}
+		})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,12 +34,18 @@ resumes (an interrupted job from its last epoch) and failed jobs are retried.
 At the end the tables are written to the sweep folder's tables/.
 
 With --slurm it writes a job array (one task per job that is not done,
---array throttled by slurm.max_parallel, resources from the file) and a
+resources from the file; one array per resource shape) and a
 collect job that runs after it succeeded (--dependency=afterok) and writes
 the tables, submits both with sbatch and prints their ids; the analysis
 shards of a sharded job run in an array of their own after that job's
-training task. --dry-run writes the scripts and prints the sbatch commands
-(bash lines that submit them as they are) without submitting. Submitting
+training task. slurm.max_parallel bounds the tasks of the whole submission
+that run at a time: each array gets a share of it (--array=...%N, at least
+1), and arrays wait for others to end (--dependency=afterany) so that the
+shares of those that may run together add up to at most max_parallel; the
+shards run after the training arrays ended. Tasks of an earlier submission
+that Slurm still runs come on top. --dry-run writes the scripts and prints
+the sbatch commands (bash lines that submit them as they are) without
+submitting. Submitting
 again resubmits only the jobs that are not done, not running and not still
 queued in Slurm (squeue), and its collect job also waits for the arrays of
 earlier submissions that Slurm still holds; a task whose job another
@@ -442,6 +449,9 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 	if err != nil {
 		return err
 	}
+	if m := cfg.Slurm.MaxParallel.V; m > 0 {
+		fmt.Fprintf(out, "slurm.max_parallel %d: at most %d tasks of this submission run at a time (tasks of earlier submissions still in Slurm come on top)\n", m, m)
+	}
 	for _, a := range sub.Arrays {
 		what := "jobs"
 		if a.Phase == 1 {
@@ -451,7 +461,7 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 				what = fmt.Sprintf("analysis shards of %s, after its training (task %d of array %d)", id, a.After.Task, a.After.Array+1)
 			}
 		}
-		fmt.Fprintf(out, "array of %d %s (%d threads, %s, %s): %s\n", len(a.Jobs), what, a.Threads, a.Memory, a.Time, a.Script)
+		fmt.Fprintf(out, "array of %d %s (%d threads, %s, %s%s): %s\n", len(a.Jobs), what, a.Threads, a.Memory, a.Time, throttleNote(a), a.Script)
 	}
 	fmt.Fprintf(out, "collect job: %s\n", sub.Collect)
 	if len(sub.CollectWaits) > 0 {
@@ -474,6 +484,23 @@ func submitSweep(cmd *cobra.Command, cfg *sweep.Config, s *sweep.Sweep, self str
 	fmt.Fprintf(out, "submitted: array job %s, collect job %s (after the arrays succeed)\n", strings.Join(ids, ", "), sub.CollectID)
 	fmt.Fprintf(out, "follow with `squeue` and `awd sweep status %s`\n", sweep.ShellWord(s.Dir))
 	return nil
+}
+
+// throttleNote says how many tasks of array a run at a time and which
+// arrays end before it starts, for the lines of `awd sweep --slurm`.
+func throttleNote(a sweep.Array) string {
+	if a.Throttle == 0 {
+		return ""
+	}
+	note := fmt.Sprintf("; %d at a time", a.Throttle)
+	if len(a.Waits) > 0 {
+		var w []string
+		for _, k := range a.Waits {
+			w = append(w, strconv.Itoa(k+1))
+		}
+		note += ", once array " + strings.Join(w, ", ") + " ended"
+	}
+	return note
 }
 
 // runSweepJob runs one job's RunConfig with awd.Run into dir (the job's

@@ -145,7 +145,8 @@ func TestCLICollectFailedReduce(t *testing.T) {
 func TestCLISweepSlurmDryRun(t *testing.T) {
 	cfg := writeSweep(t, strings.Replace(tinySweep, "local:", "slurm: {max_parallel: 3, partition: short, sbatch: [--account=lab]}\nlocal:", 1))
 	so, se, code := awdCmd(t, "sweep", "--slurm", "--dry-run", cfg)
-	if code != 0 || !strings.Contains(so, "array of 2 jobs (1 threads, 500M, 10)") || !strings.Contains(so, "sbatch --parsable --dependency=afterok:$ARRAY1 ") {
+	if code != 0 || !strings.Contains(so, "array of 2 jobs (1 threads, 500M, 10; 2 at a time)") || !strings.Contains(so, "sbatch --parsable --dependency=afterok:$ARRAY1 ") ||
+		!strings.Contains(so, "slurm.max_parallel 3: at most 3 tasks of this submission run at a time (tasks of earlier submissions still in Slurm come on top)\n") {
 		t.Fatalf("dry run: exit %d\n%s%s", code, so, se)
 	}
 	sub := filepath.Join(filepath.Dir(cfg), "out", "slurm", "001")
@@ -153,7 +154,8 @@ func TestCLISweepSlurmDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"#SBATCH --array=0-1%3\n", "#SBATCH --partition=short\n", "#SBATCH --account=lab\n", "#SBATCH --mem=500M\n", "sweep run-job '"} {
+	// max_parallel 3, of which its 2 tasks use 2.
+	for _, want := range []string{"#SBATCH --array=0-1%2\n", "#SBATCH --partition=short\n", "#SBATCH --account=lab\n", "#SBATCH --mem=500M\n", "sweep run-job '"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("array1.sbatch lacks %q:\n%s", want, b)
 		}
