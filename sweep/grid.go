@@ -106,7 +106,7 @@ func (c *Config) job(ci int, s Settings, spec awd.RunConfig, seed uint64) *Job {
 	return &Job{
 		ID: jobID(spec, seed, proto), Cell: ci, Protocol: proto, Seed: seed, Spec: spec,
 		Threads:    s.Threads.Or(r.Threads.Or(defaultThreads)),
-		Memory:     s.Memory.Or(r.Memory.Or(defaultMemory)),
+		Memory:     strings.TrimSpace(s.Memory.Or(r.Memory.Or(defaultMemory))), // a blank would cut the #SBATCH line's argument
 		Time:       slurmTime(s.Time.Or(r.Time.Or(defaultTime))),
 		Shards:     s.Shards.Or(r.Shards.Or(1)),
 		SeedSubset: c.seedSubset(), SeedPairs: c.seedPairs(),

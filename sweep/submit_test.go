@@ -158,6 +158,32 @@ func TestSlurmTimeWritten(t *testing.T) {
 	}
 }
 
+// TestSlurmMemoryWritten: a memory given with blanks around it (taken by
+// the check) is written without them; sbatch would cut "--mem= 4G" short.
+func TestSlurmMemoryWritten(t *testing.T) {
+	src := strings.Replace(minimal, "  - loss: [ce, mse]\n    classes: [2, 3]\n",
+		"  - {loss: ce, classes: 2, memory: \" 4G \"}\n  - {loss: mse, classes: 3, memory: 3000M}\n", 1)
+	s := prepare(t, src)
+	sub, err := WriteSlurm(s, s.Jobs, SlurmOptions{Awd: "/usr/bin/awd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mems []string
+	for _, a := range sub.Arrays {
+		script, err := os.ReadFile(a.Script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(script), "#SBATCH --mem="+a.Memory+"\n") || strings.Contains(string(script), "--mem= ") {
+			t.Errorf("%s: memory %q written as:\n%s", a.Script, a.Memory, script)
+		}
+		mems = append(mems, a.Memory)
+	}
+	if got, want := strings.Join(mems, ", "), "4G, 3000M"; got != want {
+		t.Errorf("arrays' memory %s, want %s", got, want)
+	}
+}
+
 // TestRunTaskDuplicate: a Slurm task whose job another process runs, or
 // whose job is done, exits without error (its dependents still run) and
 // says so in its output and the job's log; a task whose job fails still
