@@ -455,6 +455,7 @@ func analyzeLayerMF(ctx context.Context, r *Result, model *nn.Model, ls *nn.Laye
 		}
 	} else if mf.NPairs == 0 {
 		r.addFitError(NameCAWD, errNoPairs)
+		r.addNoPairErrors(cfg, N)
 	}
 	r.Bounds = CheckBounds(lambda, r.Arrays.C[NameM2], sum.LocMax, r.AllPSD, d, N)
 	if !ls.Conv {

@@ -574,6 +574,7 @@ func TestNoMatchedPairSameRecord(t *testing.T) {
 		t.Run("sigma2-per="+per, func(t *testing.T) {
 			cfg := smallConfig("ce", 20, 10)
 			cfg.Layer, cfg.AlignBasis, cfg.Sigma2Per = "fc2", AlignTopK, per
+			cfg.Pair2, cfg.Pair2Code = true, true
 			dense, err := Analyze(context.Background(), model, sub, cfg, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -604,6 +605,16 @@ func TestNoMatchedPairSameRecord(t *testing.T) {
 				}
 				if got, ok := r.r.FitErrors["ml_"+NameCAWD]; ok {
 					t.Errorf("%s: an ML fit of C_awd was tried (%q)", r.path, got)
+				}
+				// The other covariances of matched pairs are missing
+				// too, each with the reason, the same on both paths.
+				for _, name := range []string{NameCPair, NameCPair2, NameCPair2Code} {
+					if c, ok := r.r.Arrays.C[name]; ok {
+						t.Errorf("%s: %s recorded (%v) without a matched pair", r.path, name, c)
+					}
+					if got, want := r.r.FitErrors[name], dense.FitErrors[name]; got == "" || got != want {
+						t.Errorf("%s: %s's fit error %q, want the dense path's %q, not empty", r.path, name, got, want)
+					}
 				}
 				if len(r.r.PairRules) != 1 || r.r.PairRules[0].Pairs != 0 || len(r.r.PairRules[0].Feeds) != 0 {
 					t.Errorf("%s: pair rules %+v, want one with no pair feeding nothing", r.path, r.r.PairRules)

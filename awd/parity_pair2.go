@@ -130,11 +130,17 @@ func (a *CodePair2Acc) Merge(o *CodePair2Acc) error {
 	return nil
 }
 
+// errNoCodePairs says why the code's C_pair2 of count samples cannot be
+// measured.
+func errNoCodePairs(count int) error {
+	return fmt.Errorf("C_pair2 (code): %d samples, none with a partner and a nonzero layer input a_n (a layer whose inputs are all zero): no pair to measure", count)
+}
+
 // Finish returns the symmetric part of C_code (d x d, both triangles).
 // Cost 2 nb d^2 flops (one SYRK).
 func (a *CodePair2Acc) Finish() (linalg.Dense, error) {
 	if a.Count == 0 || a.Pairs == 0 {
-		return linalg.Dense{}, fmt.Errorf("C_pair2 (code): %d samples, none with a partner and a nonzero layer input a_n (a layer whose inputs are all zero): no pair to measure", a.Count)
+		return linalg.Dense{}, errNoCodePairs(a.Count)
 	}
 	nb, d := a.S.Rows, a.M*a.In
 	r := linalg.NewDense(2*nb, d)

@@ -105,6 +105,7 @@ func finalizeParity(acc *Accumulation, mats *Matrices, cv *Covariances, r *Resul
 	if mats.NPairs == 0 {
 		// No dtheta_n to average: sigma^2 is undefined, not 0.
 		cv.Sigma2 = math.NaN()
+		r.addNoPairErrors(cfg, mats.N)
 	}
 	cv.boot = acc.Boot
 	r.Estimators = describeEstimators(cfg, acc, r)

@@ -83,6 +83,24 @@ func SolveH(ctx context.Context, h linalg.Dense, cfg Config, prog Progress) (lin
 // matched with a nonzero layer input a_n (a layer whose inputs are zero for
 // every matched sample): without a dtheta_n there is no sigma^2, recorded
 // as null, and no C_awd.
+// errNoPairDTheta says why C_pair and C_pair2 are missing without a matched
+// pair.
+var errNoPairDTheta = errors.New("no matched pair has a nonzero layer input a_n, so no dtheta_n to measure it on (analyse a layer whose inputs are not all zero)")
+
+// addNoPairErrors records why the covariances of matched pairs that cfg
+// asks for are missing when no pair was matched (n samples): C_pair,
+// C_pair2 with Pair2, the code's C_pair2 with Pair2Code unless its own
+// accumulator has said so.
+func (r *Result) addNoPairErrors(cfg Config, n int) {
+	r.addFitError(NameCPair, errNoPairDTheta)
+	if cfg.Pair2 {
+		r.addFitError(NameCPair2, errNoPairDTheta)
+	}
+	if _, said := r.FitErrors[NameCPair2Code]; cfg.Pair2Code && !said {
+		r.addFitError(NameCPair2Code, errNoCodePairs(n))
+	}
+}
+
 var errNoPairs = errors.New("no matched pair has a nonzero layer input a_n, so no dtheta_n: sigma^2 and C_awd = (sigma^2/B) M2 are undefined (gamma_awd is M2's gamma; for C_awd, analyse a layer whose inputs are not all zero)")
 
 // Statistics fills r with everything docs/math.md section 5 derives from the
