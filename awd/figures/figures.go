@@ -593,6 +593,7 @@ func gammaLayers(rep *awd.Report, e int) *plot.Plot {
 	p.X.Label.Text = "layer"
 	p.Y.Label.Text = "gamma"
 	p.X.Tick.Marker = layerTicks(names)
+	lo, hi := math.Inf(1), math.Inf(-1) // the points' range, bars included
 	for j, series := range []struct {
 		label string
 		fit   func(r *awd.Result) (awd.Fit, bool)
@@ -638,10 +639,28 @@ func gammaLayers(rep *awd.Report, e int) *plot.Plot {
 		}
 		p.Add(l, s)
 		p.Legend.Add(series.label, l, s)
+		for i, v := range xy {
+			lo, hi = min(lo, v.Y-errs[i].Low), max(hi, v.Y+errs[i].High)
+		}
 	}
 	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	// gamma has no trend with depth, so no corner is sure to be free: the
+	// legend (top right) gets a band of its own above the points.
+	if lo <= hi {
+		span := hi - lo
+		if span == 0 {
+			span = math.Max(math.Abs(hi), 1) * 0.1
+		}
+		p.Y.Min, p.Y.Max = math.Min(p.Y.Min, lo-0.05*span), hi+legendBand*span
+	}
+	p.Legend.Top = true
 	return p
 }
+
+// legendBand is the headroom above the highest point of gamma_layers, as a
+// share of the points' range: room for its two legend entries on a
+// 6 x 4 inch figure.
+const legendBand = 0.45
 
 // layerTicks labels the integer positions 0.. with the layer names.
 type layerTicks []string

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 
 	"github.com/awd-toolkit/awd/awd"
 	"github.com/awd-toolkit/awd/linalg"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // report returns a report of one analysed epoch whose arrays are written
@@ -334,5 +338,40 @@ func TestDrawLockedFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(fig, awd.FiguresFile)); err != nil {
 		t.Errorf("no record after the plot: %v", err)
+	}
+}
+
+// TestGammaLayersLegendAbovePoints: on the 6 x 4 inch gamma_layers figure
+// the legend (top right) lies above every point and error bar, whatever
+// the gammas: the highest here is the last layer's, under the legend's
+// corner.
+func TestGammaLayersLegendAbovePoints(t *testing.T) {
+	for _, gammas := range [][]float64{{1.0, 2.0, 1.5, 2.1}, {0.8, 0.8, 0.8}, {-0.3, 1.9}} {
+		var rep awd.Report
+		for i, g := range gammas {
+			r := &awd.Result{Dataset: "mnist", Model: "mlp", Layer: fmt.Sprintf("fc%d", i+1), Loss: "ce", Classes: []int{0, 1, 2},
+				Fits: map[string]awd.Fit{awd.NameC: {Gamma: g, SE: 0.05}, awd.NameCAWD: {Gamma: g - 0.1, SE: 0.02}}}
+			rep.Checkpoints = append(rep.Checkpoints, awd.Checkpoint{Epoch: 3, Analysis: r})
+		}
+		p := gammaLayers(&rep, 3)
+		c := draw.New(vgimg.New(6*vg.Inch, 4*vg.Inch))
+		p.Draw(c)
+		dc := p.DataCanvas(c)
+		_, ty := p.Transforms(&dc)
+		top, low := math.Inf(-1), math.Inf(1)
+		for _, g := range gammas {
+			top, low = math.Max(top, g+0.05), math.Min(low, g-0.1-0.02)
+		}
+		// The legend's two entries, from the top of the data area down or
+		// from its bottom up (its canvas holds the data area; 4 pt: a
+		// point's glyph radius and more).
+		height := 2*p.Legend.TextStyle.Rectangle("gamma_awd (C_awd, or M2)").Size().Y + p.Legend.Padding
+		if p.Legend.Top {
+			if pt, edge := ty(top)+4, dc.Max.Y-height; pt >= edge {
+				t.Errorf("gammas %v: highest bar's top at %.1f pt, the legend's bottom at %.1f pt: they overlap", gammas, pt, edge)
+			}
+		} else if pt, edge := ty(low)-4, dc.Min.Y+height; pt <= edge {
+			t.Errorf("gammas %v: lowest bar's bottom at %.1f pt, the legend's top at %.1f pt: they overlap", gammas, pt, edge)
+		}
 	}
 }
