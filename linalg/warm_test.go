@@ -56,7 +56,7 @@ func TestWarmKeep(t *testing.T) {
 	}
 	near := func(what string, got, want time.Duration) {
 		t.Helper()
-		if got > want+100*time.Millisecond || got < want-time.Second {
+		if got > want+time.Second || got < want-time.Second {
 			t.Errorf("%s: kept for %v more, want %v", what, got, want)
 		}
 	}
