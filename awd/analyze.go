@@ -145,6 +145,9 @@ func (s SuppressionConfig) Validate() error {
 // or a convolution, which only the matrix-free path studies) and k at most
 // its d.
 func (c Config) ForModel(model *nn.Model) (Config, error) {
+	if model == nil {
+		return c, errors.New("analyze: no model (nil)")
+	}
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
@@ -181,8 +184,12 @@ func (c Config) atMostK() Config {
 // it was asked for (Config.MatrixFree), the layer is a convolution (the
 // dense path's Kronecker accumulation is for fully connected layers), or
 // the dense path's MemoryEstimate for n samples of dimension dim exceeds
-// the memory budget. cfg must have passed ForModel.
+// the memory budget. cfg must have passed ForModel; for a nil model, or a
+// layer the model does not have, it returns "".
 func MatrixFreeReason(model *nn.Model, cfg Config, n, dim int) string {
+	if model == nil {
+		return ""
+	}
 	info, err := model.LayerInfo(cfg.Layer)
 	switch {
 	case err != nil:

@@ -232,6 +232,45 @@ func TestAnalyzeErrors(t *testing.T) {
 	}
 }
 
+// TestNilModel: every entry point that takes a model refuses a nil one
+// with an error (or, for MatrixFreeReason, no reason), never a nil pointer
+// panic: AnalyzeMatrixFree, ForModel and MatrixFreeReason used to crash.
+func TestNilModel(t *testing.T) {
+	_, sub := trained(t, "ce", 3, 40, 6, 1, 2)
+	cfg := smallConfig("ce", 10, 10)
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"AnalyzeMatrixFree": func() error { _, err := AnalyzeMatrixFree(ctx, nil, sub, cfg, nil); return err },
+		"AnalyzeLayers":     func() error { _, err := AnalyzeLayers(ctx, nil, sub, cfg, []string{"fc2"}, nil); return err },
+		"Accumulate":        func() error { _, err := Accumulate(ctx, nil, sub, cfg, AccumulateOptions{}); return err },
+		"ForModel":          func() error { _, err := cfg.ForModel(nil); return err },
+		"ForLayers":         func() error { _, err := cfg.ForLayers(nil, []string{"fc2"}); return err },
+		"Preflight":         func() error { return Preflight(nil, sub, cfg, nil, 0, 0) },
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("panicked on a nil model: %v", r)
+				}
+			}()
+			if err := call(); err == nil || !strings.Contains(err.Error(), "no model") {
+				t.Errorf("error %v, want one saying there is no model", err)
+			}
+		})
+	}
+	t.Run("MatrixFreeReason", func(t *testing.T) {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("panicked on a nil model: %v", r)
+			}
+		}()
+		if why := MatrixFreeReason(nil, cfg, sub.N, sub.Dim()); why != "" {
+			t.Errorf("reason %q for a nil model, want none", why)
+		}
+	})
+}
+
 // TestPaperQualitative is the end-to-end check of the paper's result on a
 // small MNIST subset: gamma(CE) > gamma(MSE) for C and C_awd, and for
 // gamma_awd what Thm 5.1 implies, within 3 SE: lambda_i^2 <= s_i holds for

@@ -126,6 +126,9 @@ type MatrixFreeInfo struct {
 // when that exceeds the memory available, or how much the other analyses
 // of the process hold when it does not fit beside them (HeldMemoryError).
 func AnalyzeMatrixFree(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
+	if err := noInputs(model, data); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
 	layer := cfg.Layer
 	if layer == "" {
 		layer = model.DefaultLayer()

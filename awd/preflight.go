@@ -94,6 +94,9 @@ func Preflight(model *nn.Model, data *nn.Dataset, cfg Config, layers []string, s
 // listed, the k its error gave could be refused by the next). It returns
 // c checked, with the first of layers as its Layer.
 func (c Config) ForLayers(model *nn.Model, layers []string) (Config, error) {
+	if model == nil {
+		return c, errors.New("analyze: no model (nil)")
+	}
 	if len(layers) == 0 {
 		return c, errors.New("analyze: no layers")
 	}
