@@ -192,10 +192,15 @@ type AccumulateOptions struct {
 // the same batches), and streams the batch pairs of the chosen shard in
 // chunks through the exact per-sample quantities of nn into the State.
 // ctx cancels between chunks.
-func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) (*Accumulation, error) {
-	prog := orNop(opt.Progress)
+func Accumulate(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, opt AccumulateOptions) (acc *Accumulation, err error) {
+	ctx, prog, stop := guardProgress(ctx, opt.Progress)
+	defer func() {
+		if err = stop(err); err != nil {
+			acc = nil
+		}
+	}()
 	t00 := time.Now()
-	acc, err := newAccumulation(model, data, cfg, opt)
+	acc, err = newAccumulation(model, data, cfg, opt)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}

@@ -226,7 +226,13 @@ func MatrixFreeReason(model *nn.Model, cfg Config, n, dim int) string {
 // one that does not fit beside the analyses running in the process
 // (HeldMemoryError; the dense path holds its estimate from Accumulate to
 // Finalize).
-func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
+func Analyze(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (r *Result, err error) {
+	ctx, prog, stop := guardProgress(ctx, prog)
+	defer func() {
+		if err = stop(err); err != nil {
+			r = nil
+		}
+	}()
 	if err := noInputs(model, data); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}

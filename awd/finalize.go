@@ -21,7 +21,13 @@ import (
 // dropped); prog may be nil. Like Accumulate it is refused
 // (HeldMemoryError) when the analysis does not fit beside the others
 // running in the process.
-func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, error) {
+func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (r *Result, err error) {
+	ctx, prog, stop := guardProgress(ctx, prog)
+	defer func() {
+		if err = stop(err); err != nil {
+			r = nil
+		}
+	}()
 	if acc == nil || acc.Info.Shards == 0 {
 		return nil, fmt.Errorf("analyze: finalize: no accumulation (make one with Accumulate or LoadAccumulation)")
 	}
@@ -45,7 +51,7 @@ func Finalize(ctx context.Context, acc *Accumulation, prog Progress) (*Result, e
 		return nil, fmt.Errorf("analyze: finalize: %w", err)
 	}
 	defer release()
-	r := &Result{Dataset: in.Dataset, Model: in.Model, Layer: cfg.Layer, Loss: cfg.Loss, Head: in.Head,
+	r = &Result{Dataset: in.Dataset, Model: in.Model, Layer: cfg.Layer, Loss: cfg.Loss, Head: in.Head,
 		Classes: in.Classes, M: in.M, In: in.In, Config: cfg, KernelLevel: in.KernelLevel, Timings: acc.Timings}
 	n := len(acc.Samples)
 	r.SampleLoss = Float(acc.LossSum / float64(n))

@@ -125,7 +125,13 @@ type MatrixFreeInfo struct {
 // d x k frame; an error says how much is needed and the largest k that fits
 // when that exceeds the memory available, or how much the other analyses
 // of the process hold when it does not fit beside them (HeldMemoryError).
-func AnalyzeMatrixFree(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (*Result, error) {
+func AnalyzeMatrixFree(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, prog Progress) (r *Result, err error) {
+	ctx, prog, stop := guardProgress(ctx, prog)
+	defer func() {
+		if err = stop(err); err != nil {
+			r = nil
+		}
+	}()
 	if err := noInputs(model, data); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
@@ -146,8 +152,13 @@ func AnalyzeMatrixFree(ctx context.Context, model *nn.Model, data *nn.Dataset, c
 // forward and backward passes between them; cfg.Layer is ignored and each
 // Result names its layer. The per-sample factors of all the layers are
 // held at once.
-func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, layers []string, prog Progress) ([]*Result, error) {
-	prog = orNop(prog)
+func AnalyzeLayers(ctx context.Context, model *nn.Model, data *nn.Dataset, cfg Config, layers []string, prog Progress) (rs []*Result, err error) {
+	ctx, prog, stop := guardProgress(ctx, prog)
+	defer func() {
+		if err = stop(err); err != nil {
+			rs = nil
+		}
+	}()
 	t00 := time.Now()
 	if err := noInputs(model, data); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)

@@ -176,7 +176,7 @@ func ledgerBytes() int64 {
 // but not together were both started and could exhaust the memory. The
 // second is refused with what the first holds and what to do, runs once the
 // first has finished, and the first's hold is given back on an error, a
-// cancel or a panic too.
+// cancel or a panic of its Progress too.
 func TestConcurrentAnalysesShareTheBudget(t *testing.T) {
 	model, sub := trained(t, "ce", 3, 40, 6, 1, 5)
 	cfg := smallConfig("ce", 10, 10)
@@ -250,7 +250,8 @@ func TestConcurrentAnalysesShareTheBudget(t *testing.T) {
 		t.Fatalf("Finalize once the other has finished: %v", err)
 	}
 
-	// A cancelled analysis and one that panics give their hold back.
+	// A cancelled analysis and one whose Progress panics (which ends it
+	// with an error) give their hold back.
 	ctx, cancel := context.WithCancel(context.Background())
 	prog = newBlockingProgress()
 	done = first(ctx, prog)
@@ -264,8 +265,8 @@ func TestConcurrentAnalysesShareTheBudget(t *testing.T) {
 	}
 	prog = newBlockingProgress()
 	prog.panics = true
-	if o := <-first(context.Background(), prog); o.pan == nil {
-		t.Error("the analysis did not panic")
+	if o := <-first(context.Background(), prog); o.pan != nil || o.err == nil || !strings.Contains(o.err.Error(), "Progress's Start panicked") {
+		t.Errorf("an analysis whose Progress panicked: panic %v, error %v; want an error saying so", o.pan, o.err)
 	}
 	if got := ledgerBytes(); got != 0 {
 		t.Errorf("after a panic the ledger holds %d bytes, want 0", got)

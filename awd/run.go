@@ -137,7 +137,14 @@ type RunOptions struct {
 // analysis that does not fit the memory budget beside the analyses
 // running in the process (HeldMemoryError): the run holds its analyses'
 // estimate from its start to its end, training included.
-func Run(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (*Report, error) {
+func Run(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (rep *Report, err error) {
+	var stop func(error) error
+	ctx, opt.Progress, stop = guardProgress(ctx, opt.Progress)
+	defer func() {
+		if err = stop(err); err != nil {
+			rep = nil
+		}
+	}()
 	r, ctx, err := newRunner(ctx, cfg, dir, opt)
 	if err != nil {
 		return nil, err

@@ -55,16 +55,23 @@ func (cv Covariances) release(x linalg.Dense) {
 // bootstrap's basis when it runs). ctx cancels it (the solve in flight
 // then finishes in the background and its result is dropped); prog may be
 // nil.
-func SolveH(ctx context.Context, h linalg.Dense, cfg Config, prog Progress) (linalg.Eigen, error) {
-	prog = orNop(prog)
+func SolveH(ctx context.Context, h linalg.Dense, cfg Config, prog Progress) (eig linalg.Eigen, err error) {
+	ctx, prog, stop := guardProgress(ctx, prog)
+	defer func() {
+		if err = stop(err); err != nil {
+			eig = linalg.Eigen{}
+		}
+	}()
 	d := h.Rows
 	if cfg.K > d {
 		return linalg.Eigen{}, fmt.Errorf("k=%d exceeds d=%d", cfg.K, d)
 	}
 	prog.Start("eigensolve", 1)
 	defer prog.Finish()
+	// e is the solver's own: a cancelled solve still writes it in the
+	// background after SolveH has returned.
 	var e linalg.Eigen
-	err := cancellable(ctx, func() error {
+	err = cancellable(ctx, func() error {
 		var err error
 		if need := eigenNeed(cfg, d); need == d {
 			e, err = linalg.EigSym(h, true)
@@ -73,10 +80,11 @@ func SolveH(ctx context.Context, h linalg.Dense, cfg Config, prog Progress) (lin
 		}
 		return err
 	})
-	if err == nil {
-		prog.Add(1)
+	if err != nil {
+		return linalg.Eigen{}, err
 	}
-	return e, err
+	prog.Add(1)
+	return e, nil
 }
 
 // errNoPairs is the fit error of C_awd when no pair of samples was
@@ -109,8 +117,9 @@ var errNoPairs = errors.New("no matched pair has a nonzero layer input a_n, so n
 // alignment, commutator, eigenvalue-alignment correlations and the
 // interventions. ctx cancels it between steps and during the eigensolves;
 // prog may be nil.
-func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog Progress) error {
-	prog = orNop(prog)
+func Statistics(ctx context.Context, r *Result, cv Covariances, ss *SampleSpectra, cfg Config, prog Progress) (err error) {
+	ctx, prog, stop := guardProgress(ctx, prog)
+	defer func() { err = stop(err) }()
 	d, k := cv.H.Rows, cfg.K
 	if k > d {
 		return fmt.Errorf("k=%d exceeds d=%d", k, d)
