@@ -560,8 +560,11 @@ func (info AccumulationInfo) Matches(model *nn.Model, data *nn.Dataset, cfg Conf
 	return nil
 }
 
-// Complete reports whether every shard of the analysis is in acc.
-func (acc *Accumulation) Complete() bool { return len(acc.Info.Have) == acc.Info.Shards }
+// Complete reports whether every shard of the analysis is in acc; a nil
+// or empty Accumulation (one that Accumulate did not make) is not.
+func (acc *Accumulation) Complete() bool {
+	return acc != nil && acc.Info.Shards > 0 && len(acc.Info.Have) == acc.Info.Shards
+}
 
 // appendRange appends the samples [s0, s1) of o.
 func (ss *SampleSpectra) appendRange(o *SampleSpectra, s0, s1 int) {

@@ -59,8 +59,12 @@ type accumHeader struct {
 	Boot    *bootHeader      `json:"bootstrap,omitempty"`
 }
 
-// Save writes acc to path atomically.
+// Save writes acc to path atomically. A nil or empty Accumulation (one
+// that Accumulate or LoadAccumulation did not make) is an error.
 func (acc *Accumulation) Save(path string) error {
+	if acc == nil || acc.Info.Shards == 0 {
+		return fmt.Errorf("awd: save %s: no accumulation (make one with Accumulate or LoadAccumulation)", path)
+	}
 	if acc.State == nil {
 		return fmt.Errorf("awd: save %s: the accumulation was already finalised", path)
 	}

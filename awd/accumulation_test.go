@@ -174,6 +174,31 @@ func TestMergeRefuses(t *testing.T) {
 	}
 }
 
+// TestNilAccumulation: Save and Complete of a nil or zero Accumulation
+// say there is none, as Merge and Finalize do; they used to panic (nil)
+// or call an empty one finalised (Save) and complete (Complete).
+func TestNilAccumulation(t *testing.T) {
+	for _, a := range []*Accumulation{nil, {}} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("%v: panicked: %v", a, r)
+				}
+			}()
+			path := filepath.Join(t.TempDir(), "x.acc")
+			if err := a.Save(path); err == nil || !strings.Contains(err.Error(), "no accumulation") {
+				t.Errorf("Save of %v: %v, want an error saying there is no accumulation", a, err)
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Errorf("Save of %v wrote %s", a, path)
+			}
+			if a.Complete() {
+				t.Errorf("%v is complete", a)
+			}
+		}()
+	}
+}
+
 // TestLoadAccumulationRejects: truncated, flipped or foreign files are
 // refused with ErrStateFormat.
 func TestLoadAccumulationRejects(t *testing.T) {
