@@ -78,7 +78,7 @@ func (cfg RunConfig) Normalized() (RunConfig, error) {
 		return cfg, nil
 	}
 	if cfg.Analysis == nil {
-		return cfg, errors.New("analysis: no analysis options for the epochs to analyse")
+		return cfg, fmt.Errorf("analysis: AnalyzeAt asks for epochs %s, but RunConfig.Analysis is nil: set it (start from awd.DefaultConfig(%q)), or leave AnalyzeAt empty to only train", intList(cfg.AnalyzeAt), cfg.Train.Loss.String())
 	}
 	// The analysis is of this training's SGD: its loss (another one is
 	// refused) and its B, the SGD batch (taken from the training).

@@ -23,9 +23,13 @@ func TestRunConfigAnalysisOfTheTraining(t *testing.T) {
 		Train:     nn.TrainConfig{Loss: nn.CE, Epochs: 3, Batch: 10, LR: 0.1, TMax: 500, ClipNorm: 5},
 		AnalyzeAt: []int{3},
 	}
+	cfg := base
+	// Without analysis options the error says which field to set, and how.
+	if _, err := cfg.Normalized(); err == nil || !strings.Contains(err.Error(), `RunConfig.Analysis is nil: set it (start from awd.DefaultConfig("ce"))`) {
+		t.Fatalf("AnalyzeAt without Analysis: %v", err)
+	}
 	mse := DefaultConfig("mse")
 	mse.K = 20
-	cfg := base
 	cfg.Analysis = &mse
 	if _, err := cfg.Normalized(); err == nil || !strings.Contains(err.Error(), `the training's loss is "ce"`) {
 		t.Fatalf("an MSE analysis of a CE training: %v", err)
