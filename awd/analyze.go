@@ -276,7 +276,7 @@ func checkWeights(model *nn.Model) error {
 	for _, p := range model.Params() {
 		for i, v := range p.Data {
 			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return fmt.Errorf("weight %s[%d] is %v", p.Name, i, v)
+				return fmt.Errorf("weight %s[%d] is %v: the training diverged or the weights were damaged; analyse a checkpoint of an earlier epoch, or train again with a smaller learning rate", p.Name, i, v)
 			}
 		}
 	}

@@ -181,9 +181,10 @@ func TestAnalyzeErrors(t *testing.T) {
 	t.Run("nan-weight", func(t *testing.T) {
 		bad := model.Clone()
 		bad.Params()[0].Data[3] = float32(math.NaN())
+		// The error names the weight and says what to do about it.
 		_, err := Analyze(context.Background(), bad, sub, smallConfig("ce", 10, 10), nil)
-		if err == nil || !strings.Contains(err.Error(), "NaN") {
-			t.Errorf("error %v", err)
+		if err == nil || !strings.Contains(err.Error(), "weight fc1.weight[3] is NaN") || !strings.Contains(err.Error(), "analyse a checkpoint of an earlier epoch") {
+			t.Errorf("error %v, want one naming the weight and what to do", err)
 		}
 	})
 	t.Run("label-outside-head", func(t *testing.T) {
