@@ -83,8 +83,11 @@ type Checkpoint struct {
 }
 
 // WriteReport writes rep as indented JSON to path atomically, setting the
-// schema version.
+// schema version. A nil rep is an error.
 func WriteReport(path string, rep *Report) error {
+	if rep == nil {
+		return fmt.Errorf("write %s: no report (nil): give the Report that Run or ReadReport returned", path)
+	}
 	rep.SchemaVersion = SchemaVersion
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
@@ -197,7 +200,12 @@ func npzName(cov string) string {
 //	supp_<name>_lambda, supp_<name>_s, supp_<name>_corr   spectra and correlations after each intervention
 //	                 (paper protocol: the diagonals h'_i and s'_i in the original basis)
 //	gamma_k_<X>      gamma(k') of covariance X for k' = 1..k (GammaPrefix)
+//
+// A nil r is an error.
 func WriteArrays(path string, r *Result) error {
+	if r == nil {
+		return fmt.Errorf("write %s: no result (nil): give the Result that Analyze or Finalize returned", path)
+	}
 	a := &r.Arrays
 	idx := make([]int64, len(a.SampleIndices))
 	for i, v := range a.SampleIndices {

@@ -177,6 +177,31 @@ func TestReadReportErrors(t *testing.T) {
 	}
 }
 
+// TestWriteNil: writing a nil Report or Result is an error that says what
+// to give, and writes nothing; both used to panic.
+func TestWriteNil(t *testing.T) {
+	dir := t.TempDir()
+	for name, write := range map[string]func(string) error{
+		"report": func(p string) error { return WriteReport(p, nil) },
+		"arrays": func(p string) error { return WriteArrays(p, nil) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("panicked: %v", r)
+				}
+			}()
+			path := filepath.Join(dir, name)
+			if err := write(path); err == nil || !strings.Contains(err.Error(), "(nil): give the") {
+				t.Errorf("error %v, want one saying what to give", err)
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Errorf("%s written", path)
+			}
+		})
+	}
+}
+
 func TestFloatJSON(t *testing.T) {
 	b, err := json.Marshal([]Float{1.5, Float(math.NaN()), Float(math.Inf(1))})
 	if err != nil || string(b) != "[1.5,null,null]" {
