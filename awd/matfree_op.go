@@ -580,10 +580,12 @@ func (j *explicitJac) gram(k []float64) {
 }
 
 // MatFree holds one layer's per-sample factors for the matrix-free
-// analysis (see the comment at the top of this file): the operators H, M2,
-// C and C_pair applied to blocks of vectors, and the projections of every
-// covariance onto a block of directions. Memory: the LayerSamples plus
-// O(N L^2).
+// analysis (docs/math.md section 5.2): every quantity is
+// X = scale sum_s J_s^T M_s J_s, with J_s = do/dtheta (L x d, from
+// nn.LayerSamples) and a small L x L middle M_s (see Quantity). It gives
+// the operators H, M2, C and C_pair applied to blocks of vectors, and the
+// projections of every covariance onto a block of directions. Memory: the
+// LayerSamples plus O(N L^2).
 type MatFree struct {
 	LS       *nn.LayerSamples
 	Batch    int  // B, the 1/B of C and C_pair
