@@ -167,6 +167,15 @@ func (c Config) ForModel(model *nn.Model) (Config, error) {
 	} else if c.K > d {
 		return c, nn.BadOption("k", c.K, "layer %s has d=%d weights, so k must be in [2, %d]", c.Layer, d, d)
 	}
+	// Block Lanczos needs room for k vectors and two blocks: a smaller
+	// basis was refused by the eigensolver only after the per-sample pass,
+	// in its own words.
+	if c.MatFree.Basis > 0 {
+		mc := c.MatFree.withDefaults(c.K, info.D())
+		if need := c.K + 2*mc.Block; mc.Basis < need && mc.Basis < info.D() {
+			return c, nn.BadOption("MatFree.Basis", c.MatFree.Basis, "too small for k=%d and Lanczos blocks of %d: give at least k + 2 blocks = %d, or 0 for the default", c.K, mc.Block, need)
+		}
+	}
 	return c, nil
 }
 

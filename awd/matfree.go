@@ -25,7 +25,8 @@ type MatFreeConfig struct {
 	Block int `json:"block"`
 	// Basis is the Lanczos basis size, locked vectors included (default
 	// 3k + 2b, or 2k + 2b where d (3k + 3b) numbers would pass 2 GiB; at
-	// most d).
+	// most d). A Basis given must hold k vectors and two blocks, k + 2b
+	// (or be at least d): ForModel refuses a smaller one.
 	Basis int `json:"basis"`
 	// JacobianFloat32 keeps a formed Jacobian (convolution layers) in
 	// float32 and applies it with float32 products: J takes half the

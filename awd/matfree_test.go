@@ -487,6 +487,21 @@ func TestMatFreeConfigChecked(t *testing.T) {
 	if r, err := Analyze(context.Background(), model, sub, cfg, nil); err == nil || r != nil {
 		t.Errorf("Analyze with Tol +Inf: result %v, err %v; want an error", r != nil, err)
 	}
+	// A basis too small for k and two blocks is refused before any work,
+	// naming the option and the smallest basis that fits; the eigensolver
+	// refused it after the per-sample pass, naming neither.
+	cfg.MatFree = MatFreeConfig{Basis: 25, Block: 4}
+	want := "MatFree.Basis=25: too small for k=20 and Lanczos blocks of 4: give at least k + 2 blocks = 28"
+	if _, err := cfg.ForModel(model); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("ForModel with basis 25: %v, want %q", err, want)
+	}
+	if _, err := Analyze(context.Background(), model, sub, cfg, nil); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Analyze with basis 25: %v, want %q", err, want)
+	}
+	cfg.MatFree.Basis = 28
+	if _, err := cfg.ForModel(model); err != nil {
+		t.Errorf("ForModel with basis 28: %v", err)
+	}
 }
 
 // TestLayersKAgainstSmallestD: a k above the d of several of the layers
