@@ -16,8 +16,8 @@ import (
 // MatFreeConfig tunes the matrix-free path; zero fields take the defaults.
 type MatFreeConfig struct {
 	// Tol is the Lanczos residual tolerance |H u - lambda u| <= Tol
-	// lambda_1 of every top-k pair (default 1e-9: eigenvalues to about
-	// Tol^2 lambda_1 / gap, the c_i to about Tol lambda_1 / gap).
+	// lambda_1 of every top-k pair, in [0, 1) (default 1e-9: eigenvalues
+	// to about Tol^2 lambda_1 / gap, the c_i to about Tol lambda_1 / gap).
 	Tol float64 `json:"tol"`
 	// Block is the Lanczos block size (default min(k, 32)): larger blocks
 	// make the operator's products faster GEMMs, smaller ones converge in
@@ -37,14 +37,17 @@ type MatFreeConfig struct {
 	JacobianFloat32 bool `json:"jacobian_float32,omitempty"`
 }
 
-// Validate checks the options of the matrix-free path: a finite Tol and
-// Block and Basis, each at least 0 (0: the default). A Tol of +Inf took
+// Validate checks the options of the matrix-free path: Tol in [0, 1),
+// Block and Basis each at least 0 (0: the default). A Tol of +Inf took
 // any vectors for converged eigenpairs, and its results file could not be
-// written (JSON has no infinity).
+// written (JSON has no infinity); so did any Tol of 1 or more, since every
+// unit vector u has |H u - lambda u| <= lambda_1.
 func (c MatFreeConfig) Validate() error {
 	switch {
 	case !(c.Tol >= 0) || math.IsInf(c.Tol, 0):
 		return nn.BadOption("MatFree.Tol", c.Tol, "must be finite and at least 0 (0: the default 1e-9)")
+	case c.Tol >= 1:
+		return nn.BadOption("MatFree.Tol", c.Tol, "must be below 1: a residual of lambda_1 or more takes any vector for an eigenvector (0: the default 1e-9)")
 	case c.Block < 0:
 		return nn.BadOption("MatFree.Block", c.Block, "must be at least 0 (0: the default)")
 	case c.Basis < 0:

@@ -457,8 +457,8 @@ func TestMatrixFreeCancelInStatistics(t *testing.T) {
 }
 
 // TestMatFreeConfigChecked: the matrix-free options are checked with the
-// rest of the Config. A Tol of +Inf took any vectors for converged
-// eigenpairs and returned a Result whose report could not be written (JSON
+// rest of the Config. A Tol of +Inf (or of 1 or more, silently) took any
+// vectors for converged eigenpairs and returned a Result whose report could not be written (JSON
 // has no infinity); NaN failed deep in the eigensolve without naming the
 // option.
 func TestMatFreeConfigChecked(t *testing.T) {
@@ -469,6 +469,8 @@ func TestMatFreeConfigChecked(t *testing.T) {
 		"tol +Inf":   {MatFreeConfig{Tol: math.Inf(1)}, "MatFree.Tol=+Inf"},
 		"tol NaN":    {MatFreeConfig{Tol: math.NaN()}, "MatFree.Tol=NaN"},
 		"tol -1":     {MatFreeConfig{Tol: -1}, "MatFree.Tol=-1"},
+		"tol 1":      {MatFreeConfig{Tol: 1}, "MatFree.Tol=1: must be below 1"},
+		"tol 10":     {MatFreeConfig{Tol: 10}, "MatFree.Tol=10: must be below 1"},
 		"block -1":   {MatFreeConfig{Block: -1}, "MatFree.Block=-1"},
 		"basis -1":   {MatFreeConfig{Basis: -1}, "MatFree.Basis=-1"},
 		"defaults":   {MatFreeConfig{}, ""},
