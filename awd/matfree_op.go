@@ -606,7 +606,8 @@ type MatFree struct {
 
 // NewMatFree prepares the matrix-free quantities of ls: the Grams K_s
 // (2 L^2 d flops per sample for a convolution, L^2 m for a fully connected
-// layer) and, when centered, gbar (one adjoint pass).
+// layer) and, when centered, gbar (one adjoint pass). A nil ls, one with
+// no samples, or a batch below 1 is an error.
 func NewMatFree(ls *nn.LayerSamples, batch int, centered bool) (*MatFree, error) {
 	return newMatFree(ls, batch, centered, 0, false)
 }
@@ -615,6 +616,9 @@ func NewMatFree(ls *nn.LayerSamples, batch int, centered bool) (*MatFree, error)
 // chunks between applications, in float32 when f32 is set (see
 // explicitJac); the Grams' pass fills it.
 func newMatFree(ls *nn.LayerSamples, batch int, centered bool, cache int64, f32 bool) (*MatFree, error) {
+	if ls == nil {
+		return nil, fmt.Errorf("awd: matrix-free: no layer samples (nil): give those of nn.Model.LayerSamples")
+	}
 	if ls.N == 0 {
 		return nil, fmt.Errorf("awd: matrix-free: no samples")
 	}

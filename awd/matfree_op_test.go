@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/awd-toolkit/awd/linalg"
@@ -132,6 +133,17 @@ func TestMatFreeMatchesState(t *testing.T) {
 	if _, err := NewMatFree(&nn.LayerSamples{}, 1, false); err == nil {
 		t.Error("no samples accepted")
 	}
+	// No layer samples at all is an error too, not a nil pointer panic.
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("NewMatFree(nil) panicked: %v", r)
+			}
+		}()
+		if _, err := NewMatFree(nil, 1, false); err == nil || !strings.Contains(err.Error(), "no layer samples (nil)") {
+			t.Errorf("NewMatFree(nil): %v, want an error saying there are no layer samples", err)
+		}
+	}()
 }
 
 // tinyCNN is the CNN with features [2, M, 3, M, 4, 4, M] on 1 x 8 x 8
