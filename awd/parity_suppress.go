@@ -47,8 +47,13 @@ var PaperInterventions = []string{InterventionNone, InterventionRank1, Intervent
 // SubsetPerClass returns perClass positions of each class of labels
 // (all of a class with fewer), drawn at random from PCG(seed, "awdsubst"),
 // in increasing order. The paper's code takes the first 20 of each class
-// of its (randomly permuted) training set.
+// of its (randomly permuted) training set. A negative perClass is a
+// programming error and panics with its value (SuppressionConfig.Validate
+// refuses it where a user gives it).
 func SubsetPerClass(labels []int, perClass int, seed uint64) []int {
+	if perClass < 0 {
+		panic(fmt.Sprintf("awd: SubsetPerClass: perClass=%d, want at least 0", perClass))
+	}
 	classes, by := byClass(labels)
 	rng := rand.New(rand.NewPCG(seed, 0x6177647375627374))
 	var out []int

@@ -157,6 +157,15 @@ func TestSubsetPerClass(t *testing.T) {
 	if len(got) != 7 || count[0] != 2 || count[1] != 2 || count[2] != 2 || count[3] != 1 || !slices.IsSorted(got) {
 		t.Errorf("subset %v", got)
 	}
+	// A negative count panics naming itself, not with a slice bound.
+	func() {
+		defer func() {
+			if r := recover(); r != "awd: SubsetPerClass: perClass=-1, want at least 0" {
+				t.Errorf("SubsetPerClass(-1) panicked with %v", r)
+			}
+		}()
+		SubsetPerClass(labels, -1, 1)
+	}()
 	ss := NewSampleSpectra(1, 2, 1)
 	ss.A, ss.Norm2, ss.Scale, ss.Mu, ss.G, ss.N = []float64{1, 2, 3, 4, 5, 6}, []float64{5, 25, 61}, []float64{1, 1, 1}, []float64{7, 8, 9}, []float64{1, 1, 1}, 3
 	sub := ss.Subset([]int{2, 0})
