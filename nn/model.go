@@ -117,13 +117,13 @@ const maxParams = 1 << 28
 // parameters of the model it describes.
 func checkArch(a Arch) (int, error) {
 	if a.Outputs < 1 || a.Outputs > maxArray {
-		return 0, fmt.Errorf("model: %d outputs", a.Outputs)
+		return 0, fmt.Errorf("model: %d outputs: give 1 to %d logits (one per class of the data)", a.Outputs, maxArray)
 	}
 	// Each factor and the first product are bounded before the next
 	// multiplication, so the product cannot wrap around.
 	if a.In[0] < 1 || a.In[1] < 1 || a.In[2] < 1 || a.In[0] > maxArray || a.In[1] > maxArray || a.In[2] > maxArray ||
 		a.In[0]*a.In[1] > maxArray || a.In[0]*a.In[1]*a.In[2] > maxArray {
-		return 0, fmt.Errorf("model: input shape %v", a.In)
+		return 0, fmt.Errorf("model: input shape %v: give channels, height and width of at least 1 each, with at most %d values in all", a.In, maxArray)
 	}
 	if im := a.Image; im != [3]int{} && (a.Model != "mlp" || !sizeIs(im, a.In[0]*a.In[1]*a.In[2])) {
 		return 0, fmt.Errorf("model: image shape %v for a %s with input %v (an MLP's images have as many values as its input)", im, a.Model, a.In)
@@ -143,7 +143,7 @@ func checkArch(a Arch) (int, error) {
 		in := a.In[0] * a.In[1] * a.In[2]
 		for i, w := range a.Widths {
 			if w < 1 || w > maxArray {
-				return 0, fmt.Errorf("model: width %d of hidden layer %d", w, i+1)
+				return 0, fmt.Errorf("model: width %d of hidden layer %d: give 1 to %d units", w, i+1, maxArray)
 			}
 			if err := add(fmt.Sprintf("fc%d.weight", i+1), in*w); err != nil {
 				return 0, err

@@ -33,3 +33,25 @@ func TestLayerLimits(t *testing.T) {
 		t.Error("input shape 2^24 x 2^24 x 2^24 (a product of 2^72, 0 mod 2^64) taken")
 	}
 }
+
+// TestBadShapesSayWhatToGive: a width, an output count or an input shape
+// out of range is refused with the range to give; the errors named the
+// value alone ("model: width -3 of hidden layer 1").
+func TestBadShapesSayWhatToGive(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		in     int
+		widths []int
+		out    int
+		want   string
+	}{
+		{"width -3", 784, []int{-3}, 10, "model: width -3 of hidden layer 1: give 1 to 268435456 units"},
+		{"width 0", 784, []int{8, 0}, 10, "model: width 0 of hidden layer 2: give 1 to 268435456 units"},
+		{"outputs 0", 784, []int{8}, 0, "model: 0 outputs: give 1 to 268435456 logits"},
+		{"input 0", 0, []int{8}, 10, "model: input shape [1 1 0]: give channels, height and width of at least 1 each"},
+	} {
+		if _, err := NewMLP(tc.in, tc.widths, tc.out, 1); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
