@@ -85,7 +85,7 @@ func (d *Dataset) checkFinite() error {
 	}
 	for i, v := range d.X {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("%s: sample %d: input value %d is %v", d.Name, i/d.Dim(), i%d.Dim(), v)
+			return fmt.Errorf("%s: sample %d: input value %d is %v: every input must be finite; fix the sample or leave it out (Dataset.Pick)", d.Name, i/d.Dim(), i%d.Dim(), v)
 		}
 	}
 	return nil

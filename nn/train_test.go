@@ -210,7 +210,7 @@ func TestTrainErrors(t *testing.T) {
 		"batch":  {ds, TrainConfig{LR: 0.1, Epochs: 1}, "batch"},
 		"short":  {&short, cfg, "155 input values for 10 samples of 1x4x4"},
 		"few-y":  {&fewY, cfg, "9 labels for 10 samples"},
-		"nan":    {&nan, cfg, "sample 2: input value 9 is NaN"},
+		"nan":    {&nan, cfg, "sample 2: input value 9 is NaN: every input must be finite; fix the sample or leave it out"},
 		"nil":    {nil, cfg, "empty data set"},
 	} {
 		if _, err := Train(m, c.ds, nil, c.cfg, nil); err == nil || !strings.Contains(err.Error(), c.want) {
