@@ -181,7 +181,9 @@ type AccumulateOptions struct {
 	// contiguous ranges of nearly equal size and only range Shard is
 	// accumulated. Shards 0 or 1 means everything.
 	Shard, Shards int
-	Progress      Progress
+	// Progress receives the progress of the per-sample pass and the
+	// accumulation (see Progress); may be nil.
+	Progress Progress
 }
 
 // Accumulate checks the model, the data and cfg, estimates the memory the
