@@ -13,7 +13,9 @@
 //	Accumulate   the additive part of one analysis, for one shard of the samples
 //	             (accumulation.go; Save/LoadAccumulation/Merge for sharded analyses)
 //	Finalize     accumulated sums -> matrices -> eigensolve -> statistics -> Result (finalize.go)
-//	Analyze      Accumulate + Finalize
+//	Analyze      Accumulate + Finalize; AnalyzeMatrixFree instead for a convolution
+//	             layer, Config.MatrixFree, or a dense analysis over the memory budget
+//	AnalyzeMatrixFree, AnalyzeLayers   the same without any d x d matrix (matfree*.go)
 //
 // One file per step of the analysis: pairs.go (balanced batches, matched
 // pairs), accumulate.go and state.go (C, H, M2, C_pair, C_pair2, C_mb as
