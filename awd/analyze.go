@@ -93,7 +93,7 @@ func (c Config) validate() error {
 	case c.CorrK < 0 || (c.Correlation && c.CorrK < 1):
 		return nn.BadOption("corr-k", c.CorrK, "must be at least 1 (or turn the correlations off)")
 	case c.Memory < 0:
-		return nn.BadOption("mem", c.Memory, "must be positive")
+		return nn.BadOption("mem", c.Memory, "must be at least 0 bytes (0: the default budget, see MemoryBudget)")
 	}
 	for i, name := range c.AlignWith {
 		if !slices.Contains([]string{NameC, NameCAWD, NameCPair, NameCPair2, NameCMb, NameM2}, name) {

@@ -167,6 +167,8 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"unknown-loss", func(c *Config) { c.Loss = "hinge" }, "hinge"},
 		{"unknown-intervention", func(c *Config) { c.Interventions = []string{"rank2"} }, "rank2"},
 		{"batch-too-large", func(c *Config) { c.Batch = 200 }, "pair of batches"},
+		// 0 is the default budget: "must be positive" refused -1 but not 0.
+		{"negative-memory", func(c *Config) { c.Memory = -1 }, "mem=-1: must be at least 0 bytes (0: the default budget"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
