@@ -1,6 +1,9 @@
 package awd
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,7 +86,9 @@ type Checkpoint struct {
 }
 
 // WriteReport writes rep as indented JSON to path atomically, setting the
-// schema version. A nil rep is an error.
+// schema version. The file's first field, content_sha256, is the SHA-256
+// of the file without that line (sealReport), which ReadReport checks. A
+// nil rep is an error.
 func WriteReport(path string, rep *Report) error {
 	if rep == nil {
 		return fmt.Errorf("write %s: no report (nil): give the Report that Run or ReadReport returned", path)
@@ -93,11 +98,42 @@ func WriteReport(path string, rep *Report) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	b = append(b, '\n')
+	b = sealReport(append(b, '\n'))
 	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})
+}
+
+// reportSumLine starts the line of a results file that holds its checksum:
+// the first line after the opening brace.
+const reportSumLine = "{\n  \"content_sha256\": \""
+
+// sealReport puts the SHA-256 of b (an indented JSON object) into b as its
+// first field. A damaged byte in a results file can leave valid JSON with
+// another number in it; without the sum, a resumed run would keep that
+// number and every table would read it.
+func sealReport(b []byte) []byte {
+	sum := sha256.Sum256(b)
+	out := []byte(reportSumLine + hex.EncodeToString(sum[:]) + "\",\n")
+	return append(out, b[2:]...) // b starts with "{\n"
+}
+
+// checkReportSum checks the content_sha256 of a results file: nil for a
+// file without one (written by an older awd, or by hand).
+func checkReportSum(path string, b []byte) error {
+	if !bytes.HasPrefix(b, []byte(reportSumLine)) {
+		return nil
+	}
+	line, rest, _ := bytes.Cut(b[2:], []byte("\n"))
+	want, ok := strings.CutPrefix(string(line), `  "content_sha256": "`)
+	want, ok2 := strings.CutSuffix(want, `",`)
+	sum := sha256.Sum256(append([]byte("{\n"), rest...))
+	if !ok || !ok2 || want != hex.EncodeToString(sum[:]) {
+		return fmt.Errorf("%s: the file was damaged or changed after awd wrote it (its content does not match its content_sha256): "+
+			"run the command that wrote it again, or, if you changed it on purpose, delete its content_sha256 line", path)
+	}
+	return nil
 }
 
 // resultsFileHint says which file a results file is, for the errors of a
@@ -111,6 +147,9 @@ func ReadReport(path string) (*Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("results file: %w (%s)", err, resultsFileHint)
+	}
+	if err := checkReportSum(path, b); err != nil {
+		return nil, err
 	}
 	var probe struct {
 		SchemaVersion *int `json:"schema_version"`

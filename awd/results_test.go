@@ -1,6 +1,7 @@
 package awd
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -694,5 +695,45 @@ func TestTableSuppressionSplitsNoRow(t *testing.T) {
 	tb = MakeTable([]*Report{run, analyze}, []string{"run", "analyze"}, []string{NameC})
 	if notes := strings.Join(tb.Notes, "\n"); len(tb.Rows) != 1 || !strings.Contains(notes, "analyze: the same run as run") {
 		t.Errorf("a run with the suppression and an analyze of its checkpoint without: %d rows, want one, the analyze the same run:\n%s\n%s", len(tb.Rows), tb.Markdown(), notes)
+	}
+}
+
+// TestReadReportChecksum: a results file whose content was changed after
+// awd wrote it (a digit of a gamma, a truncation) is refused with its name
+// and what to do, though it is still valid JSON; one without the
+// content_sha256 line (an older awd's, or edited on purpose) is read.
+func TestReadReportChecksum(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "results.json")
+	rep := &Report{RunID: "r1", Checkpoints: []Checkpoint{{Epoch: 3, Analysis: &Result{Fits: map[string]Fit{NameC: {Gamma: 1.25}}}}}}
+	if err := WriteReport(p, rep); err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := os.ReadFile(p)
+	if got, err := ReadReport(p); err != nil || got.Checkpoints[0].Analysis.Fits[NameC].Gamma != 1.25 {
+		t.Fatalf("as written: %v", err)
+	}
+	changed := map[string][]byte{
+		"digit":    bytes.Replace(orig, []byte(`"gamma": 1.25`), []byte(`"gamma": 1.75`), 1),
+		"truncate": orig[:len(orig)-10],
+		"sum":      bytes.Replace(orig, []byte(`"content_sha256": "`), []byte(`"content_sha256": "0`), 1),
+	}
+	for name, b := range changed {
+		if bytes.Equal(b, orig) {
+			t.Fatalf("%s: nothing changed", name)
+		}
+		os.WriteFile(p, b, 0o644)
+		_, err := ReadReport(p)
+		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "content_sha256") {
+			t.Errorf("%s: err %v, want one naming %s and its content_sha256", name, err, p)
+		}
+	}
+	lines := strings.SplitAfter(string(changed["digit"]), "\n")
+	if !strings.Contains(lines[1], "content_sha256") {
+		t.Fatalf("line 2 is %q, want the content_sha256", lines[1])
+	}
+	os.WriteFile(p, []byte(lines[0]+strings.Join(lines[2:], "")), 0o644)
+	if got, err := ReadReport(p); err != nil || got.Checkpoints[0].Analysis.Fits[NameC].Gamma != 1.75 {
+		t.Fatalf("without content_sha256: %v", err)
 	}
 }

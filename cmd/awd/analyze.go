@@ -44,9 +44,9 @@ is recognised from its names and shapes; then give --loss, --batch and the
 data flags that were used for training (a head of K < 10 logits takes
 --classes with the K classes it was trained on).
 
-Writes OUT/results.json (schema_version, config, fits, bounds, alignment,
-suppression, timings) and OUT/arrays_epochNNNN.npz (sample_indices,
-H_eigenvalues, c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cpair2code, c_Cmb, c_M2,
+Writes OUT/results.json (content_sha256, schema_version, config, fits,
+bounds, alignment, suppression, timings) and OUT/arrays_epochNNNN.npz
+(sample_indices, H_eigenvalues, c_C, c_Cawd, c_Cpair, c_Cpair2, c_Cpair2code, c_Cmb, c_M2,
 s_i, ...).
 
 With --shard i/n it accumulates only the i-th of n ranges of the AWD batch

@@ -329,7 +329,13 @@ func TestCLIConvAlignmentLabel(t *testing.T) {
 		return table, figs
 	}
 	table, figs := read()
+	// An older awd's file: the old label, and no content_sha256.
 	oldFile := strings.Replace(string(b), `"of": "M2"`, `"of": "C_awd"`, 1)
+	sum, rest, _ := strings.Cut(strings.TrimPrefix(oldFile, "{\n"), "\n")
+	if !strings.Contains(sum, "content_sha256") {
+		t.Fatalf("results.json does not start with its content_sha256: %q", sum)
+	}
+	oldFile = "{\n" + rest
 	if err := os.WriteFile(results, []byte(oldFile), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -594,3 +594,39 @@ func TestOutIsAFile(t *testing.T) {
 		t.Errorf("the file given as --out changed: %q, %v", b, err)
 	}
 }
+
+// TestResumeRefusesChangedReport: a finished run's results.json in which a
+// damaged byte left valid JSON with another gamma is refused by the resume
+// (which would keep the wrong number and call the run finished) and by
+// awd table, each with one line naming the file.
+func TestResumeRefusesChangedReport(t *testing.T) {
+	tiny := tinyMNIST(t)
+	dir := t.TempDir()
+	args := []string{"run", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--k", "10",
+		"--epochs", "2", "--analyze-at", "2", "--suppress", "none", "--quiet", "--out", dir}
+	if _, se, code := awdEnv(t, []string{tiny}, args...); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, se)
+	}
+	p := filepath.Join(dir, "results.json")
+	b, _ := os.ReadFile(p)
+	i := bytes.Index(b, []byte(`"gamma": `))
+	if i < 0 {
+		t.Fatalf("no gamma in %s", p)
+	}
+	i += len(`"gamma": `)
+	if b[i] == '1' {
+		b[i] = '2'
+	} else {
+		b[i] = '1'
+	}
+	os.WriteFile(p, b, 0o644)
+	if _, err := awd.ReadReport(p); err == nil {
+		t.Fatalf("the changed %s still reads", p)
+	}
+	for name, cmd := range map[string][]string{"resume": args, "table": {"table", p}} {
+		_, se, code := awdEnv(t, []string{tiny}, cmd...)
+		if code != 1 || !strings.HasPrefix(se, "awd: ") || strings.Count(se, "\n") != 1 || !strings.Contains(se, p) || !strings.Contains(se, "content_sha256") {
+			t.Errorf("%s: exit %d, stderr %q; want one awd: line naming %s and its content_sha256", name, code, se, p)
+		}
+	}
+}

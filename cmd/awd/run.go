@@ -23,8 +23,8 @@ it finishes in 15-25 s on 2 cores. The paper's Table 1 settings are e.g.
   awd run --classes 3 --per-class 2000 --epochs 100 --k 300
   awd run --loss mse --classes 10 --per-class 2000 --epochs 100 --k 1000
 
-Outputs in --out: results.json (schema_version, config, training log, per
-analysed epoch the fits, bounds, alignment, suppression and timings),
+Outputs in --out: results.json (content_sha256, schema_version, config,
+training log, per analysed epoch the fits, bounds, alignment, suppression and timings),
 metrics.jsonl, arrays_epochNNNN.npz (sample_indices, H_eigenvalues, c_C,
 c_Cawd, c_Cpair, c_Cpair2, c_Cpair2code, c_Cmb, c_M2, s_i, rho blocks,
 ...), checkpoints/ (PyTorch-named .npz + JSON) and final.npz. Plot them with 'awd plot
