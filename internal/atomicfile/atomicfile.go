@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 )
 
 // Write writes the output of fill to path atomically. On any error the
@@ -26,7 +27,7 @@ func Write(path string, fill func(io.Writer) error) error {
 		if errors.As(err, &pe) {
 			err = &os.PathError{Op: "create a file in", Path: dir, Err: pe.Err}
 		}
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, noRoom(dir, err))
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // a no-op after the rename
@@ -44,7 +45,7 @@ func Write(path string, fill func(io.Writer) error) error {
 		err = Rename(tmp, path)
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, noRoom(dir, err))
 	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync() // best effort: not every file system syncs folders
@@ -52,6 +53,30 @@ func Write(path string, fill func(io.Writer) error) error {
 	}
 	return nil
 }
+
+// noRoom rewords err when the device of dir is full or the quota on it is
+// spent: the temporary file's name in err means nothing to the user, and
+// what helps is room there. The old file is kept, as on any error, so a
+// command started again goes on from what it had written.
+func noRoom(dir string, err error) error {
+	for _, full := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
+		if errors.Is(err, full) {
+			return &noRoomError{dir: dir, err: full}
+		}
+	}
+	return err
+}
+
+type noRoomError struct {
+	dir string
+	err syscall.Errno
+}
+
+func (e *noRoomError) Error() string {
+	return fmt.Sprintf("%v in %s: free space there (or write elsewhere), then run the command again: the files it wrote before are kept", e.err, e.dir)
+}
+
+func (e *noRoomError) Unwrap() error { return e.err }
 
 // WriteBytes writes data to path atomically.
 func WriteBytes(path string, data []byte) error {

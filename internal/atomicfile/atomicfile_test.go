@@ -2,10 +2,12 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -85,5 +87,32 @@ func TestMissingFolderNamed(t *testing.T) {
 	msg := err.Error()
 	if !strings.Contains(msg, path) || !strings.Contains(msg, "create a file in "+dir) || strings.Contains(msg, ".tmp") || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("error %q", msg)
+	}
+}
+
+// TestNoRoom: a write that finds the device full names the file and its
+// folder, says what to do, and not the temporary file's name; the old file
+// is kept.
+func TestNoRoom(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "results.json")
+	if err := WriteBytes(p, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
+		err := Write(p, func(w io.Writer) error {
+			f := w.(*os.File)
+			return fmt.Errorf("npz: could not close npz archive: %w", &os.PathError{Op: "write", Path: f.Name(), Err: errno})
+		})
+		if !errors.Is(err, errno) {
+			t.Errorf("%v: error %v does not wrap it", errno, err)
+		}
+		msg := fmt.Sprint(err)
+		if !strings.Contains(msg, p) || !strings.Contains(msg, "in "+dir+": free space there") || strings.Contains(msg, ".tmp") {
+			t.Errorf("%v: message %q, want one naming %s and its folder, saying to free space, without the temporary file", errno, msg, p)
+		}
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Errorf("a write into a full device changed the file to %q", b)
 	}
 }
