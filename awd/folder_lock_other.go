@@ -3,7 +3,6 @@
 package awd
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -16,7 +15,7 @@ const lockingFolders = false
 func lockFolder(dir, command string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("output folder %s is not writable: %w", dir, err)
+		return nil, folderError(NewFolder, "output folder %s cannot be written (%w)", dir, err)
 	}
 	return f, nil
 }

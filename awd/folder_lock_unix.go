@@ -22,7 +22,7 @@ func lockFolder(dir, command string) (*os.File, error) {
 	path := filepath.Join(dir, lockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("output folder %s is not writable: %w", dir, err)
+		return nil, folderError(NewFolder, "output folder %s cannot be written (%w)", dir, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(path)

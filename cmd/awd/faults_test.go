@@ -595,6 +595,35 @@ func TestOutIsAFile(t *testing.T) {
 	}
 }
 
+// TestOutNotWritable: an --out whose lock file cannot be opened for
+// writing (a read-only folder; here a folder in the lock file's place,
+// which root's tests can make where they cannot make a folder read-only)
+// is refused by every command with one line that names the folder and
+// says to give another --out.
+func TestOutNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	tiny := tinyMNIST(t)
+	run := filepath.Join(dir, "run")
+	if _, se, code := awdEnv(t, []string{tiny}, "run", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10",
+		"--epochs", "1", "--k", "10", "--suppress", "", "--quiet", "--out", run); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, se)
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.MkdirAll(filepath.Join(out, ".awd.lock"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"run", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--epochs", "1", "--k", "10", "--quiet"},
+		{"train", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--epochs", "1", "--quiet"},
+		{"analyze", filepath.Join(run, "final.npz"), "--k", "10", "--quiet"},
+	} {
+		_, se, code := awdEnv(t, []string{tiny}, append(args, "--out", out)...)
+		if code != 1 || strings.Count(se, "\n") != 1 || !strings.Contains(se, out+" cannot be written") || !strings.HasSuffix(se, "; use another --out\n") {
+			t.Errorf("awd %s --out %s: exit %d, stderr %q; want one line naming the folder and ending \"; use another --out\"", args[0], out, code, se)
+		}
+	}
+}
+
 // TestResumeRefusesChangedReport: a finished run's results.json in which a
 // damaged byte left valid JSON with another gamma is refused by the resume
 // (which would keep the wrong number and call the run finished) and by
