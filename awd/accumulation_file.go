@@ -134,6 +134,12 @@ func LoadAccumulation(path string) (*Accumulation, error) {
 	return acc, nil
 }
 
+// accumDamaged says what to do about an accumulation file damaged after it
+// was written: shards are made again cheaply, and the same command writes
+// its file anew over a damaged one.
+const accumDamaged = "the file was damaged or truncated after it was written: " +
+	"run the awd analyze --shard i/n that wrote it once more (Accumulation.Save in the library) to write it anew"
+
 // maxAccumHeader bounds the JSON header (the sample list of a 10^6-sample
 // analysis is about 8 MB).
 const maxAccumHeader = 64 << 20
@@ -141,7 +147,7 @@ const maxAccumHeader = 64 << 20
 func decodeAccumulation(data []byte) (*Accumulation, error) {
 	const pre = 8 + 4 + 8
 	if len(data) < pre+sha256.Size {
-		return nil, fmt.Errorf("%w: %d bytes", ErrStateFormat, len(data))
+		return nil, fmt.Errorf("%w: %d bytes, %s", ErrStateFormat, len(data), accumDamaged)
 	}
 	if string(data[:8]) != accumMagic {
 		return nil, fmt.Errorf("%w: magic %q, want %q (a partial analysis written by awd analyze --shard)", ErrStateFormat, data[:8], accumMagic)
@@ -151,7 +157,7 @@ func decodeAccumulation(data []byte) (*Accumulation, error) {
 	}
 	body := data[:len(data)-sha256.Size]
 	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], data[len(body):]) {
-		return nil, fmt.Errorf("%w: checksum mismatch (file damaged or truncated)", ErrStateFormat)
+		return nil, fmt.Errorf("%w: checksum mismatch, %s", ErrStateFormat, accumDamaged)
 	}
 	hl := binary.LittleEndian.Uint64(data[12:])
 	if hl > maxAccumHeader || uint64(len(body)) < pre+hl+8 {

@@ -200,7 +200,8 @@ func TestNilAccumulation(t *testing.T) {
 }
 
 // TestLoadAccumulationRejects: truncated, flipped or foreign files are
-// refused with ErrStateFormat.
+// refused with ErrStateFormat; a damaged one (all but the foreign) with
+// its name and how to make it again.
 func TestLoadAccumulationRejects(t *testing.T) {
 	model, sub := trained(t, "ce", 3, 40, 6, 1, 7)
 	a, err := Accumulate(context.Background(), model, sub, smallConfig("ce", 10, 10), AccumulateOptions{})
@@ -221,8 +222,12 @@ func TestLoadAccumulationRejects(t *testing.T) {
 	} {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, b, 0o644)
-		if _, err := LoadAccumulation(p); !errors.Is(err, ErrStateFormat) {
+		_, err := LoadAccumulation(p)
+		if !errors.Is(err, ErrStateFormat) {
 			t.Errorf("%s: %v", name, err)
+		}
+		if name != "foreign" && (!strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "run the awd analyze --shard i/n that wrote it once more")) {
+			t.Errorf("%s: %v; want the file's name and how to make it again", name, err)
 		}
 	}
 }
