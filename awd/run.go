@@ -370,12 +370,12 @@ func (r *runner) loadOwn(path string) (*nn.Model, *nn.CheckpointMeta, error) {
 	}
 	rel, _ := filepath.Rel(r.folder.Dir, path)
 	switch {
-	case meta == nil || meta.RunID != r.folder.Owner.RunID:
-		id := "none"
-		if meta != nil {
-			id = meta.RunID
-		}
-		return nil, nil, folderError(StartOver, "resume: %s was written by another run (run id %s, this folder's is %s)", rel, id, r.folder.Owner.RunID)
+	case meta == nil:
+		// A bare .npz: the JSON that records whose checkpoint it is was
+		// removed (awd writes the two as one unit).
+		return nil, nil, folderError(StartOver, "resume: %s has no %s beside it, which records the run and epoch of the checkpoint", rel, strings.TrimSuffix(rel, ".npz")+".json")
+	case meta.RunID != r.folder.Owner.RunID:
+		return nil, nil, folderError(StartOver, "resume: %s was written by another run (run id %s, this folder's is %s)", rel, meta.RunID, r.folder.Owner.RunID)
 	case !sameArch(meta.Arch, r.model.Arch) || meta.Epoch < 1 || meta.Epoch > r.cfg.Train.Epochs:
 		return nil, nil, folderError(StartOver, "resume: %s holds the %s of epoch %d, not this run's model", rel, meta.Arch.Model, meta.Epoch)
 	}

@@ -659,3 +659,30 @@ func TestResumeRefusesChangedReport(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeWithoutCheckpointJSON: a run folder whose checkpoint lost its
+// JSON (the record of the run and epoch it belongs to) is refused with a
+// line that says so, not that another run wrote the checkpoint.
+func TestResumeWithoutCheckpointJSON(t *testing.T) {
+	tiny := tinyMNIST(t)
+	dir := t.TempDir()
+	args := []string{"run", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--k", "10",
+		"--epochs", "2", "--analyze-at", "2", "--suppress", "none", "--quiet", "--out", dir}
+	if _, se, code := awdEnv(t, []string{tiny}, args...); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, se)
+	}
+	for _, name := range []string{"last", "epoch_0002"} {
+		p := filepath.Join(dir, "checkpoints", name+".json")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(p)
+		_, se, code := awdEnv(t, []string{tiny}, args...)
+		want := fmt.Sprintf("checkpoints/%s.npz has no checkpoints/%s.json beside it", name, name)
+		if code != 1 || strings.Count(se, "\n") != 1 || !strings.Contains(se, want) || !strings.Contains(se, "--fresh") || strings.Contains(se, "another run") {
+			t.Errorf("without %s: exit %d, stderr %q; want one line saying %q and --fresh", p, code, se, want)
+		}
+		os.WriteFile(p, b, 0o644)
+	}
+}
