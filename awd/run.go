@@ -188,6 +188,7 @@ type runner struct {
 	trainUntil  int    // the epoch that ends it
 	matrixFree  string // why every analysis of the run is matrix-free ("": dense)
 	release     func() // gives back the memory the run's analyses hold
+	trainedTo   int    // the last epoch the report found on resuming had trained
 }
 
 func newRunner(ctx context.Context, cfg RunConfig, dir string, opt RunOptions) (*runner, context.Context, error) {
@@ -278,7 +279,15 @@ func (r *runner) resume(ctx context.Context) error {
 	}
 	m, meta, err := r.loadOwn(r.lastPath())
 	if errors.Is(err, os.ErrNotExist) {
-		return r.readReport(0)
+		if err := r.readReport(0); err != nil {
+			return err
+		}
+		if r.trainedTo > 0 {
+			// Not a fresh start: the checkpoint was lost or removed.
+			r.opt.Log("%s is missing though %s records training to epoch %d: training again from epoch 0 (the same seed gives the same epochs)",
+				r.lastPath(), r.folder.Path("results.json"), r.trainedTo)
+		}
+		return nil
 	}
 	if err != nil {
 		return err
@@ -417,6 +426,9 @@ func (r *runner) readReport(start int) error {
 		return folderError(StartOver, "resume: %s was written by another run (run id %q, this folder's is %s)", path, old.RunID, r.folder.Owner.RunID)
 	}
 	old.Tool, old.Config = r.rep.Tool, r.rep.Config
+	for _, l := range old.Training {
+		r.trainedTo = max(r.trainedTo, l.Epoch)
+	}
 	old.Training = slices.DeleteFunc(old.Training, func(l EpochLog) bool { return l.Epoch > start })
 	if old.StoppedEarly != nil && old.StoppedEarly.Epoch > start {
 		old.StoppedEarly = nil // that epoch is trained again

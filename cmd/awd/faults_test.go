@@ -686,3 +686,35 @@ func TestResumeWithoutCheckpointJSON(t *testing.T) {
 		os.WriteFile(p, b, 0o644)
 	}
 }
+
+// TestResumeWithoutLastCheckpoint: a finished run whose checkpoints/last.npz
+// was removed trains again from epoch 0 and says so (it used to repeat
+// all the training without a word), ending with the same results.
+func TestResumeWithoutLastCheckpoint(t *testing.T) {
+	tiny := tinyMNIST(t)
+	dir := t.TempDir()
+	args := []string{"run", "--classes", "3", "--per-class", "30", "--widths", "6,6", "--batch", "10", "--k", "10",
+		"--epochs", "2", "--analyze-at", "2", "--suppress", "none", "--quiet", "--out", dir}
+	if _, se, code := awdEnv(t, []string{tiny}, args...); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, se)
+	}
+	want, err := awd.ReadReport(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := filepath.Join(dir, "checkpoints", "last.npz")
+	os.Remove(last)
+	os.Remove(strings.TrimSuffix(last, ".npz") + ".json")
+	_, se, code := awdEnv(t, []string{tiny}, args...)
+	if code != 0 || !strings.Contains(se, last+" is missing though") || !strings.Contains(se, "records training to epoch 2: training again from epoch 0") {
+		t.Fatalf("resume without last.npz: exit %d, stderr %q; want a line saying it trains again from epoch 0", code, se)
+	}
+	got, err := awd.ReadReport(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Training) != 2 || len(got.Checkpoints) != 1 ||
+		got.Checkpoints[0].Analysis.Fits[awd.NameC].Gamma != want.Checkpoints[0].Analysis.Fits[awd.NameC].Gamma {
+		t.Errorf("after training again: %d epochs logged, %d analyses; want 2 and 1 with the same gamma", len(got.Training), len(got.Checkpoints))
+	}
+}
