@@ -130,10 +130,23 @@ func checkReportSum(path string, b []byte) error {
 	want, ok2 := strings.CutSuffix(want, `",`)
 	sum := sha256.Sum256(append([]byte("{\n"), rest...))
 	if !ok || !ok2 || want != hex.EncodeToString(sum[:]) {
-		return fmt.Errorf("%s: the file was damaged or changed after awd wrote it (its content does not match its content_sha256): "+
-			"run the command that wrote it again, or, if you changed it on purpose, delete its content_sha256 line", path)
+		return &ReportChangedError{Path: path}
 	}
 	return nil
+}
+
+// ReportChangedError is ReadReport's refusal of a results file whose content
+// no longer matches its content_sha256.
+type ReportChangedError struct{ Path string }
+
+func (e *ReportChangedError) Error() string {
+	return e.What() + ": run the command that wrote it again, or, if you changed it on purpose, delete its content_sha256 line"
+}
+
+// What says what is wrong without the remedy, for callers that give their
+// own (a resume, which is that command run again).
+func (e *ReportChangedError) What() string {
+	return e.Path + ": the file was damaged or changed after awd wrote it (its content does not match its content_sha256)"
 }
 
 // resultsFileHint says which file a results file is, for the errors of a

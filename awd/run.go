@@ -419,6 +419,11 @@ func (r *runner) readReport(start int) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	var changed *ReportChangedError
+	if errors.As(err, &changed) {
+		// Running the command again is what the user just did.
+		return folderError(StartOver, "resume: %s; if you changed it on purpose, delete its content_sha256 line", changed.What())
+	}
 	if err != nil {
 		return folderError(StartOver, "resume: %w", err)
 	}

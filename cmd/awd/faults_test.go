@@ -657,6 +657,11 @@ func TestResumeRefusesChangedReport(t *testing.T) {
 		if code != 1 || !strings.HasPrefix(se, "awd: ") || strings.Count(se, "\n") != 1 || !strings.Contains(se, p) || !strings.Contains(se, "content_sha256") {
 			t.Errorf("%s: exit %d, stderr %q; want one awd: line naming %s and its content_sha256", name, code, se, p)
 		}
+		// The resume is the command that wrote the file: it says --fresh,
+		// not to run itself again.
+		if again := strings.Contains(se, "run the command that wrote it again"); again == (name == "resume") {
+			t.Errorf("%s: stderr %q: 'run the command that wrote it again' said %v", name, se, again)
+		}
 	}
 }
 
