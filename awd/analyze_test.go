@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -152,6 +153,17 @@ func TestAnalyzeSmall(t *testing.T) {
 	}
 	if _, err := ReadArrays(bad, "H_eigenvalues"); err == nil || !strings.Contains(err.Error(), "checksum") {
 		t.Errorf("a damaged array read with error %v, want a checksum error", err)
+	}
+	// A path that is no arrays file says which file to give, and a
+	// missing one still reads as not existing.
+	missing := filepath.Join(dir, "none.npz")
+	if _, err := ReadArrays(missing, "H_eigenvalues"); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), arraysFileHint) {
+		t.Errorf("a missing arrays file: %v, want ErrNotExist and %q", err, arraysFileHint)
+	}
+	notZip := filepath.Join(dir, "results.json")
+	os.WriteFile(notZip, []byte("{}\n"), 0o644)
+	if _, err := ReadMatrix(notZip, "rho_C"); err == nil || !strings.Contains(err.Error(), arraysFileHint) {
+		t.Errorf("a JSON file given as arrays: %v, want %q", err, arraysFileHint)
 	}
 }
 

@@ -43,7 +43,7 @@ type npyArray struct {
 func readNPZArrays(path string, names ...string) (map[string]npyArray, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w (%s)", path, err, arraysFileHint)
 	}
 	defer zr.Close()
 	out := map[string]npyArray{}
@@ -170,10 +170,14 @@ func ArrayNames(path string) ([]string, error) {
 	return names, nil
 }
 
+// arraysFileHint says which file an arrays file is, for the errors of a
+// path that is none.
+const arraysFileHint = "give an arrays file that awd wrote: arrays_epochNNNN.npz beside its results.json"
+
 // ReadArrays reads the named 1-D arrays of a .npz file written by
 // WriteArrays (for plots and independent checks); absent names are left
-// out (ArrayNames lists the present ones). An array of another rank is an
-// error.
+// out, so no names give an empty map (ArrayNames lists the present ones).
+// An array of another rank is an error.
 func ReadArrays(path string, names ...string) (map[string][]float64, error) {
 	arrs, err := readNPZArrays(path, names...)
 	if err != nil {
