@@ -16,6 +16,7 @@ import (
 // constant stays as it is so that C_mb is reproducible) cut into
 // ceil(n/B) batches of B, the last one
 // smaller when B does not divide n. Every position is in exactly one batch.
+// A negative n or a batch below 1 is a programming error: it panics.
 func ShuffledBatches(n, batch int, seed uint64) [][]int {
 	if n < 0 || batch < 1 {
 		panic(fmt.Sprintf("awd: ShuffledBatches: n=%d, batch=%d", n, batch))

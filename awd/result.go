@@ -32,8 +32,10 @@ type Result struct {
 	SampleAcc  Float `json:"sample_acc"`
 
 	Spectrum SpectrumSummary `json:"spectrum"`
-	// Fits of c_i on lambda_i per covariance name (C, C_awd, C_pair,
-	// C_pair2, C_mb, M2); FitErrors says why a fit is missing.
+	// Fits of c_i on lambda_i per covariance name (CovarianceNames: C,
+	// C_awd, C_pair, C_pair2, C_mb, M2, the code's C_pair2_code and the
+	// anchor rule's _anchor variants, each when measured); FitErrors says
+	// why a fit is missing.
 	Fits      map[string]Fit    `json:"fits"`
 	FitErrors map[string]string `json:"fit_errors,omitempty"`
 	Bounds    Bounds            `json:"bounds"`

@@ -258,7 +258,8 @@ func packGram(dst, g, w []float64, m int) {
 }
 
 // SuppressAll runs the interventions names (see Suppress) with one pass over
-// the samples for all of them (rebuildAcc), two at a time, each worker
+// the samples for all of them (one GEMM per chunk of samples builds every
+// intervention's H' and M2'), two at a time, each worker
 // reusing its two d x d matrices from one intervention to the next; done, if
 // not nil, is called after each (from one goroutine at a time).
 func SuppressAll(ss *SampleSpectra, names []string, k int, cfg SuppressionConfig, done func()) ([]Intervention, error) {
